@@ -1,0 +1,36 @@
+r"""symsched: derive, compute and verify diffusion noise schedules.
+
+The SymPy core derives the exact Gaussian theory of the deterministic sampler (closed-form
+trajectory, both KL directions, tangent law, gamma*) and compiles it into fast numpy / torch /
+mpmath functions through one lambdify bridge (:mod:`symsched.numeric`).
+
+Public API
+----------
+- :func:`kl`, :func:`log_variance_ratios`, :func:`variance_ratios`, :func:`kl_mpmath` — exact numerics
+- :func:`build` / :class:`Schedule` — schedules by method name; :mod:`symsched.families` — the families
+- :func:`tangent_sigmas`, :func:`gamma_star` — the tangent law
+- :mod:`symsched.gaussian`, :mod:`symsched.tangent` — the symbolic derivations
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .exact import GaussianKL, kl, kl_mpmath, log_variance_ratios, output_covariance, variance_ratios, variance_trajectory
+from .schedule import METHODS, Schedule, build
+from .tangent import gamma_star, tangent_sigmas
+
+__all__ = [
+    "__version__",
+    "GaussianKL",
+    "kl",
+    "kl_mpmath",
+    "log_variance_ratios",
+    "variance_ratios",
+    "variance_trajectory",
+    "output_covariance",
+    "Schedule",
+    "METHODS",
+    "build",
+    "gamma_star",
+    "tangent_sigmas",
+]

@@ -1,0 +1,139 @@
+r"""Input validation shared by the whole public API.
+
+Every public function funnels user input through these helpers so that bad input fails early with
+a ``ValueError`` / ``TypeError`` that names the argument and says what would be accepted, never a
+NaN or a traceback from deep inside numpy, torch or SymPy.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "as_eigenvalues",
+    "as_grid",
+    "check_steps",
+    "check_endpoints",
+    "check_positive",
+    "check_choice",
+]
+
+
+def _is_torch_tensor(x: Any) -> bool:
+    mod = type(x).__module__
+    return mod.startswith("torch") and hasattr(x, "detach")
+
+
+def _to_float_array(values: Any, name: str) -> NDArray[np.float64]:
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence or array of numbers, got a string {values!r}")
+    if _is_torch_tensor(values):
+        values = values.detach().cpu().numpy()
+    if isinstance(values, numbers.Real):
+        values = [values]
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a sequence or array of real numbers ({exc})") from None
+    return arr
+
+
+def as_eigenvalues(values: Any, name: str = "eigenvalues") -> NDArray[np.float64]:
+    """Return ``values`` as a 1-D float64 array of finite, strictly positive eigenvalues.
+
+    Raises
+    ------
+    TypeError
+        If ``values`` is not numeric.
+    ValueError
+        If it is empty, not 1-D, or holds a value that is <= 0, NaN or inf.
+    """
+    arr = _to_float_array(values, name)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional (a list of eigenvalues), got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must hold at least one eigenvalue, got none")
+    bad = ~np.isfinite(arr) | (arr <= 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{name} must be finite and > 0 (covariance eigenvalues); entry {i} is {float(arr[i])!r}"
+        )
+    return arr
+
+
+def as_grid(values: Any, name: str = "sigmas") -> NDArray[np.float64]:
+    """Return a validated noise-level grid ``[sigma_0 > sigma_1 > ... > sigma_N >= 0]``.
+
+    ``sigma_0`` may be ``inf`` (pure noise); every other level must be finite. NaN is rejected.
+    """
+    arr = _to_float_array(values, name)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.size < 2:
+        raise ValueError(
+            f"{name} must have at least 2 levels (sigma_0 > ... > sigma_N, N >= 1 steps), got {arr.size}"
+        )
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} must not contain NaN (entry {int(np.argmax(np.isnan(arr)))})")
+    if (arr < 0).any():
+        i = int(np.argmax(arr < 0))
+        raise ValueError(f"{name} must be non-negative noise levels; entry {i} is {float(arr[i])!r}")
+    if np.isinf(arr[1:]).any():
+        raise ValueError(f"{name}: only the first level sigma_0 may be inf (pure noise)")
+    if not (np.diff(arr) < 0).all():
+        i = int(np.argmax(~(np.diff(arr) < 0)))
+        raise ValueError(
+            f"{name} must be strictly decreasing (sigma_max first); "
+            f"entries {i} and {i + 1} are {float(arr[i])!r}, {float(arr[i + 1])!r}"
+        )
+    return arr
+
+
+def check_steps(steps: Any, name: str = "steps", minimum: int = 1) -> int:
+    """Return ``steps`` as an int >= ``minimum``."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        if isinstance(steps, float) and steps.is_integer():
+            steps = int(steps)
+        else:
+            raise TypeError(f"{name} must be an integer, got {steps!r}")
+    steps = int(steps)
+    if steps < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {steps}")
+    return steps
+
+
+def check_positive(value: Any, name: str, *, allow_inf: bool = False, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float that is > 0 (or >= 0), finite unless ``allow_inf``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    v = float(value)
+    if math.isnan(v):
+        raise ValueError(f"{name} must be a number, got NaN")
+    if math.isinf(v) and not (allow_inf and v > 0):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if v < 0 or (v == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {v}")
+    return v
+
+
+def check_endpoints(sigma_min: Any, sigma_max: Any) -> tuple[float, float]:
+    """Validate ``0 <= sigma_min < sigma_max <= inf``."""
+    lo = check_positive(sigma_min, "sigma_min", allow_zero=True)
+    hi = check_positive(sigma_max, "sigma_max", allow_inf=True)
+    if not lo < hi:
+        raise ValueError(f"sigma_min must be < sigma_max, got sigma_min={lo}, sigma_max={hi}")
+    return lo, hi
+
+
+def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
+    return str(value)

@@ -1,0 +1,351 @@
+r"""Fast exact numerics of the Gaussian DDIM sampler: variance ratios and both KL directions.
+
+All formulas come from :mod:`symsched.gaussian` through the lambdify bridge; nothing is typed in
+twice. For eigenvalues :math:`\lambda_i` and a grid :math:`\sigma_0>\dots>\sigma_N`
+
+.. math:: \ln r_i = \ln\mathrm{Var}_0 + 2\sum_{k=1}^N \ln g(\sigma_{k-1},\sigma_k;\lambda_i)
+          - \ln(\lambda_i+\sigma_N^2),
+
+with :math:`\ln g = \operatorname{log1p}(g-1)` (accurate for the tiny steps of N = 1e5) and
+:math:`\ln g` directly for the few steps with :math:`g<1/2`; steps are processed in blocks so
+that memory stays bounded for d = 1e6 eigenvalues and N = 1e4 steps. The KL per direction is
+:math:`\tfrac12\,\phi(\mp\ln r)` with :math:`\phi(x)=e^x-1-x` evaluated without cancellation.
+
+``backend="mpmath"`` is the 40-digit reference: it multiplies the rational gains directly.
+
+References: [sun2026, §3-§4] (gaussian_theory.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import numpy as np
+from numpy.typing import NDArray
+
+from . import gaussian, numeric
+from ._validate import as_eigenvalues, as_grid, check_choice
+from .symbols import a, b, lam, r
+
+__all__ = [
+    "STARTS",
+    "SAMPLERS",
+    "GaussianKL",
+    "log_variance_ratios",
+    "variance_ratios",
+    "kl",
+    "kl_from_log_ratios",
+    "kl_mpmath",
+    "variance_trajectory",
+    "output_covariance",
+]
+
+STARTS: tuple[str, ...] = ("exact", "prior")
+SAMPLERS: tuple[str, ...] = ("ddim", "exact-flow")
+_BLOCK_ELEMENTS = 1 << 20  # elements per (steps x eigenvalues) block: bounded memory, few Python loops
+_LOSS_SWITCH = 0.5  # above this loss, log(cos2) is more accurate than log1p(-loss)
+
+
+@dataclass(frozen=True)
+class GaussianKL:
+    """Exact KL divergences of one grid on one spectrum.
+
+    Attributes
+    ----------
+    kl_source_output
+        :math:`KL(\\text{target}\\|\\text{output})=\\tfrac12\\sum(1/r_i-1+\\ln r_i)`.
+    kl_output_source
+        :math:`KL(\\text{output}\\|\\text{target})=\\tfrac12\\sum(r_i-1-\\ln r_i)`.
+    log_variance_ratios
+        :math:`\\ln r_i` per eigenvalue (numpy array, or torch tensor for the torch backend).
+    """
+
+    kl_source_output: float
+    kl_output_source: float
+    log_variance_ratios: Any
+
+    @property
+    def variance_ratios(self) -> Any:
+        lr = self.log_variance_ratios
+        return lr.exp() if hasattr(lr, "exp") and not isinstance(lr, np.ndarray) else np.exp(lr)
+
+
+def _xp(backend: str) -> Any:
+    if backend == "torch":
+        import torch
+
+        return torch
+    return np
+
+
+def _prepare(eigenvalues: Any, sigmas: Any, start: str, sampler: str, backend: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    check_choice(start, "start", STARTS)
+    check_choice(sampler, "sampler", SAMPLERS)
+    check_choice(backend, "backend", numeric.BACKENDS)
+    lam_np = as_eigenvalues(eigenvalues)
+    sig = as_grid(sigmas)
+    return lam_np, sig
+
+
+def log_variance_ratios(
+    eigenvalues: Any,
+    sigmas: Any,
+    *,
+    start: str = "exact",
+    sampler: str = "ddim",
+    backend: str = "numpy",
+    device: Any = None,
+    dtype: Any = None,
+) -> Any:
+    r"""Exact :math:`\ln r_i` (output variance / target variance) per eigenvalue [sun2026, §3].
+
+    Uses the angle form :math:`\ln r_i=\ln\frac{\mathrm{Var}_0}{\lambda_i+\sigma_0^2}
+    +\sum_k\ln\cos^2\Delta\varphi_{i,k}` with :math:`\ln\cos^2\Delta\varphi=\operatorname{log1p}(-\ell)`
+    and the Lagrange form :math:`\ell=\lambda(a-b)^2/((\lambda+a^2)(\lambda+b^2))`
+    (:func:`symsched.gaussian.variance_loss_step`), so no digits cancel.
+
+    Parameters
+    ----------
+    eigenvalues
+        Covariance eigenvalues :math:`\lambda_i>0`, shape ``(d,)``.
+    sigmas
+        Grid ``[sigma_0 > ... > sigma_N >= 0]``; ``sigma_0`` may be ``inf``.
+    start
+        ``"exact"`` (variance :math:`\lambda+\sigma_0^2`) or ``"prior"`` (:math:`\sigma_0^2`).
+    sampler
+        ``"ddim"`` (eta = 0) or ``"exact-flow"`` (the exact probability-flow map, KL = 0 oracle).
+    backend
+        ``"numpy"`` or ``"torch"`` (float64 by default, on ``device``).
+
+    Returns
+    -------
+    array
+        ``log r`` of shape ``(d,)``; ``-inf`` where the output variance is 0 (one step from pure
+        noise to 0).
+    """
+    if backend == "mpmath":
+        raise ValueError("backend='mpmath' is served by kl_mpmath(); use 'numpy' or 'torch' here")
+    lam_np, sig = _prepare(eigenvalues, sigmas, start, sampler, backend)
+    xp = _xp(backend)
+    lam_v = numeric.to_backend(lam_np, backend, dtype=dtype, device=device)
+    first = float(sig[0])
+    total = xp.zeros_like(lam_v)
+    if start == "prior" and math.isfinite(first):
+        # Var_0 / (lam + sigma_0^2) = sigma_0^2 / (lam + sigma_0^2)
+        with np.errstate(divide="ignore"):
+            total = total - xp.log1p(lam_v / (first * first))
+    if sampler == "exact-flow":
+        return total
+    if math.isinf(first):
+        # the first step from pure noise keeps b^2 of the variance: loss lam / (lam + b^2)
+        loss0 = numeric.lambdify((b, lam), gaussian.variance_loss_from_pure_noise(), backend,
+                                 dtype=dtype, device=device)(float(sig[1]), lam_v)
+        total = total + _log1p_neg(loss0, _cos2_pure_noise(float(sig[1]), lam_v, backend, dtype, device), xp)
+        sig = sig[1:]
+    return total + _sum_log_cos2(lam_v, sig, backend, dtype, device)
+
+
+def _cos2_pure_noise(b_value: float, lam_v: Any, backend: str, dtype: Any, device: Any) -> Any:
+    expr = gaussian.cos2_pure_noise()
+    return numeric.lambdify((b, lam), expr, backend, dtype=dtype, device=device)(b_value, lam_v)
+
+
+def _log1p_neg(loss: Any, cos2: Any, xp: Any) -> Any:
+    """``log(1 - loss)`` choosing ``log1p(-loss)`` or ``log(cos2)`` by accuracy (same value)."""
+    with np.errstate(divide="ignore"):
+        return xp.where(loss < _LOSS_SWITCH, xp.log1p(-xp.minimum(loss, xp.zeros_like(loss) + _LOSS_SWITCH)),
+                        xp.log(cos2))
+
+
+def _sum_log_cos2(lam_v: Any, sig: NDArray[np.float64], backend: str, dtype: Any, device: Any) -> Any:
+    """:math:`\sum_k \ln\cos^2\Delta\varphi_k` over the finite steps of ``sig``, in blocks."""
+    xp = _xp(backend)
+    loss_f = numeric.lambdify((a, b, lam), gaussian.variance_loss_step(), backend, dtype=dtype, device=device)
+    cos2_f = numeric.lambdify((a, b, lam), gaussian.cos2_angle_step(), backend, dtype=dtype, device=device)
+    a_all, b_all = sig[:-1], sig[1:]
+    d = int(lam_v.shape[0])
+    total = xp.zeros_like(lam_v)
+    # The loss peaks at lam = a b with value ((a-b)/(a+b))^2, so a step can only need the log(cos2)
+    # branch when that bound exceeds the switch; those few steps take the two-branch path.
+    big = ((a_all - b_all) / (a_all + b_all)) ** 2 >= _LOSS_SWITCH
+    for k in np.flatnonzero(big):
+        ak, bk = float(a_all[k]), float(b_all[k])
+        total = total + _log1p_neg(loss_f(ak, bk, lam_v), cos2_f(ak, bk, lam_v), xp)
+    small = np.flatnonzero(~big)
+    block = max(1, _BLOCK_ELEMENTS // max(d, 1))
+    for i0 in range(0, small.size, block):
+        idx = small[i0:i0 + block]
+        if idx.size == 1:
+            total = total + xp.log1p(-loss_f(float(a_all[idx[0]]), float(b_all[idx[0]]), lam_v))
+            continue
+        av = numeric.to_backend(a_all[idx][:, None], backend, dtype=dtype, device=device)
+        bv = numeric.to_backend(b_all[idx][:, None], backend, dtype=dtype, device=device)
+        total = total + xp.log1p(-loss_f(av, bv, lam_v[None, :])).sum(0)
+    return total
+
+
+def gaussian_first_step_variance(b_value: float) -> float:
+    """Variance after one step from pure noise to level ``b_value`` (derived limit, = b^2)."""
+    f = numeric.lambdify((b,), gaussian.pure_noise_first_step_variance(), "numpy")
+    return float(f(b_value))
+
+
+def variance_ratios(eigenvalues: Any, sigmas: Any, **kwargs: Any) -> Any:
+    """:math:`r_i = \\exp(\\ln r_i)`; see :func:`log_variance_ratios` for the arguments."""
+    lr = log_variance_ratios(eigenvalues, sigmas, **kwargs)
+    return lr.exp() if kwargs.get("backend") == "torch" else np.exp(lr)
+
+
+def _expm1mx(x: Any, xp: Any) -> Any:
+    r""":math:`e^x-1-x` without cancellation: Taylor series for :math:`|x|<1/2`, ``expm1`` beyond."""
+    small = xp.abs(x) < 0.5
+    xs = xp.where(small, x, xp.zeros_like(x))
+    # Horner for sum_{k>=2} x^k/k!, 18 terms: truncation < 0.5^19/19! ~ 2e-23 relative to x^2/2
+    acc = xp.zeros_like(x) + 1.0 / math.factorial(19)
+    for k in range(18, 1, -1):
+        acc = acc * xs + 1.0 / math.factorial(k)
+    series = acc * xs * xs
+    with np.errstate(over="ignore", invalid="ignore"):
+        big = xp.expm1(xp.where(small, xp.zeros_like(x), x)) - xp.where(small, xp.zeros_like(x), x)
+    return xp.where(small, series, big)
+
+
+def kl_from_log_ratios(log_r: Any) -> tuple[float, float]:
+    r"""Both KL directions from :math:`\ln r_i` [sun2026, §4]; stable for tiny KL.
+
+    Returns ``(kl_source_output, kl_output_source)``; ``inf`` when some :math:`r_i=0`.
+    """
+    xp = _xp("torch") if not isinstance(log_r, np.ndarray) and hasattr(log_r, "exp") else np
+    if xp is np:
+        log_r = np.asarray(log_r, dtype=np.float64)
+    if bool((log_r == -math.inf).any()):
+        return math.inf, math.inf
+    kso = 0.5 * _expm1mx(-log_r, xp).sum()
+    kos = 0.5 * _expm1mx(log_r, xp).sum()
+    return float(kso), float(kos)
+
+
+def kl(
+    eigenvalues: Any,
+    sigmas: Any,
+    *,
+    start: str = "exact",
+    sampler: str = "ddim",
+    backend: str = "numpy",
+    device: Any = None,
+    dtype: Any = None,
+) -> GaussianKL:
+    """Exact KL of the Gaussian sampler in both directions; arguments as :func:`log_variance_ratios`.
+
+    Examples
+    --------
+    >>> from symsched.exact import kl
+    >>> round(kl([1.0], [float('inf'), 1.0, 0.0]).kl_source_output, 11)
+    0.80685281944
+    """
+    if backend == "mpmath":
+        res = kl_mpmath(eigenvalues, sigmas, start=start, sampler=sampler)
+        return GaussianKL(float(res.kl_source_output), float(res.kl_output_source),
+                          np.array([float(v) for v in res.log_variance_ratios]))
+    lr = log_variance_ratios(eigenvalues, sigmas, start=start, sampler=sampler, backend=backend,
+                             device=device, dtype=dtype)
+    kso, kos = kl_from_log_ratios(lr)
+    return GaussianKL(kso, kos, lr)
+
+
+@dataclass(frozen=True)
+class MpKL:
+    """mpmath reference result (``mpf`` values)."""
+
+    kl_source_output: Any
+    kl_output_source: Any
+    log_variance_ratios: Sequence[Any]
+    variance_ratios: Sequence[Any]
+
+
+@functools.cache
+def _mp_funcs() -> tuple[Any, Any, Any]:
+    return (numeric.lambdify((a, b, lam), gaussian.ddim_gain_rho(), "mpmath"),
+            numeric.lambdify((r,), gaussian.kl_source_output(), "mpmath"),
+            numeric.lambdify((r,), gaussian.kl_output_source(), "mpmath"))
+
+
+def kl_mpmath(eigenvalues: Any, sigmas: Any, *, start: str = "exact", sampler: str = "ddim", dps: int = 40) -> MpKL:
+    """40-digit reference: multiplies the derived rational gains directly in mpmath.
+
+    Eigenvalues and levels are taken as the exact binary values of their float64 inputs.
+    """
+    lam_np, sig = _prepare(eigenvalues, sigmas, start, sampler, "mpmath")
+    gain, kso_f, kos_f = _mp_funcs()
+    with mpmath.workdps(dps):
+        levels = [mpmath.mpf(float(v)) if math.isfinite(v) else mpmath.inf for v in sig]
+        lrs, rs, kso, kos = [], [], mpmath.mpf(0), mpmath.mpf(0)
+        for lv in lam_np:
+            L = mpmath.mpf(float(lv))
+            lev = levels
+            if lev[0] == mpmath.inf:
+                var = lev[1] ** 2
+                lev = lev[1:]
+            else:
+                var = L + lev[0] ** 2 if start == "exact" else lev[0] ** 2
+            for k in range(1, len(lev)):
+                if sampler == "ddim":
+                    var *= gain(lev[k - 1], lev[k], L) ** 2
+                else:
+                    var *= (L + lev[k] ** 2) / (L + lev[k - 1] ** 2)
+            ratio = var / (L + levels[-1] ** 2)
+            rs.append(ratio)
+            if ratio == 0:
+                lrs.append(-mpmath.inf)
+                kso = kos = mpmath.inf
+                continue
+            lrs.append(mpmath.log(ratio))
+            kso += kso_f(ratio)
+            kos += kos_f(ratio)
+        return MpKL(kso, kos, lrs, rs)
+
+
+def variance_trajectory(eigenvalues: Any, sigmas: Any, *, start: str = "exact") -> NDArray[np.float64]:
+    r"""Variance of the scaled state :math:`\bar x` along each eigen-direction at every level.
+
+    Returns shape ``(N+1, d)``; row 0 is the start (``inf`` for a pure-noise start).
+    [sun2026, §3 "trajectory"]: :math:`\mathrm{Var}_{k}=\mathrm{Var}_{k-1}\,g_k^2`.
+    """
+    lam_np, sig = _prepare(eigenvalues, sigmas, start, "ddim", "numpy")
+    out = np.empty((sig.size, lam_np.size))
+    gain = numeric.lambdify((a, b, lam), gaussian.ddim_gain_rho(), "numpy")
+    if math.isinf(sig[0]):
+        out[0] = math.inf
+        out[1] = gaussian_first_step_variance(float(sig[1]))
+        k0 = 2
+    else:
+        out[0] = lam_np + sig[0] ** 2 if start == "exact" else sig[0] ** 2
+        k0 = 1
+    for k in range(k0, sig.size):
+        out[k] = out[k - 1] * gain(sig[k - 1], sig[k], lam_np) ** 2
+    return out
+
+
+def output_covariance(covariance: Any, sigmas: Any, *, start: str = "exact") -> NDArray[np.float64]:
+    r"""Closed-form covariance of the sampler output :math:`\bar x_N` for a full covariance matrix.
+
+    :math:`U\,\mathrm{diag}(r_i(\lambda_i+\sigma_N^2))\,U^\top` with :math:`\Sigma=U\Lambda U^\top`
+    [sun2026, §3]; valid because each DDIM step commutes with :math:`\Sigma`
+    (:func:`symsched.gaussian.matrix_gain_commutator`).
+    """
+    cov = np.asarray(covariance, dtype=np.float64)
+    if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
+        raise ValueError(f"covariance must be a square matrix, got shape {cov.shape}")
+    if not np.allclose(cov, cov.T, rtol=1e-12, atol=1e-14 * np.abs(cov).max()):
+        raise ValueError("covariance must be symmetric")
+    lam_np, U = np.linalg.eigh(cov)
+    lam_np = as_eigenvalues(lam_np, "covariance eigenvalues")
+    sig = as_grid(sigmas)
+    lr = log_variance_ratios(lam_np, sig, start=start)
+    var_out = np.exp(lr) * (lam_np + sig[-1] ** 2)
+    return (U * var_out) @ U.T

@@ -1,0 +1,132 @@
+r"""The one lambdify bridge: SymPy expressions to numpy, torch and mpmath callables.
+
+This is the only module that calls :func:`sympy.lambdify`. Every compiled function is
+
+* generated with ``cse=True`` (common subexpressions are evaluated once; see peers.md §6 for the
+  measured 16x speed-up on KL gradients),
+* cached per ``(args, expr, backend)``,
+* wrapped so that constant or partly constant expressions broadcast to the shape of the inputs
+  (EDM's ``sigma_deriv = lambda t: 1`` is the classic hazard),
+* float64 by default; for torch, inputs are moved to the requested ``device`` and ``dtype``.
+
+torch is imported only when a torch function is asked for.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+from sympy.printing.pytorch import TorchPrinter
+
+__all__ = ["Backend", "lambdify", "to_backend", "BACKENDS"]
+
+Backend = Literal["numpy", "torch", "mpmath"]
+BACKENDS: tuple[str, ...] = ("numpy", "torch", "mpmath")
+
+
+class _TorchPrinter(TorchPrinter):
+    """SymPy's torch printer plus the stable special functions it lacks (``expm1``, ``log1p``)."""
+
+    def _print_expm1(self, expr: sp.Expr) -> str:
+        return f"{self._module_format('torch.expm1')}({self._print(expr.args[0])})"
+
+    def _print_log1p(self, expr: sp.Expr) -> str:
+        return f"{self._module_format('torch.log1p')}({self._print(expr.args[0])})"
+
+
+@functools.lru_cache(maxsize=512)
+def _compile(args: tuple[sp.Symbol, ...], expr: sp.Expr, backend: str) -> Callable[..., Any]:
+    if backend == "torch":
+        import torch
+
+        return sp.lambdify(
+            args, expr, modules=[{"expm1": torch.expm1, "log1p": torch.log1p}, "torch"],
+            printer=_TorchPrinter({"strict": False}), cse=True,
+        )
+    if backend == "mpmath":
+        return sp.lambdify(args, expr, modules="mpmath", cse=True)
+    return sp.lambdify(args, expr, modules="numpy", cse=True)
+
+
+def to_backend(x: Any, backend: str, *, dtype: Any = None, device: Any = None) -> Any:
+    """Convert ``x`` to an array of ``backend`` (float64 unless ``dtype`` says otherwise)."""
+    if backend == "torch":
+        import torch
+
+        dt = dtype if dtype is not None else torch.float64
+        if isinstance(x, torch.Tensor):
+            return x.to(dtype=dt, device=device)
+        return torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=dt, device=device)
+    if backend == "numpy":
+        return np.asarray(x, dtype=dtype if dtype is not None else np.float64)
+    raise ValueError(f"backend must be 'numpy' or 'torch' for arrays, got {backend!r}")
+
+
+def lambdify(
+    args: Sequence[sp.Symbol],
+    expr: sp.Expr,
+    backend: str = "numpy",
+    *,
+    dtype: Any = None,
+    device: Any = None,
+) -> Callable[..., Any]:
+    r"""Compile ``expr`` as a function of ``args`` for ``backend`` (cached, ``cse=True``).
+
+    Parameters
+    ----------
+    args
+        The SymPy symbols, in call order.
+    expr
+        The expression to compile.
+    backend
+        ``"numpy"`` (default), ``"torch"`` or ``"mpmath"``.
+    dtype, device
+        numpy / torch dtype (default float64) and torch device. Ignored for mpmath, whose
+        precision is ``mpmath.mp.dps``.
+
+    Returns
+    -------
+    callable
+        ``f(*values)``. For numpy/torch the result always has the broadcast shape of the inputs,
+        even when ``expr`` is constant in some of them.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    args_t = tuple(args)
+    expr = sp.sympify(expr)
+    fn = _compile(args_t, expr, backend)
+    if backend == "mpmath":
+        return fn
+
+    if backend == "torch":
+
+        def torch_wrapped(*values: Any) -> Any:
+            import torch
+
+            vals = [to_backend(v, "torch", dtype=dtype, device=device) for v in values]
+            shape = torch.broadcast_shapes(*(v.shape for v in vals)) if vals else ()
+            out = fn(*vals)
+            out = torch.as_tensor(out, dtype=vals[0].dtype if vals else torch.float64,
+                                  device=vals[0].device if vals else device)
+            return out.expand(shape) if out.shape != shape else out
+
+        return torch_wrapped
+
+    def numpy_wrapped(*values: Any) -> Any:
+        vals = [to_backend(v, "numpy", dtype=dtype) for v in values]
+        shape = np.broadcast_shapes(*(v.shape for v in vals)) if vals else ()
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np.asarray(fn(*vals), dtype=dtype if dtype is not None else np.float64)
+        return np.broadcast_to(out, shape) if out.shape != shape else out
+
+    return numpy_wrapped
+
+
+# Re-exported so that derivations can build expressions with the stable functions.
+EXPM1 = expm1
+LOG1P = log1p

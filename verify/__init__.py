@@ -1,0 +1,11 @@
+"""verify: independent checks of every claim symsched derives.
+
+Depends on :mod:`symsched`, never the reverse. Holds the oracles (particle samplers, hand-typed
+paper formulas, high-precision direct sums), the hypothesis strategies, the tolerances and the
+claim registry that ``symsched verify`` runs.
+"""
+
+from ._version import __version__
+from .registry import CLAIMS, Budget, Claim, Outcome, claim, load_claims
+
+__all__ = ["__version__", "CLAIMS", "Budget", "Claim", "Outcome", "claim", "load_claims"]

@@ -1,0 +1,1 @@
+"""Claim modules: each registers its checks with ``verify.registry.claim``."""

@@ -1,0 +1,41 @@
+"""``symsched verify``: the main job. Registered into the core CLI through an entry point."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .registry import Budget
+
+
+def register_verify(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("verify", help="run every verification claim and write the report",
+                       description="Re-derive and check every claim; write report.md, figures and reference schedules.")
+    p.add_argument("--out", default="symsched-report", metavar="DIR", help="report directory")
+    prof = p.add_mutually_exclusive_group()
+    prof.add_argument("--quick", dest="profile", action="store_const", const="quick", help="CI profile (minutes; default)")
+    prof.add_argument("--full", dest="profile", action="store_const", const="full", help="thorough profile")
+    p.add_argument("--only", metavar="PATTERN", help="run only claims whose id matches (glob or substring)")
+    p.add_argument("--seed", type=int, default=Budget().seed, help="base seed of every Monte Carlo check")
+    p.add_argument("--force", action="store_true", help="replace an existing --out directory")
+    p.add_argument("--list", action="store_true", help="list the claims and exit")
+    p.set_defaults(func=run_verify, profile="quick")
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from .run import command_line, prepare_out, print_table, run_claims, select_claims, write_report
+
+    claims = select_claims(args.only)
+    if args.list:
+        for c in claims:
+            print(f"{c.id}\t#{c.issue}\t{c.statement}")
+        return 0
+    out = Path(args.out)
+    prepare_out(out, args.force)
+    budget = Budget(profile=args.profile, seed=args.seed)
+    results = run_claims(claims, budget)
+    write_report(results, out, budget, command_line())
+    print_table(results)
+    failed = [r for r in results if r.status != "PASS"]
+    print(f"{len(results) - len(failed)} of {len(results)} claims pass; report: {out / 'report.md'}")
+    return 1 if failed else 0

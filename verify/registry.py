@@ -1,0 +1,101 @@
+r"""The claim registry: every verifiable statement, with its source, oracle and tolerance.
+
+A claim is a function ``check(budget) -> Outcome`` registered with :func:`claim`. ``symsched
+verify`` runs them all; ``tests/verify/test_claims.py`` runs each one as a test, so a claim is
+checked the same way from the CLI and from pytest.
+
+Adding claims: write a module in ``verify/claims/`` that decorates its checks with ``@claim``;
+:func:`load_claims` imports every module of that package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Budget", "Outcome", "Claim", "CLAIMS", "claim", "load_claims"]
+
+Profile = Literal["quick", "full"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How hard a check may work: the ``quick`` CI profile or the ``full`` profile, and the seed."""
+
+    profile: Profile = "quick"
+    seed: int = 20260122
+
+    def pick(self, quick: Any, full: Any) -> Any:
+        """``quick`` under the quick profile, ``full`` otherwise."""
+        return quick if self.profile == "quick" else full
+
+    @property
+    def hypothesis_examples(self) -> int:
+        return self.pick(int(os.environ.get("SYMSCHED_QUICK_EXAMPLES", "25")), 300)
+
+
+@dataclass
+class Outcome:
+    """What a check measured.
+
+    Attributes
+    ----------
+    passed
+        Whether the measured value is within the tolerance.
+    measured
+        One-line human summary of the measured value(s) (goes in the report table).
+    details
+        JSON-able measured values (go in ``results.json`` and the report).
+    figures
+        Matplotlib figures (saved as PNG next to the report).
+    schedules
+        Reference schedules the check produced: ``{"name": ..., "schedule": Schedule.to_json(), ...}``.
+    """
+
+    passed: bool
+    measured: str
+    details: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    schedules: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A registered claim: ``id``, one-line ``statement``, ``source`` (paper + equation),
+    ``method`` (the independent oracle), ``tolerance`` (with its reason), ``issue`` and ``check``."""
+
+    id: str
+    statement: str
+    source: str
+    method: str
+    tolerance: str
+    issue: int
+    check: Callable[[Budget], Outcome]
+
+
+CLAIMS: dict[str, Claim] = {}
+
+
+def claim(id: str, *, statement: str, source: str, method: str, tolerance: str, issue: int) -> Callable[[Callable[[Budget], Outcome]], Callable[[Budget], Outcome]]:
+    """Register ``check`` as claim ``id`` (ids are unique, dotted: ``area.short-name``)."""
+
+    def deco(check: Callable[[Budget], Outcome]) -> Callable[[Budget], Outcome]:
+        if id in CLAIMS and CLAIMS[id].check is not check:
+            raise ValueError(f"claim id {id!r} is registered twice")
+        CLAIMS[id] = Claim(id, statement, source, method, tolerance, issue, check)
+        return check
+
+    return deco
+
+
+def load_claims() -> dict[str, Claim]:
+    """Import every module of :mod:`verify.claims` (registering their claims) and return the registry."""
+    import verify.claims as pkg
+
+    for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
+        importlib.import_module(f"verify.claims.{mod}")
+    return dict(sorted(CLAIMS.items()))
