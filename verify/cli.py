@@ -8,6 +8,18 @@ from pathlib import Path
 from .registry import Budget
 
 
+def register_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Entry point: add ``verify`` and every command module of :mod:`verify.commands`."""
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    register_verify(sub)
+    for m in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{commands.__name__}.{m.name}").register(sub)
+
+
 def register_verify(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("verify", help="run every verification claim and write the report",
                        description="Re-derive and check every claim; write report.md, figures and reference schedules.")

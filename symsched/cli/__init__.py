@@ -19,9 +19,14 @@ from ._common import CliError, ExitCode, OneLineParser
 
 __all__ = ["main", "build_parser"]
 
-_CORE_COMMANDS = ("symsched.cli._schedule", "symsched.cli._kl", "symsched.cli._derive")
-# Modules of the core that add further subcommands (one line each; keep sorted).
-_EXTRA_CORE_COMMANDS: list[str] = []
+def _core_command_modules() -> list[str]:
+    """Every ``symsched/cli/_*.py`` module with a ``register(subparsers)`` function, by name."""
+    import pkgutil
+
+    from . import __path__ as here
+
+    return [f"{__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(here), key=lambda m: m.name)
+            if m.name.startswith("_") and m.name not in ("_common", "__main__")]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,8 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"symsched {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
-    for name in (*_CORE_COMMANDS, *_EXTRA_CORE_COMMANDS):
-        importlib.import_module(name).register(sub)
+    for name in _core_command_modules():
+        mod = importlib.import_module(name)
+        if hasattr(mod, "register"):
+            mod.register(sub)
     for ep in sorted(entry_points(group="symsched.commands"), key=lambda e: e.name):
         ep.load()(sub)
     return parser

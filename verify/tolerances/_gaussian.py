@@ -1,13 +1,15 @@
-r"""Every tolerance of the project, in one place, each with the reason for its size.
-
-Tests and claims never use magic numbers: they import these.
-"""
+r"""Tolerances of the exact Gaussian theory (issue 2), each with the reason for its size."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+__all__ = [
+    "EPS64", "backend_rtol", "MPMATH_DPS", "SYMBOLIC_NUMERIC_ATOL", "SYMBOLIC_DPS", "Z_SCORE", "OPT_RTOL",
+    "GRAD_ATOL", "GAMMA_FINITE_N_RTOL", "ASYMPTOTIC_N2_RTOL", "CHECK_VALUE_RTOL", "z_within",
+]
 
 EPS64 = float(np.finfo(np.float64).eps)  # 2.22e-16
 

@@ -1,0 +1,1 @@
+"""Schedule methods beyond the built-in families: each module registers its methods on import."""

@@ -1,0 +1,1 @@
+"""Subcommands contributed by verify (each module has ``register(subparsers)``)."""
