@@ -163,7 +163,7 @@ def _log1p_neg(loss: Any, cos2: Any, xp: Any) -> Any:
 
 
 def _sum_log_cos2(lam_v: Any, sig: NDArray[np.float64], backend: str, dtype: Any, device: Any) -> Any:
-    """:math:`\sum_k \ln\cos^2\Delta\varphi_k` over the finite steps of ``sig``, in blocks."""
+    r""":math:`\sum_k \ln\cos^2\Delta\varphi_k` over the finite steps of ``sig``, in blocks."""
     xp = _xp(backend)
     loss_f = numeric.lambdify((a, b, lam), gaussian.variance_loss_step(), backend, dtype=dtype, device=device)
     cos2_f = numeric.lambdify((a, b, lam), gaussian.cos2_angle_step(), backend, dtype=dtype, device=device)

@@ -40,6 +40,7 @@ __all__ = [
     "asymptotic_kl_tangent",
     "optimal_ratio_single",
     "stationarity_residuals",
+    "log_ratio_symbolic",
     "log_ratio_interior_gradient",
     "derivation",
 ]
@@ -123,7 +124,7 @@ def optimal_ratio_single(steps: int, phi_span: sp.Expr = sp.pi / 2) -> sp.Expr:
     return sp.cos(phi_span / n) ** (2 * n)
 
 
-def _log_ratio_symbolic(levels: list[sp.Expr], lam_value: sp.Expr) -> sp.Expr:
+def log_ratio_symbolic(levels: list[sp.Expr], lam_value: sp.Expr) -> sp.Expr:
     """ln r for a pure-noise start through symbolic interior ``levels`` (ending at 0)."""
     cos2 = gaussian.cos2_angle_step()
     expr = sp.log(gaussian.cos2_pure_noise().subs({b: levels[0], lam: lam_value}))
@@ -142,7 +143,7 @@ def stationarity_residuals(steps: int) -> list[sp.Expr]:
     n = check_steps(steps, minimum=2)
     syms = sp.symbols(f"rho1:{n}", positive=True)
     levels = [*syms, sp.Integer(0)]
-    lr = _log_ratio_symbolic(levels, s**2)
+    lr = log_ratio_symbolic(levels, s**2)
     point = {syms[j - 1]: s * sp.tan(sp.pi * (n - j) / (2 * n)) for j in range(1, n)}
     return [sp.simplify(sp.radsimp(sp.nsimplify(sp.diff(lr, q).subs(point)))) for q in syms]
 
