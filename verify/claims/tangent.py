@@ -249,6 +249,8 @@ def check_reference(budget: Budget) -> Outcome:
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, ys in curves.items():
         ax.loglog(REFERENCE_STEPS, ys, "o-", ms=3, label=label)
+    ax.set_xticks([4, 6, 10, 20, 30, 50], labels=["4", "6", "10", "20", "30", "50"])
+    ax.minorticks_off()
     ax.set_xlabel("steps N")
     ax.set_ylabel("exact KL(source||output), digits spectrum")
     ax.legend(fontsize=8)
