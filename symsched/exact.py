@@ -43,6 +43,7 @@ __all__ = [
     "kl_mpmath",
     "variance_trajectory",
     "output_covariance",
+    "covariance_trajectory",
 ]
 
 STARTS: tuple[str, ...] = ("exact", "prior")
@@ -356,3 +357,21 @@ def output_covariance(covariance: Any, sigmas: Any, *, start: str = "exact") -> 
     lr = log_variance_ratios(lam_np, sig, start=start)
     var_out = np.exp(lr) * (lam_np + sig[-1] ** 2)
     return (U * var_out) @ U.T
+
+
+def covariance_trajectory(covariance: Any, sigmas: Any, *, start: str = "exact") -> NDArray[np.float64]:
+    r"""Closed-form covariance of :math:`\bar x` at every level of the grid, full matrix.
+
+    :math:`\Sigma_k=U\,\mathrm{diag}_i(\mathrm{Var}^{(i)}_k)\,U^\top` [sun2026, §3 "trajectory"],
+    shape ``(N+1, D, D)``; row 0 is ``inf`` on the diagonal for a pure-noise start.
+    """
+    cov = np.asarray(covariance, dtype=np.float64)
+    if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
+        raise ValueError(f"covariance must be a square matrix, got shape {cov.shape}")
+    lam_np, U = np.linalg.eigh(cov)
+    lam_np = as_eigenvalues(lam_np, "covariance eigenvalues")
+    traj = variance_trajectory(lam_np, sigmas, start=start)
+    if np.isfinite(traj[0]).all():
+        return np.einsum("ij,kj,lj->kil", U, traj, U)
+    first = np.where(np.eye(cov.shape[0], dtype=bool), np.inf, 0.0)[None]
+    return np.concatenate([first, np.einsum("ij,kj,lj->kil", U, traj[1:], U)])

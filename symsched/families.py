@@ -114,6 +114,22 @@ class Family:
             )
         return sig
 
+    @property
+    def progress_of_rho(self) -> sp.Expr:
+        r"""Closed-form inverse :math:`u(\rho)` of the family, derived with ``sympy.solve``.
+
+        Time-based families compose the time inverse :math:`t(\rho)` with the uniform time grid.
+        """
+        if self.t_of_rho is not None:
+            return (t_max - self.t_of_rho) / (t_max - t_min)
+        return _inverse_progress(self.rho)
+
+    def progress_of(self, levels: Any) -> NDArray[np.float64]:
+        """Sampling progress ``u`` at which the family visits ``levels`` (closed-form inverse)."""
+        syms = tuple(sorted(self.values, key=lambda q: q.name))
+        f = numeric.lambdify((level, *syms), self.progress_of_rho, "numpy")
+        return np.asarray(f(np.asarray(levels, dtype=np.float64), *(self.values[q] for q in syms)))
+
     def t_of(self, levels: Any) -> NDArray[np.float64]:
         """Diffusion time of noise ``levels`` (time-based families only)."""
         if self.t_of_rho is None:
@@ -121,6 +137,14 @@ class Family:
         syms = tuple(sorted(self.values, key=lambda q: q.name))
         f = numeric.lambdify((level, *syms), self.t_of_rho, "numpy")
         return np.asarray(f(np.asarray(levels, dtype=np.float64), *(self.values[q] for q in syms)))
+
+
+@functools.cache
+def _inverse_progress(rho_expr: sp.Expr) -> sp.Expr:
+    sols = sp.solve(sp.Eq(rho_expr, level), u)
+    if len(sols) != 1:
+        raise ValueError(f"no unique closed-form inverse u(rho) for {rho_expr}")
+    return sp.simplify(sols[0])
 
 
 # --------------------------------------------------------------------------------------------

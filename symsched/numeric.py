@@ -21,7 +21,6 @@ from typing import Any, Literal
 import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
-from sympy.printing.pytorch import TorchPrinter
 
 __all__ = ["Backend", "lambdify", "to_backend", "BACKENDS"]
 
@@ -29,14 +28,22 @@ Backend = Literal["numpy", "torch", "mpmath"]
 BACKENDS: tuple[str, ...] = ("numpy", "torch", "mpmath")
 
 
-class _TorchPrinter(TorchPrinter):
-    """SymPy's torch printer plus the stable special functions it lacks (``expm1``, ``log1p``)."""
+@functools.cache
+def _torch_printer_class() -> type:
+    """SymPy's torch printer plus the stable special functions it lacks (``expm1``, ``log1p``).
 
-    def _print_expm1(self, expr: sp.Expr) -> str:
-        return f"{self._module_format('torch.expm1')}({self._print(expr.args[0])})"
+    Built on first use: importing ``sympy.printing.pytorch`` imports torch.
+    """
+    from sympy.printing.pytorch import TorchPrinter
 
-    def _print_log1p(self, expr: sp.Expr) -> str:
-        return f"{self._module_format('torch.log1p')}({self._print(expr.args[0])})"
+    class _TorchPrinter(TorchPrinter):  # type: ignore[misc]
+        def _print_expm1(self, expr: sp.Expr) -> str:
+            return f"{self._module_format('torch.expm1')}({self._print(expr.args[0])})"
+
+        def _print_log1p(self, expr: sp.Expr) -> str:
+            return f"{self._module_format('torch.log1p')}({self._print(expr.args[0])})"
+
+    return _TorchPrinter
 
 
 @functools.lru_cache(maxsize=512)
@@ -46,7 +53,7 @@ def _compile(args: tuple[sp.Symbol, ...], expr: sp.Expr, backend: str) -> Callab
 
         return sp.lambdify(
             args, expr, modules=[{"expm1": torch.expm1, "log1p": torch.log1p}, "torch"],
-            printer=_TorchPrinter({"strict": False}), cse=True,
+            printer=_torch_printer_class()({"strict": False}), cse=True,
         )
     if backend == "mpmath":
         return sp.lambdify(args, expr, modules="mpmath", cse=True)

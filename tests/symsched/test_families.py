@@ -88,3 +88,18 @@ def test_grid_rejects_zero_steps() -> None:
         families.karras().grid(0)
     with pytest.raises(TypeError, match="steps must be an integer"):
         families.karras().grid(2.5)  # type: ignore[arg-type]
+
+
+@given(st.integers(1, 60), st.sampled_from(["tangent", "karras", "loglinear", "vp-linear", "cosine"]))
+def test_progress_inverse_round_trips(n: int, name: str) -> None:
+    params = {"c": 0.8} if name == "tangent" else {}
+    fam = families.family(name, sigma_min=0.01, sigma_max=50.0, **params)
+    u_back = fam.progress_of(fam.grid(n))
+    np.testing.assert_allclose(u_back, np.arange(n + 1) / n, atol=1e-12)
+
+
+def test_logsnr_of_noise_level() -> None:
+    import sympy as sp
+
+    rho = sp.Symbol("rho", positive=True)
+    assert sp.simplify(families.logsnr(rho) - sp.log(1 / rho**2)) == 0

@@ -39,3 +39,15 @@ def test_bad_arguments() -> None:
         ddim_particles(np.ones((2, 3)), [2.0, 1.0], 10)
     with pytest.raises(ValueError, match="start must be one of"):
         ddim_particles(np.eye(2), [2.0, 1.0], 10, start="bad")
+
+
+def test_covariance_trajectory_matches_particles_at_every_level() -> None:
+    from symsched.exact import covariance_trajectory
+
+    cov = np.array([[1.5, -0.4, 0.2], [-0.4, 0.8, 0.1], [0.2, 0.1, 0.3]])
+    grid = np.array([math.inf, 4.0, 1.2, 0.4, 0.05, 0.0])
+    traj = covariance_trajectory(cov, grid)
+    assert traj.shape == (6, 3, 3) and np.isinf(np.diag(traj[0])).all()
+    for k in range(1, grid.size):
+        mc = ddim_particles(cov, grid[: k + 1], 60_000, seed=10 + k)
+        assert np.all(np.abs(mc.covariance - traj[k]) <= tol.Z_SCORE * mc.stderr), k
