@@ -225,37 +225,42 @@ def cosine_rho_of_t() -> tuple[sp.Expr, sp.Expr]:
 
 def _time_family(name: str, rho_t: sp.Expr, t_rho: sp.Expr, values: dict[sp.Symbol, float],
                  params: dict[str, Any], t_lo: float, t_hi: float,
-                 sigma_min_value: float | None, sigma_max_value: float | None) -> Family:
-    base_vals = dict(values)
-    fn = numeric.lambdify((t, *sorted(base_vals, key=lambda q: q.name)), rho_t, "numpy")
-    inv = numeric.lambdify((level, *sorted(base_vals, key=lambda q: q.name)), t_rho, "numpy")
-    ordered = [base_vals[q] for q in sorted(base_vals, key=lambda q: q.name)]
+                 sigma_min_value: float | None, sigma_max_value: float | None,
+                 t_pure_noise: float | None = None) -> Family:
+    """A family uniform in diffusion time on ``[t_lo, t_hi]``; given noise endpoints override the
+    time range through the closed-form inverse ``t(rho)``. ``t_pure_noise`` is the time at which
+    the schedule reaches alpha_bar = 0 (rho = inf), if any."""
+    syms = sorted(values, key=lambda q: q.name)
+    ordered = [values[q] for q in syms]
+    rho_fn = numeric.lambdify((t, *syms), rho_t, "numpy")
+    t_fn = numeric.lambdify((level, *syms), t_rho, "numpy")
 
     def rho_at(tv: float) -> float:
-        with np.errstate(divide="ignore"):
-            return float(fn(np.float64(tv), *ordered))
+        if t_pure_noise is not None and tv >= t_pure_noise:
+            return math.inf
+        return 0.0 if tv == 0 else float(rho_fn(np.float64(tv), *ordered))
 
-    if sigma_max_value is not None:
-        check_positive(sigma_max_value, "sigma_max", allow_inf=True)
-        t_hi = float(inv(np.float64(sigma_max_value), *ordered)) if math.isfinite(sigma_max_value) else t_hi
-    if sigma_min_value is not None:
-        check_positive(sigma_min_value, "sigma_min", allow_zero=True)
-        t_lo = float(inv(np.float64(sigma_min_value), *ordered))
+    if sigma_max_value is None:
+        hi = rho_at(t_hi)
+    else:
+        hi = check_positive(sigma_max_value, "sigma_max", allow_inf=True)
+        if math.isfinite(hi):
+            t_hi = float(t_fn(np.float64(hi), *ordered))
+        elif t_pure_noise is None:
+            raise ValueError(f"{name} never reaches pure noise; pass a finite --sigma-max")
+        else:
+            t_hi = t_pure_noise
+    if sigma_min_value is None:
+        lo = rho_at(t_lo)
+    else:
+        lo = check_positive(sigma_min_value, "sigma_min", allow_zero=True)
+        t_lo = float(t_fn(np.float64(lo), *ordered)) if lo > 0 else 0.0
+    check_endpoints(lo, hi)
     if not 0 <= t_lo < t_hi:
         raise ValueError(f"{name}: the requested noise range maps to times [{t_lo}, {t_hi}], which is empty")
-    lo = 0.0 if t_lo == 0 else rho_at(t_lo)
-    hi = rho_at(t_hi)
-    if sigma_min_value is not None:
-        lo = float(sigma_min_value)
-    if sigma_max_value is not None and math.isfinite(sigma_max_value):
-        hi = float(sigma_max_value)
-    if not math.isfinite(hi) and sigma_max_value is not None and math.isfinite(sigma_max_value):
-        hi = float(sigma_max_value)
-    check_endpoints(lo, hi)
     time_u = t_max - u * (t_max - t_min)
-    vals = {**base_vals, t_min: t_lo, t_max: t_hi}
+    vals = {**values, t_min: t_lo, t_max: t_hi, sigma_min: lo, sigma_max: hi}
     params = {**params, "t_min": t_lo, "t_max": t_hi, "sigma_min": lo, "sigma_max": hi}
-    vals.update({sigma_min: lo, sigma_max: hi})
     return Family(name, rho_t.subs(t, time_u), vals, params, time=time_u, rho_of_t=rho_t, t_of_rho=t_rho)
 
 
@@ -268,8 +273,8 @@ def vp_linear(beta_min_value: float = 0.1, beta_max_value: float = 20.0, t_min_v
     """
     bmin = check_positive(beta_min_value, "beta_min")
     bmax = check_positive(beta_max_value, "beta_max")
-    if bmax < bmin:
-        raise ValueError(f"beta_max must be >= beta_min, got {bmax} < {bmin}")
+    if bmax <= bmin:
+        raise ValueError(f"beta_max must be > beta_min (linear beta schedule), got {bmax} <= {bmin}")
     tl = check_positive(t_min_value, "t_min", allow_zero=True)
     th = check_positive(t_max_value, "t_max")
     rho_t, t_rho = vp_linear_rho_of_t()
@@ -286,15 +291,8 @@ def cosine(s_value: float = 0.008, t_min_value: float = 0.0, t_max_value: float 
     if th > 1:
         raise ValueError(f"t_max must be <= 1 for the cosine schedule, got {th}")
     rho_t, t_rho = cosine_rho_of_t()
-    fam = _time_family("cosine", rho_t, t_rho, {s_offset: sv}, {"s": sv}, tl, th,
-                       sigma_min_value, sigma_max_value)
-    if th == 1 and sigma_max_value is None:
-        params = dict(fam.params)
-        params["sigma_max"] = math.inf
-        vals = dict(fam.values)
-        vals[sigma_max] = math.inf
-        fam = Family(fam.name, fam.rho, vals, params, fam.time, fam.rho_of_t, fam.t_of_rho)
-    return fam
+    return _time_family("cosine", rho_t, t_rho, {s_offset: sv}, {"s": sv}, tl, th,
+                        sigma_min_value, sigma_max_value, t_pure_noise=1.0)
 
 
 def logsnr(level_expr: sp.Expr) -> sp.Expr:
