@@ -188,16 +188,15 @@ _LOADED = False
 
 
 def _load_builtin_methods() -> None:
-    """Import the modules that register further methods (kept lazy: some need torch)."""
+    """Import every module of :mod:`symsched.methods`; each registers its methods on import."""
     global _LOADED
     if _LOADED:
         return
     _LOADED = True
     import importlib
+    import pkgutil
 
-    for mod in _METHOD_MODULES:
-        importlib.import_module(mod)
+    from . import methods
 
-
-# Modules that register extra methods on import (one line each; keep sorted).
-_METHOD_MODULES: list[str] = []
+    for m in sorted(pkgutil.iter_modules(methods.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{methods.__name__}.{m.name}")

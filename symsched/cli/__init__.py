@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from .._version import __version__
+from ..schedule import _load_builtin_methods
 from ._common import CliError, ExitCode, OneLineParser
 
 __all__ = ["main", "build_parser"]
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Theory-verification toolkit for diffusion noise schedules.",
     )
     parser.add_argument("--version", action="version", version=f"symsched {__version__}")
+    _load_builtin_methods()  # every schedule method, before any command lists them
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     for name in _core_command_modules():

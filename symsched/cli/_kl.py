@@ -24,12 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--steps", type=int, metavar="N", help="steps for --schedule")
     p.add_argument("--sigma-min", type=float, metavar="A")
     p.add_argument("--sigma-max", type=float, metavar="B")
-    add_method_options(p)
     p.add_argument("--sampler", default="ddim", choices=[s for s in exact.SAMPLERS if s == "ddim"],
                    help="reverse sampler")
     p.add_argument("--start", default="exact", choices=exact.STARTS,
                    help="exact: start from the true marginal; prior: from N(0, sigma_0^2)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_method_options(p)  # after the command's own flags, which take precedence
     p.set_defaults(func=run)
 
 
