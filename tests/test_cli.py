@@ -175,3 +175,55 @@ def test_verify_exits_1_when_a_claim_fails(capsys: pytest.CaptureFixture[str], t
     monkeypatch.setattr(vrun, "load_claims", lambda: dict(registry.CLAIMS))
     code, _, _ = run(capsys, "verify", "--only", "tangent.J-*", "--out", str(tmp_path / "f"))
     assert code == 1
+
+
+# --- issue 6: export formats on the command line --------------------------------------------------
+
+
+def test_diffusers_timesteps_format(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "schedule", "karras", "--steps", "10", "--sigma-min", "0.0292",
+                         "--sigma-max", "14.6146", "--format", "diffusers-timesteps")
+    ts = json.loads(out)
+    assert code == 0 and len(ts) == 11 and ts[0] == 999 and ts == sorted(set(ts), reverse=True)
+    assert "scaled_linear" in err and "11 consumer steps" in err
+    code, out, err = run(capsys, "schedule", "karras", "--steps", "10", "--sigma-min", "0.0100005",
+                         "--sigma-max", "157", "--format", "diffusers-timesteps", "--train-schedule", "linear")
+    assert code == 0 and json.loads(out)[-1] == 0 and "linear table" in err
+
+
+def test_flow_matching_format_states_and_undoes_shift(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "schedule", "tangent", "--c", "1", "--steps", "4", "--format", "flow-matching",
+                         "--shift", "3")
+    t = json.loads(out)
+    assert code == 0 and len(t) == 4 and t[0] == 1.0 and "shift = 3" in err
+    # the scheduler's shift S t / (1 + (S - 1) t) maps the export back to t = rho/(1+rho), rho = tan(3pi/8)
+    s = 3 * t[1] / (1 + 2 * t[1])
+    assert s / (1 - s) == pytest.approx(math.tan(3 * math.pi / 8), rel=1e-14)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (("schedule", "karras", "--steps", "200", "--sigma-min", "0.0292", "--sigma-max", "14.6146",
+      "--format", "diffusers-timesteps"), "both round to training timestep"),
+    (("schedule", "karras", "--steps", "5", "--format", "diffusers-timesteps"), "--sigma-max"),
+    (("schedule", "karras", "--steps", "5", "--format", "csv", "--shift", "2"), "--shift"),
+    (("schedule", "karras", "--steps", "5", "--format", "json", "--train-schedule", "linear"), "--train-schedule"),
+    (("schedule", "karras", "--steps", "5", "--format", "diffusers-timesteps", "--train-schedule", "bogus"),
+     "--train-schedule"),
+    (("schedule", "karras", "--steps", "5", "--format", "flow-matching", "--shift", "0"), "shift"),
+])
+def test_export_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], needle: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and needle in err, err
+
+
+def test_ays_schedule_command(capsys: pytest.CaptureFixture[str]) -> None:
+    import symsched.methods.ays  # noqa: F401  (until symsched.schedule._METHOD_MODULES lists it)
+
+    code, out, _ = run(capsys, "schedule", "ays", "--model", "sdxl", "--steps", "10", "--json")
+    obj = json.loads(out)
+    assert code == 0 and obj["sigmas"][0] == 14.6146412293 and obj["sigmas"][-1] == 0.0291671582
+    code, out, _ = run(capsys, "schedule", "ays", "--model", "sd15", "--steps", "5", "--sigma-min", "0",
+                       "--format", "comfyui")
+    assert code == 0 and len(json.loads(out)) == 6 and json.loads(out)[-1] == 0.0
+    code, _, err = run(capsys, "schedule", "ays", "--model", "sd3", "--steps", "5")
+    assert code == 2 and "--model" in err

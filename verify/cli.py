@@ -31,22 +31,48 @@ def register_verify(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--seed", type=int, default=Budget().seed, help="base seed of every Monte Carlo check")
     p.add_argument("--force", action="store_true", help="replace an existing --out directory")
     p.add_argument("--list", action="store_true", help="list the claims and exit")
+    dist = p.add_mutually_exclusive_group()
+    dist.add_argument("--scheduler", metavar="ADDRESS",
+                      help="run the checks on a Dask distributed scheduler (tcp://host:8786)")
+    dist.add_argument("--workers", type=int, metavar="K",
+                      help="run the checks on a local Dask cluster of K single-threaded workers")
     p.set_defaults(func=run_verify, profile="quick")
 
 
+def canonical_command(args: argparse.Namespace) -> str:
+    """The command that reproduces a report, in canonical form (options that cannot change the
+    results, --force and the executor, are left out so reruns record the same command)."""
+    import shlex
+
+    parts = ["symsched", "verify", f"--{args.profile}"]
+    if args.only is not None:
+        parts += ["--only", args.only]
+    parts += ["--seed", str(args.seed), "--out", str(args.out)]
+    return shlex.join(parts)
+
+
 def run_verify(args: argparse.Namespace) -> int:
-    from .run import command_line, prepare_out, print_table, run_claims, select_claims, write_report
+    from .executor import make_executor
+    from .run import prepare_out, print_table, run_claims, select_claims, write_report
 
     claims = select_claims(args.only)
     if args.list:
         for c in claims:
             print(f"{c.id}\t#{c.issue}\t{c.statement}")
         return 0
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
     out = Path(args.out)
-    prepare_out(out, args.force)
-    budget = Budget(profile=args.profile, seed=args.seed)
-    results = run_claims(claims, budget)
-    write_report(results, out, budget, command_line())
+    if out.exists() and any(out.iterdir()) and not args.force:
+        prepare_out(out, args.force)  # raises: refuse before starting a cluster
+    executor = make_executor(args.scheduler, args.workers)
+    try:
+        prepare_out(out, args.force)
+        budget = Budget(profile=args.profile, seed=args.seed)
+        results = run_claims(claims, budget, executor=executor, command=canonical_command(args))
+    finally:
+        executor.close()
+    write_report(results, out, budget, canonical_command(args))
     print_table(results)
     failed = [r for r in results if r.status != "PASS"]
     print(f"{len(results) - len(failed)} of {len(results)} claims pass; report: {out / 'report.md'}")

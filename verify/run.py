@@ -1,8 +1,17 @@
-r"""Run claims from the registry and write the report (``symsched verify``, the main job)."""
+r"""Run claims from the registry and write the report (``symsched verify``, the main job).
+
+Claims run through an executor (:mod:`verify.executor`: in-process, or Dask). A check's figures are
+rendered to PNG bytes where it ran, so results are plain data that travel between processes.
+Every output file records the symsched version, the command, the seed and a hash of the inputs
+(:func:`provenance`), and holds nothing that varies between runs (timings go to the console only):
+rerunning with the same arguments rewrites every file bit for bit.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import io
 import json
 import shutil
 import sys
@@ -17,7 +26,7 @@ from symsched.schedule import json_safe
 from ._version import __version__
 from .registry import Budget, Claim, Outcome, load_claims
 
-__all__ = ["ClaimResult", "select_claims", "run_claims", "write_report"]
+__all__ = ["ClaimResult", "select_claims", "run_claims", "write_report", "provenance", "render_png"]
 
 
 @dataclass
@@ -26,6 +35,7 @@ class ClaimResult:
     outcome: Outcome
     seconds: float
     error: str | None = None
+    pngs: dict[str, bytes] | None = None
 
     @property
     def status(self) -> str:
@@ -46,36 +56,77 @@ def select_claims(pattern: str | None = None) -> list[Claim]:
     return chosen
 
 
-def run_one(c: Claim, budget: Budget) -> ClaimResult:
+def render_png(fig: Any, description: str | None = None) -> bytes:
+    """PNG bytes of a matplotlib figure, deterministic: no timestamp or software version; the
+    provenance line goes in the PNG ``Description`` text chunk."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    meta: dict[str, str | None] = {"Software": None}
+    if description is not None:
+        meta["Description"] = description
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata=meta)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def run_one(c: Claim, budget: Budget, provenance_line: str | None = None) -> ClaimResult:
+    """Run one claim; figures are rendered to PNG here (so the result can cross processes)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "symsched"
     t0 = time.perf_counter()
     try:
         out = c.check(budget)
         if not isinstance(out, Outcome):
             raise TypeError(f"claim {c.id} returned {type(out).__name__}, not Outcome")
-        return ClaimResult(c, out, time.perf_counter() - t0)
+        pngs = {name: render_png(fig, provenance_line) for name, fig in out.figures.items()}
+        out.figures = {}
+        return ClaimResult(c, out, time.perf_counter() - t0, pngs=pngs)
     except Exception as exc:  # a crashing check is a failed claim, reported with its traceback
         tb = traceback.format_exc(limit=6)
-        return ClaimResult(c, Outcome(False, f"error: {exc}"), time.perf_counter() - t0, error=tb)
+        return ClaimResult(c, Outcome(False, f"error: {exc}"), time.perf_counter() - t0, error=tb, pngs={})
 
 
-def run_claims(claims: list[Claim], budget: Budget, *, progress: bool = True) -> list[ClaimResult]:
-    """Run ``claims`` in order under ``budget``, with a live progress bar."""
-    import matplotlib
+class _RunOne:
+    """Picklable ``claim -> run_one(claim, budget)`` for executors."""
 
-    matplotlib.use("Agg")
-    results: list[ClaimResult] = []
+    def __init__(self, budget: Budget, provenance_line: str | None) -> None:
+        self.budget = budget
+        self.provenance_line = provenance_line
+
+    def __call__(self, c: Claim) -> ClaimResult:
+        return run_one(c, self.budget, self.provenance_line)
+
+
+def run_claims(claims: list[Claim], budget: Budget, *, progress: bool = True,
+               executor: Any = None, command: str | None = None) -> list[ClaimResult]:
+    """Run ``claims`` under ``budget`` through ``executor`` (default in-process), with a live
+    progress bar; results come back in the order of ``claims``. With ``command``, every figure
+    records the provenance (:func:`provenance`) in its PNG metadata."""
+    from .executor import InProcess
+
+    ex = executor if executor is not None else InProcess()
+    line = None
+    if command is not None:
+        meta = provenance(budget, command, claims)
+        line = (f"symsched {meta['version']}; command: {command}; profile {meta['profile']}; "
+                f"seed {meta['seed']}; inputs sha256 {meta['inputs_sha256']}")
+    task_fn = _RunOne(budget, line)
     if not progress:
-        return [run_one(c, budget) for c in claims]
+        return ex.map(task_fn, claims)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("[bold]verify[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), transient=False, console=_console()) as bar:
         task = bar.add_task("", total=len(claims))
-        for c in claims:
-            bar.update(task, description=c.id)
-            results.append(run_one(c, budget))
+
+        def done(i: int, r: ClaimResult) -> None:
+            bar.update(task, description=f"{r.claim.id} {r.status}")
             bar.advance(task)
-    return results
+
+        return ex.map(task_fn, claims, on_done=done)
 
 
 def _console() -> Any:
@@ -101,56 +152,72 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def provenance(budget: Budget, command: str, claims: list[Claim]) -> dict[str, Any]:
+    """What every output file records: version, command, profile, seed and the inputs' hash.
+
+    The hash covers the version, profile, seed and every selected claim's definition (id,
+    statement, source, method, tolerance), so two files with the same hash came from the same inputs.
+    """
+    inputs = {"version": __version__, "profile": budget.profile, "seed": budget.seed,
+              "claims": [[c.id, c.statement, c.source, c.method, c.tolerance] for c in claims]}
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    return {"version": __version__, "command": command, "profile": budget.profile, "seed": budget.seed,
+            "inputs_sha256": digest}
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(json_safe(obj), indent=1, allow_nan=False) + "\n"
+
+
 def write_report(results: list[ClaimResult], out: Path, budget: Budget, command: str) -> None:
-    """Write ``report.md``, ``results.json``, ``figures/*.png`` and ``schedules/`` into ``out``."""
+    """Write ``report.md``, ``report.html``, ``results.json``, ``figures/*.png`` and ``schedules/``."""
+    from .report_html import render_html
+
     figdir = out / "figures"
     scheddir = out / "schedules"
     figdir.mkdir(parents=True, exist_ok=True)
     scheddir.mkdir(parents=True, exist_ok=True)
+    meta = provenance(budget, command, [r.claim for r in results])
     n_pass = sum(r.status == "PASS" for r in results)
     lines = [
         "# symsched verification report", "",
-        f"symsched {__version__} · profile `{budget.profile}` · seed {budget.seed} · command `{command}`", "",
+        (f"symsched {__version__} · profile `{budget.profile}` · seed {budget.seed} · command `{command}` · "
+         f"inputs sha256 `{meta['inputs_sha256'][:16]}`"), "",
         f"**{n_pass} of {len(results)} claims pass.**", "",
-        "| claim | status | measured | time |", "|---|---|---|---|",
+        "| claim | status | measured |", "|---|---|---|",
     ]
     for r in results:
         lines.append(f"| [{r.claim.id}](#{r.claim.id.replace('.', '')}) | {r.status} | "
-                     f"{_md_escape(r.outcome.measured)} | {r.seconds:.1f} s |")
+                     f"{_md_escape(r.outcome.measured)} |")
     lines.append("")
     index: list[dict[str, Any]] = []
     records = []
-    import matplotlib.pyplot as plt
-
     for r in results:
         c = r.claim
         lines += [f"## {c.id}", "", f"**{r.status}** — {c.statement}", "",
                   f"- **Source:** {c.source}", f"- **Method (oracle):** {c.method}",
                   f"- **Tolerance:** {c.tolerance}", f"- **Measured:** {r.outcome.measured}",
-                  f"- **Issue:** #{c.issue} · **time:** {r.seconds:.2f} s", ""]
+                  f"- **Issue:** #{c.issue}", ""]
         if r.outcome.details:
             lines += ["```json", json.dumps(json_safe(r.outcome.details), indent=1)[:4000], "```", ""]
         if r.error:
             lines += ["```", r.error, "```", ""]
-        for name, fig in r.outcome.figures.items():
+        for name, png in (r.pngs or {}).items():
             fname = f"{c.id}.{name}.png"
-            fig.savefig(figdir / fname, dpi=110, bbox_inches="tight", metadata={"Software": None})
-            plt.close(fig)
+            (figdir / fname).write_bytes(png)
             lines += [f"![{c.id} {name}](figures/{fname})", ""]
         for s in r.outcome.schedules:
             fname = f"{s['name']}.json"
-            payload = {**s, "claim": c.id}
-            (scheddir / fname).write_text(json.dumps(json_safe(payload), indent=1, allow_nan=False) + "\n")
+            (scheddir / fname).write_text(_dump({**s, "claim": c.id, "provenance": meta}))
             index.append({"file": fname, "claim": c.id, **{k: v for k, v in s.items() if k != "schedule"},
                           "method": s["schedule"]["method"], "steps": s["schedule"]["steps"]})
         records.append({"id": c.id, "status": r.status, "statement": c.statement, "source": c.source,
                         "method": c.method, "tolerance": c.tolerance, "issue": c.issue,
-                        "measured": r.outcome.measured, "details": r.outcome.details,
-                        "seconds": round(r.seconds, 3), "error": r.error})
+                        "measured": r.outcome.measured, "details": r.outcome.details, "error": r.error})
     (out / "report.md").write_text("\n".join(lines) + "\n")
-    meta = {"version": __version__, "command": command, "profile": budget.profile, "seed": budget.seed}
-    (out / "results.json").write_text(json.dumps(json_safe({**meta, "claims": records}), indent=1, allow_nan=False) + "\n")
-    (scheddir / "index.json").write_text(json.dumps(json_safe({**meta, "schedules": index}), indent=1, allow_nan=False) + "\n")
+    (out / "report.html").write_text(render_html(results, meta))
+    (out / "results.json").write_text(_dump({**meta, "claims": records}))
+    (scheddir / "index.json").write_text(_dump({**meta, "schedules": index}))
 
 
 def prepare_out(out: Path, force: bool) -> None:

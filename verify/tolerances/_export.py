@@ -1,0 +1,52 @@
+r"""Tolerances of the exporters' real-library checks and the reference schedules (issue 6)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["EPS32", "CONSUMER_LEVEL_RTOL", "TRAIN_TABLE_RTOL", "train_table_rtol", "EXPORT_PARTICLES", "AYS_TABLE_ATOL",
+           "AYS_SIGMA_RTOL", "REPORT_KL_RTOL"]
+
+EPS32 = float(np.finfo(np.float32).eps)  # 1.19e-7
+
+# diffusers keeps sigmas and timesteps in float32. A level we export in float64 is rounded once on
+# entry (<= eps32/2), the flow shift and its inverse add a few roundings, and a fractional Euler
+# timestep goes through float32 log-interpolation and back (measured: 2.3e-7 Euler, 6.2e-7 flow with
+# shift 3). 64 eps32 = 7.6e-6 bounds every such chain with room and is still 1000x smaller than
+# the smallest step ratio of any grid we export (so a wrong or shifted level cannot pass).
+CONSUMER_LEVEL_RTOL = 64 * EPS32
+
+# diffusers builds alphas_cumprod as a float32 cumulative product of 1000 factors; each product
+# rounds by <= eps32/2, so the relative error after 1000 steps is <= 1000 * 6e-8 = 6e-5 (measured
+# 1.3e-5 on the scaled_linear table); sigma = sqrt((1-ac)/ac) halves it. We compare symsched's
+# float64 table with diffusers' at 1e-4.
+TRAIN_TABLE_RTOL = 1e-4
+
+
+def train_table_rtol(betas: np.ndarray) -> np.ndarray:
+    """Per-timestep bound on the relative error of diffusers' float32 ``alphas_cumprod``.
+
+    Each factor ``1 - beta_s`` is rounded to float32 with absolute error <= eps32/2, a relative
+    error eps32/(2 (1 - beta_s)), and each product adds eps32/2: to first order the error at t is
+    at most eps32 * sum_{s<=t} 1/(1 - beta_s). For linear tables this is ~1.2e-4 at t = 999; for the
+    cosine table, whose last betas sit at the 0.999 cap, 1 - beta keeps only 3 digits and the bound
+    grows accordingly (measured 2.6e-4 there).
+    """
+    return EPS32 * np.cumsum(1.0 / (1.0 - np.asarray(betas, dtype=np.float64)))
+
+# Particles of the end-to-end runs: the sample variance has relative standard error sqrt(2/n), 1 %
+# at n = 20000, small enough that a convention error (a shifted level, a missing step) is tens of
+# standard errors away (the re-applied flow shift of 3 is measured at z = -468), and each run costs
+# ~0.1 s. Comparisons use verify.tolerances.Z_SCORE (5).
+EXPORT_PARTICLES = 20_000
+
+# AYS: diffusers' AysSchedules sigma lists are printed to 3-4 decimals (paper Table 3 values), the
+# ComfyUI constants to 10 decimals; 5e-4 absolute covers the 3-decimal rounding of diffusers' lists.
+AYS_TABLE_ATOL = 5e-4
+# ComfyUI's log-linear interpolation is reimplemented from its description; the two float64
+# evaluations (np.interp in log space, exp) agree to a few ulp.
+AYS_SIGMA_RTOL = 1e-13
+
+# The KL written next to each reference schedule is recomputed at 40 digits (mpmath) when checked:
+# same bound as the backends (verify.tolerances.backend_rtol); this constant is the floor for N = 1.
+REPORT_KL_RTOL = 1e-12
