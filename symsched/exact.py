@@ -47,7 +47,8 @@ __all__ = [
 ]
 
 STARTS: tuple[str, ...] = ("exact", "prior")
-SAMPLERS: tuple[str, ...] = ("ddim", "exact-flow")
+SAMPLERS: tuple[str, ...] = ("ddim", "exact-flow", "euler-vp", "heun", "dpmpp-2m", "ancestral")
+_OTHER_SAMPLERS = ("euler-vp", "heun", "dpmpp-2m", "ancestral")  # exact recursions in symsched.samplers
 _TILE = 1 << 16  # elements per (steps x eigenvalues) tile: fits in L2, bounded memory at any d and N
 _CHUNK = 8192  # eigenvalues per tile column
 _LOSS_SWITCH = 0.5  # above this loss, log(cos2) is more accurate than log1p(-loss)
@@ -103,6 +104,7 @@ def log_variance_ratios(
     backend: str = "numpy",
     device: Any = None,
     dtype: Any = None,
+    eta: float | None = None,
 ) -> Any:
     r"""Exact :math:`\ln r_i` (output variance / target variance) per eigenvalue [sun2026, §3].
 
@@ -120,9 +122,13 @@ def log_variance_ratios(
     start
         ``"exact"`` (variance :math:`\lambda+\sigma_0^2`) or ``"prior"`` (:math:`\sigma_0^2`).
     sampler
-        ``"ddim"`` (eta = 0) or ``"exact-flow"`` (the exact probability-flow map, KL = 0 oracle).
+        ``"ddim"`` (eta = 0), ``"exact-flow"`` (the exact probability-flow map, KL = 0 oracle), or
+        one of the recursions of :mod:`symsched.samplers`: ``"euler-vp"``, ``"heun"``,
+        ``"dpmpp-2m"``, ``"ancestral"``.
     backend
         ``"numpy"`` or ``"torch"`` (float64 by default, on ``device``).
+    eta
+        Noise fraction of the ``"ancestral"`` sampler, in [0, 1] (default 1).
 
     Returns
     -------
@@ -133,6 +139,13 @@ def log_variance_ratios(
     if backend == "mpmath":
         raise ValueError("backend='mpmath' is served by kl_mpmath(); use 'numpy' or 'torch' here")
     lam_np, sig = _prepare(eigenvalues, sigmas, start, sampler, backend)
+    if sampler in _OTHER_SAMPLERS:
+        from . import samplers
+
+        lr_np = samplers.log_variance_ratios(lam_np, sig, sampler=sampler, start=start, eta=eta)
+        return lr_np if backend == "numpy" else numeric.to_backend(lr_np, backend, dtype=dtype, device=device)
+    if eta is not None:
+        raise ValueError(f"eta applies to the ancestral sampler only, not to {sampler!r}")
     xp = _xp(backend)
     lam_v = numeric.to_backend(lam_np, backend, dtype=dtype, device=device)
     first = float(sig[0])
@@ -247,6 +260,7 @@ def kl(
     backend: str = "numpy",
     device: Any = None,
     dtype: Any = None,
+    eta: float | None = None,
 ) -> GaussianKL:
     """Exact KL of the Gaussian sampler in both directions; arguments as :func:`log_variance_ratios`.
 
@@ -257,11 +271,13 @@ def kl(
     0.80685281944
     """
     if backend == "mpmath":
+        if sampler in _OTHER_SAMPLERS:
+            raise ValueError(f"backend='mpmath' serves the ddim and exact-flow samplers only, not {sampler!r}")
         res = kl_mpmath(eigenvalues, sigmas, start=start, sampler=sampler)
         return GaussianKL(float(res.kl_source_output), float(res.kl_output_source),
                           np.array([float(v) for v in res.log_variance_ratios]))
     lr = log_variance_ratios(eigenvalues, sigmas, start=start, sampler=sampler, backend=backend,
-                             device=device, dtype=dtype)
+                             device=device, dtype=dtype, eta=eta)
     kso, kos = kl_from_log_ratios(lr)
     return GaussianKL(kso, kos, lr)
 
@@ -289,6 +305,8 @@ def kl_mpmath(eigenvalues: Any, sigmas: Any, *, start: str = "exact", sampler: s
     Eigenvalues and levels are taken as the exact binary values of their float64 inputs.
     """
     lam_np, sig = _prepare(eigenvalues, sigmas, start, sampler, "mpmath")
+    if sampler in _OTHER_SAMPLERS:
+        raise ValueError(f"kl_mpmath serves the ddim and exact-flow samplers only, not {sampler!r}")
     gain, kso_f, kos_f = _mp_funcs()
     with mpmath.workdps(dps):
         levels = [mpmath.mpf(float(v)) if math.isfinite(v) else mpmath.inf for v in sig]

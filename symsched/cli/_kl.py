@@ -24,8 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--steps", type=int, metavar="N", help="steps for --schedule")
     p.add_argument("--sigma-min", type=float, metavar="A")
     p.add_argument("--sigma-max", type=float, metavar="B")
-    p.add_argument("--sampler", default="ddim", choices=[s for s in exact.SAMPLERS if s == "ddim"],
-                   help="reverse sampler")
+    p.add_argument("--sampler", default="ddim", choices=[s for s in exact.SAMPLERS if s != "exact-flow"],
+                   help="reverse sampler (euler-vp: Euler on the VP PF-ODE in x; heun: EDM 2nd order; "
+                        "dpmpp-2m: DPM-Solver++(2M); ancestral: Euler ancestral / DDPM with --eta)")
+    p.add_argument("--eta", type=float, metavar="E", help="noise fraction of --sampler ancestral, in [0, 1] (default 1)")
     p.add_argument("--start", default="exact", choices=exact.STARTS,
                    help="exact: start from the true marginal; prior: from N(0, sigma_0^2)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -52,13 +54,19 @@ def run(args: argparse.Namespace) -> int:
         use_spectrum = not (args.schedule == "tangent" and args.c is not None)
         sched = schedule_from_args(args, args.schedule, use_spectrum=use_spectrum)
         sigmas, params, method = sched.sigmas, dict(sched.params), sched.method  # type: ignore[attr-defined]
-    res = exact.kl(lam, sigmas, start=args.start, sampler=args.sampler)
+    if args.eta is not None and args.sampler != "ancestral":
+        raise CliError(f"--eta goes with --sampler ancestral, not {args.sampler}")
+    try:
+        res = exact.kl(lam, sigmas, start=args.start, sampler=args.sampler, eta=args.eta)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     out: dict[str, object] = {
         "kl_source_output": res.kl_source_output,
         "kl_output_source": res.kl_output_source,
         "steps": int(sigmas.size - 1),
         "sampler": args.sampler,
         "start": args.start,
+        **({"eta": 1.0 if args.eta is None else args.eta} if args.sampler == "ancestral" else {}),
         "sigmas": sigmas,
         "schedule": {"method": method, "params": params},
         "dimension": int(lam.size),
