@@ -24,12 +24,10 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-import sympy as sp
 
 import symsched
 from symsched import gaussian, tangent
 from symsched.datasets import dataset_spectrum
-from symsched.symbols import a, b, lam
 
 # %% [markdown]
 # ## 1. The per-eigenvalue DDIM gain, derived (not typed in)

@@ -15,22 +15,30 @@ Public API
 from __future__ import annotations
 
 from ._version import __version__
-from .exact import GaussianKL, kl, kl_mpmath, log_variance_ratios, output_covariance, variance_ratios, variance_trajectory
+from .exact import (
+    GaussianKL,
+    kl,
+    kl_mpmath,
+    log_variance_ratios,
+    output_covariance,
+    variance_ratios,
+    variance_trajectory,
+)
 from .schedule import METHODS, Schedule, build
 from .tangent import gamma_star, tangent_sigmas
 
 __all__ = [
-    "__version__",
+    "METHODS",
     "GaussianKL",
+    "Schedule",
+    "__version__",
+    "build",
+    "gamma_star",
     "kl",
     "kl_mpmath",
     "log_variance_ratios",
+    "output_covariance",
+    "tangent_sigmas",
     "variance_ratios",
     "variance_trajectory",
-    "output_covariance",
-    "Schedule",
-    "METHODS",
-    "build",
-    "gamma_star",
-    "tangent_sigmas",
 ]

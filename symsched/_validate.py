@@ -18,10 +18,10 @@ from numpy.typing import NDArray
 __all__ = [
     "as_eigenvalues",
     "as_grid",
-    "check_steps",
+    "check_choice",
     "check_endpoints",
     "check_positive",
-    "check_choice",
+    "check_steps",
 ]
 
 

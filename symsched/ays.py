@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from ._validate import check_choice, check_steps
 
-__all__ = ["AYS_MODELS", "AYS_SIGMAS", "loglinear_interp", "ays_sigmas"]
+__all__ = ["AYS_MODELS", "AYS_SIGMAS", "ays_sigmas", "loglinear_interp"]
 
 AYS_MODELS: tuple[str, ...] = ("sd15", "sdxl", "svd")
 

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from ._validate import check_choice, check_steps
 
-__all__ = ["DATASETS", "load", "digits", "patches", "spectrum", "dataset_spectrum", "QUANTISATION_STEP"]
+__all__ = ["DATASETS", "QUANTISATION_STEP", "dataset_spectrum", "digits", "load", "patches", "spectrum"]
 
 DATASETS: tuple[str, ...] = ("digits", "patches")
 # quantisation step in the [-1, 1] scale: digits have 17 levels (0..16), photographs 256

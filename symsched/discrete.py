@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from ._validate import as_grid, check_choice, check_steps
 
-__all__ = ["TRAIN_SCHEDULES", "TrainingTable", "training_table", "Timesteps", "timesteps_for_grid"]
+__all__ = ["TRAIN_SCHEDULES", "Timesteps", "TrainingTable", "timesteps_for_grid", "training_table"]
 
 TRAIN_SCHEDULES: tuple[str, ...] = ("linear", "scaled_linear", "squaredcos_cap_v2")
 _DEFAULT_BETAS = {"linear": (1e-4, 0.02), "scaled_linear": (0.00085, 0.012)}

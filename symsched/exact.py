@@ -33,17 +33,17 @@ from ._validate import as_eigenvalues, as_grid, check_choice
 from .symbols import a, b, lam, r
 
 __all__ = [
-    "STARTS",
     "SAMPLERS",
+    "STARTS",
     "GaussianKL",
-    "log_variance_ratios",
-    "variance_ratios",
+    "covariance_trajectory",
     "kl",
     "kl_from_log_ratios",
     "kl_mpmath",
-    "variance_trajectory",
+    "log_variance_ratios",
     "output_covariance",
-    "covariance_trajectory",
+    "variance_ratios",
+    "variance_trajectory",
 ]
 
 STARTS: tuple[str, ...] = ("exact", "prior")

@@ -35,7 +35,7 @@ from ._validate import check_positive
 from .discrete import TRAIN_SCHEDULES, timesteps_for_grid, training_table
 from .schedule import Schedule, json_safe
 
-__all__ = ["FORMATS", "TRAIN_SCHEDULES", "Exported", "export", "flow_sigmas", "flow_levels"]
+__all__ = ["FORMATS", "TRAIN_SCHEDULES", "Exported", "export", "flow_levels", "flow_sigmas"]
 
 FORMATS: tuple[str, ...] = ("json", "csv", "k-diffusion", "comfyui", "diffusers-euler",
                             "diffusers-timesteps", "flow-matching")

@@ -33,17 +33,17 @@ from ._validate import check_endpoints, check_positive, check_steps
 from .symbols import c, sigma_max, sigma_min, t, u
 
 __all__ = [
-    "Family",
     "FAMILY_NAMES",
+    "Family",
+    "cosine",
+    "cosine_rho_of_t",
     "family",
-    "tangent",
     "karras",
     "loglinear",
-    "vp_linear",
-    "cosine",
-    "vp_linear_rho_of_t",
-    "cosine_rho_of_t",
     "logsnr",
+    "tangent",
+    "vp_linear",
+    "vp_linear_rho_of_t",
 ]
 
 FAMILY_NAMES: tuple[str, ...] = ("tangent", "karras", "loglinear", "vp-linear", "cosine")

@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["Backend", "lambdify", "to_backend", "BACKENDS"]
+__all__ = ["BACKENDS", "Backend", "lambdify", "to_backend"]
 
 Backend = Literal["numpy", "torch", "mpmath"]
 BACKENDS: tuple[str, ...] = ("numpy", "torch", "mpmath")

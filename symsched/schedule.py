@@ -20,7 +20,7 @@ from . import families
 from ._validate import as_eigenvalues, as_grid, check_steps
 from ._version import __version__
 
-__all__ = ["Schedule", "MethodSpec", "OptionSpec", "METHODS", "register_method", "build", "json_safe"]
+__all__ = ["METHODS", "MethodSpec", "OptionSpec", "Schedule", "build", "json_safe", "register_method"]
 
 
 def json_safe(value: Any) -> Any:

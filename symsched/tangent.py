@@ -27,22 +27,22 @@ import sympy as sp
 from numpy.typing import NDArray
 
 from . import gaussian, numeric
-from ._validate import as_eigenvalues, as_grid, check_endpoints, check_positive, check_steps
+from ._validate import as_eigenvalues, as_grid, check_positive, check_steps
 from .families import tangent as tangent_family
 from .symbols import N, a, b, gamma, lam, s, u
 
 __all__ = [
-    "tangent_sigmas",
-    "gamma_star",
-    "J_tangent",
     "J_integrand_rho",
-    "gamma_star_expr",
+    "J_tangent",
     "asymptotic_kl_tangent",
+    "derivation",
+    "gamma_star",
+    "gamma_star_expr",
+    "log_ratio_interior_gradient",
+    "log_ratio_symbolic",
     "optimal_ratio_single",
     "stationarity_residuals",
-    "log_ratio_symbolic",
-    "log_ratio_interior_gradient",
-    "derivation",
+    "tangent_sigmas",
 ]
 
 

@@ -8,4 +8,4 @@ claim registry that ``symsched verify`` runs.
 from ._version import __version__
 from .registry import CLAIMS, Budget, Claim, Outcome, claim, load_claims
 
-__all__ = ["__version__", "CLAIMS", "Budget", "Claim", "Outcome", "claim", "load_claims"]
+__all__ = ["CLAIMS", "Budget", "Claim", "Outcome", "__version__", "claim", "load_claims"]

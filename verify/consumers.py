@@ -28,8 +28,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ConsumerRun", "run_euler_sigmas", "run_dpm_timesteps", "run_flow_euler", "run_unipc_flow",
-           "table_sigma_at"]
+__all__ = [
+    "ConsumerRun",
+    "run_dpm_timesteps",
+    "run_euler_sigmas",
+    "run_flow_euler",
+    "run_unipc_flow",
+    "table_sigma_at",
+]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Executor", "InProcess", "DaskExecutor", "make_executor", "sweep"]
+__all__ = ["DaskExecutor", "Executor", "InProcess", "make_executor", "sweep"]
 
 T = TypeVar("T")
 R = TypeVar("R")

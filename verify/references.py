@@ -10,8 +10,12 @@ import math
 
 import sympy as sp
 
-__all__ = ["ddim_gain_vp_paper", "check_values_single_eigenvalue", "ratio_closed_forms",
-           "SPEC_MC_EXAMPLE"]
+__all__ = [
+    "SPEC_MC_EXAMPLE",
+    "check_values_single_eigenvalue",
+    "ddim_gain_vp_paper",
+    "ratio_closed_forms",
+]
 
 
 def ddim_gain_vp_paper(alpha_bar_prev: sp.Expr, alpha_bar_cur: sp.Expr, lam: sp.Expr) -> sp.Expr:

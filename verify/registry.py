@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Budget", "Outcome", "Claim", "CLAIMS", "claim", "load_claims"]
+__all__ = ["CLAIMS", "Budget", "Claim", "Outcome", "claim", "load_claims"]
 
 Profile = Literal["quick", "full"]
 

@@ -26,7 +26,7 @@ from symsched.schedule import json_safe
 from ._version import __version__
 from .registry import Budget, Claim, Outcome, load_claims
 
-__all__ = ["ClaimResult", "select_claims", "run_claims", "write_report", "provenance", "render_png"]
+__all__ = ["ClaimResult", "provenance", "render_png", "run_claims", "select_claims", "write_report"]
 
 
 @dataclass

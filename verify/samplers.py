@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from symsched._validate import as_grid, check_choice, check_steps
 
-__all__ = ["ParticleResult", "ddim_particles", "covariance_stderr"]
+__all__ = ["ParticleResult", "covariance_stderr", "ddim_particles"]
 
 
 @dataclass(frozen=True)

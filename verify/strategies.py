@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-__all__ = ["eigenvalues", "spectra", "spd_matrices", "grids", "steps"]
+__all__ = ["eigenvalues", "grids", "spd_matrices", "spectra", "steps"]
 
 # Eigenvalues over 8 decades (1e-4 .. 1e4): the range of pixel-data spectra in [-1, 1] scale and
 # latent spectra; beyond it float64 round-off in lam + sigma^2 starts to dominate the checks.

@@ -18,7 +18,7 @@ from .._version import __version__
 from ..schedule import _load_builtin_methods
 from ._common import CliError, ExitCode, OneLineParser
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 def _core_command_modules() -> list[str]:
     """Every ``symsched/cli/_*.py`` module with a ``register(subparsers)`` function, by name."""

@@ -18,8 +18,15 @@ from .._validate import as_eigenvalues
 from ..schedule import json_safe
 
 __all__ = [
-    "CliError", "ExitCode", "OneLineParser", "parse_floats", "add_spectrum_args", "spectrum_from_args",
-    "load_spectrum_file", "dumps_json", "write_output",
+    "CliError",
+    "ExitCode",
+    "OneLineParser",
+    "add_spectrum_args",
+    "dumps_json",
+    "load_spectrum_file",
+    "parse_floats",
+    "spectrum_from_args",
+    "write_output",
 ]
 
 

@@ -8,7 +8,14 @@ from .. import exact
 from .._validate import as_grid
 from .._version import __version__
 from ..schedule import METHODS
-from ._common import CliError, add_spectrum_args, dumps_json, parse_floats, spectrum_from_args, write_output
+from ._common import (
+    CliError,
+    add_spectrum_args,
+    dumps_json,
+    parse_floats,
+    spectrum_from_args,
+    write_output,
+)
 from ._schedule import add_method_options, schedule_from_args
 
 MAX_LISTED_RATIOS = 1000

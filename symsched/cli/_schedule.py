@@ -101,4 +101,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["register", "schedule_from_args", "add_method_options", "parse_floats"]
+__all__ = ["add_method_options", "parse_floats", "register", "schedule_from_args"]

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 
-import symsched.methods.ays
 from symsched import build
 from symsched.ays import AYS_SIGMAS, ays_sigmas, loglinear_interp
 from symsched.discrete import training_table

@@ -16,7 +16,7 @@ from symsched.export import export
 from verify import tolerances as tol
 
 pytest.importorskip("diffusers", reason="diffusers is the consumer under test (test extra)")
-from verify import consumers  # noqa: E402  (after the importorskip)
+from verify import consumers
 
 LAM = np.array([0.02, 0.3, 1.5])  # one eigenvalue below, near and above the SD sigma range's middle
 

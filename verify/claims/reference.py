@@ -41,7 +41,7 @@ from symsched.schedule import METHODS, Schedule, _load_builtin_methods, build
 from .. import tolerances as tol
 from ..registry import Budget, Outcome, claim
 
-__all__ = ["REFERENCE_STEPS", "MODELS", "reference_set", "AYS_DIFFUSERS"]
+__all__ = ["AYS_DIFFUSERS", "MODELS", "REFERENCE_STEPS", "reference_set"]
 
 REFERENCE_STEPS = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50)
 

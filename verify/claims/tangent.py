@@ -12,7 +12,7 @@ from scipy.optimize import minimize_scalar
 from symsched import exact, families, numeric, tangent
 from symsched.datasets import dataset_spectrum
 from symsched.schedule import build
-from symsched.symbols import gamma, lam, s, u
+from symsched.symbols import gamma, lam, s
 
 from .. import references as ref
 from .. import tolerances as tol

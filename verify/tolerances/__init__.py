@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ._gaussian import *  # noqa: F401,F403
+from ._gaussian import *
 from ._gaussian import __all__ as _gaussian_all
 
 __all__ = list(_gaussian_all)

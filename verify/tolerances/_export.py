@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["EPS32", "CONSUMER_LEVEL_RTOL", "TRAIN_TABLE_RTOL", "train_table_rtol", "EXPORT_PARTICLES", "AYS_TABLE_ATOL",
-           "AYS_SIGMA_RTOL", "REPORT_KL_RTOL"]
+__all__ = [
+    "AYS_SIGMA_RTOL",
+    "AYS_TABLE_ATOL",
+    "CONSUMER_LEVEL_RTOL",
+    "EPS32",
+    "EXPORT_PARTICLES",
+    "REPORT_KL_RTOL",
+    "TRAIN_TABLE_RTOL",
+    "train_table_rtol",
+]
 
 EPS32 = float(np.finfo(np.float32).eps)  # 1.19e-7
 

@@ -7,8 +7,18 @@ import math
 import numpy as np
 
 __all__ = [
-    "EPS64", "backend_rtol", "MPMATH_DPS", "SYMBOLIC_NUMERIC_ATOL", "SYMBOLIC_DPS", "Z_SCORE", "OPT_RTOL",
-    "GRAD_ATOL", "GAMMA_FINITE_N_RTOL", "ASYMPTOTIC_N2_RTOL", "CHECK_VALUE_RTOL", "z_within",
+    "ASYMPTOTIC_N2_RTOL",
+    "CHECK_VALUE_RTOL",
+    "EPS64",
+    "GAMMA_FINITE_N_RTOL",
+    "GRAD_ATOL",
+    "MPMATH_DPS",
+    "OPT_RTOL",
+    "SYMBOLIC_DPS",
+    "SYMBOLIC_NUMERIC_ATOL",
+    "Z_SCORE",
+    "backend_rtol",
+    "z_within",
 ]
 
 EPS64 = float(np.finfo(np.float64).eps)  # 2.22e-16
