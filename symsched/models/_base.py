@@ -1,0 +1,156 @@
+r"""Score-model interface in the EDM convention: a denoiser :math:`D(x,\sigma)` with validated inputs.
+
+Every model sees states in the VE scale :math:`x = y + \sigma\varepsilon` (EDM, k-diffusion; VP
+networks are wrapped, :mod:`.adapters`) and returns :math:`\hat y = D(x,\sigma)\approx E[y\mid x]`.
+The score is :math:`(D-x)/\sigma^2` (stein_cost.md §3.1). Inputs are checked here once for every
+adapter: shape ``(batch, dim)``, floating dtype, finite positive sigma inside the range the model
+was built or trained for, and finite outputs.
+
+References: Williams, Campbell, Doucet, Syed, arXiv:2412.07877, §3 (score evaluations only);
+Karras et al., arXiv:2206.00364 (the denoiser convention).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ModelError", "ScoreModel"]
+
+
+class ModelError(ValueError):
+    """A model that cannot be used as asked: bad inputs, NaN outputs, missing data, wrong checkpoint."""
+
+
+class ScoreModel:
+    r"""Base class: subclasses implement :meth:`_denoise` (torch, ``(batch, dim)`` x ``(batch,)`` sigma).
+
+    Attributes
+    ----------
+    dim
+        Data dimension d.
+    sigma_range
+        ``(lo, hi)`` noise levels the model is valid for (``(0, inf)`` for analytic models).
+    name
+        Short description used in reports and JSON ``params``.
+    """
+
+    dim: int
+    sigma_range: tuple[float, float] = (0.0, math.inf)
+    name: str = "model"
+    default_sigma_range: tuple[float, float] = (0.002, 80.0)
+
+    def __init__(self, dim: int, *, name: str, sigma_range: tuple[float, float] = (0.0, math.inf),
+                 data: Any = None) -> None:
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ModelError(f"dim must be a positive integer, got {dim!r}")
+        self.dim = int(dim)
+        self.name = name
+        lo, hi = float(sigma_range[0]), float(sigma_range[1])
+        if not (0 <= lo < hi):
+            raise ModelError(f"sigma_range must satisfy 0 <= lo < hi, got {sigma_range}")
+        self.sigma_range = (lo, hi)
+        self._data = None if data is None else _as_rows(data, self.dim, "data")
+
+    # -- the part subclasses provide --------------------------------------------------------------
+    def _denoise(self, x: Any, sigma: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _sample_data(self, n: int, generator: Any) -> Any:
+        """``n`` rows y ~ data (torch float64). Default: resample the rows given as ``data``."""
+        import torch
+
+        if self._data is None:
+            raise ModelError(f"{self.name}: Monte Carlo and JVP estimators need data samples to noise; "
+                             "pass data=... (rows of the training set) to the adapter")
+        idx = torch.randint(0, self._data.shape[0], (n,), generator=generator)
+        return torch.as_tensor(self._data, dtype=torch.float64)[idx]
+
+    def exact_interval_costs(self, levels: Any, *, process: str, weight: str) -> Any:
+        """Closed-form or quadrature interval costs, or ``None`` when the model has none."""
+        return None
+
+    def data_moments(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Exact mean and covariance of the data distribution that is noised (``None`` if unknown).
+
+        For a model given data rows this is the empirical distribution of those rows, which is what
+        the estimators noise, so the Gaussian control variate built on it stays unbiased.
+        """
+        if self._data is None:
+            return None
+        return self._data.mean(axis=0), np.cov(self._data, rowvar=False, bias=True).reshape(self.dim, self.dim)
+
+    def exact_local_metric(self, rho: Any, *, process: str) -> Any:
+        """Closed-form local metric w.r.t. rho, or ``None``."""
+        return None
+
+    # -- validated public entry points ------------------------------------------------------------
+    def sample_data(self, n: int, generator: Any = None) -> Any:
+        """``n`` data rows, torch float64 of shape ``(n, dim)``."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ModelError(f"samples must be a positive integer, got {n!r}")
+        out = self._sample_data(int(n), generator)
+        if tuple(out.shape) != (n, self.dim):  # pragma: no cover - subclass bug
+            raise ModelError(f"{self.name}: sample_data returned shape {tuple(out.shape)}, expected {(n, self.dim)}")
+        return out
+
+    def check_sigma(self, sigma: Any) -> None:
+        """Raise :class:`ModelError` if a noise level is not finite, not > 0, or outside ``sigma_range``."""
+        import torch
+
+        s = sigma.detach() if isinstance(sigma, torch.Tensor) else torch.as_tensor(sigma, dtype=torch.float64)
+        if s.numel() == 0:
+            return
+        if not bool(torch.isfinite(s).all()) or bool((s <= 0).any()):
+            raise ModelError(f"{self.name}: sigma must be finite and > 0, got min {float(s.min())}, max {float(s.max())}")
+        lo, hi = self.sigma_range
+        smin, smax = float(s.min()), float(s.max())
+        if smin < lo * (1 - 1e-9) or smax > hi * (1 + 1e-9):
+            raise ModelError(f"{self.name}: sigma in [{smin:g}, {smax:g}] is outside the range [{lo:g}, {hi:g}] "
+                             "the model was trained on; choose --sigma-min/--sigma-max inside it")
+
+    def __call__(self, x: Any, sigma: Any) -> Any:
+        r"""Validated denoiser :math:`D(x,\sigma)`: ``x`` of shape ``(batch, dim)``, ``sigma`` scalar or ``(batch,)``."""
+        import torch
+
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor of shape (batch, {self.dim}), got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"x must have a floating dtype, got {x.dtype}")
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise ModelError(f"{self.name}: x must have shape (batch, {self.dim}), got {tuple(x.shape)}")
+        sig = sigma if isinstance(sigma, torch.Tensor) else torch.as_tensor(sigma, dtype=x.dtype, device=x.device)
+        if sig.ndim == 0:
+            sig = sig.expand(x.shape[0])
+        if sig.shape != (x.shape[0],):
+            raise ModelError(f"{self.name}: sigma must be a scalar or shape ({x.shape[0]},), got {tuple(sig.shape)}")
+        self.check_sigma(sig)
+        out = self._denoise(x, sig)
+        if tuple(out.shape) != tuple(x.shape):
+            raise ModelError(f"{self.name}: the model returned shape {tuple(out.shape)} for input {tuple(x.shape)}")
+        if not bool(torch.isfinite(out.detach()).all()):
+            bad = sig.detach()[~torch.isfinite(out.detach()).all(dim=1)]
+            raise ModelError(f"{self.name}: the model returned NaN/inf at sigma = {float(bad[0]):g}")
+        return out
+
+    def score(self, x: Any, sigma: Any) -> Any:
+        r"""Score :math:`\nabla\log p_\sigma(x)=(D(x,\sigma)-x)/\sigma^2` (stein_cost.md §3.1)."""
+        import torch
+
+        sig = sigma if isinstance(sigma, torch.Tensor) else torch.as_tensor(sigma, dtype=x.dtype)
+        sig = sig.expand(x.shape[0]) if sig.ndim == 0 else sig
+        return (self(x, sig) - x) / sig[:, None] ** 2
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} dim={self.dim} sigma_range={self.sigma_range}>"
+
+
+def _as_rows(data: Any, dim: int, name: str) -> np.ndarray:
+    arr = np.asarray(data.detach().cpu().numpy() if hasattr(data, "detach") else data, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != dim or arr.shape[0] < 1:
+        raise ModelError(f"{name} must be rows of shape (n, {dim}), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ModelError(f"{name} must be finite")
+    return arr

@@ -1,0 +1,153 @@
+r"""Analytic denoisers: Gaussian (any diagonal spectrum), Gaussian mixtures, and the empirical optimum.
+
+All are exact Bayes denoisers :math:`D(x,\sigma)=E[y\mid y+\sigma\varepsilon=x]` (Tweedie), in torch
+so that the JVP estimator can differentiate them in sigma (stein_cost.md §3.1). The Gaussian and the
+two-point mixture also expose their closed-form costs (stein_cost.md §5) for the ``exact`` estimator.
+
+References: Williams, Campbell, Doucet, Syed, arXiv:2412.07877, §2.3 and §5 of stein_cost.md;
+Karras et al., arXiv:2206.00364 (EDM convention).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._validate import as_eigenvalues, check_positive
+from ..stein import _closed
+from ._base import ModelError, ScoreModel
+
+__all__ = ["EmpiricalModel", "GaussianMixtureModel", "GaussianModel", "symmetric_gm", "two_point"]
+
+
+class GaussianModel(ScoreModel):
+    r"""Data :math:`\mathcal N(0,\mathrm{diag}\,\lambda)`: :math:`D=\lambda/(\lambda+\sigma^2)\,x` per coordinate."""
+
+    def __init__(self, eigenvalues: Any, *, name: str | None = None) -> None:
+        self.eigenvalues = as_eigenvalues(eigenvalues)
+        super().__init__(int(self.eigenvalues.size), name=name or f"gaussian(d={self.eigenvalues.size})")
+
+    @classmethod
+    def isotropic(cls, c: float, dim: int) -> GaussianModel:
+        """:math:`\\mathcal N(0,c^2I_d)`."""
+        c = check_positive(c, "c")
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ModelError(f"dim must be a positive integer, got {dim!r}")
+        return cls(np.full(int(dim), c * c), name=f"gaussian(c={c:g}, d={dim})")
+
+    def _denoise(self, x: Any, sigma: Any) -> Any:
+        import torch
+
+        lam = torch.as_tensor(self.eigenvalues, dtype=x.dtype, device=x.device)
+        return lam / (lam + sigma[:, None] ** 2) * x
+
+    def _sample_data(self, n: int, generator: Any) -> Any:
+        import torch
+
+        z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
+        return z * torch.as_tensor(np.sqrt(self.eigenvalues))
+
+    def data_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(self.dim), np.diag(self.eigenvalues)
+
+    def exact_interval_costs(self, levels: Any, *, process: str, weight: str) -> Any:
+        return _closed.gaussian_interval_costs(self.eigenvalues, levels, process=process, weight=weight)
+
+    def exact_local_metric(self, rho: Any, *, process: str) -> Any:
+        return _closed.gaussian_local_metric(self.eigenvalues, rho, process=process)
+
+
+class GaussianMixtureModel(ScoreModel):
+    r"""Mixture :math:`\sum_k w_k\mathcal N(\mu_k,c_k^2I)` (``c_k = 0``: point masses).
+
+    .. math:: D(x,\sigma)=\sum_k r_k(x)\Big[\mu_k+\frac{c_k^2}{c_k^2+\sigma^2}(x-\mu_k)\Big],\quad
+              r_k\propto w_k\,\mathcal N(x;\mu_k,(c_k^2+\sigma^2)I).
+    """
+
+    def __init__(self, means: Any, weights: Any = None, stds: Any = 0.0, *, name: str | None = None,
+                 chunk: int = 4096) -> None:
+        mu = np.asarray(means, dtype=np.float64)
+        if mu.ndim != 2 or mu.shape[0] < 1 or not np.all(np.isfinite(mu)):
+            raise ModelError(f"means must be a finite (K, dim) array, got shape {mu.shape}")
+        k = mu.shape[0]
+        w = np.full(k, 1.0 / k) if weights is None else np.asarray(weights, dtype=np.float64)
+        if w.shape != (k,) or np.any(w <= 0) or not math.isclose(float(w.sum()), 1.0, rel_tol=1e-9):
+            raise ModelError(f"weights must be {k} positive numbers summing to 1")
+        c = np.broadcast_to(np.asarray(stds, dtype=np.float64), (k,)).copy()
+        if np.any(c < 0) or not np.all(np.isfinite(c)):
+            raise ModelError("stds must be finite and >= 0")
+        self.means, self.weights, self.stds, self._chunk = mu, w, c, int(chunk)
+        super().__init__(mu.shape[1], name=name or f"gm(K={k}, d={mu.shape[1]})")
+
+    def _denoise(self, x: Any, sigma: Any) -> Any:
+        import torch
+
+        mu = torch.as_tensor(self.means, dtype=x.dtype, device=x.device)
+        c2 = torch.as_tensor(self.stds**2, dtype=x.dtype, device=x.device)
+        logw = torch.as_tensor(np.log(self.weights), dtype=x.dtype, device=x.device)
+        outs = []
+        for i in range(0, x.shape[0], self._chunk):
+            xb, sb = x[i:i + self._chunk], sigma[i:i + self._chunk]
+            var = c2[None, :] + sb[:, None] ** 2  # (b, K)
+            d2 = torch.cdist(xb, mu, compute_mode="donot_use_mm_for_euclid_dist") ** 2
+            logits = logw[None, :] - d2 / (2 * var) - 0.5 * self.dim * torch.log(var)
+            r = torch.softmax(logits, dim=1)  # responsibilities
+            shrink = c2[None, :] / var  # (b, K)
+            # sum_k r_k [mu_k + shrink_k (x - mu_k)] = (1 - sum r s) mu-part + (sum r s) x
+            rs = r * shrink
+            outs.append((r - rs) @ mu + rs.sum(1, keepdim=True) * xb)
+        return torch.cat(outs)
+
+    def _sample_data(self, n: int, generator: Any) -> Any:
+        import torch
+
+        idx = torch.multinomial(torch.as_tensor(self.weights), n, replacement=True, generator=generator)
+        z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
+        return torch.as_tensor(self.means)[idx] + torch.as_tensor(self.stds)[idx, None] * z
+
+    def data_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        mean = self.weights @ self.means
+        second = (self.means * self.weights[:, None]).T @ self.means + np.sum(self.weights * self.stds**2) * np.eye(self.dim)
+        return mean, second - np.outer(mean, mean)
+
+    def _is_two_point(self) -> bool:
+        return (self.dim == 1 and self.means.shape[0] == 2 and np.allclose(np.sort(self.means[:, 0]), [-1, 1])
+                and np.allclose(self.weights, 0.5) and np.all(self.stds == 0))
+
+    def exact_interval_costs(self, levels: Any, *, process: str, weight: str) -> Any:
+        if self._is_two_point() and process == "ve":
+            return _closed.two_point_interval_costs(levels, weight=weight)
+        return None
+
+    def exact_local_metric(self, rho: Any, *, process: str) -> Any:
+        if self._is_two_point() and process == "ve":
+            return _closed.two_point_local_metric(rho)
+        return None
+
+
+class EmpiricalModel(GaussianMixtureModel):
+    r"""The exact denoiser of an empirical dataset (the memorising optimum): point masses at the rows."""
+
+    def __init__(self, data: Any, *, name: str = "empirical") -> None:
+        rows = np.asarray(data, dtype=np.float64)
+        super().__init__(rows, None, 0.0, name=f"{name}(n={rows.shape[0] if rows.ndim == 2 else '?'})", chunk=512)
+
+
+def two_point() -> GaussianMixtureModel:
+    """The 1-D mixture ½δ₋₁ + ½δ₊₁ (stein_cost.md §5.4)."""
+    return GaussianMixtureModel(np.array([[-1.0], [1.0]]), np.array([0.5, 0.5]), 0.0, name="two-point")
+
+
+def symmetric_gm(p: float = 0.8, m: float = 1.0, mode_sigma: float = 0.5, dim: int = 1) -> GaussianMixtureModel:
+    r""":math:`p\,\mathcal N(m\mathbf 1,s^2I)+(1-p)\,\mathcal N(-m\mathbf 1,s^2I)` (high_dim.md §3.1)."""
+    p = check_positive(p, "p")
+    if not p < 1:
+        raise ModelError(f"p must be in (0, 1), got {p}")
+    m = float(m)
+    s = check_positive(mode_sigma, "mode_sigma", allow_zero=True)
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+        raise ModelError(f"dim must be a positive integer, got {dim!r}")
+    mu = np.stack([np.full(dim, m), np.full(dim, -m)])
+    return GaussianMixtureModel(mu, np.array([p, 1 - p]), s, name=f"gm(p={p:g}, m={m:g}, s={s:g}, d={dim})")

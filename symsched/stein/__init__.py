@@ -1,0 +1,80 @@
+r"""Score-optimal (Stein-cost) schedules [williams2024] (issue 4; shared/spec/stein_cost.md).
+
+* :mod:`._symbolic` — the corrector cost, local metric and length derived in SymPy (§2, §5);
+* :mod:`._closed` — their compiled numeric forms and the two-point quadrature (§5);
+* :mod:`._update` — UpdateSchedule on a fine probe grid and the online blend (§4.1-§4.4);
+* :mod:`._estimate` — exact, Monte Carlo (common random numbers) and JVP estimators (§3.1);
+* :mod:`._schedule` — the end-to-end score-optimal schedule of a model.
+
+References
+----------
+.. [williams2024] C. Williams, A. Campbell, A. Doucet, S. Syed, "Score-Optimal Diffusion
+   Schedules", NeurIPS 2024, arXiv:2412.07877v1.
+"""
+
+from __future__ import annotations
+
+from ._closed import (
+    PROCESSES,
+    WEIGHTS,
+    gaussian_interval_costs,
+    gaussian_local_metric,
+    isotropic_length,
+    length_from_metric,
+    process_sigma,
+    two_point_interval_costs,
+    two_point_local_metric,
+)
+from ._estimate import (
+    DEFAULT_ESTIMATOR,
+    ESTIMATORS,
+    CostEstimate,
+    SteinAccuracyWarning,
+    estimate_costs,
+    estimate_metric,
+    schedule_error,
+)
+from ._schedule import SteinResult, stein_schedule
+from ._symbolic import (
+    gaussian_interval_cost,
+    isotropic_local_metric,
+    two_point_score,
+)
+from ._symbolic import (
+    gaussian_local_metric as gaussian_local_metric_expr,
+)
+from ._symbolic import (
+    isotropic_length as isotropic_length_expr,
+)
+from ._update import RELATIVE_FLOOR, cumulative_length, online_update, probe_levels, update_schedule
+
+__all__ = [
+    "DEFAULT_ESTIMATOR",
+    "ESTIMATORS",
+    "PROCESSES",
+    "RELATIVE_FLOOR",
+    "WEIGHTS",
+    "CostEstimate",
+    "SteinAccuracyWarning",
+    "SteinResult",
+    "cumulative_length",
+    "estimate_costs",
+    "estimate_metric",
+    "gaussian_interval_cost",
+    "gaussian_interval_costs",
+    "gaussian_local_metric",
+    "gaussian_local_metric_expr",
+    "isotropic_length",
+    "isotropic_length_expr",
+    "isotropic_local_metric",
+    "length_from_metric",
+    "online_update",
+    "probe_levels",
+    "process_sigma",
+    "schedule_error",
+    "stein_schedule",
+    "two_point_interval_costs",
+    "two_point_local_metric",
+    "two_point_score",
+    "update_schedule",
+]

@@ -1,0 +1,339 @@
+r"""Estimators of the corrector cost from score evaluations [williams2024, §3] (stein_cost.md §3.1).
+
+* ``exact`` — closed forms / quadrature of analytic models (stein_cost.md §5).
+* ``monte-carlo`` — :math:`\hat{\mathcal L}_c=v^2\frac1n\sum_k\|s(x_k,\sigma_{i+1})-s(x_k,\sigma_i)\|^2`
+  with both levels at the *same* noised samples :math:`x_k=s_iy_k+\sigma_i\varepsilon_k` (common random
+  numbers within an interval; with ``common_noise=True`` also the same :math:`(y_k,\varepsilon_k)`
+  across intervals), and its standard error. Two score evaluations per sample per interval.
+* ``jvp`` — the local metric :math:`\hat\delta_c(\rho)=v^2\frac1n\sum_k\|\partial_\rho s(x_k,\rho)\|^2`
+  by one forward-mode derivative in the noise level (``torch.func.jvp``) per sample and probe level,
+  then :math:`\Delta\Lambda` by the trapezoid rule in :math:`\log\rho` and costs :math:`\Delta\Lambda^2`.
+
+Scores and the weight :math:`v=\sigma` are taken in the process's own scale (``process="ve"``: EDM;
+``"vp"``: :math:`x_{VP}=\alpha x`, :math:`\sigma_{VP}=\alpha\rho`), see :mod:`._closed`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validate import check_choice, check_steps
+from ._closed import PROCESSES, WEIGHTS, as_levels, length_from_metric, process_sigma
+
+__all__ = [
+    "DEFAULT_ESTIMATOR",
+    "ESTIMATORS",
+    "RELATIVE_SE_WARNING",
+    "CostEstimate",
+    "SteinAccuracyWarning",
+    "estimate_costs",
+    "estimate_metric",
+    "schedule_error",
+]
+
+ESTIMATORS: tuple[str, ...] = ("exact", "monte-carlo", "jvp")
+# Chosen by measurement (benchmarks/bench_stein.py, claim stein.estimator-efficiency): the JVP local
+# metric with control variates and fresh samples per level reaches a 1% schedule error with the
+# fewest score evaluations (no finite-step bias, so a coarse probe grid suffices).
+DEFAULT_ESTIMATOR = "jvp"
+# Warn when the total length's relative standard error exceeds this: the schedule's interior levels
+# then move by about as much, far above the 1% schedule accuracy the defaults aim for.
+RELATIVE_SE_WARNING = 0.05
+_ROWS_PER_CALL = 8192
+
+
+class SteinAccuracyWarning(UserWarning):
+    """Too few samples for the requested accuracy (the estimate's standard error is large)."""
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """Interval costs on a descending probe grid, with standard errors and the evaluation count."""
+
+    levels: NDArray[np.float64]
+    costs: NDArray[np.float64]
+    stderr: NDArray[np.float64] | None
+    estimator: str
+    samples: int
+    evaluations: int
+    process: str
+    weight: str
+    seed: int | None
+    common_noise: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lengths(self) -> NDArray[np.float64]:
+        r"""Per-interval lengths :math:`\sqrt{\mathcal L_i}`."""
+        return np.sqrt(np.maximum(self.costs, 0.0))
+
+    @property
+    def total_length(self) -> float:
+        r""":math:`\hat\Lambda=\sum_i\sqrt{\mathcal L_i}` (Algorithm 1, line 2)."""
+        return float(self.lengths.sum())
+
+    @property
+    def total_length_stderr(self) -> float | None:
+        r"""Standard error of :math:`\hat\Lambda` by the delta method (intervals treated as independent)."""
+        if self.stderr is None:
+            return None
+        ok = self.costs > 0
+        se_len = np.where(ok, self.stderr / (2 * np.sqrt(np.where(ok, self.costs, 1.0))), 0.0)
+        return float(np.sqrt(np.sum(se_len**2)))
+
+
+def schedule_error(a: Any, b: Any) -> float:
+    """Largest relative difference of two grids' levels, ``max_i |a_i / b_i - 1|`` (finite positive levels)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"grids differ in size: {a.shape} vs {b.shape}")
+    return float(np.max(np.abs(a / b - 1.0)))
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+def _score_process(model: Any, x: Any, rho: Any, process: str) -> Any:
+    """Score in the process's own scale at rows ``x`` (process coordinates), levels ``rho`` (batch,)."""
+    if process == "ve":
+        return (model(x, rho) - x) / rho[:, None] ** 2
+    alpha = 1.0 / _torch().sqrt(1.0 + rho**2)
+    sig = rho * alpha
+    return (alpha[:, None] * model(x / alpha[:, None], rho) - x) / sig[:, None] ** 2
+
+
+def _noised(y: Any, eps: Any, rho: Any, process: str) -> Any:
+    x = y + rho[:, None] * eps
+    return x if process == "ve" else x / _torch().sqrt(1.0 + rho**2)[:, None]
+
+
+def _progress(total: int, enabled: bool, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc=desc, unit="lvl", leave=False)
+
+
+def _check_common(model: Any, levels: Any, estimator: str, samples: int, process: str, weight: str) -> tuple[NDArray[np.float64], int]:
+    lev = as_levels(levels)
+    check_choice(estimator, "estimator", ESTIMATORS)
+    check_choice(process, "process", PROCESSES)
+    check_choice(weight, "weight", WEIGHTS)
+    n = check_steps(samples, "samples", minimum=2)
+    model.check_sigma(np.asarray(lev))
+    return lev, n
+
+
+def estimate_costs(model: Any, levels: Any, *, estimator: str = DEFAULT_ESTIMATOR, samples: int = 256,
+                   seed: int = 0, process: str = "ve", weight: str = "target", common_noise: bool = False,
+                   device: str = "cpu", progress: bool = False, control_variate: bool | None = None) -> CostEstimate:
+    r"""Interval costs :math:`\mathcal L_c(\rho_i\to\rho_{i+1})` on a descending probe grid.
+
+    Parameters
+    ----------
+    model
+        A :class:`symsched.models.ScoreModel` (EDM denoiser).
+    levels
+        Descending probe grid of noise levels inside the model's ``sigma_range``.
+    estimator
+        ``"exact"`` (analytic models only), ``"monte-carlo"`` or ``"jvp"`` (the default, chosen by
+        measurement).
+    samples
+        Samples per interval (Monte Carlo) or per level (JVP).
+    seed
+        Seed of the torch generator (results are reproducible for a given seed).
+    process, weight
+        ``"ve"``/``"vp"`` scale; weight :math:`v=\sigma` at the ``"target"`` (the paper) or ``"source"``.
+    common_noise
+        Reuse the same data rows and noise for every interval / level. Off by default: measured,
+        fresh samples per level reach a given schedule error with fewer evaluations (the errors of
+        the cumulative length then average over levels; benchmarks/bench_stein.py). Both levels of
+        a Monte Carlo interval always share their samples.
+    control_variate
+        JVP only: regress out the denoising-score and Gaussian-surrogate controls (see
+        :func:`estimate_metric`). Default (``None``): on for ``jvp`` with ``process="ve"``.
+    device
+        torch device of the computation.
+    progress
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    CostEstimate
+
+    Raises
+    ------
+    ValueError
+        Unknown estimator, ``exact`` on a model without closed form, levels outside the model range.
+    """
+    lev, n = _check_common(model, levels, estimator, samples, process, weight)
+    if control_variate is None:
+        control_variate = estimator == "jvp" and process == "ve"
+    if estimator == "exact":
+        costs = model.exact_interval_costs(lev, process=process, weight=weight)
+        if costs is None:
+            raise ValueError(f"estimator 'exact' needs an analytic model with a closed form; {model.name} has "
+                             "none (use --estimator monte-carlo or jvp)")
+        return CostEstimate(lev, np.asarray(costs, dtype=np.float64), None, "exact", 0, 0, process, weight, None)
+    if estimator == "jvp":
+        if weight != "target":
+            raise ValueError("the jvp estimator measures the local metric, where target and source weights "
+                             "agree; weight='source' applies to finite-step estimators only")
+        delta, se, evals = estimate_metric(model, lev, samples=n, seed=seed, process=process,
+                                           common_noise=common_noise, device=device, progress=progress,
+                                           control_variate=control_variate)
+        dl = length_from_metric(delta, lev)
+        g_se = se / (2 * np.sqrt(np.maximum(delta, 1e-300))) * lev
+        dl_se = 0.5 * np.log(lev[:-1] / lev[1:]) * np.sqrt(g_se[:-1] ** 2 + g_se[1:] ** 2)
+        est = CostEstimate(lev, dl**2, 2 * dl * dl_se, "jvp", n, evals, process, weight, seed, common_noise,
+                           {"metric": delta, "metric_stderr": se, "control_variate": bool(control_variate)})
+    else:
+        if control_variate:
+            raise ValueError("control_variate applies to the jvp estimator")
+        est = _monte_carlo(model, lev, n, seed, process, weight, common_noise, device, progress)
+    _warn_if_noisy(est)
+    return est
+
+
+def _warn_if_noisy(est: CostEstimate) -> None:
+    se = est.total_length_stderr
+    if se is not None and est.total_length > 0 and se / est.total_length > RELATIVE_SE_WARNING:
+        warnings.warn(f"{est.estimator}: the total length has relative standard error "
+                      f"{se / est.total_length:.1%} with {est.samples} samples; increase --samples",
+                      SteinAccuracyWarning, stacklevel=3)
+
+
+def _monte_carlo(model: Any, lev: NDArray[np.float64], n: int, seed: int, process: str, weight: str,
+                 common_noise: bool, device: str, progress: bool) -> CostEstimate:
+    torch = _torch()
+    gen = torch.Generator().manual_seed(int(seed))
+    k = lev.size - 1
+    costs, stderr = np.empty(k), np.empty(k)
+    src_all = process_sigma(lev[:-1], process)
+    tgt_all = process_sigma(lev[1:], process)
+    v_all = tgt_all if weight == "target" else src_all
+    y = model.sample_data(n, gen)
+    eps = torch.randn(n, model.dim, generator=gen, dtype=torch.float64)
+    per_call = max(1, _ROWS_PER_CALL // n)
+    with torch.no_grad(), _progress(k, progress, "monte-carlo") as bar:
+        for start in range(0, k, per_call):
+            idx = np.arange(start, min(k, start + per_call))
+            if not common_noise:
+                ys = [model.sample_data(n, gen) for _ in idx]
+                es = [torch.randn(n, model.dim, generator=gen, dtype=torch.float64) for _ in idx]
+                yb, eb = torch.cat(ys), torch.cat(es)
+            else:
+                yb, eb = y.repeat(idx.size, 1), eps.repeat(idx.size, 1)
+            rho_src = torch.as_tensor(np.repeat(lev[idx], n))
+            rho_tgt = torch.as_tensor(np.repeat(lev[idx + 1], n))
+            x = _noised(yb, eb, rho_src, process).to(device)  # x ~ p at the source (noisier) level
+            diff = _score_process(model, x, rho_tgt.to(device), process) - _score_process(model, x, rho_src.to(device), process)
+            q = (diff**2).sum(1).cpu().numpy().reshape(idx.size, n) * (v_all[idx] ** 2)[:, None]
+            costs[idx] = q.mean(1)
+            stderr[idx] = q.std(1, ddof=1) / math.sqrt(n)
+            bar.update(idx.size)
+    return CostEstimate(lev, costs, stderr, "monte-carlo", n, 2 * n * k, process, weight, int(seed), common_noise)
+
+
+class _GaussianControlVariate:
+    r"""Gaussian surrogate :math:`\mathcal N(\mu,\Sigma)` with the data's exact mean and covariance.
+
+    Its per-sample metric :math:`q_G=v^2\|\partial_\rho s_G(x,\rho)\|^2` has the closed-form mean
+    :math:`\delta_G` under *any* data law with that mean and covariance (it is a quadratic form in
+    :math:`x`), so :math:`\delta_G+\overline{q-q_G}` is unbiased for :math:`\delta_c` and its variance is
+    that of the non-Gaussian remainder. VE only.
+    """
+
+    def __init__(self, moments: tuple[np.ndarray, np.ndarray]) -> None:
+        mean, cov = moments
+        lam, vec = np.linalg.eigh(0.5 * (cov + cov.T))
+        self.lam = np.maximum(lam, 1e-12 * max(float(lam.max()), 1e-300))
+        self.vec, self.mean = vec, mean
+
+    def per_sample(self, x: Any, rho: Any) -> Any:
+        torch = _torch()
+        z = (x - torch.as_tensor(self.mean, dtype=x.dtype)) @ torch.as_tensor(self.vec, dtype=x.dtype)
+        lam = torch.as_tensor(self.lam, dtype=x.dtype)
+        r = rho[:, None]
+        return (r**2 * (2 * r * z / (lam + r**2) ** 2) ** 2).sum(1)  # v = rho; d_rho s_G = 2 rho z/(lam+rho^2)^2
+
+    def mean_metric(self, rho: NDArray[np.float64]) -> NDArray[np.float64]:
+        from ._closed import gaussian_local_metric
+
+        return gaussian_local_metric(self.lam, rho, process="ve")
+
+
+def _regress_out(q: NDArray[np.float64], c: NDArray[np.float64]) -> tuple[NDArray[np.float64], int]:
+    """Per row (level): q - c beta with beta from least squares on the centred samples (controls have mean 0)."""
+    out = np.empty_like(q)
+    for i in range(q.shape[0]):
+        ci = c[i] - c[i].mean(0)
+        beta, *_ = np.linalg.lstsq(ci, q[i] - q[i].mean(), rcond=None)
+        out[i] = q[i] - c[i] @ beta
+    return out, 1 + c.shape[-1]
+
+
+def estimate_metric(model: Any, levels: Any, *, samples: int = 256, seed: int = 0, process: str = "ve",
+                    common_noise: bool = False, device: str = "cpu", progress: bool = False,
+                    control_variate: bool = False) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+    r"""Local metric :math:`\hat\delta_c(\rho_j)` w.r.t. :math:`\rho` at each level, by ``torch.func.jvp``.
+
+    With ``control_variate=True`` (VE) two controls of known mean are regressed out per level
+    (least-squares coefficients): the metric of the conditional score :math:`(y-x)/\sigma^2` of the
+    very sample, :math:`4\|\varepsilon\|^2/\sigma^2` with mean :math:`4d/\sigma^2` for any data
+    (stein_cost.md §5.2, point mass), and, when the model knows its data moments, the Gaussian
+    surrogate of :class:`_GaussianControlVariate`. Exact for Gaussian and point-mass data.
+    Returns ``(delta, stderr, evaluations)``; a JVP is counted as two score evaluations.
+    """
+    torch = _torch()
+    from torch.func import jvp
+
+    lev = as_levels(levels) if np.ndim(levels) == 1 and np.size(levels) > 1 else np.atleast_1d(np.asarray(levels, float))
+    n = check_steps(samples, "samples", minimum=2)
+    gen = torch.Generator().manual_seed(int(seed))
+    y = model.sample_data(n, gen)
+    eps = torch.randn(n, model.dim, generator=gen, dtype=torch.float64)
+    v = process_sigma(lev, process)
+    cv = None
+    if control_variate:
+        if process != "ve":
+            raise ValueError("control_variate needs process='ve'")
+        moments = model.data_moments()
+        cv = None if moments is None else _GaussianControlVariate(moments)
+    delta, se = np.empty(lev.size), np.empty(lev.size)
+    per_call = max(1, _ROWS_PER_CALL // n)
+    with _progress(lev.size, progress, "jvp") as bar:
+        for start in range(0, lev.size, per_call):
+            idx = np.arange(start, min(lev.size, start + per_call))
+            if not common_noise:
+                yb = torch.cat([model.sample_data(n, gen) for _ in idx])
+                eb = torch.cat([torch.randn(n, model.dim, generator=gen, dtype=torch.float64) for _ in idx])
+            else:
+                yb, eb = y.repeat(idx.size, 1), eps.repeat(idx.size, 1)
+            rho = torch.as_tensor(np.repeat(lev[idx], n)).to(device)
+            x = _noised(yb.to(device), eb.to(device), rho, process).detach()
+            _, ds = jvp(lambda r: _score_process(model, x, r, process), (rho,), (torch.ones_like(rho),))
+            q = (ds.detach() ** 2).sum(1).cpu().numpy().reshape(idx.size, n) * (v[idx] ** 2)[:, None]
+            if control_variate:
+                # controls with known means: the conditional (denoising) score (y - x)/sigma^2, whose
+                # metric 4|eps|^2/sigma^2 has mean 4d/sigma^2 for any data; and the Gaussian surrogate
+                controls = [4 * (eb**2).sum(1).cpu().numpy().reshape(idx.size, n) / lev[idx, None] ** 2
+                            - 4 * model.dim / lev[idx, None] ** 2]
+                if cv is not None:
+                    controls.append(cv.per_sample(x, rho).cpu().numpy().reshape(idx.size, n)
+                                    - cv.mean_metric(lev[idx])[:, None])
+                q, dof = _regress_out(q, np.stack(controls, axis=-1))
+            else:
+                dof = 1
+            delta[idx] = q.mean(1)
+            se[idx] = q.std(1, ddof=dof) / math.sqrt(n)
+            bar.update(idx.size)
+    return delta, se, 2 * n * lev.size

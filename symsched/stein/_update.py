@@ -1,0 +1,122 @@
+r"""UpdateSchedule [williams2024, Algorithm 1] on a fine probe grid, and the online blend (Algorithm 2).
+
+Cumulative square-root costs on a fine probe grid (the local-quadratic regime), monotone
+(Fritsch–Carlson PCHIP) inversion onto equally spaced length values, exact endpoints and a
+relative floor (stein_cost.md §3.1 "numerical hygiene", §4.1, §4.3). Never iterate on the coarse
+sampling grid: with target-weighted finite-step costs that fixed point collapses (§4.4).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validate import check_choice, check_positive, check_steps
+from ._closed import as_levels
+
+__all__ = ["COORDS", "RELATIVE_FLOOR", "cumulative_length", "online_update", "probe_levels", "update_schedule"]
+
+COORDS: tuple[str, ...] = ("log", "karras")
+RELATIVE_FLOOR = 1e-12  # max(c_i, 1e-12 max_j c_j): keeps Lambda strictly increasing (stein_cost.md §3.1)
+
+
+def probe_levels(sigma_min: float, sigma_max: float, count: int, kind: str = "log") -> NDArray[np.float64]:
+    r"""A descending probe grid of ``count + 1`` levels: geometric (``"log"``) or EDM rho = 7 (``"karras"``).
+
+    stein_cost.md §4.3 step 1: use ``count`` >> N, e.g. 100-1000.
+    """
+    lo = check_positive(sigma_min, "sigma_min")
+    hi = check_positive(sigma_max, "sigma_max")
+    if not lo < hi:
+        raise ValueError(f"sigma_min must be < sigma_max, got {lo} and {hi}")
+    k = check_steps(count, "probe_levels", minimum=2)
+    check_choice(kind, "kind", COORDS)
+    u = np.linspace(0.0, 1.0, k + 1)
+    if kind == "log":
+        out = np.exp(math.log(hi) + u * (math.log(lo) - math.log(hi)))
+    else:
+        out = (hi ** (1 / 7) + u * (lo ** (1 / 7) - hi ** (1 / 7))) ** 7
+    out[0], out[-1] = hi, lo
+    return out
+
+
+def cumulative_length(costs: Any, floor: float = RELATIVE_FLOOR) -> NDArray[np.float64]:
+    r"""Algorithm 1, lines 1-2: :math:`\hat\Lambda_i=\sum_{j<i}\sqrt{\max(c_j,\,\text{floor}\cdot\max c)}` (``K + 1`` values).
+
+    Raises ``ValueError`` when every cost is zero: the path is degenerate (e.g. VP with unit-variance
+    data, stein_cost.md §5.1) and every schedule is equally optimal.
+    """
+    c = np.asarray(costs, dtype=np.float64)
+    if c.ndim != 1 or c.size < 1 or not np.all(np.isfinite(c)) or np.any(c < 0):
+        raise ValueError("costs must be a 1-D array of finite, non-negative interval costs")
+    top = float(c.max())
+    if top <= 0.0:
+        raise ValueError("all interval costs are zero: the path of marginals does not move in the Stein "
+                         "metric (degenerate case), so every schedule is equally optimal")
+    return np.concatenate([[0.0], np.cumsum(np.sqrt(np.maximum(c, floor * top)))])
+
+
+def update_schedule(levels: Any, costs: Any, steps: int, *, coord: str = "log",
+                    floor: float = RELATIVE_FLOOR) -> NDArray[np.float64]:
+    r"""UpdateSchedule [williams2024, Algorithm 1]: the N-step grid of equal Stein length.
+
+    Parameters
+    ----------
+    levels
+        Descending probe grid ``[rho_0 > ... > rho_K]`` (fine: ``K`` >> ``steps``).
+    costs
+        ``K`` interval costs, ``costs[i]`` for ``rho_i -> rho_{i+1}``.
+    steps
+        Number of steps N of the output grid.
+    coord
+        Interpolation coordinate for the PCHIP inverse: ``"log"`` (:math:`\log\rho`) or ``"karras"``
+        (:math:`\rho^{1/7}`); on a fine grid the choice does not matter (stein_cost.md §4.3).
+    floor
+        Relative floor of the costs.
+
+    Returns
+    -------
+    ndarray
+        ``steps + 1`` descending levels with exactly the probe grid's endpoints, spaced so that each
+        step covers :math:`\hat\Lambda/N` of the cumulative length (Algorithm 1, lines 3-4).
+    """
+    from scipy.interpolate import PchipInterpolator
+
+    lev = as_levels(levels)
+    n = check_steps(steps, "steps")
+    check_choice(coord, "coord", COORDS)
+    c = np.asarray(costs, dtype=np.float64)
+    if c.shape != (lev.size - 1,):
+        raise ValueError(f"costs must hold one value per probe interval ({lev.size - 1}), got shape {c.shape}")
+    # Work from the clean end upward (Lambda(sigma_min) = 0), as the paper's t runs 0 -> 1.
+    lam_cum = cumulative_length(c[::-1], floor)
+    asc = lev[::-1]
+    u = np.log(asc) if coord == "log" else asc ** (1 / 7)
+    inverse = PchipInterpolator(lam_cum, u)  # Fritsch-Carlson monotone cubic (Algorithm 1, line 3)
+    uu = inverse(np.linspace(0.0, lam_cum[-1], n + 1))  # line 4: t_i* = Lambda^-1(i Lambda / T)
+    out = np.exp(uu) if coord == "log" else uu**7
+    out[0], out[-1] = asc[0], asc[-1]  # exact endpoints
+    out = out[::-1].copy()
+    if not np.all(np.diff(out) < 0):  # pragma: no cover - PCHIP is monotone; guards round-off ties
+        raise ValueError("the inverted schedule is not strictly decreasing: use more probe levels")
+    return out
+
+
+def online_update(levels: Any, costs: Any, gamma: float) -> NDArray[np.float64]:
+    r"""One damped step of AdaptiveScheduleTraining [williams2024, Algorithm 2, line 4].
+
+    :math:`t_i\leftarrow\gamma\,t_i^*+(1-\gamma)\,t_i` with :math:`T^*` = UpdateSchedule of the same
+    size; a convex combination of two decreasing grids is decreasing (stein_cost.md §4.2). Here the
+    schedule is itself the (fine, ``T`` ~ 1000) grid, so §4.4's collapse does not arise.
+    """
+    lev = as_levels(levels)
+    g = check_positive(gamma, "gamma")
+    if g > 1:
+        raise ValueError(f"gamma must be in (0, 1], got {g}")
+    target = update_schedule(lev, costs, lev.size - 1)
+    out = g * target + (1.0 - g) * lev
+    out[0], out[-1] = lev[0], lev[-1]  # exact endpoints (the blend may round them by an ulp)
+    return out
