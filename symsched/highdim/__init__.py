@@ -1,0 +1,66 @@
+r"""High-dimensional Gaussian-mixture and Curie–Weiss models under VP / VE interpolants (issue 5).
+
+Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988 (spec: high_dim.md).
+
+- :class:`GaussianMixture`, :func:`derive_gm` — the GM and its posterior, denoiser, velocity and
+  score derived by Bayes' rule in SymPy (§3.2)
+- :class:`CurieWeiss`, :func:`exact_law`, :func:`two_mode_law`, :func:`sample_exact`,
+  :func:`denoiser_two_mode`, :func:`denoiser_hs` — the Curie–Weiss model (§4)
+- :func:`tau_grid`, :func:`constant`, :func:`vp_dilated`, :func:`ve_dilated` — time grids (§5.1)
+- :func:`gm_stein_schedule`, :func:`gm_stein_metric` — the Stein-cost schedule of the GM
+  (stein_cost.md §2–§4, self-contained here)
+
+Simulators and measurements (oracles) live in :mod:`verify.highdim`.
+"""
+
+from __future__ import annotations
+
+from .cw import (
+    CurieWeiss,
+    CWLaw,
+    denoiser_hs,
+    denoiser_two_mode,
+    exact_law,
+    magnetization,
+    sample_exact,
+    two_mode_law,
+)
+from .gm import GaussianMixture, GMDerivation, derive_gm, noise_scale, stable_forms
+from .gm_stein import gm_stein_length, gm_stein_metric, gm_stein_schedule
+from .schedules import (
+    DEFAULT_KAPPA,
+    SCHEDULES,
+    TauGrid,
+    constant,
+    process_of,
+    tau_grid,
+    ve_dilated,
+    vp_dilated,
+)
+
+__all__ = [
+    "DEFAULT_KAPPA",
+    "SCHEDULES",
+    "CWLaw",
+    "CurieWeiss",
+    "GMDerivation",
+    "GaussianMixture",
+    "TauGrid",
+    "constant",
+    "denoiser_hs",
+    "denoiser_two_mode",
+    "derive_gm",
+    "exact_law",
+    "gm_stein_length",
+    "gm_stein_metric",
+    "gm_stein_schedule",
+    "magnetization",
+    "noise_scale",
+    "process_of",
+    "sample_exact",
+    "stable_forms",
+    "tau_grid",
+    "two_mode_law",
+    "ve_dilated",
+    "vp_dilated",
+]

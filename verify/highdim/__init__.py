@@ -1,0 +1,1 @@
+"""Oracle simulators and measurements of the high-dimensional models (issue 5)."""

@@ -1,0 +1,76 @@
+"""Shared pieces of ``symsched simulate`` and ``symsched steps-needed`` (issue 5): model options, progress."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from symsched.cli._common import CliError, parse_floats
+from symsched.highdim.cw import CurieWeiss
+from symsched.highdim.gm import GaussianMixture, check_dim
+
+GM_DEFAULTS = {"p": 0.8, "m": 1.0, "mode_sigma": 0.5}
+CW_DEFAULTS = {"p": 0.8, "beta": 2.0}
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", choices=("gm", "cw"), help="gm: Gaussian mixture; cw: Curie-Weiss")
+    g = p.add_argument_group("model options (gm: --p --m --mode-sigma; cw: --beta --p)")
+    g.add_argument("--p", type=float, metavar="P", help="weight of the + mode, in (0, 1) (default 0.8)")
+    g.add_argument("--m", type=float, metavar="M", help="gm: mode offset per coordinate (default 1)")
+    g.add_argument("--mode-sigma", type=float, metavar="S", help="gm: per-mode standard deviation (default 0.5)")
+    g.add_argument("--beta", type=float, metavar="B", help="cw: inverse temperature > 1 (default 2)")
+    p.add_argument("--kappa", type=float, default=3.0, metavar="K", help="dilation parameter of vp-/ve-dilated (> 0, < sqrt(d))")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def model_params(args: argparse.Namespace) -> dict[str, float]:
+    """Model parameters with defaults; options that do not belong to the model are refused."""
+    if args.model == "gm":
+        if args.beta is not None:
+            raise CliError("--beta is a cw option; gm takes --p, --m, --mode-sigma")
+        return {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in GM_DEFAULTS.items()}
+    for flag, val in (("--m", args.m), ("--mode-sigma", args.mode_sigma)):
+        if val is not None:
+            raise CliError(f"{flag} is a gm option; cw takes --beta and --p (m is m(beta), the root of m = tanh(beta m))")
+    return {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in CW_DEFAULTS.items()}
+
+
+def build_model(kind: str, params: dict[str, float], dim: int) -> GaussianMixture | CurieWeiss:
+    try:
+        if kind == "gm":
+            return GaussianMixture(p=params["p"], m=params["m"], mode_sigma=params["mode_sigma"], dim=dim)
+        model = CurieWeiss(beta=params["beta"], p=params["p"], dim=dim)
+        model.require_low_temperature()
+        return model
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        first, _, rest = msg.partition(" ")
+        if first in ("p", "m", "mode_sigma", "beta"):  # name the command-line flag
+            msg = f"--{first.replace('_', '-')} {rest}"
+        raise CliError(msg) from None
+
+
+def parse_dims(text: str) -> list[int]:
+    try:
+        return [check_dim(v, "--dims") for v in parse_floats(text, "--dims")]
+    except (ValueError, TypeError) as exc:
+        raise CliError(str(exc)) from None
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, description: str, disabled: bool) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields ``advance_to(k)``."""
+    if disabled or not sys.stderr.isatty():
+        yield lambda k: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as prog:
+        task = prog.add_task(description, total=total)
+        yield lambda k: prog.update(task, completed=k)
