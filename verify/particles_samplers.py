@@ -5,9 +5,9 @@ Hand transcriptions of the loops of k-diffusion's ``sample_heun``, ``sample_dpmp
 Gaussian denoiser in full matrix form, :math:`D(\bar x,\sigma)=\Sigma(\Sigma+\sigma^2I)^{-1}\bar x`
 (Gaussian conditioning, no eigendecomposition), and Euler on the VP probability-flow ODE in x with
 the score :math:`-(\bar\alpha\Sigma+(1-\bar\alpha)I)^{-1}x`. Nothing here comes from
-:mod:`symsched.samplers`. The real k-diffusion package cannot be imported in this environment
-(it imports torchvision, which does not import with the installed torch 2.13 CPU), so these
-transcriptions are the oracle.
+:mod:`symsched.samplers`. They are the numpy oracle; the real k-diffusion samplers are checked
+as well, end to end, in :mod:`verify.claims.kdiffusion` (k-diffusion needs torchvision, which the
+test extra pins beside torch: 2.14.1 / 0.29.1).
 
 All functions act on a batch ``x`` of shape ``(n, D)`` in the scaled variable :math:`\bar x=x/\alpha`
 and return the output batch; feeding the identity matrix returns the transposed linear map.

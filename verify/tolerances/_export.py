@@ -10,6 +10,9 @@ __all__ = [
     "CONSUMER_LEVEL_RTOL",
     "EPS32",
     "EXPORT_PARTICLES",
+    "KDIFFUSION_CLAIM_PARTICLES",
+    "KDIFFUSION_NEGATIVE_Z",
+    "KDIFFUSION_PARTICLES",
     "REPORT_KL_RTOL",
     "TRAIN_TABLE_RTOL",
     "train_table_rtol",
@@ -58,3 +61,26 @@ AYS_SIGMA_RTOL = 1e-13
 # The KL written next to each reference schedule is recomputed at 40 digits (mpmath) when checked:
 # same bound as the backends (verify.tolerances.backend_rtol); this constant is the floor for N = 1.
 REPORT_KL_RTOL = 1e-12
+
+# k-diffusion's samplers run in whatever dtype they are handed; we hand them float64 sigmas and
+# float64 states, so the levels the model is queried at are the exported floats bit for bit
+# (JSON carries repr() of each float64 exactly): levels are compared with equality, no tolerance.
+#
+# Particles of the k-diffusion end-to-end tests: the variance ratio along an eigen-direction has
+# relative standard error sqrt(2/n) = 0.7 % at n = 40000; the samplers' closed forms differ from each
+# other by 10-100 % on the 8-step grids used, and the convention error the tests guard against
+# (dropping the trailing 0, so the output keeps sigma_N^2 of noise) moves the ratio of the smallest
+# eigenvalue (0.004) by ~20 %, ~30 standard errors (measured 45). Each run costs ~0.05 s.
+# Comparisons use verify.tolerances.Z_SCORE (5).
+KDIFFUSION_PARTICLES = 40_000
+
+# The k-diffusion claims: (quick, full) particles per run. Quick: 1e5 particles, ~0.1 s per run
+# beside k-diffusion's ~3.5 s import, s.e. of a variance ratio 0.45 %; full: 1e6, s.e. 0.14 %
+# (~1-5 s a run on 2 busy cores), so a closed form off by 0.7 % would show as z ~ 5.
+KDIFFUSION_CLAIM_PARTICLES = (100_000, 1_000_000)
+
+# A negative control (a convention error or the wrong sampler's closed form) must miss by more than
+# this many standard errors. 4 Z_SCORE = 20: the smallest separation we use is expected at ~30 s.e.
+# (measured 45) at 40000 particles and grows like sqrt(n), so a control can only pass if the test
+# has lost its power, which is what it is there to detect.
+KDIFFUSION_NEGATIVE_Z = 20.0

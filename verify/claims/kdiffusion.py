@@ -1,0 +1,188 @@
+r"""The real k-diffusion samplers agree with symsched's exact closed forms (issues 3 and 6).
+
+``k_diffusion.sampling.sample_euler`` / ``sample_heun`` / ``sample_dpmpp_2m`` /
+``sample_euler_ancestral`` [crowson, ``k_diffusion/sampling.py``] are run on lists written by
+symsched's ``k-diffusion`` / ``comfyui`` exporters (N+1 levels and a trailing 0), with the exact
+denoiser of a correlated Gaussian as their model (:func:`verify.consumers.run_kdiffusion`). Their
+output variance along each eigen-direction, divided by the target variance, is compared with
+symsched's exact variance ratio of the matching sampler (:func:`symsched.exact.log_variance_ratios`:
+``ddim`` for ``sample_euler`` [Karras et al. 2022, arXiv 2206.00364, Alg. 2 / §4: Euler in sigma with
+the exact denoiser is DDIM], ``heun`` [ibid., Alg. 1, Euler on the step to 0], ``dpmpp-2m`` [Lu et al.,
+DPM-Solver++, arXiv 2211.01095, Alg. 2], ``ancestral`` with ``eta``).
+
+k-diffusion is a test-time dependency: when it cannot be imported these claims fail and name the
+fix, they never pass or skip.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from symsched import build, exact
+from symsched.export import export
+
+from .. import tolerances as tol
+from ..registry import Budget, Outcome, claim
+from ..samplers import covariance_stderr
+
+__all__ = ["KD_EIGENVALUES", "Comparison", "compare", "correlated_covariance"]
+
+#: Eigenvalues of the correlated test source. The smallest, 0.004, makes k-diffusion's extra last
+#: step sigma_N -> 0 visible on SD's range (sigma_N^2 / lambda = 0.0292^2 / 0.004 ~ 21 %).
+KD_EIGENVALUES = np.array([0.004, 0.3, 1.5])
+
+
+def correlated_covariance(eigenvalues: Any = KD_EIGENVALUES, seed: int = 2206) -> NDArray[np.float64]:
+    """A full (non-diagonal) SPD covariance with the given eigenvalues and a seeded random rotation."""
+    lam_v = np.asarray(eigenvalues, dtype=np.float64)
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((lam_v.size, lam_v.size)))
+    m = (q * lam_v) @ q.T
+    return (m + m.T) / 2
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Measured vs closed-form variance ratios per eigen-direction (ascending eigenvalues).
+
+    ``z`` = (measured - predicted) / standard error per direction; ``max_cov_z`` the largest
+    |z| over the entries of the full sample covariance (off-diagonal terms included).
+    """
+
+    measured: NDArray[np.float64]
+    predicted: NDArray[np.float64]
+    z: NDArray[np.float64]
+    max_cov_z: float
+
+    @property
+    def max_abs_z(self) -> float:
+        return float(max(np.max(np.abs(self.z)), self.max_cov_z))
+
+
+def compare(samples: NDArray[np.float64], covariance: Any, levels: Any, sampler: str, *,
+            start: str, eta: float | None = None) -> Comparison:
+    r"""Compare output ``samples`` of a k-diffusion sampler with symsched's closed form.
+
+    Parameters
+    ----------
+    samples
+        Output :math:`\bar x` at ``levels[-1]``, shape ``(n, d)``.
+    covariance
+        Source covariance :math:`\Sigma` (full matrix).
+    levels
+        The list the sampler was run on (its ``sigmas``).
+    sampler
+        symsched's sampler name (``ddim``, ``heun``, ``dpmpp-2m``, ``ancestral``); see
+        :data:`verify.consumers.KDIFFUSION_SAMPLERS` for the k-diffusion counterpart.
+    start, eta
+        As :func:`symsched.exact.log_variance_ratios`.
+    """
+    cov = np.asarray(covariance, dtype=np.float64)
+    lv = np.asarray(levels, dtype=np.float64)
+    lam_v, u = np.linalg.eigh(cov)
+    target = lam_v + lv[-1] ** 2
+    pred = np.exp(exact.log_variance_ratios(lam_v, lv, sampler=sampler, start=start, eta=eta))
+    y = np.asarray(samples, dtype=np.float64) @ u
+    sq = y * y
+    measured = sq.mean(0) / target
+    se = sq.std(0, ddof=1) / math.sqrt(sq.shape[0]) / target
+    emp, se_cov = covariance_stderr(np.asarray(samples, dtype=np.float64))
+    pred_cov = (u * (pred * target)) @ u.T
+    return Comparison(measured, pred, (measured - pred) / se, float(np.max(np.abs(emp - pred_cov) / se_cov)))
+
+
+def _missing(exc: Exception) -> Outcome:
+    return Outcome(False, str(exc), {"error": str(exc)})
+
+
+# (k-diffusion sampler, eta) pairs checked; symsched's name comes from KDIFFUSION_SAMPLERS.
+_RUNS: tuple[tuple[str, float | None], ...] = (("euler", None), ("heun", None), ("dpmpp-2m", None),
+                                               ("euler-ancestral", 1.0), ("euler-ancestral", 0.5))
+
+
+@claim("samplers.k-diffusion-agrees",
+       statement="The real k-diffusion samplers sample_euler (= DDIM), sample_heun, sample_dpmpp_2m and sample_euler_ancestral (eta 1 and 0.5), run on an exact Gaussian denoiser of a correlated source, produce per eigen-direction exactly the output variance ratios of symsched's closed forms (ddim, heun, dpmpp-2m, ancestral), on a grid ending at sigma_N > 0 plus k-diffusion's trailing 0 and on a grid ending at 0.",
+       source="Karras et al. 2022 (arXiv 2206.00364) Alg. 1-2; Lu et al. 2022 DPM-Solver++ (arXiv 2211.01095) Alg. 2; Sun, Poor, Zhang arXiv 2601.13602 §3 extended (symsched.samplers); k-diffusion 0.1.1.post1 sampling.py",
+       method="k_diffusion.sampling.<sampler>(model, x, sigmas) with model(x, sigma) = Sigma (Sigma + sigma^2 I)^-1 x (Gaussian conditioning, full matrix), float64; sigmas = the k-diffusion export of karras N = 8 on [0.0292, 14.6146] (prior start, as k-diffusion's sample.py) and of tangent c = 0.7, N = 6 on [0, 80] (exact start); 1e5 particles (quick) / 2e6 (full), fixed seeds; sample variance along each eigenvector over its standard error; sensitivity: Heun's and DPM++(2M)'s output against DDIM's closed form",
+       tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and per covariance entry; model queried at exactly the listed levels (float64, equality); the sensitivity controls must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
+       issue=3)
+def check_kdiffusion_agrees(budget: Budget) -> Outcome:
+    from .. import consumers
+
+    try:
+        consumers.import_kdiffusion()
+    except consumers.KDiffusionMissing as exc:
+        return _missing(exc)
+    n = budget.pick(*tol.KDIFFUSION_CLAIM_PARTICLES)
+    cov = correlated_covariance()
+    grids = {
+        "karras8+0": (export(build("karras", 8, sigma_min=0.0292, sigma_max=14.6146), "k-diffusion").levels, "prior"),
+        "tangent6-to-0": (export(build("tangent", 6, c=0.7, sigma_min=0.0, sigma_max=80.0), "k-diffusion").levels, "exact"),
+    }
+    worst: dict[str, float] = {}
+    cases: list[dict[str, Any]] = []
+    levels_ok = True
+    sensitivity: dict[str, float] = {}
+    for gi, (gname, (levels, start)) in enumerate(grids.items()):
+        for ri, (name, eta) in enumerate(_RUNS):
+            sym = consumers.KDIFFUSION_SAMPLERS[name][1]
+            run = consumers.run_kdiffusion(name, levels, cov, n, budget.seed + 10 * gi + ri, start=start, eta=eta)
+            levels_ok &= bool(np.array_equal(run.queried, consumers.kdiffusion_expected_queries(name, levels))
+                              and np.array_equal(run.scheduler_sigmas, levels))
+            c = compare(run.samples, cov, levels, sym, start=start, eta=eta)
+            key = name if eta is None else f"{name}(eta={eta:g})"
+            worst[key] = max(worst.get(key, 0.0), c.max_abs_z)
+            cases.append({"grid": gname, "sampler": key, "start": start, "particles": n,
+                          "variance_ratio_measured": c.measured.tolist(), "variance_ratio_exact": c.predicted.tolist(),
+                          "z": c.z.tolist(), "max_cov_z": c.max_cov_z})
+            if gname == "karras8+0" and name in ("heun", "dpmpp-2m"):
+                sensitivity[name] = float(np.max(np.abs(compare(run.samples, cov, levels, "ddim", start=start).z)))
+    ok = (levels_ok and all(v <= tol.Z_SCORE for v in worst.values())
+          and all(v > tol.KDIFFUSION_NEGATIVE_Z for v in sensitivity.values()))
+    return Outcome(ok, "max |z| " + ", ".join(f"{k} {v:.2f}" for k, v in worst.items())
+                   + f" ({n} particles); levels exact: {levels_ok}; vs DDIM's closed form: "
+                   + ", ".join(f"{k} z = {v:.0f}" for k, v in sensitivity.items()),
+                   {"max_abs_z": worst, "levels_exact": levels_ok, "sensitivity_z": sensitivity,
+                    "eigenvalues": KD_EIGENVALUES.tolist(), "cases": cases})
+
+
+@claim("export.k-diffusion-consumer",
+       statement="The k-diffusion and comfyui exports (N+1 levels plus a trailing 0) loaded as the sigmas of the real k-diffusion samplers make N+1 steps through exactly the exported levels, end at sigma = 0, and sample the closed-form output distribution of the grid plus that final step; the same list without its trailing 0 is caught.",
+       source="conventions.md 'Export conventions'; peers.md §2.1, §5.5 (the appended zero); Karras et al. 2022 arXiv 2206.00364 (sigmas with t_N = 0)",
+       method="symsched.export.export (the function `symsched schedule --format` calls) of tangent gamma* N = 6 on [0.0292, 14.6146]; k_diffusion.sampling.sample_euler / sample_heun / sample_dpmpp_2m on the exact Gaussian denoiser, prior start; negative control: the diffusers-euler list (no trailing 0) in sample_euler",
+       tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and covariance entry; levels by equality (float64); the negative control must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
+       issue=6)
+def check_kdiffusion_export(budget: Budget) -> Outcome:
+    from .. import consumers
+
+    try:
+        consumers.import_kdiffusion()
+    except consumers.KDiffusionMissing as exc:
+        return _missing(exc)
+    n = budget.pick(*tol.KDIFFUSION_CLAIM_PARTICLES)
+    cov = correlated_covariance()
+    sch = build("tangent", 6, eigenvalues=KD_EIGENVALUES, sigma_min=0.0292, sigma_max=14.6146)
+    want = np.append(sch.sigmas, 0.0)
+    zs: dict[str, float] = {}
+    ok = True
+    for fi, fmt in enumerate(("k-diffusion", "comfyui")):
+        lst = json.loads(export(sch, fmt).text)
+        ok &= bool(np.array_equal(np.asarray(lst), want))
+        for si, name in enumerate(("euler", "heun", "dpmpp-2m")):
+            run = consumers.run_kdiffusion(name, lst, cov, n, budget.seed + 100 + 10 * fi + si)
+            ok &= bool(run.scheduler_sigmas.size == sch.steps + 2 and run.scheduler_sigmas[-1] == 0.0
+                       and np.array_equal(run.queried, consumers.kdiffusion_expected_queries(name, want)))
+            c = compare(run.samples, cov, want, consumers.KDIFFUSION_SAMPLERS[name][1], start="prior")
+            zs[f"{fmt}/{name}"] = c.max_abs_z
+    naive = json.loads(export(sch, "diffusers-euler").text)
+    run = consumers.run_kdiffusion("euler", naive, cov, n, budget.seed + 200)
+    z_neg = float(np.max(np.abs(compare(run.samples, cov, want, "ddim", start="prior").z)))
+    ok = ok and all(v <= tol.Z_SCORE for v in zs.values()) and z_neg > tol.KDIFFUSION_NEGATIVE_Z
+    return Outcome(ok, "max |z| " + ", ".join(f"{k} {v:.2f}" for k, v in zs.items())
+                   + f" ({n} particles); list without the trailing 0: z = {z_neg:.0f}",
+                   {"max_abs_z": zs, "no_trailing_zero_z": z_neg, "particles": n, "levels": want.tolist()})
