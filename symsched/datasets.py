@@ -5,6 +5,14 @@ r"""Real data that ships with a package, and the covariance spectra the Gaussian
 * ``patches``: 16x16 grayscale patches (d = 256) cut from scikit-learn's two bundled sample
   photographs (``china.jpg``, ``flower.jpg``), 8-bit values mapped to [-1, 1].
 
+Held-out split (:func:`split`): a deterministic, seeded partition into a ``"train"`` part (the
+networks of :mod:`symsched.train` see only it) and a ``"heldout"`` part (about 20%) against which
+samples are judged. Digits are split by image (a seeded permutation). Photo patches overlap their
+neighbours (stride 8 < size 16), so a random split of patches would leak pixels into the held-out
+part; they are split by **disjoint 64x64 pixel blocks** instead: each photo is tiled into blocks, a
+seeded 20% of the blocks are held out, and only patches lying wholly inside one block are kept, so
+no pixel is shared between the parts.
+
 Both are quantised, so some directions have (near) zero empirical variance (digit border pixels
 are always 0). :func:`spectrum` therefore returns the eigenvalues of the covariance of the
 *dequantised* data, i.e. plus :math:`\Delta^2/12` for a quantisation step :math:`\Delta` (the
@@ -24,11 +32,16 @@ from numpy.typing import NDArray
 
 from ._validate import check_choice, check_steps
 
-__all__ = ["DATASETS", "QUANTISATION_STEP", "dataset_spectrum", "digits", "load", "patches", "spectrum"]
+__all__ = ["DATASETS", "HELDOUT_FRACTION", "PARTS", "QUANTISATION_STEP", "SPLIT_BLOCK", "SPLIT_SEED",
+           "dataset_spectrum", "digits", "load", "patches", "spectrum", "split"]
 
 DATASETS: tuple[str, ...] = ("digits", "patches")
 # quantisation step in the [-1, 1] scale: digits have 17 levels (0..16), photographs 256
 QUANTISATION_STEP: dict[str, float] = {"digits": 2.0 / 16.0, "patches": 2.0 / 255.0}
+PARTS: tuple[str, ...] = ("train", "heldout")
+HELDOUT_FRACTION = 0.2  # share of digit images / of photo blocks held out
+SPLIT_SEED = 20240417  # fixed: the split is part of the shipped models' provenance, never re-drawn
+SPLIT_BLOCK = 64  # side of the disjoint pixel blocks the patches are split by
 
 
 @functools.cache
@@ -64,6 +77,66 @@ def patches(size: int = 16, stride: int = 8) -> NDArray[np.float64]:
     size = check_steps(size, "size", minimum=2)
     stride = check_steps(stride, "stride", minimum=1)
     return _patches(size, stride).copy()
+
+
+def _heldout_mask(count: int, rng: np.random.Generator) -> NDArray[np.bool_]:
+    """Exactly ``round(HELDOUT_FRACTION * count)`` of ``count`` items held out, chosen by ``rng``."""
+    mask = np.zeros(count, dtype=bool)
+    mask[rng.permutation(count)[: round(HELDOUT_FRACTION * count)]] = True
+    return mask
+
+
+@functools.cache
+def _split_patches(size: int, stride: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    from sklearn.datasets import load_sample_images
+
+    rng = np.random.default_rng(SPLIT_SEED)
+    parts: tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]] = ([], [])
+    b = SPLIT_BLOCK
+    for img in load_sample_images().images:
+        gray = (img.astype(np.float64) @ np.array([0.299, 0.587, 0.114])) / 127.5 - 1.0
+        nb_i, nb_j = gray.shape[0] // b, gray.shape[1] // b
+        held = _heldout_mask(nb_i * nb_j, rng).reshape(nb_i, nb_j)
+        for bi in range(nb_i):
+            for bj in range(nb_j):
+                block = gray[bi * b:(bi + 1) * b, bj * b:(bj + 1) * b]
+                for i in range(0, b - size + 1, stride):
+                    for j in range(0, b - size + 1, stride):
+                        parts[int(held[bi, bj])].append(block[i:i + size, j:j + size].ravel())
+    return np.asarray(parts[0]), np.asarray(parts[1])
+
+
+@functools.cache
+def _split(name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    if name == "patches":
+        return _split_patches(16, 8)
+    x = _digits()
+    held = _heldout_mask(x.shape[0], np.random.default_rng(SPLIT_SEED))
+    return x[~held], x[held]
+
+
+def split(name: str, part: str = "train") -> NDArray[np.float64]:
+    r"""The ``"train"`` or ``"heldout"`` part of a shipped dataset (a copy; deterministic, seeded).
+
+    Parameters
+    ----------
+    name
+        ``"digits"`` or ``"patches"``.
+    part
+        ``"train"`` (what :mod:`symsched.train` fits) or ``"heldout"`` (what samples are judged
+        against, never seen in training).
+
+    Returns
+    -------
+    ndarray
+        Rows of ``d`` values in [-1, 1]. Digits: 1438 train / 359 held-out images (a permutation
+        seeded by :data:`SPLIT_SEED`). Patches: 16x16 patches at stride 8 inside disjoint
+        :data:`SPLIT_BLOCK`-pixel blocks of the two photos, 20% of the blocks held out, so the parts
+        share no pixel (patches straddling two blocks are dropped): 4704 train / 1176 held-out.
+    """
+    check_choice(name, "dataset", DATASETS)
+    check_choice(part, "part", PARTS)
+    return _split(name)[PARTS.index(part)].copy()
 
 
 def load(name: str) -> NDArray[np.float64]:

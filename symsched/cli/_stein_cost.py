@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                    "(Williams et al., arXiv 2412.07877).")
     p.add_argument("--model", required=True, metavar="SPEC",
                    help="gaussian (--c C --dim D | --eigenvalues L | --spectrum-file F), two-point, "
-                        "gm (--p --m --mode-sigma --dim), empirical-digits, empirical-patches")
+                        "gm (--p --m --mode-sigma --dim), empirical-digits, empirical-patches, digits, patches, "
+                        "diffusers:DIR (a local diffusers UNet2DModel + scheduler), or a symsched checkpoint directory")
     p.add_argument("--from", dest="source", type=float, required=True, metavar="S", help="source (noisier) level")
     p.add_argument("--to", dest="target", type=float, required=True, metavar="T", help="target level, T < S")
     p.add_argument("--estimator", choices=("exact", "monte-carlo", "jvp"), default=None,

@@ -1,7 +1,8 @@
 r"""Schedule method ``stein``: score-optimal (corrector Stein cost) grids [williams2024, Algorithm 1].
 
 Options mirror conventions.md: ``--model SPEC`` (``gaussian --c C --dim D`` or ``--eigenvalues``,
-``two-point``, ``gm --p --m --mode-sigma --dim``, ``empirical-digits``/``empirical-patches``),
+``two-point``, ``gm --p --m --mode-sigma --dim``, ``empirical-digits``/``empirical-patches``, the trained
+``digits``/``patches``, ``diffusers:DIR``),
 ``--probe-levels``, ``--samples``, ``--estimator``, ``--seed``, ``--device``. See
 :func:`symsched.stein.stein_schedule` and stein_cost.md §4.3.
 """
@@ -46,7 +47,8 @@ def _stein(steps: int, model: str | None = None, c: float | None = None, dim: in
     from ..stein._schedule import DEFAULT_SAMPLES
 
     if model is None:
-        raise ValueError("stein needs --model SPEC (gaussian, two-point, gm, empirical-digits, empirical-patches)")
+        raise ValueError("stein needs --model SPEC (gaussian, two-point, gm, empirical-digits, empirical-patches, "
+                         "digits, patches, diffusers:DIR or a checkpoint directory)")
     spectrum = eigenvalues if eigenvalues is not None else spectrum_file
     mdl = load_model(model, c=c, dim=dim, eigenvalues=spectrum, p=p, m=m, mode_sigma=mode_sigma)
     if estimator is None:

@@ -6,13 +6,21 @@ Importing this package imports torch lazily: only calling a model or drawing dat
 from __future__ import annotations
 
 from ._base import ModelError, ScoreModel
+from ._sample import sample_euler, sample_heun, start_noise
 from ._spec import MODEL_SPECS, load_model
-from .adapters import PREDICTIONS, KDiffusionModel, VPNetworkModel
+from .adapters import (
+    PREDICTIONS,
+    DiffusersUNetModel,
+    KDiffusionModel,
+    VPNetworkModel,
+    load_diffusers,
+)
 from .analytic import EmpiricalModel, GaussianMixtureModel, GaussianModel, symmetric_gm, two_point
 
 __all__ = [
     "MODEL_SPECS",
     "PREDICTIONS",
+    "DiffusersUNetModel",
     "EmpiricalModel",
     "GaussianMixtureModel",
     "GaussianModel",
@@ -20,7 +28,11 @@ __all__ = [
     "ModelError",
     "ScoreModel",
     "VPNetworkModel",
+    "load_diffusers",
     "load_model",
+    "sample_euler",
+    "sample_heun",
+    "start_noise",
     "symmetric_gm",
     "two_point",
 ]

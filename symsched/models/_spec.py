@@ -21,13 +21,15 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
     (``eigenvalues``); ``two-point``: ½δ₋₁+½δ₊₁; ``gm``: high_dim.md §3.1 (``p, m, mode_sigma, dim``,
     defaults 0.8, 1, 0.5, 1); ``empirical-digits`` / ``empirical-patches``: the exact denoiser of the
     shipped dataset (the memorising optimum); ``digits`` / ``patches``: the EDM denoisers trained by
-    :mod:`symsched.train` and shipped in ``symsched/data``; a path: a local directory holding one such
-    checkpoint. Missing, corrupt or wrong-kind checkpoints raise :class:`ModelError` naming the cause.
+    :mod:`symsched.train` and shipped in ``symsched/data``; ``diffusers:DIR``: a diffusers
+    ``UNet2DModel`` with its scheduler config in a local directory (:func:`.adapters.load_diffusers`);
+    a path: a local directory holding one symsched checkpoint. Missing, corrupt or wrong-kind checkpoints raise :class:`ModelError` naming the cause.
     """
     from . import analytic
 
     if not isinstance(spec, str) or not spec:
-        raise ModelError(f"--model must be a model spec ({', '.join(MODEL_SPECS)} or a directory), got {spec!r}")
+        raise ModelError(f"--model must be a model spec ({', '.join(MODEL_SPECS)}, diffusers:DIR or a directory), "
+                         f"got {spec!r}")
     used = {"c": c, "dim": dim, "eigenvalues": eigenvalues, "p": p, "m": m, "mode_sigma": mode_sigma}
     allowed = {"gaussian": {"c", "dim", "eigenvalues"}, "two-point": set(), "gm": {"p", "m", "mode_sigma", "dim"}}
     if spec in allowed:
@@ -53,6 +55,13 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
         from ..datasets import load
 
         return analytic.EmpiricalModel(load(spec.split("-", 1)[1]), name=spec)
+    if spec.startswith("diffusers:"):
+        from .adapters import load_diffusers
+
+        target = spec[len("diffusers:"):]
+        if not target:
+            raise ModelError("--model diffusers:DIR needs a directory after 'diffusers:'")
+        return load_diffusers(target)
     if spec in ("digits", "patches"):
         from .trained import load_trained
 
@@ -65,4 +74,5 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
             raise ModelError(f"--model {spec}: a model directory must hold exactly one .pt checkpoint "
                              f"(symsched-edm-mlp-v1, from symsched.train), found {len(ckpts)}")
         return load_trained(ckpts[0].stem, ckpts[0])
-    raise ModelError(f"--model must be one of {', '.join(MODEL_SPECS)} or an existing directory, got {spec!r}")
+    raise ModelError(f"--model must be one of {', '.join(MODEL_SPECS)}, diffusers:DIR or an existing directory, "
+                     f"got {spec!r}")

@@ -9,6 +9,11 @@ r"""Adapters from network conventions to the EDM denoiser :math:`D(x,\sigma)`.
 
   .. math:: D = x-\sigma\hat\varepsilon\quad(\varepsilon),\qquad D=\alpha^2x-\sigma\alpha\hat v\quad(v).
 
+* :class:`DiffusersUNetModel` / :func:`load_diffusers` — a diffusers ``UNet2DModel`` checkpoint in a
+  local directory with its scheduler config (``--model diffusers:DIR``): the VP network above, with
+  ``alphas_cumprod`` and the prediction type taken from the scheduler, and states reshaped between
+  ``(batch, C*H*W)`` and ``(batch, C, H, W)``.
+
 The timestep interpolation is written in torch so ``torch.func.jvp`` differentiates through it
 (stein_cost.md §3.1, the JVP estimator). References: Williams, Campbell, Doucet, Syed,
 arXiv:2412.07877, §3; Salimans & Ho, arXiv:2202.00512 (v-prediction); peers.md §2 (k-diffusion).
@@ -25,9 +30,12 @@ import numpy as np
 from .._validate import check_choice
 from ._base import ModelError, ScoreModel
 
-__all__ = ["PREDICTIONS", "KDiffusionModel", "VPNetworkModel"]
+__all__ = ["DIFFUSERS_PREDICTIONS", "PREDICTIONS", "DiffusersUNetModel", "KDiffusionModel", "VPNetworkModel",
+           "load_diffusers"]
 
 PREDICTIONS: tuple[str, ...] = ("epsilon", "v")
+# diffusers' scheduler.config.prediction_type -> ours
+DIFFUSERS_PREDICTIONS: dict[str, str] = {"epsilon": "epsilon", "v_prediction": "v"}
 
 
 class KDiffusionModel(ScoreModel):
@@ -82,3 +90,110 @@ def torch_sqrt1p(v: Any) -> Any:
     import torch
 
     return torch.sqrt(1.0 + v)
+
+
+class DiffusersUNetModel(VPNetworkModel):
+    r"""A diffusers ``UNet2DModel`` (ε- or v-prediction on a VP beta table) as an EDM denoiser.
+
+    States are flat rows of ``dim = C*H*W`` values (the order of ``tensor.reshape(batch, -1)``);
+    the UNet is called as ``unet(x_t.reshape(batch, C, H, W), t).sample`` with the fractional
+    timestep ``t`` of :meth:`VPNetworkModel.sigma_to_t`.
+    """
+
+    def __init__(self, unet: Any, alphas_cumprod: Any, prediction: str, *, dtype: Any = None, data: Any = None,
+                 name: str = "diffusers UNet2DModel") -> None:
+        import torch
+
+        cfg = unet.config
+        size = cfg.sample_size
+        h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+        if int(cfg.in_channels) != int(cfg.out_channels):
+            raise ModelError(f"{name}: in_channels ({cfg.in_channels}) != out_channels ({cfg.out_channels}); "
+                             "a denoising UNet predicts a tensor of its input's shape")
+        self.shape = (int(cfg.in_channels), h, w)
+        self.unet = unet.to(torch.float64 if dtype is None else dtype).eval()
+        for q in self.unet.parameters():
+            q.requires_grad_(False)
+        self._dtype = next(self.unet.parameters()).dtype
+        super().__init__(self._call_unet, alphas_cumprod, self.shape[0] * h * w, prediction=prediction, data=data,
+                         name=name)
+
+    def _call_unet(self, x_t: Any, t: Any) -> Any:
+        out = self.unet(x_t.reshape(x_t.shape[0], *self.shape).to(self._dtype), t.to(self._dtype)).sample
+        return out.reshape(x_t.shape[0], -1).to(x_t.dtype)
+
+
+def load_diffusers(path: Any, *, dtype: Any = None, data: Any = None) -> DiffusersUNetModel:
+    r"""Load a diffusers ``UNet2DModel`` and its scheduler from a local directory (no network).
+
+    Parameters
+    ----------
+    path
+        Either a pipeline directory holding ``unet/`` (``config.json`` + weights) and
+        ``scheduler/scheduler_config.json``, or one directory holding both ``config.json`` and
+        ``scheduler_config.json``.
+    dtype
+        torch dtype to evaluate the UNet in (default ``torch.float64``).
+    data
+        Optional rows of training data (needed by the Monte Carlo and JVP estimators).
+
+    Returns
+    -------
+    DiffusersUNetModel
+        :math:`D(x,\sigma)` with ``alphas_cumprod`` and the prediction type (``epsilon`` or
+        ``v_prediction``) of the scheduler; valid for the table's noise levels.
+
+    Raises
+    ------
+    ModelError
+        The directory or a file is missing, ``config.json`` is not a ``UNet2DModel``, the scheduler has
+        no VP beta table (``alphas_cumprod``) or predicts something else (e.g. ``sample``), or the
+        weights cannot be loaded.
+    """
+    from pathlib import Path
+
+    root = Path(path)
+    if not root.is_dir():
+        raise ModelError(f"--model diffusers:{path}: directory {root} does not exist")
+    unet_dir = root / "unet" if (root / "unet" / "config.json").is_file() else root
+    sched_file = next((f for f in (root / "scheduler" / "scheduler_config.json", root / "scheduler_config.json")
+                       if f.is_file()), None)
+    if not (unet_dir / "config.json").is_file():
+        raise ModelError(f"--model diffusers:{path}: no UNet config.json in {root} or {root / 'unet'}")
+    if sched_file is None:
+        raise ModelError(f"--model diffusers:{path}: no scheduler_config.json in {root / 'scheduler'} or {root} "
+                         "(the VP beta table and the prediction type come from it)")
+    import json
+
+    try:
+        unet_cfg = json.loads((unet_dir / "config.json").read_text())
+        sched_cfg = json.loads(sched_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"--model diffusers:{path}: unreadable config ({type(exc).__name__}: {exc})") from None
+    kind = unet_cfg.get("_class_name") if isinstance(unet_cfg, dict) else None
+    if kind != "UNet2DModel":
+        raise ModelError(f"--model diffusers:{path}: {unet_dir / 'config.json'} describes {kind!r}, not a "
+                         "UNet2DModel (wrong kind of checkpoint)")
+    import diffusers
+
+    cls = getattr(diffusers, str(sched_cfg.get("_class_name")), None) if isinstance(sched_cfg, dict) else None
+    if cls is None or not hasattr(cls, "from_config"):
+        raise ModelError(f"--model diffusers:{path}: {sched_file} names no diffusers scheduler class "
+                         f"({sched_cfg.get('_class_name') if isinstance(sched_cfg, dict) else sched_cfg!r})")
+    scheduler = cls.from_config(sched_cfg)
+    table = getattr(scheduler, "alphas_cumprod", None)
+    if table is None:
+        raise ModelError(f"--model diffusers:{path}: scheduler {cls.__name__} has no alphas_cumprod "
+                         "(not a VP beta-table scheduler)")
+    pred = str(scheduler.config.get("prediction_type", "epsilon"))
+    if pred not in DIFFUSERS_PREDICTIONS:
+        raise ModelError(f"--model diffusers:{path}: prediction_type {pred!r} is not supported; "
+                         f"expected one of {', '.join(DIFFUSERS_PREDICTIONS)}")
+    try:
+        unet = diffusers.UNet2DModel.from_pretrained(unet_dir, local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - missing/corrupt weights surface as many exception types
+        raise ModelError(f"--model diffusers:{path}: UNet weights in {unet_dir} cannot be loaded "
+                         f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+    ab = np.asarray(table.double().cpu().numpy() if hasattr(table, "double") else table, dtype=np.float64)
+    return DiffusersUNetModel(unet, ab, DIFFUSERS_PREDICTIONS[pred], dtype=dtype, data=data,
+                              name=f"diffusers UNet2DModel ({pred}) {root.name}")

@@ -69,7 +69,7 @@ def load_trained(name: str, path: str | Path | None = None) -> EDMDenoiser:
     """Load the shipped model ``name`` (``digits``/``patches``) or a checkpoint file, ``weights_only=True``."""
     import torch
 
-    from ..datasets import load
+    from ..datasets import load, split
 
     p = Path(path) if path is not None else DATA_DIR / f"{name}.pt"
     if not p.is_file():
@@ -89,6 +89,8 @@ def load_trained(name: str, path: str | Path | None = None) -> EDMDenoiser:
     net.eval()
     for q in net.parameters():
         q.requires_grad_(False)
-    return EDMDenoiser(net, cfg, data=load(str(cfg["dataset"])), name=f"trained-{name}")
+    # the rows the net was trained on (its Stein estimators noise them); older checkpoints: all rows
+    data = split(str(cfg["dataset"]), str(cfg["split"])) if "split" in cfg else load(str(cfg["dataset"]))
+    return EDMDenoiser(net, cfg, data=data, name=f"trained-{name}")
 
 

@@ -3,6 +3,9 @@ r"""Tolerances of the Stein-cost (score-optimal schedule) claims (issue 4), each
 from __future__ import annotations
 
 __all__ = [
+    "DIFFUSERS_ADAPTER_RTOL",
+    "SAMPLER_ORDER_BAND",
+    "SAMPLE_METRIC_RTOL",
     "STEIN_CV_EXACT_RTOL",
     "STEIN_EFFICIENCY_FACTOR",
     "STEIN_EQUAL_COST_RTOL",
@@ -11,6 +14,7 @@ __all__ = [
     "STEIN_LOGLINEAR_RTOL",
     "STEIN_QUADRATURE_RTOL",
     "STEIN_ROUNDOFF_RTOL",
+    "STEIN_SAMPLING_ALPHA",
     "STEIN_SCHEDULE_RTOL",
     "STEIN_TARGET_SCHEDULE_ERROR",
     "stein_zero_atol",
@@ -75,3 +79,32 @@ STEIN_QUADRATURE_RTOL = 1e-6
 # least-squares fit of 2 coefficients with condition number <= ~1e3 at the extreme levels):
 # 1e-9 relative leaves a factor ~1e3 over 1e3 eps.
 STEIN_CV_EXACT_RTOL = 1e-9
+
+# diffusers UNet2DModel adapter vs the DDPM x0 formula by hand, both in float64 on the same weights:
+# the adapter reaches the integer timestep k through log sigma and back (t = k + O(1e-13)) and
+# alpha = 1/sqrt(1 + sigma^2) instead of sqrt(alpha_bar) (a few ulp apart); the UNet's sinusoidal
+# embedding and ~40 float64 layers amplify that by O(1-100). Errors are relative to |x0| + 1,
+# measured 1.6e-14 (epsilon) and 9e-16 (v); 1e-9 covers other weights and platforms (BLAS order)
+# with a wide margin and is still ~1e8 below an eps/v mix-up (O(0.1-1)).
+DIFFUSERS_ADAPTER_RTOL = 1e-9
+
+# Sample metrics against independent oracles (verify/claims/stein_sampling.py): our FD takes the
+# square roots by symmetric eigendecompositions, scipy.linalg.sqrtm by a Schur form of the
+# non-symmetric S1 S2; both lose ~cond(S) eps relative on the trace term (cond <= ~1e4 for the random
+# d <= 64 covariances used), measured 6e-14. The 1-D W2 and the affine closed forms are sums of
+# ~1e3 float64 terms. 1e-10 leaves a factor > 1e3 over the measured error.
+SAMPLE_METRIC_RTOL = 1e-10
+
+# Paired schedule comparisons (FD of schedule A minus schedule B over the same seeded batches): a
+# difference is "significant" when mean/se exceeds the one-sided Student-t quantile with B - 1
+# degrees of freedom at this level (B = 4 quick, 8 full: t = 10.2, 4.8). Batch FDs are close to
+# normal (each is a smooth function of ~10^3 samples' moments), so one test falsely fails with
+# probability ~1e-3 (about 2% over the ~25 tests of the full profile), and a real difference of
+# ~5 s.e. is still detected.
+STEIN_SAMPLING_ALPHA = 1e-3
+
+# Empirical convergence order of the samplers (log-log slope of the final-state error over
+# N = 8..64 on the Gaussian flow, whose exact solution is known): Euler 1, Heun 2 asymptotically;
+# at N = 8 the higher-order terms still bend the line, measured within 0.1. Band as diffrax's ODE
+# order tests (+-0.3 would be tight; we allow +-0.25 around the theoretical order).
+SAMPLER_ORDER_BAND = (-0.25, 0.25)
