@@ -10,6 +10,11 @@ to the in-process one. Dask re-runs a task whose worker died (up to ``retries`` 
 ``distributed.scheduler.allowed-failures`` for worker deaths); results are gathered by task key, so
 a re-run task is counted once and none is lost (tested with a real ``LocalCluster``).
 
+Users: ``symsched verify`` (one task per claim), ``symsched steps-needed`` (one task per ``(d,
+schedule, N)`` point of each search round, :func:`verify.highdim.sweep.steps_needed_sweep`) and
+``symsched simulate`` with comma-separated ``--dim/--steps/--schedule`` (one task per run). The
+commands share :func:`add_executor_options` and :func:`executor_from_args`.
+
 ``dask[distributed]`` is imported only when a Dask executor is asked for.
 """
 
@@ -19,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["DaskExecutor", "Executor", "InProcess", "make_executor", "sweep"]
+__all__ = ["DaskExecutor", "Executor", "InProcess", "add_executor_options", "executor_from_args", "make_executor", "sweep"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -141,6 +146,28 @@ def make_executor(scheduler: str | None = None, workers: int | None = None) -> E
     if scheduler is None and workers is None:
         return InProcess()
     return DaskExecutor(scheduler, workers)
+
+
+def add_executor_options(p: Any, what: str = "the tasks") -> None:
+    """``--scheduler ADDRESS`` / ``--workers K`` (mutually exclusive) on an argparse parser."""
+    dist = p.add_mutually_exclusive_group()
+    dist.add_argument("--scheduler", metavar="ADDRESS",
+                      help=f"run {what} on a Dask distributed scheduler (tcp://host:8786)")
+    dist.add_argument("--workers", type=int, metavar="K",
+                      help=f"run {what} on a local Dask cluster of K single-threaded workers")
+
+
+def executor_from_args(args: Any) -> Executor:
+    """The executor of ``--scheduler`` / ``--workers``; bad values raise :class:`CliError` (exit 2, one line)."""
+    from symsched.cli._common import CliError
+
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 1:
+        raise CliError(f"--workers must be >= 1, got {workers}")
+    try:
+        return make_executor(getattr(args, "scheduler", None), workers)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 def sweep(fn: Callable[[T], R], grid: Iterable[T], executor: Executor | None = None) -> list[R]:

@@ -54,18 +54,45 @@ def build_model(kind: str, params: dict[str, float], dim: int) -> GaussianMixtur
         raise CliError(msg) from None
 
 
-def parse_dims(text: str) -> list[int]:
+def parse_schedules(text: str, model: str) -> list[str]:
+    """``--schedule`` as a comma-separated list of names of :data:`~symsched.highdim.schedules.SCHEDULES`."""
+    from symsched.highdim.schedules import SCHEDULES
+
+    names = [t.strip() for t in str(text).split(",") if t.strip()]
+    bad = [n for n in names if n not in SCHEDULES]
+    if not names or bad:
+        raise CliError(f"--schedule must be one or more of {', '.join(SCHEDULES)} (comma-separated), got {text!r}")
+    if model == "cw" and "stein" in names:
+        raise CliError("--schedule stein is computed on the Gaussian mixture; for cw use vp-constant, vp-dilated, ve-constant or ve-dilated")
+    if len(set(names)) != len(names):
+        raise CliError(f"--schedule lists a schedule twice: {text!r}")
+    return names
+
+
+def check_kappa(schedule: str, dim: int, kappa: float) -> None:
+    """Refuse a ``--kappa`` the dilated ``schedule`` cannot use at ``dim`` (before any task is sent out)."""
+    from symsched.highdim.schedules import ve_dilated, vp_dilated
+
+    if schedule in ("vp-dilated", "ve-dilated"):
+        try:
+            (vp_dilated if schedule == "vp-dilated" else ve_dilated)(2, dim, kappa)
+        except ValueError as exc:
+            raise CliError(f"--{exc}") from None
+
+
+def parse_dims(text: str, flag: str = "--dims") -> list[int]:
     try:
-        return [check_dim(v, "--dims") for v in parse_floats(text, "--dims")]
+        return [check_dim(v, flag) for v in parse_floats(text, flag)]
     except (ValueError, TypeError) as exc:
         raise CliError(str(exc)) from None
 
 
 @contextlib.contextmanager
 def progress_bar(total: int, description: str, disabled: bool) -> Iterator[Any]:
-    """A rich progress bar on stderr; yields ``advance_to(k)``."""
+    """A rich progress bar on stderr; yields ``advance_to(k, total=None)`` (``total`` may grow, e.g.
+    as a steps-needed search submits more tasks)."""
     if disabled or not sys.stderr.isatty():
-        yield lambda k: None
+        yield lambda k, total=None: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -73,4 +100,4 @@ def progress_bar(total: int, description: str, disabled: bool) -> Iterator[Any]:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as prog:
         task = prog.add_task(description, total=total)
-        yield lambda k: prog.update(task, completed=k)
+        yield lambda k, total=None: prog.update(task, completed=k, total=total)

@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_TOLERANCE",
     "SEARCH_GRID",
     "cw_errors",
+    "cw_samples_needed",
     "cw_statistics",
     "fraction_stderr",
     "gm_errors_euler",
@@ -129,31 +130,47 @@ def steps_needed(errors: Callable[[int], dict[str, float]], tolerance: float,
 
     Assumes the errors decrease with ``N`` (they do, up to Monte Carlo noise, on every case we
     measured); the returned ``N`` meets the tolerance and its predecessor on the grid does not.
-    Returns ``(None, trace)`` if even the largest ``N`` fails.
+    Returns ``(None, trace)`` if even the largest ``N`` fails. The search itself is
+    :func:`verify.highdim.sweep.search_steps` (which also drives the parallel sweeps).
     """
-    cache: dict[int, dict[str, float]] = {}
-    trace: list[dict[str, Any]] = []
+    from .sweep import search_steps
 
-    def ok(i: int) -> bool:
-        n = grid[i]
-        if n not in cache:
-            cache[n] = errors(n)
-            trace.append({"steps": n, **cache[n]})
-        e = cache[n]
-        return e["high"] <= tolerance and e["low"] <= tolerance
+    gen = search_steps(tolerance, grid)
+    n = next(gen)
+    while True:
+        try:
+            n = gen.send(errors(n))
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
 
-    lo, hi = -1, 0
-    while not ok(hi):
-        if hi == len(grid) - 1:
-            return None, trace
-        lo, hi = hi, min(2 * hi + 1, len(grid) - 1)
-    while hi - lo > 1:  # invariant: ok(hi), not ok(lo) (lo = -1 means "below the grid")
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return grid[hi], trace
+
+def cw_samples_needed(model: CurieWeiss, tolerance: float, high_share: float = 1 / 3,
+                      low_share: float = 1 / 10) -> int:
+    r"""Samples for which both CW feature estimates are precise enough to decide ``error <= tolerance``.
+
+    * High level: the fraction's error bar ``sqrt(W+ (1 - W+) / S) <= 0.5 / sqrt(S)`` at most
+      ``high_share x tolerance`` (the CLI rule ``S >= (1.5 / tol)^2`` for the default 1/3).
+    * Low level: the error bar of the relative within-sample variance at most
+      ``low_share x tolerance``. A sample's within-variance is ``1 - M_s^2``, so its spread is
+      ``sd(M^2)`` under the two-mode law, about ``2 m sqrt((1 - m^2) / d)``; relative to the target
+      ``1 - m^2`` that is ``2m / sqrt((1 - m^2) d)``, i.e. 0.66 at ``beta = 2``, ``d = 100``:
+      ``S >= Var(M^2) / (E[1 - M^2] low_share tol)^2`` (computed exactly from
+      :func:`~symsched.highdim.cw.two_mode_law`), 17,600 samples at ``beta = 2``, ``d = 100``.
+
+    The low-level rule matters because the error of the Euler scheme in this feature falls only
+    like ``N^{-0.7}`` near the tolerance, so a relative error-bar of ``e`` moves the ``N`` found by
+    about ``e / 0.7`` in ``log N``: with 1000 samples at ``d = 100``, ``beta = 2`` (error bar 0.021,
+    40% of the 0.05 tolerance) the search lands up to three grid steps away, which is what made
+    the CW dilated schedules look "not flat over small d" (high_dim.md §5.2).
+    """
+    law = two_mode_law(model)
+    d = model.dim
+    mag = (2 * np.arange(d + 1, dtype=np.float64) - d) / d
+    prob = law.probabilities
+    var_m2 = float(prob @ mag**4 - (prob @ mag**2) ** 2)
+    s_high = math.ceil((0.5 / (high_share * tolerance)) ** 2)
+    s_low = math.ceil(var_m2 / (law.within_var * low_share * tolerance) ** 2)
+    return max(s_high, s_low)
 
 
 def loglog_slope(dims: Sequence[float], steps: Sequence[float]) -> float:

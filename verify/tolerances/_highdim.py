@@ -9,8 +9,11 @@ __all__ = [
     "HD_COLLAPSE_FACTOR",
     "HD_COLLAPSE_RTOL",
     "HD_CONSTANT_SPREAD_ATOL",
+    "HD_CW_FLAT_GRID_STEPS",
     "HD_CW_HIGH_TOL",
     "HD_CW_LOW_TOL",
+    "HD_CW_R_SLOPE_VE_MAX",
+    "HD_CW_SLOPE_SQRT_BAND",
     "HD_DENOISER_RTOL",
     "HD_FEATURE_TOL",
     "HD_FLOW_RTOL",
@@ -82,3 +85,26 @@ HD_HS_ENUM_ATOL = 1e-6
 # <= 5.1e-4 at d = 1000 for tau <= 0.6; ~1e-12 at tau = 0.9. Allow 5e-3 and 1e-9.
 HD_TWO_MODE_HS_ATOL = 5e-3
 HD_TWO_MODE_HS_LATE_ATOL = 1e-9
+
+# CW steps needed, constant denoising: slope 0.5 +- 0.15 (the GM band is +- 0.1). The CW errors are
+# Monte Carlo estimates whose curves are shallow near the tolerance, so the N found at one d can
+# land one grid step (2^(1/4)) either way with the seed; over a one-decade fit with three points that
+# moves the slope by up to ~0.075 per end. Measured with the error-bar sample rule (tolerance 0.05):
+# beta = 1.1: VP 0.43 / 0.48 / 0.52, VE 0.45 / 0.50 / 0.50 (three seeds, d up to 1e3 or 3.2e3);
+# beta = 2, d = 1e2 .. 1e3: VP 0.45 and 0.37 (two seeds), VE 0.45 and 0.53.
+HD_CW_SLOPE_SQRT_BAND = 0.15
+
+# CW dilated, fixed N = 38, beta = 2: relative within-variance error against r = kappa/sqrt(d).
+# VP-dilated measured b = 0.20-0.23 (error -0.054, -0.080, -0.096, -0.104 at d = 1e2 .. 3.2e3, error
+# bars 0.0046 with S d = 2e6); VE-dilated -0.102, -0.098, -0.102, -0.106: no trend. The quick profile
+# uses S d = 1.2e6 (error bars 0.006, so the fit error of b is ~0.032): allow |b| <= 0.1 for VE
+# (3 error bars of b; still half the VP value, which must itself exceed Z = 5 error bars).
+HD_CW_R_SLOPE_VE_MAX = 0.1
+
+# CW VE-dilated at beta = 2, steps needed at tolerance 0.05: the error at fixed N is d-independent
+# (N = 91: -0.040, -0.037, -0.036, -0.038 at d = 1e2 .. 3.2e3, error bars 0.0046), but the error at
+# N = 76 is 0.047 +- 0.005, i.e. the tolerance lies inside its error bar, so the N found can land on
+# 76, 91 or 108 (measured 76, 91, 76, 108). Resolving it would need ~25x the samples. Allow the N to
+# spread over at most two grid steps (ratio 2^(2/4)) at beta = 2; a sqrt(d) growth would be 2.5 steps
+# per half decade, 7 over d = 1e2 .. 3.2e3.
+HD_CW_FLAT_GRID_STEPS = 2
