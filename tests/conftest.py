@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -27,3 +29,28 @@ def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "torch":
         pytest.importorskip("torch")
     return str(request.param)
+
+
+@pytest.fixture
+def tiny_unet() -> Callable[..., Path]:
+    """Save a tiny seeded random diffusers ``UNet2DModel`` (8x8, one channel) with a DDPM scheduler.
+
+    Returns ``save(root, prediction="epsilon", *, flat=False) -> root``: ``flat`` puts the UNet and the
+    scheduler configs in ``root`` itself, otherwise in ``root/unet`` and ``root/scheduler`` (the
+    pipeline layout).
+    """
+    diffusers = pytest.importorskip("diffusers")
+    torch = pytest.importorskip("torch")
+
+    def save(root: Path, prediction: str = "epsilon", *, flat: bool = False) -> Path:
+        torch.manual_seed(0)
+        unet = diffusers.UNet2DModel(sample_size=8, in_channels=1, out_channels=1, layers_per_block=1,
+                                     block_out_channels=(8, 16), norm_num_groups=4,
+                                     down_block_types=("DownBlock2D", "DownBlock2D"),
+                                     up_block_types=("UpBlock2D", "UpBlock2D"))
+        sched = diffusers.DDPMScheduler(num_train_timesteps=1000, prediction_type=prediction)
+        unet.save_pretrained(root if flat else root / "unet")
+        sched.save_pretrained(root if flat else root / "scheduler")
+        return root
+
+    return save

@@ -43,6 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--p", type=float, metavar="P", help="gm: weight of the +m mode")
     p.add_argument("--m", type=float, metavar="M", help="gm: mode position")
     p.add_argument("--mode-sigma", type=float, metavar="S", help="gm: mode std")
+    p.add_argument("--data", metavar="FILE",
+                   help="diffusers:DIR models: training rows to noise (.npy or .pt, shape (n, ...))")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--samples must be >= 2, got {args.samples}")
     try:
         model = load_model(args.model, c=args.c, dim=args.dim, eigenvalues=spectrum_from_args(args),
-                           p=args.p, m=args.m, mode_sigma=args.mode_sigma)
+                           p=args.p, m=args.m, mode_sigma=args.mode_sigma, data=args.data)
     except ModelError as exc:
         raise CliError(str(exc)) from None
     estimator = args.estimator

@@ -3,7 +3,8 @@ r"""Schedule method ``stein``: score-optimal (corrector Stein cost) grids [willi
 Options mirror conventions.md: ``--model SPEC`` (``gaussian --c C --dim D`` or ``--eigenvalues``,
 ``two-point``, ``gm --p --m --mode-sigma --dim``, ``empirical-digits``/``empirical-patches``, the trained
 ``digits``/``patches``, ``diffusers:DIR``),
-``--probe-levels``, ``--samples``, ``--estimator``, ``--seed``, ``--device``. See
+``--probe-levels``, ``--samples``, ``--estimator``, ``--seed``, ``--device``, ``--data FILE`` (training
+rows for a ``diffusers:DIR`` model). See
 :func:`symsched.stein.stein_schedule` and stein_cost.md §4.3.
 """
 
@@ -32,6 +33,8 @@ STEIN_OPTIONS = (
                                "help": "stein cost estimator (default: exact for closed forms, else jvp with control variates)"}),
     OptionSpec("--seed", {"type": int, "metavar": "k", "help": "random seed"}),
     OptionSpec("--device", {"metavar": "DEV", "help": "torch device (default cpu)"}),
+    OptionSpec("--data", {"metavar": "FILE",
+                          "help": "stein with diffusers:DIR: training rows to noise (.npy or .pt, shape (n, ...))"}),
 )
 
 
@@ -41,7 +44,7 @@ def _stein(steps: int, model: str | None = None, c: float | None = None, dim: in
            eigenvalues: Any = None, spectrum_file: Any = None, p: float | None = None, m: float | None = None,
            mode_sigma: float | None = None, probe_levels: int | None = None, samples: int | None = None,
            estimator: str | None = None, seed: int | None = None, device: str | None = None,
-           sigma_min: float | None = None, sigma_max: float | None = None) -> Schedule:
+           sigma_min: float | None = None, sigma_max: float | None = None, data: Any = None) -> Schedule:
     from ..models import load_model
     from ..stein import DEFAULT_ESTIMATOR, stein_schedule
     from ..stein._schedule import DEFAULT_SAMPLES
@@ -50,7 +53,7 @@ def _stein(steps: int, model: str | None = None, c: float | None = None, dim: in
         raise ValueError("stein needs --model SPEC (gaussian, two-point, gm, empirical-digits, empirical-patches, "
                          "digits, patches, diffusers:DIR or a checkpoint directory)")
     spectrum = eigenvalues if eigenvalues is not None else spectrum_file
-    mdl = load_model(model, c=c, dim=dim, eigenvalues=spectrum, p=p, m=m, mode_sigma=mode_sigma)
+    mdl = load_model(model, c=c, dim=dim, eigenvalues=spectrum, p=p, m=m, mode_sigma=mode_sigma, data=data)
     if estimator is None:
         estimator = "exact" if mdl.exact_interval_costs([2.0, 1.0], process="ve", weight="target") is not None \
             else DEFAULT_ESTIMATOR

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ._base import ModelError, ScoreModel
 from ._sample import sample_euler, sample_heun, start_noise
-from ._spec import MODEL_SPECS, load_model
+from ._spec import MODEL_SPECS, load_data_rows, load_model
 from .adapters import (
     PREDICTIONS,
     DiffusersUNetModel,
@@ -28,6 +28,7 @@ __all__ = [
     "ModelError",
     "ScoreModel",
     "VPNetworkModel",
+    "load_data_rows",
     "load_diffusers",
     "load_model",
     "sample_euler",

@@ -64,7 +64,8 @@ class ScoreModel:
 
         if self._data is None:
             raise ModelError(f"{self.name}: Monte Carlo and JVP estimators need data samples to noise; "
-                             "pass data=... (rows of the training set) to the adapter")
+                             "give rows of the training set: --data FILE (.npy or .pt) on the command line, "
+                             "data=... to the adapter in Python")
         idx = torch.randint(0, self._data.shape[0], (n,), generator=generator)
         return torch.as_tensor(self._data, dtype=torch.float64)[idx]
 

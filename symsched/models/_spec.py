@@ -7,14 +7,52 @@ from typing import Any
 
 from ._base import ModelError, ScoreModel
 
-__all__ = ["MODEL_SPECS", "load_model"]
+__all__ = ["MODEL_SPECS", "load_data_rows", "load_model"]
 
 MODEL_SPECS: tuple[str, ...] = ("gaussian", "two-point", "gm", "empirical-digits", "empirical-patches",
                                 "digits", "patches")
 
 
+def load_data_rows(data: Any) -> Any:
+    """Training rows for ``--data``: an array, or a ``.npy`` / ``.pt`` file of shape ``(n, ...)``.
+
+    Trailing axes are flattened (images ``(n, C, H, W)`` become rows of ``C*H*W``); the model checks
+    the row length against its dimension. ``.pt`` files are read with ``weights_only=True``.
+    """
+    import numpy as np
+
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        if not path.is_file():
+            raise ModelError(f"--data {path}: no such file (give a .npy or .pt array of training rows)")
+        if path.suffix == ".npy":
+            try:
+                arr = np.load(path, allow_pickle=False)
+            except ValueError as exc:
+                raise ModelError(f"--data {path}: not a plain .npy array ({exc})") from None
+        elif path.suffix == ".pt":
+            import torch
+
+            try:
+                obj = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file for the user
+                raise ModelError(f"--data {path}: not a torch tensor file ({type(exc).__name__})") from None
+            if not hasattr(obj, "detach"):
+                raise ModelError(f"--data {path}: the file holds a {type(obj).__name__}, not a tensor")
+            arr = obj.detach().cpu().numpy()
+        else:
+            raise ModelError(f"--data {path}: unknown file type {path.suffix!r}; save the rows with numpy.save (.npy) "
+                             "or torch.save (.pt)")
+    else:
+        arr = np.asarray(data.detach().cpu().numpy() if hasattr(data, "detach") else data)
+    if arr.ndim < 2 or arr.shape[0] < 2:
+        raise ModelError(f"--data must hold at least 2 rows of shape (n, ...), got shape {arr.shape}")
+    return arr.reshape(arr.shape[0], -1).astype(np.float64)
+
+
 def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eigenvalues: Any = None,
-               p: float | None = None, m: float | None = None, mode_sigma: float | None = None) -> ScoreModel:
+               p: float | None = None, m: float | None = None, mode_sigma: float | None = None,
+               data: Any = None) -> ScoreModel:
     r"""Build the model named by ``spec``.
 
     ``gaussian``: :math:`\mathcal N(0,c^2I_d)` (``c``, ``dim`` default 1) or :math:`\mathcal N(0,\mathrm{diag}\,\lambda)`
@@ -24,6 +62,10 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
     :mod:`symsched.train` and shipped in ``symsched/data``; ``diffusers:DIR``: a diffusers
     ``UNet2DModel`` with its scheduler config in a local directory (:func:`.adapters.load_diffusers`);
     a path: a local directory holding one symsched checkpoint. Missing, corrupt or wrong-kind checkpoints raise :class:`ModelError` naming the cause.
+
+    ``data`` (``--data FILE``, see :func:`load_data_rows`): rows of the training set for a
+    ``diffusers:DIR`` model, which carries none; the Monte Carlo and JVP Stein estimators noise them
+    (stein_cost.md §3). The other models know their data and refuse it.
     """
     from . import analytic
 
@@ -49,6 +91,8 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
     if spec == "gm":
         return analytic.symmetric_gm(0.8 if p is None else p, 1.0 if m is None else m,
                                      0.5 if mode_sigma is None else mode_sigma, 1 if dim is None else dim)
+    if data is not None and not spec.startswith("diffusers:"):
+        raise ModelError(f"--model {spec} knows its own data; --data applies to diffusers:DIR models only")
     if any(v is not None for v in used.values()):
         raise ModelError(f"--model {spec} takes no model options")
     if spec in ("empirical-digits", "empirical-patches"):
@@ -61,7 +105,7 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
         target = spec[len("diffusers:"):]
         if not target:
             raise ModelError("--model diffusers:DIR needs a directory after 'diffusers:'")
-        return load_diffusers(target)
+        return load_diffusers(target, data=None if data is None else load_data_rows(data))
     if spec in ("digits", "patches"):
         from .trained import load_trained
 

@@ -119,7 +119,13 @@ class DiffusersUNetModel(VPNetworkModel):
                          name=name)
 
     def _call_unet(self, x_t: Any, t: Any) -> Any:
-        out = self.unet(x_t.reshape(x_t.shape[0], *self.shape).to(self._dtype), t.to(self._dtype)).sample
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        # The UNet's attention blocks call scaled_dot_product_attention; its fused CPU kernels have no
+        # forward-mode derivative, which the JVP Stein estimator needs. The math backend is built from
+        # differentiable primitives and gives the same values.
+        with sdpa_kernel(SDPBackend.MATH):
+            out = self.unet(x_t.reshape(x_t.shape[0], *self.shape).to(self._dtype), t.to(self._dtype)).sample
         return out.reshape(x_t.shape[0], -1).to(x_t.dtype)
 
 

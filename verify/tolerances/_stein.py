@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "DIFFUSERS_ADAPTER_RTOL",
+    "DIFFUSERS_JVP_RTOL",
     "SAMPLER_ORDER_BAND",
     "SAMPLE_METRIC_RTOL",
     "STEIN_CV_EXACT_RTOL",
@@ -87,6 +88,15 @@ STEIN_CV_EXACT_RTOL = 1e-9
 # measured 1.6e-14 (epsilon) and 9e-16 (v); 1e-9 covers other weights and platforms (BLAS order)
 # with a wide margin and is still ~1e8 below an eps/v mix-up (O(0.1-1)).
 DIFFUSERS_ADAPTER_RTOL = 1e-9
+
+# Forward-mode derivative dD/dsigma through a diffusers UNet (attention on the math SDPA backend)
+# against a 5-point central difference. diffusers computes the timestep embedding in float32, so D
+# is resolved to ~1e-7 relative in sigma; the adapter interpolates timesteps linearly in log sigma,
+# so D has a kink at every one of the 1000 training levels and the stencil must stay inside one
+# segment (step 0.2 of its half-width, ~5e-4 sigma). Round-off then dominates: measured
+# 1.1e-4 - 2.5e-4 (relative to |dD| + 1) at sigma = 1.2, 6.2, 61. 2e-3 is an 8x margin and still
+# ~500x below a wrong derivative (a missing chain-rule factor is an O(1) error).
+DIFFUSERS_JVP_RTOL = 2e-3
 
 # Sample metrics against independent oracles (verify/claims/stein_sampling.py): our FD takes the
 # square roots by symmetric eigendecompositions, scipy.linalg.sqrtm by a Schur form of the
