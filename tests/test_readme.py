@@ -44,7 +44,7 @@ CLI_LINES = _cli_lines()
 def test_the_tour_has_the_commands_we_expect() -> None:
     # every subcommand appears in the tour, and the only lines not run below are the known ones
     for command in ("schedule", "kl", "asymptotics", "derive", "rank", "stein-cost", "simulate",
-                    "steps-needed", "verify"):
+                    "steps-needed", "sweep", "verify"):
         assert any(line.split()[1] == command for line in CLI_LINES), command
     assert NOT_RUN_HERE <= set(CLI_LINES)
 

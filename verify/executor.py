@@ -11,9 +11,11 @@ to the in-process one. Dask re-runs a task whose worker died (up to ``retries`` 
 a re-run task is counted once and none is lost (tested with a real ``LocalCluster``).
 
 Users: ``symsched verify`` (one task per claim), ``symsched steps-needed`` (one task per ``(d,
-schedule, N)`` point of each search round, :func:`verify.highdim.sweep.steps_needed_sweep`) and
-``symsched simulate`` with comma-separated ``--dim/--steps/--schedule`` (one task per run). The
-commands share :func:`add_executor_options` and :func:`executor_from_args`.
+schedule, N)`` point of each search round, :func:`verify.highdim.sweep.steps_needed_sweep`),
+``symsched simulate`` with comma-separated ``--dim/--steps/--schedule`` (one task per run) and
+``symsched sweep`` (one task per ``(spectrum, N, method, sampler)`` point,
+:func:`verify.commands.sweep.evaluate`). The commands share :func:`add_executor_options` and
+:func:`executor_from_args`.
 
 ``dask[distributed]`` is imported only when a Dask executor is asked for.
 """

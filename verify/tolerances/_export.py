@@ -14,6 +14,7 @@ __all__ = [
     "KDIFFUSION_NEGATIVE_Z",
     "KDIFFUSION_PARTICLES",
     "REPORT_KL_RTOL",
+    "SWEEP_KL_MPMATH_RTOL",
     "TRAIN_TABLE_RTOL",
     "train_table_rtol",
 ]
@@ -61,6 +62,13 @@ AYS_SIGMA_RTOL = 1e-13
 # The KL written next to each reference schedule is recomputed at 40 digits (mpmath) when checked:
 # same bound as the backends (verify.tolerances.backend_rtol); this constant is the floor for N = 1.
 REPORT_KL_RTOL = 1e-12
+
+# `symsched sweep` records (float64) against the 40-digit mpmath path on the same grid (DDIM): ln r_i
+# is a sum of N float64 log1p terms, so round-off accumulates over the N steps (at most ~N eps |ln r_i|,
+# doubled in the KL; verify.tolerances.backend_rtol(N) = 64 eps * 2N is 2.8e-11 at N = 1000), and the
+# KL sums d such terms. 1e-10 relative covers every N up to a few thousand with room; a wrong grid,
+# sampler or start passed through the sweep changes the KL at the percent level or more.
+SWEEP_KL_MPMATH_RTOL = 1e-10
 
 # k-diffusion's samplers run in whatever dtype they are handed; we hand them float64 sigmas and
 # float64 states, so the levels the model is queried at are the exported floats bit for bit
