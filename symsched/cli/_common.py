@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import enum
 import json
+import math
 import os
 import sys
 import tempfile
@@ -25,6 +26,7 @@ __all__ = [
     "dumps_json",
     "load_spectrum_file",
     "parse_floats",
+    "parse_steps_list",
     "spectrum_from_args",
     "write_output",
 ]
@@ -61,6 +63,20 @@ def parse_floats(text: str, name: str) -> NDArray[np.float64]:
         return np.array([float(p) for p in parts], dtype=np.float64)
     except ValueError:
         raise CliError(f"{name} must be a comma-separated list of numbers, got {text!r}") from None
+
+
+def parse_steps_list(text: str, name: str = "--steps") -> list[int]:
+    """Parse a comma-separated list of step counts (integers >= 1; ``1e3`` accepted) for option ``name``."""
+    out = []
+    for tok in str(text).split(","):
+        try:
+            v = float(tok)
+        except ValueError:
+            raise CliError(f"{name} must be comma-separated integers >= 1, got {text!r}") from None
+        if not (math.isfinite(v) and v >= 1 and v == int(v)):
+            raise CliError(f"{name} must be comma-separated integers >= 1, got {text!r}")
+        out.append(int(v))
+    return out
 
 
 def load_spectrum_file(path: str) -> NDArray[np.float64]:

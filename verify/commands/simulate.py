@@ -16,7 +16,7 @@ import argparse
 import math
 
 from symsched._version import __version__
-from symsched.cli._common import CliError, dumps_json, write_output
+from symsched.cli._common import CliError, dumps_json, parse_steps_list, write_output
 from symsched.highdim.schedules import SCHEDULES
 
 from ..executor import InProcess, add_executor_options, executor_from_args
@@ -58,25 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-def _parse_steps(text: str) -> list[int]:
-    out = []
-    for tok in str(text).split(","):
-        try:
-            v = float(tok)
-        except ValueError:
-            raise CliError(f"--steps must be comma-separated integers >= 1, got {text!r}") from None
-        if not (math.isfinite(v) and v >= 1 and v == int(v)):
-            raise CliError(f"--steps must be comma-separated integers >= 1, got {text!r}")
-        out.append(int(v))
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from ..highdim.sweep import Point, simulate_point
 
     params = model_params(args)
     dims = parse_dims(str(args.dim), "--dim")
-    steps_list = _parse_steps(args.steps)
+    steps_list = parse_steps_list(args.steps)
     schedules = parse_schedules(args.schedule, args.model)
     if args.seed < 0:
         raise CliError(f"--seed must be an integer >= 0, got {args.seed}")

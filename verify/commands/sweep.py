@@ -35,7 +35,13 @@ from typing import Any
 import numpy as np
 
 from symsched._version import __version__
-from symsched.cli._common import CliError, dumps_json, load_spectrum_file, write_output
+from symsched.cli._common import (
+    CliError,
+    dumps_json,
+    load_spectrum_file,
+    parse_steps_list,
+    write_output,
+)
 from symsched.exact import SAMPLERS as EXACT_SAMPLERS
 from symsched.schedule import json_safe
 
@@ -162,16 +168,9 @@ def _names(text: str, flag: str, allowed: list[str] | tuple[str, ...] | None = N
 
 
 def _parse_steps(text: str) -> list[int]:
-    out = []
-    for tok in _names(text, "--steps"):
-        try:
-            v = float(tok)
-        except ValueError:
-            raise CliError(f"--steps must be comma-separated integers >= 1, got {text!r}") from None
-        if not (math.isfinite(v) and v >= 1 and v == int(v)):
-            raise CliError(f"--steps must be comma-separated integers >= 1, got {text!r}")
-        out.append(int(v))
-    return out
+    steps = parse_steps_list(text)
+    _names(text, "--steps")  # no value twice
+    return steps
 
 
 def _load_spectrum(name: str) -> np.ndarray:
