@@ -24,6 +24,7 @@ from ..highdim.cli_options import (
     add_model_options,
     build_model,
     check_kappa,
+    map_with_progress,
     model_params,
     parse_dims,
     parse_schedules,
@@ -102,14 +103,8 @@ def run(args: argparse.Namespace) -> int:
             with progress_bar(pt.steps * chunks, f"{args.model} {pt.schedule} d={pt.dim:g} N={pt.steps}", args.no_progress) as cb:
                 runs = [simulate_point(pt, callback=cb)]
         else:
-            with progress_bar(len(points), f"{args.model} simulate sweep ({len(points)} runs)", args.no_progress) as cb:
-                finished: list[int] = []
-
-                def tick(i: int, _res: object) -> None:
-                    finished.append(i)
-                    cb(len(finished))
-
-                runs = executor.map(simulate_point, points, on_done=tick)
+            runs = map_with_progress(executor, simulate_point, points,
+                                     f"{args.model} simulate sweep ({len(points)} runs)", args.no_progress)
     finally:
         executor.close()
     docs = [_document(args, params, pt, res, full) for pt, res in zip(points, runs)]

@@ -46,7 +46,7 @@ from symsched.exact import SAMPLERS as EXACT_SAMPLERS
 from symsched.schedule import json_safe
 
 from ..executor import add_executor_options, executor_from_args
-from ..highdim.cli_options import progress_bar
+from ..highdim.cli_options import map_with_progress
 
 __all__ = ["DEFAULT_METHODS", "SAMPLERS", "SweepPoint", "evaluate", "register", "sweep_methods"]
 
@@ -312,17 +312,10 @@ def run(args: argparse.Namespace) -> int:
               for name, lam in spectra.items() for n in steps for sampler in samplers for method in methods]
     executor = executor_from_args(args)
     try:
-        with progress_bar(len(points), f"sweep ({len(points)} points)", args.no_progress) as cb:
-            finished: list[int] = []
-
-            def tick(i: int, _res: object) -> None:
-                finished.append(i)
-                cb(len(finished))
-
-            try:
-                records = executor.map(evaluate, points, on_done=tick)
-            except ValueError as exc:
-                raise CliError(str(exc)) from None
+        try:
+            records = map_with_progress(executor, evaluate, points, f"sweep ({len(points)} points)", args.no_progress)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
     finally:
         executor.close()
 

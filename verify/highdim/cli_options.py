@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from symsched.cli._common import CliError, parse_floats
@@ -101,3 +101,16 @@ def progress_bar(total: int, description: str, disabled: bool) -> Iterator[Any]:
                   console=Console(stderr=True), transient=True) as prog:
         task = prog.add_task(description, total=total)
         yield lambda k, total=None: prog.update(task, completed=k, total=total)
+
+
+def map_with_progress(executor: Any, fn: Any, items: Sequence[Any], description: str, disabled: bool) -> list[Any]:
+    """``executor.map(fn, items)`` with a progress bar that counts finished tasks (in any order)."""
+    with progress_bar(len(items), description, disabled) as advance:
+        finished = 0
+
+        def tick(_i: int, _res: object) -> None:
+            nonlocal finished
+            finished += 1
+            advance(finished)
+
+        return executor.map(fn, items, on_done=tick)
