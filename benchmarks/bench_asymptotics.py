@@ -17,7 +17,8 @@ import time
 import numpy as np
 
 import symsched
-from symsched import asymptotics, families
+from symsched.gaussian import asymptotics
+from symsched.schedules import families
 
 
 def best_of(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ import numpy as np
 
 import symsched
 from symsched.datasets import dataset_spectrum
-from verify.samplers import ddim_particles
+from symsched_verify.oracles.ddim_particles import ddim_particles
 
 
 def best_of(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from symsched.highdim import CurieWeiss, GaussianMixture
-from verify.highdim import measure, simulate
+from symsched.highdim import measure, simulate
 
 
 def timed(fn: Callable[[], object], repeat: int = 1) -> float:

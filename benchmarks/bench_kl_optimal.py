@@ -15,7 +15,8 @@ import time
 import numpy as np
 
 import symsched
-from symsched import tangent, variational
+from symsched.gaussian import tangent
+from symsched.gaussian import variational
 
 
 def main() -> None:

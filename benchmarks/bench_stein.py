@@ -29,10 +29,11 @@ import warnings
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from symsched import families, stein
+from symsched import stein
+from symsched.schedules import families
 from symsched.datasets import dataset_spectrum
 from symsched.models import GaussianModel, load_model
-from verify.claims.stein import Hypercube, _optimal_iso, evaluations_to_target, hypercube_reference
+from symsched_verify.claims.stein import Hypercube, _optimal_iso, evaluations_to_target, hypercube_reference
 
 LO, HI, N = 0.002, 80.0, 10
 VARIANTS = {"jvp+cv (default)": ("jvp", False, True), "jvp": ("jvp", False, False),

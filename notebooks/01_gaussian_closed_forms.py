@@ -26,7 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import symsched
-from symsched import gaussian, tangent
+from symsched.gaussian import derive
+from symsched.gaussian import tangent
 from symsched.datasets import dataset_spectrum
 
 # %% [markdown]
@@ -34,7 +35,7 @@ from symsched.datasets import dataset_spectrum
 # Tweedie's formula gives the denoiser; one DDIM step $a\to b$ multiplies $\bar x=x/\alpha$ by:
 
 # %%
-gain = gaussian.ddim_gain_rho()
+gain = derive.ddim_gain_rho()
 gain
 
 # %% [markdown]
@@ -43,8 +44,8 @@ gain
 # Lagrange form below, which the fast numerics sum as `log1p(-loss)`.
 
 # %%
-loss = gaussian.variance_loss_step()
-assert gaussian.angle_identity_residual() == 0
+loss = derive.variance_loss_step()
+assert derive.angle_identity_residual() == 0
 loss
 
 # %% [markdown]
@@ -62,7 +63,7 @@ J, g_star
 # gaussian_theory.md §8.5.
 
 # %%
-from verify.samplers import ddim_particles
+from symsched_verify.oracles.ddim_particles import ddim_particles
 
 Sigma = np.array([[2.0, 0.8], [0.8, 0.5]])
 grid6 = symsched.tangent_sigmas(6, 1.0)

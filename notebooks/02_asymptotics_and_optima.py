@@ -31,7 +31,10 @@ import numpy as np
 import sympy as sp
 
 import symsched
-from symsched import asymptotics, families, tangent, variational
+from symsched.gaussian import asymptotics
+from symsched.schedules import families
+from symsched.gaussian import tangent
+from symsched.gaussian import variational
 from symsched.datasets import dataset_spectrum
 
 # %% [markdown]

@@ -29,7 +29,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import sympy as sp
 
-from symsched import families, stein
+from symsched import stein
+from symsched.schedules import families
 from symsched.datasets import dataset_spectrum
 from symsched.models import EmpiricalModel, GaussianModel, load_model
 
@@ -149,7 +150,7 @@ ax.set_xlabel("step"); ax.set_ylabel(r"$\sigma$"); ax.legend(fontsize=7); fig.ti
 # (`verify/sample_quality.py`); its figure is in the verification report.
 
 # %%
-from verify.sample_quality import fit_karras_rho, stein_grids
+from symsched.metrics import fit_karras_rho, stein_grids
 
 trained_rho = {name: fit_karras_rho(stein_grids(load_model(name), [N])[N]) for name in ("digits", "patches")}
 print({k: round(v, 2) for k, v in trained_rho.items()})

@@ -26,7 +26,7 @@
 import matplotlib.pyplot as plt
 
 from symsched import highdim
-from verify.highdim import measure, simulate
+from symsched.highdim import measure, simulate
 
 # %% [markdown]
 # ## 1. The GM velocity, derived by Bayes' rule

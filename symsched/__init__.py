@@ -7,25 +7,17 @@ mpmath functions through one lambdify bridge (:mod:`symsched.numeric`).
 Public API
 ----------
 - :func:`kl`, :func:`log_variance_ratios`, :func:`variance_ratios`, :func:`kl_mpmath` — exact numerics
-- :func:`build` / :class:`Schedule` — schedules by method name; :mod:`symsched.families` — the families
+- :func:`build` / :class:`Schedule` — schedules by method name; :mod:`symsched.schedules.families` — the families
 - :func:`tangent_sigmas`, :func:`gamma_star` — the tangent law
-- :mod:`symsched.gaussian`, :mod:`symsched.tangent` — the symbolic derivations
+- :mod:`symsched.gaussian.derive`, :mod:`symsched.gaussian.tangent` — the symbolic derivations
 """
 
 from __future__ import annotations
 
-from ._version import __version__
-from .exact import (
-    GaussianKL,
-    kl,
-    kl_mpmath,
-    log_variance_ratios,
-    output_covariance,
-    variance_ratios,
-    variance_trajectory,
-)
-from .schedule import METHODS, Schedule, build
-from .tangent import gamma_star, tangent_sigmas
+from symsched._version import __version__
+from symsched.gaussian.exact import GaussianKL, kl, kl_mpmath, log_variance_ratios, output_covariance, variance_ratios, variance_trajectory
+from symsched.schedules._registry import METHODS, Schedule, build
+from symsched.gaussian.tangent import gamma_star, tangent_sigmas
 
 __all__ = [
     "METHODS",

@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validate import check_choice, check_steps
+from symsched._validate import check_choice, check_steps
 
 __all__ = ["DATASETS", "HELDOUT_FRACTION", "PARTS", "QUANTISATION_STEP", "SPLIT_BLOCK", "SPLIT_SEED",
            "dataset_spectrum", "digits", "load", "patches", "spectrum", "split"]

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import HELDOUT_FRACTION, SPLIT_SEED, split
-from .models.trained import DATA_DIR, KIND, EDMDenoiser, build_network
+from symsched.datasets import HELDOUT_FRACTION, SPLIT_SEED, split
+from symsched.models.trained import DATA_DIR, KIND, EDMDenoiser, build_network
 
 # Step counts from measured single-thread rates on the shared 2-core machine: idle ~200 (digits) and
 # ~88 (patches) steps/s, slowest seen under load 49 and 14 steps/s. At the slowest rates the runs take
@@ -146,8 +146,8 @@ def sample_grid(model: EDMDenoiser, path: Path, name: str, *, seed: int = 0, cou
     import matplotlib.pyplot as plt
     import torch
 
-    from .families import karras
-    from .models import sample_heun, start_noise
+    from symsched.schedules.families import karras
+    from symsched.models import sample_heun, start_noise
 
     lo, hi = model.sigma_range
     sigmas = karras(lo, hi, 7.0).grid(SAMPLE_STEPS)

@@ -5,7 +5,7 @@ paper formulas, high-precision direct sums), the hypothesis strategies, the tole
 claim registry that ``symsched verify`` runs.
 """
 
-from ._version import __version__
-from .registry import CLAIMS, Budget, Claim, Outcome, claim, load_claims
+from symsched_verify._version import __version__
+from symsched_verify.registry import CLAIMS, Budget, Claim, Outcome, claim, load_claims
 
 __all__ = ["CLAIMS", "Budget", "Claim", "Outcome", "__version__", "claim", "load_claims"]

@@ -5,19 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .registry import Budget
+from symsched_verify.registry import Budget
 
 
 def register_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Entry point: add ``verify`` and every command module of :mod:`verify.commands`."""
-    import importlib
-    import pkgutil
-
-    from . import commands
-
+    """Entry point of the ``symsched.commands`` group: add the ``verify`` command."""
     register_verify(sub)
-    for m in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{commands.__name__}.{m.name}").register(sub)
 
 
 def register_verify(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -52,8 +45,8 @@ def canonical_command(args: argparse.Namespace) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from .executor import make_executor
-    from .run import prepare_out, print_table, run_claims, select_claims, write_report
+    from symsched.parallel import make_executor
+    from symsched_verify.run import prepare_out, print_table, run_claims, select_claims, write_report
 
     claims = select_claims(args.only)
     if args.list:

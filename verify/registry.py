@@ -93,9 +93,9 @@ def claim(id: str, *, statement: str, source: str, method: str, tolerance: str, 
 
 
 def load_claims() -> dict[str, Claim]:
-    """Import every module of :mod:`verify.claims` (registering their claims) and return the registry."""
-    import verify.claims as pkg
+    """Import every module of :mod:`symsched_verify.claims` (registering their claims) and return the registry."""
+    import symsched_verify.claims as pkg
 
     for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
-        importlib.import_module(f"verify.claims.{mod}")
+        importlib.import_module(f"symsched_verify.claims.{mod}")
     return dict(sorted(CLAIMS.items()))

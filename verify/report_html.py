@@ -13,7 +13,7 @@ import html
 import json
 from typing import Any
 
-from symsched.schedule import json_safe
+from symsched.schedules._registry import json_safe
 
 __all__ = ["render_html"]
 
@@ -43,7 +43,7 @@ def _anchor(claim_id: str) -> str:
 
 
 def render_html(results: list[Any], meta: dict[str, Any]) -> str:
-    """The report page for ``results`` (:class:`verify.run.ClaimResult`) and provenance ``meta``."""
+    """The report page for ``results`` (:class:`symsched_verify.run.ClaimResult`) and provenance ``meta``."""
     e = html.escape
     n_pass = sum(r.status == "PASS" for r in results)
     rows = "".join(

@@ -1,6 +1,6 @@
 r"""Run claims from the registry and write the report (``symsched verify``, the main job).
 
-Claims run through an executor (:mod:`verify.executor`: in-process, or Dask). A check's figures are
+Claims run through an executor (:mod:`symsched.parallel`: in-process, or Dask). A check's figures are
 rendered to PNG bytes where it ran, so results are plain data that travel between processes.
 Every output file records the symsched version, the command, the seed and a hash of the inputs
 (:func:`provenance`), and holds nothing that varies between runs (timings go to the console only):
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from symsched.schedule import json_safe
+from symsched.schedules._registry import json_safe
 
-from ._version import __version__
-from .registry import Budget, Claim, Outcome, load_claims
+from symsched_verify._version import __version__
+from symsched_verify.registry import Budget, Claim, Outcome, load_claims
 
 __all__ = ["ClaimResult", "provenance", "render_png", "run_claims", "select_claims", "write_report"]
 
@@ -105,7 +105,7 @@ def run_claims(claims: list[Claim], budget: Budget, *, progress: bool = True,
     """Run ``claims`` under ``budget`` through ``executor`` (default in-process), with a live
     progress bar; results come back in the order of ``claims``. With ``command``, every figure
     records the provenance (:func:`provenance`) in its PNG metadata."""
-    from .executor import InProcess
+    from symsched.parallel import InProcess
 
     ex = executor if executor is not None else InProcess()
     line = None
@@ -171,7 +171,7 @@ def _dump(obj: Any) -> str:
 
 def write_report(results: list[ClaimResult], out: Path, budget: Budget, command: str) -> None:
     """Write ``report.md``, ``report.html``, ``results.json``, ``figures/*.png`` and ``schedules/``."""
-    from .report_html import render_html
+    from symsched_verify.report_html import render_html
 
     figdir = out / "figures"
     scheddir = out / "schedules"

@@ -6,7 +6,7 @@ instead of filtering with ``assume``. Bounds are stated with their reason.
 Examples
 --------
 >>> from hypothesis import given
->>> from verify.strategies import spectra, grids
+>>> from symsched_verify.strategies import spectra, grids
 >>> @given(spectra(), grids())  # doctest: +SKIP
 ... def test_kl_nonnegative(lam, sigmas): ...
 """

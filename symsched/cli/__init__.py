@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from .._version import __version__
-from ..schedule import _load_builtin_methods
-from ._common import CliError, ExitCode, OneLineParser
+from symsched._version import __version__
+from symsched.schedules._registry import _load_builtin_methods
+from symsched.cli._common import CliError, ExitCode, OneLineParser
 
 __all__ = ["build_parser", "main"]
 
@@ -24,7 +24,7 @@ def _core_command_modules() -> list[str]:
     """Every ``symsched/cli/_*.py`` module with a ``register(subparsers)`` function, by name."""
     import pkgutil
 
-    from . import __path__ as here
+    from symsched.cli import __path__ as here
 
     return [f"{__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(here), key=lambda m: m.name)
             if m.name.startswith("_") and m.name not in ("_common", "__main__")]

@@ -7,9 +7,11 @@ import math
 import warnings
 from typing import Any
 
-from .. import asymptotics, exact, families
-from .._version import __version__
-from ._common import CliError, add_spectrum_args, dumps_json, spectrum_from_args, write_output
+from symsched.gaussian import asymptotics
+from symsched.gaussian import exact
+from symsched.schedules import families
+from symsched._version import __version__
+from symsched.cli._common import CliError, add_spectrum_args, dumps_json, spectrum_from_args, write_output
 
 _FAMILY_FLAGS = {  # flag -> (dest, help)
     "--c": ("c", "tangent coefficient (default: gamma* of the spectrum)"),
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     params: dict[str, Any] = {dest: getattr(args, dest) for _, (dest, _) in _FAMILY_FLAGS.items()}
     params["sigma_min"], params["sigma_max"] = args.sigma_min, args.sigma_max
     if args.schedule == "tangent" and params["c"] is None:
-        from ..tangent import gamma_star
+        from symsched.gaussian.tangent import gamma_star
 
         params["c"] = gamma_star(lam)
         if params["sigma_min"] is None:

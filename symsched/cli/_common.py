@@ -15,8 +15,8 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validate import as_eigenvalues
-from ..schedule import json_safe
+from symsched._validate import as_eigenvalues
+from symsched.schedules._registry import json_safe
 
 __all__ = [
     "CliError",

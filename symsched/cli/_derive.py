@@ -6,7 +6,7 @@ import argparse
 
 import sympy as sp
 
-from ._common import write_output
+from symsched.cli._common import write_output
 
 TOPICS = ("gaussian", "tangent")
 
@@ -21,9 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     if args.topic == "gaussian":
-        from ..gaussian import derivation
+        from symsched.gaussian.derive import derivation
     else:
-        from ..tangent import derivation
+        from symsched.gaussian.tangent import derivation
     chunks = []
     for i, step in enumerate(derivation(), 1):
         body = sp.latex(step.expr) if args.latex else sp.pretty(step.expr, use_unicode=True)

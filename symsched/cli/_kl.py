@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from .. import exact
-from .._validate import as_grid
-from .._version import __version__
-from ..schedule import METHODS
-from ._common import (
-    CliError,
-    add_spectrum_args,
-    dumps_json,
-    parse_floats,
-    spectrum_from_args,
-    write_output,
-)
-from ._schedule import add_method_options, schedule_from_args
+from symsched.gaussian import exact
+from symsched._validate import as_grid
+from symsched._version import __version__
+from symsched.schedules._registry import METHODS
+from symsched.cli._common import CliError, add_spectrum_args, dumps_json, parse_floats, spectrum_from_args, write_output
+from symsched.cli._schedule import add_method_options, schedule_from_args
 
 MAX_LISTED_RATIOS = 1000
 

@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .. import pretrained
-from .._version import __version__
-from ._common import CliError, dumps_json, parse_floats, spectrum_from_args, write_output
+from symsched.schedules import pretrained
+from symsched._version import __version__
+from symsched.cli._common import CliError, dumps_json, parse_floats, spectrum_from_args, write_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,7 +55,7 @@ def _save_fig(fig: Any, path: str, force: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.data is not None:
-        from ..datasets import dataset_spectrum
+        from symsched.datasets import dataset_spectrum
 
         lam = dataset_spectrum(args.data)
         data_name = args.data

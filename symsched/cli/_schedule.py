@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import export as exporters
-from ..schedule import METHODS, _load_builtin_methods, build
-from ._common import CliError, dumps_json, parse_floats, spectrum_from_args, write_output
+from symsched.export import _legacy as exporters
+from symsched.schedules._registry import METHODS, _load_builtin_methods, build
+from symsched.cli._common import CliError, dumps_json, parse_floats, spectrum_from_args, write_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from ._common import CliError, dumps_json, spectrum_from_args
+from symsched.cli._common import CliError, dumps_json, spectrum_from_args
 
 _JVP_SUBLEVELS = 128  # log-spaced levels between T and S for the jvp path integral
 
@@ -50,9 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models import ModelError, load_model
-    from ..stein import estimate_costs
-    from ..stein._estimate import SteinAccuracyWarning
+    from symsched.models import ModelError, load_model
+    from symsched.stein import estimate_costs
+    from symsched.stein._estimate import SteinAccuracyWarning
 
     s, t = args.source, args.target
     for flag, val in (("--from", s), ("--to", t)):

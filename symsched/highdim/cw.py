@@ -26,8 +26,8 @@ from numpy.typing import NDArray
 from scipy.optimize import brentq
 from scipy.special import expit, gammaln, logsumexp
 
-from .._validate import check_positive
-from .gm import check_dim, check_weight
+from symsched._validate import check_positive
+from symsched.highdim.gm import check_dim, check_weight
 
 __all__ = [
     "CWLaw",

@@ -24,9 +24,9 @@ from typing import Any, Literal
 
 import sympy as sp
 
-from .. import numeric
-from .._validate import check_choice, check_positive
-from ._symbols import Q, S, c, d, h, m, s, sigma, tau
+from symsched import numeric
+from symsched._validate import check_choice, check_positive
+from symsched.highdim._symbols import Q, S, c, d, h, m, s, sigma, tau
 
 __all__ = [
     "GMDerivation",

@@ -37,11 +37,11 @@ import sympy as sp
 from numpy.typing import NDArray
 from scipy.interpolate import PchipInterpolator
 
-from .. import numeric
-from .._validate import check_positive, check_steps
-from ._symbols import S, c, h, m, rho, sigma, tau
-from .gm import GaussianMixture, derive_gm
-from .schedules import TauGrid
+from symsched import numeric
+from symsched._validate import check_positive, check_steps
+from symsched.highdim._symbols import S, c, h, m, rho, sigma, tau
+from symsched.highdim.gm import GaussianMixture, derive_gm
+from symsched.highdim.schedules import TauGrid
 
 __all__ = ["DEFAULT_RHO_MAX_FACTOR", "gm_stein_length", "gm_stein_metric", "gm_stein_schedule", "gm_xbar_score"]
 

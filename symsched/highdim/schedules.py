@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validate import check_choice, check_positive, check_steps
-from .gm import check_dim
+from symsched._validate import check_choice, check_positive, check_steps
+from symsched.highdim.gm import check_dim
 
 __all__ = ["DEFAULT_KAPPA", "SCHEDULES", "TauGrid", "constant", "process_of", "tau_grid", "ve_dilated", "vp_dilated"]
 
@@ -69,7 +69,7 @@ class TauGrid:
 
     def to_json(self, c_value: float) -> dict[str, Any]:
         """The conventions.md schedule object, in the noise-level scale."""
-        from .._version import __version__
+        from symsched._version import __version__
 
         return {"method": self.name, "steps": self.steps, "sigmas": self.sigmas(c_value).tolist(),
                 "taus": self.taus.tolist(), "params": dict(self.params), "version": __version__}
@@ -132,7 +132,7 @@ def tau_grid(schedule: str, steps: int, dim: int, kappa: float = DEFAULT_KAPPA, 
         return vp_dilated(steps, dim, kappa)
     if schedule == "ve-dilated":
         return ve_dilated(steps, dim, kappa)
-    from .gm_stein import gm_stein_schedule
+    from symsched.highdim.gm_stein import gm_stein_schedule
 
     if model is None:
         raise ValueError("the stein schedule is computed on a Gaussian-mixture model: pass model=")

@@ -5,17 +5,11 @@ Importing this package imports torch lazily: only calling a model or drawing dat
 
 from __future__ import annotations
 
-from ._base import ModelError, ScoreModel
-from ._sample import sample_euler, sample_heun, start_noise
-from ._spec import MODEL_SPECS, load_data_rows, load_model
-from .adapters import (
-    PREDICTIONS,
-    DiffusersUNetModel,
-    KDiffusionModel,
-    VPNetworkModel,
-    load_diffusers,
-)
-from .analytic import EmpiricalModel, GaussianMixtureModel, GaussianModel, symmetric_gm, two_point
+from symsched.models._base import ModelError, ScoreModel
+from symsched.models._sample import sample_euler, sample_heun, start_noise
+from symsched.models._spec import MODEL_SPECS, load_data_rows, load_model
+from symsched.models.adapters import PREDICTIONS, DiffusersUNetModel, KDiffusionModel, VPNetworkModel, load_diffusers
+from symsched.models.analytic import EmpiricalModel, GaussianMixtureModel, GaussianModel, symmetric_gm, two_point
 
 __all__ = [
     "MODEL_SPECS",

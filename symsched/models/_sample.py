@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import as_grid
-from ._base import ModelError
+from symsched._validate import as_grid
+from symsched.models._base import ModelError
 
 __all__ = ["sample_euler", "sample_heun", "start_noise"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ._base import ModelError, ScoreModel
+from symsched.models._base import ModelError, ScoreModel
 
 __all__ = ["MODEL_SPECS", "load_data_rows", "load_model"]
 
@@ -67,7 +67,7 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
     ``diffusers:DIR`` model, which carries none; the Monte Carlo and JVP Stein estimators noise them
     (stein_cost.md §3). The other models know their data and refuse it.
     """
-    from . import analytic
+    from symsched.models import analytic
 
     if not isinstance(spec, str) or not spec:
         raise ModelError(f"--model must be a model spec ({', '.join(MODEL_SPECS)}, diffusers:DIR or a directory), "
@@ -96,22 +96,22 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
     if any(v is not None for v in used.values()):
         raise ModelError(f"--model {spec} takes no model options")
     if spec in ("empirical-digits", "empirical-patches"):
-        from ..datasets import load
+        from symsched.datasets import load
 
         return analytic.EmpiricalModel(load(spec.split("-", 1)[1]), name=spec)
     if spec.startswith("diffusers:"):
-        from .adapters import load_diffusers
+        from symsched.models.adapters import load_diffusers
 
         target = spec[len("diffusers:"):]
         if not target:
             raise ModelError("--model diffusers:DIR needs a directory after 'diffusers:'")
         return load_diffusers(target, data=None if data is None else load_data_rows(data))
     if spec in ("digits", "patches"):
-        from .trained import load_trained
+        from symsched.models.trained import load_trained
 
         return load_trained(spec)
     if Path(spec).is_dir():
-        from .trained import load_trained
+        from symsched.models.trained import load_trained
 
         ckpts = sorted(Path(spec).glob("*.pt"))
         if len(ckpts) != 1:

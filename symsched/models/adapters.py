@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_choice
-from ._base import ModelError, ScoreModel
+from symsched._validate import check_choice
+from symsched.models._base import ModelError, ScoreModel
 
 __all__ = ["DIFFUSERS_PREDICTIONS", "PREDICTIONS", "DiffusersUNetModel", "KDiffusionModel", "VPNetworkModel",
            "load_diffusers"]

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import as_eigenvalues, check_positive
-from ..stein import _closed
-from ._base import ModelError, ScoreModel
+from symsched._validate import as_eigenvalues, check_positive
+from symsched.stein import _closed
+from symsched.models._base import ModelError, ScoreModel
 
 __all__ = ["EmpiricalModel", "GaussianMixtureModel", "GaussianModel", "symmetric_gm", "two_point"]
 

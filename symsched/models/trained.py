@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ._base import ModelError, ScoreModel
+from symsched.models._base import ModelError, ScoreModel
 
 __all__ = ["DATA_DIR", "TRAINED", "EDMDenoiser", "build_network", "load_trained"]
 
@@ -69,7 +69,7 @@ def load_trained(name: str, path: str | Path | None = None) -> EDMDenoiser:
     """Load the shipped model ``name`` (``digits``/``patches``) or a checkpoint file, ``weights_only=True``."""
     import torch
 
-    from ..datasets import load, split
+    from symsched.datasets import load, split
 
     p = Path(path) if path is not None else DATA_DIR / f"{name}.pt"
     if not p.is_file():

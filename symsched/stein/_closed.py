@@ -19,10 +19,10 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import numeric
-from .._validate import as_eigenvalues, check_choice, check_positive
-from ..symbols import lam
-from . import _symbolic as S
+from symsched import numeric
+from symsched._validate import as_eigenvalues, check_choice, check_positive
+from symsched.symbols import lam
+from symsched.stein import _symbolic as S
 
 __all__ = [
     "PROCESSES",

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validate import check_choice, check_steps
-from ._closed import PROCESSES, WEIGHTS, as_levels, length_from_metric, process_sigma
+from symsched._validate import check_choice, check_steps
+from symsched.stein._closed import PROCESSES, WEIGHTS, as_levels, length_from_metric, process_sigma
 
 __all__ = [
     "DEFAULT_ESTIMATOR",
@@ -266,7 +266,7 @@ class _GaussianControlVariate:
         return (r**2 * (2 * r * z / (lam + r**2) ** 2) ** 2).sum(1)  # v = rho; d_rho s_G = 2 rho z/(lam+rho^2)^2
 
     def mean_metric(self, rho: NDArray[np.float64]) -> NDArray[np.float64]:
-        from ._closed import gaussian_local_metric
+        from symsched.stein._closed import gaussian_local_metric
 
         return gaussian_local_metric(self.lam, rho, process="ve")
 

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validate import check_positive, check_steps
-from ..schedule import Schedule
-from ._estimate import DEFAULT_ESTIMATOR, CostEstimate, estimate_costs
-from ._update import probe_levels, update_schedule
+from symsched._validate import check_positive, check_steps
+from symsched.schedules._registry import Schedule
+from symsched.stein._estimate import DEFAULT_ESTIMATOR, CostEstimate, estimate_costs
+from symsched.stein._update import probe_levels, update_schedule
 
 __all__ = ["DEFAULT_PROBE_LEVELS", "DEFAULT_SAMPLES", "SteinResult", "stein_schedule"]
 

@@ -24,8 +24,8 @@ from typing import Literal
 
 import sympy as sp
 
-from ..gaussian import gaussian_log_density
-from ..symbols import lam
+from symsched.gaussian.derive import gaussian_log_density
+from symsched.symbols import lam
 
 __all__ = [
     "c_iso",

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validate import check_choice, check_positive, check_steps
-from ._closed import as_levels
+from symsched._validate import check_choice, check_positive, check_steps
+from symsched.stein._closed import as_levels
 
 __all__ = ["COORDS", "RELATIVE_FLOOR", "cumulative_length", "online_update", "probe_levels", "update_schedule"]
 

@@ -8,10 +8,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symsched import exact, families, gamma_star, tangent, tangent_sigmas
-from verify import tolerances as tol
-from verify.samplers import ddim_particles
-from verify.strategies import eigenvalues, grids, spd_matrices, spectra
+from symsched import gamma_star, tangent_sigmas
+from symsched.gaussian import exact
+from symsched.schedules import families
+from symsched.gaussian import tangent
+from symsched_verify import tolerances as tol
+from symsched_verify.oracles.ddim_particles import ddim_particles
+from symsched_verify.strategies import eigenvalues, grids, spd_matrices, spectra
 
 
 @settings(max_examples=8)

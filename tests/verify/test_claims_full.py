@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pytest
 
-from verify.registry import Budget, load_claims
+from symsched_verify.registry import Budget, load_claims
 
 CLAIMS = load_claims()
 

@@ -1,1 +1,1 @@
-"""Claim modules: each registers its checks with ``verify.registry.claim``."""
+"""Claim modules: each registers its checks with ``symsched_verify.registry.claim``."""

@@ -11,12 +11,15 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symsched import asymptotics, exact, families, tangent
+from symsched.gaussian import asymptotics
+from symsched.gaussian import exact
+from symsched.schedules import families
+from symsched.gaussian import tangent
 from symsched.symbols import gamma, s
 
-from .. import tolerances as tol
-from ..exact_sums import family_levels_mp, kl_direct, log_ratio_direct
-from ..registry import Budget, Outcome, claim
+from symsched_verify import tolerances as tol
+from symsched_verify.oracles.exact_sums import family_levels_mp, kl_direct, log_ratio_direct
+from symsched_verify.registry import Budget, Outcome, claim
 
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
 
@@ -115,7 +118,7 @@ def _deviation(entry: dict[str, float], q: int) -> float:
 @claim("asymptotics.remainder-slopes",
        statement="After truncating ln r_i at N^-1 and N^-3, and both KL directions at N^-2, N^-3, N^-4, the remainder decays like N^-3, N^-5 and N^-3, N^-4, N^-5: finite endpoints, pure-noise starts and both --start modes (the prior start adds the boundary term B_i = ln(1 + lam_i/sigma_max^2), giving N^0 and N^-1 KL terms).",
        source=f"{SRC}, §5.1 (Euler–Maclaurin expansion in N)",
-       method=f"hypothesis-drawn smooth families (tangent, karras, loglinear, cosine, vp-linear) and 1-3 eigenvalues in [1e-2, 1e2], both starts; 40-digit direct sums of the angle form (verify.exact_sums, no sumem) at N = {tol.EM_LADDER}; log-log slope of |remainder|",
+       method=f"hypothesis-drawn smooth families (tangent, karras, loglinear, cosine, vp-linear) and 1-3 eigenvalues in [1e-2, 1e2], both starts; 40-digit direct sums of the angle form (symsched_verify.oracles.exact_sums, no sumem) at N = {tol.EM_LADDER}; log-log slope of |remainder|",
        tolerance=f"|slope - predicted| <= {tol.EM_SLOPE_BAND}, or (slow onset of the N^-q term) increments of R N^q shrinking by 1/2 +- {tol.EM_RICHARDSON_BAND} per doubling (derivations in verify/tolerances/_asymptotics.py)", issue=3)
 def check_remainders(budget: Budget) -> Outcome:
     records: list[dict[str, Any]] = []
@@ -173,7 +176,7 @@ def check_closed_forms(budget: Budget) -> Outcome:
 @claim("asymptotics.non-smooth-end-rejected",
        statement="Families with rho ~ sqrt(t) at sigma_min = 0 (vp-linear, cosine down to t = 0) have a divergent J: asymptotics refuses them with a ValueError, and the exact N^2 KL indeed keeps growing with N instead of converging.",
        source=f"{SRC}, §5.1 (the expansion needs a smooth schedule); issue 3 'Bad input'",
-       method="coefficients() on cosine / vp-linear with t_min = 0 must raise; exact KL (symsched.exact) at N = 100, 1000, 10000 of the same grids: N^2 KL grows; control: the tangent family's N^2 KL changes by < 2%",
+       method="coefficients() on cosine / vp-linear with t_min = 0 must raise; exact KL (symsched.gaussian.exact) at N = 100, 1000, 10000 of the same grids: N^2 KL grows; control: the tangent family's N^2 KL changes by < 2%",
        tolerance=f"N^2 KL(10^4) / N^2 KL(100) >= {tol.NONSMOOTH_GROWTH}", issue=3)
 def check_nonsmooth(budget: Budget) -> Outcome:
     lam = np.array([0.01, 0.1, 1.0])

@@ -10,11 +10,12 @@ import math
 
 import numpy as np
 
-from symsched import build, exact
-from symsched.export import export
+from symsched import build
+from symsched.gaussian import exact
+from symsched.export._legacy import export
 
-from .. import tolerances as tol
-from ..registry import Budget, Outcome, claim
+from symsched_verify import tolerances as tol
+from symsched_verify.registry import Budget, Outcome, claim
 
 LAM = np.array([0.02, 0.3, 1.5])
 
@@ -29,14 +30,14 @@ def _z(samples: np.ndarray, levels: np.ndarray, start: str) -> float:
 @claim("export.real-consumers",
        statement="Each export, loaded into the real diffusers scheduler (EulerDiscrete sigmas=, DPMSolverMultistep timesteps=, FlowMatchEulerDiscrete sigmas= with shift 3, UniPCMultistep flow sigmas=), visits exactly the intended noise levels, and with the exact Gaussian denoiser its output covariance equals symsched's closed form.",
        source="conventions.md 'Export conventions'; peers.md §3.1 (per-scheduler semantics); Sun, Poor, Zhang arXiv 2601.13602 §3 (closed form)",
-       method="end-to-end sampling loops of diffusers 0.42.1 with the exact epsilon / velocity predictor of N(0, diag(0.02, 0.3, 1.5)) conditioned on the timestep it is given (verify.consumers); DPM-Solver++ and UniPC at order 1 (= DDIM); negative control: the naive flow export to a shift-3 scheduler",
+       method="end-to-end sampling loops of diffusers 0.42.1 with the exact epsilon / velocity predictor of N(0, diag(0.02, 0.3, 1.5)) conditioned on the timestep it is given (symsched_verify.oracles.consumers); DPM-Solver++ and UniPC at order 1 (= DDIM); negative control: the naive flow export to a shift-3 scheduler",
        tolerance="levels: 64 eps32 relative (float32 scheduler), 1e-4 for the float32 training table; covariance: |E x^2 - closed form| <= 5 s.e. per direction; the negative control must miss by > 50 s.e.",
        issue=6)
 def check_real_consumers(budget: Budget) -> Outcome:
     try:
         import diffusers
 
-        from .. import consumers
+        from symsched_verify.oracles import consumers
     except ImportError as exc:
         return Outcome(False, f"diffusers is not installed ({exc}); install the test extra to check the exports")
     n = budget.pick(tol.EXPORT_PARTICLES, 10 * tol.EXPORT_PARTICLES)

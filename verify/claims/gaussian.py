@@ -8,13 +8,15 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symsched import exact, families, gaussian
+from symsched.gaussian import exact
+from symsched.schedules import families
+from symsched.gaussian import derive
 from symsched.symbols import a, alpha_bar_a, alpha_bar_b, b, lam
 
-from .. import references as ref
-from .. import tolerances as tol
-from ..registry import Budget, Outcome, claim
-from ..samplers import ddim_particles
+from symsched_verify.oracles import references as ref
+from symsched_verify import tolerances as tol
+from symsched_verify.registry import Budget, Outcome, claim
+from symsched_verify.oracles.ddim_particles import ddim_particles
 
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
 
@@ -48,7 +50,7 @@ def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bo
        tolerance="exact (symbolic zero); numeric backup |diff| <= 1e-40 at 50 digits",
        issue=2)
 def check_gain(budget: Budget) -> Outcome:
-    derived = gaussian.ddim_gain_vp()
+    derived = derive.ddim_gain_vp()
     paper = ref.ddim_gain_vp_paper(alpha_bar_b, alpha_bar_a, lam)
     to_rho = {alpha_bar_a: 1 / (1 + a**2), alpha_bar_b: 1 / (1 + b**2)}
     # 0 < alpha_bar < 1 is made explicit by writing alpha_bar = 1/(1 + rho^2) with rho > 0
@@ -56,7 +58,7 @@ def check_gain(budget: Budget) -> Outcome:
     pos = {alpha_bar_a: 1 / (1 + a_pos**2), alpha_bar_b: 1 / (1 + b_pos**2)}
     diff_vp = sp.simplify(sp.radsimp(derived.subs(pos) - paper.subs(pos)))
     scale = sp.sqrt(1 + a**2) / sp.sqrt(1 + b**2)  # alpha_b / alpha_a
-    diff_rho = sp.simplify(sp.radsimp(derived.subs(to_rho) - scale * gaussian.ddim_gain_rho()))
+    diff_rho = sp.simplify(sp.radsimp(derived.subs(to_rho) - scale * derive.ddim_gain_rho()))
     rng = _rng(budget, 1)
     worst = 0.0
     with mpmath.workdps(tol.SYMBOLIC_DPS):
@@ -67,7 +69,7 @@ def check_gain(budget: Budget) -> Outcome:
             worst = max(worst, abs(float(sp.N(derived.subs(pt) - paper.subs(pt), tol.SYMBOLIC_DPS))))
     ok = diff_vp == 0 and diff_rho == 0 and worst <= tol.SYMBOLIC_NUMERIC_ATOL
     return Outcome(ok, f"symbolic differences {diff_vp}, {diff_rho}; numeric max {worst:.1e}",
-                   {"gain_rho": str(gaussian.ddim_gain_rho()), "gain_vp": str(derived),
+                   {"gain_rho": str(derive.ddim_gain_rho()), "gain_vp": str(derived),
                     "diff_vp": str(diff_vp), "diff_rho": str(diff_rho), "numeric_max_abs": worst})
 
 
@@ -77,17 +79,17 @@ def check_gain(budget: Budget) -> Outcome:
        method="SymPy simplification of the residual of the derived gain to exactly 0; also the derived 1 - cos^2 equals the paper's Lagrange form lam(sqrt(ab'(1-ab)) - sqrt(ab(1-ab')))^2/(v v')",
        tolerance="exact (symbolic zero)", issue=2)
 def check_angle(budget: Budget) -> Outcome:
-    res = gaussian.angle_identity_residual()
+    res = derive.angle_identity_residual()
     # the paper's Lagrange form in VP variables, mapped to rho
     ap, ac = alpha_bar_b, alpha_bar_a
-    v = gaussian.marginal_variance_vp
+    v = derive.marginal_variance_vp
     lagrange = lam * (sp.sqrt(ap * (1 - ac)) - sp.sqrt(ac * (1 - ap))) ** 2 / (v(ap) * v(ac))
     to_rho = {alpha_bar_a: 1 / (1 + a**2), alpha_bar_b: 1 / (1 + b**2)}
-    diff = sp.simplify(sp.radsimp(lagrange.subs(to_rho) - gaussian.variance_loss_step()))
+    diff = sp.simplify(sp.radsimp(lagrange.subs(to_rho) - derive.variance_loss_step()))
     ok = res == 0 and diff == 0
     return Outcome(ok, f"residual {res}; Lagrange-form difference {diff}",
                    {"residual": str(res), "lagrange_difference": str(diff),
-                    "variance_loss_step": str(gaussian.variance_loss_step())})
+                    "variance_loss_step": str(derive.variance_loss_step())})
 
 
 @claim("gaussian.closed-form-vs-monte-carlo",
@@ -168,7 +170,7 @@ def check_backends(budget: Budget) -> Outcome:
        tolerance=f"relative {tol.CHECK_VALUE_RTOL:g} (the table prints 11-15 significant digits); closed forms exact",
        issue=2)
 def check_values(budget: Budget) -> Outcome:
-    from symsched.tangent import optimal_ratio_single, tangent_sigmas
+    from symsched.gaussian.tangent import optimal_ratio_single, tangent_sigmas
 
     worst = 0.0
     for n, r_ref, kso_ref, kos_ref in ref.check_values_single_eigenvalue:
@@ -239,7 +241,7 @@ def check_relabel(budget: Budget) -> Outcome:
        method="log1p of the Lagrange form and a series for e^x - 1 - x, against mpmath at 40 digits; the naive float64 path (1/r - 1 + ln r with r = prod g^2) reported for contrast",
        tolerance="relative <= 64 eps * 2N (tolerances.backend_rtol)", issue=2)
 def check_tiny(budget: Budget) -> Outcome:
-    from symsched.tangent import tangent_sigmas
+    from symsched.gaussian.tangent import tangent_sigmas
 
     n = budget.pick(100_000, 300_000)
     lam_v = np.array([0.05, 1.0, 7.0])
@@ -249,7 +251,7 @@ def check_tiny(budget: Budget) -> Outcome:
     err = max(abs(fast.kl_source_output / float(mp.kl_source_output) - 1),
               abs(fast.kl_output_source / float(mp.kl_output_source) - 1))
     # naive: product of gains in float64, then the textbook KL
-    g = gaussian.ddim_gain_rho()
+    g = derive.ddim_gain_rho()
     from symsched import numeric
 
     gf = numeric.lambdify((a, b, lam), g, "numpy")

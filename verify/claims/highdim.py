@@ -15,11 +15,11 @@ from scipy.stats import norm
 from symsched.highdim.gm import GaussianMixture, derive_gm
 from symsched.highdim.schedules import vp_dilated
 
-from .. import tolerances as tol
-from ..highdim import measure as ms
-from ..highdim import simulate as sim
-from ..highdim.plots import plot_collapse, plot_phat_vs_d, plot_steps_needed, plot_trajectories
-from ..registry import Budget, Outcome, claim
+from symsched_verify import tolerances as tol
+from symsched.highdim import measure as ms
+from symsched.highdim import simulate as sim
+from symsched.highdim.plots import plot_collapse, plot_phat_vs_d, plot_steps_needed, plot_trajectories
+from symsched_verify.registry import Budget, Outcome, claim
 
 SRC = "Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988"
 GM_DIMS = (10**2, 10**4, 10**6, 10**8)
@@ -120,7 +120,7 @@ def check_flow(budget: Budget) -> Outcome:
 @claim("highdim.gm-reduction-exact",
        statement="The scalar reduction of the GM Euler scheme (one scalar S = 1.x per sample plus a common growth factor for x_perp) reproduces the full d-dimensional torch simulation to round-off, for every schedule.",
        source=f"{SRC}; high_dim.md §3.3 ('exact for Euler')",
-       method="same initial draws X_0 fed to verify.highdim.simulate.gm_full (torch, d-dimensional) and gm_reduced (numpy, S_0 = 1.X_0, |X_0,perp|^2); compare final M and within-sample std",
+       method="same initial draws X_0 fed to symsched.highdim.simulate.gm_full (torch, d-dimensional) and gm_reduced (numpy, S_0 = 1.X_0, |X_0,perp|^2); compare final M and within-sample std",
        tolerance=f"max |difference| <= {tol.HD_REDUCTION_ATOL:g}", issue=5)
 def check_reduction(budget: Budget) -> Outcome:
     rng = np.random.default_rng(_seed(budget, 2))
@@ -145,7 +145,7 @@ def check_reduction(budget: Budget) -> Outcome:
 @claim("highdim.gm-euler-mode-fraction",
        statement="The Monte Carlo mode fraction of the reduced simulation agrees with the Monte-Carlo-free Euler value P(S_0 > s*) (the Euler map S_0 -> S_N is increasing) used by steps-needed.",
        source=f"{SRC}; high_dim.md §3.3; monotonicity: 1 + dtau A >= tau sigma^2 / D > 0",
-       method="1e5-sample reduced runs (fixed seeds) vs verify.highdim.simulate.gm_mode_fraction_euler, 5 schedules x several d",
+       method="1e5-sample reduced runs (fixed seeds) vs symsched.highdim.simulate.gm_mode_fraction_euler, 5 schedules x several d",
        tolerance=f"|MC - exact| <= Z SE (Z = {tol.Z_SCORE:g})", issue=5)
 def check_euler_fraction(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 400_000)

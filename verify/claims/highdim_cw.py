@@ -13,12 +13,12 @@ import numpy as np
 
 from symsched.highdim import cw as cwm
 
-from .. import tolerances as tol
-from ..highdim import measure as ms
-from ..highdim import simulate as sim
-from ..highdim.plots import plot_phat_vs_d, plot_trajectories
-from ..registry import Budget, Outcome, claim
-from .highdim import SRC, _seed
+from symsched_verify import tolerances as tol
+from symsched.highdim import measure as ms
+from symsched.highdim import simulate as sim
+from symsched.highdim.plots import plot_phat_vs_d, plot_trajectories
+from symsched_verify.registry import Budget, Outcome, claim
+from symsched_verify.claims.highdim import SRC, _seed
 
 
 @claim("highdim.cw-exact-law",

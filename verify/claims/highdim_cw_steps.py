@@ -2,7 +2,7 @@ r"""Curie–Weiss steps-needed claims [aranguri2025, abstract and §5.2; high_di
 
 The CW has no exact reduction, so every error is a Monte Carlo estimate from the full simulation,
 and the sample count per ``d`` is chosen so that both error bars are small against the tolerance
-(:func:`verify.highdim.measure.cw_samples_needed`); without that, at ``beta = 2`` and ``d = 100``
+(:func:`symsched.highdim.measure.cw_samples_needed`); without that, at ``beta = 2`` and ``d = 100``
 the low-level error bar (0.021 with 1000 samples) moves the ``N`` found by up to three grid steps.
 
 What we measured (tolerance 0.05 on both features; see the tables in the details):
@@ -33,13 +33,13 @@ import numpy as np
 
 from symsched.highdim import cw as cwm
 
-from .. import tolerances as tol
-from ..highdim import measure as ms
-from ..highdim import simulate as sim
-from ..highdim.plots import plot_steps_needed
-from ..highdim.sweep import Point, steps_needed_sweep
-from ..registry import Budget, Outcome, claim
-from .highdim import SRC, _seed
+from symsched_verify import tolerances as tol
+from symsched.highdim import measure as ms
+from symsched.highdim import simulate as sim
+from symsched.highdim.plots import plot_steps_needed
+from symsched.highdim.search import Point, steps_needed_sweep
+from symsched_verify.registry import Budget, Outcome, claim
+from symsched_verify.claims.highdim import SRC, _seed
 
 KAPPA = {2.0: 3.0, 1.1: 6.0}  # kappa m = 2.9 and 3.0 (high_dim.md §5.1, "Choosing kappa")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from symsched import pretrained
+from symsched.schedules import pretrained
 from symsched.datasets import dataset_spectrum
 
-from .. import tolerances as tol
-from ..registry import Budget, Outcome, claim
+from symsched_verify import tolerances as tol
+from symsched_verify.registry import Budget, Outcome, claim
 
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602, §7 (KL compares time discretisations of pretrained models)"
 
@@ -25,7 +25,7 @@ def _rankings(budget: Budget, nfes: tuple[int, ...]) -> dict[tuple[str, str], pr
 @claim("pretrained.kl-optimal-ranks-first",
        statement="For every model schedule (EDM, DDPM linear and cosine 1000-step tables, SD1.5 scaled_linear) and both real spectra, kl-optimal has the smallest exact KL of all strategies (uniform-t, quadratic-t, logSNR-uniform, EDM rho=7, AYS where it applies, tangent gamma*, variational) at every NFE in {3, ..., 50}; the KL-selected grid wins most clearly at the tightest budgets.",
        source=f"{SRC}; Sabour et al. arXiv 2404.14507 Table 3 (AYS sd15)",
-       method="exact KL (symsched.exact) of every strategy's grid, identical endpoints (the model's sigma range, no appended zero); the margin of the best non-optimised strategy over kl-optimal is recorded per NFE",
+       method="exact KL (symsched.gaussian.exact) of every strategy's grid, identical endpoints (the model's sigma range, no appended zero); the margin of the best non-optimised strategy over kl-optimal is recorded per NFE",
        tolerance=f"KL(kl-optimal) <= KL(other) (1 + {tol.KL_OPT_MARGIN:g})", issue=3)
 def check_first(budget: Budget) -> Outcome:
     nfes = budget.pick((3, 5, 10, 20), pretrained.NFES)

@@ -30,16 +30,16 @@ from typing import Any
 
 import numpy as np
 
-import symsched.methods.ays  # noqa: F401  (registers "ays")
-from symsched import exact
-from symsched.ays import ays_sigmas
+import symsched.schedules.methods.ays  # noqa: F401  (registers "ays")
+from symsched.gaussian import exact
+from symsched.schedules.ays import ays_sigmas
 from symsched.datasets import dataset_spectrum
-from symsched.discrete import training_table
-from symsched.export import export, flow_levels
-from symsched.schedule import METHODS, Schedule, _load_builtin_methods, build
+from symsched.schedules.discrete import training_table
+from symsched.export._legacy import export, flow_levels
+from symsched.schedules._registry import METHODS, Schedule, _load_builtin_methods, build
 
-from .. import tolerances as tol
-from ..registry import Budget, Outcome, claim
+from symsched_verify import tolerances as tol
+from symsched_verify.registry import Budget, Outcome, claim
 
 __all__ = ["AYS_DIFFUSERS", "MODELS", "REFERENCE_STEPS", "reference_set"]
 
@@ -166,7 +166,7 @@ def reference_set(budget: Budget) -> tuple[list[dict[str, Any]], dict[str, Any]]
 @claim("reference.schedules",
        statement="The reference schedules (EDM, SD 1.5, SDXL, DDPM linear-beta, rectified flow; N in 4..50; every applicable method) are valid N-step grids on each model's noise range, their exact KL on the stated Gaussian proxy agrees with a 40-digit evaluation, and each export is what its consumer expects (timesteps unique and in range, flow sigmas undo the shift).",
        source="conventions.md (grids, export conventions); peers.md §1.4, §3.1; Sun, Poor, Zhang arXiv 2601.13602 §4 (exact KL)",
-       method="grid re-validated (strictly decreasing, N+1 levels, endpoints = model range); KL recomputed with mpmath (symsched.exact.kl_mpmath) on a subset of N; diffusers' shift map S t/(1+(S-1)t), hand-transcribed, applied to the flow export recovers rho; integer timesteps checked against the training table",
+       method="grid re-validated (strictly decreasing, N+1 levels, endpoints = model range); KL recomputed with mpmath (symsched.gaussian.exact.kl_mpmath) on a subset of N; diffusers' shift map S t/(1+(S-1)t), hand-transcribed, applied to the flow export recovers rho; integer timesteps checked against the training table",
        tolerance="endpoints exact; KL relative 64 eps * 2N (backend_rtol); flow round trip 64 eps32 relative",
        issue=6)
 def check_reference(budget: Budget) -> Outcome:

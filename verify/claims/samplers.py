@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from symsched import exact, tangent
+from symsched.gaussian import exact
+from symsched.gaussian import tangent
 
-from .. import particles_samplers as ps
-from .. import tolerances as tol
-from ..registry import Budget, Outcome, claim
-from ..samplers import covariance_stderr
+from symsched_verify.oracles import particles as ps
+from symsched_verify import tolerances as tol
+from symsched_verify.registry import Budget, Outcome, claim
+from symsched_verify.oracles.ddim_particles import covariance_stderr
 
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602 (§3 extended to other samplers); k-diffusion sampling.py"
 
@@ -42,7 +43,7 @@ def _predicted_cov(cov: np.ndarray, sig: np.ndarray, sampler: str, start: str, e
 @claim("samplers.linear-map-exact",
        statement="For Euler on the VP PF-ODE in x, Heun (EDM) and DPM-Solver++(2M), the exact per-eigenvalue recursion gives the output covariance U diag(r_i (lam_i + sigma_N^2)) U^T of the full-matrix sampler exactly (both starts, sigma_N = 0 or > 0).",
        source=SRC,
-       method="hand-transcribed k-diffusion loops (verify.particles_samplers) with the full-matrix exact denoiser pushed on the identity: the sampler's linear map M, output covariance M C_0 M^T (no Monte Carlo)",
+       method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles) with the full-matrix exact denoiser pushed on the identity: the sampler's linear map M, output covariance M C_0 M^T (no Monte Carlo)",
        tolerance=f"max entry error <= {tol.LINEAR_MAP_RTOL:g} x max |entry|", issue=3)
 def check_linear_map(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 51])
@@ -68,7 +69,7 @@ def check_linear_map(budget: Budget) -> Outcome:
 @claim("samplers.monte-carlo",
        statement="The exact output covariance of every added sampler (Euler-VP, Heun, DPM-Solver++(2M), ancestral with eta in {0, 0.5, 1}, including a pure-noise start for the ancestral, Euler-VP and DPM++ samplers where it is defined) matches Monte Carlo particles of the full-matrix sampler.",
        source=SRC,
-       method="hand-transcribed k-diffusion loops (verify.particles_samplers), 2e5 particles (quick) / 1e6 (full), fixed seeds; sample covariance with its per-entry standard error",
+       method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles), 2e5 particles (quick) / 1e6 (full), fixed seeds; sample covariance with its per-entry standard error",
        tolerance=f"|empirical - exact| <= {tol.Z_SCORE} standard errors per entry", issue=3)
 def check_monte_carlo(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 52])

@@ -18,14 +18,15 @@ import sympy as sp
 from scipy.integrate import quad
 from scipy.optimize import brentq
 
-from symsched import families, stein
+from symsched import stein
+from symsched.schedules import families
 from symsched.datasets import dataset_spectrum
 from symsched.models import EmpiricalModel, GaussianModel, ScoreModel, two_point
 from symsched.stein import _symbolic as S
 from symsched.symbols import lam
 
-from .. import tolerances as tol
-from ..registry import Budget, Outcome, claim
+from symsched_verify import tolerances as tol
+from symsched_verify.registry import Budget, Outcome, claim
 
 SRC = "Williams, Campbell, Doucet, Syed, arXiv 2412.07877"
 LO, HI = 0.002, 80.0
@@ -195,7 +196,7 @@ def check_schedule(budget: Budget) -> Outcome:
         errs[n] = stein.schedule_error(stein.update_schedule(lev, costs, n), _optimal_iso(1, 0.5, n))
     worst = max(errs.values())
     sched = stein.update_schedule(lev, costs, 10)
-    from symsched.schedule import Schedule
+    from symsched.schedules._registry import Schedule
     return Outcome(worst <= tol.STEIN_SCHEDULE_RTOL, f"max relative error {worst:.2e} (N=10: {errs[10]:.2e}, N=18: {errs[18]:.2e})",
                    {"errors": {str(k): v for k, v in errs.items()}},
                    schedules=[{"name": "stein-gaussian-c0.5-N10",

@@ -2,7 +2,7 @@ r"""Claims of the sampling comparison on the trained models (issue 4, item 5) [w
 
 Schedules are judged by what they are for: samples of the trained network (EDM's Heun sampler,
 Karras et al. 2022, Algorithm 1) scored against the *held-out* split in data space, Fréchet distance
-and sliced 2-Wasserstein (:mod:`verify.sample_quality`). Error bars come from independent seeded
+and sliced 2-Wasserstein (:mod:`symsched.metrics`). Error bars come from independent seeded
 batches; schedules are compared batch by batch (every schedule starts batch ``r`` from the same
 noise), so differences are paired. The metrics are checked first against oracles that share no code
 with them: ``scipy.linalg.sqrtm`` of :math:`S_1S_2`, closed forms for affine maps of a sample, and
@@ -17,19 +17,11 @@ import numpy as np
 import scipy.linalg
 from scipy import stats
 
-from symsched.schedule import Schedule
+from symsched.schedules._registry import Schedule
 
-from .. import tolerances as tol
-from ..registry import Budget, Outcome, claim
-from ..sample_quality import (
-    SCHEDULES,
-    Comparison,
-    _w2_squared_1d,
-    compare_schedules,
-    frechet_distance,
-    plot_comparison,
-    sliced_wasserstein,
-)
+from symsched_verify import tolerances as tol
+from symsched_verify.registry import Budget, Outcome, claim
+from symsched.metrics import SCHEDULES, Comparison, _w2_squared_1d, compare_schedules, frechet_distance, plot_comparison, sliced_wasserstein
 
 SRC = "Williams, Campbell, Doucet, Syed, arXiv 2412.07877, §5 (Table 1: FID by schedule and NFE)"
 
@@ -118,7 +110,7 @@ def evaluate(comps: list[Comparison]) -> tuple[list[str], list[dict[str, object]
 @claim("stein.sampling-comparison",
        statement="Sampling the trained networks with EDM's Heun sampler, against held-out data: the data-space Fréchet distance improves from the smallest to the largest N for every schedule and never increases significantly with N; the Stein (score-optimal) schedule of the network is never significantly worse than log-linear or EDM rho = 7 and is significantly better than both at the smallest N. Also reported: SW2, EDM rho = 7, tangent gamma*, the memorising optimum, the train-vs-held-out floor, and the EDM rho closest to each Stein grid.",
        source=f"{SRC}; Karras et al. arXiv 2206.00364, Algorithm 1 and Eq. (5); issue 4 item 5",
-       method="verify.sample_quality.compare_schedules: Heun on the shipped digits/patches networks (trained on the train split only), seeded batches the size of the held-out split, paired across schedules; FD/SW2 to the held-out split; floor = train subsets of equal size vs held-out",
+       method="symsched.metrics.compare_schedules: Heun on the shipped digits/patches networks (trained on the train split only), seeded batches the size of the held-out split, paired across schedules; FD/SW2 to the held-out split; floor = train subsets of equal size vs held-out",
        tolerance=f"paired one-sided Student-t tests at level {tol.STEIN_SAMPLING_ALPHA:g} each (t quantile with batches - 1 dof); quick: digits, stein/karras/loglinear, N = 5, 10, 4 batches; full: both models, all five schedules, N = 5, 8, 10, 15, 20, 8 batches",
        issue=4)
 def check_sampling(budget: Budget) -> Outcome:

@@ -9,14 +9,17 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize_scalar
 
-from symsched import exact, families, numeric, tangent
+from symsched import numeric
+from symsched.gaussian import exact
+from symsched.schedules import families
+from symsched.gaussian import tangent
 from symsched.datasets import dataset_spectrum
-from symsched.schedule import build
+from symsched.schedules._registry import build
 from symsched.symbols import gamma, lam, s
 
-from .. import references as ref
-from .. import tolerances as tol
-from ..registry import Budget, Outcome, claim
+from symsched_verify.oracles import references as ref
+from symsched_verify import tolerances as tol
+from symsched_verify.registry import Budget, Outcome, claim
 
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
 REFERENCE_STEPS = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50)

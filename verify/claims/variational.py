@@ -8,13 +8,16 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from symsched import exact, families, tangent, variational
+from symsched.gaussian import exact
+from symsched.schedules import families
+from symsched.gaussian import tangent
+from symsched.gaussian import variational
 from symsched.datasets import dataset_spectrum
-from symsched.schedule import Schedule
+from symsched.schedules._registry import Schedule
 from symsched.symbols import lam, u
 
-from .. import tolerances as tol
-from ..registry import Budget, Outcome, claim
+from symsched_verify import tolerances as tol
+from symsched_verify.registry import Budget, Outcome, claim
 
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
 EDM_RANGE = (0.002, 80.0)
@@ -23,7 +26,7 @@ EDM_RANGE = (0.002, 80.0)
 @claim("variational.euler-lagrange",
        statement="The Euler–Lagrange equation of int phi'^2 du is phi'' = 0, whose solution with fixed end angles is the tangent law rho = sqrt(lam) tan(phi linear in u); for the weighted Lagrangian rho'^2 g(rho) the Beltrami integral rho'^2 g is conserved, and with one eigenvalue the weighted geodesic is the tangent grid.",
        source=f"{SRC}, §5.2 (tangent law), §5.3(b) (weighted geodesic)",
-       method="sympy.calculus.euler.euler_equations + dsolve; Beltrami identity dH/du = -rho' EL checked by simplify; numeric geodesic (fixed point + quadrature) vs symsched.tangent.tangent_sigmas for random single eigenvalues and endpoints",
+       method="sympy.calculus.euler.euler_equations + dsolve; Beltrami identity dH/du = -rho' EL checked by simplify; numeric geodesic (fixed point + quadrature) vs symsched.gaussian.tangent.tangent_sigmas for random single eigenvalues and endpoints",
        tolerance="symbolic: exact; grids: relative 1e-9 (quadrature inversion by interpolation on 32 nodes per e-fold)", issue=3)
 def check_euler_lagrange(budget: Budget) -> Outcome:
     eq, rho_sol = variational.euler_lagrange_single()
@@ -57,7 +60,7 @@ def _heuristics(n: int, lo: float, hi: float) -> dict[str, np.ndarray]:
 @claim("variational.optima-ordering",
        statement="On the real spectra (digits d = 64, photo patches d = 256; EDM range [0.002, 80]) the exact KL orders the grids as kl-optimal (c) <= variational geodesic (b) <= tangent gamma* (a) <= every heuristic (karras rho = 7, loglinear, vp-linear, cosine), at every tested N.",
        source=f"{SRC}, §5.3 (a)-(c); issue 3 item 2",
-       method="exact KL (symsched.exact, float64 stable form) of the four kinds of grids with identical endpoints; kl-optimal is started from the tangent grid, not from (b)",
+       method="exact KL (symsched.gaussian.exact, float64 stable form) of the four kinds of grids with identical endpoints; kl-optimal is started from the tangent grid, not from (b)",
        tolerance=f"each inequality up to a relative {tol.KL_OPT_MARGIN:g}", issue=3)
 def check_ordering(budget: Budget) -> Outcome:
     lo, hi = EDM_RANGE
@@ -89,7 +92,7 @@ def check_ordering(budget: Budget) -> Outcome:
 @claim("variational.geodesic-fixed-point",
        statement="The self-consistent weighted geodesic (b) is computed to a fixed-point residual <= 1e-10, its J_i equal N(-ln r_i) of the exact sampler at large N, no other weight vector gives a smaller sum J_i^2, and N^2 KL of the exact finite-N optimum (c) tends to its dominant coefficient sum J_i^2/4.",
        source=f"{SRC}, §5.1, §5.3(b)",
-       method="independent oracles: exact ln r (symsched.exact) at N = 4000 on the geodesic grid; random Dirichlet weight vectors (geodesics of other metrics); kl-optimal at N = 200 (exact KL, L-BFGS)",
+       method="independent oracles: exact ln r (symsched.gaussian.exact) at N = 4000 on the geodesic grid; random Dirichlet weight vectors (geodesics of other metrics); kl-optimal at N = 200 (exact KL, L-BFGS)",
        tolerance=f"residual <= {tol.FIXED_POINT_TOL:g}; J vs N(-ln r): 1e-5 relative (the K/N^2 correction); N^2 KL(c) within {tol.GEODESIC_LIMIT_RTOL:g}", issue=3)
 def check_geodesic(budget: Budget) -> Outcome:
     lam_v = dataset_spectrum("digits")

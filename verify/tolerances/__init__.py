@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ._gaussian import *
-from ._gaussian import __all__ as _gaussian_all
+from symsched_verify.tolerances._gaussian import *
+from symsched_verify.tolerances._gaussian import __all__ as _gaussian_all
 
 __all__ = list(_gaussian_all)
 

@@ -49,7 +49,7 @@ def train_table_rtol(betas: np.ndarray) -> np.ndarray:
 # Particles of the end-to-end runs: the sample variance has relative standard error sqrt(2/n), 1 %
 # at n = 20000, small enough that a convention error (a shifted level, a missing step) is tens of
 # standard errors away (the re-applied flow shift of 3 is measured at z = -468), and each run costs
-# ~0.1 s. Comparisons use verify.tolerances.Z_SCORE (5).
+# ~0.1 s. Comparisons use symsched_verify.tolerances.Z_SCORE (5).
 EXPORT_PARTICLES = 20_000
 
 # AYS: diffusers' AysSchedules sigma lists are printed to 3-4 decimals (paper Table 3 values), the
@@ -60,12 +60,12 @@ AYS_TABLE_ATOL = 5e-4
 AYS_SIGMA_RTOL = 1e-13
 
 # The KL written next to each reference schedule is recomputed at 40 digits (mpmath) when checked:
-# same bound as the backends (verify.tolerances.backend_rtol); this constant is the floor for N = 1.
+# same bound as the backends (symsched_verify.tolerances.backend_rtol); this constant is the floor for N = 1.
 REPORT_KL_RTOL = 1e-12
 
 # `symsched sweep` records (float64) against the 40-digit mpmath path on the same grid (DDIM): ln r_i
 # is a sum of N float64 log1p terms, so round-off accumulates over the N steps (at most ~N eps |ln r_i|,
-# doubled in the KL; verify.tolerances.backend_rtol(N) = 64 eps * 2N is 2.8e-11 at N = 1000), and the
+# doubled in the KL; symsched_verify.tolerances.backend_rtol(N) = 64 eps * 2N is 2.8e-11 at N = 1000), and the
 # KL sums d such terms. 1e-10 relative covers every N up to a few thousand with room; a wrong grid,
 # sampler or start passed through the sweep changes the KL at the percent level or more.
 SWEEP_KL_MPMATH_RTOL = 1e-10
@@ -79,7 +79,7 @@ SWEEP_KL_MPMATH_RTOL = 1e-10
 # other by 10-100 % on the 8-step grids used, and the convention error the tests guard against
 # (dropping the trailing 0, so the output keeps sigma_N^2 of noise) moves the ratio of the smallest
 # eigenvalue (0.004) by ~20 %, ~30 standard errors (measured 45). Each run costs ~0.05 s.
-# Comparisons use verify.tolerances.Z_SCORE (5).
+# Comparisons use symsched_verify.tolerances.Z_SCORE (5).
 KDIFFUSION_PARTICLES = 40_000
 
 # The k-diffusion claims: (quick, full) particles per run. Quick: 1e5 particles, ~0.1 s per run

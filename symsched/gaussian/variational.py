@@ -1,0 +1,395 @@
+r"""Calculus of variations for the dominant KL term, and the exact finite-N optimum.
+
+[sun2026, §5.2-§5.3] (gaussian_theory.md §5.2-§5.3). The dominant KL term is
+:math:`\frac1{4N^2}\sum_iJ_i^2`, :math:`J_i=\int_0^1\dot\varphi_i^2du` (:mod:`symsched.gaussian.asymptotics`).
+
+* One eigenvalue: the Euler–Lagrange equation of :math:`\int\dot\varphi^2` is :math:`\ddot\varphi=0`
+  (:func:`euler_lagrange_single`), so :math:`\varphi` is linear in u: the tangent law.
+* (a) Tangent family with :math:`\gamma^\star` (:mod:`symsched.gaussian.tangent`).
+* (b) Unrestricted optimum (:func:`geodesic`): stationarity of :math:`\sum_iJ_i^2` is the
+  Euler–Lagrange equation of :math:`\int\dot\rho^2g_w(\rho)du`, :math:`g_w=\sum_iw_i\lambda_i/(\lambda_i+\rho^2)^2`,
+  with self-consistent weights :math:`w_i\propto J_i`; its Beltrami first integral
+  (:func:`beltrami_first_integral`) makes the schedule a constant-speed geodesic of the metric
+  :math:`g_w`: :math:`\int_\rho^{\sigma_{\max}}\sqrt{g_w}\,d\rho=u\,L_w`. Then
+  :math:`J_i(w)=L_w\int m_i/\sqrt{g_w}\,d\rho` (:math:`m_i=\lambda_i/(\lambda_i+\rho^2)^2`), and the
+  weights are found by the fixed point :math:`w\leftarrow J(w)/\sum J(w)` to 1e-10.
+* (c) Exact finite-N optimum (:func:`kl_optimal`): the exact KL minimised over the N-1 interior
+  levels in :math:`x_j=\ln\rho_j` by L-BFGS with the analytic gradient assembled from the derived
+  step derivatives :func:`symsched.gaussian.derive.log_cos2_step_derivatives`.
+
+References
+----------
+.. [sun2026] arXiv:2601.13602, §5.2-§5.3 (gaussian_theory.md §5.2-§5.3).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from numpy.typing import NDArray
+
+from symsched import numeric
+from symsched.gaussian import derive
+from symsched._validate import as_eigenvalues, as_grid, check_choice, check_endpoints, check_steps
+from symsched.symbols import a, b, lam, u
+
+__all__ = [
+    "Geodesic",
+    "KLOptimum",
+    "beltrami_first_integral",
+    "euler_lagrange_single",
+    "exact_kl_and_gradient",
+    "geodesic",
+    "kl_optimal",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Symbolic Euler–Lagrange
+
+
+@functools.cache
+def euler_lagrange_single() -> tuple[sp.Expr, sp.Expr]:
+    r"""Euler–Lagrange equation of :math:`\int_0^1\dot\varphi^2du` and its solution [sun2026, §5.2].
+
+    Returns ``(equation_lhs, rho_of_u)``: :math:`-2\ddot\varphi` (= 0) and the solution with
+    :math:`\varphi(0)=\varphi_{\max}`, :math:`\varphi(1)=\varphi_{\min}` mapped back to
+    :math:`\rho=\sqrt\lambda\tan\varphi` — the tangent law.
+    """
+    from sympy.calculus.euler import euler_equations
+
+    phi = sp.Function("phi")
+    (eq,) = euler_equations(sp.diff(phi(u), u) ** 2, phi(u), u)
+    pmax, pmin = sp.symbols("phi_max phi_min", real=True)
+    sol = sp.dsolve(eq, phi(u), ics={phi(0): pmax, phi(1): pmin}).rhs
+    return eq.lhs, sp.sqrt(lam) * sp.tan(sp.expand(sol))
+
+
+@functools.cache
+def beltrami_first_integral() -> tuple[sp.Expr, sp.Expr]:
+    r"""Euler–Lagrange residual and Beltrami identity of :math:`\int\dot\rho^2g(\rho)du`.
+
+    Returns ``(el_residual, beltrami)``: the Euler–Lagrange expression, and
+    :math:`H=\dot\rho\,\partial L/\partial\dot\rho-L=\dot\rho^2g(\rho)`; ``dH/du`` equals
+    :math:`\dot\rho\times` the EL expression, so H is constant on solutions: constant speed in the
+    metric g, i.e. :math:`\int\sqrt g\,d\rho\propto u` [sun2026, §5.3(b)].
+    """
+    from sympy.calculus.euler import euler_equations
+
+    rho_f = sp.Function("rho")(u)
+    g = sp.Function("g")
+    lagr = sp.diff(rho_f, u) ** 2 * g(rho_f)
+    (eq,) = euler_equations(lagr, rho_f, u)
+    h = sp.simplify(sp.diff(rho_f, u) * sp.diff(lagr, sp.diff(rho_f, u)) - lagr)
+    check = sp.simplify(sp.diff(h, u) + sp.diff(rho_f, u) * eq.lhs)
+    if check != 0:
+        raise RuntimeError(f"Beltrami identity failed: {check}")
+    return eq.lhs, h
+
+
+# ---------------------------------------------------------------------------------------------
+# (b) the self-consistent weighted geodesic
+
+_TAIL = 18.0  # e-folds beyond sqrt(lam_min), sqrt(lam_max): tail corrections are exact to O(e^-36)
+_PANEL = 0.25  # panel width in ln(rho)
+_ORDER = 8  # Gauss–Legendre nodes per panel
+
+
+@functools.cache
+def _metric_density() -> sp.Expr:
+    r""":math:`m(\rho;\lambda)=\dot\varphi^2/\dot\rho^2=\lambda/(\lambda+\rho^2)^2`, derived from the angle."""
+    rho_f = sp.Function("rho")(u)
+    phi = sp.atan(rho_f / sp.sqrt(lam))
+    r = sp.Symbol("rho_value", positive=True)
+    dens = sp.simplify(sp.diff(phi, u) ** 2 / sp.diff(rho_f, u) ** 2).subs(rho_f, r)
+    return sp.simplify(dens)
+
+
+def _m(levels: NDArray[np.float64], lam_v: NDArray[np.float64]) -> NDArray[np.float64]:
+    r = sp.Symbol("rho_value", positive=True)
+    return numeric.lambdify((r, lam), _metric_density(), "numpy")(levels[:, None], lam_v[None, :])
+
+
+@dataclass(frozen=True)
+class Geodesic:
+    r"""The unrestricted optimum (b) of the dominant term on ``[sigma_min, sigma_max]``.
+
+    Attributes
+    ----------
+    eigenvalues, sigma_min, sigma_max
+        The problem.
+    weights
+        Self-consistent weights :math:`w_i=J_i/\sum_jJ_j`.
+    J
+        :math:`J_i` of the optimal schedule.
+    residual
+        :math:`\max_i|w_i-J_i/\sum J|` at the returned weights.
+    iterations
+        Fixed-point iterations used.
+    """
+
+    eigenvalues: NDArray[np.float64]
+    sigma_min: float
+    sigma_max: float
+    weights: NDArray[np.float64]
+    J: NDArray[np.float64]
+    residual: float
+    iterations: int
+    _nodes: NDArray[np.float64]
+    _qw: NDArray[np.float64]
+    _edges: NDArray[np.float64]
+    _panel_integrals: NDArray[np.float64]
+    _length: float
+    _tails: tuple[float, float, float]
+
+    @property
+    def dominant_coefficient(self) -> float:
+        r""":math:`\tfrac14\sum_iJ_i^2`, the coefficient of :math:`N^{-2}` of both KL directions."""
+        return float(np.sum(self.J**2) / 4)
+
+    def grid(self, steps: int) -> NDArray[np.float64]:
+        r"""N-step grid: :math:`\rho_k` with :math:`\int_{\rho_k}^{\sigma_{\max}}\sqrt{g}\,d\rho=\frac kN L`.
+
+        :math:`S(\rho)` is exact panel sums plus Gauss–Legendre on the partial panel; each level is
+        the root of the monotone :math:`S(\rho)-kL/N` (Brent), or the closed-form tail inverse.
+        """
+        from scipy.optimize import brentq
+
+        n = check_steps(steps)
+        top_tail, bottom_tail, g0 = self._tails
+        edges, pan_int = self._edges, self._panel_integrals
+        above = top_tail + np.concatenate([np.cumsum(pan_int[::-1])[::-1], [0.0]])  # S at each edge
+        s_top = math.sqrt(float(np.sum(self.weights * self.eigenvalues)))
+        x, wq = np.polynomial.legendre.leggauss(_ORDER)
+
+        def s_of(v: float, p: int) -> float:
+            half = (edges[p + 1] - v) / 2
+            vv = v + half * (x + 1)
+            rr = np.exp(vv)
+            sg = np.sqrt(_m(rr, self.eigenvalues) @ self.weights)
+            return float(above[p + 1] + half * (wq @ (sg * rr)))
+
+        out = [self.sigma_max]
+        for k in range(1, n):
+            tgt = k / n * self._length
+            if tgt <= top_tail:  # above rho_hi: S(rho) = sqrt(sum w lam) / rho (g ~ rho^-4 tail)
+                out.append(s_top / tgt)
+                continue
+            if tgt >= self._length - bottom_tail:  # below rho_lo: L - S(rho) = rho sqrt(g(0))
+                out.append((self._length - tgt) / g0)
+                continue
+            p = int(np.searchsorted(-above, -tgt, side="right")) - 1  # above[p] >= tgt > above[p+1]
+            p = min(max(p, 0), edges.size - 2)
+            v = brentq(lambda vv, p=p, tgt=tgt: s_of(vv, p) - tgt, edges[p], edges[p + 1], xtol=1e-14, rtol=1e-15)
+            out.append(math.exp(v))
+        out.append(self.sigma_min)
+        return as_grid(np.array(out))
+
+
+def _nodes_weights(lo: float, hi: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    n_pan = max(1, int(math.ceil((hi - lo) / _PANEL)))
+    x, w = np.polynomial.legendre.leggauss(_ORDER)
+    edges = np.linspace(lo, hi, n_pan + 1)
+    half = np.diff(edges) / 2
+    v = (edges[:-1, None] + half[:, None] * (x[None, :] + 1)).ravel()
+    wt = (half[:, None] * w[None, :]).ravel()
+    return np.exp(v), wt, edges
+
+
+def geodesic(eigenvalues: Any, sigma_min: float = 0.0, sigma_max: float = math.inf, *,
+             tol: float = 1e-10, max_iter: int = 10_000) -> Geodesic:
+    r"""Unrestricted optimum (b): the self-consistent weighted geodesic [sun2026, §5.3(b)].
+
+    Fixed point :math:`w\leftarrow J(w)/\sum J(w)` on the simplex, with the quadrature of
+    :math:`J_i(w)=L_w\int m_i/\sqrt{g_w}d\rho` in :math:`\ln\rho` (Gauss–Legendre, 32 nodes per
+    e-fold) plus closed-form tails below :math:`\sqrt{\lambda_{\min}}e^{-18}` and above
+    :math:`\sqrt{\lambda_{\max}}e^{18}`. Stops when :math:`\max|w-J/\sum J|\le` ``tol``.
+
+    Raises
+    ------
+    RuntimeError
+        If the iteration does not reach ``tol`` within ``max_iter`` steps.
+    """
+    lam_v = as_eigenvalues(eigenvalues)
+    lo, hi = check_endpoints(sigma_min, sigma_max)
+    v_lo = math.log(math.sqrt(lam_v.min())) - _TAIL
+    v_hi = math.log(math.sqrt(lam_v.max())) + _TAIL
+    tail_lo = lo == 0.0 or math.log(lo) < v_lo
+    tail_hi = math.isinf(hi) or math.log(hi) > v_hi
+    a_lo = v_lo if tail_lo else math.log(lo)
+    a_hi = v_hi if tail_hi else math.log(hi)
+    if lo > 0 and tail_lo:
+        raise ValueError(f"sigma_min = {lo} lies far below every sqrt(eigenvalue); use sigma_min = 0 or a larger value")
+    if math.isfinite(hi) and tail_hi:
+        raise ValueError(f"sigma_max = {hi} lies far above every sqrt(eigenvalue); use sigma_max = inf or a smaller value")
+    nodes, qw, edges = _nodes_weights(a_lo, a_hi)
+    m = _m(nodes, lam_v)  # (nodes, d)
+    rho_lo, rho_hi = math.exp(a_lo), math.exp(a_hi)
+    m0 = 1.0 / lam_v  # m at rho = 0 (derived density at 0)
+    w = np.full(lam_v.size, 1.0 / lam_v.size)
+    resid = math.inf
+    for it in range(1, max_iter + 1):
+        g = m @ w
+        sg = np.sqrt(g)
+        length = float(qw @ (sg * nodes))
+        integ = (qw * nodes / sg) @ m  # int m_i / sqrt(g) d rho over the core
+        if tail_lo:
+            g0 = math.sqrt(float(m0 @ w))
+            length += rho_lo * g0
+            integ = integ + rho_lo * m0 / g0
+        if tail_hi:
+            s_top = math.sqrt(float(w @ lam_v))
+            length += s_top / rho_hi
+            integ = integ + lam_v / (s_top * rho_hi)
+        J = length * integ
+        w_new = J / J.sum()
+        resid = float(np.max(np.abs(w_new - w)))
+        w = w_new
+        if resid <= tol:
+            break
+    else:
+        raise RuntimeError(f"geodesic fixed point did not converge: residual {resid:.2e} after {max_iter} iterations")
+    # final quantities at the converged weights
+    g = m @ w
+    sg = np.sqrt(g)
+    length = float(qw @ (sg * nodes))
+    integ = (qw * nodes / sg) @ m
+    g0 = math.sqrt(float(m0 @ w))
+    top = bottom = 0.0
+    if tail_lo:
+        bottom = rho_lo * g0
+        integ = integ + rho_lo * m0 / g0
+    if tail_hi:
+        s_top = math.sqrt(float(w @ lam_v))
+        top = s_top / rho_hi
+        integ = integ + lam_v / (s_top * rho_hi)
+    panel_int = (qw * sg * nodes).reshape(edges.size - 1, _ORDER).sum(1)
+    length += top + bottom
+    J = length * integ
+    resid = float(np.max(np.abs(J / J.sum() - w)))
+    return Geodesic(lam_v, lo, hi, w, J, resid, it, nodes, qw, edges, panel_int, length, (top, bottom, g0))
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) the exact finite-N optimum
+
+
+@functools.cache
+def _step_funcs() -> tuple[Any, ...]:
+    da, db = derive.log_cos2_step_derivatives()
+    return (numeric.lambdify((a, b, lam), derive.variance_loss_step(), "numpy"),
+            numeric.lambdify((a, b, lam), derive.cos2_angle_step(), "numpy"),
+            numeric.lambdify((a, b, lam), da, "numpy"),
+            numeric.lambdify((a, b, lam), db, "numpy"),
+            numeric.lambdify((b, lam), derive.cos2_pure_noise(), "numpy"),
+            numeric.lambdify((b, lam), derive.log_cos2_pure_noise_derivative(), "numpy"))
+
+
+def exact_kl_and_gradient(eigenvalues: Any, levels: Any, *, start: str = "exact",
+                          objective: str = "kl_source_output") -> tuple[float, NDArray[np.float64]]:
+    r"""Exact KL of a grid and its gradient with respect to :math:`\ln\rho_j` of the interior levels.
+
+    ``levels`` is the full grid (sigma_0 may be inf, sigma_N may be 0); only the interior levels
+    must be positive. :math:`\partial\ln r_i/\partial\rho_j` is :math:`\partial_b` of step j plus
+    :math:`\partial_a` of step j+1 (derived step derivatives, [sun2026, §3]); the chain rule through
+    :math:`dKL/d\ln r_i=\tfrac12(1-1/r_i)` (source||output) or :math:`\tfrac12(r_i-1)` (output||source).
+    Levels need not be monotone (every step's loss stays in [0, 1)).
+    """
+    check_choice(start, "start", ("exact", "prior"))
+    check_choice(objective, "objective", ("kl_source_output", "kl_output_source"))
+    lam_v = as_eigenvalues(eigenvalues)
+    sig = np.asarray(levels, dtype=np.float64)
+    loss_f, cos2_f, da_f, db_f, cos2_inf, db_inf = _step_funcs()
+    pure = math.isinf(sig[0])
+    lam_r = lam_v[None, :]
+    first = 1 if pure else 0
+    a_k, b_k = sig[first:-1, None], sig[first + 1:, None]
+    loss = loss_f(a_k, b_k, lam_r)
+    big = loss >= 0.5
+    with np.errstate(divide="ignore"):
+        lc = np.where(big, np.log(cos2_f(a_k, b_k, lam_r)), np.log1p(-np.minimum(loss, 0.5)))
+    log_r = lc.sum(0)
+    d_a = da_f(a_k, b_k, lam_r)  # (steps, d): derivative of step k w.r.t. its start level
+    d_b = db_f(a_k, b_k, lam_r)
+    if pure:
+        log_r = log_r + np.log(cos2_inf(sig[1], lam_v))
+        d_b = np.vstack([db_inf(sig[1], lam_v)[None, :], d_b])
+        d_a = np.vstack([np.zeros((1, lam_v.size)), d_a])
+    elif start == "prior":
+        log_r = log_r - np.log1p(lam_v / sig[0] ** 2)
+    # interior level j (1..N-1) ends step j (index j-1) and starts step j+1 (index j)
+    dlr = d_b[:-1] + d_a[1:]  # (N-1, d)
+    if objective == "kl_source_output":
+        kl_v = 0.5 * float(np.sum(np.expm1(-log_r) + log_r))
+        dk = 0.5 * (1 - np.exp(-log_r))
+    else:
+        kl_v = 0.5 * float(np.sum(np.expm1(log_r) - log_r))
+        dk = 0.5 * np.expm1(log_r)
+    grad = (dlr @ dk) * sig[1:-1]
+    return kl_v, grad
+
+
+@dataclass(frozen=True)
+class KLOptimum:
+    """Result of :func:`kl_optimal`: the grid, its exact KL, the final gradient norm and the optimiser's report."""
+
+    sigmas: NDArray[np.float64]
+    kl: float
+    gradient_norm: float
+    iterations: int
+    converged: bool
+    message: str
+
+
+def kl_optimal(eigenvalues: Any, steps: int, sigma_min: float = 0.0, sigma_max: float = math.inf, *,
+               start: str = "exact", objective: str = "kl_source_output", init: Any = None,
+               max_iter: int = 20_000) -> KLOptimum:
+    r"""Exact finite-N optimum (c): minimise the exact KL over the N-1 interior levels [sun2026, §3-§4].
+
+    L-BFGS-B on :math:`x_j=\ln\rho_j` with the analytic gradient of :func:`exact_kl_and_gradient`.
+    The default start is the tangent grid with :math:`\gamma^\star` (a different point from the
+    geodesic (b), so that "(c) <= (b)" is a finding, not a consequence of the start).
+    """
+    from scipy.optimize import minimize
+
+    from symsched.gaussian.tangent import gamma_star, tangent_sigmas
+
+    lam_v = as_eigenvalues(eigenvalues)
+    n = check_steps(steps)
+    lo, hi = check_endpoints(sigma_min, sigma_max)
+    if n == 1:
+        sig = as_grid([hi, lo])
+        kv, _ = exact_kl_and_gradient(lam_v, sig, start=start, objective=objective)
+        return KLOptimum(sig, kv, 0.0, 0, True, "one step: no free level")
+    x0_grid = as_grid(init) if init is not None else tangent_sigmas(n, gamma_star(lam_v), lo, hi)
+    if x0_grid.size != n + 1 or x0_grid[0] != hi or x0_grid[-1] != lo:
+        raise ValueError(f"init must be a grid of {n + 1} levels from sigma_max={hi} to sigma_min={lo}")
+    x0 = np.log(x0_grid[1:-1])
+    k0, _ = exact_kl_and_gradient(lam_v, x0_grid, start=start, objective=objective)
+    scale = 1.0 / k0 if k0 > 0 else 1.0
+
+    def full(xv: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.concatenate([[hi], np.exp(xv), [lo]])
+
+    def fg(xv: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        kv, gv = exact_kl_and_gradient(lam_v, full(xv), start=start, objective=objective)
+        return kv * scale, gv * scale
+
+    res = minimize(fg, x0, jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 30})
+    sig = full(res.x)
+    order = np.argsort(-sig[1:-1])
+    if not np.all(np.diff(sig) < 0):
+        # the optimum is monotone; a non-monotone iterate is re-sorted and polished once
+        sig = np.concatenate([[hi], sig[1:-1][order], [lo]])
+        res = minimize(fg, np.log(sig[1:-1]), jac=True, method="L-BFGS-B",
+                       options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 30})
+        sig = full(res.x)
+    sig = as_grid(sig)
+    kv, gv = exact_kl_and_gradient(lam_v, sig, start=start, objective=objective)
+    return KLOptimum(sig, kv, float(np.max(np.abs(gv))), int(res.nit), bool(res.success), str(res.message))

@@ -1,0 +1,215 @@
+r"""Parameter sweeps of the high-dimensional study through an executor (issue 6 item 4).
+
+A sweep point is a :class:`Point` ``(model, parameters, d, schedule, N, kappa, samples, seed)``;
+:func:`feature_errors` (``steps-needed``) and :func:`simulate_point` (``simulate``) are pure
+functions of it, so they can be mapped through any :mod:`symsched.parallel` executor (in-process,
+a Dask ``LocalCluster`` or a running scheduler) and give bit-identical results.
+
+Seeds. A point draws its randomness from :func:`task_seed` ``(seed, d, schedule)``: a
+:class:`numpy.random.SeedSequence` of the base seed and the point's dimension and schedule (a
+CRC-32 of the name, stable across processes). It does **not** depend on ``N``, on the model
+parameters or on ``kappa``: every ``N`` of one steps-needed search starts from the same
+``X_0`` (common random numbers, so the Monte Carlo errors of neighbouring ``N`` are correlated and
+the search sees a smooth error curve), and so do runs that differ only in ``beta``, ``p`` or
+``kappa``. It does not depend on where the point runs, nor on which other points share the sweep.
+
+Steps needed. :func:`search_steps` is the galloping + bisection search of
+:func:`symsched.highdim.measure.steps_needed` written as a generator (it yields the ``N`` it wants
+next and receives its errors), so that :func:`steps_needed_sweep` can advance every ``(d,
+schedule)`` search by one step per round and evaluate the round's points in parallel. Each search
+sees exactly the errors it would see alone, so the result does not depend on the executor.
+
+References: [aranguri2025, §5.2] (Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988)
+via high_dim.md §5.2.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Generator, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from symsched.highdim.cw import CurieWeiss
+from symsched.highdim.gm import GaussianMixture
+
+__all__ = ["Point", "build", "feature_errors", "search_steps", "simulate_point", "steps_needed_sweep", "task_seed"]
+
+
+def task_seed(seed: int, dim: int, schedule: str) -> int:
+    """Seed of the sweep point ``(d, schedule)`` under base ``seed`` (a 32-bit integer).
+
+    Raises
+    ------
+    ValueError
+        If ``seed`` is negative (``SeedSequence`` entropy must be non-negative).
+    """
+    if int(seed) < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed}")
+    key = [int(seed), int(dim), zlib.crc32(schedule.encode())]
+    return int(np.random.SeedSequence(key).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a sweep: model kind and parameters, dimension, schedule, steps and Monte Carlo setup.
+
+    ``params`` is a sorted tuple of ``(name, value)`` pairs (hashable and picklable); ``simulator``
+    (``reduced`` or ``full``) and ``record`` only matter to :func:`simulate_point`.
+    """
+
+    model: str
+    params: tuple[tuple[str, float], ...]
+    dim: int
+    schedule: str
+    steps: int
+    kappa: float = 3.0
+    samples: int = 1000
+    seed: int = 0
+    simulator: str = "reduced"
+    record: int = 0
+
+    @property
+    def id(self) -> str:
+        """Readable task label (used in Dask task keys)."""
+        return f"{self.model}-{self.schedule}-d{self.dim}-N{self.steps}"
+
+    @property
+    def task_seed(self) -> int:
+        return task_seed(self.seed, self.dim, self.schedule)
+
+
+def build(pt: Point) -> GaussianMixture | CurieWeiss:
+    """The model of a point (``gm``: ``p, m, mode_sigma``; ``cw``: ``beta, p``)."""
+    kw = dict(pt.params)
+    if pt.model == "gm":
+        return GaussianMixture(p=kw["p"], m=kw["m"], mode_sigma=kw["mode_sigma"], dim=pt.dim)
+    if pt.model == "cw":
+        return CurieWeiss(beta=kw["beta"], p=kw["p"], dim=pt.dim)
+    raise ValueError(f"model must be 'gm' or 'cw', got {pt.model!r}")
+
+
+def feature_errors(pt: Point) -> dict[str, float]:
+    """The two feature errors of a point (a steps-needed task).
+
+    GM: Monte-Carlo-free Euler errors (:func:`~symsched.highdim.measure.gm_errors_euler`); CW: Monte
+    Carlo errors of the full simulation with ``pt.samples`` samples from ``pt.task_seed``
+    (:func:`~symsched.highdim.measure.cw_errors`).
+    """
+    from symsched.highdim import measure as ms
+
+    model = build(pt)
+    if isinstance(model, GaussianMixture):
+        return ms.gm_errors_euler(model, pt.schedule, pt.steps, pt.kappa)
+    return ms.cw_errors(model, pt.schedule, pt.steps, pt.samples, pt.task_seed, pt.kappa)
+
+
+def simulate_point(pt: Point, callback: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """One ``simulate`` run: the measured statistics, the grid and the recorded trajectories of ``M``."""
+    from symsched.highdim import measure as ms
+    from symsched.highdim import simulate as sim
+
+    model = build(pt)
+    grid, c_value = ms.make_grid(pt.schedule, pt.steps, model, pt.kappa)
+    seed = pt.task_seed
+    if isinstance(model, GaussianMixture):
+        runner = sim.gm_full if pt.simulator == "full" else sim.gm_reduced
+        res: Any = runner(model, grid, c_value, pt.samples, seed, record=pt.record, callback=callback)
+        stats = ms.gm_statistics(model, res)
+    else:
+        model.require_low_temperature()
+        res = sim.cw_full(model, grid, c_value, pt.samples, seed, record=pt.record, callback=callback)
+        stats = ms.cw_statistics(model, res)
+    return {"stats": stats, "c": c_value, "grid": grid.to_json(c_value), "task_seed": seed,
+            "trajectories": np.asarray(res.trajectories)}
+
+
+SearchGen = Generator[int, dict[str, float], tuple["int | None", list[dict[str, Any]]]]
+
+
+def search_steps(tolerance: float, grid: Sequence[int]) -> SearchGen:
+    """Smallest ``N`` in ``grid`` with both errors ``<= tolerance``, as a generator.
+
+    Yields the next ``N`` to evaluate and receives its errors (``{"high": ..., "low": ...}``);
+    returns ``(N or None, trace)`` exactly as :func:`symsched.highdim.measure.steps_needed`
+    (galloping from the smallest ``N``, then bisection; no ``N`` is evaluated twice).
+    """
+    cache: dict[int, dict[str, float]] = {}
+    trace: list[dict[str, Any]] = []
+
+    def ok(i: int) -> Generator[int, dict[str, float], bool]:
+        n = grid[i]
+        if n not in cache:
+            cache[n] = yield n
+            trace.append({"steps": n, **cache[n]})
+        e = cache[n]
+        return bool(e["high"] <= tolerance and e["low"] <= tolerance)
+
+    lo, hi = -1, 0
+    while not (yield from ok(hi)):
+        if hi == len(grid) - 1:
+            return None, trace
+        lo, hi = hi, min(2 * hi + 1, len(grid) - 1)
+    while hi - lo > 1:  # invariant: ok(hi), not ok(lo) (lo = -1 means "below the grid")
+        mid = (lo + hi) // 2
+        if (yield from ok(mid)):
+            hi = mid
+        else:
+            lo = mid
+    return grid[hi], trace
+
+
+def steps_needed_sweep(keys: Sequence[Hashable], point: Callable[[Hashable, int], Point], tolerance: float,
+                       grid: Sequence[int], executor: Any = None,
+                       on_done: Callable[[int, int], None] | None = None,
+                       evaluate: Callable[[Point], dict[str, float]] = feature_errors,
+                       ) -> dict[Hashable, tuple[int | None, list[dict[str, Any]]]]:
+    """Run one steps-needed search per key (e.g. ``(schedule, d)``), all in lockstep through ``executor``.
+
+    Parameters
+    ----------
+    keys
+        One search per key.
+    point
+        ``point(key, N)`` -> the :class:`Point` whose errors decide ``N`` for that key.
+    tolerance, grid
+        As :func:`search_steps`.
+    executor
+        A :mod:`symsched.parallel` executor (default in-process).
+    on_done
+        Called as ``on_done(completed, submitted)`` after every evaluated point (progress).
+    evaluate
+        The task function (default :func:`feature_errors`); must be picklable for Dask.
+
+    Returns
+    -------
+    dict
+        ``key -> (N or None, trace)``; identical for every executor.
+    """
+    from symsched.parallel import InProcess
+
+    ex = executor if executor is not None else InProcess()
+    gens = {k: search_steps(tolerance, grid) for k in keys}
+    pending = {k: next(g) for k, g in gens.items()}
+    results: dict[Hashable, tuple[int | None, list[dict[str, Any]]]] = {}
+    done = submitted = 0
+    while pending:
+        batch = [(k, point(k, n)) for k, n in pending.items()]
+        submitted += len(batch)
+
+        def tick(_i: int, _r: Any, total: int = submitted) -> None:
+            nonlocal done
+            done += 1
+            if on_done is not None:
+                on_done(done, total)
+
+        outs = ex.map(evaluate, [p for _, p in batch], on_done=tick)
+        pending = {}
+        for (k, _), errs in zip(batch, outs):
+            try:
+                pending[k] = gens[k].send(errs)
+            except StopIteration as stop:
+                results[k] = stop.value
+    return {k: results[k] for k in keys}

@@ -1,0 +1,178 @@
+r"""Executors: where claim checks and parameter sweeps run.
+
+* :class:`InProcess` (default): in order, in this process.
+* :class:`DaskExecutor`: Dask distributed, on an existing scheduler (``--scheduler ADDRESS``) or a
+  :class:`distributed.LocalCluster` of ``K`` single-threaded worker processes (``--workers K``).
+
+Both return results **in the order of the inputs**, one per input: a task is a pure function of its
+input (every check draws its randomness from ``Budget.seed``), so the distributed run is identical
+to the in-process one. Dask re-runs a task whose worker died (up to ``retries`` times, and
+``distributed.scheduler.allowed-failures`` for worker deaths); results are gathered by task key, so
+a re-run task is counted once and none is lost (tested with a real ``LocalCluster``).
+
+Users: ``symsched verify`` (one task per claim), ``symsched steps-needed`` (one task per ``(d,
+schedule, N)`` point of each search round, :func:`symsched.highdim.search.steps_needed_sweep`),
+``symsched simulate`` with comma-separated ``--dim/--steps/--schedule`` (one task per run) and
+``symsched sweep`` (one task per ``(spectrum, N, method, sampler)`` point,
+:func:`symsched.cli._sweep.evaluate`). The commands share :func:`add_executor_options` and
+:func:`executor_from_args`.
+
+``dask[distributed]`` is imported only when a Dask executor is asked for.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
+
+__all__ = ["DaskExecutor", "Executor", "InProcess", "add_executor_options", "executor_from_args", "make_executor", "sweep"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Executor(Protocol):
+    """Maps a function over inputs, returning the results in input order."""
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T], *,
+            on_done: Callable[[int, R], None] | None = None) -> list[R]: ...
+
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """Run every task here, in order."""
+
+    name = "in-process"
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T], *,
+            on_done: Callable[[int, R], None] | None = None) -> list[R]:
+        out: list[R] = []
+        for i, item in enumerate(items):
+            out.append(fn(item))
+            if on_done is not None:
+                on_done(i, out[-1])
+        return out
+
+    def close(self) -> None:
+        return None
+
+
+class DaskExecutor:
+    """Run tasks on Dask distributed.
+
+    Parameters
+    ----------
+    address
+        Address of a running scheduler (``tcp://host:8786``); ``None`` starts a LocalCluster.
+    workers
+        Number of LocalCluster worker processes (one thread each) when ``address`` is ``None``.
+    retries
+        Extra attempts for a task that raised or whose worker died.
+    timeout
+        Seconds to wait for the scheduler before giving up.
+
+    Raises
+    ------
+    ValueError
+        If ``workers < 1``, or the scheduler at ``address`` cannot be reached (with the fix).
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, workers: int | None = None, *, retries: int = 2,
+                 timeout: float = 5.0) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ValueError("--scheduler / --workers need Dask: pip install 'dask[distributed]'") from None
+
+        self._cluster = None
+        self.retries = int(retries)
+        if address is None:
+            k = 1 if workers is None else int(workers)
+            if k < 1:
+                raise ValueError(f"--workers must be >= 1, got {workers}")
+            self._cluster = LocalCluster(n_workers=k, threads_per_worker=1, processes=True,
+                                         dashboard_address=":0", silence_logs=40)
+            self.client = Client(self._cluster)
+            self.where = f"LocalCluster({k} workers x 1 thread)"
+        else:
+            try:
+                self.client = Client(address, timeout=timeout)
+            except (OSError, TimeoutError) as exc:
+                raise ValueError(
+                    f"--scheduler {address}: no Dask scheduler reachable ({type(exc).__name__}); start one with "
+                    "`dask scheduler` and pass its tcp:// address, or use --workers K for a local cluster"
+                ) from None
+            self.where = f"scheduler {address}"
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T], *,
+            on_done: Callable[[int, R], None] | None = None) -> list[R]:
+        from distributed import as_completed
+
+        batch = uuid.uuid4().hex[:12]  # fresh keys per call: a rerun never reuses an old future
+        futures = [self.client.submit(fn, item, key=f"symsched-{batch}-{i}-{_label(item)}",
+                                      retries=self.retries, pure=False) for i, item in enumerate(items)]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: dict[int, R] = {}
+        for fut in as_completed(futures):
+            i = index[fut.key]
+            if i in results:  # never count a task twice
+                continue
+            results[i] = fut.result()
+            if on_done is not None:
+                on_done(i, results[i])
+        missing = [i for i in range(len(items)) if i not in results]
+        if missing:
+            raise RuntimeError(f"tasks {missing} produced no result")
+        return [results[i] for i in range(len(items))]
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def _label(item: Any) -> str:
+    """A readable, key-safe label for a task (the claim id when the item is a claim)."""
+    label = str(getattr(item, "id", "") or type(item).__name__)
+    return "".join(ch if ch.isalnum() or ch in ".-_" else "_" for ch in label)[:60]
+
+
+def make_executor(scheduler: str | None = None, workers: int | None = None) -> Executor:
+    """The executor the ``verify`` options ask for: in-process unless ``scheduler`` or ``workers``."""
+    if scheduler is not None and workers is not None:
+        raise ValueError("pass either --scheduler ADDRESS or --workers K, not both")
+    if scheduler is None and workers is None:
+        return InProcess()
+    return DaskExecutor(scheduler, workers)
+
+
+def add_executor_options(p: Any, what: str = "the tasks") -> None:
+    """``--scheduler ADDRESS`` / ``--workers K`` (mutually exclusive) on an argparse parser."""
+    dist = p.add_mutually_exclusive_group()
+    dist.add_argument("--scheduler", metavar="ADDRESS",
+                      help=f"run {what} on a Dask distributed scheduler (tcp://host:8786)")
+    dist.add_argument("--workers", type=int, metavar="K",
+                      help=f"run {what} on a local Dask cluster of K single-threaded workers")
+
+
+def executor_from_args(args: Any) -> Executor:
+    """The executor of ``--scheduler`` / ``--workers``; bad values raise :class:`CliError` (exit 2, one line)."""
+    from symsched.cli._common import CliError
+
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 1:
+        raise CliError(f"--workers must be >= 1, got {workers}")
+    try:
+        return make_executor(getattr(args, "scheduler", None), workers)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def sweep(fn: Callable[[T], R], grid: Iterable[T], executor: Executor | None = None) -> list[R]:
+    """Evaluate ``fn`` on every point of a parameter ``grid`` (e.g. spectra x N x methods), in order."""
+    ex = executor if executor is not None else InProcess()
+    return ex.map(fn, list(grid))

@@ -1,0 +1,330 @@
+r"""Schedule families as SymPy expressions, and their N-step grids (conventions.md).
+
+A family maps sampling progress :math:`u\in[0,1]` to a noise level :math:`\rho=\sigma/\alpha`
+with :math:`\rho(0)=\sigma_{\max}` and :math:`\rho(1)=\sigma_{\min}`; its N-step grid is the family
+at :math:`u=k/N`. Time-based VP families (``vp-linear``, ``cosine``) are uniform in diffusion time
+and carry the closed-form map :math:`t\mapsto\rho` and its inverse :math:`\rho\mapsto t`.
+
+References
+----------
+.. [karras2022] T. Karras et al., "Elucidating the Design Space of Diffusion-Based Generative
+   Models", arXiv:2206.00364, Eq. (5) (rho-polynomial grid) and Table 1 (VP sigma(t)).
+.. [nichol2021] A. Nichol, P. Dhariwal, "Improved Denoising Diffusion Probabilistic Models",
+   arXiv:2102.09672, Eq. (17) (cosine schedule, offset s = 0.008).
+.. [ho2020] J. Ho, A. Jain, P. Abbeel, "Denoising Diffusion Probabilistic Models",
+   arXiv:2006.11239, §4 (linear beta); continuous form of [song2021sde, Eq. (33)].
+.. [sun2026] arXiv:2601.13602 (tangent law; gaussian_theory.md §5.2).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from numpy.typing import NDArray
+
+from symsched import numeric
+from symsched._validate import check_endpoints, check_positive, check_steps
+from symsched.symbols import c, sigma_max, sigma_min, t, u
+
+__all__ = [
+    "FAMILY_NAMES",
+    "Family",
+    "cosine",
+    "cosine_rho_of_t",
+    "family",
+    "karras",
+    "loglinear",
+    "logsnr",
+    "tangent",
+    "vp_linear",
+    "vp_linear_rho_of_t",
+]
+
+FAMILY_NAMES: tuple[str, ...] = ("tangent", "karras", "loglinear", "vp-linear", "cosine")
+
+karras_rho = sp.Symbol("karras_rho", positive=True)  # EDM's rho exponent (not a noise level)
+beta_min = sp.Symbol("beta_min", positive=True)
+beta_max = sp.Symbol("beta_max", positive=True)
+s_offset = sp.Symbol("s_offset", positive=True)  # cosine offset s
+t_min = sp.Symbol("t_min", nonnegative=True)
+t_max = sp.Symbol("t_max", positive=True)
+level = sp.Symbol("level", nonnegative=True)
+
+
+@dataclass(frozen=True)
+class Family:
+    r"""A schedule family: ``rho`` as a SymPy expression of ``u`` and its parameter symbols.
+
+    Attributes
+    ----------
+    name
+        Family name (conventions.md).
+    rho
+        Noise level :math:`\rho(u)`.
+    values
+        Numeric value of every parameter symbol in ``rho`` (endpoints included).
+    params
+        Every parameter that produced the family, defaults included (for JSON output).
+    time
+        For time-based families: diffusion time :math:`t(u)`; ``rho_of_t`` / ``t_of_rho`` are the
+        closed-form maps between time and noise level.
+    """
+
+    name: str
+    rho: sp.Expr
+    values: Mapping[sp.Symbol, float]
+    params: Mapping[str, Any]
+    time: sp.Expr | None = None
+    rho_of_t: sp.Expr | None = None
+    t_of_rho: sp.Expr | None = None
+    _syms: tuple[sp.Symbol, ...] = field(default=(), repr=False)
+
+    @property
+    def sigma_max(self) -> float:
+        return float(self.params["sigma_max"])
+
+    @property
+    def sigma_min(self) -> float:
+        return float(self.params["sigma_min"])
+
+    def __call__(self, progress: Any, backend: str = "numpy") -> Any:
+        """Evaluate :math:`\\rho(u)` at ``progress`` (array), endpoints exact."""
+        syms = tuple(sorted(self.values, key=lambda q: q.name))
+        f = numeric.lambdify((u, *syms), self.rho, backend)
+        uu = np.asarray(progress, dtype=np.float64)
+        out = np.array(f(uu, *(self.values[q] for q in syms)), dtype=np.float64, copy=True)
+        out[uu == 0.0] = self.sigma_max
+        out[uu == 1.0] = self.sigma_min
+        return out
+
+    def grid(self, steps: int) -> NDArray[np.float64]:
+        """The N-step grid ``[rho(0), rho(1/N), ..., rho(1)]`` (N+1 levels, descending)."""
+        n = check_steps(steps, "steps")
+        sig = self(np.arange(n + 1) / n)
+        if not (np.diff(sig) < 0).all():
+            raise ValueError(
+                f"{self.name} with steps={n} and parameters {dict(self.params)} does not give a "
+                "strictly decreasing grid (levels collide in float64); use fewer steps or wider endpoints"
+            )
+        return sig
+
+    @property
+    def progress_of_rho(self) -> sp.Expr:
+        r"""Closed-form inverse :math:`u(\rho)` of the family, derived with ``sympy.solve``.
+
+        Time-based families compose the time inverse :math:`t(\rho)` with the uniform time grid.
+        """
+        if self.t_of_rho is not None:
+            return (t_max - self.t_of_rho) / (t_max - t_min)
+        return _inverse_progress(self.rho)
+
+    def progress_of(self, levels: Any) -> NDArray[np.float64]:
+        """Sampling progress ``u`` at which the family visits ``levels`` (closed-form inverse)."""
+        syms = tuple(sorted(self.values, key=lambda q: q.name))
+        f = numeric.lambdify((level, *syms), self.progress_of_rho, "numpy")
+        return np.asarray(f(np.asarray(levels, dtype=np.float64), *(self.values[q] for q in syms)))
+
+    def t_of(self, levels: Any) -> NDArray[np.float64]:
+        """Diffusion time of noise ``levels`` (time-based families only)."""
+        if self.t_of_rho is None:
+            raise ValueError(f"family {self.name!r} is not defined through a diffusion time")
+        syms = tuple(sorted(self.values, key=lambda q: q.name))
+        f = numeric.lambdify((level, *syms), self.t_of_rho, "numpy")
+        return np.asarray(f(np.asarray(levels, dtype=np.float64), *(self.values[q] for q in syms)))
+
+
+@functools.cache
+def _inverse_progress(rho_expr: sp.Expr) -> sp.Expr:
+    sols = sp.solve(sp.Eq(rho_expr, level), u)
+    if len(sols) != 1:
+        raise ValueError(f"no unique closed-form inverse u(rho) for {rho_expr}")
+    return sp.simplify(sols[0])
+
+
+# --------------------------------------------------------------------------------------------
+# Tangent law (gaussian_theory.md §5.2): uniform in phi = arctan(rho / c).
+
+
+def tangent(c_value: float, sigma_min_value: float = 0.0, sigma_max_value: float = math.inf) -> Family:
+    r"""Tangent family :math:`\rho(u)=c\tan(\varphi_{\max}+u(\varphi_{\min}-\varphi_{\max}))`.
+
+    :math:`\varphi=\arctan(\sigma/c)`; with ``sigma_max = inf`` and ``sigma_min = 0`` this is
+    :math:`\rho = c\tan(\pi(1-u)/2)` [sun2026, §5.2], [sabour2024, Thm. 3.1].
+    """
+    cv = check_positive(c_value, "c")
+    lo, hi = check_endpoints(sigma_min_value, sigma_max_value)
+    phi_max = sp.atan(sigma_max / c)
+    phi_min = sp.atan(sigma_min / c)
+    expr = c * sp.tan(phi_max + u * (phi_min - phi_max))
+    return Family("tangent", expr, {c: cv, sigma_min: lo, sigma_max: hi},
+                  {"c": cv, "sigma_min": lo, "sigma_max": hi})
+
+
+def karras(sigma_min_value: float = 0.002, sigma_max_value: float = 80.0, rho_value: float = 7.0) -> Family:
+    r"""EDM grid :math:`(\sigma_{\max}^{1/\rho}+u(\sigma_{\min}^{1/\rho}-\sigma_{\max}^{1/\rho}))^\rho` [karras2022, Eq. (5)]."""
+    lo, hi = check_endpoints(sigma_min_value, sigma_max_value)
+    if math.isinf(hi):
+        raise ValueError("karras needs a finite sigma_max (got inf); pass --sigma-max, e.g. 80")
+    rv = check_positive(rho_value, "rho")
+    expr = (sigma_max ** (1 / karras_rho) + u * (sigma_min ** (1 / karras_rho) - sigma_max ** (1 / karras_rho))) ** karras_rho
+    return Family("karras", expr, {sigma_min: lo, sigma_max: hi, karras_rho: rv},
+                  {"rho": rv, "sigma_min": lo, "sigma_max": hi})
+
+
+def loglinear(sigma_min_value: float = 0.002, sigma_max_value: float = 80.0) -> Family:
+    r"""Geometric grid :math:`\exp(\ln\sigma_{\max}+u(\ln\sigma_{\min}-\ln\sigma_{\max}))` (k-diffusion ``exponential``)."""
+    lo, hi = check_endpoints(sigma_min_value, sigma_max_value)
+    if lo == 0 or math.isinf(hi):
+        raise ValueError(
+            f"loglinear needs 0 < sigma_min and a finite sigma_max (got {lo}, {hi}); it is uniform in log sigma"
+        )
+    expr = sp.exp(sp.log(sigma_max) + u * (sp.log(sigma_min) - sp.log(sigma_max)))
+    return Family("loglinear", expr, {sigma_min: lo, sigma_max: hi}, {"sigma_min": lo, "sigma_max": hi})
+
+
+# --------------------------------------------------------------------------------------------
+# Time-based VP families: closed-form rho(t) and its inverse t(rho).
+
+
+@functools.cache
+def vp_linear_rho_of_t() -> tuple[sp.Expr, sp.Expr]:
+    r"""DDPM linear-beta noise level and its inverse.
+
+    :math:`\bar\alpha(t)=\exp(-\beta_{\min}t-\tfrac12(\beta_{\max}-\beta_{\min})t^2)` [song2021sde, Eq. (33)],
+    :math:`\rho=\sqrt{1/\bar\alpha-1}=\sqrt{\operatorname{expm1}(\beta_{\min}t+\tfrac12\beta_d t^2)}`;
+    the inverse solves the quadratic for :math:`t\ge0` (derived with ``sympy.solve``).
+    """
+    exponent = beta_min * t + (beta_max - beta_min) * t**2 / 2
+    rho_t = sp.sqrt(numeric.EXPM1(exponent))
+    roots = sp.solve(sp.Eq(exponent, numeric.LOG1P(level**2)), t)
+    (t_rho,) = [q for q in roots if sp.simplify(q.subs({level: 1, beta_min: 1, beta_max: 2})) > 0]
+    return rho_t, sp.simplify(t_rho)
+
+
+@functools.cache
+def cosine_rho_of_t() -> tuple[sp.Expr, sp.Expr]:
+    r"""Cosine-schedule noise level and its inverse [nichol2021, Eq. (17)].
+
+    :math:`\bar\alpha(t)=\cos^2(\theta(t))/\cos^2(\theta(0))`, :math:`\theta=\frac{t+s}{1+s}\frac\pi2`,
+    so :math:`\rho=\sqrt{\cos^2\theta_0/\cos^2\theta-1}`; inverse derived with ``sympy.solve``.
+    """
+    theta = (t + s_offset) / (1 + s_offset) * sp.pi / 2
+    theta0 = s_offset / (1 + s_offset) * sp.pi / 2
+    rho_t = sp.sqrt(sp.cos(theta0) ** 2 / sp.cos(theta) ** 2 - 1)
+    tt = sp.Symbol("tt", positive=True)
+    # cos(theta(t)) = cos(theta0)/sqrt(1 + level^2), theta in [0, pi/2]
+    t_rho = sp.solve(sp.Eq(sp.acos(sp.cos(theta0) / sp.sqrt(1 + level**2)), theta.subs(t, tt)), tt)[0]
+    return rho_t, sp.simplify(t_rho)
+
+
+def _time_family(name: str, rho_t: sp.Expr, t_rho: sp.Expr, values: dict[sp.Symbol, float],
+                 params: dict[str, Any], t_lo: float, t_hi: float,
+                 sigma_min_value: float | None, sigma_max_value: float | None,
+                 t_pure_noise: float | None = None) -> Family:
+    """A family uniform in diffusion time on ``[t_lo, t_hi]``; given noise endpoints override the
+    time range through the closed-form inverse ``t(rho)``. ``t_pure_noise`` is the time at which
+    the schedule reaches alpha_bar = 0 (rho = inf), if any."""
+    syms = sorted(values, key=lambda q: q.name)
+    ordered = [values[q] for q in syms]
+    rho_fn = numeric.lambdify((t, *syms), rho_t, "numpy")
+    t_fn = numeric.lambdify((level, *syms), t_rho, "numpy")
+
+    def rho_at(tv: float) -> float:
+        if t_pure_noise is not None and tv >= t_pure_noise:
+            return math.inf
+        return 0.0 if tv == 0 else float(rho_fn(np.float64(tv), *ordered))
+
+    if sigma_max_value is None:
+        hi = rho_at(t_hi)
+    else:
+        hi = check_positive(sigma_max_value, "sigma_max", allow_inf=True)
+        if math.isfinite(hi):
+            t_hi = float(t_fn(np.float64(hi), *ordered))
+        elif t_pure_noise is None:
+            raise ValueError(f"{name} never reaches pure noise; pass a finite --sigma-max")
+        else:
+            t_hi = t_pure_noise
+    if sigma_min_value is None:
+        lo = rho_at(t_lo)
+    else:
+        lo = check_positive(sigma_min_value, "sigma_min", allow_zero=True)
+        t_lo = float(t_fn(np.float64(lo), *ordered)) if lo > 0 else 0.0
+    check_endpoints(lo, hi)
+    if not 0 <= t_lo < t_hi:
+        raise ValueError(f"{name}: the requested noise range maps to times [{t_lo}, {t_hi}], which is empty")
+    time_u = t_max - u * (t_max - t_min)
+    vals = {**values, t_min: t_lo, t_max: t_hi, sigma_min: lo, sigma_max: hi}
+    params = {**params, "t_min": t_lo, "t_max": t_hi, "sigma_min": lo, "sigma_max": hi}
+    return Family(name, rho_t.subs(t, time_u), vals, params, time=time_u, rho_of_t=rho_t, t_of_rho=t_rho)
+
+
+def vp_linear(beta_min_value: float = 0.1, beta_max_value: float = 20.0, t_min_value: float = 1e-3,
+              t_max_value: float = 1.0, sigma_min_value: float | None = None,
+              sigma_max_value: float | None = None) -> Family:
+    """DDPM linear-beta VP schedule, uniform in time from ``t_max`` down to ``t_min`` (conventions.md).
+
+    ``sigma_min`` / ``sigma_max``, when given, set the time range through the closed-form inverse.
+    """
+    bmin = check_positive(beta_min_value, "beta_min")
+    bmax = check_positive(beta_max_value, "beta_max")
+    if bmax <= bmin:
+        raise ValueError(f"beta_max must be > beta_min (linear beta schedule), got {bmax} <= {bmin}")
+    tl = check_positive(t_min_value, "t_min", allow_zero=True)
+    th = check_positive(t_max_value, "t_max")
+    rho_t, t_rho = vp_linear_rho_of_t()
+    return _time_family("vp-linear", rho_t, t_rho, {beta_min: bmin, beta_max: bmax},
+                        {"beta_min": bmin, "beta_max": bmax}, tl, th, sigma_min_value, sigma_max_value)
+
+
+def cosine(s_value: float = 0.008, t_min_value: float = 0.0, t_max_value: float = 1.0,
+           sigma_min_value: float | None = None, sigma_max_value: float | None = None) -> Family:
+    """Nichol–Dhariwal cosine schedule, uniform in time from ``t_max`` (pure noise at 1) to ``t_min``."""
+    sv = check_positive(s_value, "s")
+    tl = check_positive(t_min_value, "t_min", allow_zero=True)
+    th = check_positive(t_max_value, "t_max")
+    if th > 1:
+        raise ValueError(f"t_max must be <= 1 for the cosine schedule, got {th}")
+    rho_t, t_rho = cosine_rho_of_t()
+    return _time_family("cosine", rho_t, t_rho, {s_offset: sv}, {"s": sv}, tl, th,
+                        sigma_min_value, sigma_max_value, t_pure_noise=1.0)
+
+
+def logsnr(level_expr: sp.Expr) -> sp.Expr:
+    r"""Log signal-to-noise ratio of a noise level, :math:`\log\mathrm{SNR}=-2\ln\rho`."""
+    return -2 * sp.log(level_expr)
+
+
+def family(name: str, **params: Any) -> Family:
+    """Build a family by its CLI name with keyword parameters (``c``, ``rho``, ``sigma_min`` ...)."""
+    p = {k: v for k, v in params.items() if v is not None}
+    allowed = {
+        "tangent": {"c", "sigma_min", "sigma_max"},
+        "karras": {"rho", "sigma_min", "sigma_max"},
+        "loglinear": {"sigma_min", "sigma_max"},
+        "vp-linear": {"beta_min", "beta_max", "t_min", "t_max", "sigma_min", "sigma_max"},
+        "cosine": {"s", "t_min", "t_max", "sigma_min", "sigma_max"},
+    }
+    if name not in allowed:
+        raise ValueError(f"unknown schedule family {name!r}; choose one of {', '.join(FAMILY_NAMES)}")
+    extra = set(p) - allowed[name]
+    if extra:
+        raise ValueError(f"{name} does not take {', '.join(sorted(extra))}; it takes {', '.join(sorted(allowed[name]))}")
+    if name == "tangent":
+        if "c" not in p:
+            raise ValueError("tangent needs its coefficient c (or eigenvalues, giving gamma*)")
+        return tangent(p["c"], p.get("sigma_min", 0.0), p.get("sigma_max", math.inf))
+    if name == "karras":
+        return karras(p.get("sigma_min", 0.002), p.get("sigma_max", 80.0), p.get("rho", 7.0))
+    if name == "loglinear":
+        return loglinear(p.get("sigma_min", 0.002), p.get("sigma_max", 80.0))
+    if name == "vp-linear":
+        return vp_linear(p.get("beta_min", 0.1), p.get("beta_max", 20.0), p.get("t_min", 1e-3),
+                         p.get("t_max", 1.0), p.get("sigma_min"), p.get("sigma_max"))
+    return cosine(p.get("s", 0.008), p.get("t_min", 0.0), p.get("t_max", 1.0),
+                  p.get("sigma_min"), p.get("sigma_max"))

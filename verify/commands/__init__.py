@@ -1,1 +1,0 @@
-"""Subcommands contributed by verify (each module has ``register(subparsers)``)."""

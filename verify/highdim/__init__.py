@@ -1,1 +1,0 @@
-"""Oracle simulators and measurements of the high-dimensional models (issue 5)."""
