@@ -38,7 +38,9 @@ def main() -> None:
     lam = np.exp(np.random.default_rng(0).uniform(-9, 9, d))
     fam = families.tangent(symsched.gamma_star(lam), 0.002, 80.0)
     t0 = time.perf_counter()
-    asymptotics.coefficients(lam[:10], fam)  # SymPy derivation of the closed forms + lambdify (once)
+    asymptotics.coefficients(
+        lam[:10], fam
+    )  # SymPy derivation of the closed forms + lambdify (once)
     t_derive = time.perf_counter() - t0
     t_cf = best_of(lambda: asymptotics.coefficients(lam, fam))
     co = asymptotics.coefficients(lam, fam)
@@ -52,12 +54,20 @@ def main() -> None:
     exact100 = symsched.kl(lam, grid).kl_source_output
     pred100 = asymptotics.predicted_kl(co, 100, 4)
     print(f"d = {d:,} eigenvalues (log-uniform over 18 e-folds), tangent gamma* on [0.002, 80]")
-    print(f"  closed-form J, K and KL coefficients : {t_cf:8.3f} s   (target < 2 s: {'PASS' if t_cf < 2 else 'MISS'})")
+    print(
+        f"  closed-form J, K and KL coefficients : {t_cf:8.3f} s   (target < 2 s: {'PASS' if t_cf < 2 else 'MISS'})"
+    )
     print(f"  one-off SymPy derivation (cached)     : {t_derive:8.3f} s")
-    print(f"  baseline: exact KL at N = 100          : {t_kl:8.3f} s   ratio closed form / exact = {t_cf / t_kl:.3f}")
-    print(f"  quadrature path (karras), scaled to d  : {t_q:8.3f} s   ratio closed form / quadrature = {t_cf / t_q:.3f}")
-    print(f"  check: KL(N=100) exact {exact100:.6e}, expansion to N^-4 {pred100:.6e} "
-          f"(rel. diff {abs(pred100 / exact100 - 1):.1e})")
+    print(
+        f"  baseline: exact KL at N = 100          : {t_kl:8.3f} s   ratio closed form / exact = {t_cf / t_kl:.3f}"
+    )
+    print(
+        f"  quadrature path (karras), scaled to d  : {t_q:8.3f} s   ratio closed form / quadrature = {t_cf / t_q:.3f}"
+    )
+    print(
+        f"  check: KL(N=100) exact {exact100:.6e}, expansion to N^-4 {pred100:.6e} "
+        f"(rel. diff {abs(pred100 / exact100 - 1):.1e})"
+    )
 
 
 if __name__ == "__main__":

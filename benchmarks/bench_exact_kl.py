@@ -54,12 +54,18 @@ def bench_scale(d: int, n: int) -> None:
     t_roof = best_of(roofline)
     steps = d * n
     print(f"[scale] d = {d:.0e}, N = {n}: {steps:.1e} eigen-steps")
-    print(f"  numpy : {t_np:.3f} s  ({steps / t_np:.3e} eigen-steps/s)  ratio to roofline {t_np / t_roof:.2f}")
-    print(f"  torch : {t_torch:.3f} s  ({steps / t_torch:.3e} eigen-steps/s)  ratio to roofline {t_torch / t_roof:.2f}")
+    print(
+        f"  numpy : {t_np:.3f} s  ({steps / t_np:.3e} eigen-steps/s)  ratio to roofline {t_np / t_roof:.2f}"
+    )
+    print(
+        f"  torch : {t_torch:.3f} s  ({steps / t_torch:.3e} eigen-steps/s)  ratio to roofline {t_torch / t_roof:.2f}"
+    )
     print(f"  roofline (one log1p pass per step): {t_roof:.3f} s")
 
 
-def mc_kl(cov: np.ndarray, lam: np.ndarray, vecs: np.ndarray, grid: np.ndarray, n: int, seed: int) -> float:
+def mc_kl(
+    cov: np.ndarray, lam: np.ndarray, vecs: np.ndarray, grid: np.ndarray, n: int, seed: int
+) -> float:
     res = ddim_particles(cov, grid, n, seed=seed)
     proj = res.samples @ vecs  # coordinates in the eigenbasis
     r_hat = (proj**2).mean(0) / (lam + grid[-1] ** 2)
@@ -84,12 +90,18 @@ def bench_vs_monte_carlo(d: int, n_steps: int, seeds: int) -> None:
         n *= 2
     t_mc = best_of(lambda: mc_kl(cov, lam, q, grid, n, 0), repeat=1)
     print(f"[vs Monte Carlo] d = {d}, N = {n_steps}, exact KL = {exact:.4e}")
-    print(f"  particles for 1% RMS relative error on KL ({seeds} seeds): {n}  (measured RMS {rms:.4f})")
-    print(f"  Monte Carlo: {t_mc:.3f} s   closed form (full covariance): {t_closed * 1e3:.3f} ms   speed-up {t_mc / t_closed:.0f}x")
+    print(
+        f"  particles for 1% RMS relative error on KL ({seeds} seeds): {n}  (measured RMS {rms:.4f})"
+    )
+    print(
+        f"  Monte Carlo: {t_mc:.3f} s   closed form (full covariance): {t_closed * 1e3:.3f} ms   speed-up {t_mc / t_closed:.0f}x"
+    )
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
     args = p.parse_args()
     if args.quick:

@@ -18,8 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from symsched.highdim import CurieWeiss, GaussianMixture
-from symsched.highdim import measure, simulate
+from symsched.highdim import CurieWeiss, GaussianMixture, measure, simulate
 
 
 def timed(fn: Callable[[], object], repeat: int = 1) -> float:
@@ -44,8 +43,10 @@ def bench_gm_reduced(samples: int, steps: int, d: int) -> None:
             np.tanh(x, out=buf)
 
     t_base = timed(roofline, repeat=2)
-    print(f"[gm reduced] d = {d:.0e}, {samples:.0e} samples x {steps} steps: {t:.3f} s (target < 5 s) "
-          f"{'OK' if t < 5 else 'SLOW'}; baseline (one tanh pass per step) {t_base:.3f} s, ratio {t / t_base:.1f}")
+    print(
+        f"[gm reduced] d = {d:.0e}, {samples:.0e} samples x {steps} steps: {t:.3f} s (target < 5 s) "
+        f"{'OK' if t < 5 else 'SLOW'}; baseline (one tanh pass per step) {t_base:.3f} s, ratio {t / t_base:.1f}"
+    )
 
 
 def bench_cw_full(samples: int, steps: int, d: int) -> None:
@@ -62,9 +63,11 @@ def bench_cw_full(samples: int, steps: int, d: int) -> None:
             torch.tanh(x)
 
     t_base = timed(roofline)
-    print(f"[cw full] d = {d:.0e}, {samples} samples x {steps} steps: {t:.2f} s (target < 60 s) "
-          f"{'OK' if t < 60 else 'SLOW'}; baseline (one tanh pass per step) {t_base:.2f} s, ratio {t / t_base:.1f}; "
-          f"torch threads {torch.get_num_threads()}")
+    print(
+        f"[cw full] d = {d:.0e}, {samples} samples x {steps} steps: {t:.2f} s (target < 60 s) "
+        f"{'OK' if t < 60 else 'SLOW'}; baseline (one tanh pass per step) {t_base:.2f} s, ratio {t / t_base:.1f}; "
+        f"torch threads {torch.get_num_threads()}"
+    )
 
 
 def bench_gm_full(samples: int, steps: int, d: int) -> None:
@@ -75,7 +78,9 @@ def bench_gm_full(samples: int, steps: int, d: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="10x smaller problems (smoke run)")
     args = ap.parse_args()
     k = 10 if args.quick else 1

@@ -30,15 +30,24 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from symsched import stein
-from symsched.schedules import families
 from symsched.datasets import dataset_spectrum
 from symsched.models import GaussianModel, load_model
-from symsched_verify.claims.stein import Hypercube, _optimal_iso, evaluations_to_target, hypercube_reference
+from symsched.schedules import families
+from symsched_verify.claims.stein import (
+    Hypercube,
+    _optimal_iso,
+    evaluations_to_target,
+    hypercube_reference,
+)
 
 LO, HI, N = 0.002, 80.0, 10
-VARIANTS = {"jvp+cv (default)": ("jvp", False, True), "jvp": ("jvp", False, False),
-            "jvp/common": ("jvp", True, False), "mc/common": ("monte-carlo", True, False),
-            "mc/independent": ("monte-carlo", False, False)}
+VARIANTS = {
+    "jvp+cv (default)": ("jvp", False, True),
+    "jvp": ("jvp", False, False),
+    "jvp/common": ("jvp", True, False),
+    "mc/common": ("monte-carlo", True, False),
+    "mc/independent": ("monte-carlo", False, False),
+}
 LADDER_JVP = [(k, n) for k in (32, 64, 128) for n in (4, 8, 16, 32, 64, 128)]
 LADDER_MC = [(k, n) for k in (128, 256, 512, 1024, 2048) for n in (2, 4, 8, 16, 32)]
 
@@ -50,9 +59,13 @@ def reference(name: str, model: object) -> np.ndarray:
         return hypercube_reference(16, N)
     lev = stein.probe_levels(LO, HI, 4000 if name.startswith("gaussian") else 256)
     if name.startswith("gaussian"):
-        return stein.update_schedule(lev, stein.estimate_costs(model, lev, estimator="exact").costs, N)
+        return stein.update_schedule(
+            lev, stein.estimate_costs(model, lev, estimator="exact").costs, N
+        )
     lev = stein.probe_levels(LO, HI, 64)
-    est = stein.estimate_costs(model, lev, estimator="jvp", samples=256, seed=12345, control_variate=True)
+    est = stein.estimate_costs(
+        model, lev, estimator="jvp", samples=256, seed=12345, control_variate=True
+    )
     return stein.update_schedule(lev, est.costs, N)
 
 
@@ -64,15 +77,21 @@ def fitted_rho(grid: np.ndarray) -> tuple[float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="fewer seeds, no data-set models")
-    ap.add_argument("--only", default=None, help="run only the models whose name contains this text")
+    ap.add_argument(
+        "--only", default=None, help="run only the models whose name contains this text"
+    )
     args = ap.parse_args()
     warnings.simplefilter("ignore", stein.SteinAccuracyWarning)
     seeds = 4 if args.quick else 10
-    models = {"gaussian c=0.5 d=64": GaussianModel.isotropic(0.5, 64),
-              "gaussian digits spectrum": GaussianModel(dataset_spectrum("digits")),
-              "hypercube {-1,1}^16": Hypercube(16)}
+    models = {
+        "gaussian c=0.5 d=64": GaussianModel.isotropic(0.5, 64),
+        "gaussian digits spectrum": GaussianModel(dataset_spectrum("digits")),
+        "hypercube {-1,1}^16": Hypercube(16),
+    }
     if not args.quick:
         models["trained digits (EDM MLP, symsched/data)"] = load_model("digits")
         models["empirical digits (memorising optimum)"] = load_model("empirical-digits")
@@ -82,7 +101,9 @@ def main() -> None:
         t0 = time.perf_counter()
         ref = reference(name, model)
         print(f"\n## {name}  (reference in {time.perf_counter() - t0:.1f} s; seeds = {seeds})")
-        print(f"{'estimator':18s} {'reached':>7s} {'K':>5s} {'n':>4s} {'evaluations':>11s} {'s/run':>7s} {'rms err':>8s}")
+        print(
+            f"{'estimator':18s} {'reached':>7s} {'K':>5s} {'n':>4s} {'evaluations':>11s} {'s/run':>7s} {'rms err':>8s}"
+        )
         found = {}
         for label, variant in VARIANTS.items():
             ladder = LADDER_JVP if variant[0] == "jvp" else LADDER_MC
@@ -94,16 +115,22 @@ def main() -> None:
             r = evaluations_to_target(model, ref, variant, seeds, ladder, steps=N)
             last = r["tried"][-1]
             found[label] = r
-            print(f"{label:18s} {r['reached']!s:>7s} {last['probe']:5d} {last['samples']:4d} "
-                  f"{r['evaluations']:11d} {last['seconds_per_run']:7.3f} {last['rms_error']:8.4f}")
+            print(
+                f"{label:18s} {r['reached']!s:>7s} {last['probe']:5d} {last['samples']:4d} "
+                f"{r['evaluations']:11d} {last['seconds_per_run']:7.3f} {last['rms_error']:8.4f}"
+            )
         base = found["mc/independent"]
         d = found["jvp+cv (default)"]
         bound = "" if base["reached"] else ">= "
-        print(f"default (jvp+cv) vs independent-noise MC: {bound}{base['evaluations'] / d['evaluations']:.1f}x "
-              "fewer evaluations")
+        print(
+            f"default (jvp+cv) vs independent-noise MC: {bound}{base['evaluations'] / d['evaluations']:.1f}x "
+            "fewer evaluations"
+        )
         rho, dist = fitted_rho(ref)
-        print(f"Stein grid N={N}: closest EDM rho = {rho:.2f} (max |log ratio| {dist:.3f}); "
-              f"levels {np.array2string(ref, precision=4)}")
+        print(
+            f"Stein grid N={N}: closest EDM rho = {rho:.2f} (max |log ratio| {dist:.3f}); "
+            f"levels {np.array2string(ref, precision=4)}"
+        )
 
 
 if __name__ == "__main__":

@@ -26,9 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import symsched
-from symsched.gaussian import derive
-from symsched.gaussian import tangent
 from symsched.datasets import dataset_spectrum
+from symsched.gaussian import derive, tangent
 
 # %% [markdown]
 # ## 1. The per-eigenvalue DDIM gain, derived (not typed in)
@@ -70,7 +69,14 @@ grid6 = symsched.tangent_sigmas(6, 1.0)
 closed = symsched.output_covariance(Sigma, grid6)
 mc = ddim_particles(Sigma, grid6, 200_000, seed=7)
 z = (mc.covariance - closed) / mc.stderr
-print("closed form:\n", closed.round(4), "\nMonte Carlo:\n", mc.covariance.round(4), "\nz-scores:\n", z.round(2))
+print(
+    "closed form:\n",
+    closed.round(4),
+    "\nMonte Carlo:\n",
+    mc.covariance.round(4),
+    "\nz-scores:\n",
+    z.round(2),
+)
 
 # %% [markdown]
 # ## 4. KL against the number of steps on the digits spectrum (EDM range)
@@ -89,9 +95,15 @@ curves = {}
 for label, spec in methods.items():
     spec = dict(spec)
     m = spec.pop("method")
-    curves[label] = np.array([
-        symsched.kl(lam_digits, symsched.build(m, int(n), sigma_min=0.002, sigma_max=80.0, **spec).sigmas).kl_source_output
-        for n in Ns])
+    curves[label] = np.array(
+        [
+            symsched.kl(
+                lam_digits,
+                symsched.build(m, int(n), sigma_min=0.002, sigma_max=80.0, **spec).sigmas,
+            ).kl_source_output
+            for n in Ns
+        ]
+    )
 
 fig, ax = plt.subplots(figsize=(6, 4))
 for label, ys in curves.items():
@@ -109,7 +121,13 @@ plt.show()
 # Monte Carlo agrees with the closed form entry by entry (fixed seed, 5 standard errors)
 assert np.all(np.abs(z) <= 5)
 # the spec's §8.1 check value: one eigenvalue, N = 2 tangent grid gives r = 1/4
-assert abs(math.exp(symsched.log_variance_ratios([3.0], symsched.tangent_sigmas(2, math.sqrt(3.0)))[0]) - 0.25) < 1e-15
+assert (
+    abs(
+        math.exp(symsched.log_variance_ratios([3.0], symsched.tangent_sigmas(2, math.sqrt(3.0)))[0])
+        - 0.25
+    )
+    < 1e-15
+)
 # gamma* is the (tr Sigma / tr Sigma^-1)^(1/4) of the digits spectrum
 assert abs(gs - (lam_digits.sum() / (1 / lam_digits).sum()) ** 0.25) < 1e-12
 # on the digits spectrum the gamma*-tangent grid beats c = 1 and both heuristics at every N >= 8

@@ -31,11 +31,9 @@ import numpy as np
 import sympy as sp
 
 import symsched
-from symsched.gaussian import asymptotics
-from symsched.schedules import families
-from symsched.gaussian import tangent
-from symsched.gaussian import variational
 from symsched.datasets import dataset_spectrum
+from symsched.gaussian import asymptotics, tangent, variational
+from symsched.schedules import families
 
 # %% [markdown]
 # ## 1. The derivation
@@ -47,7 +45,10 @@ for step in asymptotics.derivation()[:5]:
 em = asymptotics.log_ratio_expansion()
 kls = asymptotics.kl_expansion()
 J, K, B = sp.symbols("J K B", real=True)
-print("KL(p||p^) coefficients (exact start, B = 0):", {p: kls["kl_source_output"][p].subs(B, 0) for p in (2, 3, 4)})
+print(
+    "KL(p||p^) coefficients (exact start, B = 0):",
+    {p: kls["kl_source_output"][p].subs(B, 0) for p in (2, 3, 4)},
+)
 
 # %% [markdown]
 # ## 2. $N^2\,\mathrm{KL}$ converges to its limit
@@ -55,8 +56,10 @@ print("KL(p||p^) coefficients (exact start, B = 0):", {p: kls["kl_source_output"
 
 # %%
 lam = dataset_spectrum("digits")
-fams = {"tangent gamma*": families.tangent(tangent.gamma_star(lam), 0.002, 80.0),
-        "karras rho=7": families.karras(0.002, 80.0, 7.0)}
+fams = {
+    "tangent gamma*": families.tangent(tangent.gamma_star(lam), 0.002, 80.0),
+    "karras rho=7": families.karras(0.002, 80.0, 7.0),
+}
 ns = np.array([10, 20, 40, 80, 160, 320, 640])
 fig, ax = plt.subplots(figsize=(6, 4))
 limits, remainders = {}, {}
@@ -64,11 +67,26 @@ for name, fam in fams.items():
     co = asymptotics.coefficients(lam, fam)
     limits[name] = co.kl_source_output[2]
     n2kl = np.array([n * n * symsched.kl(lam, fam.grid(int(n))).kl_source_output for n in ns])
-    remainders[name] = np.array([abs(symsched.kl(lam, fam.grid(int(n))).kl_source_output - asymptotics.predicted_kl(co, int(n), 4))
-                                 for n in ns])
+    remainders[name] = np.array(
+        [
+            abs(
+                symsched.kl(lam, fam.grid(int(n))).kl_source_output
+                - asymptotics.predicted_kl(co, int(n), 4)
+            )
+            for n in ns
+        ]
+    )
     ax.semilogx(ns, n2kl, "o-", label=f"{name}: N^2 KL")
-    ax.axhline(limits[name], ls="--", color=ax.lines[-1].get_color(), label=f"{name}: sum J^2/4 = {limits[name]:.1f}")
-ax.set_xlabel("N"); ax.set_ylabel("N^2 KL(p||p^)"); ax.legend(fontsize=7); ax.set_title("digits spectrum, EDM range")
+    ax.axhline(
+        limits[name],
+        ls="--",
+        color=ax.lines[-1].get_color(),
+        label=f"{name}: sum J^2/4 = {limits[name]:.1f}",
+    )
+ax.set_xlabel("N")
+ax.set_ylabel("N^2 KL(p||p^)")
+ax.legend(fontsize=7)
+ax.set_title("digits spectrum, EDM range")
 slopes = {k: float(np.polyfit(np.log(ns[3:]), np.log(v[3:]), 1)[0]) for k, v in remainders.items()}
 print("log-log slope of |KL - expansion to N^-4| (predicted -5):", slopes)
 
@@ -87,13 +105,21 @@ for n in (5, 10, 20, 50):
     ka, kb = symsched.kl(lam, a_grid).kl_source_output, symsched.kl(lam, b_grid).kl_source_output
     kk = symsched.kl(lam, families.karras(lo, hi, 7.0).grid(n)).kl_source_output
     table.append((n, c.kl, kb, ka, kk))
-    print(f"N={n:3d}  (c) {c.kl:.4g}   (b) {kb:.4g} (+{100 * (kb / c.kl - 1):.2f}%)   (a) {ka:.4g} (+{100 * (ka / kb - 1):.0f}% vs b)   karras {kk:.4g}")
+    print(
+        f"N={n:3d}  (c) {c.kl:.4g}   (b) {kb:.4g} (+{100 * (kb / c.kl - 1):.2f}%)   (a) {ka:.4g} (+{100 * (ka / kb - 1):.0f}% vs b)   karras {kk:.4g}"
+    )
 fig2, ax2 = plt.subplots(figsize=(6, 4))
 n = 10
-for name, g in (("(a) tangent gamma*", tangent.tangent_sigmas(n, tangent.gamma_star(lam), lo, hi)),
-                ("(b) geodesic", geo.grid(n)), ("(c) kl-optimal", variational.kl_optimal(lam, n, lo, hi).sigmas)):
+for name, g in (
+    ("(a) tangent gamma*", tangent.tangent_sigmas(n, tangent.gamma_star(lam), lo, hi)),
+    ("(b) geodesic", geo.grid(n)),
+    ("(c) kl-optimal", variational.kl_optimal(lam, n, lo, hi).sigmas),
+):
     ax2.semilogy(range(n + 1), g, "o-", label=name)
-ax2.set_xlabel("k"); ax2.set_ylabel("sigma_k"); ax2.legend(); ax2.set_title("N = 10 grids on the digits spectrum")
+ax2.set_xlabel("k")
+ax2.set_ylabel("sigma_k")
+ax2.legend()
+ax2.set_title("N = 10 grids on the digits spectrum")
 
 # %% [markdown]
 # ## Asserts: the claims this notebook illustrates

@@ -51,17 +51,26 @@ for schedule in ["vp-constant", "ve-constant", "vp-dilated", "ve-dilated"]:
         gm = highdim.GaussianMixture(dim=d)
         grid, c = measure.make_grid(schedule, 32, gm)
         st = measure.gm_statistics(gm, simulate.gm_reduced(gm, grid, c, 50_000, seed=i))
-        rows[schedule].append((st["mode_fraction"], st["mode_fraction_stderr"], st["within_std"] / gm.mode_sigma))
+        rows[schedule].append(
+            (st["mode_fraction"], st["mode_fraction_stderr"], st["within_std"] / gm.mode_sigma)
+        )
 for schedule, vals in rows.items():
-    print(f"{schedule:12s}", "  ".join(f"p_hat={p:.3f}±{se:.3f} std/σ={r:.3f}" for p, se, r in vals))
+    print(
+        f"{schedule:12s}", "  ".join(f"p_hat={p:.3f}±{se:.3f} std/σ={r:.3f}" for p, se, r in vals)
+    )
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
 for schedule, vals in rows.items():
     ax1.semilogx(dims, [v[0] for v in vals], "o-", label=schedule)
     ax2.loglog(dims, [v[2] for v in vals], "o-", label=schedule)
-ax1.axhline(0.8, color="k", ls="--"); ax1.set_xlabel("d"); ax1.set_ylabel("mode fraction p̂"); ax1.legend()
-ax2.axhline(1.0, color="k", ls="--"); ax2.set_xlabel("d"); ax2.set_ylabel("within-sample std / σ")
+ax1.axhline(0.8, color="k", ls="--")
+ax1.set_xlabel("d")
+ax1.set_ylabel("mode fraction p̂")
+ax1.legend()
+ax2.axhline(1.0, color="k", ls="--")
+ax2.set_xlabel("d")
+ax2.set_ylabel("within-sample std / σ")
 fig.tight_layout()
 
 # %% [markdown]
@@ -76,7 +85,9 @@ for schedule in ["vp-constant", "ve-constant", "vp-dilated", "ve-dilated"]:
     table[schedule] = []
     for d in scaling_dims:
         gm = highdim.GaussianMixture(dim=d)
-        n, _ = measure.steps_needed(lambda N, gm=gm, s=schedule: measure.gm_errors_euler(gm, s, N), 0.05)
+        n, _ = measure.steps_needed(
+            lambda N, gm=gm, s=schedule: measure.gm_errors_euler(gm, s, N), 0.05
+        )
         table[schedule].append(n)
 slopes = {s: measure.loglog_slope(scaling_dims, ns) for s, ns in table.items()}
 for s, ns in table.items():
@@ -86,34 +97,45 @@ for s, ns in table.items():
 fig, ax = plt.subplots(figsize=(5.5, 3.8))
 for s, ns in table.items():
     ax.loglog(scaling_dims, ns, "o-", label=s)
-ax.set_xlabel("d"); ax.set_ylabel("steps needed"); ax.legend()
+ax.set_xlabel("d")
+ax.set_ylabel("steps needed")
+ax.legend()
 
 # %% [markdown]
 # ## 4. Curie–Weiss at β = 2: the target is $W_+ = 1/(1+e^{-2hm})$, not $p$
 
 # %%
 cw_rows = {}
-for schedule, steps in [("vp-constant", 16), ("ve-constant", 16), ("vp-dilated", 40), ("ve-dilated", 40)]:
+for schedule, steps in [
+    ("vp-constant", 16),
+    ("ve-constant", 16),
+    ("vp-dilated", 40),
+    ("ve-dilated", 40),
+]:
     mdl = highdim.CurieWeiss(beta=2.0, dim=2000)
     grid, c = measure.make_grid(schedule, steps, mdl)
     cw_rows[schedule] = measure.cw_statistics(mdl, simulate.cw_full(mdl, grid, c, 200, seed=1))
     st = cw_rows[schedule]
-    print(f"{schedule:12s} frac(M>0)={st['mode_fraction']:.3f} (W+={mdl.w_plus:.3f})  "
-          f"within-var={st['within_var']:.4f} (target {st['targets']['within_var']:.4f})  "
-          f"minority={st['minority_fraction']:.4f}")
+    print(
+        f"{schedule:12s} frac(M>0)={st['mode_fraction']:.3f} (W+={mdl.w_plus:.3f})  "
+        f"within-var={st['within_var']:.4f} (target {st['targets']['within_var']:.4f})  "
+        f"minority={st['minority_fraction']:.4f}"
+    )
 
 # %% [markdown]
 # ## 5. Checks (the notebook is an executable statement of the claims)
 
 # %%
 vp_c, ve_c = rows["vp-constant"], rows["ve-constant"]
-assert vp_c[-1][0] > 0.99 and abs(vp_c[0][0] - 0.8) < 0.05            # VP-constant: p̂ -> 1
-assert max(abs(v[2] - 1) for v in vp_c) < 0.05                        # ... spread right
-assert ve_c[-1][2] < 0.01 and all(abs(v[0] - 0.8) < 0.02 for v in ve_c)  # VE-constant: spread collapses, p right
+assert vp_c[-1][0] > 0.99 and abs(vp_c[0][0] - 0.8) < 0.05  # VP-constant: p̂ -> 1
+assert max(abs(v[2] - 1) for v in vp_c) < 0.05  # ... spread right
+assert ve_c[-1][2] < 0.01 and all(
+    abs(v[0] - 0.8) < 0.02 for v in ve_c
+)  # VE-constant: spread collapses, p right
 for s in ("vp-dilated", "ve-dilated"):
-    assert all(abs(v[0] - 0.8) < 0.03 for v in rows[s])                # dilated: p right at every d
+    assert all(abs(v[0] - 0.8) < 0.03 for v in rows[s])  # dilated: p right at every d
 assert abs(slopes["vp-constant"] - 0.5) <= 0.1 and abs(slopes["ve-constant"] - 0.5) <= 0.1
 assert abs(slopes["vp-dilated"]) <= 0.05 and abs(slopes["ve-dilated"]) <= 0.05
-assert cw_rows["vp-constant"]["mode_fraction"] > 0.9                      # CW VP-constant: majority mode wins
+assert cw_rows["vp-constant"]["mode_fraction"] > 0.9  # CW VP-constant: majority mode wins
 assert cw_rows["ve-constant"]["within_var"] < 0.1 * cw_rows["ve-constant"]["targets"]["within_var"]
 print("all checks passed")

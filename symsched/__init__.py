@@ -15,9 +15,17 @@ Public API
 from __future__ import annotations
 
 from symsched._version import __version__
-from symsched.gaussian.exact import GaussianKL, kl, kl_mpmath, log_variance_ratios, output_covariance, variance_ratios, variance_trajectory
-from symsched.schedules._registry import METHODS, Schedule, build
+from symsched.gaussian.exact import (
+    GaussianKL,
+    kl,
+    kl_mpmath,
+    log_variance_ratios,
+    output_covariance,
+    variance_ratios,
+    variance_trajectory,
+)
 from symsched.gaussian.tangent import gamma_star, tangent_sigmas
+from symsched.schedules._registry import METHODS, Schedule, build
 
 __all__ = [
     "METHODS",

@@ -56,7 +56,9 @@ def as_eigenvalues(values: Any, name: str = "eigenvalues") -> NDArray[np.float64
     """
     arr = _to_float_array(values, name)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (a list of eigenvalues), got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be one-dimensional (a list of eigenvalues), got shape {arr.shape}"
+        )
     if arr.size == 0:
         raise ValueError(f"{name} must hold at least one eigenvalue, got none")
     bad = ~np.isfinite(arr) | (arr <= 0)
@@ -84,7 +86,9 @@ def as_grid(values: Any, name: str = "sigmas") -> NDArray[np.float64]:
         raise ValueError(f"{name} must not contain NaN (entry {int(np.argmax(np.isnan(arr)))})")
     if (arr < 0).any():
         i = int(np.argmax(arr < 0))
-        raise ValueError(f"{name} must be non-negative noise levels; entry {i} is {float(arr[i])!r}")
+        raise ValueError(
+            f"{name} must be non-negative noise levels; entry {i} is {float(arr[i])!r}"
+        )
     if np.isinf(arr[1:]).any():
         raise ValueError(f"{name}: only the first level sigma_0 may be inf (pure noise)")
     if not (np.diff(arr) < 0).all():
@@ -109,7 +113,9 @@ def check_steps(steps: Any, name: str = "steps", minimum: int = 1) -> int:
     return steps
 
 
-def check_positive(value: Any, name: str, *, allow_inf: bool = False, allow_zero: bool = False) -> float:
+def check_positive(
+    value: Any, name: str, *, allow_inf: bool = False, allow_zero: bool = False
+) -> float:
     """Return ``value`` as a float that is > 0 (or >= 0), finite unless ``allow_inf``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")

@@ -32,8 +32,20 @@ from numpy.typing import NDArray
 
 from symsched._validate import check_choice, check_steps
 
-__all__ = ["DATASETS", "HELDOUT_FRACTION", "PARTS", "QUANTISATION_STEP", "SPLIT_BLOCK", "SPLIT_SEED",
-           "dataset_spectrum", "digits", "load", "patches", "spectrum", "split"]
+__all__ = [
+    "DATASETS",
+    "HELDOUT_FRACTION",
+    "PARTS",
+    "QUANTISATION_STEP",
+    "SPLIT_BLOCK",
+    "SPLIT_SEED",
+    "dataset_spectrum",
+    "digits",
+    "load",
+    "patches",
+    "spectrum",
+    "split",
+]
 
 DATASETS: tuple[str, ...] = ("digits", "patches")
 # quantisation step in the [-1, 1] scale: digits have 17 levels (0..16), photographs 256
@@ -68,7 +80,7 @@ def _patches(size: int, stride: int) -> NDArray[np.float64]:
         h, w = gray.shape
         for i in range(0, h - size + 1, stride):
             for j in range(0, w - size + 1, stride):
-                out.append(gray[i:i + size, j:j + size].ravel())
+                out.append(gray[i : i + size, j : j + size].ravel())
     return np.asarray(out)
 
 
@@ -99,10 +111,10 @@ def _split_patches(size: int, stride: int) -> tuple[NDArray[np.float64], NDArray
         held = _heldout_mask(nb_i * nb_j, rng).reshape(nb_i, nb_j)
         for bi in range(nb_i):
             for bj in range(nb_j):
-                block = gray[bi * b:(bi + 1) * b, bj * b:(bj + 1) * b]
+                block = gray[bi * b : (bi + 1) * b, bj * b : (bj + 1) * b]
                 for i in range(0, b - size + 1, stride):
                     for j in range(0, b - size + 1, stride):
-                        parts[int(held[bi, bj])].append(block[i:i + size, j:j + size].ravel())
+                        parts[int(held[bi, bj])].append(block[i : i + size, j : j + size].ravel())
     return np.asarray(parts[0]), np.asarray(parts[1])
 
 
@@ -153,12 +165,16 @@ def spectrum(data: NDArray[np.float64], quantisation_step: float = 0.0) -> NDArr
     """
     x = np.asarray(data, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError(f"data must be a 2-D array with at least 2 rows (samples), got shape {x.shape}")
+        raise ValueError(
+            f"data must be a 2-D array with at least 2 rows (samples), got shape {x.shape}"
+        )
     cov = np.cov(x, rowvar=False)
     lam = np.linalg.eigvalsh(cov)[::-1] + quantisation_step**2 / 12.0
     lam = np.maximum(lam, 0.0) if quantisation_step > 0 else lam
     if not (lam > 0).all():
-        raise ValueError("the empirical covariance is singular; pass quantisation_step (e.g. 2/255) to dequantise")
+        raise ValueError(
+            "the empirical covariance is singular; pass quantisation_step (e.g. 2/255) to dequantise"
+        )
     return lam
 
 

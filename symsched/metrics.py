@@ -59,7 +59,9 @@ SCHEDULES: tuple[str, ...] = ("stein", "karras", "loglinear", "tangent", "memori
 def _rows(x: Any, name: str) -> NDArray[np.float64]:
     arr = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[0] < 2:
-        raise ValueError(f"{name} must be a 2-D array of at least 2 rows (samples), got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be a 2-D array of at least 2 rows (samples), got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite")
     return arr
@@ -93,7 +95,9 @@ def frechet_distance(x: Any, y: Any) -> float:
     s2 = np.atleast_2d(np.cov(b, rowvar=False))
     r = psd_sqrt(s1)
     cross = np.linalg.eigvalsh(0.5 * ((r @ s2 @ r) + (r @ s2 @ r).T))
-    out = float(mu @ mu + np.trace(s1) + np.trace(s2) - 2.0 * np.sum(np.sqrt(np.clip(cross, 0.0, None))))
+    out = float(
+        mu @ mu + np.trace(s1) + np.trace(s2) - 2.0 * np.sum(np.sqrt(np.clip(cross, 0.0, None)))
+    )
     return max(out, 0.0)
 
 
@@ -121,14 +125,22 @@ def sliced_wasserstein(x: Any, y: Any, *, projections: int = 256, seed: int = 0)
     a, b = _rows(x, "x"), _rows(y, "y")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {a.shape[1]} and {b.shape[1]}")
-    if isinstance(projections, bool) or not isinstance(projections, (int, np.integer)) or projections < 1:
+    if (
+        isinstance(projections, bool)
+        or not isinstance(projections, (int, np.integer))
+        or projections < 1
+    ):
         raise ValueError(f"projections must be a positive integer, got {projections!r}")
     theta = np.random.default_rng(seed).standard_normal((a.shape[1], int(projections)))
     theta /= np.linalg.norm(theta, axis=0, keepdims=True)
     pa, pb = a @ theta, b @ theta
-    if pa.shape[0] == pb.shape[0]:  # equal sizes: W_2^2 = mean of squared differences of order statistics
+    if (
+        pa.shape[0] == pb.shape[0]
+    ):  # equal sizes: W_2^2 = mean of squared differences of order statistics
         return math.sqrt(float(np.mean((np.sort(pa, axis=0) - np.sort(pb, axis=0)) ** 2)))
-    return math.sqrt(float(np.mean([_w2_squared_1d(pa[:, k], pb[:, k]) for k in range(theta.shape[1])])))
+    return math.sqrt(
+        float(np.mean([_w2_squared_1d(pa[:, k], pb[:, k]) for k in range(theta.shape[1])]))
+    )
 
 
 def fit_karras_rho(grid: Any, *, bounds: tuple[float, float] = (1.0, 100.0)) -> float:
@@ -143,15 +155,22 @@ def fit_karras_rho(grid: Any, *, bounds: tuple[float, float] = (1.0, 100.0)) -> 
     from symsched.schedules import families
 
     g = np.asarray(grid, dtype=np.float64)
-    if g.ndim != 1 or g.size < 3 or not np.all(np.diff(g) < 0) or g[-1] <= 0 or not np.isfinite(g[0]):
+    if (
+        g.ndim != 1
+        or g.size < 3
+        or not np.all(np.diff(g) < 0)
+        or g[-1] <= 0
+        or not np.isfinite(g[0])
+    ):
         raise ValueError("grid must be a finite, strictly decreasing grid of >= 3 positive levels")
     n = g.size - 1
     f = lambda r: float(np.max(np.abs(np.log(families.karras(g[-1], g[0], r).grid(n) / g))))
     return float(minimize_scalar(f, bounds=bounds, method="bounded", options={"xatol": 1e-4}).x)
 
 
-def stein_grids(model: Any, steps: Any, *, sigma_min: float = 0.002, sigma_max: float = 80.0,
-                seed: int = 0) -> dict[int, NDArray[np.float64]]:
+def stein_grids(
+    model: Any, steps: Any, *, sigma_min: float = 0.002, sigma_max: float = 80.0, seed: int = 0
+) -> dict[int, NDArray[np.float64]]:
     r"""Score-optimal grids of ``model`` for every N in ``steps`` from one shared probe estimate.
 
     The estimator and its defaults are those of ``symsched schedule stein --model SPEC``
@@ -169,25 +188,35 @@ def stein_grids(model: Any, steps: Any, *, sigma_min: float = 0.002, sigma_max: 
     lev = stein.probe_levels(sigma_min, sigma_max, k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", stein.SteinAccuracyWarning)
-        est = stein.estimate_costs(model, lev, estimator=stein.DEFAULT_ESTIMATOR, samples=DEFAULT_SAMPLES, seed=seed)
+        est = stein.estimate_costs(
+            model, lev, estimator=stein.DEFAULT_ESTIMATOR, samples=DEFAULT_SAMPLES, seed=seed
+        )
     return {n: stein.update_schedule(lev, est.costs, n) for n in ns}
 
 
-def schedule_grids(name: str, model: Any, steps: Any, *, sigma_min: float = 0.002, sigma_max: float = 80.0,
-                   seed: int = 0, schedules: Any = SCHEDULES) -> tuple[dict[str, dict[int, NDArray[np.float64]]], float]:
+def schedule_grids(
+    name: str,
+    model: Any,
+    steps: Any,
+    *,
+    sigma_min: float = 0.002,
+    sigma_max: float = 80.0,
+    seed: int = 0,
+    schedules: Any = SCHEDULES,
+) -> tuple[dict[str, dict[int, NDArray[np.float64]]], float]:
     r"""The compared grids ``{schedule: {N: sigmas}}`` on ``[sigma_min, sigma_max]`` for trained model ``model``.
 
-    ``stein``: the score-optimal grid of the trained network (:func:`stein_grids`); ``karras``: EDM
-    :math:`
-ho=7` [karras2022, Eq. (5)]; ``loglinear``; ``tangent``: :math:`c=\gamma^\star` of the
-    dequantised train-split spectrum [sun2026, §5.3(a)] (conventions.md, ``tangent --eigenvalues``);
-    ``memorising``: the score-optimal grid of the exact denoiser of the train split
-    (:class:`symsched.models.EmpiricalModel`, the memorising optimum). Also returns :math:`\gamma^\star`.
+        ``stein``: the score-optimal grid of the trained network (:func:`stein_grids`); ``karras``: EDM
+        :math:`
+    ho=7` [karras2022, Eq. (5)]; ``loglinear``; ``tangent``: :math:`c=\gamma^\star` of the
+        dequantised train-split spectrum [sun2026, §5.3(a)] (conventions.md, ``tangent --eigenvalues``);
+        ``memorising``: the score-optimal grid of the exact denoiser of the train split
+        (:class:`symsched.models.EmpiricalModel`, the memorising optimum). Also returns :math:`\gamma^\star`.
     """
-    from symsched.schedules import families
-    from symsched.gaussian import tangent
     from symsched.datasets import QUANTISATION_STEP, spectrum, split
+    from symsched.gaussian import tangent
     from symsched.models import EmpiricalModel
+    from symsched.schedules import families
 
     ns = [int(n) for n in steps]
     train = split(name, "train")
@@ -242,18 +271,39 @@ class Comparison:
                 (f, fs), (w, ws) = self.mean_se(self.fd[s][n]), self.mean_se(self.sw[s][n])
                 rows.append({"schedule": s, "steps": n, "fd": f, "fd_se": fs, "sw": w, "sw_se": ws})
         (f, fs), (w, ws) = self.mean_se(self.floor_fd), self.mean_se(self.floor_sw)
-        rows.append({"schedule": "floor (train vs held-out)", "steps": None, "fd": f, "fd_se": fs, "sw": w, "sw_se": ws})
+        rows.append(
+            {
+                "schedule": "floor (train vs held-out)",
+                "steps": None,
+                "fd": f,
+                "fd_se": fs,
+                "sw": w,
+                "sw_se": ws,
+            }
+        )
         return rows
 
     def fitted_rho(self) -> dict[str, dict[int, float]]:
         """EDM rho closest to the Stein and memorising-optimum grids, per N (:func:`fit_karras_rho`)."""
-        return {s: {n: fit_karras_rho(self.grids[s][n]) for n in self.steps} for s in ("stein", "memorising")
-                if s in self.grids}
+        return {
+            s: {n: fit_karras_rho(self.grids[s][n]) for n in self.steps}
+            for s in ("stein", "memorising")
+            if s in self.grids
+        }
 
 
-def compare_schedules(name: str, steps: Any = (5, 8, 10, 15, 20), *, batches: int = 5, batch: int | None = None,
-                      schedules: Any = SCHEDULES, sampler: str = "heun", projections: int = 256,
-                      seed: int = 0, model: Any = None) -> Comparison:
+def compare_schedules(
+    name: str,
+    steps: Any = (5, 8, 10, 15, 20),
+    *,
+    batches: int = 5,
+    batch: int | None = None,
+    schedules: Any = SCHEDULES,
+    sampler: str = "heun",
+    projections: int = 256,
+    seed: int = 0,
+    model: Any = None,
+) -> Comparison:
     r"""Sample the trained model ``name`` on each schedule and score against its held-out split.
 
     Parameters
@@ -291,21 +341,31 @@ def compare_schedules(name: str, steps: Any = (5, 8, 10, 15, 20), *, batches: in
         raise ValueError(f"sampler must be 'heun' or 'euler', got {sampler!r}")
     unknown = sorted(set(schedules) - set(SCHEDULES))
     if unknown:
-        raise ValueError(f"schedules must be among {', '.join(SCHEDULES)}, got {', '.join(unknown)}")
+        raise ValueError(
+            f"schedules must be among {', '.join(SCHEDULES)}, got {', '.join(unknown)}"
+        )
     if isinstance(batches, bool) or not isinstance(batches, int) or batches < 2:
         raise ValueError(f"batches must be an integer >= 2 (for a standard error), got {batches!r}")
     mdl = load_model(name) if model is None else model
     held = split(name, "heldout")
     train = split(name, "train")
     size = held.shape[0] if batch is None else batch
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 2 <= size <= train.shape[0]:
-        raise ValueError(f"batch must be an integer in [2, {train.shape[0]}] (the train split size), got {batch!r}")
+    if (
+        isinstance(size, bool)
+        or not isinstance(size, (int, np.integer))
+        or not 2 <= size <= train.shape[0]
+    ):
+        raise ValueError(
+            f"batch must be an integer in [2, {train.shape[0]}] (the train split size), got {batch!r}"
+        )
     run = sample_heun if sampler == "heun" else sample_euler
     lo, hi = mdl.sigma_range
     lo, hi = max(lo, 0.002), min(hi, 80.0)
     ns = [int(n) for n in steps]
     t0 = time.perf_counter()
-    grids, gamma = schedule_grids(name, mdl, ns, sigma_min=lo, sigma_max=hi, seed=seed, schedules=schedules)
+    grids, gamma = schedule_grids(
+        name, mdl, ns, sigma_min=lo, sigma_max=hi, seed=seed, schedules=schedules
+    )
     t1 = time.perf_counter()
     fd = {s: {n: np.empty(batches) for n in ns} for s in schedules}
     sw = {s: {n: np.empty(batches) for n in ns} for s in schedules}
@@ -324,8 +384,19 @@ def compare_schedules(name: str, steps: Any = (5, 8, 10, 15, 20), *, batches: in
         sub = train[rng.choice(train.shape[0], size=size, replace=False)]
         floor_fd[r] = frechet_distance(sub, held)
         floor_sw[r] = sliced_wasserstein(sub, held, projections=projections, seed=seed)
-    return Comparison(name, ns, size, fd, sw, floor_fd, floor_sw, grids, float(gamma),
-                      {"schedules": t1 - t0, "sampling": t2 - t1}, sampler)
+    return Comparison(
+        name,
+        ns,
+        size,
+        fd,
+        sw,
+        floor_fd,
+        floor_sw,
+        grids,
+        float(gamma),
+        {"schedules": t1 - t0, "sampling": t2 - t1},
+        sampler,
+    )
 
 
 def plot_comparison(comps: list[Comparison]) -> Any:
@@ -334,7 +405,9 @@ def plot_comparison(comps: list[Comparison]) -> Any:
 
     fig, axes = plt.subplots(2, len(comps), figsize=(4.6 * len(comps), 6.4), squeeze=False)
     for j, c in enumerate(comps):
-        for i, (metric, tab, floor) in enumerate((("FD", c.fd, c.floor_fd), ("SW$_2$", c.sw, c.floor_sw))):
+        for i, (metric, tab, floor) in enumerate(
+            (("FD", c.fd, c.floor_fd), ("SW$_2$", c.sw, c.floor_sw))
+        ):
             ax = axes[i, j]
             means = {s: [Comparison.mean_se(by_n[n]) for n in c.steps] for s, by_n in tab.items()}
             best_last = min(m[-1][0] for m in means.values())
@@ -342,11 +415,20 @@ def plot_comparison(comps: list[Comparison]) -> Any:
             off = {s for s, m in means.items() if m[-1][0] > 5 * best_last}
             top = 1.5 * max((m[0][0] for s, m in means.items() if s not in off), default=best_last)
             for s, m in means.items():
-                ax.errorbar(c.steps, [a for a, _ in m], yerr=[b for _, b in m], marker="o", ms=3, capsize=2,
-                            label=s + (" (off scale)" if s in off else ""))
+                ax.errorbar(
+                    c.steps,
+                    [a for a, _ in m],
+                    yerr=[b for _, b in m],
+                    marker="o",
+                    ms=3,
+                    capsize=2,
+                    label=s + (" (off scale)" if s in off else ""),
+                )
             ax.axhline(float(np.mean(floor)), color="k", ls="--", lw=1, label="train vs held-out")
-            ax.set_yscale("log"); ax.set_ylim(0.8 * min(float(np.mean(floor)), best_last), top)
-            ax.set_xlabel(f"steps N ({c.sampler})"); ax.set_ylabel(f"{metric} to held-out")
+            ax.set_yscale("log")
+            ax.set_ylim(0.8 * min(float(np.mean(floor)), best_last), top)
+            ax.set_xlabel(f"steps N ({c.sampler})")
+            ax.set_ylabel(f"{metric} to held-out")
             ax.set_title(f"{c.model}: {metric}", fontsize=9)
             if i == 0 and j == 0:
                 ax.legend(fontsize=7)

@@ -52,8 +52,11 @@ def _compile(args: tuple[sp.Symbol, ...], expr: sp.Expr, backend: str) -> Callab
         import torch
 
         return sp.lambdify(
-            args, expr, modules=[{"expm1": torch.expm1, "log1p": torch.log1p}, "torch"],
-            printer=_torch_printer_class()({"strict": False}), cse=True,
+            args,
+            expr,
+            modules=[{"expm1": torch.expm1, "log1p": torch.log1p}, "torch"],
+            printer=_torch_printer_class()({"strict": False}),
+            cse=True,
         )
     if backend == "mpmath":
         return sp.lambdify(args, expr, modules="mpmath", cse=True)
@@ -118,8 +121,11 @@ def lambdify(
             vals = [to_backend(v, "torch", dtype=dtype, device=device) for v in values]
             shape = torch.broadcast_shapes(*(v.shape for v in vals)) if vals else ()
             out = fn(*vals)
-            out = torch.as_tensor(out, dtype=vals[0].dtype if vals else torch.float64,
-                                  device=vals[0].device if vals else device)
+            out = torch.as_tensor(
+                out,
+                dtype=vals[0].dtype if vals else torch.float64,
+                device=vals[0].device if vals else device,
+            )
             return out.expand(shape) if out.shape != shape else out
 
         return torch_wrapped

@@ -26,7 +26,15 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["DaskExecutor", "Executor", "InProcess", "add_executor_options", "executor_from_args", "make_executor", "sweep"]
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "InProcess",
+    "add_executor_options",
+    "executor_from_args",
+    "make_executor",
+    "sweep",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,8 +43,13 @@ R = TypeVar("R")
 class Executor(Protocol):
     """Maps a function over inputs, returning the results in input order."""
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T], *,
-            on_done: Callable[[int, R], None] | None = None) -> list[R]: ...
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        *,
+        on_done: Callable[[int, R], None] | None = None,
+    ) -> list[R]: ...
 
     def close(self) -> None: ...
 
@@ -46,8 +59,13 @@ class InProcess:
 
     name = "in-process"
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T], *,
-            on_done: Callable[[int, R], None] | None = None) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        *,
+        on_done: Callable[[int, R], None] | None = None,
+    ) -> list[R]:
         out: list[R] = []
         for i, item in enumerate(items):
             out.append(fn(item))
@@ -81,12 +99,20 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, address: str | None = None, workers: int | None = None, *, retries: int = 2,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        *,
+        retries: int = 2,
+        timeout: float = 5.0,
+    ) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ValueError("--scheduler / --workers need Dask: pip install 'dask[distributed]'") from None
+            raise ValueError(
+                "--scheduler / --workers need Dask: pip install 'dask[distributed]'"
+            ) from None
 
         self._cluster = None
         self.retries = int(retries)
@@ -94,8 +120,13 @@ class DaskExecutor:
             k = 1 if workers is None else int(workers)
             if k < 1:
                 raise ValueError(f"--workers must be >= 1, got {workers}")
-            self._cluster = LocalCluster(n_workers=k, threads_per_worker=1, processes=True,
-                                         dashboard_address=":0", silence_logs=40)
+            self._cluster = LocalCluster(
+                n_workers=k,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=40,
+            )
             self.client = Client(self._cluster)
             self.where = f"LocalCluster({k} workers x 1 thread)"
         else:
@@ -108,13 +139,26 @@ class DaskExecutor:
                 ) from None
             self.where = f"scheduler {address}"
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T], *,
-            on_done: Callable[[int, R], None] | None = None) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        *,
+        on_done: Callable[[int, R], None] | None = None,
+    ) -> list[R]:
         from distributed import as_completed
 
         batch = uuid.uuid4().hex[:12]  # fresh keys per call: a rerun never reuses an old future
-        futures = [self.client.submit(fn, item, key=f"symsched-{batch}-{i}-{_label(item)}",
-                                      retries=self.retries, pure=False) for i, item in enumerate(items)]
+        futures = [
+            self.client.submit(
+                fn,
+                item,
+                key=f"symsched-{batch}-{i}-{_label(item)}",
+                retries=self.retries,
+                pure=False,
+            )
+            for i, item in enumerate(items)
+        ]
         index = {f.key: i for i, f in enumerate(futures)}
         results: dict[int, R] = {}
         for fut in as_completed(futures):
@@ -153,10 +197,17 @@ def make_executor(scheduler: str | None = None, workers: int | None = None) -> E
 def add_executor_options(p: Any, what: str = "the tasks") -> None:
     """``--scheduler ADDRESS`` / ``--workers K`` (mutually exclusive) on an argparse parser."""
     dist = p.add_mutually_exclusive_group()
-    dist.add_argument("--scheduler", metavar="ADDRESS",
-                      help=f"run {what} on a Dask distributed scheduler (tcp://host:8786)")
-    dist.add_argument("--workers", type=int, metavar="K",
-                      help=f"run {what} on a local Dask cluster of K single-threaded workers")
+    dist.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help=f"run {what} on a Dask distributed scheduler (tcp://host:8786)",
+    )
+    dist.add_argument(
+        "--workers",
+        type=int,
+        metavar="K",
+        help=f"run {what} on a local Dask cluster of K single-threaded workers",
+    )
 
 
 def executor_from_args(args: Any) -> Executor:

@@ -33,12 +33,21 @@ CONFIGS = {
     "digits": {"hidden": 256, "depth": 3, "steps": 15000, "batch": 256, "lr": 2e-3},
     "patches": {"hidden": 384, "depth": 3, "steps": 6000, "batch": 256, "lr": 1e-3},
 }
-SAMPLE_STEPS = 18  # EDM's CIFAR-10 step count; 36 Heun evaluations here (the grid ends at sigma_min > 0)
+SAMPLE_STEPS = (
+    18  # EDM's CIFAR-10 step count; 36 Heun evaluations here (the grid ends at sigma_min > 0)
+)
 P_MEAN, P_STD = -1.2, 1.2  # EDM's training noise distribution
 FREQS = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
 
 
-def train(name: str, *, seed: int = 0, minutes: float = 10.0, out: Path = DATA_DIR, steps: int | None = None) -> Path:
+def train(
+    name: str,
+    *,
+    seed: int = 0,
+    minutes: float = 10.0,
+    out: Path = DATA_DIR,
+    steps: int | None = None,
+) -> Path:
     r"""Train the EDM denoiser ``name`` on the train split; write its checkpoint, loss curve and sample grid.
 
     Parameters
@@ -72,7 +81,9 @@ def train(name: str, *, seed: int = 0, minutes: float = 10.0, out: Path = DATA_D
     net = build_network(dim, cfg["hidden"], cfg["depth"], len(FREQS))
     opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
     n_steps = steps or cfg["steps"]
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg["lr"], total_steps=n_steps, pct_start=0.05)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg["lr"], total_steps=n_steps, pct_start=0.05
+    )
     freqs = torch.tensor(FREQS)
     gen = torch.Generator().manual_seed(seed)
     losses, t0, truncated = [], time.perf_counter(), False
@@ -97,24 +108,51 @@ def train(name: str, *, seed: int = 0, minutes: float = 10.0, out: Path = DATA_D
         if step % 100 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-100:]):.4f}")
         if time.perf_counter() - t0 > 60 * minutes:
-            print(f"train {name}: wall-time cap of {minutes} min hit at step {step + 1}/{n_steps}", file=sys.stderr)
+            print(
+                f"train {name}: wall-time cap of {minutes} min hit at step {step + 1}/{n_steps}",
+                file=sys.stderr,
+            )
             truncated = True
             break
     seconds = time.perf_counter() - t0
-    config = {"dim": dim, "hidden": cfg["hidden"], "depth": cfg["depth"], "freqs": FREQS, "sigma_data": sigma_data,
-              "sigma_min": 0.002, "sigma_max": 80.0, "dataset": name, "seed": seed, "steps": len(losses),
-              "p_mean": P_MEAN, "p_std": P_STD, "final_loss": float(np.mean(losses[-200:])),
-              "planned_steps": n_steps, "truncated": truncated, "train_seconds": round(seconds, 1),
-              "split": "train", "split_seed": SPLIT_SEED, "heldout_fraction": HELDOUT_FRACTION,
-              "train_rows": int(data.shape[0])}
+    config = {
+        "dim": dim,
+        "hidden": cfg["hidden"],
+        "depth": cfg["depth"],
+        "freqs": FREQS,
+        "sigma_data": sigma_data,
+        "sigma_min": 0.002,
+        "sigma_max": 80.0,
+        "dataset": name,
+        "seed": seed,
+        "steps": len(losses),
+        "p_mean": P_MEAN,
+        "p_std": P_STD,
+        "final_loss": float(np.mean(losses[-200:])),
+        "planned_steps": n_steps,
+        "truncated": truncated,
+        "train_seconds": round(seconds, 1),
+        "split": "train",
+        "split_seed": SPLIT_SEED,
+        "heldout_fraction": HELDOUT_FRACTION,
+        "train_rows": int(data.shape[0]),
+    }
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.pt"
     torch.save({"kind": KIND, "config": config, "state_dict": net.state_dict()}, path)
     _plot(losses, out / f"{name}_loss.png", name)
     net.eval()
-    sample_grid(EDMDenoiser(net, config, data=None, name=f"trained-{name}"), out / f"{name}_samples.png", name, seed=seed)
-    print(f"train {name}: {len(losses)} steps in {seconds:.0f} s, final loss "
-          f"{config['final_loss']:.4f}; wrote {path}", file=sys.stderr)
+    sample_grid(
+        EDMDenoiser(net, config, data=None, name=f"trained-{name}"),
+        out / f"{name}_samples.png",
+        name,
+        seed=seed,
+    )
+    print(
+        f"train {name}: {len(losses)} steps in {seconds:.0f} s, final loss "
+        f"{config['final_loss']:.4f}; wrote {path}",
+        file=sys.stderr,
+    )
     return path
 
 
@@ -129,11 +167,17 @@ def _plot(losses: list[float], path: Path, name: str) -> None:
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.semilogy(losses, alpha=0.3, lw=0.5)
     ax.semilogy(np.arange(k - 1, len(losses)), sm, lw=1.2)
-    ax.set_xlabel("step"); ax.set_ylabel("EDM loss"); ax.set_title(f"{name}: training loss")
-    fig.tight_layout(); fig.savefig(path, dpi=80); plt.close(fig)
+    ax.set_xlabel("step")
+    ax.set_ylabel("EDM loss")
+    ax.set_title(f"{name}: training loss")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
 
 
-def sample_grid(model: EDMDenoiser, path: Path, name: str, *, seed: int = 0, count: int = 64) -> Path:
+def sample_grid(
+    model: EDMDenoiser, path: Path, name: str, *, seed: int = 0, count: int = 64
+) -> Path:
     r"""Write a PNG of ``count`` samples of ``model`` beside ``count`` (seeded random) held-out rows of ``name``.
 
     Samples come from :func:`symsched.models.sample_heun` [Karras et al. 2022, Algorithm 1] on the
@@ -146,8 +190,8 @@ def sample_grid(model: EDMDenoiser, path: Path, name: str, *, seed: int = 0, cou
     import matplotlib.pyplot as plt
     import torch
 
-    from symsched.schedules.families import karras
     from symsched.models import sample_heun, start_noise
+    from symsched.schedules.families import karras
 
     lo, hi = model.sigma_range
     sigmas = karras(lo, hi, 7.0).grid(SAMPLE_STEPS)
@@ -156,17 +200,26 @@ def sample_grid(model: EDMDenoiser, path: Path, name: str, *, seed: int = 0, cou
     side = round(model.dim**0.5)
     cols = int(np.ceil(np.sqrt(count)))
     held = split(name, "heldout")
-    held = held[np.random.default_rng(seed).choice(held.shape[0], size=min(count, held.shape[0]), replace=False)]
+    held = held[
+        np.random.default_rng(seed).choice(
+            held.shape[0], size=min(count, held.shape[0]), replace=False
+        )
+    ]
 
     def tile(rows: np.ndarray) -> np.ndarray:
         canvas = np.full((cols * (side + 1) - 1,) * 2, np.nan)
         for k, r in enumerate(rows):
             i, j = divmod(k, cols)
-            canvas[i * (side + 1):i * (side + 1) + side, j * (side + 1):j * (side + 1) + side] = r.reshape(side, side)
+            canvas[
+                i * (side + 1) : i * (side + 1) + side, j * (side + 1) : j * (side + 1) + side
+            ] = r.reshape(side, side)
         return canvas
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 4.3))
-    for ax, rows, title in ((axes[0], x, f"samples (Heun, {SAMPLE_STEPS} steps, rho = 7)"), (axes[1], held, "held-out data")):
+    for ax, rows, title in (
+        (axes[0], x, f"samples (Heun, {SAMPLE_STEPS} steps, rho = 7)"),
+        (axes[1], held, "held-out data"),
+    ):
         ax.imshow(np.clip(tile(rows), -1, 1), cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
         ax.set_title(f"{name}: {title}", fontsize=9)
         ax.axis("off")
@@ -177,7 +230,9 @@ def sample_grid(model: EDMDenoiser, path: Path, name: str, *, seed: int = 0, cou
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("name", choices=sorted(CONFIGS))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--minutes", type=float, default=10.0)
@@ -190,4 +245,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -13,13 +13,25 @@ from hypothesis import HealthCheck, settings
 matplotlib.use("Agg")
 
 # ci (default): deterministic, no example database, so CI runs are reproducible.
-settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True,
-                          max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    max_examples=30,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 # dev: a few examples, fast local iteration.
 settings.register_profile("dev", max_examples=10, deadline=None)
 # nightly: many random examples (the "longer profile").
-settings.register_profile("nightly", max_examples=500, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "nightly",
+    max_examples=500,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("SYMSCHED_HYPOTHESIS_PROFILE", "ci"))
 
 
@@ -44,10 +56,16 @@ def tiny_unet() -> Callable[..., Path]:
 
     def save(root: Path, prediction: str = "epsilon", *, flat: bool = False) -> Path:
         torch.manual_seed(0)
-        unet = diffusers.UNet2DModel(sample_size=8, in_channels=1, out_channels=1, layers_per_block=1,
-                                     block_out_channels=(8, 16), norm_num_groups=4,
-                                     down_block_types=("DownBlock2D", "DownBlock2D"),
-                                     up_block_types=("UpBlock2D", "UpBlock2D"))
+        unet = diffusers.UNet2DModel(
+            sample_size=8,
+            in_channels=1,
+            out_channels=1,
+            layers_per_block=1,
+            block_out_channels=(8, 16),
+            norm_num_groups=4,
+            down_block_types=("DownBlock2D", "DownBlock2D"),
+            up_block_types=("UpBlock2D", "UpBlock2D"),
+        )
         sched = diffusers.DDPMScheduler(num_train_timesteps=1000, prediction_type=prediction)
         unet.save_pretrained(root if flat else root / "unet")
         sched.save_pretrained(root if flat else root / "scheduler")

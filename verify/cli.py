@@ -14,21 +14,43 @@ def register_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def register_verify(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("verify", help="run every verification claim and write the report",
-                       description="Re-derive and check every claim; write report.md, figures and reference schedules.")
+    p = sub.add_parser(
+        "verify",
+        help="run every verification claim and write the report",
+        description="Re-derive and check every claim; write report.md, figures and reference schedules.",
+    )
     p.add_argument("--out", default="symsched-report", metavar="DIR", help="report directory")
     prof = p.add_mutually_exclusive_group()
-    prof.add_argument("--quick", dest="profile", action="store_const", const="quick", help="CI profile (minutes; default)")
-    prof.add_argument("--full", dest="profile", action="store_const", const="full", help="thorough profile")
-    p.add_argument("--only", metavar="PATTERN", help="run only claims whose id matches (glob or substring)")
-    p.add_argument("--seed", type=int, default=Budget().seed, help="base seed of every Monte Carlo check")
+    prof.add_argument(
+        "--quick",
+        dest="profile",
+        action="store_const",
+        const="quick",
+        help="CI profile (minutes; default)",
+    )
+    prof.add_argument(
+        "--full", dest="profile", action="store_const", const="full", help="thorough profile"
+    )
+    p.add_argument(
+        "--only", metavar="PATTERN", help="run only claims whose id matches (glob or substring)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=Budget().seed, help="base seed of every Monte Carlo check"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing --out directory")
     p.add_argument("--list", action="store_true", help="list the claims and exit")
     dist = p.add_mutually_exclusive_group()
-    dist.add_argument("--scheduler", metavar="ADDRESS",
-                      help="run the checks on a Dask distributed scheduler (tcp://host:8786)")
-    dist.add_argument("--workers", type=int, metavar="K",
-                      help="run the checks on a local Dask cluster of K single-threaded workers")
+    dist.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the checks on a Dask distributed scheduler (tcp://host:8786)",
+    )
+    dist.add_argument(
+        "--workers",
+        type=int,
+        metavar="K",
+        help="run the checks on a local Dask cluster of K single-threaded workers",
+    )
     p.set_defaults(func=run_verify, profile="quick")
 
 
@@ -46,7 +68,13 @@ def canonical_command(args: argparse.Namespace) -> str:
 
 def run_verify(args: argparse.Namespace) -> int:
     from symsched.parallel import make_executor
-    from symsched_verify.run import prepare_out, print_table, run_claims, select_claims, write_report
+    from symsched_verify.run import (
+        prepare_out,
+        print_table,
+        run_claims,
+        select_claims,
+        write_report,
+    )
 
     claims = select_claims(args.only)
     if args.list:
@@ -68,5 +96,7 @@ def run_verify(args: argparse.Namespace) -> int:
     write_report(results, out, budget, canonical_command(args))
     print_table(results)
     failed = [r for r in results if r.status != "PASS"]
-    print(f"{len(results) - len(failed)} of {len(results)} claims pass; report: {out / 'report.md'}")
+    print(
+        f"{len(results) - len(failed)} of {len(results)} claims pass; report: {out / 'report.md'}"
+    )
     return 1 if failed else 0

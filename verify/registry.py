@@ -80,7 +80,9 @@ class Claim:
 CLAIMS: dict[str, Claim] = {}
 
 
-def claim(id: str, *, statement: str, source: str, method: str, tolerance: str, issue: int) -> Callable[[Callable[[Budget], Outcome]], Callable[[Budget], Outcome]]:
+def claim(
+    id: str, *, statement: str, source: str, method: str, tolerance: str, issue: int
+) -> Callable[[Callable[[Budget], Outcome]], Callable[[Budget], Outcome]]:
     """Register ``check`` as claim ``id`` (ids are unique, dotted: ``area.short-name``)."""
 
     def deco(check: Callable[[Budget], Outcome]) -> Callable[[Budget], Outcome]:

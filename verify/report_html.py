@@ -48,18 +48,22 @@ def render_html(results: list[Any], meta: dict[str, Any]) -> str:
     n_pass = sum(r.status == "PASS" for r in results)
     rows = "".join(
         f'<tr><td><a href="#{_anchor(r.claim.id)}">{e(r.claim.id)}</a></td>'
-        f'<td class="{r.status}">{r.status}</td><td>{e(r.outcome.measured)}</td></tr>' for r in results)
+        f'<td class="{r.status}">{r.status}</td><td>{e(r.outcome.measured)}</td></tr>'
+        for r in results
+    )
     sections = []
     for r in results:
         c = r.claim
-        parts = [f'<section class="claim" id="{_anchor(c.id)}" data-claim="{e(c.id)}">',
-                 f'<h2>{e(c.id)} <span class="{r.status}">{r.status}</span></h2>',
-                 f"<p>{e(c.statement)}</p><dl>",
-                 f"<dt>Source</dt><dd>{e(c.source)}</dd>",
-                 f"<dt>Method (oracle)</dt><dd>{e(c.method)}</dd>",
-                 f"<dt>Tolerance</dt><dd>{e(c.tolerance)}</dd>",
-                 f"<dt>Measured</dt><dd>{e(r.outcome.measured)}</dd>",
-                 f"<dt>Issue</dt><dd>#{c.issue}</dd></dl>"]
+        parts = [
+            f'<section class="claim" id="{_anchor(c.id)}" data-claim="{e(c.id)}">',
+            f'<h2>{e(c.id)} <span class="{r.status}">{r.status}</span></h2>',
+            f"<p>{e(c.statement)}</p><dl>",
+            f"<dt>Source</dt><dd>{e(c.source)}</dd>",
+            f"<dt>Method (oracle)</dt><dd>{e(c.method)}</dd>",
+            f"<dt>Tolerance</dt><dd>{e(c.tolerance)}</dd>",
+            f"<dt>Measured</dt><dd>{e(r.outcome.measured)}</dd>",
+            f"<dt>Issue</dt><dd>#{c.issue}</dd></dl>",
+        ]
         if r.outcome.details:
             text = json.dumps(json_safe(r.outcome.details), indent=1)[:6000]
             parts.append(f"<details><summary>details</summary><pre>{e(text)}</pre></details>")
@@ -67,18 +71,24 @@ def render_html(results: list[Any], meta: dict[str, Any]) -> str:
             parts.append(f"<pre>{e(r.error)}</pre>")
         for name, png in (r.pngs or {}).items():
             b64 = base64.b64encode(png).decode("ascii")
-            parts.append(f'<figure><img alt="{e(c.id)} {e(name)}" src="data:image/png;base64,{b64}">'
-                         f"<figcaption>{e(name)}</figcaption></figure>")
+            parts.append(
+                f'<figure><img alt="{e(c.id)} {e(name)}" src="data:image/png;base64,{b64}">'
+                f"<figcaption>{e(name)}</figcaption></figure>"
+            )
         parts.append("</section>")
         sections.append("".join(parts))
-    head = (f"symsched {e(str(meta['version']))} · profile {e(str(meta['profile']))} · seed {e(str(meta['seed']))}"
-            f" · command <code>{e(str(meta['command']))}</code> · inputs sha256 <code>{e(meta['inputs_sha256'])}</code>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<meta name=\"symsched-inputs-sha256\" content=\"{e(meta['inputs_sha256'])}\">"
-            "<link rel=\"icon\" href=\"data:,\">"
-            f"<title>symsched verification report</title><style>{_CSS}</style></head><body>"
-            f"<h1>symsched verification report</h1><p class=\"meta\">{head}</p>"
-            f"<p><strong>{n_pass} of {len(results)} claims pass.</strong></p>"
-            f"<table><thead><tr><th>claim</th><th>status</th><th>measured</th></tr></thead><tbody>{rows}"
-            f"</tbody></table>{''.join(sections)}<script>{_SCRIPT}</script></body></html>\n")
+    head = (
+        f"symsched {e(str(meta['version']))} · profile {e(str(meta['profile']))} · seed {e(str(meta['seed']))}"
+        f" · command <code>{e(str(meta['command']))}</code> · inputs sha256 <code>{e(meta['inputs_sha256'])}</code>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="symsched-inputs-sha256" content="{e(meta["inputs_sha256"])}">'
+        '<link rel="icon" href="data:,">'
+        f"<title>symsched verification report</title><style>{_CSS}</style></head><body>"
+        f'<h1>symsched verification report</h1><p class="meta">{head}</p>'
+        f"<p><strong>{n_pass} of {len(results)} claims pass.</strong></p>"
+        f"<table><thead><tr><th>claim</th><th>status</th><th>measured</th></tr></thead><tbody>{rows}"
+        f"</tbody></table>{''.join(sections)}<script>{_SCRIPT}</script></body></html>\n"
+    )

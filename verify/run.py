@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from symsched.schedules._registry import json_safe
-
 from symsched_verify._version import __version__
 from symsched_verify.registry import Budget, Claim, Outcome, load_claims
 
@@ -52,7 +51,9 @@ def select_claims(pattern: str | None = None) -> list[Claim]:
     glob = pattern if any(ch in pattern for ch in "*?[") else f"*{pattern}*"
     chosen = [c for c in claims if fnmatch.fnmatchcase(c.id, glob)]
     if not chosen:
-        raise ValueError(f"--only {pattern!r} matches no claim; known ids: {', '.join(c.id for c in claims)}")
+        raise ValueError(
+            f"--only {pattern!r} matches no claim; known ids: {', '.join(c.id for c in claims)}"
+        )
     return chosen
 
 
@@ -86,7 +87,9 @@ def run_one(c: Claim, budget: Budget, provenance_line: str | None = None) -> Cla
         return ClaimResult(c, out, time.perf_counter() - t0, pngs=pngs)
     except Exception as exc:  # a crashing check is a failed claim, reported with its traceback
         tb = traceback.format_exc(limit=6)
-        return ClaimResult(c, Outcome(False, f"error: {exc}"), time.perf_counter() - t0, error=tb, pngs={})
+        return ClaimResult(
+            c, Outcome(False, f"error: {exc}"), time.perf_counter() - t0, error=tb, pngs={}
+        )
 
 
 class _RunOne:
@@ -100,8 +103,14 @@ class _RunOne:
         return run_one(c, self.budget, self.provenance_line)
 
 
-def run_claims(claims: list[Claim], budget: Budget, *, progress: bool = True,
-               executor: Any = None, command: str | None = None) -> list[ClaimResult]:
+def run_claims(
+    claims: list[Claim],
+    budget: Budget,
+    *,
+    progress: bool = True,
+    executor: Any = None,
+    command: str | None = None,
+) -> list[ClaimResult]:
     """Run ``claims`` under ``budget`` through ``executor`` (default in-process), with a live
     progress bar; results come back in the order of ``claims``. With ``command``, every figure
     records the provenance (:func:`provenance`) in its PNG metadata."""
@@ -111,15 +120,24 @@ def run_claims(claims: list[Claim], budget: Budget, *, progress: bool = True,
     line = None
     if command is not None:
         meta = provenance(budget, command, claims)
-        line = (f"symsched {meta['version']}; command: {command}; profile {meta['profile']}; "
-                f"seed {meta['seed']}; inputs sha256 {meta['inputs_sha256']}")
+        line = (
+            f"symsched {meta['version']}; command: {command}; profile {meta['profile']}; "
+            f"seed {meta['seed']}; inputs sha256 {meta['inputs_sha256']}"
+        )
     task_fn = _RunOne(budget, line)
     if not progress:
         return ex.map(task_fn, claims)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("[bold]verify[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), transient=False, console=_console()) as bar:
+    with Progress(
+        TextColumn("[bold]verify[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        transient=False,
+        console=_console(),
+    ) as bar:
         task = bar.add_task("", total=len(claims))
 
         def done(i: int, r: ClaimResult) -> None:
@@ -144,7 +162,9 @@ def print_table(results: list[ClaimResult]) -> None:
         table.add_column(col, overflow="fold")
     style = {"PASS": "green", "FAIL": "red", "ERROR": "red"}
     for r in results:
-        table.add_row(r.claim.id, f"[{style[r.status]}]{r.status}[/]", r.outcome.measured, f"{r.seconds:.1f}s")
+        table.add_row(
+            r.claim.id, f"[{style[r.status]}]{r.status}[/]", r.outcome.measured, f"{r.seconds:.1f}s"
+        )
     Console(stderr=False, width=160).print(table)
 
 
@@ -158,11 +178,20 @@ def provenance(budget: Budget, command: str, claims: list[Claim]) -> dict[str, A
     The hash covers the version, profile, seed and every selected claim's definition (id,
     statement, source, method, tolerance), so two files with the same hash came from the same inputs.
     """
-    inputs = {"version": __version__, "profile": budget.profile, "seed": budget.seed,
-              "claims": [[c.id, c.statement, c.source, c.method, c.tolerance] for c in claims]}
+    inputs = {
+        "version": __version__,
+        "profile": budget.profile,
+        "seed": budget.seed,
+        "claims": [[c.id, c.statement, c.source, c.method, c.tolerance] for c in claims],
+    }
     digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-    return {"version": __version__, "command": command, "profile": budget.profile, "seed": budget.seed,
-            "inputs_sha256": digest}
+    return {
+        "version": __version__,
+        "command": command,
+        "profile": budget.profile,
+        "seed": budget.seed,
+        "inputs_sha256": digest,
+    }
 
 
 def _dump(obj: Any) -> str:
@@ -180,26 +209,47 @@ def write_report(results: list[ClaimResult], out: Path, budget: Budget, command:
     meta = provenance(budget, command, [r.claim for r in results])
     n_pass = sum(r.status == "PASS" for r in results)
     lines = [
-        "# symsched verification report", "",
-        (f"symsched {__version__} · profile `{budget.profile}` · seed {budget.seed} · command `{command}` · "
-         f"inputs sha256 `{meta['inputs_sha256'][:16]}`"), "",
-        f"**{n_pass} of {len(results)} claims pass.**", "",
-        "| claim | status | measured |", "|---|---|---|",
+        "# symsched verification report",
+        "",
+        (
+            f"symsched {__version__} · profile `{budget.profile}` · seed {budget.seed} · command `{command}` · "
+            f"inputs sha256 `{meta['inputs_sha256'][:16]}`"
+        ),
+        "",
+        f"**{n_pass} of {len(results)} claims pass.**",
+        "",
+        "| claim | status | measured |",
+        "|---|---|---|",
     ]
     for r in results:
-        lines.append(f"| [{r.claim.id}](#{r.claim.id.replace('.', '')}) | {r.status} | "
-                     f"{_md_escape(r.outcome.measured)} |")
+        lines.append(
+            f"| [{r.claim.id}](#{r.claim.id.replace('.', '')}) | {r.status} | "
+            f"{_md_escape(r.outcome.measured)} |"
+        )
     lines.append("")
     index: list[dict[str, Any]] = []
     records = []
     for r in results:
         c = r.claim
-        lines += [f"## {c.id}", "", f"**{r.status}** — {c.statement}", "",
-                  f"- **Source:** {c.source}", f"- **Method (oracle):** {c.method}",
-                  f"- **Tolerance:** {c.tolerance}", f"- **Measured:** {r.outcome.measured}",
-                  f"- **Issue:** #{c.issue}", ""]
+        lines += [
+            f"## {c.id}",
+            "",
+            f"**{r.status}** — {c.statement}",
+            "",
+            f"- **Source:** {c.source}",
+            f"- **Method (oracle):** {c.method}",
+            f"- **Tolerance:** {c.tolerance}",
+            f"- **Measured:** {r.outcome.measured}",
+            f"- **Issue:** #{c.issue}",
+            "",
+        ]
         if r.outcome.details:
-            lines += ["```json", json.dumps(json_safe(r.outcome.details), indent=1)[:4000], "```", ""]
+            lines += [
+                "```json",
+                json.dumps(json_safe(r.outcome.details), indent=1)[:4000],
+                "```",
+                "",
+            ]
         if r.error:
             lines += ["```", r.error, "```", ""]
         for name, png in (r.pngs or {}).items():
@@ -209,11 +259,29 @@ def write_report(results: list[ClaimResult], out: Path, budget: Budget, command:
         for s in r.outcome.schedules:
             fname = f"{s['name']}.json"
             (scheddir / fname).write_text(_dump({**s, "claim": c.id, "provenance": meta}))
-            index.append({"file": fname, "claim": c.id, **{k: v for k, v in s.items() if k != "schedule"},
-                          "method": s["schedule"]["method"], "steps": s["schedule"]["steps"]})
-        records.append({"id": c.id, "status": r.status, "statement": c.statement, "source": c.source,
-                        "method": c.method, "tolerance": c.tolerance, "issue": c.issue,
-                        "measured": r.outcome.measured, "details": r.outcome.details, "error": r.error})
+            index.append(
+                {
+                    "file": fname,
+                    "claim": c.id,
+                    **{k: v for k, v in s.items() if k != "schedule"},
+                    "method": s["schedule"]["method"],
+                    "steps": s["schedule"]["steps"],
+                }
+            )
+        records.append(
+            {
+                "id": c.id,
+                "status": r.status,
+                "statement": c.statement,
+                "source": c.source,
+                "method": c.method,
+                "tolerance": c.tolerance,
+                "issue": c.issue,
+                "measured": r.outcome.measured,
+                "details": r.outcome.details,
+                "error": r.error,
+            }
+        )
     (out / "report.md").write_text("\n".join(lines) + "\n")
     (out / "report.html").write_text(render_html(results, meta))
     (out / "results.json").write_text(_dump({**meta, "claims": records}))
@@ -226,10 +294,16 @@ def prepare_out(out: Path, force: bool) -> None:
         raise ValueError(f"--out {out} exists and is not a directory")
     if out.exists() and any(out.iterdir()):
         if not force:
-            raise ValueError(f"--out {out} exists and is not empty; pass --force to replace it, or choose another --out")
+            raise ValueError(
+                f"--out {out} exists and is not empty; pass --force to replace it, or choose another --out"
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
 
 
 def command_line() -> str:
-    return " ".join(["symsched", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("symsched") else "symsched verify"
+    return (
+        " ".join(["symsched", *sys.argv[1:]])
+        if sys.argv and sys.argv[0].endswith("symsched")
+        else "symsched verify"
+    )

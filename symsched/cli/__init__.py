@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from symsched._version import __version__
-from symsched.schedules._registry import _load_builtin_methods
 from symsched.cli._common import CliError, ExitCode, OneLineParser
+from symsched.schedules._registry import _load_builtin_methods
 
 __all__ = ["build_parser", "main"]
+
 
 def _core_command_modules() -> list[str]:
     """Every ``symsched/cli/_*.py`` module with a ``register(subparsers)`` function, by name."""
@@ -26,8 +27,11 @@ def _core_command_modules() -> list[str]:
 
     from symsched.cli import __path__ as here
 
-    return [f"{__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(here), key=lambda m: m.name)
-            if m.name.startswith("_") and m.name not in ("_common", "__main__")]
+    return [
+        f"{__name__}.{m.name}"
+        for m in sorted(pkgutil.iter_modules(here), key=lambda m: m.name)
+        if m.name.startswith("_") and m.name not in ("_common", "__main__")
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

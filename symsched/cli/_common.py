@@ -100,8 +100,12 @@ def load_spectrum_file(path: str) -> NDArray[np.float64]:
 
 def add_spectrum_args(parser: argparse.ArgumentParser, required: bool = False) -> None:
     group = parser.add_mutually_exclusive_group(required=required)
-    group.add_argument("--eigenvalues", metavar="L", help="comma-separated covariance eigenvalues, e.g. 1,2,3.5")
-    group.add_argument("--spectrum-file", metavar="F", help="eigenvalues from a .npy or text file (one per line)")
+    group.add_argument(
+        "--eigenvalues", metavar="L", help="comma-separated covariance eigenvalues, e.g. 1,2,3.5"
+    )
+    group.add_argument(
+        "--spectrum-file", metavar="F", help="eigenvalues from a .npy or text file (one per line)"
+    )
 
 
 def spectrum_from_args(args: argparse.Namespace) -> NDArray[np.float64] | None:

@@ -12,9 +12,16 @@ TOPICS = ("gaussian", "tangent")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("derive", help="print a symbolic derivation",
-                       description="Re-derive and print the closed forms step by step.")
-    p.add_argument("topic", choices=TOPICS, help="gaussian: DDIM trajectory and KL; tangent: tangent law and gamma*")
+    p = sub.add_parser(
+        "derive",
+        help="print a symbolic derivation",
+        description="Re-derive and print the closed forms step by step.",
+    )
+    p.add_argument(
+        "topic",
+        choices=TOPICS,
+        help="gaussian: DDIM trajectory and KL; tangent: tangent law and gamma*",
+    )
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of pretty text")
     p.set_defaults(func=run)
 

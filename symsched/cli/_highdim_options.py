@@ -19,11 +19,28 @@ CW_DEFAULTS = {"p": 0.8, "beta": 2.0}
 def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", choices=("gm", "cw"), help="gm: Gaussian mixture; cw: Curie-Weiss")
     g = p.add_argument_group("model options (gm: --p --m --mode-sigma; cw: --beta --p)")
-    g.add_argument("--p", type=float, metavar="P", help="weight of the + mode, in (0, 1) (default 0.8)")
-    g.add_argument("--m", type=float, metavar="M", help="gm: mode offset per coordinate (default 1)")
-    g.add_argument("--mode-sigma", type=float, metavar="S", help="gm: per-mode standard deviation (default 0.5)")
-    g.add_argument("--beta", type=float, metavar="B", help="cw: inverse temperature > 1 (default 2)")
-    p.add_argument("--kappa", type=float, default=3.0, metavar="K", help="dilation parameter of vp-/ve-dilated (> 0, < sqrt(d))")
+    g.add_argument(
+        "--p", type=float, metavar="P", help="weight of the + mode, in (0, 1) (default 0.8)"
+    )
+    g.add_argument(
+        "--m", type=float, metavar="M", help="gm: mode offset per coordinate (default 1)"
+    )
+    g.add_argument(
+        "--mode-sigma",
+        type=float,
+        metavar="S",
+        help="gm: per-mode standard deviation (default 0.5)",
+    )
+    g.add_argument(
+        "--beta", type=float, metavar="B", help="cw: inverse temperature > 1 (default 2)"
+    )
+    p.add_argument(
+        "--kappa",
+        type=float,
+        default=3.0,
+        metavar="K",
+        help="dilation parameter of vp-/ve-dilated (> 0, < sqrt(d))",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
@@ -32,17 +49,26 @@ def model_params(args: argparse.Namespace) -> dict[str, float]:
     if args.model == "gm":
         if args.beta is not None:
             raise CliError("--beta is a cw option; gm takes --p, --m, --mode-sigma")
-        return {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in GM_DEFAULTS.items()}
+        return {
+            k: (getattr(args, k) if getattr(args, k) is not None else v)
+            for k, v in GM_DEFAULTS.items()
+        }
     for flag, val in (("--m", args.m), ("--mode-sigma", args.mode_sigma)):
         if val is not None:
-            raise CliError(f"{flag} is a gm option; cw takes --beta and --p (m is m(beta), the root of m = tanh(beta m))")
-    return {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in CW_DEFAULTS.items()}
+            raise CliError(
+                f"{flag} is a gm option; cw takes --beta and --p (m is m(beta), the root of m = tanh(beta m))"
+            )
+    return {
+        k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in CW_DEFAULTS.items()
+    }
 
 
 def build_model(kind: str, params: dict[str, float], dim: int) -> GaussianMixture | CurieWeiss:
     try:
         if kind == "gm":
-            return GaussianMixture(p=params["p"], m=params["m"], mode_sigma=params["mode_sigma"], dim=dim)
+            return GaussianMixture(
+                p=params["p"], m=params["m"], mode_sigma=params["mode_sigma"], dim=dim
+            )
         model = CurieWeiss(beta=params["beta"], p=params["p"], dim=dim)
         model.require_low_temperature()
         return model
@@ -61,9 +87,13 @@ def parse_schedules(text: str, model: str) -> list[str]:
     names = [t.strip() for t in str(text).split(",") if t.strip()]
     bad = [n for n in names if n not in SCHEDULES]
     if not names or bad:
-        raise CliError(f"--schedule must be one or more of {', '.join(SCHEDULES)} (comma-separated), got {text!r}")
+        raise CliError(
+            f"--schedule must be one or more of {', '.join(SCHEDULES)} (comma-separated), got {text!r}"
+        )
     if model == "cw" and "stein" in names:
-        raise CliError("--schedule stein is computed on the Gaussian mixture; for cw use vp-constant, vp-dilated, ve-constant or ve-dilated")
+        raise CliError(
+            "--schedule stein is computed on the Gaussian mixture; for cw use vp-constant, vp-dilated, ve-constant or ve-dilated"
+        )
     if len(set(names)) != len(names):
         raise CliError(f"--schedule lists a schedule twice: {text!r}")
     return names
@@ -97,13 +127,21 @@ def progress_bar(total: int, description: str, disabled: bool) -> Iterator[Any]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as prog:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as prog:
         task = prog.add_task(description, total=total)
         yield lambda k, total=None: prog.update(task, completed=k, total=total)
 
 
-def map_with_progress(executor: Any, fn: Any, items: Sequence[Any], description: str, disabled: bool) -> list[Any]:
+def map_with_progress(
+    executor: Any, fn: Any, items: Sequence[Any], description: str, disabled: bool
+) -> list[Any]:
     """``executor.map(fn, items)`` with a progress bar that counts finished tasks (in any order)."""
     with progress_bar(len(items), description, disabled) as advance:
         finished = 0

@@ -4,32 +4,59 @@ from __future__ import annotations
 
 import argparse
 
-from symsched.gaussian import exact
 from symsched._validate import as_grid
 from symsched._version import __version__
-from symsched.schedules._registry import METHODS
-from symsched.cli._common import CliError, add_spectrum_args, dumps_json, parse_floats, spectrum_from_args, write_output
+from symsched.cli._common import (
+    CliError,
+    add_spectrum_args,
+    dumps_json,
+    parse_floats,
+    spectrum_from_args,
+    write_output,
+)
 from symsched.cli._schedule import add_method_options, schedule_from_args
+from symsched.gaussian import exact
+from symsched.schedules._registry import METHODS
 
 MAX_LISTED_RATIOS = 1000
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("kl", help="exact KL of a grid on a Gaussian source",
-                       description="Exact KL (both directions) of the DDIM sampler with the exact denoiser.")
+    p = sub.add_parser(
+        "kl",
+        help="exact KL of a grid on a Gaussian source",
+        description="Exact KL (both directions) of the DDIM sampler with the exact denoiser.",
+    )
     add_spectrum_args(p, required=True)
     grid = p.add_mutually_exclusive_group(required=True)
-    grid.add_argument("--sigmas", metavar="S0,S1,...,SN", help="the grid, descending (S0 may be inf)")
-    grid.add_argument("--schedule", metavar="METHOD", choices=sorted(METHODS), help="build the grid with METHOD")
+    grid.add_argument(
+        "--sigmas", metavar="S0,S1,...,SN", help="the grid, descending (S0 may be inf)"
+    )
+    grid.add_argument(
+        "--schedule", metavar="METHOD", choices=sorted(METHODS), help="build the grid with METHOD"
+    )
     p.add_argument("--steps", type=int, metavar="N", help="steps for --schedule")
     p.add_argument("--sigma-min", type=float, metavar="A")
     p.add_argument("--sigma-max", type=float, metavar="B")
-    p.add_argument("--sampler", default="ddim", choices=[s for s in exact.SAMPLERS if s != "exact-flow"],
-                   help="reverse sampler (euler-vp: Euler on the VP PF-ODE in x; heun: EDM 2nd order; "
-                        "dpmpp-2m: DPM-Solver++(2M); ancestral: Euler ancestral / DDPM with --eta)")
-    p.add_argument("--eta", type=float, metavar="E", help="noise fraction of --sampler ancestral, in [0, 1] (default 1)")
-    p.add_argument("--start", default="exact", choices=exact.STARTS,
-                   help="exact: start from the true marginal; prior: from N(0, sigma_0^2)")
+    p.add_argument(
+        "--sampler",
+        default="ddim",
+        choices=[s for s in exact.SAMPLERS if s != "exact-flow"],
+        help="reverse sampler (euler-vp: Euler on the VP PF-ODE in x; heun: EDM 2nd order; "
+        "dpmpp-2m: DPM-Solver++(2M); ancestral: Euler ancestral / DDPM with --eta)",
+    )
+    p.add_argument(
+        "--eta",
+        type=float,
+        metavar="E",
+        help="noise fraction of --sampler ancestral, in [0, 1] (default 1)",
+    )
+    p.add_argument(
+        "--start",
+        default="exact",
+        choices=exact.STARTS,
+        help="exact: start from the true marginal; prior: from N(0, sigma_0^2)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_method_options(p)  # after the command's own flags, which take precedence
     p.set_defaults(func=run)

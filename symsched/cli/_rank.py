@@ -8,29 +8,59 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from symsched.schedules import pretrained
 from symsched._version import __version__
-from symsched.cli._common import CliError, dumps_json, parse_floats, spectrum_from_args, write_output
+from symsched.cli._common import (
+    CliError,
+    dumps_json,
+    parse_floats,
+    spectrum_from_args,
+    write_output,
+)
+from symsched.schedules import pretrained
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("rank", help="rank time discretisations of a pretrained model by exact KL",
-                       description="Exact Gaussian KL (gaussian_theory.md §7) of every discretisation strategy of a "
-                                   "model's noise schedule, on a data spectrum, at each NFE; prints the table and "
-                                   "writes a plot.")
-    p.add_argument("--model", required=True, choices=pretrained.MODELS,
-                   help="edm: continuous [0.002, 80]; ddpm-linear / ddpm-cosine: 1000-step tables; sd15: scaled_linear (AYS applies)")
+    p = sub.add_parser(
+        "rank",
+        help="rank time discretisations of a pretrained model by exact KL",
+        description="Exact Gaussian KL (gaussian_theory.md §7) of every discretisation strategy of a "
+        "model's noise schedule, on a data spectrum, at each NFE; prints the table and "
+        "writes a plot.",
+    )
+    p.add_argument(
+        "--model",
+        required=True,
+        choices=pretrained.MODELS,
+        help="edm: continuous [0.002, 80]; ddpm-linear / ddpm-cosine: 1000-step tables; sd15: scaled_linear (AYS applies)",
+    )
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--data", choices=("digits", "patches"), help="spectrum of a shipped dataset ([-1, 1] scale)")
+    src.add_argument(
+        "--data",
+        choices=("digits", "patches"),
+        help="spectrum of a shipped dataset ([-1, 1] scale)",
+    )
     src.add_argument("--eigenvalues", metavar="L", help="comma-separated covariance eigenvalues")
     src.add_argument("--spectrum-file", metavar="F", help="eigenvalues from a .npy or text file")
-    p.add_argument("--nfe", default=",".join(map(str, pretrained.NFES)), metavar="N1,N2,...",
-                   help="step budgets (one NFE = one first-order step)")
-    p.add_argument("--strategies", metavar="S1,S2,...",
-                   help="subset of: " + ", ".join(pretrained.STRATEGIES) + " (default: all that apply)")
-    p.add_argument("--sampler", default="ddim", choices=("ddim", "euler-vp", "dpmpp-2m", "ancestral"),
-                   help="sampler whose exact KL ranks the grids")
-    p.add_argument("--plot", metavar="FILE", help="PNG path for the plot (default rank-MODEL-DATA.png)")
+    p.add_argument(
+        "--nfe",
+        default=",".join(map(str, pretrained.NFES)),
+        metavar="N1,N2,...",
+        help="step budgets (one NFE = one first-order step)",
+    )
+    p.add_argument(
+        "--strategies",
+        metavar="S1,S2,...",
+        help="subset of: " + ", ".join(pretrained.STRATEGIES) + " (default: all that apply)",
+    )
+    p.add_argument(
+        "--sampler",
+        default="ddim",
+        choices=("ddim", "euler-vp", "dpmpp-2m", "ancestral"),
+        help="sampler whose exact KL ranks the grids",
+    )
+    p.add_argument(
+        "--plot", metavar="FILE", help="PNG path for the plot (default rank-MODEL-DATA.png)"
+    )
     p.add_argument("--no-plot", action="store_true", help="do not write a plot")
     p.add_argument("--force", action="store_true", help="overwrite the plot file if it exists")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -66,10 +96,14 @@ def run(args: argparse.Namespace) -> int:
         nfes = [int(v) for v in parse_floats(args.nfe, "--nfe")]
         if any(float(v) != int(v) or v < 1 for v in parse_floats(args.nfe, "--nfe")):
             raise CliError(f"--nfe must be positive integers, got {args.nfe!r}")
-        strategies = None if args.strategies is None else [s.strip() for s in args.strategies.split(",")]
+        strategies = (
+            None if args.strategies is None else [s.strip() for s in args.strategies.split(",")]
+        )
         ranking = pretrained.rank(args.model, lam, nfes, strategies, sampler=args.sampler)
     except ValueError as exc:
-        raise CliError(str(exc).replace("strategy", "--strategies").replace("nfe", "--nfe")) from None
+        raise CliError(
+            str(exc).replace("strategy", "--strategies").replace("nfe", "--nfe")
+        ) from None
     plot_path = None
     if not args.no_plot:
         import matplotlib.pyplot as plt
@@ -81,17 +115,32 @@ def run(args: argparse.Namespace) -> int:
         finally:
             plt.close(fig)
     if args.json:
-        out = {**ranking.to_json(), "data": data_name, "dimension": int(lam.size), "plot": plot_path,
-               "sigma_range": list(pretrained.model_range(args.model)), "version": __version__}
+        out = {
+            **ranking.to_json(),
+            "data": data_name,
+            "dimension": int(lam.size),
+            "plot": plot_path,
+            "sigma_range": list(pretrained.model_range(args.model)),
+            "version": __version__,
+        }
         write_output(dumps_json(out), None)
         return 0
     lo, hi = pretrained.model_range(args.model)
     width = max(len(s) for s in ranking.strategies)
-    lines = [f"model {args.model} (sigma in [{lo:.4g}, {hi:.4g}]), data {data_name} (d = {lam.size}), sampler {args.sampler}",
-             "exact KL(data || output) by NFE; * = best", " " * width + "".join(f"{n:>11d}" for n in ranking.nfes)]
-    best = {i: min(ranking.strategies, key=lambda s: ranking.kl_source_output[s][i]) for i in range(len(ranking.nfes))}
+    lines = [
+        f"model {args.model} (sigma in [{lo:.4g}, {hi:.4g}]), data {data_name} (d = {lam.size}), sampler {args.sampler}",
+        "exact KL(data || output) by NFE; * = best",
+        " " * width + "".join(f"{n:>11d}" for n in ranking.nfes),
+    ]
+    best = {
+        i: min(ranking.strategies, key=lambda s: ranking.kl_source_output[s][i])
+        for i in range(len(ranking.nfes))
+    }
     for s in ranking.strategies:
-        cells = "".join(f"{ranking.kl_source_output[s][i]:>10.4g}{'*' if best[i] == s else ' '}" for i in range(len(ranking.nfes)))
+        cells = "".join(
+            f"{ranking.kl_source_output[s][i]:>10.4g}{'*' if best[i] == s else ' '}"
+            for i in range(len(ranking.nfes))
+        )
         lines.append(f"{s:<{width}}{cells}")
     if plot_path:
         lines.append(f"plot written to {plot_path}")

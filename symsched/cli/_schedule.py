@@ -5,29 +5,62 @@ from __future__ import annotations
 import argparse
 import sys
 
+from symsched.cli._common import (
+    CliError,
+    dumps_json,
+    parse_floats,
+    spectrum_from_args,
+    write_output,
+)
 from symsched.export import _legacy as exporters
 from symsched.schedules._registry import METHODS, _load_builtin_methods, build
-from symsched.cli._common import CliError, dumps_json, parse_floats, spectrum_from_args, write_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _load_builtin_methods()
-    p = sub.add_parser("schedule", help="build an N-step noise-level grid",
-                       description="Build an N-step grid [sigma_0 > ... > sigma_N] and print or export it.")
-    p.add_argument("method", metavar="METHOD", choices=sorted(METHODS),
-                   help="one of: " + ", ".join(sorted(METHODS)))
-    p.add_argument("--steps", type=int, required=True, metavar="N", help="number of steps (N+1 levels)")
-    p.add_argument("--sigma-min", type=float, metavar="A", help="smallest level (method default if omitted)")
-    p.add_argument("--sigma-max", type=float, metavar="B", help="largest level, may be inf (method default if omitted)")
+    p = sub.add_parser(
+        "schedule",
+        help="build an N-step noise-level grid",
+        description="Build an N-step grid [sigma_0 > ... > sigma_N] and print or export it.",
+    )
+    p.add_argument(
+        "method",
+        metavar="METHOD",
+        choices=sorted(METHODS),
+        help="one of: " + ", ".join(sorted(METHODS)),
+    )
+    p.add_argument(
+        "--steps", type=int, required=True, metavar="N", help="number of steps (N+1 levels)"
+    )
+    p.add_argument(
+        "--sigma-min", type=float, metavar="A", help="smallest level (method default if omitted)"
+    )
+    p.add_argument(
+        "--sigma-max",
+        type=float,
+        metavar="B",
+        help="largest level, may be inf (method default if omitted)",
+    )
     add_method_options(p)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the schedule object as JSON")
     out.add_argument("--format", choices=exporters.FORMATS, help="export format")
-    p.add_argument("--train-schedule", choices=exporters.TRAIN_SCHEDULES, default=None,
-                   help="training beta table for --format diffusers-timesteps (default scaled_linear: SD 1.x/XL)")
-    p.add_argument("--shift", type=float, default=None, metavar="S",
-                   help="shift configured on the flow-matching scheduler, undone by --format flow-matching (default 1)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    p.add_argument(
+        "--train-schedule",
+        choices=exporters.TRAIN_SCHEDULES,
+        default=None,
+        help="training beta table for --format diffusers-timesteps (default scaled_linear: SD 1.x/XL)",
+    )
+    p.add_argument(
+        "--shift",
+        type=float,
+        default=None,
+        metavar="S",
+        help="shift configured on the flow-matching scheduler, undone by --format flow-matching (default 1)",
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout"
+    )
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.set_defaults(func=run)
 
@@ -46,7 +79,9 @@ def add_method_options(p: argparse.ArgumentParser) -> None:
     p.set_defaults(method_option_dests=frozenset(method_dests))
 
 
-def schedule_from_args(args: argparse.Namespace, method: str, *, use_spectrum: bool = True) -> object:
+def schedule_from_args(
+    args: argparse.Namespace, method: str, *, use_spectrum: bool = True
+) -> object:
     """Build the schedule named by ``method`` from parsed CLI options."""
     spec = METHODS[method]
     kwargs: dict[str, object] = {"sigma_min": args.sigma_min, "sigma_max": args.sigma_max}
@@ -62,10 +97,15 @@ def schedule_from_args(args: argparse.Namespace, method: str, *, use_spectrum: b
     # method options the user gave that this method does not take (the command's own flags, such
     # as kl's --start, are not method options even when a method has an option of the same name)
     method_dests = getattr(args, "method_option_dests", frozenset())
-    given_unused = [o.flag for s in METHODS.values() for o in s.options
-                    if o.dest in method_dests and o.dest not in kwargs
-                    and getattr(args, o.dest, None) not in (None, False)
-                    and o.dest not in ("eigenvalues", "spectrum_file")]
+    given_unused = [
+        o.flag
+        for s in METHODS.values()
+        for o in s.options
+        if o.dest in method_dests
+        and o.dest not in kwargs
+        and getattr(args, o.dest, None) not in (None, False)
+        and o.dest not in ("eigenvalues", "spectrum_file")
+    ]
     if given_unused:
         raise CliError(f"method {method} does not take {', '.join(sorted(set(given_unused)))}")
     if args.steps is not None and args.steps < 1:
@@ -73,16 +113,22 @@ def schedule_from_args(args: argparse.Namespace, method: str, *, use_spectrum: b
     try:
         return build(method, args.steps, **kwargs)
     except ValueError as exc:
-        raise CliError(str(exc).replace("sigma_min", "--sigma-min").replace("sigma_max", "--sigma-max")) from None
+        raise CliError(
+            str(exc).replace("sigma_min", "--sigma-min").replace("sigma_max", "--sigma-max")
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
     sched = schedule_from_args(args, args.method)
     fmt = "json" if args.json else args.format
     if fmt is None and (args.train_schedule is not None or args.shift is not None):
-        raise CliError("--train-schedule needs --format diffusers-timesteps and --shift needs --format flow-matching")
+        raise CliError(
+            "--train-schedule needs --format diffusers-timesteps and --shift needs --format flow-matching"
+        )
     if fmt is None:
-        lines = [f"# {sched.method}: {sched.steps} steps, params {dumps_json(sched.params).replace(chr(10), ' ')}"]  # type: ignore[attr-defined]
+        lines = [
+            f"# {sched.method}: {sched.steps} steps, params {dumps_json(sched.params).replace(chr(10), ' ')}"
+        ]  # type: ignore[attr-defined]
         lines += [repr(float(v)) if v != float("inf") else "inf" for v in sched.sigmas]  # type: ignore[attr-defined]
         write_output("\n".join(lines), args.output, force=args.force)
         return 0

@@ -17,35 +17,86 @@ import math
 
 from symsched._version import __version__
 from symsched.cli._common import CliError, dumps_json, parse_steps_list, write_output
+from symsched.cli._highdim_options import (
+    add_model_options,
+    build_model,
+    check_kappa,
+    map_with_progress,
+    model_params,
+    parse_dims,
+    parse_schedules,
+    progress_bar,
+)
 from symsched.highdim.schedules import SCHEDULES
-
-from symsched.parallel import InProcess, add_executor_options, executor_from_args
-from symsched.cli._highdim_options import add_model_options, build_model, check_kappa, map_with_progress, model_params, parse_dims, parse_schedules, progress_bar
 from symsched.highdim.simulate import MIN_SAMPLES
+from symsched.parallel import InProcess, add_executor_options, executor_from_args
 
 FULL_MAX_DIM = 10_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("simulate", help="simulate the probability-flow ODE of the GM or Curie-Weiss model",
-                       description="Euler simulation of the probability-flow ODE (Aranguri et al., arXiv 2501.00988) "
-                                   "with Monte Carlo error bars on every measured feature. Comma-separated --dim, --steps "
-                                   "and --schedule make a sweep over every combination, run through the executor "
-                                   "(in-process, --workers K or --scheduler ADDRESS).")
+    p = sub.add_parser(
+        "simulate",
+        help="simulate the probability-flow ODE of the GM or Curie-Weiss model",
+        description="Euler simulation of the probability-flow ODE (Aranguri et al., arXiv 2501.00988) "
+        "with Monte Carlo error bars on every measured feature. Comma-separated --dim, --steps "
+        "and --schedule make a sweep over every combination, run through the executor "
+        "(in-process, --workers K or --scheduler ADDRESS).",
+    )
     add_model_options(p)
-    p.add_argument("--dim", required=True, metavar="D[,D2,...]", help="dimension(s) d >= 1 (1e8 accepted for gm)")
+    p.add_argument(
+        "--dim",
+        required=True,
+        metavar="D[,D2,...]",
+        help="dimension(s) d >= 1 (1e8 accepted for gm)",
+    )
     p.add_argument("--steps", required=True, metavar="N[,N2,...]", help="number(s) of Euler steps")
-    p.add_argument("--schedule", required=True, metavar="S[,S2,...]", help=f"time discretisation(s): {', '.join(SCHEDULES)}")
-    p.add_argument("--samples", type=int, metavar="S", help="samples (default: gm 100000 reduced / 1000 full; cw 1000)")
-    p.add_argument("--seed", type=int, default=0, metavar="k",
-                   help="base seed; each (d, schedule) draws from a seed derived from (k, d, schedule), reported as task_seed")
-    p.add_argument("--simulator", choices=("reduced", "full"), default="reduced",
-                   help="gm only: exact scalar reduction (any d) or full d-dimensional torch simulation (d <= 1e4)")
-    p.add_argument("--max-stderr", type=float, metavar="E",
-                   help="refuse sample counts whose mode-fraction error bar can exceed E (0.5/sqrt(S) > E)")
-    p.add_argument("--record", type=int, default=32, metavar="K", help="samples whose trajectory of M is kept (for --plot)")
-    p.add_argument("--plot", metavar="FILE", help="write the trajectories of M to this image file (png, pdf, svg; one run only)")
-    p.add_argument("--json", action="store_true", help="print one JSON object (a sweep: {\"runs\": [...]})")
+    p.add_argument(
+        "--schedule",
+        required=True,
+        metavar="S[,S2,...]",
+        help=f"time discretisation(s): {', '.join(SCHEDULES)}",
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        metavar="S",
+        help="samples (default: gm 100000 reduced / 1000 full; cw 1000)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="k",
+        help="base seed; each (d, schedule) draws from a seed derived from (k, d, schedule), reported as task_seed",
+    )
+    p.add_argument(
+        "--simulator",
+        choices=("reduced", "full"),
+        default="reduced",
+        help="gm only: exact scalar reduction (any d) or full d-dimensional torch simulation (d <= 1e4)",
+    )
+    p.add_argument(
+        "--max-stderr",
+        type=float,
+        metavar="E",
+        help="refuse sample counts whose mode-fraction error bar can exceed E (0.5/sqrt(S) > E)",
+    )
+    p.add_argument(
+        "--record",
+        type=int,
+        default=32,
+        metavar="K",
+        help="samples whose trajectory of M is kept (for --plot)",
+    )
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="write the trajectories of M to this image file (png, pdf, svg; one run only)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help='print one JSON object (a sweep: {"runs": [...]})'
+    )
     add_executor_options(p, "the sweep points")
     p.set_defaults(func=run)
 
@@ -62,40 +113,84 @@ def run(args: argparse.Namespace) -> int:
     full = args.model == "cw" or args.simulator == "full"
     big = [d for d in dims if d > FULL_MAX_DIM]
     if full and big:
-        what = "cw (full simulation; no exact reduction exists)" if args.model == "cw" else "--simulator full"
-        raise CliError(f"--dim must be <= {FULL_MAX_DIM} for {what}, got {big[0]}" + ("; use --simulator reduced (exact for Euler) for larger d" if args.model == "gm" else ""))
+        what = (
+            "cw (full simulation; no exact reduction exists)"
+            if args.model == "cw"
+            else "--simulator full"
+        )
+        raise CliError(
+            f"--dim must be <= {FULL_MAX_DIM} for {what}, got {big[0]}"
+            + (
+                "; use --simulator reduced (exact for Euler) for larger d"
+                if args.model == "gm"
+                else ""
+            )
+        )
     samples = args.samples if args.samples is not None else (100_000 if not full else 1000)
     if samples < MIN_SAMPLES:
-        raise CliError(f"--samples must be >= {MIN_SAMPLES} to give a Monte Carlo error bar, got {samples}")
+        raise CliError(
+            f"--samples must be >= {MIN_SAMPLES} to give a Monte Carlo error bar, got {samples}"
+        )
     if args.model == "gm" and full and samples * max(dims) > 50_000_000:
-        raise CliError(f"--samples {samples} x --dim {max(dims)} is too large for --simulator full (holds samples x d float64 "
-                       f"numbers, limit 5e7 = 400 MB); lower --samples or use --simulator reduced (exact for Euler)")
+        raise CliError(
+            f"--samples {samples} x --dim {max(dims)} is too large for --simulator full (holds samples x d float64 "
+            f"numbers, limit 5e7 = 400 MB); lower --samples or use --simulator reduced (exact for Euler)"
+        )
     if args.max_stderr is not None:
         if not args.max_stderr > 0:
             raise CliError(f"--max-stderr must be > 0, got {args.max_stderr}")
         if 0.5 / math.sqrt(samples) > args.max_stderr:
             need = math.ceil((0.5 / args.max_stderr) ** 2)
-            raise CliError(f"--samples {samples} is too small for --max-stderr {args.max_stderr:g}: the mode-fraction "
-                           f"error bar can reach 0.5/sqrt(S) = {0.5 / math.sqrt(samples):.3g}; use --samples >= {need}")
+            raise CliError(
+                f"--samples {samples} is too small for --max-stderr {args.max_stderr:g}: the mode-fraction "
+                f"error bar can reach 0.5/sqrt(S) = {0.5 / math.sqrt(samples):.3g}; use --samples >= {need}"
+            )
     for d in dims:
         build_model(args.model, params, d)
         for schedule in schedules:
             check_kappa(schedule, d, args.kappa)
-    points = [Point(args.model, tuple(sorted(params.items())), d, schedule, n, args.kappa, samples, args.seed,
-                    "full" if full else "reduced", args.record)
-              for d in dims for n in steps_list for schedule in schedules]
+    points = [
+        Point(
+            args.model,
+            tuple(sorted(params.items())),
+            d,
+            schedule,
+            n,
+            args.kappa,
+            samples,
+            args.seed,
+            "full" if full else "reduced",
+            args.record,
+        )
+        for d in dims
+        for n in steps_list
+        for schedule in schedules
+    ]
     if args.plot and len(points) > 1:
-        raise CliError("--plot draws the trajectories of one run; give a single --dim, --steps and --schedule")
+        raise CliError(
+            "--plot draws the trajectories of one run; give a single --dim, --steps and --schedule"
+        )
     executor = executor_from_args(args)
     try:
-        if len(points) == 1 and isinstance(executor, InProcess):  # one run here: progress per Euler step
+        if len(points) == 1 and isinstance(
+            executor, InProcess
+        ):  # one run here: progress per Euler step
             pt = points[0]
             chunks = 1 if args.model == "gm" else math.ceil(samples / max(1, 4_000_000 // pt.dim))
-            with progress_bar(pt.steps * chunks, f"{args.model} {pt.schedule} d={pt.dim:g} N={pt.steps}", args.no_progress) as cb:
+            with progress_bar(
+                pt.steps * chunks,
+                f"{args.model} {pt.schedule} d={pt.dim:g} N={pt.steps}",
+                args.no_progress,
+            ) as cb:
                 runs = [simulate_point(pt, callback=cb)]
         else:
-            runs = map_with_progress(executor, simulate_point, points,
-                                     f"{args.model} simulate sweep ({len(points)} runs)", args.no_progress)
+            runs = map_with_progress(
+                executor,
+                simulate_point,
+                points,
+                f"{args.model} simulate sweep ({len(points)} runs)",
+                args.no_progress,
+            )
     finally:
         executor.close()
     docs = [_document(args, params, pt, res, full) for pt, res in zip(points, runs)]
@@ -103,17 +198,25 @@ def run(args: argparse.Namespace) -> int:
         from symsched.highdim.plots import plot_trajectories
 
         pt = points[0]
-        fig = plot_trajectories(runs[0]["trajectories"], f"{args.model} {pt.schedule}, d = {pt.dim:g}, N = {pt.steps}")
+        fig = plot_trajectories(
+            runs[0]["trajectories"], f"{args.model} {pt.schedule}, d = {pt.dim:g}, N = {pt.steps}"
+        )
         fig.savefig(args.plot, dpi=120)
         docs[0]["plot"] = args.plot
     if args.json:
-        write_output(dumps_json(docs[0] if len(docs) == 1 else {"runs": docs, "version": __version__}), None)
+        write_output(
+            dumps_json(docs[0] if len(docs) == 1 else {"runs": docs, "version": __version__}), None
+        )
     else:
         lines = []
         for doc in docs:
-            lines.append(f"{args.model} {doc['schedule']}: d = {doc['dim']:g}, N = {doc['steps']}, samples = {doc['samples']}, c = {doc['c']:g}")
+            lines.append(
+                f"{args.model} {doc['schedule']}: d = {doc['dim']:g}, N = {doc['steps']}, samples = {doc['samples']}, c = {doc['c']:g}"
+            )
             for key, target in doc["targets"].items():
-                lines.append(f"  {key:20s} {doc[key]:.6g} +- {doc[key + '_stderr']:.2g}   (target {target:.6g})")
+                lines.append(
+                    f"  {key:20s} {doc[key]:.6g} +- {doc[key + '_stderr']:.2g}   (target {target:.6g})"
+                )
         write_output("\n".join(lines), None)
     return 0
 
@@ -124,6 +227,18 @@ def _document(args: argparse.Namespace, params: dict, pt: object, res: dict, ful
 
     model = build(pt)  # type: ignore[arg-type]
     extra = {"m_beta": model.m, "w_plus": model.w_plus} if args.model == "cw" else {}
-    return {"model": args.model, "params": {**params, **extra}, "dim": pt.dim, "steps": pt.steps,  # type: ignore[attr-defined]
-            "schedule": pt.schedule, "kappa": args.kappa, "c": res["c"], "simulator": "full" if full else "reduced",  # type: ignore[attr-defined]
-            "seed": args.seed, "task_seed": res["task_seed"], **res["stats"], "grid": res["grid"], "version": __version__}
+    return {
+        "model": args.model,
+        "params": {**params, **extra},
+        "dim": pt.dim,
+        "steps": pt.steps,  # type: ignore[attr-defined]
+        "schedule": pt.schedule,
+        "kappa": args.kappa,
+        "c": res["c"],
+        "simulator": "full" if full else "reduced",  # type: ignore[attr-defined]
+        "seed": args.seed,
+        "task_seed": res["task_seed"],
+        **res["stats"],
+        "grid": res["grid"],
+        "version": __version__,
+    }

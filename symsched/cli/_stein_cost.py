@@ -19,32 +19,65 @@ _JVP_SUBLEVELS = 128  # log-spaced levels between T and S for the jvp path integ
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("stein-cost", help="corrector Stein cost L_c of one step S -> T",
-                       description="Corrector (Stein/Fisher) cost L_c of the step S -> T, weight v = sigma at the target T "
-                                   "(Williams et al., arXiv 2412.07877).")
-    p.add_argument("--model", required=True, metavar="SPEC",
-                   help="gaussian (--c C --dim D | --eigenvalues L | --spectrum-file F), two-point, "
-                        "gm (--p --m --mode-sigma --dim), empirical-digits, empirical-patches, digits, patches, "
-                        "diffusers:DIR (a local diffusers UNet2DModel + scheduler), or a symsched checkpoint directory")
-    p.add_argument("--from", dest="source", type=float, required=True, metavar="S", help="source (noisier) level")
-    p.add_argument("--to", dest="target", type=float, required=True, metavar="T", help="target level, T < S")
-    p.add_argument("--estimator", choices=("exact", "monte-carlo", "jvp"), default=None,
-                   help="default: exact when the model has a closed form, else monte-carlo")
-    p.add_argument("--samples", type=int, default=4096, metavar="n", help="Monte Carlo / JVP samples")
+    p = sub.add_parser(
+        "stein-cost",
+        help="corrector Stein cost L_c of one step S -> T",
+        description="Corrector (Stein/Fisher) cost L_c of the step S -> T, weight v = sigma at the target T "
+        "(Williams et al., arXiv 2412.07877).",
+    )
+    p.add_argument(
+        "--model",
+        required=True,
+        metavar="SPEC",
+        help="gaussian (--c C --dim D | --eigenvalues L | --spectrum-file F), two-point, "
+        "gm (--p --m --mode-sigma --dim), empirical-digits, empirical-patches, digits, patches, "
+        "diffusers:DIR (a local diffusers UNet2DModel + scheduler), or a symsched checkpoint directory",
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        type=float,
+        required=True,
+        metavar="S",
+        help="source (noisier) level",
+    )
+    p.add_argument(
+        "--to", dest="target", type=float, required=True, metavar="T", help="target level, T < S"
+    )
+    p.add_argument(
+        "--estimator",
+        choices=("exact", "monte-carlo", "jvp"),
+        default=None,
+        help="default: exact when the model has a closed form, else monte-carlo",
+    )
+    p.add_argument(
+        "--samples", type=int, default=4096, metavar="n", help="Monte Carlo / JVP samples"
+    )
     p.add_argument("--seed", type=int, default=0, metavar="k", help="random seed")
-    p.add_argument("--weight", choices=("target", "source"), default="target", help="where v = sigma is taken")
-    p.add_argument("--process", choices=("ve", "vp"), default="ve", help="scale of scores and weight")
+    p.add_argument(
+        "--weight", choices=("target", "source"), default="target", help="where v = sigma is taken"
+    )
+    p.add_argument(
+        "--process", choices=("ve", "vp"), default="ve", help="scale of scores and weight"
+    )
     p.add_argument("--device", default="cpu", metavar="DEV", help="torch device")
     p.add_argument("--c", type=float, metavar="C", help="gaussian: data std c")
     p.add_argument("--dim", type=int, metavar="D", help="gaussian/gm: dimension")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--eigenvalues", metavar="L", help="gaussian: comma-separated covariance eigenvalues")
-    g.add_argument("--spectrum-file", metavar="F", help="gaussian: eigenvalues from a .npy or text file")
+    g.add_argument(
+        "--eigenvalues", metavar="L", help="gaussian: comma-separated covariance eigenvalues"
+    )
+    g.add_argument(
+        "--spectrum-file", metavar="F", help="gaussian: eigenvalues from a .npy or text file"
+    )
     p.add_argument("--p", type=float, metavar="P", help="gm: weight of the +m mode")
     p.add_argument("--m", type=float, metavar="M", help="gm: mode position")
     p.add_argument("--mode-sigma", type=float, metavar="S", help="gm: mode std")
-    p.add_argument("--data", metavar="FILE",
-                   help="diffusers:DIR models: training rows to noise (.npy or .pt, shape (n, ...))")
+    p.add_argument(
+        "--data",
+        metavar="FILE",
+        help="diffusers:DIR models: training rows to noise (.npy or .pt, shape (n, ...))",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -63,32 +96,58 @@ def run(args: argparse.Namespace) -> int:
     if args.samples < 2:
         raise CliError(f"--samples must be >= 2, got {args.samples}")
     try:
-        model = load_model(args.model, c=args.c, dim=args.dim, eigenvalues=spectrum_from_args(args),
-                           p=args.p, m=args.m, mode_sigma=args.mode_sigma, data=args.data)
+        model = load_model(
+            args.model,
+            c=args.c,
+            dim=args.dim,
+            eigenvalues=spectrum_from_args(args),
+            p=args.p,
+            m=args.m,
+            mode_sigma=args.mode_sigma,
+            data=args.data,
+        )
     except ModelError as exc:
         raise CliError(str(exc)) from None
     estimator = args.estimator
     if estimator is None:
-        has_exact = model.exact_interval_costs([s, t], process=args.process, weight=args.weight) is not None
+        has_exact = (
+            model.exact_interval_costs([s, t], process=args.process, weight=args.weight) is not None
+        )
         estimator = "exact" if has_exact else "monte-carlo"
     levels = np.array([s, t]) if estimator != "jvp" else np.geomspace(s, t, _JVP_SUBLEVELS + 1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SteinAccuracyWarning)
         try:
-            est = estimate_costs(model, levels, estimator=estimator, samples=args.samples, seed=args.seed,
-                                 process=args.process, weight=args.weight, device=args.device,
-                                 progress=sys.stderr.isatty())
+            est = estimate_costs(
+                model,
+                levels,
+                estimator=estimator,
+                samples=args.samples,
+                seed=args.seed,
+                process=args.process,
+                weight=args.weight,
+                device=args.device,
+                progress=sys.stderr.isatty(),
+            )
         except (ModelError, ValueError) as exc:
             raise CliError(str(exc)) from None
     for w in caught:
         if issubclass(w.category, SteinAccuracyWarning):
             print(f"symsched stein-cost: warning: {w.message}", file=sys.stderr)
-    out: dict[str, object] = {"model": model.name, "from": s, "to": t, "estimator": estimator,
-                              "weight": args.weight, "process": args.process}
+    out: dict[str, object] = {
+        "model": model.name,
+        "from": s,
+        "to": t,
+        "estimator": estimator,
+        "weight": args.weight,
+        "process": args.process,
+    }
     if estimator == "jvp":
         out["cost"] = est.total_length**2
         out["stderr"] = 2 * est.total_length * (est.total_length_stderr or 0.0)
-        out["approximation"] = "(integral of sqrt(delta_c) d sigma)^2 over the step: the local-metric limit"
+        out["approximation"] = (
+            "(integral of sqrt(delta_c) d sigma)^2 over the step: the local-metric limit"
+        )
     else:
         out["cost"] = float(est.costs[0])
         if est.stderr is not None:

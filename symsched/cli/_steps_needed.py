@@ -20,29 +20,69 @@ import math
 
 from symsched._version import __version__
 from symsched.cli._common import CliError, dumps_json, write_output
+from symsched.cli._highdim_options import (
+    add_model_options,
+    build_model,
+    check_kappa,
+    model_params,
+    parse_dims,
+    parse_schedules,
+    progress_bar,
+)
 from symsched.highdim.schedules import SCHEDULES
-
 from symsched.parallel import add_executor_options, executor_from_args
-from symsched.cli._highdim_options import add_model_options, build_model, check_kappa, model_params, parse_dims, parse_schedules, progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("steps-needed", help="smallest number of Euler steps meeting a tolerance, per dimension",
-                       description="Smallest N on the search grid (ratio 2^(1/4)) for which both features of the "
-                                   "GM / Curie-Weiss model are within the tolerance (Aranguri et al., arXiv 2501.00988, §5.2). "
-                                   "The searches of every (schedule, d) advance together; each round's points run "
-                                   "through the executor (in-process, --workers K or --scheduler ADDRESS).")
+    p = sub.add_parser(
+        "steps-needed",
+        help="smallest number of Euler steps meeting a tolerance, per dimension",
+        description="Smallest N on the search grid (ratio 2^(1/4)) for which both features of the "
+        "GM / Curie-Weiss model are within the tolerance (Aranguri et al., arXiv 2501.00988, §5.2). "
+        "The searches of every (schedule, d) advance together; each round's points run "
+        "through the executor (in-process, --workers K or --scheduler ADDRESS).",
+    )
     add_model_options(p)
-    p.add_argument("--schedule", required=True, metavar="S1,S2,...",
-                   help=f"time discretisation(s), comma-separated: {', '.join(SCHEDULES)}")
-    p.add_argument("--dims", required=True, metavar="D1,D2,...", help="comma-separated dimensions, e.g. 1e2,1e4,1e6")
-    p.add_argument("--tolerance", type=float, default=None, metavar="T", help="tolerance on both feature errors (default 0.05)")
-    p.add_argument("--max-steps", type=int, metavar="N", help="largest N searched (default: gm 262144, cw 1448)")
-    p.add_argument("--samples", type=int, default=None, metavar="S",
-                   help="cw only: Monte Carlo samples per (d, N) (default: the smallest count whose error bars are "
-                        "<= tolerance/3 on the mode fraction and <= tolerance/10 on the relative within-variance, per d)")
-    p.add_argument("--seed", type=int, default=0, metavar="k",
-                   help="cw only: base seed; each (d, schedule) draws from a seed derived from (k, d, schedule)")
+    p.add_argument(
+        "--schedule",
+        required=True,
+        metavar="S1,S2,...",
+        help=f"time discretisation(s), comma-separated: {', '.join(SCHEDULES)}",
+    )
+    p.add_argument(
+        "--dims",
+        required=True,
+        metavar="D1,D2,...",
+        help="comma-separated dimensions, e.g. 1e2,1e4,1e6",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        metavar="T",
+        help="tolerance on both feature errors (default 0.05)",
+    )
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        metavar="N",
+        help="largest N searched (default: gm 262144, cw 1448)",
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        metavar="S",
+        help="cw only: Monte Carlo samples per (d, N) (default: the smallest count whose error bars are "
+        "<= tolerance/3 on the mode fraction and <= tolerance/10 on the relative within-variance, per d)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="k",
+        help="cw only: base seed; each (d, schedule) draws from a seed derived from (k, d, schedule)",
+    )
     p.add_argument("--plot", metavar="FILE", help="write N against d (log-log) to this image file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_executor_options(p, "the (d, N, schedule) points")
@@ -52,8 +92,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _criterion(model: str) -> str:
     if model == "gm":
         return "max(|p_hat - p|, |within_std/sigma - 1|) <= tolerance; Euler errors computed without Monte Carlo"
-    return ("max(|frac(M>0) - W+|, |within_var/target - 1|) <= tolerance; two-mode targets at d, Monte Carlo point "
-            "estimates (common random numbers across N)")
+    return (
+        "max(|frac(M>0) - W+|, |within_var/target - 1|) <= tolerance; two-mode targets at d, Monte Carlo point "
+        "estimates (common random numbers across N)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,15 +118,23 @@ def run(args: argparse.Namespace) -> int:
     if args.model == "cw":
         big = [d for d in dims if d > ms.CW_MAX_DIM]
         if big:
-            raise CliError(f"--dims must be <= {ms.CW_MAX_DIM} for cw (full simulation; no exact reduction exists), got {big[0]}")
+            raise CliError(
+                f"--dims must be <= {ms.CW_MAX_DIM} for cw (full simulation; no exact reduction exists), got {big[0]}"
+            )
         for d in dims:
             need = ms.cw_samples_needed(models[d], tolerance)  # type: ignore[arg-type]
             if args.samples is not None and args.samples < need:
-                raise CliError(f"--samples {args.samples} is too small for --tolerance {tolerance:g} at d = {d}: the error bars "
-                               f"must be <= tolerance/3 on the mode fraction and <= tolerance/10 on the relative within-sample "
-                               f"variance; use --samples >= {need} (or omit --samples for the per-d default)")
+                raise CliError(
+                    f"--samples {args.samples} is too small for --tolerance {tolerance:g} at d = {d}: the error bars "
+                    f"must be <= tolerance/3 on the mode fraction and <= tolerance/10 on the relative within-sample "
+                    f"variance; use --samples >= {need} (or omit --samples for the per-d default)"
+                )
             samples[d] = need if args.samples is None else args.samples
-    max_steps = args.max_steps if args.max_steps is not None else (ms.SEARCH_GRID[-1] if args.model == "gm" else 1448)
+    max_steps = (
+        args.max_steps
+        if args.max_steps is not None
+        else (ms.SEARCH_GRID[-1] if args.model == "gm" else 1448)
+    )
     if max_steps < ms.SEARCH_GRID[0]:
         raise CliError(f"--max-steps must be >= {ms.SEARCH_GRID[0]}, got {max_steps}")
     grid = tuple(n for n in ms.SEARCH_GRID if n <= max_steps)
@@ -97,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
     keys = [(schedule, d) for schedule in schedules for d in dims]
     executor = executor_from_args(args)
     try:
-        with progress_bar(len(keys), f"{args.model} {','.join(schedules)} steps-needed", args.no_progress) as cb:
+        with progress_bar(
+            len(keys), f"{args.model} {','.join(schedules)} steps-needed", args.no_progress
+        ) as cb:
             found = steps_needed_sweep(keys, point, tolerance, grid, executor, on_done=cb)  # type: ignore[arg-type]
     finally:
         executor.close()
@@ -112,22 +164,51 @@ def run(args: argparse.Namespace) -> int:
             if at is not None:
                 errors[str(d)] = {"high": at["high"], "low": at["low"]}
         ok = [(d, steps[str(d)]) for d in dims if steps[str(d)] is not None]
-        slope = ms.loglog_slope([d for d, _ in ok], [n for _, n in ok]) if len(ok) >= 2 and len(ok) == len(dims) else None
-        out = {"model": args.model, "schedule": schedule, "steps": steps, "criterion": _criterion(args.model),
-               "tolerance": tolerance, "errors_at_steps": errors, "loglog_slope": slope, "kappa": args.kappa,
-               "params": params, "search_grid": list(grid), "not_met": [str(d) for d in dims if steps[str(d)] is None],
-               "version": __version__}
+        slope = (
+            ms.loglog_slope([d for d, _ in ok], [n for _, n in ok])
+            if len(ok) >= 2 and len(ok) == len(dims)
+            else None
+        )
+        out = {
+            "model": args.model,
+            "schedule": schedule,
+            "steps": steps,
+            "criterion": _criterion(args.model),
+            "tolerance": tolerance,
+            "errors_at_steps": errors,
+            "loglog_slope": slope,
+            "kappa": args.kappa,
+            "params": params,
+            "search_grid": list(grid),
+            "not_met": [str(d) for d in dims if steps[str(d)] is None],
+            "version": __version__,
+        }
         if args.model == "cw":
-            out.update({"samples": {str(d): samples[d] for d in dims}, "seed": args.seed,
-                        "task_seeds": {str(d): task_seed(args.seed, d, schedule) for d in dims}})
+            out.update(
+                {
+                    "samples": {str(d): samples[d] for d in dims},
+                    "seed": args.seed,
+                    "task_seeds": {str(d): task_seed(args.seed, d, schedule) for d in dims},
+                }
+            )
         results[schedule] = out
-    doc: dict = results[schedules[0]] if len(schedules) == 1 else {
-        "model": args.model, "schedules": schedules, "results": results, "version": __version__}
+    doc: dict = (
+        results[schedules[0]]
+        if len(schedules) == 1
+        else {
+            "model": args.model,
+            "schedules": schedules,
+            "results": results,
+            "version": __version__,
+        }
+    )
     if args.plot:
         from symsched.highdim.plots import plot_steps_needed
 
-        fig = plot_steps_needed({s: {d: results[s]["steps"][str(d)] for d in dims} for s in schedules},
-                                f"{args.model}, tolerance {tolerance:g}")
+        fig = plot_steps_needed(
+            {s: {d: results[s]["steps"][str(d)] for d in dims} for s in schedules},
+            f"{args.model}, tolerance {tolerance:g}",
+        )
         fig.savefig(args.plot, dpi=120)
         doc["plot"] = args.plot
     if args.json:
@@ -136,8 +217,10 @@ def run(args: argparse.Namespace) -> int:
         rows = []
         for s, out in results.items():
             rows.append(f"{args.model} {s}, tolerance {tolerance:g}")
-            rows += [f"  d = {d:>12g}   N = {out['steps'][str(d)] if out['steps'][str(d)] is not None else 'not met (> ' + str(grid[-1]) + ')'}"
-                     for d in dims]
+            rows += [
+                f"  d = {d:>12g}   N = {out['steps'][str(d)] if out['steps'][str(d)] is not None else 'not met (> ' + str(grid[-1]) + ')'}"
+                for d in dims
+            ]
             if out["loglog_slope"] is not None:
                 rows.append(f"  log-log slope {out['loglog_slope']:.3f}")
         write_output("\n".join(rows), None)

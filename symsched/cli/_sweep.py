@@ -42,19 +42,28 @@ from symsched.cli._common import (
     parse_steps_list,
     write_output,
 )
-from symsched.gaussian.exact import SAMPLERS as EXACT_SAMPLERS
-from symsched.schedules._registry import json_safe
-
-from symsched.parallel import add_executor_options, executor_from_args
 from symsched.cli._highdim_options import map_with_progress
+from symsched.gaussian.exact import SAMPLERS as EXACT_SAMPLERS
+from symsched.parallel import add_executor_options, executor_from_args
+from symsched.schedules._registry import json_safe
 
 __all__ = ["DEFAULT_METHODS", "SAMPLERS", "SweepPoint", "evaluate", "register", "sweep_methods"]
 
 DEFAULT_METHODS = ("tangent", "karras", "loglinear", "variational", "kl-optimal")
 # the exact samplers of symsched.kl, without the exact flow (KL 0 by construction)
 SAMPLERS = tuple(s for s in EXACT_SAMPLERS if s != "exact-flow")
-CSV_COLUMNS = ("spectrum", "dimension", "steps", "method", "sampler", "start", "eta",
-               "kl_source_output", "kl_output_source", "sigmas")
+CSV_COLUMNS = (
+    "spectrum",
+    "dimension",
+    "steps",
+    "method",
+    "sampler",
+    "start",
+    "eta",
+    "kl_source_output",
+    "kl_output_source",
+    "sigmas",
+)
 
 
 @dataclass(frozen=True)
@@ -103,11 +112,18 @@ def _method_options(method: str, lam: np.ndarray, start: str) -> dict[str, Any]:
     return out
 
 
-def _build(method: str, steps: int, lam: np.ndarray, start: str, sigma_min: float, sigma_max: float) -> Any:
+def _build(
+    method: str, steps: int, lam: np.ndarray, start: str, sigma_min: float, sigma_max: float
+) -> Any:
     import symsched
 
-    return symsched.build(method, steps, sigma_min=sigma_min, sigma_max=sigma_max,
-                          **_method_options(method, lam, start))
+    return symsched.build(
+        method,
+        steps,
+        sigma_min=sigma_min,
+        sigma_max=sigma_max,
+        **_method_options(method, lam, start),
+    )
 
 
 def evaluate(point: SweepPoint) -> dict[str, Any]:
@@ -116,37 +132,92 @@ def evaluate(point: SweepPoint) -> dict[str, Any]:
 
     lam = np.asarray(point.eigenvalues, dtype=np.float64)
     try:
-        sched = _build(point.method, point.steps, lam, point.start, point.sigma_min, point.sigma_max)
-        res = symsched.kl(lam, sched.sigmas, sampler=point.sampler, start=point.start, eta=point.eta)
+        sched = _build(
+            point.method, point.steps, lam, point.start, point.sigma_min, point.sigma_max
+        )
+        res = symsched.kl(
+            lam, sched.sigmas, sampler=point.sampler, start=point.start, eta=point.eta
+        )
     except ValueError as exc:
-        raise ValueError(f"{point.spectrum}, N = {point.steps}, {point.method}, {point.sampler}: {exc}") from None
-    return {"spectrum": point.spectrum, "dimension": int(lam.size), "steps": point.steps, "method": point.method,
-            "sampler": point.sampler, "start": point.start, "eta": point.eta,
-            "kl_source_output": float(res.kl_source_output), "kl_output_source": float(res.kl_output_source),
-            "sigmas": [float(v) for v in sched.sigmas], "params": json_safe(dict(sched.params))}
+        raise ValueError(
+            f"{point.spectrum}, N = {point.steps}, {point.method}, {point.sampler}: {exc}"
+        ) from None
+    return {
+        "spectrum": point.spectrum,
+        "dimension": int(lam.size),
+        "steps": point.steps,
+        "method": point.method,
+        "sampler": point.sampler,
+        "start": point.start,
+        "eta": point.eta,
+        "kl_source_output": float(res.kl_source_output),
+        "kl_output_source": float(res.kl_output_source),
+        "sigmas": [float(v) for v in sched.sigmas],
+        "params": json_safe(dict(sched.params)),
+    }
 
 
 # --- command line ----------------------------------------------------------------------------------
 
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("sweep", help="exact KL over spectra x steps x methods x samplers",
-                       description="Build every method's N-step grid for every spectrum and evaluate the exact KL "
-                                   "(both directions) of each sampler on the Gaussian source. One task per "
-                                   "(spectrum, N, method, sampler), run through the executor (in-process, "
-                                   "--workers K or --scheduler ADDRESS); the output is identical whichever runs it.")
-    p.add_argument("--spectra", required=True, metavar="S1,S2,...",
-                   help="spectra: digits, patches (shipped datasets) or paths to .npy / text files of eigenvalues")
-    p.add_argument("--steps", required=True, metavar="N1,N2,...", help="numbers of steps, integers >= 1")
-    p.add_argument("--methods", default=",".join(DEFAULT_METHODS), metavar="M1,M2,...",
-                   help="schedule methods (stein and ays need a model and are not swept)")
-    p.add_argument("--sampler", default="ddim", metavar="S1,S2,...", help=f"samplers: {', '.join(SAMPLERS)}")
-    p.add_argument("--eta", type=float, metavar="E", help="noise fraction of --sampler ancestral, in [0, 1] (default 1)")
-    p.add_argument("--start", default="exact", choices=("exact", "prior"),
-                   help="exact: start from the true marginal; prior: from N(0, sigma_0^2)")
-    p.add_argument("--sigma-min", type=float, default=0.002, metavar="A", help="smallest noise level sigma_N")
-    p.add_argument("--sigma-max", type=float, default=80.0, metavar="B", help="largest noise level sigma_0 (inf allowed)")
-    p.add_argument("--json", action="store_true", help="print one JSON object (records and best method)")
-    p.add_argument("-o", "--output", metavar="FILE", help="also write the results to FILE: CSV if it ends in .csv, else JSON")
+    p = sub.add_parser(
+        "sweep",
+        help="exact KL over spectra x steps x methods x samplers",
+        description="Build every method's N-step grid for every spectrum and evaluate the exact KL "
+        "(both directions) of each sampler on the Gaussian source. One task per "
+        "(spectrum, N, method, sampler), run through the executor (in-process, "
+        "--workers K or --scheduler ADDRESS); the output is identical whichever runs it.",
+    )
+    p.add_argument(
+        "--spectra",
+        required=True,
+        metavar="S1,S2,...",
+        help="spectra: digits, patches (shipped datasets) or paths to .npy / text files of eigenvalues",
+    )
+    p.add_argument(
+        "--steps", required=True, metavar="N1,N2,...", help="numbers of steps, integers >= 1"
+    )
+    p.add_argument(
+        "--methods",
+        default=",".join(DEFAULT_METHODS),
+        metavar="M1,M2,...",
+        help="schedule methods (stein and ays need a model and are not swept)",
+    )
+    p.add_argument(
+        "--sampler", default="ddim", metavar="S1,S2,...", help=f"samplers: {', '.join(SAMPLERS)}"
+    )
+    p.add_argument(
+        "--eta",
+        type=float,
+        metavar="E",
+        help="noise fraction of --sampler ancestral, in [0, 1] (default 1)",
+    )
+    p.add_argument(
+        "--start",
+        default="exact",
+        choices=("exact", "prior"),
+        help="exact: start from the true marginal; prior: from N(0, sigma_0^2)",
+    )
+    p.add_argument(
+        "--sigma-min", type=float, default=0.002, metavar="A", help="smallest noise level sigma_N"
+    )
+    p.add_argument(
+        "--sigma-max",
+        type=float,
+        default=80.0,
+        metavar="B",
+        help="largest noise level sigma_0 (inf allowed)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object (records and best method)"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="also write the results to FILE: CSV if it ends in .csv, else JSON",
+    )
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     add_executor_options(p, "the sweep points")
@@ -179,8 +250,10 @@ def _load_spectrum(name: str) -> np.ndarray:
     if name in DATASETS:
         return dataset_spectrum(name)  # type: ignore[arg-type]
     if not Path(name).is_file():
-        raise CliError(f"--spectra: {name!r} is neither a shipped dataset ({', '.join(DATASETS)}) "
-                       "nor an existing .npy / text file of eigenvalues")
+        raise CliError(
+            f"--spectra: {name!r} is neither a shipped dataset ({', '.join(DATASETS)}) "
+            "nor an existing .npy / text file of eigenvalues"
+        )
     try:
         return load_spectrum_file(name)
     except CliError as exc:
@@ -194,33 +267,62 @@ def _check_range(args: argparse.Namespace) -> tuple[float, float]:
     if math.isnan(hi) or hi <= 0:
         raise CliError(f"--sigma-max must be a number > 0 (inf allowed), got {hi}")
     if not lo < hi:
-        raise CliError(f"--sigma-min must be < --sigma-max, got --sigma-min {lo:g} --sigma-max {hi:g}")
+        raise CliError(
+            f"--sigma-min must be < --sigma-max, got --sigma-min {lo:g} --sigma-max {hi:g}"
+        )
     return float(lo), float(hi)
 
 
-def _probe(methods: list[str], spectra: dict[str, np.ndarray], start: str, lo: float, hi: float) -> None:
+def _probe(
+    methods: list[str], spectra: dict[str, np.ndarray], start: str, lo: float, hi: float
+) -> None:
     """Build every method once (one step) on the range, so a refused range fails before the sweep."""
     for method in methods:
         aware = "eigenvalues" in _method_options(method, np.ones(1), start)
-        for name, lam in (spectra.items() if aware else [("", np.ones(1))]):
+        for name, lam in spectra.items() if aware else [("", np.ones(1))]:
             try:
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore", RuntimeWarning)
                     _build(method, 1, lam, start, lo, hi)
             except ValueError as exc:
                 where = f" for spectrum {name}" if aware else ""
-                raise CliError(f"--methods {method} cannot be built on --sigma-min {lo:g} --sigma-max {hi:g}"
-                               f"{where}: {exc}") from None
+                raise CliError(
+                    f"--methods {method} cannot be built on --sigma-min {lo:g} --sigma-max {hi:g}"
+                    f"{where}: {exc}"
+                ) from None
 
 
-def canonical_command(args: argparse.Namespace, spectra: list[str], steps: list[int], methods: list[str],
-                      samplers: list[str], eta: float | None) -> str:
+def canonical_command(
+    args: argparse.Namespace,
+    spectra: list[str],
+    steps: list[int],
+    methods: list[str],
+    samplers: list[str],
+    eta: float | None,
+) -> str:
     """The command that reproduces the results (executor, output and display options left out)."""
-    parts = ["symsched", "sweep", "--spectra", ",".join(spectra), "--steps", ",".join(map(str, steps)),
-             "--methods", ",".join(methods), "--sampler", ",".join(samplers)]
+    parts = [
+        "symsched",
+        "sweep",
+        "--spectra",
+        ",".join(spectra),
+        "--steps",
+        ",".join(map(str, steps)),
+        "--methods",
+        ",".join(methods),
+        "--sampler",
+        ",".join(samplers),
+    ]
     if eta is not None:
         parts += ["--eta", repr(eta)]
-    parts += ["--start", args.start, "--sigma-min", repr(float(args.sigma_min)), "--sigma-max", repr(float(args.sigma_max))]
+    parts += [
+        "--start",
+        args.start,
+        "--sigma-min",
+        repr(float(args.sigma_min)),
+        "--sigma-max",
+        repr(float(args.sigma_max)),
+    ]
     return shlex.join(parts)
 
 
@@ -231,8 +333,11 @@ def _best(records: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, dict[s
         slot = best.setdefault(r["spectrum"], {}).setdefault(str(r["steps"]), {})
         cur = slot.get(r["sampler"])
         if cur is None or r["kl_source_output"] < cur["kl_source_output"]:
-            slot[r["sampler"]] = {"method": r["method"], "kl_source_output": r["kl_source_output"],
-                                  "kl_output_source": r["kl_output_source"]}
+            slot[r["sampler"]] = {
+                "method": r["method"],
+                "kl_source_output": r["kl_source_output"],
+                "kl_output_source": r["kl_output_source"],
+            }
     return best
 
 
@@ -263,7 +368,9 @@ def _table(doc: dict[str, Any], methods: list[str]) -> str:
     from rich.table import Table
 
     start = doc["records"][0]["start"] if doc["records"] else "exact"
-    table = Table(title=f"KL(source || output), start {start}; * = smallest in the row", box=box.SIMPLE_HEAD)
+    table = Table(
+        title=f"KL(source || output), start {start}; * = smallest in the row", box=box.SIMPLE_HEAD
+    )
     for col in ("spectrum", "N", "sampler", *methods):
         table.add_column(col, justify="left" if col in ("spectrum", "sampler") else "right")
     rows: dict[tuple[str, int, str], dict[str, dict[str, Any]]] = {}
@@ -272,8 +379,13 @@ def _table(doc: dict[str, Any], methods: list[str]) -> str:
     for (spectrum, steps, sampler), by_method in rows.items():
         best = doc["best"][spectrum][str(steps)][sampler]["method"]
         dim = next(iter(by_method.values()))["dimension"]
-        sampler_label = sampler if sampler != "ancestral" else f"ancestral (eta {by_method[best]['eta']:g})"
-        cells = [f"{by_method[m]['kl_source_output']:.4e}" + (" *" if m == best else "  ") for m in methods]
+        sampler_label = (
+            sampler if sampler != "ancestral" else f"ancestral (eta {by_method[best]['eta']:g})"
+        )
+        cells = [
+            f"{by_method[m]['kl_source_output']:.4e}" + (" *" if m == best else "  ")
+            for m in methods
+        ]
         table.add_row(f"{spectrum} (d={dim})", str(steps), sampler_label, *cells)
     console = Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
     console.print(table)
@@ -289,14 +401,18 @@ def run(args: argparse.Namespace) -> int:
     eta: float | None = None
     if args.eta is not None:
         if "ancestral" not in samplers:
-            raise CliError("--eta goes with --sampler ancestral (the noise fraction of the ancestral sampler)")
+            raise CliError(
+                "--eta goes with --sampler ancestral (the noise fraction of the ancestral sampler)"
+            )
         if not (math.isfinite(args.eta) and 0.0 <= args.eta <= 1.0):
             raise CliError(f"--eta must be in [0, 1], got {args.eta}")
         eta = float(args.eta)
     elif "ancestral" in samplers:
         eta = 1.0
     lo, hi = _check_range(args)
-    if args.workers is not None and args.workers < 1:  # before loading spectra (executor_from_args checks again)
+    if (
+        args.workers is not None and args.workers < 1
+    ):  # before loading spectra (executor_from_args checks again)
         raise CliError(f"--workers must be >= 1, got {args.workers}")
     if args.output is not None and args.output != "-":
         target = Path(args.output)
@@ -307,28 +423,60 @@ def run(args: argparse.Namespace) -> int:
     spectra = {name: _load_spectrum(name) for name in spectra_names}
     _probe(methods, spectra, args.start, lo, hi)
 
-    points = [SweepPoint(name, tuple(float(v) for v in lam), n, method, sampler, args.start,
-                         eta if sampler == "ancestral" else None, lo, hi)
-              for name, lam in spectra.items() for n in steps for sampler in samplers for method in methods]
+    points = [
+        SweepPoint(
+            name,
+            tuple(float(v) for v in lam),
+            n,
+            method,
+            sampler,
+            args.start,
+            eta if sampler == "ancestral" else None,
+            lo,
+            hi,
+        )
+        for name, lam in spectra.items()
+        for n in steps
+        for sampler in samplers
+        for method in methods
+    ]
     executor = executor_from_args(args)
     try:
         try:
-            records = map_with_progress(executor, evaluate, points, f"sweep ({len(points)} points)", args.no_progress)
+            records = map_with_progress(
+                executor, evaluate, points, f"sweep ({len(points)} points)", args.no_progress
+            )
         except ValueError as exc:
             raise CliError(str(exc)) from None
     finally:
         executor.close()
 
-    inputs = {"version": __version__, "start": args.start, "sigma_min": lo, "sigma_max": hi, "eta": eta,
-              "steps": steps, "methods": methods, "samplers": samplers,
-              "spectra": [[name, [float(v) for v in lam]] for name, lam in spectra.items()]}
-    doc = {"version": __version__, "command": canonical_command(args, spectra_names, steps, methods, samplers, eta),
-           "inputs_sha256": hashlib.sha256(json.dumps(json_safe(inputs), sort_keys=True).encode()).hexdigest(),
-           "spectra": [{"name": name, "dimension": int(lam.size)} for name, lam in spectra.items()],
-           "records": records, "best": _best(records)}
+    inputs = {
+        "version": __version__,
+        "start": args.start,
+        "sigma_min": lo,
+        "sigma_max": hi,
+        "eta": eta,
+        "steps": steps,
+        "methods": methods,
+        "samplers": samplers,
+        "spectra": [[name, [float(v) for v in lam]] for name, lam in spectra.items()],
+    }
+    doc = {
+        "version": __version__,
+        "command": canonical_command(args, spectra_names, steps, methods, samplers, eta),
+        "inputs_sha256": hashlib.sha256(
+            json.dumps(json_safe(inputs), sort_keys=True).encode()
+        ).hexdigest(),
+        "spectra": [{"name": name, "dimension": int(lam.size)} for name, lam in spectra.items()],
+        "records": records,
+        "best": _best(records),
+    }
     text = dumps_json(doc)
     if args.output is not None:
-        write_output(_csv(records) if args.output.endswith(".csv") else text, args.output, force=args.force)
+        write_output(
+            _csv(records) if args.output.endswith(".csv") else text, args.output, force=args.force
+        )
     if args.json:
         if args.output != "-":
             write_output(text, None)

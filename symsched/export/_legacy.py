@@ -32,13 +32,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symsched._validate import check_positive
-from symsched.schedules.discrete import TRAIN_SCHEDULES, timesteps_for_grid, training_table
 from symsched.schedules._registry import Schedule, json_safe
+from symsched.schedules.discrete import TRAIN_SCHEDULES, timesteps_for_grid, training_table
 
 __all__ = ["FORMATS", "TRAIN_SCHEDULES", "Exported", "export", "flow_levels", "flow_sigmas"]
 
-FORMATS: tuple[str, ...] = ("json", "csv", "k-diffusion", "comfyui", "diffusers-euler",
-                            "diffusers-timesteps", "flow-matching")
+FORMATS: tuple[str, ...] = (
+    "json",
+    "csv",
+    "k-diffusion",
+    "comfyui",
+    "diffusers-euler",
+    "diffusers-timesteps",
+    "flow-matching",
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +89,14 @@ def flow_levels(t: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.where(tt >= 1.0, math.inf, tt / (1.0 - tt))
 
 
-def export(schedule: Schedule, fmt: str, *, train_schedule: str = "scaled_linear",
-           num_train_timesteps: int = 1000, shift: float = 1.0) -> Exported:
+def export(
+    schedule: Schedule,
+    fmt: str,
+    *,
+    train_schedule: str = "scaled_linear",
+    num_train_timesteps: int = 1000,
+    shift: float = 1.0,
+) -> Exported:
     """Render ``schedule`` in format ``fmt`` (one of :data:`FORMATS`).
 
     Parameters
@@ -105,13 +118,19 @@ def export(schedule: Schedule, fmt: str, *, train_schedule: str = "scaled_linear
     """
     if fmt not in FORMATS:
         raise ValueError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if fmt != "diffusers-timesteps" and (train_schedule != "scaled_linear" or num_train_timesteps != 1000):
-        raise ValueError(f"--train-schedule applies to --format diffusers-timesteps only, not {fmt}")
+    if fmt != "diffusers-timesteps" and (
+        train_schedule != "scaled_linear" or num_train_timesteps != 1000
+    ):
+        raise ValueError(
+            f"--train-schedule applies to --format diffusers-timesteps only, not {fmt}"
+        )
     if fmt != "flow-matching" and shift != 1.0:
         raise ValueError(f"--shift applies to --format flow-matching only, not {fmt}")
     n = schedule.steps
     if fmt == "json":
-        return Exported(json.dumps(schedule.to_json(), indent=2, allow_nan=False), "json: the N+1 levels")
+        return Exported(
+            json.dumps(schedule.to_json(), indent=2, allow_nan=False), "json: the N+1 levels"
+        )
     if fmt == "csv":
         buf = io.StringIO()
         buf.write("k,sigma\n")
@@ -127,27 +146,42 @@ def export(schedule: Schedule, fmt: str, *, train_schedule: str = "scaled_linear
     if fmt in ("k-diffusion", "comfyui"):
         if levels[-1] != 0.0:
             levels.append(0.0)
-            note = (f"{fmt}: {n + 1} levels plus a trailing 0 -> {len(levels) - 1} consumer steps "
-                    f"({n} schedule steps and the final step {schedule.sigmas[-1]:g} -> 0)")
+            note = (
+                f"{fmt}: {n + 1} levels plus a trailing 0 -> {len(levels) - 1} consumer steps "
+                f"({n} schedule steps and the final step {schedule.sigmas[-1]:g} -> 0)"
+            )
         else:
             note = f"{fmt}: {n + 1} levels ending at 0 -> {n} consumer steps (no extra 0 appended)"
         return Exported(json.dumps(json_safe(np.array(levels))), note, np.array(levels))
     # diffusers-euler
-    return Exported(json.dumps(json_safe(np.array(levels))),
-                    f"diffusers-euler: exactly {n + 1} levels, terminal value included -> {n} steps "
-                    "(EulerDiscreteScheduler.set_timesteps(sigmas=...))", np.array(levels))
+    return Exported(
+        json.dumps(json_safe(np.array(levels))),
+        f"diffusers-euler: exactly {n + 1} levels, terminal value included -> {n} steps "
+        "(EulerDiscreteScheduler.set_timesteps(sigmas=...))",
+        np.array(levels),
+    )
 
 
-def _export_timesteps(schedule: Schedule, train_schedule: str, num_train_timesteps: int) -> Exported:
+def _export_timesteps(
+    schedule: Schedule, train_schedule: str, num_train_timesteps: int
+) -> Exported:
     table = training_table(train_schedule, num_train_timesteps)
     ts = timesteps_for_grid(schedule.sigmas, table)
     k = len(ts.timesteps)
-    extra = (f"; the grid ends at {schedule.sigmas[-1]:g} > 0, so the scheduler's final step to 0 is one "
-             "more step") if ts.appended_zero else ""
-    note = (f"diffusers-timesteps: {k} integer timesteps of the {train_schedule} table "
-            f"(T = {num_train_timesteps}) -> {k} consumer steps, the last to 0 "
-            f"(set_timesteps(timesteps=...), final_sigmas_type='zero'){extra}; rounding moves the levels "
-            f"by at most {100 * ts.max_rel_shift:.3g}%")
+    extra = (
+        (
+            f"; the grid ends at {schedule.sigmas[-1]:g} > 0, so the scheduler's final step to 0 is one "
+            "more step"
+        )
+        if ts.appended_zero
+        else ""
+    )
+    note = (
+        f"diffusers-timesteps: {k} integer timesteps of the {train_schedule} table "
+        f"(T = {num_train_timesteps}) -> {k} consumer steps, the last to 0 "
+        f"(set_timesteps(timesteps=...), final_sigmas_type='zero'){extra}; rounding moves the levels "
+        f"by at most {100 * ts.max_rel_shift:.3g}%"
+    )
     return Exported(json.dumps(list(ts.timesteps)), note, ts.realised)
 
 
@@ -158,14 +192,16 @@ def _export_flow(schedule: Schedule, shift: float) -> Exported:
     body = sig[:-1] if ends_at_zero else sig
     t = flow_sigmas(body, s)
     k = t.size
-    extra = "" if ends_at_zero else (f"; the grid ends at {sig[-1]:g} > 0, so the scheduler's appended "
-                                     "0 is one more step")
-    note = (f"flow-matching: {k} flow sigmas t = rho/(1+rho), terminal 0 excluded (the scheduler appends "
-            f"it) -> {k} consumer steps; pre-divided by shift = {s:g} so that "
-            f"FlowMatchEulerDiscreteScheduler(shift={s:g}) (or UniPC use_flow_sigmas=True, "
-            f"flow_shift={s:g}; dynamic shift mu: shift = exp(mu)) visits exactly this grid{extra}")
+    extra = (
+        ""
+        if ends_at_zero
+        else (f"; the grid ends at {sig[-1]:g} > 0, so the scheduler's appended 0 is one more step")
+    )
+    note = (
+        f"flow-matching: {k} flow sigmas t = rho/(1+rho), terminal 0 excluded (the scheduler appends "
+        f"it) -> {k} consumer steps; pre-divided by shift = {s:g} so that "
+        f"FlowMatchEulerDiscreteScheduler(shift={s:g}) (or UniPC use_flow_sigmas=True, "
+        f"flow_shift={s:g}; dynamic shift mu: shift = exp(mu)) visits exactly this grid{extra}"
+    )
     levels = np.append(np.asarray(body, dtype=np.float64), 0.0)
     return Exported(json.dumps([float(v) for v in t]), note, levels)
-
-
-

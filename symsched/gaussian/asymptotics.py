@@ -135,8 +135,10 @@ def kl_expansion(order: int = 4) -> dict[str, dict[int, sp.Expr]]:
     """
     xv = _B + _J * _eps + _K * _eps**3
     out: dict[str, dict[int, sp.Expr]] = {}
-    for name, expr in (("kl_source_output", (sp.exp(xv) - 1 - xv) / 2),
-                       ("kl_output_source", (sp.exp(-xv) - 1 + xv) / 2)):
+    for name, expr in (
+        ("kl_source_output", (sp.exp(xv) - 1 - xv) / 2),
+        ("kl_output_source", (sp.exp(-xv) - 1 + xv) / 2),
+    ):
         ser = sp.expand(sp.series(expr, _eps, 0, order + 1).removeO())
         out[name] = {k: sp.simplify(ser.coeff(_eps, k)) for k in range(order + 1)}
     return out
@@ -207,7 +209,11 @@ def _angle_funcs(fam: Family, backend: str) -> tuple[Any, Any, tuple[float, ...]
     rho_e, rho1_e, rho2_e = _rho_derivs(fam.rho)
     e1 = d1.subs({r0: rho_e, r1: rho1_e})
     e2 = d2.subs({r0: rho_e, r1: rho1_e, r2: rho2_e})
-    return (numeric.lambdify((u, s, *syms), e1, backend), numeric.lambdify((u, s, *syms), e2, backend), vals)
+    return (
+        numeric.lambdify((u, s, *syms), e1, backend),
+        numeric.lambdify((u, s, *syms), e2, backend),
+        vals,
+    )
 
 
 @functools.cache
@@ -215,7 +221,9 @@ def _gl(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     return np.polynomial.legendre.leggauss(n)
 
 
-def _quadrature_numpy(fam: Family, lam_v: NDArray[np.float64], panels: int, order: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _quadrature_numpy(
+    fam: Family, lam_v: NDArray[np.float64], panels: int, order: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Composite Gauss–Legendre in u (``panels`` x ``order`` interior nodes); endpoints never evaluated.
 
     The family's :math:`\rho,\dot\rho,\ddot\rho` are evaluated once per node; only the derived
@@ -241,17 +249,21 @@ def _quadrature_numpy(fam: Family, lam_v: NDArray[np.float64], panels: int, orde
     chunk = max(1, (1 << 20) // nodes.size)
     rv, rv1, rv2 = (np.asarray(f(nodes, *vals), dtype=np.float64)[None, :] for f in rho_fs)
     for c0 in range(0, lam_v.size, chunk):
-        sc = s_v[c0:c0 + chunk, None]
+        sc = s_v[c0 : c0 + chunk, None]
         p1 = g1(rv, rv1, sc)
         p2 = g2(rv, rv1, rv2, sc)
-        J[c0:c0 + chunk] = (p1**2) @ weights
-        K[c0:c0 + chunk] = (p1**4 / 6 - p2**2 / 12) @ weights
+        J[c0 : c0 + chunk] = (p1**2) @ weights
+        K[c0 : c0 + chunk] = (p1**4 / 6 - p2**2 / 12) @ weights
     if not (np.isfinite(J).all() and np.isfinite(K).all()):
-        raise ValueError(f"{fam.name}: the angle derivatives are not finite on (0, 1); the expansion does not apply")
+        raise ValueError(
+            f"{fam.name}: the angle derivatives are not finite on (0, 1); the expansion does not apply"
+        )
     return J, K
 
 
-def _quadrature_mpmath(fam: Family, lam_v: NDArray[np.float64], dps: int) -> tuple[list[Any], list[Any]]:
+def _quadrature_mpmath(
+    fam: Family, lam_v: NDArray[np.float64], dps: int
+) -> tuple[list[Any], list[Any]]:
     """tanh-sinh quadrature at ``dps`` digits, split where rho = sqrt(lam) (the angle's fastest turn)."""
     _syms, vals = _family_syms(fam)
     f1, f2, _ = _angle_funcs(fam, "mpmath")
@@ -269,7 +281,11 @@ def _quadrature_mpmath(fam: Family, lam_v: NDArray[np.float64], dps: int) -> tup
                 pass
             pts.append(mpmath.mpf(1))
             Js.append(mpmath.quad(lambda q, sv=sv: f1(q, sv, *mvals) ** 2, pts))
-            Ks.append(mpmath.quad(lambda q, sv=sv: f1(q, sv, *mvals) ** 4 / 6 - f2(q, sv, *mvals) ** 2 / 12, pts))
+            Ks.append(
+                mpmath.quad(
+                    lambda q, sv=sv: f1(q, sv, *mvals) ** 4 / 6 - f2(q, sv, *mvals) ** 2 / 12, pts
+                )
+            )
     return Js, Ks
 
 
@@ -293,7 +309,9 @@ def _tangent_closed_form() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
 
     fam = tangent_family(1.0, 0.5, 2.0)  # only the symbolic form is used
     inv = fam.progress_of_rho
-    r1 = sp.simplify(-sp.diff(fam.rho, u).subs(u, inv))  # |rho'| as a function of the level (rho' < 0)
+    r1 = sp.simplify(
+        -sp.diff(fam.rho, u).subs(u, inv)
+    )  # |rho'| as a function of the level (rho' < 0)
     r2 = sp.simplify(sp.diff(-r1, level) * (-r1))  # rho'' = d(rho')/d rho * rho'
     span = sp.atan(sigma_max / c) - sp.atan(sigma_min / c)
     d1, d2 = angle_derivatives()
@@ -311,7 +329,9 @@ def _tangent_closed_form() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
     return fj, fk, sp.limit(fj, _x, sp.oo), sp.limit(fk, _x, sp.oo)
 
 
-def _tangent_coefficients(fam: Family, lam_v: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _tangent_coefficients(
+    fam: Family, lam_v: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     fj, fk, fj_inf, fk_inf = _tangent_closed_form()
     cv = float(fam.params["c"])
     lo, hi = fam.sigma_min, fam.sigma_max
@@ -320,7 +340,11 @@ def _tangent_coefficients(fam: Family, lam_v: NDArray[np.float64]) -> tuple[NDAr
     out = []
     for f_expr, f_inf in ((fj, fj_inf), (fk, fk_inf)):
         f = numeric.lambdify((_x, _k, _D), f_expr, "numpy")
-        top = numeric.lambdify((_k, _D), f_inf, "numpy")(kv, dv) if math.isinf(hi) else f(hi / cv, kv, dv)
+        top = (
+            numeric.lambdify((_k, _D), f_inf, "numpy")(kv, dv)
+            if math.isinf(hi)
+            else f(hi / cv, kv, dv)
+        )
         out.append(np.asarray(top - f(lo / cv, kv, dv), dtype=np.float64))
     return out[0], out[1]
 
@@ -348,11 +372,19 @@ def check_smooth(fam: Family, eigenvalues: Any) -> None:
             raise ValueError(
                 f"{fam.name} with {dict(fam.params)} is not smooth at {end} (the angle derivative grows "
                 "without bound there), so the Euler–Maclaurin expansion does not apply; "
-                "use a positive --sigma-min / a t_min > 0 or a smooth family")
+                "use a positive --sigma-min / a t_min > 0 or a smooth family"
+            )
 
 
-def coefficients(eigenvalues: Any, fam: Family, *, start: str = "exact", method: str = "auto",
-                 panels: int = 128, order: int = 8) -> Coefficients:
+def coefficients(
+    eigenvalues: Any,
+    fam: Family,
+    *,
+    start: str = "exact",
+    method: str = "auto",
+    panels: int = 128,
+    order: int = 8,
+) -> Coefficients:
     r"""J, K, B per eigenvalue and the KL coefficients of :math:`N^{0..-4}` [sun2026, §5.1].
 
     Parameters
@@ -373,7 +405,9 @@ def coefficients(eigenvalues: Any, fam: Family, *, start: str = "exact", method:
     check_choice(start, "start", ("exact", "prior"))
     check_choice(method, "method", ("auto", "closed-form", "quadrature"))
     if not isinstance(fam, Family):
-        raise TypeError(f"fam must be a symsched.schedules.families.Family, got {type(fam).__name__}")
+        raise TypeError(
+            f"fam must be a symsched.schedules.families.Family, got {type(fam).__name__}"
+        )
     check_smooth(fam, lam_v[[int(np.argmin(lam_v)), int(np.argmax(lam_v))]])
     use_closed = fam.name == "tangent" and method in ("auto", "closed-form")
     if method == "closed-form" and fam.name != "tangent":
@@ -381,12 +415,24 @@ def coefficients(eigenvalues: Any, fam: Family, *, start: str = "exact", method:
     if use_closed:
         J, K = _tangent_coefficients(fam, lam_v)
     else:
-        J, K = _quadrature_numpy(fam, lam_v, check_steps(panels, "panels"), check_steps(order, "order"))
+        J, K = _quadrature_numpy(
+            fam, lam_v, check_steps(panels, "panels"), check_steps(order, "order")
+        )
     hi = fam.sigma_max
-    B = np.log1p(lam_v / hi**2) if (start == "prior" and math.isfinite(hi)) else np.zeros_like(lam_v)
+    B = (
+        np.log1p(lam_v / hi**2)
+        if (start == "prior" and math.isfinite(hi))
+        else np.zeros_like(lam_v)
+    )
     kl_c = _kl_coefficients(J, K, B)
-    return Coefficients(J, K, B, kl_c["kl_source_output"], kl_c["kl_output_source"],
-                        "closed-form" if use_closed else "quadrature")
+    return Coefficients(
+        J,
+        K,
+        B,
+        kl_c["kl_source_output"],
+        kl_c["kl_output_source"],
+        "closed-form" if use_closed else "quadrature",
+    )
 
 
 def _kl_coefficients(J: Any, K: Any, B: Any) -> dict[str, dict[int, float]]:
@@ -399,7 +445,9 @@ def _kl_coefficients(J: Any, K: Any, B: Any) -> dict[str, dict[int, float]]:
     return out
 
 
-def coefficients_mpmath(eigenvalues: Any, fam: Family, *, dps: int = 40) -> tuple[list[Any], list[Any]]:
+def coefficients_mpmath(
+    eigenvalues: Any, fam: Family, *, dps: int = 40
+) -> tuple[list[Any], list[Any]]:
     """J and K at ``dps`` digits by tanh-sinh quadrature (the high-precision path of :func:`coefficients`)."""
     lam_v = as_eigenvalues(eigenvalues)
     return _quadrature_mpmath(fam, lam_v, dps)
@@ -413,7 +461,9 @@ def predicted_log_ratio(coef: Coefficients, steps: int, order: int = 3) -> NDArr
     return out - coef.K / n**3 if order == 3 else out
 
 
-def predicted_kl(coef: Coefficients, steps: int, order: int = 4, direction: str = "kl_source_output") -> float:
+def predicted_kl(
+    coef: Coefficients, steps: int, order: int = 4, direction: str = "kl_source_output"
+) -> float:
     """Truncated KL expansion at N = ``steps`` through N^-``order`` (0..4)."""
     n = check_steps(steps)
     check_choice(direction, "direction", ("kl_source_output", "kl_output_source"))
@@ -427,11 +477,15 @@ def small_n_warnings(coef: Coefficients, steps: int) -> list[str]:
     worst = float(np.sqrt(coef.J.max())) / n
     out = []
     if worst > 0.5:
-        out.append(f"N = {n} is too small for the expansion: the largest angle step sqrt(J)/N = {worst:.2f} "
-                   "rad exceeds 0.5, so the truncated series is not accurate")
+        out.append(
+            f"N = {n} is too small for the expansion: the largest angle step sqrt(J)/N = {worst:.2f} "
+            "rad exceeds 0.5, so the truncated series is not accurate"
+        )
     if n < coef.onset_steps:
-        out.append(f"N = {n} is below the asymptotic onset N* = {coef.onset_steps:.3g} (10 sqrt(max |K|/J)): "
-                   "the N^-3 term is not yet small; expect a large remainder")
+        out.append(
+            f"N = {n} is below the asymptotic onset N* = {coef.onset_steps:.3g} (10 sqrt(max |K|/J)): "
+            "the N^-3 term is not yet small; expect a large remainder"
+        )
     for msg in out:
         warnings.warn(msg, stacklevel=2)
     return out
@@ -446,12 +500,25 @@ def derivation() -> list[Any]:
     p1, p2 = sp.symbols("phi' phi''")
     ren = {_p[0]: p1, _p[1]: p2, _p[2]: sp.Symbol("phi'''")}
     return [
-        Step("2 ln cos(dphi) of one step, dphi Taylor-expanded about the midpoint (h = 1/N)",
-             sp.Eq(sp.Symbol("2 ln cos dphi"), em.step_series.subs(ren))),
+        Step(
+            "2 ln cos(dphi) of one step, dphi Taylor-expanded about the midpoint (h = 1/N)",
+            sp.Eq(sp.Symbol("2 ln cos dphi"), em.step_series.subs(ren)),
+        ),
         Step("J integrand (coefficient of -h^2)", sp.Eq(sp.Symbol("j"), em.j_integrand.subs(ren))),
-        Step("K integrand after integrating phi' phi''' by parts", sp.Eq(sp.Symbol("k"), em.k_integrand.subs(ren))),
-        Step("N^-3 boundary terms: [G + B_2(1/2)/2 (c_2)']_0^1 with integrand", sp.Eq(sp.Symbol("residual"), em.boundary_residual)),
-        Step("ln r = -B - J/N - K/N^3 + O(N^-5)", sp.Eq(sp.Symbol("ln r"), -_B - _J / N - _K / N**3)),
-        *[Step(f"{name}: coefficient of N^-{p}", sp.Eq(sp.Symbol(f"c_{p}"), e))
-          for name, cs in kls.items() for p, e in cs.items()],
+        Step(
+            "K integrand after integrating phi' phi''' by parts",
+            sp.Eq(sp.Symbol("k"), em.k_integrand.subs(ren)),
+        ),
+        Step(
+            "N^-3 boundary terms: [G + B_2(1/2)/2 (c_2)']_0^1 with integrand",
+            sp.Eq(sp.Symbol("residual"), em.boundary_residual),
+        ),
+        Step(
+            "ln r = -B - J/N - K/N^3 + O(N^-5)", sp.Eq(sp.Symbol("ln r"), -_B - _J / N - _K / N**3)
+        ),
+        *[
+            Step(f"{name}: coefficient of N^-{p}", sp.Eq(sp.Symbol(f"c_{p}"), e))
+            for name, cs in kls.items()
+            for p, e in cs.items()
+        ],
     ]

@@ -49,7 +49,7 @@ __all__ = [
 
 def gaussian_log_density(z: sp.Expr, variance: sp.Expr) -> sp.Expr:
     r"""Log-density of :math:`\mathcal N(0, v)` at ``z``."""
-    return -z**2 / (2 * variance) - sp.log(2 * sp.pi * variance) / 2
+    return -(z**2) / (2 * variance) - sp.log(2 * sp.pi * variance) / 2
 
 
 @functools.cache
@@ -231,25 +231,58 @@ def derivation() -> list[Step]:
     g = ddim_gain_rho()
     k = sp.Symbol("k", positive=True, integer=True)
     return [
-        Step("Marginal at noise level rho (scaled state xbar = x0 + rho*eps)",
-             sp.Eq(sp.Symbol("p_rho(xbar)"), sp.exp(gaussian_log_density(xbar, lam + rho**2)))),
-        Step("Tweedie: D(xbar, rho) = xbar + rho^2 d/dxbar log p_rho", sp.Eq(sp.Symbol("D"), tweedie_denoiser_rho())),
-        Step("DDIM step a -> b: xbar_b = D + b*(xbar_a - D)/a; per-eigenvalue gain", sp.Eq(sp.Symbol("g"), g)),
-        Step("Gain minus one (stable log-gain = log1p of this)", sp.Eq(sp.Symbol("g - 1"), gain_minus_one_rho())),
-        Step("VP form of the same step (x = sqrt(alpha_bar) x0 + sqrt(1-alpha_bar) eps)",
-             sp.Eq(sp.Symbol("c_k"), ddim_gain_vp())),
-        Step("Angle identity residual c_k^2 - v_{k-1}/v_k cos^2(dphi_k)  (phi = atan(rho/sqrt(lam)))",
-             sp.Eq(sp.Symbol("residual"), angle_identity_residual())),
-        Step("Exact probability-flow gain (dsolve of the PF-ODE): the sampler with zero KL",
-             sp.Eq(sp.Symbol("g_exact"), exact_flow_gain_rho())),
-        Step("First step from pure noise (rho = inf): variance after the step",
-             sp.Eq(sp.Symbol("Var_1"), pure_noise_first_step_variance())),
-        Step("Variance recursion and output ratio",
-             sp.Eq(sp.Symbol("r"), sp.Product(sp.Function("g")(k) ** 2, (k, 1, sp.Symbol("N")))
-                   * sp.Symbol("Var_0") / (lam + sp.Symbol("sigma_N") ** 2))),
-        Step("Full covariance: G Sigma - Sigma G for a generic 2x2 Sigma", matrix_gain_commutator()),
-        Step("KL(target || output) per eigen-direction", sp.Eq(sp.Symbol("KL_so"), kl_source_output())),
-        Step("KL(output || target) per eigen-direction", sp.Eq(sp.Symbol("KL_os"), kl_output_source())),
+        Step(
+            "Marginal at noise level rho (scaled state xbar = x0 + rho*eps)",
+            sp.Eq(sp.Symbol("p_rho(xbar)"), sp.exp(gaussian_log_density(xbar, lam + rho**2))),
+        ),
+        Step(
+            "Tweedie: D(xbar, rho) = xbar + rho^2 d/dxbar log p_rho",
+            sp.Eq(sp.Symbol("D"), tweedie_denoiser_rho()),
+        ),
+        Step(
+            "DDIM step a -> b: xbar_b = D + b*(xbar_a - D)/a; per-eigenvalue gain",
+            sp.Eq(sp.Symbol("g"), g),
+        ),
+        Step(
+            "Gain minus one (stable log-gain = log1p of this)",
+            sp.Eq(sp.Symbol("g - 1"), gain_minus_one_rho()),
+        ),
+        Step(
+            "VP form of the same step (x = sqrt(alpha_bar) x0 + sqrt(1-alpha_bar) eps)",
+            sp.Eq(sp.Symbol("c_k"), ddim_gain_vp()),
+        ),
+        Step(
+            "Angle identity residual c_k^2 - v_{k-1}/v_k cos^2(dphi_k)  (phi = atan(rho/sqrt(lam)))",
+            sp.Eq(sp.Symbol("residual"), angle_identity_residual()),
+        ),
+        Step(
+            "Exact probability-flow gain (dsolve of the PF-ODE): the sampler with zero KL",
+            sp.Eq(sp.Symbol("g_exact"), exact_flow_gain_rho()),
+        ),
+        Step(
+            "First step from pure noise (rho = inf): variance after the step",
+            sp.Eq(sp.Symbol("Var_1"), pure_noise_first_step_variance()),
+        ),
+        Step(
+            "Variance recursion and output ratio",
+            sp.Eq(
+                sp.Symbol("r"),
+                sp.Product(sp.Function("g")(k) ** 2, (k, 1, sp.Symbol("N")))
+                * sp.Symbol("Var_0")
+                / (lam + sp.Symbol("sigma_N") ** 2),
+            ),
+        ),
+        Step(
+            "Full covariance: G Sigma - Sigma G for a generic 2x2 Sigma", matrix_gain_commutator()
+        ),
+        Step(
+            "KL(target || output) per eigen-direction",
+            sp.Eq(sp.Symbol("KL_so"), kl_source_output()),
+        ),
+        Step(
+            "KL(output || target) per eigen-direction",
+            sp.Eq(sp.Symbol("KL_os"), kl_output_source()),
+        ),
     ]
 
 

@@ -29,8 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symsched import numeric
-from symsched.gaussian import derive
 from symsched._validate import as_eigenvalues, as_grid, check_choice
+from symsched.gaussian import derive
 from symsched.symbols import a, b, lam, r
 
 __all__ = [
@@ -49,8 +49,15 @@ __all__ = [
 
 STARTS: tuple[str, ...] = ("exact", "prior")
 SAMPLERS: tuple[str, ...] = ("ddim", "exact-flow", "euler-vp", "heun", "dpmpp-2m", "ancestral")
-_OTHER_SAMPLERS = ("euler-vp", "heun", "dpmpp-2m", "ancestral")  # exact recursions in symsched.samplers._recursions
-_TILE = 1 << 16  # elements per (steps x eigenvalues) tile: fits in L2, bounded memory at any d and N
+_OTHER_SAMPLERS = (
+    "euler-vp",
+    "heun",
+    "dpmpp-2m",
+    "ancestral",
+)  # exact recursions in symsched.samplers._recursions
+_TILE = (
+    1 << 16
+)  # elements per (steps x eigenvalues) tile: fits in L2, bounded memory at any d and N
 _CHUNK = 8192  # eigenvalues per tile column
 _LOSS_SWITCH = 0.5  # above this loss, log(cos2) is more accurate than log1p(-loss)
 
@@ -87,7 +94,9 @@ def _xp(backend: str) -> Any:
     return np
 
 
-def _prepare(eigenvalues: Any, sigmas: Any, start: str, sampler: str, backend: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _prepare(
+    eigenvalues: Any, sigmas: Any, start: str, sampler: str, backend: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     check_choice(start, "start", STARTS)
     check_choice(sampler, "sampler", SAMPLERS)
     check_choice(backend, "backend", numeric.BACKENDS)
@@ -144,7 +153,11 @@ def log_variance_ratios(
         from symsched.samplers import _recursions as samplers
 
         lr_np = samplers.log_variance_ratios(lam_np, sig, sampler=sampler, start=start, eta=eta)
-        return lr_np if backend == "numpy" else numeric.to_backend(lr_np, backend, dtype=dtype, device=device)
+        return (
+            lr_np
+            if backend == "numpy"
+            else numeric.to_backend(lr_np, backend, dtype=dtype, device=device)
+        )
     if eta is not None:
         raise ValueError(f"eta applies to the ancestral sampler only, not to {sampler!r}")
     xp = _xp(backend)
@@ -159,9 +172,12 @@ def log_variance_ratios(
         return total
     if math.isinf(first):
         # the first step from pure noise keeps b^2 of the variance: loss lam / (lam + b^2)
-        loss0 = numeric.lambdify((b, lam), derive.variance_loss_from_pure_noise(), backend,
-                                 dtype=dtype, device=device)(float(sig[1]), lam_v)
-        total = total + _log1p_neg(loss0, _cos2_pure_noise(float(sig[1]), lam_v, backend, dtype, device), xp)
+        loss0 = numeric.lambdify(
+            (b, lam), derive.variance_loss_from_pure_noise(), backend, dtype=dtype, device=device
+        )(float(sig[1]), lam_v)
+        total = total + _log1p_neg(
+            loss0, _cos2_pure_noise(float(sig[1]), lam_v, backend, dtype, device), xp
+        )
         sig = sig[1:]
     return total + _sum_log_cos2(lam_v, sig, backend, dtype, device)
 
@@ -174,15 +190,24 @@ def _cos2_pure_noise(b_value: float, lam_v: Any, backend: str, dtype: Any, devic
 def _log1p_neg(loss: Any, cos2: Any, xp: Any) -> Any:
     """``log(1 - loss)`` choosing ``log1p(-loss)`` or ``log(cos2)`` by accuracy (same value)."""
     with np.errstate(divide="ignore"):
-        return xp.where(loss < _LOSS_SWITCH, xp.log1p(-xp.minimum(loss, xp.zeros_like(loss) + _LOSS_SWITCH)),
-                        xp.log(cos2))
+        return xp.where(
+            loss < _LOSS_SWITCH,
+            xp.log1p(-xp.minimum(loss, xp.zeros_like(loss) + _LOSS_SWITCH)),
+            xp.log(cos2),
+        )
 
 
-def _sum_log_cos2(lam_v: Any, sig: NDArray[np.float64], backend: str, dtype: Any, device: Any) -> Any:
+def _sum_log_cos2(
+    lam_v: Any, sig: NDArray[np.float64], backend: str, dtype: Any, device: Any
+) -> Any:
     r""":math:`\sum_k \ln\cos^2\Delta\varphi_k` over the finite steps of ``sig``, in blocks."""
     xp = _xp(backend)
-    loss_f = numeric.lambdify((a, b, lam), derive.variance_loss_step(), backend, dtype=dtype, device=device)
-    cos2_f = numeric.lambdify((a, b, lam), derive.cos2_angle_step(), backend, dtype=dtype, device=device)
+    loss_f = numeric.lambdify(
+        (a, b, lam), derive.variance_loss_step(), backend, dtype=dtype, device=device
+    )
+    cos2_f = numeric.lambdify(
+        (a, b, lam), derive.cos2_angle_step(), backend, dtype=dtype, device=device
+    )
     a_all, b_all = sig[:-1], sig[1:]
     d = int(lam_v.shape[0])
     total = xp.zeros_like(lam_v)
@@ -203,12 +228,16 @@ def _sum_log_cos2(lam_v: Any, sig: NDArray[np.float64], backend: str, dtype: Any
     b_small = numeric.to_backend(b_all[small][:, None], backend, dtype=dtype, device=device)
     parts = []
     for c0 in range(0, d, chunk):
-        lam_c = lam_v[None, c0:c0 + chunk]
-        acc = xp.zeros_like(lam_v[c0:c0 + chunk])
+        lam_c = lam_v[None, c0 : c0 + chunk]
+        acc = xp.zeros_like(lam_v[c0 : c0 + chunk])
         for r0 in range(0, small.size, rows):
-            acc = acc + xp.log1p(-loss_f(a_small[r0:r0 + rows], b_small[r0:r0 + rows], lam_c)).sum(0)
+            acc = acc + xp.log1p(
+                -loss_f(a_small[r0 : r0 + rows], b_small[r0 : r0 + rows], lam_c)
+            ).sum(0)
         parts.append(acc)
-    return total + (parts[0] if len(parts) == 1 else xp.concatenate(parts) if xp is np else xp.cat(parts))
+    return total + (
+        parts[0] if len(parts) == 1 else xp.concatenate(parts) if xp is np else xp.cat(parts)
+    )
 
 
 def gaussian_first_step_variance(b_value: float) -> float:
@@ -273,12 +302,25 @@ def kl(
     """
     if backend == "mpmath":
         if sampler in _OTHER_SAMPLERS:
-            raise ValueError(f"backend='mpmath' serves the ddim and exact-flow samplers only, not {sampler!r}")
+            raise ValueError(
+                f"backend='mpmath' serves the ddim and exact-flow samplers only, not {sampler!r}"
+            )
         res = kl_mpmath(eigenvalues, sigmas, start=start, sampler=sampler)
-        return GaussianKL(float(res.kl_source_output), float(res.kl_output_source),
-                          np.array([float(v) for v in res.log_variance_ratios]))
-    lr = log_variance_ratios(eigenvalues, sigmas, start=start, sampler=sampler, backend=backend,
-                             device=device, dtype=dtype, eta=eta)
+        return GaussianKL(
+            float(res.kl_source_output),
+            float(res.kl_output_source),
+            np.array([float(v) for v in res.log_variance_ratios]),
+        )
+    lr = log_variance_ratios(
+        eigenvalues,
+        sigmas,
+        start=start,
+        sampler=sampler,
+        backend=backend,
+        device=device,
+        dtype=dtype,
+        eta=eta,
+    )
     kso, kos = kl_from_log_ratios(lr)
     return GaussianKL(kso, kos, lr)
 
@@ -295,12 +337,16 @@ class MpKL:
 
 @functools.cache
 def _mp_funcs() -> tuple[Any, Any, Any]:
-    return (numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "mpmath"),
-            numeric.lambdify((r,), derive.kl_source_output(), "mpmath"),
-            numeric.lambdify((r,), derive.kl_output_source(), "mpmath"))
+    return (
+        numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "mpmath"),
+        numeric.lambdify((r,), derive.kl_source_output(), "mpmath"),
+        numeric.lambdify((r,), derive.kl_output_source(), "mpmath"),
+    )
 
 
-def kl_mpmath(eigenvalues: Any, sigmas: Any, *, start: str = "exact", sampler: str = "ddim", dps: int = 40) -> MpKL:
+def kl_mpmath(
+    eigenvalues: Any, sigmas: Any, *, start: str = "exact", sampler: str = "ddim", dps: int = 40
+) -> MpKL:
     """40-digit reference: multiplies the derived rational gains directly in mpmath.
 
     Eigenvalues and levels are taken as the exact binary values of their float64 inputs.
@@ -337,7 +383,9 @@ def kl_mpmath(eigenvalues: Any, sigmas: Any, *, start: str = "exact", sampler: s
         return MpKL(kso, kos, lrs, rs)
 
 
-def variance_trajectory(eigenvalues: Any, sigmas: Any, *, start: str = "exact") -> NDArray[np.float64]:
+def variance_trajectory(
+    eigenvalues: Any, sigmas: Any, *, start: str = "exact"
+) -> NDArray[np.float64]:
     r"""Variance of the scaled state :math:`\bar x` along each eigen-direction at every level.
 
     Returns shape ``(N+1, d)``; row 0 is the start (``inf`` for a pure-noise start).
@@ -378,7 +426,9 @@ def output_covariance(covariance: Any, sigmas: Any, *, start: str = "exact") -> 
     return (U * var_out) @ U.T
 
 
-def covariance_trajectory(covariance: Any, sigmas: Any, *, start: str = "exact") -> NDArray[np.float64]:
+def covariance_trajectory(
+    covariance: Any, sigmas: Any, *, start: str = "exact"
+) -> NDArray[np.float64]:
     r"""Closed-form covariance of :math:`\bar x` at every level of the grid, full matrix.
 
     :math:`\Sigma_k=U\,\mathrm{diag}_i(\mathrm{Var}^{(i)}_k)\,U^\top` [sun2026, §3 "trajectory"],

@@ -27,8 +27,8 @@ import sympy as sp
 from numpy.typing import NDArray
 
 from symsched import numeric
-from symsched.gaussian import derive
 from symsched._validate import as_eigenvalues, as_grid, check_positive, check_steps
+from symsched.gaussian import derive
 from symsched.schedules.families import tangent as tangent_family
 from symsched.symbols import N, a, b, gamma, lam, s, u
 
@@ -47,7 +47,9 @@ __all__ = [
 ]
 
 
-def tangent_sigmas(steps: int, c: float, sigma_min: float = 0.0, sigma_max: float = math.inf) -> NDArray[np.float64]:
+def tangent_sigmas(
+    steps: int, c: float, sigma_min: float = 0.0, sigma_max: float = math.inf
+) -> NDArray[np.float64]:
     r"""N-step tangent grid :math:`\rho_k=c\tan(\varphi_{\max}+\tfrac kN(\varphi_{\min}-\varphi_{\max}))` [sun2026, §5.2]."""
     return tangent_family(c, sigma_min, sigma_max).grid(steps)
 
@@ -163,7 +165,11 @@ def log_ratio_interior_gradient(eigenvalue: float, sigmas: Any) -> NDArray[np.fl
     grad = np.zeros(sig.size - 2)
     for j in range(1, sig.size - 1):
         if math.isinf(sig[j - 1]):
-            g_in = float(numeric.lambdify((b, lam), derive.log_cos2_pure_noise_derivative(), "numpy")(sig[j], lam_v))
+            g_in = float(
+                numeric.lambdify((b, lam), derive.log_cos2_pure_noise_derivative(), "numpy")(
+                    sig[j], lam_v
+                )
+            )
         else:
             g_in = float(fb(sig[j - 1], sig[j], lam_v))
         grad[j - 1] = g_in + float(fa(sig[j], sig[j + 1], lam_v))
@@ -177,16 +183,31 @@ def derivation() -> list[derive.Step]:
     j = J_tangent()
     kl_min = sp.simplify((j**2).subs(s, sp.sqrt(lam)))
     return [
-        derive.Step("J = int_0^1 phi'(u)^2 du with phi = atan(rho/sqrt(lam))",
-                      sp.Eq(sp.Symbol("J"), sp.Integral(J_integrand_rho(), (u, 0, 1)))),
-        derive.Step("Euler-Lagrange for one eigenvalue: phi'' = 0  =>  rho = sqrt(lam) tan(phi linear in u)",
-                      sp.Eq(sp.Symbol("rho(u)"), s * sp.tan(sp.pi * (1 - u) / 2))),
-        derive.Step("Exact optimum at every N (equal angle steps, Jensen)",
-                      sp.Eq(sp.Symbol("r*"), sp.cos(sp.pi / (2 * N)) ** (2 * N))),
-        derive.Step("Tangent family rho = gamma tan(pi(1-u)/2): J_i(gamma), integrated", sp.Eq(sp.Symbol("J_i"), j)),
+        derive.Step(
+            "J = int_0^1 phi'(u)^2 du with phi = atan(rho/sqrt(lam))",
+            sp.Eq(sp.Symbol("J"), sp.Integral(J_integrand_rho(), (u, 0, 1))),
+        ),
+        derive.Step(
+            "Euler-Lagrange for one eigenvalue: phi'' = 0  =>  rho = sqrt(lam) tan(phi linear in u)",
+            sp.Eq(sp.Symbol("rho(u)"), s * sp.tan(sp.pi * (1 - u) / 2)),
+        ),
+        derive.Step(
+            "Exact optimum at every N (equal angle steps, Jensen)",
+            sp.Eq(sp.Symbol("r*"), sp.cos(sp.pi / (2 * N)) ** (2 * N)),
+        ),
+        derive.Step(
+            "Tangent family rho = gamma tan(pi(1-u)/2): J_i(gamma), integrated",
+            sp.Eq(sp.Symbol("J_i"), j),
+        ),
         derive.Step("J_i^2 in lam", sp.Eq(sp.Symbol("J_i^2"), sp.expand(kl_min))),
         derive.Step("gamma* = argmin sum_i J_i^2", sp.Eq(sp.Symbol("gamma*"), g_star)),
-        derive.Step("Dominant KL at gamma*: (1/4N^2) sum J_i^2",
-                      sp.Eq(sp.Symbol("KL"), sp.simplify(
-                          (sp.pi**4 / 64 * (g_star**2 * tr_inv + 2 * d + tr / g_star**2)) / (4 * N**2)))),
+        derive.Step(
+            "Dominant KL at gamma*: (1/4N^2) sum J_i^2",
+            sp.Eq(
+                sp.Symbol("KL"),
+                sp.simplify(
+                    (sp.pi**4 / 64 * (g_star**2 * tr_inv + 2 * d + tr / g_star**2)) / (4 * N**2)
+                ),
+            ),
+        ),
     ]

@@ -34,8 +34,8 @@ import sympy as sp
 from numpy.typing import NDArray
 
 from symsched import numeric
-from symsched.gaussian import derive
 from symsched._validate import as_eigenvalues, as_grid, check_choice, check_endpoints, check_steps
+from symsched.gaussian import derive
 from symsched.symbols import a, b, lam, u
 
 __all__ = [
@@ -185,13 +185,21 @@ class Geodesic:
                 continue
             p = int(np.searchsorted(-above, -tgt, side="right")) - 1  # above[p] >= tgt > above[p+1]
             p = min(max(p, 0), edges.size - 2)
-            v = brentq(lambda vv, p=p, tgt=tgt: s_of(vv, p) - tgt, edges[p], edges[p + 1], xtol=1e-14, rtol=1e-15)
+            v = brentq(
+                lambda vv, p=p, tgt=tgt: s_of(vv, p) - tgt,
+                edges[p],
+                edges[p + 1],
+                xtol=1e-14,
+                rtol=1e-15,
+            )
             out.append(math.exp(v))
         out.append(self.sigma_min)
         return as_grid(np.array(out))
 
 
-def _nodes_weights(lo: float, hi: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _nodes_weights(
+    lo: float, hi: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     n_pan = max(1, int(math.ceil((hi - lo) / _PANEL)))
     x, w = np.polynomial.legendre.leggauss(_ORDER)
     edges = np.linspace(lo, hi, n_pan + 1)
@@ -201,8 +209,14 @@ def _nodes_weights(lo: float, hi: float) -> tuple[NDArray[np.float64], NDArray[n
     return np.exp(v), wt, edges
 
 
-def geodesic(eigenvalues: Any, sigma_min: float = 0.0, sigma_max: float = math.inf, *,
-             tol: float = 1e-10, max_iter: int = 10_000) -> Geodesic:
+def geodesic(
+    eigenvalues: Any,
+    sigma_min: float = 0.0,
+    sigma_max: float = math.inf,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 10_000,
+) -> Geodesic:
     r"""Unrestricted optimum (b): the self-consistent weighted geodesic [sun2026, §5.3(b)].
 
     Fixed point :math:`w\leftarrow J(w)/\sum J(w)` on the simplex, with the quadrature of
@@ -224,9 +238,13 @@ def geodesic(eigenvalues: Any, sigma_min: float = 0.0, sigma_max: float = math.i
     a_lo = v_lo if tail_lo else math.log(lo)
     a_hi = v_hi if tail_hi else math.log(hi)
     if lo > 0 and tail_lo:
-        raise ValueError(f"sigma_min = {lo} lies far below every sqrt(eigenvalue); use sigma_min = 0 or a larger value")
+        raise ValueError(
+            f"sigma_min = {lo} lies far below every sqrt(eigenvalue); use sigma_min = 0 or a larger value"
+        )
     if math.isfinite(hi) and tail_hi:
-        raise ValueError(f"sigma_max = {hi} lies far above every sqrt(eigenvalue); use sigma_max = inf or a smaller value")
+        raise ValueError(
+            f"sigma_max = {hi} lies far above every sqrt(eigenvalue); use sigma_max = inf or a smaller value"
+        )
     nodes, qw, edges = _nodes_weights(a_lo, a_hi)
     m = _m(nodes, lam_v)  # (nodes, d)
     rho_lo, rho_hi = math.exp(a_lo), math.exp(a_hi)
@@ -253,7 +271,9 @@ def geodesic(eigenvalues: Any, sigma_min: float = 0.0, sigma_max: float = math.i
         if resid <= tol:
             break
     else:
-        raise RuntimeError(f"geodesic fixed point did not converge: residual {resid:.2e} after {max_iter} iterations")
+        raise RuntimeError(
+            f"geodesic fixed point did not converge: residual {resid:.2e} after {max_iter} iterations"
+        )
     # final quantities at the converged weights
     g = m @ w
     sg = np.sqrt(g)
@@ -272,7 +292,9 @@ def geodesic(eigenvalues: Any, sigma_min: float = 0.0, sigma_max: float = math.i
     length += top + bottom
     J = length * integ
     resid = float(np.max(np.abs(J / J.sum() - w)))
-    return Geodesic(lam_v, lo, hi, w, J, resid, it, nodes, qw, edges, panel_int, length, (top, bottom, g0))
+    return Geodesic(
+        lam_v, lo, hi, w, J, resid, it, nodes, qw, edges, panel_int, length, (top, bottom, g0)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,16 +304,19 @@ def geodesic(eigenvalues: Any, sigma_min: float = 0.0, sigma_max: float = math.i
 @functools.cache
 def _step_funcs() -> tuple[Any, ...]:
     da, db = derive.log_cos2_step_derivatives()
-    return (numeric.lambdify((a, b, lam), derive.variance_loss_step(), "numpy"),
-            numeric.lambdify((a, b, lam), derive.cos2_angle_step(), "numpy"),
-            numeric.lambdify((a, b, lam), da, "numpy"),
-            numeric.lambdify((a, b, lam), db, "numpy"),
-            numeric.lambdify((b, lam), derive.cos2_pure_noise(), "numpy"),
-            numeric.lambdify((b, lam), derive.log_cos2_pure_noise_derivative(), "numpy"))
+    return (
+        numeric.lambdify((a, b, lam), derive.variance_loss_step(), "numpy"),
+        numeric.lambdify((a, b, lam), derive.cos2_angle_step(), "numpy"),
+        numeric.lambdify((a, b, lam), da, "numpy"),
+        numeric.lambdify((a, b, lam), db, "numpy"),
+        numeric.lambdify((b, lam), derive.cos2_pure_noise(), "numpy"),
+        numeric.lambdify((b, lam), derive.log_cos2_pure_noise_derivative(), "numpy"),
+    )
 
 
-def exact_kl_and_gradient(eigenvalues: Any, levels: Any, *, start: str = "exact",
-                          objective: str = "kl_source_output") -> tuple[float, NDArray[np.float64]]:
+def exact_kl_and_gradient(
+    eigenvalues: Any, levels: Any, *, start: str = "exact", objective: str = "kl_source_output"
+) -> tuple[float, NDArray[np.float64]]:
     r"""Exact KL of a grid and its gradient with respect to :math:`\ln\rho_j` of the interior levels.
 
     ``levels`` is the full grid (sigma_0 may be inf, sigma_N may be 0); only the interior levels
@@ -308,7 +333,7 @@ def exact_kl_and_gradient(eigenvalues: Any, levels: Any, *, start: str = "exact"
     pure = math.isinf(sig[0])
     lam_r = lam_v[None, :]
     first = 1 if pure else 0
-    a_k, b_k = sig[first:-1, None], sig[first + 1:, None]
+    a_k, b_k = sig[first:-1, None], sig[first + 1 :, None]
     loss = loss_f(a_k, b_k, lam_r)
     big = loss >= 0.5
     with np.errstate(divide="ignore"):
@@ -346,9 +371,17 @@ class KLOptimum:
     message: str
 
 
-def kl_optimal(eigenvalues: Any, steps: int, sigma_min: float = 0.0, sigma_max: float = math.inf, *,
-               start: str = "exact", objective: str = "kl_source_output", init: Any = None,
-               max_iter: int = 20_000) -> KLOptimum:
+def kl_optimal(
+    eigenvalues: Any,
+    steps: int,
+    sigma_min: float = 0.0,
+    sigma_max: float = math.inf,
+    *,
+    start: str = "exact",
+    objective: str = "kl_source_output",
+    init: Any = None,
+    max_iter: int = 20_000,
+) -> KLOptimum:
     r"""Exact finite-N optimum (c): minimise the exact KL over the N-1 interior levels [sun2026, §3-§4].
 
     L-BFGS-B on :math:`x_j=\ln\rho_j` with the analytic gradient of :func:`exact_kl_and_gradient`.
@@ -368,7 +401,9 @@ def kl_optimal(eigenvalues: Any, steps: int, sigma_min: float = 0.0, sigma_max: 
         return KLOptimum(sig, kv, 0.0, 0, True, "one step: no free level")
     x0_grid = as_grid(init) if init is not None else tangent_sigmas(n, gamma_star(lam_v), lo, hi)
     if x0_grid.size != n + 1 or x0_grid[0] != hi or x0_grid[-1] != lo:
-        raise ValueError(f"init must be a grid of {n + 1} levels from sigma_max={hi} to sigma_min={lo}")
+        raise ValueError(
+            f"init must be a grid of {n + 1} levels from sigma_max={hi} to sigma_min={lo}"
+        )
     x0 = np.log(x0_grid[1:-1])
     k0, _ = exact_kl_and_gradient(lam_v, x0_grid, start=start, objective=objective)
     scale = 1.0 / k0 if k0 > 0 else 1.0
@@ -380,16 +415,28 @@ def kl_optimal(eigenvalues: Any, steps: int, sigma_min: float = 0.0, sigma_max: 
         kv, gv = exact_kl_and_gradient(lam_v, full(xv), start=start, objective=objective)
         return kv * scale, gv * scale
 
-    res = minimize(fg, x0, jac=True, method="L-BFGS-B",
-                   options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 30})
+    res = minimize(
+        fg,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 30},
+    )
     sig = full(res.x)
     order = np.argsort(-sig[1:-1])
     if not np.all(np.diff(sig) < 0):
         # the optimum is monotone; a non-monotone iterate is re-sorted and polished once
         sig = np.concatenate([[hi], sig[1:-1][order], [lo]])
-        res = minimize(fg, np.log(sig[1:-1]), jac=True, method="L-BFGS-B",
-                       options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 30})
+        res = minimize(
+            fg,
+            np.log(sig[1:-1]),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 30},
+        )
         sig = full(res.x)
     sig = as_grid(sig)
     kv, gv = exact_kl_and_gradient(lam_v, sig, start=start, objective=objective)
-    return KLOptimum(sig, kv, float(np.max(np.abs(gv))), int(res.nit), bool(res.success), str(res.message))
+    return KLOptimum(
+        sig, kv, float(np.max(np.abs(gv))), int(res.nit), bool(res.success), str(res.message)
+    )

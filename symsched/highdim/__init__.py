@@ -15,10 +15,28 @@ Simulators and measurements (oracles) live in :mod:`symsched.highdim`.
 
 from __future__ import annotations
 
-from symsched.highdim.cw import CurieWeiss, CWLaw, denoiser_hs, denoiser_two_mode, exact_law, magnetization, sample_exact, two_mode_law
+from symsched.highdim.cw import (
+    CurieWeiss,
+    CWLaw,
+    denoiser_hs,
+    denoiser_two_mode,
+    exact_law,
+    magnetization,
+    sample_exact,
+    two_mode_law,
+)
 from symsched.highdim.gm import GaussianMixture, GMDerivation, derive_gm, noise_scale, stable_forms
 from symsched.highdim.gm_stein import gm_stein_length, gm_stein_metric, gm_stein_schedule
-from symsched.highdim.schedules import DEFAULT_KAPPA, SCHEDULES, TauGrid, constant, process_of, tau_grid, ve_dilated, vp_dilated
+from symsched.highdim.schedules import (
+    DEFAULT_KAPPA,
+    SCHEDULES,
+    TauGrid,
+    constant,
+    process_of,
+    tau_grid,
+    ve_dilated,
+    vp_dilated,
+)
 
 __all__ = [
     "DEFAULT_KAPPA",

@@ -80,8 +80,10 @@ class CurieWeiss:
     def require_low_temperature(self) -> None:
         """The two-mode approximation needs ``beta > 1`` (two ordered states): raise otherwise."""
         if not self.beta > 1:
-            raise ValueError(f"beta must be > 1 for the two-mode Curie-Weiss approximation: it only holds at "
-                             f"low temperature, where m = tanh(beta m) has a positive root; got beta = {self.beta:g}")
+            raise ValueError(
+                f"beta must be > 1 for the two-mode Curie-Weiss approximation: it only holds at "
+                f"low temperature, where m = tanh(beta m) has a positive root; got beta = {self.beta:g}"
+            )
 
     def params(self) -> dict[str, Any]:
         return {"beta": self.beta, "p": self.p, "dim": self.dim, "m": self.m, "w_plus": self.w_plus}
@@ -107,12 +109,23 @@ def exact_law(model: CurieWeiss) -> CWLaw:
     d = model.dim
     k = np.arange(d + 1, dtype=np.float64)
     mag = (2 * k - d) / d
-    logw = gammaln(d + 1) - gammaln(k + 1) - gammaln(d - k + 1) + model.beta * d * mag**2 / 2 + model.h * mag
+    logw = (
+        gammaln(d + 1)
+        - gammaln(k + 1)
+        - gammaln(d - k + 1)
+        + model.beta * d * mag**2 / 2
+        + model.h * mag
+    )
     logw -= logsumexp(logw)
     prob = np.exp(logw)
     frac = float(prob[mag > 0].sum() + 0.5 * prob[mag == 0].sum())
-    return CWLaw(logw, frac, float(prob @ np.abs(mag)), float(prob @ ((1 - np.abs(mag)) / 2)),
-                 float(prob @ (1 - mag**2)))
+    return CWLaw(
+        logw,
+        frac,
+        float(prob @ np.abs(mag)),
+        float(prob @ ((1 - np.abs(mag)) / 2)),
+        float(prob @ (1 - mag**2)),
+    )
 
 
 def two_mode_law(model: CurieWeiss) -> CWLaw:
@@ -133,8 +146,13 @@ def two_mode_law(model: CurieWeiss) -> CWLaw:
     logw -= logsumexp(logw)
     prob = np.exp(logw)
     frac = float(prob[mag > 0].sum() + 0.5 * prob[mag == 0].sum())
-    return CWLaw(logw, frac, float(prob @ np.abs(mag)), float(prob @ ((1 - np.abs(mag)) / 2)),
-                 float(prob @ (1 - mag**2)))
+    return CWLaw(
+        logw,
+        frac,
+        float(prob @ np.abs(mag)),
+        float(prob @ ((1 - np.abs(mag)) / 2)),
+        float(prob @ (1 - mag**2)),
+    )
 
 
 def sample_exact(model: CurieWeiss, samples: int, rng: np.random.Generator) -> NDArray[np.float64]:
@@ -191,8 +209,15 @@ def denoiser_two_mode(model: CurieWeiss, x: Any, tau: float, alpha: float, c_val
     return ((1 - mm**2) * t + g * mm * (1 - t2)) / (1 - mm**2 * t2)
 
 
-def denoiser_hs(model: CurieWeiss, x: Any, tau: float, alpha: float, c_value: float,
-                grid: int = 4001, span: float = 4.0) -> NDArray[np.float64]:
+def denoiser_hs(
+    model: CurieWeiss,
+    x: Any,
+    tau: float,
+    alpha: float,
+    c_value: float,
+    grid: int = 4001,
+    span: float = 4.0,
+) -> NDArray[np.float64]:
     r"""Exact CW denoiser by Hubbard–Stratonovich quadrature (high_dim.md §4.3(b)), any ``beta > 0``.
 
     ``eta_i = ∫ w(lam) tanh(lam + y_i) / ∫ w``, ``log w = -d (lam - h/d)^2 / (2 beta) + sum_i log cosh(lam + y_i)``

@@ -94,6 +94,7 @@ def derive_gm() -> GMDerivation:
     alpha_f, beta_f = sp.Function("alpha"), sp.Function("beta")
     alpha_e, beta_e = 1 - tau, tau
     var = sp.expand((c * alpha_e) ** 2 + beta_e**2 * sigma**2)  # Var(I | s) per coordinate
+
     # Step 1: log N(x; s tau m 1, D I) up to s-independent terms, with |x - s tau m 1|^2 expanded.
     def loglik(sign: int) -> sp.Expr:
         return -(Q - 2 * sign * beta_e * m * S + beta_e**2 * m**2 * d) / (2 * var)
@@ -226,8 +227,14 @@ class GaussianMixture:
     def params(self) -> dict[str, Any]:
         return {"p": self.p, "m": self.m, "mode_sigma": self.mode_sigma, "dim": self.dim}
 
-    def coefficients(self, taus: Any, alphas: Any, c_value: float, field: str = "velocity",
-                     backend: str = "numpy") -> tuple[Any, Any, Any]:
+    def coefficients(
+        self,
+        taus: Any,
+        alphas: Any,
+        c_value: float,
+        field: str = "velocity",
+        backend: str = "numpy",
+    ) -> tuple[Any, Any, Any]:
         r"""``(A, B, K)`` at times ``taus`` (with ``alphas = 1 - taus``) for ``field``.
 
         ``field`` is ``velocity``, ``denoiser`` or ``score``; the field is ``A x + B m 1 tanh(h + K S)``

@@ -43,7 +43,13 @@ from symsched.highdim._symbols import S, c, h, m, rho, sigma, tau
 from symsched.highdim.gm import GaussianMixture, derive_gm
 from symsched.highdim.schedules import TauGrid
 
-__all__ = ["DEFAULT_RHO_MAX_FACTOR", "gm_stein_length", "gm_stein_metric", "gm_stein_schedule", "gm_xbar_score"]
+__all__ = [
+    "DEFAULT_RHO_MAX_FACTOR",
+    "gm_stein_length",
+    "gm_stein_metric",
+    "gm_stein_schedule",
+    "gm_xbar_score",
+]
 
 DEFAULT_RHO_MAX_FACTOR = 10.0  # rho_max = 10 x the RMS norm of the data, sqrt(d (m^2 + sigma^2))
 _GH_NODES = 201
@@ -101,7 +107,9 @@ def gm_stein_metric(model: GaussianMixture, rhos: Any) -> NDArray[np.float64]:
 
 
 @functools.lru_cache(maxsize=64)
-def gm_stein_length(model: GaussianMixture, rho_max: float, probe: int = 2000) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def gm_stein_length(
+    model: GaussianMixture, rho_max: float, probe: int = 2000
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Cumulative length ``Lambda(rho)`` on a log-spaced probe grid up to ``rho_max`` (with ``Lambda(0) = 0``).
 
     Trapezoid rule in ``log rho`` (``dLambda = sqrt(delta) rho dlog rho``); below the first probe
@@ -113,12 +121,20 @@ def gm_stein_length(model: GaussianMixture, rho_max: float, probe: int = 2000) -
     root = np.sqrt(gm_stein_metric(model, grid))
     integrand = root * grid
     du = np.diff(np.log(grid))
-    lam = np.concatenate([[0.0], np.cumsum(0.5 * (integrand[1:] + integrand[:-1]) * du)]) + root[0] * lo / 3
+    lam = (
+        np.concatenate([[0.0], np.cumsum(0.5 * (integrand[1:] + integrand[:-1]) * du)])
+        + root[0] * lo / 3
+    )
     return np.concatenate([[0.0], grid]), np.concatenate([[0.0], lam])
 
 
-def gm_stein_schedule(model: GaussianMixture, steps: int, rho_max: float | None = None,
-                      rho_max_factor: float = DEFAULT_RHO_MAX_FACTOR, probe: int = 2000) -> TauGrid:
+def gm_stein_schedule(
+    model: GaussianMixture,
+    steps: int,
+    rho_max: float | None = None,
+    rho_max_factor: float = DEFAULT_RHO_MAX_FACTOR,
+    probe: int = 2000,
+) -> TauGrid:
     r"""The Stein-cost optimal ``N``-step grid of the GM, as a VP time grid (see module docstring).
 
     Parameters
@@ -132,7 +148,9 @@ def gm_stein_schedule(model: GaussianMixture, steps: int, rho_max: float | None 
     """
     n = check_steps(steps, "steps", minimum=2)
     if rho_max is None:
-        rho_max = check_positive(rho_max_factor, "rho_max_factor") * math.sqrt(model.dim * (model.m**2 + model.mode_sigma**2))
+        rho_max = check_positive(rho_max_factor, "rho_max_factor") * math.sqrt(
+            model.dim * (model.m**2 + model.mode_sigma**2)
+        )
     rho_max = check_positive(rho_max, "rho_max")
     grid, lam = gm_stein_length(model, rho_max, int(probe))
     # invert in log rho (smooth coordinate, stein_cost.md §4.3); the rho = 0 knot is handled exactly
@@ -144,5 +162,16 @@ def gm_stein_schedule(model: GaussianMixture, steps: int, rho_max: float | None 
     rhos[0], rhos[-1] = rho_max, 0.0
     taus = np.concatenate([[0.0], 1.0 / (1.0 + rhos)])
     alphas = np.concatenate([[1.0], rhos / (1.0 + rhos)])
-    return TauGrid("stein", taus, alphas, {"steps": n, "rho_max": rho_max, "probe": probe, "weight": "v = rho",
-                                          "model": model.params(), "length": float(lam[-1])})
+    return TauGrid(
+        "stein",
+        taus,
+        alphas,
+        {
+            "steps": n,
+            "rho_max": rho_max,
+            "probe": probe,
+            "weight": "v = rho",
+            "model": model.params(),
+            "length": float(lam[-1]),
+        },
+    )

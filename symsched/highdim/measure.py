@@ -25,7 +25,6 @@ from numpy.typing import NDArray
 from symsched.highdim.cw import CurieWeiss, exact_law, two_mode_law
 from symsched.highdim.gm import GaussianMixture, noise_scale
 from symsched.highdim.schedules import DEFAULT_KAPPA, TauGrid, process_of, tau_grid
-
 from symsched.highdim.simulate import CWRun, GMRun, cw_full, gm_mode_fraction_euler
 
 __all__ = [
@@ -44,7 +43,9 @@ __all__ = [
     "steps_needed",
 ]
 
-SEARCH_GRID: tuple[int, ...] = tuple(sorted({int(round(2 ** (k / 4))) for k in range(4, 4 * 18 + 1)}))
+SEARCH_GRID: tuple[int, ...] = tuple(
+    sorted({int(round(2 ** (k / 4))) for k in range(4, 4 * 18 + 1)})
+)
 CW_MAX_DIM = 10_000  # full simulation only (no exact reduction for the CW)
 DEFAULT_TOLERANCE = 0.05
 
@@ -64,11 +65,20 @@ def gm_statistics(model: GaussianMixture, run: GMRun) -> dict[str, Any]:
     frac, frac_se = fraction_stderr(run.magnetization > 0)
     std, std_se = mean_stderr(run.within_std)
     absm, absm_se = mean_stderr(np.abs(run.magnetization))
-    return {"mode_fraction": frac, "mode_fraction_stderr": frac_se,
-            "within_std": std, "within_std_stderr": std_se,
-            "abs_magnetization": absm, "abs_magnetization_stderr": absm_se,
-            "targets": {"mode_fraction": model.p, "within_std": model.mode_sigma, "abs_magnetization": model.m},
-            "samples": int(run.magnetization.size)}
+    return {
+        "mode_fraction": frac,
+        "mode_fraction_stderr": frac_se,
+        "within_std": std,
+        "within_std_stderr": std_se,
+        "abs_magnetization": absm,
+        "abs_magnetization_stderr": absm_se,
+        "targets": {
+            "mode_fraction": model.p,
+            "within_std": model.mode_sigma,
+            "abs_magnetization": model.m,
+        },
+        "samples": int(run.magnetization.size),
+    }
 
 
 def cw_statistics(model: CurieWeiss, run: CWRun) -> dict[str, Any]:
@@ -76,56 +86,94 @@ def cw_statistics(model: CurieWeiss, run: CWRun) -> dict[str, Any]:
     out: dict[str, Any] = {}
     frac, frac_se = fraction_stderr(run.magnetization > 0)
     out["mode_fraction"], out["mode_fraction_stderr"] = frac, frac_se
-    for name, values in (("sign_magnetization", np.abs(run.sign_magnetization)),
-                         ("minority_fraction", run.minority_fraction), ("within_var", run.within_var),
-                         ("distance_to_spins", run.distance_to_spins)):
+    for name, values in (
+        ("sign_magnetization", np.abs(run.sign_magnetization)),
+        ("minority_fraction", run.minority_fraction),
+        ("within_var", run.within_var),
+        ("distance_to_spins", run.distance_to_spins),
+    ):
         out[name], out[f"{name}_stderr"] = mean_stderr(values)
     two = two_mode_law(model)
     ex = exact_law(model)
-    out["targets"] = {"mode_fraction": model.w_plus, "sign_magnetization": model.m,
-                      "minority_fraction": (1 - model.m) / 2, "within_var": 1 - model.m**2, "distance_to_spins": 0.0}
-    out["targets_two_mode_finite_d"] = {"mode_fraction": two.mode_fraction, "sign_magnetization": two.abs_magnetization,
-                                        "minority_fraction": two.minority_fraction, "within_var": two.within_var,
-                                        "distance_to_spins": 0.0}
-    out["targets_exact_finite_d"] = {"mode_fraction": ex.mode_fraction, "sign_magnetization": ex.abs_magnetization,
-                                     "minority_fraction": ex.minority_fraction, "within_var": ex.within_var,
-                                     "distance_to_spins": 0.0}
+    out["targets"] = {
+        "mode_fraction": model.w_plus,
+        "sign_magnetization": model.m,
+        "minority_fraction": (1 - model.m) / 2,
+        "within_var": 1 - model.m**2,
+        "distance_to_spins": 0.0,
+    }
+    out["targets_two_mode_finite_d"] = {
+        "mode_fraction": two.mode_fraction,
+        "sign_magnetization": two.abs_magnetization,
+        "minority_fraction": two.minority_fraction,
+        "within_var": two.within_var,
+        "distance_to_spins": 0.0,
+    }
+    out["targets_exact_finite_d"] = {
+        "mode_fraction": ex.mode_fraction,
+        "sign_magnetization": ex.abs_magnetization,
+        "minority_fraction": ex.minority_fraction,
+        "within_var": ex.within_var,
+        "distance_to_spins": 0.0,
+    }
     out["samples"] = int(run.magnetization.size)
     return out
 
 
-def make_grid(schedule: str, steps: int, model: GaussianMixture | CurieWeiss, kappa: float = DEFAULT_KAPPA) -> tuple[TauGrid, float]:
+def make_grid(
+    schedule: str, steps: int, model: GaussianMixture | CurieWeiss, kappa: float = DEFAULT_KAPPA
+) -> tuple[TauGrid, float]:
     """``(grid, c)`` for a schedule name on ``model`` (``stein`` needs a GM)."""
     c_value = noise_scale(process_of(schedule), model.dim)
     gm = model if isinstance(model, GaussianMixture) else None
     if schedule == "stein" and gm is None:
-        raise ValueError("schedule stein is computed on the Gaussian mixture; it is not defined for the cw model")
+        raise ValueError(
+            "schedule stein is computed on the Gaussian mixture; it is not defined for the cw model"
+        )
     return tau_grid(schedule, steps, model.dim, kappa, model=gm), c_value
 
 
-def gm_errors_euler(model: GaussianMixture, schedule: str, steps: int, kappa: float = DEFAULT_KAPPA) -> dict[str, float]:
+def gm_errors_euler(
+    model: GaussianMixture, schedule: str, steps: int, kappa: float = DEFAULT_KAPPA
+) -> dict[str, float]:
     """Deterministic feature errors of the Euler scheme: ``|p_hat - p|`` and ``|std/sigma - 1|``."""
     grid, c_value = make_grid(schedule, steps, model, kappa)
     a, _, _ = model.coefficients(grid.taus[:-1], grid.alphas[:-1], c_value)
     growth = float(np.prod(1.0 + grid.dtaus * np.asarray(a)))
     p_hat = gm_mode_fraction_euler(model, grid, c_value)
     ratio = abs(growth) * c_value / model.mode_sigma
-    return {"mode_fraction": p_hat, "std_ratio": ratio, "high": abs(p_hat - model.p), "low": abs(ratio - 1)}
+    return {
+        "mode_fraction": p_hat,
+        "std_ratio": ratio,
+        "high": abs(p_hat - model.p),
+        "low": abs(ratio - 1),
+    }
 
 
-def cw_errors(model: CurieWeiss, schedule: str, steps: int, samples: int, seed: int,
-              kappa: float = DEFAULT_KAPPA) -> dict[str, float]:
+def cw_errors(
+    model: CurieWeiss,
+    schedule: str,
+    steps: int,
+    samples: int,
+    seed: int,
+    kappa: float = DEFAULT_KAPPA,
+) -> dict[str, float]:
     """Monte Carlo feature errors of the CW: ``|frac - W+|`` and ``|within_var / target - 1|`` (two-mode targets)."""
     grid, c_value = make_grid(schedule, steps, model, kappa)
     stats = cw_statistics(model, cw_full(model, grid, c_value, samples, seed))
     tgt = stats["targets_two_mode_finite_d"]
-    return {"mode_fraction": stats["mode_fraction"], "mode_fraction_stderr": stats["mode_fraction_stderr"],
-            "within_var": stats["within_var"], "high": abs(stats["mode_fraction"] - tgt["mode_fraction"]),
-            "low": abs(stats["within_var"] / tgt["within_var"] - 1)}
+    return {
+        "mode_fraction": stats["mode_fraction"],
+        "mode_fraction_stderr": stats["mode_fraction_stderr"],
+        "within_var": stats["within_var"],
+        "high": abs(stats["mode_fraction"] - tgt["mode_fraction"]),
+        "low": abs(stats["within_var"] / tgt["within_var"] - 1),
+    }
 
 
-def steps_needed(errors: Callable[[int], dict[str, float]], tolerance: float,
-                 grid: Sequence[int] = SEARCH_GRID) -> tuple[int | None, list[dict[str, Any]]]:
+def steps_needed(
+    errors: Callable[[int], dict[str, float]], tolerance: float, grid: Sequence[int] = SEARCH_GRID
+) -> tuple[int | None, list[dict[str, Any]]]:
     """Smallest ``N`` in ``grid`` with ``high <= tol`` and ``low <= tol``: galloping then bisection.
 
     Assumes the errors decrease with ``N`` (they do, up to Monte Carlo noise, on every case we
@@ -144,8 +192,9 @@ def steps_needed(errors: Callable[[int], dict[str, float]], tolerance: float,
             return stop.value  # type: ignore[no-any-return]
 
 
-def cw_samples_needed(model: CurieWeiss, tolerance: float, high_share: float = 1 / 3,
-                      low_share: float = 1 / 10) -> int:
+def cw_samples_needed(
+    model: CurieWeiss, tolerance: float, high_share: float = 1 / 3, low_share: float = 1 / 10
+) -> int:
     r"""Samples for which both CW feature estimates are precise enough to decide ``error <= tolerance``.
 
     * High level: the fraction's error bar ``sqrt(W+ (1 - W+) / S) <= 0.5 / sqrt(S)`` at most

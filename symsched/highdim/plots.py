@@ -20,8 +20,12 @@ def _fig(**kw: Any) -> tuple[Any, Any]:
     return fig, fig.add_subplot()
 
 
-def plot_phat_vs_d(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], target: float, title: str,
-                   ylabel: str = "mode fraction p_hat") -> Any:
+def plot_phat_vs_d(
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    target: float,
+    title: str,
+    ylabel: str = "mode fraction p_hat",
+) -> Any:
     """Mode fraction against dimension, one line per schedule, with the target as a dashed line."""
     fig, ax = _fig()
     for name, (dims, vals) in series.items():
@@ -34,7 +38,9 @@ def plot_phat_vs_d(series: Mapping[str, tuple[Sequence[float], Sequence[float]]]
     return fig
 
 
-def plot_collapse(dims: Sequence[int], vp: Mapping[float, Sequence[float]], ve: Mapping[float, Sequence[float]]) -> Any:
+def plot_collapse(
+    dims: Sequence[int], vp: Mapping[float, Sequence[float]], ve: Mapping[float, Sequence[float]]
+) -> Any:
     """Errors of the constant schedules against x = N/sqrt(d): one marker per d (they collapse)."""
     from matplotlib.figure import Figure
 
@@ -43,8 +49,12 @@ def plot_collapse(dims: Sequence[int], vp: Mapping[float, Sequence[float]], ve: 
     for j, d in enumerate(dims):
         a1.loglog(list(vp), [vp[x][j] for x in vp], "o", label=f"d = {d:.0e}", alpha=0.7)
         a2.semilogx(list(ve), [ve[x][j] for x in ve], "s", label=f"d = {d:.0e}", alpha=0.7)
-    a1.set_xlabel("N / sqrt(d)"); a1.set_ylabel("p_hat - p (VP-constant)"); a1.legend()
-    a2.set_xlabel("N / sqrt(d)"); a2.set_ylabel("std / sigma (VE-constant)"); a2.legend()
+    a1.set_xlabel("N / sqrt(d)")
+    a1.set_ylabel("p_hat - p (VP-constant)")
+    a1.legend()
+    a2.set_xlabel("N / sqrt(d)")
+    a2.set_ylabel("std / sigma (VE-constant)")
+    a2.legend()
     return fig
 
 

@@ -25,7 +25,16 @@ from numpy.typing import NDArray
 from symsched._validate import check_choice, check_positive, check_steps
 from symsched.highdim.gm import check_dim
 
-__all__ = ["DEFAULT_KAPPA", "SCHEDULES", "TauGrid", "constant", "process_of", "tau_grid", "ve_dilated", "vp_dilated"]
+__all__ = [
+    "DEFAULT_KAPPA",
+    "SCHEDULES",
+    "TauGrid",
+    "constant",
+    "process_of",
+    "tau_grid",
+    "ve_dilated",
+    "vp_dilated",
+]
 
 SCHEDULES: tuple[str, ...] = ("vp-constant", "vp-dilated", "ve-constant", "ve-dilated", "stein")
 DEFAULT_KAPPA = 3.0
@@ -45,7 +54,9 @@ class TauGrid:
         if t.ndim != 1 or t.shape != a.shape or t.size < 2:
             raise ValueError("taus and alphas must be 1-D arrays of the same length >= 2")
         if t[0] != 0.0 or t[-1] != 1.0 or a[0] != 1.0 or a[-1] != 0.0:
-            raise ValueError("a tau grid must start at tau = 0 (alpha = 1) and end at tau = 1 (alpha = 0)")
+            raise ValueError(
+                "a tau grid must start at tau = 0 (alpha = 1) and end at tau = 1 (alpha = 0)"
+            )
         if not (np.all(np.diff(t) > 0) and np.all(np.diff(a) < 0)):
             raise ValueError("taus must be strictly increasing (alphas strictly decreasing)")
         object.__setattr__(self, "taus", t)
@@ -65,14 +76,24 @@ class TauGrid:
     def sigmas(self, c_value: float) -> NDArray[np.float64]:
         """Noise levels ``rho_k = c alpha_k / tau_k`` (descending, ``inf`` first, ``0`` last)."""
         with np.errstate(divide="ignore"):
-            return np.where(self.taus > 0, c_value * self.alphas / np.where(self.taus > 0, self.taus, 1.0), math.inf)
+            return np.where(
+                self.taus > 0,
+                c_value * self.alphas / np.where(self.taus > 0, self.taus, 1.0),
+                math.inf,
+            )
 
     def to_json(self, c_value: float) -> dict[str, Any]:
         """The conventions.md schedule object, in the noise-level scale."""
         from symsched._version import __version__
 
-        return {"method": self.name, "steps": self.steps, "sigmas": self.sigmas(c_value).tolist(),
-                "taus": self.taus.tolist(), "params": dict(self.params), "version": __version__}
+        return {
+            "method": self.name,
+            "steps": self.steps,
+            "sigmas": self.sigmas(c_value).tolist(),
+            "taus": self.taus.tolist(),
+            "params": dict(self.params),
+            "version": __version__,
+        }
 
 
 def constant(steps: int, name: str = "constant") -> TauGrid:
@@ -87,8 +108,10 @@ def _ratio(kappa: float, dim: int) -> float:
     dim = check_dim(dim)
     r = kappa / math.sqrt(dim)
     if not r < 1:
-        raise ValueError(f"kappa must be < sqrt(dim) = {math.sqrt(dim):g} for a dilated schedule "
-                         f"(the window kappa/sqrt(d) must lie inside (0, 1)); got kappa = {kappa:g}")
+        raise ValueError(
+            f"kappa must be < sqrt(dim) = {math.sqrt(dim):g} for a dilated schedule "
+            f"(the window kappa/sqrt(d) must lie inside (0, 1)); got kappa = {kappa:g}"
+        )
     return r
 
 
@@ -104,7 +127,9 @@ def vp_dilated(steps: int, dim: int, kappa: float = DEFAULT_KAPPA) -> TauGrid:
     first = t < 0.5
     taus = np.where(first, 2 * r * t, r + (1 - r) * (2 * t - 1))
     alphas = np.where(first, 1 - 2 * r * t, (1 - r) * (2 - 2 * t))
-    return TauGrid("vp-dilated", taus, alphas, {"steps": n, "kappa": float(kappa), "dim": int(dim), "r": r})
+    return TauGrid(
+        "vp-dilated", taus, alphas, {"steps": n, "kappa": float(kappa), "dim": int(dim), "r": r}
+    )
 
 
 def ve_dilated(steps: int, dim: int, kappa: float = DEFAULT_KAPPA) -> TauGrid:
@@ -119,11 +144,19 @@ def ve_dilated(steps: int, dim: int, kappa: float = DEFAULT_KAPPA) -> TauGrid:
     first = t < 0.5
     taus = np.where(first, 2 * (1 - r) * t, (1 - r) + r * (2 * t - 1))
     alphas = np.where(first, 1 - 2 * (1 - r) * t, r * (2 - 2 * t))
-    return TauGrid("ve-dilated", taus, alphas, {"steps": n, "kappa": float(kappa), "dim": int(dim), "r": r})
+    return TauGrid(
+        "ve-dilated", taus, alphas, {"steps": n, "kappa": float(kappa), "dim": int(dim), "r": r}
+    )
 
 
-def tau_grid(schedule: str, steps: int, dim: int, kappa: float = DEFAULT_KAPPA, model: Any = None,
-             **stein_options: Any) -> TauGrid:
+def tau_grid(
+    schedule: str,
+    steps: int,
+    dim: int,
+    kappa: float = DEFAULT_KAPPA,
+    model: Any = None,
+    **stein_options: Any,
+) -> TauGrid:
     """Build a schedule by name (one of :data:`SCHEDULES`); ``stein`` needs the GM ``model``."""
     check_choice(schedule, "schedule", SCHEDULES)
     if schedule in ("vp-constant", "ve-constant"):

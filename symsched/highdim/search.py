@@ -35,7 +35,15 @@ import numpy as np
 from symsched.highdim.cw import CurieWeiss
 from symsched.highdim.gm import GaussianMixture
 
-__all__ = ["Point", "build", "feature_errors", "search_steps", "simulate_point", "steps_needed_sweep", "task_seed"]
+__all__ = [
+    "Point",
+    "build",
+    "feature_errors",
+    "search_steps",
+    "simulate_point",
+    "steps_needed_sweep",
+    "task_seed",
+]
 
 
 def task_seed(seed: int, dim: int, schedule: str) -> int:
@@ -116,14 +124,23 @@ def simulate_point(pt: Point, callback: Callable[[int], None] | None = None) -> 
     seed = pt.task_seed
     if isinstance(model, GaussianMixture):
         runner = sim.gm_full if pt.simulator == "full" else sim.gm_reduced
-        res: Any = runner(model, grid, c_value, pt.samples, seed, record=pt.record, callback=callback)
+        res: Any = runner(
+            model, grid, c_value, pt.samples, seed, record=pt.record, callback=callback
+        )
         stats = ms.gm_statistics(model, res)
     else:
         model.require_low_temperature()
-        res = sim.cw_full(model, grid, c_value, pt.samples, seed, record=pt.record, callback=callback)
+        res = sim.cw_full(
+            model, grid, c_value, pt.samples, seed, record=pt.record, callback=callback
+        )
         stats = ms.cw_statistics(model, res)
-    return {"stats": stats, "c": c_value, "grid": grid.to_json(c_value), "task_seed": seed,
-            "trajectories": np.asarray(res.trajectories)}
+    return {
+        "stats": stats,
+        "c": c_value,
+        "grid": grid.to_json(c_value),
+        "task_seed": seed,
+        "trajectories": np.asarray(res.trajectories),
+    }
 
 
 SearchGen = Generator[int, dict[str, float], tuple["int | None", list[dict[str, Any]]]]
@@ -161,11 +178,15 @@ def search_steps(tolerance: float, grid: Sequence[int]) -> SearchGen:
     return grid[hi], trace
 
 
-def steps_needed_sweep(keys: Sequence[Hashable], point: Callable[[Hashable, int], Point], tolerance: float,
-                       grid: Sequence[int], executor: Any = None,
-                       on_done: Callable[[int, int], None] | None = None,
-                       evaluate: Callable[[Point], dict[str, float]] = feature_errors,
-                       ) -> dict[Hashable, tuple[int | None, list[dict[str, Any]]]]:
+def steps_needed_sweep(
+    keys: Sequence[Hashable],
+    point: Callable[[Hashable, int], Point],
+    tolerance: float,
+    grid: Sequence[int],
+    executor: Any = None,
+    on_done: Callable[[int, int], None] | None = None,
+    evaluate: Callable[[Point], dict[str, float]] = feature_errors,
+) -> dict[Hashable, tuple[int | None, list[dict[str, Any]]]]:
     """Run one steps-needed search per key (e.g. ``(schedule, d)``), all in lockstep through ``executor``.
 
     Parameters

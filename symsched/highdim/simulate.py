@@ -29,7 +29,15 @@ from symsched.highdim.cw import CurieWeiss, denoiser_two_mode
 from symsched.highdim.gm import GaussianMixture
 from symsched.highdim.schedules import TauGrid
 
-__all__ = ["MIN_SAMPLES", "CWRun", "GMRun", "cw_full", "gm_full", "gm_mode_fraction_euler", "gm_reduced"]
+__all__ = [
+    "MIN_SAMPLES",
+    "CWRun",
+    "GMRun",
+    "cw_full",
+    "gm_full",
+    "gm_mode_fraction_euler",
+    "gm_reduced",
+]
 
 MIN_SAMPLES = 10  # fewer samples cannot give a meaningful Monte Carlo error bar
 
@@ -37,7 +45,9 @@ MIN_SAMPLES = 10  # fewer samples cannot give a meaningful Monte Carlo error bar
 def _check_samples(samples: Any) -> int:
     n = check_steps(samples, "samples")
     if n < MIN_SAMPLES:
-        raise ValueError(f"samples must be >= {MIN_SAMPLES} to give a Monte Carlo error bar, got {n}")
+        raise ValueError(
+            f"samples must be >= {MIN_SAMPLES} to give a Monte Carlo error bar, got {n}"
+        )
     return n
 
 
@@ -48,7 +58,9 @@ class GMRun:
     magnetization: NDArray[np.float64]
     within_std: NDArray[np.float64]
     growth: float  # prod_k (1 + dtau_k A_k), the factor of x_perp
-    trajectories: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))  # (steps+1, recorded) of M
+    trajectories: NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros((0, 0))
+    )  # (steps+1, recorded) of M
 
 
 @dataclass
@@ -63,14 +75,24 @@ class CWRun:
     trajectories: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
 
 
-def _coefficients(model: GaussianMixture, grid: TauGrid, c_value: float) -> tuple[Any, Any, Any, Any]:
+def _coefficients(
+    model: GaussianMixture, grid: TauGrid, c_value: float
+) -> tuple[Any, Any, Any, Any]:
     a, b, k = model.coefficients(grid.taus[:-1], grid.alphas[:-1], c_value, "velocity")
     return np.asarray(a), np.asarray(b), np.asarray(k), grid.dtaus
 
 
-def gm_reduced(model: GaussianMixture, grid: TauGrid, c_value: float, samples: int = 10_000, seed: int = 0,
-               record: int = 0, init: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
-               steps_run: int | None = None, callback: Callable[[int], None] | None = None) -> GMRun:
+def gm_reduced(
+    model: GaussianMixture,
+    grid: TauGrid,
+    c_value: float,
+    samples: int = 10_000,
+    seed: int = 0,
+    record: int = 0,
+    init: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    steps_run: int | None = None,
+    callback: Callable[[int], None] | None = None,
+) -> GMRun:
     r"""Exact scalar reduction of the Euler scheme (high_dim.md §3.3), ``d`` up to ``1e8``.
 
     Parameters
@@ -113,9 +135,17 @@ def gm_reduced(model: GaussianMixture, grid: TauGrid, c_value: float, samples: i
     return GMRun(s / d, within, growth, traj)
 
 
-def gm_full(model: GaussianMixture, grid: TauGrid, c_value: float, samples: int = 1000, seed: int = 0,
-            record: int = 0, x0: Any = None, device: str = "cpu",
-            callback: Callable[[int], None] | None = None) -> GMRun:
+def gm_full(
+    model: GaussianMixture,
+    grid: TauGrid,
+    c_value: float,
+    samples: int = 1000,
+    seed: int = 0,
+    record: int = 0,
+    x0: Any = None,
+    device: str = "cpu",
+    callback: Callable[[int], None] | None = None,
+) -> GMRun:
     r"""Full ``d``-dimensional Euler simulation in torch (float64), ``X_0 ~ N(0, c^2 I_d)``.
 
     ``x0`` (``(samples, d)``) overrides the draw. The velocity is the derived
@@ -148,8 +178,13 @@ def gm_full(model: GaussianMixture, grid: TauGrid, c_value: float, samples: int 
     return GMRun(x.mean(1).cpu().numpy(), within, growth, traj)
 
 
-def gm_euler_map(model: GaussianMixture, grid: TauGrid, c_value: float, s0: NDArray[np.float64],
-                 steps_run: int | None = None) -> NDArray[np.float64]:
+def gm_euler_map(
+    model: GaussianMixture,
+    grid: TauGrid,
+    c_value: float,
+    s0: NDArray[np.float64],
+    steps_run: int | None = None,
+) -> NDArray[np.float64]:
     """The Euler map ``S_0 -> S_n`` of :func:`gm_reduced` (``n = steps_run``, default all), vectorised over ``s0``."""
     a, b, k, dt = _coefficients(model, grid, c_value)
     bmd = b * model.m * model.dim
@@ -159,8 +194,15 @@ def gm_euler_map(model: GaussianMixture, grid: TauGrid, c_value: float, s0: NDAr
     return s
 
 
-def gm_mode_fraction_euler(model: GaussianMixture, grid: TauGrid, c_value: float, zmax: float = 12.0,
-                           points: int = 513, rounds: int = 2, steps_run: int | None = None) -> float:
+def gm_mode_fraction_euler(
+    model: GaussianMixture,
+    grid: TauGrid,
+    c_value: float,
+    zmax: float = 12.0,
+    points: int = 513,
+    rounds: int = 2,
+    steps_run: int | None = None,
+) -> float:
     r"""``P(S_N > 0)`` of the Euler scheme, without Monte Carlo (see module docstring).
 
     The root ``z*`` of ``z -> S_N(c sqrt(d) z)`` is bracketed on ``[-zmax, zmax]`` by evaluating the map
@@ -187,9 +229,17 @@ def gm_mode_fraction_euler(model: GaussianMixture, grid: TauGrid, c_value: float
     return float(ndtr(-0.5 * (lo + hi)))
 
 
-def cw_full(model: CurieWeiss, grid: TauGrid, c_value: float, samples: int = 1000, seed: int = 0,
-            record: int = 0, device: str = "cpu", chunk_elements: int = 4_000_000,
-            callback: Callable[[int], None] | None = None) -> CWRun:
+def cw_full(
+    model: CurieWeiss,
+    grid: TauGrid,
+    c_value: float,
+    samples: int = 1000,
+    seed: int = 0,
+    record: int = 0,
+    device: str = "cpu",
+    chunk_elements: int = 4_000_000,
+    callback: Callable[[int], None] | None = None,
+) -> CWRun:
     r"""Full Euler simulation of the CW probability-flow ODE with the two-mode denoiser, in torch.
 
     ``X_{k+1} = X_k + dtau_k (eta_k - X_k) / (1 - tau_k)`` (velocity through the denoiser for
@@ -214,21 +264,25 @@ def cw_full(model: CurieWeiss, grid: TauGrid, c_value: float, samples: int = 100
         x = torch.randn((b, d), generator=gen, dtype=torch.float64, device=device) * c_value
         keep = max(0, min(rec - done, b))
         if keep:
-            traj[0, done:done + keep] = x[:keep].mean(1).cpu().numpy()
+            traj[0, done : done + keep] = x[:keep].mean(1).cpu().numpy()
         for j in range(grid.steps):
             tau_j, al_j = float(grid.taus[j]), float(grid.alphas[j])
             eta = denoiser_two_mode(model, x, tau_j, al_j, c_value)
-            lam = float(dt[j]) / al_j  # Euler: x + dtau (eta - x) / (1 - tau) = (1 - lam) x + lam eta
+            lam = (
+                float(dt[j]) / al_j
+            )  # Euler: x + dtau (eta - x) / (1 - tau) = (1 - lam) x + lam eta
             x = eta.mul_(lam).add_(x, alpha=1.0 - lam)
             if keep:
-                traj[j + 1, done:done + keep] = x[:keep].mean(1).cpu().numpy()
+                traj[j + 1, done : done + keep] = x[:keep].mean(1).cpu().numpy()
             if callback is not None:
                 callback(j + 1 + grid.steps * (done // per))
         mag = x.mean(1)
         sgn = torch.sign(x)
         out["mag"].append(mag.cpu().numpy())
         out["sgn"].append(sgn.mean(1).cpu().numpy())
-        out["minor"].append((sgn != torch.sign(mag)[:, None]).to(torch.float64).mean(1).cpu().numpy())
+        out["minor"].append(
+            (sgn != torch.sign(mag)[:, None]).to(torch.float64).mean(1).cpu().numpy()
+        )
         out["var"].append(x.var(1, unbiased=False).cpu().numpy())
         out["dist"].append((x.abs() - 1).abs().mean(1).cpu().numpy())
         done += b

@@ -8,8 +8,20 @@ from __future__ import annotations
 from symsched.models._base import ModelError, ScoreModel
 from symsched.models._sample import sample_euler, sample_heun, start_noise
 from symsched.models._spec import MODEL_SPECS, load_data_rows, load_model
-from symsched.models.adapters import PREDICTIONS, DiffusersUNetModel, KDiffusionModel, VPNetworkModel, load_diffusers
-from symsched.models.analytic import EmpiricalModel, GaussianMixtureModel, GaussianModel, symmetric_gm, two_point
+from symsched.models.adapters import (
+    PREDICTIONS,
+    DiffusersUNetModel,
+    KDiffusionModel,
+    VPNetworkModel,
+    load_diffusers,
+)
+from symsched.models.analytic import (
+    EmpiricalModel,
+    GaussianMixtureModel,
+    GaussianModel,
+    symmetric_gm,
+    two_point,
+)
 
 __all__ = [
     "MODEL_SPECS",

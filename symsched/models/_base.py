@@ -42,8 +42,14 @@ class ScoreModel:
     name: str = "model"
     default_sigma_range: tuple[float, float] = (0.002, 80.0)
 
-    def __init__(self, dim: int, *, name: str, sigma_range: tuple[float, float] = (0.0, math.inf),
-                 data: Any = None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        *,
+        name: str,
+        sigma_range: tuple[float, float] = (0.0, math.inf),
+        data: Any = None,
+    ) -> None:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
             raise ModelError(f"dim must be a positive integer, got {dim!r}")
         self.dim = int(dim)
@@ -63,9 +69,11 @@ class ScoreModel:
         import torch
 
         if self._data is None:
-            raise ModelError(f"{self.name}: Monte Carlo and JVP estimators need data samples to noise; "
-                             "give rows of the training set: --data FILE (.npy or .pt) on the command line, "
-                             "data=... to the adapter in Python")
+            raise ModelError(
+                f"{self.name}: Monte Carlo and JVP estimators need data samples to noise; "
+                "give rows of the training set: --data FILE (.npy or .pt) on the command line, "
+                "data=... to the adapter in Python"
+            )
         idx = torch.randint(0, self._data.shape[0], (n,), generator=generator)
         return torch.as_tensor(self._data, dtype=torch.float64)[idx]
 
@@ -81,7 +89,9 @@ class ScoreModel:
         """
         if self._data is None:
             return None
-        return self._data.mean(axis=0), np.cov(self._data, rowvar=False, bias=True).reshape(self.dim, self.dim)
+        return self._data.mean(axis=0), np.cov(self._data, rowvar=False, bias=True).reshape(
+            self.dim, self.dim
+        )
 
     def exact_local_metric(self, rho: Any, *, process: str) -> Any:
         """Closed-form local metric w.r.t. rho, or ``None``."""
@@ -94,46 +104,70 @@ class ScoreModel:
             raise ModelError(f"samples must be a positive integer, got {n!r}")
         out = self._sample_data(int(n), generator)
         if tuple(out.shape) != (n, self.dim):  # pragma: no cover - subclass bug
-            raise ModelError(f"{self.name}: sample_data returned shape {tuple(out.shape)}, expected {(n, self.dim)}")
+            raise ModelError(
+                f"{self.name}: sample_data returned shape {tuple(out.shape)}, expected {(n, self.dim)}"
+            )
         return out
 
     def check_sigma(self, sigma: Any) -> None:
         """Raise :class:`ModelError` if a noise level is not finite, not > 0, or outside ``sigma_range``."""
         import torch
 
-        s = sigma.detach() if isinstance(sigma, torch.Tensor) else torch.as_tensor(sigma, dtype=torch.float64)
+        s = (
+            sigma.detach()
+            if isinstance(sigma, torch.Tensor)
+            else torch.as_tensor(sigma, dtype=torch.float64)
+        )
         if s.numel() == 0:
             return
         if not bool(torch.isfinite(s).all()) or bool((s <= 0).any()):
-            raise ModelError(f"{self.name}: sigma must be finite and > 0, got min {float(s.min())}, max {float(s.max())}")
+            raise ModelError(
+                f"{self.name}: sigma must be finite and > 0, got min {float(s.min())}, max {float(s.max())}"
+            )
         lo, hi = self.sigma_range
         smin, smax = float(s.min()), float(s.max())
         if smin < lo * (1 - 1e-9) or smax > hi * (1 + 1e-9):
-            raise ModelError(f"{self.name}: sigma in [{smin:g}, {smax:g}] is outside the range [{lo:g}, {hi:g}] "
-                             "the model was trained on; choose --sigma-min/--sigma-max inside it")
+            raise ModelError(
+                f"{self.name}: sigma in [{smin:g}, {smax:g}] is outside the range [{lo:g}, {hi:g}] "
+                "the model was trained on; choose --sigma-min/--sigma-max inside it"
+            )
 
     def __call__(self, x: Any, sigma: Any) -> Any:
         r"""Validated denoiser :math:`D(x,\sigma)`: ``x`` of shape ``(batch, dim)``, ``sigma`` scalar or ``(batch,)``."""
         import torch
 
         if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x must be a torch.Tensor of shape (batch, {self.dim}), got {type(x).__name__}")
+            raise TypeError(
+                f"x must be a torch.Tensor of shape (batch, {self.dim}), got {type(x).__name__}"
+            )
         if not x.is_floating_point():
             raise TypeError(f"x must have a floating dtype, got {x.dtype}")
         if x.ndim != 2 or x.shape[1] != self.dim:
-            raise ModelError(f"{self.name}: x must have shape (batch, {self.dim}), got {tuple(x.shape)}")
-        sig = sigma if isinstance(sigma, torch.Tensor) else torch.as_tensor(sigma, dtype=x.dtype, device=x.device)
+            raise ModelError(
+                f"{self.name}: x must have shape (batch, {self.dim}), got {tuple(x.shape)}"
+            )
+        sig = (
+            sigma
+            if isinstance(sigma, torch.Tensor)
+            else torch.as_tensor(sigma, dtype=x.dtype, device=x.device)
+        )
         if sig.ndim == 0:
             sig = sig.expand(x.shape[0])
         if sig.shape != (x.shape[0],):
-            raise ModelError(f"{self.name}: sigma must be a scalar or shape ({x.shape[0]},), got {tuple(sig.shape)}")
+            raise ModelError(
+                f"{self.name}: sigma must be a scalar or shape ({x.shape[0]},), got {tuple(sig.shape)}"
+            )
         self.check_sigma(sig)
         out = self._denoise(x, sig)
         if tuple(out.shape) != tuple(x.shape):
-            raise ModelError(f"{self.name}: the model returned shape {tuple(out.shape)} for input {tuple(x.shape)}")
+            raise ModelError(
+                f"{self.name}: the model returned shape {tuple(out.shape)} for input {tuple(x.shape)}"
+            )
         if not bool(torch.isfinite(out.detach()).all()):
             bad = sig.detach()[~torch.isfinite(out.detach()).all(dim=1)]
-            raise ModelError(f"{self.name}: the model returned NaN/inf at sigma = {float(bad[0]):g}")
+            raise ModelError(
+                f"{self.name}: the model returned NaN/inf at sigma = {float(bad[0]):g}"
+            )
         return out
 
     def score(self, x: Any, sigma: Any) -> Any:
@@ -149,7 +183,9 @@ class ScoreModel:
 
 
 def _as_rows(data: Any, dim: int, name: str) -> np.ndarray:
-    arr = np.asarray(data.detach().cpu().numpy() if hasattr(data, "detach") else data, dtype=np.float64)
+    arr = np.asarray(
+        data.detach().cpu().numpy() if hasattr(data, "detach") else data, dtype=np.float64
+    )
     if arr.ndim != 2 or arr.shape[1] != dim or arr.shape[0] < 1:
         raise ModelError(f"{name} must be rows of shape (n, {dim}), got {arr.shape}")
     if not np.all(np.isfinite(arr)):

@@ -34,7 +34,9 @@ def _prepare(model: Any, x: Any, sigmas: Any) -> tuple[Any, np.ndarray]:
     import torch
 
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError(f"x must be a floating torch.Tensor of shape (batch, dim), got {type(x).__name__}")
+        raise TypeError(
+            f"x must be a floating torch.Tensor of shape (batch, dim), got {type(x).__name__}"
+        )
     sig = as_grid(sigmas, "sigmas")
     if sig.size < 2:
         raise ValueError(f"sigmas must hold at least 2 levels (one step), got {sig.size}")
@@ -50,7 +52,9 @@ def _d(model: Any, x: Any, sigma: float) -> Any:
     return (x - model(x, sigma)) / sigma
 
 
-def sample_euler(model: Any, x: Any, sigmas: Any, *, callback: Callable[[dict[str, Any]], None] | None = None) -> Any:
+def sample_euler(
+    model: Any, x: Any, sigmas: Any, *, callback: Callable[[dict[str, Any]], None] | None = None
+) -> Any:
     r"""Euler steps on the probability-flow ODE [karras2022, Algorithm 2 with :math:`S_\text{churn}=0`].
 
     :math:`x_{i+1}=x_i+(\sigma_{i+1}-\sigma_i)\,(x_i-D(x_i,\sigma_i))/\sigma_i`; N denoiser evaluations.
@@ -80,7 +84,9 @@ def sample_euler(model: Any, x: Any, sigmas: Any, *, callback: Callable[[dict[st
     return x
 
 
-def sample_heun(model: Any, x: Any, sigmas: Any, *, callback: Callable[[dict[str, Any]], None] | None = None) -> Any:
+def sample_heun(
+    model: Any, x: Any, sigmas: Any, *, callback: Callable[[dict[str, Any]], None] | None = None
+) -> Any:
     r"""Heun's 2nd-order sampler [karras2022, Algorithm 1, deterministic].
 
     .. math:: \tilde x=x_i+h\,d_i,\quad x_{i+1}=x_i+\tfrac h2\bigl(d_i+d(\tilde x,\sigma_{i+1})\bigr),
@@ -115,4 +121,6 @@ def start_noise(n: int, dim: int, sigma_max: float, seed: int, *, dtype: Any = N
     if not (np.isfinite(sigma_max) and sigma_max > 0):
         raise ValueError(f"sigma_max must be finite and > 0, got {sigma_max}")
     gen = torch.Generator().manual_seed(int(seed))
-    return float(sigma_max) * torch.randn(int(n), int(dim), generator=gen, dtype=dtype or torch.float64)
+    return float(sigma_max) * torch.randn(
+        int(n), int(dim), generator=gen, dtype=dtype or torch.float64
+    )

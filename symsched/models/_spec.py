@@ -9,8 +9,15 @@ from symsched.models._base import ModelError, ScoreModel
 
 __all__ = ["MODEL_SPECS", "load_data_rows", "load_model"]
 
-MODEL_SPECS: tuple[str, ...] = ("gaussian", "two-point", "gm", "empirical-digits", "empirical-patches",
-                                "digits", "patches")
+MODEL_SPECS: tuple[str, ...] = (
+    "gaussian",
+    "two-point",
+    "gm",
+    "empirical-digits",
+    "empirical-patches",
+    "digits",
+    "patches",
+)
 
 
 def load_data_rows(data: Any) -> Any:
@@ -24,7 +31,9 @@ def load_data_rows(data: Any) -> Any:
     if isinstance(data, (str, Path)):
         path = Path(data)
         if not path.is_file():
-            raise ModelError(f"--data {path}: no such file (give a .npy or .pt array of training rows)")
+            raise ModelError(
+                f"--data {path}: no such file (give a .npy or .pt array of training rows)"
+            )
         if path.suffix == ".npy":
             try:
                 arr = np.load(path, allow_pickle=False)
@@ -35,24 +44,40 @@ def load_data_rows(data: Any) -> Any:
 
             try:
                 obj = torch.load(path, map_location="cpu", weights_only=True)
-            except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file for the user
-                raise ModelError(f"--data {path}: not a torch tensor file ({type(exc).__name__})") from None
+            except Exception as exc:
+                raise ModelError(
+                    f"--data {path}: not a torch tensor file ({type(exc).__name__})"
+                ) from None
             if not hasattr(obj, "detach"):
-                raise ModelError(f"--data {path}: the file holds a {type(obj).__name__}, not a tensor")
+                raise ModelError(
+                    f"--data {path}: the file holds a {type(obj).__name__}, not a tensor"
+                )
             arr = obj.detach().cpu().numpy()
         else:
-            raise ModelError(f"--data {path}: unknown file type {path.suffix!r}; save the rows with numpy.save (.npy) "
-                             "or torch.save (.pt)")
+            raise ModelError(
+                f"--data {path}: unknown file type {path.suffix!r}; save the rows with numpy.save (.npy) "
+                "or torch.save (.pt)"
+            )
     else:
         arr = np.asarray(data.detach().cpu().numpy() if hasattr(data, "detach") else data)
     if arr.ndim < 2 or arr.shape[0] < 2:
-        raise ModelError(f"--data must hold at least 2 rows of shape (n, ...), got shape {arr.shape}")
+        raise ModelError(
+            f"--data must hold at least 2 rows of shape (n, ...), got shape {arr.shape}"
+        )
     return arr.reshape(arr.shape[0], -1).astype(np.float64)
 
 
-def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eigenvalues: Any = None,
-               p: float | None = None, m: float | None = None, mode_sigma: float | None = None,
-               data: Any = None) -> ScoreModel:
+def load_model(
+    spec: str,
+    *,
+    c: float | None = None,
+    dim: int | None = None,
+    eigenvalues: Any = None,
+    p: float | None = None,
+    m: float | None = None,
+    mode_sigma: float | None = None,
+    data: Any = None,
+) -> ScoreModel:
     r"""Build the model named by ``spec``.
 
     ``gaussian``: :math:`\mathcal N(0,c^2I_d)` (``c``, ``dim`` default 1) or :math:`\mathcal N(0,\mathrm{diag}\,\lambda)`
@@ -70,29 +95,54 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
     from symsched.models import analytic
 
     if not isinstance(spec, str) or not spec:
-        raise ModelError(f"--model must be a model spec ({', '.join(MODEL_SPECS)}, diffusers:DIR or a directory), "
-                         f"got {spec!r}")
-    used = {"c": c, "dim": dim, "eigenvalues": eigenvalues, "p": p, "m": m, "mode_sigma": mode_sigma}
-    allowed = {"gaussian": {"c", "dim", "eigenvalues"}, "two-point": set(), "gm": {"p", "m", "mode_sigma", "dim"}}
+        raise ModelError(
+            f"--model must be a model spec ({', '.join(MODEL_SPECS)}, diffusers:DIR or a directory), "
+            f"got {spec!r}"
+        )
+    used = {
+        "c": c,
+        "dim": dim,
+        "eigenvalues": eigenvalues,
+        "p": p,
+        "m": m,
+        "mode_sigma": mode_sigma,
+    }
+    allowed = {
+        "gaussian": {"c", "dim", "eigenvalues"},
+        "two-point": set(),
+        "gm": {"p", "m", "mode_sigma", "dim"},
+    }
     if spec in allowed:
         extra = sorted(k for k, v in used.items() if v is not None and k not in allowed[spec])
         if extra:
-            raise ModelError(f"--model {spec} does not take {', '.join('--' + e.replace('_', '-') for e in extra)}")
+            raise ModelError(
+                f"--model {spec} does not take {', '.join('--' + e.replace('_', '-') for e in extra)}"
+            )
     if spec == "gaussian":
         if eigenvalues is not None:
             if c is not None or dim is not None:
-                raise ModelError("--model gaussian takes either --c C --dim D or --eigenvalues, not both")
+                raise ModelError(
+                    "--model gaussian takes either --c C --dim D or --eigenvalues, not both"
+                )
             return analytic.GaussianModel(eigenvalues)
         if c is None:
-            raise ModelError("--model gaussian needs --c C (with --dim D, default 1) or --eigenvalues L")
+            raise ModelError(
+                "--model gaussian needs --c C (with --dim D, default 1) or --eigenvalues L"
+            )
         return analytic.GaussianModel.isotropic(c, 1 if dim is None else dim)
     if spec == "two-point":
         return analytic.two_point()
     if spec == "gm":
-        return analytic.symmetric_gm(0.8 if p is None else p, 1.0 if m is None else m,
-                                     0.5 if mode_sigma is None else mode_sigma, 1 if dim is None else dim)
+        return analytic.symmetric_gm(
+            0.8 if p is None else p,
+            1.0 if m is None else m,
+            0.5 if mode_sigma is None else mode_sigma,
+            1 if dim is None else dim,
+        )
     if data is not None and not spec.startswith("diffusers:"):
-        raise ModelError(f"--model {spec} knows its own data; --data applies to diffusers:DIR models only")
+        raise ModelError(
+            f"--model {spec} knows its own data; --data applies to diffusers:DIR models only"
+        )
     if any(v is not None for v in used.values()):
         raise ModelError(f"--model {spec} takes no model options")
     if spec in ("empirical-digits", "empirical-patches"):
@@ -102,7 +152,7 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
     if spec.startswith("diffusers:"):
         from symsched.models.adapters import load_diffusers
 
-        target = spec[len("diffusers:"):]
+        target = spec[len("diffusers:") :]
         if not target:
             raise ModelError("--model diffusers:DIR needs a directory after 'diffusers:'")
         return load_diffusers(target, data=None if data is None else load_data_rows(data))
@@ -115,8 +165,12 @@ def load_model(spec: str, *, c: float | None = None, dim: int | None = None, eig
 
         ckpts = sorted(Path(spec).glob("*.pt"))
         if len(ckpts) != 1:
-            raise ModelError(f"--model {spec}: a model directory must hold exactly one .pt checkpoint "
-                             f"(symsched-edm-mlp-v1, from symsched.train), found {len(ckpts)}")
+            raise ModelError(
+                f"--model {spec}: a model directory must hold exactly one .pt checkpoint "
+                f"(symsched-edm-mlp-v1, from symsched.train), found {len(ckpts)}"
+            )
         return load_trained(ckpts[0].stem, ckpts[0])
-    raise ModelError(f"--model must be one of {', '.join(MODEL_SPECS)}, diffusers:DIR or an existing directory, "
-                     f"got {spec!r}")
+    raise ModelError(
+        f"--model must be one of {', '.join(MODEL_SPECS)}, diffusers:DIR or an existing directory, "
+        f"got {spec!r}"
+    )

@@ -30,8 +30,14 @@ import numpy as np
 from symsched._validate import check_choice
 from symsched.models._base import ModelError, ScoreModel
 
-__all__ = ["DIFFUSERS_PREDICTIONS", "PREDICTIONS", "DiffusersUNetModel", "KDiffusionModel", "VPNetworkModel",
-           "load_diffusers"]
+__all__ = [
+    "DIFFUSERS_PREDICTIONS",
+    "PREDICTIONS",
+    "DiffusersUNetModel",
+    "KDiffusionModel",
+    "VPNetworkModel",
+    "load_diffusers",
+]
 
 PREDICTIONS: tuple[str, ...] = ("epsilon", "v")
 # diffusers' scheduler.config.prediction_type -> ours
@@ -41,8 +47,15 @@ DIFFUSERS_PREDICTIONS: dict[str, str] = {"epsilon": "epsilon", "v_prediction": "
 class KDiffusionModel(ScoreModel):
     """Wrap a callable ``fn(x, sigma) -> denoised`` (x of shape ``(batch, dim)``, sigma ``(batch,)``)."""
 
-    def __init__(self, fn: Callable[[Any, Any], Any], dim: int, *, sigma_range: tuple[float, float] = (0.0, math.inf),
-                 data: Any = None, name: str = "k-diffusion callable") -> None:
+    def __init__(
+        self,
+        fn: Callable[[Any, Any], Any],
+        dim: int,
+        *,
+        sigma_range: tuple[float, float] = (0.0, math.inf),
+        data: Any = None,
+        name: str = "k-diffusion callable",
+    ) -> None:
         if not callable(fn):
             raise ModelError(f"fn must be callable, got {type(fn).__name__}")
         self.fn = fn
@@ -55,16 +68,32 @@ class KDiffusionModel(ScoreModel):
 class VPNetworkModel(ScoreModel):
     """An ε- or v-prediction network on a discrete VP schedule, seen as an EDM denoiser."""
 
-    def __init__(self, net: Callable[[Any, Any], Any], alphas_cumprod: Any, dim: int, *,
-                 prediction: str = "epsilon", data: Any = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        net: Callable[[Any, Any], Any],
+        alphas_cumprod: Any,
+        dim: int,
+        *,
+        prediction: str = "epsilon",
+        data: Any = None,
+        name: str | None = None,
+    ) -> None:
         check_choice(prediction, "prediction", PREDICTIONS)
         ab = np.asarray(alphas_cumprod, dtype=np.float64)
-        if ab.ndim != 1 or ab.size < 2 or np.any(ab <= 0) or np.any(ab >= 1) or not np.all(np.diff(ab) < 0):
+        if (
+            ab.ndim != 1
+            or ab.size < 2
+            or np.any(ab <= 0)
+            or np.any(ab >= 1)
+            or not np.all(np.diff(ab) < 0)
+        ):
             raise ModelError("alphas_cumprod must be a strictly decreasing 1-D table in (0, 1)")
         self.net, self.prediction = net, prediction
         self.log_sigmas = np.log(np.sqrt((1 - ab) / ab))  # increasing with the timestep
         rng = (float(np.exp(self.log_sigmas[0])), float(np.exp(self.log_sigmas[-1])))
-        super().__init__(dim, name=name or f"{prediction}-prediction VP network", sigma_range=rng, data=data)
+        super().__init__(
+            dim, name=name or f"{prediction}-prediction VP network", sigma_range=rng, data=data
+        )
 
     def sigma_to_t(self, sigma: Any) -> Any:
         """Fractional training timestep of ``sigma`` (linear in log sigma between table entries)."""
@@ -100,23 +129,39 @@ class DiffusersUNetModel(VPNetworkModel):
     timestep ``t`` of :meth:`VPNetworkModel.sigma_to_t`.
     """
 
-    def __init__(self, unet: Any, alphas_cumprod: Any, prediction: str, *, dtype: Any = None, data: Any = None,
-                 name: str = "diffusers UNet2DModel") -> None:
+    def __init__(
+        self,
+        unet: Any,
+        alphas_cumprod: Any,
+        prediction: str,
+        *,
+        dtype: Any = None,
+        data: Any = None,
+        name: str = "diffusers UNet2DModel",
+    ) -> None:
         import torch
 
         cfg = unet.config
         size = cfg.sample_size
         h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
         if int(cfg.in_channels) != int(cfg.out_channels):
-            raise ModelError(f"{name}: in_channels ({cfg.in_channels}) != out_channels ({cfg.out_channels}); "
-                             "a denoising UNet predicts a tensor of its input's shape")
+            raise ModelError(
+                f"{name}: in_channels ({cfg.in_channels}) != out_channels ({cfg.out_channels}); "
+                "a denoising UNet predicts a tensor of its input's shape"
+            )
         self.shape = (int(cfg.in_channels), h, w)
         self.unet = unet.to(torch.float64 if dtype is None else dtype).eval()
         for q in self.unet.parameters():
             q.requires_grad_(False)
         self._dtype = next(self.unet.parameters()).dtype
-        super().__init__(self._call_unet, alphas_cumprod, self.shape[0] * h * w, prediction=prediction, data=data,
-                         name=name)
+        super().__init__(
+            self._call_unet,
+            alphas_cumprod,
+            self.shape[0] * h * w,
+            prediction=prediction,
+            data=data,
+            name=name,
+        )
 
     def _call_unet(self, x_t: Any, t: Any) -> Any:
         from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -125,7 +170,9 @@ class DiffusersUNetModel(VPNetworkModel):
         # forward-mode derivative, which the JVP Stein estimator needs. The math backend is built from
         # differentiable primitives and gives the same values.
         with sdpa_kernel(SDPBackend.MATH):
-            out = self.unet(x_t.reshape(x_t.shape[0], *self.shape).to(self._dtype), t.to(self._dtype)).sample
+            out = self.unet(
+                x_t.reshape(x_t.shape[0], *self.shape).to(self._dtype), t.to(self._dtype)
+            ).sample
         return out.reshape(x_t.shape[0], -1).to(x_t.dtype)
 
 
@@ -162,44 +209,78 @@ def load_diffusers(path: Any, *, dtype: Any = None, data: Any = None) -> Diffuse
     if not root.is_dir():
         raise ModelError(f"--model diffusers:{path}: directory {root} does not exist")
     unet_dir = root / "unet" if (root / "unet" / "config.json").is_file() else root
-    sched_file = next((f for f in (root / "scheduler" / "scheduler_config.json", root / "scheduler_config.json")
-                       if f.is_file()), None)
+    sched_file = next(
+        (
+            f
+            for f in (root / "scheduler" / "scheduler_config.json", root / "scheduler_config.json")
+            if f.is_file()
+        ),
+        None,
+    )
     if not (unet_dir / "config.json").is_file():
-        raise ModelError(f"--model diffusers:{path}: no UNet config.json in {root} or {root / 'unet'}")
+        raise ModelError(
+            f"--model diffusers:{path}: no UNet config.json in {root} or {root / 'unet'}"
+        )
     if sched_file is None:
-        raise ModelError(f"--model diffusers:{path}: no scheduler_config.json in {root / 'scheduler'} or {root} "
-                         "(the VP beta table and the prediction type come from it)")
+        raise ModelError(
+            f"--model diffusers:{path}: no scheduler_config.json in {root / 'scheduler'} or {root} "
+            "(the VP beta table and the prediction type come from it)"
+        )
     import json
 
     try:
         unet_cfg = json.loads((unet_dir / "config.json").read_text())
         sched_cfg = json.loads(sched_file.read_text())
     except (OSError, ValueError) as exc:
-        raise ModelError(f"--model diffusers:{path}: unreadable config ({type(exc).__name__}: {exc})") from None
+        raise ModelError(
+            f"--model diffusers:{path}: unreadable config ({type(exc).__name__}: {exc})"
+        ) from None
     kind = unet_cfg.get("_class_name") if isinstance(unet_cfg, dict) else None
     if kind != "UNet2DModel":
-        raise ModelError(f"--model diffusers:{path}: {unet_dir / 'config.json'} describes {kind!r}, not a "
-                         "UNet2DModel (wrong kind of checkpoint)")
+        raise ModelError(
+            f"--model diffusers:{path}: {unet_dir / 'config.json'} describes {kind!r}, not a "
+            "UNet2DModel (wrong kind of checkpoint)"
+        )
     import diffusers
 
-    cls = getattr(diffusers, str(sched_cfg.get("_class_name")), None) if isinstance(sched_cfg, dict) else None
+    cls = (
+        getattr(diffusers, str(sched_cfg.get("_class_name")), None)
+        if isinstance(sched_cfg, dict)
+        else None
+    )
     if cls is None or not hasattr(cls, "from_config"):
-        raise ModelError(f"--model diffusers:{path}: {sched_file} names no diffusers scheduler class "
-                         f"({sched_cfg.get('_class_name') if isinstance(sched_cfg, dict) else sched_cfg!r})")
+        raise ModelError(
+            f"--model diffusers:{path}: {sched_file} names no diffusers scheduler class "
+            f"({sched_cfg.get('_class_name') if isinstance(sched_cfg, dict) else sched_cfg!r})"
+        )
     scheduler = cls.from_config(sched_cfg)
     table = getattr(scheduler, "alphas_cumprod", None)
     if table is None:
-        raise ModelError(f"--model diffusers:{path}: scheduler {cls.__name__} has no alphas_cumprod "
-                         "(not a VP beta-table scheduler)")
+        raise ModelError(
+            f"--model diffusers:{path}: scheduler {cls.__name__} has no alphas_cumprod "
+            "(not a VP beta-table scheduler)"
+        )
     pred = str(scheduler.config.get("prediction_type", "epsilon"))
     if pred not in DIFFUSERS_PREDICTIONS:
-        raise ModelError(f"--model diffusers:{path}: prediction_type {pred!r} is not supported; "
-                         f"expected one of {', '.join(DIFFUSERS_PREDICTIONS)}")
+        raise ModelError(
+            f"--model diffusers:{path}: prediction_type {pred!r} is not supported; "
+            f"expected one of {', '.join(DIFFUSERS_PREDICTIONS)}"
+        )
     try:
         unet = diffusers.UNet2DModel.from_pretrained(unet_dir, local_files_only=True)
-    except Exception as exc:  # noqa: BLE001 - missing/corrupt weights surface as many exception types
-        raise ModelError(f"--model diffusers:{path}: UNet weights in {unet_dir} cannot be loaded "
-                         f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
-    ab = np.asarray(table.double().cpu().numpy() if hasattr(table, "double") else table, dtype=np.float64)
-    return DiffusersUNetModel(unet, ab, DIFFUSERS_PREDICTIONS[pred], dtype=dtype, data=data,
-                              name=f"diffusers UNet2DModel ({pred}) {root.name}")
+    except Exception as exc:
+        raise ModelError(
+            f"--model diffusers:{path}: UNet weights in {unet_dir} cannot be loaded "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from None
+    ab = np.asarray(
+        table.double().cpu().numpy() if hasattr(table, "double") else table, dtype=np.float64
+    )
+    return DiffusersUNetModel(
+        unet,
+        ab,
+        DIFFUSERS_PREDICTIONS[pred],
+        dtype=dtype,
+        data=data,
+        name=f"diffusers UNet2DModel ({pred}) {root.name}",
+    )

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from symsched._validate import as_eigenvalues, check_positive
-from symsched.stein import _closed
 from symsched.models._base import ModelError, ScoreModel
+from symsched.stein import _closed
 
 __all__ = ["EmpiricalModel", "GaussianMixtureModel", "GaussianModel", "symmetric_gm", "two_point"]
 
@@ -27,7 +27,9 @@ class GaussianModel(ScoreModel):
 
     def __init__(self, eigenvalues: Any, *, name: str | None = None) -> None:
         self.eigenvalues = as_eigenvalues(eigenvalues)
-        super().__init__(int(self.eigenvalues.size), name=name or f"gaussian(d={self.eigenvalues.size})")
+        super().__init__(
+            int(self.eigenvalues.size), name=name or f"gaussian(d={self.eigenvalues.size})"
+        )
 
     @classmethod
     def isotropic(cls, c: float, dim: int) -> GaussianModel:
@@ -53,7 +55,9 @@ class GaussianModel(ScoreModel):
         return np.zeros(self.dim), np.diag(self.eigenvalues)
 
     def exact_interval_costs(self, levels: Any, *, process: str, weight: str) -> Any:
-        return _closed.gaussian_interval_costs(self.eigenvalues, levels, process=process, weight=weight)
+        return _closed.gaussian_interval_costs(
+            self.eigenvalues, levels, process=process, weight=weight
+        )
 
     def exact_local_metric(self, rho: Any, *, process: str) -> Any:
         return _closed.gaussian_local_metric(self.eigenvalues, rho, process=process)
@@ -66,8 +70,15 @@ class GaussianMixtureModel(ScoreModel):
               r_k\propto w_k\,\mathcal N(x;\mu_k,(c_k^2+\sigma^2)I).
     """
 
-    def __init__(self, means: Any, weights: Any = None, stds: Any = 0.0, *, name: str | None = None,
-                 chunk: int = 4096) -> None:
+    def __init__(
+        self,
+        means: Any,
+        weights: Any = None,
+        stds: Any = 0.0,
+        *,
+        name: str | None = None,
+        chunk: int = 4096,
+    ) -> None:
         mu = np.asarray(means, dtype=np.float64)
         if mu.ndim != 2 or mu.shape[0] < 1 or not np.all(np.isfinite(mu)):
             raise ModelError(f"means must be a finite (K, dim) array, got shape {mu.shape}")
@@ -89,7 +100,7 @@ class GaussianMixtureModel(ScoreModel):
         logw = torch.as_tensor(np.log(self.weights), dtype=x.dtype, device=x.device)
         outs = []
         for i in range(0, x.shape[0], self._chunk):
-            xb, sb = x[i:i + self._chunk], sigma[i:i + self._chunk]
+            xb, sb = x[i : i + self._chunk], sigma[i : i + self._chunk]
             var = c2[None, :] + sb[:, None] ** 2  # (b, K)
             d2 = torch.cdist(xb, mu, compute_mode="donot_use_mm_for_euclid_dist") ** 2
             logits = logw[None, :] - d2 / (2 * var) - 0.5 * self.dim * torch.log(var)
@@ -103,18 +114,27 @@ class GaussianMixtureModel(ScoreModel):
     def _sample_data(self, n: int, generator: Any) -> Any:
         import torch
 
-        idx = torch.multinomial(torch.as_tensor(self.weights), n, replacement=True, generator=generator)
+        idx = torch.multinomial(
+            torch.as_tensor(self.weights), n, replacement=True, generator=generator
+        )
         z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
         return torch.as_tensor(self.means)[idx] + torch.as_tensor(self.stds)[idx, None] * z
 
     def data_moments(self) -> tuple[np.ndarray, np.ndarray]:
         mean = self.weights @ self.means
-        second = (self.means * self.weights[:, None]).T @ self.means + np.sum(self.weights * self.stds**2) * np.eye(self.dim)
+        second = (self.means * self.weights[:, None]).T @ self.means + np.sum(
+            self.weights * self.stds**2
+        ) * np.eye(self.dim)
         return mean, second - np.outer(mean, mean)
 
     def _is_two_point(self) -> bool:
-        return (self.dim == 1 and self.means.shape[0] == 2 and np.allclose(np.sort(self.means[:, 0]), [-1, 1])
-                and np.allclose(self.weights, 0.5) and np.all(self.stds == 0))
+        return (
+            self.dim == 1
+            and self.means.shape[0] == 2
+            and np.allclose(np.sort(self.means[:, 0]), [-1, 1])
+            and np.allclose(self.weights, 0.5)
+            and np.all(self.stds == 0)
+        )
 
     def exact_interval_costs(self, levels: Any, *, process: str, weight: str) -> Any:
         if self._is_two_point() and process == "ve":
@@ -132,15 +152,21 @@ class EmpiricalModel(GaussianMixtureModel):
 
     def __init__(self, data: Any, *, name: str = "empirical") -> None:
         rows = np.asarray(data, dtype=np.float64)
-        super().__init__(rows, None, 0.0, name=f"{name}(n={rows.shape[0] if rows.ndim == 2 else '?'})", chunk=512)
+        super().__init__(
+            rows, None, 0.0, name=f"{name}(n={rows.shape[0] if rows.ndim == 2 else '?'})", chunk=512
+        )
 
 
 def two_point() -> GaussianMixtureModel:
     """The 1-D mixture ½δ₋₁ + ½δ₊₁ (stein_cost.md §5.4)."""
-    return GaussianMixtureModel(np.array([[-1.0], [1.0]]), np.array([0.5, 0.5]), 0.0, name="two-point")
+    return GaussianMixtureModel(
+        np.array([[-1.0], [1.0]]), np.array([0.5, 0.5]), 0.0, name="two-point"
+    )
 
 
-def symmetric_gm(p: float = 0.8, m: float = 1.0, mode_sigma: float = 0.5, dim: int = 1) -> GaussianMixtureModel:
+def symmetric_gm(
+    p: float = 0.8, m: float = 1.0, mode_sigma: float = 0.5, dim: int = 1
+) -> GaussianMixtureModel:
     r""":math:`p\,\mathcal N(m\mathbf 1,s^2I)+(1-p)\,\mathcal N(-m\mathbf 1,s^2I)` (high_dim.md §3.1)."""
     p = check_positive(p, "p")
     if not p < 1:
@@ -150,4 +176,6 @@ def symmetric_gm(p: float = 0.8, m: float = 1.0, mode_sigma: float = 0.5, dim: i
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
         raise ModelError(f"dim must be a positive integer, got {dim!r}")
     mu = np.stack([np.full(dim, m), np.full(dim, -m)])
-    return GaussianMixtureModel(mu, np.array([p, 1 - p]), s, name=f"gm(p={p:g}, m={m:g}, s={s:g}, d={dim})")
+    return GaussianMixtureModel(
+        mu, np.array([p, 1 - p]), s, name=f"gm(p={p:g}, m={m:g}, s={s:g}, d={dim})"
+    )

@@ -41,8 +41,12 @@ class EDMDenoiser(ScoreModel):
         import torch
 
         self._freqs = torch.tensor(freqs, dtype=torch.float64)
-        super().__init__(int(config["dim"]), name=name,
-                         sigma_range=(float(config["sigma_min"]), float(config["sigma_max"])), data=data)
+        super().__init__(
+            int(config["dim"]),
+            name=name,
+            sigma_range=(float(config["sigma_min"]), float(config["sigma_max"])),
+            data=data,
+        )
 
     def features(self, sigma: Any) -> Any:
         import torch
@@ -73,24 +77,39 @@ def load_trained(name: str, path: str | Path | None = None) -> EDMDenoiser:
 
     p = Path(path) if path is not None else DATA_DIR / f"{name}.pt"
     if not p.is_file():
-        raise ModelError(f"--model {name}: weight file {p} is missing (train it with python -m symsched.train {name})")
+        raise ModelError(
+            f"--model {name}: weight file {p} is missing (train it with python -m symsched.train {name})"
+        )
     try:
         ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a corrupt file for the user
-        raise ModelError(f"--model {name}: weight file {p} is corrupt or not a torch checkpoint ({type(exc).__name__})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("kind") != KIND or "state_dict" not in ckpt or "config" not in ckpt:
-        raise ModelError(f"--model {name}: {p} is not a {KIND} checkpoint (wrong kind of checkpoint)")
+    except Exception as exc:
+        raise ModelError(
+            f"--model {name}: weight file {p} is corrupt or not a torch checkpoint ({type(exc).__name__})"
+        ) from None
+    if (
+        not isinstance(ckpt, dict)
+        or ckpt.get("kind") != KIND
+        or "state_dict" not in ckpt
+        or "config" not in ckpt
+    ):
+        raise ModelError(
+            f"--model {name}: {p} is not a {KIND} checkpoint (wrong kind of checkpoint)"
+        )
     cfg = ckpt["config"]
     net = build_network(int(cfg["dim"]), int(cfg["hidden"]), int(cfg["depth"]), len(cfg["freqs"]))
     try:
         net.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:
-        raise ModelError(f"--model {name}: weights do not match the recorded architecture ({exc})") from None
+        raise ModelError(
+            f"--model {name}: weights do not match the recorded architecture ({exc})"
+        ) from None
     net.eval()
     for q in net.parameters():
         q.requires_grad_(False)
     # the rows the net was trained on (its Stein estimators noise them); older checkpoints: all rows
-    data = split(str(cfg["dataset"]), str(cfg["split"])) if "split" in cfg else load(str(cfg["dataset"]))
+    data = (
+        split(str(cfg["dataset"]), str(cfg["split"]))
+        if "split" in cfg
+        else load(str(cfg["dataset"]))
+    )
     return EDMDenoiser(net, cfg, data=data, name=f"trained-{name}")
-
-

@@ -38,8 +38,8 @@ import sympy as sp
 from numpy.typing import NDArray
 
 from symsched import numeric
-from symsched.gaussian import derive
 from symsched._validate import as_eigenvalues, as_grid, check_choice, check_positive
+from symsched.gaussian import derive
 from symsched.symbols import a, b, lam, x, xbar
 
 __all__ = [
@@ -105,7 +105,9 @@ def dpmpp_2m_coefficients() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     d_a = _denoiser(a)
     d_prev = _denoiser(a_prev).subs(xbar, x_prev)
     dd = (1 + 1 / (2 * r_)) * d_a - 1 / (2 * r_) * d_prev
-    new = sp.exp(-h) * xbar - (sp.exp(-h) - 1) * dd  # sigma_fn(t_next)/sigma_fn(t) = exp(-h); expm1(-h)
+    new = (
+        sp.exp(-h) * xbar - (sp.exp(-h) - 1) * dd
+    )  # sigma_fn(t_next)/sigma_fn(t) = exp(-h); expm1(-h)
     # no simplify: it would merge the logs into powers like a**(a**2 + lam) that overflow in float64
     coef_a = sp.together(sp.diff(new, xbar))
     coef_b = sp.together(sp.diff(new, x_prev))
@@ -126,8 +128,9 @@ def _f(args: tuple[sp.Symbol, ...], expr: sp.Expr) -> Any:
     return numeric.lambdify(args, expr, "numpy")
 
 
-def log_variance_ratios(eigenvalues: Any, sigmas: Any, *, sampler: str, start: str = "exact",
-                        eta: float | None = None) -> NDArray[np.float64]:
+def log_variance_ratios(
+    eigenvalues: Any, sigmas: Any, *, sampler: str, start: str = "exact", eta: float | None = None
+) -> NDArray[np.float64]:
     r"""Exact :math:`\ln r_i` of ``sampler`` on a Gaussian source (numpy, float64).
 
     Parameters
@@ -160,7 +163,9 @@ def log_variance_ratios(eigenvalues: Any, sigmas: Any, *, sampler: str, start: s
             raise ValueError(f"eta must be in [0, 1], got {e_v}")
         return _ancestral(lam_v, sig, base, e_v)
     if sampler == "heun" and pure:
-        raise ValueError("heun needs a finite sigma_0 (sigma_max): from pure noise its first step diverges; pass a finite --sigma-max")
+        raise ValueError(
+            "heun needs a finite sigma_0 (sigma_max): from pure noise its first step diverges; pass a finite --sigma-max"
+        )
     if sampler == "dpmpp-2m":
         return _dpmpp_2m(lam_v, sig, base)
     gain = _f((a, b, lam), euler_vp_gain() if sampler == "euler-vp" else heun_gain()[0])
@@ -179,7 +184,9 @@ def log_variance_ratios(eigenvalues: Any, sigmas: Any, *, sampler: str, start: s
     return total
 
 
-def _dpmpp_2m(lam_v: NDArray[np.float64], sig: NDArray[np.float64], base: NDArray[np.float64]) -> NDArray[np.float64]:
+def _dpmpp_2m(
+    lam_v: NDArray[np.float64], sig: NDArray[np.float64], base: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Two-state recursion on y_i = xbar_i / sqrt(lam + sigma_i^2) (unit-free, = sqrt(r) in law)."""
     ca, cb, first = dpmpp_2m_coefficients()
     fa, fb, f1 = _f((a, b, a_prev, lam), ca), _f((a, b, a_prev, lam), cb), _f((a, b, lam), first)
@@ -207,7 +214,9 @@ def _dpmpp_2m(lam_v: NDArray[np.float64], sig: NDArray[np.float64], base: NDArra
         return base + 2 * np.log(np.abs(y))
 
 
-def _ancestral(lam_v: NDArray[np.float64], sig: NDArray[np.float64], base: NDArray[np.float64], eta: float) -> NDArray[np.float64]:
+def _ancestral(
+    lam_v: NDArray[np.float64], sig: NDArray[np.float64], base: NDArray[np.float64], eta: float
+) -> NDArray[np.float64]:
     up_e, _down_e = ancestral_levels()
     loss = _f((a, b, lam), derive.variance_loss_step())
     loss_inf = _f((b, lam), derive.variance_loss_from_pure_noise())

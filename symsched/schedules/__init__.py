@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
-from symsched.schedules._registry import METHODS, MethodSpec, OptionSpec, Schedule, build, json_safe, register_method
+from symsched.schedules._registry import (
+    METHODS,
+    MethodSpec,
+    OptionSpec,
+    Schedule,
+    build,
+    json_safe,
+    register_method,
+)
 
-__all__ = ["METHODS", "MethodSpec", "OptionSpec", "Schedule", "build", "json_safe", "register_method"]
+__all__ = [
+    "METHODS",
+    "MethodSpec",
+    "OptionSpec",
+    "Schedule",
+    "build",
+    "json_safe",
+    "register_method",
+]

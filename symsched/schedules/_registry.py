@@ -16,11 +16,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symsched.schedules import families
 from symsched._validate import as_eigenvalues, as_grid, check_steps
 from symsched._version import __version__
+from symsched.schedules import families
 
-__all__ = ["METHODS", "MethodSpec", "OptionSpec", "Schedule", "build", "json_safe", "register_method"]
+__all__ = [
+    "METHODS",
+    "MethodSpec",
+    "OptionSpec",
+    "Schedule",
+    "build",
+    "json_safe",
+    "register_method",
+]
 
 
 def json_safe(value: Any) -> Any:
@@ -62,8 +70,15 @@ class Schedule:
 
     def to_json(self) -> dict[str, Any]:
         """The schedule object of conventions.md (``method``, ``steps``, ``sigmas``, ``params``, ``version``)."""
-        return json_safe({"method": self.method, "steps": self.steps, "sigmas": self.sigmas,
-                          "params": dict(self.params), "version": __version__})
+        return json_safe(
+            {
+                "method": self.method,
+                "steps": self.steps,
+                "sigmas": self.sigmas,
+                "params": dict(self.params),
+                "version": __version__,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -91,7 +106,9 @@ class MethodSpec:
 METHODS: dict[str, MethodSpec] = {}
 
 
-def register_method(name: str, options: Sequence[OptionSpec], summary: str) -> Callable[[Callable[..., Schedule]], Callable[..., Schedule]]:
+def register_method(
+    name: str, options: Sequence[OptionSpec], summary: str
+) -> Callable[[Callable[..., Schedule]], Callable[..., Schedule]]:
     """Decorator: register a schedule method under its CLI ``name``."""
 
     def deco(fn: Callable[..., Schedule]) -> Callable[..., Schedule]:
@@ -121,7 +138,10 @@ def build(method: str, steps: int, **options: Any) -> Schedule:
 
 _SPECTRUM_OPTIONS = (
     OptionSpec("--eigenvalues", {"metavar": "L", "help": "comma-separated covariance eigenvalues"}),
-    OptionSpec("--spectrum-file", {"metavar": "F", "help": "eigenvalues from a .npy or text file (one per line)"}),
+    OptionSpec(
+        "--spectrum-file",
+        {"metavar": "F", "help": "eigenvalues from a .npy or text file (one per line)"},
+    ),
 )
 
 
@@ -130,30 +150,55 @@ def _family_schedule(name: str, steps: int, **params: Any) -> Schedule:
     return Schedule(name, fam.grid(steps), dict(fam.params))
 
 
-@register_method("tangent", (OptionSpec("--c", {"type": float, "metavar": "C", "help": "tangent coefficient c"}),
-                             *_SPECTRUM_OPTIONS),
-                 "c*tan(...) uniform in arctan(sigma/c); with a spectrum, c = gamma* (gaussian_theory.md §5)")
-def _tangent(steps: int, c: float | None = None, eigenvalues: Any = None, spectrum_file: Any = None,
-             sigma_min: float | None = None, sigma_max: float | None = None) -> Schedule:
+@register_method(
+    "tangent",
+    (
+        OptionSpec("--c", {"type": float, "metavar": "C", "help": "tangent coefficient c"}),
+        *_SPECTRUM_OPTIONS,
+    ),
+    "c*tan(...) uniform in arctan(sigma/c); with a spectrum, c = gamma* (gaussian_theory.md §5)",
+)
+def _tangent(
+    steps: int,
+    c: float | None = None,
+    eigenvalues: Any = None,
+    spectrum_file: Any = None,
+    sigma_min: float | None = None,
+    sigma_max: float | None = None,
+) -> Schedule:
     from symsched.gaussian.tangent import gamma_star
 
     spectrum = eigenvalues if eigenvalues is not None else spectrum_file
     if (c is None) == (spectrum is None):
-        raise ValueError("tangent needs exactly one of --c C or a spectrum (--eigenvalues / --spectrum-file)")
+        raise ValueError(
+            "tangent needs exactly one of --c C or a spectrum (--eigenvalues / --spectrum-file)"
+        )
     params: dict[str, Any] = {}
     if spectrum is not None:
         lam = as_eigenvalues(spectrum)
         c = gamma_star(lam)
-        params.update({"gamma_star": c, "coefficient": "gamma* = (tr Sigma / tr Sigma^-1)^(1/4)",
-                       "spectrum_size": int(lam.size)})
-    sched = _family_schedule("tangent", steps, c=c,
-                             sigma_min=0.0 if sigma_min is None else sigma_min,
-                             sigma_max=math.inf if sigma_max is None else sigma_max)
+        params.update(
+            {
+                "gamma_star": c,
+                "coefficient": "gamma* = (tr Sigma / tr Sigma^-1)^(1/4)",
+                "spectrum_size": int(lam.size),
+            }
+        )
+    sched = _family_schedule(
+        "tangent",
+        steps,
+        c=c,
+        sigma_min=0.0 if sigma_min is None else sigma_min,
+        sigma_max=math.inf if sigma_max is None else sigma_max,
+    )
     return Schedule("tangent", sched.sigmas, {**sched.params, **params})
 
 
-@register_method("karras", (OptionSpec("--rho", {"type": float, "metavar": "R", "help": "EDM rho exponent (default 7)"}),),
-                 "EDM rho-polynomial grid (Karras et al. 2022, Eq. 5)")
+@register_method(
+    "karras",
+    (OptionSpec("--rho", {"type": float, "metavar": "R", "help": "EDM rho exponent (default 7)"}),),
+    "EDM rho-polynomial grid (Karras et al. 2022, Eq. 5)",
+)
 def _karras(steps: int, **kw: Any) -> Schedule:
     return _family_schedule("karras", steps, **kw)
 
@@ -169,17 +214,27 @@ _TIME_OPTIONS = (
 )
 
 
-@register_method("vp-linear", (OptionSpec("--beta-min", {"type": float, "metavar": "B", "help": "default 0.1"}),
-                               OptionSpec("--beta-max", {"type": float, "metavar": "B", "help": "default 20"}),
-                               *_TIME_OPTIONS),
-                 "DDPM linear beta, uniform in time from 1 to t_min = 1e-3")
+@register_method(
+    "vp-linear",
+    (
+        OptionSpec("--beta-min", {"type": float, "metavar": "B", "help": "default 0.1"}),
+        OptionSpec("--beta-max", {"type": float, "metavar": "B", "help": "default 20"}),
+        *_TIME_OPTIONS,
+    ),
+    "DDPM linear beta, uniform in time from 1 to t_min = 1e-3",
+)
 def _vp_linear(steps: int, **kw: Any) -> Schedule:
     return _family_schedule("vp-linear", steps, **kw)
 
 
-@register_method("cosine", (OptionSpec("--s", {"type": float, "metavar": "S", "help": "offset s (default 0.008)"}),
-                            *_TIME_OPTIONS),
-                 "Nichol-Dhariwal cosine, uniform in time")
+@register_method(
+    "cosine",
+    (
+        OptionSpec("--s", {"type": float, "metavar": "S", "help": "offset s (default 0.008)"}),
+        *_TIME_OPTIONS,
+    ),
+    "Nichol-Dhariwal cosine, uniform in time",
+)
 def _cosine(steps: int, **kw: Any) -> Schedule:
     return _family_schedule("cosine", steps, **kw)
 

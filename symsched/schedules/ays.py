@@ -30,15 +30,39 @@ AYS_MODELS: tuple[str, ...] = ("sd15", "sdxl", "svd")
 
 # 11 levels sigma(t_10) ... sigma(t_0), descending [sabour2024, Table 3]; ComfyUI precision.
 AYS_SIGMAS: dict[str, tuple[float, ...]] = {
-    "sd15": (14.6146412293, 6.4745760956, 3.8636745985, 2.6946151520, 1.8841921177, 1.3943805092,
-             0.9642583904, 0.6523686016, 0.3977456272, 0.1515232662, 0.0291671582),
-    "sdxl": (14.6146412293, 6.3184485287, 3.7681790315, 2.1811480769, 1.3405244945, 0.8620721141,
-             0.5550693289, 0.3798540708, 0.2332364134, 0.1114188177, 0.0291671582),
+    "sd15": (
+        14.6146412293,
+        6.4745760956,
+        3.8636745985,
+        2.6946151520,
+        1.8841921177,
+        1.3943805092,
+        0.9642583904,
+        0.6523686016,
+        0.3977456272,
+        0.1515232662,
+        0.0291671582,
+    ),
+    "sdxl": (
+        14.6146412293,
+        6.3184485287,
+        3.7681790315,
+        2.1811480769,
+        1.3405244945,
+        0.8620721141,
+        0.5550693289,
+        0.3798540708,
+        0.2332364134,
+        0.1114188177,
+        0.0291671582,
+    ),
     "svd": (700.00, 54.5, 15.886, 7.977, 4.248, 1.789, 0.981, 0.403, 0.173, 0.034, 0.002),
 }
 
 
-def loglinear_interp(levels: NDArray[np.float64] | tuple[float, ...], num_levels: int) -> NDArray[np.float64]:
+def loglinear_interp(
+    levels: NDArray[np.float64] | tuple[float, ...], num_levels: int
+) -> NDArray[np.float64]:
     r"""Resample descending ``levels`` to ``num_levels`` points, piecewise linear in log sigma
     against a uniform index (ComfyUI ``loglinear_interp``).
 

@@ -75,6 +75,7 @@ def training_table(name: str = "scaled_linear", num_train_timesteps: int = 1000)
         lo, hi = _DEFAULT_BETAS[name]
         betas = np.linspace(math.sqrt(lo), math.sqrt(hi), n, dtype=np.float64) ** 2
     else:
+
         def abar(tt: float) -> float:  # [nichol2021, Eq. (17)], offset s = 0.008, unnormalised
             return math.cos((tt + 0.008) / 1.008 * math.pi / 2) ** 2
 
@@ -130,12 +131,16 @@ def timesteps_for_grid(sigmas: object, table: TrainingTable) -> Timesteps:
     if math.isinf(levels[0]) or levels[0] > hi * (1 + _EDGE_RTOL):
         raise ValueError(
             f"sigmas: sigma_max = {levels[0]:g} is above the training table's largest level {hi:.6g} "
-            f"(t = {T - 1}); rebuild the schedule with --sigma-max {hi:.6g}")
+            f"(t = {T - 1}); rebuild the schedule with --sigma-max {hi:.6g}"
+        )
     if levels[-1] < lo * (1 - _EDGE_RTOL):
         raise ValueError(
             f"sigmas: level {levels[-1]:g} is below the training table's smallest level {lo:.6g} (t = 0); "
-            f"rebuild with --sigma-min {lo:.6g}, or end the grid at 0 (the scheduler's final step)")
-    frac = np.interp(np.log(np.clip(levels, lo, hi)), np.log(table.sigmas), np.arange(T, dtype=np.float64))
+            f"rebuild with --sigma-min {lo:.6g}, or end the grid at 0 (the scheduler's final step)"
+        )
+    frac = np.interp(
+        np.log(np.clip(levels, lo, hi)), np.log(table.sigmas), np.arange(T, dtype=np.float64)
+    )
     ts = np.rint(frac).astype(np.int64)
     dup = np.flatnonzero(np.diff(ts) >= 0)
     if dup.size:
@@ -144,7 +149,8 @@ def timesteps_for_grid(sigmas: object, table: TrainingTable) -> Timesteps:
             f"sigmas: levels {levels[i]:.6g} and {levels[i + 1]:.6g} both round to training timestep "
             f"{int(ts[i])} of the {table.name} table ({len(levels)} timesteps needed); duplicate timesteps "
             "are never exported. Use fewer --steps, a larger --sigma-min, or --format diffusers-euler "
-            "(EulerDiscreteScheduler takes fractional levels through sigmas=)")
+            "(EulerDiscreteScheduler takes fractional levels through sigmas=)"
+        )
     realised = np.append(table.sigmas[ts], 0.0)
     shift = float(np.max(np.abs(table.sigmas[ts] / levels - 1)))
     return Timesteps(tuple(int(v) for v in ts), realised, shift, not ends_at_zero)

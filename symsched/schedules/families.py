@@ -151,7 +151,9 @@ def _inverse_progress(rho_expr: sp.Expr) -> sp.Expr:
 # Tangent law (gaussian_theory.md §5.2): uniform in phi = arctan(rho / c).
 
 
-def tangent(c_value: float, sigma_min_value: float = 0.0, sigma_max_value: float = math.inf) -> Family:
+def tangent(
+    c_value: float, sigma_min_value: float = 0.0, sigma_max_value: float = math.inf
+) -> Family:
     r"""Tangent family :math:`\rho(u)=c\tan(\varphi_{\max}+u(\varphi_{\min}-\varphi_{\max}))`.
 
     :math:`\varphi=\arctan(\sigma/c)`; with ``sigma_max = inf`` and ``sigma_min = 0`` this is
@@ -162,19 +164,32 @@ def tangent(c_value: float, sigma_min_value: float = 0.0, sigma_max_value: float
     phi_max = sp.atan(sigma_max / c)
     phi_min = sp.atan(sigma_min / c)
     expr = c * sp.tan(phi_max + u * (phi_min - phi_max))
-    return Family("tangent", expr, {c: cv, sigma_min: lo, sigma_max: hi},
-                  {"c": cv, "sigma_min": lo, "sigma_max": hi})
+    return Family(
+        "tangent",
+        expr,
+        {c: cv, sigma_min: lo, sigma_max: hi},
+        {"c": cv, "sigma_min": lo, "sigma_max": hi},
+    )
 
 
-def karras(sigma_min_value: float = 0.002, sigma_max_value: float = 80.0, rho_value: float = 7.0) -> Family:
+def karras(
+    sigma_min_value: float = 0.002, sigma_max_value: float = 80.0, rho_value: float = 7.0
+) -> Family:
     r"""EDM grid :math:`(\sigma_{\max}^{1/\rho}+u(\sigma_{\min}^{1/\rho}-\sigma_{\max}^{1/\rho}))^\rho` [karras2022, Eq. (5)]."""
     lo, hi = check_endpoints(sigma_min_value, sigma_max_value)
     if math.isinf(hi):
         raise ValueError("karras needs a finite sigma_max (got inf); pass --sigma-max, e.g. 80")
     rv = check_positive(rho_value, "rho")
-    expr = (sigma_max ** (1 / karras_rho) + u * (sigma_min ** (1 / karras_rho) - sigma_max ** (1 / karras_rho))) ** karras_rho
-    return Family("karras", expr, {sigma_min: lo, sigma_max: hi, karras_rho: rv},
-                  {"rho": rv, "sigma_min": lo, "sigma_max": hi})
+    expr = (
+        sigma_max ** (1 / karras_rho)
+        + u * (sigma_min ** (1 / karras_rho) - sigma_max ** (1 / karras_rho))
+    ) ** karras_rho
+    return Family(
+        "karras",
+        expr,
+        {sigma_min: lo, sigma_max: hi, karras_rho: rv},
+        {"rho": rv, "sigma_min": lo, "sigma_max": hi},
+    )
 
 
 def loglinear(sigma_min_value: float = 0.002, sigma_max_value: float = 80.0) -> Family:
@@ -185,7 +200,9 @@ def loglinear(sigma_min_value: float = 0.002, sigma_max_value: float = 80.0) -> 
             f"loglinear needs 0 < sigma_min and a finite sigma_max (got {lo}, {hi}); it is uniform in log sigma"
         )
     expr = sp.exp(sp.log(sigma_max) + u * (sp.log(sigma_min) - sp.log(sigma_max)))
-    return Family("loglinear", expr, {sigma_min: lo, sigma_max: hi}, {"sigma_min": lo, "sigma_max": hi})
+    return Family(
+        "loglinear", expr, {sigma_min: lo, sigma_max: hi}, {"sigma_min": lo, "sigma_max": hi}
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,14 +236,24 @@ def cosine_rho_of_t() -> tuple[sp.Expr, sp.Expr]:
     rho_t = sp.sqrt(sp.cos(theta0) ** 2 / sp.cos(theta) ** 2 - 1)
     tt = sp.Symbol("tt", positive=True)
     # cos(theta(t)) = cos(theta0)/sqrt(1 + level^2), theta in [0, pi/2]
-    t_rho = sp.solve(sp.Eq(sp.acos(sp.cos(theta0) / sp.sqrt(1 + level**2)), theta.subs(t, tt)), tt)[0]
+    t_rho = sp.solve(sp.Eq(sp.acos(sp.cos(theta0) / sp.sqrt(1 + level**2)), theta.subs(t, tt)), tt)[
+        0
+    ]
     return rho_t, sp.simplify(t_rho)
 
 
-def _time_family(name: str, rho_t: sp.Expr, t_rho: sp.Expr, values: dict[sp.Symbol, float],
-                 params: dict[str, Any], t_lo: float, t_hi: float,
-                 sigma_min_value: float | None, sigma_max_value: float | None,
-                 t_pure_noise: float | None = None) -> Family:
+def _time_family(
+    name: str,
+    rho_t: sp.Expr,
+    t_rho: sp.Expr,
+    values: dict[sp.Symbol, float],
+    params: dict[str, Any],
+    t_lo: float,
+    t_hi: float,
+    sigma_min_value: float | None,
+    sigma_max_value: float | None,
+    t_pure_noise: float | None = None,
+) -> Family:
     """A family uniform in diffusion time on ``[t_lo, t_hi]``; given noise endpoints override the
     time range through the closed-form inverse ``t(rho)``. ``t_pure_noise`` is the time at which
     the schedule reaches alpha_bar = 0 (rho = inf), if any."""
@@ -257,16 +284,25 @@ def _time_family(name: str, rho_t: sp.Expr, t_rho: sp.Expr, values: dict[sp.Symb
         t_lo = float(t_fn(np.float64(lo), *ordered)) if lo > 0 else 0.0
     check_endpoints(lo, hi)
     if not 0 <= t_lo < t_hi:
-        raise ValueError(f"{name}: the requested noise range maps to times [{t_lo}, {t_hi}], which is empty")
+        raise ValueError(
+            f"{name}: the requested noise range maps to times [{t_lo}, {t_hi}], which is empty"
+        )
     time_u = t_max - u * (t_max - t_min)
     vals = {**values, t_min: t_lo, t_max: t_hi, sigma_min: lo, sigma_max: hi}
     params = {**params, "t_min": t_lo, "t_max": t_hi, "sigma_min": lo, "sigma_max": hi}
-    return Family(name, rho_t.subs(t, time_u), vals, params, time=time_u, rho_of_t=rho_t, t_of_rho=t_rho)
+    return Family(
+        name, rho_t.subs(t, time_u), vals, params, time=time_u, rho_of_t=rho_t, t_of_rho=t_rho
+    )
 
 
-def vp_linear(beta_min_value: float = 0.1, beta_max_value: float = 20.0, t_min_value: float = 1e-3,
-              t_max_value: float = 1.0, sigma_min_value: float | None = None,
-              sigma_max_value: float | None = None) -> Family:
+def vp_linear(
+    beta_min_value: float = 0.1,
+    beta_max_value: float = 20.0,
+    t_min_value: float = 1e-3,
+    t_max_value: float = 1.0,
+    sigma_min_value: float | None = None,
+    sigma_max_value: float | None = None,
+) -> Family:
     """DDPM linear-beta VP schedule, uniform in time from ``t_max`` down to ``t_min`` (conventions.md).
 
     ``sigma_min`` / ``sigma_max``, when given, set the time range through the closed-form inverse.
@@ -274,16 +310,32 @@ def vp_linear(beta_min_value: float = 0.1, beta_max_value: float = 20.0, t_min_v
     bmin = check_positive(beta_min_value, "beta_min")
     bmax = check_positive(beta_max_value, "beta_max")
     if bmax <= bmin:
-        raise ValueError(f"beta_max must be > beta_min (linear beta schedule), got {bmax} <= {bmin}")
+        raise ValueError(
+            f"beta_max must be > beta_min (linear beta schedule), got {bmax} <= {bmin}"
+        )
     tl = check_positive(t_min_value, "t_min", allow_zero=True)
     th = check_positive(t_max_value, "t_max")
     rho_t, t_rho = vp_linear_rho_of_t()
-    return _time_family("vp-linear", rho_t, t_rho, {beta_min: bmin, beta_max: bmax},
-                        {"beta_min": bmin, "beta_max": bmax}, tl, th, sigma_min_value, sigma_max_value)
+    return _time_family(
+        "vp-linear",
+        rho_t,
+        t_rho,
+        {beta_min: bmin, beta_max: bmax},
+        {"beta_min": bmin, "beta_max": bmax},
+        tl,
+        th,
+        sigma_min_value,
+        sigma_max_value,
+    )
 
 
-def cosine(s_value: float = 0.008, t_min_value: float = 0.0, t_max_value: float = 1.0,
-           sigma_min_value: float | None = None, sigma_max_value: float | None = None) -> Family:
+def cosine(
+    s_value: float = 0.008,
+    t_min_value: float = 0.0,
+    t_max_value: float = 1.0,
+    sigma_min_value: float | None = None,
+    sigma_max_value: float | None = None,
+) -> Family:
     """Nichol–Dhariwal cosine schedule, uniform in time from ``t_max`` (pure noise at 1) to ``t_min``."""
     sv = check_positive(s_value, "s")
     tl = check_positive(t_min_value, "t_min", allow_zero=True)
@@ -291,8 +343,18 @@ def cosine(s_value: float = 0.008, t_min_value: float = 0.0, t_max_value: float 
     if th > 1:
         raise ValueError(f"t_max must be <= 1 for the cosine schedule, got {th}")
     rho_t, t_rho = cosine_rho_of_t()
-    return _time_family("cosine", rho_t, t_rho, {s_offset: sv}, {"s": sv}, tl, th,
-                        sigma_min_value, sigma_max_value, t_pure_noise=1.0)
+    return _time_family(
+        "cosine",
+        rho_t,
+        t_rho,
+        {s_offset: sv},
+        {"s": sv},
+        tl,
+        th,
+        sigma_min_value,
+        sigma_max_value,
+        t_pure_noise=1.0,
+    )
 
 
 def logsnr(level_expr: sp.Expr) -> sp.Expr:
@@ -311,10 +373,14 @@ def family(name: str, **params: Any) -> Family:
         "cosine": {"s", "t_min", "t_max", "sigma_min", "sigma_max"},
     }
     if name not in allowed:
-        raise ValueError(f"unknown schedule family {name!r}; choose one of {', '.join(FAMILY_NAMES)}")
+        raise ValueError(
+            f"unknown schedule family {name!r}; choose one of {', '.join(FAMILY_NAMES)}"
+        )
     extra = set(p) - allowed[name]
     if extra:
-        raise ValueError(f"{name} does not take {', '.join(sorted(extra))}; it takes {', '.join(sorted(allowed[name]))}")
+        raise ValueError(
+            f"{name} does not take {', '.join(sorted(extra))}; it takes {', '.join(sorted(allowed[name]))}"
+        )
     if name == "tangent":
         if "c" not in p:
             raise ValueError("tangent needs its coefficient c (or eigenvalues, giving gamma*)")
@@ -324,7 +390,18 @@ def family(name: str, **params: Any) -> Family:
     if name == "loglinear":
         return loglinear(p.get("sigma_min", 0.002), p.get("sigma_max", 80.0))
     if name == "vp-linear":
-        return vp_linear(p.get("beta_min", 0.1), p.get("beta_max", 20.0), p.get("t_min", 1e-3),
-                         p.get("t_max", 1.0), p.get("sigma_min"), p.get("sigma_max"))
-    return cosine(p.get("s", 0.008), p.get("t_min", 0.0), p.get("t_max", 1.0),
-                  p.get("sigma_min"), p.get("sigma_max"))
+        return vp_linear(
+            p.get("beta_min", 0.1),
+            p.get("beta_max", 20.0),
+            p.get("t_min", 1e-3),
+            p.get("t_max", 1.0),
+            p.get("sigma_min"),
+            p.get("sigma_max"),
+        )
+    return cosine(
+        p.get("s", 0.008),
+        p.get("t_min", 0.0),
+        p.get("t_max", 1.0),
+        p.get("sigma_min"),
+        p.get("sigma_max"),
+    )

@@ -27,17 +27,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symsched.gaussian import exact
-from symsched.schedules import families
-from symsched.gaussian import tangent
-from symsched.gaussian import variational
 from symsched._validate import as_eigenvalues, as_grid, check_choice, check_steps
+from symsched.gaussian import exact, tangent, variational
+from symsched.schedules import families
 
 __all__ = ["MODELS", "NFES", "STRATEGIES", "Ranking", "model_range", "rank", "strategy_grid"]
 
 MODELS: tuple[str, ...] = ("edm", "ddpm-linear", "ddpm-cosine", "sd15")
-STRATEGIES: tuple[str, ...] = ("uniform-t", "quadratic-t", "logsnr-uniform", "edm-rho7", "ays", "tangent",
-                               "variational", "kl-optimal")
+STRATEGIES: tuple[str, ...] = (
+    "uniform-t",
+    "quadratic-t",
+    "logsnr-uniform",
+    "edm-rho7",
+    "ays",
+    "tangent",
+    "variational",
+    "kl-optimal",
+)
 NFES: tuple[int, ...] = (3, 4, 5, 6, 8, 10, 15, 20, 50)
 _TABLE = {"ddpm-linear": "linear", "ddpm-cosine": "squaredcos_cap_v2", "sd15": "scaled_linear"}
 
@@ -67,7 +73,9 @@ def _time_levels(model: str, times: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.exp(np.interp(times, np.arange(tab.size), np.log(tab)))
 
 
-def strategy_grid(model: str, strategy: str, steps: int, eigenvalues: Any = None) -> NDArray[np.float64]:
+def strategy_grid(
+    model: str, strategy: str, steps: int, eigenvalues: Any = None
+) -> NDArray[np.float64]:
     """The N-step grid of ``strategy`` for ``model`` (needs ``eigenvalues`` for the spectrum-aware ones).
 
     Raises ``ValueError`` for ``ays`` on a model without a published table.
@@ -88,7 +96,9 @@ def strategy_grid(model: str, strategy: str, steps: int, eigenvalues: Any = None
         g = families.karras(lo, hi, 7.0).grid(n)
     elif strategy == "ays":
         if model != "sd15":
-            raise ValueError(f"Align Your Steps publishes no table for model {model!r} (only sd15 here)")
+            raise ValueError(
+                f"Align Your Steps publishes no table for model {model!r} (only sd15 here)"
+            )
         from symsched.schedules.ays import ays_sigmas
 
         g = ays_sigmas("sd15", n)
@@ -120,22 +130,35 @@ class Ranking:
 
     def ranks(self) -> dict[int, list[str]]:
         """Strategies ordered best first at each NFE."""
-        return {n: sorted(self.strategies, key=lambda s: self.kl_source_output[s][i]) for i, n in enumerate(self.nfes)}
+        return {
+            n: sorted(self.strategies, key=lambda s: self.kl_source_output[s][i])
+            for i, n in enumerate(self.nfes)
+        }
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "sampler": self.sampler, "nfes": list(self.nfes),
-                "strategies": list(self.strategies), "kl_source_output": self.kl_source_output,
-                "kl_output_source": self.kl_output_source,
-                "ranking": {str(k): v for k, v in self.ranks().items()}}
+        return {
+            "model": self.model,
+            "sampler": self.sampler,
+            "nfes": list(self.nfes),
+            "strategies": list(self.strategies),
+            "kl_source_output": self.kl_source_output,
+            "kl_output_source": self.kl_output_source,
+            "ranking": {str(k): v for k, v in self.ranks().items()},
+        }
 
 
-def rank(model: str, eigenvalues: Any, nfes: Any = NFES, strategies: Any = None, *, sampler: str = "ddim") -> Ranking:
+def rank(
+    model: str, eigenvalues: Any, nfes: Any = NFES, strategies: Any = None, *, sampler: str = "ddim"
+) -> Ranking:
     """Exact KL of every strategy at every NFE (one NFE = one step of the first-order sampler)."""
     check_choice(model, "model", MODELS)
     lam = as_eigenvalues(eigenvalues)
     nf = tuple(check_steps(n, "nfe") for n in nfes)
-    strat = tuple(strategies) if strategies is not None else tuple(
-        s for s in STRATEGIES if s != "ays" or model == "sd15")
+    strat = (
+        tuple(strategies)
+        if strategies is not None
+        else tuple(s for s in STRATEGIES if s != "ays" or model == "sd15")
+    )
     for s in strat:
         check_choice(s, "strategy", STRATEGIES)
     kso: dict[str, list[float]] = {s: [] for s in strat}
@@ -166,4 +189,3 @@ def plot(ranking: Ranking) -> Any:
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
-

@@ -14,13 +14,37 @@ References
 
 from __future__ import annotations
 
-from symsched.stein._closed import PROCESSES, WEIGHTS, gaussian_interval_costs, gaussian_local_metric, isotropic_length, length_from_metric, process_sigma, two_point_interval_costs, two_point_local_metric
-from symsched.stein._estimate import DEFAULT_ESTIMATOR, ESTIMATORS, CostEstimate, SteinAccuracyWarning, estimate_costs, estimate_metric, schedule_error
+from symsched.stein._closed import (
+    PROCESSES,
+    WEIGHTS,
+    gaussian_interval_costs,
+    gaussian_local_metric,
+    isotropic_length,
+    length_from_metric,
+    process_sigma,
+    two_point_interval_costs,
+    two_point_local_metric,
+)
+from symsched.stein._estimate import (
+    DEFAULT_ESTIMATOR,
+    ESTIMATORS,
+    CostEstimate,
+    SteinAccuracyWarning,
+    estimate_costs,
+    estimate_metric,
+    schedule_error,
+)
 from symsched.stein._schedule import SteinResult, stein_schedule
 from symsched.stein._symbolic import gaussian_interval_cost, isotropic_local_metric, two_point_score
 from symsched.stein._symbolic import gaussian_local_metric as gaussian_local_metric_expr
 from symsched.stein._symbolic import isotropic_length as isotropic_length_expr
-from symsched.stein._update import RELATIVE_FLOOR, cumulative_length, online_update, probe_levels, update_schedule
+from symsched.stein._update import (
+    RELATIVE_FLOOR,
+    cumulative_length,
+    online_update,
+    probe_levels,
+    update_schedule,
+)
 
 __all__ = [
     "DEFAULT_ESTIMATOR",

@@ -21,8 +21,8 @@ from numpy.typing import NDArray
 
 from symsched import numeric
 from symsched._validate import as_eigenvalues, check_choice, check_positive
-from symsched.symbols import lam
 from symsched.stein import _symbolic as S
+from symsched.symbols import lam
 
 __all__ = [
     "PROCESSES",
@@ -43,16 +43,22 @@ Process = Literal["ve", "vp"]
 Weight = Literal["target", "source"]
 PROCESSES: tuple[str, ...] = ("ve", "vp")
 WEIGHTS: tuple[str, ...] = ("target", "source")
-_GL_POINTS = 16  # Gauss-Legendre nodes per panel for the two-point expectations (stein_cost.md §5.4)
+_GL_POINTS = (
+    16  # Gauss-Legendre nodes per panel for the two-point expectations (stein_cost.md §5.4)
+)
 
 
 def as_levels(levels: Any, name: str = "levels") -> NDArray[np.float64]:
     """A descending probe grid of finite, strictly positive noise levels (at least 2)."""
     arr = np.asarray(levels, dtype=np.float64)
     if arr.ndim != 1 or arr.size < 2:
-        raise ValueError(f"{name} must be a 1-D grid of at least 2 noise levels, got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be a 1-D grid of at least 2 noise levels, got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f"{name} must be finite and > 0 (the Stein cost needs 0 < sigma_min, sigma_max < inf)")
+        raise ValueError(
+            f"{name} must be finite and > 0 (the Stein cost needs 0 < sigma_min, sigma_max < inf)"
+        )
     if not np.all(np.diff(arr) < 0):
         raise ValueError(f"{name} must be strictly decreasing (sigma_max first)")
     return arr
@@ -69,8 +75,9 @@ def _dsigma_drho(rho: NDArray[np.float64], process: str) -> NDArray[np.float64]:
     return np.ones_like(rho) if process == "ve" else (1.0 + rho**2) ** -1.5
 
 
-def gaussian_interval_costs(eigenvalues: Any, levels: Any, *, process: str = "ve",
-                            weight: str = "target") -> NDArray[np.float64]:
+def gaussian_interval_costs(
+    eigenvalues: Any, levels: Any, *, process: str = "ve", weight: str = "target"
+) -> NDArray[np.float64]:
     r"""Exact :math:`\mathcal L_c(\rho_i\to\rho_{i+1})` for :math:`\mathcal N(0,\mathrm{diag}\,\lambda)` data.
 
     The per-eigenvalue form of :func:`symsched.stein.gaussian_interval_cost_expr` summed over
@@ -84,10 +91,14 @@ def gaussian_interval_costs(eigenvalues: Any, levels: Any, *, process: str = "ve
     check_choice(weight, "weight", WEIGHTS)
     sig = process_sigma(lev, process)
     f = numeric.lambdify((S.sigma, S.sigma_t, lam), S.gaussian_interval_cost(process, weight))  # type: ignore[arg-type]
-    return np.asarray(f(sig[:-1, None], sig[1:, None], lam_v[None, :]), dtype=np.float64).sum(axis=1)
+    return np.asarray(f(sig[:-1, None], sig[1:, None], lam_v[None, :]), dtype=np.float64).sum(
+        axis=1
+    )
 
 
-def gaussian_local_metric(eigenvalues: Any, rho: Any, *, process: str = "ve") -> NDArray[np.float64]:
+def gaussian_local_metric(
+    eigenvalues: Any, rho: Any, *, process: str = "ve"
+) -> NDArray[np.float64]:
     r"""Exact local metric :math:`\delta_c` with respect to :math:`\rho` (stein_cost.md §2.4, §5.1, §5.3).
 
     :math:`\delta_c(\rho)=\sigma^2\sum_k \dot m_k^2/m_k^3\,(d\sigma/d\rho)^2`, derived as the
@@ -136,7 +147,9 @@ def _panels(sigma: float, width: float) -> NDArray[np.float64]:
     return np.unique(np.asarray(edges))
 
 
-def _two_point_expect(fn: Any, sigma: NDArray[np.float64], width: NDArray[np.float64]) -> NDArray[np.float64]:
+def _two_point_expect(
+    fn: Any, sigma: NDArray[np.float64], width: NDArray[np.float64]
+) -> NDArray[np.float64]:
     r"""E_{x ~ p_sigma} fn(x, i) for ½δ₋₁+½δ₊₁ noised to ``sigma[i]``; by symmetry, the mode at +1.
 
     Composite 16-point Gauss–Legendre on panels graded toward :math:`x=0`, where the integrands'
@@ -149,7 +162,11 @@ def _two_point_expect(fn: Any, sigma: NDArray[np.float64], width: NDArray[np.flo
         e = _panels(float(s), float(wd))
         mid, half = 0.5 * (e[1:] + e[:-1]), 0.5 * (e[1:] - e[:-1])
         x = (mid[:, None] + half[:, None] * z).ravel()
-        wt = (half[:, None] * w).ravel() * np.exp(-((x - 1.0) ** 2) / (2 * s * s)) / np.sqrt(2 * np.pi * s * s)
+        wt = (
+            (half[:, None] * w).ravel()
+            * np.exp(-((x - 1.0) ** 2) / (2 * s * s))
+            / np.sqrt(2 * np.pi * s * s)
+        )
         out[i] = np.sum(wt * fn(x, i))
     return out
 

@@ -122,7 +122,9 @@ def _progress(total: int, enabled: bool, desc: str) -> Any:
     return tqdm(total=total, disable=not enabled, desc=desc, unit="lvl", leave=False)
 
 
-def _check_common(model: Any, levels: Any, estimator: str, samples: int, process: str, weight: str) -> tuple[NDArray[np.float64], int]:
+def _check_common(
+    model: Any, levels: Any, estimator: str, samples: int, process: str, weight: str
+) -> tuple[NDArray[np.float64], int]:
     lev = as_levels(levels)
     check_choice(estimator, "estimator", ESTIMATORS)
     check_choice(process, "process", PROCESSES)
@@ -132,9 +134,20 @@ def _check_common(model: Any, levels: Any, estimator: str, samples: int, process
     return lev, n
 
 
-def estimate_costs(model: Any, levels: Any, *, estimator: str = DEFAULT_ESTIMATOR, samples: int = 256,
-                   seed: int = 0, process: str = "ve", weight: str = "target", common_noise: bool = False,
-                   device: str = "cpu", progress: bool = False, control_variate: bool | None = None) -> CostEstimate:
+def estimate_costs(
+    model: Any,
+    levels: Any,
+    *,
+    estimator: str = DEFAULT_ESTIMATOR,
+    samples: int = 256,
+    seed: int = 0,
+    process: str = "ve",
+    weight: str = "target",
+    common_noise: bool = False,
+    device: str = "cpu",
+    progress: bool = False,
+    control_variate: bool | None = None,
+) -> CostEstimate:
     r"""Interval costs :math:`\mathcal L_c(\rho_i\to\rho_{i+1})` on a descending probe grid.
 
     Parameters
@@ -180,21 +193,46 @@ def estimate_costs(model: Any, levels: Any, *, estimator: str = DEFAULT_ESTIMATO
     if estimator == "exact":
         costs = model.exact_interval_costs(lev, process=process, weight=weight)
         if costs is None:
-            raise ValueError(f"estimator 'exact' needs an analytic model with a closed form; {model.name} has "
-                             "none (use --estimator monte-carlo or jvp)")
-        return CostEstimate(lev, np.asarray(costs, dtype=np.float64), None, "exact", 0, 0, process, weight, None)
+            raise ValueError(
+                f"estimator 'exact' needs an analytic model with a closed form; {model.name} has "
+                "none (use --estimator monte-carlo or jvp)"
+            )
+        return CostEstimate(
+            lev, np.asarray(costs, dtype=np.float64), None, "exact", 0, 0, process, weight, None
+        )
     if estimator == "jvp":
         if weight != "target":
-            raise ValueError("the jvp estimator measures the local metric, where target and source weights "
-                             "agree; weight='source' applies to finite-step estimators only")
-        delta, se, evals = estimate_metric(model, lev, samples=n, seed=seed, process=process,
-                                           common_noise=common_noise, device=device, progress=progress,
-                                           control_variate=control_variate)
+            raise ValueError(
+                "the jvp estimator measures the local metric, where target and source weights "
+                "agree; weight='source' applies to finite-step estimators only"
+            )
+        delta, se, evals = estimate_metric(
+            model,
+            lev,
+            samples=n,
+            seed=seed,
+            process=process,
+            common_noise=common_noise,
+            device=device,
+            progress=progress,
+            control_variate=control_variate,
+        )
         dl = length_from_metric(delta, lev)
         g_se = se / (2 * np.sqrt(np.maximum(delta, 1e-300))) * lev
         dl_se = 0.5 * np.log(lev[:-1] / lev[1:]) * np.sqrt(g_se[:-1] ** 2 + g_se[1:] ** 2)
-        est = CostEstimate(lev, dl**2, 2 * dl * dl_se, "jvp", n, evals, process, weight, seed, common_noise,
-                           {"metric": delta, "metric_stderr": se, "control_variate": bool(control_variate)})
+        est = CostEstimate(
+            lev,
+            dl**2,
+            2 * dl * dl_se,
+            "jvp",
+            n,
+            evals,
+            process,
+            weight,
+            seed,
+            common_noise,
+            {"metric": delta, "metric_stderr": se, "control_variate": bool(control_variate)},
+        )
     else:
         if control_variate:
             raise ValueError("control_variate applies to the jvp estimator")
@@ -206,13 +244,25 @@ def estimate_costs(model: Any, levels: Any, *, estimator: str = DEFAULT_ESTIMATO
 def _warn_if_noisy(est: CostEstimate) -> None:
     se = est.total_length_stderr
     if se is not None and est.total_length > 0 and se / est.total_length > RELATIVE_SE_WARNING:
-        warnings.warn(f"{est.estimator}: the total length has relative standard error "
-                      f"{se / est.total_length:.1%} with {est.samples} samples; increase --samples",
-                      SteinAccuracyWarning, stacklevel=3)
+        warnings.warn(
+            f"{est.estimator}: the total length has relative standard error "
+            f"{se / est.total_length:.1%} with {est.samples} samples; increase --samples",
+            SteinAccuracyWarning,
+            stacklevel=3,
+        )
 
 
-def _monte_carlo(model: Any, lev: NDArray[np.float64], n: int, seed: int, process: str, weight: str,
-                 common_noise: bool, device: str, progress: bool) -> CostEstimate:
+def _monte_carlo(
+    model: Any,
+    lev: NDArray[np.float64],
+    n: int,
+    seed: int,
+    process: str,
+    weight: str,
+    common_noise: bool,
+    device: str,
+    progress: bool,
+) -> CostEstimate:
     torch = _torch()
     gen = torch.Generator().manual_seed(int(seed))
     k = lev.size - 1
@@ -235,12 +285,16 @@ def _monte_carlo(model: Any, lev: NDArray[np.float64], n: int, seed: int, proces
             rho_src = torch.as_tensor(np.repeat(lev[idx], n))
             rho_tgt = torch.as_tensor(np.repeat(lev[idx + 1], n))
             x = _noised(yb, eb, rho_src, process).to(device)  # x ~ p at the source (noisier) level
-            diff = _score_process(model, x, rho_tgt.to(device), process) - _score_process(model, x, rho_src.to(device), process)
+            diff = _score_process(model, x, rho_tgt.to(device), process) - _score_process(
+                model, x, rho_src.to(device), process
+            )
             q = (diff**2).sum(1).cpu().numpy().reshape(idx.size, n) * (v_all[idx] ** 2)[:, None]
             costs[idx] = q.mean(1)
             stderr[idx] = q.std(1, ddof=1) / math.sqrt(n)
             bar.update(idx.size)
-    return CostEstimate(lev, costs, stderr, "monte-carlo", n, 2 * n * k, process, weight, int(seed), common_noise)
+    return CostEstimate(
+        lev, costs, stderr, "monte-carlo", n, 2 * n * k, process, weight, int(seed), common_noise
+    )
 
 
 class _GaussianControlVariate:
@@ -260,10 +314,14 @@ class _GaussianControlVariate:
 
     def per_sample(self, x: Any, rho: Any) -> Any:
         torch = _torch()
-        z = (x - torch.as_tensor(self.mean, dtype=x.dtype)) @ torch.as_tensor(self.vec, dtype=x.dtype)
+        z = (x - torch.as_tensor(self.mean, dtype=x.dtype)) @ torch.as_tensor(
+            self.vec, dtype=x.dtype
+        )
         lam = torch.as_tensor(self.lam, dtype=x.dtype)
         r = rho[:, None]
-        return (r**2 * (2 * r * z / (lam + r**2) ** 2) ** 2).sum(1)  # v = rho; d_rho s_G = 2 rho z/(lam+rho^2)^2
+        return (r**2 * (2 * r * z / (lam + r**2) ** 2) ** 2).sum(
+            1
+        )  # v = rho; d_rho s_G = 2 rho z/(lam+rho^2)^2
 
     def mean_metric(self, rho: NDArray[np.float64]) -> NDArray[np.float64]:
         from symsched.stein._closed import gaussian_local_metric
@@ -281,9 +339,18 @@ def _regress_out(q: NDArray[np.float64], c: NDArray[np.float64]) -> tuple[NDArra
     return out, 1 + c.shape[-1]
 
 
-def estimate_metric(model: Any, levels: Any, *, samples: int = 256, seed: int = 0, process: str = "ve",
-                    common_noise: bool = False, device: str = "cpu", progress: bool = False,
-                    control_variate: bool = False) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+def estimate_metric(
+    model: Any,
+    levels: Any,
+    *,
+    samples: int = 256,
+    seed: int = 0,
+    process: str = "ve",
+    common_noise: bool = False,
+    device: str = "cpu",
+    progress: bool = False,
+    control_variate: bool = False,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
     r"""Local metric :math:`\hat\delta_c(\rho_j)` w.r.t. :math:`\rho` at each level, by ``torch.func.jvp``.
 
     With ``control_variate=True`` (VE) two controls of known mean are regressed out per level
@@ -296,7 +363,11 @@ def estimate_metric(model: Any, levels: Any, *, samples: int = 256, seed: int = 
     torch = _torch()
     from torch.func import jvp
 
-    lev = as_levels(levels) if np.ndim(levels) == 1 and np.size(levels) > 1 else np.atleast_1d(np.asarray(levels, float))
+    lev = (
+        as_levels(levels)
+        if np.ndim(levels) == 1 and np.size(levels) > 1
+        else np.atleast_1d(np.asarray(levels, float))
+    )
     n = check_steps(samples, "samples", minimum=2)
     gen = torch.Generator().manual_seed(int(seed))
     y = model.sample_data(n, gen)
@@ -315,21 +386,31 @@ def estimate_metric(model: Any, levels: Any, *, samples: int = 256, seed: int = 
             idx = np.arange(start, min(lev.size, start + per_call))
             if not common_noise:
                 yb = torch.cat([model.sample_data(n, gen) for _ in idx])
-                eb = torch.cat([torch.randn(n, model.dim, generator=gen, dtype=torch.float64) for _ in idx])
+                eb = torch.cat(
+                    [torch.randn(n, model.dim, generator=gen, dtype=torch.float64) for _ in idx]
+                )
             else:
                 yb, eb = y.repeat(idx.size, 1), eps.repeat(idx.size, 1)
             rho = torch.as_tensor(np.repeat(lev[idx], n)).to(device)
             x = _noised(yb.to(device), eb.to(device), rho, process).detach()
-            _, ds = jvp(lambda r: _score_process(model, x, r, process), (rho,), (torch.ones_like(rho),))
-            q = (ds.detach() ** 2).sum(1).cpu().numpy().reshape(idx.size, n) * (v[idx] ** 2)[:, None]
+            _, ds = jvp(
+                lambda r: _score_process(model, x, r, process), (rho,), (torch.ones_like(rho),)
+            )
+            q = (ds.detach() ** 2).sum(1).cpu().numpy().reshape(idx.size, n) * (v[idx] ** 2)[
+                :, None
+            ]
             if control_variate:
                 # controls with known means: the conditional (denoising) score (y - x)/sigma^2, whose
                 # metric 4|eps|^2/sigma^2 has mean 4d/sigma^2 for any data; and the Gaussian surrogate
-                controls = [4 * (eb**2).sum(1).cpu().numpy().reshape(idx.size, n) / lev[idx, None] ** 2
-                            - 4 * model.dim / lev[idx, None] ** 2]
+                controls = [
+                    4 * (eb**2).sum(1).cpu().numpy().reshape(idx.size, n) / lev[idx, None] ** 2
+                    - 4 * model.dim / lev[idx, None] ** 2
+                ]
                 if cv is not None:
-                    controls.append(cv.per_sample(x, rho).cpu().numpy().reshape(idx.size, n)
-                                    - cv.mean_metric(lev[idx])[:, None])
+                    controls.append(
+                        cv.per_sample(x, rho).cpu().numpy().reshape(idx.size, n)
+                        - cv.mean_metric(lev[idx])[:, None]
+                    )
                 q, dof = _regress_out(q, np.stack(controls, axis=-1))
             else:
                 dof = 1

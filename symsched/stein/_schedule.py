@@ -21,7 +21,9 @@ from symsched.stein._update import probe_levels, update_schedule
 
 __all__ = ["DEFAULT_PROBE_LEVELS", "DEFAULT_SAMPLES", "SteinResult", "stein_schedule"]
 
-DEFAULT_PROBE_LEVELS = 128  # K >> N (stein_cost.md §4.3: 100-1000), at least 8 N; grid-independence is a claim
+DEFAULT_PROBE_LEVELS = (
+    128  # K >> N (stein_cost.md §4.3: 100-1000), at least 8 N; grid-independence is a claim
+)
 OUTPUT_SAMPLES = 1024  # Monte Carlo samples for the finite-step costs of the N output intervals
 # per probe level (jvp) / interval (monte-carlo): jvp with control variates reached a 1% schedule
 # error with K = 32 and n = 4-16 on the benchmark models; K = 128, n = 32 leaves a wide margin
@@ -45,31 +47,59 @@ class SteinResult:
         """Schedule object plus ``total_length``, ``interval_costs`` and the estimator's errors."""
         out = self.schedule.to_json()
         se = self.probe.total_length_stderr
-        out.update({
-            "total_length": self.total_length,
-            "total_length_stderr": 0.0 if se is None else se,
-            "total_cost": float(self.interval_costs.sum()),
-            "interval_costs": self.interval_costs.tolist(),
-            "interval_costs_stderr": (np.zeros_like(self.interval_costs) if self.interval_stderr is None
-                                      else self.interval_stderr).tolist(),
-            "probe_evaluations": self.probe.evaluations,
-        })
+        out.update(
+            {
+                "total_length": self.total_length,
+                "total_length_stderr": 0.0 if se is None else se,
+                "total_cost": float(self.interval_costs.sum()),
+                "interval_costs": self.interval_costs.tolist(),
+                "interval_costs_stderr": (
+                    np.zeros_like(self.interval_costs)
+                    if self.interval_stderr is None
+                    else self.interval_stderr
+                ).tolist(),
+                "probe_evaluations": self.probe.evaluations,
+            }
+        )
         return out
 
 
-def _default_range(model: Any, sigma_min: float | None, sigma_max: float | None) -> tuple[float, float]:
+def _default_range(
+    model: Any, sigma_min: float | None, sigma_max: float | None
+) -> tuple[float, float]:
     lo_m, hi_m = model.sigma_range
-    lo = (max(lo_m, 0.002) if lo_m > 0 else 0.002) if sigma_min is None else check_positive(sigma_min, "sigma_min")
-    hi = (min(hi_m, 80.0) if math.isfinite(hi_m) else 80.0) if sigma_max is None else check_positive(sigma_max, "sigma_max")
+    lo = (
+        (max(lo_m, 0.002) if lo_m > 0 else 0.002)
+        if sigma_min is None
+        else check_positive(sigma_min, "sigma_min")
+    )
+    hi = (
+        (min(hi_m, 80.0) if math.isfinite(hi_m) else 80.0)
+        if sigma_max is None
+        else check_positive(sigma_max, "sigma_max")
+    )
     if not lo < hi:
         raise ValueError(f"sigma_min must be < sigma_max, got {lo} and {hi}")
     return lo, hi
 
 
-def stein_schedule(model: Any, steps: int, *, sigma_min: float | None = None, sigma_max: float | None = None,
-                   probe: int | None = None, probe_kind: str = "log", estimator: str = DEFAULT_ESTIMATOR,
-                   samples: int = DEFAULT_SAMPLES, seed: int = 0, process: str = "ve", weight: str = "target",
-                   device: str = "cpu", progress: bool = False, coord: str = "log") -> SteinResult:
+def stein_schedule(
+    model: Any,
+    steps: int,
+    *,
+    sigma_min: float | None = None,
+    sigma_max: float | None = None,
+    probe: int | None = None,
+    probe_kind: str = "log",
+    estimator: str = DEFAULT_ESTIMATOR,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    process: str = "ve",
+    weight: str = "target",
+    device: str = "cpu",
+    progress: bool = False,
+    coord: str = "log",
+) -> SteinResult:
     r"""Score-optimal N-step grid of ``model`` [williams2024, Algorithm 1] (stein_cost.md §4.3).
 
     Parameters
@@ -90,25 +120,60 @@ def stein_schedule(model: Any, steps: int, *, sigma_min: float | None = None, si
     """
     n = check_steps(steps, "steps")
     lo, hi = _default_range(model, sigma_min, sigma_max)
-    k = max(DEFAULT_PROBE_LEVELS, 8 * n) if probe is None else check_steps(probe, "probe_levels", minimum=2)
+    k = (
+        max(DEFAULT_PROBE_LEVELS, 8 * n)
+        if probe is None
+        else check_steps(probe, "probe_levels", minimum=2)
+    )
     if k < 4 * n:
-        raise ValueError(f"probe_levels must be >= 4 * steps ({4 * n}) so that costs are local (stein_cost.md "
-                         f"§4.4: never optimise on the coarse grid), got {k}")
+        raise ValueError(
+            f"probe_levels must be >= 4 * steps ({4 * n}) so that costs are local (stein_cost.md "
+            f"§4.4: never optimise on the coarse grid), got {k}"
+        )
     lev = probe_levels(lo, hi, k, probe_kind)
-    est = estimate_costs(model, lev, estimator=estimator, samples=samples, seed=seed, process=process,
-                         weight=weight, device=device, progress=progress)
+    est = estimate_costs(
+        model,
+        lev,
+        estimator=estimator,
+        samples=samples,
+        seed=seed,
+        process=process,
+        weight=weight,
+        device=device,
+        progress=progress,
+    )
     sig = update_schedule(lev, est.costs, n, coord=coord)
     if estimator == "exact":
         out = estimate_costs(model, sig, estimator="exact", process=process, weight=weight)
     else:
         # finite-step costs of the N output intervals: cheap (2 n N evaluations), so at least
         # OUTPUT_SAMPLES samples whatever the probe used
-        out = estimate_costs(model, sig, estimator="monte-carlo", samples=max(samples, OUTPUT_SAMPLES),
-                             seed=seed + 1, process=process, weight=weight, device=device)
-    params = {"model": model.name, "estimator": est.estimator, "probe_levels": k, "probe_kind": probe_kind,
-              "control_variate": bool(est.extra.get("control_variate", False)),
-              "common_noise": est.common_noise if est.estimator != "exact" else None, "samples": est.samples, "seed": est.seed, "process": process, "weight": weight, "coord": coord,
-              "sigma_min": lo, "sigma_max": hi, "device": device,
-              "total_length": est.total_length,
-              "cost": "corrector L_c, v = sigma (Williams et al. arXiv 2412.07877, stein_cost.md §2.3)"}
+        out = estimate_costs(
+            model,
+            sig,
+            estimator="monte-carlo",
+            samples=max(samples, OUTPUT_SAMPLES),
+            seed=seed + 1,
+            process=process,
+            weight=weight,
+            device=device,
+        )
+    params = {
+        "model": model.name,
+        "estimator": est.estimator,
+        "probe_levels": k,
+        "probe_kind": probe_kind,
+        "control_variate": bool(est.extra.get("control_variate", False)),
+        "common_noise": est.common_noise if est.estimator != "exact" else None,
+        "samples": est.samples,
+        "seed": est.seed,
+        "process": process,
+        "weight": weight,
+        "coord": coord,
+        "sigma_min": lo,
+        "sigma_max": hi,
+        "device": device,
+        "total_length": est.total_length,
+        "cost": "corrector L_c, v = sigma (Williams et al. arXiv 2412.07877, stein_cost.md §2.3)",
+    }
     return SteinResult(Schedule("stein", sig, params), est, out.costs, out.stderr)

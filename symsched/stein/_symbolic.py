@@ -79,7 +79,9 @@ def _gauss_expectation(poly: sp.Expr, variance: sp.Expr) -> sp.Expr:
 
 
 @functools.cache
-def gaussian_interval_cost(process: Process = "ve", weight: Literal["target", "source"] = "target") -> sp.Expr:
+def gaussian_interval_cost(
+    process: Process = "ve", weight: Literal["target", "source"] = "target"
+) -> sp.Expr:
     r"""Per-eigenvalue corrector cost :math:`\mathcal L_c(\sigma\to\sigma_t)` [williams2024, §2.3].
 
     .. math:: \mathcal L_c = v^2\, m(\sigma)\Big(\frac1{m(\sigma_t)}-\frac1{m(\sigma)}\Big)^2,
@@ -133,7 +135,7 @@ def two_point_score() -> sp.Expr:
     :math:`(\tanh(x/\sigma^2)-x)/\sigma^2` is returned only after SymPy proves it equal to the
     derivative (their difference, rewritten in exponentials, simplifies to 0).
     """
-    dens = sp.exp(-(xs - 1) ** 2 / (2 * sigma**2)) + sp.exp(-(xs + 1) ** 2 / (2 * sigma**2))
+    dens = sp.exp(-((xs - 1) ** 2) / (2 * sigma**2)) + sp.exp(-((xs + 1) ** 2) / (2 * sigma**2))
     derived = sp.diff(sp.log(dens), xs)
     stable = (sp.tanh(xs / sigma**2) - xs) / sigma**2
     if sp.simplify((derived - stable).rewrite(sp.exp)) != 0:  # pragma: no cover - a derivation bug

@@ -17,13 +17,24 @@ from numpy.typing import NDArray
 from symsched._validate import check_choice, check_positive, check_steps
 from symsched.stein._closed import as_levels
 
-__all__ = ["COORDS", "RELATIVE_FLOOR", "cumulative_length", "online_update", "probe_levels", "update_schedule"]
+__all__ = [
+    "COORDS",
+    "RELATIVE_FLOOR",
+    "cumulative_length",
+    "online_update",
+    "probe_levels",
+    "update_schedule",
+]
 
 COORDS: tuple[str, ...] = ("log", "karras")
-RELATIVE_FLOOR = 1e-12  # max(c_i, 1e-12 max_j c_j): keeps Lambda strictly increasing (stein_cost.md §3.1)
+RELATIVE_FLOOR = (
+    1e-12  # max(c_i, 1e-12 max_j c_j): keeps Lambda strictly increasing (stein_cost.md §3.1)
+)
 
 
-def probe_levels(sigma_min: float, sigma_max: float, count: int, kind: str = "log") -> NDArray[np.float64]:
+def probe_levels(
+    sigma_min: float, sigma_max: float, count: int, kind: str = "log"
+) -> NDArray[np.float64]:
     r"""A descending probe grid of ``count + 1`` levels: geometric (``"log"``) or EDM rho = 7 (``"karras"``).
 
     stein_cost.md §4.3 step 1: use ``count`` >> N, e.g. 100-1000.
@@ -54,13 +65,16 @@ def cumulative_length(costs: Any, floor: float = RELATIVE_FLOOR) -> NDArray[np.f
         raise ValueError("costs must be a 1-D array of finite, non-negative interval costs")
     top = float(c.max())
     if top <= 0.0:
-        raise ValueError("all interval costs are zero: the path of marginals does not move in the Stein "
-                         "metric (degenerate case), so every schedule is equally optimal")
+        raise ValueError(
+            "all interval costs are zero: the path of marginals does not move in the Stein "
+            "metric (degenerate case), so every schedule is equally optimal"
+        )
     return np.concatenate([[0.0], np.cumsum(np.sqrt(np.maximum(c, floor * top)))])
 
 
-def update_schedule(levels: Any, costs: Any, steps: int, *, coord: str = "log",
-                    floor: float = RELATIVE_FLOOR) -> NDArray[np.float64]:
+def update_schedule(
+    levels: Any, costs: Any, steps: int, *, coord: str = "log", floor: float = RELATIVE_FLOOR
+) -> NDArray[np.float64]:
     r"""UpdateSchedule [williams2024, Algorithm 1]: the N-step grid of equal Stein length.
 
     Parameters
@@ -90,7 +104,9 @@ def update_schedule(levels: Any, costs: Any, steps: int, *, coord: str = "log",
     check_choice(coord, "coord", COORDS)
     c = np.asarray(costs, dtype=np.float64)
     if c.shape != (lev.size - 1,):
-        raise ValueError(f"costs must hold one value per probe interval ({lev.size - 1}), got shape {c.shape}")
+        raise ValueError(
+            f"costs must hold one value per probe interval ({lev.size - 1}), got shape {c.shape}"
+        )
     # Work from the clean end upward (Lambda(sigma_min) = 0), as the paper's t runs 0 -> 1.
     lam_cum = cumulative_length(c[::-1], floor)
     asc = lev[::-1]

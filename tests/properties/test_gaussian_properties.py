@@ -9,17 +9,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symsched import gamma_star, tangent_sigmas
-from symsched.gaussian import exact
+from symsched.gaussian import exact, tangent
 from symsched.schedules import families
-from symsched.gaussian import tangent
 from symsched_verify import tolerances as tol
 from symsched_verify.oracles.ddim_particles import ddim_particles
 from symsched_verify.strategies import eigenvalues, grids, spd_matrices, spectra
 
 
 @settings(max_examples=8)
-@given(spd_matrices(), grids(min_steps=2, max_steps=10), st.sampled_from(["exact", "prior"]),
-       st.integers(0, 2**31 - 1))
+@given(
+    spd_matrices(),
+    grids(min_steps=2, max_steps=10),
+    st.sampled_from(["exact", "prior"]),
+    st.integers(0, 2**31 - 1),
+)
 def test_closed_form_covariance_matches_monte_carlo(cov, sigmas, start, seed) -> None:  # type: ignore[no-untyped-def]
     pred = exact.output_covariance(cov, sigmas, start=start)
     mc = ddim_particles(cov, sigmas, 20_000, start=start, seed=seed)
@@ -60,7 +63,9 @@ def test_tangent_grid_beats_any_grid_for_one_eigenvalue(lam, other) -> None:  # 
 @given(spectra(max_size=40), st.floats(-1.5, 1.5).filter(lambda v: abs(v) > 1e-3))
 def test_gamma_star_minimises_dominant_term(lam, log_factor) -> None:  # type: ignore[no-untyped-def]
     gs = gamma_star(lam)
-    assert tangent.asymptotic_kl_tangent(lam, gs, 10) < tangent.asymptotic_kl_tangent(lam, gs * math.exp(log_factor), 10)
+    assert tangent.asymptotic_kl_tangent(lam, gs, 10) < tangent.asymptotic_kl_tangent(
+        lam, gs * math.exp(log_factor), 10
+    )
 
 
 @given(spectra(max_size=5), st.integers(2, 30))

@@ -13,7 +13,9 @@ import pytest
 from symsched.cli import main
 from symsched.parallel import DaskExecutor, InProcess, make_executor, sweep
 
-distributed = pytest.importorskip("distributed", reason="dask[distributed] is the distributed engine under test")
+distributed = pytest.importorskip(
+    "distributed", reason="dask[distributed] is the distributed engine under test"
+)
 import cloudpickle
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
@@ -49,13 +51,21 @@ def dask_executor() -> DaskExecutor:
 
 def test_sweep_in_process_equals_dask(dask_executor: DaskExecutor) -> None:
     grid = list(range(12))
-    assert sweep(square_plus, grid) == sweep(square_plus, grid, dask_executor) == [square_plus(x) for x in grid]
+    assert (
+        sweep(square_plus, grid)
+        == sweep(square_plus, grid, dask_executor)
+        == [square_plus(x) for x in grid]
+    )
 
 
-def test_dead_worker_is_retried_nothing_lost_or_doubled(dask_executor: DaskExecutor, tmp_path: Path) -> None:
+def test_dead_worker_is_retried_nothing_lost_or_doubled(
+    dask_executor: DaskExecutor, tmp_path: Path
+) -> None:
     seen: list[int] = []
     items = list(range(8))
-    out = dask_executor.map(DieOnce(str(tmp_path), victim=3), items, on_done=lambda i, r: seen.append(i))
+    out = dask_executor.map(
+        DieOnce(str(tmp_path), victim=3), items, on_done=lambda i, r: seen.append(i)
+    )
     assert (tmp_path / "died").exists()  # the worker really died
     assert out == [square_plus(x) for x in items]
     assert sorted(seen) == items  # each result reported exactly once
@@ -76,10 +86,24 @@ def test_claims_on_local_cluster_match_in_process(tmp_path: Path) -> None:
     assert before.keys() == after.keys() and [k for k in before if before[k] != after[k]] == []
 
 
-def test_unreachable_scheduler_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code = main(["verify", "--only", "tangent.J-*", "--out", str(tmp_path / "r"), "--scheduler", "tcp://127.0.0.1:9"])
+def test_unreachable_scheduler_is_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = main(
+        [
+            "verify",
+            "--only",
+            "tangent.J-*",
+            "--out",
+            str(tmp_path / "r"),
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+        ]
+    )
     _, err = capsys.readouterr()
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "--scheduler tcp://127.0.0.1:9" in err
+    assert (
+        code == 2 and len(err.strip().splitlines()) == 1 and "--scheduler tcp://127.0.0.1:9" in err
+    )
 
 
 def test_executor_choice() -> None:
@@ -90,7 +114,9 @@ def test_executor_choice() -> None:
         DaskExecutor(workers=0)
 
 
-def test_verify_on_an_existing_scheduler_address(dask_executor: DaskExecutor, tmp_path: Path) -> None:
+def test_verify_on_an_existing_scheduler_address(
+    dask_executor: DaskExecutor, tmp_path: Path
+) -> None:
     """--scheduler ADDRESS: the checks run on a running cluster and give the in-process results."""
     address = dask_executor.client.scheduler.address
     a, b = tmp_path / "a", tmp_path / "b"

@@ -33,10 +33,23 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def headless(url: str, profile: Path) -> tuple[str, str]:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
-           "--dump-dom", url]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        url,
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode == 0, res.stderr[-2000:]
     return res.stdout, res.stderr
@@ -46,7 +59,9 @@ def console_lines(stderr: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln]
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
 def test_html_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     html = (report / "report.html").read_text()
     assert not re.search(r'(src|href)="(?!data:|#)', html), "the page must not load external assets"
@@ -65,7 +80,9 @@ def test_html_report_renders_in_headless_chromium(report: Path, tmp_path: Path) 
     assert n_png >= 1 and attrs["images"] == attrs["images-ok"] == str(n_png)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
 def test_console_error_detection_can_fail(tmp_path: Path) -> None:
     """Negative control: a page with a script error is caught by the same check."""
     bad = tmp_path / "bad.html"
@@ -82,7 +99,11 @@ def test_every_output_file_records_provenance(report: Path) -> None:
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
     for name in ("report.md", "report.html"):
         text = (report / name).read_text()
-        assert digest[:16] in text and res["command"] in text.replace("&#x27;", "'") and __version__ in text
+        assert (
+            digest[:16] in text
+            and res["command"] in text.replace("&#x27;", "'")
+            and __version__ in text
+        )
     index = json.loads((report / "schedules" / "index.json").read_text())
     files = {p.name for p in (report / "schedules").glob("*.json")} - {"index.json"}
     # 5 model families x 12 step counts x the applicable methods (more when further methods register)
@@ -114,7 +135,9 @@ def test_different_seed_changes_the_inputs_hash(report: Path, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
 def test_full_quick_report_renders_every_claim(tmp_path: Path) -> None:
     """The whole registry (symsched verify --quick), rendered in headless Chromium."""
     from symsched_verify.registry import load_claims

@@ -11,12 +11,9 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symsched.gaussian import asymptotics
-from symsched.gaussian import exact
+from symsched.gaussian import asymptotics, exact, tangent
 from symsched.schedules import families
-from symsched.gaussian import tangent
 from symsched.symbols import gamma, s
-
 from symsched_verify import tolerances as tol
 from symsched_verify.oracles.exact_sums import family_levels_mp, kl_direct, log_ratio_direct
 from symsched_verify.registry import Budget, Outcome, claim
@@ -24,11 +21,14 @@ from symsched_verify.registry import Budget, Outcome, claim
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
 
 
-@claim("asymptotics.em-derivation",
-       statement="Midpoint Euler–Maclaurin gives ln r_i = -J_i/N - K_i/N^3 + O(N^-5) with J = int phi'^2, K = int (phi'^4/6 - phi''^2/12); the N^-3 boundary terms cancel; KL(p||p^) = sum J^2/(4N^2) + J^3/(12N^3) + (JK/2 + J^4/48)/N^4 and the reverse direction flips the N^-3 sign.",
-       source=f"{SRC}, §5.1 (gaussian_theory.md §5.1)",
-       method="SymPy derivation (Taylor of the angle step about the midpoint, series of 2 ln cos, Bernoulli B_2(1/2), exact total-derivative identity) compared term by term with the hand-typed coefficients of gaussian_theory.md §5.1; tangent closed form vs the paper's J_i(gamma)",
-       tolerance="exact (symbolic equality)", issue=3)
+@claim(
+    "asymptotics.em-derivation",
+    statement="Midpoint Euler–Maclaurin gives ln r_i = -J_i/N - K_i/N^3 + O(N^-5) with J = int phi'^2, K = int (phi'^4/6 - phi''^2/12); the N^-3 boundary terms cancel; KL(p||p^) = sum J^2/(4N^2) + J^3/(12N^3) + (JK/2 + J^4/48)/N^4 and the reverse direction flips the N^-3 sign.",
+    source=f"{SRC}, §5.1 (gaussian_theory.md §5.1)",
+    method="SymPy derivation (Taylor of the angle step about the midpoint, series of 2 ln cos, Bernoulli B_2(1/2), exact total-derivative identity) compared term by term with the hand-typed coefficients of gaussian_theory.md §5.1; tangent closed form vs the paper's J_i(gamma)",
+    tolerance="exact (symbolic equality)",
+    issue=3,
+)
 def check_derivation(budget: Budget) -> Outcome:
     em = asymptotics.log_ratio_expansion()
     p1, p2 = sp.symbols("phi1 phi2", real=True)
@@ -38,20 +38,32 @@ def check_derivation(budget: Budget) -> Outcome:
     J, K, B = sp.symbols("J K B", real=True)
     kls = asymptotics.kl_expansion()
     paper_so = {2: J**2 / 4, 3: J**3 / 12, 4: J * K / 2 + J**4 / 48}
-    paper_os = {2: J**2 / 4, 3: -J**3 / 12, 4: J * K / 2 + J**4 / 48}
-    ok_kl = all(sp.simplify(kls["kl_source_output"][p].subs(B, 0) - e) == 0 for p, e in paper_so.items()) and \
-        all(sp.simplify(kls["kl_output_source"][p].subs(B, 0) - e) == 0 for p, e in paper_os.items()) and \
-        all(sp.simplify(kls[d][p].subs(B, 0)) == 0 for d in kls for p in (0, 1))
+    paper_os = {2: J**2 / 4, 3: -(J**3) / 12, 4: J * K / 2 + J**4 / 48}
+    ok_kl = (
+        all(
+            sp.simplify(kls["kl_source_output"][p].subs(B, 0) - e) == 0 for p, e in paper_so.items()
+        )
+        and all(
+            sp.simplify(kls["kl_output_source"][p].subs(B, 0) - e) == 0 for p, e in paper_os.items()
+        )
+        and all(sp.simplify(kls[d][p].subs(B, 0)) == 0 for d in kls for p in (0, 1))
+    )
     # tangent closed form (pure noise, sigma_min = 0) against the paper's J_i(gamma) (issue 2's symbolic integral)
     fj, _fk, fj_inf, _ = asymptotics._tangent_closed_form()
     k, D = sp.Symbol("k", positive=True), sp.Symbol("D", positive=True)
     j_pure = sp.simplify((fj_inf - fj.subs(sp.Symbol("x", positive=True), 0)).subs(D, sp.pi / 2))
     ok_t = sp.simplify(j_pure - tangent.J_tangent().subs(gamma, k * s).subs(s, 1)) == 0
     ok = ok_j and ok_k and ok_b and ok_kl and ok_t
-    return Outcome(ok, f"J integrand {ok_j}, K integrand {ok_k}, boundary terms cancel {ok_b}, KL coefficients {ok_kl}, tangent J {ok_t}",
-                   {"step_series": str(em.step_series), "boundary_residual": str(em.boundary_residual),
-                    "kl_source_output": {str(p): str(e) for p, e in kls["kl_source_output"].items()},
-                    "kl_output_source": {str(p): str(e) for p, e in kls["kl_output_source"].items()}})
+    return Outcome(
+        ok,
+        f"J integrand {ok_j}, K integrand {ok_k}, boundary terms cancel {ok_b}, KL coefficients {ok_kl}, tangent J {ok_t}",
+        {
+            "step_series": str(em.step_series),
+            "boundary_residual": str(em.boundary_residual),
+            "kl_source_output": {str(p): str(e) for p, e in kls["kl_source_output"].items()},
+            "kl_output_source": {str(p): str(e) for p, e in kls["kl_output_source"].items()},
+        },
+    )
 
 
 @st.composite
@@ -74,11 +86,21 @@ def smooth_families(draw: st.DrawFn) -> families.Family:
     return families.vp_linear(t_min_value=draw(st.floats(0.05, 0.2)))
 
 
-_PREDICTED = {"ln_r_after_N^-1": 3, "ln_r_after_N^-3": 5, "kl_so_after_N^-2": 3, "kl_so_after_N^-3": 4,
-              "kl_so_after_N^-4": 5, "kl_os_after_N^-2": 3, "kl_os_after_N^-3": 4, "kl_os_after_N^-4": 5}
+_PREDICTED = {
+    "ln_r_after_N^-1": 3,
+    "ln_r_after_N^-3": 5,
+    "kl_so_after_N^-2": 3,
+    "kl_so_after_N^-3": 4,
+    "kl_so_after_N^-4": 5,
+    "kl_os_after_N^-2": 3,
+    "kl_os_after_N^-3": 4,
+    "kl_os_after_N^-4": 5,
+}
 
 
-def remainder_slopes(fam: families.Family, lam: np.ndarray, start: str, ladder: tuple[int, ...] = tol.EM_LADDER) -> dict[str, dict[str, float]]:
+def remainder_slopes(
+    fam: families.Family, lam: np.ndarray, start: str, ladder: tuple[int, ...] = tol.EM_LADDER
+) -> dict[str, dict[str, float]]:
     """Log-log slopes of the remainders of every truncation against 40-digit direct sums."""
     co = asymptotics.coefficients(lam, fam, start=start)
     rem: dict[str, list[float]] = {k: [] for k in _PREDICTED}
@@ -87,11 +109,19 @@ def remainder_slopes(fam: families.Family, lam: np.ndarray, start: str, ladder: 
         lrs = [log_ratio_direct(lev, float(v), start, tol.EM_DPS) for v in lam]
         kso, kos = kl_direct(lrs, tol.EM_DPS)
         with mpmath.workdps(tol.EM_DPS):
-            r1 = [x + mpmath.mpf(float(bv)) + mpmath.mpf(float(jv)) / n for x, bv, jv in zip(lrs, co.B, co.J)]
+            r1 = [
+                x + mpmath.mpf(float(bv)) + mpmath.mpf(float(jv)) / n
+                for x, bv, jv in zip(lrs, co.B, co.J)
+            ]
             rem["ln_r_after_N^-1"].append(float(max(abs(v) for v in r1)))
-            rem["ln_r_after_N^-3"].append(float(max(abs(v + mpmath.mpf(float(kv)) / n**3) for v, kv in zip(r1, co.K))))
+            rem["ln_r_after_N^-3"].append(
+                float(max(abs(v + mpmath.mpf(float(kv)) / n**3) for v, kv in zip(r1, co.K)))
+            )
             for p in (2, 3, 4):
-                for tag, val, cs in (("so", kso, co.kl_source_output), ("os", kos, co.kl_output_source)):
+                for tag, val, cs in (
+                    ("so", kso, co.kl_source_output),
+                    ("os", kos, co.kl_output_source),
+                ):
                     pred = sum(mpmath.mpf(cs[q]) / mpmath.mpf(n) ** q for q in range(p + 1))
                     rem[f"kl_{tag}_after_N^-{p}"].append(float(abs(val - pred)))
     logn = np.log(np.array(ladder, dtype=float))
@@ -110,43 +140,73 @@ def remainder_slopes(fam: families.Family, lam: np.ndarray, start: str, ladder: 
 
 def _deviation(entry: dict[str, float], q: int) -> float:
     """0 if either order criterion holds, else the slope deviation (both are reported)."""
-    if abs(entry["slope"] + q) <= tol.EM_SLOPE_BAND or entry["richardson_max_dev"] <= tol.EM_RICHARDSON_BAND:
+    if (
+        abs(entry["slope"] + q) <= tol.EM_SLOPE_BAND
+        or entry["richardson_max_dev"] <= tol.EM_RICHARDSON_BAND
+    ):
         return 0.0
     return abs(entry["slope"] + q)
 
 
-@claim("asymptotics.remainder-slopes",
-       statement="After truncating ln r_i at N^-1 and N^-3, and both KL directions at N^-2, N^-3, N^-4, the remainder decays like N^-3, N^-5 and N^-3, N^-4, N^-5: finite endpoints, pure-noise starts and both --start modes (the prior start adds the boundary term B_i = ln(1 + lam_i/sigma_max^2), giving N^0 and N^-1 KL terms).",
-       source=f"{SRC}, §5.1 (Euler–Maclaurin expansion in N)",
-       method=f"hypothesis-drawn smooth families (tangent, karras, loglinear, cosine, vp-linear) and 1-3 eigenvalues in [1e-2, 1e2], both starts; 40-digit direct sums of the angle form (symsched_verify.oracles.exact_sums, no sumem) at N = {tol.EM_LADDER}; log-log slope of |remainder|",
-       tolerance=f"|slope - predicted| <= {tol.EM_SLOPE_BAND}, or (slow onset of the N^-q term) increments of R N^q shrinking by 1/2 +- {tol.EM_RICHARDSON_BAND} per doubling (derivations in verify/tolerances/_asymptotics.py)", issue=3)
+@claim(
+    "asymptotics.remainder-slopes",
+    statement="After truncating ln r_i at N^-1 and N^-3, and both KL directions at N^-2, N^-3, N^-4, the remainder decays like N^-3, N^-5 and N^-3, N^-4, N^-5: finite endpoints, pure-noise starts and both --start modes (the prior start adds the boundary term B_i = ln(1 + lam_i/sigma_max^2), giving N^0 and N^-1 KL terms).",
+    source=f"{SRC}, §5.1 (Euler–Maclaurin expansion in N)",
+    method=f"hypothesis-drawn smooth families (tangent, karras, loglinear, cosine, vp-linear) and 1-3 eigenvalues in [1e-2, 1e2], both starts; 40-digit direct sums of the angle form (symsched_verify.oracles.exact_sums, no sumem) at N = {tol.EM_LADDER}; log-log slope of |remainder|",
+    tolerance=f"|slope - predicted| <= {tol.EM_SLOPE_BAND}, or (slow onset of the N^-q term) increments of R N^q shrinking by 1/2 +- {tol.EM_RICHARDSON_BAND} per doubling (derivations in verify/tolerances/_asymptotics.py)",
+    issue=3,
+)
 def check_remainders(budget: Budget) -> Outcome:
     records: list[dict[str, Any]] = []
 
-    @settings(max_examples=budget.pick(6, 60), derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
-    @given(smooth_families(), st.lists(st.floats(math.log(1e-2), math.log(1e2)), min_size=1, max_size=3),
-           st.sampled_from(["exact", "prior"]))
+    @settings(
+        max_examples=budget.pick(6, 60),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        smooth_families(),
+        st.lists(st.floats(math.log(1e-2), math.log(1e2)), min_size=1, max_size=3),
+        st.sampled_from(["exact", "prior"]),
+    )
     def run(fam: families.Family, logs: list[float], start: str) -> None:
         lam = np.exp(np.array(logs))
         slopes = remainder_slopes(fam, lam, start)
         worst = max(_deviation(slopes[k], q) for k, q in _PREDICTED.items())
-        records.append({"family": fam.name, "params": {k: v for k, v in fam.params.items()}, "eigenvalues": lam.tolist(),
-                        "start": start, "slopes": slopes, "worst_deviation": worst})
+        records.append(
+            {
+                "family": fam.name,
+                "params": {k: v for k, v in fam.params.items()},
+                "eigenvalues": lam.tolist(),
+                "start": start,
+                "slopes": slopes,
+                "worst_deviation": worst,
+            }
+        )
 
     run()
     worst = max(r["worst_deviation"] for r in records)
-    worst_slope = max(abs(r["slopes"][k]["slope"] + q) for r in records for k, q in _PREDICTED.items())
+    worst_slope = max(
+        abs(r["slopes"][k]["slope"] + q) for r in records for k, q in _PREDICTED.items()
+    )
     ok = worst == 0.0 and len(records) >= 3
-    return Outcome(ok, f"{len(records)} drawn schedules; largest |slope - predicted| = {worst_slope:.3f}; failing criteria: {worst:.3f}",
-                   {"cases": records, "predicted": {k: -q for k, q in _PREDICTED.items()}})
+    return Outcome(
+        ok,
+        f"{len(records)} drawn schedules; largest |slope - predicted| = {worst_slope:.3f}; failing criteria: {worst:.3f}",
+        {"cases": records, "predicted": {k: -q for k, q in _PREDICTED.items()}},
+    )
 
 
-@claim("asymptotics.closed-form-and-quadrature",
-       statement="The tangent family's J_i, K_i in closed form (SymPy antiderivatives, finite or infinite endpoints) and the Gauss–Legendre quadrature of every family agree with 30-digit tanh-sinh quadrature.",
-       source=f"{SRC}, §5.1, §5.3(a)",
-       method="mpmath.quad (tanh-sinh, split where rho = sqrt(lam)) of phi'^2 and phi'^4/6 - phi''^2/12 at 30 digits, random families and eigenvalues in [1e-3, 1e3]",
-       tolerance=f"closed form rtol {tol.CLOSED_FORM_RTOL:g}; quadrature rtol {tol.QUAD_RTOL:g} (relative to max(|J|, |K|))", issue=3)
+@claim(
+    "asymptotics.closed-form-and-quadrature",
+    statement="The tangent family's J_i, K_i in closed form (SymPy antiderivatives, finite or infinite endpoints) and the Gauss–Legendre quadrature of every family agree with 30-digit tanh-sinh quadrature.",
+    source=f"{SRC}, §5.1, §5.3(a)",
+    method="mpmath.quad (tanh-sinh, split where rho = sqrt(lam)) of phi'^2 and phi'^4/6 - phi''^2/12 at 30 digits, random families and eigenvalues in [1e-3, 1e3]",
+    tolerance=f"closed form rtol {tol.CLOSED_FORM_RTOL:g}; quadrature rtol {tol.QUAD_RTOL:g} (relative to max(|J|, |K|))",
+    issue=3,
+)
 def check_closed_forms(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 31])
     worst_cf, worst_q = 0.0, 0.0
@@ -156,28 +216,43 @@ def check_closed_forms(budget: Budget) -> Outcome:
         hi = math.inf if i % 3 else float(np.exp(rng.uniform(1, 5)))
         fams = [families.tangent(float(np.exp(rng.uniform(-2, 2))), lo, hi)]
         if i < budget.pick(1, 30):
-            fams += [families.karras(float(np.exp(rng.uniform(-6, -2))), 80.0, float(rng.uniform(2, 10))),
-                     families.loglinear(0.002, float(np.exp(rng.uniform(2, 5)))),
-                     families.cosine(t_min_value=float(rng.uniform(1e-3, 0.1)))]
+            fams += [
+                families.karras(
+                    float(np.exp(rng.uniform(-6, -2))), 80.0, float(rng.uniform(2, 10))
+                ),
+                families.loglinear(0.002, float(np.exp(rng.uniform(2, 5)))),
+                families.cosine(t_min_value=float(rng.uniform(1e-3, 0.1))),
+            ]
         for fam in fams:
             jm, km = asymptotics.coefficients_mpmath(lam, fam, dps=30)
             jm_a, km_a = np.array([float(v) for v in jm]), np.array([float(v) for v in km])
             scale = np.maximum(np.abs(jm_a), np.abs(km_a))
             q = asymptotics.coefficients(lam, fam, method="quadrature")
-            worst_q = max(worst_q, float(np.max(np.maximum(np.abs(q.J - jm_a), np.abs(q.K - km_a)) / scale)))
+            worst_q = max(
+                worst_q, float(np.max(np.maximum(np.abs(q.J - jm_a), np.abs(q.K - km_a)) / scale))
+            )
             if fam.name == "tangent":
                 c = asymptotics.coefficients(lam, fam, method="closed-form")
-                worst_cf = max(worst_cf, float(np.max(np.maximum(np.abs(c.J - jm_a), np.abs(c.K - km_a)) / scale)))
+                worst_cf = max(
+                    worst_cf,
+                    float(np.max(np.maximum(np.abs(c.J - jm_a), np.abs(c.K - km_a)) / scale)),
+                )
     ok = worst_cf <= tol.CLOSED_FORM_RTOL and worst_q <= tol.QUAD_RTOL
-    return Outcome(ok, f"closed form max rel. error {worst_cf:.1e}; quadrature {worst_q:.1e}",
-                   {"closed_form_max_rel_error": worst_cf, "quadrature_max_rel_error": worst_q})
+    return Outcome(
+        ok,
+        f"closed form max rel. error {worst_cf:.1e}; quadrature {worst_q:.1e}",
+        {"closed_form_max_rel_error": worst_cf, "quadrature_max_rel_error": worst_q},
+    )
 
 
-@claim("asymptotics.non-smooth-end-rejected",
-       statement="Families with rho ~ sqrt(t) at sigma_min = 0 (vp-linear, cosine down to t = 0) have a divergent J: asymptotics refuses them with a ValueError, and the exact N^2 KL indeed keeps growing with N instead of converging.",
-       source=f"{SRC}, §5.1 (the expansion needs a smooth schedule); issue 3 'Bad input'",
-       method="coefficients() on cosine / vp-linear with t_min = 0 must raise; exact KL (symsched.gaussian.exact) at N = 100, 1000, 10000 of the same grids: N^2 KL grows; control: the tangent family's N^2 KL changes by < 2%",
-       tolerance=f"N^2 KL(10^4) / N^2 KL(100) >= {tol.NONSMOOTH_GROWTH}", issue=3)
+@claim(
+    "asymptotics.non-smooth-end-rejected",
+    statement="Families with rho ~ sqrt(t) at sigma_min = 0 (vp-linear, cosine down to t = 0) have a divergent J: asymptotics refuses them with a ValueError, and the exact N^2 KL indeed keeps growing with N instead of converging.",
+    source=f"{SRC}, §5.1 (the expansion needs a smooth schedule); issue 3 'Bad input'",
+    method="coefficients() on cosine / vp-linear with t_min = 0 must raise; exact KL (symsched.gaussian.exact) at N = 100, 1000, 10000 of the same grids: N^2 KL grows; control: the tangent family's N^2 KL changes by < 2%",
+    tolerance=f"N^2 KL(10^4) / N^2 KL(100) >= {tol.NONSMOOTH_GROWTH}",
+    issue=3,
+)
 def check_nonsmooth(budget: Budget) -> Outcome:
     lam = np.array([0.01, 0.1, 1.0])
     details: dict[str, Any] = {}
@@ -196,4 +271,6 @@ def check_nonsmooth(budget: Budget) -> Outcome:
     n2c = [n * n * exact.kl(lam, ctrl.grid(n)).kl_source_output for n in (100, 10000)]
     details["tangent_control"] = {"N2_KL": n2c, "growth": n2c[1] / n2c[0]}
     ok &= abs(n2c[1] / n2c[0] - 1) < 0.02
-    return Outcome(ok, "; ".join(f"{k}: growth {v['growth']:.3f}" for k, v in details.items()), details)
+    return Outcome(
+        ok, "; ".join(f"{k}: growth {v['growth']:.3f}" for k, v in details.items()), details
+    )

@@ -11,9 +11,8 @@ import math
 import numpy as np
 
 from symsched import build
-from symsched.gaussian import exact
 from symsched.export._legacy import export
-
+from symsched.gaussian import exact
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
 
@@ -27,19 +26,24 @@ def _z(samples: np.ndarray, levels: np.ndarray, start: str) -> float:
     return float(np.max(np.abs(m2 - pred) / se))
 
 
-@claim("export.real-consumers",
-       statement="Each export, loaded into the real diffusers scheduler (EulerDiscrete sigmas=, DPMSolverMultistep timesteps=, FlowMatchEulerDiscrete sigmas= with shift 3, UniPCMultistep flow sigmas=), visits exactly the intended noise levels, and with the exact Gaussian denoiser its output covariance equals symsched's closed form.",
-       source="conventions.md 'Export conventions'; peers.md §3.1 (per-scheduler semantics); Sun, Poor, Zhang arXiv 2601.13602 §3 (closed form)",
-       method="end-to-end sampling loops of diffusers 0.42.1 with the exact epsilon / velocity predictor of N(0, diag(0.02, 0.3, 1.5)) conditioned on the timestep it is given (symsched_verify.oracles.consumers); DPM-Solver++ and UniPC at order 1 (= DDIM); negative control: the naive flow export to a shift-3 scheduler",
-       tolerance="levels: 64 eps32 relative (float32 scheduler), 1e-4 for the float32 training table; covariance: |E x^2 - closed form| <= 5 s.e. per direction; the negative control must miss by > 50 s.e.",
-       issue=6)
+@claim(
+    "export.real-consumers",
+    statement="Each export, loaded into the real diffusers scheduler (EulerDiscrete sigmas=, DPMSolverMultistep timesteps=, FlowMatchEulerDiscrete sigmas= with shift 3, UniPCMultistep flow sigmas=), visits exactly the intended noise levels, and with the exact Gaussian denoiser its output covariance equals symsched's closed form.",
+    source="conventions.md 'Export conventions'; peers.md §3.1 (per-scheduler semantics); Sun, Poor, Zhang arXiv 2601.13602 §3 (closed form)",
+    method="end-to-end sampling loops of diffusers 0.42.1 with the exact epsilon / velocity predictor of N(0, diag(0.02, 0.3, 1.5)) conditioned on the timestep it is given (symsched_verify.oracles.consumers); DPM-Solver++ and UniPC at order 1 (= DDIM); negative control: the naive flow export to a shift-3 scheduler",
+    tolerance="levels: 64 eps32 relative (float32 scheduler), 1e-4 for the float32 training table; covariance: |E x^2 - closed form| <= 5 s.e. per direction; the negative control must miss by > 50 s.e.",
+    issue=6,
+)
 def check_real_consumers(budget: Budget) -> Outcome:
     try:
         import diffusers
 
         from symsched_verify.oracles import consumers
     except ImportError as exc:
-        return Outcome(False, f"diffusers is not installed ({exc}); install the test extra to check the exports")
+        return Outcome(
+            False,
+            f"diffusers is not installed ({exc}); install the test extra to check the exports",
+        )
     n = budget.pick(tol.EXPORT_PARTICLES, 10 * tol.EXPORT_PARTICLES)
     seed = budget.seed
     zs: dict[str, float] = {}
@@ -53,16 +57,32 @@ def check_real_consumers(budget: Budget) -> Outcome:
     level_err["dpm"] = float(np.max(np.abs(r.queried / ex.levels[:-1] - 1)))
     zs["dpm"] = _z(r.samples, ex.levels, "exact")
     fl = build("tangent", 8, c=1.0)
-    r = consumers.run_flow_euler(json.loads(export(fl, "flow-matching", shift=3.0).text), 3.0, LAM, n, seed + 2)
+    r = consumers.run_flow_euler(
+        json.loads(export(fl, "flow-matching", shift=3.0).text), 3.0, LAM, n, seed + 2
+    )
     level_err["flow-euler"] = float(np.max(np.abs(r.queried[1:] / fl.sigmas[1:-1] - 1)))
     zs["flow-euler"] = _z(r.samples, fl.sigmas, "exact")
-    r = consumers.run_unipc_flow(json.loads(export(fl, "flow-matching", shift=3.0).text), 3.0, LAM, n, seed + 3)
+    r = consumers.run_unipc_flow(
+        json.loads(export(fl, "flow-matching", shift=3.0).text), 3.0, LAM, n, seed + 3
+    )
     level_err["unipc"] = float(np.max(np.abs(r.queried[1:] / fl.sigmas[1:-1] - 1)))
     zs["unipc"] = _z(r.samples, fl.sigmas, "exact")
-    naive = consumers.run_flow_euler(json.loads(export(fl, "flow-matching").text), 3.0, LAM, n, seed + 2)
+    naive = consumers.run_flow_euler(
+        json.loads(export(fl, "flow-matching").text), 3.0, LAM, n, seed + 2
+    )
     z_naive = _z(naive.samples, fl.sigmas, "exact")
-    ok = (all(v <= tol.Z_SCORE for v in zs.values()) and z_naive > 10 * tol.Z_SCORE
-          and all(v <= (tol.TRAIN_TABLE_RTOL if k == "dpm" else tol.CONSUMER_LEVEL_RTOL) for k, v in level_err.items()))
-    return Outcome(ok, "max |z| " + ", ".join(f"{k} {v:.2f}" for k, v in zs.items())
-                   + f"; naive shift-3 port z = {z_naive:.0f}; level error max {max(level_err.values()):.1e}",
-                   {"z": zs, "level_rel_error": level_err, "naive_flow_z": z_naive, "particles": n})
+    ok = (
+        all(v <= tol.Z_SCORE for v in zs.values())
+        and z_naive > 10 * tol.Z_SCORE
+        and all(
+            v <= (tol.TRAIN_TABLE_RTOL if k == "dpm" else tol.CONSUMER_LEVEL_RTOL)
+            for k, v in level_err.items()
+        )
+    )
+    return Outcome(
+        ok,
+        "max |z| "
+        + ", ".join(f"{k} {v:.2f}" for k, v in zs.items())
+        + f"; naive shift-3 port z = {z_naive:.0f}; level error max {max(level_err.values()):.1e}",
+        {"z": zs, "level_rel_error": level_err, "naive_flow_z": z_naive, "particles": n},
+    )

@@ -8,15 +8,13 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symsched.gaussian import exact
+from symsched.gaussian import derive, exact
 from symsched.schedules import families
-from symsched.gaussian import derive
 from symsched.symbols import a, alpha_bar_a, alpha_bar_b, b, lam
-
-from symsched_verify.oracles import references as ref
 from symsched_verify import tolerances as tol
-from symsched_verify.registry import Budget, Outcome, claim
+from symsched_verify.oracles import references as ref
 from symsched_verify.oracles.ddim_particles import ddim_particles
+from symsched_verify.registry import Budget, Outcome, claim
 
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
 
@@ -43,12 +41,14 @@ def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bo
     return np.array(vals)
 
 
-@claim("gaussian.ddim-gain-derived",
-       statement="The DDIM gain derived from Tweedie's formula equals the paper's per-step gain c_k, and its rho form is (lam + a b)/(lam + a^2).",
-       source=f"{SRC}, §3 (per-step gain, rational rho-form)",
-       method="SymPy: simplify(derived - hand-typed paper formula) == 0; the VP form mapped to rho (alpha_bar = 1/(1+rho^2)) equals alpha_b/alpha_a times the rho form; 50-digit evaluation at random points as a second check",
-       tolerance="exact (symbolic zero); numeric backup |diff| <= 1e-40 at 50 digits",
-       issue=2)
+@claim(
+    "gaussian.ddim-gain-derived",
+    statement="The DDIM gain derived from Tweedie's formula equals the paper's per-step gain c_k, and its rho form is (lam + a b)/(lam + a^2).",
+    source=f"{SRC}, §3 (per-step gain, rational rho-form)",
+    method="SymPy: simplify(derived - hand-typed paper formula) == 0; the VP form mapped to rho (alpha_bar = 1/(1+rho^2)) equals alpha_b/alpha_a times the rho form; 50-digit evaluation at random points as a second check",
+    tolerance="exact (symbolic zero); numeric backup |diff| <= 1e-40 at 50 digits",
+    issue=2,
+)
 def check_gain(budget: Budget) -> Outcome:
     derived = derive.ddim_gain_vp()
     paper = ref.ddim_gain_vp_paper(alpha_bar_b, alpha_bar_a, lam)
@@ -64,20 +64,36 @@ def check_gain(budget: Budget) -> Outcome:
     with mpmath.workdps(tol.SYMBOLIC_DPS):
         for _ in range(budget.pick(20, 200)):
             # exact binary values of the drawn floats, so the 50-digit evaluation is not limited to 53 bits
-            pt = {alpha_bar_a: sp.Rational(rng.uniform(0.01, 0.99)), alpha_bar_b: sp.Rational(rng.uniform(0.01, 0.99)),
-                  lam: sp.Rational(rng.uniform(0.01, 10))}
-            worst = max(worst, abs(float(sp.N(derived.subs(pt) - paper.subs(pt), tol.SYMBOLIC_DPS))))
+            pt = {
+                alpha_bar_a: sp.Rational(rng.uniform(0.01, 0.99)),
+                alpha_bar_b: sp.Rational(rng.uniform(0.01, 0.99)),
+                lam: sp.Rational(rng.uniform(0.01, 10)),
+            }
+            worst = max(
+                worst, abs(float(sp.N(derived.subs(pt) - paper.subs(pt), tol.SYMBOLIC_DPS)))
+            )
     ok = diff_vp == 0 and diff_rho == 0 and worst <= tol.SYMBOLIC_NUMERIC_ATOL
-    return Outcome(ok, f"symbolic differences {diff_vp}, {diff_rho}; numeric max {worst:.1e}",
-                   {"gain_rho": str(derive.ddim_gain_rho()), "gain_vp": str(derived),
-                    "diff_vp": str(diff_vp), "diff_rho": str(diff_rho), "numeric_max_abs": worst})
+    return Outcome(
+        ok,
+        f"symbolic differences {diff_vp}, {diff_rho}; numeric max {worst:.1e}",
+        {
+            "gain_rho": str(derive.ddim_gain_rho()),
+            "gain_vp": str(derived),
+            "diff_vp": str(diff_vp),
+            "diff_rho": str(diff_rho),
+            "numeric_max_abs": worst,
+        },
+    )
 
 
-@claim("gaussian.angle-identity",
-       statement="c_k^2 = v(alpha_bar_{k-1})/v(alpha_bar_k) * cos^2(phi_k - phi_{k-1}) with phi = arctan(rho/sqrt(lam)).",
-       source=f"{SRC}, §3 (angle form, Lagrange identity)",
-       method="SymPy simplification of the residual of the derived gain to exactly 0; also the derived 1 - cos^2 equals the paper's Lagrange form lam(sqrt(ab'(1-ab)) - sqrt(ab(1-ab')))^2/(v v')",
-       tolerance="exact (symbolic zero)", issue=2)
+@claim(
+    "gaussian.angle-identity",
+    statement="c_k^2 = v(alpha_bar_{k-1})/v(alpha_bar_k) * cos^2(phi_k - phi_{k-1}) with phi = arctan(rho/sqrt(lam)).",
+    source=f"{SRC}, §3 (angle form, Lagrange identity)",
+    method="SymPy simplification of the residual of the derived gain to exactly 0; also the derived 1 - cos^2 equals the paper's Lagrange form lam(sqrt(ab'(1-ab)) - sqrt(ab(1-ab')))^2/(v v')",
+    tolerance="exact (symbolic zero)",
+    issue=2,
+)
 def check_angle(budget: Budget) -> Outcome:
     res = derive.angle_identity_residual()
     # the paper's Lagrange form in VP variables, mapped to rho
@@ -87,28 +103,47 @@ def check_angle(budget: Budget) -> Outcome:
     to_rho = {alpha_bar_a: 1 / (1 + a**2), alpha_bar_b: 1 / (1 + b**2)}
     diff = sp.simplify(sp.radsimp(lagrange.subs(to_rho) - derive.variance_loss_step()))
     ok = res == 0 and diff == 0
-    return Outcome(ok, f"residual {res}; Lagrange-form difference {diff}",
-                   {"residual": str(res), "lagrange_difference": str(diff),
-                    "variance_loss_step": str(derive.variance_loss_step())})
+    return Outcome(
+        ok,
+        f"residual {res}; Lagrange-form difference {diff}",
+        {
+            "residual": str(res),
+            "lagrange_difference": str(diff),
+            "variance_loss_step": str(derive.variance_loss_step()),
+        },
+    )
 
 
-@claim("gaussian.closed-form-vs-monte-carlo",
-       statement="The closed-form output covariance U diag(r_i (lam_i + sigma_N^2)) U^T equals the covariance of full-matrix DDIM particles.",
-       source=f"{SRC}, §3 (trajectory, output); gaussian_theory.md §8.5",
-       method="Particle DDIM with the exact full-matrix denoiser (linear solves, VP x-space, no eigendecomposition) on correlated Gaussians, both starts, pure-noise and finite endpoints; every covariance entry compared",
-       tolerance=f"|MC - closed form| <= {tol.Z_SCORE} standard errors per entry (fixed seed); the spec's §8.5 prediction matched to its 4 printed decimals",
-       issue=2)
+@claim(
+    "gaussian.closed-form-vs-monte-carlo",
+    statement="The closed-form output covariance U diag(r_i (lam_i + sigma_N^2)) U^T equals the covariance of full-matrix DDIM particles.",
+    source=f"{SRC}, §3 (trajectory, output); gaussian_theory.md §8.5",
+    method="Particle DDIM with the exact full-matrix denoiser (linear solves, VP x-space, no eigendecomposition) on correlated Gaussians, both starts, pure-noise and finite endpoints; every covariance entry compared",
+    tolerance=f"|MC - closed form| <= {tol.Z_SCORE} standard errors per entry (fixed seed); the spec's §8.5 prediction matched to its 4 printed decimals",
+    issue=2,
+)
 def check_monte_carlo(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
 
     rng = _rng(budget, 2)
     n = budget.pick(100_000, 1_000_000)
-    cases = [(np.array(ref.SPEC_MC_EXAMPLE["covariance"]), families.tangent(1.0).grid(6), "exact", "spec §8.5")]
+    cases = [
+        (
+            np.array(ref.SPEC_MC_EXAMPLE["covariance"]),
+            families.tangent(1.0).grid(6),
+            "exact",
+            "spec §8.5",
+        )
+    ]
     for i in range(budget.pick(4, 12)):
         d = int(rng.integers(2, 5))
         pure = bool(i % 2 == 0)
-        grid = _random_grid(rng, int(rng.integers(2, 12)), pure_noise=pure, to_zero=bool(i % 3 != 1))
-        cases.append((_random_spd(rng, d), grid, "prior" if i % 4 == 3 else "exact", f"random #{i}"))
+        grid = _random_grid(
+            rng, int(rng.integers(2, 12)), pure_noise=pure, to_zero=bool(i % 3 != 1)
+        )
+        cases.append(
+            (_random_spd(rng, d), grid, "prior" if i % 4 == 3 else "exact", f"random #{i}")
+        )
     zs, rows = [], []
     fig, ax = plt.subplots(figsize=(5, 4))
     for k, (cov, grid, start, label) in enumerate(cases):
@@ -116,27 +151,45 @@ def check_monte_carlo(budget: Budget) -> Outcome:
         mc = ddim_particles(cov, grid, n, start=start, seed=budget.seed + k)
         z = (mc.covariance - pred) / mc.stderr
         zs.append(float(np.abs(z).max()))
-        rows.append({"case": label, "dim": cov.shape[0], "steps": int(grid.size - 1), "start": start,
-                     "max_abs_z": zs[-1]})
-        ax.errorbar(pred.ravel(), mc.covariance.ravel(), yerr=tol.Z_SCORE * mc.stderr.ravel(), fmt="o", ms=3)
+        rows.append(
+            {
+                "case": label,
+                "dim": cov.shape[0],
+                "steps": int(grid.size - 1),
+                "start": start,
+                "max_abs_z": zs[-1],
+            }
+        )
+        ax.errorbar(
+            pred.ravel(), mc.covariance.ravel(), yerr=tol.Z_SCORE * mc.stderr.ravel(), fmt="o", ms=3
+        )
     lim = ax.get_xlim()
     ax.plot(lim, lim, "k--", lw=0.8)
     ax.set_xlabel("closed form")
     ax.set_ylabel(f"Monte Carlo ({n} particles, ±{tol.Z_SCORE:g} s.e.)")
     ax.set_title("Output covariance entries")
     spec_pred = np.array(ref.SPEC_MC_EXAMPLE["predicted"])
-    ours = exact.output_covariance(np.array(ref.SPEC_MC_EXAMPLE["covariance"]), families.tangent(1.0).grid(6))
+    ours = exact.output_covariance(
+        np.array(ref.SPEC_MC_EXAMPLE["covariance"]), families.tangent(1.0).grid(6)
+    )
     spec_ok = bool(np.all(np.abs(np.round(ours, 4) - spec_pred) <= 1.0001e-4))
     ok = max(zs) <= tol.Z_SCORE and spec_ok
-    return Outcome(ok, f"max |z| = {max(zs):.2f} over {len(cases)} cases; spec §8.5 to 4 decimals: {spec_ok}",
-                   {"particles": n, "cases": rows, "spec_example_closed_form": ours}, figures={"scatter": fig})
+    return Outcome(
+        ok,
+        f"max |z| = {max(zs):.2f} over {len(cases)} cases; spec §8.5 to 4 decimals: {spec_ok}",
+        {"particles": n, "cases": rows, "spec_example_closed_form": ours},
+        figures={"scatter": fig},
+    )
 
 
-@claim("gaussian.backends-agree",
-       statement="numpy, torch and 40-digit mpmath give the same exact KL and variance ratios, up to round-off.",
-       source=f"{SRC}, §3-§4",
-       method="Random spectra (1..200 eigenvalues over 8 decades) and random grids (1..2000 steps, both endpoint kinds, both starts); mpmath multiplies the derived rational gains at 40 digits (no log1p), the float64 paths sum log1p of the Lagrange form",
-       tolerance="relative |diff| <= 64 eps * 2N per KL direction (tolerances.backend_rtol)", issue=2)
+@claim(
+    "gaussian.backends-agree",
+    statement="numpy, torch and 40-digit mpmath give the same exact KL and variance ratios, up to round-off.",
+    source=f"{SRC}, §3-§4",
+    method="Random spectra (1..200 eigenvalues over 8 decades) and random grids (1..2000 steps, both endpoint kinds, both starts); mpmath multiplies the derived rational gains at 40 digits (no log1p), the float64 paths sum log1p of the Lagrange form",
+    tolerance="relative |diff| <= 64 eps * 2N per KL direction (tolerances.backend_rtol)",
+    issue=2,
+)
 def check_backends(budget: Budget) -> Outcome:
     rng = _rng(budget, 3)
     worst_ratio, rows = 0.0, []
@@ -160,15 +213,19 @@ def check_backends(budget: Budget) -> Outcome:
                     err = abs(got - ref_v) / abs(ref_v) if ref_v != 0 else abs(got)
                 worst_ratio = max(worst_ratio, err / rt)
         rows.append({"d": d, "steps": n, "start": start, "kl_mpmath": float(r_mp.kl_source_output)})
-    return Outcome(worst_ratio <= 1.0, f"worst error / tolerance = {worst_ratio:.2e}", {"cases": rows})
+    return Outcome(
+        worst_ratio <= 1.0, f"worst error / tolerance = {worst_ratio:.2e}", {"cases": rows}
+    )
 
 
-@claim("gaussian.check-values",
-       statement="One eigenvalue on the matched tangent grid: r = cos^(2N)(pi/2N), with the spec's closed forms for N = 2, 3, 4, 6 and its table of r and both KLs for N = 2..1000.",
-       source="gaussian_theory.md §8.1 (values computed independently by the spec's author with mpmath)",
-       method="exact float64 numerics against the table; SymPy: optimal_ratio_single(N) - closed form == 0",
-       tolerance=f"relative {tol.CHECK_VALUE_RTOL:g} (the table prints 11-15 significant digits); closed forms exact",
-       issue=2)
+@claim(
+    "gaussian.check-values",
+    statement="One eigenvalue on the matched tangent grid: r = cos^(2N)(pi/2N), with the spec's closed forms for N = 2, 3, 4, 6 and its table of r and both KLs for N = 2..1000.",
+    source="gaussian_theory.md §8.1 (values computed independently by the spec's author with mpmath)",
+    method="exact float64 numerics against the table; SymPy: optimal_ratio_single(N) - closed form == 0",
+    tolerance=f"relative {tol.CHECK_VALUE_RTOL:g} (the table prints 11-15 significant digits); closed forms exact",
+    issue=2,
+)
 def check_values(budget: Budget) -> Outcome:
     from symsched.gaussian.tangent import optimal_ratio_single, tangent_sigmas
 
@@ -177,42 +234,62 @@ def check_values(budget: Budget) -> Outcome:
         for lam_v in (1.0, 0.37, 12.5):  # any lambda: r depends on lambda only through the grid
             res = exact.kl([lam_v], tangent_sigmas(n, math.sqrt(lam_v)))
             r_got = float(np.exp(res.log_variance_ratios[0]))
-            for got, want in ((r_got, r_ref), (res.kl_source_output, kso_ref), (res.kl_output_source, kos_ref)):
+            for got, want in (
+                (r_got, r_ref),
+                (res.kl_source_output, kso_ref),
+                (res.kl_output_source, kos_ref),
+            ):
                 # the table prints ~12 significant digits: compare to the printed precision
                 worst = max(worst, abs(got - want) / abs(want))
-    sym = {n: sp.simplify(sp.radsimp(sp.expand(optimal_ratio_single(n)) - v)) for n, v in ref.ratio_closed_forms.items()}
+    sym = {
+        n: sp.simplify(sp.radsimp(sp.expand(optimal_ratio_single(n)) - v))
+        for n, v in ref.ratio_closed_forms.items()
+    }
     ok = worst <= tol.CHECK_VALUE_RTOL and all(v == 0 for v in sym.values())
-    return Outcome(ok, f"max relative deviation {worst:.1e}; closed forms exact: {all(v == 0 for v in sym.values())}",
-                   {"max_rel_dev": worst, "closed_form_residuals": {str(k): str(v) for k, v in sym.items()}})
+    return Outcome(
+        ok,
+        f"max relative deviation {worst:.1e}; closed forms exact: {all(v == 0 for v in sym.values())}",
+        {"max_rel_dev": worst, "closed_form_residuals": {str(k): str(v) for k, v in sym.items()}},
+    )
 
 
-@claim("gaussian.kl-positive-ratios-bounded",
-       statement="DDIM under-disperses: r_i <= 1 from the exact start, so both KLs are > 0 for every finite grid; the exact probability-flow map gives r_i = 1 and KL = 0.",
-       source=f"{SRC}, §3 (output: r_i <= 1) and §4",
-       method="random spectra and grids: DDIM ratios and KLs; the exact-flow gain (derived by dsolve of the PF-ODE) as the zero-KL sampler; mpmath for the sign of tiny KLs",
-       tolerance="r_i <= 1 + 4 eps; KL > 0 strictly (DDIM), KL == 0 exactly (exact flow)", issue=2)
+@claim(
+    "gaussian.kl-positive-ratios-bounded",
+    statement="DDIM under-disperses: r_i <= 1 from the exact start, so both KLs are > 0 for every finite grid; the exact probability-flow map gives r_i = 1 and KL = 0.",
+    source=f"{SRC}, §3 (output: r_i <= 1) and §4",
+    method="random spectra and grids: DDIM ratios and KLs; the exact-flow gain (derived by dsolve of the PF-ODE) as the zero-KL sampler; mpmath for the sign of tiny KLs",
+    tolerance="r_i <= 1 + 4 eps; KL > 0 strictly (DDIM), KL == 0 exactly (exact flow)",
+    issue=2,
+)
 def check_positive(budget: Budget) -> Outcome:
     rng = _rng(budget, 4)
     max_r, min_kl, flow_max = 0.0, math.inf, 0.0
     for i in range(budget.pick(200, 2000)):
         lam_v = np.exp(rng.uniform(np.log(1e-4), np.log(1e4), int(rng.integers(1, 20))))
-        grid = _random_grid(rng, int(rng.integers(1, 60)), pure_noise=bool(i % 2), to_zero=bool(i % 3))
+        grid = _random_grid(
+            rng, int(rng.integers(1, 60)), pure_noise=bool(i % 2), to_zero=bool(i % 3)
+        )
         res = exact.kl(lam_v, grid)
         max_r = max(max_r, float(np.exp(res.log_variance_ratios).max()))
         min_kl = min(min_kl, res.kl_source_output, res.kl_output_source)
         flow = exact.kl(lam_v, grid, sampler="exact-flow")
         flow_max = max(flow_max, flow.kl_source_output, flow.kl_output_source)
     ok = max_r <= 1 + 4 * tol.EPS64 and min_kl > 0 and flow_max == 0.0
-    return Outcome(ok, f"max r = {max_r:.17g}; min KL = {min_kl:.3e}; exact-flow KL max = {flow_max}",
-                   {"max_ratio": max_r, "min_kl": min_kl, "exact_flow_max_kl": flow_max})
+    return Outcome(
+        ok,
+        f"max r = {max_r:.17g}; min KL = {min_kl:.3e}; exact-flow KL max = {flow_max}",
+        {"max_ratio": max_r, "min_kl": min_kl, "exact_flow_max_kl": flow_max},
+    )
 
 
-@claim("gaussian.time-relabelling-invariance",
-       statement="Only the visited noise levels matter: two schedules with different time labels that visit the same levels give the same output.",
-       source=f"{SRC}, §2 (structural fact); conventions.md",
-       method="levels from vp-linear (uniform in time) are re-expressed as cosine-schedule times via the derived closed-form inverse t(rho) and mapped back; particle DDIM in VP x-space with alpha_bar from each labelling, same seed; closed-form KL on both",
-       tolerance="closed form: relative 1e-12 (inverse-map round-off); particles: identical to 1e-10 relative",
-       issue=2)
+@claim(
+    "gaussian.time-relabelling-invariance",
+    statement="Only the visited noise levels matter: two schedules with different time labels that visit the same levels give the same output.",
+    source=f"{SRC}, §2 (structural fact); conventions.md",
+    method="levels from vp-linear (uniform in time) are re-expressed as cosine-schedule times via the derived closed-form inverse t(rho) and mapped back; particle DDIM in VP x-space with alpha_bar from each labelling, same seed; closed-form KL on both",
+    tolerance="closed form: relative 1e-12 (inverse-map round-off); particles: identical to 1e-10 relative",
+    issue=2,
+)
 def check_relabel(budget: Budget) -> Outcome:
     vp = families.vp_linear()
     cos = families.cosine()
@@ -225,21 +302,31 @@ def check_relabel(budget: Budget) -> Outcome:
         # evaluate the cosine family at its own times: u = 1 - t (t_min = 0, t_max = 1)
         levels_cos = rho_fn(t_cos)
         k1, k2 = exact.kl(lam_v, levels), exact.kl(lam_v, levels_cos)
-        worst_kl = max(worst_kl, abs(k1.kl_source_output - k2.kl_source_output) / k1.kl_source_output)
+        worst_kl = max(
+            worst_kl, abs(k1.kl_source_output - k2.kl_source_output) / k1.kl_source_output
+        )
         cov = np.diag(lam_v)
         m1 = ddim_particles(cov, levels, 2000, seed=budget.seed)
         m2 = ddim_particles(cov, levels_cos, 2000, seed=budget.seed)
-        worst_mc = max(worst_mc, float(np.abs(m1.samples - m2.samples).max() / np.abs(m1.samples).max()))
+        worst_mc = max(
+            worst_mc, float(np.abs(m1.samples - m2.samples).max() / np.abs(m1.samples).max())
+        )
     ok = worst_kl <= 1e-12 and worst_mc <= 1e-10
-    return Outcome(ok, f"closed form rel diff {worst_kl:.1e}; particle rel diff {worst_mc:.1e}",
-                   {"closed_form_rel_diff": worst_kl, "particle_rel_diff": worst_mc})
+    return Outcome(
+        ok,
+        f"closed form rel diff {worst_kl:.1e}; particle rel diff {worst_mc:.1e}",
+        {"closed_form_rel_diff": worst_kl, "particle_rel_diff": worst_mc},
+    )
 
 
-@claim("gaussian.tiny-kl-stable",
-       statement="The fast float64 KL stays accurate when it is tiny (N = 1e5 steps, KL ~ 1e-10), where the textbook formula loses its digits.",
-       source=f"{SRC}, §4; conventions.md (numerics)",
-       method="log1p of the Lagrange form and a series for e^x - 1 - x, against mpmath at 40 digits; the naive float64 path (1/r - 1 + ln r with r = prod g^2) reported for contrast",
-       tolerance="relative <= 64 eps * 2N (tolerances.backend_rtol)", issue=2)
+@claim(
+    "gaussian.tiny-kl-stable",
+    statement="The fast float64 KL stays accurate when it is tiny (N = 1e5 steps, KL ~ 1e-10), where the textbook formula loses its digits.",
+    source=f"{SRC}, §4; conventions.md (numerics)",
+    method="log1p of the Lagrange form and a series for e^x - 1 - x, against mpmath at 40 digits; the naive float64 path (1/r - 1 + ln r with r = prod g^2) reported for contrast",
+    tolerance="relative <= 64 eps * 2N (tolerances.backend_rtol)",
+    issue=2,
+)
 def check_tiny(budget: Budget) -> Outcome:
     from symsched.gaussian.tangent import tangent_sigmas
 
@@ -248,8 +335,10 @@ def check_tiny(budget: Budget) -> Outcome:
     grid = tangent_sigmas(n, 1.0)
     fast = exact.kl(lam_v, grid)
     mp = exact.kl_mpmath(lam_v, grid)
-    err = max(abs(fast.kl_source_output / float(mp.kl_source_output) - 1),
-              abs(fast.kl_output_source / float(mp.kl_output_source) - 1))
+    err = max(
+        abs(fast.kl_source_output / float(mp.kl_source_output) - 1),
+        abs(fast.kl_output_source / float(mp.kl_output_source) - 1),
+    )
     # naive: product of gains in float64, then the textbook KL
     g = derive.ddim_gain_rho()
     from symsched import numeric
@@ -263,6 +352,14 @@ def check_tiny(budget: Budget) -> Outcome:
     kl_naive = 0.5 * float(np.sum(1 / r_naive - 1 + np.log(r_naive)))
     naive_err = abs(kl_naive / float(mp.kl_source_output) - 1)
     ok = err <= tol.backend_rtol(n)
-    return Outcome(ok, f"KL = {fast.kl_source_output:.6e}; fast rel err {err:.1e}; naive rel err {naive_err:.1e}",
-                   {"steps": n, "kl_source_output": fast.kl_source_output, "fast_rel_err": err,
-                    "naive_rel_err": naive_err, "tolerance": tol.backend_rtol(n)})
+    return Outcome(
+        ok,
+        f"KL = {fast.kl_source_output:.6e}; fast rel err {err:.1e}; naive rel err {naive_err:.1e}",
+        {
+            "steps": n,
+            "kl_source_output": fast.kl_source_output,
+            "fast_rel_err": err,
+            "naive_rel_err": naive_err,
+            "tolerance": tol.backend_rtol(n),
+        },
+    )

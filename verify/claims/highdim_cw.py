@@ -12,21 +12,22 @@ from typing import Any
 import numpy as np
 
 from symsched.highdim import cw as cwm
-
-from symsched_verify import tolerances as tol
 from symsched.highdim import measure as ms
 from symsched.highdim import simulate as sim
 from symsched.highdim.plots import plot_phat_vs_d, plot_trajectories
-from symsched_verify.registry import Budget, Outcome, claim
+from symsched_verify import tolerances as tol
 from symsched_verify.claims.highdim import SRC, _seed
+from symsched_verify.registry import Budget, Outcome, claim
 
 
-@claim("highdim.cw-exact-law",
-       statement="Curie-Weiss: the exact sampler matches the enumerated magnetisation law; the Hubbard-Stratonovich denoiser equals brute-force enumeration; the two-mode denoiser approaches it (d = 100, 1000) and is exact late (tau = 0.9); the exact mode weight tends to W+ = 1/(1 + e^{-2hm}), not p.",
-       source=f"{SRC}; high_dim.md §4.1, §4.3 (table of two-mode vs exact)",
-       method="z-test of sampler fractions; 2^10-state enumeration at d = 10; HS quadrature on exact CW samples noised at tau in {0.1, 0.3, 0.6, 0.9}; enumeration of K up to d = 1e5",
-       tolerance=f"Z = {tol.Z_SCORE:g}; HS vs enumeration {tol.HD_HS_ENUM_ATOL:g}; two-mode vs HS mean |diff| {tol.HD_TWO_MODE_HS_ATOL:g} (tau <= 0.6), {tol.HD_TWO_MODE_HS_LATE_ATOL:g} (tau = 0.9)",
-       issue=5)
+@claim(
+    "highdim.cw-exact-law",
+    statement="Curie-Weiss: the exact sampler matches the enumerated magnetisation law; the Hubbard-Stratonovich denoiser equals brute-force enumeration; the two-mode denoiser approaches it (d = 100, 1000) and is exact late (tau = 0.9); the exact mode weight tends to W+ = 1/(1 + e^{-2hm}), not p.",
+    source=f"{SRC}; high_dim.md §4.1, §4.3 (table of two-mode vs exact)",
+    method="z-test of sampler fractions; 2^10-state enumeration at d = 10; HS quadrature on exact CW samples noised at tau in {0.1, 0.3, 0.6, 0.9}; enumeration of K up to d = 1e5",
+    tolerance=f"Z = {tol.Z_SCORE:g}; HS vs enumeration {tol.HD_HS_ENUM_ATOL:g}; two-mode vs HS mean |diff| {tol.HD_TWO_MODE_HS_ATOL:g} (tau <= 0.6), {tol.HD_TWO_MODE_HS_LATE_ATOL:g} (tau = 0.9)",
+    issue=5,
+)
 def check_cw_exact(budget: Budget) -> Outcome:
     import itertools
 
@@ -69,7 +70,12 @@ def check_cw_exact(budget: Budget) -> Outcome:
         a = cwm.sample_exact(mdl, budget.pick(10, 100) if d <= 100 else budget.pick(4, 50), rng)
         for tau_v in (0.1, 0.3, 0.6, 0.9):
             x = (1 - tau_v) * rng.normal(size=a.shape) + tau_v * a
-            gap = float(np.abs(cwm.denoiser_hs(mdl, x, tau_v, 1 - tau_v, 1.0) - cwm.denoiser_two_mode(mdl, x, tau_v, 1 - tau_v, 1.0)).mean())
+            gap = float(
+                np.abs(
+                    cwm.denoiser_hs(mdl, x, tau_v, 1 - tau_v, 1.0)
+                    - cwm.denoiser_two_mode(mdl, x, tau_v, 1 - tau_v, 1.0)
+                ).mean()
+            )
             table[f"d={d}, tau={tau_v}"] = gap
             ok &= gap <= (tol.HD_TWO_MODE_HS_LATE_ATOL if tau_v == 0.9 else tol.HD_TWO_MODE_HS_ATOL)
     details["two_mode_vs_hs_mean_abs"] = table
@@ -79,13 +85,28 @@ def check_cw_exact(budget: Budget) -> Outcome:
         mdl = cwm.CurieWeiss(beta=1.1, dim=d)
         gaps.append(abs(cwm.exact_law(mdl).mode_fraction - mdl.w_plus))
     details["exact_mode_weight_minus_w_plus_beta1.1"] = gaps
-    ok &= all(b < a for a, b in zip(gaps, gaps[1:])) and gaps[-1] < 1e-3 and abs(mdl.w_plus - mdl.p) > 0.1
-    return Outcome(ok, f"sampler max z {max(zs):.2f}; HS vs enumeration {worst_enum:.1e}; two-mode vs HS max {max(v for k, v in table.items() if 'tau=0.9' not in k):.1e} (tau<=0.6), {max(v for k, v in table.items() if 'tau=0.9' in k):.1e} (tau=0.9); |P(M>0) - W+| {gaps[0]:.1e} -> {gaps[-1]:.1e}",
-                   details)
+    ok &= (
+        all(b < a for a, b in zip(gaps, gaps[1:]))
+        and gaps[-1] < 1e-3
+        and abs(mdl.w_plus - mdl.p) > 0.1
+    )
+    return Outcome(
+        ok,
+        f"sampler max z {max(zs):.2f}; HS vs enumeration {worst_enum:.1e}; two-mode vs HS max {max(v for k, v in table.items() if 'tau=0.9' not in k):.1e} (tau<=0.6), {max(v for k, v in table.items() if 'tau=0.9' in k):.1e} (tau=0.9); |P(M>0) - W+| {gaps[0]:.1e} -> {gaps[-1]:.1e}",
+        details,
+    )
 
 
-def _cw_case(beta: float, d: int, schedule: str, steps: int, samples: int, seed: int, kappa: float,
-             record: int = 0) -> tuple[dict[str, Any], Any]:
+def _cw_case(
+    beta: float,
+    d: int,
+    schedule: str,
+    steps: int,
+    samples: int,
+    seed: int,
+    kappa: float,
+    record: int = 0,
+) -> tuple[dict[str, Any], Any]:
     mdl = cwm.CurieWeiss(beta=beta, dim=d)
     grid, c_value = ms.make_grid(schedule, steps, mdl, kappa)
     run = sim.cw_full(mdl, grid, c_value, samples, seed, record=record)
@@ -97,32 +118,80 @@ def _cw_constant(budget: Budget, beta: float, salt: int) -> Outcome:
     n = budget.pick(300, 2000)
     # beta = 1.1: the spin statistics are already right at N = 10 (var error < 1%), so use fewer steps
     steps = 16 if beta >= 2 else 10
-    vp = [_cw_case(beta, d, "vp-constant", steps, n, _seed(budget, salt + i), 3.0, record=32 if i == 2 else 0) for i, d in enumerate(dims)]
+    vp = [
+        _cw_case(
+            beta,
+            d,
+            "vp-constant",
+            steps,
+            n,
+            _seed(budget, salt + i),
+            3.0,
+            record=32 if i == 2 else 0,
+        )
+        for i, d in enumerate(dims)
+    ]
     # VE collapses by d = 1e3 at beta = 2 (within-var ~3% of target) but needs d = 1e4 at beta = 1.1 (15% at 1e3)
     ve_dims = dims[:2] if beta >= 2 and budget.profile == "quick" else dims
-    ve = [_cw_case(beta, d, "ve-constant", steps, n, _seed(budget, salt + 10 + i), 3.0)[0] for i, d in enumerate(ve_dims)]
+    ve = [
+        _cw_case(beta, d, "ve-constant", steps, n, _seed(budget, salt + 10 + i), 3.0)[0]
+        for i, d in enumerate(ve_dims)
+    ]
     w = vp[0][0]["targets"]["mode_fraction"]
     se0 = math.sqrt(w * (1 - w) / n)
     f_vp = [s["mode_fraction"] for s, _ in vp]
     # VP: the majority mode takes over; the per-mode spin statistics stay right
-    vp_high = f_vp[-1] - w > tol.Z_SCORE * se0 and all(b >= a - tol.Z_SCORE * math.sqrt(2) * se0 for a, b in zip(f_vp, f_vp[1:]))
-    vp_low = all(abs(s["within_var"] / s["targets_two_mode_finite_d"]["within_var"] - 1) <= tol.HD_CW_LOW_TOL for s, _ in vp)
+    vp_high = f_vp[-1] - w > tol.Z_SCORE * se0 and all(
+        b >= a - tol.Z_SCORE * math.sqrt(2) * se0 for a, b in zip(f_vp, f_vp[1:])
+    )
+    vp_low = all(
+        abs(s["within_var"] / s["targets_two_mode_finite_d"]["within_var"] - 1) <= tol.HD_CW_LOW_TOL
+        for s, _ in vp
+    )
     # VE: mode weight right, coordinates collapse to +-m (variance and minority spins vanish)
-    ve_high = all(abs(s["mode_fraction"] - s["targets_two_mode_finite_d"]["mode_fraction"]) <= tol.HD_CW_HIGH_TOL + tol.Z_SCORE * s["mode_fraction_stderr"] for s in ve)
+    ve_high = all(
+        abs(s["mode_fraction"] - s["targets_two_mode_finite_d"]["mode_fraction"])
+        <= tol.HD_CW_HIGH_TOL + tol.Z_SCORE * s["mode_fraction_stderr"]
+        for s in ve
+    )
     last = ve[-1]
-    ve_low = (last["within_var"] <= tol.HD_COLLAPSE_FACTOR * last["targets"]["within_var"]
-              and last["minority_fraction"] <= tol.HD_COLLAPSE_FACTOR * last["targets"]["minority_fraction"]
-              and last["distance_to_spins"] >= 0.5 * (1 - last["targets"]["sign_magnetization"]))
+    ve_low = (
+        last["within_var"] <= tol.HD_COLLAPSE_FACTOR * last["targets"]["within_var"]
+        and last["minority_fraction"]
+        <= tol.HD_COLLAPSE_FACTOR * last["targets"]["minority_fraction"]
+        and last["distance_to_spins"] >= 0.5 * (1 - last["targets"]["sign_magnetization"])
+    )
     ok = vp_high and vp_low and ve_high and ve_low
-    figs = {f"cw_beta{beta:g}_constant_frac_vs_d": plot_phat_vs_d({"vp-constant": (dims, f_vp), "ve-constant": (ve_dims, [s["mode_fraction"] for s in ve])}, w, f"CW beta = {beta:g}, constant, N = {steps}", ylabel="fraction M > 0"),
-            f"cw_beta{beta:g}_vp_constant_trajectories": plot_trajectories(vp[-1][1].trajectories, f"CW beta = {beta:g}, VP-constant, d = 1e4")}
+    figs = {
+        f"cw_beta{beta:g}_constant_frac_vs_d": plot_phat_vs_d(
+            {
+                "vp-constant": (dims, f_vp),
+                "ve-constant": (ve_dims, [s["mode_fraction"] for s in ve]),
+            },
+            w,
+            f"CW beta = {beta:g}, constant, N = {steps}",
+            ylabel="fraction M > 0",
+        ),
+        f"cw_beta{beta:g}_vp_constant_trajectories": plot_trajectories(
+            vp[-1][1].trajectories, f"CW beta = {beta:g}, VP-constant, d = 1e4"
+        ),
+    }
     vp_txt = ", ".join(f"{v:.3f}" for v in f_vp)
     ve_var = ", ".join(f"{s['within_var']:.4f}" for s in ve)
     ve_frac = ", ".join(f"{s['mode_fraction']:.3f}" for s in ve)
     target_var = ve[0]["targets"]["within_var"]
-    return Outcome(ok, f"VP frac(M>0) = {vp_txt} (W+ = {w:.4f}); VE within-var = {ve_var} (target {target_var:.4f}), VE frac = {ve_frac}",
-                   {"dims": list(dims), "ve_dims": list(ve_dims), "vp": [s for s, _ in vp], "ve": ve, "checks": {"vp_high": vp_high, "vp_low": vp_low, "ve_high": ve_high, "ve_low": ve_low}},
-                   figures=figs)
+    return Outcome(
+        ok,
+        f"VP frac(M>0) = {vp_txt} (W+ = {w:.4f}); VE within-var = {ve_var} (target {target_var:.4f}), VE frac = {ve_frac}",
+        {
+            "dims": list(dims),
+            "ve_dims": list(ve_dims),
+            "vp": [s for s, _ in vp],
+            "ve": ve,
+            "checks": {"vp_high": vp_high, "vp_low": vp_low, "ve_high": ve_high, "ve_low": ve_low},
+        },
+        figures=figs,
+    )
 
 
 def _cw_dilated(budget: Budget, beta: float, kappa: float, salt: int) -> Outcome:
@@ -136,47 +205,77 @@ def _cw_dilated(budget: Budget, beta: float, kappa: float, salt: int) -> Outcome
             t = s["targets_two_mode_finite_d"]
             e_high = abs(s["mode_fraction"] - t["mode_fraction"])
             e_low = abs(s["within_var"] / t["within_var"] - 1)
-            good = e_high <= tol.HD_CW_HIGH_TOL + tol.Z_SCORE * s["mode_fraction_stderr"] and e_low <= tol.HD_CW_LOW_TOL
+            good = (
+                e_high <= tol.HD_CW_HIGH_TOL + tol.Z_SCORE * s["mode_fraction_stderr"]
+                and e_low <= tol.HD_CW_LOW_TOL
+            )
             ok &= good
-            rows.append({"schedule": schedule, "dim": d, "mode_fraction": s["mode_fraction"], "target": t["mode_fraction"],
-                         "within_var": s["within_var"], "within_var_target": t["within_var"],
-                         "minority_fraction": s["minority_fraction"], "distance_to_spins": s["distance_to_spins"], "ok": good})
-    return Outcome(ok, "; ".join(f"{r['schedule']} d={r['dim']}: frac {r['mode_fraction']:.3f}/{r['target']:.3f}, var {r['within_var']:.3f}/{r['within_var_target']:.3f}" for r in rows),
-                   {"cases": rows, "kappa": kappa, "steps": steps})
+            rows.append(
+                {
+                    "schedule": schedule,
+                    "dim": d,
+                    "mode_fraction": s["mode_fraction"],
+                    "target": t["mode_fraction"],
+                    "within_var": s["within_var"],
+                    "within_var_target": t["within_var"],
+                    "minority_fraction": s["minority_fraction"],
+                    "distance_to_spins": s["distance_to_spins"],
+                    "ok": good,
+                }
+            )
+    return Outcome(
+        ok,
+        "; ".join(
+            f"{r['schedule']} d={r['dim']}: frac {r['mode_fraction']:.3f}/{r['target']:.3f}, var {r['within_var']:.3f}/{r['within_var_target']:.3f}"
+            for r in rows
+        ),
+        {"cases": rows, "kappa": kappa, "steps": steps},
+    )
 
 
-@claim("highdim.cw-constant-beta2",
-       statement="Curie-Weiss at beta = 2, constant denoising, fixed N: VP drives the fraction of M > 0 above W+ towards 1 as d grows while the spin statistics stay right; VE keeps W+ but collapses every coordinate to about +-m (variance and minority spins -> 0, distance to +-1 -> 1 - m).",
-       source=f"{SRC}, abstract; high_dim.md §4.4 (failure signature of VE)",
-       method="full torch simulation with the two-mode log-space denoiser, N = 16, d = 1e2, 1e3, 1e4, fixed seeds; targets of the two-mode law at finite d",
-       tolerance=f"VP: frac(1e4) - W+ > Z SE, |var/target - 1| <= {tol.HD_CW_LOW_TOL}; VE: |frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE, var and minority <= {tol.HD_COLLAPSE_FACTOR} x target at the largest d (1e4; 1e3 for beta = 2 under the quick profile)",
-       issue=5)
+@claim(
+    "highdim.cw-constant-beta2",
+    statement="Curie-Weiss at beta = 2, constant denoising, fixed N: VP drives the fraction of M > 0 above W+ towards 1 as d grows while the spin statistics stay right; VE keeps W+ but collapses every coordinate to about +-m (variance and minority spins -> 0, distance to +-1 -> 1 - m).",
+    source=f"{SRC}, abstract; high_dim.md §4.4 (failure signature of VE)",
+    method="full torch simulation with the two-mode log-space denoiser, N = 16, d = 1e2, 1e3, 1e4, fixed seeds; targets of the two-mode law at finite d",
+    tolerance=f"VP: frac(1e4) - W+ > Z SE, |var/target - 1| <= {tol.HD_CW_LOW_TOL}; VE: |frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE, var and minority <= {tol.HD_COLLAPSE_FACTOR} x target at the largest d (1e4; 1e3 for beta = 2 under the quick profile)",
+    issue=5,
+)
 def check_cw_constant_b2(budget: Budget) -> Outcome:
     return _cw_constant(budget, 2.0, 80)
 
 
-@claim("highdim.cw-constant-beta1.1",
-       statement="Curie-Weiss at beta = 1.1: the same VP / VE dichotomy under constant denoising (N = 10).",
-       source=f"{SRC}, abstract; high_dim.md §4.4",
-       method="as highdim.cw-constant-beta2 at beta = 1.1 (m = 0.5029, W+ = 0.6676)",
-       tolerance="as highdim.cw-constant-beta2", issue=5)
+@claim(
+    "highdim.cw-constant-beta1.1",
+    statement="Curie-Weiss at beta = 1.1: the same VP / VE dichotomy under constant denoising (N = 10).",
+    source=f"{SRC}, abstract; high_dim.md §4.4",
+    method="as highdim.cw-constant-beta2 at beta = 1.1 (m = 0.5029, W+ = 0.6676)",
+    tolerance="as highdim.cw-constant-beta2",
+    issue=5,
+)
 def check_cw_constant_b11(budget: Budget) -> Outcome:
     return _cw_constant(budget, 1.1, 90)
 
 
-@claim("highdim.cw-dilated-beta2",
-       statement="Curie-Weiss at beta = 2: both dilated schedules (kappa = 3, kappa m = 2.9) get the mode weight W+ and the spin statistics right at fixed N = 40 for every d tested.",
-       source=f"{SRC}, abstract; high_dim.md §5.1",
-       method="full torch simulation, two-mode denoiser, d = 1e2, 1e3, 3e3 (1e4 under full), fixed seeds",
-       tolerance=f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}", issue=5)
+@claim(
+    "highdim.cw-dilated-beta2",
+    statement="Curie-Weiss at beta = 2: both dilated schedules (kappa = 3, kappa m = 2.9) get the mode weight W+ and the spin statistics right at fixed N = 40 for every d tested.",
+    source=f"{SRC}, abstract; high_dim.md §5.1",
+    method="full torch simulation, two-mode denoiser, d = 1e2, 1e3, 3e3 (1e4 under full), fixed seeds",
+    tolerance=f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}",
+    issue=5,
+)
 def check_cw_dilated_b2(budget: Budget) -> Outcome:
     return _cw_dilated(budget, 2.0, 3.0, 100)
 
 
-@claim("highdim.cw-dilated-beta1.1",
-       statement="Curie-Weiss at beta = 1.1: both dilated schedules get both features right at fixed N = 40 with kappa = 6 (kappa m = 3; kappa = 3 gives kappa m = 1.5, which high_dim.md §5.1 calls borderline).",
-       source=f"{SRC}; high_dim.md §5.1 ('Choosing kappa')",
-       method="as highdim.cw-dilated-beta2 at beta = 1.1, kappa = 6",
-       tolerance=f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}", issue=5)
+@claim(
+    "highdim.cw-dilated-beta1.1",
+    statement="Curie-Weiss at beta = 1.1: both dilated schedules get both features right at fixed N = 40 with kappa = 6 (kappa m = 3; kappa = 3 gives kappa m = 1.5, which high_dim.md §5.1 calls borderline).",
+    source=f"{SRC}; high_dim.md §5.1 ('Choosing kappa')",
+    method="as highdim.cw-dilated-beta2 at beta = 1.1, kappa = 6",
+    tolerance=f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}",
+    issue=5,
+)
 def check_cw_dilated_b11(budget: Budget) -> Outcome:
     return _cw_dilated(budget, 1.1, 6.0, 110)

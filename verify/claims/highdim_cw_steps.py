@@ -32,83 +32,135 @@ from typing import Any
 import numpy as np
 
 from symsched.highdim import cw as cwm
-
-from symsched_verify import tolerances as tol
 from symsched.highdim import measure as ms
 from symsched.highdim import simulate as sim
 from symsched.highdim.plots import plot_steps_needed
 from symsched.highdim.search import Point, steps_needed_sweep
-from symsched_verify.registry import Budget, Outcome, claim
+from symsched_verify import tolerances as tol
 from symsched_verify.claims.highdim import SRC, _seed
+from symsched_verify.registry import Budget, Outcome, claim
 
 KAPPA = {2.0: 3.0, 1.1: 6.0}  # kappa m = 2.9 and 3.0 (high_dim.md §5.1, "Choosing kappa")
 
 
-def _table(budget: Budget, beta: float, schedules: tuple[str, ...], dims: tuple[int, ...], max_steps: int,
-           salt: int) -> tuple[dict[str, dict[int, int | None]], dict[str, Any]]:
+def _table(
+    budget: Budget,
+    beta: float,
+    schedules: tuple[str, ...],
+    dims: tuple[int, ...],
+    max_steps: int,
+    salt: int,
+) -> tuple[dict[str, dict[int, int | None]], dict[str, Any]]:
     """Steps needed per (schedule, d) at tolerance ``DEFAULT_TOLERANCE``, in one lockstep sweep."""
     params = (("beta", beta), ("p", 0.8))
-    samples = {d: ms.cw_samples_needed(cwm.CurieWeiss(beta=beta, dim=d), ms.DEFAULT_TOLERANCE) for d in dims}
+    samples = {
+        d: ms.cw_samples_needed(cwm.CurieWeiss(beta=beta, dim=d), ms.DEFAULT_TOLERANCE)
+        for d in dims
+    }
     seed = _seed(budget, salt)
     grid = tuple(n for n in ms.SEARCH_GRID if n <= max_steps)
 
     def point(key: tuple[str, int], n: int) -> Point:
         return Point("cw", params, key[1], key[0], n, KAPPA[beta], samples[key[1]], seed)
 
-    found = steps_needed_sweep([(s, d) for s in schedules for d in dims], point, ms.DEFAULT_TOLERANCE, grid)
+    found = steps_needed_sweep(
+        [(s, d) for s in schedules for d in dims], point, ms.DEFAULT_TOLERANCE, grid
+    )
     table = {s: {d: found[(s, d)][0] for d in dims} for s in schedules}
-    return table, {"samples": {str(d): n for d, n in samples.items()}, "seed": seed, "max_steps": max_steps,
-                   "kappa": KAPPA[beta]}
+    return table, {
+        "samples": {str(d): n for d, n in samples.items()},
+        "seed": seed,
+        "max_steps": max_steps,
+        "kappa": KAPPA[beta],
+    }
 
 
 def _slopes(table: dict[str, dict[int, int | None]]) -> dict[str, float | None]:
-    return {s: (ms.loglog_slope(list(r), list(r.values())) if all(v is not None for v in r.values()) else None)  # type: ignore[arg-type]
-            for s, r in table.items()}
+    return {
+        s: (
+            ms.loglog_slope(list(r), list(r.values()))
+            if all(v is not None for v in r.values())
+            else None
+        )  # type: ignore[arg-type]
+        for s, r in table.items()
+    }
 
 
-def _fmt(table: dict[str, dict[int, int | None]], slopes: dict[str, float | None], beta: float) -> str:
-    return "; ".join(f"beta={beta:g} {s}: N = {list(r.values())}, slope {slopes[s]:.2f}" if slopes[s] is not None
-                     else f"beta={beta:g} {s}: N = {list(r.values())} (not met)" for s, r in table.items())
+def _fmt(
+    table: dict[str, dict[int, int | None]], slopes: dict[str, float | None], beta: float
+) -> str:
+    return "; ".join(
+        f"beta={beta:g} {s}: N = {list(r.values())}, slope {slopes[s]:.2f}"
+        if slopes[s] is not None
+        else f"beta={beta:g} {s}: N = {list(r.values())} (not met)"
+        for s, r in table.items()
+    )
 
 
-@claim("highdim.cw-steps-needed-constant",
-       statement="Curie-Weiss, constant denoising: the smallest N meeting a fixed tolerance on both features grows like sqrt(d) for VP and VE: fitted log-log slope 0.5 +- 0.15 over d = 1e2 .. 1e3 at beta = 1.1 (full profile: to 3.2e3, and beta = 2 over 1e2 .. 3.2e3 for VP, 1e2 .. 1e3 for VE).",
-       source=f"{SRC}, abstract (Theta_d(sqrt d) steps for constant denoising); high_dim.md §4.4, §5.2",
-       method=f"full torch simulation, two-mode denoiser; smallest N on the 2^(1/4) grid with |frac(M>0) - W+| and |within_var/target - 1| <= {ms.DEFAULT_TOLERANCE} (two-mode targets at d), per-d sample counts from the error-bar rule, common random numbers across N, fixed seeds",
-       tolerance=f"|slope - {tol.HD_SLOPE_SQRT}| <= {tol.HD_CW_SLOPE_SQRT_BAND} for both (measured 0.37-0.53 with the error-bar sample rule; one grid step of Monte Carlo ambiguity per end of a one-decade fit)",
-       issue=5)
+@claim(
+    "highdim.cw-steps-needed-constant",
+    statement="Curie-Weiss, constant denoising: the smallest N meeting a fixed tolerance on both features grows like sqrt(d) for VP and VE: fitted log-log slope 0.5 +- 0.15 over d = 1e2 .. 1e3 at beta = 1.1 (full profile: to 3.2e3, and beta = 2 over 1e2 .. 3.2e3 for VP, 1e2 .. 1e3 for VE).",
+    source=f"{SRC}, abstract (Theta_d(sqrt d) steps for constant denoising); high_dim.md §4.4, §5.2",
+    method=f"full torch simulation, two-mode denoiser; smallest N on the 2^(1/4) grid with |frac(M>0) - W+| and |within_var/target - 1| <= {ms.DEFAULT_TOLERANCE} (two-mode targets at d), per-d sample counts from the error-bar rule, common random numbers across N, fixed seeds",
+    tolerance=f"|slope - {tol.HD_SLOPE_SQRT}| <= {tol.HD_CW_SLOPE_SQRT_BAND} for both (measured 0.37-0.53 with the error-bar sample rule; one grid step of Monte Carlo ambiguity per end of a one-decade fit)",
+    issue=5,
+)
 def check_cw_steps_constant(budget: Budget) -> Outcome:
     # (beta, VP-constant dims, VE-constant dims): VE-constant at beta = 2 needs N ~ 1000 at d = 3162 (too costly)
     d3, d4 = (100, 316, 1000), (100, 316, 1000, 3162)
     cases = budget.pick(((1.1, d3, d3),), ((1.1, d4, d4), (2.0, d4, d3)))
     ok, summary, details, figs = True, [], {}, {}
     for j, (beta, vp_dims, ve_dims) in enumerate(cases):
-        table, meta = _table(budget, beta, ("vp-constant",), vp_dims, budget.pick(128, 1448), 120 + j)
-        ve_table, ve_meta = _table(budget, beta, ("ve-constant",), ve_dims, budget.pick(128, 1448), 130 + j)
+        table, meta = _table(
+            budget, beta, ("vp-constant",), vp_dims, budget.pick(128, 1448), 120 + j
+        )
+        ve_table, ve_meta = _table(
+            budget, beta, ("ve-constant",), ve_dims, budget.pick(128, 1448), 130 + j
+        )
         table.update(ve_table)
         meta = {"vp-constant": meta, "ve-constant": ve_meta}
         slopes = _slopes(table)
         for s in ("vp-constant", "ve-constant"):
-            ok &= slopes[s] is not None and abs(slopes[s] - tol.HD_SLOPE_SQRT) <= tol.HD_CW_SLOPE_SQRT_BAND  # type: ignore[operator]
+            ok &= (
+                slopes[s] is not None
+                and abs(slopes[s] - tol.HD_SLOPE_SQRT) <= tol.HD_CW_SLOPE_SQRT_BAND
+            )  # type: ignore[operator]
         summary.append(_fmt(table, slopes, beta))
-        details[f"beta={beta:g}"] = {"table": {s: {str(d): n for d, n in r.items()} for s, r in table.items()},
-                                     "slopes": slopes, "runs": meta}
-        figs[f"cw_beta{beta:g}_steps_needed_constant"] = plot_steps_needed(table, f"CW beta = {beta:g}, constant denoising")
-    return Outcome(bool(ok), "; ".join(summary), {**details, "tolerance": ms.DEFAULT_TOLERANCE}, figures=figs)
+        details[f"beta={beta:g}"] = {
+            "table": {s: {str(d): n for d, n in r.items()} for s, r in table.items()},
+            "slopes": slopes,
+            "runs": meta,
+        }
+        figs[f"cw_beta{beta:g}_steps_needed_constant"] = plot_steps_needed(
+            table, f"CW beta = {beta:g}, constant denoising"
+        )
+    return Outcome(
+        bool(ok), "; ".join(summary), {**details, "tolerance": ms.DEFAULT_TOLERANCE}, figures=figs
+    )
 
 
-def _fixed_n_errors(budget: Budget, schedule: str, beta: float, steps: int, dims: tuple[int, ...],
-                    salt: int) -> list[dict[str, float]]:
+def _fixed_n_errors(
+    budget: Budget, schedule: str, beta: float, steps: int, dims: tuple[int, ...], salt: int
+) -> list[dict[str, float]]:
     """Signed relative within-variance error at fixed ``N`` with a d-independent error bar (``S d`` fixed)."""
     rows = []
     for i, d in enumerate(dims):
         model = cwm.CurieWeiss(beta=beta, dim=d)
         grid, c_value = ms.make_grid(schedule, steps, model, KAPPA[beta])
         n = max(200, budget.pick(1_200_000, 8_000_000) // d)
-        stats = ms.cw_statistics(model, sim.cw_full(model, grid, c_value, n, _seed(budget, salt + i)))
+        stats = ms.cw_statistics(
+            model, sim.cw_full(model, grid, c_value, n, _seed(budget, salt + i))
+        )
         target = stats["targets_two_mode_finite_d"]["within_var"]
-        rows.append({"dim": d, "r": KAPPA[beta] / math.sqrt(d), "samples": n,
-                     "error": stats["within_var"] / target - 1, "stderr": stats["within_var_stderr"] / target})
+        rows.append(
+            {
+                "dim": d,
+                "r": KAPPA[beta] / math.sqrt(d),
+                "samples": n,
+                "error": stats["within_var"] / target - 1,
+                "stderr": stats["within_var_stderr"] / target,
+            }
+        )
     return rows
 
 
@@ -121,20 +173,31 @@ def _affine_fit(rows: list[dict[str, float]]) -> dict[str, float]:
     cov = np.linalg.inv(design.T @ (design * w[:, None]))
     a, b = cov @ (design.T @ (w * e))
     resid_z = (e - a - b * r) * np.sqrt(w)
-    return {"a": float(a), "b": float(b), "a_stderr": float(math.sqrt(cov[0, 0])), "b_stderr": float(math.sqrt(cov[1, 1])),
-            "max_residual_z": float(np.abs(resid_z).max())}
+    return {
+        "a": float(a),
+        "b": float(b),
+        "a_stderr": float(math.sqrt(cov[0, 0])),
+        "b_stderr": float(math.sqrt(cov[1, 1])),
+        "max_residual_z": float(np.abs(resid_z).max()),
+    }
 
 
-@claim("highdim.cw-steps-needed-dilated",
-       statement="Curie-Weiss, dilated schedules: VE-dilated needs the same N at every d (beta = 1.1: fitted log-log slope within +-0.05; beta = 2, full profile: within two grid steps, because the tolerance lies inside the error bar of the error at N = 76). VP-dilated is Theta(1) but approaches its limit from below: at fixed N its low-level error is affine in r = kappa/sqrt(d) (a d-independent limit plus O(kappa/sqrt d), from phase 1's share r of the interpolant time), so its N grows over small d and saturates; VE-dilated's error shows no such r-dependence.",
-       source=f"{SRC}, abstract (Theta_d(1) steps with dilated schedules); high_dim.md §5.1, §5.2",
-       method="steps-needed as highdim.cw-steps-needed-constant for ve-dilated (and vp-dilated under full); at fixed N = 38, beta = 2, d = 1e2 .. 3.2e3 with S d fixed (equal error bars), weighted fit of the relative within-variance error on r = kappa/sqrt(d)",
-       tolerance=f"VE-dilated |slope| <= {tol.HD_SLOPE_FLAT_BAND} (beta = 1.1), max/min N <= 2^({tol.HD_CW_FLAT_GRID_STEPS}/4) (beta = 2); VP-dilated: affine fit residuals within Z = {tol.Z_SCORE:g} and b > Z SE(b); VE-dilated: |b| <= {tol.HD_CW_R_SLOPE_VE_MAX} (vs VP b ~ 0.2)",
-       issue=5)
+@claim(
+    "highdim.cw-steps-needed-dilated",
+    statement="Curie-Weiss, dilated schedules: VE-dilated needs the same N at every d (beta = 1.1: fitted log-log slope within +-0.05; beta = 2, full profile: within two grid steps, because the tolerance lies inside the error bar of the error at N = 76). VP-dilated is Theta(1) but approaches its limit from below: at fixed N its low-level error is affine in r = kappa/sqrt(d) (a d-independent limit plus O(kappa/sqrt d), from phase 1's share r of the interpolant time), so its N grows over small d and saturates; VE-dilated's error shows no such r-dependence.",
+    source=f"{SRC}, abstract (Theta_d(1) steps with dilated schedules); high_dim.md §5.1, §5.2",
+    method="steps-needed as highdim.cw-steps-needed-constant for ve-dilated (and vp-dilated under full); at fixed N = 38, beta = 2, d = 1e2 .. 3.2e3 with S d fixed (equal error bars), weighted fit of the relative within-variance error on r = kappa/sqrt(d)",
+    tolerance=f"VE-dilated |slope| <= {tol.HD_SLOPE_FLAT_BAND} (beta = 1.1), max/min N <= 2^({tol.HD_CW_FLAT_GRID_STEPS}/4) (beta = 2); VP-dilated: affine fit residuals within Z = {tol.Z_SCORE:g} and b > Z SE(b); VE-dilated: |b| <= {tol.HD_CW_R_SLOPE_VE_MAX} (vs VP b ~ 0.2)",
+    issue=5,
+)
 def check_cw_steps_dilated(budget: Budget) -> Outcome:
-    cases = budget.pick(((1.1, ("ve-dilated",), (100, 316, 1000)),),
-                        ((1.1, ("ve-dilated", "vp-dilated"), (100, 316, 1000, 3162)),
-                         (2.0, ("ve-dilated", "vp-dilated"), (100, 316, 1000, 3162))))
+    cases = budget.pick(
+        ((1.1, ("ve-dilated",), (100, 316, 1000)),),
+        (
+            (1.1, ("ve-dilated", "vp-dilated"), (100, 316, 1000, 3162)),
+            (2.0, ("ve-dilated", "vp-dilated"), (100, 316, 1000, 3162)),
+        ),
+    )
     ok, summary, details, figs = True, [], {}, {}
     for j, (beta, schedules, dims) in enumerate(cases):
         table, meta = _table(budget, beta, schedules, dims, budget.pick(64, 512), 140 + j)
@@ -149,9 +212,14 @@ def check_cw_steps_dilated(budget: Budget) -> Outcome:
         if "vp-dilated" in table:
             ok &= None not in table["vp-dilated"].values()
         summary.append(_fmt(table, slopes, beta))
-        details[f"beta={beta:g}"] = {"table": {s: {str(d): n for d, n in r.items()} for s, r in table.items()},
-                                     "slopes": slopes, **meta}
-        figs[f"cw_beta{beta:g}_steps_needed_dilated"] = plot_steps_needed(table, f"CW beta = {beta:g}, dilated")
+        details[f"beta={beta:g}"] = {
+            "table": {s: {str(d): n for d, n in r.items()} for s, r in table.items()},
+            "slopes": slopes,
+            **meta,
+        }
+        figs[f"cw_beta{beta:g}_steps_needed_dilated"] = plot_steps_needed(
+            table, f"CW beta = {beta:g}, dilated"
+        )
     dims = (100, 316, 1000, 3162)
     fits = {}
     for k, schedule in enumerate(("vp-dilated", "ve-dilated")):
@@ -160,7 +228,11 @@ def check_cw_steps_dilated(budget: Budget) -> Outcome:
     vp, ve = fits["vp-dilated"], fits["ve-dilated"]
     ok &= vp["max_residual_z"] <= tol.Z_SCORE and vp["b"] > tol.Z_SCORE * vp["b_stderr"]
     ok &= abs(ve["b"]) <= tol.HD_CW_R_SLOPE_VE_MAX
-    summary.append(f"N = 38, beta = 2: VP-dilated error = {vp['a']:.3f} + {vp['b']:.3f} r (residual z <= {vp['max_residual_z']:.1f}); "
-                   f"VE-dilated b = {ve['b']:.3f} +- {ve['b_stderr']:.3f}")
+    summary.append(
+        f"N = 38, beta = 2: VP-dilated error = {vp['a']:.3f} + {vp['b']:.3f} r (residual z <= {vp['max_residual_z']:.1f}); "
+        f"VE-dilated b = {ve['b']:.3f} +- {ve['b_stderr']:.3f}"
+    )
     details["fixed_n_error_vs_r"] = fits
-    return Outcome(bool(ok), "; ".join(summary), {**details, "tolerance": ms.DEFAULT_TOLERANCE}, figures=figs)
+    return Outcome(
+        bool(ok), "; ".join(summary), {**details, "tolerance": ms.DEFAULT_TOLERANCE}, figures=figs
+    )

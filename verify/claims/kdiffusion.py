@@ -25,12 +25,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symsched import build
-from symsched.gaussian import exact
 from symsched.export._legacy import export
-
+from symsched.gaussian import exact
 from symsched_verify import tolerances as tol
-from symsched_verify.registry import Budget, Outcome, claim
 from symsched_verify.oracles.ddim_particles import covariance_stderr
+from symsched_verify.registry import Budget, Outcome, claim
 
 __all__ = ["KD_EIGENVALUES", "Comparison", "compare", "correlated_covariance"]
 
@@ -39,7 +38,9 @@ __all__ = ["KD_EIGENVALUES", "Comparison", "compare", "correlated_covariance"]
 KD_EIGENVALUES = np.array([0.004, 0.3, 1.5])
 
 
-def correlated_covariance(eigenvalues: Any = KD_EIGENVALUES, seed: int = 2206) -> NDArray[np.float64]:
+def correlated_covariance(
+    eigenvalues: Any = KD_EIGENVALUES, seed: int = 2206
+) -> NDArray[np.float64]:
     """A full (non-diagonal) SPD covariance with the given eigenvalues and a seeded random rotation."""
     lam_v = np.asarray(eigenvalues, dtype=np.float64)
     q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((lam_v.size, lam_v.size)))
@@ -65,8 +66,15 @@ class Comparison:
         return float(max(np.max(np.abs(self.z)), self.max_cov_z))
 
 
-def compare(samples: NDArray[np.float64], covariance: Any, levels: Any, sampler: str, *,
-            start: str, eta: float | None = None) -> Comparison:
+def compare(
+    samples: NDArray[np.float64],
+    covariance: Any,
+    levels: Any,
+    sampler: str,
+    *,
+    start: str,
+    eta: float | None = None,
+) -> Comparison:
     r"""Compare output ``samples`` of a k-diffusion sampler with symsched's closed form.
 
     Parameters
@@ -94,7 +102,9 @@ def compare(samples: NDArray[np.float64], covariance: Any, levels: Any, sampler:
     se = sq.std(0, ddof=1) / math.sqrt(sq.shape[0]) / target
     emp, se_cov = covariance_stderr(np.asarray(samples, dtype=np.float64))
     pred_cov = (u * (pred * target)) @ u.T
-    return Comparison(measured, pred, (measured - pred) / se, float(np.max(np.abs(emp - pred_cov) / se_cov)))
+    return Comparison(
+        measured, pred, (measured - pred) / se, float(np.max(np.abs(emp - pred_cov) / se_cov))
+    )
 
 
 def _missing(exc: Exception) -> Outcome:
@@ -102,16 +112,23 @@ def _missing(exc: Exception) -> Outcome:
 
 
 # (k-diffusion sampler, eta) pairs checked; symsched's name comes from KDIFFUSION_SAMPLERS.
-_RUNS: tuple[tuple[str, float | None], ...] = (("euler", None), ("heun", None), ("dpmpp-2m", None),
-                                               ("euler-ancestral", 1.0), ("euler-ancestral", 0.5))
+_RUNS: tuple[tuple[str, float | None], ...] = (
+    ("euler", None),
+    ("heun", None),
+    ("dpmpp-2m", None),
+    ("euler-ancestral", 1.0),
+    ("euler-ancestral", 0.5),
+)
 
 
-@claim("samplers.k-diffusion-agrees",
-       statement="The real k-diffusion samplers sample_euler (= DDIM), sample_heun, sample_dpmpp_2m and sample_euler_ancestral (eta 1 and 0.5), run on an exact Gaussian denoiser of a correlated source, produce per eigen-direction exactly the output variance ratios of symsched's closed forms (ddim, heun, dpmpp-2m, ancestral), on a grid ending at sigma_N > 0 plus k-diffusion's trailing 0 and on a grid ending at 0.",
-       source="Karras et al. 2022 (arXiv 2206.00364) Alg. 1-2; Lu et al. 2022 DPM-Solver++ (arXiv 2211.01095) Alg. 2; Sun, Poor, Zhang arXiv 2601.13602 §3 extended (symsched.samplers._recursions); k-diffusion 0.1.1.post1 sampling.py",
-       method="k_diffusion.sampling.<sampler>(model, x, sigmas) with model(x, sigma) = Sigma (Sigma + sigma^2 I)^-1 x (Gaussian conditioning, full matrix), float64; sigmas = the k-diffusion export of karras N = 8 on [0.0292, 14.6146] (prior start, as k-diffusion's sample.py) and of tangent c = 0.7, N = 6 on [0, 80] (exact start); 1e5 particles (quick) / 2e6 (full), fixed seeds; sample variance along each eigenvector over its standard error; sensitivity: Heun's and DPM++(2M)'s output against DDIM's closed form",
-       tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and per covariance entry; model queried at exactly the listed levels (float64, equality); the sensitivity controls must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
-       issue=3)
+@claim(
+    "samplers.k-diffusion-agrees",
+    statement="The real k-diffusion samplers sample_euler (= DDIM), sample_heun, sample_dpmpp_2m and sample_euler_ancestral (eta 1 and 0.5), run on an exact Gaussian denoiser of a correlated source, produce per eigen-direction exactly the output variance ratios of symsched's closed forms (ddim, heun, dpmpp-2m, ancestral), on a grid ending at sigma_N > 0 plus k-diffusion's trailing 0 and on a grid ending at 0.",
+    source="Karras et al. 2022 (arXiv 2206.00364) Alg. 1-2; Lu et al. 2022 DPM-Solver++ (arXiv 2211.01095) Alg. 2; Sun, Poor, Zhang arXiv 2601.13602 §3 extended (symsched.samplers._recursions); k-diffusion 0.1.1.post1 sampling.py",
+    method="k_diffusion.sampling.<sampler>(model, x, sigmas) with model(x, sigma) = Sigma (Sigma + sigma^2 I)^-1 x (Gaussian conditioning, full matrix), float64; sigmas = the k-diffusion export of karras N = 8 on [0.0292, 14.6146] (prior start, as k-diffusion's sample.py) and of tangent c = 0.7, N = 6 on [0, 80] (exact start); 1e5 particles (quick) / 2e6 (full), fixed seeds; sample variance along each eigenvector over its standard error; sensitivity: Heun's and DPM++(2M)'s output against DDIM's closed form",
+    tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and per covariance entry; model queried at exactly the listed levels (float64, equality); the sensitivity controls must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
+    issue=3,
+)
 def check_kdiffusion_agrees(budget: Budget) -> Outcome:
     from symsched_verify.oracles import consumers
 
@@ -122,8 +139,14 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
     n = budget.pick(*tol.KDIFFUSION_CLAIM_PARTICLES)
     cov = correlated_covariance()
     grids = {
-        "karras8+0": (export(build("karras", 8, sigma_min=0.0292, sigma_max=14.6146), "k-diffusion").levels, "prior"),
-        "tangent6-to-0": (export(build("tangent", 6, c=0.7, sigma_min=0.0, sigma_max=80.0), "k-diffusion").levels, "exact"),
+        "karras8+0": (
+            export(build("karras", 8, sigma_min=0.0292, sigma_max=14.6146), "k-diffusion").levels,
+            "prior",
+        ),
+        "tangent6-to-0": (
+            export(build("tangent", 6, c=0.7, sigma_min=0.0, sigma_max=80.0), "k-diffusion").levels,
+            "exact",
+        ),
     }
     worst: dict[str, float] = {}
     cases: list[dict[str, Any]] = []
@@ -132,32 +155,61 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
     for gi, (gname, (levels, start)) in enumerate(grids.items()):
         for ri, (name, eta) in enumerate(_RUNS):
             sym = consumers.KDIFFUSION_SAMPLERS[name][1]
-            run = consumers.run_kdiffusion(name, levels, cov, n, budget.seed + 10 * gi + ri, start=start, eta=eta)
-            levels_ok &= bool(np.array_equal(run.queried, consumers.kdiffusion_expected_queries(name, levels))
-                              and np.array_equal(run.scheduler_sigmas, levels))
+            run = consumers.run_kdiffusion(
+                name, levels, cov, n, budget.seed + 10 * gi + ri, start=start, eta=eta
+            )
+            levels_ok &= bool(
+                np.array_equal(run.queried, consumers.kdiffusion_expected_queries(name, levels))
+                and np.array_equal(run.scheduler_sigmas, levels)
+            )
             c = compare(run.samples, cov, levels, sym, start=start, eta=eta)
             key = name if eta is None else f"{name}(eta={eta:g})"
             worst[key] = max(worst.get(key, 0.0), c.max_abs_z)
-            cases.append({"grid": gname, "sampler": key, "start": start, "particles": n,
-                          "variance_ratio_measured": c.measured.tolist(), "variance_ratio_exact": c.predicted.tolist(),
-                          "z": c.z.tolist(), "max_cov_z": c.max_cov_z})
+            cases.append(
+                {
+                    "grid": gname,
+                    "sampler": key,
+                    "start": start,
+                    "particles": n,
+                    "variance_ratio_measured": c.measured.tolist(),
+                    "variance_ratio_exact": c.predicted.tolist(),
+                    "z": c.z.tolist(),
+                    "max_cov_z": c.max_cov_z,
+                }
+            )
             if gname == "karras8+0" and name in ("heun", "dpmpp-2m"):
-                sensitivity[name] = float(np.max(np.abs(compare(run.samples, cov, levels, "ddim", start=start).z)))
-    ok = (levels_ok and all(v <= tol.Z_SCORE for v in worst.values())
-          and all(v > tol.KDIFFUSION_NEGATIVE_Z for v in sensitivity.values()))
-    return Outcome(ok, "max |z| " + ", ".join(f"{k} {v:.2f}" for k, v in worst.items())
-                   + f" ({n} particles); levels exact: {levels_ok}; vs DDIM's closed form: "
-                   + ", ".join(f"{k} z = {v:.0f}" for k, v in sensitivity.items()),
-                   {"max_abs_z": worst, "levels_exact": levels_ok, "sensitivity_z": sensitivity,
-                    "eigenvalues": KD_EIGENVALUES.tolist(), "cases": cases})
+                sensitivity[name] = float(
+                    np.max(np.abs(compare(run.samples, cov, levels, "ddim", start=start).z))
+                )
+    ok = (
+        levels_ok
+        and all(v <= tol.Z_SCORE for v in worst.values())
+        and all(v > tol.KDIFFUSION_NEGATIVE_Z for v in sensitivity.values())
+    )
+    return Outcome(
+        ok,
+        "max |z| "
+        + ", ".join(f"{k} {v:.2f}" for k, v in worst.items())
+        + f" ({n} particles); levels exact: {levels_ok}; vs DDIM's closed form: "
+        + ", ".join(f"{k} z = {v:.0f}" for k, v in sensitivity.items()),
+        {
+            "max_abs_z": worst,
+            "levels_exact": levels_ok,
+            "sensitivity_z": sensitivity,
+            "eigenvalues": KD_EIGENVALUES.tolist(),
+            "cases": cases,
+        },
+    )
 
 
-@claim("export.k-diffusion-consumer",
-       statement="The k-diffusion and comfyui exports (N+1 levels plus a trailing 0) loaded as the sigmas of the real k-diffusion samplers make N+1 steps through exactly the exported levels, end at sigma = 0, and sample the closed-form output distribution of the grid plus that final step; the same list without its trailing 0 is caught.",
-       source="conventions.md 'Export conventions'; peers.md §2.1, §5.5 (the appended zero); Karras et al. 2022 arXiv 2206.00364 (sigmas with t_N = 0)",
-       method="symsched.export._legacy.export (the function `symsched schedule --format` calls) of tangent gamma* N = 6 on [0.0292, 14.6146]; k_diffusion.sampling.sample_euler / sample_heun / sample_dpmpp_2m on the exact Gaussian denoiser, prior start; negative control: the diffusers-euler list (no trailing 0) in sample_euler",
-       tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and covariance entry; levels by equality (float64); the negative control must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
-       issue=6)
+@claim(
+    "export.k-diffusion-consumer",
+    statement="The k-diffusion and comfyui exports (N+1 levels plus a trailing 0) loaded as the sigmas of the real k-diffusion samplers make N+1 steps through exactly the exported levels, end at sigma = 0, and sample the closed-form output distribution of the grid plus that final step; the same list without its trailing 0 is caught.",
+    source="conventions.md 'Export conventions'; peers.md §2.1, §5.5 (the appended zero); Karras et al. 2022 arXiv 2206.00364 (sigmas with t_N = 0)",
+    method="symsched.export._legacy.export (the function `symsched schedule --format` calls) of tangent gamma* N = 6 on [0.0292, 14.6146]; k_diffusion.sampling.sample_euler / sample_heun / sample_dpmpp_2m on the exact Gaussian denoiser, prior start; negative control: the diffusers-euler list (no trailing 0) in sample_euler",
+    tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and covariance entry; levels by equality (float64); the negative control must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
+    issue=6,
+)
 def check_kdiffusion_export(budget: Budget) -> Outcome:
     from symsched_verify.oracles import consumers
 
@@ -176,14 +228,23 @@ def check_kdiffusion_export(budget: Budget) -> Outcome:
         ok &= bool(np.array_equal(np.asarray(lst), want))
         for si, name in enumerate(("euler", "heun", "dpmpp-2m")):
             run = consumers.run_kdiffusion(name, lst, cov, n, budget.seed + 100 + 10 * fi + si)
-            ok &= bool(run.scheduler_sigmas.size == sch.steps + 2 and run.scheduler_sigmas[-1] == 0.0
-                       and np.array_equal(run.queried, consumers.kdiffusion_expected_queries(name, want)))
-            c = compare(run.samples, cov, want, consumers.KDIFFUSION_SAMPLERS[name][1], start="prior")
+            ok &= bool(
+                run.scheduler_sigmas.size == sch.steps + 2
+                and run.scheduler_sigmas[-1] == 0.0
+                and np.array_equal(run.queried, consumers.kdiffusion_expected_queries(name, want))
+            )
+            c = compare(
+                run.samples, cov, want, consumers.KDIFFUSION_SAMPLERS[name][1], start="prior"
+            )
             zs[f"{fmt}/{name}"] = c.max_abs_z
     naive = json.loads(export(sch, "diffusers-euler").text)
     run = consumers.run_kdiffusion("euler", naive, cov, n, budget.seed + 200)
     z_neg = float(np.max(np.abs(compare(run.samples, cov, want, "ddim", start="prior").z)))
     ok = ok and all(v <= tol.Z_SCORE for v in zs.values()) and z_neg > tol.KDIFFUSION_NEGATIVE_Z
-    return Outcome(ok, "max |z| " + ", ".join(f"{k} {v:.2f}" for k, v in zs.items())
-                   + f" ({n} particles); list without the trailing 0: z = {z_neg:.0f}",
-                   {"max_abs_z": zs, "no_trailing_zero_z": z_neg, "particles": n, "levels": want.tolist()})
+    return Outcome(
+        ok,
+        "max |z| "
+        + ", ".join(f"{k} {v:.2f}" for k, v in zs.items())
+        + f" ({n} particles); list without the trailing 0: z = {z_neg:.0f}",
+        {"max_abs_z": zs, "no_trailing_zero_z": z_neg, "particles": n, "levels": want.tolist()},
+    )

@@ -7,13 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from symsched.gaussian import exact
-from symsched.gaussian import tangent
-
-from symsched_verify.oracles import particles as ps
+from symsched.gaussian import exact, tangent
 from symsched_verify import tolerances as tol
-from symsched_verify.registry import Budget, Outcome, claim
+from symsched_verify.oracles import particles as ps
 from symsched_verify.oracles.ddim_particles import covariance_stderr
+from symsched_verify.registry import Budget, Outcome, claim
 
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602 (§3 extended to other samplers); k-diffusion sampling.py"
 
@@ -34,20 +32,25 @@ def _grid(rng: np.random.Generator, n: int, to_zero: bool) -> np.ndarray:
     return g
 
 
-def _predicted_cov(cov: np.ndarray, sig: np.ndarray, sampler: str, start: str, eta: float | None) -> np.ndarray:
+def _predicted_cov(
+    cov: np.ndarray, sig: np.ndarray, sampler: str, start: str, eta: float | None
+) -> np.ndarray:
     lam_v, U = np.linalg.eigh(cov)
     lr = exact.log_variance_ratios(lam_v, sig, start=start, sampler=sampler, eta=eta)
     return (U * (np.exp(lr) * (lam_v + sig[-1] ** 2))) @ U.T
 
 
-@claim("samplers.linear-map-exact",
-       statement="For Euler on the VP PF-ODE in x, Heun (EDM) and DPM-Solver++(2M), the exact per-eigenvalue recursion gives the output covariance U diag(r_i (lam_i + sigma_N^2)) U^T of the full-matrix sampler exactly (both starts, sigma_N = 0 or > 0).",
-       source=SRC,
-       method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles) with the full-matrix exact denoiser pushed on the identity: the sampler's linear map M, output covariance M C_0 M^T (no Monte Carlo)",
-       tolerance=f"max entry error <= {tol.LINEAR_MAP_RTOL:g} x max |entry|", issue=3)
+@claim(
+    "samplers.linear-map-exact",
+    statement="For Euler on the VP PF-ODE in x, Heun (EDM) and DPM-Solver++(2M), the exact per-eigenvalue recursion gives the output covariance U diag(r_i (lam_i + sigma_N^2)) U^T of the full-matrix sampler exactly (both starts, sigma_N = 0 or > 0).",
+    source=SRC,
+    method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles) with the full-matrix exact denoiser pushed on the identity: the sampler's linear map M, output covariance M C_0 M^T (no Monte Carlo)",
+    tolerance=f"max entry error <= {tol.LINEAR_MAP_RTOL:g} x max |entry|",
+    issue=3,
+)
 def check_linear_map(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 51])
-    worst: dict[str, float] = {s: 0.0 for s in ("euler-vp", "heun", "dpmpp-2m")}
+    worst: dict[str, float] = dict.fromkeys(("euler-vp", "heun", "dpmpp-2m"), 0.0)
     for i in range(budget.pick(8, 40)):
         cov = _random_spd(rng, int(rng.integers(2, 5)))
         sig = _grid(rng, int(rng.integers(2, 30)), to_zero=bool(i % 2))
@@ -55,29 +58,44 @@ def check_linear_map(budget: Budget) -> Outcome:
         model = ps.denoiser(cov)
         eye = np.eye(cov.shape[0])
         c0 = ps.start_covariance(cov, sig[0], start)
-        for name, run in (("euler-vp", lambda e: ps.sample_euler_vp(cov, e, sig)),
-                          ("heun", lambda e: ps.sample_heun(model, e, sig)),
-                          ("dpmpp-2m", lambda e: ps.sample_dpmpp_2m(model, e, sig))):
+        for name, run in (
+            ("euler-vp", lambda e: ps.sample_euler_vp(cov, e, sig)),
+            ("heun", lambda e: ps.sample_heun(model, e, sig)),
+            ("dpmpp-2m", lambda e: ps.sample_dpmpp_2m(model, e, sig)),
+        ):
             m = run(eye).T  # rows of the batch are basis vectors: output row j = M e_j
             got = m @ c0 @ m.T
             pred = _predicted_cov(cov, sig, name, start, None)
             worst[name] = max(worst[name], float(np.max(np.abs(got - pred)) / np.max(np.abs(got))))
     ok = all(v <= tol.LINEAR_MAP_RTOL for v in worst.values())
-    return Outcome(ok, ", ".join(f"{k}: {v:.1e}" for k, v in worst.items()), {"max_rel_error": worst})
+    return Outcome(
+        ok, ", ".join(f"{k}: {v:.1e}" for k, v in worst.items()), {"max_rel_error": worst}
+    )
 
 
-@claim("samplers.monte-carlo",
-       statement="The exact output covariance of every added sampler (Euler-VP, Heun, DPM-Solver++(2M), ancestral with eta in {0, 0.5, 1}, including a pure-noise start for the ancestral, Euler-VP and DPM++ samplers where it is defined) matches Monte Carlo particles of the full-matrix sampler.",
-       source=SRC,
-       method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles), 2e5 particles (quick) / 1e6 (full), fixed seeds; sample covariance with its per-entry standard error",
-       tolerance=f"|empirical - exact| <= {tol.Z_SCORE} standard errors per entry", issue=3)
+@claim(
+    "samplers.monte-carlo",
+    statement="The exact output covariance of every added sampler (Euler-VP, Heun, DPM-Solver++(2M), ancestral with eta in {0, 0.5, 1}, including a pure-noise start for the ancestral, Euler-VP and DPM++ samplers where it is defined) matches Monte Carlo particles of the full-matrix sampler.",
+    source=SRC,
+    method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles), 2e5 particles (quick) / 1e6 (full), fixed seeds; sample covariance with its per-entry standard error",
+    tolerance=f"|empirical - exact| <= {tol.Z_SCORE} standard errors per entry",
+    issue=3,
+)
 def check_monte_carlo(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 52])
     n = budget.pick(200_000, 1_000_000)
     cases: list[dict[str, Any]] = []
     worst_z = 0.0
-    for i, (name, eta) in enumerate((("ancestral", 1.0), ("ancestral", 0.5), ("ancestral", 0.0), ("euler-vp", None),
-                                     ("heun", None), ("dpmpp-2m", None))):
+    for i, (name, eta) in enumerate(
+        (
+            ("ancestral", 1.0),
+            ("ancestral", 0.5),
+            ("ancestral", 0.0),
+            ("euler-vp", None),
+            ("heun", None),
+            ("dpmpp-2m", None),
+        )
+    ):
         cov = _random_spd(rng, 3)
         sig = _grid(rng, int(rng.integers(3, 12)), to_zero=bool(i % 2))
         start = "prior" if i % 3 == 1 else "exact"
@@ -96,28 +114,39 @@ def check_monte_carlo(budget: Budget) -> Outcome:
         pred = _predicted_cov(cov, sig, name, start, eta)
         z = float(np.max(np.abs(emp - pred) / se))
         worst_z = max(worst_z, z)
-        cases.append({"sampler": name, "eta": eta, "steps": int(sig.size - 1), "start": start, "max_z": z})
+        cases.append(
+            {"sampler": name, "eta": eta, "steps": int(sig.size - 1), "start": start, "max_z": z}
+        )
     # pure-noise start for the ancestral sampler (sigma_0 = inf: the first step lands on Var = sigma_1^2)
     cov = _random_spd(rng, 3)
     sig = _grid(rng, 6, True)
     sig[0] = math.inf
     model = ps.denoiser(cov)
-    x1 = rng.standard_normal((n, 3)) * sig[1]  # the limit of the first step, then the transcribed loop
+    x1 = (
+        rng.standard_normal((n, 3)) * sig[1]
+    )  # the limit of the first step, then the transcribed loop
     out = ps.sample_euler_ancestral(model, x1, sig[1:], 0.5, rng)
     emp, se = covariance_stderr(out)
     pred = _predicted_cov(cov, sig, "ancestral", "exact", 0.5)
     z = float(np.max(np.abs(emp - pred) / se))
     worst_z = max(worst_z, z)
-    cases.append({"sampler": "ancestral", "eta": 0.5, "steps": 6, "start": "pure noise", "max_z": z})
+    cases.append(
+        {"sampler": "ancestral", "eta": 0.5, "steps": 6, "start": "pure noise", "max_z": z}
+    )
     ok = worst_z <= tol.Z_SCORE
-    return Outcome(ok, f"max |z| = {worst_z:.2f} over {len(cases)} cases ({n} particles)", {"cases": cases})
+    return Outcome(
+        ok, f"max |z| = {worst_z:.2f} over {len(cases)} cases ({n} particles)", {"cases": cases}
+    )
 
 
-@claim("samplers.orders",
-       statement="On a fixed smooth grid family the exact ln r of each sampler decays at the solver's order: Euler-VP and DDIM like N^-1 (KL ~ N^-2), Heun and DPM-Solver++(2M) like N^-2 (KL ~ N^-4); the ancestral sampler with eta = 1 is first order as well.",
-       source="EDM (Karras et al. 2022, §3: Heun is 2nd order); DPM-Solver++ (Lu et al. 2022, 2M is 2nd order); SDE samplers first order",
-       method="exact max_i |ln r_i| on the tangent family with finite endpoints [0.01, 50] at N = 80, 160, 320, 640; log-log slope",
-       tolerance="slope within 0.25 of -order (the next term is O(1/N) relative: measured <= 0.15 at N >= 80 for this spectrum)", issue=3)
+@claim(
+    "samplers.orders",
+    statement="On a fixed smooth grid family the exact ln r of each sampler decays at the solver's order: Euler-VP and DDIM like N^-1 (KL ~ N^-2), Heun and DPM-Solver++(2M) like N^-2 (KL ~ N^-4); the ancestral sampler with eta = 1 is first order as well.",
+    source="EDM (Karras et al. 2022, §3: Heun is 2nd order); DPM-Solver++ (Lu et al. 2022, 2M is 2nd order); SDE samplers first order",
+    method="exact max_i |ln r_i| on the tangent family with finite endpoints [0.01, 50] at N = 80, 160, 320, 640; log-log slope",
+    tolerance="slope within 0.25 of -order (the next term is O(1/N) relative: measured <= 0.15 at N >= 80 for this spectrum)",
+    issue=3,
+)
 def check_orders(budget: Budget) -> Outcome:
     lam_v = np.array([0.02, 0.3, 2.0])
     ladder = (80, 160, 320, 640)
@@ -127,8 +156,14 @@ def check_orders(budget: Budget) -> Outcome:
         vals = []
         for n in ladder:
             g = tangent.tangent_sigmas(n, 0.5, 0.01, 50.0)
-            lr = exact.log_variance_ratios(lam_v, g, sampler=name, eta=1.0 if name == "ancestral" else None)
+            lr = exact.log_variance_ratios(
+                lam_v, g, sampler=name, eta=1.0 if name == "ancestral" else None
+            )
             vals.append(float(np.max(np.abs(lr))))
         slopes[name] = float(np.polyfit(np.log(ladder), np.log(vals), 1)[0])
     ok = all(abs(slopes[k] + q) <= 0.25 for k, q in expected.items())
-    return Outcome(ok, ", ".join(f"{k}: {v:.2f}" for k, v in slopes.items()), {"slopes": slopes, "expected": expected})
+    return Outcome(
+        ok,
+        ", ".join(f"{k}: {v:.2f}" for k, v in slopes.items()),
+        {"slopes": slopes, "expected": expected},
+    )

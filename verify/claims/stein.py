@@ -19,12 +19,11 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 
 from symsched import stein
-from symsched.schedules import families
 from symsched.datasets import dataset_spectrum
 from symsched.models import EmpiricalModel, GaussianModel, ScoreModel, two_point
+from symsched.schedules import families
 from symsched.stein import _symbolic as S
 from symsched.symbols import lam
-
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
 
@@ -34,13 +33,16 @@ LO, HI = 0.002, 80.0
 
 # --- hand-typed oracles (stein_cost.md §5, transcribed, not derived) ---------------------------
 def _ref_cost_iso(d: float, c: float, s: float, t: float, weight: str = "target") -> float:
-    w = t if weight == "target" else s  # §5.2: d sigma'^2 (sigma^2 - sigma'^2)^2 / ((c^2+sigma'^2)^2 (c^2+sigma^2))
+    w = (
+        t if weight == "target" else s
+    )  # §5.2: d sigma'^2 (sigma^2 - sigma'^2)^2 / ((c^2+sigma'^2)^2 (c^2+sigma^2))
     return d * w**2 * (s**2 - t**2) ** 2 / ((c**2 + t**2) ** 2 * (c**2 + s**2))
 
 
 def _ref_cost_gauss(lams: np.ndarray, s: float, t: float, process: str) -> float:
     def m(level: float) -> np.ndarray:  # §5.1: m = s(t)^2 lam + sigma^2
         return (lams + level**2) if process == "ve" else ((1 - level**2) * lams + level**2)
+
     return float(t**2 * np.sum(m(s) * (1 / m(t) - 1 / m(s)) ** 2))
 
 
@@ -81,88 +83,169 @@ def _ref_two_point_metric(s: float) -> float:
 
 
 def _ref_two_point_cost(s: float, t: float) -> float:
-    return t**2 * _two_point_expect(lambda x: (_ref_two_point_score(x, t) - _ref_two_point_score(x, s)) ** 2, s)
+    return t**2 * _two_point_expect(
+        lambda x: (_ref_two_point_score(x, t) - _ref_two_point_score(x, s)) ** 2, s
+    )
 
 
 def _optimal_iso(d: float, c: float, n: int, lo: float = LO, hi: float = HI) -> np.ndarray:
     """Closed-form optimum: Lambda^-1 at equally spaced lengths, by root finding (§5.2)."""
     la, lb = _ref_length_iso(d, c, lo), _ref_length_iso(d, c, hi)
     targets = lb + (la - lb) * np.arange(1, n) / n
-    inner = [brentq(lambda s, t=t: _ref_length_iso(d, c, s) - t, lo, hi, xtol=1e-15, rtol=1e-15) for t in targets]
+    inner = [
+        brentq(lambda s, t=t: _ref_length_iso(d, c, s) - t, lo, hi, xtol=1e-15, rtol=1e-15)
+        for t in targets
+    ]
     return np.array([hi, *inner, lo])
 
 
 STEPS = [(5.0, 4.0), (1.0, 0.8), (0.3, 0.25), (0.05, 0.04)]
 
 
-@claim("stein.closed-forms-symbolic",
-       statement="The SymPy-derived corrector cost L_c (target and source weight), local metric delta_c (VE and VP), and the isotropic length Lambda equal the closed forms of stein_cost.md §5; Lambda' = sqrt(delta_c); delta_c -> 4d/sigma^2 as c -> 0.",
-       source=f"{SRC}, §2.3, §3.1; stein_cost.md §5.1-§5.3",
-       method="symbolic: simplify(derived - hand-typed) == 0 for each formula",
-       tolerance="exact (symbolic identity)", issue=4)
+@claim(
+    "stein.closed-forms-symbolic",
+    statement="The SymPy-derived corrector cost L_c (target and source weight), local metric delta_c (VE and VP), and the isotropic length Lambda equal the closed forms of stein_cost.md §5; Lambda' = sqrt(delta_c); delta_c -> 4d/sigma^2 as c -> 0.",
+    source=f"{SRC}, §2.3, §3.1; stein_cost.md §5.1-§5.3",
+    method="symbolic: simplify(derived - hand-typed) == 0 for each formula",
+    tolerance="exact (symbolic identity)",
+    issue=4,
+)
 def check_symbolic(budget: Budget) -> Outcome:
     s, t, d, c = S.sigma, S.sigma_t, S.dim, S.c_iso
     typed = {
-        "L_c VE target": (d * S.gaussian_interval_cost("ve").subs(lam, c**2),
-                          d * t**2 * (s**2 - t**2) ** 2 / ((c**2 + t**2) ** 2 * (c**2 + s**2))),
-        "L_c VE source": (d * S.gaussian_interval_cost("ve", "source").subs(lam, c**2),
-                          d * s**2 * (s**2 - t**2) ** 2 / ((c**2 + t**2) ** 2 * (c**2 + s**2))),
+        "L_c VE target": (
+            d * S.gaussian_interval_cost("ve").subs(lam, c**2),
+            d * t**2 * (s**2 - t**2) ** 2 / ((c**2 + t**2) ** 2 * (c**2 + s**2)),
+        ),
+        "L_c VE source": (
+            d * S.gaussian_interval_cost("ve", "source").subs(lam, c**2),
+            d * s**2 * (s**2 - t**2) ** 2 / ((c**2 + t**2) ** 2 * (c**2 + s**2)),
+        ),
         "delta_c VE": (S.isotropic_local_metric(), 4 * d * s**4 / (c**2 + s**2) ** 3),
-        "delta_c VP (spec §5.3 corrected)": (d * S.gaussian_local_metric("vp").subs(lam, c**2),
-                                             4 * d * s**4 * (1 - c**2) ** 2 / (c**2 + s**2 * (1 - c**2)) ** 3),
-        "Lambda VE": (S.isotropic_length(), 2 * sp.sqrt(d) * (sp.asinh(s / c) - s / sp.sqrt(s**2 + c**2))),
-        "Lambda' = sqrt(delta)": (sp.diff(S.isotropic_length(), s), sp.sqrt(S.isotropic_local_metric())),
+        "delta_c VP (spec §5.3 corrected)": (
+            d * S.gaussian_local_metric("vp").subs(lam, c**2),
+            4 * d * s**4 * (1 - c**2) ** 2 / (c**2 + s**2 * (1 - c**2)) ** 3,
+        ),
+        "Lambda VE": (
+            S.isotropic_length(),
+            2 * sp.sqrt(d) * (sp.asinh(s / c) - s / sp.sqrt(s**2 + c**2)),
+        ),
+        "Lambda' = sqrt(delta)": (
+            sp.diff(S.isotropic_length(), s),
+            sp.sqrt(S.isotropic_local_metric()),
+        ),
         "point mass limit": (sp.limit(S.isotropic_local_metric(), c, 0), 4 * d / s**2),
     }
     residuals = {k: str(sp.simplify(a - b)) for k, (a, b) in typed.items()}
     ok = all(r == "0" for r in residuals.values())
-    return Outcome(ok, f"{sum(r == '0' for r in residuals.values())}/{len(residuals)} identities exact",
-                   {"residuals": residuals})
+    return Outcome(
+        ok,
+        f"{sum(r == '0' for r in residuals.values())}/{len(residuals)} identities exact",
+        {"residuals": residuals},
+    )
 
 
-@claim("stein.estimators-match-closed-forms",
-       statement="Every estimator reproduces the Gaussian (VE isotropic, VE digits spectrum, VP anisotropic) and two-point closed forms: exact to round-off, Monte Carlo (common random numbers) finite-step costs and JVP local metrics (plain and with control variates) within 5 standard errors (JVP with control variates on Gaussian data, where it is exact, to 1e-9).",
-       source=f"{SRC}, §2.3, §3; stein_cost.md §3.1, §5, §10.1",
-       method="hand-typed §5 formulas; two-point by adaptive quad + central differences; estimators see only D(x, sigma)",
-       tolerance=f"exact: rtol {tol.STEIN_ROUNDOFF_RTOL:g} (quadrature {tol.STEIN_QUADRATURE_RTOL:g}); MC/JVP: |est - truth| <= {tol.Z_SCORE:g} SE + the oracle's rtol; JVP with control variates on Gaussians: rtol {tol.STEIN_CV_EXACT_RTOL:g}",
-       issue=4)
+@claim(
+    "stein.estimators-match-closed-forms",
+    statement="Every estimator reproduces the Gaussian (VE isotropic, VE digits spectrum, VP anisotropic) and two-point closed forms: exact to round-off, Monte Carlo (common random numbers) finite-step costs and JVP local metrics (plain and with control variates) within 5 standard errors (JVP with control variates on Gaussian data, where it is exact, to 1e-9).",
+    source=f"{SRC}, §2.3, §3; stein_cost.md §3.1, §5, §10.1",
+    method="hand-typed §5 formulas; two-point by adaptive quad + central differences; estimators see only D(x, sigma)",
+    tolerance=f"exact: rtol {tol.STEIN_ROUNDOFF_RTOL:g} (quadrature {tol.STEIN_QUADRATURE_RTOL:g}); MC/JVP: |est - truth| <= {tol.Z_SCORE:g} SE + the oracle's rtol; JVP with control variates on Gaussians: rtol {tol.STEIN_CV_EXACT_RTOL:g}",
+    issue=4,
+)
 def check_estimators(budget: Budget) -> Outcome:
     n = budget.pick(2000, 20000)
     lam_digits = dataset_spectrum("digits")
     lam_vp = np.array([0.05, 0.3, 0.7, 2.0, 5.0])
-    cases = [("ve-iso", GaussianModel.isotropic(0.5, 16), "ve", lambda s_, t_: _ref_cost_iso(16, 0.5, s_, t_),
-              lambda r: _ref_metric_iso(16, 0.5, r), tol.STEIN_ROUNDOFF_RTOL),
-             ("ve-digits", GaussianModel(lam_digits), "ve", lambda s_, t_: _ref_cost_gauss(lam_digits, s_, t_, "ve"),
-              None, tol.STEIN_ROUNDOFF_RTOL),
-             ("vp-aniso", GaussianModel(lam_vp), "vp",
-              lambda s_, t_: _ref_cost_gauss(lam_vp, s_ / math.sqrt(1 + s_**2), t_ / math.sqrt(1 + t_**2), "vp"),
-              None, tol.STEIN_ROUNDOFF_RTOL),
-             ("two-point", two_point(), "ve", _ref_two_point_cost, lambda r: np.array([_ref_two_point_metric(x) for x in r]),
-              tol.STEIN_QUADRATURE_RTOL)]
+    cases = [
+        (
+            "ve-iso",
+            GaussianModel.isotropic(0.5, 16),
+            "ve",
+            lambda s_, t_: _ref_cost_iso(16, 0.5, s_, t_),
+            lambda r: _ref_metric_iso(16, 0.5, r),
+            tol.STEIN_ROUNDOFF_RTOL,
+        ),
+        (
+            "ve-digits",
+            GaussianModel(lam_digits),
+            "ve",
+            lambda s_, t_: _ref_cost_gauss(lam_digits, s_, t_, "ve"),
+            None,
+            tol.STEIN_ROUNDOFF_RTOL,
+        ),
+        (
+            "vp-aniso",
+            GaussianModel(lam_vp),
+            "vp",
+            lambda s_, t_: _ref_cost_gauss(
+                lam_vp, s_ / math.sqrt(1 + s_**2), t_ / math.sqrt(1 + t_**2), "vp"
+            ),
+            None,
+            tol.STEIN_ROUNDOFF_RTOL,
+        ),
+        (
+            "two-point",
+            two_point(),
+            "ve",
+            _ref_two_point_cost,
+            lambda r: np.array([_ref_two_point_metric(x) for x in r]),
+            tol.STEIN_QUADRATURE_RTOL,
+        ),
+    ]
     worst_exact, worst_z, rows = 0.0, 0.0, []
     for name, model, proc, ref_cost, ref_metric, rtol in cases:
         for k, (s_, t_) in enumerate(STEPS):
             truth = ref_cost(s_, t_)
             ex = stein.estimate_costs(model, [s_, t_], estimator="exact", process=proc).costs[0]
-            mc = stein.estimate_costs(model, [s_, t_], estimator="monte-carlo", samples=n, seed=budget.seed + k, process=proc)
+            mc = stein.estimate_costs(
+                model,
+                [s_, t_],
+                estimator="monte-carlo",
+                samples=n,
+                seed=budget.seed + k,
+                process=proc,
+            )
             worst_exact = max(worst_exact, abs(ex / truth - 1) / rtol)
             z = abs(mc.costs[0] - truth) / mc.stderr[0]
             worst_z = max(worst_z, z)
-            rows.append({"model": name, "from": s_, "to": t_, "truth": truth, "exact": ex, "mc": mc.costs[0],
-                         "mc_stderr": mc.stderr[0], "z": z})
+            rows.append(
+                {
+                    "model": name,
+                    "from": s_,
+                    "to": t_,
+                    "truth": truth,
+                    "exact": ex,
+                    "mc": mc.costs[0],
+                    "mc_stderr": mc.stderr[0],
+                    "z": z,
+                }
+            )
         lev = np.array([s_ for s_, _ in STEPS])
         if ref_metric is not None:
             truth_m = ref_metric(lev)
             for cv in (False, True):  # plain JVP and JVP with control variates (the default)
-                delta, se, _ = stein.estimate_metric(model, lev, samples=n, seed=budget.seed, process=proc,
-                                                     control_variate=cv)
-                if cv and isinstance(model, GaussianModel):  # the controls are exact on Gaussian data
+                delta, se, _ = stein.estimate_metric(
+                    model, lev, samples=n, seed=budget.seed, process=proc, control_variate=cv
+                )
+                if cv and isinstance(
+                    model, GaussianModel
+                ):  # the controls are exact on Gaussian data
                     z = np.abs(delta / truth_m - 1) / tol.STEIN_CV_EXACT_RTOL * tol.Z_SCORE
                 else:  # the oracle's own error (rtol) is added to the statistical allowance
                     z = np.abs(delta - truth_m) / (se + rtol * np.abs(truth_m) / tol.Z_SCORE)
                 worst_z = max(worst_z, float(z.max()))
-                rows.append({"model": name, "control_variate": cv, "metric_levels": lev, "jvp": delta,
-                             "jvp_stderr": se, "truth": truth_m, "z": z.max()})
+                rows.append(
+                    {
+                        "model": name,
+                        "control_variate": cv,
+                        "metric_levels": lev,
+                        "jvp": delta,
+                        "jvp_stderr": se,
+                        "truth": truth_m,
+                        "z": z.max(),
+                    }
+                )
             ex_m = model.exact_local_metric(lev, process=proc)
             worst_exact = max(worst_exact, float(np.max(np.abs(ex_m / truth_m - 1))) / rtol)
     # VP metric against §5.3 (in sigma_VP), converted to rho by the chain rule
@@ -173,66 +256,117 @@ def check_estimators(budget: Budget) -> Outcome:
     delta, se, _ = stein.estimate_metric(vp_model, r, samples=n, seed=budget.seed, process="vp")
     worst_z = max(worst_z, float(np.max(np.abs(delta - vp_ref) / se)))
     printed = _spec_printed_metric_vp(4, 0.5, sig) * (1 + r**2) ** -3
-    rows.append({"model": "vp-iso c=0.5 d=4", "metric_levels": r, "jvp": delta, "jvp_stderr": se, "truth": vp_ref,
-                 "spec_as_printed": printed, "spec_as_printed_z": np.abs(delta - printed) / se})
-    worst_exact = max(worst_exact, float(np.max(np.abs(vp_model.exact_local_metric(r, process="vp") / vp_ref - 1)))
-                      / tol.STEIN_ROUNDOFF_RTOL)
+    rows.append(
+        {
+            "model": "vp-iso c=0.5 d=4",
+            "metric_levels": r,
+            "jvp": delta,
+            "jvp_stderr": se,
+            "truth": vp_ref,
+            "spec_as_printed": printed,
+            "spec_as_printed_z": np.abs(delta - printed) / se,
+        }
+    )
+    worst_exact = max(
+        worst_exact,
+        float(np.max(np.abs(vp_model.exact_local_metric(r, process="vp") / vp_ref - 1)))
+        / tol.STEIN_ROUNDOFF_RTOL,
+    )
     ok = worst_exact <= 1.0 and worst_z <= tol.Z_SCORE
-    return Outcome(ok, f"exact error / tol {worst_exact:.2e}; largest |MC or JVP - truth| = {worst_z:.2f} SE (n = {n})",
-                   {"worst_exact_over_tol": worst_exact, "worst_z": worst_z, "rows": rows})
+    return Outcome(
+        ok,
+        f"exact error / tol {worst_exact:.2e}; largest |MC or JVP - truth| = {worst_z:.2f} SE (n = {n})",
+        {"worst_exact_over_tol": worst_exact, "worst_z": worst_z, "rows": rows},
+    )
 
 
-@claim("stein.schedule-matches-closed-form",
-       statement="Algorithm 1 (cumulative sqrt cost on a fine probe grid, PCHIP inversion) reproduces the closed-form optimal grid Lambda^-1(i Lambda / N) of N(0, c^2 I) for N = 10 and 18.",
-       source=f"{SRC}, Algorithm 1, Thm. 3.1; stein_cost.md §4.1, §4.3, §5.2, §10.1",
-       method="root-finding of the hand-typed Lambda(sigma) (c = 0.5, sigma in [0.002, 80]) vs Algorithm 1 on exact finite-step costs, K = 2000 log-spaced probes",
-       tolerance=f"max relative level error <= {tol.STEIN_SCHEDULE_RTOL:g}", issue=4)
+@claim(
+    "stein.schedule-matches-closed-form",
+    statement="Algorithm 1 (cumulative sqrt cost on a fine probe grid, PCHIP inversion) reproduces the closed-form optimal grid Lambda^-1(i Lambda / N) of N(0, c^2 I) for N = 10 and 18.",
+    source=f"{SRC}, Algorithm 1, Thm. 3.1; stein_cost.md §4.1, §4.3, §5.2, §10.1",
+    method="root-finding of the hand-typed Lambda(sigma) (c = 0.5, sigma in [0.002, 80]) vs Algorithm 1 on exact finite-step costs, K = 2000 log-spaced probes",
+    tolerance=f"max relative level error <= {tol.STEIN_SCHEDULE_RTOL:g}",
+    issue=4,
+)
 def check_schedule(budget: Budget) -> Outcome:
     model = GaussianModel.isotropic(0.5, 1)
     lev = stein.probe_levels(LO, HI, 2000)
     costs = stein.estimate_costs(model, lev, estimator="exact").costs
     errs = {}
     for n in (10, 18):
-        errs[n] = stein.schedule_error(stein.update_schedule(lev, costs, n), _optimal_iso(1, 0.5, n))
+        errs[n] = stein.schedule_error(
+            stein.update_schedule(lev, costs, n), _optimal_iso(1, 0.5, n)
+        )
     worst = max(errs.values())
     sched = stein.update_schedule(lev, costs, 10)
     from symsched.schedules._registry import Schedule
-    return Outcome(worst <= tol.STEIN_SCHEDULE_RTOL, f"max relative error {worst:.2e} (N=10: {errs[10]:.2e}, N=18: {errs[18]:.2e})",
-                   {"errors": {str(k): v for k, v in errs.items()}},
-                   schedules=[{"name": "stein-gaussian-c0.5-N10",
-                               "schedule": Schedule("stein", sched, {"model": "gaussian(c=0.5)", "estimator": "exact",
-                                                                     "probe_levels": 2000}).to_json()}])
+
+    return Outcome(
+        worst <= tol.STEIN_SCHEDULE_RTOL,
+        f"max relative error {worst:.2e} (N=10: {errs[10]:.2e}, N=18: {errs[18]:.2e})",
+        {"errors": {str(k): v for k, v in errs.items()}},
+        schedules=[
+            {
+                "name": "stein-gaussian-c0.5-N10",
+                "schedule": Schedule(
+                    "stein",
+                    sched,
+                    {"model": "gaussian(c=0.5)", "estimator": "exact", "probe_levels": 2000},
+                ).to_json(),
+            }
+        ],
+    )
 
 
-@claim("stein.independent-of-dimension-and-probe-grid",
-       statement="The optimal schedule does not depend on d (d = 1, 7, 256: identical to round-off) nor on the probe grid once fine (log-uniform vs EDM rho = 7 spacing, K = 2000; and K = 1000 vs 2000).",
-       source=f"{SRC}, Thm. 3.1; stein_cost.md §5.2, §10.4",
-       method="Algorithm 1 on exact costs for the three dimensions and the probe grids; pairwise max relative level differences",
-       tolerance=f"dimension: {tol.STEIN_ROUNDOFF_RTOL:g}; probe grid: {tol.STEIN_GRID_INDEPENDENCE_RTOL:g}", issue=4)
+@claim(
+    "stein.independent-of-dimension-and-probe-grid",
+    statement="The optimal schedule does not depend on d (d = 1, 7, 256: identical to round-off) nor on the probe grid once fine (log-uniform vs EDM rho = 7 spacing, K = 2000; and K = 1000 vs 2000).",
+    source=f"{SRC}, Thm. 3.1; stein_cost.md §5.2, §10.4",
+    method="Algorithm 1 on exact costs for the three dimensions and the probe grids; pairwise max relative level differences",
+    tolerance=f"dimension: {tol.STEIN_ROUNDOFF_RTOL:g}; probe grid: {tol.STEIN_GRID_INDEPENDENCE_RTOL:g}",
+    issue=4,
+)
 def check_invariance(budget: Budget) -> Outcome:
     n = 12
     lev = stein.probe_levels(LO, HI, 2000)
-    by_d = [stein.update_schedule(lev, GaussianModel.isotropic(0.7, d).exact_interval_costs(lev, process="ve", weight="target"), n)
-            for d in (1, 7, 256)]
+    by_d = [
+        stein.update_schedule(
+            lev,
+            GaussianModel.isotropic(0.7, d).exact_interval_costs(
+                lev, process="ve", weight="target"
+            ),
+            n,
+        )
+        for d in (1, 7, 256)
+    ]
     dim_err = max(stein.schedule_error(g, by_d[0]) for g in by_d[1:])
     m = GaussianModel.isotropic(0.7, 1)
     grids = {}
     for kind, k in (("log", 2000), ("karras", 2000), ("log", 1000)):
         lv = stein.probe_levels(LO, HI, k, kind)
-        grids[f"{kind}-{k}"] = stein.update_schedule(lv, m.exact_interval_costs(lv, process="ve", weight="target"), n)
-    grid_err = max(stein.schedule_error(grids["karras-2000"], grids["log-2000"]),
-                   stein.schedule_error(grids["log-1000"], grids["log-2000"]))
+        grids[f"{kind}-{k}"] = stein.update_schedule(
+            lv, m.exact_interval_costs(lv, process="ve", weight="target"), n
+        )
+    grid_err = max(
+        stein.schedule_error(grids["karras-2000"], grids["log-2000"]),
+        stein.schedule_error(grids["log-1000"], grids["log-2000"]),
+    )
     ok = dim_err <= tol.STEIN_ROUNDOFF_RTOL and grid_err <= tol.STEIN_GRID_INDEPENDENCE_RTOL
-    return Outcome(ok, f"dimension spread {dim_err:.1e}; probe-grid spread {grid_err:.1e}",
-                   {"dimension_error": dim_err, "probe_grid_error": grid_err})
+    return Outcome(
+        ok,
+        f"dimension spread {dim_err:.1e}; probe-grid spread {grid_err:.1e}",
+        {"dimension_error": dim_err, "probe_grid_error": grid_err},
+    )
 
 
-@claim("stein.equal-costs-at-optimum",
-       statement="On the closed-form optimal grid the total corrector cost tends to Lambda^2/N and the interval costs become equal (away from sigma_min) at rate 1/N.",
-       source=f"{SRC}, Thm. 3.1 (constant speed); stein_cost.md §2.4, §10.5",
-       method="exact finite-step costs (hand-typed §5.2) on root-found optimal grids, N = 50, 100, 200, 400; spread over the first 90% of intervals; log-log slope",
-       tolerance=f"spread(N=400) <= {tol.STEIN_EQUAL_COST_RTOL:g}, |N sum L / Lambda^2 - 1| <= {tol.STEIN_EQUAL_COST_RTOL:g} and decreasing, slope in {tol.STEIN_LOCAL_ORDER_BAND}",
-       issue=4)
+@claim(
+    "stein.equal-costs-at-optimum",
+    statement="On the closed-form optimal grid the total corrector cost tends to Lambda^2/N and the interval costs become equal (away from sigma_min) at rate 1/N.",
+    source=f"{SRC}, Thm. 3.1 (constant speed); stein_cost.md §2.4, §10.5",
+    method="exact finite-step costs (hand-typed §5.2) on root-found optimal grids, N = 50, 100, 200, 400; spread over the first 90% of intervals; log-log slope",
+    tolerance=f"spread(N=400) <= {tol.STEIN_EQUAL_COST_RTOL:g}, |N sum L / Lambda^2 - 1| <= {tol.STEIN_EQUAL_COST_RTOL:g} and decreasing, slope in {tol.STEIN_LOCAL_ORDER_BAND}",
+    issue=4,
+)
 def check_equal_costs(budget: Budget) -> Outcome:
     c = 0.5
     lam_total = _ref_length_iso(1, c, HI) - _ref_length_iso(1, c, LO)
@@ -245,52 +379,99 @@ def check_equal_costs(budget: Budget) -> Outcome:
         totals.append(n * costs.sum() / lam_total**2 - 1)
     slope = float(np.polyfit(np.log(ns), np.log(spreads), 1)[0])
     lo_b, hi_b = tol.STEIN_LOCAL_ORDER_BAND
-    ok = (spreads[-1] <= tol.STEIN_EQUAL_COST_RTOL and abs(totals[-1]) <= tol.STEIN_EQUAL_COST_RTOL
-          and all(abs(b) < abs(a) for a, b in zip(totals, totals[1:])) and lo_b <= slope <= hi_b)
-    return Outcome(ok, f"spread {spreads[-1]:.2e} and N*total/Lambda^2 - 1 = {totals[-1]:.2e} at N=400; spread slope {slope:.2f}",
-                   {"N": list(ns), "spread": spreads, "total_minus_one": totals, "slope": slope})
+    ok = (
+        spreads[-1] <= tol.STEIN_EQUAL_COST_RTOL
+        and abs(totals[-1]) <= tol.STEIN_EQUAL_COST_RTOL
+        and all(abs(b) < abs(a) for a, b in zip(totals, totals[1:]))
+        and lo_b <= slope <= hi_b
+    )
+    return Outcome(
+        ok,
+        f"spread {spreads[-1]:.2e} and N*total/Lambda^2 - 1 = {totals[-1]:.2e} at N=400; spread slope {slope:.2f}",
+        {"N": list(ns), "spread": spreads, "total_minus_one": totals, "slope": slope},
+    )
 
 
-@claim("stein.vp-unit-variance-zero-cost",
-       statement="VP with unit-variance Gaussian data has zero corrector cost everywhere: symbolically, in closed form, and through the denoiser by Monte Carlo and JVP; the same data under VE (and VP data of variance 0.25) cost > 0.",
-       source=f"{SRC}, §2.3; stein_cost.md §5.1 (VP sanity case), §10.2",
-       method="SymPy substitution lam = 1; exact, Monte Carlo and JVP estimates on a probe grid",
-       tolerance="|cost| <= (64 eps)^2 d / sigma_min^2, JVP metric <= (64 eps)^2 d / sigma_min^4 (cancellation round-off, verify/tolerances/_stein.py); non-vacuity: the VE and lam = 0.25 costs > 1e3 x that", issue=4)
+@claim(
+    "stein.vp-unit-variance-zero-cost",
+    statement="VP with unit-variance Gaussian data has zero corrector cost everywhere: symbolically, in closed form, and through the denoiser by Monte Carlo and JVP; the same data under VE (and VP data of variance 0.25) cost > 0.",
+    source=f"{SRC}, §2.3; stein_cost.md §5.1 (VP sanity case), §10.2",
+    method="SymPy substitution lam = 1; exact, Monte Carlo and JVP estimates on a probe grid",
+    tolerance="|cost| <= (64 eps)^2 d / sigma_min^2, JVP metric <= (64 eps)^2 d / sigma_min^4 (cancellation round-off, verify/tolerances/_stein.py); non-vacuity: the VE and lam = 0.25 costs > 1e3 x that",
+    issue=4,
+)
 def check_vp_zero(budget: Budget) -> Outcome:
-    sym_zero = sp.simplify(S.gaussian_interval_cost("vp").subs(lam, 1)) == 0 and \
-        sp.simplify(S.gaussian_local_metric("vp").subs(lam, 1)) == 0
+    sym_zero = (
+        sp.simplify(S.gaussian_interval_cost("vp").subs(lam, 1)) == 0
+        and sp.simplify(S.gaussian_local_metric("vp").subs(lam, 1)) == 0
+    )
     model = GaussianModel(np.ones(8))
     lev = stein.probe_levels(0.01, 50.0, 64)
     vals = {
-        "exact": float(np.max(np.abs(stein.estimate_costs(model, lev, estimator="exact", process="vp").costs))),
-        "monte-carlo": float(np.max(np.abs(stein.estimate_costs(model, lev, estimator="monte-carlo", samples=64,
-                                                                 process="vp").costs))),
+        "exact": float(
+            np.max(np.abs(stein.estimate_costs(model, lev, estimator="exact", process="vp").costs))
+        ),
+        "monte-carlo": float(
+            np.max(
+                np.abs(
+                    stein.estimate_costs(
+                        model, lev, estimator="monte-carlo", samples=64, process="vp"
+                    ).costs
+                )
+            )
+        ),
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", stein.SteinAccuracyWarning)
         vals["jvp"] = float(np.max(stein.estimate_metric(model, lev, samples=64, process="vp")[0]))
     ve_cost = float(stein.estimate_costs(model, lev, estimator="exact", process="ve").costs.min())
-    other = float(stein.estimate_costs(GaussianModel(np.full(8, 0.25)), lev, estimator="exact", process="vp").costs.min())
+    other = float(
+        stein.estimate_costs(
+            GaussianModel(np.full(8, 0.25)), lev, estimator="exact", process="vp"
+        ).costs.min()
+    )
     s_min = float(stein.process_sigma(lev[-1], "vp"))
     atol, atol_jvp = tol.stein_zero_atol(8, s_min), tol.stein_zero_atol(8, s_min, derivative=True)
-    ok = (sym_zero and max(vals["exact"], vals["monte-carlo"]) <= atol and vals["jvp"] <= atol_jvp
-          and min(ve_cost, other) > 1e3 * atol_jvp)
-    return Outcome(ok, f"symbolic zero: {sym_zero}; |cost| exact {vals['exact']:.0e}, MC {vals['monte-carlo']:.1e} (tol {atol:.1e}), JVP metric {vals['jvp']:.1e} (tol {atol_jvp:.1e}); VE min cost {ve_cost:.1e}, lam=0.25 VP min cost {other:.1e}",
-                   {"symbolic_zero": sym_zero, "max_abs": vals, "ve_min_cost": ve_cost, "vp_quarter_min_cost": other})
+    ok = (
+        sym_zero
+        and max(vals["exact"], vals["monte-carlo"]) <= atol
+        and vals["jvp"] <= atol_jvp
+        and min(ve_cost, other) > 1e3 * atol_jvp
+    )
+    return Outcome(
+        ok,
+        f"symbolic zero: {sym_zero}; |cost| exact {vals['exact']:.0e}, MC {vals['monte-carlo']:.1e} (tol {atol:.1e}), JVP metric {vals['jvp']:.1e} (tol {atol_jvp:.1e}); VE min cost {ve_cost:.1e}, lam=0.25 VP min cost {other:.1e}",
+        {
+            "symbolic_zero": sym_zero,
+            "max_abs": vals,
+            "ve_min_cost": ve_cost,
+            "vp_quarter_min_cost": other,
+        },
+    )
 
 
-@claim("stein.point-mass-loglinear",
-       statement="Point-mass data gives an exactly log-linear (geometric) optimal schedule: delta_c = 4d/sigma^2; the Monte Carlo and JVP schedules of a point-mass model equal the geometric grid to round-off; the two-point mixture approaches 4/sigma^2 at small sigma.",
-       source=f"{SRC}, §3.1; stein_cost.md §5.2 (point-mass data), §5.4, §10.3",
-       method="families.loglinear grid vs Algorithm 1 on estimates for a one-row empirical model (d = 3); two-point metric by adaptive quad at sigma = 0.02",
-       tolerance=f"relative {tol.STEIN_LOGLINEAR_RTOL:g}; two-point {tol.STEIN_QUADRATURE_RTOL:g}", issue=4)
+@claim(
+    "stein.point-mass-loglinear",
+    statement="Point-mass data gives an exactly log-linear (geometric) optimal schedule: delta_c = 4d/sigma^2; the Monte Carlo and JVP schedules of a point-mass model equal the geometric grid to round-off; the two-point mixture approaches 4/sigma^2 at small sigma.",
+    source=f"{SRC}, §3.1; stein_cost.md §5.2 (point-mass data), §5.4, §10.3",
+    method="families.loglinear grid vs Algorithm 1 on estimates for a one-row empirical model (d = 3); two-point metric by adaptive quad at sigma = 0.02",
+    tolerance=f"relative {tol.STEIN_LOGLINEAR_RTOL:g}; two-point {tol.STEIN_QUADRATURE_RTOL:g}",
+    issue=4,
+)
 def check_point_mass(budget: Budget) -> Outcome:
     model = EmpiricalModel(np.array([[0.3, -0.2, 0.5]]), name="point-mass")
     errs = {}
     lev = stein.probe_levels(LO, HI, 128)
     for est in ("jvp", "monte-carlo"):
-        costs = stein.estimate_costs(model, lev, estimator=est, samples=8, seed=budget.seed, common_noise=True,
-                                     control_variate=False if est == "jvp" else None).costs
+        costs = stein.estimate_costs(
+            model,
+            lev,
+            estimator=est,
+            samples=8,
+            seed=budget.seed,
+            common_noise=True,
+            control_variate=False if est == "jvp" else None,
+        ).costs
         for n in (5, 10, 20):
             geo = families.loglinear(LO, HI).grid(n)
             errs[f"{est}-N{n}"] = stein.schedule_error(stein.update_schedule(lev, costs, n), geo)
@@ -298,28 +479,51 @@ def check_point_mass(budget: Budget) -> Outcome:
     tp = _ref_two_point_metric(s_small) * s_small**2 / 4 - 1
     worst = max(errs.values())
     ok = worst <= tol.STEIN_LOGLINEAR_RTOL and abs(tp) <= tol.STEIN_QUADRATURE_RTOL
-    return Outcome(ok, f"largest deviation from geometric {worst:.1e}; two-point delta sigma^2/4 - 1 = {tp:.1e} at sigma = {s_small}",
-                   {"errors": errs, "two_point_small_sigma": tp})
+    return Outcome(
+        ok,
+        f"largest deviation from geometric {worst:.1e}; two-point delta sigma^2/4 - 1 = {tp:.1e} at sigma = {s_small}",
+        {"errors": errs, "two_point_small_sigma": tp},
+    )
 
 
-def _errors(model: object, ref: np.ndarray, variant: tuple[str, bool, bool], k: int, n: int, seeds: int,
-            steps: int) -> tuple[float, int]:
+def _errors(
+    model: object,
+    ref: np.ndarray,
+    variant: tuple[str, bool, bool],
+    k: int,
+    n: int,
+    seeds: int,
+    steps: int,
+) -> tuple[float, int]:
     estimator, common, cv = variant
     lev = stein.probe_levels(LO, HI, k)
     errs, evals = [], 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", stein.SteinAccuracyWarning)
         for sd in range(seeds):
-            e = stein.estimate_costs(model, lev, estimator=estimator, samples=n, seed=1000 + sd, common_noise=common,
-                                     control_variate=cv if estimator == "jvp" else None)
+            e = stein.estimate_costs(
+                model,
+                lev,
+                estimator=estimator,
+                samples=n,
+                seed=1000 + sd,
+                common_noise=common,
+                control_variate=cv if estimator == "jvp" else None,
+            )
             errs.append(stein.schedule_error(stein.update_schedule(lev, e.costs, steps), ref))
             evals = e.evaluations
     return float(np.sqrt(np.mean(np.square(errs)))), evals
 
 
-def evaluations_to_target(model: object, ref: np.ndarray, variant: tuple[str, bool, bool], seeds: int,
-                          ladder: list[tuple[int, int]], steps: int = 10,
-                          target: float = tol.STEIN_TARGET_SCHEDULE_ERROR) -> dict[str, object]:
+def evaluations_to_target(
+    model: object,
+    ref: np.ndarray,
+    variant: tuple[str, bool, bool],
+    seeds: int,
+    ladder: list[tuple[int, int]],
+    steps: int = 10,
+    target: float = tol.STEIN_TARGET_SCHEDULE_ERROR,
+) -> dict[str, object]:
     """Cheapest (K, n) on ``ladder`` (sorted by evaluations) whose RMS schedule error <= target.
 
     ``variant`` is ``(estimator, common_noise, control_variate)``.
@@ -328,8 +532,15 @@ def evaluations_to_target(model: object, ref: np.ndarray, variant: tuple[str, bo
     for k, n in sorted(ladder, key=lambda kn: (kn[0] * kn[1], kn[0])):
         t0 = time.perf_counter()
         err, evals = _errors(model, ref, variant, k, n, seeds, steps)
-        tried.append({"probe": k, "samples": n, "evaluations": evals, "rms_error": err,
-                      "seconds_per_run": (time.perf_counter() - t0) / seeds})
+        tried.append(
+            {
+                "probe": k,
+                "samples": n,
+                "evaluations": evals,
+                "rms_error": err,
+                "seconds_per_run": (time.perf_counter() - t0) / seeds,
+            }
+        )
         if err <= target:
             return {"reached": True, "evaluations": evals, "probe": k, "samples": n, "tried": tried}
     return {"reached": False, "evaluations": max(t["evaluations"] for t in tried), "tried": tried}
@@ -365,12 +576,14 @@ def hypercube_reference(dim: int, steps: int) -> np.ndarray:
     return stein.update_schedule(lev, stein.length_from_metric(delta, lev) ** 2, steps)
 
 
-@claim("stein.estimator-efficiency",
-       statement="The default estimator (JVP local metric with control variates, fresh samples per level) reaches a 1% schedule error, and no independent-noise Monte Carlo setting with fewer than 4x its score evaluations does, on non-Gaussian data (uniform on {-1,1}^16), N = 10.",
-       source=f"{SRC}, §3; stein_cost.md §3.1, §5.4; issue 4 item 9",
-       method="RMS over seeds of the max relative level error vs the optimum from 16 x the two-point quadrature metric (K = 4000); cheapest (probe K, samples n) on a ladder reaching 1% for the default; Monte Carlo with fresh samples per interval tried on every ladder setting below 4x that budget",
-       tolerance=f"default reaches {tol.STEIN_TARGET_SCHEDULE_ERROR:g}; Monte Carlo below {tol.STEIN_EFFICIENCY_FACTOR:g}x its evaluations does not",
-       issue=4)
+@claim(
+    "stein.estimator-efficiency",
+    statement="The default estimator (JVP local metric with control variates, fresh samples per level) reaches a 1% schedule error, and no independent-noise Monte Carlo setting with fewer than 4x its score evaluations does, on non-Gaussian data (uniform on {-1,1}^16), N = 10.",
+    source=f"{SRC}, §3; stein_cost.md §3.1, §5.4; issue 4 item 9",
+    method="RMS over seeds of the max relative level error vs the optimum from 16 x the two-point quadrature metric (K = 4000); cheapest (probe K, samples n) on a ladder reaching 1% for the default; Monte Carlo with fresh samples per interval tried on every ladder setting below 4x that budget",
+    tolerance=f"default reaches {tol.STEIN_TARGET_SCHEDULE_ERROR:g}; Monte Carlo below {tol.STEIN_EFFICIENCY_FACTOR:g}x its evaluations does not",
+    issue=4,
+)
 def check_efficiency(budget: Budget) -> Outcome:
     dim = 16
     model = Hypercube(dim)
@@ -381,11 +594,22 @@ def check_efficiency(budget: Budget) -> Outcome:
     cap = tol.STEIN_EFFICIENCY_FACTOR * d["evaluations"]
     # finite-step costs need fine probes (first-order bias 1.3% at K = 128 with exact costs on
     # N(0, 0.25 I)), so K starts at 128; every setting below the cap is tried
-    ladder_mc = [(k, n) for k in (128, 256, 512, 1024, 2048) for n in (2, 4, 8, 16, 32, 64) if 2 * k * n < cap]
-    m = evaluations_to_target(model, ref, ("monte-carlo", False, False), seeds, ladder_mc) if ladder_mc else \
-        {"reached": False, "evaluations": 0, "tried": []}
+    ladder_mc = [
+        (k, n)
+        for k in (128, 256, 512, 1024, 2048)
+        for n in (2, 4, 8, 16, 32, 64)
+        if 2 * k * n < cap
+    ]
+    m = (
+        evaluations_to_target(model, ref, ("monte-carlo", False, False), seeds, ladder_mc)
+        if ladder_mc
+        else {"reached": False, "evaluations": 0, "tried": []}
+    )
     ok = bool(d["reached"]) and not m["reached"]
     best_mc = min((t["rms_error"] for t in m["tried"]), default=float("nan"))
-    return Outcome(ok, f"default reaches 1% with {d['evaluations']} evaluations; independent MC below {cap:.0f} "
-                       f"evaluations: best RMS error {best_mc:.2%} ({'reached' if m['reached'] else 'not reached'})",
-                   {"default": d, "monte_carlo_independent": m, "seeds": seeds, "cap": cap})
+    return Outcome(
+        ok,
+        f"default reaches 1% with {d['evaluations']} evaluations; independent MC below {cap:.0f} "
+        f"evaluations: best RMS error {best_mc:.2%} ({'reached' if m['reached'] else 'not reached'})",
+        {"default": d, "monte_carlo_independent": m, "seeds": seeds, "cap": cap},
+    )

@@ -17,21 +17,30 @@ import numpy as np
 import scipy.linalg
 from scipy import stats
 
+from symsched.metrics import (
+    SCHEDULES,
+    Comparison,
+    _w2_squared_1d,
+    compare_schedules,
+    frechet_distance,
+    plot_comparison,
+    sliced_wasserstein,
+)
 from symsched.schedules._registry import Schedule
-
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
-from symsched.metrics import SCHEDULES, Comparison, _w2_squared_1d, compare_schedules, frechet_distance, plot_comparison, sliced_wasserstein
 
 SRC = "Williams, Campbell, Doucet, Syed, arXiv 2412.07877, §5 (Table 1: FID by schedule and NFE)"
 
 
-@claim("stein.sample-metrics-oracle",
-       statement="The data-space Fréchet distance equals ||mu1-mu2||^2 + tr(S1 + S2 - 2 sqrtm(S1 S2)) computed with scipy.linalg.sqrtm, and the closed form ||mu1-mu2||^2 + (1-a)^2 tr S for y = a x + b; the 1-D W2 of unequal samples equals the equal-size order-statistics formula on replicated samples; SW2 of a 1-D translation by c is |c|, and of a d-dimensional one is ~|c|/sqrt(d).",
-       source="Dowson & Landau (1982); Heusel et al. arXiv 1706.08500, Eq. (6); Bonneel et al. (2015)",
-       method="random non-commuting covariances (d = 5, 30, 64), scipy.linalg.sqrtm (Schur) vs our symmetric eigendecompositions; exact affine cases; replication to equal sizes; 4096 random directions for the d-dimensional translation",
-       tolerance=f"FD and 1-D W2: rtol {tol.SAMPLE_METRIC_RTOL:g}; SW2 translation: |SW^2 d/|c|^2 - 1| <= {tol.Z_SCORE:g} x its Monte Carlo s.e. sqrt(2(d-1)/((d+2) L))",
-       issue=4)
+@claim(
+    "stein.sample-metrics-oracle",
+    statement="The data-space Fréchet distance equals ||mu1-mu2||^2 + tr(S1 + S2 - 2 sqrtm(S1 S2)) computed with scipy.linalg.sqrtm, and the closed form ||mu1-mu2||^2 + (1-a)^2 tr S for y = a x + b; the 1-D W2 of unequal samples equals the equal-size order-statistics formula on replicated samples; SW2 of a 1-D translation by c is |c|, and of a d-dimensional one is ~|c|/sqrt(d).",
+    source="Dowson & Landau (1982); Heusel et al. arXiv 1706.08500, Eq. (6); Bonneel et al. (2015)",
+    method="random non-commuting covariances (d = 5, 30, 64), scipy.linalg.sqrtm (Schur) vs our symmetric eigendecompositions; exact affine cases; replication to equal sizes; 4096 random directions for the d-dimensional translation",
+    tolerance=f"FD and 1-D W2: rtol {tol.SAMPLE_METRIC_RTOL:g}; SW2 translation: |SW^2 d/|c|^2 - 1| <= {tol.Z_SCORE:g} x its Monte Carlo s.e. sqrt(2(d-1)/((d+2) L))",
+    issue=4,
+)
 def check_metrics(budget: Budget) -> Outcome:
     rng = np.random.default_rng(budget.seed)
     errs: dict[str, float] = {}
@@ -40,7 +49,10 @@ def check_metrics(budget: Budget) -> Outcome:
         x = rng.standard_normal((n, d)) @ a_ + 1.0
         y = rng.standard_normal((n + 7, d)) @ b_
         s1, s2 = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
-        ref = float(np.sum((x.mean(0) - y.mean(0)) ** 2) + np.trace(s1 + s2 - 2 * scipy.linalg.sqrtm(s1 @ s2).real))
+        ref = float(
+            np.sum((x.mean(0) - y.mean(0)) ** 2)
+            + np.trace(s1 + s2 - 2 * scipy.linalg.sqrtm(s1 @ s2).real)
+        )
         errs[f"fd-sqrtm-d{d}"] = abs(frechet_distance(x, y) / ref - 1)
         a, shift = 0.3, rng.standard_normal(d)
         y2 = a * x + shift
@@ -50,20 +62,34 @@ def check_metrics(budget: Budget) -> Outcome:
     rep = float(np.mean((np.sort(np.repeat(u, 23)) - np.sort(np.repeat(v, 37))) ** 2))
     errs["w2-unequal-sizes"] = abs(_w2_squared_1d(u, v) / rep - 1)
     c = 0.7
-    errs["sw-1d-translation"] = abs(sliced_wasserstein(u[:, None], u[:, None] + c, projections=3) / c - 1)
-    errs["sw-1d-scaling"] = abs(sliced_wasserstein(u[:, None], 0.4 * u[:, None], projections=2)
-                                / (0.6 * math.sqrt(float(np.mean(u**2)))) - 1)
+    errs["sw-1d-translation"] = abs(
+        sliced_wasserstein(u[:, None], u[:, None] + c, projections=3) / c - 1
+    )
+    errs["sw-1d-scaling"] = abs(
+        sliced_wasserstein(u[:, None], 0.4 * u[:, None], projections=2)
+        / (0.6 * math.sqrt(float(np.mean(u**2))))
+        - 1
+    )
     d, proj = 16, 4096
     x = rng.standard_normal((200, d))
     shift = rng.standard_normal(d)
-    ratio = sliced_wasserstein(x, x + shift, projections=proj, seed=budget.seed) ** 2 * d / float(shift @ shift)
-    se = math.sqrt(2 * (d - 1) / ((d + 2) * proj))  # Var((theta.c)^2)/E^2 for theta uniform on S^{d-1}
+    ratio = (
+        sliced_wasserstein(x, x + shift, projections=proj, seed=budget.seed) ** 2
+        * d
+        / float(shift @ shift)
+    )
+    se = math.sqrt(
+        2 * (d - 1) / ((d + 2) * proj)
+    )  # Var((theta.c)^2)/E^2 for theta uniform on S^{d-1}
     z_sw = abs(ratio - 1) / se
     worst = max(errs.values())
     ok = worst <= tol.SAMPLE_METRIC_RTOL and z_sw <= tol.Z_SCORE
-    return Outcome(ok, f"largest relative error vs oracles {worst:.1e}; SW2 translation in d = {d}: "
-                       f"{ratio:.4f} x |c|^2/d ({z_sw:.2f} s.e.)", {"relative_errors": errs, "sw_translation_ratio": ratio,
-                                                                   "sw_translation_z": z_sw})
+    return Outcome(
+        ok,
+        f"largest relative error vs oracles {worst:.1e}; SW2 translation in d = {d}: "
+        f"{ratio:.4f} x |c|^2/d ({z_sw:.2f} s.e.)",
+        {"relative_errors": errs, "sw_translation_ratio": ratio, "sw_translation_z": z_sw},
+    )
 
 
 def _threshold(batches: int) -> float:
@@ -83,36 +109,71 @@ def evaluate(comps: list[Comparison]) -> tuple[list[str], list[dict[str, object]
         n0, n1 = c.steps[0], c.steps[-1]
         for s in c.fd:
             m, se = c.paired("fd", s, n0, s, n1)  # FD(N_min) - FD(N_max): must be significantly > 0
-            rows.append({"model": c.model, "test": f"FD({s}, N={n0}) > FD({s}, N={n1})", "diff": m, "se": se, "t": _ratio(m, se)})
+            rows.append(
+                {
+                    "model": c.model,
+                    "test": f"FD({s}, N={n0}) > FD({s}, N={n1})",
+                    "diff": m,
+                    "se": se,
+                    "t": _ratio(m, se),
+                }
+            )
             if not m > t * se:
-                failures.append(f"{c.model}/{s}: FD does not improve from N={n0} to N={n1} ({m:.3g} +- {se:.3g})")
+                failures.append(
+                    f"{c.model}/{s}: FD does not improve from N={n0} to N={n1} ({m:.3g} +- {se:.3g})"
+                )
             for a, b in zip(c.steps, c.steps[1:]):  # no significant increase between neighbouring N
                 m, se = c.paired("fd", s, b, s, a)
-                rows.append({"model": c.model, "test": f"FD({s}, N={b}) <= FD({s}, N={a})", "diff": m, "se": se,
-                             "t": _ratio(m, se)})
+                rows.append(
+                    {
+                        "model": c.model,
+                        "test": f"FD({s}, N={b}) <= FD({s}, N={a})",
+                        "diff": m,
+                        "se": se,
+                        "t": _ratio(m, se),
+                    }
+                )
                 if m > t * se:
-                    failures.append(f"{c.model}/{s}: FD increases from N={a} to N={b} ({m:.3g} +- {se:.3g})")
-        for other in ("loglinear", "karras"):  # the score-optimal grid against the two standard grids
+                    failures.append(
+                        f"{c.model}/{s}: FD increases from N={a} to N={b} ({m:.3g} +- {se:.3g})"
+                    )
+        for other in (
+            "loglinear",
+            "karras",
+        ):  # the score-optimal grid against the two standard grids
             if "stein" not in c.fd or other not in c.fd:
                 continue
             for n in c.steps:
                 m, se = c.paired("fd", "stein", n, other, n)
-                rows.append({"model": c.model, "test": f"FD(stein) <= FD({other}), N={n}", "diff": m, "se": se,
-                             "t": _ratio(m, se)})
+                rows.append(
+                    {
+                        "model": c.model,
+                        "test": f"FD(stein) <= FD({other}), N={n}",
+                        "diff": m,
+                        "se": se,
+                        "t": _ratio(m, se),
+                    }
+                )
                 if m > t * se:
-                    failures.append(f"{c.model}: Stein worse than {other} at N={n} ({m:.3g} +- {se:.3g})")
+                    failures.append(
+                        f"{c.model}: Stein worse than {other} at N={n} ({m:.3g} +- {se:.3g})"
+                    )
             m, se = c.paired("fd", "stein", n0, other, n0)
             if not -m > t * se:
-                failures.append(f"{c.model}: Stein not better than {other} at N={n0} ({m:.3g} +- {se:.3g})")
+                failures.append(
+                    f"{c.model}: Stein not better than {other} at N={n0} ({m:.3g} +- {se:.3g})"
+                )
     return failures, rows
 
 
-@claim("stein.sampling-comparison",
-       statement="Sampling the trained networks with EDM's Heun sampler, against held-out data: the data-space Fréchet distance improves from the smallest to the largest N for every schedule and never increases significantly with N; the Stein (score-optimal) schedule of the network is never significantly worse than log-linear or EDM rho = 7 and is significantly better than both at the smallest N. Also reported: SW2, EDM rho = 7, tangent gamma*, the memorising optimum, the train-vs-held-out floor, and the EDM rho closest to each Stein grid.",
-       source=f"{SRC}; Karras et al. arXiv 2206.00364, Algorithm 1 and Eq. (5); issue 4 item 5",
-       method="symsched.metrics.compare_schedules: Heun on the shipped digits/patches networks (trained on the train split only), seeded batches the size of the held-out split, paired across schedules; FD/SW2 to the held-out split; floor = train subsets of equal size vs held-out",
-       tolerance=f"paired one-sided Student-t tests at level {tol.STEIN_SAMPLING_ALPHA:g} each (t quantile with batches - 1 dof); quick: digits, stein/karras/loglinear, N = 5, 10, 4 batches; full: both models, all five schedules, N = 5, 8, 10, 15, 20, 8 batches",
-       issue=4)
+@claim(
+    "stein.sampling-comparison",
+    statement="Sampling the trained networks with EDM's Heun sampler, against held-out data: the data-space Fréchet distance improves from the smallest to the largest N for every schedule and never increases significantly with N; the Stein (score-optimal) schedule of the network is never significantly worse than log-linear or EDM rho = 7 and is significantly better than both at the smallest N. Also reported: SW2, EDM rho = 7, tangent gamma*, the memorising optimum, the train-vs-held-out floor, and the EDM rho closest to each Stein grid.",
+    source=f"{SRC}; Karras et al. arXiv 2206.00364, Algorithm 1 and Eq. (5); issue 4 item 5",
+    method="symsched.metrics.compare_schedules: Heun on the shipped digits/patches networks (trained on the train split only), seeded batches the size of the held-out split, paired across schedules; FD/SW2 to the held-out split; floor = train subsets of equal size vs held-out",
+    tolerance=f"paired one-sided Student-t tests at level {tol.STEIN_SAMPLING_ALPHA:g} each (t quantile with batches - 1 dof); quick: digits, stein/karras/loglinear, N = 5, 10, 4 batches; full: both models, all five schedules, N = 5, 8, 10, 15, 20, 8 batches",
+    issue=4,
+)
 def check_sampling(budget: Budget) -> Outcome:
     import torch
 
@@ -123,8 +184,12 @@ def check_sampling(budget: Budget) -> Outcome:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # reproducible timings on a shared machine; the nets are small
     try:
-        comps = [compare_schedules(m, steps, batches=batches, schedules=schedules, seed=budget.seed % 1000)
-                 for m in models]
+        comps = [
+            compare_schedules(
+                m, steps, batches=batches, schedules=schedules, seed=budget.seed % 1000
+            )
+            for m in models
+        ]
     finally:
         torch.set_num_threads(threads)
     failures, rows = evaluate(comps)
@@ -135,12 +200,32 @@ def check_sampling(budget: Budget) -> Outcome:
         f"{c.mean_se(c.fd['loglinear'][c.steps[0]])[0]:.3g}, N={c.steps[-1]} stein "
         f"{c.mean_se(c.fd['stein'][c.steps[-1]])[0]:.3g} (floor {c.mean_se(c.floor_fd)[0]:.3g}); Stein rho fit "
         + "/".join(f"{r:.1f}" for r in rho[c.model].values())
-        for c in comps)
-    details = {"tables": {c.model: c.table() for c in comps}, "tests": rows, "failures": failures,
-               "stein_fitted_rho": rho, "gamma_star": {c.model: c.gamma_star for c in comps},
-               "batch": {c.model: c.batch for c in comps}, "batches": batches, "t_threshold": _threshold(batches)}
-    schedules_out = [{"name": f"stein-{c.model}-N{n}",
-                      "schedule": Schedule("stein", c.grids["stein"][n], {"model": c.model, "fitted_rho": rho[c.model][str(n)]}).to_json()}
-                     for c in comps for n in c.steps]
-    return Outcome(not failures, measured + ("" if not failures else f"; FAILED: {failures[0]}"), details,
-                   figures={"fd_sw_vs_steps": plot_comparison(comps)}, schedules=schedules_out)
+        for c in comps
+    )
+    details = {
+        "tables": {c.model: c.table() for c in comps},
+        "tests": rows,
+        "failures": failures,
+        "stein_fitted_rho": rho,
+        "gamma_star": {c.model: c.gamma_star for c in comps},
+        "batch": {c.model: c.batch for c in comps},
+        "batches": batches,
+        "t_threshold": _threshold(batches),
+    }
+    schedules_out = [
+        {
+            "name": f"stein-{c.model}-N{n}",
+            "schedule": Schedule(
+                "stein", c.grids["stein"][n], {"model": c.model, "fitted_rho": rho[c.model][str(n)]}
+            ).to_json(),
+        }
+        for c in comps
+        for n in c.steps
+    ]
+    return Outcome(
+        not failures,
+        measured + ("" if not failures else f"; FAILED: {failures[0]}"),
+        details,
+        figures={"fd_sw_vs_steps": plot_comparison(comps)},
+        schedules=schedules_out,
+    )

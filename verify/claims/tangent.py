@@ -10,15 +10,13 @@ import sympy as sp
 from scipy.optimize import minimize_scalar
 
 from symsched import numeric
-from symsched.gaussian import exact
-from symsched.schedules import families
-from symsched.gaussian import tangent
 from symsched.datasets import dataset_spectrum
+from symsched.gaussian import exact, tangent
+from symsched.schedules import families
 from symsched.schedules._registry import build
 from symsched.symbols import gamma, lam, s
-
-from symsched_verify.oracles import references as ref
 from symsched_verify import tolerances as tol
+from symsched_verify.oracles import references as ref
 from symsched_verify.registry import Budget, Outcome, claim
 
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
@@ -37,11 +35,14 @@ def _endpoints(rng: np.random.Generator, i: int) -> tuple[float, float]:
     return lo, hi
 
 
-@claim("tangent.exact-optimum-single-eigenvalue",
-       statement="For one eigenvalue, the tangent grid rho_k = sqrt(lam) tan(phi_k), equally spaced in phi = arctan(rho/sqrt(lam)), has the smallest exact KL of all grids with the same endpoints and N, for every N (pure noise and finite endpoints).",
-       source=f"{SRC}, §5.2 (tangent law; exact at every N by Jensen); Sabour et al. arXiv 2404.14507, Thm. 3.1",
-       method="exact KL of the tangent grid against karras (rho = 3, 7), loglinear, vp-linear-shaped and hundreds of random perturbations of the tangent grid (log-normal jitter of interior levels, re-sorted), same endpoints; and r_tangent = cos^(2N)(Delta Phi / N)",
-       tolerance=f"KL(other) >= KL(tangent) (1 - {tol.OPT_RTOL:g}); r to 64 eps * 2N", issue=2)
+@claim(
+    "tangent.exact-optimum-single-eigenvalue",
+    statement="For one eigenvalue, the tangent grid rho_k = sqrt(lam) tan(phi_k), equally spaced in phi = arctan(rho/sqrt(lam)), has the smallest exact KL of all grids with the same endpoints and N, for every N (pure noise and finite endpoints).",
+    source=f"{SRC}, §5.2 (tangent law; exact at every N by Jensen); Sabour et al. arXiv 2404.14507, Thm. 3.1",
+    method="exact KL of the tangent grid against karras (rho = 3, 7), loglinear, vp-linear-shaped and hundreds of random perturbations of the tangent grid (log-normal jitter of interior levels, re-sorted), same endpoints; and r_tangent = cos^(2N)(Delta Phi / N)",
+    tolerance=f"KL(other) >= KL(tangent) (1 - {tol.OPT_RTOL:g}); r to 64 eps * 2N",
+    issue=2,
+)
 def check_single_optimum(budget: Budget) -> Outcome:
     rng = _rng(budget, 11)
     worst_margin, worst_r, beaten = math.inf, 0.0, 0
@@ -58,8 +59,11 @@ def check_single_optimum(budget: Budget) -> Outcome:
         worst_r = max(worst_r, abs(r_got - r_pred) / r_pred / tol.backend_rtol(n))
         others = []
         if math.isfinite(hi) and lo > 0:
-            others += [families.karras(lo, hi, 7.0).grid(n), families.karras(lo, hi, 3.0).grid(n),
-                       families.loglinear(lo, hi).grid(n)]
+            others += [
+                families.karras(lo, hi, 7.0).grid(n),
+                families.karras(lo, hi, 3.0).grid(n),
+                families.loglinear(lo, hi).grid(n),
+            ]
         interior = tan_grid[1:-1]
         for _ in range(budget.pick(20, 100)):
             jitter = interior * np.exp(rng.normal(0, rng.choice([1e-3, 1e-2, 0.2]), interior.size))
@@ -71,18 +75,32 @@ def check_single_optimum(budget: Budget) -> Outcome:
             margin = k / k_tan - 1
             worst_margin = min(worst_margin, margin)
             beaten += margin < -tol.OPT_RTOL
-        cases.append({"lam": lam_v, "steps": n, "sigma_min": lo, "sigma_max": hi, "kl_tangent": k_tan,
-                      "competitors": len(others)})
+        cases.append(
+            {
+                "lam": lam_v,
+                "steps": n,
+                "sigma_min": lo,
+                "sigma_max": hi,
+                "kl_tangent": k_tan,
+                "competitors": len(others),
+            }
+        )
     ok = beaten == 0 and worst_r <= 1.0
-    return Outcome(ok, f"{beaten} competitors beat the tangent grid; smallest relative margin {worst_margin:.2e}; r error / tol {worst_r:.2e}",
-                   {"smallest_margin": worst_margin, "r_error_over_tol": worst_r, "cases": cases[:20]})
+    return Outcome(
+        ok,
+        f"{beaten} competitors beat the tangent grid; smallest relative margin {worst_margin:.2e}; r error / tol {worst_r:.2e}",
+        {"smallest_margin": worst_margin, "r_error_over_tol": worst_r, "cases": cases[:20]},
+    )
 
 
-@claim("tangent.stationarity",
-       statement="The tangent grid is a stationary point of the exact KL at every N: symbolically for N = 2, 3, 4 (pure noise), numerically for N up to 50 with finite endpoints too.",
-       source=f"{SRC}, §5.2; gaussian_theory.md §8.2 (N = 2: r = gamma^2 lam/(lam+gamma^2)^2, max at gamma = sqrt(lam))",
-       method="SymPy gradient of the exact ln r at the tangent levels simplified to 0; float64 gradient from the derived step derivatives; §8.2 expression re-derived and maximised symbolically",
-       tolerance=f"symbolic: exact 0; numeric: |grad| <= {tol.GRAD_ATOL:g}", issue=2)
+@claim(
+    "tangent.stationarity",
+    statement="The tangent grid is a stationary point of the exact KL at every N: symbolically for N = 2, 3, 4 (pure noise), numerically for N up to 50 with finite endpoints too.",
+    source=f"{SRC}, §5.2; gaussian_theory.md §8.2 (N = 2: r = gamma^2 lam/(lam+gamma^2)^2, max at gamma = sqrt(lam))",
+    method="SymPy gradient of the exact ln r at the tangent levels simplified to 0; float64 gradient from the derived step derivatives; §8.2 expression re-derived and maximised symbolically",
+    tolerance=f"symbolic: exact 0; numeric: |grad| <= {tol.GRAD_ATOL:g}",
+    issue=2,
+)
 def check_stationarity(budget: Budget) -> Outcome:
     sym = {n: tangent.stationarity_residuals(n) for n in budget.pick((2, 3, 4), (2, 3, 4, 5, 6))}
     sym_ok = all(all(v == 0 for v in vals) for vals in sym.values())
@@ -97,20 +115,31 @@ def check_stationarity(budget: Budget) -> Outcome:
         lam_v = float(np.exp(rng.uniform(np.log(1e-2), np.log(1e2))))
         n = int(rng.integers(2, 51))
         lo, hi = _endpoints(rng, i)
-        grad = tangent.log_ratio_interior_gradient(lam_v, tangent.tangent_sigmas(n, math.sqrt(lam_v), lo, hi))
+        grad = tangent.log_ratio_interior_gradient(
+            lam_v, tangent.tangent_sigmas(n, math.sqrt(lam_v), lo, hi)
+        )
         # scale-free: gradient in log-level coordinates (d ln r / d ln sigma_j)
         levels = tangent.tangent_sigmas(n, math.sqrt(lam_v), lo, hi)[1:-1]
         worst = max(worst, float(np.abs(grad * levels).max()) if grad.size else 0.0)
     ok = sym_ok and n2_ok and worst <= tol.GRAD_ATOL
-    return Outcome(ok, f"symbolic zero for N in {sorted(sym)}: {sym_ok}; §8.2: {n2_ok}; max |d ln r/d ln sigma| = {worst:.1e}",
-                   {"symbolic": {str(k): [str(v) for v in vals] for k, vals in sym.items()}, "numeric_max": worst})
+    return Outcome(
+        ok,
+        f"symbolic zero for N in {sorted(sym)}: {sym_ok}; §8.2: {n2_ok}; max |d ln r/d ln sigma| = {worst:.1e}",
+        {
+            "symbolic": {str(k): [str(v) for v in vals] for k, vals in sym.items()},
+            "numeric_max": worst,
+        },
+    )
 
 
-@claim("tangent.J-closed-form",
-       statement="For the tangent family rho = gamma tan(pi(1-u)/2), J_i = int phi_i'^2 du = (pi^2/8)(gamma/sqrt(lam_i) + sqrt(lam_i)/gamma).",
-       source=f"{SRC}, §5.3(a) (gaussian_theory.md: 'checked to 30 digits')",
-       method="SymPy integral (after u -> tan(pi u/2)) against mpmath tanh-sinh quadrature of lam rho'^2/(lam+rho^2)^2 at 30 digits, random gamma and lam",
-       tolerance="relative 1e-25 (quadrature at 30 digits)", issue=2)
+@claim(
+    "tangent.J-closed-form",
+    statement="For the tangent family rho = gamma tan(pi(1-u)/2), J_i = int phi_i'^2 du = (pi^2/8)(gamma/sqrt(lam_i) + sqrt(lam_i)/gamma).",
+    source=f"{SRC}, §5.3(a) (gaussian_theory.md: 'checked to 30 digits')",
+    method="SymPy integral (after u -> tan(pi u/2)) against mpmath tanh-sinh quadrature of lam rho'^2/(lam+rho^2)^2 at 30 digits, random gamma and lam",
+    tolerance="relative 1e-25 (quadrature at 30 digits)",
+    issue=2,
+)
 def check_J(budget: Budget) -> Outcome:
     j = tangent.J_tangent()
     f_sym = numeric.lambdify((gamma, s), j, "mpmath")
@@ -131,15 +160,21 @@ def check_J(budget: Budget) -> Outcome:
     expected = sp.pi**2 / 8 * (gamma / s + s / gamma)
     sym_ok = sp.simplify(j - expected) == 0
     ok = worst <= 1e-25 and sym_ok
-    return Outcome(ok, f"J = {j}; max relative quadrature gap {worst:.1e}", {"J": str(j), "quadrature_rel_gap": worst})
+    return Outcome(
+        ok,
+        f"J = {j}; max relative quadrature gap {worst:.1e}",
+        {"J": str(j), "quadrature_rel_gap": worst},
+    )
 
 
-@claim("tangent.gamma-star",
-       statement="gamma* = (tr Sigma / tr Sigma^-1)^(1/4) minimises the dominant KL term sum_i J_i(gamma)^2 / (4N^2) in the tangent family, and the exact finite-N minimiser over gamma converges to it.",
-       source=f"{SRC}, §5.3(a) and §8; ArxivLens summary ('gamma* theoretically derived')",
-       method="(i) dense scan of sum J_i^2 over gamma on random spectra; (ii) the exact KL minimised over gamma (Brent on log gamma) on the real digits and patches spectra at increasing N, gap to gamma* shrinking ~1/N",
-       tolerance=f"(i) scan minimum within one scan cell of gamma*; (ii) relative gap <= {tol.GAMMA_FINITE_N_RTOL:g} at the largest N and decreasing",
-       issue=2)
+@claim(
+    "tangent.gamma-star",
+    statement="gamma* = (tr Sigma / tr Sigma^-1)^(1/4) minimises the dominant KL term sum_i J_i(gamma)^2 / (4N^2) in the tangent family, and the exact finite-N minimiser over gamma converges to it.",
+    source=f"{SRC}, §5.3(a) and §8; ArxivLens summary ('gamma* theoretically derived')",
+    method="(i) dense scan of sum J_i^2 over gamma on random spectra; (ii) the exact KL minimised over gamma (Brent on log gamma) on the real digits and patches spectra at increasing N, gap to gamma* shrinking ~1/N",
+    tolerance=f"(i) scan minimum within one scan cell of gamma*; (ii) relative gap <= {tol.GAMMA_FINITE_N_RTOL:g} at the largest N and decreasing",
+    issue=2,
+)
 def check_gamma_star(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
 
@@ -160,15 +195,34 @@ def check_gamma_star(budget: Budget) -> Outcome:
         gs = tangent.gamma_star(lam_v)
         gaps = []
         for n in ns:
-            res = minimize_scalar(lambda lg: exact.kl(lam_v, tangent.tangent_sigmas(n, math.exp(lg))).kl_source_output,
-                                  bracket=(math.log(gs) - 1, math.log(gs) + 1), tol=1e-10)
+            res = minimize_scalar(
+                lambda lg: (
+                    exact.kl(lam_v, tangent.tangent_sigmas(n, math.exp(lg))).kl_source_output
+                ),
+                bracket=(math.log(gs) - 1, math.log(gs) + 1),
+                tol=1e-10,
+            )
             gaps.append(abs(math.exp(res.x) / gs - 1))
-            rows.append({"dataset": name, "steps": n, "gamma_star": gs, "gamma_exact_opt": math.exp(res.x), "rel_gap": gaps[-1]})
+            rows.append(
+                {
+                    "dataset": name,
+                    "steps": n,
+                    "gamma_star": gs,
+                    "gamma_exact_opt": math.exp(res.x),
+                    "rel_gap": gaps[-1],
+                }
+            )
         gaps_ok &= gaps[-1] <= tol.GAMMA_FINITE_N_RTOL and all(np.diff(gaps) < 0)
         gg = gs * np.exp(np.linspace(-1.5, 1.5, 61))
         n_plot = ns[0]
-        ax.plot(gg / gs, [exact.kl(lam_v, tangent.tangent_sigmas(n_plot, gv)).kl_source_output * n_plot**2 for gv in gg],
-                label=f"{name} (gamma* = {gs:.3f})")
+        ax.plot(
+            gg / gs,
+            [
+                exact.kl(lam_v, tangent.tangent_sigmas(n_plot, gv)).kl_source_output * n_plot**2
+                for gv in gg
+            ],
+            label=f"{name} (gamma* = {gs:.3f})",
+        )
     ax.axvline(1.0, color="k", lw=0.8, ls="--")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -177,17 +231,24 @@ def check_gamma_star(budget: Budget) -> Outcome:
     ax.legend()
     ax.set_title("Exact KL across the tangent family")
     ok = scan_ok and gaps_ok
-    return Outcome(ok, "scan minimum at gamma*: {}; finite-N gaps {}".format(
-        scan_ok, ", ".join(f"{r['dataset']}@{r['steps']}: {r['rel_gap']:.1e}" for r in rows)),
-        {"finite_n": rows}, figures={"kl_vs_gamma": fig})
+    return Outcome(
+        ok,
+        "scan minimum at gamma*: {}; finite-N gaps {}".format(
+            scan_ok, ", ".join(f"{r['dataset']}@{r['steps']}: {r['rel_gap']:.1e}" for r in rows)
+        ),
+        {"finite_n": rows},
+        figures={"kl_vs_gamma": fig},
+    )
 
 
-@claim("tangent.kl-N-squared-limit",
-       statement="N^2 KL tends to sum_i J_i^2 / 4: pi^4/64 for one eigenvalue on its tangent grid, and (pi^4/128)(d + sqrt(tr Sigma tr Sigma^-1)) for a spectrum at gamma*, with a gap decaying like 1/N.",
-       source=f"{SRC}, §5.1-§5.3 (Euler-Maclaurin dominant term)",
-       method="exact KL at N = 125..2000 (or 8000 in --full); fitted log-log slope of the relative gap",
-       tolerance=f"relative gap <= {tol.ASYMPTOTIC_N2_RTOL:g} at N = 1000 for one eigenvalue; slope in [-1.1, -0.9]",
-       issue=2)
+@claim(
+    "tangent.kl-N-squared-limit",
+    statement="N^2 KL tends to sum_i J_i^2 / 4: pi^4/64 for one eigenvalue on its tangent grid, and (pi^4/128)(d + sqrt(tr Sigma tr Sigma^-1)) for a spectrum at gamma*, with a gap decaying like 1/N.",
+    source=f"{SRC}, §5.1-§5.3 (Euler-Maclaurin dominant term)",
+    method="exact KL at N = 125..2000 (or 8000 in --full); fitted log-log slope of the relative gap",
+    tolerance=f"relative gap <= {tol.ASYMPTOTIC_N2_RTOL:g} at N = 1000 for one eigenvalue; slope in [-1.1, -0.9]",
+    issue=2,
+)
 def check_n2(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
 
@@ -195,38 +256,74 @@ def check_n2(budget: Budget) -> Outcome:
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     out = {}
     ok = True
-    for name, lam_v, gv in (("one eigenvalue", np.array([2.0]), math.sqrt(2.0)),
-                            ("digits", dataset_spectrum("digits"), None)):
+    for name, lam_v, gv in (
+        ("one eigenvalue", np.array([2.0]), math.sqrt(2.0)),
+        ("digits", dataset_spectrum("digits"), None),
+    ):
         gv = tangent.gamma_star(lam_v) if gv is None else gv
-        limit = sum(float(tangent.J_tangent().subs({gamma: gv, s: math.sqrt(lv)})) ** 2 for lv in lam_v) / 4
-        gaps = np.array([abs(exact.kl(lam_v, tangent.tangent_sigmas(int(n), gv)).kl_source_output * n * n / limit - 1) for n in ns])
+        limit = (
+            sum(float(tangent.J_tangent().subs({gamma: gv, s: math.sqrt(lv)})) ** 2 for lv in lam_v)
+            / 4
+        )
+        gaps = np.array(
+            [
+                abs(
+                    exact.kl(lam_v, tangent.tangent_sigmas(int(n), gv)).kl_source_output
+                    * n
+                    * n
+                    / limit
+                    - 1
+                )
+                for n in ns
+            ]
+        )
         slope = float(np.polyfit(np.log(ns), np.log(gaps), 1)[0])
         out[name] = {"limit": limit, "gaps": gaps.tolist(), "slope": slope}
         ok &= -1.1 <= slope <= -0.9
         if name == "one eigenvalue":
-            ok &= abs(limit - ref.PI4_OVER_64) <= 1e-12 and gaps[list(ns).index(1000)] <= tol.ASYMPTOTIC_N2_RTOL
+            ok &= (
+                abs(limit - ref.PI4_OVER_64) <= 1e-12
+                and gaps[list(ns).index(1000)] <= tol.ASYMPTOTIC_N2_RTOL
+            )
         ax.loglog(ns, gaps, "o-", label=f"{name}: slope {slope:.3f}")
     ax.set_xlabel("N")
     ax.set_ylabel("|N^2 KL / (sum J_i^2 / 4) - 1|")
     ax.legend()
     ax.set_title("Convergence to the dominant term")
-    return Outcome(ok, "; ".join(f"{k}: slope {v['slope']:.3f}, last gap {v['gaps'][-1]:.1e}" for k, v in out.items()),
-                   out, figures={"n2_gap": fig})
+    return Outcome(
+        ok,
+        "; ".join(
+            f"{k}: slope {v['slope']:.3f}, last gap {v['gaps'][-1]:.1e}" for k, v in out.items()
+        ),
+        out,
+        figures={"n2_gap": fig},
+    )
 
 
-@claim("schedules.reference-grids",
-       statement="Reference grids (tangent gamma* for digits and patches, karras rho = 7, loglinear in the EDM range [0.002, 80]; vp-linear; cosine) are valid N-step grids with exact endpoints, and the exact KL recorded with each agrees with an independent 40-digit evaluation.",
-       source="conventions.md (grids, JSON); gaussian_theory.md §7 (KL ranks discretisations)",
-       method="every exported grid re-validated (strictly decreasing, N+1 levels, endpoints as requested) and its digits-spectrum KL recomputed with mpmath",
-       tolerance="endpoints exact; KL relative 64 eps * 2N", issue=2)
+@claim(
+    "schedules.reference-grids",
+    statement="Reference grids (tangent gamma* for digits and patches, karras rho = 7, loglinear in the EDM range [0.002, 80]; vp-linear; cosine) are valid N-step grids with exact endpoints, and the exact KL recorded with each agrees with an independent 40-digit evaluation.",
+    source="conventions.md (grids, JSON); gaussian_theory.md §7 (KL ranks discretisations)",
+    method="every exported grid re-validated (strictly decreasing, N+1 levels, endpoints as requested) and its digits-spectrum KL recomputed with mpmath",
+    tolerance="endpoints exact; KL relative 64 eps * 2N",
+    issue=2,
+)
 def check_reference(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
 
     lam_digits = dataset_spectrum("digits")
     gs = {name: tangent.gamma_star(dataset_spectrum(name)) for name in ("digits", "patches")}
     specs = [
-        ("tangent-gamma-digits", "tangent", {"c": gs["digits"], "sigma_min": 0.002, "sigma_max": 80.0}),
-        ("tangent-gamma-patches", "tangent", {"c": gs["patches"], "sigma_min": 0.002, "sigma_max": 80.0}),
+        (
+            "tangent-gamma-digits",
+            "tangent",
+            {"c": gs["digits"], "sigma_min": 0.002, "sigma_max": 80.0},
+        ),
+        (
+            "tangent-gamma-patches",
+            "tangent",
+            {"c": gs["patches"], "sigma_min": 0.002, "sigma_max": 80.0},
+        ),
         ("karras-rho7", "karras", {"rho": 7.0, "sigma_min": 0.002, "sigma_max": 80.0}),
         ("loglinear", "loglinear", {"sigma_min": 0.002, "sigma_max": 80.0}),
         ("vp-linear", "vp-linear", {}),
@@ -247,8 +344,15 @@ def check_reference(budget: Budget) -> Outcome:
                 kmp = float(exact.kl_mpmath(lam_digits, sig).kl_source_output)
                 worst = max(worst, abs(k.kl_source_output / kmp - 1) / tol.backend_rtol(n))
             curves.setdefault(label, []).append(k.kl_source_output)
-            schedules.append({"name": f"{label}-N{n}", "schedule": sch.to_json(), "proxy": "digits spectrum, [-1,1] scale",
-                              "kl_source_output": k.kl_source_output, "kl_output_source": k.kl_output_source})
+            schedules.append(
+                {
+                    "name": f"{label}-N{n}",
+                    "schedule": sch.to_json(),
+                    "proxy": "digits spectrum, [-1,1] scale",
+                    "kl_source_output": k.kl_source_output,
+                    "kl_output_source": k.kl_output_source,
+                }
+            )
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, ys in curves.items():
         ax.loglog(REFERENCE_STEPS, ys, "o-", ms=3, label=label)
@@ -260,6 +364,10 @@ def check_reference(budget: Budget) -> Outcome:
     ax.set_title("Reference grids on the digits Gaussian proxy")
     ok = valid and worst <= 1.0
     best10 = min(curves, key=lambda k: curves[k][REFERENCE_STEPS.index(10)])
-    return Outcome(ok, f"{len(schedules)} grids valid: {valid}; KL error / tol {worst:.1e}; best at N=10: {best10}",
-                   {"kl_at_N10": {k: v[REFERENCE_STEPS.index(10)] for k, v in curves.items()}},
-                   figures={"kl_vs_steps": fig}, schedules=schedules)
+    return Outcome(
+        ok,
+        f"{len(schedules)} grids valid: {valid}; KL error / tol {worst:.1e}; best at N=10: {best10}",
+        {"kl_at_N10": {k: v[REFERENCE_STEPS.index(10)] for k, v in curves.items()}},
+        figures={"kl_vs_steps": fig},
+        schedules=schedules,
+    )

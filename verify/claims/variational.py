@@ -8,14 +8,11 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from symsched.gaussian import exact
-from symsched.schedules import families
-from symsched.gaussian import tangent
-from symsched.gaussian import variational
 from symsched.datasets import dataset_spectrum
+from symsched.gaussian import exact, tangent, variational
+from symsched.schedules import families
 from symsched.schedules._registry import Schedule
 from symsched.symbols import lam, u
-
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
 
@@ -23,11 +20,14 @@ SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
 EDM_RANGE = (0.002, 80.0)
 
 
-@claim("variational.euler-lagrange",
-       statement="The Euler–Lagrange equation of int phi'^2 du is phi'' = 0, whose solution with fixed end angles is the tangent law rho = sqrt(lam) tan(phi linear in u); for the weighted Lagrangian rho'^2 g(rho) the Beltrami integral rho'^2 g is conserved, and with one eigenvalue the weighted geodesic is the tangent grid.",
-       source=f"{SRC}, §5.2 (tangent law), §5.3(b) (weighted geodesic)",
-       method="sympy.calculus.euler.euler_equations + dsolve; Beltrami identity dH/du = -rho' EL checked by simplify; numeric geodesic (fixed point + quadrature) vs symsched.gaussian.tangent.tangent_sigmas for random single eigenvalues and endpoints",
-       tolerance="symbolic: exact; grids: relative 1e-9 (quadrature inversion by interpolation on 32 nodes per e-fold)", issue=3)
+@claim(
+    "variational.euler-lagrange",
+    statement="The Euler–Lagrange equation of int phi'^2 du is phi'' = 0, whose solution with fixed end angles is the tangent law rho = sqrt(lam) tan(phi linear in u); for the weighted Lagrangian rho'^2 g(rho) the Beltrami integral rho'^2 g is conserved, and with one eigenvalue the weighted geodesic is the tangent grid.",
+    source=f"{SRC}, §5.2 (tangent law), §5.3(b) (weighted geodesic)",
+    method="sympy.calculus.euler.euler_equations + dsolve; Beltrami identity dH/du = -rho' EL checked by simplify; numeric geodesic (fixed point + quadrature) vs symsched.gaussian.tangent.tangent_sigmas for random single eigenvalues and endpoints",
+    tolerance="symbolic: exact; grids: relative 1e-9 (quadrature inversion by interpolation on 32 nodes per e-fold)",
+    issue=3,
+)
 def check_euler_lagrange(budget: Budget) -> Outcome:
     eq, rho_sol = variational.euler_lagrange_single()
     phi = sp.Function("phi")
@@ -46,22 +46,31 @@ def check_euler_lagrange(budget: Budget) -> Outcome:
         t = tangent.tangent_sigmas(n, math.sqrt(lv), lo, hi)
         worst = max(worst, float(np.max(np.abs(g[1:-1] / t[1:-1] - 1))))
     ok = ok_eq and ok_sol and worst <= 1e-9
-    return Outcome(ok, f"EL = -2 phi'': {ok_eq}; tangent solution: {ok_sol}; single-eigenvalue geodesic vs tangent grid max rel. diff {worst:.1e}",
-                   {"el": str(eq), "solution": str(rho_sol), "max_rel_diff": worst})
+    return Outcome(
+        ok,
+        f"EL = -2 phi'': {ok_eq}; tangent solution: {ok_sol}; single-eigenvalue geodesic vs tangent grid max rel. diff {worst:.1e}",
+        {"el": str(eq), "solution": str(rho_sol), "max_rel_diff": worst},
+    )
 
 
 def _heuristics(n: int, lo: float, hi: float) -> dict[str, np.ndarray]:
-    out = {"karras-rho7": families.karras(lo, hi, 7.0).grid(n), "loglinear": families.loglinear(lo, hi).grid(n),
-           "vp-linear": families.vp_linear(sigma_min_value=lo, sigma_max_value=hi).grid(n),
-           "cosine": families.cosine(sigma_min_value=lo, sigma_max_value=hi).grid(n)}
+    out = {
+        "karras-rho7": families.karras(lo, hi, 7.0).grid(n),
+        "loglinear": families.loglinear(lo, hi).grid(n),
+        "vp-linear": families.vp_linear(sigma_min_value=lo, sigma_max_value=hi).grid(n),
+        "cosine": families.cosine(sigma_min_value=lo, sigma_max_value=hi).grid(n),
+    }
     return out
 
 
-@claim("variational.optima-ordering",
-       statement="On the real spectra (digits d = 64, photo patches d = 256; EDM range [0.002, 80]) the exact KL orders the grids as kl-optimal (c) <= variational geodesic (b) <= tangent gamma* (a) <= every heuristic (karras rho = 7, loglinear, vp-linear, cosine), at every tested N.",
-       source=f"{SRC}, §5.3 (a)-(c); issue 3 item 2",
-       method="exact KL (symsched.gaussian.exact, float64 stable form) of the four kinds of grids with identical endpoints; kl-optimal is started from the tangent grid, not from (b)",
-       tolerance=f"each inequality up to a relative {tol.KL_OPT_MARGIN:g}", issue=3)
+@claim(
+    "variational.optima-ordering",
+    statement="On the real spectra (digits d = 64, photo patches d = 256; EDM range [0.002, 80]) the exact KL orders the grids as kl-optimal (c) <= variational geodesic (b) <= tangent gamma* (a) <= every heuristic (karras rho = 7, loglinear, vp-linear, cosine), at every tested N.",
+    source=f"{SRC}, §5.3 (a)-(c); issue 3 item 2",
+    method="exact KL (symsched.gaussian.exact, float64 stable form) of the four kinds of grids with identical endpoints; kl-optimal is started from the tangent grid, not from (b)",
+    tolerance=f"each inequality up to a relative {tol.KL_OPT_MARGIN:g}",
+    issue=3,
+)
 def check_ordering(budget: Budget) -> Outcome:
     lo, hi = EDM_RANGE
     rows: list[dict[str, Any]] = []
@@ -79,21 +88,46 @@ def check_ordering(budget: Budget) -> Outcome:
             m = 1 + tol.KL_OPT_MARGIN
             row_ok = kc <= kb * m and kb <= ka * m and all(ka <= v * m for v in heur.values())
             ok &= row_ok
-            rows.append({"spectrum": name, "steps": n, "kl_optimal": kc, "variational": kb, "tangent_gamma_star": ka,
-                         **heur, "gap_b_over_c": kb / kc - 1, "gap_a_over_b": ka / kb - 1,
-                         "best_heuristic_over_a": min(heur.values()) / ka - 1, "ordered": row_ok})
+            rows.append(
+                {
+                    "spectrum": name,
+                    "steps": n,
+                    "kl_optimal": kc,
+                    "variational": kb,
+                    "tangent_gamma_star": ka,
+                    **heur,
+                    "gap_b_over_c": kb / kc - 1,
+                    "gap_a_over_b": ka / kb - 1,
+                    "best_heuristic_over_a": min(heur.values()) / ka - 1,
+                    "ordered": row_ok,
+                }
+            )
             if n == 10:
-                schedules.append({"name": f"kl-optimal-{name}-N10",
-                                  "schedule": Schedule("kl-optimal", opt.sigmas, {"spectrum": name, "sigma_min": lo, "sigma_max": hi}).to_json()})
-    summary = "; ".join(f"{r['spectrum']} N={r['steps']}: c={r['kl_optimal']:.4g} b=+{100 * r['gap_b_over_c']:.1f}% a=+{100 * r['gap_a_over_b']:.0f}% vs b" for r in rows)
+                schedules.append(
+                    {
+                        "name": f"kl-optimal-{name}-N10",
+                        "schedule": Schedule(
+                            "kl-optimal",
+                            opt.sigmas,
+                            {"spectrum": name, "sigma_min": lo, "sigma_max": hi},
+                        ).to_json(),
+                    }
+                )
+    summary = "; ".join(
+        f"{r['spectrum']} N={r['steps']}: c={r['kl_optimal']:.4g} b=+{100 * r['gap_b_over_c']:.1f}% a=+{100 * r['gap_a_over_b']:.0f}% vs b"
+        for r in rows
+    )
     return Outcome(ok, summary, {"rows": rows}, schedules=schedules)
 
 
-@claim("variational.geodesic-fixed-point",
-       statement="The self-consistent weighted geodesic (b) is computed to a fixed-point residual <= 1e-10, its J_i equal N(-ln r_i) of the exact sampler at large N, no other weight vector gives a smaller sum J_i^2, and N^2 KL of the exact finite-N optimum (c) tends to its dominant coefficient sum J_i^2/4.",
-       source=f"{SRC}, §5.1, §5.3(b)",
-       method="independent oracles: exact ln r (symsched.gaussian.exact) at N = 4000 on the geodesic grid; random Dirichlet weight vectors (geodesics of other metrics); kl-optimal at N = 200 (exact KL, L-BFGS)",
-       tolerance=f"residual <= {tol.FIXED_POINT_TOL:g}; J vs N(-ln r): 1e-5 relative (the K/N^2 correction); N^2 KL(c) within {tol.GEODESIC_LIMIT_RTOL:g}", issue=3)
+@claim(
+    "variational.geodesic-fixed-point",
+    statement="The self-consistent weighted geodesic (b) is computed to a fixed-point residual <= 1e-10, its J_i equal N(-ln r_i) of the exact sampler at large N, no other weight vector gives a smaller sum J_i^2, and N^2 KL of the exact finite-N optimum (c) tends to its dominant coefficient sum J_i^2/4.",
+    source=f"{SRC}, §5.1, §5.3(b)",
+    method="independent oracles: exact ln r (symsched.gaussian.exact) at N = 4000 on the geodesic grid; random Dirichlet weight vectors (geodesics of other metrics); kl-optimal at N = 200 (exact KL, L-BFGS)",
+    tolerance=f"residual <= {tol.FIXED_POINT_TOL:g}; J vs N(-ln r): 1e-5 relative (the K/N^2 correction); N^2 KL(c) within {tol.GEODESIC_LIMIT_RTOL:g}",
+    issue=3,
+)
 def check_geodesic(budget: Budget) -> Outcome:
     lam_v = dataset_spectrum("digits")
     geo = variational.geodesic(lam_v)
@@ -110,11 +144,24 @@ def check_geodesic(budget: Budget) -> Outcome:
     n_opt = budget.pick(100, 300)
     opt = variational.kl_optimal(lam_v, n_opt, init=geo.grid(n_opt))
     limit_rel = opt.kl * n_opt**2 / geo.dominant_coefficient - 1
-    ok = geo.residual <= tol.FIXED_POINT_TOL and j_rel <= 1e-5 and worst >= -1e-9 and \
-        abs(limit_rel) <= tol.GEODESIC_LIMIT_RTOL
-    return Outcome(ok, f"residual {geo.residual:.1e} in {geo.iterations} iterations; J vs exact N(-ln r) {j_rel:.1e}; smallest excess over random weights {worst:.2e}; N^2 KL(c)/(sum J^2/4) - 1 = {limit_rel:.3e} at N = {n_opt}",
-                   {"residual": geo.residual, "iterations": geo.iterations, "J_rel_err": j_rel, "min_excess": worst,
-                    "limit_rel": limit_rel, "dominant_coefficient": geo.dominant_coefficient})
+    ok = (
+        geo.residual <= tol.FIXED_POINT_TOL
+        and j_rel <= 1e-5
+        and worst >= -1e-9
+        and abs(limit_rel) <= tol.GEODESIC_LIMIT_RTOL
+    )
+    return Outcome(
+        ok,
+        f"residual {geo.residual:.1e} in {geo.iterations} iterations; J vs exact N(-ln r) {j_rel:.1e}; smallest excess over random weights {worst:.2e}; N^2 KL(c)/(sum J^2/4) - 1 = {limit_rel:.3e} at N = {n_opt}",
+        {
+            "residual": geo.residual,
+            "iterations": geo.iterations,
+            "J_rel_err": j_rel,
+            "min_excess": worst,
+            "limit_rel": limit_rel,
+            "dominant_coefficient": geo.dominant_coefficient,
+        },
+    )
 
 
 def _functional_for_weights(lam_v: np.ndarray, w: np.ndarray) -> float:
@@ -126,15 +173,22 @@ def _functional_for_weights(lam_v: np.ndarray, w: np.ndarray) -> float:
     m0 = 1 / lam_v
     rho_lo, rho_hi = nodes.min(), nodes.max()
     length = float(qw @ (sg * nodes)) + rho_lo * math.sqrt(m0 @ w) + math.sqrt(w @ lam_v) / rho_hi
-    integ = (qw * nodes / sg) @ m + rho_lo * m0 / math.sqrt(m0 @ w) + lam_v / (math.sqrt(w @ lam_v) * rho_hi)
+    integ = (
+        (qw * nodes / sg) @ m
+        + rho_lo * m0 / math.sqrt(m0 @ w)
+        + lam_v / (math.sqrt(w @ lam_v) * rho_hi)
+    )
     return float(np.sum((length * integ) ** 2))
 
 
-@claim("variational.kl-optimal-certified",
-       statement="kl-optimal returns a stationary point of the exact KL that no perturbation improves; with one eigenvalue it reproduces the exactly optimal tangent grid; its analytic gradient equals torch autograd of an independently written angle-form KL.",
-       source=f"{SRC}, §3-§4 (exact KL), §5.2 (single-eigenvalue optimum)",
-       method="torch autograd through ln r = sum 2 ln cos(phi_{k-1} - phi_k) (atan form, written here); random log-normal perturbations of the interior levels; tangent_sigmas(N, sqrt(lam))",
-       tolerance=f"gradient rel. {tol.AUTOGRAD_RTOL:g}; stationarity |grad|/KL <= {tol.KL_OPT_GRAD_RTOL:g}; tangent recovery {tol.TANGENT_RECOVERY_RTOL:g}", issue=3)
+@claim(
+    "variational.kl-optimal-certified",
+    statement="kl-optimal returns a stationary point of the exact KL that no perturbation improves; with one eigenvalue it reproduces the exactly optimal tangent grid; its analytic gradient equals torch autograd of an independently written angle-form KL.",
+    source=f"{SRC}, §3-§4 (exact KL), §5.2 (single-eigenvalue optimum)",
+    method="torch autograd through ln r = sum 2 ln cos(phi_{k-1} - phi_k) (atan form, written here); random log-normal perturbations of the interior levels; tangent_sigmas(N, sqrt(lam))",
+    tolerance=f"gradient rel. {tol.AUTOGRAD_RTOL:g}; stationarity |grad|/KL <= {tol.KL_OPT_GRAD_RTOL:g}; tangent recovery {tol.TANGENT_RECOVERY_RTOL:g}",
+    issue=3,
+)
 def check_kl_optimal(budget: Budget) -> Outcome:
     import torch
 
@@ -165,9 +219,22 @@ def check_kl_optimal(budget: Budget) -> Outcome:
         single = variational.kl_optimal([lv], n, lo, hi)
         t = tangent.tangent_sigmas(n, math.sqrt(lv), lo, hi)
         worst_tan = max(worst_tan, float(np.max(np.abs(single.sigmas[1:-1] / t[1:-1] - 1))))
-    ok = worst_grad <= tol.AUTOGRAD_RTOL and worst_stat <= tol.KL_OPT_GRAD_RTOL and improved == 0 and worst_tan <= tol.TANGENT_RECOVERY_RTOL
-    return Outcome(ok, f"gradient vs autograd {worst_grad:.1e}; max |grad|/KL {worst_stat:.1e}; improving perturbations {improved}; tangent recovery {worst_tan:.1e}",
-                   {"autograd_rel": worst_grad, "stationarity": worst_stat, "improved": improved, "tangent_rel": worst_tan})
+    ok = (
+        worst_grad <= tol.AUTOGRAD_RTOL
+        and worst_stat <= tol.KL_OPT_GRAD_RTOL
+        and improved == 0
+        and worst_tan <= tol.TANGENT_RECOVERY_RTOL
+    )
+    return Outcome(
+        ok,
+        f"gradient vs autograd {worst_grad:.1e}; max |grad|/KL {worst_stat:.1e}; improving perturbations {improved}; tangent recovery {worst_tan:.1e}",
+        {
+            "autograd_rel": worst_grad,
+            "stationarity": worst_stat,
+            "improved": improved,
+            "tangent_rel": worst_tan,
+        },
+    )
 
 
 def _autograd(torch: Any, lam_v: np.ndarray, sig: np.ndarray, start: str, obj: str) -> np.ndarray:
@@ -176,10 +243,18 @@ def _autograd(torch: Any, lam_v: np.ndarray, sig: np.ndarray, start: str, obj: s
     lam_t = torch.tensor(lam_v, dtype=torch.float64)
     s = lam_t.sqrt()
     top = torch.full_like(s, math.pi / 2) if math.isinf(sig[0]) else torch.atan(sig[0] / s)
-    phis = [top] + [torch.atan(torch.exp(x[j]) / s) for j in range(x.numel())] + [torch.atan(sig[-1] / s)]
+    phis = (
+        [top]
+        + [torch.atan(torch.exp(x[j]) / s) for j in range(x.numel())]
+        + [torch.atan(sig[-1] / s)]
+    )
     log_r = sum(2 * torch.log(torch.cos(phis[k - 1] - phis[k])) for k in range(1, len(phis)))
     if start == "prior" and math.isfinite(sig[0]):
         log_r = log_r + torch.log(sig[0] ** 2 / (lam_t + sig[0] ** 2))
-    kl = 0.5 * ((torch.exp(-log_r) - 1 + log_r).sum() if obj == "kl_source_output" else (torch.exp(log_r) - 1 - log_r).sum())
+    kl = 0.5 * (
+        (torch.exp(-log_r) - 1 + log_r).sum()
+        if obj == "kl_source_output"
+        else (torch.exp(log_r) - 1 - log_r).sum()
+    )
     kl.backward()
     return x.grad.numpy()

@@ -92,8 +92,14 @@ def _noise(n: int, d: int, seed: int) -> tuple[Any, Any]:
     return z, e
 
 
-def run_euler_sigmas(sigmas: Sequence[float], lam: Sequence[float], n: int, seed: int, *,
-                     beta_schedule: str = "scaled_linear") -> ConsumerRun:
+def run_euler_sigmas(
+    sigmas: Sequence[float],
+    lam: Sequence[float],
+    n: int,
+    seed: int,
+    *,
+    beta_schedule: str = "scaled_linear",
+) -> ConsumerRun:
     r"""``EulerDiscreteScheduler.set_timesteps(sigmas=...)`` with an epsilon model.
 
     Starts from ``randn * init_noise_sigma`` (:math:`\bar x\sim\mathcal N(0,\sigma_0^2)`: symsched's
@@ -103,8 +109,13 @@ def run_euler_sigmas(sigmas: Sequence[float], lam: Sequence[float], n: int, seed
     from diffusers import EulerDiscreteScheduler
 
     betas = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02)}[beta_schedule]
-    sched = EulerDiscreteScheduler(num_train_timesteps=1000, beta_start=betas[0], beta_end=betas[1],
-                                   beta_schedule=beta_schedule, prediction_type="epsilon")
+    sched = EulerDiscreteScheduler(
+        num_train_timesteps=1000,
+        beta_start=betas[0],
+        beta_end=betas[1],
+        beta_schedule=beta_schedule,
+        prediction_type="epsilon",
+    )
     sched.set_timesteps(sigmas=list(sigmas))
     lam_t = torch.as_tensor(np.asarray(lam, dtype=np.float64))
     _, e = _noise(n, lam_t.numel(), seed)
@@ -119,8 +130,15 @@ def run_euler_sigmas(sigmas: Sequence[float], lam: Sequence[float], n: int, seed
     return ConsumerRun(x.numpy(), np.array(queried), sched.sigmas.double().numpy())
 
 
-def run_dpm_timesteps(timesteps: Sequence[int], lam: Sequence[float], n: int, seed: int, *,
-                      beta_schedule: str = "scaled_linear", solver_order: int = 1) -> ConsumerRun:
+def run_dpm_timesteps(
+    timesteps: Sequence[int],
+    lam: Sequence[float],
+    n: int,
+    seed: int,
+    *,
+    beta_schedule: str = "scaled_linear",
+    solver_order: int = 1,
+) -> ConsumerRun:
     r"""``DPMSolverMultistepScheduler.set_timesteps(timesteps=...)`` (DPM-Solver++, final step to 0).
 
     ``solver_order=1`` is DDIM [lu2022dpmpp, §4]. The VP state starts from the exact marginal at the
@@ -129,16 +147,26 @@ def run_dpm_timesteps(timesteps: Sequence[int], lam: Sequence[float], n: int, se
     torch = _torch()
     from diffusers import DPMSolverMultistepScheduler
 
-    betas = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02)}.get(beta_schedule, (1e-4, 0.02))
-    sched = DPMSolverMultistepScheduler(num_train_timesteps=1000, beta_start=betas[0], beta_end=betas[1],
-                                        beta_schedule=beta_schedule, prediction_type="epsilon",
-                                        algorithm_type="dpmsolver++", solver_order=solver_order,
-                                        final_sigmas_type="zero")
+    betas = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02)}.get(
+        beta_schedule, (1e-4, 0.02)
+    )
+    sched = DPMSolverMultistepScheduler(
+        num_train_timesteps=1000,
+        beta_start=betas[0],
+        beta_end=betas[1],
+        beta_schedule=beta_schedule,
+        prediction_type="epsilon",
+        algorithm_type="dpmsolver++",
+        solver_order=solver_order,
+        final_sigmas_type="zero",
+    )
     sched.set_timesteps(timesteps=list(timesteps))
     lam_t = torch.as_tensor(np.asarray(lam, dtype=np.float64))
     z, e = _noise(n, lam_t.numel(), seed)
     rho0 = table_sigma_at(sched.alphas_cumprod, float(sched.timesteps[0]))
-    x = (z * lam_t.sqrt() + rho0 * e) / math.sqrt(1 + rho0 * rho0)  # VP state at rho0, exact marginal
+    x = (z * lam_t.sqrt() + rho0 * e) / math.sqrt(
+        1 + rho0 * rho0
+    )  # VP state at rho0, exact marginal
     queried = []
     for t in sched.timesteps:
         rho = table_sigma_at(sched.alphas_cumprod, float(t))
@@ -161,7 +189,9 @@ def _rho(t: float) -> float:
     return math.inf if t >= 1.0 else t / (1.0 - t)
 
 
-def run_flow_euler(sigmas: Sequence[float], shift: float, lam: Sequence[float], n: int, seed: int) -> ConsumerRun:
+def run_flow_euler(
+    sigmas: Sequence[float], shift: float, lam: Sequence[float], n: int, seed: int
+) -> ConsumerRun:
     """``FlowMatchEulerDiscreteScheduler(shift=shift).set_timesteps(sigmas=...)`` with a velocity model.
 
     The model reads its flow time from the timestep it is given (``t = timestep / 1000``).
@@ -178,12 +208,21 @@ def run_flow_euler(sigmas: Sequence[float], shift: float, lam: Sequence[float], 
         t = float(ts) / 1000.0
         queried.append(_rho(t))
         x = sched.step(_velocity(x, t, lam_t), ts, x).prev_sample.to(torch.float64)
-    return ConsumerRun(x.numpy(), np.array(queried),
-                       np.array([_rho(float(v)) for v in sched.sigmas.double()]))
+    return ConsumerRun(
+        x.numpy(), np.array(queried), np.array([_rho(float(v)) for v in sched.sigmas.double()])
+    )
 
 
-def run_unipc_flow(sigmas: Sequence[float], shift: float, lam: Sequence[float], n: int, seed: int, *,
-                   solver_order: int = 1, corrector: bool = False) -> ConsumerRun:
+def run_unipc_flow(
+    sigmas: Sequence[float],
+    shift: float,
+    lam: Sequence[float],
+    n: int,
+    seed: int,
+    *,
+    solver_order: int = 1,
+    corrector: bool = False,
+) -> ConsumerRun:
     """``UniPCMultistepScheduler(use_flow_sigmas=True, flow_shift=shift).set_timesteps(sigmas=...)``.
 
     UniPC stores flow timesteps as ``int64`` (``floor(1000 t)``), which cannot carry the flow time
@@ -194,10 +233,15 @@ def run_unipc_flow(sigmas: Sequence[float], shift: float, lam: Sequence[float], 
     torch = _torch()
     from diffusers import UniPCMultistepScheduler
 
-    sched = UniPCMultistepScheduler(num_train_timesteps=1000, use_flow_sigmas=True, flow_shift=float(shift),
-                                    prediction_type="flow_prediction", solver_order=solver_order,
-                                    final_sigmas_type="zero",
-                                    disable_corrector=[] if corrector else list(range(len(sigmas) + 1)))
+    sched = UniPCMultistepScheduler(
+        num_train_timesteps=1000,
+        use_flow_sigmas=True,
+        flow_shift=float(shift),
+        prediction_type="flow_prediction",
+        solver_order=solver_order,
+        final_sigmas_type="zero",
+        disable_corrector=[] if corrector else list(range(len(sigmas) + 1)),
+    )
     # UniPC's flow branch multiplies the sigmas by a float before converting them, so a plain list
     # raises TypeError (diffusers 0.42.1); an ndarray works.
     sched.set_timesteps(sigmas=np.asarray(sigmas, dtype=np.float64))
@@ -208,8 +252,9 @@ def run_unipc_flow(sigmas: Sequence[float], shift: float, lam: Sequence[float], 
         t = float(sched.sigmas[i])
         queried.append(_rho(t))
         x = sched.step(_velocity(x, t, lam_t), ts, x).prev_sample.to(torch.float64)
-    return ConsumerRun(x.numpy(), np.array(queried),
-                       np.array([_rho(float(v)) for v in sched.sigmas.double()]))
+    return ConsumerRun(
+        x.numpy(), np.array(queried), np.array([_rho(float(v)) for v in sched.sigmas.double()])
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -247,7 +292,9 @@ def import_kdiffusion() -> Any:
     try:
         with warnings.catch_warnings():
             # clip's import of the deprecated pkg_resources (third-party, import time only)
-            warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+            warnings.filterwarnings(
+                "ignore", message="pkg_resources is deprecated", category=UserWarning
+            )
             from k_diffusion import sampling
     except Exception as exc:  # ImportError, or torchvision's RuntimeError on a mismatched torch
         raise KDiffusionMissing(
@@ -275,11 +322,21 @@ def kdiffusion_expected_queries(sampler: str, sigmas: Sequence[float]) -> NDArra
 
 def _check_kdiffusion_sampler(sampler: str) -> None:
     if sampler not in KDIFFUSION_SAMPLERS:
-        raise ValueError(f"sampler must be one of {', '.join(KDIFFUSION_SAMPLERS)}, got {sampler!r}")
+        raise ValueError(
+            f"sampler must be one of {', '.join(KDIFFUSION_SAMPLERS)}, got {sampler!r}"
+        )
 
 
-def run_kdiffusion(sampler: str, sigmas: Sequence[float], covariance: Any, n: int, seed: int, *,
-                   start: str = "prior", eta: float | None = None) -> ConsumerRun:
+def run_kdiffusion(
+    sampler: str,
+    sigmas: Sequence[float],
+    covariance: Any,
+    n: int,
+    seed: int,
+    *,
+    start: str = "prior",
+    eta: float | None = None,
+) -> ConsumerRun:
     r"""Run the real ``k_diffusion.sampling.<sampler>`` on ``sigmas`` with the exact Gaussian denoiser.
 
     Parameters
@@ -353,4 +410,6 @@ def run_kdiffusion(sampler: str, sigmas: Sequence[float], covariance: Any, n: in
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed) + 1)
         out = fn(model, x, sig, **kwargs)
-    return ConsumerRun(out.to(torch.float64).numpy(), np.array(queried), np.array(steps + [float(sig[-1])]))
+    return ConsumerRun(
+        out.to(torch.float64).numpy(), np.array(queried), np.array(steps + [float(sig[-1])])
+    )

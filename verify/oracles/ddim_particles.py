@@ -36,7 +36,9 @@ class ParticleResult:
     stderr: NDArray[np.float64]
 
 
-def covariance_stderr(samples: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def covariance_stderr(
+    samples: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Sample covariance (known zero mean) and the standard error of each entry.
 
     Entry :math:`(i,j)` is the mean of :math:`x_ix_j` over particles; its standard error is the
@@ -105,7 +107,9 @@ def ddim_particles(
     return ParticleResult(samples, cov_hat, se)
 
 
-def _run(x: NDArray[np.float64], cov: NDArray[np.float64], alpha_bar: NDArray[np.float64], backend: str) -> NDArray[np.float64]:
+def _run(
+    x: NDArray[np.float64], cov: NDArray[np.float64], alpha_bar: NDArray[np.float64], backend: str
+) -> NDArray[np.float64]:
     dim = cov.shape[0]
     eye = np.eye(dim)
     if backend == "torch":

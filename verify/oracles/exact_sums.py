@@ -25,14 +25,18 @@ def family_levels_mp(fam: Family, steps: int, dps: int = 40) -> list[Any]:
     syms = tuple(sorted(fam.values, key=lambda q: q.name))
     f = numeric.lambdify((u, *syms), fam.rho, "mpmath")
     with mpmath.workdps(dps):
-        vals = [mpmath.mpf(fam.values[q]) if fam.values[q] != float("inf") else mpmath.inf for q in syms]
+        vals = [
+            mpmath.mpf(fam.values[q]) if fam.values[q] != float("inf") else mpmath.inf for q in syms
+        ]
         out = [mpmath.mpf(fam.sigma_max) if fam.sigma_max != float("inf") else mpmath.inf]
         out += [f(mpmath.mpf(k) / steps, *vals) for k in range(1, steps)]
         out.append(mpmath.mpf(fam.sigma_min))
     return out
 
 
-def log_ratio_direct(levels: list[Any], eigenvalue: float, start: str = "exact", dps: int = 40) -> Any:
+def log_ratio_direct(
+    levels: list[Any], eigenvalue: float, start: str = "exact", dps: int = 40
+) -> Any:
     """ln r by the angle form, summed term by term at ``dps`` digits."""
     with mpmath.workdps(dps):
         sv = mpmath.sqrt(mpmath.mpf(eigenvalue))

@@ -21,7 +21,14 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["denoiser", "sample_dpmpp_2m", "sample_euler_ancestral", "sample_euler_vp", "sample_heun", "start_covariance"]
+__all__ = [
+    "denoiser",
+    "sample_dpmpp_2m",
+    "sample_euler_ancestral",
+    "sample_euler_vp",
+    "sample_heun",
+    "start_covariance",
+]
 
 Array = NDArray[np.float64]
 
@@ -31,7 +38,9 @@ def denoiser(cov: Array) -> Callable[[Array, float], Array]:
     eye = np.eye(cov.shape[0])
 
     def model(x: Array, sigma: float) -> Array:
-        return np.linalg.solve(cov + sigma * sigma * eye, x.T).T @ cov  # Sigma (Sigma + s^2 I)^-1 x, Sigma symmetric
+        return (
+            np.linalg.solve(cov + sigma * sigma * eye, x.T).T @ cov
+        )  # Sigma (Sigma + s^2 I)^-1 x, Sigma symmetric
 
     return model
 
@@ -83,13 +92,20 @@ def get_ancestral_step(sigma_from: float, sigma_to: float, eta: float) -> tuple[
     """k-diffusion ``get_ancestral_step``."""
     if not eta:
         return sigma_to, 0.0
-    sigma_up = min(sigma_to, eta * (sigma_to**2 * (sigma_from**2 - sigma_to**2) / sigma_from**2) ** 0.5)
+    sigma_up = min(
+        sigma_to, eta * (sigma_to**2 * (sigma_from**2 - sigma_to**2) / sigma_from**2) ** 0.5
+    )
     sigma_down = (sigma_to**2 - sigma_up**2) ** 0.5
     return sigma_down, sigma_up
 
 
-def sample_euler_ancestral(model: Callable[[Array, float], Array], x: Array, sigmas: Array, eta: float,
-                           rng: np.random.Generator) -> Array:
+def sample_euler_ancestral(
+    model: Callable[[Array, float], Array],
+    x: Array,
+    sigmas: Array,
+    eta: float,
+    rng: np.random.Generator,
+) -> Array:
     """k-diffusion ``sample_euler_ancestral`` (s_noise = 1, Gaussian noise from ``rng``)."""
     for i in range(len(sigmas) - 1):
         denoised = model(x, sigmas[i])

@@ -23,8 +23,10 @@ def ddim_gain_vp_paper(alpha_bar_prev: sp.Expr, alpha_bar_cur: sp.Expr, lam: sp.
 
     .. math:: c_k=\frac{\lambda\sqrt{\bar\alpha_{k-1}\bar\alpha_k}+\sqrt{(1-\bar\alpha_{k-1})(1-\bar\alpha_k)}}{\lambda\bar\alpha_k+1-\bar\alpha_k}
     """
-    return (lam * sp.sqrt(alpha_bar_prev * alpha_bar_cur) + sp.sqrt((1 - alpha_bar_prev) * (1 - alpha_bar_cur))) / (
-        lam * alpha_bar_cur + 1 - alpha_bar_cur)
+    return (
+        lam * sp.sqrt(alpha_bar_prev * alpha_bar_cur)
+        + sp.sqrt((1 - alpha_bar_prev) * (1 - alpha_bar_cur))
+    ) / (lam * alpha_bar_cur + 1 - alpha_bar_cur)
 
 
 # gaussian_theory.md §8.1: one eigenvalue, matched tangent grid rho_k = sqrt(lam) tan(pi k / 2N),
@@ -60,4 +62,6 @@ SPEC_MC_EXAMPLE = {
     "printed_decimals": 4,
 }
 
-PI4_OVER_64 = math.pi**4 / 64  # limit of N^2 KL for the matched tangent grid (gaussian_theory.md §5.2)
+PI4_OVER_64 = (
+    math.pi**4 / 64
+)  # limit of N^2 KL for the matched tangent grid (gaussian_theory.md §5.2)

@@ -46,6 +46,7 @@ def train_table_rtol(betas: np.ndarray) -> np.ndarray:
     """
     return EPS32 * np.cumsum(1.0 / (1.0 - np.asarray(betas, dtype=np.float64)))
 
+
 # Particles of the end-to-end runs: the sample variance has relative standard error sqrt(2/n), 1 %
 # at n = 20000, small enough that a convention error (a shifted level, a missing step) is tens of
 # standard errors away (the re-applied flow shift of 3 is measured at z = -468), and each run costs

@@ -23,6 +23,7 @@ __all__ = [
 
 EPS64 = float(np.finfo(np.float64).eps)  # 2.22e-16
 
+
 # --- round-off ---------------------------------------------------------------------------------
 # numpy vs torch vs mpmath on the exact KL. ln r_i is a sum of N log1p terms, each with a relative
 # error of a few eps; the sum's error grows at most like N eps |ln r|, and KL ~ (ln r)^2 doubles the

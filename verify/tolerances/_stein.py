@@ -26,6 +26,7 @@ __all__ = [
 # leaves a factor ~50 over 256 * 10 * eps.
 STEIN_ROUNDOFF_RTOL = 1e-12
 
+
 # "Exactly zero" cost (VP, unit-variance data) through the denoiser: the VP score
 # (alpha D(x/alpha) - x)/sigma^2 is a difference of two O(|x|) numbers divided by sigma^2, so its
 # round-off is <= k eps |x| / sigma^2 with k ~ 64 (a few dozen roundings in D, alpha, the
@@ -37,6 +38,7 @@ STEIN_ROUNDOFF_RTOL = 1e-12
 def stein_zero_atol(dim: int, sigma_min_vp: float, derivative: bool = False) -> float:
     """Round-off bound of a zero corrector cost (or local metric) estimated through a float64 denoiser."""
     return (64 * 2.220446049250313e-16) ** 2 * dim / sigma_min_vp ** (4 if derivative else 2)
+
 
 # Algorithm 1 on a fine probe grid (K = 2000 log-spaced intervals, Delta ln sigma = 0.0053) against
 # the root-found closed-form optimum: the target-weighted finite-step cost is a first-order

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from symsched import build
+from symsched.export._legacy import export
 from symsched.gaussian import exact
 from symsched.schedules.discrete import TRAIN_SCHEDULES, training_table
-from symsched.export._legacy import export
 from symsched_verify import tolerances as tol
 
 pytest.importorskip("diffusers", reason="diffusers is the consumer under test (test extra)")
@@ -55,7 +55,9 @@ def test_kdiffusion_list_runs_one_more_step_to_zero() -> None:
     sch = build("karras", 8, sigma_min=0.0292, sigma_max=14.6146)
     ex = export(sch, "k-diffusion")
     run = consumers.run_euler_sigmas(json.loads(ex.text), LAM, tol.EXPORT_PARTICLES, seed=12)
-    assert run.queried.size == 9 and run.scheduler_sigmas[-1] == 0.0 and "9 consumer steps" in ex.note
+    assert (
+        run.queried.size == 9 and run.scheduler_sigmas[-1] == 0.0 and "9 consumer steps" in ex.note
+    )
     z = z_scores(run.samples, np.append(sch.sigmas, 0.0), "prior")
     assert np.all(np.abs(z) <= tol.Z_SCORE), z
 
@@ -129,9 +131,16 @@ def test_unipc_flow_sigmas_first_order(shift: float) -> None:
 def test_training_tables_match_diffusers(name: str) -> None:
     from diffusers import DDPMScheduler
 
-    kw = {"linear": {"beta_start": 1e-4, "beta_end": 0.02}, "scaled_linear": {"beta_start": 0.00085, "beta_end": 0.012},
-          "squaredcos_cap_v2": {}}[name]
-    theirs = DDPMScheduler(num_train_timesteps=1000, beta_schedule=name, **kw).alphas_cumprod.double().numpy()
+    kw = {
+        "linear": {"beta_start": 1e-4, "beta_end": 0.02},
+        "scaled_linear": {"beta_start": 0.00085, "beta_end": 0.012},
+        "squaredcos_cap_v2": {},
+    }[name]
+    theirs = (
+        DDPMScheduler(num_train_timesteps=1000, beta_schedule=name, **kw)
+        .alphas_cumprod.double()
+        .numpy()
+    )
     ours = training_table(name)
     bound = tol.train_table_rtol(ours.betas)
     assert np.all(np.abs(ours.alphas_cumprod / theirs - 1) <= bound)

@@ -10,19 +10,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symsched.schedules.discrete import TRAIN_SCHEDULES, timesteps_for_grid, training_table
 from symsched.export._legacy import FORMATS, export, flow_levels, flow_sigmas
 from symsched.schedules._registry import Schedule
+from symsched.schedules.discrete import TRAIN_SCHEDULES, timesteps_for_grid, training_table
 from symsched_verify import strategies as sst
 from symsched_verify import tolerances as tol
 
 
 @given(sst.grids(max_steps=30), st.floats(0.2, 8.0))
-def test_flow_export_round_trips_through_the_scheduler_shift(grid: np.ndarray, shift: float) -> None:
+def test_flow_export_round_trips_through_the_scheduler_shift(
+    grid: np.ndarray, shift: float
+) -> None:
     ex = export(Schedule("x", grid), "flow-matching", shift=shift)
     t = np.array(json.loads(ex.text))
     assert t.size == (grid.size - 1 if grid[-1] == 0 else grid.size)
-    assert np.all((0 < t) & (t <= 1)) and np.all(np.diff(t) < 0)
+    assert np.all((t > 0) & (t <= 1)) and np.all(np.diff(t) < 0)
     shifted = shift * t / (1 + (shift - 1) * t)  # diffusers' map, transcribed
     want = grid[: t.size]
     fin = np.isfinite(want)
@@ -36,8 +38,14 @@ def test_timesteps_are_unique_in_range_or_refused(name: str, data: st.DataObject
     table = training_table(name)
     lo, hi = float(table.sigmas[0]), float(table.sigmas[-1])
     n = data.draw(st.integers(1, 60))
-    logs = sorted(data.draw(st.lists(st.floats(math.log(lo), math.log(hi)), min_size=n + 1, max_size=n + 1,
-                                     unique=True)), reverse=True)
+    logs = sorted(
+        data.draw(
+            st.lists(
+                st.floats(math.log(lo), math.log(hi)), min_size=n + 1, max_size=n + 1, unique=True
+            )
+        ),
+        reverse=True,
+    )
     grid = np.exp(np.array(logs))
     if not np.all(np.diff(grid) < 0):
         return

@@ -17,9 +17,9 @@ import pytest
 from symsched import build
 from symsched.cli import main
 from symsched.export._legacy import export
-from symsched_verify.oracles import consumers
 from symsched_verify import tolerances as tol
 from symsched_verify.claims.kdiffusion import KD_EIGENVALUES, compare, correlated_covariance
+from symsched_verify.oracles import consumers
 
 COV = correlated_covariance()  # full matrix, eigenvalues 0.004, 0.3, 1.5
 SD = ("--sigma-min", "0.0292", "--sigma-max", "14.6146")  # Stable Diffusion 1.5's sigma range
@@ -27,7 +27,9 @@ SD = ("--sigma-min", "0.0292", "--sigma-max", "14.6146")  # Stable Diffusion 1.5
 
 def karras8_list() -> list[float]:
     """The k-diffusion export of karras N = 8 on SD's range, through the exporter the CLI calls."""
-    return json.loads(export(build("karras", 8, sigma_min=0.0292, sigma_max=14.6146), "k-diffusion").text)
+    return json.loads(
+        export(build("karras", 8, sigma_min=0.0292, sigma_max=14.6146), "k-diffusion").text
+    )
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -38,26 +40,38 @@ def _kdiffusion() -> None:
         pytest.fail(str(exc), pytrace=False)
 
 
-def cli_export(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[list[float], np.ndarray, str]:
+def cli_export(
+    capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[list[float], np.ndarray, str]:
     """Run ``symsched schedule ARGS`` twice (--json and the export format): (exported list, grid, note)."""
     fmt_at = args.index("--format")
-    assert main(["schedule", *args[:fmt_at], *args[fmt_at + 2:], "--json"]) == 0
+    assert main(["schedule", *args[:fmt_at], *args[fmt_at + 2 :], "--json"]) == 0
     grid = np.array(json.loads(capsys.readouterr().out)["sigmas"], dtype=np.float64)
     assert main(["schedule", *args]) == 0
     cap = capsys.readouterr()
     return json.loads(cap.out), grid, cap.err
 
 
-SAMPLERS = [("euler", None), ("heun", None), ("dpmpp-2m", None), ("euler-ancestral", 1.0), ("euler-ancestral", 0.5)]
+SAMPLERS = [
+    ("euler", None),
+    ("heun", None),
+    ("dpmpp-2m", None),
+    ("euler-ancestral", 1.0),
+    ("euler-ancestral", 0.5),
+]
 
 
 # comfyui writes the same list (ComfyUI's samplers are k-diffusion's); two samplers suffice there
-CASES = [("k-diffusion", s, e) for s, e in SAMPLERS] + [("comfyui", "heun", None), ("comfyui", "euler-ancestral", 1.0)]
+CASES = [("k-diffusion", s, e) for s, e in SAMPLERS] + [
+    ("comfyui", "heun", None),
+    ("comfyui", "euler-ancestral", 1.0),
+]
 
 
 @pytest.mark.parametrize("fmt, sampler, eta", CASES)
-def test_export_runs_one_more_step_to_zero_and_matches_closed_form(capsys: pytest.CaptureFixture[str], fmt: str,
-                                                                    sampler: str, eta: float | None) -> None:
+def test_export_runs_one_more_step_to_zero_and_matches_closed_form(
+    capsys: pytest.CaptureFixture[str], fmt: str, sampler: str, eta: float | None
+) -> None:
     lst, grid, note = cli_export(capsys, "karras", "--steps", "8", *SD, "--format", fmt)
     assert grid.size == 9 and grid[-1] == 0.0292
     assert lst == [*grid.tolist(), 0.0]  # the N+1 levels, bit for bit, and a trailing 0
@@ -67,19 +81,37 @@ def test_export_runs_one_more_step_to_zero_and_matches_closed_form(capsys: pytes
     np.testing.assert_array_equal(run.scheduler_sigmas, lst)
     np.testing.assert_array_equal(run.queried, consumers.kdiffusion_expected_queries(sampler, lst))
     assert 0.0 not in run.queried
-    c = compare(run.samples, COV, lst, consumers.KDIFFUSION_SAMPLERS[sampler][1], start="prior", eta=eta)
+    c = compare(
+        run.samples, COV, lst, consumers.KDIFFUSION_SAMPLERS[sampler][1], start="prior", eta=eta
+    )
     assert np.all(np.abs(c.z) <= tol.Z_SCORE), c
     assert c.max_cov_z <= tol.Z_SCORE, c
 
 
 @pytest.mark.parametrize("sampler", ["heun", "dpmpp-2m", "euler"])
-def test_grid_ending_at_zero_gets_no_extra_zero(capsys: pytest.CaptureFixture[str], sampler: str) -> None:
+def test_grid_ending_at_zero_gets_no_extra_zero(
+    capsys: pytest.CaptureFixture[str], sampler: str
+) -> None:
     """sigma_N = 0 already: N consumer steps, Heun's and DPM++'s last step is their first-order step
     to 0 (Karras et al. 2022 Alg. 1; Lu et al. 2022 Alg. 2), and the exact start is honoured."""
-    lst, grid, note = cli_export(capsys, "tangent", "--steps", "6", "--c", "0.7", "--sigma-min", "0",
-                                 "--sigma-max", "80", "--format", "k-diffusion")
+    lst, grid, note = cli_export(
+        capsys,
+        "tangent",
+        "--steps",
+        "6",
+        "--c",
+        "0.7",
+        "--sigma-min",
+        "0",
+        "--sigma-max",
+        "80",
+        "--format",
+        "k-diffusion",
+    )
     assert lst == grid.tolist() and lst.count(0.0) == 1 and "6 consumer steps" in note
-    run = consumers.run_kdiffusion(sampler, lst, COV, tol.KDIFFUSION_PARTICLES, seed=22, start="exact")
+    run = consumers.run_kdiffusion(
+        sampler, lst, COV, tol.KDIFFUSION_PARTICLES, seed=22, start="exact"
+    )
     assert run.scheduler_sigmas.size == 7 and run.scheduler_sigmas[-1] == 0.0
     c = compare(run.samples, COV, lst, consumers.KDIFFUSION_SAMPLERS[sampler][1], start="exact")
     assert c.max_abs_z <= tol.Z_SCORE, c
@@ -87,8 +119,17 @@ def test_grid_ending_at_zero_gets_no_extra_zero(capsys: pytest.CaptureFixture[st
 
 def test_tangent_gamma_star_export_in_heun(capsys: pytest.CaptureFixture[str]) -> None:
     """The tangent schedule for this very spectrum (--eigenvalues), as a user would paste it."""
-    lst, grid, _ = cli_export(capsys, "tangent", "--steps", "6", "--eigenvalues",
-                              ",".join(repr(float(v)) for v in KD_EIGENVALUES), *SD, "--format", "comfyui")
+    lst, grid, _ = cli_export(
+        capsys,
+        "tangent",
+        "--steps",
+        "6",
+        "--eigenvalues",
+        ",".join(repr(float(v)) for v in KD_EIGENVALUES),
+        *SD,
+        "--format",
+        "comfyui",
+    )
     assert lst == [*grid.tolist(), 0.0]
     run = consumers.run_kdiffusion("heun", lst, COV, tol.KDIFFUSION_PARTICLES, seed=23)
     c = compare(run.samples, COV, lst, "heun", start="prior")
@@ -96,7 +137,9 @@ def test_tangent_gamma_star_export_in_heun(capsys: pytest.CaptureFixture[str]) -
 
 
 @pytest.mark.parametrize("sampler", ["euler", "heun", "dpmpp-2m"])
-def test_negative_control_list_without_trailing_zero(capsys: pytest.CaptureFixture[str], sampler: str) -> None:
+def test_negative_control_list_without_trailing_zero(
+    capsys: pytest.CaptureFixture[str], sampler: str
+) -> None:
     """The diffusers-euler list (no trailing 0) in k-diffusion stops at sigma_N with its noise left:
     against the closed form of the k-diffusion convention it misses by tens of standard errors."""
     lst, _, _ = cli_export(capsys, "karras", "--steps", "8", *SD, "--format", "k-diffusion")
@@ -107,15 +150,25 @@ def test_negative_control_list_without_trailing_zero(capsys: pytest.CaptureFixtu
     c = compare(run.samples, COV, lst, consumers.KDIFFUSION_SAMPLERS[sampler][1], start="prior")
     assert np.max(np.abs(c.z)) > tol.KDIFFUSION_NEGATIVE_Z, c
     # and the same samples do match the closed form of the list they were actually given
-    assert compare(run.samples, COV, naive, consumers.KDIFFUSION_SAMPLERS[sampler][1], start="prior").max_abs_z <= tol.Z_SCORE
+    assert (
+        compare(
+            run.samples, COV, naive, consumers.KDIFFUSION_SAMPLERS[sampler][1], start="prior"
+        ).max_abs_z
+        <= tol.Z_SCORE
+    )
 
 
-@pytest.mark.parametrize("sampler, wrong", [("heun", "ddim"), ("dpmpp-2m", "ddim"), ("euler", "heun")])
+@pytest.mark.parametrize(
+    "sampler, wrong", [("heun", "ddim"), ("dpmpp-2m", "ddim"), ("euler", "heun")]
+)
 def test_negative_control_wrong_sampler_closed_form(sampler: str, wrong: str) -> None:
     """The comparison tells the samplers apart: another sampler's closed form misses badly."""
     lst = karras8_list()
     run = consumers.run_kdiffusion(sampler, lst, COV, tol.KDIFFUSION_PARTICLES, seed=24)
-    assert np.max(np.abs(compare(run.samples, COV, lst, wrong, start="prior").z)) > tol.KDIFFUSION_NEGATIVE_Z
+    assert (
+        np.max(np.abs(compare(run.samples, COV, lst, wrong, start="prior").z))
+        > tol.KDIFFUSION_NEGATIVE_Z
+    )
 
 
 def test_driver_rejects_bad_input() -> None:
@@ -141,5 +194,7 @@ def test_closed_form_at_two_million_particles(sampler: str, eta: float | None) -
     """s.e. 0.1 %: a closed form off by half a percent would fail here."""
     lst = karras8_list()
     run = consumers.run_kdiffusion(sampler, lst, COV, 2_000_000, seed=25, eta=eta)
-    c = compare(run.samples, COV, lst, consumers.KDIFFUSION_SAMPLERS[sampler][1], start="prior", eta=eta)
+    c = compare(
+        run.samples, COV, lst, consumers.KDIFFUSION_SAMPLERS[sampler][1], start="prior", eta=eta
+    )
     assert c.max_abs_z <= tol.Z_SCORE, c

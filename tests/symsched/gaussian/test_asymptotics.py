@@ -11,10 +11,9 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symsched.gaussian import asymptotics
-from symsched.gaussian import exact
-from symsched.schedules import families
 from symsched.cli import main
+from symsched.gaussian import asymptotics, exact
+from symsched.schedules import families
 from symsched_verify import tolerances as tol
 from symsched_verify.strategies import spectra
 
@@ -37,9 +36,15 @@ def test_kl_series_matches_paper() -> None:
 
 
 @settings(max_examples=15)
-@given(spectra(max_size=4, min_value=1e-3, max_value=1e3),
-       st.floats(-2, 2).map(math.exp), st.booleans(), st.booleans())
-def test_tangent_closed_form_equals_quadrature(lam: np.ndarray, c: float, zero: bool, pure: bool) -> None:
+@given(
+    spectra(max_size=4, min_value=1e-3, max_value=1e3),
+    st.floats(-2, 2).map(math.exp),
+    st.booleans(),
+    st.booleans(),
+)
+def test_tangent_closed_form_equals_quadrature(
+    lam: np.ndarray, c: float, zero: bool, pure: bool
+) -> None:
     fam = families.tangent(c, 0.0 if zero else 0.01 * c, math.inf if pure else 30 * c)
     cf = asymptotics.coefficients(lam, fam, method="closed-form")
     q = asymptotics.coefficients(lam, fam, method="quadrature")
@@ -90,7 +95,21 @@ def test_bad_input() -> None:
 
 
 def test_cli_contract(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["asymptotics", "--eigenvalues", "0.1,1,3", "--schedule", "tangent", "--json", "--steps", "40"]) == 0
+    assert (
+        main(
+            [
+                "asymptotics",
+                "--eigenvalues",
+                "0.1,1,3",
+                "--schedule",
+                "tangent",
+                "--json",
+                "--steps",
+                "40",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert len(out["J"]) == 3 and len(out["K"]) == 3
     for d in ("kl_source_output", "kl_output_source"):

@@ -37,7 +37,9 @@ def test_trajectory_ends_at_the_output_ratio() -> None:
     g = tangent_sigmas(9, 0.8, 0.01, 30.0)
     traj = variance_trajectory(lam, g)
     assert traj.shape == (10, 3)
-    np.testing.assert_allclose(traj[-1] / (lam + g[-1] ** 2), np.exp(exact.log_variance_ratios(lam, g)), rtol=1e-13)
+    np.testing.assert_allclose(
+        traj[-1] / (lam + g[-1] ** 2), np.exp(exact.log_variance_ratios(lam, g)), rtol=1e-13
+    )
 
 
 def test_output_covariance_is_symmetric_psd_and_shares_eigenvectors() -> None:
@@ -69,30 +71,36 @@ def test_large_spectrum_and_many_steps_stay_finite() -> None:
     assert math.isfinite(res.kl_source_output) and res.kl_source_output > 0
 
 
-@pytest.mark.parametrize("lam, sigmas, err, match", [
-    ([1.0, -1.0], [2.0, 1.0], ValueError, "entry 1 is -1.0"),
-    ([1.0, 0.0], [2.0, 1.0], ValueError, "finite and > 0"),
-    ([float("nan")], [2.0, 1.0], ValueError, "finite and > 0"),
-    ([float("inf")], [2.0, 1.0], ValueError, "finite and > 0"),
-    ([], [2.0, 1.0], ValueError, "at least one eigenvalue"),
-    ([[1.0, 2.0]], [2.0, 1.0], ValueError, "one-dimensional"),
-    ("1,2", [2.0, 1.0], TypeError, "got a string"),
-    ([1.0], [1.0, 2.0], ValueError, "strictly decreasing"),
-    ([1.0], [1.0], ValueError, "at least 2 levels"),
-    ([1.0], [1.0, -0.5], ValueError, "non-negative"),
-    ([1.0], [math.inf, math.inf, 0.0], ValueError, "only the first level"),
-    ([1.0], [2.0, float("nan")], ValueError, "NaN"),
-])
+@pytest.mark.parametrize(
+    "lam, sigmas, err, match",
+    [
+        ([1.0, -1.0], [2.0, 1.0], ValueError, "entry 1 is -1.0"),
+        ([1.0, 0.0], [2.0, 1.0], ValueError, "finite and > 0"),
+        ([float("nan")], [2.0, 1.0], ValueError, "finite and > 0"),
+        ([float("inf")], [2.0, 1.0], ValueError, "finite and > 0"),
+        ([], [2.0, 1.0], ValueError, "at least one eigenvalue"),
+        ([[1.0, 2.0]], [2.0, 1.0], ValueError, "one-dimensional"),
+        ("1,2", [2.0, 1.0], TypeError, "got a string"),
+        ([1.0], [1.0, 2.0], ValueError, "strictly decreasing"),
+        ([1.0], [1.0], ValueError, "at least 2 levels"),
+        ([1.0], [1.0, -0.5], ValueError, "non-negative"),
+        ([1.0], [math.inf, math.inf, 0.0], ValueError, "only the first level"),
+        ([1.0], [2.0, float("nan")], ValueError, "NaN"),
+    ],
+)
 def test_bad_input_is_rejected_with_a_named_error(lam, sigmas, err, match) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(err, match=match):
         exact.kl(lam, sigmas)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"start": "uniform"}, "start must be one of"),
-    ({"sampler": "euler"}, "sampler must be one of"),
-    ({"backend": "jax"}, "backend must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"start": "uniform"}, "start must be one of"),
+        ({"sampler": "euler"}, "sampler must be one of"),
+        ({"backend": "jax"}, "backend must be one of"),
+    ],
+)
 def test_bad_options(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         exact.kl([1.0], [2.0, 1.0], **kwargs)

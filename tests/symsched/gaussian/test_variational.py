@@ -9,9 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symsched.gaussian import exact
-from symsched.gaussian import tangent
-from symsched.gaussian import variational
+from symsched.gaussian import exact, tangent, variational
 from symsched.schedules._registry import build
 from symsched_verify import tolerances as tol
 from symsched_verify.strategies import spectra
@@ -27,8 +25,12 @@ def test_single_eigenvalue_geodesic_is_tangent(lam: float, n: int, pure: bool) -
 
 
 @settings(max_examples=10)
-@given(spectra(min_size=1, max_size=6, min_value=1e-3, max_value=1e2), st.integers(2, 12),
-       st.sampled_from(["exact", "prior"]), st.sampled_from(["kl_source_output", "kl_output_source"]))
+@given(
+    spectra(min_size=1, max_size=6, min_value=1e-3, max_value=1e2),
+    st.integers(2, 12),
+    st.sampled_from(["exact", "prior"]),
+    st.sampled_from(["kl_source_output", "kl_output_source"]),
+)
 def test_gradient_matches_finite_differences(lam: np.ndarray, n: int, start: str, obj: str) -> None:
     sig = tangent.tangent_sigmas(n, float(np.sqrt(lam.mean())), 0.002, 80.0)
     kl0, grad = variational.exact_kl_and_gradient(lam, sig, start=start, objective=obj)
@@ -38,8 +40,10 @@ def test_gradient_matches_finite_differences(lam: np.ndarray, n: int, start: str
         up, dn = sig.copy(), sig.copy()
         up[j + 1] *= math.exp(h)
         dn[j + 1] *= math.exp(-h)
-        fd = (variational.exact_kl_and_gradient(lam, up, start=start, objective=obj)[0]
-              - variational.exact_kl_and_gradient(lam, dn, start=start, objective=obj)[0]) / (2 * h)
+        fd = (
+            variational.exact_kl_and_gradient(lam, up, start=start, objective=obj)[0]
+            - variational.exact_kl_and_gradient(lam, dn, start=start, objective=obj)[0]
+        ) / (2 * h)
         assert fd == pytest.approx(grad[j], rel=1e-5, abs=1e-9 * max(1.0, kl0))
 
 

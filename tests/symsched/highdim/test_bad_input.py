@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from symsched.highdim import schedules as S
+from symsched.highdim import simulate as sim
 from symsched.highdim.cw import CurieWeiss, denoiser_two_mode, two_mode_law
 from symsched.highdim.gm import GaussianMixture
-from symsched.highdim import simulate as sim
 
 
 @pytest.mark.parametrize("p", [0.0, 1.0, -0.2, 1.5])
@@ -61,18 +61,82 @@ def test_too_few_samples() -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "symsched.cli", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "symsched.cli", *args], capture_output=True, text=True
+    )
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["simulate", "gm", "--dim", "100", "--steps", "8", "--schedule", "vp-constant", "--p", "1"], "--p"),
-    (["simulate", "gm", "--dim", "100", "--steps", "8", "--schedule", "vp-dilated", "--kappa", "-1"], "--kappa"),
-    (["simulate", "cw", "--dim", "100", "--steps", "8", "--schedule", "vp-constant", "--beta", "1"], "low temperature"),
-    (["simulate", "cw", "--dim", "100", "--steps", "8", "--schedule", "vp-constant", "--samples", "4"], "--samples"),
-    (["simulate", "gm", "--dim", "0.5", "--steps", "8", "--schedule", "vp-constant"], "--dim"),
-    (["steps-needed", "cw", "--schedule", "vp-dilated", "--dims", "100", "--samples", "50"], "--samples"),
-    (["steps-needed", "cw", "--schedule", "vp-dilated", "--dims", "1e5"], "--dims"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (
+            [
+                "simulate",
+                "gm",
+                "--dim",
+                "100",
+                "--steps",
+                "8",
+                "--schedule",
+                "vp-constant",
+                "--p",
+                "1",
+            ],
+            "--p",
+        ),
+        (
+            [
+                "simulate",
+                "gm",
+                "--dim",
+                "100",
+                "--steps",
+                "8",
+                "--schedule",
+                "vp-dilated",
+                "--kappa",
+                "-1",
+            ],
+            "--kappa",
+        ),
+        (
+            [
+                "simulate",
+                "cw",
+                "--dim",
+                "100",
+                "--steps",
+                "8",
+                "--schedule",
+                "vp-constant",
+                "--beta",
+                "1",
+            ],
+            "low temperature",
+        ),
+        (
+            [
+                "simulate",
+                "cw",
+                "--dim",
+                "100",
+                "--steps",
+                "8",
+                "--schedule",
+                "vp-constant",
+                "--samples",
+                "4",
+            ],
+            "--samples",
+        ),
+        (["simulate", "gm", "--dim", "0.5", "--steps", "8", "--schedule", "vp-constant"], "--dim"),
+        (
+            ["steps-needed", "cw", "--schedule", "vp-dilated", "--dims", "100", "--samples", "50"],
+            "--samples",
+        ),
+        (["steps-needed", "cw", "--schedule", "vp-dilated", "--dims", "1e5"], "--dims"),
+    ],
+)
 def test_cli_bad_input_exit_2_one_line(args: list[str], needle: str) -> None:
     res = _cli(*args)
     assert res.returncode == 2

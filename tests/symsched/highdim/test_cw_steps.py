@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from symsched.highdim.cw import CurieWeiss, two_mode_law
-from symsched_verify.claims.highdim_cw_steps import _affine_fit
 from symsched.highdim import measure as ms
+from symsched.highdim.cw import CurieWeiss, two_mode_law
 from symsched.highdim.search import search_steps, steps_needed_sweep
+from symsched_verify.claims.highdim_cw_steps import _affine_fit
 
 
 def test_sample_rule_matches_the_small_noise_formula_and_the_cli_rule() -> None:
@@ -21,8 +21,12 @@ def test_sample_rule_matches_the_small_noise_formula_and_the_cli_rule() -> None:
         approx = 4 * m**2 * (1 - m**2) / d / ((1 - m**2) * 0.005) ** 2
         assert ms.cw_samples_needed(model, 0.05) == pytest.approx(approx, rel=0.05)
     # beta = 1.1: the mode-fraction rule (0.5/sqrt(S) <= tol/3, S = 900) decides at every d
-    assert {ms.cw_samples_needed(CurieWeiss(beta=1.1, dim=d), 0.05) for d in (100, 1000, 10_000)} == {900}
-    assert ms.cw_samples_needed(CurieWeiss(beta=2.0, dim=100), 0.05) > 17_000  # what 1000 samples missed
+    assert {
+        ms.cw_samples_needed(CurieWeiss(beta=1.1, dim=d), 0.05) for d in (100, 1000, 10_000)
+    } == {900}
+    assert (
+        ms.cw_samples_needed(CurieWeiss(beta=2.0, dim=100), 0.05) > 17_000
+    )  # what 1000 samples missed
 
 
 def test_sample_rule_variance_is_the_sampling_variance_of_the_within_variance() -> None:
@@ -64,7 +68,11 @@ def test_affine_fit_recovers_a_line_and_flags_a_bend() -> None:
     r = np.array([0.3, 0.17, 0.095, 0.053])
     rows = [{"r": float(x), "error": -0.12 + 0.23 * float(x), "stderr": 0.005} for x in r]
     fit = _affine_fit(rows)
-    assert fit["a"] == pytest.approx(-0.12, abs=1e-12) and fit["b"] == pytest.approx(0.23, abs=1e-12)
+    assert fit["a"] == pytest.approx(-0.12, abs=1e-12) and fit["b"] == pytest.approx(
+        0.23, abs=1e-12
+    )
     assert fit["max_residual_z"] < 1e-9 and 0.01 < fit["b_stderr"] < 0.05
-    bent = [{**row, "error": row["error"] + (0.05 if i == 1 else 0.0)} for i, row in enumerate(rows)]
+    bent = [
+        {**row, "error": row["error"] + (0.05 if i == 1 else 0.0)} for i, row in enumerate(rows)
+    ]
     assert _affine_fit(bent)["max_residual_z"] > 5

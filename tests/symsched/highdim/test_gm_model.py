@@ -50,7 +50,9 @@ def test_stable_forms_keep_precision_near_tau_one() -> None:
 def test_xbar_score_is_the_noised_mixture_score() -> None:
     a, b1, k = gm_xbar_score()
     v = sigma**2 + rho**2
-    assert sp.simplify(a + 1 / v) == 0 and sp.simplify(b1 - 1 / v) == 0 and sp.simplify(k - m / v) == 0
+    assert (
+        sp.simplify(a + 1 / v) == 0 and sp.simplify(b1 - 1 / v) == 0 and sp.simplify(k - m / v) == 0
+    )
 
 
 def test_stein_metric_reduces_to_the_gaussian_closed_form_far_from_speciation() -> None:
@@ -106,7 +108,9 @@ def test_dilated_grid_is_the_authors_time_dilation(schedule: str) -> None:
     assert np.allclose(g.alphas, 1 - ref, atol=1e-15)
     # ve-dilated phase 2: the per-coordinate noise sqrt(d)(1 - tau) falls linearly from kappa to 0
     if schedule == "ve-dilated":
-        assert np.allclose(math.sqrt(d) * g.alphas[n // 2:], kappa * (2 - 2 * t[n // 2:]), rtol=1e-12)
+        assert np.allclose(
+            math.sqrt(d) * g.alphas[n // 2 :], kappa * (2 - 2 * t[n // 2 :]), rtol=1e-12
+        )
 
 
 def test_sigmas_are_descending_noise_levels() -> None:

@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from symsched.cli import main
-from symsched.parallel import DaskExecutor, InProcess
 from symsched.highdim import measure as ms
 from symsched.highdim.search import Point, feature_errors, steps_needed_sweep, task_seed
+from symsched.parallel import DaskExecutor, InProcess
 
-distributed = pytest.importorskip("distributed", reason="dask[distributed] is the distributed engine under test")
+distributed = pytest.importorskip(
+    "distributed", reason="dask[distributed] is the distributed engine under test"
+)
 import cloudpickle
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
@@ -43,7 +45,10 @@ class DieOnce:
             if not marker.exists():
                 marker.write_text(str(os.getpid()))
                 os._exit(1)  # the worker dies mid-task
-            (Path(self.marker_dir) / f"done-{os.getpid()}-{len(list(Path(self.marker_dir).iterdir()))}").write_text("")
+            (
+                Path(self.marker_dir)
+                / f"done-{os.getpid()}-{len(list(Path(self.marker_dir).iterdir()))}"
+            ).write_text("")
         return feature_errors(pt)
 
 
@@ -62,8 +67,21 @@ def in_process_sweep() -> dict:
 
 def test_task_seed_depends_on_d_and_schedule_not_on_n_or_model() -> None:
     a = Point("cw", CW, 100, "vp-dilated", 8, 3.0, 50, 5)
-    assert a.task_seed == Point("cw", (("beta", 1.1), ("p", 0.8)), 100, "vp-dilated", 64, 6.0, 900, 5).task_seed
-    assert len({a.task_seed, task_seed(5, 101, "vp-dilated"), task_seed(5, 100, "ve-dilated"), task_seed(6, 100, "vp-dilated")}) == 4
+    assert (
+        a.task_seed
+        == Point("cw", (("beta", 1.1), ("p", 0.8)), 100, "vp-dilated", 64, 6.0, 900, 5).task_seed
+    )
+    assert (
+        len(
+            {
+                a.task_seed,
+                task_seed(5, 101, "vp-dilated"),
+                task_seed(5, 100, "ve-dilated"),
+                task_seed(6, 100, "vp-dilated"),
+            }
+        )
+        == 4
+    )
     with pytest.raises(ValueError, match="seed"):
         task_seed(-1, 100, "vp-dilated")
 
@@ -75,21 +93,32 @@ def test_lockstep_search_equals_the_sequential_search(in_process_sweep: dict) ->
         assert n is not None and n in GRID
 
 
-def test_steps_needed_sweep_on_dask_equals_in_process(cluster: DaskExecutor, in_process_sweep: dict) -> None:
+def test_steps_needed_sweep_on_dask_equals_in_process(
+    cluster: DaskExecutor, in_process_sweep: dict
+) -> None:
     seen: list[tuple[int, int]] = []
-    out = steps_needed_sweep(list(in_process_sweep), _point, 0.2, GRID, cluster, on_done=lambda k, s: seen.append((k, s)))
+    out = steps_needed_sweep(
+        list(in_process_sweep), _point, 0.2, GRID, cluster, on_done=lambda k, s: seen.append((k, s))
+    )
     assert out == in_process_sweep  # bit-identical errors, traces and N
     n_evals = sum(len(trace) for _, trace in out.values())
-    assert [k for k, _ in seen] == list(range(1, n_evals + 1)) and seen[-1][1] == n_evals  # progress per finished task
+    assert [k for k, _ in seen] == list(range(1, n_evals + 1)) and seen[-1][
+        1
+    ] == n_evals  # progress per finished task
 
 
-def test_dead_worker_in_a_sweep_is_retried_nothing_lost_or_doubled(cluster: DaskExecutor, in_process_sweep: dict,
-                                                                   tmp_path: Path) -> None:
+def test_dead_worker_in_a_sweep_is_retried_nothing_lost_or_doubled(
+    cluster: DaskExecutor, in_process_sweep: dict, tmp_path: Path
+) -> None:
     victim = _point(("ve-constant", 16), 5).id  # evaluated in the third galloping round
-    out = steps_needed_sweep(list(in_process_sweep), _point, 0.2, GRID, cluster, evaluate=DieOnce(str(tmp_path), victim))
+    out = steps_needed_sweep(
+        list(in_process_sweep), _point, 0.2, GRID, cluster, evaluate=DieOnce(str(tmp_path), victim)
+    )
     assert (tmp_path / "died").exists()  # the worker really died
     assert out == in_process_sweep
-    assert len(list(tmp_path.glob("done-*"))) == 1  # the killed task completed exactly once, after the retry
+    assert (
+        len(list(tmp_path.glob("done-*"))) == 1
+    )  # the killed task completed exactly once, after the retry
     _, trace = out[("ve-constant", 16)]
     assert [t["steps"] for t in trace].count(5) == 1
 
@@ -99,9 +128,27 @@ def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def test_steps_needed_cli_on_a_scheduler_equals_in_process(cluster: DaskExecutor, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["steps-needed", "cw", "--beta", "1.1", "--schedule", "vp-dilated,ve-constant", "--dims", "16,25", "--tolerance", "0.25",
-            "--max-steps", "16", "--seed", "3", "--json", "--no-progress"]
+def test_steps_needed_cli_on_a_scheduler_equals_in_process(
+    cluster: DaskExecutor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "steps-needed",
+        "cw",
+        "--beta",
+        "1.1",
+        "--schedule",
+        "vp-dilated,ve-constant",
+        "--dims",
+        "16,25",
+        "--tolerance",
+        "0.25",
+        "--max-steps",
+        "16",
+        "--seed",
+        "3",
+        "--json",
+        "--no-progress",
+    ]
     here = _json(capsys, *argv)
     there = _json(capsys, *argv, "--scheduler", cluster.client.scheduler.address)
     assert here == there
@@ -109,15 +156,45 @@ def test_steps_needed_cli_on_a_scheduler_equals_in_process(cluster: DaskExecutor
     assert here["results"]["ve-constant"]["task_seeds"]["16"] == task_seed(3, 16, "ve-constant")
 
 
-def test_simulate_sweep_on_local_cluster_equals_in_process_and_single_runs(cluster: DaskExecutor,
-                                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["simulate", "cw", "--dim", "16,25", "--steps", "4,8", "--schedule", "vp-dilated", "--samples", "40",
-            "--seed", "2", "--json", "--no-progress"]
+def test_simulate_sweep_on_local_cluster_equals_in_process_and_single_runs(
+    cluster: DaskExecutor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "simulate",
+        "cw",
+        "--dim",
+        "16,25",
+        "--steps",
+        "4,8",
+        "--schedule",
+        "vp-dilated",
+        "--samples",
+        "40",
+        "--seed",
+        "2",
+        "--json",
+        "--no-progress",
+    ]
     here = _json(capsys, *argv)
     there = _json(capsys, *argv, "--scheduler", cluster.client.scheduler.address)
     assert here == there and len(here["runs"]) == 4
-    single = _json(capsys, "simulate", "cw", "--dim", "25", "--steps", "8", "--schedule", "vp-dilated", "--samples", "40",
-                   "--seed", "2", "--json", "--no-progress")
+    single = _json(
+        capsys,
+        "simulate",
+        "cw",
+        "--dim",
+        "25",
+        "--steps",
+        "8",
+        "--schedule",
+        "vp-dilated",
+        "--samples",
+        "40",
+        "--seed",
+        "2",
+        "--json",
+        "--no-progress",
+    )
     assert single == here["runs"][3]  # a point gives the same numbers alone as inside a sweep
     assert single["task_seed"] == task_seed(2, 25, "vp-dilated")
 
@@ -126,20 +203,78 @@ def test_unreachable_scheduler_is_exit_2(capsys: pytest.CaptureFixture[str]) -> 
     command = ["simulate", "gm", "--dim", "100,1000", "--steps", "8", "--schedule", "vp-constant"]
     code = main([*command, "--scheduler", "tcp://127.0.0.1:9", "--no-progress"])
     _, err = capsys.readouterr()
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "--scheduler tcp://127.0.0.1:9" in err
+    assert (
+        code == 2 and len(err.strip().splitlines()) == 1 and "--scheduler tcp://127.0.0.1:9" in err
+    )
 
 
-@pytest.mark.parametrize(("argv", "needle"), [
-    (["simulate", "cw", "--dim", "100", "--steps", "8", "--schedule", "vp-dilated", "--seed", "-1"], "--seed"),
-    (["simulate", "cw", "--dim", "100", "--steps", "8,0", "--schedule", "vp-dilated"], "--steps"),
-    (["simulate", "cw", "--dim", "100", "--steps", "8", "--schedule", "vp-dilated,bogus"], "--schedule"),
-    (["simulate", "gm", "--dim", "100,1000", "--steps", "8", "--schedule", "vp-dilated", "--plot", "x.png"], "--plot"),
-    (["steps-needed", "cw", "--schedule", "vp-dilated", "--dims", "100", "--workers", "0"], "--workers"),
-    (["steps-needed", "cw", "--schedule", "ve-dilated", "--dims", "100", "--kappa", "11"], "--kappa"),
-    (["steps-needed", "cw", "--schedule", "ve-dilated", "--dims", "100", "--samples", "1000"], "--samples"),
-])
-def test_bad_sweep_input_is_exit_2_naming_the_argument(argv: list[str], needle: str,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (
+            [
+                "simulate",
+                "cw",
+                "--dim",
+                "100",
+                "--steps",
+                "8",
+                "--schedule",
+                "vp-dilated",
+                "--seed",
+                "-1",
+            ],
+            "--seed",
+        ),
+        (
+            ["simulate", "cw", "--dim", "100", "--steps", "8,0", "--schedule", "vp-dilated"],
+            "--steps",
+        ),
+        (
+            ["simulate", "cw", "--dim", "100", "--steps", "8", "--schedule", "vp-dilated,bogus"],
+            "--schedule",
+        ),
+        (
+            [
+                "simulate",
+                "gm",
+                "--dim",
+                "100,1000",
+                "--steps",
+                "8",
+                "--schedule",
+                "vp-dilated",
+                "--plot",
+                "x.png",
+            ],
+            "--plot",
+        ),
+        (
+            ["steps-needed", "cw", "--schedule", "vp-dilated", "--dims", "100", "--workers", "0"],
+            "--workers",
+        ),
+        (
+            ["steps-needed", "cw", "--schedule", "ve-dilated", "--dims", "100", "--kappa", "11"],
+            "--kappa",
+        ),
+        (
+            [
+                "steps-needed",
+                "cw",
+                "--schedule",
+                "ve-dilated",
+                "--dims",
+                "100",
+                "--samples",
+                "1000",
+            ],
+            "--samples",
+        ),
+    ],
+)
+def test_bad_sweep_input_is_exit_2_naming_the_argument(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main([*argv, "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert needle in err and len(err.strip().splitlines()) == 1

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from symsched.highdim import cw as cwm
+from symsched.highdim import measure as ms
 from symsched.highdim import schedules as S
+from symsched.highdim import simulate as sim
 from symsched.highdim.gm import GaussianMixture
 from symsched_verify import tolerances as tol
-from symsched.highdim import measure as ms
-from symsched.highdim import simulate as sim
 
 
 @pytest.mark.parametrize("schedule", S.SCHEDULES)
@@ -32,7 +32,9 @@ def _spec_velocity(x: np.ndarray, tau: float, c_value: float, gm: GaussianMixtur
     # high_dim.md §3.2, alpha = 1 - tau, typed in as an independent oracle
     dv = c_value**2 * (1 - tau) ** 2 + gm.mode_sigma**2 * tau**2
     t = np.tanh(gm.h + tau * gm.m * x.sum(1, keepdims=True) / dv)
-    return ((gm.mode_sigma**2 * tau - c_value**2 * (1 - tau)) * x + c_value**2 * (1 - tau) * gm.m * t) / dv
+    return (
+        (gm.mode_sigma**2 * tau - c_value**2 * (1 - tau)) * x + c_value**2 * (1 - tau) * gm.m * t
+    ) / dv
 
 
 @pytest.mark.parametrize("schedule", ["vp-dilated", "ve-dilated"])
@@ -46,9 +48,13 @@ def test_even_n_tau_grid_euler_is_the_authors_t_euler(schedule: str) -> None:
     for k in range(n):  # authors: X_{k+1} = X_k + (1/N) taudot(t_k) b_{tau(t_k)}(X_k)
         t = k / n
         if schedule == "vp-dilated":
-            tau_t, taudot = (2 * r * t, 2 * r) if t < 0.5 else (r + (1 - r) * (2 * t - 1), 2 * (1 - r))
+            tau_t, taudot = (
+                (2 * r * t, 2 * r) if t < 0.5 else (r + (1 - r) * (2 * t - 1), 2 * (1 - r))
+            )
         else:
-            tau_t, taudot = (2 * (1 - r) * t, 2 * (1 - r)) if t < 0.5 else ((1 - r) + r * (2 * t - 1), 2 * r)
+            tau_t, taudot = (
+                (2 * (1 - r) * t, 2 * (1 - r)) if t < 0.5 else ((1 - r) + r * (2 * t - 1), 2 * r)
+            )
         x = x + taudot / n * _spec_velocity(x, tau_t, c_value, gm)
     ours = sim.gm_full(gm, grid, c_value, x0=x0)
     assert np.allclose(x.mean(1), ours.magnetization, atol=1e-12)
@@ -78,7 +84,9 @@ def test_loglog_slope() -> None:
     assert ms.loglog_slope(d, 3 * np.sqrt(d)) == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("beta,m,w", [(2.0, 0.957504, 0.790407), (1.5, 0.858560, 0.766780), (1.1, 0.502941, 0.667572)])
+@pytest.mark.parametrize(
+    "beta,m,w", [(2.0, 0.957504, 0.790407), (1.5, 0.858560, 0.766780), (1.1, 0.502941, 0.667572)]
+)
 def test_cw_table_values(beta: float, m: float, w: float) -> None:
     mdl = cwm.CurieWeiss(beta=beta)
     assert mdl.m == pytest.approx(m, abs=1e-6)
@@ -96,7 +104,10 @@ def test_hs_denoiser_equals_enumeration() -> None:
         lw = logmu[None, :] + y @ states.T
         w = np.exp(lw - lw.max(1, keepdims=True))
         ref = (w @ states) / w.sum(1, keepdims=True)
-        assert np.abs(cwm.denoiser_hs(mdl, x, tau_v, 1 - tau_v, c_value, span=6.0) - ref).max() <= tol.HD_HS_ENUM_ATOL
+        assert (
+            np.abs(cwm.denoiser_hs(mdl, x, tau_v, 1 - tau_v, c_value, span=6.0) - ref).max()
+            <= tol.HD_HS_ENUM_ATOL
+        )
 
 
 def test_two_mode_denoiser_numpy_torch_and_direct_formula() -> None:
@@ -107,7 +118,9 @@ def test_two_mode_denoiser_numpy_torch_and_direct_formula() -> None:
     for tau_v in (0.05, 0.5, 0.95):
         y = cwm.local_field(x, tau_v, 1 - tau_v, 1.0)
         t = np.tanh(y)
-        lq = np.logaddexp(0, 0) * 0 + (np.log1p(mdl.m * t) - np.log1p(-mdl.m * t)).sum(1, keepdims=True)
+        lq = np.logaddexp(0, 0) * 0 + (np.log1p(mdl.m * t) - np.log1p(-mdl.m * t)).sum(
+            1, keepdims=True
+        )
         wp = 1 / (1 + np.exp(-(2 * mdl.h * mdl.m + lq)))
         bm = mdl.beta * mdl.m
         ref = wp * np.tanh(bm + y) + (1 - wp) * np.tanh(y - bm)  # high_dim.md §4.3(a) as written
@@ -144,7 +157,15 @@ def test_cw_full_runs_and_reports() -> None:
     run = sim.cw_full(mdl, grid, c_value, 64, seed=1, record=4, chunk_elements=200 * 16)
     stats = ms.cw_statistics(mdl, run)
     assert run.trajectories.shape == (17, 4)
-    for key in ("mode_fraction", "sign_magnetization", "minority_fraction", "within_var", "distance_to_spins"):
+    for key in (
+        "mode_fraction",
+        "sign_magnetization",
+        "minority_fraction",
+        "within_var",
+        "distance_to_spins",
+    ):
         assert f"{key}_stderr" in stats and key in stats["targets"]
     assert stats["targets"]["mode_fraction"] == pytest.approx(mdl.w_plus)
-    assert stats["distance_to_spins"] < 0.05  # Euler's last step lands on tanh(...) ~ +-1 for dilated schedules
+    assert (
+        stats["distance_to_spins"] < 0.05
+    )  # Euler's last step lands on tanh(...) ~ +-1 for dilated schedules

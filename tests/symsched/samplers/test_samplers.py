@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symsched.cli import main
 from symsched.gaussian import exact
 from symsched.samplers import _recursions as samplers
-from symsched.cli import main
-from symsched_verify.oracles import particles as ps
 from symsched_verify import tolerances as tol
+from symsched_verify.oracles import particles as ps
 from symsched_verify.strategies import grids, spd_matrices, spectra
 
 
@@ -28,15 +28,23 @@ def test_ancestral_eta0_is_ddim(lam: np.ndarray, sig: np.ndarray, start: str) ->
 
 
 @settings(max_examples=10)
-@given(spd_matrices(), grids(min_steps=2, max_steps=15, pure_noise=False), st.sampled_from(["exact", "prior"]))
-def test_deterministic_samplers_match_linear_map(cov: np.ndarray, sig: np.ndarray, start: str) -> None:
+@given(
+    spd_matrices(),
+    grids(min_steps=2, max_steps=15, pure_noise=False),
+    st.sampled_from(["exact", "prior"]),
+)
+def test_deterministic_samplers_match_linear_map(
+    cov: np.ndarray, sig: np.ndarray, start: str
+) -> None:
     model = ps.denoiser(cov)
     eye = np.eye(cov.shape[0])
     c0 = ps.start_covariance(cov, sig[0], start)
     lam, U = np.linalg.eigh(cov)
-    for name, run in (("heun", lambda e: ps.sample_heun(model, e, sig)),
-                      ("dpmpp-2m", lambda e: ps.sample_dpmpp_2m(model, e, sig)),
-                      ("euler-vp", lambda e: ps.sample_euler_vp(cov, e, sig))):
+    for name, run in (
+        ("heun", lambda e: ps.sample_heun(model, e, sig)),
+        ("dpmpp-2m", lambda e: ps.sample_dpmpp_2m(model, e, sig)),
+        ("euler-vp", lambda e: ps.sample_euler_vp(cov, e, sig)),
+    ):
         m = run(eye).T
         got = m @ c0 @ m.T
         lr = exact.log_variance_ratios(lam, sig, sampler=name, start=start)
@@ -75,9 +83,28 @@ def test_bad_input() -> None:
 
 def test_cli_sampler_choices(capsys: pytest.CaptureFixture[str]) -> None:
     for name in samplers.SAMPLERS:
-        assert main(["kl", "--eigenvalues", "0.1,1", "--sigmas", "80,10,1,0.1,0", "--sampler", name, "--json"]) == 0
+        assert (
+            main(
+                [
+                    "kl",
+                    "--eigenvalues",
+                    "0.1,1",
+                    "--sigmas",
+                    "80,10,1,0.1,0",
+                    "--sampler",
+                    name,
+                    "--json",
+                ]
+            )
+            == 0
+        )
         out = json.loads(capsys.readouterr().out)
         assert out["sampler"] == name and out["kl_source_output"] >= 0
     assert main(["kl", "--eigenvalues", "0.1", "--sigmas", "inf,1,0", "--sampler", "heun"]) == 2
     assert "finite sigma_0" in capsys.readouterr().err
-    assert main(["kl", "--eigenvalues", "0.1", "--sigmas", "5,1,0", "--sampler", "ddim", "--eta", "0.5"]) == 2
+    assert (
+        main(
+            ["kl", "--eigenvalues", "0.1", "--sigmas", "5,1,0", "--sampler", "ddim", "--eta", "0.5"]
+        )
+        == 2
+    )

@@ -8,14 +8,18 @@ import numpy as np
 import pytest
 
 from symsched import build
+from symsched.export._legacy import export
 from symsched.schedules.ays import AYS_SIGMAS, ays_sigmas, loglinear_interp
 from symsched.schedules.discrete import training_table
-from symsched.export._legacy import export
 from symsched_verify import tolerances as tol
 
 diffusers = pytest.importorskip("diffusers")
 
-KEYS = {"sd15": "StableDiffusionSigmas", "sdxl": "StableDiffusionXLSigmas", "svd": "StableDiffusionVideoSigmas"}
+KEYS = {
+    "sd15": "StableDiffusionSigmas",
+    "sdxl": "StableDiffusionXLSigmas",
+    "svd": "StableDiffusionVideoSigmas",
+}
 TS_KEYS = {"sd15": "StableDiffusionTimesteps", "sdxl": "StableDiffusionXLTimesteps"}
 
 
@@ -52,7 +56,9 @@ def test_paper_sigmas_lie_within_one_timestep_of_the_constants(model: str) -> No
     assert np.all((lo <= paper) & (paper <= hi)), np.c_[lo, paper, hi]
 
 
-@pytest.mark.parametrize("model, key", [("sd15", "StableDiffusionTimesteps"), ("sdxl", "StableDiffusionXLTimesteps")])
+@pytest.mark.parametrize(
+    "model, key", [("sd15", "StableDiffusionTimesteps"), ("sdxl", "StableDiffusionXLTimesteps")]
+)
 def test_timesteps_export_reproduces_diffusers_ays_timesteps(model: str, key: str) -> None:
     from diffusers.schedulers import AysSchedules
 
@@ -68,7 +74,9 @@ def test_interpolation_is_comfyui_loglinear() -> None:
     lv = np.array(AYS_SIGMAS["sd15"])
     g = ays_sigmas("sd15", 20)
     assert g.size == 21 and g[0] == lv[0] and g[-1] == lv[-1]
-    np.testing.assert_allclose(g[::2], lv, rtol=tol.AYS_SIGMA_RTOL)  # 20 steps contain the 10-step nodes
+    np.testing.assert_allclose(
+        g[::2], lv, rtol=tol.AYS_SIGMA_RTOL
+    )  # 20 steps contain the 10-step nodes
     # midpoints are geometric means of their neighbours (linear in log sigma)
     np.testing.assert_allclose(g[1::2], np.sqrt(lv[:-1] * lv[1:]), rtol=tol.AYS_SIGMA_RTOL)
     assert np.all(np.diff(loglinear_interp(lv, 7)) < 0)

@@ -62,21 +62,27 @@ def test_tangent_is_uniform_in_angle() -> None:
 def test_time_inverse_maps_round_trip(t: float, s: float) -> None:
     for fam in (families.vp_linear(), families.cosine(s)):
         rho_t = fam.rho_of_t
-        level = float(families.numeric.lambdify((families.t, *sorted(fam.values, key=lambda q: q.name)), rho_t)(
-            t, *(fam.values[q] for q in sorted(fam.values, key=lambda q: q.name))))
+        level = float(
+            families.numeric.lambdify(
+                (families.t, *sorted(fam.values, key=lambda q: q.name)), rho_t
+            )(t, *(fam.values[q] for q in sorted(fam.values, key=lambda q: q.name)))
+        )
         assert fam.t_of(np.array([level]))[0] == pytest.approx(t, rel=1e-10)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"name": "karras", "sigma_max": math.inf}, "finite sigma_max"),
-    ({"name": "loglinear", "sigma_min": 0.0}, "0 < sigma_min"),
-    ({"name": "karras", "sigma_min": 5.0, "sigma_max": 1.0}, "sigma_min must be < sigma_max"),
-    ({"name": "tangent"}, "coefficient c"),
-    ({"name": "tangent", "c": -1.0}, "c must be > 0"),
-    ({"name": "nope"}, "unknown schedule family"),
-    ({"name": "karras", "c": 1.0}, "does not take c"),
-    ({"name": "vp-linear", "beta_min": 5.0, "beta_max": 1.0}, "beta_max must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"name": "karras", "sigma_max": math.inf}, "finite sigma_max"),
+        ({"name": "loglinear", "sigma_min": 0.0}, "0 < sigma_min"),
+        ({"name": "karras", "sigma_min": 5.0, "sigma_max": 1.0}, "sigma_min must be < sigma_max"),
+        ({"name": "tangent"}, "coefficient c"),
+        ({"name": "tangent", "c": -1.0}, "c must be > 0"),
+        ({"name": "nope"}, "unknown schedule family"),
+        ({"name": "karras", "c": 1.0}, "does not take c"),
+        ({"name": "vp-linear", "beta_min": 5.0, "beta_max": 1.0}, "beta_max must be"),
+    ],
+)
 def test_bad_family_parameters(kwargs: dict, match: str) -> None:
     name = kwargs.pop("name")
     with pytest.raises(ValueError, match=match):
@@ -90,7 +96,9 @@ def test_grid_rejects_zero_steps() -> None:
         families.karras().grid(2.5)  # type: ignore[arg-type]
 
 
-@given(st.integers(1, 60), st.sampled_from(["tangent", "karras", "loglinear", "vp-linear", "cosine"]))
+@given(
+    st.integers(1, 60), st.sampled_from(["tangent", "karras", "loglinear", "vp-linear", "cosine"])
+)
 def test_progress_inverse_round_trips(n: int, name: str) -> None:
     params = {"c": 0.8} if name == "tangent" else {}
     fam = families.family(name, sigma_min=0.01, sigma_max=50.0, **params)

@@ -23,7 +23,12 @@ def test_metric_is_second_order_coefficient_of_both_weights() -> None:
 def test_metric_equals_v2_mdot2_over_m3() -> None:
     for proc in ("ve", "vp"):
         m = S.marginal_variance(S.sigma, proc)
-        assert sp.simplify(S.gaussian_local_metric(proc) - S.sigma**2 * sp.diff(m, S.sigma) ** 2 / m**3) == 0
+        assert (
+            sp.simplify(
+                S.gaussian_local_metric(proc) - S.sigma**2 * sp.diff(m, S.sigma) ** 2 / m**3
+            )
+            == 0
+        )
 
 
 def test_compiled_costs_sum_eigenvalues_and_scale_with_dim() -> None:
@@ -37,8 +42,13 @@ def test_compiled_costs_sum_eigenvalues_and_scale_with_dim() -> None:
 def test_length_is_integral_of_sqrt_metric() -> None:
     from scipy.integrate import quad
 
-    val = quad(lambda s: np.sqrt(stein.gaussian_local_metric([0.49] * 3, np.array([s]))[0]), 0.01, 5.0,
-               epsabs=0, epsrel=1e-12)[0]
+    val = quad(
+        lambda s: np.sqrt(stein.gaussian_local_metric([0.49] * 3, np.array([s]))[0]),
+        0.01,
+        5.0,
+        epsabs=0,
+        epsrel=1e-12,
+    )[0]
     closed = stein.isotropic_length(0.7, 3, 5.0) - stein.isotropic_length(0.7, 3, 0.01)
     assert val == pytest.approx(float(closed), rel=1e-10)
 
@@ -47,7 +57,9 @@ def test_vp_metric_chain_rule_matches_finite_steps() -> None:
     # finite-step VP costs / step^2 -> metric (w.r.t. rho) as the step shrinks
     rho, h = 0.8, 1e-5
     cost = stein.gaussian_interval_costs([0.3, 1.7], [rho + h, rho], process="vp")[0]
-    assert cost / h**2 == pytest.approx(stein.gaussian_local_metric([0.3, 1.7], rho, process="vp"), rel=1e-4)
+    assert cost / h**2 == pytest.approx(
+        stein.gaussian_local_metric([0.3, 1.7], rho, process="vp"), rel=1e-4
+    )
 
 
 def test_two_point_metric_limits() -> None:
@@ -55,7 +67,9 @@ def test_two_point_metric_limits() -> None:
     assert np.allclose(stein.two_point_local_metric(small) * small**2 / 4, 1.0, rtol=1e-6)
     # large sigma: the mixture looks like N(0, 1): delta -> 4 sigma^4/(1 + sigma^2)^3
     big = np.array([200.0])
-    assert stein.two_point_local_metric(big)[0] == pytest.approx(4 * big[0] ** 4 / (1 + big[0] ** 2) ** 3, rel=1e-3)
+    assert stein.two_point_local_metric(big)[0] == pytest.approx(
+        4 * big[0] ** 4 / (1 + big[0] ** 2) ** 3, rel=1e-3
+    )
 
 
 def test_two_point_finite_steps_approach_metric() -> None:

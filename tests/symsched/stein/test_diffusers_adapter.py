@@ -19,19 +19,25 @@ diffusers = pytest.importorskip("diffusers")
 
 
 @pytest.mark.parametrize(("prediction", "flat"), [("epsilon", False), ("v_prediction", True)])
-def test_denoiser_matches_the_ddpm_x0_formula(tmp_path: Path, prediction: str, flat: bool,
-                                               tiny_unet: Callable[..., Path]) -> None:
+def test_denoiser_matches_the_ddpm_x0_formula(
+    tmp_path: Path, prediction: str, flat: bool, tiny_unet: Callable[..., Path]
+) -> None:
     root = tiny_unet(tmp_path, prediction, flat=flat)
     model = load_model(f"diffusers:{root}")
     assert isinstance(model, DiffusersUNetModel) and model.dim == 64
     # independent reference: the same weights, the scheduler's own table, integer timesteps and
     # the DDPM forms x0 = (x_t - sqrt(1 - ab) eps) / sqrt(ab)  and  x0 = sqrt(ab) x_t - sqrt(1 - ab) v
     unet = diffusers.UNet2DModel.from_pretrained(root if flat else root / "unet").double().eval()
-    ab_table = diffusers.DDPMScheduler(num_train_timesteps=1000, prediction_type=prediction).alphas_cumprod.double()
+    ab_table = diffusers.DDPMScheduler(
+        num_train_timesteps=1000, prediction_type=prediction
+    ).alphas_cumprod.double()
     steps = torch.tensor([0, 7, 250, 999])
     ab = ab_table[steps]
     sigma = torch.sqrt((1 - ab) / ab)  # EDM noise level of each timestep
-    x = torch.randn(4, 64, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * torch.sqrt(1 + sigma**2)[:, None]
+    x = (
+        torch.randn(4, 64, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+        * torch.sqrt(1 + sigma**2)[:, None]
+    )
     x_t = torch.sqrt(ab)[:, None] * x  # the VP state of the VE-scale x
     with torch.no_grad():
         out = unet(x_t.reshape(4, 1, 8, 8), steps.double()).sample.reshape(4, 64)
@@ -40,13 +46,17 @@ def test_denoiser_matches_the_ddpm_x0_formula(tmp_path: Path, prediction: str, f
     ref = (x_t - s * out) / a if prediction == "epsilon" else a * x_t - s * out
     err = float(((got - ref).abs() / (ref.abs() + 1.0)).max())
     assert err <= tol.DIFFUSERS_ADAPTER_RTOL
-    assert model.sigma_range == pytest.approx((float(sigma[0]), float(torch.sqrt((1 - ab_table[-1]) / ab_table[-1]))))
+    assert model.sigma_range == pytest.approx(
+        (float(sigma[0]), float(torch.sqrt((1 - ab_table[-1]) / ab_table[-1])))
+    )
     # a network that ignores the prediction type would be far off: eps vs v differ by O(1) at sigma ~ 1
     other = (x_t - s * out) / a if prediction != "epsilon" else a * x_t - s * out
     assert float((other - ref)[2].abs().max()) > 1e3 * tol.DIFFUSERS_ADAPTER_RTOL
 
 
-def test_sigma_between_timesteps_interpolates_in_log_sigma(tmp_path: Path, tiny_unet: Callable[..., Path]) -> None:
+def test_sigma_between_timesteps_interpolates_in_log_sigma(
+    tmp_path: Path, tiny_unet: Callable[..., Path]
+) -> None:
     model = load_model(f"diffusers:{tiny_unet(tmp_path, 'epsilon')}")
     ls = model.log_sigmas
     sig = torch.tensor([math.exp(0.25 * ls[100] + 0.75 * ls[101])], dtype=torch.float64)
@@ -69,7 +79,9 @@ def test_bad_directories(tmp_path: Path, tiny_unet: Callable[..., Path]) -> None
     wrong = tmp_path / "wrong"
     wrong.mkdir()
     (wrong / "config.json").write_text(json.dumps({"_class_name": "AutoencoderKL"}))
-    (wrong / "scheduler_config.json").write_text((root / "scheduler" / "scheduler_config.json").read_text())
+    (wrong / "scheduler_config.json").write_text(
+        (root / "scheduler" / "scheduler_config.json").read_text()
+    )
     with pytest.raises(ModelError, match="wrong kind of checkpoint"):
         load_model(f"diffusers:{wrong}")
     sample = tmp_path / "sample_pred"
@@ -81,10 +93,14 @@ def test_bad_directories(tmp_path: Path, tiny_unet: Callable[..., Path]) -> None
     with pytest.raises(ModelError, match="cannot be loaded"):
         load_model(f"diffusers:{root}")
     with pytest.raises(ModelError, match=r"shape \(batch, 64\)"):
-        load_model(f"diffusers:{tiny_unet(tmp_path / 'ok2', 'epsilon')}")(torch.zeros(2, 63, dtype=torch.float64), 1.0)
+        load_model(f"diffusers:{tiny_unet(tmp_path / 'ok2', 'epsilon')}")(
+            torch.zeros(2, 63, dtype=torch.float64), 1.0
+        )
 
 
-def test_forward_mode_derivative_through_attention(tmp_path: Path, tiny_unet: Callable[..., Path]) -> None:
+def test_forward_mode_derivative_through_attention(
+    tmp_path: Path, tiny_unet: Callable[..., Path]
+) -> None:
     # The default UNet2DModel has a self-attention mid-block; the JVP Stein estimator needs
     # d D(x, sigma) / d sigma by forward-mode AD through it (fused CPU attention kernels have none).
     model = load_model(f"diffusers:{tiny_unet(tmp_path, 'epsilon')}")
@@ -126,6 +142,38 @@ def test_data_rows_for_a_checkpoint(tmp_path: Path, tiny_unet: Callable[..., Pat
     with pytest.raises(ModelError, match="knows its own data"):
         load_model("digits", data=tmp_path / "rows.npy")
     # the CLI: without --data a clear one-line error (exit 2), with it a cost
-    assert main(["stein-cost", "--model", f"diffusers:{root}", "--from", "2", "--to", "1", "--samples", "16"]) == 2
-    assert main(["stein-cost", "--model", f"diffusers:{root}", "--from", "2", "--to", "1", "--samples", "16",
-                 "--data", str(tmp_path / "rows.npy"), "--json"]) == 0
+    assert (
+        main(
+            [
+                "stein-cost",
+                "--model",
+                f"diffusers:{root}",
+                "--from",
+                "2",
+                "--to",
+                "1",
+                "--samples",
+                "16",
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "stein-cost",
+                "--model",
+                f"diffusers:{root}",
+                "--from",
+                "2",
+                "--to",
+                "1",
+                "--samples",
+                "16",
+                "--data",
+                str(tmp_path / "rows.npy"),
+                "--json",
+            ]
+        )
+        == 0
+    )

@@ -35,7 +35,9 @@ def test_single_component_mixture_is_the_gaussian_denoiser() -> None:
 
 def test_two_point_denoiser_is_tanh() -> None:
     x, s = _x(40, 1) * 2, torch.linspace(0.1, 3.0, 40, dtype=torch.float64)
-    assert torch.allclose(two_point()(x, s)[:, 0], torch.tanh(x[:, 0] / s**2), rtol=1e-12, atol=1e-14)
+    assert torch.allclose(
+        two_point()(x, s)[:, 0], torch.tanh(x[:, 0] / s**2), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_empirical_model_memorises_at_small_sigma() -> None:
@@ -70,15 +72,24 @@ def test_vp_network_adapter_recovers_the_analytic_denoiser(prediction: str) -> N
     betas = np.linspace(1e-4, 0.02, 1000)
     table = np.cumprod(1 - betas)
     lam = 0.4
-    m = VPNetworkModel(_gaussian_vp_net(lam, table, prediction), table, 2, prediction=prediction,
-                       data=np.random.default_rng(0).normal(size=(64, 2)) * math.sqrt(lam))
+    m = VPNetworkModel(
+        _gaussian_vp_net(lam, table, prediction),
+        table,
+        2,
+        prediction=prediction,
+        data=np.random.default_rng(0).normal(size=(64, 2)) * math.sqrt(lam),
+    )
     x = _x(30, 2)
     s = torch.as_tensor(np.geomspace(0.02, 100.0, 30))
     assert torch.allclose(m(x, s), lam / (lam + s[:, None] ** 2) * x, rtol=1e-10, atol=1e-12)
     # the JVP estimator differentiates through the adapter's timestep interpolation
     delta, _, _ = stein.estimate_metric(m, np.array([5.0, 1.0, 0.2]), samples=64, seed=0)
-    ref, _, _ = stein.estimate_metric(GaussianModel(np.full(2, lam)), np.array([5.0, 1.0, 0.2]), samples=64, seed=0)
-    assert np.allclose(delta, ref, rtol=0.3)  # different data rows; same order of magnitude and shape
+    ref, _, _ = stein.estimate_metric(
+        GaussianModel(np.full(2, lam)), np.array([5.0, 1.0, 0.2]), samples=64, seed=0
+    )
+    assert np.allclose(
+        delta, ref, rtol=0.3
+    )  # different data rows; same order of magnitude and shape
     with pytest.raises(ModelError, match="outside the range"):
         m(x, 500.0)
 
@@ -104,7 +115,9 @@ def test_kdiffusion_callable_and_validation() -> None:
 
 
 def test_nan_output_is_reported_with_sigma() -> None:
-    m = KDiffusionModel(lambda x, s: torch.where(s[:, None] > 1, x * float("nan"), x), 2, data=np.zeros((3, 2)))
+    m = KDiffusionModel(
+        lambda x, s: torch.where(s[:, None] > 1, x * float("nan"), x), 2, data=np.zeros((3, 2))
+    )
     with pytest.raises(ModelError, match=r"NaN/inf at sigma = 2"):
         m(_x(2, 2), torch.tensor([0.5, 2.0], dtype=torch.float64))
     with pytest.raises(ModelError, match="NaN"):
@@ -123,10 +136,14 @@ def test_load_model_specs_and_errors() -> None:
     assert load_model("two-point").dim == 1
     assert load_model("gm", dim=4).dim == 4
     assert load_model("empirical-digits").dim == 64
-    for spec, kw, match in [("gaussian", {}, "needs --c"), ("gaussian", {"c": 1.0, "eigenvalues": [1.0]}, "not both"),
-                            ("two-point", {"c": 1.0}, "does not take --c"),
-                            ("nonsense", {}, "must be one of"), ("gm", {"p": 1.5}, "p must be in"),
-                            ("gaussian", {"c": -1.0}, "c must be")]:
+    for spec, kw, match in [
+        ("gaussian", {}, "needs --c"),
+        ("gaussian", {"c": 1.0, "eigenvalues": [1.0]}, "not both"),
+        ("two-point", {"c": 1.0}, "does not take --c"),
+        ("nonsense", {}, "must be one of"),
+        ("gm", {"p": 1.5}, "p must be in"),
+        ("gaussian", {"c": -1.0}, "c must be"),
+    ]:
         with pytest.raises(ValueError, match=match):
             load_model(spec, **kw)
     with pytest.raises(ValueError, match="dim"):

@@ -9,8 +9,8 @@ import pytest
 import torch
 from scipy import stats
 
-from symsched.schedules import families
 from symsched.datasets import split
+from symsched.metrics import fit_karras_rho, frechet_distance, sliced_wasserstein
 from symsched.models import (
     GaussianModel,
     ModelError,
@@ -19,8 +19,8 @@ from symsched.models import (
     sample_heun,
     start_noise,
 )
+from symsched.schedules import families
 from symsched_verify import tolerances as tol
-from symsched.metrics import fit_karras_rho, frechet_distance, sliced_wasserstein
 
 
 def _flow_error(sampler: object, n: int, c: float = 0.5) -> float:
@@ -84,7 +84,9 @@ def test_metrics_basic_properties() -> None:
     assert frechet_distance(x, x) == pytest.approx(0.0, abs=1e-12)
     assert frechet_distance(x, y) == pytest.approx(frechet_distance(y, x), rel=1e-10)
     assert sliced_wasserstein(x, x) == 0.0
-    assert sliced_wasserstein(x, y, seed=1) == pytest.approx(sliced_wasserstein(y, x, seed=1), rel=1e-12)
+    assert sliced_wasserstein(x, y, seed=1) == pytest.approx(
+        sliced_wasserstein(y, x, seed=1), rel=1e-12
+    )
     with pytest.raises(ValueError, match="same dimension"):
         frechet_distance(x, y[:, :3])
     with pytest.raises(ValueError, match="projections"):
@@ -95,7 +97,9 @@ def test_metrics_basic_properties() -> None:
 
 def test_fit_karras_rho_recovers_rho() -> None:
     for rho in (3.0, 7.0, 12.0):
-        assert fit_karras_rho(families.karras(0.002, 80.0, rho).grid(10)) == pytest.approx(rho, rel=1e-3)
+        assert fit_karras_rho(families.karras(0.002, 80.0, rho).grid(10)) == pytest.approx(
+            rho, rel=1e-3
+        )
     with pytest.raises(ValueError, match="decreasing"):
         fit_karras_rho([1.0, 2.0, 3.0])
 

@@ -69,7 +69,9 @@ def test_shipped_models_load_and_denoise(name: str) -> None:
     # 0.28, 0.054 (on held-out rows: digits 0.40, 0.12; patches 0.33, 0.057). Below sigma ~ 0.02 the
     # small float32 nets are no better than the identity (EDM training rarely draws such sigma).
     for sigma, bound in ((0.2, 0.5), (1.0, 0.25)):
-        x = y + sigma * torch.randn(y.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+        x = y + sigma * torch.randn(
+            y.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+        )
         mse_model = float(((m(x, sigma) - y) ** 2).mean())
         mse_identity = float(((x - y) ** 2).mean())
         assert mse_model < bound * mse_identity  # a trained denoiser beats returning its input

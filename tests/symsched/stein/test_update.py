@@ -14,7 +14,9 @@ def test_probe_levels_endpoints_and_order() -> None:
         lev = stein.probe_levels(0.002, 80.0, 100, kind)
         assert lev.size == 101 and lev[0] == 80.0 and lev[-1] == 0.002
         assert np.all(np.diff(lev) < 0)
-    assert np.allclose(stein.probe_levels(0.002, 80.0, 10, "karras"), families.karras(0.002, 80.0, 7.0).grid(10))
+    assert np.allclose(
+        stein.probe_levels(0.002, 80.0, 10, "karras"), families.karras(0.002, 80.0, 7.0).grid(10)
+    )
 
 
 def test_constant_costs_on_geometric_probe_give_geometric_schedule() -> None:
@@ -39,14 +41,17 @@ def test_floor_and_zero_costs() -> None:
         stein.update_schedule(stein.probe_levels(0.1, 1.0, 8), np.zeros(8), 2)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(costs=np.ones(5)), "one value per probe interval"),
-    (dict(costs=-np.ones(8)), "non-negative"),
-    (dict(costs=np.full(8, np.nan)), "finite"),
-    (dict(levels=np.linspace(0.1, 1.0, 9)), "strictly decreasing"),
-    (dict(levels=np.r_[np.inf, np.geomspace(1, 0.1, 8)]), "finite and > 0"),
-    (dict(coord="cubic"), "coord"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(costs=np.ones(5)), "one value per probe interval"),
+        (dict(costs=-np.ones(8)), "non-negative"),
+        (dict(costs=np.full(8, np.nan)), "finite"),
+        (dict(levels=np.linspace(0.1, 1.0, 9)), "strictly decreasing"),
+        (dict(levels=np.r_[np.inf, np.geomspace(1, 0.1, 8)]), "finite and > 0"),
+        (dict(coord="cubic"), "coord"),
+    ],
+)
 def test_update_schedule_rejects_bad_input(bad: dict, match: str) -> None:
     kw = dict(levels=stein.probe_levels(0.1, 1.0, 8), costs=np.ones(8), coord="log")
     kw.update(bad)
@@ -73,7 +78,11 @@ def test_coarse_grid_fixed_point_pitfall_is_avoided() -> None:
     m = GaussianModel.isotropic(0.5, 1)
     grid = families.karras(0.002, 80.0, 7.0).grid(10)
     for _ in range(30):
-        grid = stein.update_schedule(grid, m.exact_interval_costs(grid, process="ve", weight="target"), 10)
+        grid = stein.update_schedule(
+            grid, m.exact_interval_costs(grid, process="ve", weight="target"), 10
+        )
     fine = stein.probe_levels(0.002, 80.0, 2000)
-    good = stein.update_schedule(fine, m.exact_interval_costs(fine, process="ve", weight="target"), 10)
+    good = stein.update_schedule(
+        fine, m.exact_interval_costs(fine, process="ve", weight="target"), 10
+    )
     assert grid[-2] / grid[-1] > 3 * good[-2] / good[-1]
