@@ -1,0 +1,72 @@
+"""Named type aliases of the public API (instead of ``Any``).
+
+Arrays are float64 numpy arrays unless a function says otherwise; where a function accepts either
+backend it says ``BackendArray`` (a numpy array or a torch tensor). torch is imported for type
+checking only, never at run time by this module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "ArrayBackend",
+    "ArrayLike",
+    "Backend",
+    "BackendArray",
+    "BoolArray",
+    "Device",
+    "FloatArray",
+    "GridLike",
+    "IntArray",
+    "KLDirection",
+    "SpectrumLike",
+    "Start",
+    "TorchDType",
+    "TorchTensor",
+]
+
+FloatArray: TypeAlias = NDArray[np.float64]
+"""A float64 numpy array."""
+
+IntArray: TypeAlias = NDArray[np.int64]
+"""An int64 numpy array."""
+
+BoolArray: TypeAlias = NDArray[np.bool_]
+"""A boolean numpy array."""
+
+SpectrumLike: TypeAlias = ArrayLike
+"""Covariance eigenvalues: a sequence, a numpy array or a (CPU) torch tensor of positive reals."""
+
+GridLike: TypeAlias = ArrayLike
+"""Noise levels ``[sigma_0 > ... > sigma_N >= 0]``; ``sigma_0`` may be ``inf``."""
+
+Backend: TypeAlias = Literal["numpy", "torch", "mpmath"]
+"""Where compiled expressions run."""
+
+ArrayBackend: TypeAlias = Literal["numpy", "torch"]
+"""The array backends of the fast numerics."""
+
+Start: TypeAlias = Literal["exact", "prior"]
+"""Start distribution: the true marginal at ``sigma_0`` or the prior ``N(0, sigma_0^2 I)``."""
+
+KLDirection: TypeAlias = Literal["kl_source_output", "kl_output_source"]
+"""KL(target || output) or KL(output || target)."""
+
+TorchTensor: TypeAlias = "torch.Tensor"
+"""A torch tensor (torch is an optional dependency)."""
+
+TorchDType: TypeAlias = "torch.dtype"
+"""A torch dtype."""
+
+Device: TypeAlias = "str | torch.device | None"
+"""A torch device (``None``: the default device, the CPU)."""
+
+BackendArray: TypeAlias = "FloatArray | torch.Tensor"
+"""A float64 numpy array, or a torch tensor for the torch backend."""
