@@ -1,20 +1,24 @@
-r"""symsched: derive, compute and verify diffusion noise schedules.
+r"""symsched: derive, compute and verify the noise schedules of diffusion and flow models.
 
-The SymPy core derives the exact Gaussian theory of the deterministic sampler (closed-form
-trajectory, both KL directions, tangent law, gamma*) and compiles it into fast numpy / torch /
-mpmath functions through one lambdify bridge (:mod:`symsched.numeric`).
+The SymPy core derives the exact Gaussian theory of deterministic samplers (closed-form output
+law, both KL directions, the Euler–Maclaurin expansion in N, the tangent law and gamma*) and
+compiles it into numpy / torch / mpmath functions through one lambdify bridge
+(:mod:`symsched.numeric`). See docs/index.md for the map of the package.
 
 Public API
 ----------
-- :func:`kl`, :func:`log_variance_ratios`, :func:`variance_ratios`, :func:`kl_mpmath` — exact numerics
-- :func:`build` / :class:`Schedule` — schedules by method name; :mod:`symsched.schedules.families` — the families
+- :func:`kl`, :func:`log_variance_ratios`, :func:`variance_ratios`, :func:`kl_mpmath` — exact KL of
+  any registered sampler (:data:`SAMPLERS`) on a Gaussian source
+- :func:`build`, :class:`Schedule`, :data:`METHODS` — schedules by method name
+- :func:`export`, :data:`EXPORTERS` — a schedule in the form a consumer takes
 - :func:`tangent_sigmas`, :func:`gamma_star` — the tangent law
-- :mod:`symsched.gaussian.derive`, :mod:`symsched.gaussian.tangent` — the symbolic derivations
+- :mod:`symsched.gaussian` — the derivations and the theory of Sun, Poor and Zhang
 """
 
 from __future__ import annotations
 
 from symsched._version import __version__
+from symsched.export import EXPORTERS, export
 from symsched.gaussian.exact import (
     GaussianKL,
     kl,
@@ -25,14 +29,19 @@ from symsched.gaussian.exact import (
     variance_trajectory,
 )
 from symsched.gaussian.tangent import gamma_star, tangent_sigmas
-from symsched.schedules._registry import METHODS, Schedule, build
+from symsched.samplers import SAMPLERS
+from symsched.schedules import METHODS, Schedule, build
+from symsched.schedules import methods as _methods  # registers every schedule method
 
 __all__ = [
+    "EXPORTERS",
     "METHODS",
+    "SAMPLERS",
     "GaussianKL",
     "Schedule",
     "__version__",
     "build",
+    "export",
     "gamma_star",
     "kl",
     "kl_mpmath",
@@ -42,3 +51,5 @@ __all__ = [
     "variance_ratios",
     "variance_trajectory",
 ]
+
+del _methods

@@ -25,6 +25,7 @@ __all__ = [
     "FloatArray",
     "GridLike",
     "IntArray",
+    "JSONValue",
     "KLDirection",
     "SpectrumLike",
     "Start",
@@ -58,6 +59,11 @@ Start: TypeAlias = Literal["exact", "prior"]
 
 KLDirection: TypeAlias = Literal["kl_source_output", "kl_output_source"]
 """KL(target || output) or KL(output || target)."""
+
+JSONValue: TypeAlias = (
+    "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
+)
+"""A value that ``json.dumps`` writes (after :func:`symsched._json.json_safe`)."""
 
 TorchTensor: TypeAlias = "torch.Tensor"
 """A torch tensor (torch is an optional dependency)."""

@@ -13,7 +13,7 @@ import html
 import json
 from typing import Any
 
-from symsched.schedules._registry import json_safe
+from symsched._json import json_safe
 
 __all__ = ["render_html"]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from symsched.schedules._registry import json_safe
+from symsched._json import json_safe
 from symsched_verify._version import __version__
 from symsched_verify.registry import Budget, Claim, Outcome, load_claims
 

@@ -16,7 +16,6 @@ from importlib.metadata import entry_points
 
 from symsched._version import __version__
 from symsched.cli._common import CliError, ExitCode, OneLineParser
-from symsched.schedules._registry import _load_builtin_methods
 
 __all__ = ["build_parser", "main"]
 
@@ -40,7 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Theory-verification toolkit for diffusion noise schedules.",
     )
     parser.add_argument("--version", action="version", version=f"symsched {__version__}")
-    _load_builtin_methods()  # every schedule method, before any command lists them
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     for name in _core_command_modules():
@@ -55,9 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``symsched`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    accepts_extra = getattr(args, "accepts_method_options", False)
+    if extra and not accepts_extra:
+        print(
+            f"symsched {args.command}: error: unrecognized arguments: {' '.join(extra)} "
+            f"(see symsched {args.command} --help)",
+            file=sys.stderr,
+        )
+        return ExitCode.BAD_INPUT
     try:
-        return int(args.func(args) or ExitCode.OK)
+        return int((args.func(args, extra) if accepts_extra else args.func(args)) or ExitCode.OK)
     except CliError as exc:
         print(f"symsched {args.command}: error: {exc}", file=sys.stderr)
         return ExitCode.BAD_INPUT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 import math
 import warnings
 from typing import Any
@@ -16,18 +17,9 @@ from symsched.cli._common import (
     write_output,
 )
 from symsched.gaussian import asymptotics, exact
-from symsched.schedules import families
-
-_FAMILY_FLAGS = {  # flag -> (dest, help)
-    "--c": ("c", "tangent coefficient (default: gamma* of the spectrum)"),
-    "--rho": ("rho", "karras exponent (default 7)"),
-    "--beta-min": ("beta_min", "vp-linear beta_min (default 0.1)"),
-    "--beta-max": ("beta_max", "vp-linear beta_max (default 20)"),
-    "--t-min": ("t_min", "smallest diffusion time (vp-linear, cosine)"),
-    "--t-max": ("t_max", "largest diffusion time (vp-linear, cosine)"),
-    "--s": ("s", "cosine offset (default 0.008)"),
-}
-
+from symsched._options import option_fields
+from symsched.cli._registry_args import flagify, method_of, parse_method_argv
+from symsched.schedules import family_of, method_names
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -40,14 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--schedule",
         required=True,
-        choices=families.FAMILY_NAMES,
+        choices=method_names(family=True),
         metavar="METHOD",
-        help="schedule family: " + ", ".join(families.FAMILY_NAMES),
+        help="a smooth schedule family: " + ", ".join(method_names(family=True))
+        + "; its own options follow (see symsched schedule METHOD --help)",
     )
-    p.add_argument("--sigma-min", type=float, metavar="A")
-    p.add_argument("--sigma-max", type=float, metavar="B")
-    for flag, (dest, hlp) in _FAMILY_FLAGS.items():
-        p.add_argument(flag, dest=dest, type=float, help=hlp)
     p.add_argument(
         "--start",
         default="exact",
@@ -61,33 +50,30 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="also evaluate the truncated expansion at N and compare with the exact KL",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, accepts_method_options=True)
 
 
 def _coeff_obj(c: dict[int, float]) -> dict[str, float]:
     return {f"N^-{p}" if p else "N^0": v for p, v in c.items() if p >= 2 or v != 0.0}
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
+    """Print the Euler–Maclaurin coefficients (``extra``: the family's own options)."""
     lam = spectrum_from_args(args)
     assert lam is not None
-    params: dict[str, Any] = {dest: getattr(args, dest) for _, (dest, _) in _FAMILY_FLAGS.items()}
-    params["sigma_min"], params["sigma_max"] = args.sigma_min, args.sigma_max
-    if args.schedule == "tangent" and params["c"] is None:
-        from symsched.gaussian.tangent import gamma_star
-
-        params["c"] = gamma_star(lam)
-        if params["sigma_min"] is None:
-            params["sigma_min"] = 0.0
-        if params["sigma_max"] is None:
-            params["sigma_max"] = math.inf
+    m = method_of(args.schedule)
+    margs = parse_method_argv(m, extra, prog=f"symsched asymptotics --schedule {m.name}",
+                              skip=("eigenvalues",))
+    given = {k: v for k, v in vars(margs).items() if v is not None}
+    kwargs = dict(given)
+    if m.wants_source_spectrum(given):
+        kwargs["eigenvalues"] = lam
+    fields = option_fields(m.options)
     try:
-        fam = families.family(args.schedule, **params)
+        fam = family_of(m.name, kwargs)
         coef = asymptotics.coefficients(lam, fam, start=args.start)
     except ValueError as exc:
-        raise CliError(
-            str(exc).replace("sigma_min", "--sigma-min").replace("sigma_max", "--sigma-max")
-        ) from None
+        raise CliError(flagify(str(exc), fields)) from None
     out: dict[str, Any] = {
         "schedule": {"method": fam.name, "params": dict(fam.params)},
         "start": args.start,

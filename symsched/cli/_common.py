@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symsched._validate import as_eigenvalues
-from symsched.schedules._registry import json_safe
+from symsched._json import json_safe
 
 __all__ = [
     "CliError",
@@ -28,6 +28,7 @@ __all__ = [
     "parse_floats",
     "parse_steps_list",
     "spectrum_from_args",
+    "spectrum_from_text",
     "write_output",
 ]
 
@@ -47,6 +48,7 @@ class OneLineParser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("allow_abbrev", False)  # an abbreviation could silently pick a flag
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
@@ -98,6 +100,16 @@ def load_spectrum_file(path: str) -> NDArray[np.float64]:
         raise CliError(str(exc)) from None
 
 
+def spectrum_from_text(flag: str, text: str) -> NDArray[np.float64]:
+    """The spectrum given as ``--eigenvalues TEXT`` or ``--spectrum-file PATH`` (``flag`` says which)."""
+    if flag == "--spectrum-file":
+        return load_spectrum_file(text)
+    try:
+        return as_eigenvalues(parse_floats(text, flag), flag)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 def add_spectrum_args(parser: argparse.ArgumentParser, required: bool = False) -> None:
     group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument(
@@ -109,13 +121,11 @@ def add_spectrum_args(parser: argparse.ArgumentParser, required: bool = False) -
 
 
 def spectrum_from_args(args: argparse.Namespace) -> NDArray[np.float64] | None:
+    """The spectrum of a command's own ``--eigenvalues`` / ``--spectrum-file`` (``None`` if neither)."""
     if getattr(args, "eigenvalues", None) is not None:
-        try:
-            return as_eigenvalues(parse_floats(args.eigenvalues, "--eigenvalues"), "--eigenvalues")
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
+        return spectrum_from_text("--eigenvalues", args.eigenvalues)
     if getattr(args, "spectrum_file", None) is not None:
-        return load_spectrum_file(args.spectrum_file)
+        return spectrum_from_text("--spectrum-file", args.spectrum_file)
     return None
 
 

@@ -1,8 +1,17 @@
-"""``symsched kl``: exact KL of a grid on a Gaussian spectrum (conventions.md)."""
+"""``symsched kl``: exact KL (both directions) of a sampler on a Gaussian source.
+
+The grid is ``--sigmas`` or ``--schedule METHOD --steps N`` followed by that method's own options
+(``symsched schedule METHOD --help``); a method that takes a spectrum gets the source spectrum
+unless one of its alternatives is given (``tangent --c``). The sampler is ``--sampler`` with its
+knobs (docs/cli.md#kl).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 from symsched._validate import as_grid
 from symsched._version import __version__
@@ -14,60 +23,54 @@ from symsched.cli._common import (
     spectrum_from_args,
     write_output,
 )
-from symsched.cli._schedule import add_method_options, schedule_from_args
+from symsched.cli._registry_args import (
+    add_sampler_options,
+    build_from_args,
+    method_of,
+    parse_method_argv,
+    sampler_knobs,
+)
 from symsched.gaussian import exact
-from symsched.schedules._registry import METHODS
+from symsched.samplers import SAMPLERS
+from symsched.schedules import METHODS
+
+__all__ = ["MAX_LISTED_RATIOS", "register"]
 
 MAX_LISTED_RATIOS = 1000
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add the ``kl`` command."""
     p = sub.add_parser(
         "kl",
         help="exact KL of a grid on a Gaussian source",
-        description="Exact KL (both directions) of the DDIM sampler with the exact denoiser.",
+        description="Exact KL (both directions) of a sampler with the exact denoiser on a "
+        "Gaussian source. With --schedule METHOD, the method's own options follow (see "
+        "`symsched schedule METHOD --help`).",
     )
     add_spectrum_args(p, required=True)
     grid = p.add_mutually_exclusive_group(required=True)
-    grid.add_argument(
-        "--sigmas", metavar="S0,S1,...,SN", help="the grid, descending (S0 may be inf)"
-    )
-    grid.add_argument(
-        "--schedule", metavar="METHOD", choices=sorted(METHODS), help="build the grid with METHOD"
-    )
+    grid.add_argument("--sigmas", metavar="S0,S1,...,SN", help="the grid, descending (S0 may be inf)")
+    grid.add_argument("--schedule", metavar="METHOD", choices=sorted(METHODS),
+                      help="build the grid with METHOD: " + ", ".join(sorted(METHODS)))
     p.add_argument("--steps", type=int, metavar="N", help="steps for --schedule")
-    p.add_argument("--sigma-min", type=float, metavar="A")
-    p.add_argument("--sigma-max", type=float, metavar="B")
-    p.add_argument(
-        "--sampler",
-        default="ddim",
-        choices=[s for s in exact.SAMPLERS if s != "exact-flow"],
-        help="reverse sampler (euler-vp: Euler on the VP PF-ODE in x; heun: EDM 2nd order; "
-        "dpmpp-2m: DPM-Solver++(2M); ancestral: Euler ancestral / DDPM with --eta)",
-    )
-    p.add_argument(
-        "--eta",
-        type=float,
-        metavar="E",
-        help="noise fraction of --sampler ancestral, in [0, 1] (default 1)",
-    )
-    p.add_argument(
-        "--start",
-        default="exact",
-        choices=exact.STARTS,
-        help="exact: start from the true marginal; prior: from N(0, sigma_0^2)",
-    )
+    add_sampler_options(p)
+    p.add_argument("--start", default="exact", choices=exact.STARTS,
+                   help="exact: start from the true marginal; prior: from N(0, sigma_0^2)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    add_method_options(p)  # after the command's own flags, which take precedence
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, accepts_method_options=True)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
+    """Evaluate both KLs and print them (``extra``: the method's own options)."""
     lam = spectrum_from_args(args)
     assert lam is not None  # the group is required
+    knobs = sampler_knobs(args, [args.sampler])[args.sampler]
     if args.sigmas is not None:
         if args.steps is not None:
             raise CliError("--steps goes with --schedule, not with --sigmas")
+        if extra:
+            raise CliError(f"{extra[0]}: method options go with --schedule METHOD, not --sigmas")
         try:
             sigmas = as_grid(parse_floats(args.sigmas, "--sigmas"), "--sigmas")
         except ValueError as exc:
@@ -77,14 +80,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.steps is None:
             raise CliError("--schedule needs --steps N")
-        # the spectrum also parametrises spectrum-aware methods (tangent -> gamma*) unless --c is given
-        use_spectrum = not (args.schedule == "tangent" and args.c is not None)
-        sched = schedule_from_args(args, args.schedule, use_spectrum=use_spectrum)
-        sigmas, params, method = sched.sigmas, dict(sched.params), sched.method  # type: ignore[attr-defined]
-    if args.eta is not None and args.sampler != "ancestral":
-        raise CliError(f"--eta goes with --sampler ancestral, not {args.sampler}")
+        m = method_of(args.schedule)
+        prog = f"symsched kl --schedule {m.name}"
+        margs = parse_method_argv(m, extra, prog=prog, skip=("eigenvalues",))
+        given = {k: v for k, v in vars(margs).items() if v is not None}
+        spectrum = {"eigenvalues": lam} if m.wants_source_spectrum(given) else None
+        sched = build_from_args(m, args.steps, margs, extra=spectrum)
+        sigmas, params, method = sched.sigmas, dict(sched.params), sched.method
     try:
-        res = exact.kl(lam, sigmas, start=args.start, sampler=args.sampler, eta=args.eta)
+        res = exact.kl(lam, sigmas, start=args.start, sampler=args.sampler, **knobs)  # type: ignore[arg-type]
     except ValueError as exc:
         raise CliError(str(exc)) from None
     out: dict[str, object] = {
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         "steps": int(sigmas.size - 1),
         "sampler": args.sampler,
         "start": args.start,
-        **({"eta": 1.0 if args.eta is None else args.eta} if args.sampler == "ancestral" else {}),
+        **dataclasses.asdict(SAMPLERS[args.sampler].make_knobs(**knobs)),
         "sigmas": sigmas,
         "schedule": {"method": method, "params": params},
         "dimension": int(lam.size),
@@ -107,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         write_output(
             f"KL(source||output) = {res.kl_source_output:.12g}\n"
             f"KL(output||source) = {res.kl_output_source:.12g}\n"
-            f"steps = {sigmas.size - 1}, sampler = {args.sampler}, start = {args.start}, d = {lam.size}",
+            f"steps = {sigmas.size - 1}, sampler = {args.sampler}, start = {args.start}, "
+            f"d = {lam.size}",
             None,
         )
     return 0

@@ -16,7 +16,12 @@ from symsched.cli._common import (
     spectrum_from_args,
     write_output,
 )
+from symsched.samplers import sampler_names
 from symsched.schedules import pretrained
+
+
+# samplers with one denoiser evaluation per step: the ranking's NFE is then the number of steps
+RANK_SAMPLERS = sampler_names(where=lambda s: s.nfe_per_step == 1)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,8 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--sampler",
         default="ddim",
-        choices=("ddim", "euler-vp", "dpmpp-2m", "ancestral"),
-        help="sampler whose exact KL ranks the grids",
+        choices=RANK_SAMPLERS,
+        help="sampler whose exact KL ranks the grids (one evaluation per step, so NFE = steps)",
     )
     p.add_argument(
         "--plot", metavar="FILE", help="PNG path for the plot (default rank-MODEL-DATA.png)"

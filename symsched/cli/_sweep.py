@@ -21,6 +21,7 @@ error (exit 2) up front.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import csv
 import hashlib
 import io
@@ -43,15 +44,16 @@ from symsched.cli._common import (
     write_output,
 )
 from symsched.cli._highdim_options import map_with_progress
-from symsched.gaussian.exact import SAMPLERS as EXACT_SAMPLERS
 from symsched.parallel import add_executor_options, executor_from_args
-from symsched.schedules._registry import json_safe
+from symsched._json import json_safe
+from symsched._options import flag_of, option_fields
+from symsched.cli._registry_args import add_sampler_options, sampler_knobs
+from symsched.samplers import SAMPLERS, sampler_names
+from symsched.schedules import METHODS, method_names
 
-__all__ = ["DEFAULT_METHODS", "SAMPLERS", "SweepPoint", "evaluate", "register", "sweep_methods"]
+__all__ = ["DEFAULT_METHODS", "SweepPoint", "evaluate", "register", "sweep_methods"]
 
 DEFAULT_METHODS = ("tangent", "karras", "loglinear", "variational", "kl-optimal")
-# the exact samplers of symsched.kl, without the exact flow (KL 0 by construction)
-SAMPLERS = tuple(s for s in EXACT_SAMPLERS if s != "exact-flow")
 CSV_COLUMNS = (
     "spectrum",
     "dimension",
@@ -59,7 +61,7 @@ CSV_COLUMNS = (
     "method",
     "sampler",
     "start",
-    "eta",
+    "knobs",
     "kl_source_output",
     "kl_output_source",
     "sigmas",
@@ -70,8 +72,8 @@ CSV_COLUMNS = (
 class SweepPoint:
     """One task: the grid of ``method`` with ``steps`` steps and its exact KL under ``sampler``.
 
-    ``eigenvalues`` is a tuple of floats, so the point pickles and hashes cheaply; ``eta`` is the
-    ancestral noise fraction (``None`` for the other samplers).
+    ``eigenvalues`` is a tuple of floats, so the point pickles and hashes cheaply; ``knobs`` are
+    the sampler's knobs as sorted ``(name, value)`` pairs (e.g. the ancestral ``eta``).
     """
 
     spectrum: str
@@ -80,7 +82,7 @@ class SweepPoint:
     method: str
     sampler: str
     start: str
-    eta: float | None
+    knobs: tuple[tuple[str, float], ...]
     sigma_min: float
     sigma_max: float
 
@@ -90,20 +92,14 @@ class SweepPoint:
         return f"{Path(self.spectrum).name}-N{self.steps}-{self.method}-{self.sampler}"
 
 
-def sweep_methods() -> list[str]:
+def sweep_methods() -> tuple[str, ...]:
     """Registered methods that need no model (``stein`` and ``ays`` take ``--model``)."""
-    from symsched.schedules._registry import METHODS, _load_builtin_methods
-
-    _load_builtin_methods()
-    return [m for m, spec in METHODS.items() if "model" not in {o.dest for o in spec.options}]
+    return method_names(model=False)
 
 
 def _method_options(method: str, lam: np.ndarray, start: str) -> dict[str, Any]:
     """The spectrum (and, for kl-optimal, the start it optimises for) when ``method`` takes them."""
-    from symsched.schedules._registry import METHODS, _load_builtin_methods
-
-    _load_builtin_methods()
-    dests = {o.dest for o in METHODS[method].options}
+    dests = {o.name for o in option_fields(METHODS[method].options)}
     out: dict[str, Any] = {}
     if "eigenvalues" in dests:
         out["eigenvalues"] = lam
@@ -136,7 +132,7 @@ def evaluate(point: SweepPoint) -> dict[str, Any]:
             point.method, point.steps, lam, point.start, point.sigma_min, point.sigma_max
         )
         res = symsched.kl(
-            lam, sched.sigmas, sampler=point.sampler, start=point.start, eta=point.eta
+            lam, sched.sigmas, sampler=point.sampler, start=point.start, **dict(point.knobs)
         )
     except ValueError as exc:
         raise ValueError(
@@ -149,7 +145,7 @@ def evaluate(point: SweepPoint) -> dict[str, Any]:
         "method": point.method,
         "sampler": point.sampler,
         "start": point.start,
-        "eta": point.eta,
+        "knobs": dict(point.knobs),
         "kl_source_output": float(res.kl_source_output),
         "kl_output_source": float(res.kl_output_source),
         "sigmas": [float(v) for v in sched.sigmas],
@@ -184,15 +180,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="M1,M2,...",
         help="schedule methods (stein and ays need a model and are not swept)",
     )
-    p.add_argument(
-        "--sampler", default="ddim", metavar="S1,S2,...", help=f"samplers: {', '.join(SAMPLERS)}"
-    )
-    p.add_argument(
-        "--eta",
-        type=float,
-        metavar="E",
-        help="noise fraction of --sampler ancestral, in [0, 1] (default 1)",
-    )
+    add_sampler_options(p, multiple=True)
     p.add_argument(
         "--start",
         default="exact",
@@ -298,7 +286,7 @@ def canonical_command(
     steps: list[int],
     methods: list[str],
     samplers: list[str],
-    eta: float | None,
+    knobs: dict[str, dict[str, object]],
 ) -> str:
     """The command that reproduces the results (executor, output and display options left out)."""
     parts = [
@@ -313,8 +301,12 @@ def canonical_command(
         "--sampler",
         ",".join(samplers),
     ]
-    if eta is not None:
-        parts += ["--eta", repr(eta)]
+    given: dict[str, object] = {}
+    for s in samplers:
+        for name, value in knobs[s].items():
+            given[flag_of(SAMPLERS[s].knobs, name)] = value
+    for flag, value in sorted(given.items()):
+        parts += [flag, repr(value)]
     parts += [
         "--start",
         args.start,
@@ -349,6 +341,8 @@ def _cell(value: Any) -> str:
         return repr(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, list):
         return " ".join(_cell(v) for v in value)
+    if isinstance(value, dict):  # sampler knobs: "eta=0.5"
+        return " ".join(f"{k}={_cell(v)}" for k, v in value.items())
     return str(value)
 
 
@@ -379,8 +373,9 @@ def _table(doc: dict[str, Any], methods: list[str]) -> str:
     for (spectrum, steps, sampler), by_method in rows.items():
         best = doc["best"][spectrum][str(steps)][sampler]["method"]
         dim = next(iter(by_method.values()))["dimension"]
-        sampler_label = (
-            sampler if sampler != "ancestral" else f"ancestral (eta {by_method[best]['eta']:g})"
+        kn = by_method[best]["knobs"]
+        sampler_label = sampler + (
+            f" ({', '.join(f'{k} {v:g}' for k, v in kn.items())})" if kn else ""
         )
         cells = [
             f"{by_method[m]['kl_source_output']:.4e}" + (" *" if m == best else "  ")
@@ -397,18 +392,9 @@ def run(args: argparse.Namespace) -> int:
     spectra_names = _names(args.spectra, "--spectra")
     steps = _parse_steps(args.steps)
     methods = _names(args.methods, "--methods", sweep_methods())
-    samplers = _names(args.sampler, "--sampler", SAMPLERS)
-    eta: float | None = None
-    if args.eta is not None:
-        if "ancestral" not in samplers:
-            raise CliError(
-                "--eta goes with --sampler ancestral (the noise fraction of the ancestral sampler)"
-            )
-        if not (math.isfinite(args.eta) and 0.0 <= args.eta <= 1.0):
-            raise CliError(f"--eta must be in [0, 1], got {args.eta}")
-        eta = float(args.eta)
-    elif "ancestral" in samplers:
-        eta = 1.0
+    samplers = _names(args.sampler, "--sampler", sampler_names())
+    given_knobs = sampler_knobs(args, samplers)
+    knobs = {s: dataclasses.asdict(SAMPLERS[s].make_knobs(**given_knobs[s])) for s in samplers}
     lo, hi = _check_range(args)
     if (
         args.workers is not None and args.workers < 1
@@ -431,7 +417,7 @@ def run(args: argparse.Namespace) -> int:
             method,
             sampler,
             args.start,
-            eta if sampler == "ancestral" else None,
+            tuple(sorted((k, float(v)) for k, v in knobs[sampler].items())),
             lo,
             hi,
         )
@@ -456,7 +442,7 @@ def run(args: argparse.Namespace) -> int:
         "start": args.start,
         "sigma_min": lo,
         "sigma_max": hi,
-        "eta": eta,
+        "knobs": knobs,
         "steps": steps,
         "methods": methods,
         "samplers": samplers,
@@ -464,7 +450,7 @@ def run(args: argparse.Namespace) -> int:
     }
     doc = {
         "version": __version__,
-        "command": canonical_command(args, spectra_names, steps, methods, samplers, eta),
+        "command": canonical_command(args, spectra_names, steps, methods, samplers, given_knobs),
         "inputs_sha256": hashlib.sha256(
             json.dumps(json_safe(inputs), sort_keys=True).encode()
         ).hexdigest(),

@@ -40,6 +40,7 @@ import sympy as sp
 from numpy.typing import NDArray
 
 from symsched import numeric
+from symsched.samplers import start_log_ratio
 from symsched._validate import as_eigenvalues, check_choice, check_steps
 from symsched.schedules.families import Family, level
 from symsched.symbols import N, s, u
@@ -419,11 +420,7 @@ def coefficients(
             fam, lam_v, check_steps(panels, "panels"), check_steps(order, "order")
         )
     hi = fam.sigma_max
-    B = (
-        np.log1p(lam_v / hi**2)
-        if (start == "prior" and math.isfinite(hi))
-        else np.zeros_like(lam_v)
-    )
+    B = -np.asarray(start_log_ratio(lam_v, hi, start), dtype=np.float64)  # 0 unless a prior start
     kl_c = _kl_coefficients(J, K, B)
     return Coefficients(
         J,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from symsched import numeric
 from symsched.symbols import a, alpha_bar, alpha_bar_a, alpha_bar_b, b, lam, r, rho, s, x, xbar
 
 __all__ = [
@@ -38,8 +39,10 @@ __all__ = [
     "gaussian_log_density",
     "kl_output_source",
     "kl_source_output",
+    "marginal_variance_rho",
     "marginal_variance_vp",
     "matrix_gain_commutator",
+    "prior_start_log_ratio",
     "pure_noise_first_step_variance",
     "tweedie_denoiser_rho",
     "variance_loss_from_pure_noise",
@@ -52,6 +55,26 @@ def gaussian_log_density(z: sp.Expr, variance: sp.Expr) -> sp.Expr:
     return -(z**2) / (2 * variance) - sp.log(2 * sp.pi * variance) / 2
 
 
+def marginal_variance_rho(level: sp.Expr = rho) -> sp.Expr:
+    r"""Variance :math:`\lambda+\rho^2` of :math:`\bar x=x_0+\rho\epsilon` along one eigendirection."""
+    return lam + level**2
+
+
+@functools.cache
+def prior_start_log_ratio() -> sp.Expr:
+    r""":math:`\ln(\mathrm{Var}_0/(\lambda+a^2))` of the prior start :math:`\mathcal N(0,a^2)` at level ``a``.
+
+    The prior has variance :math:`a^2` where the marginal has :math:`\lambda+a^2`; the ratio's log
+    is returned in the stable form :math:`-\operatorname{log1p}(\lambda/a^2)` (checked equal to
+    the plain log of the ratio, so tiny :math:`\lambda/a^2` keeps its digits).
+    """
+    plain = sp.log(a**2 / marginal_variance_rho(a))
+    stable = -numeric.LOG1P(lam / a**2)
+    if sp.simplify(sp.expand_log(plain - stable.rewrite(sp.log), force=True)) != 0:
+        raise RuntimeError("prior start term: stable form differs from the derived ratio")
+    return stable
+
+
 @functools.cache
 def tweedie_denoiser_rho() -> sp.Expr:
     r"""Exact denoiser :math:`D(\bar x,\rho)=E[x_0\mid\bar x]` by Tweedie's formula.
@@ -61,7 +84,7 @@ def tweedie_denoiser_rho() -> sp.Expr:
 
     which gives :math:`\lambda\bar x/(\lambda+\rho^2)` [sun2026, §2].
     """
-    logp = gaussian_log_density(xbar, lam + rho**2)
+    logp = gaussian_log_density(xbar, marginal_variance_rho())
     return sp.simplify(xbar + rho**2 * sp.diff(logp, xbar))
 
 

@@ -1,42 +1,45 @@
-r"""Fast exact numerics of the Gaussian DDIM sampler: variance ratios and both KL directions.
+r"""Exact numerics of a sampler on a Gaussian source: variance ratios and both KL directions.
 
-All formulas come from :mod:`symsched.gaussian.derive` through the lambdify bridge; nothing is typed in
-twice. For eigenvalues :math:`\lambda_i` and a grid :math:`\sigma_0>\dots>\sigma_N`
-
-.. math:: \ln r_i = \ln\mathrm{Var}_0 + 2\sum_{k=1}^N \ln g(\sigma_{k-1},\sigma_k;\lambda_i)
-          - \ln(\lambda_i+\sigma_N^2),
-
-with :math:`\ln g = \operatorname{log1p}(g-1)` (accurate for the tiny steps of N = 1e5) and
-:math:`\ln g` directly for the few steps with :math:`g<1/2`; steps are processed in blocks so
-that memory stays bounded for d = 1e6 eigenvalues and N = 1e4 steps. The KL per direction is
-:math:`\tfrac12\,\phi(\mp\ln r)` with :math:`\phi(x)=e^x-1-x` evaluated without cancellation.
-
-``backend="mpmath"`` is the 40-digit reference: it multiplies the rational gains directly.
-
-References: [sun2026, §3-§4] (gaussian_theory.md).
+For eigenvalues :math:`\lambda_i` and a grid :math:`\sigma_0>\dots>\sigma_N`, each sampler of
+:mod:`symsched.samplers` gives :math:`\ln r_i` (output variance over target variance) in float64
+by its cancellation-free recursion; the KL per direction is :math:`\tfrac12\,\phi(\mp\ln r)`
+with :math:`\phi(x)=e^x-1-x` evaluated without cancellation [sun2026, §4]
+(docs/theory/gaussian.md#both-kl-directions). :func:`kl_mpmath` is the 40-digit reference: every
+sampler's direct recursion in mpmath.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import mpmath
 import numpy as np
-from numpy.typing import NDArray
 
 from symsched import numeric
+from symsched._typing import (
+    ArrayBackend,
+    ArrayLike,
+    BackendArray,
+    Device,
+    FloatArray,
+    GridLike,
+    SpectrumLike,
+    Start,
+    TorchDType,
+)
 from symsched._validate import as_eigenvalues, as_grid, check_choice
 from symsched.gaussian import derive
+from symsched.samplers import get_sampler
 from symsched.symbols import a, b, lam, r
 
 __all__ = [
-    "SAMPLERS",
     "STARTS",
     "GaussianKL",
+    "MpKL",
     "covariance_trajectory",
     "kl",
     "kl_from_log_ratios",
@@ -47,19 +50,8 @@ __all__ = [
     "variance_trajectory",
 ]
 
-STARTS: tuple[str, ...] = ("exact", "prior")
-SAMPLERS: tuple[str, ...] = ("ddim", "exact-flow", "euler-vp", "heun", "dpmpp-2m", "ancestral")
-_OTHER_SAMPLERS = (
-    "euler-vp",
-    "heun",
-    "dpmpp-2m",
-    "ancestral",
-)  # exact recursions in symsched.samplers._recursions
-_TILE = (
-    1 << 16
-)  # elements per (steps x eigenvalues) tile: fits in L2, bounded memory at any d and N
-_CHUNK = 8192  # eigenvalues per tile column
-_LOSS_SWITCH = 0.5  # above this loss, log(cos2) is more accurate than log1p(-loss)
+STARTS: tuple[Start, ...] = ("exact", "prior")
+MIN_DPS = 15  # below float64's ~16 digits the "reference" would be worse than the fast path
 
 
 @dataclass(frozen=True)
@@ -95,33 +87,25 @@ def _xp(backend: str) -> Any:
 
 
 def _prepare(
-    eigenvalues: Any, sigmas: Any, start: str, sampler: str, backend: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    eigenvalues: SpectrumLike, sigmas: GridLike, start: str, backend: str
+) -> tuple[FloatArray, FloatArray]:
     check_choice(start, "start", STARTS)
-    check_choice(sampler, "sampler", SAMPLERS)
     check_choice(backend, "backend", numeric.BACKENDS)
-    lam_np = as_eigenvalues(eigenvalues)
-    sig = as_grid(sigmas)
-    return lam_np, sig
+    return as_eigenvalues(eigenvalues), as_grid(sigmas)
 
 
 def log_variance_ratios(
-    eigenvalues: Any,
-    sigmas: Any,
+    eigenvalues: SpectrumLike,
+    sigmas: GridLike,
     *,
-    start: str = "exact",
+    start: Start = "exact",
     sampler: str = "ddim",
-    backend: str = "numpy",
-    device: Any = None,
-    dtype: Any = None,
-    eta: float | None = None,
-) -> Any:
+    backend: ArrayBackend = "numpy",
+    device: Device = None,
+    dtype: TorchDType | None = None,
+    **knobs: float,
+) -> BackendArray:
     r"""Exact :math:`\ln r_i` (output variance / target variance) per eigenvalue [sun2026, §3].
-
-    Uses the angle form :math:`\ln r_i=\ln\frac{\mathrm{Var}_0}{\lambda_i+\sigma_0^2}
-    +\sum_k\ln\cos^2\Delta\varphi_{i,k}` with :math:`\ln\cos^2\Delta\varphi=\operatorname{log1p}(-\ell)`
-    and the Lagrange form :math:`\ell=\lambda(a-b)^2/((\lambda+a^2)(\lambda+b^2))`
-    (:func:`symsched.gaussian.derive.variance_loss_step`), so no digits cancel.
 
     Parameters
     ----------
@@ -132,13 +116,13 @@ def log_variance_ratios(
     start
         ``"exact"`` (variance :math:`\lambda+\sigma_0^2`) or ``"prior"`` (:math:`\sigma_0^2`).
     sampler
-        ``"ddim"`` (eta = 0), ``"exact-flow"`` (the exact probability-flow map, KL = 0 oracle), or
-        one of the recursions of :mod:`symsched.samplers._recursions`: ``"euler-vp"``, ``"heun"``,
-        ``"dpmpp-2m"``, ``"ancestral"``.
+        A name of :data:`symsched.samplers.SAMPLERS`: ``"ddim"`` (default), ``"euler-vp"``,
+        ``"heun"``, ``"dpmpp-2m"``, ``"ancestral"``, or ``"exact-flow"`` (the zero-KL oracle).
     backend
         ``"numpy"`` or ``"torch"`` (float64 by default, on ``device``).
-    eta
-        Noise fraction of the ``"ancestral"`` sampler, in [0, 1] (default 1).
+    **knobs
+        The sampler's knobs, e.g. ``eta`` of ``"ancestral"`` (in [0, 1], default 1); a knob the
+        sampler does not take is a ``ValueError``.
 
     Returns
     -------
@@ -146,98 +130,15 @@ def log_variance_ratios(
         ``log r`` of shape ``(d,)``; ``-inf`` where the output variance is 0 (one step from pure
         noise to 0).
     """
-    if backend == "mpmath":
+    if backend == "mpmath":  # type: ignore[comparison-overlap]
         raise ValueError("backend='mpmath' is served by kl_mpmath(); use 'numpy' or 'torch' here")
-    lam_np, sig = _prepare(eigenvalues, sigmas, start, sampler, backend)
-    if sampler in _OTHER_SAMPLERS:
-        from symsched.samplers import _recursions as samplers
-
-        lr_np = samplers.log_variance_ratios(lam_np, sig, sampler=sampler, start=start, eta=eta)
-        return (
-            lr_np
-            if backend == "numpy"
-            else numeric.to_backend(lr_np, backend, dtype=dtype, device=device)
-        )
-    if eta is not None:
-        raise ValueError(f"eta applies to the ancestral sampler only, not to {sampler!r}")
-    xp = _xp(backend)
-    lam_v = numeric.to_backend(lam_np, backend, dtype=dtype, device=device)
-    first = float(sig[0])
-    total = xp.zeros_like(lam_v)
-    if start == "prior" and math.isfinite(first):
-        # Var_0 / (lam + sigma_0^2) = sigma_0^2 / (lam + sigma_0^2)
-        with np.errstate(divide="ignore"):
-            total = total - xp.log1p(lam_v / (first * first))
-    if sampler == "exact-flow":
-        return total
-    if math.isinf(first):
-        # the first step from pure noise keeps b^2 of the variance: loss lam / (lam + b^2)
-        loss0 = numeric.lambdify(
-            (b, lam), derive.variance_loss_from_pure_noise(), backend, dtype=dtype, device=device
-        )(float(sig[1]), lam_v)
-        total = total + _log1p_neg(
-            loss0, _cos2_pure_noise(float(sig[1]), lam_v, backend, dtype, device), xp
-        )
-        sig = sig[1:]
-    return total + _sum_log_cos2(lam_v, sig, backend, dtype, device)
-
-
-def _cos2_pure_noise(b_value: float, lam_v: Any, backend: str, dtype: Any, device: Any) -> Any:
-    expr = derive.cos2_pure_noise()
-    return numeric.lambdify((b, lam), expr, backend, dtype=dtype, device=device)(b_value, lam_v)
-
-
-def _log1p_neg(loss: Any, cos2: Any, xp: Any) -> Any:
-    """``log(1 - loss)`` choosing ``log1p(-loss)`` or ``log(cos2)`` by accuracy (same value)."""
-    with np.errstate(divide="ignore"):
-        return xp.where(
-            loss < _LOSS_SWITCH,
-            xp.log1p(-xp.minimum(loss, xp.zeros_like(loss) + _LOSS_SWITCH)),
-            xp.log(cos2),
-        )
-
-
-def _sum_log_cos2(
-    lam_v: Any, sig: NDArray[np.float64], backend: str, dtype: Any, device: Any
-) -> Any:
-    r""":math:`\sum_k \ln\cos^2\Delta\varphi_k` over the finite steps of ``sig``, in blocks."""
-    xp = _xp(backend)
-    loss_f = numeric.lambdify(
-        (a, b, lam), derive.variance_loss_step(), backend, dtype=dtype, device=device
+    lam_np, sig = _prepare(eigenvalues, sigmas, start, backend)
+    smp = get_sampler(sampler)
+    kn = smp.make_knobs(**knobs)
+    out: BackendArray = smp.log_variance_ratios(
+        lam_np, sig, start, kn, backend=backend, dtype=dtype, device=device
     )
-    cos2_f = numeric.lambdify(
-        (a, b, lam), derive.cos2_angle_step(), backend, dtype=dtype, device=device
-    )
-    a_all, b_all = sig[:-1], sig[1:]
-    d = int(lam_v.shape[0])
-    total = xp.zeros_like(lam_v)
-    # The loss peaks at lam = a b with value ((a-b)/(a+b))^2, so a step can only need the log(cos2)
-    # branch when that bound exceeds the switch; those few steps take the two-branch path.
-    big = ((a_all - b_all) / (a_all + b_all)) ** 2 >= _LOSS_SWITCH
-    for k in np.flatnonzero(big):
-        ak, bk = float(a_all[k]), float(b_all[k])
-        total = total + _log1p_neg(loss_f(ak, bk, lam_v), cos2_f(ak, bk, lam_v), xp)
-    small = np.flatnonzero(~big)
-    if small.size == 0:
-        return total
-    # Cache blocking: (rows x chunk) tiles of ~64k elements stay in L2 across the five elementwise
-    # passes of the loss, which makes the loop ~1.7x faster than whole-spectrum passes at d = 1e6.
-    chunk = min(d, _CHUNK)
-    rows = max(1, _TILE // chunk)
-    a_small = numeric.to_backend(a_all[small][:, None], backend, dtype=dtype, device=device)
-    b_small = numeric.to_backend(b_all[small][:, None], backend, dtype=dtype, device=device)
-    parts = []
-    for c0 in range(0, d, chunk):
-        lam_c = lam_v[None, c0 : c0 + chunk]
-        acc = xp.zeros_like(lam_v[c0 : c0 + chunk])
-        for r0 in range(0, small.size, rows):
-            acc = acc + xp.log1p(
-                -loss_f(a_small[r0 : r0 + rows], b_small[r0 : r0 + rows], lam_c)
-            ).sum(0)
-        parts.append(acc)
-    return total + (
-        parts[0] if len(parts) == 1 else xp.concatenate(parts) if xp is np else xp.cat(parts)
-    )
+    return out
 
 
 def gaussian_first_step_variance(b_value: float) -> float:
@@ -246,7 +147,7 @@ def gaussian_first_step_variance(b_value: float) -> float:
     return float(f(b_value))
 
 
-def variance_ratios(eigenvalues: Any, sigmas: Any, **kwargs: Any) -> Any:
+def variance_ratios(eigenvalues: SpectrumLike, sigmas: GridLike, **kwargs: Any) -> BackendArray:
     """:math:`r_i = \\exp(\\ln r_i)`; see :func:`log_variance_ratios` for the arguments."""
     lr = log_variance_ratios(eigenvalues, sigmas, **kwargs)
     return lr.exp() if kwargs.get("backend") == "torch" else np.exp(lr)
@@ -282,17 +183,19 @@ def kl_from_log_ratios(log_r: Any) -> tuple[float, float]:
 
 
 def kl(
-    eigenvalues: Any,
-    sigmas: Any,
+    eigenvalues: SpectrumLike,
+    sigmas: GridLike,
     *,
-    start: str = "exact",
+    start: Start = "exact",
     sampler: str = "ddim",
-    backend: str = "numpy",
-    device: Any = None,
-    dtype: Any = None,
-    eta: float | None = None,
+    backend: ArrayBackend | str = "numpy",
+    device: Device = None,
+    dtype: TorchDType | None = None,
+    **knobs: float,
 ) -> GaussianKL:
     """Exact KL of the Gaussian sampler in both directions; arguments as :func:`log_variance_ratios`.
+
+    ``backend="mpmath"`` evaluates :func:`kl_mpmath` (40 digits) and rounds to float64.
 
     Examples
     --------
@@ -301,25 +204,22 @@ def kl(
     0.80685281944
     """
     if backend == "mpmath":
-        if sampler in _OTHER_SAMPLERS:
-            raise ValueError(
-                f"backend='mpmath' serves the ddim and exact-flow samplers only, not {sampler!r}"
-            )
-        res = kl_mpmath(eigenvalues, sigmas, start=start, sampler=sampler)
+        res = kl_mpmath(eigenvalues, sigmas, start=start, sampler=sampler, **knobs)
         return GaussianKL(
             float(res.kl_source_output),
             float(res.kl_output_source),
             np.array([float(v) for v in res.log_variance_ratios]),
         )
+    check_choice(backend, "backend", ("numpy", "torch"))
     lr = log_variance_ratios(
         eigenvalues,
         sigmas,
         start=start,
         sampler=sampler,
-        backend=backend,
+        backend=backend,  # type: ignore[arg-type]
         device=device,
         dtype=dtype,
-        eta=eta,
+        **knobs,
     )
     kso, kos = kl_from_log_ratios(lr)
     return GaussianKL(kso, kos, lr)
@@ -336,42 +236,46 @@ class MpKL:
 
 
 @functools.cache
-def _mp_funcs() -> tuple[Any, Any, Any]:
+def _mp_kl_funcs() -> tuple[Callable[..., Any], Callable[..., Any]]:
     return (
-        numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "mpmath"),
         numeric.lambdify((r,), derive.kl_source_output(), "mpmath"),
         numeric.lambdify((r,), derive.kl_output_source(), "mpmath"),
     )
 
 
 def kl_mpmath(
-    eigenvalues: Any, sigmas: Any, *, start: str = "exact", sampler: str = "ddim", dps: int = 40
+    eigenvalues: SpectrumLike,
+    sigmas: GridLike,
+    *,
+    start: Start = "exact",
+    sampler: str = "ddim",
+    dps: int = 40,
+    **knobs: float,
 ) -> MpKL:
-    """40-digit reference: multiplies the derived rational gains directly in mpmath.
+    """The 40-digit reference: the sampler's direct recursion in mpmath, then both KLs.
 
     Eigenvalues and levels are taken as the exact binary values of their float64 inputs.
+
+    Raises
+    ------
+    ValueError
+        If ``dps < 15`` (fewer digits than float64 carries is no reference), or as
+        :func:`log_variance_ratios`.
     """
-    lam_np, sig = _prepare(eigenvalues, sigmas, start, sampler, "mpmath")
-    if sampler in _OTHER_SAMPLERS:
-        raise ValueError(f"kl_mpmath serves the ddim and exact-flow samplers only, not {sampler!r}")
-    gain, kso_f, kos_f = _mp_funcs()
+    if isinstance(dps, bool) or not isinstance(dps, int) or dps < MIN_DPS:
+        raise ValueError(f"dps must be an integer >= {MIN_DPS} (digits of the reference), got {dps!r}")
+    lam_np, sig = _prepare(eigenvalues, sigmas, start, "mpmath")
+    smp = get_sampler(sampler)
+    kn = smp.make_knobs(**knobs)
+    smp.check_grid(sig)
+    kso_f, kos_f = _mp_kl_funcs()
     with mpmath.workdps(dps):
         levels = [mpmath.mpf(float(v)) if math.isfinite(v) else mpmath.inf for v in sig]
-        lrs, rs, kso, kos = [], [], mpmath.mpf(0), mpmath.mpf(0)
+        lrs: list[Any] = []
+        rs: list[Any] = []
+        kso, kos = mpmath.mpf(0), mpmath.mpf(0)
         for lv in lam_np:
-            L = mpmath.mpf(float(lv))
-            lev = levels
-            if lev[0] == mpmath.inf:
-                var = lev[1] ** 2
-                lev = lev[1:]
-            else:
-                var = L + lev[0] ** 2 if start == "exact" else lev[0] ** 2
-            for k in range(1, len(lev)):
-                if sampler == "ddim":
-                    var *= gain(lev[k - 1], lev[k], L) ** 2
-                else:
-                    var *= (L + lev[k] ** 2) / (L + lev[k - 1] ** 2)
-            ratio = var / (L + levels[-1] ** 2)
+            ratio = smp.variance_ratio_mp(mpmath.mpf(float(lv)), levels, start, kn)
             rs.append(ratio)
             if ratio == 0:
                 lrs.append(-mpmath.inf)
@@ -384,14 +288,14 @@ def kl_mpmath(
 
 
 def variance_trajectory(
-    eigenvalues: Any, sigmas: Any, *, start: str = "exact"
-) -> NDArray[np.float64]:
+    eigenvalues: SpectrumLike, sigmas: GridLike, *, start: Start = "exact"
+) -> FloatArray:
     r"""Variance of the scaled state :math:`\bar x` along each eigen-direction at every level.
 
     Returns shape ``(N+1, d)``; row 0 is the start (``inf`` for a pure-noise start).
     [sun2026, §3 "trajectory"]: :math:`\mathrm{Var}_{k}=\mathrm{Var}_{k-1}\,g_k^2`.
     """
-    lam_np, sig = _prepare(eigenvalues, sigmas, start, "ddim", "numpy")
+    lam_np, sig = _prepare(eigenvalues, sigmas, start, "numpy")
     out = np.empty((sig.size, lam_np.size))
     gain = numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "numpy")
     if math.isinf(sig[0]):
@@ -406,7 +310,9 @@ def variance_trajectory(
     return out
 
 
-def output_covariance(covariance: Any, sigmas: Any, *, start: str = "exact") -> NDArray[np.float64]:
+def output_covariance(
+    covariance: ArrayLike, sigmas: GridLike, *, start: Start = "exact"
+) -> FloatArray:
     r"""Closed-form covariance of the sampler output :math:`\bar x_N` for a full covariance matrix.
 
     :math:`U\,\mathrm{diag}(r_i(\lambda_i+\sigma_N^2))\,U^\top` with :math:`\Sigma=U\Lambda U^\top`
@@ -427,8 +333,8 @@ def output_covariance(covariance: Any, sigmas: Any, *, start: str = "exact") -> 
 
 
 def covariance_trajectory(
-    covariance: Any, sigmas: Any, *, start: str = "exact"
-) -> NDArray[np.float64]:
+    covariance: ArrayLike, sigmas: GridLike, *, start: Start = "exact"
+) -> FloatArray:
     r"""Closed-form covariance of :math:`\bar x` at every level of the grid, full matrix.
 
     :math:`\Sigma_k=U\,\mathrm{diag}_i(\mathrm{Var}^{(i)}_k)\,U^\top` [sun2026, §3 "trajectory"],

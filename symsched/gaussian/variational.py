@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from symsched import numeric
 from symsched._validate import as_eigenvalues, as_grid, check_choice, check_endpoints, check_steps
 from symsched.gaussian import derive
+from symsched.samplers import start_log_ratio
 from symsched.symbols import a, b, lam, u
 
 __all__ = [
@@ -346,7 +347,7 @@ def exact_kl_and_gradient(
         d_b = np.vstack([db_inf(sig[1], lam_v)[None, :], d_b])
         d_a = np.vstack([np.zeros((1, lam_v.size)), d_a])
     elif start == "prior":
-        log_r = log_r - np.log1p(lam_v / sig[0] ** 2)
+        log_r = log_r + start_log_ratio(lam_v, float(sig[0]), "prior")
     # interior level j (1..N-1) ends step j (index j-1) and starts step j+1 (index j)
     dlr = d_b[:-1] + d_a[1:]  # (N-1, d)
     if objective == "kl_source_output":

@@ -19,14 +19,18 @@ References
 
 from __future__ import annotations
 
+from typing import Literal, TypeAlias, get_args
+
 import numpy as np
 from numpy.typing import NDArray
 
 from symsched._validate import check_choice, check_steps
 
-__all__ = ["AYS_MODELS", "AYS_SIGMAS", "ays_sigmas", "loglinear_interp"]
+__all__ = ["AYS_MODELS", "AYS_SIGMAS", "AYSModel", "ays_sigmas", "loglinear_interp"]
 
-AYS_MODELS: tuple[str, ...] = ("sd15", "sdxl", "svd")
+AYSModel: TypeAlias = Literal["sd15", "sdxl", "svd"]
+"""The models Align Your Steps publishes tables for."""
+AYS_MODELS: tuple[str, ...] = get_args(AYSModel)
 
 # 11 levels sigma(t_10) ... sigma(t_0), descending [sabour2024, Table 3]; ComfyUI precision.
 AYS_SIGMAS: dict[str, tuple[float, ...]] = {

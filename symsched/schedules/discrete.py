@@ -29,15 +29,18 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Literal, TypeAlias, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
 from symsched._validate import as_grid, check_choice, check_steps
 
-__all__ = ["TRAIN_SCHEDULES", "Timesteps", "TrainingTable", "timesteps_for_grid", "training_table"]
+__all__ = ["TRAIN_SCHEDULES", "TrainSchedule", "Timesteps", "TrainingTable", "timesteps_for_grid", "training_table"]
 
-TRAIN_SCHEDULES: tuple[str, ...] = ("linear", "scaled_linear", "squaredcos_cap_v2")
+TrainSchedule: TypeAlias = Literal["linear", "scaled_linear", "squaredcos_cap_v2"]
+"""The training beta tables of diffusers' ``beta_schedule``."""
+TRAIN_SCHEDULES: tuple[str, ...] = get_args(TrainSchedule)
 _DEFAULT_BETAS = {"linear": (1e-4, 0.02), "scaled_linear": (0.00085, 0.012)}
 _CAP = 0.999  # diffusers' max_beta for squaredcos_cap_v2
 _EDGE_RTOL = 1e-4  # a level this close outside the table's range is taken as its end point

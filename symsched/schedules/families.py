@@ -33,11 +33,10 @@ from symsched._validate import check_endpoints, check_positive, check_steps
 from symsched.symbols import c, sigma_max, sigma_min, t, u
 
 __all__ = [
-    "FAMILY_NAMES",
     "Family",
     "cosine",
+    "check_time_ends",
     "cosine_rho_of_t",
-    "family",
     "karras",
     "loglinear",
     "logsnr",
@@ -46,7 +45,6 @@ __all__ = [
     "vp_linear_rho_of_t",
 ]
 
-FAMILY_NAMES: tuple[str, ...] = ("tangent", "karras", "loglinear", "vp-linear", "cosine")
 
 karras_rho = sp.Symbol("karras_rho", positive=True)  # EDM's rho exponent (not a noise level)
 beta_min = sp.Symbol("beta_min", positive=True)
@@ -362,46 +360,18 @@ def logsnr(level_expr: sp.Expr) -> sp.Expr:
     return -2 * sp.log(level_expr)
 
 
-def family(name: str, **params: Any) -> Family:
-    """Build a family by its CLI name with keyword parameters (``c``, ``rho``, ``sigma_min`` ...)."""
-    p = {k: v for k, v in params.items() if v is not None}
-    allowed = {
-        "tangent": {"c", "sigma_min", "sigma_max"},
-        "karras": {"rho", "sigma_min", "sigma_max"},
-        "loglinear": {"sigma_min", "sigma_max"},
-        "vp-linear": {"beta_min", "beta_max", "t_min", "t_max", "sigma_min", "sigma_max"},
-        "cosine": {"s", "t_min", "t_max", "sigma_min", "sigma_max"},
-    }
-    if name not in allowed:
-        raise ValueError(
-            f"unknown schedule family {name!r}; choose one of {', '.join(FAMILY_NAMES)}"
-        )
-    extra = set(p) - allowed[name]
-    if extra:
-        raise ValueError(
-            f"{name} does not take {', '.join(sorted(extra))}; it takes {', '.join(sorted(allowed[name]))}"
-        )
-    if name == "tangent":
-        if "c" not in p:
-            raise ValueError("tangent needs its coefficient c (or eigenvalues, giving gamma*)")
-        return tangent(p["c"], p.get("sigma_min", 0.0), p.get("sigma_max", math.inf))
-    if name == "karras":
-        return karras(p.get("sigma_min", 0.002), p.get("sigma_max", 80.0), p.get("rho", 7.0))
-    if name == "loglinear":
-        return loglinear(p.get("sigma_min", 0.002), p.get("sigma_max", 80.0))
-    if name == "vp-linear":
-        return vp_linear(
-            p.get("beta_min", 0.1),
-            p.get("beta_max", 20.0),
-            p.get("t_min", 1e-3),
-            p.get("t_max", 1.0),
-            p.get("sigma_min"),
-            p.get("sigma_max"),
-        )
-    return cosine(
-        p.get("s", 0.008),
-        p.get("t_min", 0.0),
-        p.get("t_max", 1.0),
-        p.get("sigma_min"),
-        p.get("sigma_max"),
-    )
+def check_time_ends(
+    t_min: float | None, sigma_min: float | None, t_max: float | None, sigma_max: float | None
+) -> None:
+    """Refuse a time and a noise level for the same end of a time-based family.
+
+    Raises
+    ------
+    ValueError
+        If both ``t_min`` and ``sigma_min`` (or both ``t_max`` and ``sigma_max``) are given:
+        either sets that end, and silently preferring one would ignore the other.
+    """
+    if t_min is not None and sigma_min is not None:
+        raise ValueError("t_min and sigma_min both set the low end of the schedule; give one")
+    if t_max is not None and sigma_max is not None:
+        raise ValueError("t_max and sigma_max both set the high end of the schedule; give one")

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symsched._validate import check_positive, check_steps
-from symsched.schedules._registry import Schedule
+from symsched.schedules import Schedule
 from symsched.stein._estimate import DEFAULT_ESTIMATOR, CostEstimate, estimate_costs
 from symsched.stein._update import probe_levels, update_schedule
 

@@ -51,3 +51,11 @@ def test_covariance_trajectory_matches_particles_at_every_level() -> None:
     for k in range(1, grid.size):
         mc = ddim_particles(cov, grid[: k + 1], 60_000, seed=10 + k)
         assert np.all(np.abs(mc.covariance - traj[k]) <= tol.Z_SCORE * mc.stderr), k
+
+
+def test_every_sampler_has_a_particle_oracle() -> None:
+    # a sampler added to the registry without its independent oracle fails here
+    from symsched.samplers import sampler_names
+    from symsched_verify.oracles.particles import PARTICLE_SAMPLERS
+
+    assert set(PARTICLE_SAMPLERS) == set(sampler_names())

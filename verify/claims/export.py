@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from symsched import build
-from symsched.export._legacy import export
+from symsched.export import export
 from symsched.gaussian import exact
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim

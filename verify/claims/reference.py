@@ -1,112 +1,22 @@
-r"""Reference schedules for real model families, exported to their consumers (issue 6).
-
-For each model family the run writes, for N in {4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50} and every
-method that applies, the grid, its exports for the consumers of that family and the exact KL on the
-family's Gaussian proxy. The proxies (stated in every file):
-
-* ``edm`` (sigma in [0.002, 80], sigma_data = 0.5): the digits spectrum rescaled to mean eigenvalue
-  0.25, so that the RMS data std is EDM's sigma_data = 0.5 [karras2022, §5].
-* ``sd15`` / ``sdxl`` (sigma in [0.0292, 14.6146], the scaled_linear training table): the digits
-  spectrum rescaled to mean eigenvalue 1 (latents are scaled to unit variance by the VAE factor).
-* ``ddpm`` (linear beta 1e-4..0.02, 1000 steps; sigma in [0.0100, 157.4]): the digits spectrum in
-  its [-1, 1] scale, the pixel scale DDPM is trained in [ho2020].
-* ``flow`` (rectified flow, x_t = (1-t) x0 + t eps, from pure noise t = 1 to data t = 0): the digits
-  spectrum rescaled to mean eigenvalue 1 (latent flow models such as SD3, shift = 3).
-
-Methods: ``tangent`` (c = gamma* of the proxy), ``kl-optimal-c1`` (tangent with c = 1: ComfyUI's
-``kl_optimal``), ``karras`` (rho = 7), ``loglinear``, ``vp-linear`` (ddpm only: uniform in
-diffusion time), ``ays`` (sd15/sdxl), ``flow-uniform`` (flow only: uniform flow time, the default of
-``FlowMatchEulerDiscreteScheduler``), and every other registered method that takes a spectrum
-(``variational``, ``kl-optimal`` ... when registered; score-model methods such as ``stein`` get the
-Gaussian proxy as their model, under ``--full`` only, as they take seconds per grid); a method that
-does not apply is listed with the reason.
-"""
+"""The reference-schedule claim: the set of :mod:`symsched.reference` checked grid by grid."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-import symsched.schedules.methods.ays  # noqa: F401  (registers "ays")
-from symsched.datasets import dataset_spectrum
-from symsched.export._legacy import export, flow_levels
+from symsched.export import flow_levels
 from symsched.gaussian import exact
-from symsched.schedules._registry import METHODS, Schedule, _load_builtin_methods, build
+from symsched.reference import MODELS, REFERENCE_STEPS, proxy_spectrum, reference_set
 from symsched.schedules.ays import ays_sigmas
 from symsched.schedules.discrete import training_table
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
 
-__all__ = ["AYS_DIFFUSERS", "MODELS", "REFERENCE_STEPS", "reference_set"]
-
-REFERENCE_STEPS = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50)
-
-
-@dataclass(frozen=True)
-class ModelFamily:
-    name: str
-    sigma_min: float
-    sigma_max: float
-    mean_eigenvalue: float | None  # rescale the digits spectrum to this mean (None: as is)
-    proxy: str
-    exports: tuple[tuple[str, dict[str, Any]], ...]
-
+__all__ = ["AYS_DIFFUSERS", "AYS_DIFFUSERS_TIMESTEPS"]
 
 _SD_TABLE = training_table("scaled_linear")
-_DDPM_TABLE = training_table("linear")
-MODELS: tuple[ModelFamily, ...] = (
-    ModelFamily(
-        "edm",
-        0.002,
-        80.0,
-        0.25,
-        "digits spectrum rescaled to mean eigenvalue 0.25 (sigma_data = 0.5)",
-        (("k-diffusion", {}),),
-    ),
-    ModelFamily(
-        "sd15",
-        0.0292,
-        14.6146,
-        1.0,
-        "digits spectrum rescaled to mean eigenvalue 1 (unit-variance latents)",
-        (
-            ("diffusers-euler", {}),
-            ("comfyui", {}),
-            ("diffusers-timesteps", {"train_schedule": "scaled_linear"}),
-        ),
-    ),
-    ModelFamily(
-        "sdxl",
-        0.0292,
-        14.6146,
-        1.0,
-        "digits spectrum rescaled to mean eigenvalue 1 (unit-variance latents)",
-        (
-            ("diffusers-euler", {}),
-            ("comfyui", {}),
-            ("diffusers-timesteps", {"train_schedule": "scaled_linear"}),
-        ),
-    ),
-    ModelFamily(
-        "ddpm",
-        float(_DDPM_TABLE.sigmas[0]),
-        float(_DDPM_TABLE.sigmas[-1]),
-        None,
-        "digits spectrum, [-1, 1] pixel scale",
-        (("diffusers-timesteps", {"train_schedule": "linear"}), ("diffusers-euler", {})),
-    ),
-    ModelFamily(
-        "flow",
-        0.0,
-        math.inf,
-        1.0,
-        "digits spectrum rescaled to mean eigenvalue 1 (unit-variance latents)",
-        (("flow-matching", {"shift": 1.0}), ("flow-matching", {"shift": 3.0})),
-    ),
-)
 
 # diffusers 0.42.1 ``diffusers.schedulers.AysSchedules`` (scheduling_utils.py), transcribed: the
 # oracle for the AYS tables when diffusers is not installed (tests/export compares the live import).
@@ -121,114 +31,6 @@ AYS_DIFFUSERS_TIMESTEPS: dict[str, tuple[int, ...]] = {
 }
 
 
-def _proxy(m: ModelFamily) -> np.ndarray:
-    lam = dataset_spectrum("digits")
-    return lam if m.mean_eigenvalue is None else lam * (m.mean_eigenvalue / lam.mean())
-
-
-def _methods(
-    m: ModelFamily, lam: np.ndarray, n: int, budget: Budget
-) -> list[tuple[str, Schedule | str]]:
-    """(label, schedule or the reason it does not apply) for model ``m`` at ``n`` steps."""
-    rng = {"sigma_min": m.sigma_min, "sigma_max": m.sigma_max}
-    out: list[tuple[str, Schedule | str]] = [
-        ("tangent", build("tangent", n, eigenvalues=lam, **rng)),
-        ("kl-optimal-c1", build("tangent", n, c=1.0, **rng)),
-    ]
-    finite = math.isfinite(m.sigma_max) and m.sigma_min > 0
-    for label, method, kw in (("karras", "karras", {"rho": 7.0}), ("loglinear", "loglinear", {})):
-        out.append(
-            (
-                label,
-                build(method, n, **kw, **rng)
-                if finite
-                else "needs 0 < sigma_min and a finite sigma_max (the flow model runs from pure noise to 0)",
-            )
-        )
-    if m.name == "ddpm":
-        out.append(("vp-linear", build("vp-linear", n, beta_min=0.1, beta_max=20.0, **rng)))
-    if m.name in ("sd15", "sdxl"):
-        out.append(("ays", build("ays", n, model=m.name)))
-    if m.name == "flow":
-        t = np.linspace(1.0, 0.0, n + 1)
-        out.append(
-            (
-                "flow-uniform",
-                Schedule(
-                    "flow-uniform",
-                    flow_levels(t),
-                    {
-                        "flow_time": "t = linspace(1, 0, N+1)",
-                        "sigma_min": 0.0,
-                        "sigma_max": math.inf,
-                    },
-                ),
-            )
-        )
-    _load_builtin_methods()
-    for name in sorted(
-        set(METHODS) - {"tangent", "karras", "loglinear", "vp-linear", "cosine", "ays"}
-    ):
-        flags = {o.flag for o in METHODS[name].options}
-        if "--eigenvalues" not in flags:
-            out.append((name, "takes no Gaussian spectrum (needs a model spec)"))
-            continue
-        kw: dict[str, Any] = {"eigenvalues": lam, **rng}
-        if "--model" in flags:  # score-model methods (stein): the Gaussian proxy as the model
-            if budget.profile == "quick":
-                out.append(
-                    (name, "score-model optimiser (seconds per grid): computed under --full only")
-                )
-                continue
-            kw["model"] = "gaussian"
-        try:
-            out.append((name, build(name, n, **kw)))
-        except ValueError as exc:
-            out.append((name, f"not applicable: {exc}"))
-    return out
-
-
-def _exports(m: ModelFamily, sch: Schedule) -> dict[str, Any]:
-    res: dict[str, Any] = {}
-    for fmt, opts in m.exports:
-        key = fmt + (f" (shift={opts['shift']:g})" if "shift" in opts else "")
-        try:
-            ex = export(sch, fmt, **opts)
-            import json
-
-            res[key] = {"value": json.loads(ex.text), "note": ex.note}
-        except ValueError as exc:
-            res[key] = {"error": str(exc)}
-    return res
-
-
-def reference_set(budget: Budget) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Build every reference schedule; return (schedule records, summary details)."""
-    records: list[dict[str, Any]] = []
-    skipped: dict[str, str] = {}
-    for m in MODELS:
-        lam = _proxy(m)
-        for n in REFERENCE_STEPS:
-            for label, sch in _methods(m, lam, n, budget):
-                if isinstance(sch, str):
-                    skipped[f"{m.name}/{label}"] = sch
-                    continue
-                k = exact.kl(lam, sch.sigmas)
-                records.append(
-                    {
-                        "name": f"{m.name}-{label}-N{n}",
-                        "model": m.name,
-                        "label": label,
-                        "schedule": sch.to_json(),
-                        "proxy": m.proxy,
-                        "proxy_dimension": int(lam.size),
-                        "kl_source_output": k.kl_source_output,
-                        "kl_output_source": k.kl_output_source,
-                        "exports": _exports(m, sch),
-                    }
-                )
-    return records, {"skipped": skipped}
-
 
 @claim(
     "reference.schedules",
@@ -241,13 +43,13 @@ def reference_set(budget: Budget) -> tuple[list[dict[str, Any]], dict[str, Any]]
 def check_reference(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
 
-    records, details = reference_set(budget)
+    records, details = reference_set(score_models=budget.profile == "full")
     mp_steps = set(budget.pick((4, 50), REFERENCE_STEPS))
     problems: list[str] = []
     worst_kl = 0.0
     worst_flow = 0.0
     curves: dict[str, dict[str, list[float]]] = {}
-    lam_by_model = {m.name: _proxy(m) for m in MODELS}
+    lam_by_model = {m.name: proxy_spectrum(m) for m in MODELS}
     model_by_name = {m.name: m for m in MODELS}
     for r in records:
         m = model_by_name[r["model"]]

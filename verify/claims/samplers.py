@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from symsched.gaussian import exact, tangent
+from symsched.samplers import SAMPLERS, sampler_names
 from symsched_verify import tolerances as tol
 from symsched_verify.oracles import particles as ps
 from symsched_verify.oracles.ddim_particles import covariance_stderr
@@ -36,7 +37,8 @@ def _predicted_cov(
     cov: np.ndarray, sig: np.ndarray, sampler: str, start: str, eta: float | None
 ) -> np.ndarray:
     lam_v, U = np.linalg.eigh(cov)
-    lr = exact.log_variance_ratios(lam_v, sig, start=start, sampler=sampler, eta=eta)
+    knobs = {} if eta is None else {"eta": eta}
+    lr = exact.log_variance_ratios(lam_v, sig, start=start, sampler=sampler, **knobs)
     return (U * (np.exp(lr) * (lam_v + sig[-1] ** 2))) @ U.T
 
 
@@ -50,20 +52,17 @@ def _predicted_cov(
 )
 def check_linear_map(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 51])
-    worst: dict[str, float] = dict.fromkeys(("euler-vp", "heun", "dpmpp-2m"), 0.0)
+    names = [n for n in sampler_names() if not SAMPLERS[n].stochastic]
+    worst: dict[str, float] = dict.fromkeys(names, 0.0)
     for i in range(budget.pick(8, 40)):
         cov = _random_spd(rng, int(rng.integers(2, 5)))
         sig = _grid(rng, int(rng.integers(2, 30)), to_zero=bool(i % 2))
         start = "prior" if i % 3 == 0 else "exact"
-        model = ps.denoiser(cov)
         eye = np.eye(cov.shape[0])
         c0 = ps.start_covariance(cov, sig[0], start)
-        for name, run in (
-            ("euler-vp", lambda e: ps.sample_euler_vp(cov, e, sig)),
-            ("heun", lambda e: ps.sample_heun(model, e, sig)),
-            ("dpmpp-2m", lambda e: ps.sample_dpmpp_2m(model, e, sig)),
-        ):
-            m = run(eye).T  # rows of the batch are basis vectors: output row j = M e_j
+        for name in names:
+            run = ps.PARTICLE_SAMPLERS[name]
+            m = run(cov, eye, sig, rng, {}).T  # rows of the batch are basis vectors: M e_j
             got = m @ c0 @ m.T
             pred = _predicted_cov(cov, sig, name, start, None)
             worst[name] = max(worst[name], float(np.max(np.abs(got - pred)) / np.max(np.abs(got))))
@@ -86,30 +85,17 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     n = budget.pick(200_000, 1_000_000)
     cases: list[dict[str, Any]] = []
     worst_z = 0.0
-    for i, (name, eta) in enumerate(
-        (
-            ("ancestral", 1.0),
-            ("ancestral", 0.5),
-            ("ancestral", 0.0),
-            ("euler-vp", None),
-            ("heun", None),
-            ("dpmpp-2m", None),
-        )
-    ):
+    runs: list[tuple[str, float | None]] = [
+        (n, None) for n in sampler_names() if not SAMPLERS[n].stochastic
+    ]
+    runs += [(n, e) for n in sampler_names() if SAMPLERS[n].stochastic for e in (1.0, 0.5, 0.0)]
+    for i, (name, eta) in enumerate(runs):
         cov = _random_spd(rng, 3)
         sig = _grid(rng, int(rng.integers(3, 12)), to_zero=bool(i % 2))
         start = "prior" if i % 3 == 1 else "exact"
-        model = ps.denoiser(cov)
         chol = np.linalg.cholesky(ps.start_covariance(cov, sig[0], start))
         x = rng.standard_normal((n, 3)) @ chol.T
-        if name == "ancestral":
-            out = ps.sample_euler_ancestral(model, x, sig, float(eta), rng)
-        elif name == "heun":
-            out = ps.sample_heun(model, x, sig)
-        elif name == "dpmpp-2m":
-            out = ps.sample_dpmpp_2m(model, x, sig)
-        else:
-            out = ps.sample_euler_vp(cov, x, sig)
+        out = ps.PARTICLE_SAMPLERS[name](cov, x, sig, rng, {} if eta is None else {"eta": eta})
         emp, se = covariance_stderr(out)
         pred = _predicted_cov(cov, sig, name, start, eta)
         z = float(np.max(np.abs(emp - pred) / se))
@@ -150,15 +136,13 @@ def check_monte_carlo(budget: Budget) -> Outcome:
 def check_orders(budget: Budget) -> Outcome:
     lam_v = np.array([0.02, 0.3, 2.0])
     ladder = (80, 160, 320, 640)
-    expected = {"ddim": 1, "euler-vp": 1, "heun": 2, "dpmpp-2m": 2, "ancestral": 1}
+    expected = {n: SAMPLERS[n].order for n in sampler_names()}
     slopes: dict[str, float] = {}
     for name in expected:
         vals = []
         for n in ladder:
             g = tangent.tangent_sigmas(n, 0.5, 0.01, 50.0)
-            lr = exact.log_variance_ratios(
-                lam_v, g, sampler=name, eta=1.0 if name == "ancestral" else None
-            )
+            lr = exact.log_variance_ratios(lam_v, g, sampler=name)  # default knobs: eta = 1
             vals.append(float(np.max(np.abs(lr))))
         slopes[name] = float(np.polyfit(np.log(ladder), np.log(vals), 1)[0])
     ok = all(abs(slopes[k] + q) <= 0.25 for k, q in expected.items())

@@ -299,7 +299,7 @@ def check_schedule(budget: Budget) -> Outcome:
         )
     worst = max(errs.values())
     sched = stein.update_schedule(lev, costs, 10)
-    from symsched.schedules._registry import Schedule
+    from symsched.schedules import Schedule
 
     return Outcome(
         worst <= tol.STEIN_SCHEDULE_RTOL,

@@ -26,7 +26,7 @@ from symsched.metrics import (
     plot_comparison,
     sliced_wasserstein,
 )
-from symsched.schedules._registry import Schedule
+from symsched.schedules import Schedule
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
 

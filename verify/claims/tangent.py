@@ -13,14 +13,14 @@ from symsched import numeric
 from symsched.datasets import dataset_spectrum
 from symsched.gaussian import exact, tangent
 from symsched.schedules import families
-from symsched.schedules._registry import build
+from symsched.schedules import build
 from symsched.symbols import gamma, lam, s
+from symsched.reference import REFERENCE_STEPS
 from symsched_verify import tolerances as tol
 from symsched_verify.oracles import references as ref
 from symsched_verify.registry import Budget, Outcome, claim
 
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
-REFERENCE_STEPS = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50)
 
 
 def _rng(budget: Budget, salt: int) -> np.random.Generator:

@@ -11,7 +11,7 @@ import sympy as sp
 from symsched.datasets import dataset_spectrum
 from symsched.gaussian import exact, tangent, variational
 from symsched.schedules import families
-from symsched.schedules._registry import Schedule
+from symsched.schedules import Schedule
 from symsched.symbols import lam, u
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim

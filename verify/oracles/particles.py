@@ -16,13 +16,15 @@ and return the output batch; feeding the identity matrix returns the transposed 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "PARTICLE_SAMPLERS",
     "denoiser",
+    "sample_euler",
     "sample_dpmpp_2m",
     "sample_euler_ancestral",
     "sample_euler_vp",
@@ -47,6 +49,14 @@ def denoiser(cov: Array) -> Callable[[Array, float], Array]:
 
 def _to_d(x: Array, sigma: float, denoised: Array) -> Array:
     return (x - denoised) / sigma  # k-diffusion to_d
+
+
+def sample_euler(model: Callable[[Array, float], Array], x: Array, sigmas: Array) -> Array:
+    """k-diffusion ``sample_euler`` with s_churn = 0 (= DDIM with the exact denoiser)."""
+    for i in range(len(sigmas) - 1):
+        d = _to_d(x, sigmas[i], model(x, sigmas[i]))
+        x = x + d * (sigmas[i + 1] - sigmas[i])
+    return x
 
 
 def sample_heun(model: Callable[[Array, float], Array], x: Array, sigmas: Array) -> Array:
@@ -139,3 +149,19 @@ def start_covariance(cov: Array, sigma0: float, start: str) -> Array:
     """Covariance of xbar at sigma_0: Sigma + sigma_0^2 I (exact) or sigma_0^2 I (prior)."""
     eye = np.eye(cov.shape[0])
     return cov + sigma0**2 * eye if start == "exact" else sigma0**2 * eye
+
+
+ParticleSampler = Callable[[Array, Array, Array, np.random.Generator, Mapping[str, float]], Array]
+"""``run(covariance, x, sigmas, rng, knobs) -> output``: one full-matrix loop, finite sigma_0."""
+
+PARTICLE_SAMPLERS: dict[str, ParticleSampler] = {
+    "ddim": lambda cov, x, s, rng, kn: sample_euler(denoiser(cov), x, s),
+    "euler-vp": lambda cov, x, s, rng, kn: sample_euler_vp(cov, x, s),
+    "heun": lambda cov, x, s, rng, kn: sample_heun(denoiser(cov), x, s),
+    "dpmpp-2m": lambda cov, x, s, rng, kn: sample_dpmpp_2m(denoiser(cov), x, s),
+    "ancestral": lambda cov, x, s, rng, kn: sample_euler_ancestral(
+        denoiser(cov), x, s, float(kn.get("eta", 1.0)), rng
+    ),
+}
+"""The particle oracle of every sampler users run, by the sampler's registered name (a test checks
+that the keys are exactly :func:`symsched.samplers.sampler_names`)."""

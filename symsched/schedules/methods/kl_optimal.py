@@ -1,72 +1,60 @@
-"""``kl-optimal``: the exact finite-N minimiser of the exact KL over all grids with given endpoints."""
+r"""``kl-optimal``: the exact finite-N minimiser of the exact DDIM KL [sun2026, §3-§5].
+
+L-BFGS over the N-1 interior levels in :math:`\ln\sigma` with the analytic gradient
+(:func:`symsched.gaussian.variational.kl_optimal`; docs/theory/gaussian.md#the-three-optima).
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
 
+from symsched._options import Spectrum, option
+from symsched._typing import KLDirection, Start
 from symsched._validate import as_eigenvalues
-from symsched.gaussian.variational import kl_optimal
-from symsched.schedules._registry import OptionSpec, Schedule, register_method
+from symsched.schedules._registry import register_method
+from symsched.schedules._schedule import Schedule
 
-_OPTIONS = (
-    OptionSpec("--eigenvalues", {"metavar": "L", "help": "comma-separated covariance eigenvalues"}),
-    OptionSpec(
-        "--spectrum-file",
-        {"metavar": "F", "help": "eigenvalues from a .npy or text file (one per line)"},
-    ),
-    OptionSpec(
-        "--kl-objective",
-        {
-            "choices": ("kl_source_output", "kl_output_source"),
-            "help": "KL direction minimised by kl-optimal (default kl_source_output)",
-        },
-    ),
-    OptionSpec(
-        "--kl-start",
-        {
-            "choices": ("exact", "prior"),
-            "help": "start distribution assumed by kl-optimal (default exact)",
-        },
-    ),
-)
+__all__ = ["KLOptimalOptions"]
+
+
+@dataclass(frozen=True)
+class KLOptimalOptions:
+    """Options of ``kl-optimal``."""
+
+    eigenvalues: Spectrum | None = option(None, "data spectrum (required)")
+    kl_objective: KLDirection = option(
+        "kl_source_output", "the KL direction minimised"
+    )
+    kl_start: Start = option("exact", "the start distribution assumed")
+    sigma_min: float = option(0.0, "smallest level sigma_N", metavar="A")
+    sigma_max: float = option(math.inf, "largest level sigma_0 (inf: pure noise)", metavar="B")
 
 
 @register_method(
     "kl-optimal",
-    _OPTIONS,
-    "exact finite-N optimum of the exact KL over the N-1 interior levels (L-BFGS in log sigma)",
+    options=KLOptimalOptions,
+    summary="exact finite-N optimum of the exact DDIM KL over the N-1 interior levels (L-BFGS)",
+    example="symsched schedule kl-optimal --steps 8 --spectrum-file lam.npy --sigma-min 0.002 "
+    "--sigma-max 80",
 )
-def _kl_optimal(
-    steps: int,
-    eigenvalues: Any = None,
-    spectrum_file: Any = None,
-    kl_objective: str | None = None,
-    kl_start: str | None = None,
-    sigma_min: float | None = None,
-    sigma_max: float | None = None,
-) -> Schedule:
-    spectrum = eigenvalues if eigenvalues is not None else spectrum_file
-    if spectrum is None:
-        raise ValueError("kl-optimal needs a spectrum: --eigenvalues L or --spectrum-file F")
-    lam = as_eigenvalues(spectrum)
-    lo = 0.0 if sigma_min is None else sigma_min
-    hi = math.inf if sigma_max is None else sigma_max
-    obj = kl_objective or "kl_source_output"
-    st = kl_start or "exact"
-    res = kl_optimal(lam, steps, lo, hi, start=st, objective=obj)
-    return Schedule(
-        "kl-optimal",
-        res.sigmas,
-        {
-            "sigma_min": lo,
-            "sigma_max": hi,
-            "objective": obj,
-            "start": st,
-            "spectrum_size": int(lam.size),
-            "kl": res.kl,
-            "gradient_max_abs": res.gradient_norm,
-            "iterations": res.iterations,
-            "converged": res.converged,
-        },
-    )
+def _build(steps: int, o: KLOptimalOptions) -> Schedule:
+    from symsched.gaussian.variational import kl_optimal
+
+    if o.eigenvalues is None:
+        raise ValueError("kl-optimal needs a spectrum: eigenvalues")
+    lam = as_eigenvalues(o.eigenvalues)
+    res = kl_optimal(lam, steps, o.sigma_min, o.sigma_max, start=o.kl_start,
+                     objective=o.kl_objective)
+    params: dict[str, object] = {
+        "sigma_min": o.sigma_min,
+        "sigma_max": o.sigma_max,
+        "objective": o.kl_objective,
+        "start": o.kl_start,
+        "spectrum_size": int(lam.size),
+        "kl": res.kl,
+        "gradient_max_abs": res.gradient_norm,
+        "iterations": res.iterations,
+        "converged": res.converged,
+    }
+    return Schedule("kl-optimal", res.sigmas, params)

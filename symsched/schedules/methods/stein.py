@@ -1,141 +1,94 @@
-r"""Schedule method ``stein``: score-optimal (corrector Stein cost) grids [williams2024, Algorithm 1].
+r"""``stein``: the score-optimal grid of equal corrector Stein length [williams2024, Algorithm 1].
 
-Options mirror conventions.md: ``--model SPEC`` (``gaussian --c C --dim D`` or ``--eigenvalues``,
-``two-point``, ``gm --p --m --mode-sigma --dim``, ``empirical-digits``/``empirical-patches``, the trained
-``digits``/``patches``, ``diffusers:DIR``),
-``--probe-levels``, ``--samples``, ``--estimator``, ``--seed``, ``--device``, ``--data FILE`` (training
-rows for a ``diffusers:DIR`` model). See
-:func:`symsched.stein.stein_schedule` and stein_cost.md §4.3.
+The model is a spec of :func:`symsched.models.load_model` (``gaussian``, ``two-point``, ``gm``,
+``empirical-digits``, ``empirical-patches``, the trained ``digits`` / ``patches``, or
+``diffusers:DIR``); the model options (``c``, ``dim``, ``eigenvalues``, ``p``, ``m``,
+``mode_sigma``, ``data``) go to it. The cost is exact where the model has a closed form, otherwise
+estimated from score evaluations (docs/theory/stein.md).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 
-from symsched.schedules._registry import OptionSpec, Schedule, register_method
+from symsched._options import Spectrum, option
+from symsched.schedules._registry import register_method
+from symsched.schedules._schedule import Schedule
 
-__all__ = ["STEIN_OPTIONS"]
+__all__ = ["SteinOptions"]
 
-STEIN_OPTIONS = (
-    OptionSpec(
-        "--model",
-        {
-            "metavar": "SPEC",
-            "help": "model spec: for ays one of sd15, sdxl, svd; for stein a model spec",
-        },
-    ),
-    OptionSpec(
-        "--c",
-        {"type": float, "metavar": "C", "help": "tangent coefficient c; gaussian model std c"},
-    ),
-    OptionSpec(
-        "--dim", {"type": int, "metavar": "D", "help": "data dimension of an analytic model"}
-    ),
-    OptionSpec("--eigenvalues", {"metavar": "L", "help": "comma-separated covariance eigenvalues"}),
-    OptionSpec(
-        "--spectrum-file",
-        {"metavar": "F", "help": "eigenvalues from a .npy or text file (one per line)"},
-    ),
-    OptionSpec(
-        "--p", {"type": float, "metavar": "P", "help": "gm: weight of the +m mode (default 0.8)"}
-    ),
-    OptionSpec("--m", {"type": float, "metavar": "M", "help": "gm: mode position (default 1)"}),
-    OptionSpec(
-        "--mode-sigma", {"type": float, "metavar": "S", "help": "gm: mode std (default 0.5)"}
-    ),
-    OptionSpec(
-        "--probe-levels",
-        {"type": int, "metavar": "K", "help": "stein: probe intervals K (default max(128, 8 N))"},
-    ),
-    OptionSpec(
-        "--samples",
-        {"type": int, "metavar": "n", "help": "Monte Carlo samples (stein: per probe level)"},
-    ),
-    OptionSpec(
-        "--estimator",
-        {
-            "choices": ("exact", "monte-carlo", "jvp"),
-            "help": "stein cost estimator (default: exact for closed forms, else jvp with control variates)",
-        },
-    ),
-    OptionSpec("--seed", {"type": int, "metavar": "k", "help": "random seed"}),
-    OptionSpec("--device", {"metavar": "DEV", "help": "torch device (default cpu)"}),
-    OptionSpec(
-        "--data",
-        {
-            "metavar": "FILE",
-            "help": "stein with diffusers:DIR: training rows to noise (.npy or .pt, shape (n, ...))",
-        },
-    ),
+_MODELS = (
+    "gaussian, two-point, gm, empirical-digits, empirical-patches, digits, patches, diffusers:DIR "
+    "or a checkpoint directory"
 )
+
+
+@dataclass(frozen=True)
+class SteinOptions:
+    """Options of ``stein``: the model, its parameters and the estimator."""
+
+    model: str | None = option(None, f"score model spec: {_MODELS}", metavar="SPEC")
+    c: float | None = option(None, "gaussian model: data std c", metavar="C")
+    dim: int | None = option(None, "gaussian / gm model: dimension", metavar="D")
+    eigenvalues: Spectrum | None = option(None, "gaussian model: covariance spectrum")
+    p: float | None = option(None, "gm model: weight of the +m mode (default 0.8)", metavar="P")
+    m: float | None = option(None, "gm model: mode position (default 1)", metavar="M")
+    mode_sigma: float | None = option(None, "gm model: mode std (default 0.5)", metavar="S")
+    data: str | None = option(
+        None, "diffusers:DIR model: training rows to noise (.npy or .pt)", metavar="FILE"
+    )
+    probe_levels: int | None = option(
+        None, "probe intervals K (default max(128, 8 N))", metavar="K"
+    )
+    samples: int | None = option(None, "Monte Carlo samples per probe level (default 32)",
+                                 metavar="n")
+    estimator: Literal["exact", "monte-carlo", "jvp"] | None = option(
+        None, "cost estimator (default: exact for closed forms, else jvp with control variates)"
+    )
+    seed: int = option(0, "random seed", metavar="k")
+    device: str = option("cpu", "torch device", metavar="DEV")
+    sigma_min: float | None = option(None, "smallest level (default 0.002)", metavar="A")
+    sigma_max: float | None = option(None, "largest level (default 80)", metavar="B")
 
 
 @register_method(
     "stein",
-    STEIN_OPTIONS,
-    "score-optimal grid: equal corrector Stein length (Williams et al. arXiv 2412.07877, Alg. 1)",
+    options=SteinOptions,
+    summary="score-optimal grid: equal corrector Stein length (Williams et al. 2024, Alg. 1)",
+    example="symsched schedule stein --steps 10 --model digits --format comfyui -o stein10.txt",
+    source_spectrum=lambda given: (
+        given.get("model") == "gaussian" and given.get("c") is None and given.get("dim") is None
+    ),
 )
-def _stein(
-    steps: int,
-    model: str | None = None,
-    c: float | None = None,
-    dim: int | None = None,
-    eigenvalues: Any = None,
-    spectrum_file: Any = None,
-    p: float | None = None,
-    m: float | None = None,
-    mode_sigma: float | None = None,
-    probe_levels: int | None = None,
-    samples: int | None = None,
-    estimator: str | None = None,
-    seed: int | None = None,
-    device: str | None = None,
-    sigma_min: float | None = None,
-    sigma_max: float | None = None,
-    data: Any = None,
-) -> Schedule:
+def _build(steps: int, o: SteinOptions) -> Schedule:
     from symsched.models import load_model
     from symsched.stein import DEFAULT_ESTIMATOR, stein_schedule
     from symsched.stein._schedule import DEFAULT_SAMPLES
 
-    if model is None:
-        raise ValueError(
-            "stein needs --model SPEC (gaussian, two-point, gm, empirical-digits, empirical-patches, "
-            "digits, patches, diffusers:DIR or a checkpoint directory)"
-        )
-    spectrum = eigenvalues if eigenvalues is not None else spectrum_file
-    mdl = load_model(
-        model, c=c, dim=dim, eigenvalues=spectrum, p=p, m=m, mode_sigma=mode_sigma, data=data
-    )
+    if o.model is None:
+        raise ValueError(f"stein needs model, a score model spec ({_MODELS})")
+    mdl = load_model(o.model, c=o.c, dim=o.dim, eigenvalues=o.eigenvalues, p=o.p, m=o.m,
+                     mode_sigma=o.mode_sigma, data=o.data)
+    estimator = o.estimator
     if estimator is None:
-        estimator = (
-            "exact"
-            if mdl.exact_interval_costs([2.0, 1.0], process="ve", weight="target") is not None
-            else DEFAULT_ESTIMATOR
-        )
+        has_exact = mdl.exact_interval_costs([2.0, 1.0], process="ve", weight="target")
+        estimator = "exact" if has_exact is not None else DEFAULT_ESTIMATOR
     res = stein_schedule(
         mdl,
         steps,
-        sigma_min=sigma_min,
-        sigma_max=sigma_max,
-        probe=probe_levels,
+        sigma_min=o.sigma_min,
+        sigma_max=o.sigma_max,
+        probe=o.probe_levels,
         estimator=estimator,
-        samples=DEFAULT_SAMPLES if samples is None else samples,
-        seed=0 if seed is None else seed,
-        device="cpu" if device is None else device,
+        samples=DEFAULT_SAMPLES if o.samples is None else o.samples,
+        seed=o.seed,
+        device=o.device,
         progress=sys.stderr.isatty(),
     )
     js = res.to_json()
-    extra = {
-        k: js[k]
-        for k in (
-            "total_length",
-            "total_length_stderr",
-            "total_cost",
-            "interval_costs",
-            "interval_costs_stderr",
-            "probe_evaluations",
-        )
-    }
-    return Schedule("stein", res.schedule.sigmas, {**res.schedule.params, **extra})
+    keys = ("total_length", "total_length_stderr", "total_cost", "interval_costs",
+            "interval_costs_stderr", "probe_evaluations")
+    return Schedule("stein", res.schedule.sigmas, {**res.schedule.params,
+                                                   **{k: js[k] for k in keys}})

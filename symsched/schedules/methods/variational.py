@@ -1,51 +1,50 @@
-"""``variational``: the unrestricted optimum of the dominant KL term (gaussian_theory.md §5.3(b))."""
+r"""``variational``: the unrestricted optimum of the dominant KL term [sun2026, §5.3(b)].
+
+The self-consistent weighted geodesic of :func:`symsched.gaussian.variational.geodesic`
+(docs/theory/gaussian.md#the-three-optima).
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
 
+from symsched._options import Spectrum, option
 from symsched._validate import as_eigenvalues
-from symsched.gaussian.variational import geodesic
-from symsched.schedules._registry import OptionSpec, Schedule, register_method
+from symsched.schedules._registry import register_method
+from symsched.schedules._schedule import Schedule
 
-_SPECTRUM = (
-    OptionSpec("--eigenvalues", {"metavar": "L", "help": "comma-separated covariance eigenvalues"}),
-    OptionSpec(
-        "--spectrum-file",
-        {"metavar": "F", "help": "eigenvalues from a .npy or text file (one per line)"},
-    ),
-)
+__all__ = ["VariationalOptions"]
+
+
+@dataclass(frozen=True)
+class VariationalOptions:
+    """Options of ``variational``."""
+
+    eigenvalues: Spectrum | None = option(None, "data spectrum (required)")
+    sigma_min: float = option(0.0, "smallest level sigma_N", metavar="A")
+    sigma_max: float = option(math.inf, "largest level sigma_0 (inf: pure noise)", metavar="B")
 
 
 @register_method(
     "variational",
-    _SPECTRUM,
-    "self-consistent weighted geodesic: unrestricted minimiser of sum_i J_i^2 (gaussian_theory.md §5.3b)",
+    options=VariationalOptions,
+    summary="self-consistent weighted geodesic: unrestricted minimiser of sum_i J_i^2 (§5.3b)",
+    example="symsched schedule variational --steps 10 --spectrum-file lam.npy --sigma-max 80",
 )
-def _variational(
-    steps: int,
-    eigenvalues: Any = None,
-    spectrum_file: Any = None,
-    sigma_min: float | None = None,
-    sigma_max: float | None = None,
-) -> Schedule:
-    spectrum = eigenvalues if eigenvalues is not None else spectrum_file
-    if spectrum is None:
-        raise ValueError("variational needs a spectrum: --eigenvalues L or --spectrum-file F")
-    lam = as_eigenvalues(spectrum)
-    lo = 0.0 if sigma_min is None else sigma_min
-    hi = math.inf if sigma_max is None else sigma_max
-    geo = geodesic(lam, lo, hi)
-    return Schedule(
-        "variational",
-        geo.grid(steps),
-        {
-            "sigma_min": lo,
-            "sigma_max": hi,
-            "spectrum_size": int(lam.size),
-            "fixed_point_residual": geo.residual,
-            "iterations": geo.iterations,
-            "dominant_coefficient": geo.dominant_coefficient,
-        },
-    )
+def _build(steps: int, o: VariationalOptions) -> Schedule:
+    from symsched.gaussian.variational import geodesic
+
+    if o.eigenvalues is None:
+        raise ValueError("variational needs a spectrum: eigenvalues")
+    lam = as_eigenvalues(o.eigenvalues)
+    geo = geodesic(lam, o.sigma_min, o.sigma_max)
+    params: dict[str, object] = {
+        "sigma_min": o.sigma_min,
+        "sigma_max": o.sigma_max,
+        "spectrum_size": int(lam.size),
+        "fixed_point_residual": geo.residual,
+        "iterations": geo.iterations,
+        "dominant_coefficient": geo.dominant_coefficient,
+    }
+    return Schedule("variational", geo.grid(steps), params)

@@ -80,7 +80,7 @@ def test_records_cover_every_combination_in_input_order(doc: dict) -> None:
             and r["sigmas"][-1] == 0.002
         )
         assert all(a > b for a, b in zip(r["sigmas"], r["sigmas"][1:]))
-        assert r["dimension"] == 64 and r["start"] == "exact" and r["eta"] is None
+        assert r["dimension"] == 64 and r["start"] == "exact" and r["knobs"] == {}
 
 
 def test_each_record_equals_an_independent_evaluation(doc: dict) -> None:
@@ -165,7 +165,7 @@ def test_output_refuses_to_overwrite_and_writes_csv(tmp_path: Path) -> None:
         ref = symsched.kl(lam, sigmas, sampler="ancestral", eta=0.5, start="prior")
         assert (
             float(r["kl_source_output"]) == ref.kl_source_output
-            and r["eta"] == "0.5"
+            and r["knobs"] == "eta=0.5"
             and r["start"] == "prior"
         )
     before = target.read_text()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from symsched import build
-from symsched.export._legacy import export
+from symsched.export import export
 from symsched.gaussian import exact
 from symsched.schedules.discrete import TRAIN_SCHEDULES, training_table
 from symsched_verify import tolerances as tol

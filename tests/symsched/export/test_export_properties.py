@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symsched.export._legacy import FORMATS, export, flow_levels, flow_sigmas
-from symsched.schedules._registry import Schedule
+from symsched.export import FORMATS, export, flow_levels, flow_sigmas
+from symsched.schedules import Schedule
 from symsched.schedules.discrete import TRAIN_SCHEDULES, timesteps_for_grid, training_table
 from symsched_verify import strategies as sst
 from symsched_verify import tolerances as tol

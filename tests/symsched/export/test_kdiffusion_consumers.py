@@ -16,7 +16,7 @@ import pytest
 
 from symsched import build
 from symsched.cli import main
-from symsched.export._legacy import export
+from symsched.export import export
 from symsched_verify import tolerances as tol
 from symsched_verify.claims.kdiffusion import KD_EIGENVALUES, compare, correlated_covariance
 from symsched_verify.oracles import consumers

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symsched.gaussian import exact, tangent, variational
-from symsched.schedules._registry import build
+from symsched.schedules import build
 from symsched_verify import tolerances as tol
 from symsched_verify.strategies import spectra
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from symsched import build
-from symsched.export._legacy import export
+from symsched.export import export
 from symsched.schedules.ays import AYS_SIGMAS, ays_sigmas, loglinear_interp
 from symsched.schedules.discrete import training_table
 from symsched_verify import tolerances as tol
@@ -85,5 +85,5 @@ def test_interpolation_is_comfyui_loglinear() -> None:
 def test_ays_method_rejects_moved_endpoints() -> None:
     with pytest.raises(ValueError, match="sigma_max"):
         build("ays", 10, model="sd15", sigma_max=80.0)
-    with pytest.raises(ValueError, match="--model"):
+    with pytest.raises(ValueError, match="model must be one of sd15, sdxl, svd"):
         build("ays", 10, model="sd3")

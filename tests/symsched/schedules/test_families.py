@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symsched.schedules import families
+from symsched.schedules import families, family_of
 from symsched_verify import tolerances as tol
 
 
@@ -76,17 +76,19 @@ def test_time_inverse_maps_round_trip(t: float, s: float) -> None:
         ({"name": "karras", "sigma_max": math.inf}, "finite sigma_max"),
         ({"name": "loglinear", "sigma_min": 0.0}, "0 < sigma_min"),
         ({"name": "karras", "sigma_min": 5.0, "sigma_max": 1.0}, "sigma_min must be < sigma_max"),
-        ({"name": "tangent"}, "coefficient c"),
+        ({"name": "tangent"}, "exactly one of c or eigenvalues"),
         ({"name": "tangent", "c": -1.0}, "c must be > 0"),
-        ({"name": "nope"}, "unknown schedule family"),
-        ({"name": "karras", "c": 1.0}, "does not take c"),
+        ({"name": "nope"}, "unknown method 'nope'; choose one of ays, cosine"),
+        ({"name": "karras", "c": 1.0}, "method karras does not take c; it takes rho, sigma_min"),
         ({"name": "vp-linear", "beta_min": 5.0, "beta_max": 1.0}, "beta_max must be"),
+        ({"name": "vp-linear", "t_min": 0.01, "sigma_min": 0.1}, "t_min and sigma_min both"),
+        ({"name": "karras", "rho": "7"}, "rho must be a real number"),
     ],
 )
 def test_bad_family_parameters(kwargs: dict, match: str) -> None:
     name = kwargs.pop("name")
-    with pytest.raises(ValueError, match=match):
-        families.family(name, **kwargs)
+    with pytest.raises((ValueError, TypeError), match=match):
+        family_of(name, kwargs)
 
 
 def test_grid_rejects_zero_steps() -> None:
@@ -101,7 +103,7 @@ def test_grid_rejects_zero_steps() -> None:
 )
 def test_progress_inverse_round_trips(n: int, name: str) -> None:
     params = {"c": 0.8} if name == "tangent" else {}
-    fam = families.family(name, sigma_min=0.01, sigma_max=50.0, **params)
+    fam = family_of(name, {"sigma_min": 0.01, "sigma_max": 50.0, **params})
     u_back = fam.progress_of(fam.grid(n))
     np.testing.assert_allclose(u_back, np.arange(n + 1) / n, atol=1e-12)
 

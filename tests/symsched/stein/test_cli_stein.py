@@ -147,4 +147,4 @@ def test_schedule_stein_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(
         capsys, "schedule", "stein", "--steps", "40", "--model", "two-point", "--probe-levels", "50"
     )
-    assert code == 2 and "probe_levels" in err
+    assert code == 2 and "--probe-levels must be" in err

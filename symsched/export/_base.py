@@ -1,0 +1,134 @@
+r"""The exporter registry: one module per consumer format, each with a typed options class.
+
+An exporter renders a :class:`~symsched.schedules.Schedule` as the text a consumer takes (a
+k-diffusion sigma list, diffusers timesteps, ComfyUI SIGMAS ...), a one-line note stating the
+convention it wrote, and the noise levels the consumer will actually visit
+(docs/conventions.md#export-conventions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from symsched._options import make_options
+from symsched._typing import FloatArray
+from symsched.schedules._schedule import Schedule
+
+__all__ = [
+    "EXPORTERS",
+    "Exported",
+    "Exporter",
+    "export",
+    "get_exporter",
+    "register_exporter",
+    "require_finite_start",
+]
+
+O = TypeVar("O")
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An export: ``text`` to paste, ``note`` (the convention written, for stderr) and ``levels``.
+
+    ``levels`` are the noise levels :math:`\rho` the consumer visits, in order, ending at its
+    terminal value (``None`` for ``json`` and ``csv``, which are the grid itself).
+    """
+
+    text: str
+    note: str
+    levels: FloatArray | None = None
+
+
+@dataclass(frozen=True)
+class Exporter(Generic[O]):
+    """A registered export format.
+
+    Attributes
+    ----------
+    name
+        The name users type (``--format NAME``).
+    summary
+        One line: the consumer and the convention.
+    options
+        The frozen dataclass of the format's options.
+    render
+        ``render(schedule, options) -> Exported``.
+    """
+
+    name: str
+    summary: str
+    options: type[O]
+    render: Callable[[Schedule, O], Exported]
+
+    def make_options(self, **values: object) -> O:
+        """The options dataclass from keywords; an unknown keyword is a ``ValueError``."""
+        return make_options(self.options, values, owner=f"format {self.name}")
+
+    def export(self, schedule: Schedule, **options: object) -> Exported:
+        """Render ``schedule`` with these options."""
+        return self.render(schedule, self.make_options(**options))
+
+
+EXPORTERS: dict[str, Exporter[Any]] = {}
+"""Every registered export format by name (complete once :mod:`symsched.export` is imported)."""
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The options of a format that takes none."""
+
+
+def register_exporter(
+    name: str, *, summary: str, options: type[O]
+) -> Callable[[Callable[[Schedule, O], Exported]], Callable[[Schedule, O], Exported]]:
+    """Decorator: register ``render(schedule, options) -> Exported`` as format ``name``."""
+
+    def deco(render: Callable[[Schedule, O], Exported]) -> Callable[[Schedule, O], Exported]:
+        if name in EXPORTERS and EXPORTERS[name].render is not render:
+            raise ValueError(f"export format {name!r} is registered twice")
+        EXPORTERS[name] = Exporter(name, summary, options, render)
+        return render
+
+    return deco
+
+
+def get_exporter(name: str) -> Exporter[Any]:
+    """The registered format ``name``; ``ValueError`` listing the valid names otherwise."""
+    if name not in EXPORTERS:
+        raise ValueError(f"unknown format {name!r}; choose one of {', '.join(EXPORTERS)}")
+    return EXPORTERS[name]
+
+
+def export(schedule: Schedule, fmt: str, **options: object) -> Exported:
+    """Render ``schedule`` in format ``fmt`` with that format's options.
+
+    Parameters
+    ----------
+    schedule
+        The N-step grid.
+    fmt
+        A name of :data:`EXPORTERS`.
+    **options
+        The format's options (e.g. ``shift`` for ``flow-matching``); ``None`` means the default.
+
+    Raises
+    ------
+    ValueError
+        An unknown format, an option the format does not take, or a grid the consumer cannot
+        express (``sigma_0 = inf`` in a sigma list, levels outside a training table, two levels
+        rounding to one timestep, a shift that collapses the grid).
+    """
+    return get_exporter(fmt).export(schedule, **options)
+
+
+def require_finite_start(schedule: Schedule, fmt: str) -> None:
+    """Refuse ``sigma_0 = inf``: sigma-list consumers must start at a finite level."""
+    if math.isinf(schedule.sigmas[0]):
+        raise ValueError(
+            f"--format {fmt} needs a finite sigma_max (the consumer cannot start at sigma = inf); "
+            "pass --sigma-max, e.g. the model's largest sigma (80 for EDM, 14.6146 for SD 1.5)"
+        )

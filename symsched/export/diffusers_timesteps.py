@@ -1,0 +1,52 @@
+"""``diffusers-timesteps``: integer training timesteps for ``set_timesteps(timesteps=...)``.
+
+For ``DPMSolverMultistepScheduler`` / ``EulerDiscreteScheduler`` of a model trained on a beta table
+(:mod:`symsched.schedules.discrete`), whose last step goes to 0 (``final_sigmas_type="zero"``).
+Two levels rounding to one timestep is an error with advice, never a silent duplicate
+(docs/conventions.md#diffusers).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from symsched._options import option
+from symsched.export._base import Exported, register_exporter, require_finite_start
+from symsched.schedules._schedule import Schedule
+from symsched.schedules.discrete import TrainSchedule, timesteps_for_grid, training_table
+
+__all__ = ["TimestepsOptions"]
+
+
+@dataclass(frozen=True)
+class TimestepsOptions:
+    """Options of ``diffusers-timesteps``: the model's training table."""
+
+    train_schedule: TrainSchedule = option(
+        "scaled_linear", "training beta table (scaled_linear: SD 1.x / XL)"
+    )
+    num_train_timesteps: int = option(1000, "length T of the training table", metavar="T")
+
+
+@register_exporter("diffusers-timesteps",
+                   summary="integer timesteps of a training beta table (the last step to 0)",
+                   options=TimestepsOptions)
+def _render(schedule: Schedule, o: TimestepsOptions) -> Exported:
+    require_finite_start(schedule, "diffusers-timesteps")
+    table = training_table(o.train_schedule, o.num_train_timesteps)
+    ts = timesteps_for_grid(schedule.sigmas, table)
+    k = len(ts.timesteps)
+    extra = (
+        f"; the grid ends at {schedule.sigmas[-1]:g} > 0, so the scheduler's final step to 0 is "
+        "one more step"
+        if ts.appended_zero
+        else ""
+    )
+    note = (
+        f"diffusers-timesteps: {k} integer timesteps of the {o.train_schedule} table "
+        f"(T = {o.num_train_timesteps}) -> {k} consumer steps, the last to 0 "
+        f"(set_timesteps(timesteps=...), final_sigmas_type='zero'){extra}; rounding moves the "
+        f"levels by at most {100 * ts.max_rel_shift:.3g}%"
+    )
+    return Exported(json.dumps(list(ts.timesteps)), note, ts.realised)

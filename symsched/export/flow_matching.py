@@ -1,0 +1,87 @@
+r"""``flow-matching``: flow sigmas :math:`t=\rho/(1+\rho)` of :math:`x_t=(1-t)x_0+t\epsilon`.
+
+For ``FlowMatchEulerDiscreteScheduler.set_timesteps(sigmas=...)`` (and ``UniPCMultistepScheduler``
+with ``use_flow_sigmas=True``). The list excludes the terminal 0 (the scheduler appends it). The
+scheduler re-applies its ``shift`` S to user sigmas, :math:`t\leftarrow St/(1+(S-1)t)`, i.e.
+:math:`\rho\leftarrow S\rho`; the exporter undoes it by writing :math:`\rho/S` and states S. A
+dynamic shift ``mu`` is the same map with :math:`S=e^{\mu}` (docs/conventions.md#flow-matching).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from symsched._options import option
+from symsched._typing import ArrayLike, FloatArray
+from symsched._validate import check_positive
+from symsched.export._base import Exported, register_exporter
+from symsched.schedules._schedule import Schedule
+
+__all__ = ["FlowOptions", "flow_levels", "flow_sigmas"]
+
+
+@dataclass(frozen=True)
+class FlowOptions:
+    """Options of ``flow-matching``."""
+
+    shift: float = option(1.0, "shift configured on the flow-matching scheduler (undone)",
+                          metavar="S")
+
+
+def flow_sigmas(levels: ArrayLike, shift: float = 1.0) -> FloatArray:
+    r"""Flow-matching sigmas :math:`t=\rho'/(1+\rho')` with :math:`\rho'=\rho/S` (``inf -> 1``).
+
+    Pre-inverts diffusers' shift :math:`t\mapsto St/(1+(S-1)t)`, which multiplies
+    :math:`\rho=t/(1-t)` by S.
+    """
+    s = check_positive(shift, "shift")
+    rho = np.asarray(levels, dtype=np.float64) / s
+    with np.errstate(invalid="ignore"):
+        out: FloatArray = np.where(np.isinf(rho), 1.0, rho / (1.0 + rho))
+    return out
+
+
+def flow_levels(t: ArrayLike) -> FloatArray:
+    r"""Noise levels :math:`\rho=t/(1-t)` of flow sigmas ``t`` (``1 -> inf``)."""
+    tt = np.asarray(t, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        out: FloatArray = np.where(tt >= 1.0, math.inf, tt / (1.0 - tt))
+    return out
+
+
+@register_exporter("flow-matching",
+                   summary="flow sigmas t = rho/(1+rho), shift undone, terminal 0 excluded",
+                   options=FlowOptions)
+def _render(schedule: Schedule, o: FlowOptions) -> Exported:
+    s = check_positive(o.shift, "shift")
+    sig = schedule.sigmas
+    ends_at_zero = sig[-1] == 0.0
+    body = sig[:-1] if ends_at_zero else sig
+    t = flow_sigmas(body, s)
+    if t.size > 1 and not bool(np.all(np.diff(t) < 0)):
+        i = int(np.argmax(~(np.diff(t) < 0)))
+        raise ValueError(
+            f"--shift {s:g} collapses the grid: levels {float(body[i]):g} and "
+            f"{float(body[i + 1]):g} both become flow sigma {float(t[i]):.17g} after dividing "
+            "by the shift; use the shift the scheduler is configured with (1 to 10 in practice)"
+        )
+    if t.size and t[-1] == 0.0 and not ends_at_zero:
+        raise ValueError(f"--shift {s:g} sends the last level {float(sig[-1]):g} to flow sigma 0")
+    k = t.size
+    extra = (
+        ""
+        if ends_at_zero
+        else f"; the grid ends at {sig[-1]:g} > 0, so the scheduler's appended 0 is one more step"
+    )
+    note = (
+        f"flow-matching: {k} flow sigmas t = rho/(1+rho), terminal 0 excluded (the scheduler "
+        f"appends it) -> {k} consumer steps; pre-divided by shift = {s:g} so that "
+        f"FlowMatchEulerDiscreteScheduler(shift={s:g}) (or UniPC use_flow_sigmas=True, "
+        f"flow_shift={s:g}; dynamic shift mu: shift = exp(mu)) visits exactly this grid{extra}"
+    )
+    levels = np.append(np.asarray(body, dtype=np.float64), 0.0)
+    return Exported(json.dumps([float(v) for v in t]), note, levels)

@@ -1,0 +1,131 @@
+r"""EDM's second-order Heun sampler [karras2022, Algorithm 1, deterministic].
+
+An Euler predictor and a trapezoidal corrector; the final step to 0 is the Euler step (the
+corrector would divide by 0). Two denoiser evaluations per step, one for a final step to 0.
+Needs a finite :math:`\sigma_0` (docs/theory/samplers.md#heun).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from symsched import numeric
+from symsched._typing import FloatArray, Start
+from symsched.samplers._base import (
+    NoKnobs,
+    Sampler,
+    register_sampler,
+    start_log_ratio,
+    start_variance_mp,
+    to_np,
+)
+from symsched.samplers._derive import denoiser_at
+from symsched.samplers._network import (
+    Denoiser,
+    StepCallback,
+    check_network_inputs,
+    ode_direction,
+)
+from symsched.symbols import a, b, lam, xbar
+
+__all__ = ["Heun", "heun_gain", "sample"]
+
+
+def _step(x: Any, d_at: Callable[[Any, Any], Any], s: Any, t: Any) -> Any:
+    """One Heun step ``s -> t`` (t > 0) given the ODE direction ``d_at(x, sigma)``."""
+    d = d_at(x, s)
+    x_pred = x + (t - s) * d  # Algorithm 1, line 5 (Euler predictor)
+    return x + (t - s) / 2 * (d + d_at(x_pred, t))  # lines 6-8: trapezoidal correction
+
+
+@functools.cache
+def heun_gain() -> tuple[sp.Expr, sp.Expr]:
+    r"""Gain on :math:`\bar x` of one Heun step ``a -> b`` and of the Euler step to 0.
+
+    The step of :func:`sample` applied to the symbolic exact denoiser; returns
+    ``(heun, euler_to_zero)``.
+    """
+
+    def d_at(xv: sp.Expr, level: sp.Expr) -> sp.Expr:
+        return (xv - denoiser_at(level).subs(xbar, xv)) / level
+
+    heun = sp.factor(sp.simplify(_step(xbar, d_at, a, b) / xbar))
+    euler0 = sp.factor(sp.simplify((xbar + d_at(xbar, a) * (0 - a)) / xbar))
+    return heun, euler0
+
+
+@functools.cache
+def _gains(backend: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    heun, euler0 = heun_gain()
+    return numeric.lambdify((a, b, lam), heun, backend), numeric.lambdify((a, lam), euler0, backend)
+
+
+@register_sampler
+class Heun(Sampler):
+    """EDM Heun (no churn)."""
+
+    name = "heun"
+    summary = "EDM Heun, second order (Euler on the last step to 0)"
+    reference = "Karras et al. 2022 (EDM), Algorithm 1"
+    order = 2
+    nfe_per_step = 2
+    pure_noise_start = False
+
+    def nfe(self, sigmas: FloatArray) -> int:
+        """Two evaluations per step, one for a final step to 0."""
+        return 2 * int(sigmas.size - 1) - (1 if sigmas[-1] == 0.0 else 0)
+
+    def log_variance_ratios_numpy(
+        self, eigenvalues: FloatArray, sigmas: FloatArray, start: Start, knobs: NoKnobs
+    ) -> FloatArray:
+        lam_v, sig = eigenvalues, sigmas
+        gain, gain0 = _gains("numpy")
+        total = to_np(start_log_ratio(lam_v, float(sig[0]), start))
+        for k in range(1, sig.size):
+            ak, bk = float(sig[k - 1]), float(sig[k])
+            g = gain0(ak, lam_v) if bk == 0.0 else gain(ak, bk, lam_v)
+            # ln(g^2 (lam + a^2) / (lam + b^2)): the step's change of the ratio Var / target
+            total = total + 2 * np.log(np.abs(g)) + np.log(lam_v + ak * ak)
+            total = total - np.log(lam_v + bk * bk)
+        return total
+
+    def variance_ratio_mp(
+        self, eigenvalue: mpmath.mpf, levels: Sequence[mpmath.mpf], start: Start, knobs: NoKnobs
+    ) -> mpmath.mpf:
+        gain, gain0 = _gains("mpmath")
+        var = start_variance_mp(eigenvalue, levels[0], start)
+        for k in range(1, len(levels)):
+            ak, bk = levels[k - 1], levels[k]
+            g = gain0(ak, eigenvalue) if bk == 0 else gain(ak, bk, eigenvalue)
+            var *= g**2
+        return var / (eigenvalue + levels[-1] ** 2)
+
+
+def sample(
+    model: Denoiser, x: Any, sigmas: Any, *, callback: StepCallback | None = None
+) -> Any:
+    r"""Heun's second-order sampler on a denoiser [karras2022, Algorithm 1, deterministic].
+
+    .. math:: \tilde x=x_i+h\,d_i,\quad x_{i+1}=x_i+\tfrac h2\bigl(d_i+d(\tilde x,\sigma_{i+1})\bigr),
+       \quad h=\sigma_{i+1}-\sigma_i,\ d(x,\sigma)=(x-D(x,\sigma))/\sigma
+
+    with the Euler step alone when :math:`\sigma_{i+1}=0`. Parameters and return value as
+    :func:`symsched.samplers.ddim.sample`.
+    """
+    x, sig = check_network_inputs(model, x, sigmas)
+
+    def d_at(xv: Any, level: float) -> Any:
+        return ode_direction(model, xv, level)
+
+    for i in range(sig.size - 1):
+        s, t = float(sig[i]), float(sig[i + 1])
+        x = _step(x, d_at, s, t) if t > 0 else x + (t - s) * d_at(x, s)
+        if callback is not None:
+            callback({"i": i, "sigma": s, "sigma_next": t, "x": x})
+    return x
