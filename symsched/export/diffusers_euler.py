@@ -1,6 +1,6 @@
 """``diffusers-euler``: exactly the N+1 levels for ``EulerDiscreteScheduler.set_timesteps(sigmas=)``.
 
-The terminal value is included and runs N steps (docs/conventions.md#diffusers).
+The terminal value is included and runs N steps (docs/conventions.md#diffusers-euler).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 For ``DPMSolverMultistepScheduler`` / ``EulerDiscreteScheduler`` of a model trained on a beta table
 (:mod:`symsched.schedules.discrete`), whose last step goes to 0 (``final_sigmas_type="zero"``).
 Two levels rounding to one timestep is an error with advice, never a silent duplicate
-(docs/conventions.md#diffusers).
+(docs/conventions.md#diffusers-timesteps).
 """
 
 from __future__ import annotations

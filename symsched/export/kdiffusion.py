@@ -1,7 +1,7 @@
 """``k-diffusion``: the N+1 levels followed by a 0 (``sample_*(model, x, sigmas)``).
 
 k-diffusion's samplers take a sigma list that ends at 0: the last step ``sigma_N -> 0`` is one
-more step; no 0 is appended when the grid already ends at 0 (docs/conventions.md#k-diffusion).
+more step; no 0 is appended when the grid already ends at 0 (docs/conventions.md#k-diffusion-and-comfyui).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ For eigenvalues :math:`\lambda_i` and a grid :math:`\sigma_0>\dots>\sigma_N`, ea
 :mod:`symsched.samplers` gives :math:`\ln r_i` (output variance over target variance) in float64
 by its cancellation-free recursion; the KL per direction is :math:`\tfrac12\,\phi(\mp\ln r)`
 with :math:`\phi(x)=e^x-1-x` evaluated without cancellation [sun2026, §4]
-(docs/theory/gaussian.md#both-kl-directions). :func:`kl_mpmath` is the 40-digit reference: every
+(docs/theory/gaussian.md#kl-divergences). :func:`kl_mpmath` is the 40-digit reference: every
 sampler's direct recursion in mpmath.
 """
 

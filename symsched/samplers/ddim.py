@@ -8,7 +8,7 @@ Per eigenvalue the step ``a -> b`` multiplies :math:`\bar x` by the derived gain
    \ell=\frac{\lambda(a-b)^2}{(\lambda+a^2)(\lambda+b^2)}
 
 (:func:`symsched.gaussian.derive.variance_loss_step`), so no digits cancel even at N = 1e5
-[sun2026, §3] (docs/theory/gaussian.md#the-variance-recursion). Steps are processed in cache-sized
+[sun2026, §3] (docs/theory/gaussian.md#variance-recursion-and-output-ratio). Steps are processed in cache-sized
 tiles so memory stays bounded at d = 1e6 and N = 1e4. The network sampler :func:`sample` is the
 same update on a denoiser :math:`D(x,\sigma)` (k-diffusion ``sample_euler``; Karras et al. 2022,
 Algorithm 2 without churn).

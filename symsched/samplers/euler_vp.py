@@ -3,7 +3,7 @@ r"""Euler on the VP probability-flow ODE *in x* (not in :math:`\bar x`).
 :math:`dx/d\tau=-\tfrac12(x+\nabla_x\log p_\tau(x))` on the clock
 :math:`\tau=-\ln\bar\alpha=\ln(1+\rho^2)` (:math:`d\tau=\beta(t)dt` for any VP schedule), so the
 result depends only on the visited levels. Unlike DDIM it is not exact for one step; first order
-[sun2026, §3 extended] (docs/theory/samplers.md#euler-vp).
+[sun2026, §3 extended] (docs/theory/samplers.md#euler-on-the-vp-pf-ode).
 """
 
 from __future__ import annotations

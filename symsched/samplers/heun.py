@@ -2,7 +2,7 @@ r"""EDM's second-order Heun sampler [karras2022, Algorithm 1, deterministic].
 
 An Euler predictor and a trapezoidal corrector; the final step to 0 is the Euler step (the
 corrector would divide by 0). Two denoiser evaluations per step, one for a final step to 0.
-Needs a finite :math:`\sigma_0` (docs/theory/samplers.md#heun).
+Needs a finite :math:`\sigma_0` (docs/theory/samplers.md#edm-heun).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 r"""``kl-optimal``: the exact finite-N minimiser of the exact DDIM KL [sun2026, §3-§5].
 
 L-BFGS over the N-1 interior levels in :math:`\ln\sigma` with the analytic gradient
-(:func:`symsched.gaussian.variational.kl_optimal`; docs/theory/gaussian.md#the-three-optima).
+(:func:`symsched.gaussian.variational.kl_optimal`; docs/theory/gaussian.md#three-optima).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 r"""``variational``: the unrestricted optimum of the dominant KL term [sun2026, §5.3(b)].
 
 The self-consistent weighted geodesic of :func:`symsched.gaussian.variational.geodesic`
-(docs/theory/gaussian.md#the-three-optima).
+(docs/theory/gaussian.md#three-optima).
 """
 
 from __future__ import annotations
