@@ -25,10 +25,14 @@ __all__ = [
     "FloatArray",
     "GridLike",
     "IntArray",
+    "JSONDict",
+    "JSONValue",
     "KLDirection",
     "SpectrumLike",
     "Start",
     "TorchDType",
+    "TorchGenerator",
+    "TorchModule",
     "TorchTensor",
 ]
 
@@ -70,3 +74,15 @@ Device: TypeAlias = "str | torch.device | None"
 
 BackendArray: TypeAlias = "FloatArray | torch.Tensor"
 """A float64 numpy array, or a torch tensor for the torch backend."""
+
+TorchGenerator: TypeAlias = "torch.Generator"
+"""A torch random number generator (seeded with ``torch.Generator().manual_seed(seed)``)."""
+
+TorchModule: TypeAlias = "torch.nn.Module"
+"""A torch network (``torch.nn.Module``)."""
+
+JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
+"""A value that ``json.dumps`` writes as is: a scalar, or a list or string-keyed dict of them."""
+
+JSONDict: TypeAlias = "dict[str, JSONValue]"
+"""A JSON object (schedule ``params``, model parameters, checkpoint configs)."""

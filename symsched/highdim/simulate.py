@@ -27,7 +27,7 @@ from scipy.special import ndtr
 from symsched._validate import check_positive, check_steps
 from symsched.highdim.cw import CurieWeiss, denoiser_two_mode
 from symsched.highdim.gm import GaussianMixture
-from symsched.highdim.schedules import TauGrid
+from symsched.highdim._grid import TauGrid
 
 __all__ = [
     "MIN_SAMPLES",

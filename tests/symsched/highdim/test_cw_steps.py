@@ -9,7 +9,7 @@ import pytest
 
 from symsched.highdim import measure as ms
 from symsched.highdim.cw import CurieWeiss, two_mode_law
-from symsched.highdim.search import search_steps, steps_needed_sweep
+from symsched.highdim.search import search_steps, steps_needed, steps_needed_sweep
 from symsched_verify.claims.highdim_cw_steps import _affine_fit
 
 
@@ -57,7 +57,7 @@ def test_lockstep_search_gives_the_sequential_answers() -> None:
 
     out = steps_needed_sweep(list(targets), point, 1.0, grid, evaluate=evaluate)  # type: ignore[arg-type]
     for key, (n, trace) in out.items():
-        alone = ms.steps_needed(lambda k, key=key: evaluate((key, k)), 1.0, grid)
+        alone = steps_needed(lambda k, key=key: evaluate((key, k)), 1.0, grid)
         assert (n, trace) == alone
     assert [out[k][0] for k in ("a", "b", "c", "never")] == [7, 19, 64, None]
     gen = search_steps(1.0, grid)

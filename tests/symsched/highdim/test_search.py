@@ -13,7 +13,13 @@ import pytest
 
 from symsched.cli import main
 from symsched.highdim import measure as ms
-from symsched.highdim.search import Point, feature_errors, steps_needed_sweep, task_seed
+from symsched.highdim.search import (
+    Point,
+    feature_errors,
+    steps_needed,
+    steps_needed_sweep,
+    task_seed,
+)
 from symsched.parallel import DaskExecutor, InProcess
 
 distributed = pytest.importorskip(
@@ -88,7 +94,7 @@ def test_task_seed_depends_on_d_and_schedule_not_on_n_or_model() -> None:
 
 def test_lockstep_search_equals_the_sequential_search(in_process_sweep: dict) -> None:
     for key, (n, trace) in in_process_sweep.items():
-        alone = ms.steps_needed(lambda k, key=key: feature_errors(_point(key, k)), 0.2, GRID)
+        alone = steps_needed(lambda k, key=key: feature_errors(_point(key, k)), 0.2, GRID)
         assert (n, trace) == alone
         assert n is not None and n in GRID
 
