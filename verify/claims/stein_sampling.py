@@ -17,16 +17,9 @@ import numpy as np
 import scipy.linalg
 from scipy import stats
 
-from symsched.metrics import (
-    SCHEDULES,
-    Comparison,
-    _w2_squared_1d,
-    compare_schedules,
-    frechet_distance,
-    plot_comparison,
-    sliced_wasserstein,
-)
+from symsched.metrics import _w2_squared_1d, frechet_distance, sliced_wasserstein
 from symsched.schedules._registry import Schedule
+from symsched.stein.quality import SCHEDULES, Comparison, compare_schedules, plot_comparison
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
 

@@ -105,7 +105,7 @@ def test_fit_karras_rho_recovers_rho() -> None:
 
 
 def test_compare_schedules_rejects_bad_arguments() -> None:
-    from symsched.metrics import compare_schedules
+    from symsched.stein.quality import compare_schedules
 
     with pytest.raises(ValueError, match="sampler"):
         compare_schedules("digits", sampler="rk4")
