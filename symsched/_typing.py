@@ -28,6 +28,7 @@ __all__ = [
     "JSONDict",
     "JSONValue",
     "KLDirection",
+    "RowsLike",
     "SpectrumLike",
     "Start",
     "TorchDType",
@@ -74,6 +75,9 @@ Device: TypeAlias = "str | torch.device | None"
 
 BackendArray: TypeAlias = "FloatArray | torch.Tensor"
 """A float64 numpy array, or a torch tensor for the torch backend."""
+
+RowsLike: TypeAlias = "ArrayLike | torch.Tensor"
+"""Samples as rows ``(n, d)``: an array-like or a torch tensor (read on the CPU)."""
 
 TorchGenerator: TypeAlias = "torch.Generator"
 """A torch random number generator (seeded with ``torch.Generator().manual_seed(seed)``)."""

@@ -36,11 +36,10 @@ References
 from __future__ import annotations
 
 import math
-from typing import TypeAlias
 
 import numpy as np
 
-from symsched._typing import ArrayLike, FloatArray, GridLike, TorchTensor
+from symsched._typing import ArrayLike, FloatArray, GridLike, RowsLike
 
 __all__ = [
     "fit_karras_rho",
@@ -49,11 +48,8 @@ __all__ = [
     "sliced_wasserstein",
 ]
 
-SampleRows: TypeAlias = "ArrayLike | TorchTensor"
-"""Samples as rows ``(n, d)``: an array-like or a torch tensor (moved to the CPU)."""
 
-
-def _rows(x: SampleRows, name: str) -> FloatArray:
+def _rows(x: RowsLike, name: str) -> FloatArray:
     arr = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[0] < 2:
         raise ValueError(
@@ -93,7 +89,7 @@ def psd_sqrt(a: ArrayLike) -> FloatArray:
     return out
 
 
-def frechet_distance(x: SampleRows, y: SampleRows) -> float:
+def frechet_distance(x: RowsLike, y: RowsLike) -> float:
     r"""Fréchet distance between the Gaussian fits of two samples (rows) [dowson1982].
 
     Means and covariances are the sample ones (``np.cov``, unbiased); the trace term is
@@ -143,9 +139,7 @@ def _w2_squared_1d(u: FloatArray, v: FloatArray) -> float:
     return float(np.sum(widths * (u[iu] - v[iv]) ** 2))
 
 
-def sliced_wasserstein(
-    x: SampleRows, y: SampleRows, *, projections: int = 256, seed: int = 0
-) -> float:
+def sliced_wasserstein(x: RowsLike, y: RowsLike, *, projections: int = 256, seed: int = 0) -> float:
     r"""Sliced 2-Wasserstein distance over ``projections`` seeded uniform directions [bonneel2015].
 
     .. math::
