@@ -12,7 +12,7 @@ which is what makes the exact scalar reduction of high_dim.md §3.3 possible.
 References
 ----------
 aranguri2025: S. Aranguri, G. Biroli, M. Mézard, E. Vanden-Eijnden, "Optimizing noise schedules of
-generative models in high dimensions", arXiv:2501.00988v1 (spec: /work/shared/spec/high_dim.md).
+generative models in high dimensions", arXiv:2501.00988v1 (spec: high_dim.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-r"""Stein-cost (corrector-optimised) schedule of the Gaussian mixture, self-contained for issue 5.
+r"""Stein-cost (corrector-optimised) schedule of the Gaussian mixture, self-contained.
 
 This is the cost of stein_cost.md §2–§4 [williams2024] evaluated exactly on the GM of
-:mod:`symsched.highdim.gm`, not the general Stein module of issue 4. In the noise-level scale
+:mod:`symsched.highdim.gm`, not the general :mod:`symsched.stein` module. In the noise-level scale
 (conventions.md) ``xbar = x / tau = a + rho z`` with ``rho = c (1 - tau) / tau``, and
 
 .. math::

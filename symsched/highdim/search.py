@@ -1,4 +1,4 @@
-r"""Parameter sweeps of the high-dimensional study through an executor (issue 6 item 4).
+r"""Parameter sweeps of the high-dimensional study through an executor, and the steps-needed search.
 
 A sweep point is a :class:`Point` ``(model, parameters, d, schedule, N, kappa, samples, seed)``;
 :func:`feature_errors` (``steps-needed``) and :func:`simulate_point` (``simulate``) are pure

@@ -1,4 +1,4 @@
-r"""Oracle simulators of the probability-flow ODE for the GM and Curie–Weiss models (issue 5).
+r"""Oracle simulators of the probability-flow ODE for the GM and Curie–Weiss models.
 
 * :func:`gm_full` — the full ``d``-dimensional batched Euler simulation in torch (float64), the
   literal method of the authors' code (high_dim.md §2.4), for ``d`` up to about ``1e4``.

@@ -1,4 +1,4 @@
-"""Bad input gives clear errors (issue 5, "Bad input")."""
+"""Bad input gives clear errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The GM derivation (symbolic), the stable numeric forms, schedules and the Stein grid (issue 5)."""
+"""The GM derivation (symbolic), the stable numeric forms, schedules and the Stein grid."""
 
 from __future__ import annotations
 

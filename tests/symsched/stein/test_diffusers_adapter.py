@@ -1,5 +1,5 @@
-"""diffusers ``UNet2DModel`` checkpoints as EDM denoisers (issue 4, item 3): a tiny random UNet saved
-to disk, loaded through ``--model diffusers:DIR``, checked against the DDPM x0 formula by hand."""
+"""diffusers ``UNet2DModel`` checkpoints as EDM denoisers: a tiny random UNet saved to disk, loaded
+through ``--model diffusers:DIR``, checked against the DDPM x0 formula by hand."""
 
 from __future__ import annotations
 

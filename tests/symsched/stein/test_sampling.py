@@ -1,4 +1,4 @@
-"""Samplers on a denoiser, the held-out split, and the sample-quality metrics (issue 4, items 4-5)."""
+"""Samplers on a denoiser, the held-out split, and the sample-quality metrics."""
 
 from __future__ import annotations
 
