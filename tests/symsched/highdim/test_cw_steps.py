@@ -1,4 +1,4 @@
-"""Curie-Weiss steps-needed machinery: the sample-count rule, the lockstep search, the affine-in-r fit."""
+"""Curie-Weiss steps-needed machinery: sample-count rule, lockstep search, the affine-in-r fit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from symsched_verify.claims.highdim_cw_steps import _affine_fit
 
 
 def test_sample_rule_matches_the_small_noise_formula_and_the_cli_rule() -> None:
-    # low level: S = Var(M^2) / (E[1 - M^2] tol/10)^2 with Var(M^2) ~ 4 m^2 (1 - m^2) / d (delta method)
+    # low level: S = Var(M^2) / (E[1 - M^2] tol/10)^2 with Var(M^2) ~ 4 m^2 (1 - m^2) / d
+    # (delta method)
     for beta, d in ((2.0, 100), (2.0, 1000)):
         model = CurieWeiss(beta=beta, dim=d)
         m = model.m

@@ -1,6 +1,7 @@
-"""Parameter sweeps (steps-needed, simulate) through the executor: identical in-process and on a real
-Dask LocalCluster; a task whose worker dies is retried, none is lost or counted twice; per-point
-seeds depend only on (seed, d, schedule); an unreachable scheduler is a one-line error, exit 2."""
+"""Parameter sweeps (steps-needed, simulate) through the executor: identical in-process and on a
+real Dask LocalCluster; a task whose worker dies is retried, none is lost or counted twice;
+per-point seeds depend only on (seed, d, schedule); an unreachable scheduler is a one-line error,
+exit 2."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from symsched.parallel import DaskExecutor, InProcess
 distributed = pytest.importorskip(
     "distributed", reason="dask[distributed] is the distributed engine under test"
 )
-import cloudpickle
+cloudpickle = pytest.importorskip("cloudpickle")  # ships with distributed
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
 

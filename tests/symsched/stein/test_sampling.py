@@ -49,7 +49,7 @@ def test_heun_final_step_to_zero_is_euler_and_inputs_are_checked() -> None:
         sample_heun(m, x, [math.inf, 1.0])
     with pytest.raises(ValueError, match="strictly decreasing"):
         sample_euler(m, x, [1.0, 2.0])
-    with pytest.raises(TypeError, match="torch.Tensor"):
+    with pytest.raises(TypeError, match=r"torch\.Tensor"):
         sample_heun(m, np.ones((3, 2)), [1.0, 0.5])
     with pytest.raises(ModelError, match="positive integer"):
         start_noise(0, 2, 80.0, 0)
