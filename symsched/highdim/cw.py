@@ -120,7 +120,13 @@ class CurieWeiss:
             )
 
     def params(self) -> JSONDict:
-        """``beta``, ``p``, ``dim``, ``m`` and ``w_plus`` (for JSON ``params``)."""
+        """The model's parameters for JSON ``params``.
+
+        Returns
+        -------
+        JSONDict
+            ``beta``, ``p``, ``dim``, ``m`` and ``w_plus``.
+        """
         return {"beta": self.beta, "p": self.p, "dim": self.dim, "m": self.m, "w_plus": self.w_plus}
 
 

@@ -297,7 +297,13 @@ class GaussianMixture:
         return 0.5 * (math.log(self.p) - math.log1p(-self.p))
 
     def params(self) -> JSONDict:
-        """``p``, ``m``, ``mode_sigma`` and ``dim`` (for JSON ``params``)."""
+        """The model's parameters for JSON ``params``.
+
+        Returns
+        -------
+        JSONDict
+            ``p``, ``m``, ``mode_sigma`` and ``dim``.
+        """
         return {"p": self.p, "m": self.m, "mode_sigma": self.mode_sigma, "dim": self.dim}
 
     @overload

@@ -70,15 +70,37 @@ class UNetLike(Protocol):
     config: _UNetConfig
 
     def to(self, dtype: TorchDType) -> UNetLike:
-        """The module with parameters cast to ``dtype``."""
+        """Cast the parameters.
+
+        Parameters
+        ----------
+        dtype
+            The torch dtype.
+
+        Returns
+        -------
+        UNetLike
+            The module with parameters of ``dtype``.
+        """
         ...
 
     def eval(self) -> UNetLike:
-        """The module in evaluation mode."""
+        """Switch to evaluation mode.
+
+        Returns
+        -------
+        UNetLike
+            The module in evaluation mode.
+        """
         ...
 
     def parameters(self) -> Iterator[torch.nn.Parameter]:
-        """The module's parameters."""
+        """The module's parameters.
+
+        Returns
+        -------
+        Iterator of torch.nn.Parameter
+        """
         ...
 
     def __call__(self, sample: TorchTensor, timestep: TorchTensor, /) -> _UNetOutput:
