@@ -175,7 +175,8 @@ fig.tight_layout()
 # (`verify/sample_quality.py`); its figure is in the verification report.
 
 # %%
-from symsched.metrics import fit_karras_rho, stein_grids
+from symsched.metrics import fit_karras_rho
+from symsched.stein.quality import stein_grids
 
 trained_rho = {
     name: fit_karras_rho(stein_grids(load_model(name), [N])[N]) for name in ("digits", "patches")

@@ -26,7 +26,7 @@
 import matplotlib.pyplot as plt
 
 from symsched import highdim
-from symsched.highdim import measure, simulate
+from symsched.highdim import measure, search, simulate
 
 # %% [markdown]
 # ## 1. The GM velocity, derived by Bayes' rule
@@ -85,7 +85,7 @@ for schedule in ["vp-constant", "ve-constant", "vp-dilated", "ve-dilated"]:
     table[schedule] = []
     for d in scaling_dims:
         gm = highdim.GaussianMixture(dim=d)
-        n, _ = measure.steps_needed(
+        n, _ = search.steps_needed(
             lambda N, gm=gm, s=schedule: measure.gm_errors_euler(gm, s, N), 0.05
         )
         table[schedule].append(n)

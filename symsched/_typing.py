@@ -25,11 +25,15 @@ __all__ = [
     "FloatArray",
     "GridLike",
     "IntArray",
+    "JSONDict",
     "JSONValue",
     "KLDirection",
+    "RowsLike",
     "SpectrumLike",
     "Start",
     "TorchDType",
+    "TorchGenerator",
+    "TorchModule",
     "TorchTensor",
 ]
 
@@ -60,11 +64,6 @@ Start: TypeAlias = Literal["exact", "prior"]
 KLDirection: TypeAlias = Literal["kl_source_output", "kl_output_source"]
 """KL(target || output) or KL(output || target)."""
 
-JSONValue: TypeAlias = (
-    "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
-)
-"""A value that ``json.dumps`` writes (after :func:`symsched._json.json_safe`)."""
-
 TorchTensor: TypeAlias = "torch.Tensor"
 """A torch tensor (torch is an optional dependency)."""
 
@@ -76,3 +75,18 @@ Device: TypeAlias = "str | torch.device | None"
 
 BackendArray: TypeAlias = "FloatArray | torch.Tensor"
 """A float64 numpy array, or a torch tensor for the torch backend."""
+
+RowsLike: TypeAlias = "ArrayLike | torch.Tensor"
+"""Samples as rows ``(n, d)``: an array-like or a torch tensor (read on the CPU)."""
+
+TorchGenerator: TypeAlias = "torch.Generator"
+"""A torch random number generator (seeded with ``torch.Generator().manual_seed(seed)``)."""
+
+TorchModule: TypeAlias = "torch.nn.Module"
+"""A torch network (``torch.nn.Module``)."""
+
+JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
+"""A value that ``json.dumps`` writes as is: a scalar, or a list or string-keyed dict of them."""
+
+JSONDict: TypeAlias = "dict[str, JSONValue]"
+"""A JSON object (schedule ``params``, model parameters, checkpoint configs)."""

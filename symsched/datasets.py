@@ -28,8 +28,8 @@ import functools
 from typing import Literal
 
 import numpy as np
-from numpy.typing import NDArray
 
+from symsched._typing import ArrayLike, BoolArray, FloatArray
 from symsched._validate import check_choice, check_steps
 
 __all__ = [
@@ -57,20 +57,27 @@ SPLIT_BLOCK = 64  # side of the disjoint pixel blocks the patches are split by
 
 
 @functools.cache
-def _digits() -> NDArray[np.float64]:
+def _digits() -> FloatArray:
     from sklearn.datasets import load_digits
 
     x = load_digits().data.astype(np.float64)
-    return x / 8.0 - 1.0  # 0..16 -> [-1, 1]
+    out: FloatArray = x / 8.0 - 1.0  # 0..16 -> [-1, 1]
+    return out
 
 
-def digits() -> NDArray[np.float64]:
-    """The 1797 digits as rows of 64 values in [-1, 1] (a copy)."""
+def digits() -> FloatArray:
+    """The 1797 digits as rows of 64 values in [-1, 1] (a copy).
+
+    Returns
+    -------
+    FloatArray
+        ``(1797, 64)`` rows (scikit-learn's 8x8 digits, 17 gray levels mapped to [-1, 1]).
+    """
     return _digits().copy()
 
 
 @functools.cache
-def _patches(size: int, stride: int) -> NDArray[np.float64]:
+def _patches(size: int, stride: int) -> FloatArray:
     from sklearn.datasets import load_sample_images
 
     out = []
@@ -84,26 +91,47 @@ def _patches(size: int, stride: int) -> NDArray[np.float64]:
     return np.asarray(out)
 
 
-def patches(size: int = 16, stride: int = 8) -> NDArray[np.float64]:
-    """Grayscale ``size x size`` patches (rows of ``size**2`` values in [-1, 1]) on a ``stride`` lattice."""
+def patches(size: int = 16, stride: int = 8) -> FloatArray:
+    """Grayscale ``size x size`` patches (rows of ``size**2`` values in [-1, 1]), ``stride`` apart.
+
+    Cut from scikit-learn's two sample photographs (ITU-R 601 luma, 8-bit values mapped to
+    [-1, 1]).
+
+    Parameters
+    ----------
+    size
+        Patch side (>= 2).
+    stride
+        Lattice step (>= 1).
+
+    Returns
+    -------
+    FloatArray
+        ``(n, size**2)`` rows (a copy).
+
+    Raises
+    ------
+    ValueError
+        If ``size`` or ``stride`` is not a valid integer.
+    """
     size = check_steps(size, "size", minimum=2)
     stride = check_steps(stride, "stride", minimum=1)
     return _patches(size, stride).copy()
 
 
-def _heldout_mask(count: int, rng: np.random.Generator) -> NDArray[np.bool_]:
-    """Exactly ``round(HELDOUT_FRACTION * count)`` of ``count`` items held out, chosen by ``rng``."""
+def _heldout_mask(count: int, rng: np.random.Generator) -> BoolArray:
+    """Exactly ``round(HELDOUT_FRACTION * count)`` of ``count`` items held out, drawn by ``rng``."""
     mask = np.zeros(count, dtype=bool)
     mask[rng.permutation(count)[: round(HELDOUT_FRACTION * count)]] = True
     return mask
 
 
 @functools.cache
-def _split_patches(size: int, stride: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _split_patches(size: int, stride: int) -> tuple[FloatArray, FloatArray]:
     from sklearn.datasets import load_sample_images
 
     rng = np.random.default_rng(SPLIT_SEED)
-    parts: tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]] = ([], [])
+    parts: tuple[list[FloatArray], list[FloatArray]] = ([], [])
     b = SPLIT_BLOCK
     for img in load_sample_images().images:
         gray = (img.astype(np.float64) @ np.array([0.299, 0.587, 0.114])) / 127.5 - 1.0
@@ -119,7 +147,7 @@ def _split_patches(size: int, stride: int) -> tuple[NDArray[np.float64], NDArray
 
 
 @functools.cache
-def _split(name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _split(name: str) -> tuple[FloatArray, FloatArray]:
     if name == "patches":
         return _split_patches(16, 8)
     x = _digits()
@@ -127,7 +155,7 @@ def _split(name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     return x[~held], x[held]
 
 
-def split(name: str, part: str = "train") -> NDArray[np.float64]:
+def split(name: str, part: str = "train") -> FloatArray:
     r"""The ``"train"`` or ``"heldout"`` part of a shipped dataset (a copy; deterministic, seeded).
 
     Parameters
@@ -151,17 +179,51 @@ def split(name: str, part: str = "train") -> NDArray[np.float64]:
     return _split(name)[PARTS.index(part)].copy()
 
 
-def load(name: str) -> NDArray[np.float64]:
-    """Dataset by name: ``"digits"`` or ``"patches"`` (16x16, stride 8)."""
+def load(name: str) -> FloatArray:
+    """Dataset by name: ``"digits"`` or ``"patches"`` (16x16, stride 8).
+
+    Parameters
+    ----------
+    name
+        ``"digits"`` or ``"patches"``.
+
+    Returns
+    -------
+    FloatArray
+        All rows of the dataset (a copy).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``name``.
+    """
     check_choice(name, "dataset", DATASETS)
     return digits() if name == "digits" else patches()
 
 
-def spectrum(data: NDArray[np.float64], quantisation_step: float = 0.0) -> NDArray[np.float64]:
-    r"""Descending eigenvalues of the covariance of ``data`` (rows = samples), plus :math:`\Delta^2/12`.
+def spectrum(data: ArrayLike, quantisation_step: float = 0.0) -> FloatArray:
+    r"""Descending eigenvalues of the covariance of ``data`` plus :math:`\Delta^2/12`.
 
-    Raises ``ValueError`` if an eigenvalue would not be strictly positive (pass the data's
-    ``quantisation_step`` to dequantise degenerate data).
+    The covariance of the dequantised data: uniform dequantisation noise of step :math:`\Delta`
+    adds :math:`\Delta^2/12` to every eigenvalue (gaussian_theory.md §9.5).
+
+    Parameters
+    ----------
+    data
+        Rows = samples (at least 2).
+    quantisation_step
+        :math:`\Delta` (0: no dequantisation).
+
+    Returns
+    -------
+    FloatArray
+        The eigenvalues, descending, all > 0.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not 2-D with at least 2 rows, or an eigenvalue would not be strictly
+        positive (pass the data's ``quantisation_step`` to dequantise degenerate data).
     """
     x = np.asarray(data, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 2:
@@ -173,12 +235,24 @@ def spectrum(data: NDArray[np.float64], quantisation_step: float = 0.0) -> NDArr
     lam = np.maximum(lam, 0.0) if quantisation_step > 0 else lam
     if not (lam > 0).all():
         raise ValueError(
-            "the empirical covariance is singular; pass quantisation_step (e.g. 2/255) to dequantise"
+            "the empirical covariance is singular; "
+            "pass quantisation_step (e.g. 2/255) to dequantise"
         )
     return lam
 
 
-def dataset_spectrum(name: Literal["digits", "patches"]) -> NDArray[np.float64]:
-    """Eigenvalues of the dequantised covariance of a shipped dataset, in the [-1, 1] scale."""
+def dataset_spectrum(name: Literal["digits", "patches"]) -> FloatArray:
+    """Eigenvalues of the dequantised covariance of a shipped dataset, in the [-1, 1] scale.
+
+    Parameters
+    ----------
+    name
+        ``"digits"`` or ``"patches"``.
+
+    Returns
+    -------
+    FloatArray
+        :func:`spectrum` of :func:`load` with the dataset's :data:`QUANTISATION_STEP`.
+    """
     check_choice(name, "dataset", DATASETS)
     return spectrum(load(name), QUANTISATION_STEP[name])

@@ -1,17 +1,19 @@
-r"""Train the small EDM-preconditioned denoisers shipped with symsched (issue 4, item 4).
+r"""Train the small EDM-preconditioned denoisers shipped with symsched.
 
     python -m symsched.train digits [--steps N] [--minutes 10] [--seed 0] [--out symsched/data]
 
 Seeded and single-threaded (``torch.set_num_threads(1)``); EDM training (Karras et al.,
-arXiv:2206.00364, §5 and Table 1): :math:`\ln\sigma\sim\mathcal N(P_\text{mean},P_\text{std}^2)`, loss
-weight :math:`(\sigma^2+\sigma_d^2)/(\sigma\sigma_d)^2`, preconditioned MLP (:mod:`symsched.models.trained`).
-Trains on the ``"train"`` part of :func:`symsched.datasets.split` only (the held-out part judges the
-samples), and records the split in the checkpoint's config. Writes ``NAME.pt`` (float32 weights +
-config, loadable with ``weights_only=True``), ``NAME_loss.png`` (the loss curve) and
-``NAME_samples.png`` (64 samples from EDM's Heun sampler, Algorithm 1, 18 steps of the rho = 7 grid,
-beside 64 held-out rows). A fixed number of steps keeps runs reproducible: the step counts below
-finish in 1-8 minutes on one CPU thread (idle to busy); ``--minutes`` (default 10, the issue's bound) is only a
-safety cap, and a run that hits it stops early, says so, and records ``"truncated": true``.
+arXiv:2206.00364, §5 and Table 1): :math:`\ln\sigma\sim\mathcal N(P_\text{mean},P_\text{std}^2)`,
+loss weight :math:`(\sigma^2+\sigma_d^2)/(\sigma\sigma_d)^2`, the preconditioned MLP of
+:mod:`symsched.models.trained` (coefficients from
+:func:`symsched.models.preconditioning.edm_preconditioning`, Eq. (7)). Trains on the ``"train"``
+part of :func:`symsched.datasets.split` only (the held-out part judges the samples), and records
+the split in the checkpoint's config. Writes ``NAME.pt`` (float32 weights + config, loadable with
+``weights_only=True``), ``NAME_loss.png`` (the loss curve) and ``NAME_samples.png`` (64 samples
+from EDM's Heun sampler, Algorithm 1, 18 steps of the rho = 7 grid, beside 64 held-out rows). A
+fixed number of steps keeps runs reproducible: the step counts below finish in 1-8 minutes on one
+CPU thread (idle to busy); ``--minutes`` (default 10) is only a safety cap, and a run that hits it
+stops early, says so, and records ``"truncated": true``.
 """
 
 from __future__ import annotations
@@ -20,22 +22,38 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
+from symsched._typing import FloatArray
 from symsched.datasets import HELDOUT_FRACTION, SPLIT_SEED, split
-from symsched.models.trained import DATA_DIR, KIND, EDMDenoiser, build_network
+from symsched.models.preconditioning import edm_preconditioning, fourier_features
+from symsched.models.trained import DATA_DIR, KIND, EDMConfig, EDMDenoiser, build_network
 
-# Step counts from measured single-thread rates on the shared 2-core machine: idle ~200 (digits) and
-# ~88 (patches) steps/s, slowest seen under load 49 and 14 steps/s. At the slowest rates the runs take
-# 5.1 and 7.2 minutes, inside the 10-minute cap, so the step count (not the clock) ends a run.
-CONFIGS = {
+__all__ = ["CONFIGS", "FREQS", "P_MEAN", "P_STD", "SAMPLE_STEPS", "main", "sample_grid", "train"]
+
+
+class TrainConfig(TypedDict):
+    """Architecture and optimiser settings of one shipped model."""
+
+    hidden: int
+    depth: int
+    steps: int
+    batch: int
+    lr: float
+
+
+# Step counts from measured single-thread rates on the shared 2-core machine: idle ~200 (digits)
+# and ~88 (patches) steps/s, slowest seen under load 49 and 14 steps/s. At the slowest rates the
+# runs take 5.1 and 7.2 minutes, inside the 10-minute cap, so the step count (not the clock) ends
+# a run.
+CONFIGS: dict[str, TrainConfig] = {
     "digits": {"hidden": 256, "depth": 3, "steps": 15000, "batch": 256, "lr": 2e-3},
     "patches": {"hidden": 384, "depth": 3, "steps": 6000, "batch": 256, "lr": 1e-3},
 }
-SAMPLE_STEPS = (
-    18  # EDM's CIFAR-10 step count; 36 Heun evaluations here (the grid ends at sigma_min > 0)
-)
+# EDM's CIFAR-10 step count; 36 Heun evaluations here (the grid ends at sigma_min > 0)
+SAMPLE_STEPS = 18
 P_MEAN, P_STD = -1.2, 1.2  # EDM's training noise distribution
 FREQS = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
 
@@ -48,7 +66,11 @@ def train(
     out: Path = DATA_DIR,
     steps: int | None = None,
 ) -> Path:
-    r"""Train the EDM denoiser ``name`` on the train split; write its checkpoint, loss curve and sample grid.
+    r"""Train the EDM denoiser ``name`` on the train split; write checkpoint, loss curve, samples.
+
+    EDM training [Karras et al. 2022, §5, Table 1]: :math:`\ln\sigma\sim\mathcal N(P_\text{mean},
+    P_\text{std}^2)`, loss :math:`\lambda(\sigma)\|D(y+\sigma n,\sigma)-y\|^2` with
+    :math:`\lambda=(\sigma^2+\sigma_d^2)/(\sigma\sigma_d)^2`, Adam with a one-cycle schedule.
 
     Parameters
     ----------
@@ -70,7 +92,7 @@ def train(
         The checkpoint ``out / f"{name}.pt"``.
     """
     import torch
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]  # tqdm ships no type information
 
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -86,18 +108,17 @@ def train(
     )
     freqs = torch.tensor(FREQS)
     gen = torch.Generator().manual_seed(seed)
-    losses, t0, truncated = [], time.perf_counter(), False
+    losses: list[float] = []
+    t0, truncated = time.perf_counter(), False
     bar = tqdm(range(n_steps), desc=f"train {name}", file=sys.stderr)
     for step in bar:
         y = data[torch.randint(0, data.shape[0], (cfg["batch"],), generator=gen)]
         sigma = torch.exp(P_MEAN + P_STD * torch.randn(cfg["batch"], generator=gen))
         x = y + sigma[:, None] * torch.randn(y.shape, generator=gen)
         s = sigma[:, None]
-        c_skip = sigma_data**2 / (s**2 + sigma_data**2)
-        c_out = s * sigma_data / torch.sqrt(s**2 + sigma_data**2)
-        c_in = 1 / torch.sqrt(s**2 + sigma_data**2)
-        ang = (torch.log(sigma)[:, None] / 4) * freqs
-        d = c_skip * x + c_out * net(torch.cat([c_in * x, torch.sin(ang), torch.cos(ang)], 1))
+        pre = edm_preconditioning(sigma, sigma_data)
+        inp = torch.cat([pre.c_in * x, fourier_features(pre.c_noise, freqs)], 1)
+        d = pre.c_skip * x + pre.c_out * net(inp)
         weight = (s**2 + sigma_data**2) / (s * sigma_data) ** 2
         loss = (weight * (d - y) ** 2).mean()
         opt.zero_grad()
@@ -115,7 +136,7 @@ def train(
             truncated = True
             break
     seconds = time.perf_counter() - t0
-    config = {
+    config: EDMConfig = {
         "dim": dim,
         "hidden": cfg["hidden"],
         "depth": cfg["depth"],
@@ -178,11 +199,31 @@ def _plot(losses: list[float], path: Path, name: str) -> None:
 def sample_grid(
     model: EDMDenoiser, path: Path, name: str, *, seed: int = 0, count: int = 64
 ) -> Path:
-    r"""Write a PNG of ``count`` samples of ``model`` beside ``count`` (seeded random) held-out rows of ``name``.
+    r"""Write a PNG of ``count`` samples of ``model`` beside ``count`` held-out rows of ``name``.
 
     Samples come from :func:`symsched.models.sample_heun` [Karras et al. 2022, Algorithm 1] on the
-    EDM :math:`\rho=7` grid of :data:`SAMPLE_STEPS` steps from :math:`\sigma=80` to 0.002, started at
-    :math:`80\,\varepsilon` (seeded); images are shown in [-1, 1] on a gray scale (8x8 digits, 16x16 patches).
+    EDM :math:`\rho=7` grid [Eq. (5)] of :data:`SAMPLE_STEPS` steps from the model's
+    ``sigma_max`` to ``sigma_min`` (80 to 0.002), started at :math:`\sigma_\max\,\varepsilon`
+    (seeded); the held-out rows are a seeded random choice. Images are shown in [-1, 1] on a gray
+    scale (8x8 digits, 16x16 patches).
+
+    Parameters
+    ----------
+    model
+        The trained denoiser.
+    path
+        Output PNG file.
+    name
+        Dataset of the held-out rows (``"digits"`` or ``"patches"``).
+    seed
+        Seed of the starting noise and of the choice of held-out rows.
+    count
+        Images per panel.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     import matplotlib
 
@@ -206,7 +247,7 @@ def sample_grid(
         )
     ]
 
-    def tile(rows: np.ndarray) -> np.ndarray:
+    def tile(rows: FloatArray) -> FloatArray:
         canvas = np.full((cols * (side + 1) - 1,) * 2, np.nan)
         for k, r in enumerate(rows):
             i, j = divmod(k, cols)
@@ -230,6 +271,18 @@ def sample_grid(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m symsched.train NAME [--seed] [--minutes] [--steps] [--out]``.
+
+    Parameters
+    ----------
+    argv
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success (argparse exits with 2 on bad arguments).
+    """
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

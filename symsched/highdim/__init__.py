@@ -1,4 +1,4 @@
-r"""High-dimensional Gaussian-mixture and Curie–Weiss models under VP / VE interpolants (issue 5).
+r"""High-dimensional Gaussian-mixture and Curie–Weiss models under VP / VE interpolants.
 
 Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988 (spec: high_dim.md).
 
@@ -10,7 +10,9 @@ Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988 (spec: high_dim.md).
 - :func:`gm_stein_schedule`, :func:`gm_stein_metric` — the Stein-cost schedule of the GM
   (stein_cost.md §2–§4, self-contained here)
 
-Simulators and measurements (oracles) live in :mod:`symsched.highdim`.
+Submodules not imported here: :mod:`.simulate` (Euler simulators), :mod:`.measure` (statistics
+and feature errors), :mod:`.search` (the steps-needed search and the sweeps; it uses
+:mod:`.measure`, never the reverse) and :mod:`.plots`. :class:`TauGrid` lives in :mod:`._grid`.
 """
 
 from __future__ import annotations

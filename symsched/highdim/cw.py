@@ -1,16 +1,18 @@
 r"""The Curie–Weiss model: exact finite-d law, exact sampler, two-mode and exact denoisers.
 
-``mu(s) ∝ exp(beta/(2d) (sum s_i)^2 + (h/d) sum s_i)``, ``s in {-1, +1}^d``, ``h = (1/2) log(p/(1-p))``
-(high_dim.md §4.1, field scaling inferred from the authors' code). The spins are embedded in
-``R^d`` and noised by the interpolant ``c (1 - tau) z + tau a`` (§4.2). The likelihood of ``s``
-given ``x`` is ``∝ exp(sum_i y_i s_i)`` with ``y_i = tau x_i / (c^2 (1 - tau)^2)`` (§4.3).
+``mu(s) ∝ exp(beta/(2d) (sum s_i)^2 + (h/d) sum s_i)``, ``s in {-1, +1}^d``,
+``h = (1/2) log(p/(1-p))`` (high_dim.md §4.1, field scaling inferred from the authors' code). The
+spins are embedded in ``R^d`` and noised by the interpolant ``c (1 - tau) z + tau a`` (§4.2). The
+likelihood of ``s`` given ``x`` is ``∝ exp(sum_i y_i s_i)`` with
+``y_i = tau x_i / (c^2 (1 - tau)^2)`` (§4.3).
 
 * :func:`exact_law` — enumeration of the magnetisation ``M = (2K - d)/d`` (log-space binomials),
   exact mode weight ``P(M > 0) + P(M = 0)/2`` and exact targets of every measured statistic.
 * :func:`sample_exact` — exact sampler: ``K`` from the enumerated law, then a random subset.
 * :func:`denoiser_two_mode` — the two-mode (low-temperature, ``beta > 1``) denoiser of §4.3(a),
   computed in log space with a log-sum-exp; numpy or torch.
-* :func:`denoiser_hs` — the exact denoiser for any ``d`` by Hubbard–Stratonovich quadrature (§4.3(b)).
+* :func:`denoiser_hs` — the exact denoiser for any ``d`` by Hubbard–Stratonovich quadrature
+  (§4.3(b)).
 
 References: [aranguri2025] via high_dim.md §4; Biroli & Mézard 2023 (arXiv 2306.03518).
 """
@@ -19,15 +21,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast, overload
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.optimize import brentq
 from scipy.special import expit, gammaln, logsumexp
 
+from symsched._typing import ArrayLike, FloatArray, JSONDict, TorchTensor
 from symsched._validate import check_positive
 from symsched.highdim.gm import check_dim, check_weight
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "CWLaw",
@@ -43,7 +48,18 @@ __all__ = [
 
 
 def magnetization(beta: float) -> float:
-    """Positive root of ``m = tanh(beta m)`` (0 when ``beta <= 1``)."""
+    """Spontaneous magnetisation: the positive root of ``m = tanh(beta m)`` (high_dim.md §4.1).
+
+    Parameters
+    ----------
+    beta
+        Inverse temperature (> 0).
+
+    Returns
+    -------
+    float
+        ``m(beta)``, 0 when ``beta <= 1``.
+    """
     beta = check_positive(beta, "beta")
     if beta <= 1:
         return 0.0
@@ -52,7 +68,17 @@ def magnetization(beta: float) -> float:
 
 @dataclass(frozen=True)
 class CurieWeiss:
-    """Curie–Weiss model at inverse temperature ``beta`` with field from mode weight ``p``, dimension ``dim``."""
+    """Curie–Weiss model [aranguri2025, §4] (high_dim.md §4.1).
+
+    Parameters
+    ----------
+    beta
+        Inverse temperature (> 0; the two-mode denoiser needs ``beta > 1``).
+    p
+        Mode weight in (0, 1); the field is ``h = (1/2) log(p / (1 - p))``.
+    dim
+        Dimension ``d >= 1``.
+    """
 
     beta: float = 2.0
     p: float = 0.8
@@ -65,6 +91,7 @@ class CurieWeiss:
 
     @property
     def h(self) -> float:
+        """The field ``h = (1/2) log(p / (1 - p))``."""
         return 0.5 * (math.log(self.p) - math.log1p(-self.p))
 
     @property
@@ -74,38 +101,80 @@ class CurieWeiss:
 
     @property
     def w_plus(self) -> float:
-        """Two-mode weight ``W+ = 1 / (1 + e^{-2 h m})`` (high_dim.md §4.1): the target of ``P(M > 0)``."""
+        """Two-mode weight ``W+ = 1 / (1 + e^{-2 h m})`` (§4.1): the target of ``P(M > 0)``."""
         return float(expit(2 * self.h * self.m))
 
     def require_low_temperature(self) -> None:
-        """The two-mode approximation needs ``beta > 1`` (two ordered states): raise otherwise."""
+        """The two-mode approximation needs ``beta > 1`` (two ordered states).
+
+        Raises
+        ------
+        ValueError
+            If ``beta <= 1``.
+        """
         if not self.beta > 1:
             raise ValueError(
                 f"beta must be > 1 for the two-mode Curie-Weiss approximation: it only holds at "
-                f"low temperature, where m = tanh(beta m) has a positive root; got beta = {self.beta:g}"
+                f"low temperature, where m = tanh(beta m) has a positive root; "
+                f"got beta = {self.beta:g}"
             )
 
-    def params(self) -> dict[str, Any]:
+    def params(self) -> JSONDict:
+        """The model's parameters for JSON ``params``.
+
+        Returns
+        -------
+        JSONDict
+            ``beta``, ``p``, ``dim``, ``m`` and ``w_plus``.
+        """
         return {"beta": self.beta, "p": self.p, "dim": self.dim, "m": self.m, "w_plus": self.w_plus}
 
 
 @dataclass(frozen=True)
 class CWLaw:
-    """Exact finite-d law of ``K = #{s_i = +1}`` and the exact targets of the measured statistics."""
+    """Exact finite-d law of ``K = #{s_i = +1}`` and the exact targets of the measured statistics.
 
-    log_weights: NDArray[np.float64]  # normalised log P(K), K = 0 .. d
+    Parameters
+    ----------
+    log_weights
+        Normalised ``log P(K)``, ``K = 0 .. d``.
+    mode_fraction
+        ``P(M > 0) + P(M = 0) / 2``.
+    abs_magnetization
+        ``E|M|``.
+    minority_fraction
+        ``E[(1 - |M|) / 2]``.
+    within_var
+        ``E[1 - M^2]`` (population variance of the coordinates).
+    """
+
+    log_weights: FloatArray  # normalised log P(K), K = 0 .. d
     mode_fraction: float  # P(M > 0) + P(M = 0) / 2
     abs_magnetization: float  # E|M|
     minority_fraction: float  # E[(1 - |M|) / 2]
     within_var: float  # E[1 - M^2] (population variance of the coordinates)
 
     @property
-    def probabilities(self) -> NDArray[np.float64]:
-        return np.exp(self.log_weights)
+    def probabilities(self) -> FloatArray:
+        """``P(K)``, ``K = 0 .. d``."""
+        out: FloatArray = np.exp(self.log_weights)
+        return out
 
 
 def exact_law(model: CurieWeiss) -> CWLaw:
-    r"""Enumerate ``K``: ``P(K) ∝ C(d, K) exp(beta (2K - d)^2 / (2d) + h (2K - d) / d)`` (§4.1), in log space."""
+    r"""The exact finite-d law of the CW, by enumeration of ``K`` in log space (§4.1).
+
+    ``P(K) ∝ C(d, K) exp(beta (2K - d)^2 / (2d) + h (2K - d) / d)`` [aranguri2025, §4.1].
+
+    Parameters
+    ----------
+    model
+        The Curie–Weiss model.
+
+    Returns
+    -------
+    CWLaw
+    """
     d = model.dim
     k = np.arange(d + 1, dtype=np.float64)
     mag = (2 * k - d) / d
@@ -129,10 +198,24 @@ def exact_law(model: CurieWeiss) -> CWLaw:
 
 
 def two_mode_law(model: CurieWeiss) -> CWLaw:
-    r"""Exact finite-d law of the two-mode approximation (§4.1) that the two-mode denoiser transports to.
+    r"""Exact finite-d law of the two-mode approximation (§4.1), what the two-mode denoiser targets.
 
     A mixture with weights ``W+-`` of product measures whose spins have mean ``+-m``: in the ``+``
     mode ``K ~ Binomial(d, (1 + m)/2)``. Converges to :func:`exact_law` as ``d`` grows.
+
+    Parameters
+    ----------
+    model
+        The Curie–Weiss model (``beta > 1``).
+
+    Returns
+    -------
+    CWLaw
+
+    Raises
+    ------
+    ValueError
+        If ``beta <= 1``.
     """
     model.require_low_temperature()
     d = model.dim
@@ -155,39 +238,108 @@ def two_mode_law(model: CurieWeiss) -> CWLaw:
     )
 
 
-def sample_exact(model: CurieWeiss, samples: int, rng: np.random.Generator) -> NDArray[np.float64]:
-    """Exact samples ``(samples, d)`` of ``+-1`` spins: ``K`` from :func:`exact_law`, then a random subset."""
+def sample_exact(model: CurieWeiss, samples: int, rng: np.random.Generator) -> FloatArray:
+    """Exact samples of ``+-1`` spins: ``K`` from :func:`exact_law`, then a random subset.
+
+    Parameters
+    ----------
+    model
+        The Curie–Weiss model.
+    samples
+        Number of samples.
+    rng
+        numpy generator.
+
+    Returns
+    -------
+    FloatArray
+        ``(samples, d)`` spins.
+    """
     law = exact_law(model)
     d = model.dim
     ks = rng.choice(d + 1, size=int(samples), p=law.probabilities / law.probabilities.sum())
     u = rng.random((int(samples), d))
     # the K smallest of d iid uniforms form a uniformly random K-subset
     ranks = np.argsort(np.argsort(u, axis=1), axis=1)
-    return np.where(ranks < ks[:, None], 1.0, -1.0)
+    out: FloatArray = np.where(ranks < ks[:, None], 1.0, -1.0)
+    return out
 
 
-def local_field(x: Any, tau: float, alpha: float, c_value: float) -> Any:
-    """``y = tau x / (c^2 alpha^2)`` (§4.3; code ``x * b_over_a(t)``); ``alpha = 1 - tau`` > 0."""
+@overload
+def local_field(x: TorchTensor, tau: float, alpha: float, c_value: float) -> TorchTensor: ...
+@overload
+def local_field(x: FloatArray, tau: float, alpha: float, c_value: float) -> FloatArray: ...
+def local_field(
+    x: FloatArray | TorchTensor, tau: float, alpha: float, c_value: float
+) -> FloatArray | TorchTensor:
+    """The CW local field ``y = tau x / (c^2 alpha^2)`` (§4.3; code ``x * b_over_a(t)``).
+
+    Parameters
+    ----------
+    x
+        States (numpy or torch).
+    tau, alpha
+        Interpolant time and its complement ``alpha = 1 - tau > 0``.
+    c_value
+        Noise scale ``c``.
+
+    Returns
+    -------
+    FloatArray or TorchTensor
+        ``y``, same type and shape as ``x``.
+    """
     return x * (tau / (c_value**2 * alpha**2))
 
 
-def denoiser_two_mode(model: CurieWeiss, x: Any, tau: float, alpha: float, c_value: float) -> Any:
+@overload
+def denoiser_two_mode(
+    model: CurieWeiss, x: TorchTensor, tau: float, alpha: float, c_value: float
+) -> TorchTensor: ...
+@overload
+def denoiser_two_mode(
+    model: CurieWeiss, x: FloatArray, tau: float, alpha: float, c_value: float
+) -> FloatArray: ...
+def denoiser_two_mode(
+    model: CurieWeiss, x: FloatArray | TorchTensor, tau: float, alpha: float, c_value: float
+) -> FloatArray | TorchTensor:
     r"""Two-mode CW denoiser ``E[a | I_tau = x]`` in log space (high_dim.md §4.3(a)).
 
     .. math::
         \eta_i = w_+ \tanh(\beta m + y_i) + (1 - w_+)\tanh(y_i - \beta m),\quad
-        w_+ = \operatorname{sigmoid}\big(2hm + \textstyle\sum_i[\log(1 + m\tanh y_i) - \log(1 - m\tanh y_i)]\big)
+        w_+ = \operatorname{sigmoid}\big(2hm + \textstyle\sum_i[\log(1 + m\tanh y_i)
+        - \log(1 - m\tanh y_i)]\big)
 
     Computed from ``t = tanh(y)`` only: ``log(1 + m t) - log(1 - m t) = 2 atanh(m t)`` and, because
     ``tanh(beta m) = m``, ``tanh(y +- beta m) = (t +- m) / (1 +- m t)``, so with ``g = 2 w+ - 1 =
     tanh(logit / 2)`` the two terms combine into one fraction (``m < 1``: no cancellation in the
-    denominator; ``1 - t^2`` carries an absolute error ~eps, multiplied by at most ``m / (1 - m^2)``):
+    denominator; ``1 - t^2`` carries an absolute error ~eps, multiplied by at most
+    ``m / (1 - m^2)``):
 
     .. math::
         \eta_i = \frac{(1 - m^2)\, t_i + g\, m\, (1 - t_i^2)}{1 - m^2 t_i^2}.
 
     The mode weight is a tanh of the log-odds (no overflow: an exact log-sum-exp of two terms).
-    ``x`` has shape ``(batch, d)`` (numpy or torch); ``alpha = 1 - tau > 0``. Raises for ``beta <= 1``.
+
+    Parameters
+    ----------
+    model
+        The Curie–Weiss model (``beta > 1``).
+    x
+        States ``(batch, d)``, numpy or torch (the torch path works in place on temporaries).
+    tau, alpha
+        Interpolant time and ``alpha = 1 - tau > 0``.
+    c_value
+        Noise scale ``c``.
+
+    Returns
+    -------
+    FloatArray or TorchTensor
+        The denoised states, same type and shape as ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``beta <= 1``.
     """
     model.require_low_temperature()
     mm = model.m
@@ -195,41 +347,61 @@ def denoiser_two_mode(model: CurieWeiss, x: Any, tau: float, alpha: float, c_val
     if type(x).__module__.startswith("torch"):
         import torch
 
-        t = torch.mul(x, scale).tanh_()
+        t = torch.mul(cast("torch.Tensor", x), scale).tanh_()
         logit = 2 * model.h * mm + 2 * torch.atanh(t * mm).sum(-1, keepdim=True)
         g = torch.tanh(0.5 * logit)
         t2 = t * t
         den = t2.mul(-(mm**2)).add_(1.0)
         num = t2.mul_(-1.0).add_(1.0).mul_(g * mm).add_(t, alpha=1 - mm**2)
         return num.div_(den)
-    t = np.tanh(np.multiply(x, scale))
-    logit = 2 * model.h * mm + 2 * np.arctanh(mm * t).sum(-1, keepdims=True)
-    g = np.tanh(0.5 * logit)
-    t2 = t * t
-    return ((1 - mm**2) * t + g * mm * (1 - t2)) / (1 - mm**2 * t2)
+    tn = np.tanh(np.multiply(x, scale))
+    logit_n = 2 * model.h * mm + 2 * np.arctanh(mm * tn).sum(-1, keepdims=True)
+    gn = np.tanh(0.5 * logit_n)
+    tn2 = tn * tn
+    out: FloatArray = ((1 - mm**2) * tn + gn * mm * (1 - tn2)) / (1 - mm**2 * tn2)
+    return out
 
 
 def denoiser_hs(
     model: CurieWeiss,
-    x: Any,
+    x: ArrayLike,
     tau: float,
     alpha: float,
     c_value: float,
     grid: int = 4001,
     span: float = 4.0,
-) -> NDArray[np.float64]:
-    r"""Exact CW denoiser by Hubbard–Stratonovich quadrature (high_dim.md §4.3(b)), any ``beta > 0``.
+) -> FloatArray:
+    r"""Exact CW denoiser by Hubbard–Stratonovich quadrature (§4.3(b)), any ``beta > 0``.
 
-    ``eta_i = ∫ w(lam) tanh(lam + y_i) / ∫ w``, ``log w = -d (lam - h/d)^2 / (2 beta) + sum_i log cosh(lam + y_i)``
+    ``eta_i = ∫ w(lam) tanh(lam + y_i) / ∫ w`` with
+    ``log w = -d (lam - h/d)^2 / (2 beta) + sum_i log cosh(lam + y_i)``
     on a uniform ``lam`` grid of ``grid`` points on ``[-span, span]`` (trapezoid; the integrand is
-    smooth and negligible at the ends for ``|y| <~ span``). ``x``: numpy ``(batch, d)``.
+    smooth and negligible at the ends for ``|y| <~ span``).
+
+    Parameters
+    ----------
+    model
+        The Curie–Weiss model.
+    x
+        States ``(batch, d)`` (numpy).
+    tau, alpha
+        Interpolant time and ``alpha = 1 - tau > 0``.
+    c_value
+        Noise scale ``c``.
+    grid, span
+        Quadrature points and half-width of the ``lam`` grid.
+
+    Returns
+    -------
+    FloatArray
+        The denoised states ``(batch, d)``.
     """
-    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    d = x.shape[1]
+    xa: FloatArray = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    d = xa.shape[1]
     lam = np.linspace(-span, span, int(grid))
-    y = local_field(x, tau, alpha, c_value)
-    out = np.empty_like(x)
-    for i in range(x.shape[0]):
+    y = local_field(xa, tau, alpha, c_value)
+    out = np.empty_like(xa)
+    for i in range(xa.shape[0]):
         z = lam[:, None] + y[i][None, :]  # (grid, d)
         logcosh = np.logaddexp(z, -z) - math.log(2.0)
         logw = -d * (lam - model.h / d) ** 2 / (2 * model.beta) + logcosh.sum(1)

@@ -1,10 +1,11 @@
-r"""The asymmetric Gaussian mixture under the interpolant ``c (1 - tau) z + tau a``, derived by Bayes' rule.
+r"""The asymmetric Gaussian mixture under the interpolant ``c (1 - tau) z + tau a``, by Bayes' rule.
 
 Data ``a ~ p N(m 1, sigma^2 I_d) + (1 - p) N(-m 1, sigma^2 I_d)`` (high_dim.md §3.1) and the
-interpolant ``I_tau = c alpha_tau z + beta_tau a`` with ``alpha = 1 - tau``, ``beta = tau``, ``c = 1``
-(VP) or ``c = sqrt(d)`` (VE) [aranguri2025, §2.1]. Nothing below is typed in: the posterior of the
-mode sign, the denoiser, the velocity and the score are derived in SymPy from the two Gaussian
-likelihoods and Gaussian conditioning, and compiled through :func:`symsched.numeric.lambdify`.
+interpolant ``I_tau = c alpha_tau z + beta_tau a`` with ``alpha = 1 - tau``, ``beta = tau``,
+``c = 1`` (VP) or ``c = sqrt(d)`` (VE) [aranguri2025, §2.1]. Nothing below is typed in: the
+posterior of the mode sign, the denoiser, the velocity and the score are derived in SymPy from the
+two Gaussian likelihoods and Gaussian conditioning, and compiled through
+:func:`symsched.numeric.lambdify`.
 
 Every field has the form ``f(x) = A(tau) x + B(tau) m 1 tanh(h + K(tau) S)`` with ``S = 1 . x``,
 which is what makes the exact scalar reduction of high_dim.md §3.3 possible.
@@ -12,7 +13,7 @@ which is what makes the exact scalar reduction of high_dim.md §3.3 possible.
 References
 ----------
 aranguri2025: S. Aranguri, G. Biroli, M. Mézard, E. Vanden-Eijnden, "Optimizing noise schedules of
-generative models in high dimensions", arXiv:2501.00988v1 (spec: /work/shared/spec/high_dim.md).
+generative models in high dimensions", arXiv:2501.00988v1 (spec: high_dim.md).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, SupportsFloat, overload
 
 import sympy as sp
 
 from symsched import numeric
+from symsched._typing import ArrayLike, FloatArray, JSONDict, TorchTensor
 from symsched._validate import check_choice, check_positive
 from symsched.highdim._symbols import Q, S, c, d, h, m, s, sigma, tau
 
@@ -75,21 +77,28 @@ class GMDerivation:
 
 @functools.cache
 def derive_gm() -> GMDerivation:
-    r"""Derive posterior, denoiser, velocity and score of the GM [aranguri2025; high_dim.md §2.2, §3.2].
+    r"""Derive posterior, denoiser, velocity and score of the GM [aranguri2025] (§2.2, §3.2).
 
     Steps (all symbolic):
 
-    1. Given the mode sign ``s``, ``I_tau | s ~ N(tau s m 1, D I)`` with ``D = c^2 alpha^2 + tau^2 sigma^2``.
+    1. Given the mode sign ``s``, ``I_tau | s ~ N(tau s m 1, D I)`` with
+       ``D = c^2 alpha^2 + tau^2 sigma^2``.
        The two log-likelihoods differ only through ``S = 1 . x`` (``|x|^2 = Q`` cancels), so Bayes'
        rule with prior odds ``p/(1-p) = e^{2h}`` gives ``E[s|x] = tanh(logit / 2)``.
-    2. Gaussian conditioning: ``E[a | x, s] = s m 1 + (Cov(a, I) / D)(x - tau s m 1)``, linear in ``s``,
-       so ``eta = E[a|x]`` replaces ``s`` by ``E[s|x]``.
+    2. Gaussian conditioning: ``E[a | x, s] = s m 1 + (Cov(a, I) / D)(x - tau s m 1)``, linear in
+       ``s``, so ``eta = E[a|x]`` replaces ``s`` by ``E[s|x]``.
     3. Velocity ``b = (alpha'/alpha) x + (beta' - alpha' beta / alpha) eta`` and Tweedie's score
        ``(beta eta - x) / (c^2 alpha^2)`` with ``alpha = 1 - tau``, ``beta = tau``.
 
     Returns
     -------
     GMDerivation
+        The derived fields (cached).
+
+    Raises
+    ------
+    AssertionError
+        If the posterior log-odds are not affine in ``S`` (a derivation bug).
     """
     alpha_f, beta_f = sp.Function("alpha"), sp.Function("beta")
     alpha_e, beta_e = 1 - tau, tau
@@ -138,6 +147,16 @@ def stable_forms() -> dict[str, sp.Expr]:
     ``c^2 tau^2 - 2 c^2 tau + c^2``: with ``c^2 = d = 1e8`` and ``1 - tau = 1e-5`` that loses eight
     digits. The forms below keep ``alpha = 1 - tau`` as its own argument; each is verified to equal
     the derived expression (``simplify(form(al = 1 - tau) - derived) == 0``) before it is used.
+
+    Returns
+    -------
+    dict of str to sympy.Expr
+        ``variance``, ``tanh_slope`` and the ``*_x`` / ``*_1`` coefficients of every field.
+
+    Raises
+    ------
+    AssertionError
+        If a form disagrees with the derivation.
     """
     der = derive_gm()
     var = c**2 * al**2 + sigma**2 * tau**2
@@ -157,8 +176,27 @@ def stable_forms() -> dict[str, sp.Expr]:
     return forms
 
 
-def check_dim(dim: Any, name: str = "dim") -> int:
-    """Return ``dim`` as an int >= 1 (floats such as 1e8 with an integer value are accepted)."""
+def check_dim(dim: SupportsFloat | str, name: str = "dim") -> int:
+    """Return ``dim`` as an int >= 1 (floats such as 1e8 with an integer value are accepted).
+
+    Parameters
+    ----------
+    dim
+        The dimension (int, integral float, or their text).
+    name
+        Name used in error messages.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        A bool or a value that is not a number.
+    ValueError
+        A non-integral, infinite or < 1 value.
+    """
     if isinstance(dim, bool):
         raise TypeError(f"{name} must be an integer >= 1, got {dim!r}")
     try:
@@ -172,8 +210,25 @@ def check_dim(dim: Any, name: str = "dim") -> int:
     return int(v)
 
 
-def check_weight(value: Any, name: str = "p") -> float:
-    """Return a mode weight strictly inside (0, 1)."""
+def check_weight(value: float, name: str = "p") -> float:
+    """Return a mode weight strictly inside (0, 1).
+
+    Parameters
+    ----------
+    value
+        The weight.
+    name
+        Name used in error messages.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``value`` is not a real number strictly between 0 and 1.
+    """
     v = check_positive(value, name)
     if not v < 1:
         raise ValueError(f"{name} must lie strictly between 0 and 1 (a mode weight), got {v}")
@@ -181,7 +236,24 @@ def check_weight(value: Any, name: str = "p") -> float:
 
 
 def noise_scale(process: str, dim: int) -> float:
-    """``c``: 1 for VP, ``sqrt(d)`` for VE [aranguri2025, §2.1; high_dim.md §2.1]."""
+    """The noise scale ``c``: 1 for VP, ``sqrt(d)`` for VE [aranguri2025, §2.1] (high_dim.md §2.1).
+
+    Parameters
+    ----------
+    process
+        ``"vp"`` or ``"ve"``.
+    dim
+        Dimension ``d``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Unknown ``process`` or invalid ``dim``.
+    """
     check_choice(process, "process", ("vp", "ve"))
     return 1.0 if process == "vp" else math.sqrt(check_dim(dim))
 
@@ -224,21 +296,77 @@ class GaussianMixture:
         """``h = (1/2) log(p / (1 - p))``."""
         return 0.5 * (math.log(self.p) - math.log1p(-self.p))
 
-    def params(self) -> dict[str, Any]:
+    def params(self) -> JSONDict:
+        """The model's parameters for JSON ``params``.
+
+        Returns
+        -------
+        JSONDict
+            ``p``, ``m``, ``mode_sigma`` and ``dim``.
+        """
         return {"p": self.p, "m": self.m, "mode_sigma": self.mode_sigma, "dim": self.dim}
 
+    @overload
     def coefficients(
         self,
-        taus: Any,
-        alphas: Any,
+        taus: ArrayLike,
+        alphas: ArrayLike,
+        c_value: float,
+        field: str = ...,
+        backend: Literal["numpy"] = ...,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]: ...
+    @overload
+    def coefficients(
+        self,
+        taus: ArrayLike | TorchTensor,
+        alphas: ArrayLike | TorchTensor,
+        c_value: float,
+        field: str,
+        backend: Literal["torch"],
+    ) -> tuple[TorchTensor, TorchTensor, TorchTensor]: ...
+    @overload
+    def coefficients(
+        self,
+        taus: ArrayLike | TorchTensor,
+        alphas: ArrayLike | TorchTensor,
+        c_value: float,
+        field: str = ...,
+        *,
+        backend: Literal["torch"],
+    ) -> tuple[TorchTensor, TorchTensor, TorchTensor]: ...
+    def coefficients(
+        self,
+        taus: ArrayLike | TorchTensor,
+        alphas: ArrayLike | TorchTensor,
         c_value: float,
         field: str = "velocity",
-        backend: str = "numpy",
-    ) -> tuple[Any, Any, Any]:
+        backend: Literal["numpy", "torch"] = "numpy",
+    ) -> tuple[FloatArray, FloatArray, FloatArray] | tuple[TorchTensor, TorchTensor, TorchTensor]:
         r"""``(A, B, K)`` at times ``taus`` (with ``alphas = 1 - taus``) for ``field``.
 
-        ``field`` is ``velocity``, ``denoiser`` or ``score``; the field is ``A x + B m 1 tanh(h + K S)``
-        (high_dim.md §3.2), compiled from the checked :func:`stable_forms` of :func:`derive_gm`.
+        The field is ``A x + B m 1 tanh(h + K S)`` (high_dim.md §3.2) [aranguri2025, §3],
+        compiled from the checked :func:`stable_forms` of :func:`derive_gm`.
+
+        Parameters
+        ----------
+        taus, alphas
+            Interpolant times and their exact complements.
+        c_value
+            Noise scale ``c``.
+        field
+            ``velocity``, ``denoiser`` or ``score``.
+        backend
+            ``"numpy"`` or ``"torch"``.
+
+        Returns
+        -------
+        tuple
+            ``(A, B, K)`` arrays of the backend, shaped like ``taus``.
+
+        Raises
+        ------
+        ValueError
+            Unknown ``field``.
         """
         check_choice(field, "field", ("velocity", "denoiser", "score"))
         forms = stable_forms()

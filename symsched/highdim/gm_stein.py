@@ -1,11 +1,12 @@
-r"""Stein-cost (corrector-optimised) schedule of the Gaussian mixture, self-contained for issue 5.
+r"""Stein-cost (corrector-optimised) schedule of the Gaussian mixture, self-contained.
 
 This is the cost of stein_cost.md §2–§4 [williams2024] evaluated exactly on the GM of
-:mod:`symsched.highdim.gm`, not the general Stein module of issue 4. In the noise-level scale
+:mod:`symsched.highdim.gm`, not the general :mod:`symsched.stein` module. In the noise-level scale
 (conventions.md) ``xbar = x / tau = a + rho z`` with ``rho = c (1 - tau) / tau``, and
 
 .. math::
-    \delta_c(\rho) = \rho^2\, \mathbb E_{p_\rho}\big\|\partial_\rho \nabla \log p_\rho(\bar x)\big\|^2,
+    \delta_c(\rho) = \rho^2\, \mathbb E_{p_\rho}
+        \big\|\partial_\rho \nabla \log p_\rho(\bar x)\big\|^2,
     \qquad \Lambda(\rho) = \int_0^\rho \sqrt{\delta_c}, \qquad
     \rho_k = \Lambda^{-1}\big(\Lambda(\rho_{\max})\,(N - k)/(N - 1)\big)
 
@@ -23,25 +24,25 @@ returned as a VP (``c = 1``) time grid.
 References
 ----------
 williams2024: C. Williams, A. Campbell, A. Doucet, S. Syed, "Score-optimal diffusion schedules",
-arXiv:2412.07877 (spec: /work/shared/spec/stein_cost.md).
+NeurIPS 2024, arXiv:2412.07877, §2.4, §3.1 and Algorithm 1 (spec: stein_cost.md).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
-from numpy.typing import NDArray
 from scipy.interpolate import PchipInterpolator
 
 from symsched import numeric
+from symsched._typing import ArrayLike, FloatArray
 from symsched._validate import check_positive, check_steps
+from symsched.highdim._grid import TauGrid
 from symsched.highdim._symbols import S, c, h, m, rho, sigma, tau
 from symsched.highdim.gm import GaussianMixture, derive_gm
-from symsched.highdim.schedules import TauGrid
 
 __all__ = [
     "DEFAULT_RHO_MAX_FACTOR",
@@ -54,13 +55,23 @@ __all__ = [
 DEFAULT_RHO_MAX_FACTOR = 10.0  # rho_max = 10 x the RMS norm of the data, sqrt(d (m^2 + sigma^2))
 _GH_NODES = 201
 
+# probabilists' Gauss-Hermite nodes and weights; numpy's stubs leave hermegauss untyped
+_hermegauss: Callable[[int], tuple[FloatArray, FloatArray]] = np.polynomial.hermite_e.hermegauss
+
 
 @functools.cache
 def gm_xbar_score() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-    r"""``(a, b1, k)`` with ``grad log p_rho(xbar) = a xbar + b1 m 1 tanh(h + k S)``, derived.
+    r"""The GM score in the noise-level scale, derived: ``(a, b1, k)``.
 
-    From the derived score of ``I_tau`` (Tweedie): ``grad_xbar = tau grad_x`` at ``x = tau xbar`` and
-    ``c = rho tau / (1 - tau)``. Expected: ``a = -1/V``, ``b1 = 1/V``, ``k = m / V``, ``V = sigma^2 + rho^2``.
+    ``grad log p_rho(xbar) = a xbar + b1 m 1 tanh(h + k S)``, from the derived score of ``I_tau``
+    (Tweedie, [aranguri2025, §2.2]): ``grad_xbar = tau grad_x`` at ``x = tau xbar`` and
+    ``c = rho tau / (1 - tau)``. Expected: ``a = -1/V``, ``b1 = 1/V``, ``k = m / V``,
+    ``V = sigma^2 + rho^2``.
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        ``(a, b1, k)`` as expressions in ``rho``, ``sigma`` and ``m``.
     """
     der = derive_gm()
     sub = {c: rho * tau / (1 - tau)}
@@ -71,7 +82,7 @@ def gm_xbar_score() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
 
 
 @functools.cache
-def _metric_pieces() -> tuple[Any, Any]:
+def _metric_pieces() -> tuple[Callable[..., FloatArray], Callable[..., FloatArray]]:
     a, b1, k = gm_xbar_score()
     arg = h + k * S
     b = b1 * m * sp.tanh(arg)
@@ -81,18 +92,37 @@ def _metric_pieces() -> tuple[Any, Any]:
     return numeric.lambdify(args, da), numeric.lambdify(args, db)
 
 
-def gm_stein_metric(model: GaussianMixture, rhos: Any) -> NDArray[np.float64]:
-    r"""Local corrector metric ``delta_c(rho)`` of the GM (stein_cost.md §2.4), at noise levels ``rhos``.
+def gm_stein_metric(model: GaussianMixture, rhos: ArrayLike) -> FloatArray:
+    r"""Local corrector metric ``delta_c(rho)`` of the GM at noise levels ``rhos``.
 
-    ``E||d_rho score||^2 = a'^2 ((d - 1) V + E S^2 / d) + 2 a' E[S b'] + d E[b'^2]``, the expectation
-    over ``S | s ~ N(s m d, d V)`` by ``201``-node Gauss–Hermite quadrature per mode.
+    :math:`\delta_c(\rho)=\rho^2\,\mathbb E\|\partial_\rho\nabla\log p_\rho\|^2`
+    [williams2024, §3.1] (stein_cost.md §2.4) with
+    ``E||d_rho score||^2 = a'^2 ((d - 1) V + E S^2 / d) + 2 a' E[S b'] + d E[b'^2]``, the
+    expectation over ``S | s ~ N(s m d, d V)`` by ``201``-node Gauss–Hermite quadrature per mode.
+
+    Parameters
+    ----------
+    model
+        The Gaussian mixture.
+    rhos
+        Noise levels, finite and > 0 (a scalar or any shape; flattened to 1-D).
+
+    Returns
+    -------
+    FloatArray
+        ``delta_c`` at each level (1-D).
+
+    Raises
+    ------
+    ValueError
+        If a level is not finite or not > 0.
     """
     r = np.atleast_1d(np.asarray(rhos, dtype=np.float64))
     if np.any(~np.isfinite(r)) or np.any(r <= 0):
         raise ValueError("rhos must be finite and > 0")
     da_f, db_f = _metric_pieces()
     d = float(model.dim)
-    g, w = np.polynomial.hermite_e.hermegauss(_GH_NODES)
+    g, w = _hermegauss(_GH_NODES)
     w = w / math.sqrt(2 * math.pi)
     v = model.mode_sigma**2 + r**2
     out = np.zeros_like(r)
@@ -109,11 +139,26 @@ def gm_stein_metric(model: GaussianMixture, rhos: Any) -> NDArray[np.float64]:
 @functools.lru_cache(maxsize=64)
 def gm_stein_length(
     model: GaussianMixture, rho_max: float, probe: int = 2000
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    r"""Cumulative length ``Lambda(rho)`` on a log-spaced probe grid up to ``rho_max`` (with ``Lambda(0) = 0``).
+) -> tuple[FloatArray, FloatArray]:
+    r"""Cumulative length ``Lambda(rho)`` on a log-spaced probe grid up to ``rho_max``.
 
-    Trapezoid rule in ``log rho`` (``dLambda = sqrt(delta) rho dlog rho``); below the first probe
-    point ``sqrt(delta) ~ rho^2`` so that piece is ``sqrt(delta(rho_lo)) rho_lo / 3``.
+    :math:`\Lambda(\rho)=\int_0^\rho\sqrt{\delta_c}` [williams2024, §3.1] by the trapezoid rule
+    in ``log rho`` (``dLambda = sqrt(delta) rho dlog rho``); below the first probe point
+    ``sqrt(delta) ~ rho^2``, so that piece is ``sqrt(delta(rho_lo)) rho_lo / 3``.
+
+    Parameters
+    ----------
+    model
+        The Gaussian mixture.
+    rho_max
+        Largest noise level (> 0).
+    probe
+        Number of log-spaced probe levels (>= 10).
+
+    Returns
+    -------
+    tuple of FloatArray
+        ``(rho, Lambda)`` with a leading ``(0, 0)`` knot (``probe + 1`` values each).
     """
     rho_max = check_positive(rho_max, "rho_max")
     lo = min(1e-4 * model.mode_sigma, rho_max / 10)
@@ -137,6 +182,9 @@ def gm_stein_schedule(
 ) -> TauGrid:
     r"""The Stein-cost optimal ``N``-step grid of the GM, as a VP time grid (see module docstring).
 
+    Algorithm 1 of [williams2024] on the fine probe grid of :func:`gm_stein_length`: monotone
+    (PCHIP) inversion of ``Lambda`` onto ``N - 1`` equal-length steps below ``rho_max``.
+
     Parameters
     ----------
     model
@@ -145,6 +193,21 @@ def gm_stein_schedule(
         ``N >= 2``: one step from pure noise to ``rho_max`` plus ``N - 1`` equal-length steps.
     rho_max
         Largest finite noise level; default ``rho_max_factor * sqrt(d (m^2 + sigma^2))``.
+    rho_max_factor
+        Multiple of the data's RMS norm used when ``rho_max`` is not given.
+    probe
+        Probe levels of :func:`gm_stein_length`.
+
+    Returns
+    -------
+    TauGrid
+        ``N + 1`` times from ``tau_0 = 0`` to ``tau_N = 1`` with ``params`` ``steps``, ``rho_max``,
+        ``probe``, ``weight``, ``model`` and ``length`` (``Lambda(rho_max)``).
+
+    Raises
+    ------
+    ValueError
+        If ``steps < 2`` or ``rho_max`` / ``rho_max_factor`` is not > 0.
     """
     n = check_steps(steps, "steps", minimum=2)
     if rho_max is None:

@@ -1,4 +1,4 @@
-r"""Measurements with Monte Carlo error bars, the steps-needed search and the log-log slope fit.
+r"""Measurements with Monte Carlo error bars, the feature errors and the log-log slope fit.
 
 GM (high_dim.md §3.3): mode fraction ``p_hat = P(M > 0)`` (target ``p``), within-sample standard
 deviation (target ``sigma``), ``|M|`` (target ``m``). CW (§4.4): fraction of ``M > 0`` (target
@@ -6,31 +6,41 @@ deviation (target ``sigma``), ``|M|`` (target ``m``). CW (§4.4): fraction of ``
 ``+-1``. Each with its standard error (sample standard deviation / ``sqrt(n)``; for a fraction
 ``sqrt(f (1 - f) / n)``).
 
-Steps needed (§5.2): the smallest ``N`` on :data:`SEARCH_GRID` (ratio ``2^{1/4}``) for which both
-feature errors are within the tolerance. For the GM the errors of the Euler scheme are computed
-without Monte Carlo (:func:`~symsched.highdim.simulate.gm_mode_fraction_euler` and the exact growth
-factor), so the search is deterministic for ``d`` up to ``1e8``; for the CW they are Monte Carlo
-estimates of the full simulation (``d <= 1e4``).
+Feature errors (§5.2): :func:`gm_errors_euler` and :func:`cw_errors` give the two errors (``high``
+and ``low``) that the steps-needed search of :mod:`symsched.highdim.search` drives below the
+tolerance, on :data:`SEARCH_GRID` (ratio ``2^{1/4}``). For the GM the errors of the Euler scheme are
+computed without Monte Carlo (:func:`~symsched.highdim.simulate.gm_mode_fraction_euler` and the
+exact growth factor), so the search is deterministic for ``d`` up to ``1e8``; for the CW they are
+Monte Carlo estimates of the full simulation (``d <= 1e4``). This module holds statistics only; it
+imports neither the search nor the sweeps.
+
+References: [aranguri2025, §3.3, §4.4, §5.2] (Aranguri, Biroli, Mézard, Vanden-Eijnden,
+arXiv:2501.00988) via high_dim.md.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TypedDict
 
 import numpy as np
-from numpy.typing import NDArray
 
+from symsched._typing import ArrayLike, BoolArray
+from symsched.highdim._grid import TauGrid
 from symsched.highdim.cw import CurieWeiss, exact_law, two_mode_law
 from symsched.highdim.gm import GaussianMixture, noise_scale
-from symsched.highdim.schedules import DEFAULT_KAPPA, TauGrid, process_of, tau_grid
+from symsched.highdim.schedules import DEFAULT_KAPPA, process_of, tau_grid
 from symsched.highdim.simulate import CWRun, GMRun, cw_full, gm_mode_fraction_euler
 
 __all__ = [
     "CW_MAX_DIM",
     "DEFAULT_TOLERANCE",
     "SEARCH_GRID",
+    "CWStatistics",
+    "CWTargets",
+    "GMStatistics",
+    "GMTargets",
     "cw_errors",
     "cw_samples_needed",
     "cw_statistics",
@@ -40,28 +50,114 @@ __all__ = [
     "loglog_slope",
     "make_grid",
     "mean_stderr",
-    "steps_needed",
 ]
 
-SEARCH_GRID: tuple[int, ...] = tuple(
-    sorted({int(round(2 ** (k / 4))) for k in range(4, 4 * 18 + 1)})
-)
+SEARCH_GRID: tuple[int, ...] = tuple(sorted({round(2 ** (k / 4)) for k in range(4, 4 * 18 + 1)}))
 CW_MAX_DIM = 10_000  # full simulation only (no exact reduction for the CW)
 DEFAULT_TOLERANCE = 0.05
 
 
-def mean_stderr(x: NDArray[np.float64]) -> tuple[float, float]:
-    x = np.asarray(x, dtype=np.float64)
-    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
+class GMTargets(TypedDict):
+    """Population values of the GM features (high_dim.md §3.3)."""
+
+    mode_fraction: float
+    within_std: float
+    abs_magnetization: float
 
 
-def fraction_stderr(mask: NDArray[np.bool_]) -> tuple[float, float]:
+class GMStatistics(TypedDict):
+    """The GM features of a run with their standard errors (:func:`gm_statistics`)."""
+
+    mode_fraction: float
+    mode_fraction_stderr: float
+    within_std: float
+    within_std_stderr: float
+    abs_magnetization: float
+    abs_magnetization_stderr: float
+    targets: GMTargets
+    samples: int
+
+
+class CWTargets(TypedDict):
+    """Values of the CW features under a reference law (high_dim.md §4.4)."""
+
+    mode_fraction: float
+    sign_magnetization: float
+    minority_fraction: float
+    within_var: float
+    distance_to_spins: float
+
+
+class CWStatistics(TypedDict):
+    """The CW features of a run with their standard errors and three sets of targets."""
+
+    mode_fraction: float
+    mode_fraction_stderr: float
+    sign_magnetization: float
+    sign_magnetization_stderr: float
+    minority_fraction: float
+    minority_fraction_stderr: float
+    within_var: float
+    within_var_stderr: float
+    distance_to_spins: float
+    distance_to_spins_stderr: float
+    targets: CWTargets
+    targets_two_mode_finite_d: CWTargets
+    targets_exact_finite_d: CWTargets
+    samples: int
+
+
+def mean_stderr(x: ArrayLike) -> tuple[float, float]:
+    """Sample mean and its standard error.
+
+    Parameters
+    ----------
+    x
+        Per-sample values (1-D, at least 2).
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, std(ddof=1) / sqrt(n))``.
+    """
+    v = np.asarray(x, dtype=np.float64)
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
+
+
+def fraction_stderr(mask: BoolArray) -> tuple[float, float]:
+    """Fraction of ``True`` entries and its binomial standard error.
+
+    Parameters
+    ----------
+    mask
+        One boolean per sample.
+
+    Returns
+    -------
+    tuple of float
+        ``(f, sqrt(f (1 - f) / n))``.
+    """
     f = float(np.mean(mask))
     return f, math.sqrt(max(f * (1 - f), 0.0) / mask.size)
 
 
-def gm_statistics(model: GaussianMixture, run: GMRun) -> dict[str, Any]:
-    """The GM features of a run, each with a ``*_stderr`` twin, and their targets."""
+def gm_statistics(model: GaussianMixture, run: GMRun) -> GMStatistics:
+    """The GM features of a run, each with a ``*_stderr`` twin, and their targets (§3.3).
+
+    Parameters
+    ----------
+    model
+        The Gaussian mixture that was sampled.
+    run
+        The final state of a simulation (:func:`~symsched.highdim.simulate.gm_reduced` or
+        :func:`~symsched.highdim.simulate.gm_full`).
+
+    Returns
+    -------
+    GMStatistics
+        Mode fraction ``P(M > 0)`` (target ``p``), within-sample std (target ``sigma``) and
+        ``|M|`` (target ``m``), with standard errors and the sample count.
+    """
     frac, frac_se = fraction_stderr(run.magnetization > 0)
     std, std_se = mean_stderr(run.within_std)
     absm, absm_se = mean_stderr(np.abs(run.magnetization))
@@ -81,49 +177,94 @@ def gm_statistics(model: GaussianMixture, run: GMRun) -> dict[str, Any]:
     }
 
 
-def cw_statistics(model: CurieWeiss, run: CWRun) -> dict[str, Any]:
-    """The CW features of a run with ``*_stderr`` twins; targets of the two-mode law and of the exact law."""
-    out: dict[str, Any] = {}
+def cw_statistics(model: CurieWeiss, run: CWRun) -> CWStatistics:
+    """The CW features of a run with ``*_stderr`` twins and their targets (§4.4).
+
+    Parameters
+    ----------
+    model
+        The Curie–Weiss model that was sampled.
+    run
+        The final samples of :func:`~symsched.highdim.simulate.cw_full`.
+
+    Returns
+    -------
+    CWStatistics
+        Fraction of ``M > 0`` (target ``W+``), ``|sign-magnetisation|``, minority-spin fraction,
+        within-sample variance and distance to ``+-1``, each with its standard error; targets of the
+        infinite-d two-mode law (``targets``), of the finite-d two-mode law
+        (:func:`~symsched.highdim.cw.two_mode_law`) and of the exact law
+        (:func:`~symsched.highdim.cw.exact_law`).
+    """
     frac, frac_se = fraction_stderr(run.magnetization > 0)
-    out["mode_fraction"], out["mode_fraction_stderr"] = frac, frac_se
-    for name, values in (
-        ("sign_magnetization", np.abs(run.sign_magnetization)),
-        ("minority_fraction", run.minority_fraction),
-        ("within_var", run.within_var),
-        ("distance_to_spins", run.distance_to_spins),
-    ):
-        out[name], out[f"{name}_stderr"] = mean_stderr(values)
+    sign, sign_se = mean_stderr(np.abs(run.sign_magnetization))
+    minority, minority_se = mean_stderr(run.minority_fraction)
+    var, var_se = mean_stderr(run.within_var)
+    dist, dist_se = mean_stderr(run.distance_to_spins)
     two = two_mode_law(model)
     ex = exact_law(model)
-    out["targets"] = {
-        "mode_fraction": model.w_plus,
-        "sign_magnetization": model.m,
-        "minority_fraction": (1 - model.m) / 2,
-        "within_var": 1 - model.m**2,
-        "distance_to_spins": 0.0,
+    return {
+        "mode_fraction": frac,
+        "mode_fraction_stderr": frac_se,
+        "sign_magnetization": sign,
+        "sign_magnetization_stderr": sign_se,
+        "minority_fraction": minority,
+        "minority_fraction_stderr": minority_se,
+        "within_var": var,
+        "within_var_stderr": var_se,
+        "distance_to_spins": dist,
+        "distance_to_spins_stderr": dist_se,
+        "targets": {
+            "mode_fraction": model.w_plus,
+            "sign_magnetization": model.m,
+            "minority_fraction": (1 - model.m) / 2,
+            "within_var": 1 - model.m**2,
+            "distance_to_spins": 0.0,
+        },
+        "targets_two_mode_finite_d": {
+            "mode_fraction": two.mode_fraction,
+            "sign_magnetization": two.abs_magnetization,
+            "minority_fraction": two.minority_fraction,
+            "within_var": two.within_var,
+            "distance_to_spins": 0.0,
+        },
+        "targets_exact_finite_d": {
+            "mode_fraction": ex.mode_fraction,
+            "sign_magnetization": ex.abs_magnetization,
+            "minority_fraction": ex.minority_fraction,
+            "within_var": ex.within_var,
+            "distance_to_spins": 0.0,
+        },
+        "samples": int(run.magnetization.size),
     }
-    out["targets_two_mode_finite_d"] = {
-        "mode_fraction": two.mode_fraction,
-        "sign_magnetization": two.abs_magnetization,
-        "minority_fraction": two.minority_fraction,
-        "within_var": two.within_var,
-        "distance_to_spins": 0.0,
-    }
-    out["targets_exact_finite_d"] = {
-        "mode_fraction": ex.mode_fraction,
-        "sign_magnetization": ex.abs_magnetization,
-        "minority_fraction": ex.minority_fraction,
-        "within_var": ex.within_var,
-        "distance_to_spins": 0.0,
-    }
-    out["samples"] = int(run.magnetization.size)
-    return out
 
 
 def make_grid(
     schedule: str, steps: int, model: GaussianMixture | CurieWeiss, kappa: float = DEFAULT_KAPPA
 ) -> tuple[TauGrid, float]:
-    """``(grid, c)`` for a schedule name on ``model`` (``stein`` needs a GM)."""
+    """The time grid of a schedule name on ``model``, and its noise scale.
+
+    Parameters
+    ----------
+    schedule
+        One of :data:`symsched.highdim.schedules.SCHEDULES` (``stein`` needs a GM).
+    steps
+        Number of steps ``N``.
+    model
+        The model (its dimension sets the dilated windows and the VE noise scale).
+    kappa
+        Window width of the dilated schedules.
+
+    Returns
+    -------
+    tuple
+        ``(grid, c)`` with ``c`` = 1 (VP) or ``sqrt(d)`` (VE) [aranguri2025, §2.1].
+
+    Raises
+    ------
+    ValueError
+        ``stein`` on a Curie–Weiss model, or an invalid schedule / parameter.
+    """
     c_value = noise_scale(process_of(schedule), model.dim)
     gm = model if isinstance(model, GaussianMixture) else None
     if schedule == "stein" and gm is None:
@@ -136,7 +277,21 @@ def make_grid(
 def gm_errors_euler(
     model: GaussianMixture, schedule: str, steps: int, kappa: float = DEFAULT_KAPPA
 ) -> dict[str, float]:
-    """Deterministic feature errors of the Euler scheme: ``|p_hat - p|`` and ``|std/sigma - 1|``."""
+    """Deterministic feature errors of the Euler scheme on the GM (§5.2), without Monte Carlo.
+
+    Parameters
+    ----------
+    model
+        The Gaussian mixture.
+    schedule, steps, kappa
+        The grid, as :func:`make_grid`.
+
+    Returns
+    -------
+    dict of str to float
+        ``mode_fraction`` (the Euler scheme's exact ``P(M > 0)``), ``std_ratio``, and the two
+        errors ``high = |p_hat - p|`` and ``low = |std / sigma - 1|``.
+    """
     grid, c_value = make_grid(schedule, steps, model, kappa)
     a, _, _ = model.coefficients(grid.taus[:-1], grid.alphas[:-1], c_value)
     growth = float(np.prod(1.0 + grid.dtaus * np.asarray(a)))
@@ -158,7 +313,23 @@ def cw_errors(
     seed: int,
     kappa: float = DEFAULT_KAPPA,
 ) -> dict[str, float]:
-    """Monte Carlo feature errors of the CW: ``|frac - W+|`` and ``|within_var / target - 1|`` (two-mode targets)."""
+    """Monte Carlo feature errors of the CW against the finite-d two-mode targets (§5.2).
+
+    Parameters
+    ----------
+    model
+        The Curie–Weiss model (``beta > 1``).
+    schedule, steps, kappa
+        The grid, as :func:`make_grid`.
+    samples, seed
+        Monte Carlo samples of :func:`~symsched.highdim.simulate.cw_full` and their seed.
+
+    Returns
+    -------
+    dict of str to float
+        ``mode_fraction`` with its ``mode_fraction_stderr``, ``within_var``, and the two errors
+        ``high = |frac - W+|`` and ``low = |within_var / target - 1|``.
+    """
     grid, c_value = make_grid(schedule, steps, model, kappa)
     stats = cw_statistics(model, cw_full(model, grid, c_value, samples, seed))
     tgt = stats["targets_two_mode_finite_d"]
@@ -171,31 +342,10 @@ def cw_errors(
     }
 
 
-def steps_needed(
-    errors: Callable[[int], dict[str, float]], tolerance: float, grid: Sequence[int] = SEARCH_GRID
-) -> tuple[int | None, list[dict[str, Any]]]:
-    """Smallest ``N`` in ``grid`` with ``high <= tol`` and ``low <= tol``: galloping then bisection.
-
-    Assumes the errors decrease with ``N`` (they do, up to Monte Carlo noise, on every case we
-    measured); the returned ``N`` meets the tolerance and its predecessor on the grid does not.
-    Returns ``(None, trace)`` if even the largest ``N`` fails. The search itself is
-    :func:`symsched.highdim.search.search_steps` (which also drives the parallel sweeps).
-    """
-    from symsched.highdim.search import search_steps
-
-    gen = search_steps(tolerance, grid)
-    n = next(gen)
-    while True:
-        try:
-            n = gen.send(errors(n))
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-
-
 def cw_samples_needed(
     model: CurieWeiss, tolerance: float, high_share: float = 1 / 3, low_share: float = 1 / 10
 ) -> int:
-    r"""Samples for which both CW feature estimates are precise enough to decide ``error <= tolerance``.
+    r"""Samples for which both CW feature estimates can decide ``error <= tolerance`` (§5.2).
 
     * High level: the fraction's error bar ``sqrt(W+ (1 - W+) / S) <= 0.5 / sqrt(S)`` at most
       ``high_share x tolerance`` (the CLI rule ``S >= (1.5 / tol)^2`` for the default 1/3).
@@ -211,6 +361,20 @@ def cw_samples_needed(
     about ``e / 0.7`` in ``log N``: with 1000 samples at ``d = 100``, ``beta = 2`` (error bar 0.021,
     40% of the 0.05 tolerance) the search lands up to three grid steps away, which is what made
     the CW dilated schedules look "not flat over small d" (high_dim.md §5.2).
+
+    Parameters
+    ----------
+    model
+        The Curie–Weiss model (``beta > 1``).
+    tolerance
+        The feature tolerance of the search.
+    high_share, low_share
+        Error bars allowed on the two features, as shares of ``tolerance``.
+
+    Returns
+    -------
+    int
+        The larger of the two sample counts.
     """
     law = two_mode_law(model)
     d = model.dim
@@ -223,6 +387,19 @@ def cw_samples_needed(
 
 
 def loglog_slope(dims: Sequence[float], steps: Sequence[float]) -> float:
-    """Least-squares slope of ``log N`` against ``log d``."""
+    """Least-squares slope of ``log N`` against ``log d`` (``~1/2`` for ``N ~ sqrt(d)``, §5.2).
+
+    Parameters
+    ----------
+    dims
+        Dimensions ``d`` (> 0).
+    steps
+        Steps needed at each ``d`` (> 0).
+
+    Returns
+    -------
+    float
+        The fitted exponent.
+    """
     x, y = np.log(np.asarray(dims, dtype=np.float64)), np.log(np.asarray(steps, dtype=np.float64))
     return float(np.polyfit(x, y, 1)[0])

@@ -16,14 +16,13 @@ References: [aranguri2025, §5.1] via high_dim.md §2.3, §5.1.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from symsched._validate import check_choice, check_positive, check_steps
-from symsched.highdim.gm import check_dim
+from symsched.highdim._grid import TauGrid
+from symsched.highdim.gm import GaussianMixture, Process, check_dim
+from symsched.highdim.gm_stein import DEFAULT_RHO_MAX_FACTOR, gm_stein_schedule
 
 __all__ = [
     "DEFAULT_KAPPA",
@@ -40,64 +39,21 @@ SCHEDULES: tuple[str, ...] = ("vp-constant", "vp-dilated", "ve-constant", "ve-di
 DEFAULT_KAPPA = 3.0
 
 
-@dataclass(frozen=True)
-class TauGrid:
-    """An increasing time grid ``taus`` (``tau_0 = 0``, ``tau_N = 1``) with ``alphas = 1 - taus``."""
-
-    name: str
-    taus: NDArray[np.float64]
-    alphas: NDArray[np.float64]
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        t, a = np.asarray(self.taus, dtype=np.float64), np.asarray(self.alphas, dtype=np.float64)
-        if t.ndim != 1 or t.shape != a.shape or t.size < 2:
-            raise ValueError("taus and alphas must be 1-D arrays of the same length >= 2")
-        if t[0] != 0.0 or t[-1] != 1.0 or a[0] != 1.0 or a[-1] != 0.0:
-            raise ValueError(
-                "a tau grid must start at tau = 0 (alpha = 1) and end at tau = 1 (alpha = 0)"
-            )
-        if not (np.all(np.diff(t) > 0) and np.all(np.diff(a) < 0)):
-            raise ValueError("taus must be strictly increasing (alphas strictly decreasing)")
-        object.__setattr__(self, "taus", t)
-        object.__setattr__(self, "alphas", a)
-
-    @property
-    def steps(self) -> int:
-        return int(self.taus.size - 1)
-
-    @property
-    def dtaus(self) -> NDArray[np.float64]:
-        """Step sizes ``tau_{k+1} - tau_k``, computed from ``alphas`` where that is more accurate."""
-        dt = np.diff(self.taus)
-        da = -np.diff(self.alphas)
-        return np.where(self.taus[1:] > 0.5, da, dt)
-
-    def sigmas(self, c_value: float) -> NDArray[np.float64]:
-        """Noise levels ``rho_k = c alpha_k / tau_k`` (descending, ``inf`` first, ``0`` last)."""
-        with np.errstate(divide="ignore"):
-            return np.where(
-                self.taus > 0,
-                c_value * self.alphas / np.where(self.taus > 0, self.taus, 1.0),
-                math.inf,
-            )
-
-    def to_json(self, c_value: float) -> dict[str, Any]:
-        """The conventions.md schedule object, in the noise-level scale."""
-        from symsched._version import __version__
-
-        return {
-            "method": self.name,
-            "steps": self.steps,
-            "sigmas": self.sigmas(c_value).tolist(),
-            "taus": self.taus.tolist(),
-            "params": dict(self.params),
-            "version": __version__,
-        }
-
-
 def constant(steps: int, name: str = "constant") -> TauGrid:
-    """Constant denoising: ``tau_k = k / N`` (high_dim.md §2.3)."""
+    """Constant denoising: ``tau_k = k / N`` (high_dim.md §2.3) [aranguri2025, §2.3].
+
+    Parameters
+    ----------
+    steps
+        Number of steps ``N >= 1``.
+    name
+        Name of the grid (``vp-constant`` or ``ve-constant`` from :func:`tau_grid`).
+
+    Returns
+    -------
+    TauGrid
+        ``N + 1`` equally spaced times with exact complements ``(N - k) / N``.
+    """
     n = check_steps(steps, "steps")
     k = np.arange(n + 1, dtype=np.float64)
     return TauGrid(name, k / n, (n - k) / n, {"steps": n})
@@ -116,10 +72,29 @@ def _ratio(kappa: float, dim: int) -> float:
 
 
 def vp_dilated(steps: int, dim: int, kappa: float = DEFAULT_KAPPA) -> TauGrid:
-    r"""VP-dilated: half of the steps in the speciation window ``tau in [0, kappa/sqrt(d)]`` (§5.1).
+    r"""VP-dilated: half of the steps in the speciation window ``tau in [0, kappa/sqrt(d)]``.
 
     ``tau_t = 2 r t`` for ``t < 1/2`` and ``r + (1 - r)(2t - 1)`` after, ``r = kappa / sqrt(d)``,
-    on ``t_k = k / N``.
+    on ``t_k = k / N`` [aranguri2025, §5.1] (high_dim.md §5.1).
+
+    Parameters
+    ----------
+    steps
+        Number of steps ``N >= 1`` (even ``N``: every step lies inside one linear piece).
+    dim
+        Dimension ``d``.
+    kappa
+        Width of the window in units of ``1 / sqrt(d)``; ``0 < kappa < sqrt(d)``.
+
+    Returns
+    -------
+    TauGrid
+        The grid, with ``params`` ``steps``, ``kappa``, ``dim`` and ``r``.
+
+    Raises
+    ------
+    ValueError
+        If ``kappa`` is not in ``(0, sqrt(d))`` or ``steps`` / ``dim`` are invalid.
     """
     n = check_steps(steps, "steps")
     r = _ratio(kappa, dim)
@@ -133,10 +108,26 @@ def vp_dilated(steps: int, dim: int, kappa: float = DEFAULT_KAPPA) -> TauGrid:
 
 
 def ve_dilated(steps: int, dim: int, kappa: float = DEFAULT_KAPPA) -> TauGrid:
-    r"""VE-dilated: half of the steps where ``1 - tau in [0, kappa/sqrt(d)]`` (§5.1).
+    r"""VE-dilated: half of the steps where ``1 - tau in [0, kappa/sqrt(d)]``.
 
-    ``tau_t = 2(1 - r) t`` for ``t < 1/2`` and ``(1 - r) + r(2t - 1)`` after, so the per-coordinate
-    noise ``sqrt(d)(1 - tau) = kappa (2 - 2t)`` falls linearly from ``kappa`` to 0 in phase 2.
+    ``tau_t = 2(1 - r) t`` for ``t < 1/2`` and ``(1 - r) + r(2t - 1)`` after, so the
+    per-coordinate noise ``sqrt(d)(1 - tau) = kappa (2 - 2t)`` falls linearly from ``kappa`` to 0
+    in phase 2 [aranguri2025, §5.1] (high_dim.md §5.1).
+
+    Parameters
+    ----------
+    steps, dim, kappa
+        As :func:`vp_dilated`.
+
+    Returns
+    -------
+    TauGrid
+        The grid, with ``params`` ``steps``, ``kappa``, ``dim`` and ``r``.
+
+    Raises
+    ------
+    ValueError
+        If ``kappa`` is not in ``(0, sqrt(d))`` or ``steps`` / ``dim`` are invalid.
     """
     n = check_steps(steps, "steps")
     r = _ratio(kappa, dim)
@@ -154,10 +145,41 @@ def tau_grid(
     steps: int,
     dim: int,
     kappa: float = DEFAULT_KAPPA,
-    model: Any = None,
-    **stein_options: Any,
+    model: GaussianMixture | None = None,
+    *,
+    rho_max: float | None = None,
+    rho_max_factor: float = DEFAULT_RHO_MAX_FACTOR,
+    probe: int = 2000,
 ) -> TauGrid:
-    """Build a schedule by name (one of :data:`SCHEDULES`); ``stein`` needs the GM ``model``."""
+    """Build a schedule by name (one of :data:`SCHEDULES`).
+
+    Parameters
+    ----------
+    schedule
+        ``vp-constant``, ``ve-constant`` (:func:`constant`), ``vp-dilated``, ``ve-dilated``
+        (:func:`vp_dilated`, :func:`ve_dilated`) or ``stein``
+        (:func:`~symsched.highdim.gm_stein.gm_stein_schedule`).
+    steps
+        Number of steps ``N``.
+    dim
+        Dimension ``d`` (the dilated windows scale with ``1 / sqrt(d)``).
+    kappa
+        Window width of the dilated schedules.
+    model
+        The Gaussian mixture, needed by ``stein`` only.
+    rho_max, rho_max_factor, probe
+        Options of the ``stein`` schedule (see
+        :func:`~symsched.highdim.gm_stein.gm_stein_schedule`).
+
+    Returns
+    -------
+    TauGrid
+
+    Raises
+    ------
+    ValueError
+        Unknown schedule name, ``stein`` without ``model``, or invalid parameters.
+    """
     check_choice(schedule, "schedule", SCHEDULES)
     if schedule in ("vp-constant", "ve-constant"):
         return constant(steps, schedule)
@@ -165,14 +187,25 @@ def tau_grid(
         return vp_dilated(steps, dim, kappa)
     if schedule == "ve-dilated":
         return ve_dilated(steps, dim, kappa)
-    from symsched.highdim.gm_stein import gm_stein_schedule
-
     if model is None:
         raise ValueError("the stein schedule is computed on a Gaussian-mixture model: pass model=")
-    return gm_stein_schedule(model, steps, **stein_options)
+    return gm_stein_schedule(
+        model, steps, rho_max=rho_max, rho_max_factor=rho_max_factor, probe=probe
+    )
 
 
-def process_of(schedule: str) -> str:
-    """``vp`` or ``ve``: the noise scale the schedule is run with (stein: VP, see gm_stein)."""
+def process_of(schedule: str) -> Process:
+    """The noise scale a schedule is run with (``stein``: VP, see :mod:`.gm_stein`).
+
+    Parameters
+    ----------
+    schedule
+        One of :data:`SCHEDULES`.
+
+    Returns
+    -------
+    str
+        ``"ve"`` for the ``ve-*`` schedules, ``"vp"`` otherwise.
+    """
     check_choice(schedule, "schedule", SCHEDULES)
     return "ve" if schedule.startswith("ve") else "vp"

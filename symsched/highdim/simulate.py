@@ -1,4 +1,4 @@
-r"""Oracle simulators of the probability-flow ODE for the GM and Curie–Weiss models (issue 5).
+r"""Oracle simulators of the probability-flow ODE for the GM and Curie–Weiss models.
 
 * :func:`gm_full` — the full ``d``-dimensional batched Euler simulation in torch (float64), the
   literal method of the authors' code (high_dim.md §2.4), for ``d`` up to about ``1e4``.
@@ -18,22 +18,22 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.special import ndtr
 
+from symsched._typing import ArrayLike, FloatArray
 from symsched._validate import check_positive, check_steps
+from symsched.highdim._grid import TauGrid
 from symsched.highdim.cw import CurieWeiss, denoiser_two_mode
 from symsched.highdim.gm import GaussianMixture
-from symsched.highdim.schedules import TauGrid
 
 __all__ = [
     "MIN_SAMPLES",
     "CWRun",
     "GMRun",
     "cw_full",
+    "gm_euler_map",
     "gm_full",
     "gm_mode_fraction_euler",
     "gm_reduced",
@@ -42,7 +42,7 @@ __all__ = [
 MIN_SAMPLES = 10  # fewer samples cannot give a meaningful Monte Carlo error bar
 
 
-def _check_samples(samples: Any) -> int:
+def _check_samples(samples: int) -> int:
     n = check_steps(samples, "samples")
     if n < MIN_SAMPLES:
         raise ValueError(
@@ -51,33 +51,63 @@ def _check_samples(samples: Any) -> int:
     return n
 
 
+def _no_trajectories() -> FloatArray:
+    return np.zeros((0, 0))
+
+
 @dataclass
 class GMRun:
-    """Final state of a GM run: per-sample magnetisation ``M = S/d`` and within-sample std."""
+    """Final state of a GM run: per-sample magnetisation ``M = S/d`` and within-sample std.
 
-    magnetization: NDArray[np.float64]
-    within_std: NDArray[np.float64]
+    Parameters
+    ----------
+    magnetization
+        ``M = S / d`` per sample.
+    within_std
+        Standard deviation of the coordinates of each sample.
+    growth
+        ``prod_k (1 + dtau_k A_k)``, the factor of ``x_perp``.
+    trajectories
+        ``(steps + 1, recorded)`` values of ``M`` (empty when none were recorded).
+    """
+
+    magnetization: FloatArray
+    within_std: FloatArray
     growth: float  # prod_k (1 + dtau_k A_k), the factor of x_perp
-    trajectories: NDArray[np.float64] = field(
-        default_factory=lambda: np.zeros((0, 0))
-    )  # (steps+1, recorded) of M
+    trajectories: FloatArray = field(default_factory=_no_trajectories)  # (steps+1, recorded) of M
 
 
 @dataclass
 class CWRun:
-    """Final CW samples summarised per sample (the full states are not kept)."""
+    """Final CW samples summarised per sample (the full states are not kept).
 
-    magnetization: NDArray[np.float64]
-    sign_magnetization: NDArray[np.float64]  # (1/d) sum sign(x_i)
-    minority_fraction: NDArray[np.float64]  # fraction of coordinates with sign opposite to sign(M)
-    within_var: NDArray[np.float64]  # population variance of the coordinates
-    distance_to_spins: NDArray[np.float64]  # mean_i | |x_i| - 1 |
-    trajectories: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    Parameters
+    ----------
+    magnetization
+        ``M = mean_i x_i`` per sample.
+    sign_magnetization
+        ``(1/d) sum_i sign(x_i)``.
+    minority_fraction
+        Fraction of coordinates with sign opposite to ``sign(M)``.
+    within_var
+        Population variance of the coordinates.
+    distance_to_spins
+        ``mean_i | |x_i| - 1 |``.
+    trajectories
+        ``(steps + 1, recorded)`` values of ``M``.
+    """
+
+    magnetization: FloatArray
+    sign_magnetization: FloatArray  # (1/d) sum sign(x_i)
+    minority_fraction: FloatArray  # fraction of coordinates with sign opposite to sign(M)
+    within_var: FloatArray  # population variance of the coordinates
+    distance_to_spins: FloatArray  # mean_i | |x_i| - 1 |
+    trajectories: FloatArray = field(default_factory=_no_trajectories)
 
 
 def _coefficients(
     model: GaussianMixture, grid: TauGrid, c_value: float
-) -> tuple[Any, Any, Any, Any]:
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     a, b, k = model.coefficients(grid.taus[:-1], grid.alphas[:-1], c_value, "velocity")
     return np.asarray(a), np.asarray(b), np.asarray(k), grid.dtaus
 
@@ -89,23 +119,44 @@ def gm_reduced(
     samples: int = 10_000,
     seed: int = 0,
     record: int = 0,
-    init: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    init: tuple[FloatArray, FloatArray] | None = None,
     steps_run: int | None = None,
     callback: Callable[[int], None] | None = None,
 ) -> GMRun:
     r"""Exact scalar reduction of the Euler scheme (high_dim.md §3.3), ``d`` up to ``1e8``.
 
+    The Euler map of ``x`` sends ``S = 1 . x`` to ``S + dtau (A S + B m d tanh(h + K S))`` and
+    multiplies ``x_perp`` by ``1 + dtau A`` [aranguri2025, §3].
+
     Parameters
     ----------
+    model
+        The Gaussian mixture.
+    grid
+        The time grid.
+    c_value
+        Noise scale ``c``.
+    samples, seed
+        Number of samples and their seed (ignored with ``init``).
     init
-        Optional ``(S_0, |x_perp,0|^2)`` per sample (to compare with :func:`gm_full` on the same draws).
-        By default ``S_0 ~ N(0, c^2 d)`` and ``|x_perp,0|^2 = c^2 chi^2_{d-1}``, drawn with ``seed``.
+        Optional ``(S_0, |x_perp,0|^2)`` per sample (to compare with :func:`gm_full` on the same
+        draws). By default ``S_0 ~ N(0, c^2 d)`` and ``|x_perp,0|^2 = c^2 chi^2_{d-1}``, drawn
+        with ``seed``.
     record
         Number of samples whose trajectory of ``M`` is kept.
     steps_run
         Stop after this many Euler steps (default: all ``N``).
     callback
         Called with the number of completed steps after each step (progress bars).
+
+    Returns
+    -------
+    GMRun
+
+    Raises
+    ------
+    ValueError
+        If ``c`` is not > 0 or ``samples < MIN_SAMPLES``.
     """
     check_positive(c_value, "c")
     d = model.dim
@@ -142,14 +193,39 @@ def gm_full(
     samples: int = 1000,
     seed: int = 0,
     record: int = 0,
-    x0: Any = None,
+    x0: ArrayLike | None = None,
     device: str = "cpu",
     callback: Callable[[int], None] | None = None,
 ) -> GMRun:
     r"""Full ``d``-dimensional Euler simulation in torch (float64), ``X_0 ~ N(0, c^2 I_d)``.
 
-    ``x0`` (``(samples, d)``) overrides the draw. The velocity is the derived
-    ``A x + B m 1 tanh(h + K 1.x)`` (:func:`symsched.highdim.gm.derive_gm`), evaluated at ``tau_k < 1``.
+    The literal method of the authors' code (high_dim.md §2.4): the velocity is the derived
+    ``A x + B m 1 tanh(h + K 1.x)`` (:func:`symsched.highdim.gm.derive_gm`), evaluated at
+    ``tau_k < 1``.
+
+    Parameters
+    ----------
+    model, grid, c_value
+        As :func:`gm_reduced`.
+    samples, seed
+        Number of samples and the seed of the torch generator (ignored with ``x0``).
+    record
+        Number of samples whose trajectory of ``M`` is kept.
+    x0
+        Optional ``(samples, d)`` initial states that override the draw.
+    device
+        torch device.
+    callback
+        Called with the number of completed steps.
+
+    Returns
+    -------
+    GMRun
+
+    Raises
+    ------
+    ValueError
+        If ``c`` is not > 0 or ``samples < MIN_SAMPLES``.
     """
     import torch
 
@@ -182,10 +258,25 @@ def gm_euler_map(
     model: GaussianMixture,
     grid: TauGrid,
     c_value: float,
-    s0: NDArray[np.float64],
+    s0: FloatArray,
     steps_run: int | None = None,
-) -> NDArray[np.float64]:
-    """The Euler map ``S_0 -> S_n`` of :func:`gm_reduced` (``n = steps_run``, default all), vectorised over ``s0``."""
+) -> FloatArray:
+    """The Euler map ``S_0 -> S_n`` of :func:`gm_reduced`, vectorised over ``s0``.
+
+    Parameters
+    ----------
+    model, grid, c_value
+        As :func:`gm_reduced`.
+    s0
+        Initial projections ``S_0``.
+    steps_run
+        Number of steps ``n`` (default all).
+
+    Returns
+    -------
+    FloatArray
+        ``S_n``, same shape as ``s0``.
+    """
     a, b, k, dt = _coefficients(model, grid, c_value)
     bmd = b * model.m * model.dim
     s = np.array(s0, dtype=np.float64)
@@ -205,10 +296,23 @@ def gm_mode_fraction_euler(
 ) -> float:
     r"""``P(S_N > 0)`` of the Euler scheme, without Monte Carlo (see module docstring).
 
-    The root ``z*`` of ``z -> S_N(c sqrt(d) z)`` is bracketed on ``[-zmax, zmax]`` by evaluating the map
-    on ``points`` nodes, ``rounds`` times (resolution ``2 zmax / (points - 1)^rounds``, about 1e-4, so
-    the probability is exact to ``< 4e-5``). ``steps_run`` stops the map early (e.g. at ``t = 1/2``).
-    Returns ``Phi(-z*)``; 0 or 1 (to double precision) when the root lies outside the bracket.
+    The root ``z*`` of ``z -> S_N(c sqrt(d) z)`` is bracketed on ``[-zmax, zmax]`` by evaluating
+    the map on ``points`` nodes, ``rounds`` times (resolution ``2 zmax / (points - 1)^rounds``,
+    about 1e-4, so the probability is exact to ``< 4e-5``).
+
+    Parameters
+    ----------
+    model, grid, c_value
+        As :func:`gm_reduced`.
+    zmax, points, rounds
+        Bracket half-width (in units of ``c sqrt(d)``), nodes per round and rounds.
+    steps_run
+        Stop the map early (e.g. at ``t = 1/2``).
+
+    Returns
+    -------
+    float
+        ``Phi(-z*)``; 0 or 1 (to double precision) when the root lies outside the bracket.
     """
     scale = c_value * math.sqrt(model.dim)
     lo, hi = -zmax, zmax
@@ -245,6 +349,32 @@ def cw_full(
     ``X_{k+1} = X_k + dtau_k (eta_k - X_k) / (1 - tau_k)`` (velocity through the denoiser for
     ``alpha = 1 - tau``, high_dim.md §2.2, §4.3), float64, processed in chunks of samples so that a
     chunk holds at most ``chunk_elements`` numbers.
+
+    Parameters
+    ----------
+    model
+        The Curie–Weiss model (``beta > 1``).
+    grid, c_value
+        The time grid and the noise scale ``c``.
+    samples, seed
+        Number of samples and the seed of the torch generator.
+    record
+        Number of samples whose trajectory of ``M`` is kept.
+    device
+        torch device.
+    chunk_elements
+        Largest number of values held in one chunk.
+    callback
+        Called with the number of completed steps (over all chunks).
+
+    Returns
+    -------
+    CWRun
+
+    Raises
+    ------
+    ValueError
+        If ``c`` is not > 0, ``beta <= 1`` or ``samples < MIN_SAMPLES``.
     """
     import torch
 
@@ -256,7 +386,7 @@ def cw_full(
     dt = grid.dtaus
     rec = min(int(record), n)
     traj = np.empty((grid.steps + 1, rec))
-    out: dict[str, list[Any]] = {k: [] for k in ("mag", "sgn", "minor", "var", "dist")}
+    out: dict[str, list[FloatArray]] = {k: [] for k in ("mag", "sgn", "minor", "var", "dist")}
     per = max(1, int(chunk_elements) // d)
     done = 0
     while done < n:
@@ -268,9 +398,8 @@ def cw_full(
         for j in range(grid.steps):
             tau_j, al_j = float(grid.taus[j]), float(grid.alphas[j])
             eta = denoiser_two_mode(model, x, tau_j, al_j, c_value)
-            lam = (
-                float(dt[j]) / al_j
-            )  # Euler: x + dtau (eta - x) / (1 - tau) = (1 - lam) x + lam eta
+            # Euler: x + dtau (eta - x) / (1 - tau) = (1 - lam) x + lam eta
+            lam = float(dt[j]) / al_j
             x = eta.mul_(lam).add_(x, alpha=1.0 - lam)
             if keep:
                 traj[j + 1, done : done + keep] = x[:keep].mean(1).cpu().numpy()

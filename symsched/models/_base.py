@@ -1,4 +1,4 @@
-r"""Score-model interface in the EDM convention: a denoiser :math:`D(x,\sigma)` with validated inputs.
+r"""Score-model interface in the EDM convention: a denoiser :math:`D(x,\sigma)`, validated inputs.
 
 Every model sees states in the VE scale :math:`x = y + \sigma\varepsilon` (EDM, k-diffusion; VP
 networks are wrapped, :mod:`.adapters`) and returns :math:`\hat y = D(x,\sigma)\approx E[y\mid x]`.
@@ -6,26 +6,43 @@ The score is :math:`(D-x)/\sigma^2` (stein_cost.md §3.1). Inputs are checked he
 adapter: shape ``(batch, dim)``, floating dtype, finite positive sigma inside the range the model
 was built or trained for, and finite outputs.
 
+:class:`Denoiser` is the structural type of what the samplers call: anything ``D(x, sigma)``.
+
 References: Williams, Campbell, Doucet, Syed, arXiv:2412.07877, §3 (score evaluations only);
-Karras et al., arXiv:2206.00364 (the denoiser convention).
+Karras et al., arXiv:2206.00364, Eq. (3) and §2 (the denoiser convention).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-__all__ = ["ModelError", "ScoreModel"]
+from symsched._typing import ArrayLike, FloatArray, GridLike, RowsLike, TorchGenerator, TorchTensor
+from symsched.samplers._network import Denoiser
+
+__all__ = ["Denoiser", "ModelError", "ScoreModel"]
 
 
 class ModelError(ValueError):
-    """A model that cannot be used as asked: bad inputs, NaN outputs, missing data, wrong checkpoint."""
+    """A model that cannot be used as asked: bad inputs, NaN outputs, missing data, bad weights."""
 
 
 class ScoreModel:
-    r"""Base class: subclasses implement :meth:`_denoise` (torch, ``(batch, dim)`` x ``(batch,)`` sigma).
+    r"""Base class: subclasses implement :meth:`_denoise` (torch, ``(batch, dim)`` x ``(batch,)``).
+
+    Parameters
+    ----------
+    dim
+        Data dimension d (a positive integer).
+    name
+        Short description used in reports and JSON ``params``.
+    sigma_range
+        ``(lo, hi)`` noise levels the model is valid for, ``0 <= lo < hi`` (``(0, inf)`` for
+        analytic models).
+    data
+        Optional rows ``(n, dim)`` of the data distribution (numpy or torch), resampled by
+        :meth:`sample_data` for the Monte Carlo and JVP estimators.
 
     Attributes
     ----------
@@ -35,6 +52,12 @@ class ScoreModel:
         ``(lo, hi)`` noise levels the model is valid for (``(0, inf)`` for analytic models).
     name
         Short description used in reports and JSON ``params``.
+
+    Raises
+    ------
+    ModelError
+        If ``dim`` is not a positive integer, ``sigma_range`` is not ordered, or ``data`` is not
+        finite rows of width ``dim``.
     """
 
     dim: int
@@ -48,7 +71,7 @@ class ScoreModel:
         *,
         name: str,
         sigma_range: tuple[float, float] = (0.0, math.inf),
-        data: Any = None,
+        data: RowsLike | None = None,
     ) -> None:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
             raise ModelError(f"dim must be a positive integer, got {dim!r}")
@@ -61,10 +84,10 @@ class ScoreModel:
         self._data = None if data is None else _as_rows(data, self.dim, "data")
 
     # -- the part subclasses provide --------------------------------------------------------------
-    def _denoise(self, x: Any, sigma: Any) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _denoise(self, x: TorchTensor, sigma: TorchTensor) -> TorchTensor:
+        raise NotImplementedError  # pragma: no cover - abstract
 
-    def _sample_data(self, n: int, generator: Any) -> Any:
+    def _sample_data(self, n: int, generator: TorchGenerator | None) -> TorchTensor:
         """``n`` rows y ~ data (torch float64). Default: resample the rows given as ``data``."""
         import torch
 
@@ -77,40 +100,104 @@ class ScoreModel:
         idx = torch.randint(0, self._data.shape[0], (n,), generator=generator)
         return torch.as_tensor(self._data, dtype=torch.float64)[idx]
 
-    def exact_interval_costs(self, levels: Any, *, process: str, weight: str) -> Any:
-        """Closed-form or quadrature interval costs, or ``None`` when the model has none."""
+    def exact_interval_costs(
+        self, levels: GridLike, *, process: str, weight: str
+    ) -> FloatArray | None:
+        r"""Closed-form or quadrature interval costs, or ``None`` when the model has none.
+
+        Parameters
+        ----------
+        levels
+            Descending probe grid ``[rho_0 > ... > rho_K]``.
+        process, weight
+            ``"ve"``/``"vp"`` and ``"target"``/``"source"`` (see
+            :func:`symsched.stein.estimate_costs`).
+
+        Returns
+        -------
+        FloatArray or None
+            The ``K`` costs :math:`\mathcal L_c(\rho_i\to\rho_{i+1})` [williams2024, §2.3], or
+            ``None`` (the base class has no closed form).
+        """
         return None
 
-    def data_moments(self) -> tuple[np.ndarray, np.ndarray] | None:
+    def data_moments(self) -> tuple[FloatArray, FloatArray] | None:
         """Exact mean and covariance of the data distribution that is noised (``None`` if unknown).
 
         For a model given data rows this is the empirical distribution of those rows, which is what
         the estimators noise, so the Gaussian control variate built on it stays unbiased.
+
+        Returns
+        -------
+        tuple of FloatArray or None
+            ``(mean (dim,), covariance (dim, dim))`` (population covariance of the rows).
         """
         if self._data is None:
             return None
-        return self._data.mean(axis=0), np.cov(self._data, rowvar=False, bias=True).reshape(
-            self.dim, self.dim
-        )
+        cov = np.cov(self._data, rowvar=False, bias=True).reshape(self.dim, self.dim)
+        return self._data.mean(axis=0), cov
 
-    def exact_local_metric(self, rho: Any, *, process: str) -> Any:
-        """Closed-form local metric w.r.t. rho, or ``None``."""
+    def exact_local_metric(self, rho: ArrayLike, *, process: str) -> FloatArray | None:
+        r"""Closed-form local metric with respect to ``rho``, or ``None``.
+
+        Parameters
+        ----------
+        rho
+            Noise levels.
+        process
+            ``"ve"`` or ``"vp"``.
+
+        Returns
+        -------
+        FloatArray or None
+            :math:`\delta_c(\rho)` [williams2024, §3.1], or ``None`` (no closed form).
+        """
         return None
 
     # -- validated public entry points ------------------------------------------------------------
-    def sample_data(self, n: int, generator: Any = None) -> Any:
-        """``n`` data rows, torch float64 of shape ``(n, dim)``."""
+    def sample_data(self, n: int, generator: TorchGenerator | None = None) -> TorchTensor:
+        """``n`` data rows, torch float64 of shape ``(n, dim)``.
+
+        Parameters
+        ----------
+        n
+            Number of rows (a positive integer).
+        generator
+            Torch generator (default: torch's global one).
+
+        Returns
+        -------
+        TorchTensor
+            ``(n, dim)`` float64 rows.
+
+        Raises
+        ------
+        ModelError
+            If ``n`` is not a positive integer, or the model has no data to draw from.
+        """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ModelError(f"samples must be a positive integer, got {n!r}")
         out = self._sample_data(int(n), generator)
         if tuple(out.shape) != (n, self.dim):  # pragma: no cover - subclass bug
             raise ModelError(
-                f"{self.name}: sample_data returned shape {tuple(out.shape)}, expected {(n, self.dim)}"
+                f"{self.name}: sample_data returned shape {tuple(out.shape)}, "
+                f"expected {(n, self.dim)}"
             )
         return out
 
-    def check_sigma(self, sigma: Any) -> None:
-        """Raise :class:`ModelError` if a noise level is not finite, not > 0, or outside ``sigma_range``."""
+    def check_sigma(self, sigma: ArrayLike | TorchTensor) -> None:
+        """Check noise levels against the model.
+
+        Parameters
+        ----------
+        sigma
+            Noise levels (any shape; empty passes).
+
+        Raises
+        ------
+        ModelError
+            If a level is not finite, not > 0, or outside ``sigma_range``.
+        """
         import torch
 
         s = (
@@ -122,7 +209,8 @@ class ScoreModel:
             return
         if not bool(torch.isfinite(s).all()) or bool((s <= 0).any()):
             raise ModelError(
-                f"{self.name}: sigma must be finite and > 0, got min {float(s.min())}, max {float(s.max())}"
+                f"{self.name}: sigma must be finite and > 0, "
+                f"got min {float(s.min())}, max {float(s.max())}"
             )
         lo, hi = self.sigma_range
         smin, smax = float(s.min()), float(s.max())
@@ -132,16 +220,31 @@ class ScoreModel:
                 "the model was trained on; choose --sigma-min/--sigma-max inside it"
             )
 
-    def __call__(self, x: Any, sigma: Any) -> Any:
-        r"""Validated denoiser :math:`D(x,\sigma)`: ``x`` of shape ``(batch, dim)``, ``sigma`` scalar or ``(batch,)``."""
+    def __call__(self, x: TorchTensor, sigma: ArrayLike | TorchTensor) -> TorchTensor:
+        r"""Validated denoiser :math:`D(x,\sigma)` [karras2022, §2].
+
+        Parameters
+        ----------
+        x
+            States, a floating torch tensor of shape ``(batch, dim)``.
+        sigma
+            A scalar noise level or one per row, shape ``(batch,)``.
+
+        Returns
+        -------
+        TorchTensor
+            The denoised states, shape ``(batch, dim)``, finite.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not a floating torch tensor.
+        ModelError
+            Wrong shapes, invalid noise levels (:meth:`check_sigma`) or non-finite outputs.
+        """
         import torch
 
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(
-                f"x must be a torch.Tensor of shape (batch, {self.dim}), got {type(x).__name__}"
-            )
-        if not x.is_floating_point():
-            raise TypeError(f"x must have a floating dtype, got {x.dtype}")
+        _require_float_tensor(x, self.dim)
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ModelError(
                 f"{self.name}: x must have shape (batch, {self.dim}), got {tuple(x.shape)}"
@@ -155,13 +258,15 @@ class ScoreModel:
             sig = sig.expand(x.shape[0])
         if sig.shape != (x.shape[0],):
             raise ModelError(
-                f"{self.name}: sigma must be a scalar or shape ({x.shape[0]},), got {tuple(sig.shape)}"
+                f"{self.name}: sigma must be a scalar or shape ({x.shape[0]},), "
+                f"got {tuple(sig.shape)}"
             )
         self.check_sigma(sig)
         out = self._denoise(x, sig)
         if tuple(out.shape) != tuple(x.shape):
             raise ModelError(
-                f"{self.name}: the model returned shape {tuple(out.shape)} for input {tuple(x.shape)}"
+                f"{self.name}: the model returned shape {tuple(out.shape)} "
+                f"for input {tuple(x.shape)}"
             )
         if not bool(torch.isfinite(out.detach()).all()):
             bad = sig.detach()[~torch.isfinite(out.detach()).all(dim=1)]
@@ -170,8 +275,21 @@ class ScoreModel:
             )
         return out
 
-    def score(self, x: Any, sigma: Any) -> Any:
-        r"""Score :math:`\nabla\log p_\sigma(x)=(D(x,\sigma)-x)/\sigma^2` (stein_cost.md §3.1)."""
+    def score(self, x: TorchTensor, sigma: ArrayLike | TorchTensor) -> TorchTensor:
+        r"""Score :math:`\nabla\log p_\sigma(x)=(D(x,\sigma)-x)/\sigma^2` (stein_cost.md §3.1).
+
+        Parameters
+        ----------
+        x
+            States ``(batch, dim)``.
+        sigma
+            A scalar noise level or one per row.
+
+        Returns
+        -------
+        TorchTensor
+            The score, shape ``(batch, dim)``.
+        """
         import torch
 
         sig = sigma if isinstance(sigma, torch.Tensor) else torch.as_tensor(sigma, dtype=x.dtype)
@@ -182,7 +300,17 @@ class ScoreModel:
         return f"<{type(self).__name__} {self.name} dim={self.dim} sigma_range={self.sigma_range}>"
 
 
-def _as_rows(data: Any, dim: int, name: str) -> np.ndarray:
+def _require_float_tensor(x: object, dim: int) -> None:
+    """Raise ``TypeError`` unless ``x`` is a floating torch tensor (callers may pass anything)."""
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor of shape (batch, {dim}), got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"x must have a floating dtype, got {x.dtype}")
+
+
+def _as_rows(data: RowsLike, dim: int, name: str) -> FloatArray:
     arr = np.asarray(
         data.detach().cpu().numpy() if hasattr(data, "detach") else data, dtype=np.float64
     )

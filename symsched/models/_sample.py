@@ -3,29 +3,56 @@ r"""Network samplers on a denoiser :math:`D(x,\sigma)`, and the seeded start noi
 :func:`sample_euler` (Euler = DDIM, eta = 0) and :func:`sample_heun` (EDM Heun) are the samplers'
 own loops, :func:`symsched.samplers.ddim.sample` and :func:`symsched.samplers.heun.sample`; they
 take the k-diffusion signature ``(model, x, sigmas, *, callback=None)`` [karras2022, Algorithms
-1-2].
+1-2], and a grid is used as given (no zero is appended).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from symsched.samplers import ddim, heun
+from symsched._typing import TorchDType, TorchTensor
 from symsched.models._base import ModelError
+from symsched.samplers import ddim, heun
+from symsched.samplers._network import StepInfo
 
-__all__ = ["sample_euler", "sample_heun", "start_noise"]
-
+__all__ = ["StepInfo", "sample_euler", "sample_heun", "start_noise"]
 
 sample_euler = ddim.sample
 sample_heun = heun.sample
 
 
-def start_noise(n: int, dim: int, sigma_max: float, seed: int, *, dtype: Any = None) -> Any:
-    r"""Seeded initial states :math:`x_0=\sigma_\text{max}\,\varepsilon`, :math:`\varepsilon\sim\mathcal N(0,I_d)`.
+def start_noise(
+    n: int, dim: int, sigma_max: float, seed: int, *, dtype: TorchDType | None = None
+) -> TorchTensor:
+    r"""Seeded initial states :math:`x_0=\sigma_\text{max}\,\varepsilon` (prior draws).
 
-    The prior of practical samplers (conventions.md, ``--start prior``); float64 by default.
+    :math:`\varepsilon\sim\mathcal N(0,I_d)`: the prior of practical samplers (conventions.md,
+    ``--start prior``); float64 by default.
+
+    Parameters
+    ----------
+    n
+        Number of states (a positive integer).
+    dim
+        Dimension d.
+    sigma_max
+        The starting noise level (finite, > 0).
+    seed
+        Seed of the torch generator.
+    dtype
+        torch dtype (default ``torch.float64``).
+
+    Returns
+    -------
+    TorchTensor
+        ``(n, dim)`` states.
+
+    Raises
+    ------
+    ModelError
+        If ``n`` is not a positive integer.
+    ValueError
+        If ``sigma_max`` is not finite and > 0.
     """
     import torch
 

@@ -1,10 +1,10 @@
-r"""Model specs for ``--model`` (conventions.md, "Model specs"): build a :class:`ScoreModel` by name."""
+r"""Model specs for ``--model`` (conventions.md, "Model specs"): a :class:`ScoreModel` by name."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from symsched._typing import FloatArray, RowsLike, SpectrumLike
 from symsched.models._base import ModelError, ScoreModel
 
 __all__ = ["MODEL_SPECS", "load_data_rows", "load_model"]
@@ -20,11 +20,28 @@ MODEL_SPECS: tuple[str, ...] = (
 )
 
 
-def load_data_rows(data: Any) -> Any:
+def load_data_rows(data: str | Path | RowsLike) -> FloatArray:
     """Training rows for ``--data``: an array, or a ``.npy`` / ``.pt`` file of shape ``(n, ...)``.
 
-    Trailing axes are flattened (images ``(n, C, H, W)`` become rows of ``C*H*W``); the model checks
-    the row length against its dimension. ``.pt`` files are read with ``weights_only=True``.
+    Trailing axes are flattened (images ``(n, C, H, W)`` become rows of ``C*H*W``); the model
+    checks the row length against its dimension. ``.pt`` files are read with
+    ``weights_only=True``.
+
+    Parameters
+    ----------
+    data
+        A path to a ``.npy`` or ``.pt`` file, or the rows themselves (numpy or torch).
+
+    Returns
+    -------
+    FloatArray
+        ``(n, prod(...))`` float64 rows, ``n >= 2``.
+
+    Raises
+    ------
+    ModelError
+        Missing or unreadable file, unknown suffix, a file that holds no tensor, or fewer than 2
+        rows.
     """
     import numpy as np
 
@@ -55,8 +72,8 @@ def load_data_rows(data: Any) -> Any:
             arr = obj.detach().cpu().numpy()
         else:
             raise ModelError(
-                f"--data {path}: unknown file type {path.suffix!r}; save the rows with numpy.save (.npy) "
-                "or torch.save (.pt)"
+                f"--data {path}: unknown file type {path.suffix!r}; save the rows with "
+                "numpy.save (.npy) or torch.save (.pt)"
             )
     else:
         arr = np.asarray(data.detach().cpu().numpy() if hasattr(data, "detach") else data)
@@ -64,7 +81,8 @@ def load_data_rows(data: Any) -> Any:
         raise ModelError(
             f"--data must hold at least 2 rows of shape (n, ...), got shape {arr.shape}"
         )
-    return arr.reshape(arr.shape[0], -1).astype(np.float64)
+    rows: FloatArray = arr.reshape(arr.shape[0], -1).astype(np.float64)
+    return rows
 
 
 def load_model(
@@ -72,34 +90,54 @@ def load_model(
     *,
     c: float | None = None,
     dim: int | None = None,
-    eigenvalues: Any = None,
+    eigenvalues: SpectrumLike | None = None,
     p: float | None = None,
     m: float | None = None,
     mode_sigma: float | None = None,
-    data: Any = None,
+    data: str | Path | RowsLike | None = None,
 ) -> ScoreModel:
     r"""Build the model named by ``spec``.
 
-    ``gaussian``: :math:`\mathcal N(0,c^2I_d)` (``c``, ``dim`` default 1) or :math:`\mathcal N(0,\mathrm{diag}\,\lambda)`
-    (``eigenvalues``); ``two-point``: ½δ₋₁+½δ₊₁; ``gm``: high_dim.md §3.1 (``p, m, mode_sigma, dim``,
-    defaults 0.8, 1, 0.5, 1); ``empirical-digits`` / ``empirical-patches``: the exact denoiser of the
-    shipped dataset (the memorising optimum); ``digits`` / ``patches``: the EDM denoisers trained by
+    ``gaussian``: :math:`\mathcal N(0,c^2I_d)` (``c``, ``dim`` default 1) or
+    :math:`\mathcal N(0,\mathrm{diag}\,\lambda)` (``eigenvalues``); ``two-point``: ½δ₋₁+½δ₊₁;
+    ``gm``: high_dim.md §3.1 (``p, m, mode_sigma, dim``, defaults 0.8, 1, 0.5, 1);
+    ``empirical-digits`` / ``empirical-patches``: the exact denoiser of the shipped dataset (the
+    memorising optimum); ``digits`` / ``patches``: the EDM denoisers trained by
     :mod:`symsched.train` and shipped in ``symsched/data``; ``diffusers:DIR``: a diffusers
-    ``UNet2DModel`` with its scheduler config in a local directory (:func:`.adapters.load_diffusers`);
-    a path: a local directory holding one symsched checkpoint. Missing, corrupt or wrong-kind checkpoints raise :class:`ModelError` naming the cause.
+    ``UNet2DModel`` with its scheduler config in a local directory
+    (:func:`.adapters.load_diffusers`); a path: a local directory holding one symsched checkpoint.
 
-    ``data`` (``--data FILE``, see :func:`load_data_rows`): rows of the training set for a
-    ``diffusers:DIR`` model, which carries none; the Monte Carlo and JVP Stein estimators noise them
-    (stein_cost.md §3). The other models know their data and refuse it.
+    Parameters
+    ----------
+    spec
+        The model spec (see above).
+    c, dim, eigenvalues
+        Options of ``gaussian`` (``dim`` also of ``gm``).
+    p, m, mode_sigma
+        Options of ``gm``.
+    data
+        ``--data FILE`` (see :func:`load_data_rows`): rows of the training set for a
+        ``diffusers:DIR`` model, which carries none; the Monte Carlo and JVP Stein estimators noise
+        them (stein_cost.md §3). The other models know their data and refuse it.
+
+    Returns
+    -------
+    ScoreModel
+
+    Raises
+    ------
+    ModelError
+        Unknown spec, options the spec does not take, or a missing, corrupt or wrong-kind
+        checkpoint (the message names the cause).
     """
     from symsched.models import analytic
 
     if not isinstance(spec, str) or not spec:
         raise ModelError(
-            f"--model must be a model spec ({', '.join(MODEL_SPECS)}, diffusers:DIR or a directory), "
-            f"got {spec!r}"
+            f"--model must be a model spec ({', '.join(MODEL_SPECS)}, diffusers:DIR or a "
+            f"directory), got {spec!r}"
         )
-    used = {
+    used: dict[str, object] = {
         "c": c,
         "dim": dim,
         "eigenvalues": eigenvalues,
@@ -107,7 +145,7 @@ def load_model(
         "m": m,
         "mode_sigma": mode_sigma,
     }
-    allowed = {
+    allowed: dict[str, set[str]] = {
         "gaussian": {"c", "dim", "eigenvalues"},
         "two-point": set(),
         "gm": {"p", "m", "mode_sigma", "dim"},
@@ -116,7 +154,8 @@ def load_model(
         extra = sorted(k for k, v in used.items() if v is not None and k not in allowed[spec])
         if extra:
             raise ModelError(
-                f"--model {spec} does not take {', '.join('--' + e.replace('_', '-') for e in extra)}"
+                f"--model {spec} does not take "
+                f"{', '.join('--' + e.replace('_', '-') for e in extra)}"
             )
     if spec == "gaussian":
         if eigenvalues is not None:
@@ -171,6 +210,6 @@ def load_model(
             )
         return load_trained(ckpts[0].stem, ckpts[0])
     raise ModelError(
-        f"--model must be one of {', '.join(MODEL_SPECS)}, diffusers:DIR or an existing directory, "
-        f"got {spec!r}"
+        f"--model must be one of {', '.join(MODEL_SPECS)}, diffusers:DIR or an existing "
+        f"directory, got {spec!r}"
     )

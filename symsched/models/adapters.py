@@ -7,12 +7,13 @@ r"""Adapters from network conventions to the EDM denoiser :math:`D(x,\sigma)`.
   :math:`\alpha=1/\sqrt{1+\sigma^2}`, fractional timestep by linear interpolation in
   :math:`\log\sigma`, and
 
-  .. math:: D = x-\sigma\hat\varepsilon\quad(\varepsilon),\qquad D=\alpha^2x-\sigma\alpha\hat v\quad(v).
+  .. math:: D = x-\sigma\hat\varepsilon\quad(\varepsilon),\qquad
+     D=\alpha^2x-\sigma\alpha\hat v\quad(v).
 
-* :class:`DiffusersUNetModel` / :func:`load_diffusers` — a diffusers ``UNet2DModel`` checkpoint in a
-  local directory with its scheduler config (``--model diffusers:DIR``): the VP network above, with
-  ``alphas_cumprod`` and the prediction type taken from the scheduler, and states reshaped between
-  ``(batch, C*H*W)`` and ``(batch, C, H, W)``.
+* :class:`DiffusersUNetModel` / :func:`load_diffusers` — a diffusers ``UNet2DModel`` checkpoint in
+  a local directory with its scheduler config (``--model diffusers:DIR``): the VP network above,
+  with ``alphas_cumprod`` and the prediction type taken from the scheduler, and states reshaped
+  between ``(batch, C*H*W)`` and ``(batch, C, H, W)``.
 
 The timestep interpolation is written in torch so ``torch.func.jvp`` differentiates through it
 (stein_cost.md §3.1, the JVP estimator). References: Williams, Campbell, Doucet, Syed,
@@ -22,19 +23,25 @@ arXiv:2412.07877, §3; Salimans & Ho, arXiv:2202.00512 (v-prediction); peers.md 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from symsched._typing import ArrayLike, RowsLike, TorchDType, TorchTensor
 from symsched._validate import check_choice
 from symsched.models._base import ModelError, ScoreModel
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "DIFFUSERS_PREDICTIONS",
     "PREDICTIONS",
     "DiffusersUNetModel",
     "KDiffusionModel",
+    "UNetLike",
     "VPNetworkModel",
     "load_diffusers",
 ]
@@ -43,17 +50,93 @@ PREDICTIONS: tuple[str, ...] = ("epsilon", "v")
 # diffusers' scheduler.config.prediction_type -> ours
 DIFFUSERS_PREDICTIONS: dict[str, str] = {"epsilon": "epsilon", "v_prediction": "v"}
 
+TensorFn = Callable[[TorchTensor, TorchTensor], TorchTensor]
+"""A network or denoiser called as ``fn(x, sigma_or_t)`` on ``(batch, dim)`` and ``(batch,)``."""
+
+
+class _UNetConfig(Protocol):
+    sample_size: int | Sequence[int]
+    in_channels: int
+    out_channels: int
+
+
+class _UNetOutput(Protocol):
+    sample: TorchTensor
+
+
+class UNetLike(Protocol):
+    """What :class:`DiffusersUNetModel` uses of a diffusers ``UNet2DModel`` (a torch module)."""
+
+    config: _UNetConfig
+
+    def to(self, dtype: TorchDType) -> UNetLike:
+        """Cast the parameters.
+
+        Parameters
+        ----------
+        dtype
+            The torch dtype.
+
+        Returns
+        -------
+        UNetLike
+            The module with parameters of ``dtype``.
+        """
+        ...
+
+    def eval(self) -> UNetLike:
+        """Switch to evaluation mode.
+
+        Returns
+        -------
+        UNetLike
+            The module in evaluation mode.
+        """
+        ...
+
+    def parameters(self) -> Iterator[torch.nn.Parameter]:
+        """The module's parameters.
+
+        Returns
+        -------
+        Iterator of torch.nn.Parameter
+        """
+        ...
+
+    def __call__(self, sample: TorchTensor, timestep: TorchTensor, /) -> _UNetOutput:
+        """The prediction at states ``sample`` ``(batch, C, H, W)`` and timesteps ``(batch,)``."""
+        ...
+
 
 class KDiffusionModel(ScoreModel):
-    """Wrap a callable ``fn(x, sigma) -> denoised`` (x of shape ``(batch, dim)``, sigma ``(batch,)``)."""
+    """Wrap a callable ``fn(x, sigma) -> denoised`` (x ``(batch, dim)``, sigma ``(batch,)``).
+
+    Parameters
+    ----------
+    fn
+        The k-diffusion-style denoiser (torch in, torch out).
+    dim
+        Data dimension.
+    sigma_range
+        Noise levels the callable is valid for.
+    data
+        Optional data rows (for the Monte Carlo and JVP estimators).
+    name
+        Name in reports.
+
+    Raises
+    ------
+    ModelError
+        If ``fn`` is not callable (or as :class:`~symsched.models.ScoreModel`).
+    """
 
     def __init__(
         self,
-        fn: Callable[[Any, Any], Any],
+        fn: TensorFn,
         dim: int,
         *,
         sigma_range: tuple[float, float] = (0.0, math.inf),
-        data: Any = None,
+        data: RowsLike | None = None,
         name: str = "k-diffusion callable",
     ) -> None:
         if not callable(fn):
@@ -61,21 +144,49 @@ class KDiffusionModel(ScoreModel):
         self.fn = fn
         super().__init__(dim, name=name, sigma_range=sigma_range, data=data)
 
-    def _denoise(self, x: Any, sigma: Any) -> Any:
+    def _denoise(self, x: TorchTensor, sigma: TorchTensor) -> TorchTensor:
         return self.fn(x, sigma)
 
 
 class VPNetworkModel(ScoreModel):
-    """An ε- or v-prediction network on a discrete VP schedule, seen as an EDM denoiser."""
+    r"""An ε- or v-prediction network on a discrete VP schedule, seen as an EDM denoiser.
+
+    With :math:`\alpha=1/\sqrt{1+\sigma^2}` and :math:`x_t=\alpha x`:
+    :math:`D=x-\sigma\hat\varepsilon(x_t,t)` (ε) or
+    :math:`D=\alpha^2x-\sigma\alpha\hat v(x_t,t)` (v, Salimans & Ho 2022, §4), ``t`` the
+    fractional timestep of :meth:`sigma_to_t`.
+
+    Parameters
+    ----------
+    net
+        ``net(x_t, t)`` on ``(batch, dim)`` states and ``(batch,)`` fractional timesteps.
+    alphas_cumprod
+        The VP table :math:`\bar\alpha_t`, strictly decreasing in (0, 1).
+    dim
+        Data dimension.
+    prediction
+        ``"epsilon"`` or ``"v"``.
+    data
+        Optional data rows (for the Monte Carlo and JVP estimators).
+    name
+        Name in reports (default from ``prediction``).
+
+    Raises
+    ------
+    ModelError
+        If the table is not strictly decreasing in (0, 1).
+    ValueError
+        Unknown ``prediction``.
+    """
 
     def __init__(
         self,
-        net: Callable[[Any, Any], Any],
-        alphas_cumprod: Any,
+        net: TensorFn,
+        alphas_cumprod: ArrayLike,
         dim: int,
         *,
         prediction: str = "epsilon",
-        data: Any = None,
+        data: RowsLike | None = None,
         name: str | None = None,
     ) -> None:
         check_choice(prediction, "prediction", PREDICTIONS)
@@ -95,8 +206,20 @@ class VPNetworkModel(ScoreModel):
             dim, name=name or f"{prediction}-prediction VP network", sigma_range=rng, data=data
         )
 
-    def sigma_to_t(self, sigma: Any) -> Any:
-        """Fractional training timestep of ``sigma`` (linear in log sigma between table entries)."""
+    def sigma_to_t(self, sigma: TorchTensor) -> TorchTensor:
+        """Fractional training timestep of ``sigma`` (linear in log sigma between table entries).
+
+        Parameters
+        ----------
+        sigma
+            Noise levels ``(batch,)`` (differentiable: ``torch.func.jvp`` passes through).
+
+        Returns
+        -------
+        TorchTensor
+            Timesteps ``(batch,)`` in the table's index scale, clamped to its first and last
+            intervals.
+        """
         import torch
 
         ls = torch.as_tensor(self.log_sigmas, dtype=sigma.dtype, device=sigma.device)
@@ -106,7 +229,7 @@ class VPNetworkModel(ScoreModel):
         w = (log_s - ls[lo]) / (ls[hi] - ls[lo])
         return lo.to(sigma.dtype) + w
 
-    def _denoise(self, x: Any, sigma: Any) -> Any:
+    def _denoise(self, x: TorchTensor, sigma: TorchTensor) -> TorchTensor:
         alpha = 1.0 / torch_sqrt1p(sigma**2)
         x_t = alpha[:, None] * x
         out = self.net(x_t, self.sigma_to_t(sigma))
@@ -115,7 +238,19 @@ class VPNetworkModel(ScoreModel):
         return (alpha**2)[:, None] * x - (sigma * alpha)[:, None] * out
 
 
-def torch_sqrt1p(v: Any) -> Any:
+def torch_sqrt1p(v: TorchTensor) -> TorchTensor:
+    """``sqrt(1 + v)`` elementwise (torch).
+
+    Parameters
+    ----------
+    v
+        A tensor (> -1).
+
+    Returns
+    -------
+    TorchTensor
+        ``torch.sqrt(1.0 + v)``.
+    """
     import torch
 
     return torch.sqrt(1.0 + v)
@@ -127,16 +262,36 @@ class DiffusersUNetModel(VPNetworkModel):
     States are flat rows of ``dim = C*H*W`` values (the order of ``tensor.reshape(batch, -1)``);
     the UNet is called as ``unet(x_t.reshape(batch, C, H, W), t).sample`` with the fractional
     timestep ``t`` of :meth:`VPNetworkModel.sigma_to_t`.
+
+    Parameters
+    ----------
+    unet
+        The UNet (in and out channels equal).
+    alphas_cumprod
+        The scheduler's VP table.
+    prediction
+        ``"epsilon"`` or ``"v"``.
+    dtype
+        torch dtype to evaluate the UNet in (default ``torch.float64``).
+    data
+        Optional data rows (flat, ``C*H*W`` values each).
+    name
+        Name in reports.
+
+    Raises
+    ------
+    ModelError
+        If the UNet's in and out channels differ (or as :class:`VPNetworkModel`).
     """
 
     def __init__(
         self,
-        unet: Any,
-        alphas_cumprod: Any,
+        unet: UNetLike,
+        alphas_cumprod: ArrayLike,
         prediction: str,
         *,
-        dtype: Any = None,
-        data: Any = None,
+        dtype: TorchDType | None = None,
+        data: RowsLike | None = None,
         name: str = "diffusers UNet2DModel",
     ) -> None:
         import torch
@@ -163,12 +318,12 @@ class DiffusersUNetModel(VPNetworkModel):
             name=name,
         )
 
-    def _call_unet(self, x_t: Any, t: Any) -> Any:
+    def _call_unet(self, x_t: TorchTensor, t: TorchTensor) -> TorchTensor:
         from torch.nn.attention import SDPBackend, sdpa_kernel
 
-        # The UNet's attention blocks call scaled_dot_product_attention; its fused CPU kernels have no
-        # forward-mode derivative, which the JVP Stein estimator needs. The math backend is built from
-        # differentiable primitives and gives the same values.
+        # The UNet's attention blocks call scaled_dot_product_attention; its fused CPU kernels have
+        # no forward-mode derivative, which the JVP Stein estimator needs. The math backend is
+        # built from differentiable primitives and gives the same values.
         with sdpa_kernel(SDPBackend.MATH):
             out = self.unet(
                 x_t.reshape(x_t.shape[0], *self.shape).to(self._dtype), t.to(self._dtype)
@@ -176,7 +331,12 @@ class DiffusersUNetModel(VPNetworkModel):
         return out.reshape(x_t.shape[0], -1).to(x_t.dtype)
 
 
-def load_diffusers(path: Any, *, dtype: Any = None, data: Any = None) -> DiffusersUNetModel:
+def load_diffusers(
+    path: str | Path,
+    *,
+    dtype: TorchDType | None = None,
+    data: RowsLike | None = None,
+) -> DiffusersUNetModel:
     r"""Load a diffusers ``UNet2DModel`` and its scheduler from a local directory (no network).
 
     Parameters
@@ -199,12 +359,10 @@ def load_diffusers(path: Any, *, dtype: Any = None, data: Any = None) -> Diffuse
     Raises
     ------
     ModelError
-        The directory or a file is missing, ``config.json`` is not a ``UNet2DModel``, the scheduler has
-        no VP beta table (``alphas_cumprod``) or predicts something else (e.g. ``sample``), or the
-        weights cannot be loaded.
+        The directory or a file is missing, ``config.json`` is not a ``UNet2DModel``, the
+        scheduler has no VP beta table (``alphas_cumprod``) or predicts something else (e.g.
+        ``sample``), or the weights cannot be loaded.
     """
-    from pathlib import Path
-
     root = Path(path)
     if not root.is_dir():
         raise ModelError(f"--model diffusers:{path}: directory {root} does not exist")
@@ -266,8 +424,10 @@ def load_diffusers(path: Any, *, dtype: Any = None, data: Any = None) -> Diffuse
             f"--model diffusers:{path}: prediction_type {pred!r} is not supported; "
             f"expected one of {', '.join(DIFFUSERS_PREDICTIONS)}"
         )
+    # diffusers leaves from_pretrained unannotated; what it returns is a UNet2DModel
+    from_pretrained: Callable[..., UNetLike] = diffusers.UNet2DModel.from_pretrained
     try:
-        unet = diffusers.UNet2DModel.from_pretrained(unet_dir, local_files_only=True)
+        unet = from_pretrained(unet_dir, local_files_only=True)
     except Exception as exc:
         raise ModelError(
             f"--model diffusers:{path}: UNet weights in {unet_dir} cannot be loaded "

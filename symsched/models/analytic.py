@@ -1,8 +1,9 @@
-r"""Analytic denoisers: Gaussian (any diagonal spectrum), Gaussian mixtures, and the empirical optimum.
+r"""Analytic denoisers: Gaussian (any diagonal spectrum), Gaussian mixtures, the empirical optimum.
 
-All are exact Bayes denoisers :math:`D(x,\sigma)=E[y\mid y+\sigma\varepsilon=x]` (Tweedie), in torch
-so that the JVP estimator can differentiate them in sigma (stein_cost.md §3.1). The Gaussian and the
-two-point mixture also expose their closed-form costs (stein_cost.md §5) for the ``exact`` estimator.
+All are exact Bayes denoisers :math:`D(x,\sigma)=E[y\mid y+\sigma\varepsilon=x]` (Tweedie), in
+torch so that the JVP estimator can differentiate them in sigma (stein_cost.md §3.1). The Gaussian
+and the two-point mixture also expose their closed-form costs (stein_cost.md §5) for the ``exact``
+estimator.
 
 References: Williams, Campbell, Doucet, Syed, arXiv:2412.07877, §2.3 and §5 of stein_cost.md;
 Karras et al., arXiv:2206.00364 (EDM convention).
@@ -11,10 +12,17 @@ Karras et al., arXiv:2206.00364 (EDM convention).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
+from symsched._typing import (
+    ArrayLike,
+    FloatArray,
+    GridLike,
+    SpectrumLike,
+    TorchGenerator,
+    TorchTensor,
+)
 from symsched._validate import as_eigenvalues, check_positive
 from symsched.models._base import ModelError, ScoreModel
 from symsched.stein import _closed
@@ -23,9 +31,25 @@ __all__ = ["EmpiricalModel", "GaussianMixtureModel", "GaussianModel", "symmetric
 
 
 class GaussianModel(ScoreModel):
-    r"""Data :math:`\mathcal N(0,\mathrm{diag}\,\lambda)`: :math:`D=\lambda/(\lambda+\sigma^2)\,x` per coordinate."""
+    r"""Data :math:`\mathcal N(0,\mathrm{diag}\,\lambda)`: :math:`D=\lambda/(\lambda+\sigma^2)\,x`.
 
-    def __init__(self, eigenvalues: Any, *, name: str | None = None) -> None:
+    The denoiser acts per coordinate; the exact costs are
+    :func:`symsched.stein.gaussian_interval_costs` [williams2024, §2.3] (stein_cost.md §5.1).
+
+    Parameters
+    ----------
+    eigenvalues
+        The data variances :math:`\lambda_i > 0` (one per coordinate).
+    name
+        Name in reports (default ``gaussian(d=...)``).
+
+    Raises
+    ------
+    ValueError
+        If an eigenvalue is not finite and > 0.
+    """
+
+    def __init__(self, eigenvalues: SpectrumLike, *, name: str | None = None) -> None:
         self.eigenvalues = as_eigenvalues(eigenvalues)
         super().__init__(
             int(self.eigenvalues.size), name=name or f"gaussian(d={self.eigenvalues.size})"
@@ -33,48 +57,120 @@ class GaussianModel(ScoreModel):
 
     @classmethod
     def isotropic(cls, c: float, dim: int) -> GaussianModel:
-        """:math:`\\mathcal N(0,c^2I_d)`."""
+        r"""Isotropic data :math:`\mathcal N(0,c^2I_d)`.
+
+        Parameters
+        ----------
+        c
+            Standard deviation (> 0).
+        dim
+            Dimension d (a positive integer).
+
+        Returns
+        -------
+        GaussianModel
+
+        Raises
+        ------
+        ModelError
+            If ``dim`` is not a positive integer.
+        ValueError
+            If ``c`` is not > 0.
+        """
         c = check_positive(c, "c")
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
             raise ModelError(f"dim must be a positive integer, got {dim!r}")
         return cls(np.full(int(dim), c * c), name=f"gaussian(c={c:g}, d={dim})")
 
-    def _denoise(self, x: Any, sigma: Any) -> Any:
+    def _denoise(self, x: TorchTensor, sigma: TorchTensor) -> TorchTensor:
         import torch
 
         lam = torch.as_tensor(self.eigenvalues, dtype=x.dtype, device=x.device)
         return lam / (lam + sigma[:, None] ** 2) * x
 
-    def _sample_data(self, n: int, generator: Any) -> Any:
+    def _sample_data(self, n: int, generator: TorchGenerator | None) -> TorchTensor:
         import torch
 
         z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
         return z * torch.as_tensor(np.sqrt(self.eigenvalues))
 
-    def data_moments(self) -> tuple[np.ndarray, np.ndarray]:
+    def data_moments(self) -> tuple[FloatArray, FloatArray]:
+        r"""Mean 0 and covariance :math:`\mathrm{diag}\,\lambda` (exact).
+
+        Returns
+        -------
+        tuple of FloatArray
+            ``(mean, covariance)``.
+        """
         return np.zeros(self.dim), np.diag(self.eigenvalues)
 
-    def exact_interval_costs(self, levels: Any, *, process: str, weight: str) -> Any:
+    def exact_interval_costs(self, levels: GridLike, *, process: str, weight: str) -> FloatArray:
+        """Exact interval costs (:func:`symsched.stein.gaussian_interval_costs`).
+
+        Parameters
+        ----------
+        levels
+            Descending probe grid.
+        process, weight
+            ``"ve"``/``"vp"`` and ``"target"``/``"source"``.
+
+        Returns
+        -------
+        FloatArray
+            The ``K`` interval costs [williams2024, §2.3].
+        """
         return _closed.gaussian_interval_costs(
             self.eigenvalues, levels, process=process, weight=weight
         )
 
-    def exact_local_metric(self, rho: Any, *, process: str) -> Any:
+    def exact_local_metric(self, rho: ArrayLike, *, process: str) -> FloatArray:
+        r"""Exact local metric (:func:`symsched.stein.gaussian_local_metric`).
+
+        Parameters
+        ----------
+        rho
+            Noise levels.
+        process
+            ``"ve"`` or ``"vp"``.
+
+        Returns
+        -------
+        FloatArray
+            :math:`\delta_c(\rho)` [williams2024, §3.1].
+        """
         return _closed.gaussian_local_metric(self.eigenvalues, rho, process=process)
 
 
 class GaussianMixtureModel(ScoreModel):
     r"""Mixture :math:`\sum_k w_k\mathcal N(\mu_k,c_k^2I)` (``c_k = 0``: point masses).
 
-    .. math:: D(x,\sigma)=\sum_k r_k(x)\Big[\mu_k+\frac{c_k^2}{c_k^2+\sigma^2}(x-\mu_k)\Big],\quad
-              r_k\propto w_k\,\mathcal N(x;\mu_k,(c_k^2+\sigma^2)I).
+    .. math:: D(x,\sigma)=\sum_k r_k(x)\Big[\mu_k+\frac{c_k^2}{c_k^2+\sigma^2}(x-\mu_k)\Big],
+              \quad r_k\propto w_k\,\mathcal N(x;\mu_k,(c_k^2+\sigma^2)I).
+
+    Parameters
+    ----------
+    means
+        ``(K, dim)`` component means.
+    weights
+        ``K`` positive weights summing to 1 (default uniform).
+    stds
+        Component standard deviations :math:`c_k \ge 0` (a scalar or ``K`` values).
+    name
+        Name in reports (default ``gm(K=..., d=...)``).
+    chunk
+        Rows per batch of the denoiser (memory bound of the ``(batch, K)`` responsibilities).
+
+    Raises
+    ------
+    ModelError
+        Non-finite means, weights that are not positive or do not sum to 1, negative stds.
     """
 
     def __init__(
         self,
-        means: Any,
-        weights: Any = None,
-        stds: Any = 0.0,
+        means: ArrayLike,
+        weights: ArrayLike | None = None,
+        stds: ArrayLike = 0.0,
         *,
         name: str | None = None,
         chunk: int = 4096,
@@ -92,7 +188,7 @@ class GaussianMixtureModel(ScoreModel):
         self.means, self.weights, self.stds, self._chunk = mu, w, c, int(chunk)
         super().__init__(mu.shape[1], name=name or f"gm(K={k}, d={mu.shape[1]})")
 
-    def _denoise(self, x: Any, sigma: Any) -> Any:
+    def _denoise(self, x: TorchTensor, sigma: TorchTensor) -> TorchTensor:
         import torch
 
         mu = torch.as_tensor(self.means, dtype=x.dtype, device=x.device)
@@ -111,7 +207,7 @@ class GaussianMixtureModel(ScoreModel):
             outs.append((r - rs) @ mu + rs.sum(1, keepdim=True) * xb)
         return torch.cat(outs)
 
-    def _sample_data(self, n: int, generator: Any) -> Any:
+    def _sample_data(self, n: int, generator: TorchGenerator | None) -> TorchTensor:
         import torch
 
         idx = torch.multinomial(
@@ -120,7 +216,14 @@ class GaussianMixtureModel(ScoreModel):
         z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
         return torch.as_tensor(self.means)[idx] + torch.as_tensor(self.stds)[idx, None] * z
 
-    def data_moments(self) -> tuple[np.ndarray, np.ndarray]:
+    def data_moments(self) -> tuple[FloatArray, FloatArray]:
+        """Exact mean and covariance of the mixture.
+
+        Returns
+        -------
+        tuple of FloatArray
+            ``(sum_k w_k mu_k, sum_k w_k (mu_k mu_k^T + c_k^2 I) - mean mean^T)``.
+        """
         mean = self.weights @ self.means
         second = (self.means * self.weights[:, None]).T @ self.means + np.sum(
             self.weights * self.stds**2
@@ -128,7 +231,7 @@ class GaussianMixtureModel(ScoreModel):
         return mean, second - np.outer(mean, mean)
 
     def _is_two_point(self) -> bool:
-        return (
+        return bool(
             self.dim == 1
             and self.means.shape[0] == 2
             and np.allclose(np.sort(self.means[:, 0]), [-1, 1])
@@ -136,21 +239,60 @@ class GaussianMixtureModel(ScoreModel):
             and np.all(self.stds == 0)
         )
 
-    def exact_interval_costs(self, levels: Any, *, process: str, weight: str) -> Any:
+    def exact_interval_costs(
+        self, levels: GridLike, *, process: str, weight: str
+    ) -> FloatArray | None:
+        """Quadrature costs of the VE two-point mixture ½δ₋₁+½δ₊₁ (stein_cost.md §5.4), or ``None``.
+
+        Parameters
+        ----------
+        levels
+            Descending probe grid.
+        process, weight
+            ``"ve"``/``"vp"`` and ``"target"``/``"source"``.
+
+        Returns
+        -------
+        FloatArray or None
+            :func:`symsched.stein.two_point_interval_costs` for the two-point mixture under VE;
+            ``None`` for any other mixture or process.
+        """
         if self._is_two_point() and process == "ve":
             return _closed.two_point_interval_costs(levels, weight=weight)
         return None
 
-    def exact_local_metric(self, rho: Any, *, process: str) -> Any:
+    def exact_local_metric(self, rho: ArrayLike, *, process: str) -> FloatArray | None:
+        """Quadrature local metric of the VE two-point mixture, else ``None``.
+
+        Parameters
+        ----------
+        rho
+            Noise levels.
+        process
+            ``"ve"`` or ``"vp"``.
+
+        Returns
+        -------
+        FloatArray or None
+            :func:`symsched.stein.two_point_local_metric`, or ``None``.
+        """
         if self._is_two_point() and process == "ve":
             return _closed.two_point_local_metric(rho)
         return None
 
 
 class EmpiricalModel(GaussianMixtureModel):
-    r"""The exact denoiser of an empirical dataset (the memorising optimum): point masses at the rows."""
+    r"""The exact denoiser of an empirical dataset (the memorising optimum): point masses at rows.
 
-    def __init__(self, data: Any, *, name: str = "empirical") -> None:
+    Parameters
+    ----------
+    data
+        ``(n, dim)`` rows, each a point mass of weight ``1/n``.
+    name
+        Prefix of the name in reports (``name(n=...)``).
+    """
+
+    def __init__(self, data: ArrayLike, *, name: str = "empirical") -> None:
         rows = np.asarray(data, dtype=np.float64)
         super().__init__(
             rows, None, 0.0, name=f"{name}(n={rows.shape[0] if rows.ndim == 2 else '?'})", chunk=512
@@ -158,7 +300,13 @@ class EmpiricalModel(GaussianMixtureModel):
 
 
 def two_point() -> GaussianMixtureModel:
-    """The 1-D mixture ½δ₋₁ + ½δ₊₁ (stein_cost.md §5.4)."""
+    """The 1-D mixture ½δ₋₁ + ½δ₊₁ (stein_cost.md §5.4).
+
+    Returns
+    -------
+    GaussianMixtureModel
+        Two point masses at -1 and +1 (exact VE costs by quadrature).
+    """
     return GaussianMixtureModel(
         np.array([[-1.0], [1.0]]), np.array([0.5, 0.5]), 0.0, name="two-point"
     )
@@ -167,7 +315,32 @@ def two_point() -> GaussianMixtureModel:
 def symmetric_gm(
     p: float = 0.8, m: float = 1.0, mode_sigma: float = 0.5, dim: int = 1
 ) -> GaussianMixtureModel:
-    r""":math:`p\,\mathcal N(m\mathbf 1,s^2I)+(1-p)\,\mathcal N(-m\mathbf 1,s^2I)` (high_dim.md §3.1)."""
+    r"""The mixture :math:`p\,\mathcal N(m\mathbf 1,s^2I)+(1-p)\,\mathcal N(-m\mathbf 1,s^2I)`.
+
+    The Gaussian mixture of [aranguri2025, §3] (high_dim.md §3.1) as a score model.
+
+    Parameters
+    ----------
+    p
+        Weight of the ``+`` mode, in (0, 1).
+    m
+        Mode offset per coordinate.
+    mode_sigma
+        Per-mode standard deviation ``s >= 0``.
+    dim
+        Dimension (a positive integer).
+
+    Returns
+    -------
+    GaussianMixtureModel
+
+    Raises
+    ------
+    ModelError
+        If ``p`` is not below 1 or ``dim`` is not a positive integer.
+    ValueError
+        If ``p`` is not > 0 or ``mode_sigma`` is negative.
+    """
     p = check_positive(p, "p")
     if not p < 1:
         raise ModelError(f"p must be in (0, 1), got {p}")

@@ -1,30 +1,79 @@
-r"""Small EDM-preconditioned MLP denoisers trained here (``symsched/train.py``) and shipped as weights.
+r"""Small EDM-preconditioned MLP denoisers trained by :mod:`symsched.train`, shipped as weights.
 
 :math:`D(x,\sigma)=c_\text{skip}x+c_\text{out}F_\theta(c_\text{in}x,c_\text{noise})` with EDM's
-preconditioning (Karras et al., arXiv:2206.00364, Table 1): :math:`c_\text{skip}=\sigma_d^2/(\sigma^2+\sigma_d^2)`,
-:math:`c_\text{out}=\sigma\sigma_d/\sqrt{\sigma^2+\sigma_d^2}`, :math:`c_\text{in}=1/\sqrt{\sigma^2+\sigma_d^2}`,
-:math:`c_\text{noise}=\tfrac14\ln\sigma`. Weights load with ``torch.load(..., weights_only=True)``.
+preconditioning (Karras et al., arXiv:2206.00364, Eq. (7) and Table 1), computed by
+:func:`symsched.models.preconditioning.edm_preconditioning`; :math:`F_\theta` is an MLP on the
+scaled state and Fourier features of :math:`c_\text{noise}`. Weights load with
+``torch.load(..., weights_only=True)``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
+from symsched._typing import RowsLike, TorchModule, TorchTensor
 from symsched.models._base import ModelError, ScoreModel
+from symsched.models.preconditioning import edm_preconditioning, fourier_features
 
-__all__ = ["DATA_DIR", "TRAINED", "EDMDenoiser", "build_network", "load_trained"]
+__all__ = ["DATA_DIR", "TRAINED", "EDMConfig", "EDMDenoiser", "build_network", "load_trained"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 TRAINED = ("digits", "patches")
 KIND = "symsched-edm-mlp-v1"
 
 
-def build_network(dim: int, hidden: int, depth: int, n_freq: int) -> Any:
-    """The MLP :math:`F_\\theta`: input x (dim) and Fourier features of c_noise (2 n_freq)."""
+class EDMConfig(TypedDict):
+    """The ``config`` of a ``symsched-edm-mlp-v1`` checkpoint (written by :mod:`symsched.train`).
+
+    The split keys are absent from checkpoints trained before the held-out split existed (those
+    were trained on all rows).
+    """
+
+    dim: int
+    hidden: int
+    depth: int
+    freqs: list[float]
+    sigma_data: float
+    sigma_min: float
+    sigma_max: float
+    dataset: str
+    seed: int
+    steps: int
+    p_mean: float
+    p_std: float
+    final_loss: float
+    planned_steps: int
+    truncated: bool
+    train_seconds: float
+    split: NotRequired[str]
+    split_seed: NotRequired[int]
+    heldout_fraction: NotRequired[float]
+    train_rows: NotRequired[int]
+
+
+def build_network(dim: int, hidden: int, depth: int, n_freq: int) -> TorchModule:
+    r"""The MLP :math:`F_\theta`: input x (``dim``) and Fourier features of c_noise (``2 n_freq``).
+
+    Parameters
+    ----------
+    dim
+        Data dimension (input and output width).
+    hidden
+        Width of the hidden layers.
+    depth
+        Number of hidden layers (SiLU activations).
+    n_freq
+        Number of Fourier frequencies of :math:`c_\text{noise}`.
+
+    Returns
+    -------
+    TorchModule
+        A ``torch.nn.Sequential`` from ``dim + 2 n_freq`` to ``dim`` values.
+    """
     import torch
 
-    layers: list[Any] = [torch.nn.Linear(dim + 2 * n_freq, hidden), torch.nn.SiLU()]
+    layers: list[torch.nn.Module] = [torch.nn.Linear(dim + 2 * n_freq, hidden), torch.nn.SiLU()]
     for _ in range(depth - 1):
         layers += [torch.nn.Linear(hidden, hidden), torch.nn.SiLU()]
     layers.append(torch.nn.Linear(hidden, dim))
@@ -32,9 +81,32 @@ def build_network(dim: int, hidden: int, depth: int, n_freq: int) -> Any:
 
 
 class EDMDenoiser(ScoreModel):
-    """A trained MLP in EDM preconditioning; float64 inputs are evaluated in the weights' dtype."""
+    r"""A trained MLP in EDM preconditioning; float64 inputs are evaluated in the weights' dtype.
 
-    def __init__(self, net: Any, config: dict[str, Any], *, data: Any, name: str) -> None:
+    :math:`D(x,\sigma)=c_\text{skip}x+c_\text{out}F_\theta(c_\text{in}x,c_\text{noise})`
+    [karras2022, Eq. (7), Table 1] (:func:`~symsched.models.preconditioning.edm_preconditioning`).
+
+    Parameters
+    ----------
+    net
+        The network :math:`F_\theta` (:func:`build_network`).
+    config
+        The checkpoint's configuration (``sigma_data``, ``freqs``, ``dim``, ``sigma_min``,
+        ``sigma_max`` are used).
+    data
+        Training rows (noised by the Stein estimators), or ``None``.
+    name
+        Name in reports.
+    """
+
+    def __init__(
+        self,
+        net: TorchModule,
+        config: EDMConfig,
+        *,
+        data: RowsLike | None,
+        name: str,
+    ) -> None:
         self.net, self.config = net, config
         self.sigma_data = float(config["sigma_data"])
         freqs = [float(f) for f in config["freqs"]]
@@ -48,29 +120,55 @@ class EDMDenoiser(ScoreModel):
             data=data,
         )
 
-    def features(self, sigma: Any) -> Any:
+    def features(self, sigma: TorchTensor) -> TorchTensor:
+        r"""Fourier features of :math:`c_\text{noise}=\tfrac14\ln\sigma`, ``(batch, 2 n_freq)``.
+
+        Parameters
+        ----------
+        sigma
+            Noise levels ``(batch,)``.
+
+        Returns
+        -------
+        TorchTensor
+            :func:`~symsched.models.preconditioning.fourier_features` of the levels.
+        """
+        c_noise = edm_preconditioning(sigma, self.sigma_data).c_noise
+        return fourier_features(c_noise, self._freqs.to(sigma.dtype))
+
+    def _denoise(self, x: TorchTensor, sigma: TorchTensor) -> TorchTensor:
         import torch
 
-        c_noise = torch.log(sigma)[:, None] / 4
-        ang = c_noise * self._freqs.to(sigma.dtype)
-        return torch.cat([torch.sin(ang), torch.cos(ang)], dim=1)
-
-    def _denoise(self, x: Any, sigma: Any) -> Any:
-        import torch
-
-        sd = self.sigma_data
-        s = sigma[:, None]
-        c_skip = sd**2 / (s**2 + sd**2)
-        c_out = s * sd / torch.sqrt(s**2 + sd**2)
-        c_in = 1 / torch.sqrt(s**2 + sd**2)
-        inp = torch.cat([c_in * x, self.features(sigma)], dim=1)
+        pre = edm_preconditioning(sigma, self.sigma_data)
+        feats = fourier_features(pre.c_noise, self._freqs.to(sigma.dtype))
+        inp = torch.cat([pre.c_in * x, feats], dim=1)
         dt = next(self.net.parameters()).dtype
-        f = self.net(inp.to(dt)).to(x.dtype)
-        return c_skip * x + c_out * f
+        f: TorchTensor = self.net(inp.to(dt)).to(x.dtype)
+        return pre.c_skip * x + pre.c_out * f
 
 
 def load_trained(name: str, path: str | Path | None = None) -> EDMDenoiser:
-    """Load the shipped model ``name`` (``digits``/``patches``) or a checkpoint file, ``weights_only=True``."""
+    """Load a shipped model or a checkpoint file with ``torch.load(..., weights_only=True)``.
+
+    Parameters
+    ----------
+    name
+        ``digits`` / ``patches`` (the shipped weights in :data:`DATA_DIR`), or the name given to
+        the checkpoint at ``path``.
+    path
+        A ``symsched-edm-mlp-v1`` checkpoint file (default ``DATA_DIR / f"{name}.pt"``).
+
+    Returns
+    -------
+    EDMDenoiser
+        The network in evaluation mode, without gradients, with the rows it was trained on.
+
+    Raises
+    ------
+    ModelError
+        The file is missing, corrupt, not a ``symsched-edm-mlp-v1`` checkpoint, or its weights do
+        not match the recorded architecture.
+    """
     import torch
 
     from symsched.datasets import load, split
@@ -78,13 +176,15 @@ def load_trained(name: str, path: str | Path | None = None) -> EDMDenoiser:
     p = Path(path) if path is not None else DATA_DIR / f"{name}.pt"
     if not p.is_file():
         raise ModelError(
-            f"--model {name}: weight file {p} is missing (train it with python -m symsched.train {name})"
+            f"--model {name}: weight file {p} is missing "
+            f"(train it with python -m symsched.train {name})"
         )
     try:
         ckpt = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise ModelError(
-            f"--model {name}: weight file {p} is corrupt or not a torch checkpoint ({type(exc).__name__})"
+            f"--model {name}: weight file {p} is corrupt or not a torch checkpoint "
+            f"({type(exc).__name__})"
         ) from None
     if (
         not isinstance(ckpt, dict)
@@ -95,7 +195,7 @@ def load_trained(name: str, path: str | Path | None = None) -> EDMDenoiser:
         raise ModelError(
             f"--model {name}: {p} is not a {KIND} checkpoint (wrong kind of checkpoint)"
         )
-    cfg = ckpt["config"]
+    cfg: EDMConfig = ckpt["config"]
     net = build_network(int(cfg["dim"]), int(cfg["hidden"]), int(cfg["depth"]), len(cfg["freqs"]))
     try:
         net.load_state_dict(ckpt["state_dict"])

@@ -10,26 +10,45 @@ given (no zero is appended).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 
 import numpy as np
 
-from symsched._typing import FloatArray
+from symsched._typing import FloatArray, GridLike, TorchTensor
 from symsched._validate import as_grid
 
-__all__ = ["Denoiser", "StepCallback", "check_network_inputs", "ode_direction"]
+__all__ = ["Denoiser", "StepCallback", "StepInfo", "check_network_inputs", "ode_direction"]
 
-StepCallback = Callable[[dict[str, Any]], None]
+
+class StepInfo(TypedDict):
+    """What a sampler passes to its ``callback`` after each step (the k-diffusion keys)."""
+
+    i: int
+    sigma: float
+    sigma_next: float
+    x: TorchTensor
+
+
+StepCallback = Callable[[StepInfo], None]
 """Called after each step with ``{"i", "sigma", "sigma_next", "x"}``."""
 
 
 class Denoiser(Protocol):
-    """A denoiser :math:`D(x,\\sigma)`: the posterior mean of the clean data."""
+    r"""A denoiser :math:`D(x,\sigma)\approx E[y\mid y+\sigma\varepsilon=x]` (EDM convention).
 
-    def __call__(self, x: Any, sigma: float, /) -> Any: ...
+    Called with states ``x`` of shape ``(batch, dim)`` and a noise level ``sigma`` (a float), it
+    returns the denoised states, shape ``(batch, dim)`` [karras2022, §2]. Every
+    :class:`symsched.models.ScoreModel` is one; so is a plain function of that signature.
+    """
+
+    def __call__(self, x: TorchTensor, sigma: float, /) -> TorchTensor:
+        """The denoised states ``D(x, sigma)``."""
+        ...
 
 
-def check_network_inputs(model: object, x: Any, sigmas: Any) -> tuple[Any, FloatArray]:
+def check_network_inputs(
+    model: object, x: TorchTensor, sigmas: GridLike
+) -> tuple[TorchTensor, FloatArray]:
     """Validate ``(model, x, sigmas)`` of a network sampler; returns ``x`` and the grid."""
     import torch
 
@@ -45,6 +64,6 @@ def check_network_inputs(model: object, x: Any, sigmas: Any) -> tuple[Any, Float
     return x, sig
 
 
-def ode_direction(model: Denoiser, x: Any, sigma: float) -> Any:
+def ode_direction(model: Denoiser, x: TorchTensor, sigma: float) -> TorchTensor:
     """:math:`dx/d\\sigma=(x-D(x,\\sigma))/\\sigma` [karras2022, Algorithm 1, line 4]."""
     return (x - model(x, sigma)) / sigma

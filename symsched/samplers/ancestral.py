@@ -44,8 +44,9 @@ __all__ = ["Ancestral", "AncestralKnobs", "ancestral_levels"]
 class AncestralKnobs:
     """Knobs of ``ancestral``."""
 
-    eta: float = option(1.0, "noise fraction eta in [0, 1] (1: DDPM ancestral, 0: DDIM)",
-                        metavar="E")
+    eta: float = option(
+        1.0, "noise fraction eta in [0, 1] (1: DDPM ancestral, 0: DDIM)", metavar="E"
+    )
 
     def __post_init__(self) -> None:
         e = check_positive(self.eta, "eta", allow_zero=True)
@@ -84,7 +85,9 @@ class Ancestral(Sampler):
 
     name = "ancestral"
     summary = "Euler ancestral / DDIM(eta) (eta = 1: DDPM ancestral); first order"
-    reference = "Ho et al. 2020 (DDPM); Song et al. 2021 (DDIM eta); k-diffusion sample_euler_ancestral"
+    reference = (
+        "Ho et al. 2020 (DDPM); Song et al. 2021 (DDIM eta); k-diffusion sample_euler_ancestral"
+    )
     order = 1
     knobs = AncestralKnobs
     stochastic = True
@@ -117,7 +120,10 @@ class Ancestral(Sampler):
         return out
 
     def variance_ratio_mp(
-        self, eigenvalue: mpmath.mpf, levels: Sequence[mpmath.mpf], start: Start,
+        self,
+        eigenvalue: mpmath.mpf,
+        levels: Sequence[mpmath.mpf],
+        start: Start,
         knobs: AncestralKnobs,
     ) -> mpmath.mpf:
         gain = numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "mpmath")

@@ -140,13 +140,15 @@ class DDIM(Sampler):
         xp = _xp(backend)
         lam_v = numeric.to_backend(eigenvalues, backend, dtype=dtype, device=device)
         sig = sigmas
-        total = xp.zeros_like(lam_v) + start_log_ratio(lam_v, float(sig[0]), start,
-                                                        backend=backend)
+        total = xp.zeros_like(lam_v) + start_log_ratio(lam_v, float(sig[0]), start, backend=backend)
         if math.isinf(sig[0]):
             # the first step from pure noise keeps b^2 of the variance: loss lam / (lam + b^2)
             b1 = float(sig[1])
             loss0 = numeric.lambdify(
-                (b, lam), derive.variance_loss_from_pure_noise(), backend, dtype=dtype,
+                (b, lam),
+                derive.variance_loss_from_pure_noise(),
+                backend,
+                dtype=dtype,
                 device=device,
             )(b1, lam_v)
             cos0 = numeric.lambdify(
@@ -169,7 +171,9 @@ class DDIM(Sampler):
         gain = _mp_gain()
         lev = list(levels)
         if lev[0] == mpmath.inf:
-            var = lev[1] ** 2  # the derived pure-noise limit (derive.pure_noise_first_step_variance)
+            var = (
+                lev[1] ** 2
+            )  # the derived pure-noise limit (derive.pure_noise_first_step_variance)
             lev = lev[1:]
         else:
             var = start_variance_mp(eigenvalue, lev[0], start)
@@ -178,9 +182,7 @@ class DDIM(Sampler):
         return var / (eigenvalue + levels[-1] ** 2)
 
 
-def sample(
-    model: Denoiser, x: Any, sigmas: Any, *, callback: StepCallback | None = None
-) -> Any:
+def sample(model: Denoiser, x: Any, sigmas: Any, *, callback: StepCallback | None = None) -> Any:
     r"""Euler steps of the PF-ODE on a denoiser [karras2022, Algorithm 2, :math:`S_\text{churn}=0`].
 
     :math:`x_{i+1}=x_i+(\sigma_{i+1}-\sigma_i)\,(x_i-D(x_i,\sigma_i))/\sigma_i`; N evaluations.

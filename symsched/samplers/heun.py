@@ -107,9 +107,7 @@ class Heun(Sampler):
         return var / (eigenvalue + levels[-1] ** 2)
 
 
-def sample(
-    model: Denoiser, x: Any, sigmas: Any, *, callback: StepCallback | None = None
-) -> Any:
+def sample(model: Denoiser, x: Any, sigmas: Any, *, callback: StepCallback | None = None) -> Any:
     r"""Heun's second-order sampler on a denoiser [karras2022, Algorithm 1, deterministic].
 
     .. math:: \tilde x=x_i+h\,d_i,\quad x_{i+1}=x_i+\tfrac h2\bigl(d_i+d(\tilde x,\sigma_{i+1})\bigr),

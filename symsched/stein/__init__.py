@@ -1,10 +1,12 @@
-r"""Score-optimal (Stein-cost) schedules [williams2024] (issue 4; shared/spec/stein_cost.md).
+r"""Score-optimal (Stein-cost) schedules [williams2024] (spec: stein_cost.md).
 
 * :mod:`._symbolic` — the corrector cost, local metric and length derived in SymPy (§2, §5);
 * :mod:`._closed` — their compiled numeric forms and the two-point quadrature (§5);
 * :mod:`._update` — UpdateSchedule on a fine probe grid and the online blend (§4.1-§4.4);
 * :mod:`._estimate` — exact, Monte Carlo (common random numbers) and JVP estimators (§3.1);
-* :mod:`._schedule` — the end-to-end score-optimal schedule of a model.
+* :mod:`._schedule` — the end-to-end score-optimal schedule of a model;
+* :mod:`.quality` — sample quality of Stein schedules against baselines on the trained networks
+  (not imported here: ``from symsched.stein.quality import compare_schedules``).
 
 References
 ----------

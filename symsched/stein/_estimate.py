@@ -1,13 +1,17 @@
 r"""Estimators of the corrector cost from score evaluations [williams2024, §3] (stein_cost.md §3.1).
 
 * ``exact`` — closed forms / quadrature of analytic models (stein_cost.md §5).
-* ``monte-carlo`` — :math:`\hat{\mathcal L}_c=v^2\frac1n\sum_k\|s(x_k,\sigma_{i+1})-s(x_k,\sigma_i)\|^2`
-  with both levels at the *same* noised samples :math:`x_k=s_iy_k+\sigma_i\varepsilon_k` (common random
-  numbers within an interval; with ``common_noise=True`` also the same :math:`(y_k,\varepsilon_k)`
-  across intervals), and its standard error. Two score evaluations per sample per interval.
-* ``jvp`` — the local metric :math:`\hat\delta_c(\rho)=v^2\frac1n\sum_k\|\partial_\rho s(x_k,\rho)\|^2`
-  by one forward-mode derivative in the noise level (``torch.func.jvp``) per sample and probe level,
-  then :math:`\Delta\Lambda` by the trapezoid rule in :math:`\log\rho` and costs :math:`\Delta\Lambda^2`.
+* ``monte-carlo`` —
+  :math:`\hat{\mathcal L}_c=v^2\frac1n\sum_k\|s(x_k,\sigma_{i+1})-s(x_k,\sigma_i)\|^2`
+  with both levels at the *same* noised samples :math:`x_k=s_iy_k+\sigma_i\varepsilon_k` (common
+  random numbers within an interval; with ``common_noise=True`` also the same
+  :math:`(y_k,\varepsilon_k)` across intervals), and its standard error. Two score evaluations per
+  sample per interval.
+* ``jvp`` — the local metric
+  :math:`\hat\delta_c(\rho)=v^2\frac1n\sum_k\|\partial_\rho s(x_k,\rho)\|^2` by one
+  forward-mode derivative in the noise level (``torch.func.jvp``) per sample and probe level, then
+  :math:`\Delta\Lambda` by the trapezoid rule in :math:`\log\rho` and costs
+  :math:`\Delta\Lambda^2`.
 
 Scores and the weight :math:`v=\sigma` are taken in the process's own scale (``process="ve"``: EDM;
 ``"vp"``: :math:`x_{VP}=\alpha x`, :math:`\sigma_{VP}=\alpha\rho`), see :mod:`._closed`.
@@ -18,13 +22,18 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from numpy.typing import NDArray
 
+from symsched._typing import FloatArray, GridLike, TorchTensor
 from symsched._validate import check_choice, check_steps
 from symsched.stein._closed import PROCESSES, WEIGHTS, as_levels, length_from_metric, process_sigma
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from symsched.models._base import ScoreModel
 
 __all__ = [
     "DEFAULT_ESTIMATOR",
@@ -38,12 +47,12 @@ __all__ = [
 ]
 
 ESTIMATORS: tuple[str, ...] = ("exact", "monte-carlo", "jvp")
-# Chosen by measurement (benchmarks/bench_stein.py, claim stein.estimator-efficiency): the JVP local
-# metric with control variates and fresh samples per level reaches a 1% schedule error with the
-# fewest score evaluations (no finite-step bias, so a coarse probe grid suffices).
+# Chosen by measurement (benchmarks/bench_stein.py, claim stein.estimator-efficiency): the JVP
+# local metric with control variates and fresh samples per level reaches a 1% schedule error with
+# the fewest score evaluations (no finite-step bias, so a coarse probe grid suffices).
 DEFAULT_ESTIMATOR = "jvp"
-# Warn when the total length's relative standard error exceeds this: the schedule's interior levels
-# then move by about as much, far above the 1% schedule accuracy the defaults aim for.
+# Warn when the total length's relative standard error exceeds this: the schedule's interior
+# levels then move by about as much, far above the 1% schedule accuracy the defaults aim for.
 RELATIVE_SE_WARNING = 0.05
 _ROWS_PER_CALL = 8192
 
@@ -54,11 +63,36 @@ class SteinAccuracyWarning(UserWarning):
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """Interval costs on a descending probe grid, with standard errors and the evaluation count."""
+    r"""Interval costs on a descending probe grid, with standard errors and the evaluation count.
 
-    levels: NDArray[np.float64]
-    costs: NDArray[np.float64]
-    stderr: NDArray[np.float64] | None
+    Parameters
+    ----------
+    levels
+        The probe grid ``[rho_0 > ... > rho_K]``.
+    costs
+        ``K`` interval costs :math:`\mathcal L_c(\rho_i\to\rho_{i+1})` [williams2024, §2.3].
+    stderr
+        Their standard errors (``None`` for the exact estimator).
+    estimator
+        ``"exact"``, ``"monte-carlo"`` or ``"jvp"``.
+    samples
+        Samples per interval / level (0 for exact).
+    evaluations
+        Score evaluations spent (a JVP counts as two).
+    process, weight
+        The scale and the weight of the cost.
+    seed
+        Seed of the torch generator (``None`` for exact).
+    common_noise
+        Whether the same samples were reused across intervals / levels.
+    extra
+        Estimator-specific values: the JVP ``metric`` and ``metric_stderr`` arrays and whether a
+        ``control_variate`` was used.
+    """
+
+    levels: FloatArray
+    costs: FloatArray
+    stderr: FloatArray | None
     estimator: str
     samples: int
     evaluations: int
@@ -66,12 +100,13 @@ class CostEstimate:
     weight: str
     seed: int | None
     common_noise: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, FloatArray | bool] = field(default_factory=dict)
 
     @property
-    def lengths(self) -> NDArray[np.float64]:
+    def lengths(self) -> FloatArray:
         r"""Per-interval lengths :math:`\sqrt{\mathcal L_i}`."""
-        return np.sqrt(np.maximum(self.costs, 0.0))
+        out: FloatArray = np.sqrt(np.maximum(self.costs, 0.0))
+        return out
 
     @property
     def total_length(self) -> float:
@@ -80,7 +115,7 @@ class CostEstimate:
 
     @property
     def total_length_stderr(self) -> float | None:
-        r"""Standard error of :math:`\hat\Lambda` by the delta method (intervals treated as independent)."""
+        r"""Standard error of :math:`\hat\Lambda` by the delta method (independent intervals)."""
         if self.stderr is None:
             return None
         ok = self.costs > 0
@@ -88,43 +123,80 @@ class CostEstimate:
         return float(np.sqrt(np.sum(se_len**2)))
 
 
-def schedule_error(a: Any, b: Any) -> float:
-    """Largest relative difference of two grids' levels, ``max_i |a_i / b_i - 1|`` (finite positive levels)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"grids differ in size: {a.shape} vs {b.shape}")
-    return float(np.max(np.abs(a / b - 1.0)))
+def schedule_error(a: GridLike, b: GridLike) -> float:
+    """Largest relative difference of two grids' levels, ``max_i |a_i / b_i - 1|``.
+
+    Parameters
+    ----------
+    a, b
+        Grids of the same size (finite, positive levels).
+
+    Returns
+    -------
+    float
+        The largest relative difference.
+
+    Raises
+    ------
+    ValueError
+        If the grids differ in size.
+    """
+    u, v = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if u.shape != v.shape:
+        raise ValueError(f"grids differ in size: {u.shape} vs {v.shape}")
+    return float(np.max(np.abs(u / v - 1.0)))
 
 
-def _torch() -> Any:
+def _score_process(
+    model: ScoreModel, x: TorchTensor, rho: TorchTensor, process: str
+) -> TorchTensor:
+    """Score in the process's own scale at rows ``x`` (process coordinates), levels ``rho``."""
     import torch
 
-    return torch
-
-
-def _score_process(model: Any, x: Any, rho: Any, process: str) -> Any:
-    """Score in the process's own scale at rows ``x`` (process coordinates), levels ``rho`` (batch,)."""
     if process == "ve":
         return (model(x, rho) - x) / rho[:, None] ** 2
-    alpha = 1.0 / _torch().sqrt(1.0 + rho**2)
+    alpha = 1.0 / torch.sqrt(1.0 + rho**2)
     sig = rho * alpha
     return (alpha[:, None] * model(x / alpha[:, None], rho) - x) / sig[:, None] ** 2
 
 
-def _noised(y: Any, eps: Any, rho: Any, process: str) -> Any:
+def _noised(y: TorchTensor, eps: TorchTensor, rho: TorchTensor, process: str) -> TorchTensor:
+    import torch
+
     x = y + rho[:, None] * eps
-    return x if process == "ve" else x / _torch().sqrt(1.0 + rho**2)[:, None]
+    return x if process == "ve" else x / torch.sqrt(1.0 + rho**2)[:, None]
 
 
-def _progress(total: int, enabled: bool, desc: str) -> Any:
-    from tqdm.auto import tqdm
+class _Progress(Protocol):
+    """The part of a tqdm bar used here."""
 
-    return tqdm(total=total, disable=not enabled, desc=desc, unit="lvl", leave=False)
+    def update(self, n: int) -> object: ...
+
+    def __enter__(self) -> _Progress: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def _progress(total: int, enabled: bool, desc: str) -> _Progress:
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]  # tqdm ships no type information
+
+    bar: _Progress = tqdm(total=total, disable=not enabled, desc=desc, unit="lvl", leave=False)
+    return bar
 
 
 def _check_common(
-    model: Any, levels: Any, estimator: str, samples: int, process: str, weight: str
-) -> tuple[NDArray[np.float64], int]:
+    model: ScoreModel,
+    levels: GridLike,
+    estimator: str,
+    samples: int,
+    process: str,
+    weight: str,
+) -> tuple[FloatArray, int]:
     lev = as_levels(levels)
     check_choice(estimator, "estimator", ESTIMATORS)
     check_choice(process, "process", PROCESSES)
@@ -135,8 +207,8 @@ def _check_common(
 
 
 def estimate_costs(
-    model: Any,
-    levels: Any,
+    model: ScoreModel,
+    levels: GridLike,
     *,
     estimator: str = DEFAULT_ESTIMATOR,
     samples: int = 256,
@@ -164,7 +236,8 @@ def estimate_costs(
     seed
         Seed of the torch generator (results are reproducible for a given seed).
     process, weight
-        ``"ve"``/``"vp"`` scale; weight :math:`v=\sigma` at the ``"target"`` (the paper) or ``"source"``.
+        ``"ve"``/``"vp"`` scale; weight :math:`v=\sigma` at the ``"target"`` (the paper) or
+        ``"source"``.
     common_noise
         Reuse the same data rows and noise for every interval / level. Off by default: measured,
         fresh samples per level reach a given schedule error with fewer evaluations (the errors of
@@ -181,11 +254,16 @@ def estimate_costs(
     Returns
     -------
     CostEstimate
+        The interval costs with their standard errors (a :class:`SteinAccuracyWarning` is issued
+        when the total length's relative standard error exceeds :data:`RELATIVE_SE_WARNING`).
 
     Raises
     ------
     ValueError
-        Unknown estimator, ``exact`` on a model without closed form, levels outside the model range.
+        Unknown estimator, ``exact`` on a model without closed form, ``weight="source"`` or a
+        control variate with an estimator that does not take it.
+    ModelError
+        Levels outside the model's range (:class:`symsched.models.ModelError`).
     """
     lev, n = _check_common(model, levels, estimator, samples, process, weight)
     if control_variate is None:
@@ -253,8 +331,8 @@ def _warn_if_noisy(est: CostEstimate) -> None:
 
 
 def _monte_carlo(
-    model: Any,
-    lev: NDArray[np.float64],
+    model: ScoreModel,
+    lev: FloatArray,
     n: int,
     seed: int,
     process: str,
@@ -263,7 +341,8 @@ def _monte_carlo(
     device: str,
     progress: bool,
 ) -> CostEstimate:
-    torch = _torch()
+    import torch
+
     gen = torch.Generator().manual_seed(int(seed))
     k = lev.size - 1
     costs, stderr = np.empty(k), np.empty(k)
@@ -302,35 +381,35 @@ class _GaussianControlVariate:
 
     Its per-sample metric :math:`q_G=v^2\|\partial_\rho s_G(x,\rho)\|^2` has the closed-form mean
     :math:`\delta_G` under *any* data law with that mean and covariance (it is a quadratic form in
-    :math:`x`), so :math:`\delta_G+\overline{q-q_G}` is unbiased for :math:`\delta_c` and its variance is
-    that of the non-Gaussian remainder. VE only.
+    :math:`x`), so :math:`\delta_G+\overline{q-q_G}` is unbiased for :math:`\delta_c` and its
+    variance is that of the non-Gaussian remainder. VE only.
     """
 
-    def __init__(self, moments: tuple[np.ndarray, np.ndarray]) -> None:
+    def __init__(self, moments: tuple[FloatArray, FloatArray]) -> None:
         mean, cov = moments
         lam, vec = np.linalg.eigh(0.5 * (cov + cov.T))
         self.lam = np.maximum(lam, 1e-12 * max(float(lam.max()), 1e-300))
         self.vec, self.mean = vec, mean
 
-    def per_sample(self, x: Any, rho: Any) -> Any:
-        torch = _torch()
+    def per_sample(self, x: TorchTensor, rho: TorchTensor) -> TorchTensor:
+        import torch
+
         z = (x - torch.as_tensor(self.mean, dtype=x.dtype)) @ torch.as_tensor(
             self.vec, dtype=x.dtype
         )
         lam = torch.as_tensor(self.lam, dtype=x.dtype)
         r = rho[:, None]
-        return (r**2 * (2 * r * z / (lam + r**2) ** 2) ** 2).sum(
-            1
-        )  # v = rho; d_rho s_G = 2 rho z/(lam+rho^2)^2
+        # v = rho; d_rho s_G = 2 rho z / (lam + rho^2)^2
+        return (r**2 * (2 * r * z / (lam + r**2) ** 2) ** 2).sum(1)
 
-    def mean_metric(self, rho: NDArray[np.float64]) -> NDArray[np.float64]:
+    def mean_metric(self, rho: FloatArray) -> FloatArray:
         from symsched.stein._closed import gaussian_local_metric
 
         return gaussian_local_metric(self.lam, rho, process="ve")
 
 
-def _regress_out(q: NDArray[np.float64], c: NDArray[np.float64]) -> tuple[NDArray[np.float64], int]:
-    """Per row (level): q - c beta with beta from least squares on the centred samples (controls have mean 0)."""
+def _regress_out(q: FloatArray, c: FloatArray) -> tuple[FloatArray, int]:
+    """Per row (level): q - c beta, beta by least squares on centred samples (controls mean 0)."""
     out = np.empty_like(q)
     for i in range(q.shape[0]):
         ci = c[i] - c[i].mean(0)
@@ -340,8 +419,8 @@ def _regress_out(q: NDArray[np.float64], c: NDArray[np.float64]) -> tuple[NDArra
 
 
 def estimate_metric(
-    model: Any,
-    levels: Any,
+    model: ScoreModel,
+    levels: GridLike,
     *,
     samples: int = 256,
     seed: int = 0,
@@ -350,17 +429,39 @@ def estimate_metric(
     device: str = "cpu",
     progress: bool = False,
     control_variate: bool = False,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
-    r"""Local metric :math:`\hat\delta_c(\rho_j)` w.r.t. :math:`\rho` at each level, by ``torch.func.jvp``.
+) -> tuple[FloatArray, FloatArray, int]:
+    r"""Local metric :math:`\hat\delta_c(\rho_j)` w.r.t. :math:`\rho` at each level, by JVP.
 
-    With ``control_variate=True`` (VE) two controls of known mean are regressed out per level
-    (least-squares coefficients): the metric of the conditional score :math:`(y-x)/\sigma^2` of the
-    very sample, :math:`4\|\varepsilon\|^2/\sigma^2` with mean :math:`4d/\sigma^2` for any data
-    (stein_cost.md §5.2, point mass), and, when the model knows its data moments, the Gaussian
+    :math:`\hat\delta_c(\rho)=v^2\frac1n\sum_k\|\partial_\rho s(x_k,\rho)\|^2`
+    [williams2024, §3.1] with one ``torch.func.jvp`` per sample and level. With
+    ``control_variate=True`` (VE) two controls of known mean are regressed out per level
+    (least-squares coefficients): the metric of the conditional score :math:`(y-x)/\sigma^2` of
+    the very sample, :math:`4\|\varepsilon\|^2/\sigma^2` with mean :math:`4d/\sigma^2` for any
+    data (stein_cost.md §5.2, point mass), and, when the model knows its data moments, the Gaussian
     surrogate of :class:`_GaussianControlVariate`. Exact for Gaussian and point-mass data.
-    Returns ``(delta, stderr, evaluations)``; a JVP is counted as two score evaluations.
+
+    Parameters
+    ----------
+    model
+        A :class:`symsched.models.ScoreModel`.
+    levels
+        Noise levels (a descending grid, or a single level).
+    samples, seed, process, common_noise, device, progress
+        As :func:`estimate_costs`.
+    control_variate
+        Regress out the controls (VE only).
+
+    Returns
+    -------
+    tuple
+        ``(delta, stderr, evaluations)``; a JVP is counted as two score evaluations.
+
+    Raises
+    ------
+    ValueError
+        ``control_variate`` with ``process="vp"``, or invalid levels / samples.
     """
-    torch = _torch()
+    import torch
     from torch.func import jvp
 
     lev = (
@@ -373,7 +474,7 @@ def estimate_metric(
     y = model.sample_data(n, gen)
     eps = torch.randn(n, model.dim, generator=gen, dtype=torch.float64)
     v = process_sigma(lev, process)
-    cv = None
+    cv: _GaussianControlVariate | None = None
     if control_variate:
         if process != "ve":
             raise ValueError("control_variate needs process='ve'")
@@ -393,15 +494,18 @@ def estimate_metric(
                 yb, eb = y.repeat(idx.size, 1), eps.repeat(idx.size, 1)
             rho = torch.as_tensor(np.repeat(lev[idx], n)).to(device)
             x = _noised(yb.to(device), eb.to(device), rho, process).detach()
-            _, ds = jvp(
-                lambda r: _score_process(model, x, r, process), (rho,), (torch.ones_like(rho),)
-            )
+            ds = jvp(
+                lambda r, x=x: _score_process(model, x, r, process),
+                (rho,),
+                (torch.ones_like(rho),),
+            )[1]
             q = (ds.detach() ** 2).sum(1).cpu().numpy().reshape(idx.size, n) * (v[idx] ** 2)[
                 :, None
             ]
             if control_variate:
-                # controls with known means: the conditional (denoising) score (y - x)/sigma^2, whose
-                # metric 4|eps|^2/sigma^2 has mean 4d/sigma^2 for any data; and the Gaussian surrogate
+                # controls with known means: the conditional (denoising) score (y - x)/sigma^2,
+                # whose metric 4|eps|^2/sigma^2 has mean 4d/sigma^2 for any data; and the Gaussian
+                # surrogate
                 controls = [
                     4 * (eb**2).sum(1).cpu().numpy().reshape(idx.size, n) / lev[idx, None] ** 2
                     - 4 * model.dim / lev[idx, None] ** 2

@@ -1,4 +1,4 @@
-r"""The score-optimal schedule of a model, end to end (stein_cost.md §4.3) [williams2024, §3.1, Alg. 1].
+r"""The score-optimal schedule of a model, end to end [williams2024, §3.1, Alg. 1] (§4.3).
 
 Probe grid (fine) -> interval costs by an estimator -> cumulative square-root length -> PCHIP
 inversion onto N equal-length steps. The finite-step costs of the output grid are reported too
@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
+from symsched._typing import FloatArray, JSONDict
 from symsched._validate import check_positive, check_steps
 from symsched.schedules import Schedule
 from symsched.stein._estimate import DEFAULT_ESTIMATOR, CostEstimate, estimate_costs
 from symsched.stein._update import probe_levels, update_schedule
 
+if TYPE_CHECKING:
+    from symsched.models._base import ScoreModel
+
 __all__ = ["DEFAULT_PROBE_LEVELS", "DEFAULT_SAMPLES", "SteinResult", "stein_schedule"]
 
-DEFAULT_PROBE_LEVELS = (
-    128  # K >> N (stein_cost.md §4.3: 100-1000), at least 8 N; grid-independence is a claim
-)
+# K >> N (stein_cost.md §4.3: 100-1000), at least 8 N; grid-independence is a claim
+DEFAULT_PROBE_LEVELS = 128
 OUTPUT_SAMPLES = 1024  # Monte Carlo samples for the finite-step costs of the N output intervals
 # per probe level (jvp) / interval (monte-carlo): jvp with control variates reached a 1% schedule
 # error with K = 32 and n = 4-16 on the benchmark models; K = 128, n = 32 leaves a wide margin
@@ -32,20 +34,41 @@ DEFAULT_SAMPLES = 32
 
 @dataclass(frozen=True)
 class SteinResult:
-    """A Stein schedule with the probe estimate it came from and the costs of its own intervals."""
+    r"""A Stein schedule with the probe estimate it came from and the costs of its own intervals.
+
+    Parameters
+    ----------
+    schedule
+        The ``stein`` schedule (N + 1 levels and the parameters of the run).
+    probe
+        The estimate on the fine probe grid that the schedule inverts.
+    interval_costs
+        The ``N`` finite-step costs of the schedule's own intervals.
+    interval_stderr
+        Their standard errors (``None`` when exact).
+    """
 
     schedule: Schedule
     probe: CostEstimate
-    interval_costs: NDArray[np.float64]
-    interval_stderr: NDArray[np.float64] | None
+    interval_costs: FloatArray
+    interval_stderr: FloatArray | None
 
     @property
     def total_length(self) -> float:
+        r"""Total Stein length :math:`\hat\Lambda` of the probe estimate."""
         return self.probe.total_length
 
-    def to_json(self) -> dict[str, Any]:
-        """Schedule object plus ``total_length``, ``interval_costs`` and the estimator's errors."""
-        out = self.schedule.to_json()
+    def to_json(self) -> JSONDict:
+        """Schedule object plus ``total_length``, ``interval_costs`` and the estimator's errors.
+
+        Returns
+        -------
+        JSONDict
+            The conventions.md schedule object with ``total_length``, ``total_length_stderr``,
+            ``total_cost``, ``interval_costs``, ``interval_costs_stderr`` and
+            ``probe_evaluations`` added.
+        """
+        out: JSONDict = self.schedule.to_json()
         se = self.probe.total_length_stderr
         out.update(
             {
@@ -65,7 +88,7 @@ class SteinResult:
 
 
 def _default_range(
-    model: Any, sigma_min: float | None, sigma_max: float | None
+    model: ScoreModel, sigma_min: float | None, sigma_max: float | None
 ) -> tuple[float, float]:
     lo_m, hi_m = model.sigma_range
     lo = (
@@ -84,7 +107,7 @@ def _default_range(
 
 
 def stein_schedule(
-    model: Any,
+    model: ScoreModel,
     steps: int,
     *,
     sigma_min: float | None = None,
@@ -111,12 +134,23 @@ def stein_schedule(
     sigma_min, sigma_max
         Endpoints (default ``0.002`` and ``80``, clipped to the model's range); finite and > 0.
     probe, probe_kind
-        Number of probe intervals K (>> N; default ``max(128, 8 N)``) and their spacing (``"log"`` or
-        ``"karras"``).
+        Number of probe intervals K (>> N; default ``max(128, 8 N)``) and their spacing
+        (``"log"`` or ``"karras"``).
     estimator, samples, seed, process, weight, device, progress
         See :func:`symsched.stein.estimate_costs`.
     coord
         PCHIP coordinate (see :func:`symsched.stein.update_schedule`).
+
+    Returns
+    -------
+    SteinResult
+        The schedule (method ``stein``), the probe estimate and the output intervals' costs.
+
+    Raises
+    ------
+    ValueError
+        Invalid endpoints, ``probe_levels < 4 steps`` (costs must be local, §4.4), or invalid
+        estimator options.
     """
     n = check_steps(steps, "steps")
     lo, hi = _default_range(model, sigma_min, sigma_max)
@@ -158,7 +192,7 @@ def stein_schedule(
             weight=weight,
             device=device,
         )
-    params = {
+    params: JSONDict = {
         "model": model.name,
         "estimator": est.estimator,
         "probe_levels": k,

@@ -6,10 +6,11 @@ only as independent oracles in ``verify``.
 
 Setting [williams2024, §2.2-§3.1] (stein_cost.md §2.2, §2.4, §5): one eigen-direction with data
 variance ``lam``; the marginal at a level is :math:`\mathcal N(0, m)`,
-:math:`m = s^2\lambda + \sigma^2` (VE: :math:`s = 1`; VP: :math:`s^2 = 1-\sigma^2`), and the corrector
-cost of a step from the source level ``sigma`` to the target ``sigma_t`` is
+:math:`m = s^2\lambda + \sigma^2` (VE: :math:`s = 1`; VP: :math:`s^2 = 1-\sigma^2`), and the
+corrector cost of a step from the source level ``sigma`` to the target ``sigma_t`` is
 
-.. math:: \mathcal L_c = v^2\,\mathbb E_{x\sim p_\sigma}\|\nabla\log p_{\sigma_t}(x)-\nabla\log p_\sigma(x)\|^2 .
+.. math:: \mathcal L_c = v^2\,\mathbb E_{x\sim p_\sigma}
+   \|\nabla\log p_{\sigma_t}(x)-\nabla\log p_\sigma(x)\|^2 .
 
 References
 ----------
@@ -55,7 +56,26 @@ Process = Literal["ve", "vp"]
 
 
 def marginal_variance(level: sp.Expr, process: Process = "ve", variance: sp.Expr = lam) -> sp.Expr:
-    r"""Marginal variance :math:`m = s^2\lambda+\sigma^2` at noise std ``level`` (stein_cost.md §5.1)."""
+    r"""Marginal variance :math:`m = s^2\lambda+\sigma^2` at noise std ``level`` (§5.1).
+
+    Parameters
+    ----------
+    level
+        The process's noise std :math:`\sigma`.
+    process
+        ``"ve"`` (:math:`s=1`) or ``"vp"`` (:math:`s^2=1-\sigma^2`).
+    variance
+        The data variance :math:`\lambda` (default the symbol ``lam``).
+
+    Returns
+    -------
+    sympy.Expr
+
+    Raises
+    ------
+    ValueError
+        Unknown ``process``.
+    """
     if process == "ve":
         return variance + level**2
     if process == "vp":
@@ -64,12 +84,25 @@ def marginal_variance(level: sp.Expr, process: Process = "ve", variance: sp.Expr
 
 
 def gaussian_score(level: sp.Expr, process: Process = "ve") -> sp.Expr:
-    r"""Score :math:`\partial_x\log\mathcal N(x;0,m)` of one eigen-direction, by differentiation."""
+    r"""Score :math:`\partial_x\log\mathcal N(x;0,m)` of one eigen-direction, by differentiation.
+
+    Parameters
+    ----------
+    level
+        The process's noise std.
+    process
+        ``"ve"`` or ``"vp"``.
+
+    Returns
+    -------
+    sympy.Expr
+        An expression in ``xs``, ``level`` and ``lam``.
+    """
     return sp.diff(gaussian_log_density(xs, marginal_variance(level, process)), xs)
 
 
 def _gauss_expectation(poly: sp.Expr, variance: sp.Expr) -> sp.Expr:
-    """E[poly(xs)] for xs ~ N(0, variance), poly a polynomial in xs (moments 1, 0, v, 0, 3v^2...)."""
+    """E[poly(xs)] for xs ~ N(0, variance), poly a polynomial in xs (moments 1, 0, v, 0, 3v^2)."""
     p = sp.Poly(sp.expand(poly), xs)
     out = sp.Integer(0)
     for (k,), coeff in p.terms():
@@ -89,6 +122,18 @@ def gaussian_interval_cost(
 
     Derived: the squared score difference is a quadratic in ``xs`` whose expectation under
     :math:`p_\sigma` is taken moment by moment. Sum over eigenvalues for a spectrum.
+
+    Parameters
+    ----------
+    process
+        ``"ve"`` or ``"vp"``.
+    weight
+        ``"target"`` (:math:`v=\sigma_t`) or ``"source"`` (:math:`v=\sigma`).
+
+    Returns
+    -------
+    sympy.Expr
+        An expression in ``sigma``, ``sigma_t`` and ``lam`` (factored).
     """
     diff = gaussian_score(sigma_t, process) - gaussian_score(sigma, process)
     w = sigma_t if weight == "target" else sigma
@@ -97,11 +142,21 @@ def gaussian_interval_cost(
 
 @functools.cache
 def gaussian_local_metric(process: Process = "ve") -> sp.Expr:
-    r"""Per-eigenvalue local metric :math:`\delta_c(\sigma)=\sigma^2\mathbb E\|\partial_\sigma\nabla\log p_\sigma\|^2`.
+    r"""Per-eigenvalue local metric, derived [williams2024, §3.1] (stein_cost.md §2.4).
 
-    Derived as the second-order coefficient of :math:`\mathcal L_c(\sigma\to\sigma+h)` in ``h``
-    [williams2024, §3.1] (stein_cost.md §2.4), which the same derivation checks equals
-    :math:`\sigma^2\dot m^2/m^3`.
+    :math:`\delta_c(\sigma)=\sigma^2\mathbb E\|\partial_\sigma\nabla\log p_\sigma\|^2`, derived
+    as the second-order coefficient of :math:`\mathcal L_c(\sigma\to\sigma+h)` in ``h``, which
+    the same derivation checks equals :math:`\sigma^2\dot m^2/m^3`.
+
+    Parameters
+    ----------
+    process
+        ``"ve"`` or ``"vp"``.
+
+    Returns
+    -------
+    sympy.Expr
+        An expression in ``sigma`` and ``lam`` (metric with respect to the process's ``sigma``).
     """
     h = sp.Symbol("h", real=True)
     cost = gaussian_interval_cost(process).subs(sigma_t, sigma + h)
@@ -111,16 +166,27 @@ def gaussian_local_metric(process: Process = "ve") -> sp.Expr:
 
 @functools.cache
 def isotropic_local_metric() -> sp.Expr:
-    r""":math:`\delta_c(\sigma)` for VE isotropic data :math:`\mathcal N(0,c^2I_d)` (stein_cost.md §5.2)."""
+    r""":math:`\delta_c(\sigma)` for VE isotropic data :math:`\mathcal N(0,c^2I_d)` (§5.2).
+
+    Returns
+    -------
+    sympy.Expr
+        ``dim`` times the per-eigenvalue metric at :math:`\lambda=c^2`.
+    """
     return sp.factor(dim * gaussian_local_metric("ve").subs(lam, c_iso**2))
 
 
 @functools.cache
 def isotropic_length() -> sp.Expr:
-    r"""Closed-form length :math:`\Lambda(\sigma)=\int_0^\sigma\sqrt{\delta_c}` (VE, isotropic) [williams2024, §3.1].
+    r"""Closed-form length :math:`\Lambda(\sigma)=\int_0^\sigma\sqrt{\delta_c}` (VE, isotropic).
 
-    Integrated by SymPy; the result is
+    Integrated by SymPy [williams2024, §3.1]; the result is
     :math:`2\sqrt d\,[\operatorname{asinh}(\sigma/c)-\sigma/\sqrt{\sigma^2+c^2}]`.
+
+    Returns
+    -------
+    sympy.Expr
+        An expression in ``sigma``, ``c_iso`` and ``dim``.
     """
     u_ = sp.Symbol("u_", positive=True)
     integrand = sp.sqrt(isotropic_local_metric()).subs(sigma, u_)
@@ -129,11 +195,21 @@ def isotropic_length() -> sp.Expr:
 
 @functools.cache
 def two_point_score() -> sp.Expr:
-    r"""Score of :math:`\tfrac12\mathcal N(-1,\sigma^2)+\tfrac12\mathcal N(1,\sigma^2)` (stein_cost.md §5.4).
+    r"""Score of :math:`\tfrac12\mathcal N(-1,\sigma^2)+\tfrac12\mathcal N(1,\sigma^2)` (§5.4).
 
     Derived from the mixture log-density (a sum of two exponentials); the stable form
     :math:`(\tanh(x/\sigma^2)-x)/\sigma^2` is returned only after SymPy proves it equal to the
     derivative (their difference, rewritten in exponentials, simplifies to 0).
+
+    Returns
+    -------
+    sympy.Expr
+        An expression in ``xs`` and ``sigma``.
+
+    Raises
+    ------
+    AssertionError
+        If the stable form does not match the derivative (a derivation bug).
     """
     dens = sp.exp(-((xs - 1) ** 2) / (2 * sigma**2)) + sp.exp(-((xs + 1) ** 2) / (2 * sigma**2))
     derived = sp.diff(sp.log(dens), xs)
@@ -145,5 +221,11 @@ def two_point_score() -> sp.Expr:
 
 @functools.cache
 def two_point_score_sigma_derivative() -> sp.Expr:
-    r""":math:`\partial_\sigma\nabla\log p_\sigma(x)` for the two-point mixture (for :math:`\delta_c`)."""
+    r""":math:`\partial_\sigma\nabla\log p_\sigma(x)` for the two-point mixture (for the metric).
+
+    Returns
+    -------
+    sympy.Expr
+        The derivative of :func:`two_point_score` in ``sigma``, simplified.
+    """
     return sp.simplify(sp.diff(two_point_score(), sigma))

@@ -1,4 +1,4 @@
-r"""UpdateSchedule [williams2024, Algorithm 1] on a fine probe grid, and the online blend (Algorithm 2).
+r"""UpdateSchedule [williams2024, Algorithm 1] on a fine probe grid; the online blend (Algorithm 2).
 
 Cumulative square-root costs on a fine probe grid (the local-quadratic regime), monotone
 (Fritsch–Carlson PCHIP) inversion onto equally spaced length values, exact endpoints and a
@@ -9,11 +9,10 @@ sampling grid: with target-weighted finite-step costs that fixed point collapses
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from symsched._typing import ArrayLike, FloatArray, GridLike
 from symsched._validate import check_choice, check_positive, check_steps
 from symsched.stein._closed import as_levels
 
@@ -27,17 +26,33 @@ __all__ = [
 ]
 
 COORDS: tuple[str, ...] = ("log", "karras")
-RELATIVE_FLOOR = (
-    1e-12  # max(c_i, 1e-12 max_j c_j): keeps Lambda strictly increasing (stein_cost.md §3.1)
-)
+# max(c_i, 1e-12 max_j c_j): keeps Lambda strictly increasing (stein_cost.md §3.1)
+RELATIVE_FLOOR = 1e-12
 
 
-def probe_levels(
-    sigma_min: float, sigma_max: float, count: int, kind: str = "log"
-) -> NDArray[np.float64]:
-    r"""A descending probe grid of ``count + 1`` levels: geometric (``"log"``) or EDM rho = 7 (``"karras"``).
+def probe_levels(sigma_min: float, sigma_max: float, count: int, kind: str = "log") -> FloatArray:
+    r"""A descending probe grid of ``count + 1`` levels, geometric or EDM :math:`\rho=7`.
 
     stein_cost.md §4.3 step 1: use ``count`` >> N, e.g. 100-1000.
+
+    Parameters
+    ----------
+    sigma_min, sigma_max
+        Endpoints, ``0 < sigma_min < sigma_max`` (both exact in the output).
+    count
+        Number of probe intervals K (>= 2).
+    kind
+        ``"log"`` (geometric) or ``"karras"`` (EDM :math:`\rho=7` spacing [karras2022, Eq. (5)]).
+
+    Returns
+    -------
+    FloatArray
+        ``K + 1`` descending levels.
+
+    Raises
+    ------
+    ValueError
+        Invalid endpoints, count or kind.
     """
     lo = check_positive(sigma_min, "sigma_min")
     hi = check_positive(sigma_max, "sigma_max")
@@ -51,14 +66,33 @@ def probe_levels(
     else:
         out = (hi ** (1 / 7) + u * (lo ** (1 / 7) - hi ** (1 / 7))) ** 7
     out[0], out[-1] = hi, lo
-    return out
+    levels: FloatArray = out
+    return levels
 
 
-def cumulative_length(costs: Any, floor: float = RELATIVE_FLOOR) -> NDArray[np.float64]:
-    r"""Algorithm 1, lines 1-2: :math:`\hat\Lambda_i=\sum_{j<i}\sqrt{\max(c_j,\,\text{floor}\cdot\max c)}` (``K + 1`` values).
+def cumulative_length(costs: ArrayLike, floor: float = RELATIVE_FLOOR) -> FloatArray:
+    r"""Cumulative square-root costs [williams2024, Algorithm 1, lines 1-2].
 
-    Raises ``ValueError`` when every cost is zero: the path is degenerate (e.g. VP with unit-variance
-    data, stein_cost.md §5.1) and every schedule is equally optimal.
+    :math:`\hat\Lambda_i=\sum_{j<i}\sqrt{\max(c_j,\,\text{floor}\cdot\max c)}`.
+
+    Parameters
+    ----------
+    costs
+        ``K`` finite, non-negative interval costs.
+    floor
+        Relative floor of the costs.
+
+    Returns
+    -------
+    FloatArray
+        ``K + 1`` values from 0.
+
+    Raises
+    ------
+    ValueError
+        If the costs are not a 1-D array of finite non-negative values, or every cost is zero:
+        then the path is degenerate (e.g. VP with unit-variance data, stein_cost.md §5.1) and
+        every schedule is equally optimal.
     """
     c = np.asarray(costs, dtype=np.float64)
     if c.ndim != 1 or c.size < 1 or not np.all(np.isfinite(c)) or np.any(c < 0):
@@ -73,8 +107,13 @@ def cumulative_length(costs: Any, floor: float = RELATIVE_FLOOR) -> NDArray[np.f
 
 
 def update_schedule(
-    levels: Any, costs: Any, steps: int, *, coord: str = "log", floor: float = RELATIVE_FLOOR
-) -> NDArray[np.float64]:
+    levels: GridLike,
+    costs: ArrayLike,
+    steps: int,
+    *,
+    coord: str = "log",
+    floor: float = RELATIVE_FLOOR,
+) -> FloatArray:
     r"""UpdateSchedule [williams2024, Algorithm 1]: the N-step grid of equal Stein length.
 
     Parameters
@@ -93,9 +132,14 @@ def update_schedule(
 
     Returns
     -------
-    ndarray
-        ``steps + 1`` descending levels with exactly the probe grid's endpoints, spaced so that each
-        step covers :math:`\hat\Lambda/N` of the cumulative length (Algorithm 1, lines 3-4).
+    FloatArray
+        ``steps + 1`` descending levels with exactly the probe grid's endpoints, spaced so that
+        each step covers :math:`\hat\Lambda/N` of the cumulative length (Algorithm 1, lines 3-4).
+
+    Raises
+    ------
+    ValueError
+        Invalid levels, steps, coord or costs (one per probe interval), or all costs zero.
     """
     from scipy.interpolate import PchipInterpolator
 
@@ -115,18 +159,37 @@ def update_schedule(
     uu = inverse(np.linspace(0.0, lam_cum[-1], n + 1))  # line 4: t_i* = Lambda^-1(i Lambda / T)
     out = np.exp(uu) if coord == "log" else uu**7
     out[0], out[-1] = asc[0], asc[-1]  # exact endpoints
-    out = out[::-1].copy()
-    if not np.all(np.diff(out) < 0):  # pragma: no cover - PCHIP is monotone; guards round-off ties
+    grid: FloatArray = out[::-1].copy()
+    if not np.all(np.diff(grid) < 0):  # pragma: no cover - PCHIP is monotone; round-off ties
         raise ValueError("the inverted schedule is not strictly decreasing: use more probe levels")
-    return out
+    return grid
 
 
-def online_update(levels: Any, costs: Any, gamma: float) -> NDArray[np.float64]:
+def online_update(levels: GridLike, costs: ArrayLike, gamma: float) -> FloatArray:
     r"""One damped step of AdaptiveScheduleTraining [williams2024, Algorithm 2, line 4].
 
     :math:`t_i\leftarrow\gamma\,t_i^*+(1-\gamma)\,t_i` with :math:`T^*` = UpdateSchedule of the same
     size; a convex combination of two decreasing grids is decreasing (stein_cost.md §4.2). Here the
     schedule is itself the (fine, ``T`` ~ 1000) grid, so §4.4's collapse does not arise.
+
+    Parameters
+    ----------
+    levels
+        The current (fine) descending schedule.
+    costs
+        Its ``K`` interval costs.
+    gamma
+        Damping, in (0, 1].
+
+    Returns
+    -------
+    FloatArray
+        The blended schedule, same endpoints.
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is not in (0, 1] (or as :func:`update_schedule`).
     """
     lev = as_levels(levels)
     g = check_positive(gamma, "gamma")

@@ -22,6 +22,7 @@ from symsched.highdim.plots import (
     plot_trajectories,
 )
 from symsched.highdim.schedules import vp_dilated
+from symsched.highdim.search import steps_needed
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
 
@@ -352,7 +353,7 @@ def _steps_table(
         table[schedule] = {}
         for d in dims:
             gm = GaussianMixture(dim=d)
-            n, _ = ms.steps_needed(
+            n, _ = steps_needed(
                 lambda N, gm=gm, s=schedule: ms.gm_errors_euler(gm, s, N), tolerance
             )
             table[schedule][d] = n

@@ -31,7 +31,6 @@ AYS_DIFFUSERS_TIMESTEPS: dict[str, tuple[int, ...]] = {
 }
 
 
-
 @claim(
     "reference.schedules",
     statement="The reference schedules (EDM, SD 1.5, SDXL, DDPM linear-beta, rectified flow; N in 4..50; every applicable method) are valid N-step grids on each model's noise range, their exact KL on the stated Gaussian proxy agrees with a 40-digit evaluation, and each export is what its consumer expects (timesteps unique and in range, flow sigmas undo the shift).",

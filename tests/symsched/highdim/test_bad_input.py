@@ -1,4 +1,4 @@
-"""Bad input gives clear errors (issue 5, "Bad input")."""
+"""Bad input gives clear errors."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from symsched.highdim.gm import GaussianMixture
 
 @pytest.mark.parametrize("p", [0.0, 1.0, -0.2, 1.5])
 def test_weight_outside_unit_interval(p: float) -> None:
-    with pytest.raises(ValueError, match="p must lie strictly between 0 and 1|p must be > 0"):
+    with pytest.raises(ValueError, match=r"p must lie strictly between 0 and 1|p must be > 0"):
         GaussianMixture(p=p)
     with pytest.raises(ValueError, match="p must"):
         CurieWeiss(p=p)

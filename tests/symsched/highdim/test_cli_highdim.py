@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -67,7 +68,7 @@ def test_simulate_cw_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert out["targets"]["mode_fraction"] == pytest.approx(0.766780, abs=1e-6)  # W+, not p
 
 
-def test_simulate_plot(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_simulate_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "traj.png"
     _json(
         capsys,

@@ -1,4 +1,4 @@
-"""Curie-Weiss steps-needed machinery: the sample-count rule, the lockstep search, the affine-in-r fit."""
+"""Curie-Weiss steps-needed machinery: sample-count rule, lockstep search, the affine-in-r fit."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import pytest
 
 from symsched.highdim import measure as ms
 from symsched.highdim.cw import CurieWeiss, two_mode_law
-from symsched.highdim.search import search_steps, steps_needed_sweep
+from symsched.highdim.search import search_steps, steps_needed, steps_needed_sweep
 from symsched_verify.claims.highdim_cw_steps import _affine_fit
 
 
 def test_sample_rule_matches_the_small_noise_formula_and_the_cli_rule() -> None:
-    # low level: S = Var(M^2) / (E[1 - M^2] tol/10)^2 with Var(M^2) ~ 4 m^2 (1 - m^2) / d (delta method)
+    # low level: S = Var(M^2) / (E[1 - M^2] tol/10)^2 with Var(M^2) ~ 4 m^2 (1 - m^2) / d
+    # (delta method)
     for beta, d in ((2.0, 100), (2.0, 1000)):
         model = CurieWeiss(beta=beta, dim=d)
         m = model.m
@@ -57,7 +58,7 @@ def test_lockstep_search_gives_the_sequential_answers() -> None:
 
     out = steps_needed_sweep(list(targets), point, 1.0, grid, evaluate=evaluate)  # type: ignore[arg-type]
     for key, (n, trace) in out.items():
-        alone = ms.steps_needed(lambda k, key=key: evaluate((key, k)), 1.0, grid)
+        alone = steps_needed(lambda k, key=key: evaluate((key, k)), 1.0, grid)
         assert (n, trace) == alone
     assert [out[k][0] for k in ("a", "b", "c", "never")] == [7, 19, 64, None]
     gen = search_steps(1.0, grid)

@@ -1,4 +1,4 @@
-"""The GM derivation (symbolic), the stable numeric forms, schedules and the Stein grid (issue 5)."""
+"""The GM derivation (symbolic), the stable numeric forms, schedules and the Stein grid."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_stable_forms_keep_precision_near_tau_one() -> None:
     assert set(forms) >= {"velocity_x", "velocity_1", "tanh_slope"}
     gm = GaussianMixture(dim=10**8)
     al = np.array([1e-9])
-    a, b, k = gm.coefficients(1 - al, al, math.sqrt(gm.dim))
+    a, _, _ = gm.coefficients(1 - al, al, math.sqrt(gm.dim))
     # exact: D = d al^2 + sigma^2 tau^2; A = (sigma^2 tau - d al) / D
     d_ = gm.dim * al**2 + 0.25 * (1 - al) ** 2
     assert a[0] == pytest.approx(((0.25 * (1 - al)) - gm.dim * al)[0] / d_[0], rel=1e-13)
@@ -56,7 +56,7 @@ def test_xbar_score_is_the_noised_mixture_score() -> None:
 
 
 def test_stein_metric_reduces_to_the_gaussian_closed_form_far_from_speciation() -> None:
-    # for rho << sqrt(d) the modes are resolved and the metric is that of N(+-m 1, (sigma^2+rho^2) I):
+    # for rho << sqrt(d) the modes are resolved, the metric that of N(+-m 1, (sigma^2+rho^2) I):
     # stein_cost.md §5.2 with c -> sigma: 4 d rho^4 / (sigma^2 + rho^2)^3
     gm = GaussianMixture(dim=400)
     r = np.array([0.05, 0.3, 1.0, 2.0])

@@ -1,6 +1,7 @@
-"""Parameter sweeps (steps-needed, simulate) through the executor: identical in-process and on a real
-Dask LocalCluster; a task whose worker dies is retried, none is lost or counted twice; per-point
-seeds depend only on (seed, d, schedule); an unreachable scheduler is a one-line error, exit 2."""
+"""Parameter sweeps (steps-needed, simulate) through the executor: identical in-process and on a
+real Dask LocalCluster; a task whose worker dies is retried, none is lost or counted twice;
+per-point seeds depend only on (seed, d, schedule); an unreachable scheduler is a one-line error,
+exit 2."""
 
 from __future__ import annotations
 
@@ -13,13 +14,19 @@ import pytest
 
 from symsched.cli import main
 from symsched.highdim import measure as ms
-from symsched.highdim.search import Point, feature_errors, steps_needed_sweep, task_seed
+from symsched.highdim.search import (
+    Point,
+    feature_errors,
+    steps_needed,
+    steps_needed_sweep,
+    task_seed,
+)
 from symsched.parallel import DaskExecutor, InProcess
 
 distributed = pytest.importorskip(
     "distributed", reason="dask[distributed] is the distributed engine under test"
 )
-import cloudpickle
+cloudpickle = pytest.importorskip("cloudpickle")  # ships with distributed
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
 
@@ -88,7 +95,7 @@ def test_task_seed_depends_on_d_and_schedule_not_on_n_or_model() -> None:
 
 def test_lockstep_search_equals_the_sequential_search(in_process_sweep: dict) -> None:
     for key, (n, trace) in in_process_sweep.items():
-        alone = ms.steps_needed(lambda k, key=key: feature_errors(_point(key, k)), 0.2, GRID)
+        alone = steps_needed(lambda k, key=key: feature_errors(_point(key, k)), 0.2, GRID)
         assert (n, trace) == alone
         assert n is not None and n in GRID
 

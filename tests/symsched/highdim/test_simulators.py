@@ -1,4 +1,4 @@
-"""Simulators: reduced vs full, the Euler mode fraction, the authors' Euler-in-t step, the CW pieces."""
+"""Simulators: reduced vs full, the Euler mode fraction, the authors' Euler-in-t step, CW pieces."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from symsched.highdim import cw as cwm
 from symsched.highdim import measure as ms
 from symsched.highdim import schedules as S
+from symsched.highdim import search
 from symsched.highdim import simulate as sim
 from symsched.highdim.gm import GaussianMixture
 from symsched_verify import tolerances as tol
@@ -73,9 +74,9 @@ def test_euler_mode_fraction_matches_monte_carlo() -> None:
 def test_steps_needed_search_returns_the_first_grid_point() -> None:
     grid = ms.SEARCH_GRID
     target = 431
-    n, trace = ms.steps_needed(lambda k: {"high": 1.0 / k, "low": 0.0}, 1.0 / target, grid)
+    n, _ = search.steps_needed(lambda k: {"high": 1.0 / k, "low": 0.0}, 1.0 / target, grid)
     assert n == target
-    n, _ = ms.steps_needed(lambda k: {"high": 1.0, "low": 0.0}, 0.5, grid[:10])
+    n, _ = search.steps_needed(lambda k: {"high": 1.0, "low": 0.0}, 0.5, grid[:10])
     assert n is None
 
 

@@ -17,7 +17,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def test_stein_cost_exact_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(
+    code, out, _ = _run(
         capsys,
         "stein-cost",
         "--model",

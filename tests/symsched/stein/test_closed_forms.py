@@ -1,4 +1,4 @@
-"""Closed forms of the corrector cost: derivations, the compiled forms and quadratures (stein_cost.md §5)."""
+"""Closed forms of the corrector cost: derivations, compiled forms, quadratures (§5)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from symsched.symbols import lam
 
 
 def test_metric_is_second_order_coefficient_of_both_weights() -> None:
-    # delta is the h^2 coefficient of L_c(sigma -> sigma + h) for the target and the source weight alike
+    # delta is the h^2 coefficient of L_c(sigma -> sigma + h), for target and source weight alike
     h = sp.Symbol("h", real=True)
     for w in ("target", "source"):
         cost = S.gaussian_interval_cost("ve", w).subs(S.sigma_t, S.sigma + h)

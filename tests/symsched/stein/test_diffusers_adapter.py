@@ -1,5 +1,5 @@
-"""diffusers ``UNet2DModel`` checkpoints as EDM denoisers (issue 4, item 3): a tiny random UNet saved
-to disk, loaded through ``--model diffusers:DIR``, checked against the DDPM x0 formula by hand."""
+"""diffusers ``UNet2DModel`` checkpoints as EDM denoisers: a tiny random UNet saved to disk, loaded
+through ``--model diffusers:DIR``, checked against the DDPM x0 formula by hand."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_denoiser_matches_the_ddpm_x0_formula(
     model = load_model(f"diffusers:{root}")
     assert isinstance(model, DiffusersUNetModel) and model.dim == 64
     # independent reference: the same weights, the scheduler's own table, integer timesteps and
-    # the DDPM forms x0 = (x_t - sqrt(1 - ab) eps) / sqrt(ab)  and  x0 = sqrt(ab) x_t - sqrt(1 - ab) v
+    # the DDPM forms x0 = (x_t - sqrt(1 - ab) eps) / sqrt(ab) and x0 = sqrt(ab) x_t - sqrt(1 - ab) v
     unet = diffusers.UNet2DModel.from_pretrained(root if flat else root / "unet").double().eval()
     ab_table = diffusers.DDPMScheduler(
         num_train_timesteps=1000, prediction_type=prediction
@@ -49,7 +49,7 @@ def test_denoiser_matches_the_ddpm_x0_formula(
     assert model.sigma_range == pytest.approx(
         (float(sigma[0]), float(torch.sqrt((1 - ab_table[-1]) / ab_table[-1])))
     )
-    # a network that ignores the prediction type would be far off: eps vs v differ by O(1) at sigma ~ 1
+    # a network ignoring the prediction type would be far off: eps vs v differ by O(1) at sigma ~ 1
     other = (x_t - s * out) / a if prediction != "epsilon" else a * x_t - s * out
     assert float((other - ref)[2].abs().max()) > 1e3 * tol.DIFFUSERS_ADAPTER_RTOL
 
@@ -74,7 +74,7 @@ def test_bad_directories(tmp_path: Path, tiny_unet: Callable[..., Path]) -> None
     (no_sched / "unet").mkdir(parents=True)
     for f in (root / "unet").iterdir():
         (no_sched / "unet" / f.name).write_bytes(f.read_bytes())
-    with pytest.raises(ModelError, match="no scheduler_config.json"):
+    with pytest.raises(ModelError, match=r"no scheduler_config\.json"):
         load_model(f"diffusers:{no_sched}")
     wrong = tmp_path / "wrong"
     wrong.mkdir()

@@ -1,4 +1,4 @@
-"""Estimators: reproducibility, common random numbers, standard errors, warnings (stein_cost.md §3.1)."""
+"""Estimators: reproducibility, common random numbers, standard errors, warnings (§3.1)."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def test_control_variate_is_unbiased_and_reduces_variance() -> None:
 def test_control_variate_is_exact_on_gaussian_data() -> None:
     m = GaussianModel(np.array([0.05, 0.5, 4.0]))
     lev = np.array([10.0, 1.0, 0.1])
-    cv, se, _ = stein.estimate_metric(m, lev, samples=16, seed=0, control_variate=True)
+    cv, _, _ = stein.estimate_metric(m, lev, samples=16, seed=0, control_variate=True)
     assert np.allclose(cv, m.exact_local_metric(lev, process="ve"), rtol=1e-9)
     with pytest.raises(ValueError, match="process='ve'"):
         stein.estimate_metric(m, lev, samples=16, process="vp", control_variate=True)

@@ -102,7 +102,7 @@ def test_kdiffusion_callable_and_validation() -> None:
         m(_x(4, 2), 1.0)
     with pytest.raises(TypeError, match="floating dtype"):
         m(torch.ones(4, 3, dtype=torch.int64), 1.0)
-    with pytest.raises(TypeError, match="torch.Tensor"):
+    with pytest.raises(TypeError, match=r"torch\.Tensor"):
         m(np.ones((4, 3)), 1.0)
     with pytest.raises(ModelError, match="outside the range"):
         m(x, 100.0)

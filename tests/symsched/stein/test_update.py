@@ -44,16 +44,16 @@ def test_floor_and_zero_costs() -> None:
 @pytest.mark.parametrize(
     "bad, match",
     [
-        (dict(costs=np.ones(5)), "one value per probe interval"),
-        (dict(costs=-np.ones(8)), "non-negative"),
-        (dict(costs=np.full(8, np.nan)), "finite"),
-        (dict(levels=np.linspace(0.1, 1.0, 9)), "strictly decreasing"),
-        (dict(levels=np.r_[np.inf, np.geomspace(1, 0.1, 8)]), "finite and > 0"),
-        (dict(coord="cubic"), "coord"),
+        ({"costs": np.ones(5)}, "one value per probe interval"),
+        ({"costs": -np.ones(8)}, "non-negative"),
+        ({"costs": np.full(8, np.nan)}, "finite"),
+        ({"levels": np.linspace(0.1, 1.0, 9)}, "strictly decreasing"),
+        ({"levels": np.r_[np.inf, np.geomspace(1, 0.1, 8)]}, "finite and > 0"),
+        ({"coord": "cubic"}, "coord"),
     ],
 )
 def test_update_schedule_rejects_bad_input(bad: dict, match: str) -> None:
-    kw = dict(levels=stein.probe_levels(0.1, 1.0, 8), costs=np.ones(8), coord="log")
+    kw = {"levels": stein.probe_levels(0.1, 1.0, 8), "costs": np.ones(8), "coord": "log"}
     kw.update(bad)
     with pytest.raises(ValueError, match=match):
         stein.update_schedule(kw["levels"], kw["costs"], 3, coord=kw["coord"])
