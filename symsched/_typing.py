@@ -7,6 +7,7 @@ checking only, never at run time by this module.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "GridLike",
     "IntArray",
     "KLDirection",
+    "PathLike",
     "SpectrumLike",
     "Start",
     "TorchDType",
@@ -70,3 +72,6 @@ Device: TypeAlias = "str | torch.device | None"
 
 BackendArray: TypeAlias = "FloatArray | torch.Tensor"
 """A float64 numpy array, or a torch tensor for the torch backend."""
+
+PathLike: TypeAlias = str | os.PathLike[str]
+"""A file-system path as a string or a :class:`pathlib.Path`."""
