@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 
 from symsched_verify.registry import Budget
 
@@ -79,6 +84,33 @@ def canonical_command(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
+@contextlib.contextmanager
+def _hypothesis_storage_outside_cwd() -> Iterator[None]:
+    """Point hypothesis's storage (its cache of source constants, ``./.hypothesis`` by default) at a
+    temporary directory for the run, removed afterwards: ``verify`` writes only ``--out``.
+
+    The environment variable reaches Dask workers started inside the block; the configuration call
+    covers this process, where hypothesis may have chosen its directory already.
+    """
+    from hypothesis import configuration
+
+    var = "HYPOTHESIS_STORAGE_DIRECTORY"
+    tmp = tempfile.mkdtemp(prefix="symsched-verify-hypothesis-")
+    saved_env = os.environ.get(var)
+    saved_home = getattr(configuration, "__hypothesis_home_directory", None)
+    os.environ[var] = tmp
+    configuration.set_hypothesis_home_dir(tmp)
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(saved_home)
+        if saved_env is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = saved_env
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_verify(args: argparse.Namespace) -> int:
     """Check every argument and the --out directory, then run the claims and swap the report in.
 
@@ -113,12 +145,13 @@ def run_verify(args: argparse.Namespace) -> int:
         raise CliError(f"--workers must be >= 1, got {args.workers}")
     out = check_out(args.out, args.force)  # refuse before starting any claim or cluster
     command = canonical_command(args)
-    executor = make_executor(args.scheduler, args.workers)
-    try:
-        budget = Budget(profile=args.profile, seed=args.seed)
-        results = run_claims(claims, budget, executor=executor, command=command)
-    finally:
-        executor.close()
+    budget = Budget(profile=args.profile, seed=args.seed)
+    with _hypothesis_storage_outside_cwd():
+        executor = make_executor(args.scheduler, args.workers)
+        try:
+            results = run_claims(claims, budget, executor=executor, command=command)
+        finally:
+            executor.close()
     write_report_dir(results, out, budget, command, force=args.force)
     print_table(results)
     failed = [r for r in results if r.status != "PASS"]

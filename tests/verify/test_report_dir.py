@@ -396,3 +396,22 @@ def test_verify_without_hypothesis_exits_2_naming_the_extra(tmp_path: Path) -> N
     assert list(tmp_path.iterdir()) == []
     res = _without_hypothesis("verify", "--help", cwd=tmp_path)  # registration needs no hypothesis
     assert res.returncode == 0 and "--out" in res.stdout
+
+
+def test_verify_writes_nothing_but_out_in_the_working_directory(tmp_path: Path) -> None:
+    """hypothesis caches the constants of the source it tests in ./.hypothesis unless told
+    otherwise; a verify run (a fresh process, as a user runs it) leaves only --out behind."""
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+    env["SYMSCHED_QUICK_EXAMPLES"] = "2"  # the claim draws hypothesis examples; 2 are enough here
+    claim = "asymptotics.remainder-slopes"
+    res = subprocess.run(
+        [sys.executable, "-m", "symsched.cli", "verify", "--only", claim, "--out", "rep"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
