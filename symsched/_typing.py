@@ -7,6 +7,7 @@ checking only, never at run time by this module.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import numpy as np
@@ -28,6 +29,7 @@ __all__ = [
     "JSONDict",
     "JSONValue",
     "KLDirection",
+    "PathLike",
     "RowsLike",
     "SpectrumLike",
     "Start",
@@ -90,3 +92,6 @@ JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, J
 
 JSONDict: TypeAlias = "dict[str, JSONValue]"
 """A JSON object (schedule ``params``, model parameters, checkpoint configs)."""
+
+PathLike: TypeAlias = str | os.PathLike[str]
+"""A file-system path as a string or a :class:`pathlib.Path`."""

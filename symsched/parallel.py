@@ -111,7 +111,7 @@ class DaskExecutor:
             from distributed import Client, LocalCluster
         except ImportError:
             raise ValueError(
-                "--scheduler / --workers need Dask: pip install 'dask[distributed]'"
+                "--scheduler / --workers need dask; install it with pip install 'symsched[dask]'"
             ) from None
 
         self._cluster = None
@@ -120,22 +120,23 @@ class DaskExecutor:
             k = 1 if workers is None else int(workers)
             if k < 1:
                 raise ValueError(f"--workers must be >= 1, got {workers}")
-            self._cluster = LocalCluster(
+            self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=k,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=":0",
                 silence_logs=40,
             )
-            self.client = Client(self._cluster)
+            self.client = Client(self._cluster)  # type: ignore[no-untyped-call]
             self.where = f"LocalCluster({k} workers x 1 thread)"
         else:
             try:
-                self.client = Client(address, timeout=timeout)
+                self.client = Client(address, timeout=timeout)  # type: ignore[no-untyped-call]
             except (OSError, TimeoutError) as exc:
                 raise ValueError(
-                    f"--scheduler {address}: no Dask scheduler reachable ({type(exc).__name__}); start one with "
-                    "`dask scheduler` and pass its tcp:// address, or use --workers K for a local cluster"
+                    f"--scheduler {address}: no Dask scheduler reachable ({type(exc).__name__}); "
+                    "start one with `dask scheduler` and pass its tcp:// address, or use "
+                    "--workers K for a local cluster"
                 ) from None
             self.where = f"scheduler {address}"
 
@@ -151,7 +152,7 @@ class DaskExecutor:
         batch = uuid.uuid4().hex[:12]  # fresh keys per call: a rerun never reuses an old future
         futures = [
             self.client.submit(
-                fn,
+                _Quiet(fn),
                 item,
                 key=f"symsched-{batch}-{i}-{_label(item)}",
                 retries=self.retries,
@@ -161,7 +162,7 @@ class DaskExecutor:
         ]
         index = {f.key: i for i, f in enumerate(futures)}
         results: dict[int, R] = {}
-        for fut in as_completed(futures):
+        for fut in as_completed(futures):  # type: ignore[no-untyped-call]
             i = index[fut.key]
             if i in results:  # never count a task twice
                 continue
@@ -174,9 +175,24 @@ class DaskExecutor:
         return [results[i] for i in range(len(items))]
 
     def close(self) -> None:
-        self.client.close()
+        self.client.close()  # type: ignore[no-untyped-call]
         if self._cluster is not None:
             self._cluster.close()
+
+
+class _Quiet:
+    """``fn`` run with warnings ignored: a worker process prints a warning straight to the
+    terminal (the one-line display of :func:`symsched.cli.main` covers only this process)."""
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, item: Any) -> Any:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self.fn(item)
 
 
 def _label(item: Any) -> str:
@@ -186,7 +202,8 @@ def _label(item: Any) -> str:
 
 
 def make_executor(scheduler: str | None = None, workers: int | None = None) -> Executor:
-    """The executor the ``verify`` options ask for: in-process unless ``scheduler`` or ``workers``."""
+    """The executor the ``verify`` options ask for: in-process unless ``scheduler`` or
+    ``workers``."""
     if scheduler is not None and workers is not None:
         raise ValueError("pass either --scheduler ADDRESS or --workers K, not both")
     if scheduler is None and workers is None:
@@ -211,7 +228,8 @@ def add_executor_options(p: Any, what: str = "the tasks") -> None:
 
 
 def executor_from_args(args: Any) -> Executor:
-    """The executor of ``--scheduler`` / ``--workers``; bad values raise :class:`CliError` (exit 2, one line)."""
+    """The executor of ``--scheduler`` / ``--workers``; bad values raise :class:`CliError` (exit 2,
+    one line)."""
     from symsched.cli._common import CliError
 
     workers = getattr(args, "workers", None)
@@ -224,6 +242,7 @@ def executor_from_args(args: Any) -> Executor:
 
 
 def sweep(fn: Callable[[T], R], grid: Iterable[T], executor: Executor | None = None) -> list[R]:
-    """Evaluate ``fn`` on every point of a parameter ``grid`` (e.g. spectra x N x methods), in order."""
+    """Evaluate ``fn`` on every point of a parameter ``grid`` (e.g. spectra x N x methods), in
+    order."""
     ex = executor if executor is not None else InProcess()
     return ex.map(fn, list(grid))

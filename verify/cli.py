@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 
 from symsched_verify.registry import Budget
 
@@ -17,9 +21,15 @@ def register_verify(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = sub.add_parser(
         "verify",
         help="run every verification claim and write the report",
-        description="Re-derive and check every claim; write report.md, figures and reference schedules.",
+        description="Re-derive and check every claim; write report.md, figures and reference "
+        "schedules.",
     )
-    p.add_argument("--out", default="symsched-report", metavar="DIR", help="report directory")
+    p.add_argument(
+        "--out",
+        default="symsched-report",
+        metavar="DIR",
+        help="report directory (built beside DIR, swapped in when complete)",
+    )
     prof = p.add_mutually_exclusive_group()
     prof.add_argument(
         "--quick",
@@ -35,9 +45,17 @@ def register_verify(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--only", metavar="PATTERN", help="run only claims whose id matches (glob or substring)"
     )
     p.add_argument(
-        "--seed", type=int, default=Budget().seed, help="base seed of every Monte Carlo check"
+        "--seed",
+        type=int,
+        default=Budget().seed,
+        help="base seed of every Monte Carlo check (an integer >= 0)",
     )
-    p.add_argument("--force", action="store_true", help="replace an existing --out directory")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a previous report in --out (only a directory holding a .symsched-report "
+        "marker, i.e. one this command wrote, is ever replaced)",
+    )
     p.add_argument("--list", action="store_true", help="list the claims and exit")
     dist = p.add_mutually_exclusive_group()
     dist.add_argument(
@@ -66,34 +84,75 @@ def canonical_command(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
+@contextlib.contextmanager
+def _hypothesis_storage_outside_cwd() -> Iterator[None]:
+    """Point hypothesis's storage (its cache of source constants, ``./.hypothesis`` by default) at a
+    temporary directory for the run, removed afterwards: ``verify`` writes only ``--out``.
+
+    The environment variable reaches Dask workers started inside the block; the configuration call
+    covers this process, where hypothesis may have chosen its directory already.
+    """
+    from hypothesis import configuration
+
+    var = "HYPOTHESIS_STORAGE_DIRECTORY"
+    tmp = tempfile.mkdtemp(prefix="symsched-verify-hypothesis-")
+    saved_env = os.environ.get(var)
+    saved_home = getattr(configuration, "__hypothesis_home_directory", None)
+    os.environ[var] = tmp
+    configuration.set_hypothesis_home_dir(tmp)
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(saved_home)
+        if saved_env is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = saved_env
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_verify(args: argparse.Namespace) -> int:
+    """Check every argument and the --out directory, then run the claims and swap the report in.
+
+    Nothing is started (no claim, no cluster) before the checks pass. ``hypothesis`` (the
+    ``verify`` extra) is checked here, at run time, so that registering the command never needs it.
+    """
+    from symsched.cli._common import CliError, require
+
+    require("hypothesis")  # the claims' property tests; MissingDependency names symsched[verify]
     from symsched.parallel import make_executor
     from symsched_verify.run import (
-        prepare_out,
+        check_out,
         print_table,
         run_claims,
         select_claims,
-        write_report,
+        write_report_dir,
     )
 
+    if args.seed < 0:
+        raise CliError(f"--seed must be an integer >= 0, got {args.seed}")
+    if args.only is not None and not args.only.strip():
+        raise CliError(
+            "--only must be a non-empty pattern (a glob or a substring of a claim id), "
+            f"got {args.only!r}"
+        )
     claims = select_claims(args.only)
     if args.list:
         for c in claims:
             print(f"{c.id}\t#{c.issue}\t{c.statement}")
         return 0
     if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.force:
-        prepare_out(out, args.force)  # raises: refuse before starting a cluster
-    executor = make_executor(args.scheduler, args.workers)
-    try:
-        prepare_out(out, args.force)
-        budget = Budget(profile=args.profile, seed=args.seed)
-        results = run_claims(claims, budget, executor=executor, command=canonical_command(args))
-    finally:
-        executor.close()
-    write_report(results, out, budget, canonical_command(args))
+        raise CliError(f"--workers must be >= 1, got {args.workers}")
+    out = check_out(args.out, args.force)  # refuse before starting any claim or cluster
+    command = canonical_command(args)
+    budget = Budget(profile=args.profile, seed=args.seed)
+    with _hypothesis_storage_outside_cwd():
+        executor = make_executor(args.scheduler, args.workers)
+        try:
+            results = run_claims(claims, budget, executor=executor, command=command)
+        finally:
+            executor.close()
+    write_report_dir(results, out, budget, command, force=args.force)
     print_table(results)
     failed = [r for r in results if r.status != "PASS"]
     print(

@@ -29,13 +29,19 @@ class Budget:
     profile: Profile = "quick"
     seed: int = 20260122
 
+    def __post_init__(self) -> None:
+        if self.profile not in ("quick", "full"):
+            raise ValueError(f"profile must be 'quick' or 'full', got {self.profile!r}")
+        if isinstance(self.seed, bool) or int(self.seed) != self.seed or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+
     def pick(self, quick: Any, full: Any) -> Any:
         """``quick`` under the quick profile, ``full`` otherwise."""
         return quick if self.profile == "quick" else full
 
     @property
     def hypothesis_examples(self) -> int:
-        return self.pick(int(os.environ.get("SYMSCHED_QUICK_EXAMPLES", "25")), 300)
+        return int(self.pick(int(os.environ.get("SYMSCHED_QUICK_EXAMPLES", "25")), 300))
 
 
 @dataclass
@@ -53,7 +59,8 @@ class Outcome:
     figures
         Matplotlib figures (saved as PNG next to the report).
     schedules
-        Reference schedules the check produced: ``{"name": ..., "schedule": Schedule.to_json(), ...}``.
+        Reference schedules the check produced:
+        ``{"name": ..., "schedule": Schedule.to_json(), ...}``.
     """
 
     passed: bool
@@ -66,7 +73,8 @@ class Outcome:
 @dataclass(frozen=True)
 class Claim:
     """A registered claim: ``id``, one-line ``statement``, ``source`` (paper + equation),
-    ``method`` (the independent oracle), ``tolerance`` (with its reason), ``issue`` and ``check``."""
+    ``method`` (the independent oracle), ``tolerance`` (with its reason), ``issue`` and
+    ``check``."""
 
     id: str
     statement: str
@@ -95,7 +103,8 @@ def claim(
 
 
 def load_claims() -> dict[str, Claim]:
-    """Import every module of :mod:`symsched_verify.claims` (registering their claims) and return the registry."""
+    """Import every module of :mod:`symsched_verify.claims` (registering their claims) and return
+    the registry."""
     import symsched_verify.claims as pkg
 
     for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):

@@ -1,10 +1,15 @@
 r"""Run claims from the registry and write the report (``symsched verify``, the main job).
 
-Claims run through an executor (:mod:`symsched.parallel`: in-process, or Dask). A check's figures are
-rendered to PNG bytes where it ran, so results are plain data that travel between processes.
+Claims run through an executor (:mod:`symsched.parallel`: in-process, or Dask). A check's figures
+are rendered to PNG bytes where it ran, so results are plain data that travel between processes.
 Every output file records the symsched version, the command, the seed and a hash of the inputs
 (:func:`provenance`), and holds nothing that varies between runs (timings go to the console only):
 rerunning with the same arguments rewrites every file bit for bit.
+
+The report is written through :mod:`symsched._io` (atomic files, mode from the umask) into a
+temporary directory beside ``--out`` and swapped in only when complete (:func:`write_report_dir`);
+it holds the marker file ``.symsched-report``, the only sign by which a later ``--force`` may
+replace the directory (:func:`check_out`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ import fnmatch
 import hashlib
 import io
 import json
-import shutil
 import sys
 import time
 import traceback
@@ -21,11 +25,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from symsched._io import REPORT_MARKER, check_output_dir, staged_directory, write_bytes, write_text
 from symsched._json import json_safe
 from symsched_verify._version import __version__
 from symsched_verify.registry import Budget, Claim, Outcome, load_claims
 
-__all__ = ["ClaimResult", "provenance", "render_png", "run_claims", "select_claims", "write_report"]
+__all__ = [
+    "REPORT_MARKER",
+    "ClaimResult",
+    "check_out",
+    "provenance",
+    "render_png",
+    "run_claims",
+    "select_claims",
+    "write_report",
+    "write_report_dir",
+]
 
 
 @dataclass
@@ -48,6 +63,11 @@ def select_claims(pattern: str | None = None) -> list[Claim]:
     claims = list(load_claims().values())
     if pattern is None:
         return claims
+    if not pattern.strip():
+        raise ValueError(
+            "--only must be a non-empty pattern (a glob or a substring of a claim id), "
+            f"got {pattern!r}"
+        )
     glob = pattern if any(ch in pattern for ch in "*?[") else f"*{pattern}*"
     chosen = [c for c in claims if fnmatch.fnmatchcase(c.id, glob)]
     if not chosen:
@@ -176,7 +196,8 @@ def provenance(budget: Budget, command: str, claims: list[Claim]) -> dict[str, A
     """What every output file records: version, command, profile, seed and the inputs' hash.
 
     The hash covers the version, profile, seed and every selected claim's definition (id,
-    statement, source, method, tolerance), so two files with the same hash came from the same inputs.
+    statement, source, method, tolerance), so two files with the same hash came from the same
+    inputs.
     """
     inputs = {
         "version": __version__,
@@ -198,22 +219,28 @@ def _dump(obj: Any) -> str:
     return json.dumps(json_safe(obj), indent=1, allow_nan=False) + "\n"
 
 
+def _write(path: Path, text: str) -> None:
+    write_text(path, text, force=False, flag="--out")
+
+
 def write_report(results: list[ClaimResult], out: Path, budget: Budget, command: str) -> None:
-    """Write ``report.md``, ``report.html``, ``results.json``, ``figures/*.png`` and ``schedules/``."""
+    """Write ``report.md``, ``report.html``, ``results.json``, ``figures/*.png``, ``schedules/`` and
+    the marker ``.symsched-report`` into the directory ``out``, which must exist and hold none of
+    them (every file goes through :func:`symsched._io.write_text`, which never clobbers)."""
     from symsched_verify.report_html import render_html
 
     figdir = out / "figures"
     scheddir = out / "schedules"
-    figdir.mkdir(parents=True, exist_ok=True)
-    scheddir.mkdir(parents=True, exist_ok=True)
+    figdir.mkdir()
+    scheddir.mkdir()
     meta = provenance(budget, command, [r.claim for r in results])
     n_pass = sum(r.status == "PASS" for r in results)
     lines = [
         "# symsched verification report",
         "",
         (
-            f"symsched {__version__} · profile `{budget.profile}` · seed {budget.seed} · command `{command}` · "
-            f"inputs sha256 `{meta['inputs_sha256'][:16]}`"
+            f"symsched {__version__} · profile `{budget.profile}` · seed {budget.seed} · "
+            f"command `{command}` · inputs sha256 `{meta['inputs_sha256'][:16]}`"
         ),
         "",
         f"**{n_pass} of {len(results)} claims pass.**",
@@ -254,11 +281,11 @@ def write_report(results: list[ClaimResult], out: Path, budget: Budget, command:
             lines += ["```", r.error, "```", ""]
         for name, png in (r.pngs or {}).items():
             fname = f"{c.id}.{name}.png"
-            (figdir / fname).write_bytes(png)
+            write_bytes(figdir / fname, png, force=False, flag="--out")
             lines += [f"![{c.id} {name}](figures/{fname})", ""]
         for s in r.outcome.schedules:
             fname = f"{s['name']}.json"
-            (scheddir / fname).write_text(_dump({**s, "claim": c.id, "provenance": meta}))
+            _write(scheddir / fname, _dump({**s, "claim": c.id, "provenance": meta}))
             index.append(
                 {
                     "file": fname,
@@ -282,23 +309,40 @@ def write_report(results: list[ClaimResult], out: Path, budget: Budget, command:
                 "error": r.error,
             }
         )
-    (out / "report.md").write_text("\n".join(lines) + "\n")
-    (out / "report.html").write_text(render_html(results, meta))
-    (out / "results.json").write_text(_dump({**meta, "claims": records}))
-    (scheddir / "index.json").write_text(_dump({**meta, "schedules": index}))
+    _write(out / "report.md", "\n".join(lines) + "\n")
+    _write(out / "report.html", render_html(results, meta))
+    _write(out / "results.json", _dump({**meta, "claims": records}))
+    _write(scheddir / "index.json", _dump({**meta, "schedules": index}))
+    _write(out / REPORT_MARKER, _dump({"command": command, "version": __version__}))
 
 
-def prepare_out(out: Path, force: bool) -> None:
-    """Refuse to clobber an existing, non-empty ``out`` unless ``force``."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a directory")
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise ValueError(
-                f"--out {out} exists and is not empty; pass --force to replace it, or choose another --out"
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+def check_out(out: str | Path, force: bool) -> Path:
+    """Refuse an ``--out`` directory the report may not replace
+    (:func:`symsched._io.check_output_dir`): a file, ``.``, ``/``, the home directory, the current
+    directory or a parent of it, a git repository's root, a directory with ``pyproject.toml``, a
+    non-empty directory without the marker (even with ``force``), or a previous report without
+    ``force``.
+
+    Raises
+    ------
+    symsched._io.OutputError
+        One line naming ``--out`` (the CLI exits 2).
+    """
+    return check_output_dir(out, force=force, flag="--out", marker=REPORT_MARKER)
+
+
+def write_report_dir(
+    results: list[ClaimResult], out: str | Path, budget: Budget, command: str, *, force: bool
+) -> Path:
+    """Write the report into a temporary directory beside ``out`` and swap it in at the end.
+
+    The previous report in ``out`` (if any, and only if :func:`check_out` allows replacing it) is
+    removed only once the new one is complete and in place; if writing fails or is interrupted,
+    ``out`` is left as it was and the temporary directory is removed.
+    """
+    with staged_directory(out, force=force, flag="--out", marker=REPORT_MARKER) as tmp:
+        write_report(results, tmp, budget, command)
+    return Path(out)
 
 
 def command_line() -> str:

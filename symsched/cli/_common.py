@@ -1,32 +1,39 @@
-"""Shared CLI plumbing: one-line errors, list and spectrum parsing, JSON and safe file output."""
+"""Shared CLI plumbing: one-line errors, exit codes, list and spectrum parsing, JSON and safe file
+output (through :mod:`symsched._io`), optional-dependency and device checks."""
 
 from __future__ import annotations
 
 import argparse
 import enum
+import importlib
 import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
 
+from symsched._io import UsageError, check_target, write_text
 from symsched._validate import as_eigenvalues
 from symsched._json import json_safe
 
 __all__ = [
+    "EXTRAS",
     "CliError",
     "ExitCode",
+    "MissingDependency",
     "OneLineParser",
+    "UsageError",
     "add_spectrum_args",
+    "check_device",
+    "check_output",
     "dumps_json",
     "load_spectrum_file",
     "parse_floats",
     "parse_steps_list",
+    "require",
     "spectrum_from_args",
     "spectrum_from_text",
     "write_output",
@@ -34,13 +41,74 @@ __all__ = [
 
 
 class ExitCode(enum.IntEnum):
+    """Exit status of ``symsched`` (conventions.md, "Command-line contract")."""
+
     OK = 0
-    CLAIM_FAILED = 1
-    BAD_INPUT = 2
+    CLAIM_FAILED = 1  # only: a verification claim is false
+    BAD_INPUT = 2  # bad input or an environment problem (missing extra, unavailable device, ...)
+    INTERNAL = 70  # a bug (EX_SOFTWARE): any other exception
+    INTERRUPTED = 130  # KeyboardInterrupt (128 + SIGINT)
 
 
-class CliError(Exception):
-    """Bad command-line input: printed as one line, exit status 2."""
+class CliError(UsageError):
+    """Bad command-line input: printed as one line, exit status 2.
+
+    A kind of :class:`symsched._io.UsageError`, like the :class:`symsched._io.OutputError` of the
+    file writers; the CLI treats every ``UsageError`` the same way."""
+
+
+# optional dependency (top-level module) -> the extra of pyproject.toml that installs it
+EXTRAS: dict[str, str] = {
+    "torch": "torch",
+    "torchvision": "torch",
+    "diffusers": "consumers",
+    "k_diffusion": "consumers",
+    "hypothesis": "verify",
+    "dask": "dask",
+    "distributed": "dask",
+}
+
+
+class MissingDependency(UsageError):
+    """An optional dependency is not installed: one line naming the extra that installs it."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+        self.extra = EXTRAS[module]
+        super().__init__(
+            f"this needs {module}; install it with pip install 'symsched[{self.extra}]'"
+        )
+
+    @classmethod
+    def from_import_error(cls, exc: ImportError) -> MissingDependency | None:
+        """The missing extra behind ``exc``, or ``None`` if the module is not an optional one."""
+        name = (exc.name or "").split(".")[0]
+        return cls(name) if name in EXTRAS else None
+
+
+def require(module: str) -> None:
+    """Import the optional dependency ``module`` (a key of :data:`EXTRAS`) or raise
+    :class:`MissingDependency`."""
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        missing = MissingDependency.from_import_error(exc) or MissingDependency(module)
+        raise missing from None
+
+
+def check_device(device: str | None, flag: str = "--device") -> None:
+    """Raise :class:`CliError` unless torch can allocate on ``device`` (``None``/``cpu``: no check,
+    so a CPU run needs torch only if the computation does)."""
+    if device is None or device == "cpu":
+        return
+    require("torch")
+    import torch
+
+    try:
+        torch.empty(0, device=device)
+    except Exception as exc:  # RuntimeError for a bad string, or no CUDA/MPS on this machine
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise CliError(f"{flag} {device}: not available here ({why}); use {flag} cpu") from None
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -68,7 +136,8 @@ def parse_floats(text: str, name: str) -> NDArray[np.float64]:
 
 
 def parse_steps_list(text: str, name: str = "--steps") -> list[int]:
-    """Parse a comma-separated list of step counts (integers >= 1; ``1e3`` accepted) for option ``name``."""
+    """Parse a comma-separated list of step counts (integers >= 1; ``1e3`` accepted) for option
+    ``name``."""
     out = []
     for tok in str(text).split(","):
         try:
@@ -133,23 +202,17 @@ def dumps_json(obj: Any) -> str:
     return json.dumps(json_safe(obj), indent=2, allow_nan=False)
 
 
-def write_output(text: str, path: str | None, *, force: bool = False) -> None:
-    """Print ``text`` to stdout, or write it atomically to ``path`` (never clobbering without ``force``)."""
+def check_output(path: str | None, *, force: bool = False, flag: str = "-o") -> None:
+    """Refuse an output file that :func:`write_output` would refuse, before any work is done."""
+    if path is not None and path != "-":
+        check_target(path, force=force, flag=flag)
+
+
+def write_output(text: str, path: str | None, *, force: bool = False, flag: str = "-o") -> None:
+    """Print ``text`` to stdout, or write it to ``path`` through :func:`symsched._io.write_text`
+    (atomic, never clobbering without ``force``); a newline is added if missing."""
+    body = text if text.endswith("\n") else text + "\n"
     if path is None or path == "-":
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(body)
         return
-    target = Path(path)
-    if target.exists() and not force:
-        raise CliError(f"-o {path}: file exists; pass --force to overwrite it")
-    if target.is_dir():
-        raise CliError(f"-o {path}: is a directory")
-    if not target.parent.exists():
-        raise CliError(f"-o {path}: directory {str(target.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, body, force=force, flag=flag)

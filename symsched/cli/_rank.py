@@ -1,13 +1,13 @@
-"""``symsched rank``: rank discretisation strategies of a pretrained model's schedule by exact KL."""
+"""``symsched rank``: rank discretisation strategies of a pretrained model's schedule by exact KL.
+
+Writes nothing unless asked: the plot only with ``--plot FILE`` (png, pdf or svg, by the extension;
+checked before the work, written atomically, never over an existing file without ``--force``)."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
-from pathlib import Path
-from typing import Any
 
+from symsched._io import check_target, write_figure
 from symsched._version import __version__
 from symsched.cli._common import (
     CliError,
@@ -28,15 +28,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "rank",
         help="rank time discretisations of a pretrained model by exact KL",
-        description="Exact Gaussian KL (gaussian_theory.md §7) of every discretisation strategy of a "
-        "model's noise schedule, on a data spectrum, at each NFE; prints the table and "
-        "writes a plot.",
+        description="Exact Gaussian KL (gaussian_theory.md §7) of every discretisation strategy "
+        "of a model's noise schedule, on a data spectrum, at each NFE; prints the table, and "
+        "with --plot FILE writes the plot.",
     )
     p.add_argument(
         "--model",
         required=True,
         choices=pretrained.MODELS,
-        help="edm: continuous [0.002, 80]; ddpm-linear / ddpm-cosine: 1000-step tables; sd15: scaled_linear (AYS applies)",
+        help="edm: continuous [0.002, 80]; ddpm-linear / ddpm-cosine: 1000-step tables; "
+        "sd15: scaled_linear (AYS applies)",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument(
@@ -64,38 +65,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="sampler whose exact KL ranks the grids (one evaluation per step, so NFE = steps)",
     )
     p.add_argument(
-        "--plot", metavar="FILE", help="PNG path for the plot (default rank-MODEL-DATA.png)"
+        "--plot",
+        metavar="FILE",
+        help="write the plot of KL against NFE to this image file (png, pdf, svg); none by default",
     )
-    p.add_argument("--no-plot", action="store_true", help="do not write a plot")
     p.add_argument("--force", action="store_true", help="overwrite the plot file if it exists")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
-def _save_fig(fig: Any, path: str, force: bool) -> None:
-    target = Path(path)
-    if target.exists() and not force:
-        raise CliError(f"--plot {path}: file exists; pass --force to overwrite it")
-    if not target.parent.exists():
-        raise CliError(f"--plot {path}: directory {str(target.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=120)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
+    if args.plot is not None:  # refuse a bad --plot before the work
+        check_target(args.plot, force=args.force, flag="--plot", figure=True)
     if args.data is not None:
         from symsched.datasets import dataset_spectrum
 
         lam = dataset_spectrum(args.data)
         data_name = args.data
     else:
-        lam = spectrum_from_args(args)
+        given = spectrum_from_args(args)
+        if given is None:  # argparse requires one of --data, --eigenvalues, --spectrum-file
+            raise CliError("give --data, --eigenvalues or --spectrum-file")
+        lam = given
         data_name = "spectrum"
     try:
         nfes = [int(v) for v in parse_floats(args.nfe, "--nfe")]
@@ -109,14 +100,13 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             str(exc).replace("strategy", "--strategies").replace("nfe", "--nfe")
         ) from None
-    plot_path = None
-    if not args.no_plot:
+    plot_path = args.plot
+    if plot_path is not None:
         import matplotlib.pyplot as plt
 
-        plot_path = args.plot or f"rank-{args.model}-{data_name}.png"
         fig = pretrained.plot(ranking)
         try:
-            _save_fig(fig, plot_path, args.force)
+            write_figure(plot_path, fig, force=args.force, flag="--plot", dpi=120)
         finally:
             plt.close(fig)
     if args.json:
@@ -133,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
     lo, hi = pretrained.model_range(args.model)
     width = max(len(s) for s in ranking.strategies)
     lines = [
-        f"model {args.model} (sigma in [{lo:.4g}, {hi:.4g}]), data {data_name} (d = {lam.size}), sampler {args.sampler}",
+        f"model {args.model} (sigma in [{lo:.4g}, {hi:.4g}]), data {data_name} "
+        f"(d = {lam.size}), sampler {args.sampler}",
         "exact KL(data || output) by NFE; * = best",
         " " * width + "".join(f"{n:>11d}" for n in ranking.nfes),
     ]

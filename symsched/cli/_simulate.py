@@ -1,20 +1,25 @@
-"""``symsched simulate gm|cw``: one probability-flow run with Monte Carlo error bars (conventions.md).
+"""``symsched simulate gm|cw``: one probability-flow run with Monte Carlo error bars.
 
 GM runs use the exact scalar reduction of the Euler scheme (high_dim.md §3.3; any d up to 1e8)
 unless ``--simulator full`` asks for the d-dimensional torch simulation (d <= 1e4). CW runs are full
 simulations with the two-mode denoiser (d <= 1e4).
 
 Comma-separated ``--dim``, ``--steps`` and ``--schedule`` run every combination as a sweep through
-the executor (:mod:`symsched.parallel`; ``--workers K`` / ``--scheduler ADDRESS``); each run's seed is
-derived from ``(--seed, d, schedule)`` (:func:`symsched.highdim.search.task_seed`), so a run gives the
-same numbers alone, inside a sweep, in-process or on Dask.
+the executor (:mod:`symsched.parallel`; ``--workers K`` / ``--scheduler ADDRESS``); each run's seed
+is derived from ``(--seed, d, schedule)`` (:func:`symsched.highdim.search.task_seed`), so a run
+gives the same numbers alone, inside a sweep, in-process or on Dask.
+
+``--plot FILE`` (one run; png, pdf or svg) is checked before the run and written after it, never
+over an existing file without ``--force``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+from typing import TYPE_CHECKING, Any
 
+from symsched._io import check_target, write_figure
 from symsched._version import __version__
 from symsched.cli._common import CliError, dumps_json, parse_steps_list, write_output
 from symsched.cli._highdim_options import (
@@ -31,6 +36,9 @@ from symsched.highdim.schedules import SCHEDULES
 from symsched.highdim.simulate import MIN_SAMPLES
 from symsched.parallel import InProcess, add_executor_options, executor_from_args
 
+if TYPE_CHECKING:
+    from symsched.highdim.search import Point
+
 FULL_MAX_DIM = 10_000
 
 
@@ -38,10 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "simulate",
         help="simulate the probability-flow ODE of the GM or Curie-Weiss model",
-        description="Euler simulation of the probability-flow ODE (Aranguri et al., arXiv 2501.00988) "
-        "with Monte Carlo error bars on every measured feature. Comma-separated --dim, --steps "
-        "and --schedule make a sweep over every combination, run through the executor "
-        "(in-process, --workers K or --scheduler ADDRESS).",
+        description="Euler simulation of the probability-flow ODE "
+        "(Aranguri et al., arXiv 2501.00988) with Monte Carlo error bars on every measured "
+        "feature. Comma-separated --dim, --steps and --schedule make a sweep over every "
+        "combination, run through the executor (in-process, --workers K or --scheduler ADDRESS).",
     )
     add_model_options(p)
     p.add_argument(
@@ -68,13 +76,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         type=int,
         default=0,
         metavar="k",
-        help="base seed; each (d, schedule) draws from a seed derived from (k, d, schedule), reported as task_seed",
+        help="base seed; each (d, schedule) draws from a seed derived from (k, d, schedule), "
+        "reported as task_seed",
     )
     p.add_argument(
         "--simulator",
         choices=("reduced", "full"),
         default="reduced",
-        help="gm only: exact scalar reduction (any d) or full d-dimensional torch simulation (d <= 1e4)",
+        help="gm only: exact scalar reduction (any d) or full d-dimensional torch simulation "
+        "(d <= 1e4)",
     )
     p.add_argument(
         "--max-stderr",
@@ -94,6 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="FILE",
         help="write the trajectories of M to this image file (png, pdf, svg; one run only)",
     )
+    p.add_argument("--force", action="store_true", help="overwrite the --plot file if it exists")
     p.add_argument(
         "--json", action="store_true", help='print one JSON object (a sweep: {"runs": [...]})'
     )
@@ -133,8 +144,9 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.model == "gm" and full and samples * max(dims) > 50_000_000:
         raise CliError(
-            f"--samples {samples} x --dim {max(dims)} is too large for --simulator full (holds samples x d float64 "
-            f"numbers, limit 5e7 = 400 MB); lower --samples or use --simulator reduced (exact for Euler)"
+            f"--samples {samples} x --dim {max(dims)} is too large for --simulator full (holds "
+            "samples x d float64 numbers, limit 5e7 = 400 MB); lower --samples or use "
+            "--simulator reduced (exact for Euler)"
         )
     if args.max_stderr is not None:
         if not args.max_stderr > 0:
@@ -142,8 +154,9 @@ def run(args: argparse.Namespace) -> int:
         if 0.5 / math.sqrt(samples) > args.max_stderr:
             need = math.ceil((0.5 / args.max_stderr) ** 2)
             raise CliError(
-                f"--samples {samples} is too small for --max-stderr {args.max_stderr:g}: the mode-fraction "
-                f"error bar can reach 0.5/sqrt(S) = {0.5 / math.sqrt(samples):.3g}; use --samples >= {need}"
+                f"--samples {samples} is too small for --max-stderr {args.max_stderr:g}: the "
+                f"mode-fraction error bar can reach 0.5/sqrt(S) = {0.5 / math.sqrt(samples):.3g}; "
+                f"use --samples >= {need}"
             )
     for d in dims:
         build_model(args.model, params, d)
@@ -166,10 +179,13 @@ def run(args: argparse.Namespace) -> int:
         for n in steps_list
         for schedule in schedules
     ]
-    if args.plot and len(points) > 1:
-        raise CliError(
-            "--plot draws the trajectories of one run; give a single --dim, --steps and --schedule"
-        )
+    if args.plot is not None:
+        if len(points) > 1:
+            raise CliError(
+                "--plot draws the trajectories of one run; give a single --dim, --steps and "
+                "--schedule"
+            )
+        check_target(args.plot, force=args.force, flag="--plot", figure=True)  # before the run
     executor = executor_from_args(args)
     try:
         if len(points) == 1 and isinstance(
@@ -193,15 +209,20 @@ def run(args: argparse.Namespace) -> int:
             )
     finally:
         executor.close()
-    docs = [_document(args, params, pt, res, full) for pt, res in zip(points, runs)]
-    if args.plot:
+    docs = [_document(args, params, pt, res, full) for pt, res in zip(points, runs, strict=True)]
+    if args.plot is not None:
+        import matplotlib.pyplot as plt
+
         from symsched.highdim.plots import plot_trajectories
 
         pt = points[0]
         fig = plot_trajectories(
             runs[0]["trajectories"], f"{args.model} {pt.schedule}, d = {pt.dim:g}, N = {pt.steps}"
         )
-        fig.savefig(args.plot, dpi=120)
+        try:
+            write_figure(args.plot, fig, force=args.force, flag="--plot", dpi=120)
+        finally:
+            plt.close(fig)
         docs[0]["plot"] = args.plot
     if args.json:
         write_output(
@@ -211,31 +232,40 @@ def run(args: argparse.Namespace) -> int:
         lines = []
         for doc in docs:
             lines.append(
-                f"{args.model} {doc['schedule']}: d = {doc['dim']:g}, N = {doc['steps']}, samples = {doc['samples']}, c = {doc['c']:g}"
+                f"{args.model} {doc['schedule']}: d = {doc['dim']:g}, N = {doc['steps']}, "
+                f"samples = {doc['samples']}, c = {doc['c']:g}"
             )
             for key, target in doc["targets"].items():
                 lines.append(
-                    f"  {key:20s} {doc[key]:.6g} +- {doc[key + '_stderr']:.2g}   (target {target:.6g})"
+                    f"  {key:20s} {doc[key]:.6g} +- {doc[key + '_stderr']:.2g}   "
+                    f"(target {target:.6g})"
                 )
         write_output("\n".join(lines), None)
     return 0
 
 
-def _document(args: argparse.Namespace, params: dict, pt: object, res: dict, full: bool) -> dict:
+def _document(
+    args: argparse.Namespace,
+    params: dict[str, float],
+    pt: Point,
+    res: dict[str, Any],
+    full: bool,
+) -> dict[str, Any]:
     """The JSON object of one run (conventions.md: ``simulate``)."""
+    from symsched.highdim.cw import CurieWeiss
     from symsched.highdim.search import build
 
-    model = build(pt)  # type: ignore[arg-type]
-    extra = {"m_beta": model.m, "w_plus": model.w_plus} if args.model == "cw" else {}
+    model = build(pt)
+    extra = {"m_beta": model.m, "w_plus": model.w_plus} if isinstance(model, CurieWeiss) else {}
     return {
         "model": args.model,
         "params": {**params, **extra},
         "dim": pt.dim,
-        "steps": pt.steps,  # type: ignore[attr-defined]
+        "steps": pt.steps,
         "schedule": pt.schedule,
         "kappa": args.kappa,
         "c": res["c"],
-        "simulator": "full" if full else "reduced",  # type: ignore[attr-defined]
+        "simulator": "full" if full else "reduced",
         "seed": args.seed,
         "task_seed": res["task_seed"],
         **res["stats"],

@@ -7,17 +7,23 @@ Monte Carlo (exact scalar reduction + monotone Euler map, :mod:`symsched.highdim
 per-``d`` sample count that makes both error bars small against the tolerance
 (:func:`symsched.highdim.measure.cw_samples_needed`).
 
-Several schedules and dimensions are searched together (:func:`symsched.highdim.search.steps_needed_sweep`):
-each round evaluates one ``N`` per unfinished ``(schedule, d)`` search through the executor, and
-every point's seed is derived from ``(--seed, d, schedule)``, so the result is the same in-process,
-on a local Dask cluster (``--workers K``) or on a scheduler (``--scheduler ADDRESS``).
+Several schedules and dimensions are searched together
+(:func:`symsched.highdim.search.steps_needed_sweep`): each round evaluates one ``N`` per unfinished
+``(schedule, d)`` search through the executor, and every point's seed is derived from
+``(--seed, d, schedule)``, so the result is the same in-process, on a local Dask cluster
+(``--workers K``) or on a scheduler (``--scheduler ADDRESS``).
+
+``--plot FILE`` (png, pdf or svg) is checked before the search and written after it, never over an
+existing file without ``--force``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+from typing import Any
 
+from symsched._io import check_target, write_figure
 from symsched._version import __version__
 from symsched.cli._common import CliError, dumps_json, write_output
 from symsched.cli._highdim_options import (
@@ -38,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "steps-needed",
         help="smallest number of Euler steps meeting a tolerance, per dimension",
         description="Smallest N on the search grid (ratio 2^(1/4)) for which both features of the "
-        "GM / Curie-Weiss model are within the tolerance (Aranguri et al., arXiv 2501.00988, §5.2). "
+        "GM / Curie-Weiss model are within the tolerance (Aranguri et al., arXiv 2501.00988, "
+        "§5.2). "
         "The searches of every (schedule, d) advance together; each round's points run "
         "through the executor (in-process, --workers K or --scheduler ADDRESS).",
     )
@@ -73,17 +80,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         type=int,
         default=None,
         metavar="S",
-        help="cw only: Monte Carlo samples per (d, N) (default: the smallest count whose error bars are "
-        "<= tolerance/3 on the mode fraction and <= tolerance/10 on the relative within-variance, per d)",
+        help="cw only: Monte Carlo samples per (d, N) (default: the smallest count whose error "
+        "bars are <= tolerance/3 on the mode fraction and <= tolerance/10 on the relative "
+        "within-variance, per d)",
     )
     p.add_argument(
         "--seed",
         type=int,
         default=0,
         metavar="k",
-        help="cw only: base seed; each (d, schedule) draws from a seed derived from (k, d, schedule)",
+        help="cw only: base seed; each (d, schedule) draws from a seed derived from "
+        "(k, d, schedule)",
     )
-    p.add_argument("--plot", metavar="FILE", help="write N against d (log-log) to this image file")
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="write N against d (log-log) to this image file (png, pdf, svg)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite the --plot file if it exists")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_executor_options(p, "the (d, N, schedule) points")
     p.set_defaults(func=run)
@@ -91,10 +105,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _criterion(model: str) -> str:
     if model == "gm":
-        return "max(|p_hat - p|, |within_std/sigma - 1|) <= tolerance; Euler errors computed without Monte Carlo"
+        return (
+            "max(|p_hat - p|, |within_std/sigma - 1|) <= tolerance; Euler errors computed "
+            "without Monte Carlo"
+        )
     return (
-        "max(|frac(M>0) - W+|, |within_var/target - 1|) <= tolerance; two-mode targets at d, Monte Carlo point "
-        "estimates (common random numbers across N)"
+        "max(|frac(M>0) - W+|, |within_var/target - 1|) <= tolerance; two-mode targets at d, "
+        "Monte Carlo point estimates (common random numbers across N)"
     )
 
 
@@ -110,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--tolerance must be a number > 0, got {args.tolerance}")
     if args.seed < 0:
         raise CliError(f"--seed must be an integer >= 0, got {args.seed}")
+    if args.plot is not None:  # refuse a bad --plot before the search
+        check_target(args.plot, force=args.force, flag="--plot", figure=True)
     models = {d: build_model(args.model, params, d) for d in dims}
     for schedule in schedules:
         for d in dims:
@@ -119,15 +138,17 @@ def run(args: argparse.Namespace) -> int:
         big = [d for d in dims if d > ms.CW_MAX_DIM]
         if big:
             raise CliError(
-                f"--dims must be <= {ms.CW_MAX_DIM} for cw (full simulation; no exact reduction exists), got {big[0]}"
+                f"--dims must be <= {ms.CW_MAX_DIM} for cw (full simulation; no exact reduction "
+                f"exists), got {big[0]}"
             )
         for d in dims:
             need = ms.cw_samples_needed(models[d], tolerance)  # type: ignore[arg-type]
             if args.samples is not None and args.samples < need:
                 raise CliError(
-                    f"--samples {args.samples} is too small for --tolerance {tolerance:g} at d = {d}: the error bars "
-                    f"must be <= tolerance/3 on the mode fraction and <= tolerance/10 on the relative within-sample "
-                    f"variance; use --samples >= {need} (or omit --samples for the per-d default)"
+                    f"--samples {args.samples} is too small for --tolerance {tolerance:g} at "
+                    f"d = {d}: the error bars must be <= tolerance/3 on the mode fraction and "
+                    f"<= tolerance/10 on the relative within-sample variance; use --samples >= "
+                    f"{need} (or omit --samples for the per-d default)"
                 )
             samples[d] = need if args.samples is None else args.samples
     max_steps = (
@@ -163,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
             at = next((t for t in trace if t["steps"] == n_found), None)
             if at is not None:
                 errors[str(d)] = {"high": at["high"], "low": at["low"]}
-        ok = [(d, steps[str(d)]) for d in dims if steps[str(d)] is not None]
+        ok = [(d, n) for d in dims if (n := steps[str(d)]) is not None]
         slope = (
             ms.loglog_slope([d for d, _ in ok], [n for _, n in ok])
             if len(ok) >= 2 and len(ok) == len(dims)
@@ -192,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
                 }
             )
         results[schedule] = out
-    doc: dict = (
+    doc: dict[str, Any] = (
         results[schedules[0]]
         if len(schedules) == 1
         else {
@@ -202,14 +223,19 @@ def run(args: argparse.Namespace) -> int:
             "version": __version__,
         }
     )
-    if args.plot:
+    if args.plot is not None:
+        import matplotlib.pyplot as plt
+
         from symsched.highdim.plots import plot_steps_needed
 
         fig = plot_steps_needed(
             {s: {d: results[s]["steps"][str(d)] for d in dims} for s in schedules},
             f"{args.model}, tolerance {tolerance:g}",
         )
-        fig.savefig(args.plot, dpi=120)
+        try:
+            write_figure(args.plot, fig, force=args.force, flag="--plot", dpi=120)
+        finally:
+            plt.close(fig)
         doc["plot"] = args.plot
     if args.json:
         write_output(dumps_json(doc), None)
@@ -217,8 +243,9 @@ def run(args: argparse.Namespace) -> int:
         rows = []
         for s, out in results.items():
             rows.append(f"{args.model} {s}, tolerance {tolerance:g}")
+            not_met = f"not met (> {grid[-1]})"
             rows += [
-                f"  d = {d:>12g}   N = {out['steps'][str(d)] if out['steps'][str(d)] is not None else 'not met (> ' + str(grid[-1]) + ')'}"
+                f"  d = {d:>12g}   N = {n if (n := out['steps'][str(d)]) is not None else not_met}"
                 for d in dims
             ]
             if out["loglog_slope"] is not None:

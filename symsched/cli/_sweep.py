@@ -38,6 +38,7 @@ import numpy as np
 from symsched._version import __version__
 from symsched.cli._common import (
     CliError,
+    check_output,
     dumps_json,
     load_spectrum_file,
     parse_steps_list,
@@ -400,12 +401,7 @@ def run(args: argparse.Namespace) -> int:
         args.workers is not None and args.workers < 1
     ):  # before loading spectra (executor_from_args checks again)
         raise CliError(f"--workers must be >= 1, got {args.workers}")
-    if args.output is not None and args.output != "-":
-        target = Path(args.output)
-        if target.exists() and not args.force:  # refuse before any work (write_output checks again)
-            raise CliError(f"-o {args.output}: file exists; pass --force to overwrite it")
-        if not target.parent.exists():
-            raise CliError(f"-o {args.output}: directory {str(target.parent)!r} does not exist")
+    check_output(args.output, force=args.force)  # refuse before any work (write_output again)
     spectra = {name: _load_spectrum(name) for name in spectra_names}
     _probe(methods, spectra, args.start, lo, hi)
 
