@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from importlib.metadata import entry_points
 
+from symsched._budget import parse_size, set_budget
 from symsched._io import UsageError
 from symsched._version import __version__
 from symsched.cli._common import (
@@ -67,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Theory-verification toolkit for diffusion noise schedules.",
     )
     parser.add_argument("--version", action="version", version=f"symsched {__version__}")
+    parser.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        help="memory budget of the command, e.g. 16G (default: half the available memory; also: "
+        "environment SYMSCHED_MAX_MEMORY); larger requests are refused before they allocate",
+    )
     parser.add_argument(
         "--debug",
         action="store_true",
@@ -190,9 +197,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             # `kl` and `asymptotics` parse what follows --schedule METHOD with the method's options
             takes_extra = bool(getattr(args, "accepts_method_options", False))
             if extra and not takes_extra:
+                explain = getattr(args, "unknown_options", None)
                 raise CliError(
-                    f"unrecognized arguments: {' '.join(extra)} (see {name[0]} --help)"
+                    explain(extra)
+                    if explain is not None
+                    else f"unrecognized arguments: {' '.join(extra)} (see {name[0]} --help)"
                 )
+            if args.max_memory is not None:
+                set_budget(parse_size(args.max_memory, "--max-memory"))
             check_device(getattr(args, "device", None))
             status = args.func(args, extra) if takes_extra else args.func(args)
             return int(status or ExitCode.OK)
@@ -210,8 +222,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes
             return 141  # 128 + SIGPIPE, what a shell reports for a killed writer
+        except MemoryError as exc:  # an estimate fell short: still the size of the request
+            message = (
+                "error: out of memory (the request is larger than this machine can hold; "
+                f"use smaller sizes or a smaller --max-memory to be refused early): {_one_line(exc)}"
+            )
+            return _report(name[0], message, exc, debug, ExitCode.BAD_INPUT)
         except Exception as exc:
             return _internal(name[0], exc, debug)
+        finally:
+            set_budget(None)
 
 
 def _internal(name: str, exc: BaseException, debug: bool) -> int:

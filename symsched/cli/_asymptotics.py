@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
+from symsched._budget import check_memory
+from symsched._options import option_fields
 from symsched._version import __version__
 from symsched.cli._common import (
     CliError,
@@ -16,10 +18,11 @@ from symsched.cli._common import (
     spectrum_from_args,
     write_output,
 )
-from symsched.gaussian import asymptotics, exact
-from symsched._options import option_fields
 from symsched.cli._registry_args import flagify, method_of, parse_method_argv
+from symsched.gaussian import asymptotics, exact
+from symsched.samplers import SAMPLERS
 from symsched.schedules import family_of, method_names
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -69,6 +72,13 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     if m.wants_source_spectrum(given):
         kwargs["eigenvalues"] = lam
     fields = option_fields(m.options)
+    typed = "--spectrum-file" if args.spectrum_file is not None else "--eigenvalues"
+    # J, K and the KL coefficients: ~40 d-vectors (the quadrature works in bounded chunks)
+    check_memory(8.0 * 40 * lam.size, flag=typed, what=f"the expansion on {lam.size} eigenvalues")
+    if args.steps is not None:
+        nbytes, driver = SAMPLERS["ddim"].memory_estimate(lam.size, args.steps)
+        check_memory(nbytes, flag=typed if driver == "eigenvalues" else "--steps",
+                     what=f"the exact KL at --steps {args.steps}")
     try:
         fam = family_of(m.name, kwargs)
         coef = asymptotics.coefficients(lam, fam, start=args.start)

@@ -9,6 +9,7 @@ import importlib
 import json
 import math
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,8 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from symsched._io import UsageError, check_target, write_text
-from symsched._validate import as_eigenvalues
 from symsched._json import json_safe
+from symsched._validate import as_eigenvalues
 
 __all__ = [
     "EXTRAS",
@@ -150,23 +151,46 @@ def parse_steps_list(text: str, name: str = "--steps") -> list[int]:
     return out
 
 
-def load_spectrum_file(path: str) -> NDArray[np.float64]:
-    """Eigenvalues from a ``.npy`` file or a text file with one number per line (``#`` comments)."""
+def load_spectrum_file(path: str, flag: str = "--spectrum-file") -> NDArray[np.float64]:
+    """Eigenvalues from a ``.npy`` file (a 1-D real array; pickles are refused) or a text file
+    with one number per line (``#`` comments); a single row or column is accepted too.
+
+    A covariance matrix, a complex array or anything else that is not a list of eigenvalues is
+    refused with the fix, never flattened or cast silently.
+    """
     p = Path(path)
     if not p.is_file():
-        raise CliError(f"--spectrum-file {path!r} does not exist or is not a file")
+        raise CliError(f"{flag} {path!r} does not exist or is not a file")
     try:
         if p.suffix == ".npy":
-            arr = np.load(p, allow_pickle=False)
+            raw = np.load(p, allow_pickle=False)
         else:
-            arr = np.loadtxt(p, dtype=np.float64, comments="#", ndmin=1)
-    except (OSError, ValueError) as exc:
-        raise CliError(f"--spectrum-file {path!r} could not be read as numbers ({exc})") from None
-    arr = np.asarray(arr, dtype=np.float64).ravel()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "input contained no data": refused below
+                raw = np.loadtxt(p, dtype=np.float64, comments="#", ndmin=2)
+    except (OSError, ValueError, EOFError, UnicodeDecodeError) as exc:
+        raise CliError(f"{flag} {path!r} could not be read as numbers ({_first_line(exc)})") from None
+    if not isinstance(raw, np.ndarray):
+        raise CliError(f"{flag} {path!r} holds several arrays (.npz); save one array with numpy.save")
+    if raw.dtype.kind == "c":
+        raise CliError(f"{flag} {path!r} holds complex numbers; eigenvalues of a covariance are real")
+    if raw.dtype.kind not in "fiu":
+        raise CliError(f"{flag} {path!r} holds {raw.dtype} values, not real numbers")
+    if raw.ndim > 1 and sorted(raw.shape)[-2] > 1:
+        shape = "x".join(map(str, raw.shape))
+        raise CliError(
+            f"{flag} {path!r} holds a {shape} array, not a list of eigenvalues; give a 1-D array "
+            "(of a covariance matrix C, its eigenvalues numpy.linalg.eigvalsh(C))"
+        )
+    arr = np.asarray(raw, dtype=np.float64).reshape(-1)
     try:
-        return as_eigenvalues(arr, f"--spectrum-file {path}")
+        return as_eigenvalues(arr, f"{flag} {path}")
     except ValueError as exc:
         raise CliError(str(exc)) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def spectrum_from_text(flag: str, text: str) -> NDArray[np.float64]:

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from symsched._budget import check_memory
 from symsched._validate import as_grid
 from symsched._version import __version__
 from symsched.cli._common import (
@@ -85,7 +86,14 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         margs = parse_method_argv(m, extra, prog=prog, skip=("eigenvalues",))
         given = {k: v for k, v in vars(margs).items() if v is not None}
         spectrum = {"eigenvalues": lam} if m.wants_source_spectrum(given) else None
-        sched = build_from_args(m, args.steps, margs, extra=spectrum)
+        typed = "--spectrum-file" if args.spectrum_file is not None else "--eigenvalues"
+        nbytes, driver = SAMPLERS[args.sampler].memory_estimate(lam.size, args.steps)
+        check_memory(
+            nbytes,
+            flag=typed if driver == "eigenvalues" else "--steps",
+            what=f"the {args.sampler} recursion of {args.steps} steps on {lam.size} eigenvalues",
+        )
+        sched = build_from_args(m, args.steps, margs, extra=spectrum, typed_spectrum=typed)
         sigmas, params, method = sched.sigmas, dict(sched.params), sched.method
     try:
         res = exact.kl(lam, sigmas, start=args.start, sampler=args.sampler, **knobs)  # type: ignore[arg-type]

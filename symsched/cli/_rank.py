@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import argparse
 
+from symsched._budget import check_memory
 from symsched._io import check_target, write_figure
+from symsched._typing import FloatArray
 from symsched._version import __version__
 from symsched.cli._common import (
     CliError,
     dumps_json,
-    parse_floats,
+    parse_steps_list,
     spectrum_from_args,
     write_output,
 )
-from symsched.samplers import sampler_names
-from symsched.schedules import pretrained
-
+from symsched.cli._registry_args import spectrum_flag
+from symsched.samplers import SAMPLERS, sampler_names
+from symsched.schedules import METHODS, pretrained
+from symsched.schedules._registry import GRID_BYTES_PER_LEVEL
 
 # samplers with one denoiser evaluation per step: the ranking's NFE is then the number of steps
 RANK_SAMPLERS = sampler_names(where=lambda s: s.nfe_per_step == 1)
@@ -74,6 +77,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
+def _check_memory(
+    lam: FloatArray, nfes: list[int], strategies: list[str] | None, args: argparse.Namespace
+) -> None:
+    """Refuse NFE budgets whose largest strategy needs more memory than the budget: the
+    spectrum-aware optima hold (N x d) arrays, the other grids (N+1) levels."""
+    n = max(nfes)
+    chosen = pretrained.STRATEGIES if strategies is None else strategies
+    est: list[tuple[float, str]] = [(GRID_BYTES_PER_LEVEL * (n + 1.0), "steps")]
+    for strategy in ("variational", "kl-optimal"):
+        if strategy in chosen:
+            m = METHODS[strategy]
+            est.append(m.memory_estimate(n, m.make_options(eigenvalues=lam)))
+    est.append(SAMPLERS[args.sampler].memory_estimate(lam.size, n))
+    nbytes = sum(e for e, _ in est)
+    driver = max(est)[1]
+    flag = "--nfe" if driver == "steps" else "--data" if args.data else spectrum_flag(args)
+    check_memory(nbytes, flag=flag, what=f"ranking at NFE {n} on {lam.size} eigenvalues")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:  # refuse a bad --plot before the work
         check_target(args.plot, force=args.force, flag="--plot", figure=True)
@@ -88,13 +110,14 @@ def run(args: argparse.Namespace) -> int:
             raise CliError("give --data, --eigenvalues or --spectrum-file")
         lam = given
         data_name = "spectrum"
+    nfes = parse_steps_list(args.nfe, "--nfe")
+    strategies = (
+        None if args.strategies is None else [s.strip() for s in args.strategies.split(",")]
+    )
+    if strategies is not None and (not strategies or "" in strategies):
+        raise CliError(f"--strategies must be a comma-separated list, got {args.strategies!r}")
+    _check_memory(lam, nfes, strategies, args)
     try:
-        nfes = [int(v) for v in parse_floats(args.nfe, "--nfe")]
-        if any(float(v) != int(v) or v < 1 for v in parse_floats(args.nfe, "--nfe")):
-            raise CliError(f"--nfe must be positive integers, got {args.nfe!r}")
-        strategies = (
-            None if args.strategies is None else [s.strip() for s in args.strategies.split(",")]
-        )
         ranking = pretrained.rank(args.model, lam, nfes, strategies, sampler=args.sampler)
     except ValueError as exc:
         raise CliError(

@@ -13,8 +13,16 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from symsched._options import OptionField, add_options, option_fields, options_from_namespace
+from symsched._budget import check_memory
+from symsched._options import (
+    OptionField,
+    add_options,
+    flag_of,
+    option_fields,
+    options_from_namespace,
+)
 from symsched._typing import FloatArray
+from symsched._validate import check_steps
 from symsched.cli._common import CliError, OneLineParser, spectrum_from_text
 from symsched.export import EXPORTERS, FORMATS
 from symsched.samplers import SAMPLERS, Sampler, sampler_names
@@ -31,6 +39,8 @@ __all__ = [
     "parse_method_argv",
     "sampler_knobs",
     "sampler_of",
+    "spectrum_flag",
+    "unknown_method_option",
 ]
 
 
@@ -45,6 +55,14 @@ def flagify(message: str, fields: Sequence[OptionField]) -> str:
         flag = "--eigenvalues" if f.kind == "spectrum" else f.flag
         message = re.sub(pat, flag, message)
     return message
+
+
+def spectrum_flag(args: argparse.Namespace) -> str:
+    """The spectrum flag the user typed: ``--spectrum-file`` or ``--eigenvalues``."""
+    ns = vars(args)
+    if ns.get("spectrum_file") is not None or "eigenvalues__file" in ns:
+        return "--spectrum-file"
+    return "--eigenvalues"
 
 
 def _spectrum(flag: str, text: str) -> FloatArray:
@@ -67,13 +85,24 @@ def parse_method_argv(
     """Parse ``argv`` as options of ``method``; anything else is an error naming the method."""
     ns, rest = method_parser(method, prog, skip=skip).parse_known_args(list(argv))
     if rest:
-        takes = [f.flag for f in option_fields(method.options) if f.name not in skip]
-        flag = next((a for a in rest if a.startswith("-")), rest[0])
-        raise CliError(
-            f"{flag}: method {method.name} does not take it; its options are "
-            f"{', '.join(takes) if takes else 'none'} (see symsched schedule {method.name} --help)"
-        )
+        raise CliError(unknown_method_option(method, rest, skip=skip))
     return ns
+
+
+def unknown_method_option(
+    method: Method[Any], extra: Sequence[str], *, skip: Sequence[str] = ()
+) -> str:
+    """The one-line refusal of arguments ``method`` does not take, listing the options it does."""
+    takes = [
+        "--eigenvalues/--spectrum-file" if f.kind == "spectrum" else f.flag
+        for f in option_fields(method.options)
+        if f.name not in skip
+    ]
+    flag = next((a for a in extra if a.startswith("-")), extra[0])
+    return (
+        f"{flag}: method {method.name} does not take it; its options are "
+        f"{', '.join(takes) if takes else 'none'} (see symsched schedule {method.name} --help)"
+    )
 
 
 def build_from_args(
@@ -82,13 +111,32 @@ def build_from_args(
     args: argparse.Namespace,
     *,
     extra: Mapping[str, object] | None = None,
+    typed_spectrum: str | None = None,
 ) -> Schedule:
-    """Build ``method``'s grid from parsed flags (plus ``extra`` keywords the command supplies)."""
+    """Build ``method``'s grid from parsed flags (plus ``extra`` keywords the command supplies).
+
+    The grid's memory estimate is checked against the budget first; ``typed_spectrum`` is the
+    spectrum flag the user typed when the command owns the spectrum (``kl --spectrum-file``).
+    """
     kwargs = options_from_namespace(method.options, args, spectrum=_spectrum, extra=extra)
+    fields = option_fields(method.options)
     try:
-        return method.build(steps, **kwargs)
+        check_steps(steps, "steps")
+        options = method.make_options(**kwargs)
     except (ValueError, TypeError) as exc:
-        raise CliError(flagify(str(exc), option_fields(method.options))) from None
+        raise CliError(flagify(str(exc).replace("steps", "--steps", 1), fields)) from None
+    nbytes, driver = method.memory_estimate(steps, options)
+    if driver == "steps":
+        flag = "--steps"
+    elif driver == "eigenvalues":
+        flag = typed_spectrum or spectrum_flag(args)
+    else:
+        flag = flag_of(method.options, driver)
+    check_memory(nbytes, flag=flag, what=f"{method.name} with {steps} steps")
+    try:
+        return method.builder(steps, options)
+    except (ValueError, TypeError) as exc:
+        raise CliError(flagify(str(exc), fields)) from None
 
 
 # --- samplers ---------------------------------------------------------------------------------

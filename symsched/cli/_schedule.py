@@ -8,12 +8,18 @@ the format's own options, ``-o FILE`` and ``--force``.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from typing import Any
 
 from symsched._options import add_options
 from symsched.cli._common import CliError, dumps_json, write_output
-from symsched.cli._registry_args import add_export_options, build_from_args, export_kwargs
+from symsched.cli._registry_args import (
+    add_export_options,
+    build_from_args,
+    export_kwargs,
+    unknown_method_option,
+)
 from symsched.export import export
 from symsched.schedules import METHODS
 
@@ -48,7 +54,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         out.add_argument("-o", "--output", metavar="FILE",
                          help="write to FILE (atomically) instead of stdout")
         out.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-        mp.set_defaults(func=run)
+        mp.set_defaults(func=run, unknown_options=functools.partial(unknown_method_option, m))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ import argparse
 import math
 from typing import TYPE_CHECKING, Any
 
+from symsched._budget import check_memory
 from symsched._io import check_target, write_figure
 from symsched._version import __version__
 from symsched.cli._common import CliError, dumps_json, parse_steps_list, write_output
@@ -82,9 +83,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--simulator",
         choices=("reduced", "full"),
-        default="reduced",
-        help="gm only: exact scalar reduction (any d) or full d-dimensional torch simulation "
-        "(d <= 1e4)",
+        default=None,
+        help="gm only: exact scalar reduction (any d; the default) or full d-dimensional torch "
+        "simulation (d <= 1e4); cw is always a full simulation",
     )
     p.add_argument(
         "--max-stderr",
@@ -121,6 +122,11 @@ def run(args: argparse.Namespace) -> int:
     schedules = parse_schedules(args.schedule, args.model)
     if args.seed < 0:
         raise CliError(f"--seed must be an integer >= 0, got {args.seed}")
+    if args.model == "cw" and args.simulator is not None:
+        raise CliError(
+            "--simulator is a gm option: cw has no exact reduction and always runs the full "
+            "simulation; omit --simulator"
+        )
     full = args.model == "cw" or args.simulator == "full"
     big = [d for d in dims if d > FULL_MAX_DIM]
     if full and big:
@@ -142,12 +148,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             f"--samples must be >= {MIN_SAMPLES} to give a Monte Carlo error bar, got {samples}"
         )
-    if args.model == "gm" and full and samples * max(dims) > 50_000_000:
-        raise CliError(
-            f"--samples {samples} x --dim {max(dims)} is too large for --simulator full (holds "
-            "samples x d float64 numbers, limit 5e7 = 400 MB); lower --samples or use "
-            "--simulator reduced (exact for Euler)"
-        )
+    if args.record < 0:
+        raise CliError(f"--record must be an integer >= 0, got {args.record}")
     if args.max_stderr is not None:
         if not args.max_stderr > 0:
             raise CliError(f"--max-stderr must be > 0, got {args.max_stderr}")
@@ -179,6 +181,9 @@ def run(args: argparse.Namespace) -> int:
         for n in steps_list
         for schedule in schedules
     ]
+    for pt in points:
+        nbytes, flag = _memory(pt, args.model)
+        check_memory(nbytes, flag=flag, what=f"the {args.model} run at d = {pt.dim:g}, N = {pt.steps}")
     if args.plot is not None:
         if len(points) > 1:
             raise CliError(
@@ -242,6 +247,21 @@ def run(args: argparse.Namespace) -> int:
                 )
         write_output("\n".join(lines), None)
     return 0
+
+
+def _memory(pt: Point, model: str) -> tuple[float, str]:
+    """Bytes one run allocates at most, and the flag that drives it: ~12 arrays of one number
+    per sample, ~24 per level of the grid (times and coefficients), the recorded trajectories,
+    and for a full simulation ~4 (samples x d) arrays (a CW run in chunks of 4e6 numbers)."""
+    terms = {
+        "--samples": 8.0 * 12 * pt.samples,
+        "--steps": 8.0 * (24 + pt.record) * (pt.steps + 1),
+    }
+    if pt.simulator == "full" or model == "cw":
+        held = float(pt.samples) * pt.dim if model == "gm" else min(pt.samples * pt.dim, 4e6)
+        key = "--samples" if pt.samples >= pt.dim else "--dim"
+        terms[key] = terms.get(key, 0.0) + 8.0 * 4 * held
+    return sum(terms.values()), max(terms, key=lambda k: terms[k])
 
 
 def _document(

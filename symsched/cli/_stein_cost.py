@@ -13,7 +13,9 @@ import warnings
 
 import numpy as np
 
+from symsched._budget import check_memory
 from symsched.cli._common import CliError, dumps_json, spectrum_from_args
+from symsched.cli._registry_args import spectrum_flag
 
 _JVP_SUBLEVELS = 128  # log-spaced levels between T and S for the jvp path integral
 
@@ -95,12 +97,22 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--from must be the noisier level (S > T), got --from {s} --to {t}")
     if args.samples < 2:
         raise CliError(f"--samples must be >= 2, got {args.samples}")
+    if args.seed < 0:
+        raise CliError(f"--seed must be an integer >= 0, got {args.seed}")
+    spectrum = spectrum_from_args(args)
+    dim = spectrum.size if spectrum is not None else (args.dim or 256)  # trained nets: <= 256
+    dim_flag = spectrum_flag(args) if spectrum is not None else "--dim"
+    terms = {dim_flag: 8.0 * 16 * dim, "--samples": 8.0 * 32 * args.samples * dim}
+    if terms["--samples"] > terms[dim_flag] and dim > args.samples:
+        terms = {dim_flag: sum(terms.values()), "--samples": 0.0}
+    check_memory(sum(terms.values()), flag=max(terms, key=lambda k: terms[k]),
+                 what=f"the {args.model} cost with {args.samples} samples in d = {dim}")
     try:
         model = load_model(
             args.model,
             c=args.c,
             dim=args.dim,
-            eigenvalues=spectrum_from_args(args),
+            eigenvalues=spectrum,
             p=args.p,
             m=args.m,
             mode_sigma=args.mode_sigma,

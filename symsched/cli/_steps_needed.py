@@ -23,6 +23,7 @@ import argparse
 import math
 from typing import Any
 
+from symsched._budget import check_memory
 from symsched._io import check_target, write_figure
 from symsched._version import __version__
 from symsched.cli._common import CliError, dumps_json, write_output
@@ -87,9 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--seed",
         type=int,
-        default=0,
+        default=None,
         metavar="k",
-        help="cw only: base seed; each (d, schedule) draws from a seed derived from "
+        help="cw only: base seed (default 0); each (d, schedule) draws from a seed derived from "
         "(k, d, schedule)",
     )
     p.add_argument(
@@ -125,7 +126,14 @@ def run(args: argparse.Namespace) -> int:
     tolerance = ms.DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
     if not (tolerance > 0 and math.isfinite(tolerance)):
         raise CliError(f"--tolerance must be a number > 0, got {args.tolerance}")
-    if args.seed < 0:
+    if args.model == "gm":  # the GM errors are computed without Monte Carlo
+        for flag, value in (("--samples", args.samples), ("--seed", args.seed)):
+            if value is not None:
+                raise CliError(
+                    f"{flag} is a cw option: the gm errors are exact (no Monte Carlo); omit it"
+                )
+    seed = 0 if args.seed is None else args.seed
+    if seed < 0:
         raise CliError(f"--seed must be an integer >= 0, got {args.seed}")
     if args.plot is not None:  # refuse a bad --plot before the search
         check_target(args.plot, force=args.force, flag="--plot", figure=True)
@@ -151,6 +159,11 @@ def run(args: argparse.Namespace) -> int:
                     f"{need} (or omit --samples for the per-d default)"
                 )
             samples[d] = need if args.samples is None else args.samples
+            check_memory(
+                8.0 * 12 * samples[d] + 8.0 * 4 * min(samples[d] * d, 4e6),
+                flag="--samples",
+                what=f"the cw simulations at d = {d}",
+            )
     max_steps = (
         args.max_steps
         if args.max_steps is not None
@@ -163,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
 
     def point(key: tuple[str, int], n: int) -> Point:
         schedule, d = key
-        return Point(args.model, ptuple, d, schedule, n, args.kappa, samples.get(d, 0), args.seed)
+        return Point(args.model, ptuple, d, schedule, n, args.kappa, samples.get(d, 0), seed)
 
     keys = [(schedule, d) for schedule in schedules for d in dims]
     executor = executor_from_args(args)
@@ -208,8 +221,8 @@ def run(args: argparse.Namespace) -> int:
             out.update(
                 {
                     "samples": {str(d): samples[d] for d in dims},
-                    "seed": args.seed,
-                    "task_seeds": {str(d): task_seed(args.seed, d, schedule) for d in dims},
+                    "seed": seed,
+                    "task_seeds": {str(d): task_seed(seed, d, schedule) for d in dims},
                 }
             )
         results[schedule] = out

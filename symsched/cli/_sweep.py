@@ -21,8 +21,8 @@ error (exit 2) up front.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -35,6 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from symsched._budget import check_memory
+from symsched._json import json_safe
+from symsched._options import flag_of, option_fields
 from symsched._version import __version__
 from symsched.cli._common import (
     CliError,
@@ -45,10 +48,8 @@ from symsched.cli._common import (
     write_output,
 )
 from symsched.cli._highdim_options import map_with_progress
-from symsched.parallel import add_executor_options, executor_from_args
-from symsched._json import json_safe
-from symsched._options import flag_of, option_fields
 from symsched.cli._registry_args import add_sampler_options, sampler_knobs
+from symsched.parallel import add_executor_options, executor_from_args
 from symsched.samplers import SAMPLERS, sampler_names
 from symsched.schedules import METHODS, method_names
 
@@ -243,10 +244,7 @@ def _load_spectrum(name: str) -> np.ndarray:
             f"--spectra: {name!r} is neither a shipped dataset ({', '.join(DATASETS)}) "
             "nor an existing .npy / text file of eigenvalues"
         )
-    try:
-        return load_spectrum_file(name)
-    except CliError as exc:
-        raise CliError(str(exc).replace("--spectrum-file", "--spectra", 1)) from None
+    return load_spectrum_file(name, "--spectra")
 
 
 def _check_range(args: argparse.Namespace) -> tuple[float, float]:
@@ -279,6 +277,30 @@ def _probe(
                     f"--methods {method} cannot be built on --sigma-min {lo:g} --sigma-max {hi:g}"
                     f"{where}: {exc}"
                 ) from None
+
+
+def _check_memory(
+    methods: list[str],
+    samplers: list[str],
+    spectra: dict[str, np.ndarray],
+    steps: list[int],
+    start: str,
+) -> None:
+    """Refuse a sweep whose largest point, or whose records, exceed the memory budget."""
+    n = max(steps)
+    points = len(methods) * len(samplers) * len(spectra) * len(steps)
+    records = 64.0 * points * (n + 1)  # each record holds its grid (JSON floats)
+    worst: tuple[float, str] = (0.0, "--steps")
+    for lam in spectra.values():
+        for method in methods:
+            m = METHODS[method]
+            est, driver = m.memory_estimate(n, m.make_options(**_method_options(method, lam, start)))
+            worst = max(worst, (est, "--spectra" if driver == "eigenvalues" else "--steps"))
+        for sampler in samplers:
+            est, driver = SAMPLERS[sampler].memory_estimate(lam.size, n)
+            worst = max(worst, (est, "--spectra" if driver == "eigenvalues" else "--steps"))
+    check_memory(worst[0] + records, flag=worst[1],
+                 what=f"the sweep ({points} points, N up to {n})")
 
 
 def canonical_command(
@@ -403,6 +425,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--workers must be >= 1, got {args.workers}")
     check_output(args.output, force=args.force)  # refuse before any work (write_output again)
     spectra = {name: _load_spectrum(name) for name in spectra_names}
+    _check_memory(methods, samplers, spectra, steps, args.start)
     _probe(methods, spectra, args.start, lo, hi)
 
     points = [

@@ -81,6 +81,13 @@ class Sampler(ABC):
                 "diverges; pass a finite --sigma-max"
             )
 
+    def memory_estimate(self, dimension: int, steps: int) -> tuple[float, str]:
+        """Bytes the float64 path allocates at most, and what drives it (``eigenvalues`` or
+        ``steps``): ~16 d-vectors and ~8 copies of the grid (the per-step work is on d-vectors;
+        DDIM tiles its (steps x d) work in bounded blocks)."""
+        by_d, by_n = 8.0 * 16 * dimension, 8.0 * 8 * (steps + 1)
+        return by_d + by_n, "eigenvalues" if by_d > by_n else "steps"
+
     def nfe(self, sigmas: FloatArray) -> int:
         """Denoiser evaluations to run the grid (``nfe_per_step`` per step by default)."""
         return self.nfe_per_step * int(sigmas.size - 1)

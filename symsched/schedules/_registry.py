@@ -18,7 +18,7 @@ from symsched._validate import check_steps
 from symsched.schedules._schedule import Schedule
 from symsched.schedules.families import Family
 
-__all__ = ["METHODS", "Method", "build", "family_of", "get_method", "method_names", "register_method"]
+__all__ = ["GRID_BYTES_PER_LEVEL", "METHODS", "Method", "build", "family_of", "get_method", "method_names", "register_method"]
 
 O = TypeVar("O")
 
@@ -42,6 +42,10 @@ class Method(Generic[O]):
     family
         For smooth families: ``family(options) -> Family`` (the symbolic :math:`\rho(u)`), which
         the Euler–Maclaurin expansion needs; ``None`` for the other methods.
+    memory
+        ``memory(steps, options) -> (bytes, option)``: an upper estimate of what building the
+        grid allocates and the option that drives it, checked against the budget before any work
+        (docs/cli.md#size-guards); ``None``: a grid's worth, :data:`GRID_BYTES_PER_LEVEL` per level.
     source_spectrum
         ``source_spectrum(given) -> bool``: whether a command that owns a data spectrum (``kl``)
         passes it to the method, given the options the user typed (``tangent``: unless ``c`` is
@@ -56,6 +60,7 @@ class Method(Generic[O]):
     example: str
     family: Callable[[O], Family] | None = None
     source_spectrum: Callable[[Mapping[str, object]], bool] | None = None
+    memory: Callable[[int, O], tuple[float, str]] | None = None
 
     @property
     def takes_spectrum(self) -> bool:
@@ -73,6 +78,13 @@ class Method(Generic[O]):
             return False
         return True if self.source_spectrum is None else self.source_spectrum(given)
 
+    def memory_estimate(self, steps: int, options: O) -> tuple[float, str]:
+        """Bytes building ``steps`` steps with ``options`` allocates at most (an estimate), and
+        the option (``steps``, ``samples`` ...) that drives it."""
+        if self.memory is not None:
+            return self.memory(steps, options)
+        return GRID_BYTES_PER_LEVEL * (steps + 1.0), "steps"
+
     def make_options(self, **values: object) -> O:
         """The options dataclass from keywords; an unknown keyword is a ``ValueError``."""
         return make_options(self.options, values, owner=f"method {self.name}")
@@ -81,6 +93,10 @@ class Method(Generic[O]):
         """The N-step grid with these options (``None`` means the method's default)."""
         return self.builder(check_steps(steps, "steps"), self.make_options(**options))
 
+
+GRID_BYTES_PER_LEVEL = 256
+"""Memory per level of a grid built from a SymPy family: the lambdified expression's temporaries
+and the printed levels (measured about 150 bytes per level at N = 3e7)."""
 
 METHODS: dict[str, Method[Any]] = {}
 """Every registered method by name (complete once :mod:`symsched` is imported)."""
@@ -94,6 +110,7 @@ def register_method(
     example: str,
     family: Callable[[O], Family] | None = None,
     source_spectrum: Callable[[Mapping[str, object]], bool] | None = None,
+    memory: Callable[[int, O], tuple[float, str]] | None = None,
 ) -> Callable[[Callable[[int, O], Schedule]], Callable[[int, O], Schedule]]:
     """Decorator: register ``builder(steps, options) -> Schedule`` as method ``name``."""
 
@@ -101,7 +118,7 @@ def register_method(
         if name in METHODS and METHODS[name].builder is not builder:
             raise ValueError(f"schedule method {name!r} is registered twice")
         METHODS[name] = Method(
-            name, summary, options, builder, example, family, source_spectrum
+            name, summary, options, builder, example, family, source_spectrum, memory
         )
         return builder
 

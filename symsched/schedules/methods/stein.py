@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from symsched._options import Spectrum, option
 from symsched.schedules._registry import register_method
 from symsched.schedules._schedule import Schedule
@@ -53,11 +55,31 @@ class SteinOptions:
     sigma_max: float | None = option(None, "largest level (default 80)", metavar="B")
 
 
+def _memory(steps: int, o: SteinOptions) -> tuple[float, str]:
+    """An analytic model holds its d-vector of eigenvalues; each probe level draws ``samples``
+    points in d dimensions and keeps ~32 such arrays (scores, JVP tangents, control variates)."""
+    if o.eigenvalues is not None:
+        dim = int(np.asarray(o.eigenvalues).size)
+    else:
+        dim = o.dim if o.dim is not None else 256  # the trained networks: 64 (digits), 256 (patches)
+    samples = 32 if o.samples is None else o.samples
+    probe = max(128, 8 * steps) if o.probe_levels is None else o.probe_levels
+    dim_option = "eigenvalues" if o.eigenvalues is not None else "dim"
+    terms = {
+        dim_option: 8.0 * 16 * dim,
+        "samples" if samples >= dim else dim_option: 8.0 * 32 * samples * dim,
+        "probe_levels": 8.0 * 64 * probe,
+        "steps": 256.0 * (steps + 1),
+    }
+    return sum(terms.values()), max(terms, key=lambda k: terms[k])
+
+
 @register_method(
     "stein",
     options=SteinOptions,
     summary="score-optimal grid: equal corrector Stein length (Williams et al. 2024, Alg. 1)",
     example="symsched schedule stein --steps 10 --model digits --format comfyui -o stein10.txt",
+    memory=_memory,
     source_spectrum=lambda given: (
         given.get("model") == "gaussian" and given.get("c") is None and given.get("dim") is None
     ),
@@ -69,6 +91,8 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
 
     if o.model is None:
         raise ValueError(f"stein needs model, a score model spec ({_MODELS})")
+    if o.seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {o.seed}")
     mdl = load_model(o.model, c=o.c, dim=o.dim, eigenvalues=o.eigenvalues, p=o.p, m=o.m,
                      mode_sigma=o.mode_sigma, data=o.data)
     estimator = o.estimator
