@@ -22,6 +22,7 @@ schedule, N)`` point of each search round, :func:`symsched.highdim.search.steps_
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -235,10 +236,21 @@ def executor_from_args(args: Any) -> Executor:
     workers = getattr(args, "workers", None)
     if workers is not None and workers < 1:
         raise CliError(f"--workers must be >= 1, got {workers}")
+    scheduler = getattr(args, "scheduler", None)
+    if scheduler is not None and not _ADDRESS.fullmatch(scheduler):
+        raise CliError(
+            f"--scheduler must be the address of a Dask scheduler such as tcp://host:8786, "
+            f"got {scheduler!r}"
+        )
     try:
-        return make_executor(getattr(args, "scheduler", None), workers)
+        return make_executor(scheduler, workers)
     except ValueError as exc:
-        raise CliError(str(exc)) from None
+        msg = str(exc)
+        raise CliError(msg if "--scheduler" in msg or "--workers" in msg else
+                       f"--scheduler {scheduler}: {msg}") from None
+
+
+_ADDRESS = re.compile(r"((tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]*[A-Za-z0-9\]]:\d{1,5}")
 
 
 def sweep(fn: Callable[[T], R], grid: Iterable[T], executor: Executor | None = None) -> list[R]:

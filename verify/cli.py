@@ -120,7 +120,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from symsched.cli._common import CliError, require
 
     require("hypothesis")  # the claims' property tests; MissingDependency names symsched[verify]
-    from symsched.parallel import make_executor
+    from symsched.parallel import executor_from_args
     from symsched_verify.run import (
         check_out,
         print_table,
@@ -147,7 +147,7 @@ def run_verify(args: argparse.Namespace) -> int:
     command = canonical_command(args)
     budget = Budget(profile=args.profile, seed=args.seed)
     with _hypothesis_storage_outside_cwd():
-        executor = make_executor(args.scheduler, args.workers)
+        executor = executor_from_args(args)
         try:
             results = run_claims(claims, budget, executor=executor, command=command)
         finally:

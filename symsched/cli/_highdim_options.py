@@ -110,9 +110,17 @@ def check_kappa(schedule: str, dim: int, kappa: float) -> None:
             raise CliError(f"--{exc}") from None
 
 
+MAX_DIM = 2**53  # dimensions are exact integers in float64 up to here
+
+
 def parse_dims(text: str, flag: str = "--dims") -> list[int]:
+    """Comma-separated dimensions (``1e8`` accepted), each an integer in [1, 2^53]."""
+    values = parse_floats(text, flag)
+    too_big = [v for v in values if v > MAX_DIM]
+    if too_big:
+        raise CliError(f"{flag} must be <= 2^53 = {MAX_DIM:.4g} (an exact integer), got {too_big[0]:g}")
     try:
-        return [check_dim(v, flag) for v in parse_floats(text, flag)]
+        return [check_dim(v, flag) for v in values]
     except (ValueError, TypeError) as exc:
         raise CliError(str(exc)) from None
 
