@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 OUT     ?= report
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test test-slow bench install browser clean
+.PHONY: run test test-slow bench install browser lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,7 +27,13 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed and cannot be installed here: the browser test of report.html will be skipped"; fi; }
 
-test: $(STAMP) browser
+# Style gates, before the tests: lint, formatting and strict type checks (config in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -n 2 -q
 
 test-slow: $(STAMP)
