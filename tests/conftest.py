@@ -47,9 +47,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 def tiny_unet() -> Callable[..., Path]:
     """Save a tiny seeded random diffusers ``UNet2DModel`` (8x8, one channel) with a DDPM scheduler.
 
-    Returns ``save(root, prediction="epsilon", *, flat=False) -> root``: ``flat`` puts the UNet and the
-    scheduler configs in ``root`` itself, otherwise in ``root/unet`` and ``root/scheduler`` (the
-    pipeline layout).
+    Returns ``save(root, prediction="epsilon", *, flat=False) -> root``: ``flat`` puts the UNet
+    and the scheduler configs in ``root`` itself, otherwise in ``root/unet`` and
+    ``root/scheduler`` (the pipeline layout).
     """
     diffusers = pytest.importorskip("diffusers")
     torch = pytest.importorskip("torch")

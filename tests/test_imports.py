@@ -11,7 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_import_symsched_does_not_import_torch_sklearn_or_verify() -> None:
-    code = "import sys, symsched; print(sorted(m for m in ('torch', 'sklearn', 'verify') if m in sys.modules))"
+    code = (
+        "import sys, symsched; "
+        "print(sorted(m for m in ('torch', 'sklearn', 'verify') if m in sys.modules))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout

@@ -39,6 +39,7 @@ from symsched._budget import parse_size, set_budget
 from symsched._io import UsageError
 from symsched._version import __version__
 from symsched.cli._common import (
+    OUTPUT_FLAG,
     CliError,
     ExitCode,
     MissingDependency,
@@ -203,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if explain is not None
                     else f"unrecognized arguments: {' '.join(extra)} (see {name[0]} --help)"
                 )
+            if any(a == "--output" or a.startswith("--output=") for a in argv):
+                OUTPUT_FLAG.set("--output")
             if args.max_memory is not None:
                 set_budget(parse_size(args.max_memory, "--max-memory"))
             check_device(getattr(args, "device", None))
@@ -232,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _internal(name[0], exc, debug)
         finally:
             set_budget(None)
+            OUTPUT_FLAG.set("-o")
 
 
 def _internal(name: str, exc: BaseException, debug: bool) -> int:

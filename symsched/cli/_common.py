@@ -4,6 +4,7 @@ output (through :mod:`symsched._io`), optional-dependency and device checks."""
 from __future__ import annotations
 
 import argparse
+import contextvars
 import enum
 import importlib
 import json
@@ -226,17 +227,24 @@ def dumps_json(obj: Any) -> str:
     return json.dumps(json_safe(obj), indent=2, allow_nan=False)
 
 
-def check_output(path: str | None, *, force: bool = False, flag: str = "-o") -> None:
+OUTPUT_FLAG: contextvars.ContextVar[str] = contextvars.ContextVar("OUTPUT_FLAG", default="-o")
+"""How the user spelled the output option, ``-o`` or ``--output`` (set by ``main``), so that a
+refusal names the flag as typed."""
+
+
+def check_output(path: str | None, *, force: bool = False, flag: str | None = None) -> None:
     """Refuse an output file that :func:`write_output` would refuse, before any work is done."""
     if path is not None and path != "-":
-        check_target(path, force=force, flag=flag)
+        check_target(path, force=force, flag=flag or OUTPUT_FLAG.get())
 
 
-def write_output(text: str, path: str | None, *, force: bool = False, flag: str = "-o") -> None:
+def write_output(
+    text: str, path: str | None, *, force: bool = False, flag: str | None = None
+) -> None:
     """Print ``text`` to stdout, or write it to ``path`` through :func:`symsched._io.write_text`
     (atomic, never clobbering without ``force``); a newline is added if missing."""
     body = text if text.endswith("\n") else text + "\n"
     if path is None or path == "-":
         sys.stdout.write(body)
         return
-    write_text(path, body, force=force, flag=flag)
+    write_text(path, body, force=force, flag=flag or OUTPUT_FLAG.get())

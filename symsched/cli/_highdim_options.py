@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -63,7 +64,28 @@ def model_params(args: argparse.Namespace) -> dict[str, float]:
     }
 
 
+# The range where the simulators' float64 arithmetic is exact enough (docs/cli.md#input-range):
+# products such as m^2 d and exp(beta m) stay far from overflow for d <= 2^53.
+PARAMETER_RANGES = {
+    "m": (1e-6, 1e6),
+    "mode_sigma": (1e-6, 1e6),
+    "beta": (1.0, 1e3),
+    "kappa": (1e-6, 1e6),
+}
+
+
+def check_parameter(name: str, value: float) -> None:
+    """Refuse a model parameter outside :data:`PARAMETER_RANGES` (one line naming the flag)."""
+    lo, hi = PARAMETER_RANGES[name]
+    flag = "--" + name.replace("_", "-")
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise CliError(f"{flag} must be a number in [{lo:g}, {hi:g}], got {value:g}")
+
+
 def build_model(kind: str, params: dict[str, float], dim: int) -> GaussianMixture | CurieWeiss:
+    for name, value in params.items():
+        if name in PARAMETER_RANGES:
+            check_parameter(name, value)
     try:
         if kind == "gm":
             return GaussianMixture(
@@ -103,6 +125,7 @@ def check_kappa(schedule: str, dim: int, kappa: float) -> None:
     """Refuse a ``--kappa`` the dilated ``schedule`` cannot use at ``dim`` (before any task is sent out)."""
     from symsched.highdim.schedules import ve_dilated, vp_dilated
 
+    check_parameter("kappa", kappa)
     if schedule in ("vp-dilated", "ve-dilated"):
         try:
             (vp_dilated if schedule == "vp-dilated" else ve_dilated)(2, dim, kappa)

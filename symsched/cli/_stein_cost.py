@@ -14,8 +14,10 @@ import warnings
 import numpy as np
 
 from symsched._budget import check_memory
+from symsched._options import option_fields
 from symsched.cli._common import CliError, dumps_json, spectrum_from_args
-from symsched.cli._registry_args import spectrum_flag
+from symsched.cli._registry_args import flagify, spectrum_flag
+from symsched.schedules.methods.stein import SteinOptions
 
 _JVP_SUBLEVELS = 128  # log-spaced levels between T and S for the jvp path integral
 
@@ -118,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
             mode_sigma=args.mode_sigma,
             data=args.data,
         )
-    except ModelError as exc:
-        raise CliError(str(exc)) from None
+    except (ModelError, ValueError, TypeError) as exc:  # name the flags of the model options
+        raise CliError(flagify(str(exc), option_fields(SteinOptions))) from None
     estimator = args.estimator
     if estimator is None:
         has_exact = (

@@ -210,7 +210,7 @@ def _value_for(flag: str, action: argparse.Action) -> st.SearchStrategy[str]:
     if flag in OUTPUT_FLAGS:
         return st.sampled_from(OUTPUT_VALUES)
     if flag in FILE_FLAGS:
-        return st.sampled_from(FILE_VALUES + ["digits"])
+        return st.sampled_from([*FILE_VALUES, "digits"])
     pool: list[str] = list(BAD_NUMBERS)
     if action.choices:
         pool += [str(c) for c in action.choices] * 3 + ["bogus", "DDIM"]
@@ -442,4 +442,3 @@ def test_base_command_lines_keep_the_contract(sandbox: Path) -> None:
         for argv in BASES[group]:
             root = _fresh(sandbox)
             run_case(list(argv), root)
-

@@ -15,8 +15,12 @@ BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "CONTRIBUTING.md").read_text
 
 def test_contributing_has_the_four_worked_examples() -> None:
     text = (ROOT / "CONTRIBUTING.md").read_text()
-    for heading in ("Adding a schedule method", "Adding a sampler", "Adding an export format",
-                    "Adding a claim"):
+    for heading in (
+        "Adding a schedule method",
+        "Adding a sampler",
+        "Adding an export format",
+        "Adding a claim",
+    ):
         assert f"## {heading}" in text
     assert len(BLOCKS) >= 5
 
@@ -24,6 +28,11 @@ def test_contributing_has_the_four_worked_examples() -> None:
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_example_runs(index: int, tmp_path: Path) -> None:
     # a fresh interpreter: the example's registrations must not leak into the other tests
-    done = subprocess.run([sys.executable, "-c", BLOCKS[index]], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKS[index]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -79,7 +79,11 @@ def test_help_and_claim_list_cite_no_tracker_numbers() -> None:
     texts = [build_parser().format_help()]
     for action in build_parser()._subparsers._group_actions:  # type: ignore[union-attr]
         texts += [p.format_help() for p in action.choices.values()]
-    listing = subprocess.run([sys.executable, "-m", "symsched.cli", "verify", "--list"],
-                             capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        [sys.executable, "-m", "symsched.cli", "verify", "--list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for text in [*texts, listing]:
         assert not EXTERNAL.search(text) and not TRACKER.search(text)

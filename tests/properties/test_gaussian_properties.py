@@ -1,4 +1,7 @@
-"""Property-based checks of the exact Gaussian theory (hypothesis; profile via SYMSCHED_HYPOTHESIS_PROFILE)."""
+"""Property-based checks of the exact Gaussian theory.
+
+hypothesis; the profile is chosen with SYMSCHED_HYPOTHESIS_PROFILE.
+"""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from symsched.parallel import DaskExecutor, InProcess, make_executor, sweep
 distributed = pytest.importorskip(
     "distributed", reason="dask[distributed] is the distributed engine under test"
 )
-import cloudpickle
+import cloudpickle  # noqa: E402  (after the importorskip of distributed, which brings it)
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
 
@@ -108,7 +108,7 @@ def test_unreachable_scheduler_is_exit_2(
 
 def test_executor_choice() -> None:
     assert isinstance(make_executor(), InProcess)
-    with pytest.raises(ValueError, match="--scheduler.*--workers|either"):
+    with pytest.raises(ValueError, match=r"--scheduler.*--workers|either"):
         make_executor("tcp://x:1", 2)
     with pytest.raises(ValueError, match="--workers"):
         DaskExecutor(workers=0)

@@ -22,7 +22,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_schedule_json_object(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(
+    code, out, _ = run(
         capsys, "schedule", "tangent", "--steps", "4", "--eigenvalues", "1,2,3", "--json"
     )
     assert code == 0
@@ -216,7 +216,7 @@ def test_verify_writes_report_and_refuses_to_clobber(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     out_dir = tmp_path / "rep"
-    code, out, _ = run(capsys, "verify", "--only", "tangent.J-*", "--out", str(out_dir))
+    code, _, _ = run(capsys, "verify", "--only", "tangent.J-*", "--out", str(out_dir))
     assert code == 0
     report = (out_dir / "report.md").read_text()
     assert "tangent.J-closed-form" in report and "PASS" in report
@@ -309,7 +309,8 @@ def test_flow_matching_format_states_and_undoes_shift(capsys: pytest.CaptureFixt
     )
     t = json.loads(out)
     assert code == 0 and len(t) == 4 and t[0] == 1.0 and "shift = 3" in err
-    # the scheduler's shift S t / (1 + (S - 1) t) maps the export back to t = rho/(1+rho), rho = tan(3pi/8)
+    # the scheduler's shift S t / (1 + (S - 1) t) maps the export back to t = rho/(1+rho),
+    # rho = tan(3pi/8)
     s = 3 * t[1] / (1 + 2 * t[1])
     assert s / (1 - s) == pytest.approx(math.tan(3 * math.pi / 8), rel=1e-14)
 

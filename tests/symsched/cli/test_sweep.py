@@ -1,7 +1,8 @@
 """``symsched sweep`` (spectra x N x methods x samplers, issue 6 item 4): the JSON is byte-identical
 in-process and on a real Dask LocalCluster; every record's KL equals an independent evaluation (the
-40-digit mpmath path for DDIM); kl-optimal has the smallest DDIM KL at every (spectrum, N) and "best"
-says so; bad input is exit 2 naming the flag; -o refuses to overwrite without --force and writes CSV."""
+40-digit mpmath path for DDIM); kl-optimal has the smallest DDIM KL at every (spectrum, N) and
+"best" says so; bad input is exit 2 naming the flag; -o refuses to overwrite without --force and
+writes CSV."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def test_records_cover_every_combination_in_input_order(doc: dict) -> None:
             and r["sigmas"][0] == 80.0
             and r["sigmas"][-1] == 0.002
         )
-        assert all(a > b for a, b in zip(r["sigmas"], r["sigmas"][1:]))
+        assert all(a > b for a, b in zip(r["sigmas"], r["sigmas"][1:], strict=False))
         assert r["dimension"] == 64 and r["start"] == "exact" and r["knobs"] == {}
 
 

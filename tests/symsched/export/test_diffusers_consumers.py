@@ -1,6 +1,7 @@
 """Each exporter's output loaded into the real diffusers scheduler and sampled end to end on the
 exact Gaussian denoiser: the scheduler visits exactly the exported levels, and the output
-covariance matches symsched's closed form within Monte Carlo error (symsched_verify.oracles.consumers)."""
+covariance matches symsched's closed form within Monte Carlo error
+(symsched_verify.oracles.consumers)."""
 
 from __future__ import annotations
 
@@ -87,9 +88,9 @@ def test_dpm_second_order_visits_the_same_levels() -> None:
 
 def test_timestep_collisions_are_an_error_with_advice() -> None:
     sch = build("karras", 200, sigma_min=0.0292, sigma_max=14.6146)
-    with pytest.raises(ValueError, match="both round to training timestep.*diffusers-euler"):
+    with pytest.raises(ValueError, match=r"both round to training timestep.*diffusers-euler"):
         export(sch, "diffusers-timesteps")
-    with pytest.raises(ValueError, match="sigma-max|sigma_max"):
+    with pytest.raises(ValueError, match=r"sigma-max|sigma_max"):
         export(build("karras", 5), "diffusers-timesteps")  # sigma_max = 80 is beyond SD's table
 
 

@@ -1,6 +1,6 @@
-"""``symsched schedule ... --format k-diffusion|comfyui`` loaded as the sigmas of the REAL k-diffusion
-samplers (sample_euler, sample_heun, sample_dpmpp_2m, sample_euler_ancestral), run end to end on the
-exact denoiser of a correlated Gaussian: the samplers step through exactly the exported levels and
+"""``symsched schedule ... --format k-diffusion|comfyui`` loaded as the sigmas of the REAL
+k-diffusion samplers (sample_euler, sample_heun, sample_dpmpp_2m, sample_euler_ancestral), run end
+to end on the exact denoiser of a correlated Gaussian: the samplers step through exactly the exported levels and
 one more step to 0, and the output covariance is symsched's closed form of the matching sampler
 (Karras et al. 2022, arXiv 2206.00364; Lu et al. 2022, arXiv 2211.01095) within Monte Carlo error.
 
@@ -43,7 +43,10 @@ def _kdiffusion() -> None:
 def cli_export(
     capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[list[float], np.ndarray, str]:
-    """Run ``symsched schedule ARGS`` twice (--json and the export format): (exported list, grid, note)."""
+    """Run ``symsched schedule ARGS`` twice (--json and the export format).
+
+    Returns (exported list, grid, note).
+    """
     fmt_at = args.index("--format")
     assert main(["schedule", *args[:fmt_at], *args[fmt_at + 2 :], "--json"]) == 0
     grid = np.array(json.loads(capsys.readouterr().out)["sigmas"], dtype=np.float64)

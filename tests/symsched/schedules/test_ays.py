@@ -33,8 +33,9 @@ def test_svd_table_matches_diffusers() -> None:
 
 @pytest.mark.parametrize("model", sorted(TS_KEYS))
 def test_comfyui_constants_are_the_sd_table_at_the_ays_timesteps(model: str) -> None:
-    """Measured: ComfyUI's 10-digit SD1/SDXL constants are sigma_train[t] of the scaled_linear table at
-    diffusers' AYS integer timesteps (plus t = 0), not the paper's sigmas to more digits."""
+    """Measured: ComfyUI's 10-digit SD1/SDXL constants are sigma_train[t] of the scaled_linear
+    table at diffusers' AYS integer timesteps (plus t = 0), not the paper's sigmas to more
+    digits."""
     from diffusers.schedulers import AysSchedules
 
     ts = np.array([*AysSchedules[TS_KEYS[model]], 0])
@@ -45,7 +46,8 @@ def test_comfyui_constants_are_the_sd_table_at_the_ays_timesteps(model: str) -> 
 @pytest.mark.parametrize("model", sorted(TS_KEYS))
 def test_paper_sigmas_lie_within_one_timestep_of_the_constants(model: str) -> None:
     """diffusers' 3-decimal sigma lists (paper Table 3) differ from the constants by up to 1.4 %
-    (SDXL): each lies between the table levels one timestep either side (3-decimal rounding aside)."""
+    (SDXL): each lies between the table levels one timestep either side (3-decimal rounding
+    aside)."""
     from diffusers.schedulers import AysSchedules
 
     paper = np.array(AysSchedules[KEYS[model]][:-1], dtype=float)
@@ -67,7 +69,7 @@ def test_timesteps_export_reproduces_diffusers_ays_timesteps(model: str, key: st
     theirs = AysSchedules[key]
     assert len(ts) == len(theirs) == 10
     # the published timesteps were rounded by NVIDIA from the same levels: within one timestep
-    assert max(abs(a - b) for a, b in zip(ts, theirs)) <= 1, (ts, theirs)
+    assert max(abs(a - b) for a, b in zip(ts, theirs, strict=True)) <= 1, (ts, theirs)
 
 
 def test_interpolation_is_comfyui_loglinear() -> None:

@@ -28,7 +28,8 @@ def test_loglinear_matches_kdiffusion_exponential() -> None:
 
 
 def test_vp_linear_matches_kdiffusion_vp() -> None:
-    # get_sigmas_vp(n, beta_d=19.9, beta_min=0.1, eps_s=1e-3): sqrt(exp(beta_d t^2/2 + beta_min t) - 1)
+    # get_sigmas_vp(n, beta_d=19.9, beta_min=0.1, eps_s=1e-3):
+    # sqrt(exp(beta_d t^2/2 + beta_min t) - 1)
     n = 9
     tt = np.linspace(1, 1e-3, n + 1)
     x = 19.9 * tt**2 / 2 + 0.1 * tt
