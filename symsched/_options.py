@@ -32,6 +32,7 @@ __all__ = [
     "OptionInfo",
     "Spectrum",
     "add_options",
+    "cli_int",
     "flag_of",
     "make_options",
     "option",
@@ -137,7 +138,8 @@ def _cli_float(text: str) -> float:
     return v
 
 
-def _cli_int(text: str) -> int:
+def cli_int(text: str) -> int:
+    """An integer flag value; ``1e9`` and ``1000`` both accepted, ``2.5``/``nan``/``inf`` refused."""
     try:
         v = float(text)
     except ValueError:
@@ -197,7 +199,7 @@ def add_options(
                 kw["choices"] = f.choices
             else:
                 kw["metavar"] = f.info.metavar or f.name.upper()
-                kw["type"] = {"float": _cli_float, "int": _cli_int, "str": str}[f.kind]
+                kw["type"] = {"float": _cli_float, "int": cli_int, "str": str}[f.kind]
             parser.add_argument(f.flag, **kw)
 
 

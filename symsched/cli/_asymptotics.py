@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from symsched._budget import check_memory
-from symsched._options import option_fields
+from symsched._options import cli_int, option_fields
 from symsched._version import __version__
 from symsched.cli._common import (
     CliError,
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "--steps",
-        type=int,
+        type=cli_int,
         metavar="N",
         help="also evaluate the truncated expansion at N and compare with the exact KL",
     )

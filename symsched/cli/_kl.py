@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from symsched._budget import check_memory
+from symsched._options import cli_int
 from symsched._validate import as_grid
 from symsched._version import __version__
 from symsched.cli._common import (
@@ -54,7 +55,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     grid.add_argument("--sigmas", metavar="S0,S1,...,SN", help="the grid, descending (S0 may be inf)")
     grid.add_argument("--schedule", metavar="METHOD", choices=sorted(METHODS),
                       help="build the grid with METHOD: " + ", ".join(sorted(METHODS)))
-    p.add_argument("--steps", type=int, metavar="N", help="steps for --schedule")
+    p.add_argument("--steps", type=cli_int, metavar="N", help="steps for --schedule")
     add_sampler_options(p)
     p.add_argument("--start", default="exact", choices=exact.STARTS,
                    help="exact: start from the true marginal; prior: from N(0, sigma_0^2)")

@@ -46,7 +46,10 @@ __all__ = [
 
 def flagify(message: str, fields: Sequence[OptionField]) -> str:
     """``message`` with the API names of ``fields`` replaced by their flags (``sigma_min`` ->
-    ``--sigma-min``), so that an error names the flag the user typed."""
+    ``--sigma-min``), so that an error names the flag the user typed. A message that already
+    names a flag (``--model ...``, written for the command line) is left as it is."""
+    if re.search(r"(?<![\w-])--[a-z]", message):
+        return message
     for f in sorted(fields, key=lambda f: -len(f.name)):
         if len(f.name) <= 2:  # a one-letter name only where it is clearly the subject
             pat = rf"(?<![\w-]){re.escape(f.name)}(?=( must| is | =| and| or|,|\)))"

@@ -12,7 +12,7 @@ import functools
 import sys
 from typing import Any
 
-from symsched._options import add_options
+from symsched._options import add_options, cli_int
 from symsched.cli._common import CliError, dumps_json, write_output
 from symsched.cli._registry_args import (
     add_export_options,
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
             description=m.summary,
             epilog=f"example: {m.example}",
         )
-        mp.add_argument("--steps", type=int, required=True, metavar="N",
+        mp.add_argument("--steps", type=cli_int, required=True, metavar="N",
                         help="number of steps (N+1 levels)")
         add_options(mp.add_argument_group(f"{name} options"), m.options)
         out = mp.add_argument_group("output")

@@ -196,7 +196,19 @@ def load_trained(name: str, path: str | Path | None = None) -> EDMDenoiser:
             f"--model {name}: {p} is not a {KIND} checkpoint (wrong kind of checkpoint)"
         )
     cfg: EDMConfig = ckpt["config"]
-    net = build_network(int(cfg["dim"]), int(cfg["hidden"]), int(cfg["depth"]), len(cfg["freqs"]))
+    needed = ("dim", "hidden", "depth", "freqs", "sigma_data", "dataset")
+    missing = [k for k in needed if not isinstance(cfg, dict) or k not in cfg]
+    if missing:
+        raise ModelError(
+            f"--model {name}: {p} is a {KIND} checkpoint without the config keys "
+            f"{', '.join(missing)}; retrain it with python -m symsched.train"
+        )
+    try:
+        net = build_network(
+            int(cfg["dim"]), int(cfg["hidden"]), int(cfg["depth"]), len(cfg["freqs"])
+        )
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"--model {name}: {p} has an unusable config ({exc})") from None
     try:
         net.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:

@@ -1,0 +1,497 @@
+"""Regression tests of the command-line contract: each input that once blew up memory, was
+silently ignored or misreported now gets a clean, one-line refusal (docs/cli.md).
+
+Each case asserts the exit status, that stderr is one line, and that it names the flag the user
+typed (and, for size guards, that the refusal comes before any allocation, in under a second).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from symsched import _budget
+from symsched.cli import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _refused(capsys: pytest.CaptureFixture[str], flag: str, *argv: str) -> str:
+    code, _, err = _run(capsys, *argv)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, (argv, code, err)
+    assert flag in lines[0], (argv, err)
+    return lines[0]
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "lam1e6.npy", np.geomspace(1e-4, 10.0, 1_000_000))
+    np.save(tmp_path / "complex.npy", np.array([1 + 2j, 3.0]))
+    np.save(tmp_path / "matrix.npy", np.eye(2) + 1.0)
+    (tmp_path / "two-columns.txt").write_text("1 2\n3 4\n")
+    (tmp_path / "row.txt").write_text("0.5 1 2\n")
+    return tmp_path
+
+
+# --- size guards: refused before allocating -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "argv"),
+    [
+        ("--steps", ["schedule", "loglinear", "--steps", "2147483649"]),
+        ("--steps", ["schedule", "loglinear", "--steps", "1e9"]),
+        ("--steps", ["schedule", "karras", "--steps", "1000000000"]),
+        ("--steps", ["kl", "--eigenvalues", "1", "--schedule", "loglinear", "--steps", "1e9"]),
+        (
+            "--steps",
+            ["asymptotics", "--eigenvalues", "1", "--schedule", "karras", "--steps", "1000000000"],
+        ),
+        (
+            "--steps",
+            [
+                "sweep",
+                "--spectra",
+                "digits",
+                "--steps",
+                "1000000000",
+                "--methods",
+                "karras",
+                "--no-progress",
+            ],
+        ),
+        (
+            "--steps",
+            [
+                "simulate",
+                "gm",
+                "--dim",
+                "100",
+                "--steps",
+                "1000000000",
+                "--schedule",
+                "vp-constant",
+                "--no-progress",
+            ],
+        ),
+        (
+            "--samples",
+            [
+                "simulate",
+                "gm",
+                "--dim",
+                "100",
+                "--steps",
+                "10",
+                "--schedule",
+                "vp-constant",
+                "--samples",
+                "1000000000",
+                "--no-progress",
+            ],
+        ),
+        (
+            "--samples",
+            [
+                "simulate",
+                "gm",
+                "--dim",
+                "1e4",
+                "--steps",
+                "10",
+                "--schedule",
+                "vp-constant",
+                "--simulator",
+                "full",
+                "--samples",
+                "1000000",
+                "--no-progress",
+            ],
+        ),
+        ("--nfe", ["rank", "--model", "edm", "--data", "digits", "--nfe", "1000000000"]),
+        (
+            "--probe-levels",
+            [
+                "schedule",
+                "stein",
+                "--steps",
+                "4",
+                "--model",
+                "gaussian",
+                "--c",
+                "1",
+                "--dim",
+                "4",
+                "--probe-levels",
+                "1000000000000",
+            ],
+        ),
+        (
+            "--dim",
+            [
+                "schedule",
+                "stein",
+                "--steps",
+                "4",
+                "--model",
+                "gaussian",
+                "--c",
+                "1",
+                "--dim",
+                "1000000000000",
+            ],
+        ),
+        (
+            "--dim",
+            [
+                "stein-cost",
+                "--model",
+                "gaussian",
+                "--c",
+                "1",
+                "--dim",
+                "1000000000000",
+                "--from",
+                "2",
+                "--to",
+                "1",
+            ],
+        ),
+        (
+            "--samples",
+            [
+                "stein-cost",
+                "--model",
+                "gaussian",
+                "--c",
+                "1",
+                "--dim",
+                "64",
+                "--from",
+                "2",
+                "--to",
+                "1",
+                "--estimator",
+                "monte-carlo",
+                "--samples",
+                "1000000000",
+            ],
+        ),
+        (
+            "--spectrum-file",
+            ["schedule", "variational", "--steps", "10", "--spectrum-file", "lam1e6.npy"],
+        ),
+        (
+            "--spectrum-file",
+            ["rank", "--model", "edm", "--spectrum-file", "lam1e6.npy", "--nfe", "5"],
+        ),
+    ],
+)
+def test_too_large_requests_are_refused_before_allocating(
+    capsys: pytest.CaptureFixture[str],
+    files: Path,
+    flag: str,
+    argv: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(_budget.ENV_VARIABLE, "4G")
+    t0 = time.perf_counter()
+    line = _refused(capsys, flag, *argv)
+    assert time.perf_counter() - t0 < 5.0  # includes loading a 1e6-eigenvalue file
+    assert "needs about" in line and "--max-memory" in line and "4 GB (SYMSCHED_MAX_MEMORY)" in line
+
+
+def test_dim_above_2_to_53_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    _refused(
+        capsys,
+        "--dim",
+        "simulate",
+        "gm",
+        "--dim",
+        "1e308",
+        "--steps",
+        "8",
+        "--schedule",
+        "vp-constant",
+        "--no-progress",
+    )
+    _refused(capsys, "--dims", "steps-needed", "gm", "--schedule", "vp-constant", "--dims", "1e17")
+
+
+def test_max_memory_raises_and_lowers_the_budget(capsys: pytest.CaptureFixture[str]) -> None:
+    line = _refused(capsys, "--steps", "--max-memory", "1K", "schedule", "karras", "--steps", "10")
+    assert "1 KB (--max-memory)" in line
+    code, out, _ = _run(capsys, "--max-memory", "1G", "schedule", "karras", "--steps", "10")
+    assert code == 0 and len(out.strip().splitlines()) == 12
+    _refused(capsys, "--max-memory", "--max-memory", "lots", "schedule", "karras", "--steps", "4")
+
+
+def test_budget_defaults_to_half_the_available_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(_budget.ENV_VARIABLE, raising=False)
+    budget, source = _budget.memory_budget()
+    assert source == "half the available memory"
+    assert (
+        budget == int(0.5 * _budget.available_memory())
+        or abs(budget - 0.5 * _budget.available_memory()) < 0.05 * budget
+    )  # the available memory moves a little between the two reads
+    assert _budget.parse_size("16G") == 16 * 1024**3 and _budget.parse_size("2e9") == 2_000_000_000
+
+
+# --- accepted nonsense and ignored options ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "argv", "needle"),
+    [
+        (
+            "--spectrum-file",
+            ["kl", "--spectrum-file", "complex.npy", "--sigmas", "80,1,0"],
+            "complex",
+        ),
+        (
+            "--spectrum-file",
+            ["kl", "--spectrum-file", "matrix.npy", "--sigmas", "80,1,0"],
+            "2x2 array",
+        ),
+        (
+            "--spectrum-file",
+            ["kl", "--spectrum-file", "two-columns.txt", "--sigmas", "80,1,0"],
+            "2x2 array",
+        ),
+        (
+            "--eigenvalues",
+            ["kl", "--spectrum-file", "row.txt", "--eigenvalues", "1", "--sigmas", "80,1,0"],
+            "not allowed with",
+        ),
+        (
+            "--eigenvalues",
+            ["schedule", "karras", "--steps", "4", "--eigenvalues", "1"],
+            "method karras does not take it",
+        ),
+        (
+            "--rho",
+            ["kl", "--eigenvalues", "1", "--sigmas", "80,1,0", "--rho", "7"],
+            "go with --schedule",
+        ),
+        (
+            "--simulator",
+            [
+                "simulate",
+                "cw",
+                "--dim",
+                "10",
+                "--steps",
+                "4",
+                "--schedule",
+                "vp-constant",
+                "--simulator",
+                "reduced",
+            ],
+            "gm option",
+        ),
+        (
+            "--samples",
+            ["steps-needed", "gm", "--schedule", "vp-constant", "--dims", "100", "--samples", "10"],
+            "cw option",
+        ),
+        (
+            "--seed",
+            ["steps-needed", "gm", "--schedule", "vp-constant", "--dims", "100", "--seed", "3"],
+            "cw option",
+        ),
+        (
+            "--t-min",
+            ["schedule", "vp-linear", "--steps", "4", "--t-min", "0.01", "--sigma-min", "0.1"],
+            "both set the low end",
+        ),
+        (
+            "--shift",
+            ["schedule", "karras", "--steps", "4", "--format", "flow-matching", "--shift", "1e-20"],
+            "collapses the grid",
+        ),
+        (
+            "--shift",
+            ["schedule", "karras", "--steps", "4", "--format", "json", "--shift", "3"],
+            "goes with --format flow-matching",
+        ),
+        (
+            "--seed",
+            [
+                "schedule",
+                "stein",
+                "--steps",
+                "4",
+                "--model",
+                "gaussian",
+                "--c",
+                "1",
+                "--dim",
+                "4",
+                "--seed",
+                "-1",
+            ],
+            ">= 0",
+        ),
+        (
+            "--seed",
+            [
+                "stein-cost",
+                "--model",
+                "gaussian",
+                "--c",
+                "1",
+                "--dim",
+                "4",
+                "--from",
+                "2",
+                "--to",
+                "1",
+                "--seed",
+                "-1",
+            ],
+            ">= 0",
+        ),
+        (
+            "--eta",
+            ["kl", "--eigenvalues", "1", "--sigmas", "80,1,0", "--eta", "0.5"],
+            "goes with --sampler ancestral",
+        ),
+        (
+            "--m",
+            [
+                "simulate",
+                "gm",
+                "--dim",
+                "100",
+                "--steps",
+                "8",
+                "--schedule",
+                "vp-constant",
+                "--m",
+                "1e308",
+                "--no-progress",
+            ],
+            "[1e-06, 1e+06]",
+        ),
+        (
+            "--scheduler",
+            [
+                "simulate",
+                "gm",
+                "--dim",
+                "100",
+                "--steps",
+                "8",
+                "--schedule",
+                "vp-constant",
+                "--scheduler",
+                "",
+                "--no-progress",
+            ],
+            "address",
+        ),
+        ("--nfe", ["rank", "--model", "edm", "--data", "digits", "--nfe", "inf"], "integers"),
+    ],
+)
+def test_options_that_cannot_take_effect_are_errors(
+    capsys: pytest.CaptureFixture[str], files: Path, flag: str, argv: list[str], needle: str
+) -> None:
+    assert needle in _refused(capsys, flag, *argv)
+
+
+def test_a_row_of_eigenvalues_in_a_text_file_is_accepted(
+    capsys: pytest.CaptureFixture[str], files: Path
+) -> None:
+    code, out, err = _run(
+        capsys, "kl", "--spectrum-file", "row.txt", "--sigmas", "80,1,0", "--json"
+    )
+    assert code == 0, err and json.loads(out)["dimension"] == 3
+
+
+# --- messages name the flag as typed ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "argv", "needle"),
+    [
+        ("--rho", ["schedule", "karras", "--steps", "4", "--rho", "-1"], "--rho must be > 0"),
+        (
+            "--t-min",
+            ["schedule", "vp-linear", "--steps", "4", "--t-min", "2", "--t-max", "1"],
+            "--t-min must be < --t-max",
+        ),
+        (
+            "--c",
+            [
+                "stein-cost",
+                "--model",
+                "gaussian",
+                "--c",
+                "nan",
+                "--dim",
+                "8",
+                "--from",
+                "2",
+                "--to",
+                "1",
+            ],
+            "--c must be a number",
+        ),
+        ("--output", ["schedule", "karras", "--steps", "4", "--output", "."], "is a directory"),
+        ("-o", ["schedule", "karras", "--steps", "4", "-o", "."], "is a directory"),
+        ("--s", ["schedule", "cosine", "--steps", "4", "--s", "-1"], "--s must be > 0"),
+    ],
+)
+def test_refusals_name_the_flag_as_typed(
+    capsys: pytest.CaptureFixture[str], files: Path, flag: str, argv: list[str], needle: str
+) -> None:
+    assert needle in _refused(capsys, flag, *argv)
+
+
+def test_kl_schedule_stein_takes_the_model_options(capsys: pytest.CaptureFixture[str]) -> None:
+    # the source spectrum goes to a gaussian model; a two-point model takes none
+    code, out, err = _run(
+        capsys,
+        "kl",
+        "--eigenvalues",
+        "1,2",
+        "--schedule",
+        "stein",
+        "--steps",
+        "4",
+        "--model",
+        "gaussian",
+        "--json",
+    )
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["schedule"]["method"] == "stein" and res["schedule"]["params"]["model"].startswith(
+        "gaussian"
+    )
+    code, out, err = _run(
+        capsys,
+        "kl",
+        "--eigenvalues",
+        "1,2",
+        "--schedule",
+        "stein",
+        "--steps",
+        "4",
+        "--model",
+        "two-point",
+        "--json",
+    )
+    assert code == 0, err and json.loads(out)["steps"] == 4
