@@ -198,16 +198,13 @@ class ScoreModel:
         ModelError
             If a level is not finite, not > 0, or outside ``sigma_range``.
         """
-        import torch
-
-        s = (
-            sigma.detach()
-            if isinstance(sigma, torch.Tensor)
-            else torch.as_tensor(sigma, dtype=torch.float64)
-        )
-        if s.numel() == 0:
+        # numpy, so that closed-form models are checked without torch; a tensor is copied out
+        if type(sigma).__module__.split(".")[0] == "torch":
+            sigma = sigma.detach().cpu().numpy()  # type: ignore[union-attr]
+        s = np.asarray(sigma, dtype=np.float64)
+        if s.size == 0:
             return
-        if not bool(torch.isfinite(s).all()) or bool((s <= 0).any()):
+        if not bool(np.isfinite(s).all()) or bool((s <= 0).any()):
             raise ModelError(
                 f"{self.name}: sigma must be finite and > 0, "
                 f"got min {float(s.min())}, max {float(s.max())}"

@@ -495,3 +495,37 @@ def test_kl_schedule_stein_takes_the_model_options(capsys: pytest.CaptureFixture
         "--json",
     )
     assert code == 0, err and json.loads(out)["steps"] == 4
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [
+            "stein-cost",
+            "--model",
+            "gaussian",
+            "--c",
+            "0.5",
+            "--dim",
+            "64",
+            "--from",
+            "2",
+            "--to",
+            "1",
+            "--json",
+        ],
+        ["stein-cost", "--model", "two-point", "--from", "2", "--to", "1"],
+        ["schedule", "stein", "--model", "gaussian", "--c", "0.5", "--dim", "64", "--steps", "4"],
+    ],
+)
+def test_closed_form_stein_costs_need_no_torch(argv: list[str]) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['torch'] = None\n"  # any import of torch now fails
+        "from symsched.cli import main\n"
+        f"sys.exit(main({argv!r}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
