@@ -113,11 +113,26 @@ def check_device(device: str | None, flag: str = "--device") -> None:
         raise CliError(f"{flag} {device}: not available here ({why}); use {flag} cpu") from None
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown where they say something (not ``None`` or ``False``); an ``example:``
+    epilog kept on one line, so that it can be copied."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("example:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse parser whose errors are one line on stderr (no usage block), exit status 2."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", HelpFormatter)
         kwargs.setdefault("allow_abbrev", False)  # an abbreviation could silently pick a flag
         super().__init__(*args, **kwargs)
 

@@ -69,7 +69,7 @@ class Method(Generic[O]):
 
     @property
     def needs_model(self) -> bool:
-        """Whether the method needs a score model (``--model``)."""
+        """Whether the method needs a ``--model`` (a score model, or a published table's model)."""
         return any(f.name == "model" for f in option_fields(self.options))
 
     def wants_source_spectrum(self, given: Mapping[str, object]) -> bool:
