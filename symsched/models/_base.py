@@ -198,19 +198,25 @@ class ScoreModel:
         ModelError
             If a level is not finite, not > 0, or outside ``sigma_range``.
         """
-        # numpy, so that closed-form models are checked without torch; a tensor is copied out
-        if type(sigma).__module__.split(".")[0] == "torch":
-            sigma = sigma.detach().cpu().numpy()  # type: ignore[union-attr]
-        s = np.asarray(sigma, dtype=np.float64)
-        if s.size == 0:
-            return
-        if not bool(np.isfinite(s).all()) or bool((s <= 0).any()):
+        if type(sigma).__module__.split(".")[0] == "torch":  # tensors (duals under a JVP too)
+            import torch
+
+            ts = sigma.detach()  # type: ignore[union-attr]
+            if ts.numel() == 0:
+                return
+            ok = bool(torch.isfinite(ts).all()) and not bool((ts <= 0).any())
+            smin, smax = float(ts.min()), float(ts.max())
+        else:  # numpy: closed-form models are checked without torch
+            s = np.asarray(sigma, dtype=np.float64)
+            if s.size == 0:
+                return
+            ok = bool(np.isfinite(s).all()) and not bool((s <= 0).any())
+            smin, smax = float(s.min()), float(s.max())
+        if not ok:
             raise ModelError(
-                f"{self.name}: sigma must be finite and > 0, "
-                f"got min {float(s.min())}, max {float(s.max())}"
+                f"{self.name}: sigma must be finite and > 0, got min {smin}, max {smax}"
             )
         lo, hi = self.sigma_range
-        smin, smax = float(s.min()), float(s.max())
         if smin < lo * (1 - 1e-9) or smax > hi * (1 + 1e-9):
             raise ModelError(
                 f"{self.name}: sigma in [{smin:g}, {smax:g}] is outside the range [{lo:g}, {hi:g}] "
