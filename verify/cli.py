@@ -139,7 +139,7 @@ def run_verify(args: argparse.Namespace) -> int:
     claims = select_claims(args.only)
     if args.list:
         for c in claims:
-            print(f"{c.id}\t#{c.issue}\t{c.statement}")
+            print(f"{c.id}\t{c.docs}\t{c.statement}")
         return 0
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers must be >= 1, got {args.workers}")

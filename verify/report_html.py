@@ -62,7 +62,7 @@ def render_html(results: list[Any], meta: dict[str, Any]) -> str:
             f"<dt>Method (oracle)</dt><dd>{e(c.method)}</dd>",
             f"<dt>Tolerance</dt><dd>{e(c.tolerance)}</dd>",
             f"<dt>Measured</dt><dd>{e(r.outcome.measured)}</dd>",
-            f"<dt>Issue</dt><dd>#{c.issue}</dd></dl>",
+            f'<dt>Docs</dt><dd><a class="docs" href="{e(c.docs)}">{e(c.docs)}</a></dd></dl>',
         ]
         if r.outcome.details:
             text = json.dumps(json_safe(r.outcome.details), indent=1)[:6000]

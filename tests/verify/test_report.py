@@ -64,7 +64,10 @@ def console_lines(stderr: str) -> list[str]:
 )
 def test_html_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     html = (report / "report.html").read_text()
-    assert not re.search(r'(src|href)="(?!data:|#)', html), "the page must not load external assets"
+    assert not re.search(r'src="(?!data:)', html), "the page must not load external assets"
+    assert not re.search(r'<link[^>]*href="(?!data:)', html), "no external stylesheet or icon"
+    links = re.findall(r'<a [^>]*href="([^"]*)"', html)  # in-page, or a claim's docs page
+    assert links and all(re.fullmatch(r"#[\w-]+|docs/[\w/-]+\.md#[\w-]+", h) for h in links)
     dom, err = headless((report / "report.html").as_uri(), tmp_path / "profile")
     assert console_lines(err) == [], console_lines(err)
     body = re.search(r"<body([^>]*)>", dom)

@@ -27,7 +27,7 @@ SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
     source=f"{SRC}, §5.1 (gaussian_theory.md §5.1)",
     method="SymPy derivation (Taylor of the angle step about the midpoint, series of 2 ln cos, Bernoulli B_2(1/2), exact total-derivative identity) compared term by term with the hand-typed coefficients of gaussian_theory.md §5.1; tangent closed form vs the paper's J_i(gamma)",
     tolerance="exact (symbolic equality)",
-    issue=3,
+    docs="docs/theory/gaussian.md#euler-maclaurin-expansion",
 )
 def check_derivation(budget: Budget) -> Outcome:
     em = asymptotics.log_ratio_expansion()
@@ -154,7 +154,7 @@ def _deviation(entry: dict[str, float], q: int) -> float:
     source=f"{SRC}, §5.1 (Euler–Maclaurin expansion in N)",
     method=f"hypothesis-drawn smooth families (tangent, karras, loglinear, cosine, vp-linear) and 1-3 eigenvalues in [1e-2, 1e2], both starts; 40-digit direct sums of the angle form (symsched_verify.oracles.exact_sums, no sumem) at N = {tol.EM_LADDER}; log-log slope of |remainder|",
     tolerance=f"|slope - predicted| <= {tol.EM_SLOPE_BAND}, or (slow onset of the N^-q term) increments of R N^q shrinking by 1/2 +- {tol.EM_RICHARDSON_BAND} per doubling (derivations in verify/tolerances/_asymptotics.py)",
-    issue=3,
+    docs="docs/theory/gaussian.md#euler-maclaurin-expansion",
 )
 def check_remainders(budget: Budget) -> Outcome:
     records: list[dict[str, Any]] = []
@@ -205,7 +205,7 @@ def check_remainders(budget: Budget) -> Outcome:
     source=f"{SRC}, §5.1, §5.3(a)",
     method="mpmath.quad (tanh-sinh, split where rho = sqrt(lam)) of phi'^2 and phi'^4/6 - phi''^2/12 at 30 digits, random families and eigenvalues in [1e-3, 1e3]",
     tolerance=f"closed form rtol {tol.CLOSED_FORM_RTOL:g}; quadrature rtol {tol.QUAD_RTOL:g} (relative to max(|J|, |K|))",
-    issue=3,
+    docs="docs/theory/gaussian.md#euler-maclaurin-expansion",
 )
 def check_closed_forms(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 31])
@@ -251,7 +251,7 @@ def check_closed_forms(budget: Budget) -> Outcome:
     source=f"{SRC}, §5.1 (the expansion needs a smooth schedule); issue 3 'Bad input'",
     method="coefficients() on cosine / vp-linear with t_min = 0 must raise; exact KL (symsched.gaussian.exact) at N = 100, 1000, 10000 of the same grids: N^2 KL grows; control: the tangent family's N^2 KL changes by < 2%",
     tolerance=f"N^2 KL(10^4) / N^2 KL(100) >= {tol.NONSMOOTH_GROWTH}",
-    issue=3,
+    docs="docs/theory/gaussian.md#smoothness-condition",
 )
 def check_nonsmooth(budget: Budget) -> Outcome:
     lam = np.array([0.01, 0.1, 1.0])

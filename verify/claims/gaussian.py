@@ -47,7 +47,7 @@ def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bo
     source=f"{SRC}, §3 (per-step gain, rational rho-form)",
     method="SymPy: simplify(derived - hand-typed paper formula) == 0; the VP form mapped to rho (alpha_bar = 1/(1+rho^2)) equals alpha_b/alpha_a times the rho form; 50-digit evaluation at random points as a second check",
     tolerance="exact (symbolic zero); numeric backup |diff| <= 1e-40 at 50 digits",
-    issue=2,
+    docs="docs/theory/gaussian.md#ddim-gain",
 )
 def check_gain(budget: Budget) -> Outcome:
     derived = derive.ddim_gain_vp()
@@ -92,7 +92,7 @@ def check_gain(budget: Budget) -> Outcome:
     source=f"{SRC}, §3 (angle form, Lagrange identity)",
     method="SymPy simplification of the residual of the derived gain to exactly 0; also the derived 1 - cos^2 equals the paper's Lagrange form lam(sqrt(ab'(1-ab)) - sqrt(ab(1-ab')))^2/(v v')",
     tolerance="exact (symbolic zero)",
-    issue=2,
+    docs="docs/theory/gaussian.md#angle-form",
 )
 def check_angle(budget: Budget) -> Outcome:
     res = derive.angle_identity_residual()
@@ -120,7 +120,7 @@ def check_angle(budget: Budget) -> Outcome:
     source=f"{SRC}, §3 (trajectory, output); gaussian_theory.md §8.5",
     method="Particle DDIM with the exact full-matrix denoiser (linear solves, VP x-space, no eigendecomposition) on correlated Gaussians, both starts, pure-noise and finite endpoints; every covariance entry compared",
     tolerance=f"|MC - closed form| <= {tol.Z_SCORE} standard errors per entry (fixed seed); the spec's §8.5 prediction matched to its 4 printed decimals",
-    issue=2,
+    docs="docs/theory/gaussian.md#full-covariance",
 )
 def check_monte_carlo(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
@@ -188,7 +188,7 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     source=f"{SRC}, §3-§4",
     method="Random spectra (1..200 eigenvalues over 8 decades) and random grids (1..2000 steps, both endpoint kinds, both starts); mpmath multiplies the derived rational gains at 40 digits (no log1p), the float64 paths sum log1p of the Lagrange form",
     tolerance="relative |diff| <= 64 eps * 2N per KL direction (tolerances.backend_rtol)",
-    issue=2,
+    docs="docs/theory/gaussian.md#stable-numerics",
 )
 def check_backends(budget: Budget) -> Outcome:
     rng = _rng(budget, 3)
@@ -224,7 +224,7 @@ def check_backends(budget: Budget) -> Outcome:
     source="gaussian_theory.md §8.1 (values computed independently by the spec's author with mpmath)",
     method="exact float64 numerics against the table; SymPy: optimal_ratio_single(N) - closed form == 0",
     tolerance=f"relative {tol.CHECK_VALUE_RTOL:g} (the table prints 11-15 significant digits); closed forms exact",
-    issue=2,
+    docs="docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid",
 )
 def check_values(budget: Budget) -> Outcome:
     from symsched.gaussian.tangent import optimal_ratio_single, tangent_sigmas
@@ -259,7 +259,7 @@ def check_values(budget: Budget) -> Outcome:
     source=f"{SRC}, §3 (output: r_i <= 1) and §4",
     method="random spectra and grids: DDIM ratios and KLs; the exact-flow gain (derived by dsolve of the PF-ODE) as the zero-KL sampler; mpmath for the sign of tiny KLs",
     tolerance="r_i <= 1 + 4 eps; KL > 0 strictly (DDIM), KL == 0 exactly (exact flow)",
-    issue=2,
+    docs="docs/theory/gaussian.md#variance-recursion-and-output-ratio",
 )
 def check_positive(budget: Budget) -> Outcome:
     rng = _rng(budget, 4)
@@ -288,7 +288,7 @@ def check_positive(budget: Budget) -> Outcome:
     source=f"{SRC}, §2 (structural fact); conventions.md",
     method="levels from vp-linear (uniform in time) are re-expressed as cosine-schedule times via the derived closed-form inverse t(rho) and mapped back; particle DDIM in VP x-space with alpha_bar from each labelling, same seed; closed-form KL on both",
     tolerance="closed form: relative 1e-12 (inverse-map round-off); particles: identical to 1e-10 relative",
-    issue=2,
+    docs="docs/conventions.md#noise-level",
 )
 def check_relabel(budget: Budget) -> Outcome:
     vp = families.vp_linear()
@@ -325,7 +325,7 @@ def check_relabel(budget: Budget) -> Outcome:
     source=f"{SRC}, §4; conventions.md (numerics)",
     method="log1p of the Lagrange form and a series for e^x - 1 - x, against mpmath at 40 digits; the naive float64 path (1/r - 1 + ln r with r = prod g^2) reported for contrast",
     tolerance="relative <= 64 eps * 2N (tolerances.backend_rtol)",
-    issue=2,
+    docs="docs/theory/gaussian.md#variance-loss",
 )
 def check_tiny(budget: Budget) -> Outcome:
     from symsched.gaussian.tangent import tangent_sigmas

@@ -92,7 +92,7 @@ def _gm_run(
     source=f"{SRC}, §2.1-§2.2 (b = E[dI/dtau | I = x]); high_dim.md §3.2",
     method="(i) numpy responsibilities + Gaussian conditioning at random x in d = 3; score against torch autograd of the explicit log mixture density; (ii) d_tau rho + div(rho b) = 0 in d = 2 at random (tau, x), derivatives of the explicit density by torch autograd",
     tolerance=f"(i) relative {tol.HD_DENOISER_RTOL:g}; (ii) residual <= {tol.HD_FLOW_RTOL:g} x the largest term",
-    issue=5,
+    docs="docs/theory/highdim.md#exact-gm-fields",
 )
 def check_flow(budget: Budget) -> Outcome:
     rng = np.random.default_rng(_seed(budget, 1))
@@ -156,7 +156,7 @@ def check_flow(budget: Budget) -> Outcome:
     source=f"{SRC}; high_dim.md §3.3 ('exact for Euler')",
     method="same initial draws X_0 fed to symsched.highdim.simulate.gm_full (torch, d-dimensional) and gm_reduced (numpy, S_0 = 1.X_0, |X_0,perp|^2); compare final M and within-sample std",
     tolerance=f"max |difference| <= {tol.HD_REDUCTION_ATOL:g}",
-    issue=5,
+    docs="docs/theory/highdim.md#scalar-reduction",
 )
 def check_reduction(budget: Budget) -> Outcome:
     rng = np.random.default_rng(_seed(budget, 2))
@@ -189,7 +189,7 @@ def check_reduction(budget: Budget) -> Outcome:
     source=f"{SRC}; high_dim.md §3.3; monotonicity: 1 + dtau A >= tau sigma^2 / D > 0",
     method="1e5-sample reduced runs (fixed seeds) vs symsched.highdim.simulate.gm_mode_fraction_euler, 5 schedules x several d",
     tolerance=f"|MC - exact| <= Z SE (Z = {tol.Z_SCORE:g})",
-    issue=5,
+    docs="docs/theory/highdim.md#scalar-reduction",
 )
 def check_euler_fraction(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 400_000)
@@ -217,7 +217,7 @@ def check_euler_fraction(budget: Budget) -> Outcome:
     source=f"{SRC}, abstract; high_dim.md §3.4 'Why VP with constant denoising misses p'",
     method="reduced GM Euler simulation (exact for Euler), N = 32, d = 1e2, 1e4, 1e6, 1e8, 1e5 samples, fixed seeds",
     tolerance=f"p_hat(1e8) - p > Z SE and 1 - p_hat(1e8) <= Z SE(p); p_hat non-decreasing in d within Z SE; |std/sigma - 1| <= {tol.HD_FEATURE_TOL} and its spread over d <= {tol.HD_CONSTANT_SPREAD_ATOL}",
-    issue=5,
+    docs="docs/theory/highdim.md#vp-constant-loses-the-weights",
 )
 def check_vp_constant(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 400_000)
@@ -259,7 +259,7 @@ def check_vp_constant(budget: Budget) -> Outcome:
     source=f"{SRC}, abstract; high_dim.md §3.4 'Why VE with constant denoising misses sigma'",
     method="reduced GM Euler simulation, N = 32, d = 1e2 .. 1e8, 1e5 samples, fixed seeds",
     tolerance=f"std/sigma(1e8) <= {tol.HD_COLLAPSE_FACTOR} std/sigma(1e2); std/sigma x sqrt(d)/N constant within {tol.HD_COLLAPSE_RTOL:.0%} for d >= 1e4; |p_hat - p| <= {tol.HD_FEATURE_TOL} + Z SE",
-    issue=5,
+    docs="docs/theory/highdim.md#ve-constant-loses-the-spread",
 )
 def check_ve_constant(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 400_000)
@@ -300,7 +300,7 @@ def check_ve_constant(budget: Budget) -> Outcome:
     source=f"{SRC}, abstract; high_dim.md §5.1",
     method="reduced GM Euler simulation, N = 128, d = 1e2 .. 1e8, 1e5 samples, fixed seeds",
     tolerance=f"|p_hat - p| <= {tol.HD_FEATURE_TOL} + Z SE and |std/sigma - 1| <= {tol.HD_FEATURE_TOL} + Z SE at every d",
-    issue=5,
+    docs="docs/theory/highdim.md#dilated-phase-1-law",
 )
 def check_dilated(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 400_000)
@@ -366,7 +366,7 @@ def _steps_table(
     source=f"{SRC}, abstract (Theta_d(sqrt d) steps for constant denoising); high_dim.md §5.2",
     method=f"deterministic Euler errors (Monte-Carlo-free p_hat, exact growth factor), smallest N on the 2^(1/4) grid with both errors <= {ms.DEFAULT_TOLERANCE}; least-squares slope of log N on log d",
     tolerance=f"|slope - {tol.HD_SLOPE_SQRT}| <= {tol.HD_SLOPE_SQRT_BAND}",
-    issue=5,
+    docs="docs/theory/highdim.md#steps-needed",
 )
 def check_steps_constant(budget: Budget) -> Outcome:
     dims = SCALING_DIMS
@@ -398,7 +398,7 @@ def check_steps_constant(budget: Budget) -> Outcome:
     source=f"{SRC}, abstract (Theta_d(1) steps); high_dim.md §5.2",
     method="as highdim.steps-needed-constant-sqrt-d, for vp-dilated and ve-dilated",
     tolerance=f"|slope| <= {tol.HD_SLOPE_FLAT_BAND}",
-    issue=5,
+    docs="docs/theory/highdim.md#steps-needed",
 )
 def check_steps_dilated(budget: Budget) -> Outcome:
     dims = budget.pick(SCALING_DIMS, SCALING_DIMS + (10**7, 10**8))
@@ -428,7 +428,7 @@ def check_steps_dilated(budget: Budget) -> Outcome:
     source="Williams et al. arXiv 2412.07877 (stein_cost.md §2.4, §4.3, §4.4) applied to high_dim.md §3; symsched.highdim.gm_stein",
     method="steps-needed as for the other schedules (deterministic Euler errors), Stein grid from the exact GM metric (Gauss-Hermite in S), rho_max = 10 sqrt(d (m^2 + sigma^2))",
     tolerance="slope < 0.25 and N_stein >= 5 max(N_vp-dilated, N_ve-dilated) at every d",
-    issue=5,
+    docs="docs/theory/highdim.md#stein-schedule-of-the-mixture",
 )
 def check_steps_stein(budget: Budget) -> Outcome:
     dims = budget.pick((10**2, 10**4, 10**6), SCALING_DIMS)
@@ -463,7 +463,7 @@ def check_steps_stein(budget: Budget) -> Outcome:
     source=f"{SRC}; high_dim.md §5.2 ('depend only on N/sqrt(d)')",
     method="deterministic Euler values (Monte-Carlo-free) at N = round(x sqrt(d)), x in {0.5, 1, 2, 4} (VP) and {2, 4, 8, 16} (VE), d = 1e4 .. 1e6 (1e8 under full)",
     tolerance=f"relative spread across d <= {tol.HD_COLLAPSE_RTOL:.0%} at every x",
-    issue=5,
+    docs="docs/theory/highdim.md#why-the-dichotomy-happens",
 )
 def check_collapse(budget: Budget) -> Outcome:
     dims = budget.pick((10**4, 10**5, 10**6), (10**4, 10**5, 10**6, 10**7, 10**8))
@@ -508,7 +508,7 @@ def check_collapse(budget: Budget) -> Outcome:
     source=f"{SRC}; high_dim.md §3.4 (limiting phase-1 dynamics, 0.79919 for kappa m = 3)",
     method="reduced GM Euler at d = 1e8, N = 1000 (500 phase-1 steps), kappa in {0.5, 1, 2, 3}: 1e5-sample Monte Carlo fraction of S > 0 at t = 1/2 and the Monte-Carlo-free Euler value",
     tolerance=f"MC: |frac - law| <= Z SE + {tol.HD_PHASE1_ATOL:g}; Euler value: |P - law| <= {tol.HD_PHASE1_ATOL:g}",
-    issue=5,
+    docs="docs/theory/highdim.md#dilated-phase-1-law",
 )
 def check_phase1(budget: Budget) -> Outcome:
     d, n_steps = 10**8, budget.pick(1000, 4000)

@@ -26,7 +26,7 @@ from symsched_verify.registry import Budget, Outcome, claim
     source=f"{SRC}; high_dim.md §4.1, §4.3 (table of two-mode vs exact)",
     method="z-test of sampler fractions; 2^10-state enumeration at d = 10; HS quadrature on exact CW samples noised at tau in {0.1, 0.3, 0.6, 0.9}; enumeration of K up to d = 1e5",
     tolerance=f"Z = {tol.Z_SCORE:g}; HS vs enumeration {tol.HD_HS_ENUM_ATOL:g}; two-mode vs HS mean |diff| {tol.HD_TWO_MODE_HS_ATOL:g} (tau <= 0.6), {tol.HD_TWO_MODE_HS_LATE_ATOL:g} (tau = 0.9)",
-    issue=5,
+    docs="docs/theory/highdim.md#exact-denoiser-by-hubbard-stratonovich",
 )
 def check_cw_exact(budget: Budget) -> Outcome:
     import itertools
@@ -239,7 +239,7 @@ def _cw_dilated(budget: Budget, beta: float, kappa: float, salt: int) -> Outcome
     source=f"{SRC}, abstract; high_dim.md §4.4 (failure signature of VE)",
     method="full torch simulation with the two-mode log-space denoiser, N = 16, d = 1e2, 1e3, 1e4, fixed seeds; targets of the two-mode law at finite d",
     tolerance=f"VP: frac(1e4) - W+ > Z SE, |var/target - 1| <= {tol.HD_CW_LOW_TOL}; VE: |frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE, var and minority <= {tol.HD_COLLAPSE_FACTOR} x target at the largest d (1e4; 1e3 for beta = 2 under the quick profile)",
-    issue=5,
+    docs="docs/theory/highdim.md#curie-weiss-features",
 )
 def check_cw_constant_b2(budget: Budget) -> Outcome:
     return _cw_constant(budget, 2.0, 80)
@@ -251,7 +251,7 @@ def check_cw_constant_b2(budget: Budget) -> Outcome:
     source=f"{SRC}, abstract; high_dim.md §4.4",
     method="as highdim.cw-constant-beta2 at beta = 1.1 (m = 0.5029, W+ = 0.6676)",
     tolerance="as highdim.cw-constant-beta2",
-    issue=5,
+    docs="docs/theory/highdim.md#curie-weiss-features",
 )
 def check_cw_constant_b11(budget: Budget) -> Outcome:
     return _cw_constant(budget, 1.1, 90)
@@ -263,7 +263,7 @@ def check_cw_constant_b11(budget: Budget) -> Outcome:
     source=f"{SRC}, abstract; high_dim.md §5.1",
     method="full torch simulation, two-mode denoiser, d = 1e2, 1e3, 3e3 (1e4 under full), fixed seeds",
     tolerance=f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}",
-    issue=5,
+    docs="docs/theory/highdim.md#dilated-schedules",
 )
 def check_cw_dilated_b2(budget: Budget) -> Outcome:
     return _cw_dilated(budget, 2.0, 3.0, 100)
@@ -275,7 +275,7 @@ def check_cw_dilated_b2(budget: Budget) -> Outcome:
     source=f"{SRC}; high_dim.md §5.1 ('Choosing kappa')",
     method="as highdim.cw-dilated-beta2 at beta = 1.1, kappa = 6",
     tolerance=f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}",
-    issue=5,
+    docs="docs/theory/highdim.md#dilated-schedules",
 )
 def check_cw_dilated_b11(budget: Budget) -> Outcome:
     return _cw_dilated(budget, 1.1, 6.0, 110)

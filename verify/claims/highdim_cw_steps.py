@@ -103,7 +103,7 @@ def _fmt(
     source=f"{SRC}, abstract (Theta_d(sqrt d) steps for constant denoising); high_dim.md §4.4, §5.2",
     method=f"full torch simulation, two-mode denoiser; smallest N on the 2^(1/4) grid with |frac(M>0) - W+| and |within_var/target - 1| <= {ms.DEFAULT_TOLERANCE} (two-mode targets at d), per-d sample counts from the error-bar rule, common random numbers across N, fixed seeds",
     tolerance=f"|slope - {tol.HD_SLOPE_SQRT}| <= {tol.HD_CW_SLOPE_SQRT_BAND} for both (measured 0.37-0.53 with the error-bar sample rule; one grid step of Monte Carlo ambiguity per end of a one-decade fit)",
-    issue=5,
+    docs="docs/theory/highdim.md#steps-needed",
 )
 def check_cw_steps_constant(budget: Budget) -> Outcome:
     # (beta, VP-constant dims, VE-constant dims): VE-constant at beta = 2 needs N ~ 1000 at d = 3162 (too costly)
@@ -188,7 +188,7 @@ def _affine_fit(rows: list[dict[str, float]]) -> dict[str, float]:
     source=f"{SRC}, abstract (Theta_d(1) steps with dilated schedules); high_dim.md §5.1, §5.2",
     method="steps-needed as highdim.cw-steps-needed-constant for ve-dilated (and vp-dilated under full); at fixed N = 38, beta = 2, d = 1e2 .. 3.2e3 with S d fixed (equal error bars), weighted fit of the relative within-variance error on r = kappa/sqrt(d)",
     tolerance=f"VE-dilated |slope| <= {tol.HD_SLOPE_FLAT_BAND} (beta = 1.1), max/min N <= 2^({tol.HD_CW_FLAT_GRID_STEPS}/4) (beta = 2); VP-dilated: affine fit residuals within Z = {tol.Z_SCORE:g} and b > Z SE(b); VE-dilated: |b| <= {tol.HD_CW_R_SLOPE_VE_MAX} (vs VP b ~ 0.2)",
-    issue=5,
+    docs="docs/theory/highdim.md#steps-needed",
 )
 def check_cw_steps_dilated(budget: Budget) -> Outcome:
     cases = budget.pick(

@@ -127,7 +127,7 @@ _RUNS: tuple[tuple[str, float | None], ...] = (
     source="Karras et al. 2022 (arXiv 2206.00364) Alg. 1-2; Lu et al. 2022 DPM-Solver++ (arXiv 2211.01095) Alg. 2; Sun, Poor, Zhang arXiv 2601.13602 §3 extended (symsched.samplers._recursions); k-diffusion 0.1.1.post1 sampling.py",
     method="k_diffusion.sampling.<sampler>(model, x, sigmas) with model(x, sigma) = Sigma (Sigma + sigma^2 I)^-1 x (Gaussian conditioning, full matrix), float64; sigmas = the k-diffusion export of karras N = 8 on [0.0292, 14.6146] (prior start, as k-diffusion's sample.py) and of tangent c = 0.7, N = 6 on [0, 80] (exact start); 1e5 particles (quick) / 2e6 (full), fixed seeds; sample variance along each eigenvector over its standard error; sensitivity: Heun's and DPM++(2M)'s output against DDIM's closed form",
     tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and per covariance entry; model queried at exactly the listed levels (float64, equality); the sensitivity controls must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
-    issue=3,
+    docs="docs/theory/samplers.md#checks",
 )
 def check_kdiffusion_agrees(budget: Budget) -> Outcome:
     from symsched_verify.oracles import consumers
@@ -208,7 +208,7 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
     source="conventions.md 'Export conventions'; peers.md §2.1, §5.5 (the appended zero); Karras et al. 2022 arXiv 2206.00364 (sigmas with t_N = 0)",
     method="symsched.export.export (the function `symsched schedule --format` calls) of tangent gamma* N = 6 on [0.0292, 14.6146]; k_diffusion.sampling.sample_euler / sample_heun / sample_dpmpp_2m on the exact Gaussian denoiser, prior start; negative control: the diffusers-euler list (no trailing 0) in sample_euler",
     tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and covariance entry; levels by equality (float64); the negative control must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
-    issue=6,
+    docs="docs/conventions.md#k-diffusion-and-comfyui",
 )
 def check_kdiffusion_export(budget: Budget) -> Outcome:
     from symsched_verify.oracles import consumers

@@ -29,7 +29,7 @@ def _rankings(budget: Budget, nfes: tuple[int, ...]) -> dict[tuple[str, str], pr
     source=f"{SRC}; Sabour et al. arXiv 2404.14507 Table 3 (AYS sd15)",
     method="exact KL (symsched.gaussian.exact) of every strategy's grid, identical endpoints (the model's sigma range, no appended zero); the margin of the best non-optimised strategy over kl-optimal is recorded per NFE",
     tolerance=f"KL(kl-optimal) <= KL(other) (1 + {tol.KL_OPT_MARGIN:g})",
-    issue=3,
+    docs="docs/theory/gaussian.md#pretrained-model-ranking",
 )
 def check_first(budget: Budget) -> Outcome:
     nfes = budget.pick((3, 5, 10, 20), pretrained.NFES)
@@ -70,7 +70,7 @@ def check_first(budget: Budget) -> Outcome:
     source=f"{SRC}; gaussian_theory.md §5.3(b)",
     method="exact KL of all strategies (as pretrained.kl-optimal-ranks-first); the exceptions at NFE < 6 are listed in the details",
     tolerance=f"KL(variational) <= KL(other) (1 + {tol.KL_OPT_MARGIN:g}) for all non-kl-optimal strategies, NFE >= 6",
-    issue=3,
+    docs="docs/theory/gaussian.md#pretrained-model-ranking",
 )
 def check_second(budget: Budget) -> Outcome:
     nfes = budget.pick((3, 4, 6, 10), pretrained.NFES)

@@ -37,7 +37,7 @@ AYS_DIFFUSERS_TIMESTEPS: dict[str, tuple[int, ...]] = {
     source="conventions.md (grids, export conventions); peers.md §1.4, §3.1; Sun, Poor, Zhang arXiv 2601.13602 §4 (exact KL)",
     method="grid re-validated (strictly decreasing, N+1 levels, endpoints = model range); KL recomputed with mpmath (symsched.gaussian.exact.kl_mpmath) on a subset of N; diffusers' shift map S t/(1+(S-1)t), hand-transcribed, applied to the flow export recovers rho; integer timesteps checked against the training table",
     tolerance="endpoints exact; KL relative 64 eps * 2N (backend_rtol); flow round trip 64 eps32 relative",
-    issue=6,
+    docs="docs/conventions.md#reference-schedules",
 )
 def check_reference(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt

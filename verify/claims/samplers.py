@@ -48,7 +48,7 @@ def _predicted_cov(
     source=SRC,
     method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles) with the full-matrix exact denoiser pushed on the identity: the sampler's linear map M, output covariance M C_0 M^T (no Monte Carlo)",
     tolerance=f"max entry error <= {tol.LINEAR_MAP_RTOL:g} x max |entry|",
-    issue=3,
+    docs="docs/theory/samplers.md#checks",
 )
 def check_linear_map(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 51])
@@ -78,7 +78,7 @@ def check_linear_map(budget: Budget) -> Outcome:
     source=SRC,
     method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles), 2e5 particles (quick) / 1e6 (full), fixed seeds; sample covariance with its per-entry standard error",
     tolerance=f"|empirical - exact| <= {tol.Z_SCORE} standard errors per entry",
-    issue=3,
+    docs="docs/theory/samplers.md#checks",
 )
 def check_monte_carlo(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 52])
@@ -131,7 +131,7 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     source="EDM (Karras et al. 2022, §3: Heun is 2nd order); DPM-Solver++ (Lu et al. 2022, 2M is 2nd order); SDE samplers first order",
     method="exact max_i |ln r_i| on the tangent family with finite endpoints [0.01, 50] at N = 80, 160, 320, 640; log-log slope",
     tolerance="slope within 0.25 of -order (the next term is O(1/N) relative: measured <= 0.15 at N >= 80 for this spectrum)",
-    issue=3,
+    docs="docs/theory/samplers.md#orders-in-n",
 )
 def check_orders(budget: Budget) -> Outcome:
     lam_v = np.array([0.02, 0.3, 2.0])

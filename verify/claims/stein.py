@@ -108,7 +108,7 @@ STEPS = [(5.0, 4.0), (1.0, 0.8), (0.3, 0.25), (0.05, 0.04)]
     source=f"{SRC}, §2.3, §3.1; stein_cost.md §5.1-§5.3",
     method="symbolic: simplify(derived - hand-typed) == 0 for each formula",
     tolerance="exact (symbolic identity)",
-    issue=4,
+    docs="docs/theory/stein.md#closed-forms",
 )
 def check_symbolic(budget: Budget) -> Outcome:
     s, t, d, c = S.sigma, S.sigma_t, S.dim, S.c_iso
@@ -151,7 +151,7 @@ def check_symbolic(budget: Budget) -> Outcome:
     source=f"{SRC}, §2.3, §3; stein_cost.md §3.1, §5, §10.1",
     method="hand-typed §5 formulas; two-point by adaptive quad + central differences; estimators see only D(x, sigma)",
     tolerance=f"exact: rtol {tol.STEIN_ROUNDOFF_RTOL:g} (quadrature {tol.STEIN_QUADRATURE_RTOL:g}); MC/JVP: |est - truth| <= {tol.Z_SCORE:g} SE + the oracle's rtol; JVP with control variates on Gaussians: rtol {tol.STEIN_CV_EXACT_RTOL:g}",
-    issue=4,
+    docs="docs/theory/stein.md#estimators",
 )
 def check_estimators(budget: Budget) -> Outcome:
     n = budget.pick(2000, 20000)
@@ -286,7 +286,7 @@ def check_estimators(budget: Budget) -> Outcome:
     source=f"{SRC}, Algorithm 1, Thm. 3.1; stein_cost.md §4.1, §4.3, §5.2, §10.1",
     method="root-finding of the hand-typed Lambda(sigma) (c = 0.5, sigma in [0.002, 80]) vs Algorithm 1 on exact finite-step costs, K = 2000 log-spaced probes",
     tolerance=f"max relative level error <= {tol.STEIN_SCHEDULE_RTOL:g}",
-    issue=4,
+    docs="docs/theory/stein.md#isotropic-ve",
 )
 def check_schedule(budget: Budget) -> Outcome:
     model = GaussianModel.isotropic(0.5, 1)
@@ -324,7 +324,7 @@ def check_schedule(budget: Budget) -> Outcome:
     source=f"{SRC}, Thm. 3.1; stein_cost.md §5.2, §10.4",
     method="Algorithm 1 on exact costs for the three dimensions and the probe grids; pairwise max relative level differences",
     tolerance=f"dimension: {tol.STEIN_ROUNDOFF_RTOL:g}; probe grid: {tol.STEIN_GRID_INDEPENDENCE_RTOL:g}",
-    issue=4,
+    docs="docs/theory/stein.md#isotropic-ve",
 )
 def check_invariance(budget: Budget) -> Outcome:
     n = 12
@@ -365,7 +365,7 @@ def check_invariance(budget: Budget) -> Outcome:
     source=f"{SRC}, Thm. 3.1 (constant speed); stein_cost.md §2.4, §10.5",
     method="exact finite-step costs (hand-typed §5.2) on root-found optimal grids, N = 50, 100, 200, 400; spread over the first 90% of intervals; log-log slope",
     tolerance=f"spread(N=400) <= {tol.STEIN_EQUAL_COST_RTOL:g}, |N sum L / Lambda^2 - 1| <= {tol.STEIN_EQUAL_COST_RTOL:g} and decreasing, slope in {tol.STEIN_LOCAL_ORDER_BAND}",
-    issue=4,
+    docs="docs/theory/stein.md#length-and-geodesic-schedules",
 )
 def check_equal_costs(budget: Budget) -> Outcome:
     c = 0.5
@@ -398,7 +398,7 @@ def check_equal_costs(budget: Budget) -> Outcome:
     source=f"{SRC}, §2.3; stein_cost.md §5.1 (VP sanity case), §10.2",
     method="SymPy substitution lam = 1; exact, Monte Carlo and JVP estimates on a probe grid",
     tolerance="|cost| <= (64 eps)^2 d / sigma_min^2, JVP metric <= (64 eps)^2 d / sigma_min^4 (cancellation round-off, verify/tolerances/_stein.py); non-vacuity: the VE and lam = 0.25 costs > 1e3 x that",
-    issue=4,
+    docs="docs/theory/stein.md#vp-gaussian",
 )
 def check_vp_zero(budget: Budget) -> Outcome:
     sym_zero = (
@@ -456,7 +456,7 @@ def check_vp_zero(budget: Budget) -> Outcome:
     source=f"{SRC}, §3.1; stein_cost.md §5.2 (point-mass data), §5.4, §10.3",
     method="families.loglinear grid vs Algorithm 1 on estimates for a one-row empirical model (d = 3); two-point metric by adaptive quad at sigma = 0.02",
     tolerance=f"relative {tol.STEIN_LOGLINEAR_RTOL:g}; two-point {tol.STEIN_QUADRATURE_RTOL:g}",
-    issue=4,
+    docs="docs/theory/stein.md#point-mass",
 )
 def check_point_mass(budget: Budget) -> Outcome:
     model = EmpiricalModel(np.array([[0.3, -0.2, 0.5]]), name="point-mass")
@@ -582,7 +582,7 @@ def hypercube_reference(dim: int, steps: int) -> np.ndarray:
     source=f"{SRC}, §3; stein_cost.md §3.1, §5.4; issue 4 item 9",
     method="RMS over seeds of the max relative level error vs the optimum from 16 x the two-point quadrature metric (K = 4000); cheapest (probe K, samples n) on a ladder reaching 1% for the default; Monte Carlo with fresh samples per interval tried on every ladder setting below 4x that budget",
     tolerance=f"default reaches {tol.STEIN_TARGET_SCHEDULE_ERROR:g}; Monte Carlo below {tol.STEIN_EFFICIENCY_FACTOR:g}x its evaluations does not",
-    issue=4,
+    docs="docs/theory/stein.md#jvp-with-control-variates",
 )
 def check_efficiency(budget: Budget) -> Outcome:
     dim = 16

@@ -32,7 +32,7 @@ SRC = "Williams, Campbell, Doucet, Syed, arXiv 2412.07877, §5 (Table 1: FID by 
     source="Dowson & Landau (1982); Heusel et al. arXiv 1706.08500, Eq. (6); Bonneel et al. (2015)",
     method="random non-commuting covariances (d = 5, 30, 64), scipy.linalg.sqrtm (Schur) vs our symmetric eigendecompositions; exact affine cases; replication to equal sizes; 4096 random directions for the d-dimensional translation",
     tolerance=f"FD and 1-D W2: rtol {tol.SAMPLE_METRIC_RTOL:g}; SW2 translation: |SW^2 d/|c|^2 - 1| <= {tol.Z_SCORE:g} x its Monte Carlo s.e. sqrt(2(d-1)/((d+2) L))",
-    issue=4,
+    docs="docs/theory/stein.md#checks",
 )
 def check_metrics(budget: Budget) -> Outcome:
     rng = np.random.default_rng(budget.seed)
@@ -165,7 +165,7 @@ def evaluate(comps: list[Comparison]) -> tuple[list[str], list[dict[str, object]
     source=f"{SRC}; Karras et al. arXiv 2206.00364, Algorithm 1 and Eq. (5); issue 4 item 5",
     method="symsched.stein.quality.compare_schedules: Heun on the shipped digits/patches networks (trained on the train split only), seeded batches the size of the held-out split, paired across schedules; FD/SW2 to the held-out split; floor = train subsets of equal size vs held-out",
     tolerance=f"paired one-sided Student-t tests at level {tol.STEIN_SAMPLING_ALPHA:g} each (t quantile with batches - 1 dof); quick: digits, stein/karras/loglinear, N = 5, 10, 4 batches; full: both models, all five schedules, N = 5, 8, 10, 15, 20, 8 batches",
-    issue=4,
+    docs="docs/theory/stein.md#checks",
 )
 def check_sampling(budget: Budget) -> Outcome:
     import torch

@@ -41,7 +41,7 @@ def _endpoints(rng: np.random.Generator, i: int) -> tuple[float, float]:
     source=f"{SRC}, §5.2 (tangent law; exact at every N by Jensen); Sabour et al. arXiv 2404.14507, Thm. 3.1",
     method="exact KL of the tangent grid against karras (rho = 3, 7), loglinear, vp-linear-shaped and hundreds of random perturbations of the tangent grid (log-normal jitter of interior levels, re-sorted), same endpoints; and r_tangent = cos^(2N)(Delta Phi / N)",
     tolerance=f"KL(other) >= KL(tangent) (1 - {tol.OPT_RTOL:g}); r to 64 eps * 2N",
-    issue=2,
+    docs="docs/theory/gaussian.md#tangent-law",
 )
 def check_single_optimum(budget: Budget) -> Outcome:
     rng = _rng(budget, 11)
@@ -99,7 +99,7 @@ def check_single_optimum(budget: Budget) -> Outcome:
     source=f"{SRC}, §5.2; gaussian_theory.md §8.2 (N = 2: r = gamma^2 lam/(lam+gamma^2)^2, max at gamma = sqrt(lam))",
     method="SymPy gradient of the exact ln r at the tangent levels simplified to 0; float64 gradient from the derived step derivatives; §8.2 expression re-derived and maximised symbolically",
     tolerance=f"symbolic: exact 0; numeric: |grad| <= {tol.GRAD_ATOL:g}",
-    issue=2,
+    docs="docs/theory/gaussian.md#tangent-law",
 )
 def check_stationarity(budget: Budget) -> Outcome:
     sym = {n: tangent.stationarity_residuals(n) for n in budget.pick((2, 3, 4), (2, 3, 4, 5, 6))}
@@ -138,7 +138,7 @@ def check_stationarity(budget: Budget) -> Outcome:
     source=f"{SRC}, §5.3(a) (gaussian_theory.md: 'checked to 30 digits')",
     method="SymPy integral (after u -> tan(pi u/2)) against mpmath tanh-sinh quadrature of lam rho'^2/(lam+rho^2)^2 at 30 digits, random gamma and lam",
     tolerance="relative 1e-25 (quadrature at 30 digits)",
-    issue=2,
+    docs="docs/theory/gaussian.md#coefficient-gamma-star",
 )
 def check_J(budget: Budget) -> Outcome:
     j = tangent.J_tangent()
@@ -173,7 +173,7 @@ def check_J(budget: Budget) -> Outcome:
     source=f"{SRC}, §5.3(a) and §8; ArxivLens summary ('gamma* theoretically derived')",
     method="(i) dense scan of sum J_i^2 over gamma on random spectra; (ii) the exact KL minimised over gamma (Brent on log gamma) on the real digits and patches spectra at increasing N, gap to gamma* shrinking ~1/N",
     tolerance=f"(i) scan minimum within one scan cell of gamma*; (ii) relative gap <= {tol.GAMMA_FINITE_N_RTOL:g} at the largest N and decreasing",
-    issue=2,
+    docs="docs/theory/gaussian.md#coefficient-gamma-star",
 )
 def check_gamma_star(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
@@ -247,7 +247,7 @@ def check_gamma_star(budget: Budget) -> Outcome:
     source=f"{SRC}, §5.1-§5.3 (Euler-Maclaurin dominant term)",
     method="exact KL at N = 125..2000 (or 8000 in --full); fitted log-log slope of the relative gap",
     tolerance=f"relative gap <= {tol.ASYMPTOTIC_N2_RTOL:g} at N = 1000 for one eigenvalue; slope in [-1.1, -0.9]",
-    issue=2,
+    docs="docs/theory/gaussian.md#kl-coefficients",
 )
 def check_n2(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
@@ -306,7 +306,7 @@ def check_n2(budget: Budget) -> Outcome:
     source="conventions.md (grids, JSON); gaussian_theory.md §7 (KL ranks discretisations)",
     method="every exported grid re-validated (strictly decreasing, N+1 levels, endpoints as requested) and its digits-spectrum KL recomputed with mpmath",
     tolerance="endpoints exact; KL relative 64 eps * 2N",
-    issue=2,
+    docs="docs/verification.md#report-files",
 )
 def check_reference(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt

@@ -26,7 +26,7 @@ EDM_RANGE = (0.002, 80.0)
     source=f"{SRC}, §5.2 (tangent law), §5.3(b) (weighted geodesic)",
     method="sympy.calculus.euler.euler_equations + dsolve; Beltrami identity dH/du = -rho' EL checked by simplify; numeric geodesic (fixed point + quadrature) vs symsched.gaussian.tangent.tangent_sigmas for random single eigenvalues and endpoints",
     tolerance="symbolic: exact; grids: relative 1e-9 (quadrature inversion by interpolation on 32 nodes per e-fold)",
-    issue=3,
+    docs="docs/theory/gaussian.md#tangent-law",
 )
 def check_euler_lagrange(budget: Budget) -> Outcome:
     eq, rho_sol = variational.euler_lagrange_single()
@@ -69,7 +69,7 @@ def _heuristics(n: int, lo: float, hi: float) -> dict[str, np.ndarray]:
     source=f"{SRC}, §5.3 (a)-(c); issue 3 item 2",
     method="exact KL (symsched.gaussian.exact, float64 stable form) of the four kinds of grids with identical endpoints; kl-optimal is started from the tangent grid, not from (b)",
     tolerance=f"each inequality up to a relative {tol.KL_OPT_MARGIN:g}",
-    issue=3,
+    docs="docs/theory/gaussian.md#three-optima",
 )
 def check_ordering(budget: Budget) -> Outcome:
     lo, hi = EDM_RANGE
@@ -126,7 +126,7 @@ def check_ordering(budget: Budget) -> Outcome:
     source=f"{SRC}, §5.1, §5.3(b)",
     method="independent oracles: exact ln r (symsched.gaussian.exact) at N = 4000 on the geodesic grid; random Dirichlet weight vectors (geodesics of other metrics); kl-optimal at N = 200 (exact KL, L-BFGS)",
     tolerance=f"residual <= {tol.FIXED_POINT_TOL:g}; J vs N(-ln r): 1e-5 relative (the K/N^2 correction); N^2 KL(c) within {tol.GEODESIC_LIMIT_RTOL:g}",
-    issue=3,
+    docs="docs/theory/gaussian.md#b-self-consistent-weighted-geodesic",
 )
 def check_geodesic(budget: Budget) -> Outcome:
     lam_v = dataset_spectrum("digits")
@@ -187,7 +187,7 @@ def _functional_for_weights(lam_v: np.ndarray, w: np.ndarray) -> float:
     source=f"{SRC}, §3-§4 (exact KL), §5.2 (single-eigenvalue optimum)",
     method="torch autograd through ln r = sum 2 ln cos(phi_{k-1} - phi_k) (atan form, written here); random log-normal perturbations of the interior levels; tangent_sigmas(N, sqrt(lam))",
     tolerance=f"gradient rel. {tol.AUTOGRAD_RTOL:g}; stationarity |grad|/KL <= {tol.KL_OPT_GRAD_RTOL:g}; tangent recovery {tol.TANGENT_RECOVERY_RTOL:g}",
-    issue=3,
+    docs="docs/theory/gaussian.md#c-exact-finite-n-optimum",
 )
 def check_kl_optimal(budget: Budget) -> Outcome:
     import torch
