@@ -1,4 +1,4 @@
-"""Claims of the Euler–Maclaurin asymptotics [sun2026, §5.1] (issue 3)."""
+"""Claims of the Euler–Maclaurin asymptotics [sun2026, §5.1] (docs/theory/gaussian.md#euler-maclaurin-expansion)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
 @claim(
     "asymptotics.em-derivation",
     statement="Midpoint Euler–Maclaurin gives ln r_i = -J_i/N - K_i/N^3 + O(N^-5) with J = int phi'^2, K = int (phi'^4/6 - phi''^2/12); the N^-3 boundary terms cancel; KL(p||p^) = sum J^2/(4N^2) + J^3/(12N^3) + (JK/2 + J^4/48)/N^4 and the reverse direction flips the N^-3 sign.",
-    source=f"{SRC}, §5.1 (gaussian_theory.md §5.1)",
-    method="SymPy derivation (Taylor of the angle step about the midpoint, series of 2 ln cos, Bernoulli B_2(1/2), exact total-derivative identity) compared term by term with the hand-typed coefficients of gaussian_theory.md §5.1; tangent closed form vs the paper's J_i(gamma)",
+    source=f"{SRC}, §5.1 (docs/theory/gaussian.md#euler-maclaurin-expansion, docs/theory/gaussian.md#kl-coefficients)",
+    method="SymPy derivation (Taylor of the angle step about the midpoint, series of 2 ln cos, Bernoulli B_2(1/2), exact total-derivative identity) compared term by term with the hand-typed coefficients of docs/theory/gaussian.md#kl-coefficients; tangent closed form vs the paper's J_i(gamma)",
     tolerance="exact (symbolic equality)",
     docs="docs/theory/gaussian.md#euler-maclaurin-expansion",
 )
@@ -48,7 +48,8 @@ def check_derivation(budget: Budget) -> Outcome:
         )
         and all(sp.simplify(kls[d][p].subs(B, 0)) == 0 for d in kls for p in (0, 1))
     )
-    # tangent closed form (pure noise, sigma_min = 0) against the paper's J_i(gamma) (issue 2's symbolic integral)
+    # tangent closed form (pure noise, sigma_min = 0) against the paper's J_i(gamma) (the symbolic
+    # integral of docs/theory/gaussian.md#coefficient-gamma-star)
     fj, _fk, fj_inf, _ = asymptotics._tangent_closed_form()
     k, D = sp.Symbol("k", positive=True), sp.Symbol("D", positive=True)
     j_pure = sp.simplify((fj_inf - fj.subs(sp.Symbol("x", positive=True), 0)).subs(D, sp.pi / 2))
@@ -248,7 +249,7 @@ def check_closed_forms(budget: Budget) -> Outcome:
 @claim(
     "asymptotics.non-smooth-end-rejected",
     statement="Families with rho ~ sqrt(t) at sigma_min = 0 (vp-linear, cosine down to t = 0) have a divergent J: asymptotics refuses them with a ValueError, and the exact N^2 KL indeed keeps growing with N instead of converging.",
-    source=f"{SRC}, §5.1 (the expansion needs a smooth schedule); issue 3 'Bad input'",
+    source=f"{SRC}, §5.1 (the expansion needs a smooth schedule); docs/theory/gaussian.md#smoothness-condition",
     method="coefficients() on cosine / vp-linear with t_min = 0 must raise; exact KL (symsched.gaussian.exact) at N = 100, 1000, 10000 of the same grids: N^2 KL grows; control: the tangent family's N^2 KL changes by < 2%",
     tolerance=f"N^2 KL(10^4) / N^2 KL(100) >= {tol.NONSMOOTH_GROWTH}",
     docs="docs/theory/gaussian.md#smoothness-condition",

@@ -1,4 +1,5 @@
-r"""Exports load into the real diffusers schedulers and sample the closed-form distribution (issue 6).
+r"""Exports load into the real diffusers schedulers and sample the closed-form distribution
+(docs/conventions.md#export-conventions).
 
 Needs diffusers (a test-time dependency): without it the claim fails and says so, never passes.
 """
@@ -29,7 +30,7 @@ def _z(samples: np.ndarray, levels: np.ndarray, start: str) -> float:
 @claim(
     "export.real-consumers",
     statement="Each export, loaded into the real diffusers scheduler (EulerDiscrete sigmas=, DPMSolverMultistep timesteps=, FlowMatchEulerDiscrete sigmas= with shift 3, UniPCMultistep flow sigmas=), visits exactly the intended noise levels, and with the exact Gaussian denoiser its output covariance equals symsched's closed form.",
-    source="conventions.md 'Export conventions'; peers.md §3.1 (per-scheduler semantics); Sun, Poor, Zhang arXiv 2601.13602 §3 (closed form)",
+    source="docs/conventions.md#export-conventions (per-scheduler semantics: docs/conventions.md#diffusers-euler, docs/conventions.md#diffusers-timesteps, docs/conventions.md#flow-matching); Sun, Poor, Zhang arXiv 2601.13602 §3 (closed form)",
     method="end-to-end sampling loops of diffusers 0.42.1 with the exact epsilon / velocity predictor of N(0, diag(0.02, 0.3, 1.5)) conditioned on the timestep it is given (symsched_verify.oracles.consumers); DPM-Solver++ and UniPC at order 1 (= DDIM); negative control: the naive flow export to a shift-3 scheduler",
     tolerance="levels: 64 eps32 relative (float32 scheduler), 1e-4 for the float32 training table; covariance: |E x^2 - closed form| <= 5 s.e. per direction; the negative control must miss by > 50 s.e.",
     docs="docs/conventions.md#export-conventions",

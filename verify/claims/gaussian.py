@@ -1,4 +1,4 @@
-"""Claims of the exact Gaussian theory [sun2026, §2-§4] (issue 2)."""
+"""Claims of the exact Gaussian theory [sun2026, §2-§4] (docs/theory/gaussian.md)."""
 
 from __future__ import annotations
 
@@ -117,9 +117,9 @@ def check_angle(budget: Budget) -> Outcome:
 @claim(
     "gaussian.closed-form-vs-monte-carlo",
     statement="The closed-form output covariance U diag(r_i (lam_i + sigma_N^2)) U^T equals the covariance of full-matrix DDIM particles.",
-    source=f"{SRC}, §3 (trajectory, output); gaussian_theory.md §8.5",
+    source=f"{SRC}, §3 (trajectory, output); docs/theory/gaussian.md#full-matrix-monte-carlo-example",
     method="Particle DDIM with the exact full-matrix denoiser (linear solves, VP x-space, no eigendecomposition) on correlated Gaussians, both starts, pure-noise and finite endpoints; every covariance entry compared",
-    tolerance=f"|MC - closed form| <= {tol.Z_SCORE} standard errors per entry (fixed seed); the spec's §8.5 prediction matched to its 4 printed decimals",
+    tolerance=f"|MC - closed form| <= {tol.Z_SCORE} standard errors per entry (fixed seed); the full-matrix example's predicted covariance matched to its 4 printed decimals",
     docs="docs/theory/gaussian.md#full-covariance",
 )
 def check_monte_carlo(budget: Budget) -> Outcome:
@@ -129,10 +129,10 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 1_000_000)
     cases = [
         (
-            np.array(ref.SPEC_MC_EXAMPLE["covariance"]),
+            np.array(ref.FULL_MATRIX_MC_EXAMPLE["covariance"]),
             families.tangent(1.0).grid(6),
             "exact",
-            "spec §8.5",
+            "full-matrix example",
         )
     ]
     for i in range(budget.pick(4, 12)):
@@ -168,15 +168,15 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     ax.set_xlabel("closed form")
     ax.set_ylabel(f"Monte Carlo ({n} particles, ±{tol.Z_SCORE:g} s.e.)")
     ax.set_title("Output covariance entries")
-    spec_pred = np.array(ref.SPEC_MC_EXAMPLE["predicted"])
+    spec_pred = np.array(ref.FULL_MATRIX_MC_EXAMPLE["predicted"])
     ours = exact.output_covariance(
-        np.array(ref.SPEC_MC_EXAMPLE["covariance"]), families.tangent(1.0).grid(6)
+        np.array(ref.FULL_MATRIX_MC_EXAMPLE["covariance"]), families.tangent(1.0).grid(6)
     )
     spec_ok = bool(np.all(np.abs(np.round(ours, 4) - spec_pred) <= 1.0001e-4))
     ok = max(zs) <= tol.Z_SCORE and spec_ok
     return Outcome(
         ok,
-        f"max |z| = {max(zs):.2f} over {len(cases)} cases; spec §8.5 to 4 decimals: {spec_ok}",
+        f"max |z| = {max(zs):.2f} over {len(cases)} cases; full-matrix example to 4 decimals: {spec_ok}",
         {"particles": n, "cases": rows, "spec_example_closed_form": ours},
         figures={"scatter": fig},
     )
@@ -220,8 +220,8 @@ def check_backends(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.check-values",
-    statement="One eigenvalue on the matched tangent grid: r = cos^(2N)(pi/2N), with the spec's closed forms for N = 2, 3, 4, 6 and its table of r and both KLs for N = 2..1000.",
-    source="gaussian_theory.md §8.1 (values computed independently by the spec's author with mpmath)",
+    statement="One eigenvalue on the matched tangent grid: r = cos^(2N)(pi/2N), with the closed forms for N = 2, 3, 4, 6 and the reference table of r and both KLs for N = 2..1000.",
+    source="Sun, Poor, Zhang, arXiv 2601.13602, §5.2 (r = cos^(2N)(pi/2N)); docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid (reference values computed independently of this code base with mpmath)",
     method="exact float64 numerics against the table; SymPy: optimal_ratio_single(N) - closed form == 0",
     tolerance=f"relative {tol.CHECK_VALUE_RTOL:g} (the table prints 11-15 significant digits); closed forms exact",
     docs="docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid",
@@ -285,7 +285,7 @@ def check_positive(budget: Budget) -> Outcome:
 @claim(
     "gaussian.time-relabelling-invariance",
     statement="Only the visited noise levels matter: two schedules with different time labels that visit the same levels give the same output.",
-    source=f"{SRC}, §2 (structural fact); conventions.md",
+    source=f"{SRC}, §2 (structural fact); docs/conventions.md#noise-level",
     method="levels from vp-linear (uniform in time) are re-expressed as cosine-schedule times via the derived closed-form inverse t(rho) and mapped back; particle DDIM in VP x-space with alpha_bar from each labelling, same seed; closed-form KL on both",
     tolerance="closed form: relative 1e-12 (inverse-map round-off); particles: identical to 1e-10 relative",
     docs="docs/conventions.md#noise-level",
@@ -322,7 +322,7 @@ def check_relabel(budget: Budget) -> Outcome:
 @claim(
     "gaussian.tiny-kl-stable",
     statement="The fast float64 KL stays accurate when it is tiny (N = 1e5 steps, KL ~ 1e-10), where the textbook formula loses its digits.",
-    source=f"{SRC}, §4; conventions.md (numerics)",
+    source=f"{SRC}, §4; docs/theory/gaussian.md#stable-numerics",
     method="log1p of the Lagrange form and a series for e^x - 1 - x, against mpmath at 40 digits; the naive float64 path (1/r - 1 + ln r with r = prod g^2) reported for contrast",
     tolerance="relative <= 64 eps * 2N (tolerances.backend_rtol)",
     docs="docs/theory/gaussian.md#variance-loss",

@@ -1,4 +1,4 @@
-"""Curie–Weiss claims of the high-dimensional study [aranguri2025; high_dim.md §4] (issue 5).
+"""Curie–Weiss claims of the high-dimensional study [aranguri2025; docs/theory/highdim.md#curie-weiss-model].
 
 Full torch simulations with the two-mode log-space denoiser (no exact reduction exists for the CW),
 checked against the exact finite-d law, the exact sampler and the Hubbard–Stratonovich denoiser.
@@ -23,7 +23,7 @@ from symsched_verify.registry import Budget, Outcome, claim
 @claim(
     "highdim.cw-exact-law",
     statement="Curie-Weiss: the exact sampler matches the enumerated magnetisation law; the Hubbard-Stratonovich denoiser equals brute-force enumeration; the two-mode denoiser approaches it (d = 100, 1000) and is exact late (tau = 0.9); the exact mode weight tends to W+ = 1/(1 + e^{-2hm}), not p.",
-    source=f"{SRC}; high_dim.md §4.1, §4.3 (table of two-mode vs exact)",
+    source=f"{SRC}; docs/theory/highdim.md#curie-weiss-model, docs/theory/highdim.md#exact-denoiser-by-hubbard-stratonovich (two-mode vs exact)",
     method="z-test of sampler fractions; 2^10-state enumeration at d = 10; HS quadrature on exact CW samples noised at tau in {0.1, 0.3, 0.6, 0.9}; enumeration of K up to d = 1e5",
     tolerance=f"Z = {tol.Z_SCORE:g}; HS vs enumeration {tol.HD_HS_ENUM_ATOL:g}; two-mode vs HS mean |diff| {tol.HD_TWO_MODE_HS_ATOL:g} (tau <= 0.6), {tol.HD_TWO_MODE_HS_LATE_ATOL:g} (tau = 0.9)",
     docs="docs/theory/highdim.md#exact-denoiser-by-hubbard-stratonovich",
@@ -236,7 +236,7 @@ def _cw_dilated(budget: Budget, beta: float, kappa: float, salt: int) -> Outcome
 @claim(
     "highdim.cw-constant-beta2",
     statement="Curie-Weiss at beta = 2, constant denoising, fixed N: VP drives the fraction of M > 0 above W+ towards 1 as d grows while the spin statistics stay right; VE keeps W+ but collapses every coordinate to about +-m (variance and minority spins -> 0, distance to +-1 -> 1 - m).",
-    source=f"{SRC}, abstract; high_dim.md §4.4 (failure signature of VE)",
+    source=f"{SRC}, abstract; docs/theory/highdim.md#curie-weiss-features (failure signature of VE)",
     method="full torch simulation with the two-mode log-space denoiser, N = 16, d = 1e2, 1e3, 1e4, fixed seeds; targets of the two-mode law at finite d",
     tolerance=f"VP: frac(1e4) - W+ > Z SE, |var/target - 1| <= {tol.HD_CW_LOW_TOL}; VE: |frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE, var and minority <= {tol.HD_COLLAPSE_FACTOR} x target at the largest d (1e4; 1e3 for beta = 2 under the quick profile)",
     docs="docs/theory/highdim.md#curie-weiss-features",
@@ -248,7 +248,7 @@ def check_cw_constant_b2(budget: Budget) -> Outcome:
 @claim(
     "highdim.cw-constant-beta1.1",
     statement="Curie-Weiss at beta = 1.1: the same VP / VE dichotomy under constant denoising (N = 10).",
-    source=f"{SRC}, abstract; high_dim.md §4.4",
+    source=f"{SRC}, abstract; docs/theory/highdim.md#curie-weiss-features",
     method="as highdim.cw-constant-beta2 at beta = 1.1 (m = 0.5029, W+ = 0.6676)",
     tolerance="as highdim.cw-constant-beta2",
     docs="docs/theory/highdim.md#curie-weiss-features",
@@ -260,7 +260,7 @@ def check_cw_constant_b11(budget: Budget) -> Outcome:
 @claim(
     "highdim.cw-dilated-beta2",
     statement="Curie-Weiss at beta = 2: both dilated schedules (kappa = 3, kappa m = 2.9) get the mode weight W+ and the spin statistics right at fixed N = 40 for every d tested.",
-    source=f"{SRC}, abstract; high_dim.md §5.1",
+    source=f"{SRC}, abstract; docs/theory/highdim.md#dilated-schedules",
     method="full torch simulation, two-mode denoiser, d = 1e2, 1e3, 3e3 (1e4 under full), fixed seeds",
     tolerance=f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}",
     docs="docs/theory/highdim.md#dilated-schedules",
@@ -271,8 +271,8 @@ def check_cw_dilated_b2(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.cw-dilated-beta1.1",
-    statement="Curie-Weiss at beta = 1.1: both dilated schedules get both features right at fixed N = 40 with kappa = 6 (kappa m = 3; kappa = 3 gives kappa m = 1.5, which high_dim.md §5.1 calls borderline).",
-    source=f"{SRC}; high_dim.md §5.1 ('Choosing kappa')",
+    statement="Curie-Weiss at beta = 1.1: both dilated schedules get both features right at fixed N = 40 with kappa = 6 (kappa m = 3; kappa = 3 gives kappa m = 1.5, which docs/theory/highdim.md#dilated-schedules calls borderline).",
+    source=f"{SRC}; docs/theory/highdim.md#dilated-schedules (choosing kappa: kappa m_eff >~ 3)",
     method="as highdim.cw-dilated-beta2 at beta = 1.1, kappa = 6",
     tolerance=f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}",
     docs="docs/theory/highdim.md#dilated-schedules",

@@ -1,4 +1,5 @@
-r"""Curie–Weiss steps-needed claims [aranguri2025, abstract and §5.2; high_dim.md §4, §5.2] (issue 5).
+r"""Curie–Weiss steps-needed claims [aranguri2025, abstract and §5.2; docs/theory/highdim.md#curie-weiss-model,
+docs/theory/highdim.md#steps-needed].
 
 The CW has no exact reduction, so every error is a Monte Carlo estimate from the full simulation,
 and the sample count per ``d`` is chosen so that both error bars are small against the tolerance
@@ -40,7 +41,7 @@ from symsched_verify import tolerances as tol
 from symsched_verify.claims.highdim import SRC, _seed
 from symsched_verify.registry import Budget, Outcome, claim
 
-KAPPA = {2.0: 3.0, 1.1: 6.0}  # kappa m = 2.9 and 3.0 (high_dim.md §5.1, "Choosing kappa")
+KAPPA = {2.0: 3.0, 1.1: 6.0}  # kappa m = 2.9 and 3.0 (docs/theory/highdim.md#dilated-schedules)
 
 
 def _table(
@@ -100,7 +101,7 @@ def _fmt(
 @claim(
     "highdim.cw-steps-needed-constant",
     statement="Curie-Weiss, constant denoising: the smallest N meeting a fixed tolerance on both features grows like sqrt(d) for VP and VE: fitted log-log slope 0.5 +- 0.15 over d = 1e2 .. 1e3 at beta = 1.1 (full profile: to 3.2e3, and beta = 2 over 1e2 .. 3.2e3 for VP, 1e2 .. 1e3 for VE).",
-    source=f"{SRC}, abstract (Theta_d(sqrt d) steps for constant denoising); high_dim.md §4.4, §5.2",
+    source=f"{SRC}, abstract (Theta_d(sqrt d) steps for constant denoising); docs/theory/highdim.md#curie-weiss-features, docs/theory/highdim.md#steps-needed",
     method=f"full torch simulation, two-mode denoiser; smallest N on the 2^(1/4) grid with |frac(M>0) - W+| and |within_var/target - 1| <= {ms.DEFAULT_TOLERANCE} (two-mode targets at d), per-d sample counts from the error-bar rule, common random numbers across N, fixed seeds",
     tolerance=f"|slope - {tol.HD_SLOPE_SQRT}| <= {tol.HD_CW_SLOPE_SQRT_BAND} for both (measured 0.37-0.53 with the error-bar sample rule; one grid step of Monte Carlo ambiguity per end of a one-decade fit)",
     docs="docs/theory/highdim.md#steps-needed",
@@ -185,7 +186,7 @@ def _affine_fit(rows: list[dict[str, float]]) -> dict[str, float]:
 @claim(
     "highdim.cw-steps-needed-dilated",
     statement="Curie-Weiss, dilated schedules: VE-dilated needs the same N at every d (beta = 1.1: fitted log-log slope within +-0.05; beta = 2, full profile: within two grid steps, because the tolerance lies inside the error bar of the error at N = 76). VP-dilated is Theta(1) but approaches its limit from below: at fixed N its low-level error is affine in r = kappa/sqrt(d) (a d-independent limit plus O(kappa/sqrt d), from phase 1's share r of the interpolant time), so its N grows over small d and saturates; VE-dilated's error shows no such r-dependence.",
-    source=f"{SRC}, abstract (Theta_d(1) steps with dilated schedules); high_dim.md §5.1, §5.2",
+    source=f"{SRC}, abstract (Theta_d(1) steps with dilated schedules); docs/theory/highdim.md#dilated-schedules, docs/theory/highdim.md#steps-needed",
     method="steps-needed as highdim.cw-steps-needed-constant for ve-dilated (and vp-dilated under full); at fixed N = 38, beta = 2, d = 1e2 .. 3.2e3 with S d fixed (equal error bars), weighted fit of the relative within-variance error on r = kappa/sqrt(d)",
     tolerance=f"VE-dilated |slope| <= {tol.HD_SLOPE_FLAT_BAND} (beta = 1.1), max/min N <= 2^({tol.HD_CW_FLAT_GRID_STEPS}/4) (beta = 2); VP-dilated: affine fit residuals within Z = {tol.Z_SCORE:g} and b > Z SE(b); VE-dilated: |b| <= {tol.HD_CW_R_SLOPE_VE_MAX} (vs VP b ~ 0.2)",
     docs="docs/theory/highdim.md#steps-needed",

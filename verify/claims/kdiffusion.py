@@ -1,4 +1,4 @@
-r"""The real k-diffusion samplers agree with symsched's exact closed forms (issues 3 and 6).
+r"""The real k-diffusion samplers agree with symsched's exact closed forms (docs/theory/samplers.md#checks, docs/conventions.md#k-diffusion-and-comfyui).
 
 ``k_diffusion.sampling.sample_euler`` / ``sample_heun`` / ``sample_dpmpp_2m`` /
 ``sample_euler_ancestral`` [crowson, ``k_diffusion/sampling.py``] are run on lists written by
@@ -205,7 +205,7 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
 @claim(
     "export.k-diffusion-consumer",
     statement="The k-diffusion and comfyui exports (N+1 levels plus a trailing 0) loaded as the sigmas of the real k-diffusion samplers make N+1 steps through exactly the exported levels, end at sigma = 0, and sample the closed-form output distribution of the grid plus that final step; the same list without its trailing 0 is caught.",
-    source="conventions.md 'Export conventions'; peers.md §2.1, §5.5 (the appended zero); Karras et al. 2022 arXiv 2206.00364 (sigmas with t_N = 0)",
+    source="docs/conventions.md#export-conventions; docs/conventions.md#k-diffusion-and-comfyui (the appended zero); Karras et al. 2022 arXiv 2206.00364 (sigmas with t_N = 0)",
     method="symsched.export.export (the function `symsched schedule --format` calls) of tangent gamma* N = 6 on [0.0292, 14.6146]; k_diffusion.sampling.sample_euler / sample_heun / sample_dpmpp_2m on the exact Gaussian denoiser, prior start; negative control: the diffusers-euler list (no trailing 0) in sample_euler",
     tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and covariance entry; levels by equality (float64); the negative control must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
     docs="docs/conventions.md#k-diffusion-and-comfyui",

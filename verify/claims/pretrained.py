@@ -1,4 +1,5 @@
-"""Claims of the pretrained-model scenario: KL-ranked discretisations [sun2026, §7] (issue 3)."""
+"""Claims of the pretrained-model scenario: KL-ranked discretisations [sun2026, §7]
+(docs/theory/gaussian.md#pretrained-model-ranking)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def check_first(budget: Budget) -> Outcome:
 @claim(
     "pretrained.variational-second",
     statement="The variational geodesic (b) ranks second (best of all non-finite-N-optimised strategies) for every model and spectrum at NFE >= 6; below that, one exception is recorded: on the patches spectrum under the DDPM cosine table (sigma_max = 2e4), quadratic-t beats (b) at NFE <= 5.",
-    source=f"{SRC}; gaussian_theory.md §5.3(b)",
+    source=f"{SRC}; ibid., §5.3(b); docs/theory/gaussian.md#b-self-consistent-weighted-geodesic",
     method="exact KL of all strategies (as pretrained.kl-optimal-ranks-first); the exceptions at NFE < 6 are listed in the details",
     tolerance=f"KL(variational) <= KL(other) (1 + {tol.KL_OPT_MARGIN:g}) for all non-kl-optimal strategies, NFE >= 6",
     docs="docs/theory/gaussian.md#pretrained-model-ranking",

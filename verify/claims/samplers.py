@@ -1,4 +1,5 @@
-"""Claims of the exact KL of Euler-VP, Heun, DPM-Solver++(2M) and ancestral sampling (issue 3)."""
+"""Claims of the exact KL of Euler-VP, Heun, DPM-Solver++(2M) and ancestral sampling
+(docs/theory/samplers.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-r"""Claims of the score-optimal (Stein-cost) schedules [williams2024] (issue 4; stein_cost.md §5, §10).
+r"""Claims of the score-optimal (Stein-cost) schedules [williams2024] (docs/theory/stein.md#closed-forms,
+docs/theory/stein.md#checks).
 
-Oracles are independent of :mod:`symsched.stein`: the formulas of stein_cost.md §5 typed in by hand
+Oracles are independent of :mod:`symsched.stein`: the closed forms of docs/theory/stein.md#closed-forms typed in by hand
 below (``_ref_*``), adaptive ``scipy.integrate.quad`` with finite differences for the two-point
 mixture, root-finding of the hand-typed length for optimal grids, and Monte Carlo / JVP estimates
 that see only the denoiser ``D(x, sigma)``.
@@ -31,43 +32,44 @@ SRC = "Williams, Campbell, Doucet, Syed, arXiv 2412.07877"
 LO, HI = 0.002, 80.0
 
 
-# --- hand-typed oracles (stein_cost.md §5, transcribed, not derived) ---------------------------
+# --- hand-typed oracles (docs/theory/stein.md#closed-forms, transcribed, not derived) -----------
 def _ref_cost_iso(d: float, c: float, s: float, t: float, weight: str = "target") -> float:
     w = (
         t if weight == "target" else s
-    )  # §5.2: d sigma'^2 (sigma^2 - sigma'^2)^2 / ((c^2+sigma'^2)^2 (c^2+sigma^2))
+    )  # isotropic VE: d sigma'^2 (sigma^2 - sigma'^2)^2 / ((c^2+sigma'^2)^2 (c^2+sigma^2))
     return d * w**2 * (s**2 - t**2) ** 2 / ((c**2 + t**2) ** 2 * (c**2 + s**2))
 
 
 def _ref_cost_gauss(lams: np.ndarray, s: float, t: float, process: str) -> float:
-    def m(level: float) -> np.ndarray:  # §5.1: m = s(t)^2 lam + sigma^2
+    def m(level: float) -> np.ndarray:  # Gaussian data: m = s(t)^2 lam + sigma^2
         return (lams + level**2) if process == "ve" else ((1 - level**2) * lams + level**2)
 
     return float(t**2 * np.sum(m(s) * (1 / m(t) - 1 / m(s)) ** 2))
 
 
 def _ref_metric_iso(d: float, c: float, s: np.ndarray) -> np.ndarray:
-    return 4 * d * s**4 / (c**2 + s**2) ** 3  # §5.2
+    return 4 * d * s**4 / (c**2 + s**2) ** 3  # isotropic VE
 
 
 def _ref_length_iso(d: float, c: float, s: float) -> float:
-    return 2 * math.sqrt(d) * (math.asinh(s / c) - s / math.sqrt(s**2 + c**2))  # §5.2
+    return 2 * math.sqrt(d) * (math.asinh(s / c) - s / math.sqrt(s**2 + c**2))  # isotropic VE
 
 
 def _ref_metric_vp(d: float, c: float, sig: np.ndarray) -> np.ndarray:
-    # §5.3 corrected (w.r.t. sigma_VP): m = (1 - sigma^2) c^2 + sigma^2 = c^2 + sigma^2 (1 - c^2), so
-    # delta = sigma^2 d mdot^2 / m^3 = 4 d sigma^4 (1 - c^2)^2 / (c^2 + sigma^2 (1 - c^2))^3. The spec
-    # prints the denominator as (1 - sigma^2 (1 - c^2))^3, which swaps the roles of data and noise
-    # (it agrees only at c = 1); check_estimators shows the printed form fails against Monte Carlo.
+    # VP Gaussian (docs/theory/stein.md#vp-gaussian), w.r.t. sigma_VP: m = (1 - sigma^2) c^2 + sigma^2
+    # = c^2 + sigma^2 (1 - c^2), so delta = sigma^2 d mdot^2 / m^3
+    # = 4 d sigma^4 (1 - c^2)^2 / (c^2 + sigma^2 (1 - c^2))^3. A misprinted variant with the
+    # denominator (1 - sigma^2 (1 - c^2))^3 swaps the roles of data and noise (it agrees only at
+    # c = 1); check_estimators shows that variant fails against Monte Carlo (a negative control).
     return 4 * d * sig**4 * (1 - c**2) ** 2 / (c**2 + sig**2 * (1 - c**2)) ** 3
 
 
 def _spec_printed_metric_vp(d: float, c: float, sig: np.ndarray) -> np.ndarray:
-    return 4 * d * sig**4 * (1 - c**2) ** 2 / (1 - sig**2 * (1 - c**2)) ** 3  # §5.3 as printed
+    return 4 * d * sig**4 * (1 - c**2) ** 2 / (1 - sig**2 * (1 - c**2)) ** 3  # misprinted variant
 
 
 def _ref_two_point_score(x: float, s: float) -> float:
-    return (math.tanh(x / s**2) - x) / s**2  # §5.4
+    return (math.tanh(x / s**2) - x) / s**2  # two-point data
 
 
 def _two_point_expect(f: object, s: float) -> float:
@@ -89,7 +91,8 @@ def _ref_two_point_cost(s: float, t: float) -> float:
 
 
 def _optimal_iso(d: float, c: float, n: int, lo: float = LO, hi: float = HI) -> np.ndarray:
-    """Closed-form optimum: Lambda^-1 at equally spaced lengths, by root finding (§5.2)."""
+    """Closed-form optimum: Lambda^-1 at equally spaced lengths, by root finding
+    (docs/theory/stein.md#isotropic-ve)."""
     la, lb = _ref_length_iso(d, c, lo), _ref_length_iso(d, c, hi)
     targets = lb + (la - lb) * np.arange(1, n) / n
     inner = [
@@ -104,8 +107,8 @@ STEPS = [(5.0, 4.0), (1.0, 0.8), (0.3, 0.25), (0.05, 0.04)]
 
 @claim(
     "stein.closed-forms-symbolic",
-    statement="The SymPy-derived corrector cost L_c (target and source weight), local metric delta_c (VE and VP), and the isotropic length Lambda equal the closed forms of stein_cost.md §5; Lambda' = sqrt(delta_c); delta_c -> 4d/sigma^2 as c -> 0.",
-    source=f"{SRC}, §2.3, §3.1; stein_cost.md §5.1-§5.3",
+    statement="The SymPy-derived corrector cost L_c (target and source weight), local metric delta_c (VE and VP), and the isotropic length Lambda equal the closed forms of docs/theory/stein.md#closed-forms; Lambda' = sqrt(delta_c); delta_c -> 4d/sigma^2 as c -> 0.",
+    source=f"{SRC}, §2.3, §3.1; docs/theory/stein.md#gaussian-data, docs/theory/stein.md#isotropic-ve, docs/theory/stein.md#vp-gaussian, docs/theory/stein.md#point-mass",
     method="symbolic: simplify(derived - hand-typed) == 0 for each formula",
     tolerance="exact (symbolic identity)",
     docs="docs/theory/stein.md#closed-forms",
@@ -122,7 +125,7 @@ def check_symbolic(budget: Budget) -> Outcome:
             d * s**2 * (s**2 - t**2) ** 2 / ((c**2 + t**2) ** 2 * (c**2 + s**2)),
         ),
         "delta_c VE": (S.isotropic_local_metric(), 4 * d * s**4 / (c**2 + s**2) ** 3),
-        "delta_c VP (spec §5.3 corrected)": (
+        "delta_c VP (corrected)": (
             d * S.gaussian_local_metric("vp").subs(lam, c**2),
             4 * d * s**4 * (1 - c**2) ** 2 / (c**2 + s**2 * (1 - c**2)) ** 3,
         ),
@@ -148,8 +151,8 @@ def check_symbolic(budget: Budget) -> Outcome:
 @claim(
     "stein.estimators-match-closed-forms",
     statement="Every estimator reproduces the Gaussian (VE isotropic, VE digits spectrum, VP anisotropic) and two-point closed forms: exact to round-off, Monte Carlo (common random numbers) finite-step costs and JVP local metrics (plain and with control variates) within 5 standard errors (JVP with control variates on Gaussian data, where it is exact, to 1e-9).",
-    source=f"{SRC}, §2.3, §3; stein_cost.md §3.1, §5, §10.1",
-    method="hand-typed §5 formulas; two-point by adaptive quad + central differences; estimators see only D(x, sigma)",
+    source=f"{SRC}, §2.3, §3; docs/theory/stein.md#estimators, docs/theory/stein.md#closed-forms",
+    method="hand-typed closed forms; two-point by adaptive quad + central differences; estimators see only D(x, sigma)",
     tolerance=f"exact: rtol {tol.STEIN_ROUNDOFF_RTOL:g} (quadrature {tol.STEIN_QUADRATURE_RTOL:g}); MC/JVP: |est - truth| <= {tol.Z_SCORE:g} SE + the oracle's rtol; JVP with control variates on Gaussians: rtol {tol.STEIN_CV_EXACT_RTOL:g}",
     docs="docs/theory/stein.md#estimators",
 )
@@ -248,7 +251,7 @@ def check_estimators(budget: Budget) -> Outcome:
                 )
             ex_m = model.exact_local_metric(lev, process=proc)
             worst_exact = max(worst_exact, float(np.max(np.abs(ex_m / truth_m - 1))) / rtol)
-    # VP metric against §5.3 (in sigma_VP), converted to rho by the chain rule
+    # VP metric against docs/theory/stein.md#vp-gaussian (in sigma_VP), converted to rho by the chain rule
     r = np.array([3.0, 1.0, 0.5, 0.1])
     sig = r / np.sqrt(1 + r**2)
     vp_ref = _ref_metric_vp(4, 0.5, sig) * (1 + r**2) ** -3
@@ -283,7 +286,7 @@ def check_estimators(budget: Budget) -> Outcome:
 @claim(
     "stein.schedule-matches-closed-form",
     statement="Algorithm 1 (cumulative sqrt cost on a fine probe grid, PCHIP inversion) reproduces the closed-form optimal grid Lambda^-1(i Lambda / N) of N(0, c^2 I) for N = 10 and 18.",
-    source=f"{SRC}, Algorithm 1, Thm. 3.1; stein_cost.md §4.1, §4.3, §5.2, §10.1",
+    source=f"{SRC}, Algorithm 1, Thm. 3.1; docs/theory/stein.md#updateschedule, docs/theory/stein.md#end-to-end-schedule, docs/theory/stein.md#isotropic-ve",
     method="root-finding of the hand-typed Lambda(sigma) (c = 0.5, sigma in [0.002, 80]) vs Algorithm 1 on exact finite-step costs, K = 2000 log-spaced probes",
     tolerance=f"max relative level error <= {tol.STEIN_SCHEDULE_RTOL:g}",
     docs="docs/theory/stein.md#isotropic-ve",
@@ -321,7 +324,7 @@ def check_schedule(budget: Budget) -> Outcome:
 @claim(
     "stein.independent-of-dimension-and-probe-grid",
     statement="The optimal schedule does not depend on d (d = 1, 7, 256: identical to round-off) nor on the probe grid once fine (log-uniform vs EDM rho = 7 spacing, K = 2000; and K = 1000 vs 2000).",
-    source=f"{SRC}, Thm. 3.1; stein_cost.md §5.2, §10.4",
+    source=f"{SRC}, Thm. 3.1; docs/theory/stein.md#isotropic-ve",
     method="Algorithm 1 on exact costs for the three dimensions and the probe grids; pairwise max relative level differences",
     tolerance=f"dimension: {tol.STEIN_ROUNDOFF_RTOL:g}; probe grid: {tol.STEIN_GRID_INDEPENDENCE_RTOL:g}",
     docs="docs/theory/stein.md#isotropic-ve",
@@ -362,8 +365,8 @@ def check_invariance(budget: Budget) -> Outcome:
 @claim(
     "stein.equal-costs-at-optimum",
     statement="On the closed-form optimal grid the total corrector cost tends to Lambda^2/N and the interval costs become equal (away from sigma_min) at rate 1/N.",
-    source=f"{SRC}, Thm. 3.1 (constant speed); stein_cost.md §2.4, §10.5",
-    method="exact finite-step costs (hand-typed §5.2) on root-found optimal grids, N = 50, 100, 200, 400; spread over the first 90% of intervals; log-log slope",
+    source=f"{SRC}, Thm. 3.1 (constant speed); docs/theory/stein.md#length-and-geodesic-schedules",
+    method="exact finite-step costs (hand-typed, isotropic VE) on root-found optimal grids, N = 50, 100, 200, 400; spread over the first 90% of intervals; log-log slope",
     tolerance=f"spread(N=400) <= {tol.STEIN_EQUAL_COST_RTOL:g}, |N sum L / Lambda^2 - 1| <= {tol.STEIN_EQUAL_COST_RTOL:g} and decreasing, slope in {tol.STEIN_LOCAL_ORDER_BAND}",
     docs="docs/theory/stein.md#length-and-geodesic-schedules",
 )
@@ -395,7 +398,7 @@ def check_equal_costs(budget: Budget) -> Outcome:
 @claim(
     "stein.vp-unit-variance-zero-cost",
     statement="VP with unit-variance Gaussian data has zero corrector cost everywhere: symbolically, in closed form, and through the denoiser by Monte Carlo and JVP; the same data under VE (and VP data of variance 0.25) cost > 0.",
-    source=f"{SRC}, §2.3; stein_cost.md §5.1 (VP sanity case), §10.2",
+    source=f"{SRC}, §2.3; docs/theory/stein.md#vp-gaussian (unit-variance data: zero cost)",
     method="SymPy substitution lam = 1; exact, Monte Carlo and JVP estimates on a probe grid",
     tolerance="|cost| <= (64 eps)^2 d / sigma_min^2, JVP metric <= (64 eps)^2 d / sigma_min^4 (cancellation round-off, verify/tolerances/_stein.py); non-vacuity: the VE and lam = 0.25 costs > 1e3 x that",
     docs="docs/theory/stein.md#vp-gaussian",
@@ -453,7 +456,7 @@ def check_vp_zero(budget: Budget) -> Outcome:
 @claim(
     "stein.point-mass-loglinear",
     statement="Point-mass data gives an exactly log-linear (geometric) optimal schedule: delta_c = 4d/sigma^2; the Monte Carlo and JVP schedules of a point-mass model equal the geometric grid to round-off; the two-point mixture approaches 4/sigma^2 at small sigma.",
-    source=f"{SRC}, §3.1; stein_cost.md §5.2 (point-mass data), §5.4, §10.3",
+    source=f"{SRC}, §3.1; docs/theory/stein.md#point-mass, docs/theory/stein.md#two-point-data",
     method="families.loglinear grid vs Algorithm 1 on estimates for a one-row empirical model (d = 3); two-point metric by adaptive quad at sigma = 0.02",
     tolerance=f"relative {tol.STEIN_LOGLINEAR_RTOL:g}; two-point {tol.STEIN_QUADRATURE_RTOL:g}",
     docs="docs/theory/stein.md#point-mass",
@@ -547,7 +550,7 @@ def evaluations_to_target(
 
 
 class Hypercube(ScoreModel):
-    """Uniform data on {-1, 1}^d: a product of two-point mixtures, D_i = tanh(x_i / sigma^2) (stein_cost.md §5.4).
+    """Uniform data on {-1, 1}^d: a product of two-point mixtures, D_i = tanh(x_i / sigma^2) (docs/theory/stein.md#two-point-data).
 
     Non-Gaussian, d-dimensional, with an exact metric: d times the two-point quadrature metric.
     """
@@ -579,7 +582,7 @@ def hypercube_reference(dim: int, steps: int) -> np.ndarray:
 @claim(
     "stein.estimator-efficiency",
     statement="The default estimator (JVP local metric with control variates, fresh samples per level) reaches a 1% schedule error, and no independent-noise Monte Carlo setting with fewer than 4x its score evaluations does, on non-Gaussian data (uniform on {-1,1}^16), N = 10.",
-    source=f"{SRC}, §3; stein_cost.md §3.1, §5.4; issue 4 item 9",
+    source=f"{SRC}, §3; docs/theory/stein.md#jvp-with-control-variates, docs/theory/stein.md#two-point-data",
     method="RMS over seeds of the max relative level error vs the optimum from 16 x the two-point quadrature metric (K = 4000); cheapest (probe K, samples n) on a ladder reaching 1% for the default; Monte Carlo with fresh samples per interval tried on every ladder setting below 4x that budget",
     tolerance=f"default reaches {tol.STEIN_TARGET_SCHEDULE_ERROR:g}; Monte Carlo below {tol.STEIN_EFFICIENCY_FACTOR:g}x its evaluations does not",
     docs="docs/theory/stein.md#jvp-with-control-variates",

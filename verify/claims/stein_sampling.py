@@ -1,4 +1,5 @@
-r"""Claims of the sampling comparison on the trained models (issue 4, item 5) [williams2024, §5, Table 1].
+r"""Claims of the sampling comparison on the trained models [williams2024, §5, Table 1]
+(docs/theory/stein.md#checks).
 
 Schedules are judged by what they are for: samples of the trained network (EDM's Heun sampler,
 Karras et al. 2022, Algorithm 1) scored against the *held-out* split in data space, Fréchet distance
@@ -162,7 +163,7 @@ def evaluate(comps: list[Comparison]) -> tuple[list[str], list[dict[str, object]
 @claim(
     "stein.sampling-comparison",
     statement="Sampling the trained networks with EDM's Heun sampler, against held-out data: the data-space Fréchet distance improves from the smallest to the largest N for every schedule and never increases significantly with N; the Stein (score-optimal) schedule of the network is never significantly worse than log-linear or EDM rho = 7 and is significantly better than both at the smallest N. Also reported: SW2, EDM rho = 7, tangent gamma*, the memorising optimum, the train-vs-held-out floor, and the EDM rho closest to each Stein grid.",
-    source=f"{SRC}; Karras et al. arXiv 2206.00364, Algorithm 1 and Eq. (5); issue 4 item 5",
+    source=f"{SRC}; Karras et al. arXiv 2206.00364, Algorithm 1 and Eq. (5); docs/theory/stein.md#checks",
     method="symsched.stein.quality.compare_schedules: Heun on the shipped digits/patches networks (trained on the train split only), seeded batches the size of the held-out split, paired across schedules; FD/SW2 to the held-out split; floor = train subsets of equal size vs held-out",
     tolerance=f"paired one-sided Student-t tests at level {tol.STEIN_SAMPLING_ALPHA:g} each (t quantile with batches - 1 dof); quick: digits, stein/karras/loglinear, N = 5, 10, 4 batches; full: both models, all five schedules, N = 5, 8, 10, 15, 20, 8 batches",
     docs="docs/theory/stein.md#checks",

@@ -1,4 +1,4 @@
-"""Claims of the tangent law and the spectrum coefficient gamma* [sun2026, §5] (issue 2)."""
+"""Claims of the tangent law and the spectrum coefficient gamma* [sun2026, §5] (docs/theory/gaussian.md#tangent-law)."""
 
 from __future__ import annotations
 
@@ -96,15 +96,15 @@ def check_single_optimum(budget: Budget) -> Outcome:
 @claim(
     "tangent.stationarity",
     statement="The tangent grid is a stationary point of the exact KL at every N: symbolically for N = 2, 3, 4 (pure noise), numerically for N up to 50 with finite endpoints too.",
-    source=f"{SRC}, §5.2; gaussian_theory.md §8.2 (N = 2: r = gamma^2 lam/(lam+gamma^2)^2, max at gamma = sqrt(lam))",
-    method="SymPy gradient of the exact ln r at the tangent levels simplified to 0; float64 gradient from the derived step derivatives; §8.2 expression re-derived and maximised symbolically",
+    source=f"{SRC}, §5.2; docs/theory/gaussian.md#two-steps-symbolic (N = 2: r = gamma^2 lam/(lam+gamma^2)^2, max at gamma = sqrt(lam))",
+    method="SymPy gradient of the exact ln r at the tangent levels simplified to 0; float64 gradient from the derived step derivatives; the two-step expression re-derived and maximised symbolically",
     tolerance=f"symbolic: exact 0; numeric: |grad| <= {tol.GRAD_ATOL:g}",
     docs="docs/theory/gaussian.md#tangent-law",
 )
 def check_stationarity(budget: Budget) -> Outcome:
     sym = {n: tangent.stationarity_residuals(n) for n in budget.pick((2, 3, 4), (2, 3, 4, 5, 6))}
     sym_ok = all(all(v == 0 for v in vals) for vals in sym.values())
-    # gaussian_theory.md §8.2 by hand: N = 2 grid {inf, g, 0}
+    # two steps by hand (docs/theory/gaussian.md#two-steps-symbolic): N = 2 grid {inf, g, 0}
     g = sp.Symbol("g", positive=True)
     r2 = sp.exp(tangent.log_ratio_symbolic([g, sp.Integer(0)], lam))
     r2_paper = g**2 * lam / (lam + g**2) ** 2
@@ -124,7 +124,7 @@ def check_stationarity(budget: Budget) -> Outcome:
     ok = sym_ok and n2_ok and worst <= tol.GRAD_ATOL
     return Outcome(
         ok,
-        f"symbolic zero for N in {sorted(sym)}: {sym_ok}; §8.2: {n2_ok}; max |d ln r/d ln sigma| = {worst:.1e}",
+        f"symbolic zero for N in {sorted(sym)}: {sym_ok}; two steps: {n2_ok}; max |d ln r/d ln sigma| = {worst:.1e}",
         {
             "symbolic": {str(k): [str(v) for v in vals] for k, vals in sym.items()},
             "numeric_max": worst,
@@ -135,7 +135,7 @@ def check_stationarity(budget: Budget) -> Outcome:
 @claim(
     "tangent.J-closed-form",
     statement="For the tangent family rho = gamma tan(pi(1-u)/2), J_i = int phi_i'^2 du = (pi^2/8)(gamma/sqrt(lam_i) + sqrt(lam_i)/gamma).",
-    source=f"{SRC}, §5.3(a) (gaussian_theory.md: 'checked to 30 digits')",
+    source=f"{SRC}, §5.3(a) (docs/theory/gaussian.md#coefficient-gamma-star: J_i(gamma) against 30-digit quadrature)",
     method="SymPy integral (after u -> tan(pi u/2)) against mpmath tanh-sinh quadrature of lam rho'^2/(lam+rho^2)^2 at 30 digits, random gamma and lam",
     tolerance="relative 1e-25 (quadrature at 30 digits)",
     docs="docs/theory/gaussian.md#coefficient-gamma-star",
@@ -170,7 +170,7 @@ def check_J(budget: Budget) -> Outcome:
 @claim(
     "tangent.gamma-star",
     statement="gamma* = (tr Sigma / tr Sigma^-1)^(1/4) minimises the dominant KL term sum_i J_i(gamma)^2 / (4N^2) in the tangent family, and the exact finite-N minimiser over gamma converges to it.",
-    source=f"{SRC}, §5.3(a) and §8; ArxivLens summary ('gamma* theoretically derived')",
+    source=f"{SRC}, §5.3(a); docs/theory/gaussian.md#coefficient-gamma-star; ArxivLens summary ('gamma* theoretically derived')",
     method="(i) dense scan of sum J_i^2 over gamma on random spectra; (ii) the exact KL minimised over gamma (Brent on log gamma) on the real digits and patches spectra at increasing N, gap to gamma* shrinking ~1/N",
     tolerance=f"(i) scan minimum within one scan cell of gamma*; (ii) relative gap <= {tol.GAMMA_FINITE_N_RTOL:g} at the largest N and decreasing",
     docs="docs/theory/gaussian.md#coefficient-gamma-star",
@@ -303,7 +303,7 @@ def check_n2(budget: Budget) -> Outcome:
 @claim(
     "schedules.reference-grids",
     statement="Reference grids (tangent gamma* for digits and patches, karras rho = 7, loglinear in the EDM range [0.002, 80]; vp-linear; cosine) are valid N-step grids with exact endpoints, and the exact KL recorded with each agrees with an independent 40-digit evaluation.",
-    source="conventions.md (grids, JSON); gaussian_theory.md §7 (KL ranks discretisations)",
+    source="Sun, Poor, Zhang, arXiv 2601.13602, §7 (KL ranks discretisations); docs/conventions.md#grids, docs/conventions.md#json-output; docs/theory/gaussian.md#pretrained-model-ranking",
     method="every exported grid re-validated (strictly decreasing, N+1 levels, endpoints as requested) and its digits-spectrum KL recomputed with mpmath",
     tolerance="endpoints exact; KL relative 64 eps * 2N",
     docs="docs/verification.md#report-files",

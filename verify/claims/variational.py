@@ -1,4 +1,5 @@
-"""Claims of the calculus of variations and the exact finite-N optimum [sun2026, §5.2-§5.3] (issue 3)."""
+"""Claims of the calculus of variations and the exact finite-N optimum [sun2026, §5.2-§5.3]
+(docs/theory/gaussian.md#three-optima)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def _heuristics(n: int, lo: float, hi: float) -> dict[str, np.ndarray]:
 @claim(
     "variational.optima-ordering",
     statement="On the real spectra (digits d = 64, photo patches d = 256; EDM range [0.002, 80]) the exact KL orders the grids as kl-optimal (c) <= variational geodesic (b) <= tangent gamma* (a) <= every heuristic (karras rho = 7, loglinear, vp-linear, cosine), at every tested N.",
-    source=f"{SRC}, §5.3 (a)-(c); issue 3 item 2",
+    source=f"{SRC}, §5.3 (a)-(c); docs/theory/gaussian.md#three-optima",
     method="exact KL (symsched.gaussian.exact, float64 stable form) of the four kinds of grids with identical endpoints; kl-optimal is started from the tangent grid, not from (b)",
     tolerance=f"each inequality up to a relative {tol.KL_OPT_MARGIN:g}",
     docs="docs/theory/gaussian.md#three-optima",

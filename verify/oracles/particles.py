@@ -1,7 +1,7 @@
 r"""Particle implementations of Euler-VP, Heun, DPM-Solver++(2M) and Euler-ancestral (full matrix).
 
 Hand transcriptions of the loops of k-diffusion's ``sample_heun``, ``sample_dpmpp_2m`` and
-``sample_euler_ancestral`` [crowson, ``k_diffusion/sampling.py``] (peers.md §2.2), driven by the exact
+``sample_euler_ancestral`` [crowson, ``k_diffusion/sampling.py``] (docs/theory/samplers.md#reference-implementations), driven by the exact
 Gaussian denoiser in full matrix form, :math:`D(\bar x,\sigma)=\Sigma(\Sigma+\sigma^2I)^{-1}\bar x`
 (Gaussian conditioning, no eigendecomposition), and Euler on the VP probability-flow ODE in x with
 the score :math:`-(\bar\alpha\Sigma+(1-\bar\alpha)I)^{-1}x`. Nothing here comes from

@@ -1,4 +1,4 @@
-r"""Tolerances of issue 3 (asymptotics, optima, samplers), each with the reason for its size."""
+r"""Tolerances of the asymptotics, optima and samplers, each with the reason for its size."""
 
 from __future__ import annotations
 
@@ -54,8 +54,8 @@ QUAD_RTOL = 1e-10
 CLOSED_FORM_RTOL = 1e-11
 
 # --- variational optima -------------------------------------------------------------------------
-# The self-consistent weighted geodesic is computed to a fixed-point residual of 1e-10 (the issue's
-# requirement), measured as max |w - J(w)/sum J(w)| on the simplex.
+# The self-consistent weighted geodesic is computed to a fixed-point residual of 1e-10 (as
+# docs/theory/gaussian.md#b-self-consistent-weighted-geodesic states), measured as max |w - J(w)/sum J(w)| on the simplex.
 FIXED_POINT_TOL = 1e-10
 # kl-optimal is a local optimiser: the exact-KL gradient in log-levels at its output, relative to
 # the KL, must be below 1e-6 (L-BFGS stops on a 1e-10 projected gradient; 1e-6 leaves room for the
@@ -64,7 +64,7 @@ KL_OPT_GRAD_RTOL = 1e-6
 # "(c) <= (b) <= (a) <= heuristics": each inequality holds up to this relative margin (two exact
 # KL values, each good to ~1e-12 relative, and an optimiser stopped at ~1e-12 relative decrease).
 KL_OPT_MARGIN = 1e-9
-# One eigenvalue: kl-optimal must reproduce the exactly optimal tangent grid (gaussian_theory.md §5.2);
+# One eigenvalue: kl-optimal must reproduce the exactly optimal tangent grid (docs/theory/gaussian.md#tangent-law);
 # an optimum is flat, so levels are determined to ~sqrt(KL rtol) ~ 1e-6 relative.
 TANGENT_RECOVERY_RTOL = 1e-5
 # Analytic gradient (derived step derivatives) vs torch autograd of the same exact KL: float64

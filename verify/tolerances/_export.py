@@ -1,4 +1,5 @@
-r"""Tolerances of the exporters' real-library checks and the reference schedules (issue 6)."""
+r"""Tolerances of the exporters' real-library checks and the reference schedules
+(docs/conventions.md#export-conventions)."""
 
 from __future__ import annotations
 

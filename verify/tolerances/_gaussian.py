@@ -1,4 +1,4 @@
-r"""Tolerances of the exact Gaussian theory (issue 2), each with the reason for its size."""
+r"""Tolerances of the exact Gaussian theory (docs/theory/gaussian.md), each with the reason for its size."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ GAMMA_FINITE_N_RTOL = 1e-2
 # relative gap is J/(3N) = pi^2/(12 N) ~ 8.2e-4; allow 1e-3.
 ASYMPTOTIC_N2_RTOL = 1e-3
 
-# Check values of gaussian_theory.md §8.1 are printed to 11-15 significant digits.
+# Check values of docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid are printed to 11-15 significant
+# digits.
 CHECK_VALUE_RTOL = 5e-11
 
 

@@ -1,4 +1,4 @@
-r"""Tolerances of the high-dimensional GM / Curie–Weiss checks (issue 5), each with its reason.
+r"""Tolerances of the high-dimensional GM / Curie–Weiss checks (docs/theory/highdim.md), each with its reason.
 
 Statistical comparisons use the shared ``Z_SCORE`` (= 5, fixed seeds) of ``_gaussian``.
 """
@@ -44,7 +44,8 @@ HD_FEATURE_TOL = 0.05
 HD_CW_HIGH_TOL = 0.05
 HD_CW_LOW_TOL = 0.15
 
-# Steps-needed slopes [issue 5]: 0.5 +- 0.1 for constant denoising, |slope| <= 0.05 for dilated.
+# Steps-needed slopes (docs/theory/highdim.md#steps-needed): 0.5 +- 0.1 for constant denoising, |slope| <= 0.05
+# for dilated.
 HD_SLOPE_SQRT = 0.5
 HD_SLOPE_SQRT_BAND = 0.1
 HD_SLOPE_FLAT_BAND = 0.05
@@ -81,7 +82,7 @@ HD_DENOISER_RTOL = 1e-12
 # trapezoid rule on an analytic, rapidly decaying integrand converges geometrically; measured < 1e-8.
 HD_HS_ENUM_ATOL = 1e-6
 
-# Two-mode vs exact (HS) denoiser, high_dim.md §4.3 table: mean |diff| 1.5-2.0e-3 at d = 100 and
+# Two-mode vs exact (HS) denoiser (docs/theory/highdim.md#exact-denoiser-by-hubbard-stratonovich): mean |diff| 1.5-2.0e-3 at d = 100 and
 # <= 5.1e-4 at d = 1000 for tau <= 0.6; ~1e-12 at tau = 0.9. Allow 5e-3 and 1e-9.
 HD_TWO_MODE_HS_ATOL = 5e-3
 HD_TWO_MODE_HS_LATE_ATOL = 1e-9

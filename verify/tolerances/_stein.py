@@ -1,4 +1,4 @@
-r"""Tolerances of the Stein-cost (score-optimal schedule) claims (issue 4), each with its reason."""
+r"""Tolerances of the Stein-cost (score-optimal schedule) claims (docs/theory/stein.md), each with its reason."""
 
 from __future__ import annotations
 
@@ -43,18 +43,19 @@ def stein_zero_atol(dim: int, sigma_min_vp: float, derivative: bool = False) -> 
 # Algorithm 1 on a fine probe grid (K = 2000 log-spaced intervals, Delta ln sigma = 0.0053) against
 # the root-found closed-form optimum: the target-weighted finite-step cost is a first-order
 # (one-sided) Riemann sum of sqrt(delta), so the knots carry a relative bias ~ Delta/2 ~ 3e-3 in
-# the worst case; measured 0.09% (stein_cost.md §4.3). 3e-3 bounds it with the O(Delta) rate.
+# the worst case; measured 0.09% (docs/theory/stein.md#isotropic-ve). 3e-3 bounds it with the O(Delta) rate.
 STEIN_SCHEDULE_RTOL = 3e-3
 
 # Two fine probe grids (log vs EDM rho = 7, K = 2000): each within STEIN_SCHEDULE_RTOL of the
 # optimum, so within twice that of each other.
 STEIN_GRID_INDEPENDENCE_RTOL = 2 * STEIN_SCHEDULE_RTOL
 
-# The accuracy the estimator comparison aims for (the issue: "1% schedule error"), as the RMS over
-# seeds of the largest relative error of the interior levels.
+# The accuracy the estimator comparison aims for (a 1% schedule error,
+# docs/theory/stein.md#jvp-with-control-variates), as the RMS over seeds of the largest relative error of the
+# interior levels.
 STEIN_TARGET_SCHEDULE_ERROR = 0.01
 
-# The issue's bar: the default estimator needs >= 4x fewer score evaluations than independent-noise
+# The bar of docs/theory/stein.md#jvp-with-control-variates: the default estimator needs >= 4x fewer score evaluations than independent-noise
 # Monte Carlo at equal (1%) schedule error.
 STEIN_EFFICIENCY_FACTOR = 4.0
 
