@@ -81,7 +81,8 @@ def grids(
     pure_noise: bool | None = None,
     to_zero: bool | None = None,
 ) -> NDArray[np.float64]:
-    """A strictly decreasing grid ``[sigma_0 > ... > sigma_N]`` (``sigma_0`` may be inf, ``sigma_N`` 0).
+    """A strictly decreasing grid ``[sigma_0 > ... > sigma_N]`` (``sigma_0`` may be inf, ``sigma_N``
+    0).
 
     Interior levels are log-uniform in [1e-3, 1e3], sorted, and separated by at least a relative
     1e-6 so that no two levels collide in float64.

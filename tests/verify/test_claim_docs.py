@@ -81,9 +81,10 @@ def test_report_files_show_docs(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert code == 0
     docs = CLAIMS["tangent.J-closed-form"].docs
     assert f"- **Docs:** [{docs}]({docs})" in (out / "report.md").read_text()
-    assert f'<dt>Docs</dt><dd><a class="docs" href="{docs}">{docs}</a></dd>' in (
-        out / "report.html"
-    ).read_text()
+    assert (
+        f'<dt>Docs</dt><dd><a class="docs" href="{docs}">{docs}</a></dd>'
+        in (out / "report.html").read_text()
+    )
     (record,) = json.loads((out / "results.json").read_text())["claims"]
     assert record["docs"] == docs and "issue" not in record
 

@@ -109,7 +109,8 @@ def test_every_output_file_records_provenance(report: Path) -> None:
         )
     index = json.loads((report / "schedules" / "index.json").read_text())
     files = {p.name for p in (report / "schedules").glob("*.json")} - {"index.json"}
-    # 5 model families x 12 step counts x the applicable methods (more when further methods register)
+    # 5 model families x 12 step counts x the applicable methods (more when further methods
+    # register)
     assert index["inputs_sha256"] == digest and len(index["schedules"]) >= 264
     assert {e["file"] for e in index["schedules"]} == files
     one = json.loads((report / "schedules" / index["schedules"][0]["file"]).read_text())

@@ -29,10 +29,28 @@ def _z(samples: np.ndarray, levels: np.ndarray, start: str) -> float:
 
 @claim(
     "export.real-consumers",
-    statement="Each export, loaded into the real diffusers scheduler (EulerDiscrete sigmas=, DPMSolverMultistep timesteps=, FlowMatchEulerDiscrete sigmas= with shift 3, UniPCMultistep flow sigmas=), visits exactly the intended noise levels, and with the exact Gaussian denoiser its output covariance equals symsched's closed form.",
-    source="docs/conventions.md#export-conventions (per-scheduler semantics: docs/conventions.md#diffusers-euler, docs/conventions.md#diffusers-timesteps, docs/conventions.md#flow-matching); Sun, Poor, Zhang arXiv 2601.13602 §3 (closed form)",
-    method="end-to-end sampling loops of diffusers 0.42.1 with the exact epsilon / velocity predictor of N(0, diag(0.02, 0.3, 1.5)) conditioned on the timestep it is given (symsched_verify.oracles.consumers); DPM-Solver++ and UniPC at order 1 (= DDIM); negative control: the naive flow export to a shift-3 scheduler",
-    tolerance="levels: 64 eps32 relative (float32 scheduler), 1e-4 for the float32 training table; covariance: |E x^2 - closed form| <= 5 s.e. per direction; the negative control must miss by > 50 s.e.",
+    statement=(
+        "Each export, loaded into the real diffusers scheduler (EulerDiscrete sigmas=, "
+        "DPMSolverMultistep timesteps=, FlowMatchEulerDiscrete sigmas= with shift 3, "
+        "UniPCMultistep flow sigmas=), visits exactly the intended noise levels, and with the "
+        "exact Gaussian denoiser its output covariance equals symsched's closed form."
+    ),
+    source=(
+        "docs/conventions.md#export-conventions (per-scheduler semantics: "
+        "docs/conventions.md#diffusers-euler, docs/conventions.md#diffusers-timesteps, "
+        "docs/conventions.md#flow-matching); Sun, Poor, Zhang arXiv 2601.13602 §3 (closed form)"
+    ),
+    method=(
+        "end-to-end sampling loops of diffusers 0.42.1 with the exact epsilon / velocity "
+        "predictor of N(0, diag(0.02, 0.3, 1.5)) conditioned on the timestep it is given "
+        "(symsched_verify.oracles.consumers); DPM-Solver++ and UniPC at order 1 (= DDIM); "
+        "negative control: the naive flow export to a shift-3 scheduler"
+    ),
+    tolerance=(
+        "levels: 64 eps32 relative (float32 scheduler), 1e-4 for the float32 training table; "
+        "covariance: |E x^2 - closed form| <= 5 s.e. per direction; the negative control must "
+        "miss by > 50 s.e."
+    ),
     docs="docs/conventions.md#export-conventions",
 )
 def check_real_consumers(budget: Budget) -> Outcome:

@@ -43,9 +43,16 @@ def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bo
 
 @claim(
     "gaussian.ddim-gain-derived",
-    statement="The DDIM gain derived from Tweedie's formula equals the paper's per-step gain c_k, and its rho form is (lam + a b)/(lam + a^2).",
+    statement=(
+        "The DDIM gain derived from Tweedie's formula equals the paper's per-step gain c_k, and "
+        "its rho form is (lam + a b)/(lam + a^2)."
+    ),
     source=f"{SRC}, §3 (per-step gain, rational rho-form)",
-    method="SymPy: simplify(derived - hand-typed paper formula) == 0; the VP form mapped to rho (alpha_bar = 1/(1+rho^2)) equals alpha_b/alpha_a times the rho form; 50-digit evaluation at random points as a second check",
+    method=(
+        "SymPy: simplify(derived - hand-typed paper formula) == 0; the VP form mapped to rho "
+        "(alpha_bar = 1/(1+rho^2)) equals alpha_b/alpha_a times the rho form; 50-digit "
+        "evaluation at random points as a second check"
+    ),
     tolerance="exact (symbolic zero); numeric backup |diff| <= 1e-40 at 50 digits",
     docs="docs/theory/gaussian.md#ddim-gain",
 )
@@ -63,7 +70,8 @@ def check_gain(budget: Budget) -> Outcome:
     worst = 0.0
     with mpmath.workdps(tol.SYMBOLIC_DPS):
         for _ in range(budget.pick(20, 200)):
-            # exact binary values of the drawn floats, so the 50-digit evaluation is not limited to 53 bits
+            # exact binary values of the drawn floats, so the 50-digit evaluation is not limited to
+            # 53 bits
             pt = {
                 alpha_bar_a: sp.Rational(rng.uniform(0.01, 0.99)),
                 alpha_bar_b: sp.Rational(rng.uniform(0.01, 0.99)),
@@ -88,9 +96,16 @@ def check_gain(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.angle-identity",
-    statement="c_k^2 = v(alpha_bar_{k-1})/v(alpha_bar_k) * cos^2(phi_k - phi_{k-1}) with phi = arctan(rho/sqrt(lam)).",
+    statement=(
+        "c_k^2 = v(alpha_bar_{k-1})/v(alpha_bar_k) * cos^2(phi_k - phi_{k-1}) with phi = "
+        "arctan(rho/sqrt(lam))."
+    ),
     source=f"{SRC}, §3 (angle form, Lagrange identity)",
-    method="SymPy simplification of the residual of the derived gain to exactly 0; also the derived 1 - cos^2 equals the paper's Lagrange form lam(sqrt(ab'(1-ab)) - sqrt(ab(1-ab')))^2/(v v')",
+    method=(
+        "SymPy simplification of the residual of the derived gain to exactly 0; also the derived "
+        "1 - cos^2 equals the paper's Lagrange form lam(sqrt(ab'(1-ab)) - sqrt(ab(1-ab')))^2/(v "
+        "v')"
+    ),
     tolerance="exact (symbolic zero)",
     docs="docs/theory/gaussian.md#angle-form",
 )
@@ -116,10 +131,22 @@ def check_angle(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.closed-form-vs-monte-carlo",
-    statement="The closed-form output covariance U diag(r_i (lam_i + sigma_N^2)) U^T equals the covariance of full-matrix DDIM particles.",
-    source=f"{SRC}, §3 (trajectory, output); docs/theory/gaussian.md#full-matrix-monte-carlo-example",
-    method="Particle DDIM with the exact full-matrix denoiser (linear solves, VP x-space, no eigendecomposition) on correlated Gaussians, both starts, pure-noise and finite endpoints; every covariance entry compared",
-    tolerance=f"|MC - closed form| <= {tol.Z_SCORE} standard errors per entry (fixed seed); the full-matrix example's predicted covariance matched to its 4 printed decimals",
+    statement=(
+        "The closed-form output covariance U diag(r_i (lam_i + sigma_N^2)) U^T equals the "
+        "covariance of full-matrix DDIM particles."
+    ),
+    source=(
+        f"{SRC}, §3 (trajectory, output); docs/theory/gaussian.md#full-matrix-monte-carlo-example"
+    ),
+    method=(
+        "Particle DDIM with the exact full-matrix denoiser (linear solves, VP x-space, no "
+        "eigendecomposition) on correlated Gaussians, both starts, pure-noise and finite "
+        "endpoints; every covariance entry compared"
+    ),
+    tolerance=(
+        f"|MC - closed form| <= {tol.Z_SCORE} standard errors per entry (fixed seed); the "
+        "full-matrix example's predicted covariance matched to its 4 printed decimals"
+    ),
     docs="docs/theory/gaussian.md#full-covariance",
 )
 def check_monte_carlo(budget: Budget) -> Outcome:
@@ -176,7 +203,8 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     ok = max(zs) <= tol.Z_SCORE and spec_ok
     return Outcome(
         ok,
-        f"max |z| = {max(zs):.2f} over {len(cases)} cases; full-matrix example to 4 decimals: {spec_ok}",
+        f"max |z| = {max(zs):.2f} over {len(cases)} cases; full-matrix example to 4 decimals: "
+        f"{spec_ok}",
         {"particles": n, "cases": rows, "spec_example_closed_form": ours},
         figures={"scatter": fig},
     )
@@ -184,9 +212,16 @@ def check_monte_carlo(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.backends-agree",
-    statement="numpy, torch and 40-digit mpmath give the same exact KL and variance ratios, up to round-off.",
+    statement=(
+        "numpy, torch and 40-digit mpmath give the same exact KL and variance ratios, up to "
+        "round-off."
+    ),
     source=f"{SRC}, §3-§4",
-    method="Random spectra (1..200 eigenvalues over 8 decades) and random grids (1..2000 steps, both endpoint kinds, both starts); mpmath multiplies the derived rational gains at 40 digits (no log1p), the float64 paths sum log1p of the Lagrange form",
+    method=(
+        "Random spectra (1..200 eigenvalues over 8 decades) and random grids (1..2000 steps, "
+        "both endpoint kinds, both starts); mpmath multiplies the derived rational gains at 40 "
+        "digits (no log1p), the float64 paths sum log1p of the Lagrange form"
+    ),
     tolerance="relative |diff| <= 64 eps * 2N per KL direction (tolerances.backend_rtol)",
     docs="docs/theory/gaussian.md#stable-numerics",
 )
@@ -220,10 +255,23 @@ def check_backends(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.check-values",
-    statement="One eigenvalue on the matched tangent grid: r = cos^(2N)(pi/2N), with the closed forms for N = 2, 3, 4, 6 and the reference table of r and both KLs for N = 2..1000.",
-    source="Sun, Poor, Zhang, arXiv 2601.13602, §5.2 (r = cos^(2N)(pi/2N)); docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid (reference values computed independently of this code base with mpmath)",
-    method="exact float64 numerics against the table; SymPy: optimal_ratio_single(N) - closed form == 0",
-    tolerance=f"relative {tol.CHECK_VALUE_RTOL:g} (the table prints 11-15 significant digits); closed forms exact",
+    statement=(
+        "One eigenvalue on the matched tangent grid: r = cos^(2N)(pi/2N), with the closed forms "
+        "for N = 2, 3, 4, 6 and the reference table of r and both KLs for N = 2..1000."
+    ),
+    source=(
+        "Sun, Poor, Zhang, arXiv 2601.13602, §5.2 (r = cos^(2N)(pi/2N)); "
+        "docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid (reference values "
+        "computed independently of this code base with mpmath)"
+    ),
+    method=(
+        "exact float64 numerics against the table; SymPy: optimal_ratio_single(N) - closed form "
+        "== 0"
+    ),
+    tolerance=(
+        f"relative {tol.CHECK_VALUE_RTOL:g} (the table prints 11-15 significant digits); closed "
+        "forms exact"
+    ),
     docs="docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid",
 )
 def check_values(budget: Budget) -> Outcome:
@@ -248,16 +296,23 @@ def check_values(budget: Budget) -> Outcome:
     ok = worst <= tol.CHECK_VALUE_RTOL and all(v == 0 for v in sym.values())
     return Outcome(
         ok,
-        f"max relative deviation {worst:.1e}; closed forms exact: {all(v == 0 for v in sym.values())}",
+        f"max relative deviation {worst:.1e}; closed forms exact: "
+        f"{all(v == 0 for v in sym.values())}",
         {"max_rel_dev": worst, "closed_form_residuals": {str(k): str(v) for k, v in sym.items()}},
     )
 
 
 @claim(
     "gaussian.kl-positive-ratios-bounded",
-    statement="DDIM under-disperses: r_i <= 1 from the exact start, so both KLs are > 0 for every finite grid; the exact probability-flow map gives r_i = 1 and KL = 0.",
+    statement=(
+        "DDIM under-disperses: r_i <= 1 from the exact start, so both KLs are > 0 for every "
+        "finite grid; the exact probability-flow map gives r_i = 1 and KL = 0."
+    ),
     source=f"{SRC}, §3 (output: r_i <= 1) and §4",
-    method="random spectra and grids: DDIM ratios and KLs; the exact-flow gain (derived by dsolve of the PF-ODE) as the zero-KL sampler; mpmath for the sign of tiny KLs",
+    method=(
+        "random spectra and grids: DDIM ratios and KLs; the exact-flow gain (derived by dsolve "
+        "of the PF-ODE) as the zero-KL sampler; mpmath for the sign of tiny KLs"
+    ),
     tolerance="r_i <= 1 + 4 eps; KL > 0 strictly (DDIM), KL == 0 exactly (exact flow)",
     docs="docs/theory/gaussian.md#variance-recursion-and-output-ratio",
 )
@@ -284,10 +339,20 @@ def check_positive(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.time-relabelling-invariance",
-    statement="Only the visited noise levels matter: two schedules with different time labels that visit the same levels give the same output.",
+    statement=(
+        "Only the visited noise levels matter: two schedules with different time labels that "
+        "visit the same levels give the same output."
+    ),
     source=f"{SRC}, §2 (structural fact); docs/conventions.md#noise-level",
-    method="levels from vp-linear (uniform in time) are re-expressed as cosine-schedule times via the derived closed-form inverse t(rho) and mapped back; particle DDIM in VP x-space with alpha_bar from each labelling, same seed; closed-form KL on both",
-    tolerance="closed form: relative 1e-12 (inverse-map round-off); particles: identical to 1e-10 relative",
+    method=(
+        "levels from vp-linear (uniform in time) are re-expressed as cosine-schedule times via "
+        "the derived closed-form inverse t(rho) and mapped back; particle DDIM in VP x-space "
+        "with alpha_bar from each labelling, same seed; closed-form KL on both"
+    ),
+    tolerance=(
+        "closed form: relative 1e-12 (inverse-map round-off); particles: identical to 1e-10 "
+        "relative"
+    ),
     docs="docs/conventions.md#noise-level",
 )
 def check_relabel(budget: Budget) -> Outcome:
@@ -321,9 +386,15 @@ def check_relabel(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.tiny-kl-stable",
-    statement="The fast float64 KL stays accurate when it is tiny (N = 1e5 steps, KL ~ 1e-10), where the textbook formula loses its digits.",
+    statement=(
+        "The fast float64 KL stays accurate when it is tiny (N = 1e5 steps, KL ~ 1e-10), where "
+        "the textbook formula loses its digits."
+    ),
     source=f"{SRC}, §4; docs/theory/gaussian.md#stable-numerics",
-    method="log1p of the Lagrange form and a series for e^x - 1 - x, against mpmath at 40 digits; the naive float64 path (1/r - 1 + ln r with r = prod g^2) reported for contrast",
+    method=(
+        "log1p of the Lagrange form and a series for e^x - 1 - x, against mpmath at 40 digits; "
+        "the naive float64 path (1/r - 1 + ln r with r = prod g^2) reported for contrast"
+    ),
     tolerance="relative <= 64 eps * 2N (tolerances.backend_rtol)",
     docs="docs/theory/gaussian.md#variance-loss",
 )

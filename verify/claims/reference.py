@@ -33,10 +33,27 @@ AYS_DIFFUSERS_TIMESTEPS: dict[str, tuple[int, ...]] = {
 
 @claim(
     "reference.schedules",
-    statement="The reference schedules (EDM, SD 1.5, SDXL, DDPM linear-beta, rectified flow; N in 4..50; every applicable method) are valid N-step grids on each model's noise range, their exact KL on the stated Gaussian proxy agrees with a 40-digit evaluation, and each export is what its consumer expects (timesteps unique and in range, flow sigmas undo the shift).",
-    source="docs/conventions.md#reference-schedules, docs/conventions.md#grids, docs/conventions.md#export-conventions; docs/conventions.md#align-your-steps-tables; Sun, Poor, Zhang arXiv 2601.13602 §4 (exact KL)",
-    method="grid re-validated (strictly decreasing, N+1 levels, endpoints = model range); KL recomputed with mpmath (symsched.gaussian.exact.kl_mpmath) on a subset of N; diffusers' shift map S t/(1+(S-1)t), hand-transcribed, applied to the flow export recovers rho; integer timesteps checked against the training table",
-    tolerance="endpoints exact; KL relative 64 eps * 2N (backend_rtol); flow round trip 64 eps32 relative",
+    statement=(
+        "The reference schedules (EDM, SD 1.5, SDXL, DDPM linear-beta, rectified flow; N in "
+        "4..50; every applicable method) are valid N-step grids on each model's noise range, "
+        "their exact KL on the stated Gaussian proxy agrees with a 40-digit evaluation, and each "
+        "export is what its consumer expects (timesteps unique and in range, flow sigmas undo "
+        "the shift)."
+    ),
+    source=(
+        "docs/conventions.md#reference-schedules, docs/conventions.md#grids, "
+        "docs/conventions.md#export-conventions; docs/conventions.md#align-your-steps-tables; "
+        "Sun, Poor, Zhang arXiv 2601.13602 §4 (exact KL)"
+    ),
+    method=(
+        "grid re-validated (strictly decreasing, N+1 levels, endpoints = model range); KL "
+        "recomputed with mpmath (symsched.gaussian.exact.kl_mpmath) on a subset of N; diffusers' "
+        "shift map S t/(1+(S-1)t), hand-transcribed, applied to the flow export recovers rho; "
+        "integer timesteps checked against the training table"
+    ),
+    tolerance=(
+        "endpoints exact; KL relative 64 eps * 2N (backend_rtol); flow round trip 64 eps32 relative"
+    ),
     docs="docs/conventions.md#reference-schedules",
 )
 def check_reference(budget: Budget) -> Outcome:

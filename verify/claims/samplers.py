@@ -45,9 +45,17 @@ def _predicted_cov(
 
 @claim(
     "samplers.linear-map-exact",
-    statement="For Euler on the VP PF-ODE in x, Heun (EDM) and DPM-Solver++(2M), the exact per-eigenvalue recursion gives the output covariance U diag(r_i (lam_i + sigma_N^2)) U^T of the full-matrix sampler exactly (both starts, sigma_N = 0 or > 0).",
+    statement=(
+        "For Euler on the VP PF-ODE in x, Heun (EDM) and DPM-Solver++(2M), the exact "
+        "per-eigenvalue recursion gives the output covariance U diag(r_i (lam_i + sigma_N^2)) "
+        "U^T of the full-matrix sampler exactly (both starts, sigma_N = 0 or > 0)."
+    ),
     source=SRC,
-    method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles) with the full-matrix exact denoiser pushed on the identity: the sampler's linear map M, output covariance M C_0 M^T (no Monte Carlo)",
+    method=(
+        "hand-transcribed k-diffusion loops (symsched_verify.oracles.particles) with the "
+        "full-matrix exact denoiser pushed on the identity: the sampler's linear map M, output "
+        "covariance M C_0 M^T (no Monte Carlo)"
+    ),
     tolerance=f"max entry error <= {tol.LINEAR_MAP_RTOL:g} x max |entry|",
     docs="docs/theory/samplers.md#checks",
 )
@@ -75,9 +83,17 @@ def check_linear_map(budget: Budget) -> Outcome:
 
 @claim(
     "samplers.monte-carlo",
-    statement="The exact output covariance of every added sampler (Euler-VP, Heun, DPM-Solver++(2M), ancestral with eta in {0, 0.5, 1}, including a pure-noise start for the ancestral, Euler-VP and DPM++ samplers where it is defined) matches Monte Carlo particles of the full-matrix sampler.",
+    statement=(
+        "The exact output covariance of every added sampler (Euler-VP, Heun, DPM-Solver++(2M), "
+        "ancestral with eta in {0, 0.5, 1}, including a pure-noise start for the ancestral, "
+        "Euler-VP and DPM++ samplers where it is defined) matches Monte Carlo particles of the "
+        "full-matrix sampler."
+    ),
     source=SRC,
-    method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles), 2e5 particles (quick) / 1e6 (full), fixed seeds; sample covariance with its per-entry standard error",
+    method=(
+        "hand-transcribed k-diffusion loops (symsched_verify.oracles.particles), 2e5 particles "
+        "(quick) / 1e6 (full), fixed seeds; sample covariance with its per-entry standard error"
+    ),
     tolerance=f"|empirical - exact| <= {tol.Z_SCORE} standard errors per entry",
     docs="docs/theory/samplers.md#checks",
 )
@@ -104,7 +120,8 @@ def check_monte_carlo(budget: Budget) -> Outcome:
         cases.append(
             {"sampler": name, "eta": eta, "steps": int(sig.size - 1), "start": start, "max_z": z}
         )
-    # pure-noise start for the ancestral sampler (sigma_0 = inf: the first step lands on Var = sigma_1^2)
+    # pure-noise start for the ancestral sampler (sigma_0 = inf: the first step lands on
+    # Var = sigma_1^2)
     cov = _random_spd(rng, 3)
     sig = _grid(rng, 6, True)
     sig[0] = math.inf
@@ -128,10 +145,23 @@ def check_monte_carlo(budget: Budget) -> Outcome:
 
 @claim(
     "samplers.orders",
-    statement="On a fixed smooth grid family the exact ln r of each sampler decays at the solver's order: Euler-VP and DDIM like N^-1 (KL ~ N^-2), Heun and DPM-Solver++(2M) like N^-2 (KL ~ N^-4); the ancestral sampler with eta = 1 is first order as well.",
-    source="EDM (Karras et al. 2022, §3: Heun is 2nd order); DPM-Solver++ (Lu et al. 2022, 2M is 2nd order); SDE samplers first order",
-    method="exact max_i |ln r_i| on the tangent family with finite endpoints [0.01, 50] at N = 80, 160, 320, 640; log-log slope",
-    tolerance="slope within 0.25 of -order (the next term is O(1/N) relative: measured <= 0.15 at N >= 80 for this spectrum)",
+    statement=(
+        "On a fixed smooth grid family the exact ln r of each sampler decays at the solver's "
+        "order: Euler-VP and DDIM like N^-1 (KL ~ N^-2), Heun and DPM-Solver++(2M) like N^-2 (KL "
+        "~ N^-4); the ancestral sampler with eta = 1 is first order as well."
+    ),
+    source=(
+        "EDM (Karras et al. 2022, §3: Heun is 2nd order); DPM-Solver++ (Lu et al. 2022, 2M is "
+        "2nd order); SDE samplers first order"
+    ),
+    method=(
+        "exact max_i |ln r_i| on the tangent family with finite endpoints [0.01, 50] at N = 80, "
+        "160, 320, 640; log-log slope"
+    ),
+    tolerance=(
+        "slope within 0.25 of -order (the next term is O(1/N) relative: measured <= 0.15 at N >= "
+        "80 for this spectrum)"
+    ),
     docs="docs/theory/samplers.md#orders-in-n",
 )
 def check_orders(budget: Budget) -> Outcome:

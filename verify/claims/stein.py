@@ -1,10 +1,11 @@
-r"""Claims of the score-optimal (Stein-cost) schedules [williams2024] (docs/theory/stein.md#closed-forms,
-docs/theory/stein.md#checks).
+r"""Claims of the score-optimal (Stein-cost) schedules [williams2024]
+(docs/theory/stein.md#closed-forms, docs/theory/stein.md#checks).
 
-Oracles are independent of :mod:`symsched.stein`: the closed forms of docs/theory/stein.md#closed-forms typed in by hand
-below (``_ref_*``), adaptive ``scipy.integrate.quad`` with finite differences for the two-point
-mixture, root-finding of the hand-typed length for optimal grids, and Monte Carlo / JVP estimates
-that see only the denoiser ``D(x, sigma)``.
+Oracles are independent of :mod:`symsched.stein`: the closed forms of
+docs/theory/stein.md#closed-forms typed in by hand below (``_ref_*``), adaptive
+``scipy.integrate.quad`` with finite differences for the two-point mixture, root-finding of the
+hand-typed length for optimal grids, and Monte Carlo / JVP estimates that see only the denoiser
+``D(x, sigma)``.
 """
 
 from __future__ import annotations
@@ -56,11 +57,12 @@ def _ref_length_iso(d: float, c: float, s: float) -> float:
 
 
 def _ref_metric_vp(d: float, c: float, sig: np.ndarray) -> np.ndarray:
-    # VP Gaussian (docs/theory/stein.md#vp-gaussian), w.r.t. sigma_VP: m = (1 - sigma^2) c^2 + sigma^2
-    # = c^2 + sigma^2 (1 - c^2), so delta = sigma^2 d mdot^2 / m^3
-    # = 4 d sigma^4 (1 - c^2)^2 / (c^2 + sigma^2 (1 - c^2))^3. A misprinted variant with the
-    # denominator (1 - sigma^2 (1 - c^2))^3 swaps the roles of data and noise (it agrees only at
-    # c = 1); check_estimators shows that variant fails against Monte Carlo (a negative control).
+    # VP Gaussian (docs/theory/stein.md#vp-gaussian), w.r.t. sigma_VP:
+    # m = (1 - sigma^2) c^2 + sigma^2 = c^2 + sigma^2 (1 - c^2), so
+    # delta = sigma^2 d mdot^2 / m^3 = 4 d sigma^4 (1 - c^2)^2 / (c^2 + sigma^2 (1 - c^2))^3.
+    # A misprinted variant with the denominator (1 - sigma^2 (1 - c^2))^3 swaps the roles of data
+    # and noise (it agrees only at c = 1); check_estimators shows that variant fails against Monte
+    # Carlo (a negative control).
     return 4 * d * sig**4 * (1 - c**2) ** 2 / (c**2 + sig**2 * (1 - c**2)) ** 3
 
 
@@ -107,8 +109,17 @@ STEPS = [(5.0, 4.0), (1.0, 0.8), (0.3, 0.25), (0.05, 0.04)]
 
 @claim(
     "stein.closed-forms-symbolic",
-    statement="The SymPy-derived corrector cost L_c (target and source weight), local metric delta_c (VE and VP), and the isotropic length Lambda equal the closed forms of docs/theory/stein.md#closed-forms; Lambda' = sqrt(delta_c); delta_c -> 4d/sigma^2 as c -> 0.",
-    source=f"{SRC}, §2.3, §3.1; docs/theory/stein.md#gaussian-data, docs/theory/stein.md#isotropic-ve, docs/theory/stein.md#vp-gaussian, docs/theory/stein.md#point-mass",
+    statement=(
+        "The SymPy-derived corrector cost L_c (target and source weight), local metric delta_c "
+        "(VE and VP), and the isotropic length Lambda equal the closed forms of "
+        "docs/theory/stein.md#closed-forms; Lambda' = sqrt(delta_c); delta_c -> 4d/sigma^2 as c "
+        "-> 0."
+    ),
+    source=(
+        f"{SRC}, §2.3, §3.1; docs/theory/stein.md#gaussian-data, "
+        "docs/theory/stein.md#isotropic-ve, docs/theory/stein.md#vp-gaussian, "
+        "docs/theory/stein.md#point-mass"
+    ),
     method="symbolic: simplify(derived - hand-typed) == 0 for each formula",
     tolerance="exact (symbolic identity)",
     docs="docs/theory/stein.md#closed-forms",
@@ -150,10 +161,23 @@ def check_symbolic(budget: Budget) -> Outcome:
 
 @claim(
     "stein.estimators-match-closed-forms",
-    statement="Every estimator reproduces the Gaussian (VE isotropic, VE digits spectrum, VP anisotropic) and two-point closed forms: exact to round-off, Monte Carlo (common random numbers) finite-step costs and JVP local metrics (plain and with control variates) within 5 standard errors (JVP with control variates on Gaussian data, where it is exact, to 1e-9).",
+    statement=(
+        "Every estimator reproduces the Gaussian (VE isotropic, VE digits spectrum, VP "
+        "anisotropic) and two-point closed forms: exact to round-off, Monte Carlo (common random "
+        "numbers) finite-step costs and JVP local metrics (plain and with control variates) "
+        "within 5 standard errors (JVP with control variates on Gaussian data, where it is "
+        "exact, to 1e-9)."
+    ),
     source=f"{SRC}, §2.3, §3; docs/theory/stein.md#estimators, docs/theory/stein.md#closed-forms",
-    method="hand-typed closed forms; two-point by adaptive quad + central differences; estimators see only D(x, sigma)",
-    tolerance=f"exact: rtol {tol.STEIN_ROUNDOFF_RTOL:g} (quadrature {tol.STEIN_QUADRATURE_RTOL:g}); MC/JVP: |est - truth| <= {tol.Z_SCORE:g} SE + the oracle's rtol; JVP with control variates on Gaussians: rtol {tol.STEIN_CV_EXACT_RTOL:g}",
+    method=(
+        "hand-typed closed forms; two-point by adaptive quad + central differences; estimators "
+        "see only D(x, sigma)"
+    ),
+    tolerance=(
+        f"exact: rtol {tol.STEIN_ROUNDOFF_RTOL:g} (quadrature {tol.STEIN_QUADRATURE_RTOL:g}); "
+        f"MC/JVP: |est - truth| <= {tol.Z_SCORE:g} SE + the oracle's rtol; JVP with control "
+        f"variates on Gaussians: rtol {tol.STEIN_CV_EXACT_RTOL:g}"
+    ),
     docs="docs/theory/stein.md#estimators",
 )
 def check_estimators(budget: Budget) -> Outcome:
@@ -251,7 +275,8 @@ def check_estimators(budget: Budget) -> Outcome:
                 )
             ex_m = model.exact_local_metric(lev, process=proc)
             worst_exact = max(worst_exact, float(np.max(np.abs(ex_m / truth_m - 1))) / rtol)
-    # VP metric against docs/theory/stein.md#vp-gaussian (in sigma_VP), converted to rho by the chain rule
+    # VP metric against docs/theory/stein.md#vp-gaussian (in sigma_VP), converted to rho by the
+    # chain rule
     r = np.array([3.0, 1.0, 0.5, 0.1])
     sig = r / np.sqrt(1 + r**2)
     vp_ref = _ref_metric_vp(4, 0.5, sig) * (1 + r**2) ** -3
@@ -278,16 +303,26 @@ def check_estimators(budget: Budget) -> Outcome:
     ok = worst_exact <= 1.0 and worst_z <= tol.Z_SCORE
     return Outcome(
         ok,
-        f"exact error / tol {worst_exact:.2e}; largest |MC or JVP - truth| = {worst_z:.2f} SE (n = {n})",
+        f"exact error / tol {worst_exact:.2e}; largest |MC or JVP - truth| = {worst_z:.2f} SE (n "
+        f"= {n})",
         {"worst_exact_over_tol": worst_exact, "worst_z": worst_z, "rows": rows},
     )
 
 
 @claim(
     "stein.schedule-matches-closed-form",
-    statement="Algorithm 1 (cumulative sqrt cost on a fine probe grid, PCHIP inversion) reproduces the closed-form optimal grid Lambda^-1(i Lambda / N) of N(0, c^2 I) for N = 10 and 18.",
-    source=f"{SRC}, Algorithm 1, Thm. 3.1; docs/theory/stein.md#updateschedule, docs/theory/stein.md#end-to-end-schedule, docs/theory/stein.md#isotropic-ve",
-    method="root-finding of the hand-typed Lambda(sigma) (c = 0.5, sigma in [0.002, 80]) vs Algorithm 1 on exact finite-step costs, K = 2000 log-spaced probes",
+    statement=(
+        "Algorithm 1 (cumulative sqrt cost on a fine probe grid, PCHIP inversion) reproduces the "
+        "closed-form optimal grid Lambda^-1(i Lambda / N) of N(0, c^2 I) for N = 10 and 18."
+    ),
+    source=(
+        f"{SRC}, Algorithm 1, Thm. 3.1; docs/theory/stein.md#updateschedule, "
+        "docs/theory/stein.md#end-to-end-schedule, docs/theory/stein.md#isotropic-ve"
+    ),
+    method=(
+        "root-finding of the hand-typed Lambda(sigma) (c = 0.5, sigma in [0.002, 80]) vs "
+        "Algorithm 1 on exact finite-step costs, K = 2000 log-spaced probes"
+    ),
     tolerance=f"max relative level error <= {tol.STEIN_SCHEDULE_RTOL:g}",
     docs="docs/theory/stein.md#isotropic-ve",
 )
@@ -323,10 +358,19 @@ def check_schedule(budget: Budget) -> Outcome:
 
 @claim(
     "stein.independent-of-dimension-and-probe-grid",
-    statement="The optimal schedule does not depend on d (d = 1, 7, 256: identical to round-off) nor on the probe grid once fine (log-uniform vs EDM rho = 7 spacing, K = 2000; and K = 1000 vs 2000).",
+    statement=(
+        "The optimal schedule does not depend on d (d = 1, 7, 256: identical to round-off) nor "
+        "on the probe grid once fine (log-uniform vs EDM rho = 7 spacing, K = 2000; and K = 1000 "
+        "vs 2000)."
+    ),
     source=f"{SRC}, Thm. 3.1; docs/theory/stein.md#isotropic-ve",
-    method="Algorithm 1 on exact costs for the three dimensions and the probe grids; pairwise max relative level differences",
-    tolerance=f"dimension: {tol.STEIN_ROUNDOFF_RTOL:g}; probe grid: {tol.STEIN_GRID_INDEPENDENCE_RTOL:g}",
+    method=(
+        "Algorithm 1 on exact costs for the three dimensions and the probe grids; pairwise max "
+        "relative level differences"
+    ),
+    tolerance=(
+        f"dimension: {tol.STEIN_ROUNDOFF_RTOL:g}; probe grid: {tol.STEIN_GRID_INDEPENDENCE_RTOL:g}"
+    ),
     docs="docs/theory/stein.md#isotropic-ve",
 )
 def check_invariance(budget: Budget) -> Outcome:
@@ -364,10 +408,19 @@ def check_invariance(budget: Budget) -> Outcome:
 
 @claim(
     "stein.equal-costs-at-optimum",
-    statement="On the closed-form optimal grid the total corrector cost tends to Lambda^2/N and the interval costs become equal (away from sigma_min) at rate 1/N.",
+    statement=(
+        "On the closed-form optimal grid the total corrector cost tends to Lambda^2/N and the "
+        "interval costs become equal (away from sigma_min) at rate 1/N."
+    ),
     source=f"{SRC}, Thm. 3.1 (constant speed); docs/theory/stein.md#length-and-geodesic-schedules",
-    method="exact finite-step costs (hand-typed, isotropic VE) on root-found optimal grids, N = 50, 100, 200, 400; spread over the first 90% of intervals; log-log slope",
-    tolerance=f"spread(N=400) <= {tol.STEIN_EQUAL_COST_RTOL:g}, |N sum L / Lambda^2 - 1| <= {tol.STEIN_EQUAL_COST_RTOL:g} and decreasing, slope in {tol.STEIN_LOCAL_ORDER_BAND}",
+    method=(
+        "exact finite-step costs (hand-typed, isotropic VE) on root-found optimal grids, N = 50, "
+        "100, 200, 400; spread over the first 90% of intervals; log-log slope"
+    ),
+    tolerance=(
+        f"spread(N=400) <= {tol.STEIN_EQUAL_COST_RTOL:g}, |N sum L / Lambda^2 - 1| <= "
+        f"{tol.STEIN_EQUAL_COST_RTOL:g} and decreasing, slope in {tol.STEIN_LOCAL_ORDER_BAND}"
+    ),
     docs="docs/theory/stein.md#length-and-geodesic-schedules",
 )
 def check_equal_costs(budget: Budget) -> Outcome:
@@ -390,17 +443,26 @@ def check_equal_costs(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        f"spread {spreads[-1]:.2e} and N*total/Lambda^2 - 1 = {totals[-1]:.2e} at N=400; spread slope {slope:.2f}",
+        f"spread {spreads[-1]:.2e} and N*total/Lambda^2 - 1 = {totals[-1]:.2e} at N=400; spread "
+        f"slope {slope:.2f}",
         {"N": list(ns), "spread": spreads, "total_minus_one": totals, "slope": slope},
     )
 
 
 @claim(
     "stein.vp-unit-variance-zero-cost",
-    statement="VP with unit-variance Gaussian data has zero corrector cost everywhere: symbolically, in closed form, and through the denoiser by Monte Carlo and JVP; the same data under VE (and VP data of variance 0.25) cost > 0.",
+    statement=(
+        "VP with unit-variance Gaussian data has zero corrector cost everywhere: symbolically, "
+        "in closed form, and through the denoiser by Monte Carlo and JVP; the same data under VE "
+        "(and VP data of variance 0.25) cost > 0."
+    ),
     source=f"{SRC}, §2.3; docs/theory/stein.md#vp-gaussian (unit-variance data: zero cost)",
     method="SymPy substitution lam = 1; exact, Monte Carlo and JVP estimates on a probe grid",
-    tolerance="|cost| <= (64 eps)^2 d / sigma_min^2, JVP metric <= (64 eps)^2 d / sigma_min^4 (cancellation round-off, verify/tolerances/_stein.py); non-vacuity: the VE and lam = 0.25 costs > 1e3 x that",
+    tolerance=(
+        "|cost| <= (64 eps)^2 d / sigma_min^2, JVP metric <= (64 eps)^2 d / sigma_min^4 "
+        "(cancellation round-off, verify/tolerances/_stein.py); non-vacuity: the VE and lam = "
+        "0.25 costs > 1e3 x that"
+    ),
     docs="docs/theory/stein.md#vp-gaussian",
 )
 def check_vp_zero(budget: Budget) -> Outcome:
@@ -443,7 +505,9 @@ def check_vp_zero(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        f"symbolic zero: {sym_zero}; |cost| exact {vals['exact']:.0e}, MC {vals['monte-carlo']:.1e} (tol {atol:.1e}), JVP metric {vals['jvp']:.1e} (tol {atol_jvp:.1e}); VE min cost {ve_cost:.1e}, lam=0.25 VP min cost {other:.1e}",
+        f"symbolic zero: {sym_zero}; |cost| exact {vals['exact']:.0e}, MC "
+        f"{vals['monte-carlo']:.1e} (tol {atol:.1e}), JVP metric {vals['jvp']:.1e} (tol "
+        f"{atol_jvp:.1e}); VE min cost {ve_cost:.1e}, lam=0.25 VP min cost {other:.1e}",
         {
             "symbolic_zero": sym_zero,
             "max_abs": vals,
@@ -455,9 +519,16 @@ def check_vp_zero(budget: Budget) -> Outcome:
 
 @claim(
     "stein.point-mass-loglinear",
-    statement="Point-mass data gives an exactly log-linear (geometric) optimal schedule: delta_c = 4d/sigma^2; the Monte Carlo and JVP schedules of a point-mass model equal the geometric grid to round-off; the two-point mixture approaches 4/sigma^2 at small sigma.",
+    statement=(
+        "Point-mass data gives an exactly log-linear (geometric) optimal schedule: delta_c = "
+        "4d/sigma^2; the Monte Carlo and JVP schedules of a point-mass model equal the geometric "
+        "grid to round-off; the two-point mixture approaches 4/sigma^2 at small sigma."
+    ),
     source=f"{SRC}, §3.1; docs/theory/stein.md#point-mass, docs/theory/stein.md#two-point-data",
-    method="families.loglinear grid vs Algorithm 1 on estimates for a one-row empirical model (d = 3); two-point metric by adaptive quad at sigma = 0.02",
+    method=(
+        "families.loglinear grid vs Algorithm 1 on estimates for a one-row empirical model (d = "
+        "3); two-point metric by adaptive quad at sigma = 0.02"
+    ),
     tolerance=f"relative {tol.STEIN_LOGLINEAR_RTOL:g}; two-point {tol.STEIN_QUADRATURE_RTOL:g}",
     docs="docs/theory/stein.md#point-mass",
 )
@@ -484,7 +555,8 @@ def check_point_mass(budget: Budget) -> Outcome:
     ok = worst <= tol.STEIN_LOGLINEAR_RTOL and abs(tp) <= tol.STEIN_QUADRATURE_RTOL
     return Outcome(
         ok,
-        f"largest deviation from geometric {worst:.1e}; two-point delta sigma^2/4 - 1 = {tp:.1e} at sigma = {s_small}",
+        f"largest deviation from geometric {worst:.1e}; two-point delta sigma^2/4 - 1 = {tp:.1e} "
+        f"at sigma = {s_small}",
         {"errors": errs, "two_point_small_sigma": tp},
     )
 
@@ -550,7 +622,8 @@ def evaluations_to_target(
 
 
 class Hypercube(ScoreModel):
-    """Uniform data on {-1, 1}^d: a product of two-point mixtures, D_i = tanh(x_i / sigma^2) (docs/theory/stein.md#two-point-data).
+    """Uniform data on {-1, 1}^d: a product of two-point mixtures, D_i = tanh(x_i / sigma^2)
+    (docs/theory/stein.md#two-point-data).
 
     Non-Gaussian, d-dimensional, with an exact metric: d times the two-point quadrature metric.
     """
@@ -573,7 +646,8 @@ class Hypercube(ScoreModel):
 
 
 def hypercube_reference(dim: int, steps: int) -> np.ndarray:
-    """Optimal grid of the hypercube from d x the two-point quadrature metric (trapezoid in log sigma, K = 4000)."""
+    """Optimal grid of the hypercube from d x the two-point quadrature metric (trapezoid in log
+    sigma, K = 4000)."""
     lev = stein.probe_levels(LO, HI, 4000)
     delta = dim * stein.two_point_local_metric(lev)
     return stein.update_schedule(lev, stein.length_from_metric(delta, lev) ** 2, steps)
@@ -581,10 +655,25 @@ def hypercube_reference(dim: int, steps: int) -> np.ndarray:
 
 @claim(
     "stein.estimator-efficiency",
-    statement="The default estimator (JVP local metric with control variates, fresh samples per level) reaches a 1% schedule error, and no independent-noise Monte Carlo setting with fewer than 4x its score evaluations does, on non-Gaussian data (uniform on {-1,1}^16), N = 10.",
-    source=f"{SRC}, §3; docs/theory/stein.md#jvp-with-control-variates, docs/theory/stein.md#two-point-data",
-    method="RMS over seeds of the max relative level error vs the optimum from 16 x the two-point quadrature metric (K = 4000); cheapest (probe K, samples n) on a ladder reaching 1% for the default; Monte Carlo with fresh samples per interval tried on every ladder setting below 4x that budget",
-    tolerance=f"default reaches {tol.STEIN_TARGET_SCHEDULE_ERROR:g}; Monte Carlo below {tol.STEIN_EFFICIENCY_FACTOR:g}x its evaluations does not",
+    statement=(
+        "The default estimator (JVP local metric with control variates, fresh samples per level) "
+        "reaches a 1% schedule error, and no independent-noise Monte Carlo setting with fewer "
+        "than 4x its score evaluations does, on non-Gaussian data (uniform on {-1,1}^16), N = 10."
+    ),
+    source=(
+        f"{SRC}, §3; docs/theory/stein.md#jvp-with-control-variates, "
+        "docs/theory/stein.md#two-point-data"
+    ),
+    method=(
+        "RMS over seeds of the max relative level error vs the optimum from 16 x the two-point "
+        "quadrature metric (K = 4000); cheapest (probe K, samples n) on a ladder reaching 1% for "
+        "the default; Monte Carlo with fresh samples per interval tried on every ladder setting "
+        "below 4x that budget"
+    ),
+    tolerance=(
+        f"default reaches {tol.STEIN_TARGET_SCHEDULE_ERROR:g}; Monte Carlo below "
+        f"{tol.STEIN_EFFICIENCY_FACTOR:g}x its evaluations does not"
+    ),
     docs="docs/theory/stein.md#jvp-with-control-variates",
 )
 def check_efficiency(budget: Budget) -> Outcome:
@@ -613,6 +702,7 @@ def check_efficiency(budget: Budget) -> Outcome:
     return Outcome(
         ok,
         f"default reaches 1% with {d['evaluations']} evaluations; independent MC below {cap:.0f} "
-        f"evaluations: best RMS error {best_mc:.2%} ({'reached' if m['reached'] else 'not reached'})",
+        f"evaluations: best RMS error {best_mc:.2%} "
+        f"({'reached' if m['reached'] else 'not reached'})",
         {"default": d, "monte_carlo_independent": m, "seeds": seeds, "cap": cap},
     )

@@ -1,11 +1,13 @@
 r"""Run real diffusers schedulers end to end on the exact Gaussian denoiser (export oracle).
 
-The "model" is the exact (Bayes) predictor of the source :math:`\mathcal N(0,\mathrm{diag}(\lambda))`,
-written from the textbook definitions, independently of :mod:`symsched.gaussian.derive`:
+The "model" is the exact (Bayes) predictor of the source :math:`\mathcal
+N(0,\mathrm{diag}(\lambda))`, written from the textbook definitions, independently of
+:mod:`symsched.gaussian.derive`:
 
-* VP / epsilon prediction [ho2020, Eq. (11)]: the model sees :math:`x_t=\sqrt{\bar\alpha}x_0+\sqrt{1-\bar\alpha}\epsilon`
-  and the timestep ``t``; it knows its noise level only through ``t`` and the training table it
-  was trained on (``scheduler.alphas_cumprod``), exactly as a trained network does:
+* VP / epsilon prediction [ho2020, Eq. (11)]: the model sees
+  :math:`x_t=\sqrt{\bar\alpha}x_0+\sqrt{1-\bar\alpha}\epsilon` and the timestep ``t``; it knows its
+  noise level only through ``t`` and the training table it was trained on
+  (``scheduler.alphas_cumprod``), exactly as a trained network does:
   :math:`\hat\epsilon=\sqrt{1-\bar\alpha}\,x/(\bar\alpha\lambda+1-\bar\alpha)`.
 * Flow matching [lipman2023]: :math:`x_t=(1-t)x_0+t\epsilon`, ``timestep = 1000 t``; velocity
   :math:`\hat v=\mathbb E[\epsilon-x_0\mid x_t]=(t-(1-t)\lambda)\,x/((1-t)^2\lambda+t^2)`.
@@ -18,8 +20,9 @@ samples in the data scale and the noise levels :math:`\rho` the model was actual
 k-diffusion [crowson] is driven the same way (:func:`run_kdiffusion`): its samplers work on
 :math:`\bar x=x_0+\sigma\epsilon` (EDM's VE form, Karras et al. 2022, arXiv 2206.00364, Eq. (1) with
 s(t) = 1) and call ``model(x, sigma * s_in)``; the model is the exact denoiser of
-:math:`\mathcal N(0,\Sigma)` by Gaussian conditioning, :math:`D(\bar x,\sigma)=\Sigma(\Sigma+\sigma^2I)^{-1}\bar x`,
-for a full (correlated) :math:`\Sigma`, again independent of :mod:`symsched`.
+:math:`\mathcal N(0,\Sigma)` by Gaussian conditioning, :math:`D(\bar
+x,\sigma)=\Sigma(\Sigma+\sigma^2I)^{-1}\bar x`, for a full (correlated) :math:`\Sigma`, again
+independent of :mod:`symsched`.
 
 diffusers and k-diffusion are imported lazily (test-time dependencies, not symsched's).
 """
@@ -72,7 +75,8 @@ def table_sigma_at(alphas_cumprod: Any, t: float) -> float:
     """Noise level of (fractional) training timestep ``t``: log-linear interpolation of the table.
 
     For integer ``t`` this is the table entry; for fractional ``t`` (``EulerDiscreteScheduler`` with
-    ``sigmas=``) it inverts diffusers' ``_sigma_to_t``, which interpolates ``t`` linearly in log sigma.
+    ``sigmas=``) it inverts diffusers' ``_sigma_to_t``, which interpolates ``t`` linearly in log
+    sigma.
     """
     ac = np.asarray(alphas_cumprod, dtype=np.float64)
     log_sig = np.log(np.sqrt((1 - ac) / ac))
@@ -139,7 +143,8 @@ def run_dpm_timesteps(
     beta_schedule: str = "scaled_linear",
     solver_order: int = 1,
 ) -> ConsumerRun:
-    r"""``DPMSolverMultistepScheduler.set_timesteps(timesteps=...)`` (DPM-Solver++, final step to 0).
+    r"""``DPMSolverMultistepScheduler.set_timesteps(timesteps=...)`` (DPM-Solver++, final step to
+    0).
 
     ``solver_order=1`` is DDIM [lu2022dpmpp, §4]. The VP state starts from the exact marginal at the
     first timestep's level (symsched's ``start="exact"``); the output is the VP state at level 0.
@@ -192,7 +197,8 @@ def _rho(t: float) -> float:
 def run_flow_euler(
     sigmas: Sequence[float], shift: float, lam: Sequence[float], n: int, seed: int
 ) -> ConsumerRun:
-    """``FlowMatchEulerDiscreteScheduler(shift=shift).set_timesteps(sigmas=...)`` with a velocity model.
+    """``FlowMatchEulerDiscreteScheduler(shift=shift).set_timesteps(sigmas=...)`` with a velocity
+    model.
 
     The model reads its flow time from the timestep it is given (``t = timestep / 1000``).
     """
@@ -223,7 +229,8 @@ def run_unipc_flow(
     solver_order: int = 1,
     corrector: bool = False,
 ) -> ConsumerRun:
-    """``UniPCMultistepScheduler(use_flow_sigmas=True, flow_shift=shift).set_timesteps(sigmas=...)``.
+    """``UniPCMultistepScheduler(use_flow_sigmas=True, flow_shift=shift)``, then
+    ``set_timesteps(sigmas=...)``.
 
     UniPC stores flow timesteps as ``int64`` (``floor(1000 t)``), which cannot carry the flow time
     exactly, so the model here is conditioned on the scheduler's own level ``sigmas[step_index]``;
@@ -257,7 +264,7 @@ def run_unipc_flow(
     )
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # k-diffusion: the real samplers of ``k_diffusion.sampling`` on the exact Gaussian denoiser.
 
 #: k-diffusion sampler name -> (function in ``k_diffusion.sampling``, symsched's exact sampler).
@@ -299,7 +306,8 @@ def import_kdiffusion() -> Any:
     except Exception as exc:  # ImportError, or torchvision's RuntimeError on a mismatched torch
         raise KDiffusionMissing(
             f"k-diffusion is not importable ({type(exc).__name__}: {exc}); it is a test-time "
-            f"dependency (with torch 2.14.1 + torchvision 0.29.1 and setuptools<81): run {KDIFFUSION_FIX}"
+            "dependency (with torch 2.14.1 + torchvision 0.29.1 and setuptools<81): run "
+            f"{KDIFFUSION_FIX}"
         ) from exc
     return sampling
 
@@ -337,7 +345,8 @@ def run_kdiffusion(
     start: str = "prior",
     eta: float | None = None,
 ) -> ConsumerRun:
-    r"""Run the real ``k_diffusion.sampling.<sampler>`` on ``sigmas`` with the exact Gaussian denoiser.
+    r"""Run the real ``k_diffusion.sampling.<sampler>`` on ``sigmas`` with the exact Gaussian
+    denoiser.
 
     Parameters
     ----------
@@ -349,11 +358,13 @@ def run_kdiffusion(
     covariance
         Source covariance :math:`\Sigma` (SPD, ``(d, d)``; need not be diagonal).
     n, seed
-        Particles and the seed of the start noise (and of the ancestral noise, drawn by k-diffusion's
-        own ``default_noise_sampler`` from torch's global generator, forked and restored here).
+        Particles and the seed of the start noise (and of the ancestral noise, drawn by
+        k-diffusion's own ``default_noise_sampler`` from torch's global generator, forked and
+        restored here).
     start
         ``"prior"``: :math:`\bar x_0=\sigma_0\,\epsilon` as k-diffusion's ``sample.py`` does
-        (symsched's ``start="prior"``); ``"exact"``: the true marginal :math:`\mathcal N(0,\Sigma+\sigma_0^2I)`.
+        (symsched's ``start="prior"``); ``"exact"``: the true marginal :math:`\mathcal
+        N(0,\Sigma+\sigma_0^2I)`.
     eta
         ``euler-ancestral`` only: its ``eta`` (default 1).
 
@@ -361,8 +372,8 @@ def run_kdiffusion(
     -------
     ConsumerRun
         ``samples``: the sampler's output :math:`\bar x` at the last listed level, ``(n, d)``;
-        ``queried``: the level of every model call; ``scheduler_sigmas``: the level of every step the
-        sampler took (its ``callback``'s ``sigma``) followed by the level it ended at.
+        ``queried``: the level of every model call; ``scheduler_sigmas``: the level of every step
+        the sampler took (its ``callback``'s ``sigma``) followed by the level it ended at.
 
     Raises
     ------

@@ -23,7 +23,10 @@ __all__ = [
 def ddim_gain_vp_paper(alpha_bar_prev: sp.Expr, alpha_bar_cur: sp.Expr, lam: sp.Expr) -> sp.Expr:
     r"""Per-step gain :math:`c_k` in VP form [sun2026, §3] (docs/theory/gaussian.md#ddim-gain).
 
-    .. math:: c_k=\frac{\lambda\sqrt{\bar\alpha_{k-1}\bar\alpha_k}+\sqrt{(1-\bar\alpha_{k-1})(1-\bar\alpha_k)}}{\lambda\bar\alpha_k+1-\bar\alpha_k}
+    .. math::
+
+        c_k=\frac{\lambda\sqrt{\bar\alpha_{k-1}\bar\alpha_k}
+        +\sqrt{(1-\bar\alpha_{k-1})(1-\bar\alpha_k)}}{\lambda\bar\alpha_k+1-\bar\alpha_k}
     """
     return (
         lam * sp.sqrt(alpha_bar_prev * alpha_bar_cur)
@@ -47,7 +50,8 @@ check_values_single_eigenvalue: tuple[tuple[int, float, float, float], ...] = (
     (1000, 0.99753563941957, 1.52327088217e-6, 1.52076726063e-6),
 )
 
-# Closed forms of r = cos^(2N)(pi / 2N) (docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid)
+# Closed forms of r = cos^(2N)(pi / 2N)
+# (docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid)
 ratio_closed_forms: dict[int, sp.Expr] = {
     2: sp.Rational(1, 4),
     3: sp.Rational(27, 64),
@@ -66,6 +70,5 @@ FULL_MATRIX_MC_EXAMPLE = {
     "printed_decimals": 4,
 }
 
-PI4_OVER_64 = (
-    math.pi**4 / 64
-)  # limit of N^2 KL for the matched tangent grid [sun2026, §5.2] (docs/theory/gaussian.md#tangent-law)
+# limit of N^2 KL for the matched tangent grid [sun2026, §5.2] (docs/theory/gaussian.md#tangent-law)
+PI4_OVER_64 = math.pi**4 / 64
