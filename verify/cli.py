@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from symsched_verify.registry import Budget
 
 
-def register_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Entry point of the ``symsched.commands`` group: add the ``verify`` command."""
     register_verify(sub)
 
 
-def register_verify(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "verify",
         help="run every verification claim and write the report",

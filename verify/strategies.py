@@ -65,7 +65,7 @@ def spd_matrices(
     lam = draw(spectra(min_size=d, max_size=d, min_value=min_eig, max_value=max_eig))
     seed = draw(st.integers(0, 2**32 - 1))
     q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))
-    m = (q * lam) @ q.T
+    m: NDArray[np.float64] = (q * lam) @ q.T
     return (m + m.T) / 2
 
 
@@ -100,7 +100,7 @@ def grids(
             max_size=n_free,
         )
     )
-    levels = sorted(set(round(v, 6) for v in logs), reverse=True)
+    levels = sorted({round(v, 6) for v in logs}, reverse=True)
     while len(levels) < n_free:  # replace collisions deterministically
         levels.append(levels[-1] - 1e-3 if levels else 0.0)
     vals = list(np.exp(np.array(levels)))

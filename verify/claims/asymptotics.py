@@ -12,6 +12,7 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from symsched._typing import FloatArray, Start
 from symsched.gaussian import asymptotics, exact, tangent
 from symsched.schedules import families
 from symsched.symbols import gamma, s
@@ -88,7 +89,10 @@ def smooth_families(draw: st.DrawFn) -> families.Family:
     cosine / vp-linear with t_min >= 0.05 (closer to t = 0 they approach the rho ~ sqrt(t)
     singularity and the asymptotic regime starts beyond N = 1000)."""
     kind = draw(st.sampled_from(["tangent", "karras", "loglinear", "cosine", "vp-linear"]))
-    lg = lambda lo, hi: st.floats(lo, hi, allow_nan=False, allow_infinity=False).map(math.exp)
+
+    def lg(lo: float, hi: float) -> st.SearchStrategy[float]:
+        return st.floats(lo, hi, allow_nan=False, allow_infinity=False).map(math.exp)
+
     if kind == "tangent":
         lo = draw(st.one_of(st.just(0.0), lg(-6, -1)))
         hi = draw(st.one_of(st.just(math.inf), lg(1, 5)))
@@ -115,7 +119,7 @@ _PREDICTED = {
 
 
 def remainder_slopes(
-    fam: families.Family, lam: np.ndarray, start: str, ladder: tuple[int, ...] = tol.EM_LADDER
+    fam: families.Family, lam: FloatArray, start: Start, ladder: tuple[int, ...] = tol.EM_LADDER
 ) -> dict[str, dict[str, float]]:
     """Log-log slopes of the remainders of every truncation against 40-digit direct sums."""
     co = asymptotics.coefficients(lam, fam, start=start)
@@ -127,11 +131,16 @@ def remainder_slopes(
         with mpmath.workdps(tol.EM_DPS):
             r1 = [
                 x + mpmath.mpf(float(bv)) + mpmath.mpf(float(jv)) / n
-                for x, bv, jv in zip(lrs, co.B, co.J)
+                for x, bv, jv in zip(lrs, co.B, co.J, strict=True)
             ]
             rem["ln_r_after_N^-1"].append(float(max(abs(v) for v in r1)))
             rem["ln_r_after_N^-3"].append(
-                float(max(abs(v + mpmath.mpf(float(kv)) / n**3) for v, kv in zip(r1, co.K)))
+                float(
+                    max(
+                        abs(v + mpmath.mpf(float(kv)) / n**3)
+                        for v, kv in zip(r1, co.K, strict=True)
+                    )
+                )
             )
             for p in (2, 3, 4):
                 for tag, val, cs in (
@@ -201,14 +210,14 @@ def check_remainders(budget: Budget) -> Outcome:
         st.lists(st.floats(math.log(1e-2), math.log(1e2)), min_size=1, max_size=3),
         st.sampled_from(["exact", "prior"]),
     )
-    def run(fam: families.Family, logs: list[float], start: str) -> None:
+    def run(fam: families.Family, logs: list[float], start: Start) -> None:
         lam = np.exp(np.array(logs))
         slopes = remainder_slopes(fam, lam, start)
         worst = max(_deviation(slopes[k], q) for k, q in _PREDICTED.items())
         records.append(
             {
                 "family": fam.name,
-                "params": {k: v for k, v in fam.params.items()},
+                "params": dict(fam.params.items()),
                 "eigenvalues": lam.tolist(),
                 "start": start,
                 "slopes": slopes,

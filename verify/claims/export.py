@@ -6,12 +6,14 @@ Needs diffusers (a test-time dependency): without it the claim fails and says so
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 
 import numpy as np
 
 from symsched import build
+from symsched._typing import FloatArray, Start
 from symsched.export import export
 from symsched.gaussian import exact
 from symsched_verify import tolerances as tol
@@ -20,7 +22,7 @@ from symsched_verify.registry import Budget, Outcome, claim
 LAM = np.array([0.02, 0.3, 1.5])
 
 
-def _z(samples: np.ndarray, levels: np.ndarray, start: str) -> float:
+def _z(samples: FloatArray, levels: FloatArray, start: Start) -> float:
     m2 = (samples**2).mean(0)
     se = (samples**2).std(0, ddof=1) / math.sqrt(samples.shape[0])
     pred = np.diag(exact.output_covariance(np.diag(LAM), levels, start=start))
@@ -55,8 +57,7 @@ def _z(samples: np.ndarray, levels: np.ndarray, start: str) -> float:
 )
 def check_real_consumers(budget: Budget) -> Outcome:
     try:
-        import diffusers
-
+        importlib.import_module("diffusers")  # the real consumers; their absence fails the claim
         from symsched_verify.oracles import consumers
     except ImportError as exc:
         return Outcome(
@@ -72,6 +73,8 @@ def check_real_consumers(budget: Budget) -> Outcome:
     level_err["euler"] = float(np.max(np.abs(r.queried / sd.sigmas[:-1] - 1)))
     zs["euler"] = _z(r.samples, sd.sigmas, "prior")
     ex = export(sd, "diffusers-timesteps")
+    if ex.levels is None:
+        raise ValueError("the diffusers-timesteps export must state the levels it visits")
     r = consumers.run_dpm_timesteps(json.loads(ex.text), LAM, n, seed + 1)
     level_err["dpm"] = float(np.max(np.abs(r.queried / ex.levels[:-1] - 1)))
     zs["dpm"] = _z(r.samples, ex.levels, "exact")

@@ -8,6 +8,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from symsched._typing import FloatArray, Start
 from symsched.gaussian import derive, exact
 from symsched.schedules import families
 from symsched.symbols import a, alpha_bar_a, alpha_bar_b, b, lam
@@ -23,14 +24,14 @@ def _rng(budget: Budget, salt: int) -> np.random.Generator:
     return np.random.default_rng([budget.seed, salt])
 
 
-def _random_spd(rng: np.random.Generator, d: int) -> np.ndarray:
+def _random_spd(rng: np.random.Generator, d: int) -> FloatArray:
     q, _ = np.linalg.qr(rng.standard_normal((d, d)))
     lam_v = np.exp(rng.uniform(np.log(0.05), np.log(5.0), d))
-    m = (q * lam_v) @ q.T
+    m: FloatArray = (q * lam_v) @ q.T
     return (m + m.T) / 2
 
 
-def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bool) -> np.ndarray:
+def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bool) -> FloatArray:
     free = n + 1 - int(pure_noise) - int(to_zero)
     levels = np.sort(np.exp(rng.uniform(np.log(1e-3), np.log(1e3), free)))[::-1]
     vals = list(levels)
@@ -154,7 +155,7 @@ def check_monte_carlo(budget: Budget) -> Outcome:
 
     rng = _rng(budget, 2)
     n = budget.pick(100_000, 1_000_000)
-    cases = [
+    cases: list[tuple[FloatArray, FloatArray, Start, str]] = [
         (
             np.array(ref.FULL_MATRIX_MC_EXAMPLE["covariance"]),
             families.tangent(1.0).grid(6),
@@ -233,12 +234,12 @@ def check_backends(budget: Budget) -> Outcome:
         lam_v = np.exp(rng.uniform(np.log(1e-4), np.log(1e4), d))
         n = int(rng.choice([1, 2, 5, 30, 200, budget.pick(500, 2000)]))
         grid = _random_grid(rng, n, pure_noise=bool(i % 2), to_zero=bool(i % 3))
-        start = "prior" if i % 4 == 0 else "exact"
+        start: Start = "prior" if i % 4 == 0 else "exact"
         r_np = exact.kl(lam_v, grid, start=start)
         r_t = exact.kl(lam_v, grid, start=start, backend="torch")
         r_mp = exact.kl_mpmath(lam_v, grid, start=start)
         rt = tol.backend_rtol(n)
-        for name, val in (("numpy", r_np), ("torch", r_t)):
+        for val in (r_np, r_t):
             for field in ("kl_source_output", "kl_output_source"):
                 ref_v = float(getattr(r_mp, field))
                 got = getattr(val, field)
@@ -415,11 +416,11 @@ def check_tiny(budget: Budget) -> Outcome:
     from symsched import numeric
 
     gf = numeric.lambdify((a, b, lam), g, "numpy")
-    r_naive = []
+    r_naive_list = []
     for lv in lam_v:
         var = grid[1] ** 2 * np.prod(gf(grid[1:-1], grid[2:], lv) ** 2)
-        r_naive.append(var / lv)
-    r_naive = np.array(r_naive)
+        r_naive_list.append(var / lv)
+    r_naive = np.array(r_naive_list)
     kl_naive = 0.5 * float(np.sum(1 / r_naive - 1 + np.log(r_naive)))
     naive_err = abs(kl_naive / float(mp.kl_source_output) - 1)
     ok = err <= tol.backend_rtol(n)

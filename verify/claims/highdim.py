@@ -8,12 +8,14 @@ simulation. Curie–Weiss claims: ``highdim_cw``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
 import numpy as np
 from scipy.stats import norm
 
+from symsched._typing import FloatArray
 from symsched.highdim import measure as ms
 from symsched.highdim import simulate as sim
 from symsched.highdim.gm import GaussianMixture, derive_gm
@@ -34,8 +36,8 @@ SCALING_DIMS = (10**2, 10**3, 10**4, 10**5, 10**6)
 
 
 def _log_density_grad(
-    x: np.ndarray, tau: float, model: tuple[float, float, float, float]
-) -> np.ndarray:
+    x: FloatArray, tau: float, model: tuple[float, float, float, float]
+) -> FloatArray:
     """Gradient in x of the log of the explicit two-Gaussian marginal density, by torch autograd."""
     import torch
 
@@ -49,7 +51,7 @@ def _log_density_grad(
 
 
 def _continuity_terms(
-    x: np.ndarray,
+    x: FloatArray,
     tau: float,
     model: tuple[float, float, float, float],
     coef: tuple[float, float, float],
@@ -82,7 +84,7 @@ def _seed(budget: Budget, salt: int) -> int:
 
 def _gm_run(
     d: int, schedule: str, steps: int, samples: int, seed: int, kappa: float = 3.0, record: int = 0
-) -> tuple[GaussianMixture, dict[str, Any], sim.GMRun]:
+) -> tuple[GaussianMixture, ms.GMStatistics, sim.GMRun]:
     gm = GaussianMixture(dim=d)
     grid, c_value = ms.make_grid(schedule, steps, gm, kappa)
     run = sim.gm_reduced(gm, grid, c_value, samples, seed, record=record)
@@ -271,7 +273,7 @@ def check_vp_constant(budget: Budget) -> Outcome:
     se0 = math.sqrt(p * (1 - p) / n)
     ph = [stats[d][1]["mode_fraction"] for d in GM_DIMS]
     ratios = [stats[d][1]["within_std"] / 0.5 for d in GM_DIMS]
-    monotone = all(b >= a - tol.Z_SCORE * math.sqrt(2) * se0 for a, b in zip(ph, ph[1:]))
+    monotone = all(b >= a - tol.Z_SCORE * math.sqrt(2) * se0 for a, b in itertools.pairwise(ph))
     lost = ph[-1] - p > tol.Z_SCORE * se0 and 1 - ph[-1] <= tol.Z_SCORE * se0
     spread_ok = (
         max(abs(r - 1) for r in ratios) <= tol.HD_FEATURE_TOL
@@ -316,7 +318,7 @@ def check_ve_constant(budget: Budget) -> Outcome:
         d: _gm_run(d, "ve-constant", 32, n, _seed(budget, 20 + i))[1] for i, d in enumerate(GM_DIMS)
     }
     ratios = [stats[d]["within_std"] / 0.5 for d in GM_DIMS]
-    scaled = [r * math.sqrt(d) / 32 for r, d in zip(ratios, GM_DIMS)]
+    scaled = [r * math.sqrt(d) / 32 for r, d in zip(ratios, GM_DIMS, strict=True)]
     big = scaled[1:]
     collapse = ratios[-1] <= tol.HD_COLLAPSE_FACTOR * ratios[0] and (
         max(big) - min(big)
@@ -359,7 +361,8 @@ def check_ve_constant(budget: Budget) -> Outcome:
 )
 def check_dilated(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 400_000)
-    rows, ok = [], True
+    rows: list[dict[str, Any]] = []
+    ok = True
     series = {}
     for j, schedule in enumerate(("vp-dilated", "ve-dilated")):
         phs = []
@@ -408,11 +411,25 @@ def _steps_table(
         table[schedule] = {}
         for d in dims:
             gm = GaussianMixture(dim=d)
-            n, _ = steps_needed(
-                lambda N, gm=gm, s=schedule: ms.gm_errors_euler(gm, s, N), tolerance
-            )
+
+            def errors(steps: int, gm: GaussianMixture = gm, s: str = schedule) -> dict[str, float]:
+                return ms.gm_errors_euler(gm, s, steps)
+
+            n, _ = steps_needed(errors, tolerance)
             table[schedule][d] = n
     return table
+
+
+def _complete(row: dict[int, int | None]) -> dict[int, int] | None:
+    """``row`` when every ``d`` met the tolerance on the search grid, else ``None``."""
+    found = {d: n for d, n in row.items() if n is not None}
+    return found if len(found) == len(row) else None
+
+
+def _found(n: int | None, what: str) -> int:
+    if n is None:
+        raise ValueError(f"{what} did not meet the tolerance on the search grid")
+    return n
 
 
 @claim(
@@ -438,10 +455,11 @@ def check_steps_constant(budget: Budget) -> Outcome:
     table = _steps_table(("vp-constant", "ve-constant"), dims, ms.DEFAULT_TOLERANCE)
     slopes, ok = {}, True
     for s, row in table.items():
-        if any(v is None for v in row.values()):
+        full = _complete(row)
+        if full is None:
             ok = False
             continue
-        slopes[s] = ms.loglog_slope(list(row), list(row.values()))  # type: ignore[arg-type]
+        slopes[s] = ms.loglog_slope(list(full), list(full.values()))
         ok &= abs(slopes[s] - tol.HD_SLOPE_SQRT) <= tol.HD_SLOPE_SQRT_BAND
     return Outcome(
         ok,
@@ -470,14 +488,15 @@ def check_steps_constant(budget: Budget) -> Outcome:
     docs="docs/theory/highdim.md#steps-needed",
 )
 def check_steps_dilated(budget: Budget) -> Outcome:
-    dims = budget.pick(SCALING_DIMS, SCALING_DIMS + (10**7, 10**8))
+    dims = budget.pick(SCALING_DIMS, (*SCALING_DIMS, 10**7, 10**8))
     table = _steps_table(("vp-dilated", "ve-dilated"), dims, ms.DEFAULT_TOLERANCE)
     slopes, ok = {}, True
     for s, row in table.items():
-        if any(v is None for v in row.values()):
+        full = _complete(row)
+        if full is None:
             ok = False
             continue
-        slopes[s] = ms.loglog_slope(list(row), list(row.values()))  # type: ignore[arg-type]
+        slopes[s] = ms.loglog_slope(list(full), list(full.values()))
         ok &= abs(slopes[s]) <= tol.HD_SLOPE_FLAT_BAND
     return Outcome(
         ok,
@@ -515,13 +534,22 @@ def check_steps_dilated(budget: Budget) -> Outcome:
 def check_steps_stein(budget: Budget) -> Outcome:
     dims = budget.pick((10**2, 10**4, 10**6), SCALING_DIMS)
     table = _steps_table(("stein", "vp-dilated", "ve-dilated"), dims, ms.DEFAULT_TOLERANCE)
-    st = table["stein"]
-    if any(v is None for v in st.values()):
+    st = _complete(table["stein"])
+    if st is None:
         return Outcome(
-            False, f"stein did not meet the tolerance on the grid: {st}", {"table": table}
+            False,
+            f"stein did not meet the tolerance on the grid: {table['stein']}",
+            {"table": table},
         )
-    slope = ms.loglog_slope(list(st), list(st.values()))  # type: ignore[arg-type]
-    ratio = min(st[d] / max(table["vp-dilated"][d], table["ve-dilated"][d]) for d in dims)  # type: ignore[operator]
+    slope = ms.loglog_slope(list(st), list(st.values()))
+    ratio = min(
+        st[d]
+        / max(
+            _found(table["vp-dilated"][d], f"vp-dilated at d = {d}"),
+            _found(table["ve-dilated"][d], f"ve-dilated at d = {d}"),
+        )
+        for d in dims
+    )
     low = {}
     for d in dims:
         gm = GaussianMixture(dim=d)
@@ -563,7 +591,7 @@ def check_collapse(budget: Budget) -> Outcome:
     ve: dict[float, list[float]] = {}
     for x in (0.5, 1.0, 2.0, 4.0):
         vp[x] = [
-            ms.gm_errors_euler(GaussianMixture(dim=d), "vp-constant", int(round(x * math.sqrt(d))))[
+            ms.gm_errors_euler(GaussianMixture(dim=d), "vp-constant", round(x * math.sqrt(d)))[
                 "mode_fraction"
             ]
             - 0.8
@@ -573,7 +601,7 @@ def check_collapse(budget: Budget) -> Outcome:
         vals = []
         for d in dims:
             gm = GaussianMixture(dim=d)
-            grid, c_value = ms.make_grid("ve-constant", int(round(x * math.sqrt(d))), gm)
+            grid, c_value = ms.make_grid("ve-constant", round(x * math.sqrt(d)), gm)
             a, _, _ = gm.coefficients(grid.taus[:-1], grid.alphas[:-1], c_value)
             vals.append(float(abs(np.prod(1 + grid.dtaus * a)) * c_value / gm.mode_sigma))
         ve[x] = vals

@@ -7,6 +7,7 @@ checked against the exact finite-d law, the exact sampler and the Hubbard–Stra
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -45,8 +46,6 @@ from symsched_verify.registry import Budget, Outcome, claim
     docs="docs/theory/highdim.md#exact-denoiser-by-hubbard-stratonovich",
 )
 def check_cw_exact(budget: Budget) -> Outcome:
-    import itertools
-
     rng = np.random.default_rng(_seed(budget, 70))
     details: dict[str, Any] = {}
     ok = True
@@ -102,7 +101,7 @@ def check_cw_exact(budget: Budget) -> Outcome:
         gaps.append(abs(cwm.exact_law(mdl).mode_fraction - mdl.w_plus))
     details["exact_mode_weight_minus_w_plus_beta1.1"] = gaps
     ok &= (
-        all(b < a for a, b in zip(gaps, gaps[1:]))
+        all(b < a for a, b in itertools.pairwise(gaps))
         and gaps[-1] < 1e-3
         and abs(mdl.w_plus - mdl.p) > 0.1
     )
@@ -125,7 +124,7 @@ def _cw_case(
     seed: int,
     kappa: float,
     record: int = 0,
-) -> tuple[dict[str, Any], Any]:
+) -> tuple[ms.CWStatistics, sim.CWRun]:
     mdl = cwm.CurieWeiss(beta=beta, dim=d)
     grid, c_value = ms.make_grid(schedule, steps, mdl, kappa)
     run = sim.cw_full(mdl, grid, c_value, samples, seed, record=record)
@@ -163,7 +162,7 @@ def _cw_constant(budget: Budget, beta: float, salt: int) -> Outcome:
     f_vp = [s["mode_fraction"] for s, _ in vp]
     # VP: the majority mode takes over; the per-mode spin statistics stay right
     vp_high = f_vp[-1] - w > tol.Z_SCORE * se0 and all(
-        b >= a - tol.Z_SCORE * math.sqrt(2) * se0 for a, b in zip(f_vp, f_vp[1:])
+        b >= a - tol.Z_SCORE * math.sqrt(2) * se0 for a, b in itertools.pairwise(f_vp)
     )
     vp_low = all(
         abs(s["within_var"] / s["targets_two_mode_finite_d"]["within_var"] - 1) <= tol.HD_CW_LOW_TOL

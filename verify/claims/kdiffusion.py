@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from symsched import build
-from symsched.export import export
+from symsched._typing import FloatArray, Start
+from symsched.export import Exported, export
 from symsched.gaussian import exact
 from symsched_verify import tolerances as tol
 from symsched_verify.oracles.ddim_particles import covariance_stderr
@@ -41,14 +42,21 @@ KD_EIGENVALUES = np.array([0.004, 0.3, 1.5])
 
 
 def correlated_covariance(
-    eigenvalues: Any = KD_EIGENVALUES, seed: int = 2206
+    eigenvalues: ArrayLike = KD_EIGENVALUES, seed: int = 2206
 ) -> NDArray[np.float64]:
     """A full (non-diagonal) SPD covariance with the given eigenvalues and a seeded random
     rotation."""
     lam_v = np.asarray(eigenvalues, dtype=np.float64)
     q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((lam_v.size, lam_v.size)))
-    m = (q * lam_v) @ q.T
+    m: FloatArray = (q * lam_v) @ q.T
     return (m + m.T) / 2
+
+
+def _levels(ex: Exported) -> FloatArray:
+    """The noise levels a consumer visits for the export ``ex`` (every consumer format has them)."""
+    if ex.levels is None:
+        raise ValueError(f"the export ({ex.note}) does not state the levels it visits")
+    return ex.levels
 
 
 @dataclass(frozen=True)
@@ -71,11 +79,11 @@ class Comparison:
 
 def compare(
     samples: NDArray[np.float64],
-    covariance: Any,
-    levels: Any,
+    covariance: ArrayLike,
+    levels: ArrayLike,
     sampler: str,
     *,
-    start: str,
+    start: Start,
     eta: float | None = None,
 ) -> Comparison:
     r"""Compare output ``samples`` of a k-diffusion sampler with symsched's closed form.
@@ -99,7 +107,11 @@ def compare(
     lv = np.asarray(levels, dtype=np.float64)
     lam_v, u = np.linalg.eigh(cov)
     target = lam_v + lv[-1] ** 2
-    pred = np.exp(exact.log_variance_ratios(lam_v, lv, sampler=sampler, start=start, eta=eta))
+    if eta is None:  # a knob left at None takes the sampler's default
+        lr = exact.log_variance_ratios(lam_v, lv, sampler=sampler, start=start)
+    else:
+        lr = exact.log_variance_ratios(lam_v, lv, sampler=sampler, start=start, eta=eta)
+    pred = np.exp(lr)
     y = np.asarray(samples, dtype=np.float64) @ u
     sq = y * y
     measured = sq.mean(0) / target
@@ -163,13 +175,15 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
         return _missing(exc)
     n = budget.pick(*tol.KDIFFUSION_CLAIM_PARTICLES)
     cov = correlated_covariance()
-    grids = {
+    grids: dict[str, tuple[FloatArray, Start]] = {
         "karras8+0": (
-            export(build("karras", 8, sigma_min=0.0292, sigma_max=14.6146), "k-diffusion").levels,
+            _levels(export(build("karras", 8, sigma_min=0.0292, sigma_max=14.6146), "k-diffusion")),
             "prior",
         ),
         "tangent6-to-0": (
-            export(build("tangent", 6, c=0.7, sigma_min=0.0, sigma_max=80.0), "k-diffusion").levels,
+            _levels(
+                export(build("tangent", 6, c=0.7, sigma_min=0.0, sigma_max=80.0), "k-diffusion")
+            ),
             "exact",
         ),
     }

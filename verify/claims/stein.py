@@ -10,10 +10,12 @@ hand-typed length for optimal grids, and Monte Carlo / JVP estimates that see on
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 import sympy as sp
@@ -21,6 +23,7 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 
 from symsched import stein
+from symsched._typing import FloatArray
 from symsched.datasets import dataset_spectrum
 from symsched.models import EmpiricalModel, GaussianModel, ScoreModel, two_point
 from symsched.schedules import families
@@ -41,14 +44,14 @@ def _ref_cost_iso(d: float, c: float, s: float, t: float, weight: str = "target"
     return d * w**2 * (s**2 - t**2) ** 2 / ((c**2 + t**2) ** 2 * (c**2 + s**2))
 
 
-def _ref_cost_gauss(lams: np.ndarray, s: float, t: float, process: str) -> float:
-    def m(level: float) -> np.ndarray:  # Gaussian data: m = s(t)^2 lam + sigma^2
+def _ref_cost_gauss(lams: FloatArray, s: float, t: float, process: str) -> float:
+    def m(level: float) -> FloatArray:  # Gaussian data: m = s(t)^2 lam + sigma^2
         return (lams + level**2) if process == "ve" else ((1 - level**2) * lams + level**2)
 
     return float(t**2 * np.sum(m(s) * (1 / m(t) - 1 / m(s)) ** 2))
 
 
-def _ref_metric_iso(d: float, c: float, s: np.ndarray) -> np.ndarray:
+def _ref_metric_iso(d: float, c: float, s: FloatArray) -> FloatArray:
     return 4 * d * s**4 / (c**2 + s**2) ** 3  # isotropic VE
 
 
@@ -56,7 +59,7 @@ def _ref_length_iso(d: float, c: float, s: float) -> float:
     return 2 * math.sqrt(d) * (math.asinh(s / c) - s / math.sqrt(s**2 + c**2))  # isotropic VE
 
 
-def _ref_metric_vp(d: float, c: float, sig: np.ndarray) -> np.ndarray:
+def _ref_metric_vp(d: float, c: float, sig: FloatArray) -> FloatArray:
     # VP Gaussian (docs/theory/stein.md#vp-gaussian), w.r.t. sigma_VP:
     # m = (1 - sigma^2) c^2 + sigma^2 = c^2 + sigma^2 (1 - c^2), so
     # delta = sigma^2 d mdot^2 / m^3 = 4 d sigma^4 (1 - c^2)^2 / (c^2 + sigma^2 (1 - c^2))^3.
@@ -66,7 +69,7 @@ def _ref_metric_vp(d: float, c: float, sig: np.ndarray) -> np.ndarray:
     return 4 * d * sig**4 * (1 - c**2) ** 2 / (c**2 + sig**2 * (1 - c**2)) ** 3
 
 
-def _spec_printed_metric_vp(d: float, c: float, sig: np.ndarray) -> np.ndarray:
+def _spec_printed_metric_vp(d: float, c: float, sig: FloatArray) -> FloatArray:
     return 4 * d * sig**4 * (1 - c**2) ** 2 / (1 - sig**2 * (1 - c**2)) ** 3  # misprinted variant
 
 
@@ -74,15 +77,20 @@ def _ref_two_point_score(x: float, s: float) -> float:
     return (math.tanh(x / s**2) - x) / s**2  # two-point data
 
 
-def _two_point_expect(f: object, s: float) -> float:
+def _two_point_expect(f: Callable[[float], float], s: float) -> float:
     # E over p_s = 1/2 N(-1, s^2) + 1/2 N(1, s^2); symmetric, so the mode at +1
-    g = lambda x: f(x) * math.exp(-((x - 1) ** 2) / (2 * s * s)) / math.sqrt(2 * math.pi * s * s)
-    return quad(g, 1 - 12 * s, 1 + 12 * s, epsabs=0, epsrel=1e-12, limit=400)[0]
+    def g(x: float) -> float:
+        return f(x) * math.exp(-((x - 1) ** 2) / (2 * s * s)) / math.sqrt(2 * math.pi * s * s)
+
+    return float(quad(g, 1 - 12 * s, 1 + 12 * s, epsabs=0, epsrel=1e-12, limit=400)[0])
 
 
 def _ref_two_point_metric(s: float) -> float:
     h = 1e-4 * s  # central difference in sigma; error ~ h^2 |s'''| ~ 1e-8 relative
-    ds = lambda x: (_ref_two_point_score(x, s + h) - _ref_two_point_score(x, s - h)) / (2 * h)
+
+    def ds(x: float) -> float:
+        return (_ref_two_point_score(x, s + h) - _ref_two_point_score(x, s - h)) / (2 * h)
+
     return s**2 * _two_point_expect(lambda x: ds(x) ** 2, s)
 
 
@@ -92,7 +100,14 @@ def _ref_two_point_cost(s: float, t: float) -> float:
     )
 
 
-def _optimal_iso(d: float, c: float, n: int, lo: float = LO, hi: float = HI) -> np.ndarray:
+def _stderr(est: stein.CostEstimate) -> FloatArray:
+    """The standard errors of a Monte Carlo estimate (an exact estimate has none)."""
+    if est.stderr is None:
+        raise ValueError(f"the {est.estimator} estimate has no standard errors")
+    return est.stderr
+
+
+def _optimal_iso(d: float, c: float, n: int, lo: float = LO, hi: float = HI) -> FloatArray:
     """Closed-form optimum: Lambda^-1 at equally spaced lengths, by root finding
     (docs/theory/stein.md#isotropic-ve)."""
     la, lb = _ref_length_iso(d, c, lo), _ref_length_iso(d, c, hi)
@@ -184,7 +199,17 @@ def check_estimators(budget: Budget) -> Outcome:
     n = budget.pick(2000, 20000)
     lam_digits = dataset_spectrum("digits")
     lam_vp = np.array([0.05, 0.3, 0.7, 2.0, 5.0])
-    cases = [
+    # (name, model, process, cost oracle (source, target) -> L_c, metric oracle or None, rtol)
+    cases: list[
+        tuple[
+            str,
+            ScoreModel,
+            str,
+            Callable[[float, float], float],
+            Callable[[FloatArray], FloatArray] | None,
+            float,
+        ]
+    ] = [
         (
             "ve-iso",
             GaussianModel.isotropic(0.5, 16),
@@ -234,7 +259,8 @@ def check_estimators(budget: Budget) -> Outcome:
                 process=proc,
             )
             worst_exact = max(worst_exact, abs(ex / truth - 1) / rtol)
-            z = abs(mc.costs[0] - truth) / mc.stderr[0]
+            mc_se = _stderr(mc)
+            z = abs(mc.costs[0] - truth) / mc_se[0]
             worst_z = max(worst_z, z)
             rows.append(
                 {
@@ -244,7 +270,7 @@ def check_estimators(budget: Budget) -> Outcome:
                     "truth": truth,
                     "exact": ex,
                     "mc": mc.costs[0],
-                    "mc_stderr": mc.stderr[0],
+                    "mc_stderr": mc_se[0],
                     "z": z,
                 }
             )
@@ -274,6 +300,8 @@ def check_estimators(budget: Budget) -> Outcome:
                     }
                 )
             ex_m = model.exact_local_metric(lev, process=proc)
+            if ex_m is None:
+                raise ValueError(f"{name}: the model has no closed-form local metric")
             worst_exact = max(worst_exact, float(np.max(np.abs(ex_m / truth_m - 1))) / rtol)
     # VP metric against docs/theory/stein.md#vp-gaussian (in sigma_VP), converted to rho by the
     # chain rule
@@ -438,7 +466,7 @@ def check_equal_costs(budget: Budget) -> Outcome:
     ok = (
         spreads[-1] <= tol.STEIN_EQUAL_COST_RTOL
         and abs(totals[-1]) <= tol.STEIN_EQUAL_COST_RTOL
-        and all(abs(b) < abs(a) for a, b in zip(totals, totals[1:]))
+        and all(abs(b) < abs(a) for a, b in itertools.pairwise(totals))
         and lo_b <= slope <= hi_b
     )
     return Outcome(
@@ -562,8 +590,8 @@ def check_point_mass(budget: Budget) -> Outcome:
 
 
 def _errors(
-    model: object,
-    ref: np.ndarray,
+    model: ScoreModel,
+    ref: FloatArray,
     variant: tuple[str, bool, bool],
     k: int,
     n: int,
@@ -590,20 +618,40 @@ def _errors(
     return float(np.sqrt(np.mean(np.square(errs)))), evals
 
 
+class Trial(TypedDict):
+    """One ladder setting of :func:`evaluations_to_target`."""
+
+    probe: int
+    samples: int
+    evaluations: int
+    rms_error: float
+    seconds_per_run: float
+
+
+class TargetSearch(TypedDict):
+    """The result of :func:`evaluations_to_target` (``probe`` and ``samples`` when reached)."""
+
+    reached: bool
+    evaluations: int
+    probe: NotRequired[int]
+    samples: NotRequired[int]
+    tried: list[Trial]
+
+
 def evaluations_to_target(
-    model: object,
-    ref: np.ndarray,
+    model: ScoreModel,
+    ref: FloatArray,
     variant: tuple[str, bool, bool],
     seeds: int,
     ladder: list[tuple[int, int]],
     steps: int = 10,
     target: float = tol.STEIN_TARGET_SCHEDULE_ERROR,
-) -> dict[str, object]:
+) -> TargetSearch:
     """Cheapest (K, n) on ``ladder`` (sorted by evaluations) whose RMS schedule error <= target.
 
     ``variant`` is ``(estimator, common_noise, control_variate)``.
     """
-    tried = []
+    tried: list[Trial] = []
     for k, n in sorted(ladder, key=lambda kn: (kn[0] * kn[1], kn[0])):
         t0 = time.perf_counter()
         err, evals = _errors(model, ref, variant, k, n, seeds, steps)
@@ -641,11 +689,11 @@ class Hypercube(ScoreModel):
 
         return 2.0 * torch.randint(0, 2, (n, self.dim), generator=generator).to(torch.float64) - 1.0
 
-    def data_moments(self) -> tuple[np.ndarray, np.ndarray]:
+    def data_moments(self) -> tuple[FloatArray, FloatArray]:
         return np.zeros(self.dim), np.eye(self.dim)
 
 
-def hypercube_reference(dim: int, steps: int) -> np.ndarray:
+def hypercube_reference(dim: int, steps: int) -> FloatArray:
     """Optimal grid of the hypercube from d x the two-point quadrature metric (trapezoid in log
     sigma, K = 4000)."""
     lev = stein.probe_levels(LO, HI, 4000)
@@ -692,7 +740,7 @@ def check_efficiency(budget: Budget) -> Outcome:
         for n in (2, 4, 8, 16, 32, 64)
         if 2 * k * n < cap
     ]
-    m = (
+    m: TargetSearch = (
         evaluations_to_target(model, ref, ("monte-carlo", False, False), seeds, ladder_mc)
         if ladder_mc
         else {"reached": False, "evaluations": 0, "tried": []}

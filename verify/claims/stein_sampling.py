@@ -12,6 +12,7 @@ the equal-size order-statistics formula for the 1-D Wasserstein distance.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -131,7 +132,9 @@ def evaluate(comps: list[Comparison]) -> tuple[list[str], list[dict[str, object]
                     f"{c.model}/{s}: FD does not improve from N={n0} to N={n1} ({m:.3g} +- "
                     f"{se:.3g})"
                 )
-            for a, b in zip(c.steps, c.steps[1:]):  # no significant increase between neighbouring N
+            for a, b in itertools.pairwise(
+                c.steps
+            ):  # no significant increase between neighbouring N
                 m, se = c.paired("fd", s, b, s, a)
                 rows.append(
                     {

@@ -13,10 +13,9 @@ from scipy.optimize import minimize_scalar
 from symsched import numeric
 from symsched.datasets import dataset_spectrum
 from symsched.gaussian import exact, tangent
-from symsched.schedules import families
-from symsched.schedules import build
-from symsched.symbols import gamma, lam, s
 from symsched.reference import REFERENCE_STEPS
+from symsched.schedules import build, families
+from symsched.symbols import gamma, lam, s
 from symsched_verify import tolerances as tol
 from symsched_verify.oracles import references as ref
 from symsched_verify.registry import Budget, Outcome, claim
@@ -183,7 +182,7 @@ def check_J(budget: Budget) -> Outcome:
             gv = mpmath.mpf(float(np.exp(rng.uniform(-3, 3))))
             lv = mpmath.mpf(float(np.exp(rng.uniform(-4, 4))))
 
-            def integrand(uu: mpmath.mpf) -> mpmath.mpf:
+            def integrand(uu: mpmath.mpf, gv: mpmath.mpf = gv, lv: mpmath.mpf = lv) -> mpmath.mpf:
                 rho = gv * mpmath.tan(mpmath.pi * (1 - uu) / 2)
                 drho = -gv * mpmath.pi / 2 / mpmath.cos(mpmath.pi * (1 - uu) / 2) ** 2
                 return lv * drho**2 / (lv + rho**2) ** 2
@@ -243,7 +242,7 @@ def check_gamma_star(budget: Budget) -> Outcome:
         gaps = []
         for n in ns:
             res = minimize_scalar(
-                lambda lg: (
+                lambda lg, n=n, lam_v=lam_v: (
                     exact.kl(lam_v, tangent.tangent_sigmas(n, math.exp(lg))).kl_source_output
                 ),
                 bracket=(math.log(gs) - 1, math.log(gs) + 1),

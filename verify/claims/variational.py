@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from symsched._typing import FloatArray
 from symsched.datasets import dataset_spectrum
 from symsched.gaussian import exact, tangent, variational
-from symsched.schedules import families
-from symsched.schedules import Schedule
+from symsched.schedules import Schedule, families
 from symsched.symbols import lam, u
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
@@ -67,7 +67,7 @@ def check_euler_lagrange(budget: Budget) -> Outcome:
     )
 
 
-def _heuristics(n: int, lo: float, hi: float) -> dict[str, np.ndarray]:
+def _heuristics(n: int, lo: float, hi: float) -> dict[str, FloatArray]:
     out = {
         "karras-rho7": families.karras(lo, hi, 7.0).grid(n),
         "loglinear": families.loglinear(lo, hi).grid(n),
@@ -103,7 +103,10 @@ def check_ordering(budget: Budget) -> Outcome:
         geo = variational.geodesic(lam_v, lo, hi)
         gs = tangent.gamma_star(lam_v)
         for n in budget.pick((5, 10, 20), (3, 4, 5, 6, 8, 10, 15, 20, 50)):
-            kl = lambda g: exact.kl(lam_v, g).kl_source_output
+
+            def kl(g: FloatArray, lam_v: FloatArray = lam_v) -> float:
+                return exact.kl(lam_v, g).kl_source_output
+
             opt = variational.kl_optimal(lam_v, n, lo, hi)
             kc, kb, ka = opt.kl, kl(geo.grid(n)), kl(tangent.tangent_sigmas(n, gs, lo, hi))
             heur = {k: kl(g) for k, g in _heuristics(n, lo, hi).items()}
@@ -201,7 +204,7 @@ def check_geodesic(budget: Budget) -> Outcome:
     )
 
 
-def _functional_for_weights(lam_v: np.ndarray, w: np.ndarray) -> float:
+def _functional_for_weights(lam_v: FloatArray, w: FloatArray) -> float:
     """sum_i J_i^2 of the geodesic of the metric g_w (not self-consistent): one fixed-point map."""
     geo = variational.geodesic(lam_v, max_iter=1, tol=math.inf)  # nodes only
     nodes, qw = geo._nodes, geo._qw
@@ -286,7 +289,7 @@ def check_kl_optimal(budget: Budget) -> Outcome:
     )
 
 
-def _autograd(torch: Any, lam_v: np.ndarray, sig: np.ndarray, start: str, obj: str) -> np.ndarray:
+def _autograd(torch: Any, lam_v: FloatArray, sig: FloatArray, start: str, obj: str) -> FloatArray:
     """d KL / d ln rho_j by autograd of the angle form (independent of the rational step
     formulas)."""
     x = torch.tensor(np.log(sig[1:-1]), dtype=torch.float64, requires_grad=True)
@@ -307,4 +310,5 @@ def _autograd(torch: Any, lam_v: np.ndarray, sig: np.ndarray, start: str, obj: s
         else (torch.exp(log_r) - 1 - log_r).sum()
     )
     kl.backward()
-    return x.grad.numpy()
+    grad: FloatArray = x.grad.numpy()
+    return grad

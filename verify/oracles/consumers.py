@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "KDIFFUSION_SAMPLERS",
@@ -71,6 +71,18 @@ def _torch() -> Any:
     return torch
 
 
+def _scheduler(name: str, **config: Any) -> Any:
+    """The diffusers scheduler class ``name`` built from ``config``.
+
+    diffusers creates its schedulers' configuration and attributes at run time
+    (``register_to_config``), so they are typed ``Any`` here and used through their documented
+    interface.
+    """
+    import diffusers
+
+    return getattr(diffusers, name)(**config)
+
+
 def table_sigma_at(alphas_cumprod: Any, t: float) -> float:
     """Noise level of (fractional) training timestep ``t``: log-linear interpolation of the table.
 
@@ -98,7 +110,7 @@ def _noise(n: int, d: int, seed: int) -> tuple[Any, Any]:
 
 def run_euler_sigmas(
     sigmas: Sequence[float],
-    lam: Sequence[float],
+    lam: ArrayLike,
     n: int,
     seed: int,
     *,
@@ -110,10 +122,9 @@ def run_euler_sigmas(
     ``start="prior"``); output is :math:`\bar x` at the terminal level.
     """
     torch = _torch()
-    from diffusers import EulerDiscreteScheduler
-
     betas = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02)}[beta_schedule]
-    sched = EulerDiscreteScheduler(
+    sched = _scheduler(
+        "EulerDiscreteScheduler",
         num_train_timesteps=1000,
         beta_start=betas[0],
         beta_end=betas[1],
@@ -136,7 +147,7 @@ def run_euler_sigmas(
 
 def run_dpm_timesteps(
     timesteps: Sequence[int],
-    lam: Sequence[float],
+    lam: ArrayLike,
     n: int,
     seed: int,
     *,
@@ -150,12 +161,11 @@ def run_dpm_timesteps(
     first timestep's level (symsched's ``start="exact"``); the output is the VP state at level 0.
     """
     torch = _torch()
-    from diffusers import DPMSolverMultistepScheduler
-
     betas = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02)}.get(
         beta_schedule, (1e-4, 0.02)
     )
-    sched = DPMSolverMultistepScheduler(
+    sched = _scheduler(
+        "DPMSolverMultistepScheduler",
         num_train_timesteps=1000,
         beta_start=betas[0],
         beta_end=betas[1],
@@ -195,7 +205,7 @@ def _rho(t: float) -> float:
 
 
 def run_flow_euler(
-    sigmas: Sequence[float], shift: float, lam: Sequence[float], n: int, seed: int
+    sigmas: Sequence[float], shift: float, lam: ArrayLike, n: int, seed: int
 ) -> ConsumerRun:
     """``FlowMatchEulerDiscreteScheduler(shift=shift).set_timesteps(sigmas=...)`` with a velocity
     model.
@@ -203,9 +213,9 @@ def run_flow_euler(
     The model reads its flow time from the timestep it is given (``t = timestep / 1000``).
     """
     torch = _torch()
-    from diffusers import FlowMatchEulerDiscreteScheduler
-
-    sched = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=float(shift))
+    sched = _scheduler(
+        "FlowMatchEulerDiscreteScheduler", num_train_timesteps=1000, shift=float(shift)
+    )
     sched.set_timesteps(sigmas=list(sigmas))
     lam_t = torch.as_tensor(np.asarray(lam, dtype=np.float64))
     x = _flow_start(float(sched.sigmas[0]), lam_t, n, seed)
@@ -222,7 +232,7 @@ def run_flow_euler(
 def run_unipc_flow(
     sigmas: Sequence[float],
     shift: float,
-    lam: Sequence[float],
+    lam: ArrayLike,
     n: int,
     seed: int,
     *,
@@ -238,9 +248,8 @@ def run_unipc_flow(
     [zhao2023unipc, §3.2].
     """
     torch = _torch()
-    from diffusers import UniPCMultistepScheduler
-
-    sched = UniPCMultistepScheduler(
+    sched = _scheduler(
+        "UniPCMultistepScheduler",
         num_train_timesteps=1000,
         use_flow_sigmas=True,
         flow_shift=float(shift),
@@ -312,14 +321,14 @@ def import_kdiffusion() -> Any:
     return sampling
 
 
-def kdiffusion_expected_queries(sampler: str, sigmas: Sequence[float]) -> NDArray[np.float64]:
+def kdiffusion_expected_queries(sampler: str, sigmas: ArrayLike) -> NDArray[np.float64]:
     """The noise levels at which ``sampler`` calls its model, in order, for the list ``sigmas``.
 
     One call at ``sigmas[i]`` per step ``i``; Heun adds a second call at ``sigmas[i + 1]`` on every
     step that does not end at 0 [karras2022, Alg. 1, lines 9-11]. No sampler evaluates at 0.
     """
     _check_kdiffusion_sampler(sampler)
-    sig = [float(v) for v in sigmas]
+    sig = [float(v) for v in np.asarray(sigmas, dtype=np.float64)]
     out: list[float] = []
     for i in range(len(sig) - 1):
         out.append(sig[i])
@@ -337,8 +346,8 @@ def _check_kdiffusion_sampler(sampler: str) -> None:
 
 def run_kdiffusion(
     sampler: str,
-    sigmas: Sequence[float],
-    covariance: Any,
+    sigmas: ArrayLike,
+    covariance: ArrayLike,
     n: int,
     seed: int,
     *,
@@ -363,8 +372,8 @@ def run_kdiffusion(
         restored here).
     start
         ``"prior"``: :math:`\bar x_0=\sigma_0\,\epsilon` as k-diffusion's ``sample.py`` does
-        (symsched's ``start="prior"``); ``"exact"``: the true marginal :math:`\mathcal
-        N(0,\Sigma+\sigma_0^2I)`.
+        (symsched's ``start="prior"``); ``"exact"``: the true marginal
+        :math:`\mathcal N(0,\Sigma+\sigma_0^2I)`.
     eta
         ``euler-ancestral`` only: its ``eta`` (default 1).
 
@@ -422,5 +431,5 @@ def run_kdiffusion(
         torch.manual_seed(int(seed) + 1)
         out = fn(model, x, sig, **kwargs)
     return ConsumerRun(
-        out.to(torch.float64).numpy(), np.array(queried), np.array(steps + [float(sig[-1])])
+        out.to(torch.float64).numpy(), np.array(queried), np.array([*steps, float(sig[-1])])
     )

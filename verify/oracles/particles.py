@@ -26,8 +26,8 @@ from numpy.typing import NDArray
 __all__ = [
     "PARTICLE_SAMPLERS",
     "denoiser",
-    "sample_euler",
     "sample_dpmpp_2m",
+    "sample_euler",
     "sample_euler_ancestral",
     "sample_euler_vp",
     "sample_heun",
@@ -79,8 +79,13 @@ def sample_heun(model: Callable[[Array, float], Array], x: Array, sigmas: Array)
 
 def sample_dpmpp_2m(model: Callable[[Array, float], Array], x: Array, sigmas: Array) -> Array:
     """k-diffusion ``sample_dpmpp_2m`` (finite sigma_0)."""
-    t_fn = lambda s: -math.log(s)
-    sigma_fn = lambda t: math.exp(-t)
+
+    def t_fn(s: float) -> float:
+        return -math.log(s)
+
+    def sigma_fn(t: float) -> float:
+        return math.exp(-t)
+
     old_denoised = None
     for i in range(len(sigmas) - 1):
         denoised = model(x, sigmas[i])

@@ -4,6 +4,9 @@ r"""Tolerances of the exporters' real-library checks and the reference schedules
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from symsched._typing import FloatArray
 
 __all__ = [
     "AYS_SIGMA_RTOL",
@@ -36,7 +39,7 @@ CONSUMER_LEVEL_RTOL = 64 * EPS32
 TRAIN_TABLE_RTOL = 1e-4
 
 
-def train_table_rtol(betas: np.ndarray) -> np.ndarray:
+def train_table_rtol(betas: ArrayLike) -> FloatArray:
     """Per-timestep bound on the relative error of diffusers' float32 ``alphas_cumprod``.
 
     Each factor ``1 - beta_s`` is rounded to float32 with absolute error <= eps32/2, a relative
@@ -45,7 +48,8 @@ def train_table_rtol(betas: np.ndarray) -> np.ndarray:
     cosine table, whose last betas sit at the 0.999 cap, 1 - beta keeps only 3 digits and the bound
     grows accordingly (measured 2.6e-4 there).
     """
-    return EPS32 * np.cumsum(1.0 / (1.0 - np.asarray(betas, dtype=np.float64)))
+    bound: FloatArray = EPS32 * np.cumsum(1.0 / (1.0 - np.asarray(betas, dtype=np.float64)))
+    return bound
 
 
 # Particles of the end-to-end runs: the sample variance has relative standard error sqrt(2/n), 1 %
