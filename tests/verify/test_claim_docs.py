@@ -58,7 +58,7 @@ def test_claim_refuses_a_docs_value_without_anchor() -> None:
     with pytest.raises(ValueError, match="docs must look like"):
         claim("x.y", statement="s", source="s", method="m", tolerance="t", docs="docs/cli.md")
     with pytest.raises(ValueError, match="docs must look like"):
-        claim("x.y", statement="s", source="s", method="m", tolerance="t", docs="see the tracker")
+        claim("x.y", statement="s", source="s", method="m", tolerance="t", docs="docs/cli.md#")
 
 
 def test_list_prints_id_docs_statement(capsys: pytest.CaptureFixture[str]) -> None:

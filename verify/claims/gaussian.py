@@ -196,16 +196,16 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     ax.set_xlabel("closed form")
     ax.set_ylabel(f"Monte Carlo ({n} particles, ±{tol.Z_SCORE:g} s.e.)")
     ax.set_title("Output covariance entries")
-    spec_pred = np.array(ref.FULL_MATRIX_MC_EXAMPLE["predicted"])
+    example_pred = np.array(ref.FULL_MATRIX_MC_EXAMPLE["predicted"])
     ours = exact.output_covariance(
         np.array(ref.FULL_MATRIX_MC_EXAMPLE["covariance"]), families.tangent(1.0).grid(6)
     )
-    spec_ok = bool(np.all(np.abs(np.round(ours, 4) - spec_pred) <= 1.0001e-4))
-    ok = max(zs) <= tol.Z_SCORE and spec_ok
+    example_ok = bool(np.all(np.abs(np.round(ours, 4) - example_pred) <= 1.0001e-4))
+    ok = max(zs) <= tol.Z_SCORE and example_ok
     return Outcome(
         ok,
         f"max |z| = {max(zs):.2f} over {len(cases)} cases; full-matrix example to 4 decimals: "
-        f"{spec_ok}",
+        f"{example_ok}",
         {"particles": n, "cases": rows, "spec_example_closed_form": ours},
         figures={"scatter": fig},
     )

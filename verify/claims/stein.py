@@ -69,7 +69,7 @@ def _ref_metric_vp(d: float, c: float, sig: FloatArray) -> FloatArray:
     return 4 * d * sig**4 * (1 - c**2) ** 2 / (c**2 + sig**2 * (1 - c**2)) ** 3
 
 
-def _spec_printed_metric_vp(d: float, c: float, sig: FloatArray) -> FloatArray:
+def _misprinted_metric_vp(d: float, c: float, sig: FloatArray) -> FloatArray:
     return 4 * d * sig**4 * (1 - c**2) ** 2 / (1 - sig**2 * (1 - c**2)) ** 3  # misprinted variant
 
 
@@ -311,7 +311,7 @@ def check_estimators(budget: Budget) -> Outcome:
     vp_model = GaussianModel.isotropic(0.5, 4)
     delta, se, _ = stein.estimate_metric(vp_model, r, samples=n, seed=budget.seed, process="vp")
     worst_z = max(worst_z, float(np.max(np.abs(delta - vp_ref) / se)))
-    printed = _spec_printed_metric_vp(4, 0.5, sig) * (1 + r**2) ** -3
+    printed = _misprinted_metric_vp(4, 0.5, sig) * (1 + r**2) ** -3
     rows.append(
         {
             "model": "vp-iso c=0.5 d=4",
