@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from symsched_verify.registry import Budget
 
 
-def register_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Entry point of the ``symsched.commands`` group: add the ``verify`` command."""
     register_verify(sub)
 
 
-def register_verify(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "verify",
         help="run every verification claim and write the report",
@@ -139,7 +139,7 @@ def run_verify(args: argparse.Namespace) -> int:
     claims = select_claims(args.only)
     if args.list:
         for c in claims:
-            print(f"{c.id}\t#{c.issue}\t{c.statement}")
+            print(f"{c.id}\t{c.docs}\t{c.statement}")
         return 0
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers must be >= 1, got {args.workers}")

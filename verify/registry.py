@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -73,30 +74,40 @@ class Outcome:
 @dataclass(frozen=True)
 class Claim:
     """A registered claim: ``id``, one-line ``statement``, ``source`` (paper + equation),
-    ``method`` (the independent oracle), ``tolerance`` (with its reason), ``issue`` and
-    ``check``."""
+    ``method`` (the independent oracle), ``tolerance`` (with its reason), ``docs`` (the page and
+    anchor of the project's documentation that explains it, e.g.
+    ``"docs/theory/gaussian.md#tangent-law"``) and ``check``."""
 
     id: str
     statement: str
     source: str
     method: str
     tolerance: str
-    issue: int
+    docs: str
     check: Callable[[Budget], Outcome]
 
 
 CLAIMS: dict[str, Claim] = {}
 
+#: A docs page and a heading anchor (lowercase, hyphens: GitHub's anchors of markdown headings).
+_DOCS_LINK = re.compile(r"docs/[a-z0-9_/-]+\.md#[a-z0-9_-]+")
+
 
 def claim(
-    id: str, *, statement: str, source: str, method: str, tolerance: str, issue: int
+    id: str, *, statement: str, source: str, method: str, tolerance: str, docs: str
 ) -> Callable[[Callable[[Budget], Outcome]], Callable[[Budget], Outcome]]:
-    """Register ``check`` as claim ``id`` (ids are unique, dotted: ``area.short-name``)."""
+    """Register ``check`` as claim ``id`` (ids are unique, dotted: ``area.short-name``).
+
+    ``docs`` is a page under ``docs/`` and a GitHub-style heading anchor,
+    ``docs/PAGE.md#anchor`` (``tests/verify/test_claim_docs.py`` checks that the heading exists).
+    """
+    if not _DOCS_LINK.fullmatch(docs):
+        raise ValueError(f"claim {id!r}: docs must look like 'docs/PAGE.md#anchor', got {docs!r}")
 
     def deco(check: Callable[[Budget], Outcome]) -> Callable[[Budget], Outcome]:
         if id in CLAIMS and CLAIMS[id].check is not check:
             raise ValueError(f"claim id {id!r} is registered twice")
-        CLAIMS[id] = Claim(id, statement, source, method, tolerance, issue, check)
+        CLAIMS[id] = Claim(id, statement, source, method, tolerance, docs, check)
         return check
 
     return deco

@@ -17,25 +17,33 @@ from symsched._json import json_safe
 
 __all__ = ["render_html"]
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}
-.PASS{color:#17752d;font-weight:bold}.FAIL,.ERROR{color:#b00020;font-weight:bold}
-section{border-top:2px solid #ddd;margin-top:2em;padding-top:.5em}dt{font-weight:bold;margin-top:.4em}
-pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.8em;max-height:24em}img{max-width:100%}
-.meta{color:#555;font-size:.9em}
-"""
+_CSS = (
+    "\n"
+    "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:980px;margin:2em "
+    "auto;padding:0 1em;color:#222}\n"
+    "table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border:1px solid "
+    "#ccc;padding:.3em .5em;text-align:left;vertical-align:top}\n"
+    ".PASS{color:#17752d;font-weight:bold}.FAIL,.ERROR{color:#b00020;font-weight:bold}\n"
+    "section{border-top:2px solid #ddd;margin-top:2em;padding-top:.5em}"
+    "dt{font-weight:bold;margin-top:.4em}\n"
+    "pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.8em;max-height:24em}"
+    "img{max-width:100%}\n"
+    ".meta{color:#555;font-size:.9em}\n"
+)
 
-_SCRIPT = """
-window.addEventListener('load', function () {
-  var imgs = document.querySelectorAll('img'), ok = 0;
-  for (var i = 0; i < imgs.length; i++) { if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++; }
-  document.body.setAttribute('data-images-ok', String(ok));
-  document.body.setAttribute('data-images', String(imgs.length));
-  document.body.setAttribute('data-sections', String(document.querySelectorAll('section.claim').length));
-  document.body.setAttribute('data-rendered', 'ok');
-});
-"""
+_SCRIPT = (
+    "\n"
+    "window.addEventListener('load', function () {\n"
+    "  var imgs = document.querySelectorAll('img'), ok = 0;\n"
+    "  for (var i = 0; i < imgs.length; i++) { if (imgs[i].complete && imgs[i].naturalWidth > "
+    "0) ok++; }\n"
+    "  document.body.setAttribute('data-images-ok', String(ok));\n"
+    "  document.body.setAttribute('data-images', String(imgs.length));\n"
+    "  document.body.setAttribute('data-sections', "
+    "String(document.querySelectorAll('section.claim').length));\n"
+    "  document.body.setAttribute('data-rendered', 'ok');\n"
+    "});\n"
+)
 
 
 def _anchor(claim_id: str) -> str:
@@ -43,7 +51,8 @@ def _anchor(claim_id: str) -> str:
 
 
 def render_html(results: list[Any], meta: dict[str, Any]) -> str:
-    """The report page for ``results`` (:class:`symsched_verify.run.ClaimResult`) and provenance ``meta``."""
+    """The report page for ``results`` (:class:`symsched_verify.run.ClaimResult`) and provenance
+    ``meta``."""
     e = html.escape
     n_pass = sum(r.status == "PASS" for r in results)
     rows = "".join(
@@ -62,7 +71,7 @@ def render_html(results: list[Any], meta: dict[str, Any]) -> str:
             f"<dt>Method (oracle)</dt><dd>{e(c.method)}</dd>",
             f"<dt>Tolerance</dt><dd>{e(c.tolerance)}</dd>",
             f"<dt>Measured</dt><dd>{e(r.outcome.measured)}</dd>",
-            f"<dt>Issue</dt><dd>#{c.issue}</dd></dl>",
+            f'<dt>Docs</dt><dd><a class="docs" href="{e(c.docs)}">{e(c.docs)}</a></dd></dl>',
         ]
         if r.outcome.details:
             text = json.dumps(json_safe(r.outcome.details), indent=1)[:6000]
@@ -78,8 +87,10 @@ def render_html(results: list[Any], meta: dict[str, Any]) -> str:
         parts.append("</section>")
         sections.append("".join(parts))
     head = (
-        f"symsched {e(str(meta['version']))} · profile {e(str(meta['profile']))} · seed {e(str(meta['seed']))}"
-        f" · command <code>{e(str(meta['command']))}</code> · inputs sha256 <code>{e(meta['inputs_sha256'])}</code>"
+        f"symsched {e(str(meta['version']))} · profile {e(str(meta['profile']))} · seed "
+        f"{e(str(meta['seed']))}"
+        f" · command <code>{e(str(meta['command']))}</code> · inputs sha256 "
+        f"<code>{e(meta['inputs_sha256'])}</code>"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

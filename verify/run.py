@@ -267,7 +267,7 @@ def write_report(results: list[ClaimResult], out: Path, budget: Budget, command:
             f"- **Method (oracle):** {c.method}",
             f"- **Tolerance:** {c.tolerance}",
             f"- **Measured:** {r.outcome.measured}",
-            f"- **Issue:** #{c.issue}",
+            f"- **Docs:** [{c.docs}]({c.docs})",
             "",
         ]
         if r.outcome.details:
@@ -303,7 +303,7 @@ def write_report(results: list[ClaimResult], out: Path, budget: Budget, command:
                 "source": c.source,
                 "method": c.method,
                 "tolerance": c.tolerance,
-                "issue": c.issue,
+                "docs": c.docs,
                 "measured": r.outcome.measured,
                 "details": r.outcome.details,
                 "error": r.error,

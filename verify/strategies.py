@@ -65,7 +65,7 @@ def spd_matrices(
     lam = draw(spectra(min_size=d, max_size=d, min_value=min_eig, max_value=max_eig))
     seed = draw(st.integers(0, 2**32 - 1))
     q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))
-    m = (q * lam) @ q.T
+    m: NDArray[np.float64] = (q * lam) @ q.T
     return (m + m.T) / 2
 
 
@@ -81,7 +81,8 @@ def grids(
     pure_noise: bool | None = None,
     to_zero: bool | None = None,
 ) -> NDArray[np.float64]:
-    """A strictly decreasing grid ``[sigma_0 > ... > sigma_N]`` (``sigma_0`` may be inf, ``sigma_N`` 0).
+    """A strictly decreasing grid ``[sigma_0 > ... > sigma_N]`` (``sigma_0`` may be inf, ``sigma_N``
+    0).
 
     Interior levels are log-uniform in [1e-3, 1e3], sorted, and separated by at least a relative
     1e-6 so that no two levels collide in float64.
@@ -99,7 +100,7 @@ def grids(
             max_size=n_free,
         )
     )
-    levels = sorted(set(round(v, 6) for v in logs), reverse=True)
+    levels = sorted({round(v, 6) for v in logs}, reverse=True)
     while len(levels) < n_free:  # replace collisions deterministically
         levels.append(levels[-1] - 1e-3 if levels else 0.0)
     vals = list(np.exp(np.array(levels)))

@@ -12,13 +12,15 @@ from symsched_verify.oracles.ddim_particles import ddim_particles
 
 
 def test_one_step_from_pure_noise_lands_on_posterior_mean_zero() -> None:
-    # from pure noise the exact denoiser predicts x0_hat = 0: one step to sigma = 0 collapses everything
+    # from pure noise the exact denoiser predicts x0_hat = 0: one step to sigma = 0 collapses
+    # everything
     res = ddim_particles(np.eye(2), [math.inf, 0.0], 1000, seed=0)
     assert np.abs(res.samples).max() == 0.0
 
 
 def test_identity_covariance_single_step_variance() -> None:
-    # Sigma = I, one step a -> b: gain (1 + ab)/(1 + a^2) on xbar (hand computation), start var 1 + a^2
+    # Sigma = I, one step a -> b: gain (1 + ab)/(1 + a^2) on xbar (hand computation),
+    # start var 1 + a^2
     a, b = 2.0, 0.5
     res = ddim_particles(np.eye(3), [a, b], 200_000, seed=1)
     want = (1 + a * b) ** 2 / (1 + a**2)

@@ -64,7 +64,10 @@ def console_lines(stderr: str) -> list[str]:
 )
 def test_html_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     html = (report / "report.html").read_text()
-    assert not re.search(r'(src|href)="(?!data:|#)', html), "the page must not load external assets"
+    assert not re.search(r'src="(?!data:)', html), "the page must not load external assets"
+    assert not re.search(r'<link[^>]*href="(?!data:)', html), "no external stylesheet or icon"
+    links = re.findall(r'<a [^>]*href="([^"]*)"', html)  # in-page, or a claim's docs page
+    assert links and all(re.fullmatch(r"#[\w-]+|docs/[\w/-]+\.md#[\w-]+", h) for h in links)
     dom, err = headless((report / "report.html").as_uri(), tmp_path / "profile")
     assert console_lines(err) == [], console_lines(err)
     body = re.search(r"<body([^>]*)>", dom)
@@ -106,7 +109,8 @@ def test_every_output_file_records_provenance(report: Path) -> None:
         )
     index = json.loads((report / "schedules" / "index.json").read_text())
     files = {p.name for p in (report / "schedules").glob("*.json")} - {"index.json"}
-    # 5 model families x 12 step counts x the applicable methods (more when further methods register)
+    # 5 model families x 12 step counts x the applicable methods (more when further methods
+    # register)
     assert index["inputs_sha256"] == digest and len(index["schedules"]) >= 264
     assert {e["file"] for e in index["schedules"]} == files
     one = json.loads((report / "schedules" / index["schedules"][0]["file"]).read_text())

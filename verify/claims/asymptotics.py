@@ -1,4 +1,10 @@
-"""Claims of the Euler–Maclaurin asymptotics [sun2026, §5.1] (issue 3)."""
+"""Claims of the Euler–Maclaurin asymptotics [sun2026, §5.1]
+(docs/theory/gaussian.md#euler-maclaurin-expansion)."""
+
+# check_remainders' property test runs with derandomize=True, which seeds hypothesis from the test
+# function's source: its text is kept as it was (a dict comprehension included) so that the drawn
+# schedules, and the values the report records, stay the same.
+# ruff: noqa: C416
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from symsched._typing import FloatArray, Start
 from symsched.gaussian import asymptotics, exact, tangent
 from symsched.schedules import families
 from symsched.symbols import gamma, s
@@ -23,11 +30,24 @@ SRC = "Sun, Poor, Zhang, arXiv 2601.13602"
 
 @claim(
     "asymptotics.em-derivation",
-    statement="Midpoint Euler–Maclaurin gives ln r_i = -J_i/N - K_i/N^3 + O(N^-5) with J = int phi'^2, K = int (phi'^4/6 - phi''^2/12); the N^-3 boundary terms cancel; KL(p||p^) = sum J^2/(4N^2) + J^3/(12N^3) + (JK/2 + J^4/48)/N^4 and the reverse direction flips the N^-3 sign.",
-    source=f"{SRC}, §5.1 (gaussian_theory.md §5.1)",
-    method="SymPy derivation (Taylor of the angle step about the midpoint, series of 2 ln cos, Bernoulli B_2(1/2), exact total-derivative identity) compared term by term with the hand-typed coefficients of gaussian_theory.md §5.1; tangent closed form vs the paper's J_i(gamma)",
+    statement=(
+        "Midpoint Euler–Maclaurin gives ln r_i = -J_i/N - K_i/N^3 + O(N^-5) with J = int phi'^2, "
+        "K = int (phi'^4/6 - phi''^2/12); the N^-3 boundary terms cancel; KL(p||p^) = sum "
+        "J^2/(4N^2) + J^3/(12N^3) + (JK/2 + J^4/48)/N^4 and the reverse direction flips the N^-3 "
+        "sign."
+    ),
+    source=(
+        f"{SRC}, §5.1 (docs/theory/gaussian.md#euler-maclaurin-expansion, "
+        "docs/theory/gaussian.md#kl-coefficients)"
+    ),
+    method=(
+        "SymPy derivation (Taylor of the angle step about the midpoint, series of 2 ln cos, "
+        "Bernoulli B_2(1/2), exact total-derivative identity) compared term by term with the "
+        "hand-typed coefficients of docs/theory/gaussian.md#kl-coefficients; tangent closed form "
+        "vs the paper's J_i(gamma)"
+    ),
     tolerance="exact (symbolic equality)",
-    issue=3,
+    docs="docs/theory/gaussian.md#euler-maclaurin-expansion",
 )
 def check_derivation(budget: Budget) -> Outcome:
     em = asymptotics.log_ratio_expansion()
@@ -48,7 +68,8 @@ def check_derivation(budget: Budget) -> Outcome:
         )
         and all(sp.simplify(kls[d][p].subs(B, 0)) == 0 for d in kls for p in (0, 1))
     )
-    # tangent closed form (pure noise, sigma_min = 0) against the paper's J_i(gamma) (issue 2's symbolic integral)
+    # tangent closed form (pure noise, sigma_min = 0) against the paper's J_i(gamma) (the symbolic
+    # integral of docs/theory/gaussian.md#coefficient-gamma-star)
     fj, _fk, fj_inf, _ = asymptotics._tangent_closed_form()
     k, D = sp.Symbol("k", positive=True), sp.Symbol("D", positive=True)
     j_pure = sp.simplify((fj_inf - fj.subs(sp.Symbol("x", positive=True), 0)).subs(D, sp.pi / 2))
@@ -56,7 +77,8 @@ def check_derivation(budget: Budget) -> Outcome:
     ok = ok_j and ok_k and ok_b and ok_kl and ok_t
     return Outcome(
         ok,
-        f"J integrand {ok_j}, K integrand {ok_k}, boundary terms cancel {ok_b}, KL coefficients {ok_kl}, tangent J {ok_t}",
+        f"J integrand {ok_j}, K integrand {ok_k}, boundary terms cancel {ok_b}, KL coefficients "
+        f"{ok_kl}, tangent J {ok_t}",
         {
             "step_series": str(em.step_series),
             "boundary_residual": str(em.boundary_residual),
@@ -69,10 +91,13 @@ def check_derivation(budget: Budget) -> Outcome:
 @st.composite
 def smooth_families(draw: st.DrawFn) -> families.Family:
     """Smooth families with bounded endpoints: tangent (incl. 0 / inf ends), karras, loglinear, and
-    cosine / vp-linear with t_min >= 0.05 (closer to t = 0 they approach the rho ~ sqrt(t) singularity
-    and the asymptotic regime starts beyond N = 1000)."""
+    cosine / vp-linear with t_min >= 0.05 (closer to t = 0 they approach the rho ~ sqrt(t)
+    singularity and the asymptotic regime starts beyond N = 1000)."""
     kind = draw(st.sampled_from(["tangent", "karras", "loglinear", "cosine", "vp-linear"]))
-    lg = lambda lo, hi: st.floats(lo, hi, allow_nan=False, allow_infinity=False).map(math.exp)
+
+    def lg(lo: float, hi: float) -> st.SearchStrategy[float]:
+        return st.floats(lo, hi, allow_nan=False, allow_infinity=False).map(math.exp)
+
     if kind == "tangent":
         lo = draw(st.one_of(st.just(0.0), lg(-6, -1)))
         hi = draw(st.one_of(st.just(math.inf), lg(1, 5)))
@@ -98,11 +123,20 @@ _PREDICTED = {
 }
 
 
+def _start(start: str) -> Start:
+    """``start`` as the literal the package takes (the property test draws plain strings)."""
+    if start == "exact":
+        return "exact"
+    if start == "prior":
+        return "prior"
+    raise ValueError(f"start must be 'exact' or 'prior', got {start!r}")
+
+
 def remainder_slopes(
-    fam: families.Family, lam: np.ndarray, start: str, ladder: tuple[int, ...] = tol.EM_LADDER
+    fam: families.Family, lam: FloatArray, start: str, ladder: tuple[int, ...] = tol.EM_LADDER
 ) -> dict[str, dict[str, float]]:
     """Log-log slopes of the remainders of every truncation against 40-digit direct sums."""
-    co = asymptotics.coefficients(lam, fam, start=start)
+    co = asymptotics.coefficients(lam, fam, start=_start(start))
     rem: dict[str, list[float]] = {k: [] for k in _PREDICTED}
     for n in ladder:
         lev = family_levels_mp(fam, n, tol.EM_DPS)
@@ -111,11 +145,16 @@ def remainder_slopes(
         with mpmath.workdps(tol.EM_DPS):
             r1 = [
                 x + mpmath.mpf(float(bv)) + mpmath.mpf(float(jv)) / n
-                for x, bv, jv in zip(lrs, co.B, co.J)
+                for x, bv, jv in zip(lrs, co.B, co.J, strict=True)
             ]
             rem["ln_r_after_N^-1"].append(float(max(abs(v) for v in r1)))
             rem["ln_r_after_N^-3"].append(
-                float(max(abs(v + mpmath.mpf(float(kv)) / n**3) for v, kv in zip(r1, co.K)))
+                float(
+                    max(
+                        abs(v + mpmath.mpf(float(kv)) / n**3)
+                        for v, kv in zip(r1, co.K, strict=True)
+                    )
+                )
             )
             for p in (2, 3, 4):
                 for tag, val, cs in (
@@ -150,11 +189,25 @@ def _deviation(entry: dict[str, float], q: int) -> float:
 
 @claim(
     "asymptotics.remainder-slopes",
-    statement="After truncating ln r_i at N^-1 and N^-3, and both KL directions at N^-2, N^-3, N^-4, the remainder decays like N^-3, N^-5 and N^-3, N^-4, N^-5: finite endpoints, pure-noise starts and both --start modes (the prior start adds the boundary term B_i = ln(1 + lam_i/sigma_max^2), giving N^0 and N^-1 KL terms).",
+    statement=(
+        "After truncating ln r_i at N^-1 and N^-3, and both KL directions at N^-2, N^-3, N^-4, "
+        "the remainder decays like N^-3, N^-5 and N^-3, N^-4, N^-5: finite endpoints, pure-noise "
+        "starts and both --start modes (the prior start adds the boundary term B_i = ln(1 + "
+        "lam_i/sigma_max^2), giving N^0 and N^-1 KL terms)."
+    ),
     source=f"{SRC}, §5.1 (Euler–Maclaurin expansion in N)",
-    method=f"hypothesis-drawn smooth families (tangent, karras, loglinear, cosine, vp-linear) and 1-3 eigenvalues in [1e-2, 1e2], both starts; 40-digit direct sums of the angle form (symsched_verify.oracles.exact_sums, no sumem) at N = {tol.EM_LADDER}; log-log slope of |remainder|",
-    tolerance=f"|slope - predicted| <= {tol.EM_SLOPE_BAND}, or (slow onset of the N^-q term) increments of R N^q shrinking by 1/2 +- {tol.EM_RICHARDSON_BAND} per doubling (derivations in verify/tolerances/_asymptotics.py)",
-    issue=3,
+    method=(
+        "hypothesis-drawn smooth families (tangent, karras, loglinear, cosine, vp-linear) and "
+        "1-3 eigenvalues in [1e-2, 1e2], both starts; 40-digit direct sums of the angle form "
+        f"(symsched_verify.oracles.exact_sums, no sumem) at N = {tol.EM_LADDER}; log-log slope "
+        "of |remainder|"
+    ),
+    tolerance=(
+        f"|slope - predicted| <= {tol.EM_SLOPE_BAND}, or (slow onset of the N^-q term) "
+        f"increments of R N^q shrinking by 1/2 +- {tol.EM_RICHARDSON_BAND} per doubling "
+        "(derivations in verify/tolerances/_asymptotics.py)"
+    ),
+    docs="docs/theory/gaussian.md#euler-maclaurin-expansion",
 )
 def check_remainders(budget: Budget) -> Outcome:
     records: list[dict[str, Any]] = []
@@ -194,18 +247,29 @@ def check_remainders(budget: Budget) -> Outcome:
     ok = worst == 0.0 and len(records) >= 3
     return Outcome(
         ok,
-        f"{len(records)} drawn schedules; largest |slope - predicted| = {worst_slope:.3f}; failing criteria: {worst:.3f}",
+        f"{len(records)} drawn schedules; largest |slope - predicted| = {worst_slope:.3f}; "
+        f"failing criteria: {worst:.3f}",
         {"cases": records, "predicted": {k: -q for k, q in _PREDICTED.items()}},
     )
 
 
 @claim(
     "asymptotics.closed-form-and-quadrature",
-    statement="The tangent family's J_i, K_i in closed form (SymPy antiderivatives, finite or infinite endpoints) and the Gauss–Legendre quadrature of every family agree with 30-digit tanh-sinh quadrature.",
+    statement=(
+        "The tangent family's J_i, K_i in closed form (SymPy antiderivatives, finite or infinite "
+        "endpoints) and the Gauss–Legendre quadrature of every family agree with 30-digit "
+        "tanh-sinh quadrature."
+    ),
     source=f"{SRC}, §5.1, §5.3(a)",
-    method="mpmath.quad (tanh-sinh, split where rho = sqrt(lam)) of phi'^2 and phi'^4/6 - phi''^2/12 at 30 digits, random families and eigenvalues in [1e-3, 1e3]",
-    tolerance=f"closed form rtol {tol.CLOSED_FORM_RTOL:g}; quadrature rtol {tol.QUAD_RTOL:g} (relative to max(|J|, |K|))",
-    issue=3,
+    method=(
+        "mpmath.quad (tanh-sinh, split where rho = sqrt(lam)) of phi'^2 and phi'^4/6 - "
+        "phi''^2/12 at 30 digits, random families and eigenvalues in [1e-3, 1e3]"
+    ),
+    tolerance=(
+        f"closed form rtol {tol.CLOSED_FORM_RTOL:g}; quadrature rtol {tol.QUAD_RTOL:g} (relative "
+        "to max(|J|, |K|))"
+    ),
+    docs="docs/theory/gaussian.md#euler-maclaurin-expansion",
 )
 def check_closed_forms(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 31])
@@ -247,11 +311,22 @@ def check_closed_forms(budget: Budget) -> Outcome:
 
 @claim(
     "asymptotics.non-smooth-end-rejected",
-    statement="Families with rho ~ sqrt(t) at sigma_min = 0 (vp-linear, cosine down to t = 0) have a divergent J: asymptotics refuses them with a ValueError, and the exact N^2 KL indeed keeps growing with N instead of converging.",
-    source=f"{SRC}, §5.1 (the expansion needs a smooth schedule); issue 3 'Bad input'",
-    method="coefficients() on cosine / vp-linear with t_min = 0 must raise; exact KL (symsched.gaussian.exact) at N = 100, 1000, 10000 of the same grids: N^2 KL grows; control: the tangent family's N^2 KL changes by < 2%",
+    statement=(
+        "Families with rho ~ sqrt(t) at sigma_min = 0 (vp-linear, cosine down to t = 0) have a "
+        "divergent J: asymptotics refuses them with a ValueError, and the exact N^2 KL indeed "
+        "keeps growing with N instead of converging."
+    ),
+    source=(
+        f"{SRC}, §5.1 (the expansion needs a smooth schedule); "
+        "docs/theory/gaussian.md#smoothness-condition"
+    ),
+    method=(
+        "coefficients() on cosine / vp-linear with t_min = 0 must raise; exact KL "
+        "(symsched.gaussian.exact) at N = 100, 1000, 10000 of the same grids: N^2 KL grows; "
+        "control: the tangent family's N^2 KL changes by < 2%"
+    ),
     tolerance=f"N^2 KL(10^4) / N^2 KL(100) >= {tol.NONSMOOTH_GROWTH}",
-    issue=3,
+    docs="docs/theory/gaussian.md#smoothness-condition",
 )
 def check_nonsmooth(budget: Budget) -> Outcome:
     lam = np.array([0.01, 0.1, 1.0])

@@ -1,16 +1,19 @@
-r"""Exports load into the real diffusers schedulers and sample the closed-form distribution (issue 6).
+r"""Exports load into the real diffusers schedulers and sample the closed-form distribution
+(docs/conventions.md#export-conventions).
 
 Needs diffusers (a test-time dependency): without it the claim fails and says so, never passes.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 
 import numpy as np
 
 from symsched import build
+from symsched._typing import FloatArray, Start
 from symsched.export import export
 from symsched.gaussian import exact
 from symsched_verify import tolerances as tol
@@ -19,7 +22,7 @@ from symsched_verify.registry import Budget, Outcome, claim
 LAM = np.array([0.02, 0.3, 1.5])
 
 
-def _z(samples: np.ndarray, levels: np.ndarray, start: str) -> float:
+def _z(samples: FloatArray, levels: FloatArray, start: Start) -> float:
     m2 = (samples**2).mean(0)
     se = (samples**2).std(0, ddof=1) / math.sqrt(samples.shape[0])
     pred = np.diag(exact.output_covariance(np.diag(LAM), levels, start=start))
@@ -28,16 +31,33 @@ def _z(samples: np.ndarray, levels: np.ndarray, start: str) -> float:
 
 @claim(
     "export.real-consumers",
-    statement="Each export, loaded into the real diffusers scheduler (EulerDiscrete sigmas=, DPMSolverMultistep timesteps=, FlowMatchEulerDiscrete sigmas= with shift 3, UniPCMultistep flow sigmas=), visits exactly the intended noise levels, and with the exact Gaussian denoiser its output covariance equals symsched's closed form.",
-    source="conventions.md 'Export conventions'; peers.md §3.1 (per-scheduler semantics); Sun, Poor, Zhang arXiv 2601.13602 §3 (closed form)",
-    method="end-to-end sampling loops of diffusers 0.42.1 with the exact epsilon / velocity predictor of N(0, diag(0.02, 0.3, 1.5)) conditioned on the timestep it is given (symsched_verify.oracles.consumers); DPM-Solver++ and UniPC at order 1 (= DDIM); negative control: the naive flow export to a shift-3 scheduler",
-    tolerance="levels: 64 eps32 relative (float32 scheduler), 1e-4 for the float32 training table; covariance: |E x^2 - closed form| <= 5 s.e. per direction; the negative control must miss by > 50 s.e.",
-    issue=6,
+    statement=(
+        "Each export, loaded into the real diffusers scheduler (EulerDiscrete sigmas=, "
+        "DPMSolverMultistep timesteps=, FlowMatchEulerDiscrete sigmas= with shift 3, "
+        "UniPCMultistep flow sigmas=), visits exactly the intended noise levels, and with the "
+        "exact Gaussian denoiser its output covariance equals symsched's closed form."
+    ),
+    source=(
+        "docs/conventions.md#export-conventions (per-scheduler semantics: "
+        "docs/conventions.md#diffusers-euler, docs/conventions.md#diffusers-timesteps, "
+        "docs/conventions.md#flow-matching); Sun, Poor, Zhang arXiv 2601.13602 §3 (closed form)"
+    ),
+    method=(
+        "end-to-end sampling loops of diffusers 0.42.1 with the exact epsilon / velocity "
+        "predictor of N(0, diag(0.02, 0.3, 1.5)) conditioned on the timestep it is given "
+        "(symsched_verify.oracles.consumers); DPM-Solver++ and UniPC at order 1 (= DDIM); "
+        "negative control: the naive flow export to a shift-3 scheduler"
+    ),
+    tolerance=(
+        "levels: 64 eps32 relative (float32 scheduler), 1e-4 for the float32 training table; "
+        "covariance: |E x^2 - closed form| <= 5 s.e. per direction; the negative control must "
+        "miss by > 50 s.e."
+    ),
+    docs="docs/conventions.md#export-conventions",
 )
 def check_real_consumers(budget: Budget) -> Outcome:
     try:
-        import diffusers
-
+        importlib.import_module("diffusers")  # the real consumers; their absence fails the claim
         from symsched_verify.oracles import consumers
     except ImportError as exc:
         return Outcome(
@@ -53,6 +73,8 @@ def check_real_consumers(budget: Budget) -> Outcome:
     level_err["euler"] = float(np.max(np.abs(r.queried / sd.sigmas[:-1] - 1)))
     zs["euler"] = _z(r.samples, sd.sigmas, "prior")
     ex = export(sd, "diffusers-timesteps")
+    if ex.levels is None:
+        raise ValueError("the diffusers-timesteps export must state the levels it visits")
     r = consumers.run_dpm_timesteps(json.loads(ex.text), LAM, n, seed + 1)
     level_err["dpm"] = float(np.max(np.abs(r.queried / ex.levels[:-1] - 1)))
     zs["dpm"] = _z(r.samples, ex.levels, "exact")

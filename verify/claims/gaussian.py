@@ -1,4 +1,4 @@
-"""Claims of the exact Gaussian theory [sun2026, §2-§4] (issue 2)."""
+"""Claims of the exact Gaussian theory [sun2026, §2-§4] (docs/theory/gaussian.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from symsched._typing import FloatArray, Start
 from symsched.gaussian import derive, exact
 from symsched.schedules import families
 from symsched.symbols import a, alpha_bar_a, alpha_bar_b, b, lam
@@ -23,14 +24,14 @@ def _rng(budget: Budget, salt: int) -> np.random.Generator:
     return np.random.default_rng([budget.seed, salt])
 
 
-def _random_spd(rng: np.random.Generator, d: int) -> np.ndarray:
+def _random_spd(rng: np.random.Generator, d: int) -> FloatArray:
     q, _ = np.linalg.qr(rng.standard_normal((d, d)))
     lam_v = np.exp(rng.uniform(np.log(0.05), np.log(5.0), d))
-    m = (q * lam_v) @ q.T
+    m: FloatArray = (q * lam_v) @ q.T
     return (m + m.T) / 2
 
 
-def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bool) -> np.ndarray:
+def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bool) -> FloatArray:
     free = n + 1 - int(pure_noise) - int(to_zero)
     levels = np.sort(np.exp(rng.uniform(np.log(1e-3), np.log(1e3), free)))[::-1]
     vals = list(levels)
@@ -43,11 +44,18 @@ def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bo
 
 @claim(
     "gaussian.ddim-gain-derived",
-    statement="The DDIM gain derived from Tweedie's formula equals the paper's per-step gain c_k, and its rho form is (lam + a b)/(lam + a^2).",
+    statement=(
+        "The DDIM gain derived from Tweedie's formula equals the paper's per-step gain c_k, and "
+        "its rho form is (lam + a b)/(lam + a^2)."
+    ),
     source=f"{SRC}, §3 (per-step gain, rational rho-form)",
-    method="SymPy: simplify(derived - hand-typed paper formula) == 0; the VP form mapped to rho (alpha_bar = 1/(1+rho^2)) equals alpha_b/alpha_a times the rho form; 50-digit evaluation at random points as a second check",
+    method=(
+        "SymPy: simplify(derived - hand-typed paper formula) == 0; the VP form mapped to rho "
+        "(alpha_bar = 1/(1+rho^2)) equals alpha_b/alpha_a times the rho form; 50-digit "
+        "evaluation at random points as a second check"
+    ),
     tolerance="exact (symbolic zero); numeric backup |diff| <= 1e-40 at 50 digits",
-    issue=2,
+    docs="docs/theory/gaussian.md#ddim-gain",
 )
 def check_gain(budget: Budget) -> Outcome:
     derived = derive.ddim_gain_vp()
@@ -63,7 +71,8 @@ def check_gain(budget: Budget) -> Outcome:
     worst = 0.0
     with mpmath.workdps(tol.SYMBOLIC_DPS):
         for _ in range(budget.pick(20, 200)):
-            # exact binary values of the drawn floats, so the 50-digit evaluation is not limited to 53 bits
+            # exact binary values of the drawn floats, so the 50-digit evaluation is not limited to
+            # 53 bits
             pt = {
                 alpha_bar_a: sp.Rational(rng.uniform(0.01, 0.99)),
                 alpha_bar_b: sp.Rational(rng.uniform(0.01, 0.99)),
@@ -88,11 +97,18 @@ def check_gain(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.angle-identity",
-    statement="c_k^2 = v(alpha_bar_{k-1})/v(alpha_bar_k) * cos^2(phi_k - phi_{k-1}) with phi = arctan(rho/sqrt(lam)).",
+    statement=(
+        "c_k^2 = v(alpha_bar_{k-1})/v(alpha_bar_k) * cos^2(phi_k - phi_{k-1}) with phi = "
+        "arctan(rho/sqrt(lam))."
+    ),
     source=f"{SRC}, §3 (angle form, Lagrange identity)",
-    method="SymPy simplification of the residual of the derived gain to exactly 0; also the derived 1 - cos^2 equals the paper's Lagrange form lam(sqrt(ab'(1-ab)) - sqrt(ab(1-ab')))^2/(v v')",
+    method=(
+        "SymPy simplification of the residual of the derived gain to exactly 0; also the derived "
+        "1 - cos^2 equals the paper's Lagrange form lam(sqrt(ab'(1-ab)) - sqrt(ab(1-ab')))^2/(v "
+        "v')"
+    ),
     tolerance="exact (symbolic zero)",
-    issue=2,
+    docs="docs/theory/gaussian.md#angle-form",
 )
 def check_angle(budget: Budget) -> Outcome:
     res = derive.angle_identity_residual()
@@ -116,23 +132,35 @@ def check_angle(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.closed-form-vs-monte-carlo",
-    statement="The closed-form output covariance U diag(r_i (lam_i + sigma_N^2)) U^T equals the covariance of full-matrix DDIM particles.",
-    source=f"{SRC}, §3 (trajectory, output); gaussian_theory.md §8.5",
-    method="Particle DDIM with the exact full-matrix denoiser (linear solves, VP x-space, no eigendecomposition) on correlated Gaussians, both starts, pure-noise and finite endpoints; every covariance entry compared",
-    tolerance=f"|MC - closed form| <= {tol.Z_SCORE} standard errors per entry (fixed seed); the spec's §8.5 prediction matched to its 4 printed decimals",
-    issue=2,
+    statement=(
+        "The closed-form output covariance U diag(r_i (lam_i + sigma_N^2)) U^T equals the "
+        "covariance of full-matrix DDIM particles."
+    ),
+    source=(
+        f"{SRC}, §3 (trajectory, output); docs/theory/gaussian.md#full-matrix-monte-carlo-example"
+    ),
+    method=(
+        "Particle DDIM with the exact full-matrix denoiser (linear solves, VP x-space, no "
+        "eigendecomposition) on correlated Gaussians, both starts, pure-noise and finite "
+        "endpoints; every covariance entry compared"
+    ),
+    tolerance=(
+        f"|MC - closed form| <= {tol.Z_SCORE} standard errors per entry (fixed seed); the "
+        "full-matrix example's predicted covariance matched to its 4 printed decimals"
+    ),
+    docs="docs/theory/gaussian.md#full-covariance",
 )
 def check_monte_carlo(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
 
     rng = _rng(budget, 2)
     n = budget.pick(100_000, 1_000_000)
-    cases = [
+    cases: list[tuple[FloatArray, FloatArray, Start, str]] = [
         (
-            np.array(ref.SPEC_MC_EXAMPLE["covariance"]),
+            np.array(ref.FULL_MATRIX_MC_EXAMPLE["covariance"]),
             families.tangent(1.0).grid(6),
             "exact",
-            "spec §8.5",
+            "full-matrix example",
         )
     ]
     for i in range(budget.pick(4, 12)):
@@ -168,15 +196,16 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     ax.set_xlabel("closed form")
     ax.set_ylabel(f"Monte Carlo ({n} particles, ±{tol.Z_SCORE:g} s.e.)")
     ax.set_title("Output covariance entries")
-    spec_pred = np.array(ref.SPEC_MC_EXAMPLE["predicted"])
+    example_pred = np.array(ref.FULL_MATRIX_MC_EXAMPLE["predicted"])
     ours = exact.output_covariance(
-        np.array(ref.SPEC_MC_EXAMPLE["covariance"]), families.tangent(1.0).grid(6)
+        np.array(ref.FULL_MATRIX_MC_EXAMPLE["covariance"]), families.tangent(1.0).grid(6)
     )
-    spec_ok = bool(np.all(np.abs(np.round(ours, 4) - spec_pred) <= 1.0001e-4))
-    ok = max(zs) <= tol.Z_SCORE and spec_ok
+    example_ok = bool(np.all(np.abs(np.round(ours, 4) - example_pred) <= 1.0001e-4))
+    ok = max(zs) <= tol.Z_SCORE and example_ok
     return Outcome(
         ok,
-        f"max |z| = {max(zs):.2f} over {len(cases)} cases; spec §8.5 to 4 decimals: {spec_ok}",
+        f"max |z| = {max(zs):.2f} over {len(cases)} cases; full-matrix example to 4 decimals: "
+        f"{example_ok}",
         {"particles": n, "cases": rows, "spec_example_closed_form": ours},
         figures={"scatter": fig},
     )
@@ -184,11 +213,18 @@ def check_monte_carlo(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.backends-agree",
-    statement="numpy, torch and 40-digit mpmath give the same exact KL and variance ratios, up to round-off.",
+    statement=(
+        "numpy, torch and 40-digit mpmath give the same exact KL and variance ratios, up to "
+        "round-off."
+    ),
     source=f"{SRC}, §3-§4",
-    method="Random spectra (1..200 eigenvalues over 8 decades) and random grids (1..2000 steps, both endpoint kinds, both starts); mpmath multiplies the derived rational gains at 40 digits (no log1p), the float64 paths sum log1p of the Lagrange form",
+    method=(
+        "Random spectra (1..200 eigenvalues over 8 decades) and random grids (1..2000 steps, "
+        "both endpoint kinds, both starts); mpmath multiplies the derived rational gains at 40 "
+        "digits (no log1p), the float64 paths sum log1p of the Lagrange form"
+    ),
     tolerance="relative |diff| <= 64 eps * 2N per KL direction (tolerances.backend_rtol)",
-    issue=2,
+    docs="docs/theory/gaussian.md#stable-numerics",
 )
 def check_backends(budget: Budget) -> Outcome:
     rng = _rng(budget, 3)
@@ -198,12 +234,12 @@ def check_backends(budget: Budget) -> Outcome:
         lam_v = np.exp(rng.uniform(np.log(1e-4), np.log(1e4), d))
         n = int(rng.choice([1, 2, 5, 30, 200, budget.pick(500, 2000)]))
         grid = _random_grid(rng, n, pure_noise=bool(i % 2), to_zero=bool(i % 3))
-        start = "prior" if i % 4 == 0 else "exact"
+        start: Start = "prior" if i % 4 == 0 else "exact"
         r_np = exact.kl(lam_v, grid, start=start)
         r_t = exact.kl(lam_v, grid, start=start, backend="torch")
         r_mp = exact.kl_mpmath(lam_v, grid, start=start)
         rt = tol.backend_rtol(n)
-        for name, val in (("numpy", r_np), ("torch", r_t)):
+        for val in (r_np, r_t):
             for field in ("kl_source_output", "kl_output_source"):
                 ref_v = float(getattr(r_mp, field))
                 got = getattr(val, field)
@@ -220,11 +256,24 @@ def check_backends(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.check-values",
-    statement="One eigenvalue on the matched tangent grid: r = cos^(2N)(pi/2N), with the spec's closed forms for N = 2, 3, 4, 6 and its table of r and both KLs for N = 2..1000.",
-    source="gaussian_theory.md §8.1 (values computed independently by the spec's author with mpmath)",
-    method="exact float64 numerics against the table; SymPy: optimal_ratio_single(N) - closed form == 0",
-    tolerance=f"relative {tol.CHECK_VALUE_RTOL:g} (the table prints 11-15 significant digits); closed forms exact",
-    issue=2,
+    statement=(
+        "One eigenvalue on the matched tangent grid: r = cos^(2N)(pi/2N), with the closed forms "
+        "for N = 2, 3, 4, 6 and the reference table of r and both KLs for N = 2..1000."
+    ),
+    source=(
+        "Sun, Poor, Zhang, arXiv 2601.13602, §5.2 (r = cos^(2N)(pi/2N)); "
+        "docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid (reference values "
+        "computed independently of this code base with mpmath)"
+    ),
+    method=(
+        "exact float64 numerics against the table; SymPy: optimal_ratio_single(N) - closed form "
+        "== 0"
+    ),
+    tolerance=(
+        f"relative {tol.CHECK_VALUE_RTOL:g} (the table prints 11-15 significant digits); closed "
+        "forms exact"
+    ),
+    docs="docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid",
 )
 def check_values(budget: Budget) -> Outcome:
     from symsched.gaussian.tangent import optimal_ratio_single, tangent_sigmas
@@ -248,18 +297,25 @@ def check_values(budget: Budget) -> Outcome:
     ok = worst <= tol.CHECK_VALUE_RTOL and all(v == 0 for v in sym.values())
     return Outcome(
         ok,
-        f"max relative deviation {worst:.1e}; closed forms exact: {all(v == 0 for v in sym.values())}",
+        f"max relative deviation {worst:.1e}; closed forms exact: "
+        f"{all(v == 0 for v in sym.values())}",
         {"max_rel_dev": worst, "closed_form_residuals": {str(k): str(v) for k, v in sym.items()}},
     )
 
 
 @claim(
     "gaussian.kl-positive-ratios-bounded",
-    statement="DDIM under-disperses: r_i <= 1 from the exact start, so both KLs are > 0 for every finite grid; the exact probability-flow map gives r_i = 1 and KL = 0.",
+    statement=(
+        "DDIM under-disperses: r_i <= 1 from the exact start, so both KLs are > 0 for every "
+        "finite grid; the exact probability-flow map gives r_i = 1 and KL = 0."
+    ),
     source=f"{SRC}, §3 (output: r_i <= 1) and §4",
-    method="random spectra and grids: DDIM ratios and KLs; the exact-flow gain (derived by dsolve of the PF-ODE) as the zero-KL sampler; mpmath for the sign of tiny KLs",
+    method=(
+        "random spectra and grids: DDIM ratios and KLs; the exact-flow gain (derived by dsolve "
+        "of the PF-ODE) as the zero-KL sampler; mpmath for the sign of tiny KLs"
+    ),
     tolerance="r_i <= 1 + 4 eps; KL > 0 strictly (DDIM), KL == 0 exactly (exact flow)",
-    issue=2,
+    docs="docs/theory/gaussian.md#variance-recursion-and-output-ratio",
 )
 def check_positive(budget: Budget) -> Outcome:
     rng = _rng(budget, 4)
@@ -284,11 +340,21 @@ def check_positive(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.time-relabelling-invariance",
-    statement="Only the visited noise levels matter: two schedules with different time labels that visit the same levels give the same output.",
-    source=f"{SRC}, §2 (structural fact); conventions.md",
-    method="levels from vp-linear (uniform in time) are re-expressed as cosine-schedule times via the derived closed-form inverse t(rho) and mapped back; particle DDIM in VP x-space with alpha_bar from each labelling, same seed; closed-form KL on both",
-    tolerance="closed form: relative 1e-12 (inverse-map round-off); particles: identical to 1e-10 relative",
-    issue=2,
+    statement=(
+        "Only the visited noise levels matter: two schedules with different time labels that "
+        "visit the same levels give the same output."
+    ),
+    source=f"{SRC}, §2 (structural fact); docs/conventions.md#noise-level",
+    method=(
+        "levels from vp-linear (uniform in time) are re-expressed as cosine-schedule times via "
+        "the derived closed-form inverse t(rho) and mapped back; particle DDIM in VP x-space "
+        "with alpha_bar from each labelling, same seed; closed-form KL on both"
+    ),
+    tolerance=(
+        "closed form: relative 1e-12 (inverse-map round-off); particles: identical to 1e-10 "
+        "relative"
+    ),
+    docs="docs/conventions.md#noise-level",
 )
 def check_relabel(budget: Budget) -> Outcome:
     vp = families.vp_linear()
@@ -321,11 +387,17 @@ def check_relabel(budget: Budget) -> Outcome:
 
 @claim(
     "gaussian.tiny-kl-stable",
-    statement="The fast float64 KL stays accurate when it is tiny (N = 1e5 steps, KL ~ 1e-10), where the textbook formula loses its digits.",
-    source=f"{SRC}, §4; conventions.md (numerics)",
-    method="log1p of the Lagrange form and a series for e^x - 1 - x, against mpmath at 40 digits; the naive float64 path (1/r - 1 + ln r with r = prod g^2) reported for contrast",
+    statement=(
+        "The fast float64 KL stays accurate when it is tiny (N = 1e5 steps, KL ~ 1e-10), where "
+        "the textbook formula loses its digits."
+    ),
+    source=f"{SRC}, §4; docs/theory/gaussian.md#stable-numerics",
+    method=(
+        "log1p of the Lagrange form and a series for e^x - 1 - x, against mpmath at 40 digits; "
+        "the naive float64 path (1/r - 1 + ln r with r = prod g^2) reported for contrast"
+    ),
     tolerance="relative <= 64 eps * 2N (tolerances.backend_rtol)",
-    issue=2,
+    docs="docs/theory/gaussian.md#variance-loss",
 )
 def check_tiny(budget: Budget) -> Outcome:
     from symsched.gaussian.tangent import tangent_sigmas
@@ -344,11 +416,11 @@ def check_tiny(budget: Budget) -> Outcome:
     from symsched import numeric
 
     gf = numeric.lambdify((a, b, lam), g, "numpy")
-    r_naive = []
+    r_naive_list = []
     for lv in lam_v:
         var = grid[1] ** 2 * np.prod(gf(grid[1:-1], grid[2:], lv) ** 2)
-        r_naive.append(var / lv)
-    r_naive = np.array(r_naive)
+        r_naive_list.append(var / lv)
+    r_naive = np.array(r_naive_list)
     kl_naive = 0.5 * float(np.sum(1 / r_naive - 1 + np.log(r_naive)))
     naive_err = abs(kl_naive / float(mp.kl_source_output) - 1)
     ok = err <= tol.backend_rtol(n)

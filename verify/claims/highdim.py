@@ -1,17 +1,21 @@
-"""Gaussian-mixture claims of the high-dimensional study [aranguri2025; high_dim.md] (issue 5).
+"""Gaussian-mixture claims of the high-dimensional study [aranguri2025;
+docs/theory/highdim.md#gaussian-mixture].
 
-Large dimensions use the exact scalar reduction of the GM Euler scheme (high_dim.md §3.3), which a
-claim first checks against the full d-dimensional simulation. Curie–Weiss claims: ``highdim_cw``.
+Large dimensions use the exact scalar reduction of the GM Euler scheme
+(docs/theory/highdim.md#scalar-reduction), which a claim first checks against the full d-dimensional
+simulation. Curie–Weiss claims: ``highdim_cw``.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
 import numpy as np
 from scipy.stats import norm
 
+from symsched._typing import FloatArray
 from symsched.highdim import measure as ms
 from symsched.highdim import simulate as sim
 from symsched.highdim.gm import GaussianMixture, derive_gm
@@ -32,8 +36,8 @@ SCALING_DIMS = (10**2, 10**3, 10**4, 10**5, 10**6)
 
 
 def _log_density_grad(
-    x: np.ndarray, tau: float, model: tuple[float, float, float, float]
-) -> np.ndarray:
+    x: FloatArray, tau: float, model: tuple[float, float, float, float]
+) -> FloatArray:
     """Gradient in x of the log of the explicit two-Gaussian marginal density, by torch autograd."""
     import torch
 
@@ -47,13 +51,14 @@ def _log_density_grad(
 
 
 def _continuity_terms(
-    x: np.ndarray,
+    x: FloatArray,
     tau: float,
     model: tuple[float, float, float, float],
     coef: tuple[float, float, float],
     h: float,
 ) -> tuple[float, float]:
-    """``d_tau rho`` and ``div(rho b)`` at ``(tau, x)`` by torch autograd of the explicit mixture density."""
+    """``d_tau rho`` and ``div(rho b)`` at ``(tau, x)`` by torch autograd of the explicit mixture
+    density."""
     import torch
 
     p, m, sg, c_value = model
@@ -79,7 +84,7 @@ def _seed(budget: Budget, salt: int) -> int:
 
 def _gm_run(
     d: int, schedule: str, steps: int, samples: int, seed: int, kappa: float = 3.0, record: int = 0
-) -> tuple[GaussianMixture, dict[str, Any], sim.GMRun]:
+) -> tuple[GaussianMixture, ms.GMStatistics, sim.GMRun]:
     gm = GaussianMixture(dim=d)
     grid, c_value = ms.make_grid(schedule, steps, gm, kappa)
     run = sim.gm_reduced(gm, grid, c_value, samples, seed, record=record)
@@ -88,11 +93,22 @@ def _gm_run(
 
 @claim(
     "highdim.gm-flow-derivation",
-    statement="The GM denoiser, score and velocity derived in SymPy by Bayes' rule equal direct numerical Bayes, and the velocity transports the interpolant's marginals (continuity equation), for VP and VE.",
-    source=f"{SRC}, §2.1-§2.2 (b = E[dI/dtau | I = x]); high_dim.md §3.2",
-    method="(i) numpy responsibilities + Gaussian conditioning at random x in d = 3; score against torch autograd of the explicit log mixture density; (ii) d_tau rho + div(rho b) = 0 in d = 2 at random (tau, x), derivatives of the explicit density by torch autograd",
-    tolerance=f"(i) relative {tol.HD_DENOISER_RTOL:g}; (ii) residual <= {tol.HD_FLOW_RTOL:g} x the largest term",
-    issue=5,
+    statement=(
+        "The GM denoiser, score and velocity derived in SymPy by Bayes' rule equal direct "
+        "numerical Bayes, and the velocity transports the interpolant's marginals (continuity "
+        "equation), for VP and VE."
+    ),
+    source=f"{SRC}, §2.1-§2.2 (b = E[dI/dtau | I = x]); docs/theory/highdim.md#exact-gm-fields",
+    method=(
+        "(i) numpy responsibilities + Gaussian conditioning at random x in d = 3; score against "
+        "torch autograd of the explicit log mixture density; (ii) d_tau rho + div(rho b) = 0 in "
+        "d = 2 at random (tau, x), derivatives of the explicit density by torch autograd"
+    ),
+    tolerance=(
+        f"(i) relative {tol.HD_DENOISER_RTOL:g}; (ii) residual <= {tol.HD_FLOW_RTOL:g} x the "
+        "largest term"
+    ),
+    docs="docs/theory/highdim.md#exact-gm-fields",
 )
 def check_flow(budget: Budget) -> Outcome:
     rng = np.random.default_rng(_seed(budget, 1))
@@ -138,7 +154,8 @@ def check_flow(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        f"denoiser rel. gap {worst_den:.1e}; score vs autograd {worst_score:.1e}; continuity residual {worst_flow:.1e}",
+        f"denoiser rel. gap {worst_den:.1e}; score vs autograd {worst_score:.1e}; continuity "
+        f"residual {worst_flow:.1e}",
         {
             "denoiser_rel_gap": worst_den,
             "score_autograd_gap": worst_score,
@@ -152,11 +169,18 @@ def check_flow(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.gm-reduction-exact",
-    statement="The scalar reduction of the GM Euler scheme (one scalar S = 1.x per sample plus a common growth factor for x_perp) reproduces the full d-dimensional torch simulation to round-off, for every schedule.",
-    source=f"{SRC}; high_dim.md §3.3 ('exact for Euler')",
-    method="same initial draws X_0 fed to symsched.highdim.simulate.gm_full (torch, d-dimensional) and gm_reduced (numpy, S_0 = 1.X_0, |X_0,perp|^2); compare final M and within-sample std",
+    statement=(
+        "The scalar reduction of the GM Euler scheme (one scalar S = 1.x per sample plus a "
+        "common growth factor for x_perp) reproduces the full d-dimensional torch simulation to "
+        "round-off, for every schedule."
+    ),
+    source=f"{SRC}; docs/theory/highdim.md#scalar-reduction ('exact for Euler')",
+    method=(
+        "same initial draws X_0 fed to symsched.highdim.simulate.gm_full (torch, d-dimensional) "
+        "and gm_reduced (numpy, S_0 = 1.X_0, |X_0,perp|^2); compare final M and within-sample std"
+    ),
     tolerance=f"max |difference| <= {tol.HD_REDUCTION_ATOL:g}",
-    issue=5,
+    docs="docs/theory/highdim.md#scalar-reduction",
 )
 def check_reduction(budget: Budget) -> Outcome:
     rng = np.random.default_rng(_seed(budget, 2))
@@ -185,11 +209,21 @@ def check_reduction(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.gm-euler-mode-fraction",
-    statement="The Monte Carlo mode fraction of the reduced simulation agrees with the Monte-Carlo-free Euler value P(S_0 > s*) (the Euler map S_0 -> S_N is increasing) used by steps-needed.",
-    source=f"{SRC}; high_dim.md §3.3; monotonicity: 1 + dtau A >= tau sigma^2 / D > 0",
-    method="1e5-sample reduced runs (fixed seeds) vs symsched.highdim.simulate.gm_mode_fraction_euler, 5 schedules x several d",
+    statement=(
+        "The Monte Carlo mode fraction of the reduced simulation agrees with the "
+        "Monte-Carlo-free Euler value P(S_0 > s*) (the Euler map S_0 -> S_N is increasing) used "
+        "by steps-needed."
+    ),
+    source=(
+        f"{SRC}; docs/theory/highdim.md#scalar-reduction; monotonicity: 1 + dtau A >= tau "
+        "sigma^2 / D > 0"
+    ),
+    method=(
+        "1e5-sample reduced runs (fixed seeds) vs "
+        "symsched.highdim.simulate.gm_mode_fraction_euler, 5 schedules x several d"
+    ),
     tolerance=f"|MC - exact| <= Z SE (Z = {tol.Z_SCORE:g})",
-    issue=5,
+    docs="docs/theory/highdim.md#scalar-reduction",
 )
 def check_euler_fraction(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 400_000)
@@ -213,11 +247,21 @@ def check_euler_fraction(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.vp-constant-loses-p",
-    statement="VP with constant denoising at fixed N: the mode fraction p_hat -> 1 as d grows (the asymmetry p = 0.8 is lost) while the per-mode spread stays right and d-independent.",
-    source=f"{SRC}, abstract; high_dim.md §3.4 'Why VP with constant denoising misses p'",
-    method="reduced GM Euler simulation (exact for Euler), N = 32, d = 1e2, 1e4, 1e6, 1e8, 1e5 samples, fixed seeds",
-    tolerance=f"p_hat(1e8) - p > Z SE and 1 - p_hat(1e8) <= Z SE(p); p_hat non-decreasing in d within Z SE; |std/sigma - 1| <= {tol.HD_FEATURE_TOL} and its spread over d <= {tol.HD_CONSTANT_SPREAD_ATOL}",
-    issue=5,
+    statement=(
+        "VP with constant denoising at fixed N: the mode fraction p_hat -> 1 as d grows (the "
+        "asymmetry p = 0.8 is lost) while the per-mode spread stays right and d-independent."
+    ),
+    source=f"{SRC}, abstract; docs/theory/highdim.md#vp-constant-loses-the-weights",
+    method=(
+        "reduced GM Euler simulation (exact for Euler), N = 32, d = 1e2, 1e4, 1e6, 1e8, 1e5 "
+        "samples, fixed seeds"
+    ),
+    tolerance=(
+        "p_hat(1e8) - p > Z SE and 1 - p_hat(1e8) <= Z SE(p); p_hat non-decreasing in d within "
+        f"Z SE; |std/sigma - 1| <= {tol.HD_FEATURE_TOL} and its spread over d <= "
+        f"{tol.HD_CONSTANT_SPREAD_ATOL}"
+    ),
+    docs="docs/theory/highdim.md#vp-constant-loses-the-weights",
 )
 def check_vp_constant(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 400_000)
@@ -229,7 +273,7 @@ def check_vp_constant(budget: Budget) -> Outcome:
     se0 = math.sqrt(p * (1 - p) / n)
     ph = [stats[d][1]["mode_fraction"] for d in GM_DIMS]
     ratios = [stats[d][1]["within_std"] / 0.5 for d in GM_DIMS]
-    monotone = all(b >= a - tol.Z_SCORE * math.sqrt(2) * se0 for a, b in zip(ph, ph[1:]))
+    monotone = all(b >= a - tol.Z_SCORE * math.sqrt(2) * se0 for a, b in itertools.pairwise(ph))
     lost = ph[-1] - p > tol.Z_SCORE * se0 and 1 - ph[-1] <= tol.Z_SCORE * se0
     spread_ok = (
         max(abs(r - 1) for r in ratios) <= tol.HD_FEATURE_TOL
@@ -255,11 +299,18 @@ def check_vp_constant(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.ve-constant-collapses-spread",
-    statement="VE with constant denoising at fixed N: the per-mode spread collapses like N/sqrt(d) as d grows while p_hat stays right.",
-    source=f"{SRC}, abstract; high_dim.md §3.4 'Why VE with constant denoising misses sigma'",
+    statement=(
+        "VE with constant denoising at fixed N: the per-mode spread collapses like N/sqrt(d) as "
+        "d grows while p_hat stays right."
+    ),
+    source=f"{SRC}, abstract; docs/theory/highdim.md#ve-constant-loses-the-spread",
     method="reduced GM Euler simulation, N = 32, d = 1e2 .. 1e8, 1e5 samples, fixed seeds",
-    tolerance=f"std/sigma(1e8) <= {tol.HD_COLLAPSE_FACTOR} std/sigma(1e2); std/sigma x sqrt(d)/N constant within {tol.HD_COLLAPSE_RTOL:.0%} for d >= 1e4; |p_hat - p| <= {tol.HD_FEATURE_TOL} + Z SE",
-    issue=5,
+    tolerance=(
+        f"std/sigma(1e8) <= {tol.HD_COLLAPSE_FACTOR} std/sigma(1e2); std/sigma x sqrt(d)/N "
+        f"constant within {tol.HD_COLLAPSE_RTOL:.0%} for d >= 1e4; |p_hat - p| <= "
+        f"{tol.HD_FEATURE_TOL} + Z SE"
+    ),
+    docs="docs/theory/highdim.md#ve-constant-loses-the-spread",
 )
 def check_ve_constant(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 400_000)
@@ -267,7 +318,7 @@ def check_ve_constant(budget: Budget) -> Outcome:
         d: _gm_run(d, "ve-constant", 32, n, _seed(budget, 20 + i))[1] for i, d in enumerate(GM_DIMS)
     }
     ratios = [stats[d]["within_std"] / 0.5 for d in GM_DIMS]
-    scaled = [r * math.sqrt(d) / 32 for r, d in zip(ratios, GM_DIMS)]
+    scaled = [r * math.sqrt(d) / 32 for r, d in zip(ratios, GM_DIMS, strict=True)]
     big = scaled[1:]
     collapse = ratios[-1] <= tol.HD_COLLAPSE_FACTOR * ratios[0] and (
         max(big) - min(big)
@@ -296,15 +347,22 @@ def check_ve_constant(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.dilated-both-right",
-    statement="VP-dilated and VE-dilated schedules (kappa = 3) get both the mode weight and the per-mode spread right at a fixed N, independently of d up to 1e8.",
-    source=f"{SRC}, abstract; high_dim.md §5.1",
+    statement=(
+        "VP-dilated and VE-dilated schedules (kappa = 3) get both the mode weight and the "
+        "per-mode spread right at a fixed N, independently of d up to 1e8."
+    ),
+    source=f"{SRC}, abstract; docs/theory/highdim.md#dilated-schedules",
     method="reduced GM Euler simulation, N = 128, d = 1e2 .. 1e8, 1e5 samples, fixed seeds",
-    tolerance=f"|p_hat - p| <= {tol.HD_FEATURE_TOL} + Z SE and |std/sigma - 1| <= {tol.HD_FEATURE_TOL} + Z SE at every d",
-    issue=5,
+    tolerance=(
+        f"|p_hat - p| <= {tol.HD_FEATURE_TOL} + Z SE and |std/sigma - 1| <= {tol.HD_FEATURE_TOL} "
+        "+ Z SE at every d"
+    ),
+    docs="docs/theory/highdim.md#dilated-phase-1-law",
 )
 def check_dilated(budget: Budget) -> Outcome:
     n = budget.pick(100_000, 400_000)
-    rows, ok = [], True
+    rows: list[dict[str, Any]] = []
+    ok = True
     series = {}
     for j, schedule in enumerate(("vp-dilated", "ve-dilated")):
         phs = []
@@ -353,30 +411,55 @@ def _steps_table(
         table[schedule] = {}
         for d in dims:
             gm = GaussianMixture(dim=d)
-            n, _ = steps_needed(
-                lambda N, gm=gm, s=schedule: ms.gm_errors_euler(gm, s, N), tolerance
-            )
+
+            def errors(steps: int, gm: GaussianMixture = gm, s: str = schedule) -> dict[str, float]:
+                return ms.gm_errors_euler(gm, s, steps)
+
+            n, _ = steps_needed(errors, tolerance)
             table[schedule][d] = n
     return table
 
 
+def _complete(row: dict[int, int | None]) -> dict[int, int] | None:
+    """``row`` when every ``d`` met the tolerance on the search grid, else ``None``."""
+    found = {d: n for d, n in row.items() if n is not None}
+    return found if len(found) == len(row) else None
+
+
+def _found(n: int | None, what: str) -> int:
+    if n is None:
+        raise ValueError(f"{what} did not meet the tolerance on the search grid")
+    return n
+
+
 @claim(
     "highdim.steps-needed-constant-sqrt-d",
-    statement="With constant denoising (VP and VE) the smallest N meeting a fixed tolerance on both GM features grows like sqrt(d): fitted log-log slope 0.5 +- 0.1 over d = 1e2 .. 1e6.",
-    source=f"{SRC}, abstract (Theta_d(sqrt d) steps for constant denoising); high_dim.md §5.2",
-    method=f"deterministic Euler errors (Monte-Carlo-free p_hat, exact growth factor), smallest N on the 2^(1/4) grid with both errors <= {ms.DEFAULT_TOLERANCE}; least-squares slope of log N on log d",
+    statement=(
+        "With constant denoising (VP and VE) the smallest N meeting a fixed tolerance on both GM "
+        "features grows like sqrt(d): fitted log-log slope 0.5 +- 0.1 over d = 1e2 .. 1e6."
+    ),
+    source=(
+        f"{SRC}, abstract (Theta_d(sqrt d) steps for constant denoising); "
+        "docs/theory/highdim.md#steps-needed"
+    ),
+    method=(
+        "deterministic Euler errors (Monte-Carlo-free p_hat, exact growth factor), smallest N "
+        f"on the 2^(1/4) grid with both errors <= {ms.DEFAULT_TOLERANCE}; least-squares slope of "
+        "log N on log d"
+    ),
     tolerance=f"|slope - {tol.HD_SLOPE_SQRT}| <= {tol.HD_SLOPE_SQRT_BAND}",
-    issue=5,
+    docs="docs/theory/highdim.md#steps-needed",
 )
 def check_steps_constant(budget: Budget) -> Outcome:
     dims = SCALING_DIMS
     table = _steps_table(("vp-constant", "ve-constant"), dims, ms.DEFAULT_TOLERANCE)
     slopes, ok = {}, True
     for s, row in table.items():
-        if any(v is None for v in row.values()):
+        full = _complete(row)
+        if full is None:
             ok = False
             continue
-        slopes[s] = ms.loglog_slope(list(row), list(row.values()))  # type: ignore[arg-type]
+        slopes[s] = ms.loglog_slope(list(full), list(full.values()))
         ok &= abs(slopes[s] - tol.HD_SLOPE_SQRT) <= tol.HD_SLOPE_SQRT_BAND
     return Outcome(
         ok,
@@ -394,21 +477,26 @@ def check_steps_constant(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.steps-needed-dilated-flat",
-    statement="With the dilated schedules (kappa = 3) the smallest N meeting the same tolerance does not grow with d: fitted log-log slope within +-0.05 over d = 1e2 .. 1e6 (1e8 under the full profile).",
-    source=f"{SRC}, abstract (Theta_d(1) steps); high_dim.md §5.2",
+    statement=(
+        "With the dilated schedules (kappa = 3) the smallest N meeting the same tolerance does "
+        "not grow with d: fitted log-log slope within +-0.05 over d = 1e2 .. 1e6 (1e8 under the "
+        "full profile)."
+    ),
+    source=f"{SRC}, abstract (Theta_d(1) steps); docs/theory/highdim.md#steps-needed",
     method="as highdim.steps-needed-constant-sqrt-d, for vp-dilated and ve-dilated",
     tolerance=f"|slope| <= {tol.HD_SLOPE_FLAT_BAND}",
-    issue=5,
+    docs="docs/theory/highdim.md#steps-needed",
 )
 def check_steps_dilated(budget: Budget) -> Outcome:
-    dims = budget.pick(SCALING_DIMS, SCALING_DIMS + (10**7, 10**8))
+    dims = budget.pick(SCALING_DIMS, (*SCALING_DIMS, 10**7, 10**8))
     table = _steps_table(("vp-dilated", "ve-dilated"), dims, ms.DEFAULT_TOLERANCE)
     slopes, ok = {}, True
     for s, row in table.items():
-        if any(v is None for v in row.values()):
+        full = _complete(row)
+        if full is None:
             ok = False
             continue
-        slopes[s] = ms.loglog_slope(list(row), list(row.values()))  # type: ignore[arg-type]
+        slopes[s] = ms.loglog_slope(list(full), list(full.values()))
         ok &= abs(slopes[s]) <= tol.HD_SLOPE_FLAT_BAND
     return Outcome(
         ok,
@@ -424,22 +512,44 @@ def check_steps_dilated(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.steps-needed-stein",
-    statement="Finding (beyond the paper): the Stein-cost schedule computed exactly on the GM is not Theta(sqrt d) (log-log slope < 0.25 over d = 1e2 .. 1e6) but needs at least 5x the steps of both dilated schedules at every d, because its weight v = rho leaves few steps at the clean end where the per-mode spread is set.",
-    source="Williams et al. arXiv 2412.07877 (stein_cost.md §2.4, §4.3, §4.4) applied to high_dim.md §3; symsched.highdim.gm_stein",
-    method="steps-needed as for the other schedules (deterministic Euler errors), Stein grid from the exact GM metric (Gauss-Hermite in S), rho_max = 10 sqrt(d (m^2 + sigma^2))",
+    statement=(
+        "Finding (beyond the paper): the Stein-cost schedule computed exactly on the GM is not "
+        "Theta(sqrt d) (log-log slope < 0.25 over d = 1e2 .. 1e6) but needs at least 5x the "
+        "steps of both dilated schedules at every d, because its weight v = rho leaves few steps "
+        "at the clean end where the per-mode spread is set."
+    ),
+    source=(
+        "Williams et al. arXiv 2412.07877, §3.1, Algorithm 1 (docs/theory/stein.md#local-metric, "
+        "docs/theory/stein.md#end-to-end-schedule, docs/theory/stein.md#coarse-grid-pitfall) "
+        "applied to the Gaussian mixture (docs/theory/highdim.md#stein-schedule-of-the-mixture); "
+        "symsched.highdim.gm_stein"
+    ),
+    method=(
+        "steps-needed as for the other schedules (deterministic Euler errors), Stein grid from "
+        "the exact GM metric (Gauss-Hermite in S), rho_max = 10 sqrt(d (m^2 + sigma^2))"
+    ),
     tolerance="slope < 0.25 and N_stein >= 5 max(N_vp-dilated, N_ve-dilated) at every d",
-    issue=5,
+    docs="docs/theory/highdim.md#stein-schedule-of-the-mixture",
 )
 def check_steps_stein(budget: Budget) -> Outcome:
     dims = budget.pick((10**2, 10**4, 10**6), SCALING_DIMS)
     table = _steps_table(("stein", "vp-dilated", "ve-dilated"), dims, ms.DEFAULT_TOLERANCE)
-    st = table["stein"]
-    if any(v is None for v in st.values()):
+    st = _complete(table["stein"])
+    if st is None:
         return Outcome(
-            False, f"stein did not meet the tolerance on the grid: {st}", {"table": table}
+            False,
+            f"stein did not meet the tolerance on the grid: {table['stein']}",
+            {"table": table},
         )
-    slope = ms.loglog_slope(list(st), list(st.values()))  # type: ignore[arg-type]
-    ratio = min(st[d] / max(table["vp-dilated"][d], table["ve-dilated"][d]) for d in dims)  # type: ignore[operator]
+    slope = ms.loglog_slope(list(st), list(st.values()))
+    ratio = min(
+        st[d]
+        / max(
+            _found(table["vp-dilated"][d], f"vp-dilated at d = {d}"),
+            _found(table["ve-dilated"][d], f"ve-dilated at d = {d}"),
+        )
+        for d in dims
+    )
     low = {}
     for d in dims:
         gm = GaussianMixture(dim=d)
@@ -447,7 +557,8 @@ def check_steps_stein(budget: Budget) -> Outcome:
         low[str(d)] = {"high_at_N128": e["high"], "low_at_N128": e["low"]}
     return Outcome(
         slope < 0.25 and ratio >= 5,
-        f"stein N = {list(st.values())} for d = {list(dims)}, slope {slope:.3f}; N_stein / N_dilated >= {ratio:.1f}",
+        f"stein N = {list(st.values())} for d = {list(dims)}, slope {slope:.3f}; N_stein / "
+        f"N_dilated >= {ratio:.1f}",
         {
             "table": {s: {str(d): n for d, n in r.items()} for s, r in table.items()},
             "slope": slope,
@@ -459,11 +570,20 @@ def check_steps_stein(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.collapse-n-over-sqrt-d",
-    statement="The errors of the constant schedules are functions of N/sqrt(d): p_hat - p for VP-constant and std/sigma for VE-constant at fixed x = N/sqrt(d) agree across d.",
-    source=f"{SRC}; high_dim.md §5.2 ('depend only on N/sqrt(d)')",
-    method="deterministic Euler values (Monte-Carlo-free) at N = round(x sqrt(d)), x in {0.5, 1, 2, 4} (VP) and {2, 4, 8, 16} (VE), d = 1e4 .. 1e6 (1e8 under full)",
+    statement=(
+        "The errors of the constant schedules are functions of N/sqrt(d): p_hat - p for "
+        "VP-constant and std/sigma for VE-constant at fixed x = N/sqrt(d) agree across d."
+    ),
+    source=(
+        f"{SRC}; docs/theory/highdim.md#why-the-dichotomy-happens (the errors depend only on "
+        "N/sqrt(d))"
+    ),
+    method=(
+        "deterministic Euler values (Monte-Carlo-free) at N = round(x sqrt(d)), x in {0.5, 1, 2, "
+        "4} (VP) and {2, 4, 8, 16} (VE), d = 1e4 .. 1e6 (1e8 under full)"
+    ),
     tolerance=f"relative spread across d <= {tol.HD_COLLAPSE_RTOL:.0%} at every x",
-    issue=5,
+    docs="docs/theory/highdim.md#why-the-dichotomy-happens",
 )
 def check_collapse(budget: Budget) -> Outcome:
     dims = budget.pick((10**4, 10**5, 10**6), (10**4, 10**5, 10**6, 10**7, 10**8))
@@ -471,7 +591,7 @@ def check_collapse(budget: Budget) -> Outcome:
     ve: dict[float, list[float]] = {}
     for x in (0.5, 1.0, 2.0, 4.0):
         vp[x] = [
-            ms.gm_errors_euler(GaussianMixture(dim=d), "vp-constant", int(round(x * math.sqrt(d))))[
+            ms.gm_errors_euler(GaussianMixture(dim=d), "vp-constant", round(x * math.sqrt(d)))[
                 "mode_fraction"
             ]
             - 0.8
@@ -481,7 +601,7 @@ def check_collapse(budget: Budget) -> Outcome:
         vals = []
         for d in dims:
             gm = GaussianMixture(dim=d)
-            grid, c_value = ms.make_grid("ve-constant", int(round(x * math.sqrt(d))), gm)
+            grid, c_value = ms.make_grid("ve-constant", round(x * math.sqrt(d)), gm)
             a, _, _ = gm.coefficients(grid.taus[:-1], grid.alphas[:-1], c_value)
             vals.append(float(abs(np.prod(1 + grid.dtaus * a)) * c_value / gm.mode_sigma))
         ve[x] = vals
@@ -491,7 +611,8 @@ def check_collapse(budget: Budget) -> Outcome:
     fig = plot_collapse(dims, vp, ve)
     return Outcome(
         ok,
-        f"largest relative spread across d {max(spread.values()):.3%}; VP p_hat - p from {max(vp[0.5]):.3f} (x = 0.5) to {max(vp[4.0]):.4f} (x = 4)",
+        f"largest relative spread across d {max(spread.values()):.3%}; VP p_hat - p from "
+        f"{max(vp[0.5]):.3f} (x = 0.5) to {max(vp[4.0]):.4f} (x = 4)",
         {
             "dims": list(dims),
             "vp_phat_minus_p": {str(k): v for k, v in vp.items()},
@@ -504,11 +625,23 @@ def check_collapse(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.vp-phase1-law",
-    statement="VP-dilated phase 1 (tau = 2 kappa t / sqrt(d), t <= 1/2) selects the mode with the d-independent law P(y_1/2 > 0) = p Phi(kappa m) + (1 - p) Phi(-kappa m).",
-    source=f"{SRC}; high_dim.md §3.4 (limiting phase-1 dynamics, 0.79919 for kappa m = 3)",
-    method="reduced GM Euler at d = 1e8, N = 1000 (500 phase-1 steps), kappa in {0.5, 1, 2, 3}: 1e5-sample Monte Carlo fraction of S > 0 at t = 1/2 and the Monte-Carlo-free Euler value",
-    tolerance=f"MC: |frac - law| <= Z SE + {tol.HD_PHASE1_ATOL:g}; Euler value: |P - law| <= {tol.HD_PHASE1_ATOL:g}",
-    issue=5,
+    statement=(
+        "VP-dilated phase 1 (tau = 2 kappa t / sqrt(d), t <= 1/2) selects the mode with the "
+        "d-independent law P(y_1/2 > 0) = p Phi(kappa m) + (1 - p) Phi(-kappa m)."
+    ),
+    source=(
+        f"{SRC}; docs/theory/highdim.md#dilated-phase-1-law (limiting phase-1 dynamics, 0.79919 "
+        "for kappa m = 3)"
+    ),
+    method=(
+        "reduced GM Euler at d = 1e8, N = 1000 (500 phase-1 steps), kappa in {0.5, 1, 2, 3}: "
+        "1e5-sample Monte Carlo fraction of S > 0 at t = 1/2 and the Monte-Carlo-free Euler value"
+    ),
+    tolerance=(
+        f"MC: |frac - law| <= Z SE + {tol.HD_PHASE1_ATOL:g}; Euler value: |P - law| <= "
+        f"{tol.HD_PHASE1_ATOL:g}"
+    ),
+    docs="docs/theory/highdim.md#dilated-phase-1-law",
 )
 def check_phase1(budget: Budget) -> Outcome:
     d, n_steps = 10**8, budget.pick(1000, 4000)
@@ -539,7 +672,8 @@ def check_phase1(budget: Budget) -> Outcome:
     return Outcome(
         ok,
         "; ".join(
-            f"kappa m = {r['kappa']:g}: law {r['law']:.5f}, Euler {r['euler']:.5f}, MC {r['monte_carlo']:.4f}"
+            f"kappa m = {r['kappa']:g}: law {r['law']:.5f}, Euler {r['euler']:.5f}, MC "
+            f"{r['monte_carlo']:.4f}"
             for r in rows
         ),
         {"cases": rows},

@@ -1,4 +1,5 @@
-"""Curie–Weiss claims of the high-dimensional study [aranguri2025; high_dim.md §4] (issue 5).
+"""Curie–Weiss claims of the high-dimensional study [aranguri2025;
+docs/theory/highdim.md#curie-weiss-model].
 
 Full torch simulations with the two-mode log-space denoiser (no exact reduction exists for the CW),
 checked against the exact finite-d law, the exact sampler and the Hubbard–Stratonovich denoiser.
@@ -6,6 +7,7 @@ checked against the exact finite-d law, the exact sampler and the Hubbard–Stra
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -22,15 +24,28 @@ from symsched_verify.registry import Budget, Outcome, claim
 
 @claim(
     "highdim.cw-exact-law",
-    statement="Curie-Weiss: the exact sampler matches the enumerated magnetisation law; the Hubbard-Stratonovich denoiser equals brute-force enumeration; the two-mode denoiser approaches it (d = 100, 1000) and is exact late (tau = 0.9); the exact mode weight tends to W+ = 1/(1 + e^{-2hm}), not p.",
-    source=f"{SRC}; high_dim.md §4.1, §4.3 (table of two-mode vs exact)",
-    method="z-test of sampler fractions; 2^10-state enumeration at d = 10; HS quadrature on exact CW samples noised at tau in {0.1, 0.3, 0.6, 0.9}; enumeration of K up to d = 1e5",
-    tolerance=f"Z = {tol.Z_SCORE:g}; HS vs enumeration {tol.HD_HS_ENUM_ATOL:g}; two-mode vs HS mean |diff| {tol.HD_TWO_MODE_HS_ATOL:g} (tau <= 0.6), {tol.HD_TWO_MODE_HS_LATE_ATOL:g} (tau = 0.9)",
-    issue=5,
+    statement=(
+        "Curie-Weiss: the exact sampler matches the enumerated magnetisation law; the "
+        "Hubbard-Stratonovich denoiser equals brute-force enumeration; the two-mode denoiser "
+        "approaches it (d = 100, 1000) and is exact late (tau = 0.9); the exact mode weight "
+        "tends to W+ = 1/(1 + e^{-2hm}), not p."
+    ),
+    source=(
+        f"{SRC}; docs/theory/highdim.md#curie-weiss-model, "
+        "docs/theory/highdim.md#exact-denoiser-by-hubbard-stratonovich (two-mode vs exact)"
+    ),
+    method=(
+        "z-test of sampler fractions; 2^10-state enumeration at d = 10; HS quadrature on exact "
+        "CW samples noised at tau in {0.1, 0.3, 0.6, 0.9}; enumeration of K up to d = 1e5"
+    ),
+    tolerance=(
+        f"Z = {tol.Z_SCORE:g}; HS vs enumeration {tol.HD_HS_ENUM_ATOL:g}; two-mode vs HS mean "
+        f"|diff| {tol.HD_TWO_MODE_HS_ATOL:g} (tau <= 0.6), {tol.HD_TWO_MODE_HS_LATE_ATOL:g} (tau "
+        "= 0.9)"
+    ),
+    docs="docs/theory/highdim.md#exact-denoiser-by-hubbard-stratonovich",
 )
 def check_cw_exact(budget: Budget) -> Outcome:
-    import itertools
-
     rng = np.random.default_rng(_seed(budget, 70))
     details: dict[str, Any] = {}
     ok = True
@@ -86,13 +101,16 @@ def check_cw_exact(budget: Budget) -> Outcome:
         gaps.append(abs(cwm.exact_law(mdl).mode_fraction - mdl.w_plus))
     details["exact_mode_weight_minus_w_plus_beta1.1"] = gaps
     ok &= (
-        all(b < a for a, b in zip(gaps, gaps[1:]))
+        all(b < a for a, b in itertools.pairwise(gaps))
         and gaps[-1] < 1e-3
         and abs(mdl.w_plus - mdl.p) > 0.1
     )
     return Outcome(
         ok,
-        f"sampler max z {max(zs):.2f}; HS vs enumeration {worst_enum:.1e}; two-mode vs HS max {max(v for k, v in table.items() if 'tau=0.9' not in k):.1e} (tau<=0.6), {max(v for k, v in table.items() if 'tau=0.9' in k):.1e} (tau=0.9); |P(M>0) - W+| {gaps[0]:.1e} -> {gaps[-1]:.1e}",
+        f"sampler max z {max(zs):.2f}; HS vs enumeration {worst_enum:.1e}; two-mode vs HS max "
+        f"{max(v for k, v in table.items() if 'tau=0.9' not in k):.1e} (tau<=0.6), "
+        f"{max(v for k, v in table.items() if 'tau=0.9' in k):.1e} (tau=0.9); |P(M>0) - W+| "
+        f"{gaps[0]:.1e} -> {gaps[-1]:.1e}",
         details,
     )
 
@@ -106,7 +124,7 @@ def _cw_case(
     seed: int,
     kappa: float,
     record: int = 0,
-) -> tuple[dict[str, Any], Any]:
+) -> tuple[ms.CWStatistics, sim.CWRun]:
     mdl = cwm.CurieWeiss(beta=beta, dim=d)
     grid, c_value = ms.make_grid(schedule, steps, mdl, kappa)
     run = sim.cw_full(mdl, grid, c_value, samples, seed, record=record)
@@ -116,7 +134,8 @@ def _cw_case(
 def _cw_constant(budget: Budget, beta: float, salt: int) -> Outcome:
     dims = budget.pick((100, 1000, 10_000), (100, 1000, 10_000))
     n = budget.pick(300, 2000)
-    # beta = 1.1: the spin statistics are already right at N = 10 (var error < 1%), so use fewer steps
+    # beta = 1.1: the spin statistics are already right at N = 10 (var error < 1%), so use fewer
+    # steps
     steps = 16 if beta >= 2 else 10
     vp = [
         _cw_case(
@@ -131,7 +150,8 @@ def _cw_constant(budget: Budget, beta: float, salt: int) -> Outcome:
         )
         for i, d in enumerate(dims)
     ]
-    # VE collapses by d = 1e3 at beta = 2 (within-var ~3% of target) but needs d = 1e4 at beta = 1.1 (15% at 1e3)
+    # VE collapses by d = 1e3 at beta = 2 (within-var ~3% of target) but needs d = 1e4 at beta = 1.1
+    # (15% at 1e3)
     ve_dims = dims[:2] if beta >= 2 and budget.profile == "quick" else dims
     ve = [
         _cw_case(beta, d, "ve-constant", steps, n, _seed(budget, salt + 10 + i), 3.0)[0]
@@ -142,7 +162,7 @@ def _cw_constant(budget: Budget, beta: float, salt: int) -> Outcome:
     f_vp = [s["mode_fraction"] for s, _ in vp]
     # VP: the majority mode takes over; the per-mode spin statistics stay right
     vp_high = f_vp[-1] - w > tol.Z_SCORE * se0 and all(
-        b >= a - tol.Z_SCORE * math.sqrt(2) * se0 for a, b in zip(f_vp, f_vp[1:])
+        b >= a - tol.Z_SCORE * math.sqrt(2) * se0 for a, b in itertools.pairwise(f_vp)
     )
     vp_low = all(
         abs(s["within_var"] / s["targets_two_mode_finite_d"]["within_var"] - 1) <= tol.HD_CW_LOW_TOL
@@ -182,7 +202,8 @@ def _cw_constant(budget: Budget, beta: float, salt: int) -> Outcome:
     target_var = ve[0]["targets"]["within_var"]
     return Outcome(
         ok,
-        f"VP frac(M>0) = {vp_txt} (W+ = {w:.4f}); VE within-var = {ve_var} (target {target_var:.4f}), VE frac = {ve_frac}",
+        f"VP frac(M>0) = {vp_txt} (W+ = {w:.4f}); VE within-var = {ve_var} (target "
+        f"{target_var:.4f}), VE frac = {ve_frac}",
         {
             "dims": list(dims),
             "ve_dims": list(ve_dims),
@@ -226,7 +247,8 @@ def _cw_dilated(budget: Budget, beta: float, kappa: float, salt: int) -> Outcome
     return Outcome(
         ok,
         "; ".join(
-            f"{r['schedule']} d={r['dim']}: frac {r['mode_fraction']:.3f}/{r['target']:.3f}, var {r['within_var']:.3f}/{r['within_var_target']:.3f}"
+            f"{r['schedule']} d={r['dim']}: frac {r['mode_fraction']:.3f}/{r['target']:.3f}, var "
+            f"{r['within_var']:.3f}/{r['within_var_target']:.3f}"
             for r in rows
         ),
         {"cases": rows, "kappa": kappa, "steps": steps},
@@ -235,11 +257,25 @@ def _cw_dilated(budget: Budget, beta: float, kappa: float, salt: int) -> Outcome
 
 @claim(
     "highdim.cw-constant-beta2",
-    statement="Curie-Weiss at beta = 2, constant denoising, fixed N: VP drives the fraction of M > 0 above W+ towards 1 as d grows while the spin statistics stay right; VE keeps W+ but collapses every coordinate to about +-m (variance and minority spins -> 0, distance to +-1 -> 1 - m).",
-    source=f"{SRC}, abstract; high_dim.md §4.4 (failure signature of VE)",
-    method="full torch simulation with the two-mode log-space denoiser, N = 16, d = 1e2, 1e3, 1e4, fixed seeds; targets of the two-mode law at finite d",
-    tolerance=f"VP: frac(1e4) - W+ > Z SE, |var/target - 1| <= {tol.HD_CW_LOW_TOL}; VE: |frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE, var and minority <= {tol.HD_COLLAPSE_FACTOR} x target at the largest d (1e4; 1e3 for beta = 2 under the quick profile)",
-    issue=5,
+    statement=(
+        "Curie-Weiss at beta = 2, constant denoising, fixed N: VP drives the fraction of M > 0 "
+        "above W+ towards 1 as d grows while the spin statistics stay right; VE keeps W+ but "
+        "collapses every coordinate to about +-m (variance and minority spins -> 0, distance to "
+        "+-1 -> 1 - m)."
+    ),
+    source=(
+        f"{SRC}, abstract; docs/theory/highdim.md#curie-weiss-features (failure signature of VE)"
+    ),
+    method=(
+        "full torch simulation with the two-mode log-space denoiser, N = 16, d = 1e2, 1e3, 1e4, "
+        "fixed seeds; targets of the two-mode law at finite d"
+    ),
+    tolerance=(
+        f"VP: frac(1e4) - W+ > Z SE, |var/target - 1| <= {tol.HD_CW_LOW_TOL}; VE: |frac - W+| <= "
+        f"{tol.HD_CW_HIGH_TOL} + Z SE, var and minority <= {tol.HD_COLLAPSE_FACTOR} x target at "
+        "the largest d (1e4; 1e3 for beta = 2 under the quick profile)"
+    ),
+    docs="docs/theory/highdim.md#curie-weiss-features",
 )
 def check_cw_constant_b2(budget: Budget) -> Outcome:
     return _cw_constant(budget, 2.0, 80)
@@ -247,11 +283,13 @@ def check_cw_constant_b2(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.cw-constant-beta1.1",
-    statement="Curie-Weiss at beta = 1.1: the same VP / VE dichotomy under constant denoising (N = 10).",
-    source=f"{SRC}, abstract; high_dim.md §4.4",
+    statement=(
+        "Curie-Weiss at beta = 1.1: the same VP / VE dichotomy under constant denoising (N = 10)."
+    ),
+    source=f"{SRC}, abstract; docs/theory/highdim.md#curie-weiss-features",
     method="as highdim.cw-constant-beta2 at beta = 1.1 (m = 0.5029, W+ = 0.6676)",
     tolerance="as highdim.cw-constant-beta2",
-    issue=5,
+    docs="docs/theory/highdim.md#curie-weiss-features",
 )
 def check_cw_constant_b11(budget: Budget) -> Outcome:
     return _cw_constant(budget, 1.1, 90)
@@ -259,11 +297,18 @@ def check_cw_constant_b11(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.cw-dilated-beta2",
-    statement="Curie-Weiss at beta = 2: both dilated schedules (kappa = 3, kappa m = 2.9) get the mode weight W+ and the spin statistics right at fixed N = 40 for every d tested.",
-    source=f"{SRC}, abstract; high_dim.md §5.1",
-    method="full torch simulation, two-mode denoiser, d = 1e2, 1e3, 3e3 (1e4 under full), fixed seeds",
-    tolerance=f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}",
-    issue=5,
+    statement=(
+        "Curie-Weiss at beta = 2: both dilated schedules (kappa = 3, kappa m = 2.9) get the mode "
+        "weight W+ and the spin statistics right at fixed N = 40 for every d tested."
+    ),
+    source=f"{SRC}, abstract; docs/theory/highdim.md#dilated-schedules",
+    method=(
+        "full torch simulation, two-mode denoiser, d = 1e2, 1e3, 3e3 (1e4 under full), fixed seeds"
+    ),
+    tolerance=(
+        f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}"
+    ),
+    docs="docs/theory/highdim.md#dilated-schedules",
 )
 def check_cw_dilated_b2(budget: Budget) -> Outcome:
     return _cw_dilated(budget, 2.0, 3.0, 100)
@@ -271,11 +316,17 @@ def check_cw_dilated_b2(budget: Budget) -> Outcome:
 
 @claim(
     "highdim.cw-dilated-beta1.1",
-    statement="Curie-Weiss at beta = 1.1: both dilated schedules get both features right at fixed N = 40 with kappa = 6 (kappa m = 3; kappa = 3 gives kappa m = 1.5, which high_dim.md §5.1 calls borderline).",
-    source=f"{SRC}; high_dim.md §5.1 ('Choosing kappa')",
+    statement=(
+        "Curie-Weiss at beta = 1.1: both dilated schedules get both features right at fixed N = "
+        "40 with kappa = 6 (kappa m = 3; kappa = 3 gives kappa m = 1.5, which "
+        "docs/theory/highdim.md#dilated-schedules calls borderline)."
+    ),
+    source=f"{SRC}; docs/theory/highdim.md#dilated-schedules (choosing kappa: kappa m_eff >~ 3)",
     method="as highdim.cw-dilated-beta2 at beta = 1.1, kappa = 6",
-    tolerance=f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}",
-    issue=5,
+    tolerance=(
+        f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}"
+    ),
+    docs="docs/theory/highdim.md#dilated-schedules",
 )
 def check_cw_dilated_b11(budget: Budget) -> Outcome:
     return _cw_dilated(budget, 1.1, 6.0, 110)

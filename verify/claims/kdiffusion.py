@@ -1,13 +1,15 @@
-r"""The real k-diffusion samplers agree with symsched's exact closed forms (issues 3 and 6).
+r"""The real k-diffusion samplers agree with symsched's exact closed forms
+(docs/theory/samplers.md#checks, docs/conventions.md#k-diffusion-and-comfyui).
 
 ``k_diffusion.sampling.sample_euler`` / ``sample_heun`` / ``sample_dpmpp_2m`` /
 ``sample_euler_ancestral`` [crowson, ``k_diffusion/sampling.py``] are run on lists written by
 symsched's ``k-diffusion`` / ``comfyui`` exporters (N+1 levels and a trailing 0), with the exact
-denoiser of a correlated Gaussian as their model (:func:`symsched_verify.oracles.consumers.run_kdiffusion`). Their
-output variance along each eigen-direction, divided by the target variance, is compared with
-symsched's exact variance ratio of the matching sampler (:func:`symsched.gaussian.exact.log_variance_ratios`:
-``ddim`` for ``sample_euler`` [Karras et al. 2022, arXiv 2206.00364, Alg. 2 / §4: Euler in sigma with
-the exact denoiser is DDIM], ``heun`` [ibid., Alg. 1, Euler on the step to 0], ``dpmpp-2m`` [Lu et al.,
+denoiser of a correlated Gaussian as their model
+(:func:`symsched_verify.oracles.consumers.run_kdiffusion`). Their output variance along each
+eigen-direction, divided by the target variance, is compared with symsched's exact variance ratio of
+the matching sampler (:func:`symsched.gaussian.exact.log_variance_ratios`: ``ddim`` for
+``sample_euler`` [Karras et al. 2022, arXiv 2206.00364, Alg. 2 / §4: Euler in sigma with the exact
+denoiser is DDIM], ``heun`` [ibid., Alg. 1, Euler on the step to 0], ``dpmpp-2m`` [Lu et al.,
 DPM-Solver++, arXiv 2211.01095, Alg. 2], ``ancestral`` with ``eta``).
 
 k-diffusion is a test-time dependency: when it cannot be imported these claims fail and name the
@@ -22,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from symsched import build
-from symsched.export import export
+from symsched._typing import FloatArray, Start
+from symsched.export import Exported, export
 from symsched.gaussian import exact
 from symsched_verify import tolerances as tol
 from symsched_verify.oracles.ddim_particles import covariance_stderr
@@ -39,13 +42,21 @@ KD_EIGENVALUES = np.array([0.004, 0.3, 1.5])
 
 
 def correlated_covariance(
-    eigenvalues: Any = KD_EIGENVALUES, seed: int = 2206
+    eigenvalues: ArrayLike = KD_EIGENVALUES, seed: int = 2206
 ) -> NDArray[np.float64]:
-    """A full (non-diagonal) SPD covariance with the given eigenvalues and a seeded random rotation."""
+    """A full (non-diagonal) SPD covariance with the given eigenvalues and a seeded random
+    rotation."""
     lam_v = np.asarray(eigenvalues, dtype=np.float64)
     q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((lam_v.size, lam_v.size)))
-    m = (q * lam_v) @ q.T
+    m: FloatArray = (q * lam_v) @ q.T
     return (m + m.T) / 2
+
+
+def _levels(ex: Exported) -> FloatArray:
+    """The noise levels a consumer visits for the export ``ex`` (every consumer format has them)."""
+    if ex.levels is None:
+        raise ValueError(f"the export ({ex.note}) does not state the levels it visits")
+    return ex.levels
 
 
 @dataclass(frozen=True)
@@ -68,11 +79,11 @@ class Comparison:
 
 def compare(
     samples: NDArray[np.float64],
-    covariance: Any,
-    levels: Any,
+    covariance: ArrayLike,
+    levels: ArrayLike,
     sampler: str,
     *,
-    start: str,
+    start: Start,
     eta: float | None = None,
 ) -> Comparison:
     r"""Compare output ``samples`` of a k-diffusion sampler with symsched's closed form.
@@ -87,7 +98,8 @@ def compare(
         The list the sampler was run on (its ``sigmas``).
     sampler
         symsched's sampler name (``ddim``, ``heun``, ``dpmpp-2m``, ``ancestral``); see
-        :data:`symsched_verify.oracles.consumers.KDIFFUSION_SAMPLERS` for the k-diffusion counterpart.
+        :data:`symsched_verify.oracles.consumers.KDIFFUSION_SAMPLERS` for the k-diffusion
+        counterpart.
     start, eta
         As :func:`symsched.gaussian.exact.log_variance_ratios`.
     """
@@ -95,7 +107,11 @@ def compare(
     lv = np.asarray(levels, dtype=np.float64)
     lam_v, u = np.linalg.eigh(cov)
     target = lam_v + lv[-1] ** 2
-    pred = np.exp(exact.log_variance_ratios(lam_v, lv, sampler=sampler, start=start, eta=eta))
+    if eta is None:  # a knob left at None takes the sampler's default
+        lr = exact.log_variance_ratios(lam_v, lv, sampler=sampler, start=start)
+    else:
+        lr = exact.log_variance_ratios(lam_v, lv, sampler=sampler, start=start, eta=eta)
+    pred = np.exp(lr)
     y = np.asarray(samples, dtype=np.float64) @ u
     sq = y * y
     measured = sq.mean(0) / target
@@ -123,11 +139,32 @@ _RUNS: tuple[tuple[str, float | None], ...] = (
 
 @claim(
     "samplers.k-diffusion-agrees",
-    statement="The real k-diffusion samplers sample_euler (= DDIM), sample_heun, sample_dpmpp_2m and sample_euler_ancestral (eta 1 and 0.5), run on an exact Gaussian denoiser of a correlated source, produce per eigen-direction exactly the output variance ratios of symsched's closed forms (ddim, heun, dpmpp-2m, ancestral), on a grid ending at sigma_N > 0 plus k-diffusion's trailing 0 and on a grid ending at 0.",
-    source="Karras et al. 2022 (arXiv 2206.00364) Alg. 1-2; Lu et al. 2022 DPM-Solver++ (arXiv 2211.01095) Alg. 2; Sun, Poor, Zhang arXiv 2601.13602 §3 extended (symsched.samplers._recursions); k-diffusion 0.1.1.post1 sampling.py",
-    method="k_diffusion.sampling.<sampler>(model, x, sigmas) with model(x, sigma) = Sigma (Sigma + sigma^2 I)^-1 x (Gaussian conditioning, full matrix), float64; sigmas = the k-diffusion export of karras N = 8 on [0.0292, 14.6146] (prior start, as k-diffusion's sample.py) and of tangent c = 0.7, N = 6 on [0, 80] (exact start); 1e5 particles (quick) / 2e6 (full), fixed seeds; sample variance along each eigenvector over its standard error; sensitivity: Heun's and DPM++(2M)'s output against DDIM's closed form",
-    tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and per covariance entry; model queried at exactly the listed levels (float64, equality); the sensitivity controls must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
-    issue=3,
+    statement=(
+        "The real k-diffusion samplers sample_euler (= DDIM), sample_heun, sample_dpmpp_2m and "
+        "sample_euler_ancestral (eta 1 and 0.5), run on an exact Gaussian denoiser of a "
+        "correlated source, produce per eigen-direction exactly the output variance ratios of "
+        "symsched's closed forms (ddim, heun, dpmpp-2m, ancestral), on a grid ending at sigma_N "
+        "> 0 plus k-diffusion's trailing 0 and on a grid ending at 0."
+    ),
+    source=(
+        "Karras et al. 2022 (arXiv 2206.00364) Alg. 1-2; Lu et al. 2022 DPM-Solver++ (arXiv "
+        "2211.01095) Alg. 2; Sun, Poor, Zhang arXiv 2601.13602 §3 extended "
+        "(symsched.samplers._recursions); k-diffusion 0.1.1.post1 sampling.py"
+    ),
+    method=(
+        "k_diffusion.sampling.<sampler>(model, x, sigmas) with model(x, sigma) = Sigma (Sigma + "
+        "sigma^2 I)^-1 x (Gaussian conditioning, full matrix), float64; sigmas = the k-diffusion "
+        "export of karras N = 8 on [0.0292, 14.6146] (prior start, as k-diffusion's sample.py) "
+        "and of tangent c = 0.7, N = 6 on [0, 80] (exact start); 1e5 particles (quick) / 2e6 "
+        "(full), fixed seeds; sample variance along each eigenvector over its standard error; "
+        "sensitivity: Heun's and DPM++(2M)'s output against DDIM's closed form"
+    ),
+    tolerance=(
+        f"|z| <= {tol.Z_SCORE} per eigen-direction and per covariance entry; model queried at "
+        "exactly the listed levels (float64, equality); the sensitivity controls must miss by > "
+        f"{tol.KDIFFUSION_NEGATIVE_Z:g} s.e."
+    ),
+    docs="docs/theory/samplers.md#checks",
 )
 def check_kdiffusion_agrees(budget: Budget) -> Outcome:
     from symsched_verify.oracles import consumers
@@ -138,13 +175,15 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
         return _missing(exc)
     n = budget.pick(*tol.KDIFFUSION_CLAIM_PARTICLES)
     cov = correlated_covariance()
-    grids = {
+    grids: dict[str, tuple[FloatArray, Start]] = {
         "karras8+0": (
-            export(build("karras", 8, sigma_min=0.0292, sigma_max=14.6146), "k-diffusion").levels,
+            _levels(export(build("karras", 8, sigma_min=0.0292, sigma_max=14.6146), "k-diffusion")),
             "prior",
         ),
         "tangent6-to-0": (
-            export(build("tangent", 6, c=0.7, sigma_min=0.0, sigma_max=80.0), "k-diffusion").levels,
+            _levels(
+                export(build("tangent", 6, c=0.7, sigma_min=0.0, sigma_max=80.0), "k-diffusion")
+            ),
             "exact",
         ),
     }
@@ -204,11 +243,27 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
 
 @claim(
     "export.k-diffusion-consumer",
-    statement="The k-diffusion and comfyui exports (N+1 levels plus a trailing 0) loaded as the sigmas of the real k-diffusion samplers make N+1 steps through exactly the exported levels, end at sigma = 0, and sample the closed-form output distribution of the grid plus that final step; the same list without its trailing 0 is caught.",
-    source="conventions.md 'Export conventions'; peers.md §2.1, §5.5 (the appended zero); Karras et al. 2022 arXiv 2206.00364 (sigmas with t_N = 0)",
-    method="symsched.export.export (the function `symsched schedule --format` calls) of tangent gamma* N = 6 on [0.0292, 14.6146]; k_diffusion.sampling.sample_euler / sample_heun / sample_dpmpp_2m on the exact Gaussian denoiser, prior start; negative control: the diffusers-euler list (no trailing 0) in sample_euler",
-    tolerance=f"|z| <= {tol.Z_SCORE} per eigen-direction and covariance entry; levels by equality (float64); the negative control must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e.",
-    issue=6,
+    statement=(
+        "The k-diffusion and comfyui exports (N+1 levels plus a trailing 0) loaded as the sigmas "
+        "of the real k-diffusion samplers make N+1 steps through exactly the exported levels, "
+        "end at sigma = 0, and sample the closed-form output distribution of the grid plus that "
+        "final step; the same list without its trailing 0 is caught."
+    ),
+    source=(
+        "docs/conventions.md#export-conventions; docs/conventions.md#k-diffusion-and-comfyui "
+        "(the appended zero); Karras et al. 2022 arXiv 2206.00364 (sigmas with t_N = 0)"
+    ),
+    method=(
+        "symsched.export.export (the function `symsched schedule --format` calls) of tangent "
+        "gamma* N = 6 on [0.0292, 14.6146]; k_diffusion.sampling.sample_euler / sample_heun / "
+        "sample_dpmpp_2m on the exact Gaussian denoiser, prior start; negative control: the "
+        "diffusers-euler list (no trailing 0) in sample_euler"
+    ),
+    tolerance=(
+        f"|z| <= {tol.Z_SCORE} per eigen-direction and covariance entry; levels by equality "
+        f"(float64); the negative control must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e."
+    ),
+    docs="docs/conventions.md#k-diffusion-and-comfyui",
 )
 def check_kdiffusion_export(budget: Budget) -> Outcome:
     from symsched_verify.oracles import consumers

@@ -1,4 +1,5 @@
-"""Claims of the pretrained-model scenario: KL-ranked discretisations [sun2026, §7] (issue 3)."""
+"""Claims of the pretrained-model scenario: KL-ranked discretisations [sun2026, §7]
+(docs/theory/gaussian.md#pretrained-model-ranking)."""
 
 from __future__ import annotations
 
@@ -25,11 +26,21 @@ def _rankings(budget: Budget, nfes: tuple[int, ...]) -> dict[tuple[str, str], pr
 
 @claim(
     "pretrained.kl-optimal-ranks-first",
-    statement="For every model schedule (EDM, DDPM linear and cosine 1000-step tables, SD1.5 scaled_linear) and both real spectra, kl-optimal has the smallest exact KL of all strategies (uniform-t, quadratic-t, logSNR-uniform, EDM rho=7, AYS where it applies, tangent gamma*, variational) at every NFE in {3, ..., 50}; the KL-selected grid wins most clearly at the tightest budgets.",
+    statement=(
+        "For every model schedule (EDM, DDPM linear and cosine 1000-step tables, SD1.5 "
+        "scaled_linear) and both real spectra, kl-optimal has the smallest exact KL of all "
+        "strategies (uniform-t, quadratic-t, logSNR-uniform, EDM rho=7, AYS where it applies, "
+        "tangent gamma*, variational) at every NFE in {3, ..., 50}; the KL-selected grid wins "
+        "most clearly at the tightest budgets."
+    ),
     source=f"{SRC}; Sabour et al. arXiv 2404.14507 Table 3 (AYS sd15)",
-    method="exact KL (symsched.gaussian.exact) of every strategy's grid, identical endpoints (the model's sigma range, no appended zero); the margin of the best non-optimised strategy over kl-optimal is recorded per NFE",
+    method=(
+        "exact KL (symsched.gaussian.exact) of every strategy's grid, identical endpoints (the "
+        "model's sigma range, no appended zero); the margin of the best non-optimised strategy "
+        "over kl-optimal is recorded per NFE"
+    ),
     tolerance=f"KL(kl-optimal) <= KL(other) (1 + {tol.KL_OPT_MARGIN:g})",
-    issue=3,
+    docs="docs/theory/gaussian.md#pretrained-model-ranking",
 )
 def check_first(budget: Budget) -> Outcome:
     nfes = budget.pick((3, 5, 10, 20), pretrained.NFES)
@@ -39,7 +50,7 @@ def check_first(budget: Budget) -> Outcome:
         for i, n in enumerate(rk.nfes):
             kc = rk.kl_source_output["kl-optimal"][i]
             others = {s: rk.kl_source_output[s][i] for s in rk.strategies if s != "kl-optimal"}
-            best_other = min(others, key=others.get)  # type: ignore[arg-type]
+            best_other = min(others, key=others.__getitem__)
             ok &= all(kc <= v * (1 + tol.KL_OPT_MARGIN) for v in others.values())
             base = [others[s] for s in others if s not in ("variational", "tangent")]
             rows.append(
@@ -58,7 +69,8 @@ def check_first(budget: Budget) -> Outcome:
     tight = [r["best_baseline_gap"] for r in rows if r["nfe"] == min(nfes)]
     return Outcome(
         ok,
-        f"{len(rows)} (model, data, NFE) cases; smallest runner-up gap {worst:.2e}; best baseline is "
+        f"{len(rows)} (model, data, NFE) cases; smallest runner-up gap {worst:.2e}; best "
+        "baseline is "
         f"{100 * min(tight):.0f}-{100 * max(tight):.0f}% worse at NFE {min(nfes)}",
         {"rows": rows},
     )
@@ -66,11 +78,22 @@ def check_first(budget: Budget) -> Outcome:
 
 @claim(
     "pretrained.variational-second",
-    statement="The variational geodesic (b) ranks second (best of all non-finite-N-optimised strategies) for every model and spectrum at NFE >= 6; below that, one exception is recorded: on the patches spectrum under the DDPM cosine table (sigma_max = 2e4), quadratic-t beats (b) at NFE <= 5.",
-    source=f"{SRC}; gaussian_theory.md §5.3(b)",
-    method="exact KL of all strategies (as pretrained.kl-optimal-ranks-first); the exceptions at NFE < 6 are listed in the details",
-    tolerance=f"KL(variational) <= KL(other) (1 + {tol.KL_OPT_MARGIN:g}) for all non-kl-optimal strategies, NFE >= 6",
-    issue=3,
+    statement=(
+        "The variational geodesic (b) ranks second (best of all non-finite-N-optimised "
+        "strategies) for every model and spectrum at NFE >= 6; below that, one exception is "
+        "recorded: on the patches spectrum under the DDPM cosine table (sigma_max = 2e4), "
+        "quadratic-t beats (b) at NFE <= 5."
+    ),
+    source=f"{SRC}; ibid., §5.3(b); docs/theory/gaussian.md#b-self-consistent-weighted-geodesic",
+    method=(
+        "exact KL of all strategies (as pretrained.kl-optimal-ranks-first); the exceptions at "
+        "NFE < 6 are listed in the details"
+    ),
+    tolerance=(
+        f"KL(variational) <= KL(other) (1 + {tol.KL_OPT_MARGIN:g}) for all non-kl-optimal "
+        "strategies, NFE >= 6"
+    ),
+    docs="docs/theory/gaussian.md#pretrained-model-ranking",
 )
 def check_second(budget: Budget) -> Outcome:
     nfes = budget.pick((3, 4, 6, 10), pretrained.NFES)

@@ -1,4 +1,5 @@
-"""Claims of the exact KL of Euler-VP, Heun, DPM-Solver++(2M) and ancestral sampling (issue 3)."""
+"""Claims of the exact KL of Euler-VP, Heun, DPM-Solver++(2M) and ancestral sampling
+(docs/theory/samplers.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from symsched._typing import FloatArray, Start
 from symsched.gaussian import exact, tangent
 from symsched.samplers import SAMPLERS, sampler_names
 from symsched_verify import tolerances as tol
@@ -17,14 +19,14 @@ from symsched_verify.registry import Budget, Outcome, claim
 SRC = "Sun, Poor, Zhang, arXiv 2601.13602 (§3 extended to other samplers); k-diffusion sampling.py"
 
 
-def _random_spd(rng: np.random.Generator, d: int) -> np.ndarray:
+def _random_spd(rng: np.random.Generator, d: int) -> FloatArray:
     q, _ = np.linalg.qr(rng.standard_normal((d, d)))
     lam_v = np.exp(rng.uniform(np.log(0.05), np.log(5.0), d))
-    m = (q * lam_v) @ q.T
+    m: FloatArray = (q * lam_v) @ q.T
     return (m + m.T) / 2
 
 
-def _grid(rng: np.random.Generator, n: int, to_zero: bool) -> np.ndarray:
+def _grid(rng: np.random.Generator, n: int, to_zero: bool) -> FloatArray:
     hi = float(np.exp(rng.uniform(np.log(5), np.log(80))))
     lo = float(np.exp(rng.uniform(np.log(2e-3), np.log(0.2))))
     g = tangent.tangent_sigmas(n, float(np.exp(rng.uniform(-1, 1))), 0.0 if to_zero else lo, hi)
@@ -34,21 +36,40 @@ def _grid(rng: np.random.Generator, n: int, to_zero: bool) -> np.ndarray:
 
 
 def _predicted_cov(
-    cov: np.ndarray, sig: np.ndarray, sampler: str, start: str, eta: float | None
-) -> np.ndarray:
+    cov: FloatArray, sig: FloatArray, sampler: str, start: Start, eta: float | None
+) -> FloatArray:
     lam_v, U = np.linalg.eigh(cov)
-    knobs = {} if eta is None else {"eta": eta}
-    lr = exact.log_variance_ratios(lam_v, sig, start=start, sampler=sampler, **knobs)
-    return (U * (np.exp(lr) * (lam_v + sig[-1] ** 2))) @ U.T
+    if eta is None:
+        lr = exact.log_variance_ratios(lam_v, sig, start=start, sampler=sampler)
+    else:
+        lr = exact.log_variance_ratios(lam_v, sig, start=start, sampler=sampler, eta=eta)
+    out: FloatArray = (U * (np.exp(lr) * (lam_v + sig[-1] ** 2))) @ U.T
+    return out
+
+
+def _order(name: str) -> int:
+    """The global order p of sampler ``name`` (ln r = O(N^-p))."""
+    order = SAMPLERS[name].order
+    if order is None:
+        raise ValueError(f"sampler {name!r} has no order in N")
+    return order
 
 
 @claim(
     "samplers.linear-map-exact",
-    statement="For Euler on the VP PF-ODE in x, Heun (EDM) and DPM-Solver++(2M), the exact per-eigenvalue recursion gives the output covariance U diag(r_i (lam_i + sigma_N^2)) U^T of the full-matrix sampler exactly (both starts, sigma_N = 0 or > 0).",
+    statement=(
+        "For Euler on the VP PF-ODE in x, Heun (EDM) and DPM-Solver++(2M), the exact "
+        "per-eigenvalue recursion gives the output covariance U diag(r_i (lam_i + sigma_N^2)) "
+        "U^T of the full-matrix sampler exactly (both starts, sigma_N = 0 or > 0)."
+    ),
     source=SRC,
-    method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles) with the full-matrix exact denoiser pushed on the identity: the sampler's linear map M, output covariance M C_0 M^T (no Monte Carlo)",
+    method=(
+        "hand-transcribed k-diffusion loops (symsched_verify.oracles.particles) with the "
+        "full-matrix exact denoiser pushed on the identity: the sampler's linear map M, output "
+        "covariance M C_0 M^T (no Monte Carlo)"
+    ),
     tolerance=f"max entry error <= {tol.LINEAR_MAP_RTOL:g} x max |entry|",
-    issue=3,
+    docs="docs/theory/samplers.md#checks",
 )
 def check_linear_map(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 51])
@@ -57,7 +78,7 @@ def check_linear_map(budget: Budget) -> Outcome:
     for i in range(budget.pick(8, 40)):
         cov = _random_spd(rng, int(rng.integers(2, 5)))
         sig = _grid(rng, int(rng.integers(2, 30)), to_zero=bool(i % 2))
-        start = "prior" if i % 3 == 0 else "exact"
+        start: Start = "prior" if i % 3 == 0 else "exact"
         eye = np.eye(cov.shape[0])
         c0 = ps.start_covariance(cov, sig[0], start)
         for name in names:
@@ -74,11 +95,19 @@ def check_linear_map(budget: Budget) -> Outcome:
 
 @claim(
     "samplers.monte-carlo",
-    statement="The exact output covariance of every added sampler (Euler-VP, Heun, DPM-Solver++(2M), ancestral with eta in {0, 0.5, 1}, including a pure-noise start for the ancestral, Euler-VP and DPM++ samplers where it is defined) matches Monte Carlo particles of the full-matrix sampler.",
+    statement=(
+        "The exact output covariance of every added sampler (Euler-VP, Heun, DPM-Solver++(2M), "
+        "ancestral with eta in {0, 0.5, 1}, including a pure-noise start for the ancestral, "
+        "Euler-VP and DPM++ samplers where it is defined) matches Monte Carlo particles of the "
+        "full-matrix sampler."
+    ),
     source=SRC,
-    method="hand-transcribed k-diffusion loops (symsched_verify.oracles.particles), 2e5 particles (quick) / 1e6 (full), fixed seeds; sample covariance with its per-entry standard error",
+    method=(
+        "hand-transcribed k-diffusion loops (symsched_verify.oracles.particles), 2e5 particles "
+        "(quick) / 1e6 (full), fixed seeds; sample covariance with its per-entry standard error"
+    ),
     tolerance=f"|empirical - exact| <= {tol.Z_SCORE} standard errors per entry",
-    issue=3,
+    docs="docs/theory/samplers.md#checks",
 )
 def check_monte_carlo(budget: Budget) -> Outcome:
     rng = np.random.default_rng([budget.seed, 52])
@@ -92,7 +121,7 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     for i, (name, eta) in enumerate(runs):
         cov = _random_spd(rng, 3)
         sig = _grid(rng, int(rng.integers(3, 12)), to_zero=bool(i % 2))
-        start = "prior" if i % 3 == 1 else "exact"
+        start: Start = "prior" if i % 3 == 1 else "exact"
         chol = np.linalg.cholesky(ps.start_covariance(cov, sig[0], start))
         x = rng.standard_normal((n, 3)) @ chol.T
         out = ps.PARTICLE_SAMPLERS[name](cov, x, sig, rng, {} if eta is None else {"eta": eta})
@@ -103,7 +132,8 @@ def check_monte_carlo(budget: Budget) -> Outcome:
         cases.append(
             {"sampler": name, "eta": eta, "steps": int(sig.size - 1), "start": start, "max_z": z}
         )
-    # pure-noise start for the ancestral sampler (sigma_0 = inf: the first step lands on Var = sigma_1^2)
+    # pure-noise start for the ancestral sampler (sigma_0 = inf: the first step lands on
+    # Var = sigma_1^2)
     cov = _random_spd(rng, 3)
     sig = _grid(rng, 6, True)
     sig[0] = math.inf
@@ -127,16 +157,29 @@ def check_monte_carlo(budget: Budget) -> Outcome:
 
 @claim(
     "samplers.orders",
-    statement="On a fixed smooth grid family the exact ln r of each sampler decays at the solver's order: Euler-VP and DDIM like N^-1 (KL ~ N^-2), Heun and DPM-Solver++(2M) like N^-2 (KL ~ N^-4); the ancestral sampler with eta = 1 is first order as well.",
-    source="EDM (Karras et al. 2022, §3: Heun is 2nd order); DPM-Solver++ (Lu et al. 2022, 2M is 2nd order); SDE samplers first order",
-    method="exact max_i |ln r_i| on the tangent family with finite endpoints [0.01, 50] at N = 80, 160, 320, 640; log-log slope",
-    tolerance="slope within 0.25 of -order (the next term is O(1/N) relative: measured <= 0.15 at N >= 80 for this spectrum)",
-    issue=3,
+    statement=(
+        "On a fixed smooth grid family the exact ln r of each sampler decays at the solver's "
+        "order: Euler-VP and DDIM like N^-1 (KL ~ N^-2), Heun and DPM-Solver++(2M) like N^-2 (KL "
+        "~ N^-4); the ancestral sampler with eta = 1 is first order as well."
+    ),
+    source=(
+        "EDM (Karras et al. 2022, §3: Heun is 2nd order); DPM-Solver++ (Lu et al. 2022, 2M is "
+        "2nd order); SDE samplers first order"
+    ),
+    method=(
+        "exact max_i |ln r_i| on the tangent family with finite endpoints [0.01, 50] at N = 80, "
+        "160, 320, 640; log-log slope"
+    ),
+    tolerance=(
+        "slope within 0.25 of -order (the next term is O(1/N) relative: measured <= 0.15 at N >= "
+        "80 for this spectrum)"
+    ),
+    docs="docs/theory/samplers.md#orders-in-n",
 )
 def check_orders(budget: Budget) -> Outcome:
     lam_v = np.array([0.02, 0.3, 2.0])
     ladder = (80, 160, 320, 640)
-    expected = {n: SAMPLERS[n].order for n in sampler_names()}
+    expected = {n: _order(n) for n in sampler_names()}
     slopes: dict[str, float] = {}
     for name in expected:
         vals = []

@@ -1,17 +1,21 @@
-r"""Claims of the score-optimal (Stein-cost) schedules [williams2024] (issue 4; stein_cost.md §5, §10).
+r"""Claims of the score-optimal (Stein-cost) schedules [williams2024]
+(docs/theory/stein.md#closed-forms, docs/theory/stein.md#checks).
 
-Oracles are independent of :mod:`symsched.stein`: the formulas of stein_cost.md §5 typed in by hand
-below (``_ref_*``), adaptive ``scipy.integrate.quad`` with finite differences for the two-point
-mixture, root-finding of the hand-typed length for optimal grids, and Monte Carlo / JVP estimates
-that see only the denoiser ``D(x, sigma)``.
+Oracles are independent of :mod:`symsched.stein`: the closed forms of
+docs/theory/stein.md#closed-forms typed in by hand below (``_ref_*``), adaptive
+``scipy.integrate.quad`` with finite differences for the two-point mixture, root-finding of the
+hand-typed length for optimal grids, and Monte Carlo / JVP estimates that see only the denoiser
+``D(x, sigma)``.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 import sympy as sp
@@ -19,6 +23,7 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 
 from symsched import stein
+from symsched._typing import FloatArray
 from symsched.datasets import dataset_spectrum
 from symsched.models import EmpiricalModel, GaussianModel, ScoreModel, two_point
 from symsched.schedules import families
@@ -31,54 +36,61 @@ SRC = "Williams, Campbell, Doucet, Syed, arXiv 2412.07877"
 LO, HI = 0.002, 80.0
 
 
-# --- hand-typed oracles (stein_cost.md §5, transcribed, not derived) ---------------------------
+# --- hand-typed oracles (docs/theory/stein.md#closed-forms, transcribed, not derived) -----------
 def _ref_cost_iso(d: float, c: float, s: float, t: float, weight: str = "target") -> float:
     w = (
         t if weight == "target" else s
-    )  # §5.2: d sigma'^2 (sigma^2 - sigma'^2)^2 / ((c^2+sigma'^2)^2 (c^2+sigma^2))
+    )  # isotropic VE: d sigma'^2 (sigma^2 - sigma'^2)^2 / ((c^2+sigma'^2)^2 (c^2+sigma^2))
     return d * w**2 * (s**2 - t**2) ** 2 / ((c**2 + t**2) ** 2 * (c**2 + s**2))
 
 
-def _ref_cost_gauss(lams: np.ndarray, s: float, t: float, process: str) -> float:
-    def m(level: float) -> np.ndarray:  # §5.1: m = s(t)^2 lam + sigma^2
+def _ref_cost_gauss(lams: FloatArray, s: float, t: float, process: str) -> float:
+    def m(level: float) -> FloatArray:  # Gaussian data: m = s(t)^2 lam + sigma^2
         return (lams + level**2) if process == "ve" else ((1 - level**2) * lams + level**2)
 
     return float(t**2 * np.sum(m(s) * (1 / m(t) - 1 / m(s)) ** 2))
 
 
-def _ref_metric_iso(d: float, c: float, s: np.ndarray) -> np.ndarray:
-    return 4 * d * s**4 / (c**2 + s**2) ** 3  # §5.2
+def _ref_metric_iso(d: float, c: float, s: FloatArray) -> FloatArray:
+    return 4 * d * s**4 / (c**2 + s**2) ** 3  # isotropic VE
 
 
 def _ref_length_iso(d: float, c: float, s: float) -> float:
-    return 2 * math.sqrt(d) * (math.asinh(s / c) - s / math.sqrt(s**2 + c**2))  # §5.2
+    return 2 * math.sqrt(d) * (math.asinh(s / c) - s / math.sqrt(s**2 + c**2))  # isotropic VE
 
 
-def _ref_metric_vp(d: float, c: float, sig: np.ndarray) -> np.ndarray:
-    # §5.3 corrected (w.r.t. sigma_VP): m = (1 - sigma^2) c^2 + sigma^2 = c^2 + sigma^2 (1 - c^2), so
-    # delta = sigma^2 d mdot^2 / m^3 = 4 d sigma^4 (1 - c^2)^2 / (c^2 + sigma^2 (1 - c^2))^3. The spec
-    # prints the denominator as (1 - sigma^2 (1 - c^2))^3, which swaps the roles of data and noise
-    # (it agrees only at c = 1); check_estimators shows the printed form fails against Monte Carlo.
+def _ref_metric_vp(d: float, c: float, sig: FloatArray) -> FloatArray:
+    # VP Gaussian (docs/theory/stein.md#vp-gaussian), w.r.t. sigma_VP:
+    # m = (1 - sigma^2) c^2 + sigma^2 = c^2 + sigma^2 (1 - c^2), so
+    # delta = sigma^2 d mdot^2 / m^3 = 4 d sigma^4 (1 - c^2)^2 / (c^2 + sigma^2 (1 - c^2))^3.
+    # A misprinted variant with the denominator (1 - sigma^2 (1 - c^2))^3 swaps the roles of data
+    # and noise (it agrees only at c = 1); check_estimators shows that variant fails against Monte
+    # Carlo (a negative control).
     return 4 * d * sig**4 * (1 - c**2) ** 2 / (c**2 + sig**2 * (1 - c**2)) ** 3
 
 
-def _spec_printed_metric_vp(d: float, c: float, sig: np.ndarray) -> np.ndarray:
-    return 4 * d * sig**4 * (1 - c**2) ** 2 / (1 - sig**2 * (1 - c**2)) ** 3  # §5.3 as printed
+def _misprinted_metric_vp(d: float, c: float, sig: FloatArray) -> FloatArray:
+    return 4 * d * sig**4 * (1 - c**2) ** 2 / (1 - sig**2 * (1 - c**2)) ** 3  # misprinted variant
 
 
 def _ref_two_point_score(x: float, s: float) -> float:
-    return (math.tanh(x / s**2) - x) / s**2  # §5.4
+    return (math.tanh(x / s**2) - x) / s**2  # two-point data
 
 
-def _two_point_expect(f: object, s: float) -> float:
+def _two_point_expect(f: Callable[[float], float], s: float) -> float:
     # E over p_s = 1/2 N(-1, s^2) + 1/2 N(1, s^2); symmetric, so the mode at +1
-    g = lambda x: f(x) * math.exp(-((x - 1) ** 2) / (2 * s * s)) / math.sqrt(2 * math.pi * s * s)
-    return quad(g, 1 - 12 * s, 1 + 12 * s, epsabs=0, epsrel=1e-12, limit=400)[0]
+    def g(x: float) -> float:
+        return f(x) * math.exp(-((x - 1) ** 2) / (2 * s * s)) / math.sqrt(2 * math.pi * s * s)
+
+    return float(quad(g, 1 - 12 * s, 1 + 12 * s, epsabs=0, epsrel=1e-12, limit=400)[0])
 
 
 def _ref_two_point_metric(s: float) -> float:
     h = 1e-4 * s  # central difference in sigma; error ~ h^2 |s'''| ~ 1e-8 relative
-    ds = lambda x: (_ref_two_point_score(x, s + h) - _ref_two_point_score(x, s - h)) / (2 * h)
+
+    def ds(x: float) -> float:
+        return (_ref_two_point_score(x, s + h) - _ref_two_point_score(x, s - h)) / (2 * h)
+
     return s**2 * _two_point_expect(lambda x: ds(x) ** 2, s)
 
 
@@ -88,8 +100,16 @@ def _ref_two_point_cost(s: float, t: float) -> float:
     )
 
 
-def _optimal_iso(d: float, c: float, n: int, lo: float = LO, hi: float = HI) -> np.ndarray:
-    """Closed-form optimum: Lambda^-1 at equally spaced lengths, by root finding (§5.2)."""
+def _stderr(est: stein.CostEstimate) -> FloatArray:
+    """The standard errors of a Monte Carlo estimate (an exact estimate has none)."""
+    if est.stderr is None:
+        raise ValueError(f"the {est.estimator} estimate has no standard errors")
+    return est.stderr
+
+
+def _optimal_iso(d: float, c: float, n: int, lo: float = LO, hi: float = HI) -> FloatArray:
+    """Closed-form optimum: Lambda^-1 at equally spaced lengths, by root finding
+    (docs/theory/stein.md#isotropic-ve)."""
     la, lb = _ref_length_iso(d, c, lo), _ref_length_iso(d, c, hi)
     targets = lb + (la - lb) * np.arange(1, n) / n
     inner = [
@@ -104,11 +124,20 @@ STEPS = [(5.0, 4.0), (1.0, 0.8), (0.3, 0.25), (0.05, 0.04)]
 
 @claim(
     "stein.closed-forms-symbolic",
-    statement="The SymPy-derived corrector cost L_c (target and source weight), local metric delta_c (VE and VP), and the isotropic length Lambda equal the closed forms of stein_cost.md §5; Lambda' = sqrt(delta_c); delta_c -> 4d/sigma^2 as c -> 0.",
-    source=f"{SRC}, §2.3, §3.1; stein_cost.md §5.1-§5.3",
+    statement=(
+        "The SymPy-derived corrector cost L_c (target and source weight), local metric delta_c "
+        "(VE and VP), and the isotropic length Lambda equal the closed forms of "
+        "docs/theory/stein.md#closed-forms; Lambda' = sqrt(delta_c); delta_c -> 4d/sigma^2 as c "
+        "-> 0."
+    ),
+    source=(
+        f"{SRC}, §2.3, §3.1; docs/theory/stein.md#gaussian-data, "
+        "docs/theory/stein.md#isotropic-ve, docs/theory/stein.md#vp-gaussian, "
+        "docs/theory/stein.md#point-mass"
+    ),
     method="symbolic: simplify(derived - hand-typed) == 0 for each formula",
     tolerance="exact (symbolic identity)",
-    issue=4,
+    docs="docs/theory/stein.md#closed-forms",
 )
 def check_symbolic(budget: Budget) -> Outcome:
     s, t, d, c = S.sigma, S.sigma_t, S.dim, S.c_iso
@@ -122,7 +151,7 @@ def check_symbolic(budget: Budget) -> Outcome:
             d * s**2 * (s**2 - t**2) ** 2 / ((c**2 + t**2) ** 2 * (c**2 + s**2)),
         ),
         "delta_c VE": (S.isotropic_local_metric(), 4 * d * s**4 / (c**2 + s**2) ** 3),
-        "delta_c VP (spec §5.3 corrected)": (
+        "delta_c VP (corrected)": (
             d * S.gaussian_local_metric("vp").subs(lam, c**2),
             4 * d * s**4 * (1 - c**2) ** 2 / (c**2 + s**2 * (1 - c**2)) ** 3,
         ),
@@ -147,17 +176,40 @@ def check_symbolic(budget: Budget) -> Outcome:
 
 @claim(
     "stein.estimators-match-closed-forms",
-    statement="Every estimator reproduces the Gaussian (VE isotropic, VE digits spectrum, VP anisotropic) and two-point closed forms: exact to round-off, Monte Carlo (common random numbers) finite-step costs and JVP local metrics (plain and with control variates) within 5 standard errors (JVP with control variates on Gaussian data, where it is exact, to 1e-9).",
-    source=f"{SRC}, §2.3, §3; stein_cost.md §3.1, §5, §10.1",
-    method="hand-typed §5 formulas; two-point by adaptive quad + central differences; estimators see only D(x, sigma)",
-    tolerance=f"exact: rtol {tol.STEIN_ROUNDOFF_RTOL:g} (quadrature {tol.STEIN_QUADRATURE_RTOL:g}); MC/JVP: |est - truth| <= {tol.Z_SCORE:g} SE + the oracle's rtol; JVP with control variates on Gaussians: rtol {tol.STEIN_CV_EXACT_RTOL:g}",
-    issue=4,
+    statement=(
+        "Every estimator reproduces the Gaussian (VE isotropic, VE digits spectrum, VP "
+        "anisotropic) and two-point closed forms: exact to round-off, Monte Carlo (common random "
+        "numbers) finite-step costs and JVP local metrics (plain and with control variates) "
+        "within 5 standard errors (JVP with control variates on Gaussian data, where it is "
+        "exact, to 1e-9)."
+    ),
+    source=f"{SRC}, §2.3, §3; docs/theory/stein.md#estimators, docs/theory/stein.md#closed-forms",
+    method=(
+        "hand-typed closed forms; two-point by adaptive quad + central differences; estimators "
+        "see only D(x, sigma)"
+    ),
+    tolerance=(
+        f"exact: rtol {tol.STEIN_ROUNDOFF_RTOL:g} (quadrature {tol.STEIN_QUADRATURE_RTOL:g}); "
+        f"MC/JVP: |est - truth| <= {tol.Z_SCORE:g} SE + the oracle's rtol; JVP with control "
+        f"variates on Gaussians: rtol {tol.STEIN_CV_EXACT_RTOL:g}"
+    ),
+    docs="docs/theory/stein.md#estimators",
 )
 def check_estimators(budget: Budget) -> Outcome:
     n = budget.pick(2000, 20000)
     lam_digits = dataset_spectrum("digits")
     lam_vp = np.array([0.05, 0.3, 0.7, 2.0, 5.0])
-    cases = [
+    # (name, model, process, cost oracle (source, target) -> L_c, metric oracle or None, rtol)
+    cases: list[
+        tuple[
+            str,
+            ScoreModel,
+            str,
+            Callable[[float, float], float],
+            Callable[[FloatArray], FloatArray] | None,
+            float,
+        ]
+    ] = [
         (
             "ve-iso",
             GaussianModel.isotropic(0.5, 16),
@@ -207,7 +259,8 @@ def check_estimators(budget: Budget) -> Outcome:
                 process=proc,
             )
             worst_exact = max(worst_exact, abs(ex / truth - 1) / rtol)
-            z = abs(mc.costs[0] - truth) / mc.stderr[0]
+            mc_se = _stderr(mc)
+            z = abs(mc.costs[0] - truth) / mc_se[0]
             worst_z = max(worst_z, z)
             rows.append(
                 {
@@ -217,7 +270,7 @@ def check_estimators(budget: Budget) -> Outcome:
                     "truth": truth,
                     "exact": ex,
                     "mc": mc.costs[0],
-                    "mc_stderr": mc.stderr[0],
+                    "mc_stderr": mc_se[0],
                     "z": z,
                 }
             )
@@ -247,15 +300,18 @@ def check_estimators(budget: Budget) -> Outcome:
                     }
                 )
             ex_m = model.exact_local_metric(lev, process=proc)
+            if ex_m is None:
+                raise ValueError(f"{name}: the model has no closed-form local metric")
             worst_exact = max(worst_exact, float(np.max(np.abs(ex_m / truth_m - 1))) / rtol)
-    # VP metric against §5.3 (in sigma_VP), converted to rho by the chain rule
+    # VP metric against docs/theory/stein.md#vp-gaussian (in sigma_VP), converted to rho by the
+    # chain rule
     r = np.array([3.0, 1.0, 0.5, 0.1])
     sig = r / np.sqrt(1 + r**2)
     vp_ref = _ref_metric_vp(4, 0.5, sig) * (1 + r**2) ** -3
     vp_model = GaussianModel.isotropic(0.5, 4)
     delta, se, _ = stein.estimate_metric(vp_model, r, samples=n, seed=budget.seed, process="vp")
     worst_z = max(worst_z, float(np.max(np.abs(delta - vp_ref) / se)))
-    printed = _spec_printed_metric_vp(4, 0.5, sig) * (1 + r**2) ** -3
+    printed = _misprinted_metric_vp(4, 0.5, sig) * (1 + r**2) ** -3
     rows.append(
         {
             "model": "vp-iso c=0.5 d=4",
@@ -275,18 +331,28 @@ def check_estimators(budget: Budget) -> Outcome:
     ok = worst_exact <= 1.0 and worst_z <= tol.Z_SCORE
     return Outcome(
         ok,
-        f"exact error / tol {worst_exact:.2e}; largest |MC or JVP - truth| = {worst_z:.2f} SE (n = {n})",
+        f"exact error / tol {worst_exact:.2e}; largest |MC or JVP - truth| = {worst_z:.2f} SE (n "
+        f"= {n})",
         {"worst_exact_over_tol": worst_exact, "worst_z": worst_z, "rows": rows},
     )
 
 
 @claim(
     "stein.schedule-matches-closed-form",
-    statement="Algorithm 1 (cumulative sqrt cost on a fine probe grid, PCHIP inversion) reproduces the closed-form optimal grid Lambda^-1(i Lambda / N) of N(0, c^2 I) for N = 10 and 18.",
-    source=f"{SRC}, Algorithm 1, Thm. 3.1; stein_cost.md §4.1, §4.3, §5.2, §10.1",
-    method="root-finding of the hand-typed Lambda(sigma) (c = 0.5, sigma in [0.002, 80]) vs Algorithm 1 on exact finite-step costs, K = 2000 log-spaced probes",
+    statement=(
+        "Algorithm 1 (cumulative sqrt cost on a fine probe grid, PCHIP inversion) reproduces the "
+        "closed-form optimal grid Lambda^-1(i Lambda / N) of N(0, c^2 I) for N = 10 and 18."
+    ),
+    source=(
+        f"{SRC}, Algorithm 1, Thm. 3.1; docs/theory/stein.md#updateschedule, "
+        "docs/theory/stein.md#end-to-end-schedule, docs/theory/stein.md#isotropic-ve"
+    ),
+    method=(
+        "root-finding of the hand-typed Lambda(sigma) (c = 0.5, sigma in [0.002, 80]) vs "
+        "Algorithm 1 on exact finite-step costs, K = 2000 log-spaced probes"
+    ),
     tolerance=f"max relative level error <= {tol.STEIN_SCHEDULE_RTOL:g}",
-    issue=4,
+    docs="docs/theory/stein.md#isotropic-ve",
 )
 def check_schedule(budget: Budget) -> Outcome:
     model = GaussianModel.isotropic(0.5, 1)
@@ -320,11 +386,20 @@ def check_schedule(budget: Budget) -> Outcome:
 
 @claim(
     "stein.independent-of-dimension-and-probe-grid",
-    statement="The optimal schedule does not depend on d (d = 1, 7, 256: identical to round-off) nor on the probe grid once fine (log-uniform vs EDM rho = 7 spacing, K = 2000; and K = 1000 vs 2000).",
-    source=f"{SRC}, Thm. 3.1; stein_cost.md §5.2, §10.4",
-    method="Algorithm 1 on exact costs for the three dimensions and the probe grids; pairwise max relative level differences",
-    tolerance=f"dimension: {tol.STEIN_ROUNDOFF_RTOL:g}; probe grid: {tol.STEIN_GRID_INDEPENDENCE_RTOL:g}",
-    issue=4,
+    statement=(
+        "The optimal schedule does not depend on d (d = 1, 7, 256: identical to round-off) nor "
+        "on the probe grid once fine (log-uniform vs EDM rho = 7 spacing, K = 2000; and K = 1000 "
+        "vs 2000)."
+    ),
+    source=f"{SRC}, Thm. 3.1; docs/theory/stein.md#isotropic-ve",
+    method=(
+        "Algorithm 1 on exact costs for the three dimensions and the probe grids; pairwise max "
+        "relative level differences"
+    ),
+    tolerance=(
+        f"dimension: {tol.STEIN_ROUNDOFF_RTOL:g}; probe grid: {tol.STEIN_GRID_INDEPENDENCE_RTOL:g}"
+    ),
+    docs="docs/theory/stein.md#isotropic-ve",
 )
 def check_invariance(budget: Budget) -> Outcome:
     n = 12
@@ -361,11 +436,20 @@ def check_invariance(budget: Budget) -> Outcome:
 
 @claim(
     "stein.equal-costs-at-optimum",
-    statement="On the closed-form optimal grid the total corrector cost tends to Lambda^2/N and the interval costs become equal (away from sigma_min) at rate 1/N.",
-    source=f"{SRC}, Thm. 3.1 (constant speed); stein_cost.md §2.4, §10.5",
-    method="exact finite-step costs (hand-typed §5.2) on root-found optimal grids, N = 50, 100, 200, 400; spread over the first 90% of intervals; log-log slope",
-    tolerance=f"spread(N=400) <= {tol.STEIN_EQUAL_COST_RTOL:g}, |N sum L / Lambda^2 - 1| <= {tol.STEIN_EQUAL_COST_RTOL:g} and decreasing, slope in {tol.STEIN_LOCAL_ORDER_BAND}",
-    issue=4,
+    statement=(
+        "On the closed-form optimal grid the total corrector cost tends to Lambda^2/N and the "
+        "interval costs become equal (away from sigma_min) at rate 1/N."
+    ),
+    source=f"{SRC}, Thm. 3.1 (constant speed); docs/theory/stein.md#length-and-geodesic-schedules",
+    method=(
+        "exact finite-step costs (hand-typed, isotropic VE) on root-found optimal grids, N = 50, "
+        "100, 200, 400; spread over the first 90% of intervals; log-log slope"
+    ),
+    tolerance=(
+        f"spread(N=400) <= {tol.STEIN_EQUAL_COST_RTOL:g}, |N sum L / Lambda^2 - 1| <= "
+        f"{tol.STEIN_EQUAL_COST_RTOL:g} and decreasing, slope in {tol.STEIN_LOCAL_ORDER_BAND}"
+    ),
+    docs="docs/theory/stein.md#length-and-geodesic-schedules",
 )
 def check_equal_costs(budget: Budget) -> Outcome:
     c = 0.5
@@ -382,23 +466,32 @@ def check_equal_costs(budget: Budget) -> Outcome:
     ok = (
         spreads[-1] <= tol.STEIN_EQUAL_COST_RTOL
         and abs(totals[-1]) <= tol.STEIN_EQUAL_COST_RTOL
-        and all(abs(b) < abs(a) for a, b in zip(totals, totals[1:]))
+        and all(abs(b) < abs(a) for a, b in itertools.pairwise(totals))
         and lo_b <= slope <= hi_b
     )
     return Outcome(
         ok,
-        f"spread {spreads[-1]:.2e} and N*total/Lambda^2 - 1 = {totals[-1]:.2e} at N=400; spread slope {slope:.2f}",
+        f"spread {spreads[-1]:.2e} and N*total/Lambda^2 - 1 = {totals[-1]:.2e} at N=400; spread "
+        f"slope {slope:.2f}",
         {"N": list(ns), "spread": spreads, "total_minus_one": totals, "slope": slope},
     )
 
 
 @claim(
     "stein.vp-unit-variance-zero-cost",
-    statement="VP with unit-variance Gaussian data has zero corrector cost everywhere: symbolically, in closed form, and through the denoiser by Monte Carlo and JVP; the same data under VE (and VP data of variance 0.25) cost > 0.",
-    source=f"{SRC}, §2.3; stein_cost.md §5.1 (VP sanity case), §10.2",
+    statement=(
+        "VP with unit-variance Gaussian data has zero corrector cost everywhere: symbolically, "
+        "in closed form, and through the denoiser by Monte Carlo and JVP; the same data under VE "
+        "(and VP data of variance 0.25) cost > 0."
+    ),
+    source=f"{SRC}, §2.3; docs/theory/stein.md#vp-gaussian (unit-variance data: zero cost)",
     method="SymPy substitution lam = 1; exact, Monte Carlo and JVP estimates on a probe grid",
-    tolerance="|cost| <= (64 eps)^2 d / sigma_min^2, JVP metric <= (64 eps)^2 d / sigma_min^4 (cancellation round-off, verify/tolerances/_stein.py); non-vacuity: the VE and lam = 0.25 costs > 1e3 x that",
-    issue=4,
+    tolerance=(
+        "|cost| <= (64 eps)^2 d / sigma_min^2, JVP metric <= (64 eps)^2 d / sigma_min^4 "
+        "(cancellation round-off, verify/tolerances/_stein.py); non-vacuity: the VE and lam = "
+        "0.25 costs > 1e3 x that"
+    ),
+    docs="docs/theory/stein.md#vp-gaussian",
 )
 def check_vp_zero(budget: Budget) -> Outcome:
     sym_zero = (
@@ -440,7 +533,9 @@ def check_vp_zero(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        f"symbolic zero: {sym_zero}; |cost| exact {vals['exact']:.0e}, MC {vals['monte-carlo']:.1e} (tol {atol:.1e}), JVP metric {vals['jvp']:.1e} (tol {atol_jvp:.1e}); VE min cost {ve_cost:.1e}, lam=0.25 VP min cost {other:.1e}",
+        f"symbolic zero: {sym_zero}; |cost| exact {vals['exact']:.0e}, MC "
+        f"{vals['monte-carlo']:.1e} (tol {atol:.1e}), JVP metric {vals['jvp']:.1e} (tol "
+        f"{atol_jvp:.1e}); VE min cost {ve_cost:.1e}, lam=0.25 VP min cost {other:.1e}",
         {
             "symbolic_zero": sym_zero,
             "max_abs": vals,
@@ -452,11 +547,18 @@ def check_vp_zero(budget: Budget) -> Outcome:
 
 @claim(
     "stein.point-mass-loglinear",
-    statement="Point-mass data gives an exactly log-linear (geometric) optimal schedule: delta_c = 4d/sigma^2; the Monte Carlo and JVP schedules of a point-mass model equal the geometric grid to round-off; the two-point mixture approaches 4/sigma^2 at small sigma.",
-    source=f"{SRC}, §3.1; stein_cost.md §5.2 (point-mass data), §5.4, §10.3",
-    method="families.loglinear grid vs Algorithm 1 on estimates for a one-row empirical model (d = 3); two-point metric by adaptive quad at sigma = 0.02",
+    statement=(
+        "Point-mass data gives an exactly log-linear (geometric) optimal schedule: delta_c = "
+        "4d/sigma^2; the Monte Carlo and JVP schedules of a point-mass model equal the geometric "
+        "grid to round-off; the two-point mixture approaches 4/sigma^2 at small sigma."
+    ),
+    source=f"{SRC}, §3.1; docs/theory/stein.md#point-mass, docs/theory/stein.md#two-point-data",
+    method=(
+        "families.loglinear grid vs Algorithm 1 on estimates for a one-row empirical model (d = "
+        "3); two-point metric by adaptive quad at sigma = 0.02"
+    ),
     tolerance=f"relative {tol.STEIN_LOGLINEAR_RTOL:g}; two-point {tol.STEIN_QUADRATURE_RTOL:g}",
-    issue=4,
+    docs="docs/theory/stein.md#point-mass",
 )
 def check_point_mass(budget: Budget) -> Outcome:
     model = EmpiricalModel(np.array([[0.3, -0.2, 0.5]]), name="point-mass")
@@ -481,14 +583,15 @@ def check_point_mass(budget: Budget) -> Outcome:
     ok = worst <= tol.STEIN_LOGLINEAR_RTOL and abs(tp) <= tol.STEIN_QUADRATURE_RTOL
     return Outcome(
         ok,
-        f"largest deviation from geometric {worst:.1e}; two-point delta sigma^2/4 - 1 = {tp:.1e} at sigma = {s_small}",
+        f"largest deviation from geometric {worst:.1e}; two-point delta sigma^2/4 - 1 = {tp:.1e} "
+        f"at sigma = {s_small}",
         {"errors": errs, "two_point_small_sigma": tp},
     )
 
 
 def _errors(
-    model: object,
-    ref: np.ndarray,
+    model: ScoreModel,
+    ref: FloatArray,
     variant: tuple[str, bool, bool],
     k: int,
     n: int,
@@ -515,20 +618,40 @@ def _errors(
     return float(np.sqrt(np.mean(np.square(errs)))), evals
 
 
+class Trial(TypedDict):
+    """One ladder setting of :func:`evaluations_to_target`."""
+
+    probe: int
+    samples: int
+    evaluations: int
+    rms_error: float
+    seconds_per_run: float
+
+
+class TargetSearch(TypedDict):
+    """The result of :func:`evaluations_to_target` (``probe`` and ``samples`` when reached)."""
+
+    reached: bool
+    evaluations: int
+    probe: NotRequired[int]
+    samples: NotRequired[int]
+    tried: list[Trial]
+
+
 def evaluations_to_target(
-    model: object,
-    ref: np.ndarray,
+    model: ScoreModel,
+    ref: FloatArray,
     variant: tuple[str, bool, bool],
     seeds: int,
     ladder: list[tuple[int, int]],
     steps: int = 10,
     target: float = tol.STEIN_TARGET_SCHEDULE_ERROR,
-) -> dict[str, object]:
+) -> TargetSearch:
     """Cheapest (K, n) on ``ladder`` (sorted by evaluations) whose RMS schedule error <= target.
 
     ``variant`` is ``(estimator, common_noise, control_variate)``.
     """
-    tried = []
+    tried: list[Trial] = []
     for k, n in sorted(ladder, key=lambda kn: (kn[0] * kn[1], kn[0])):
         t0 = time.perf_counter()
         err, evals = _errors(model, ref, variant, k, n, seeds, steps)
@@ -547,7 +670,8 @@ def evaluations_to_target(
 
 
 class Hypercube(ScoreModel):
-    """Uniform data on {-1, 1}^d: a product of two-point mixtures, D_i = tanh(x_i / sigma^2) (stein_cost.md §5.4).
+    """Uniform data on {-1, 1}^d: a product of two-point mixtures, D_i = tanh(x_i / sigma^2)
+    (docs/theory/stein.md#two-point-data).
 
     Non-Gaussian, d-dimensional, with an exact metric: d times the two-point quadrature metric.
     """
@@ -565,12 +689,13 @@ class Hypercube(ScoreModel):
 
         return 2.0 * torch.randint(0, 2, (n, self.dim), generator=generator).to(torch.float64) - 1.0
 
-    def data_moments(self) -> tuple[np.ndarray, np.ndarray]:
+    def data_moments(self) -> tuple[FloatArray, FloatArray]:
         return np.zeros(self.dim), np.eye(self.dim)
 
 
-def hypercube_reference(dim: int, steps: int) -> np.ndarray:
-    """Optimal grid of the hypercube from d x the two-point quadrature metric (trapezoid in log sigma, K = 4000)."""
+def hypercube_reference(dim: int, steps: int) -> FloatArray:
+    """Optimal grid of the hypercube from d x the two-point quadrature metric (trapezoid in log
+    sigma, K = 4000)."""
     lev = stein.probe_levels(LO, HI, 4000)
     delta = dim * stein.two_point_local_metric(lev)
     return stein.update_schedule(lev, stein.length_from_metric(delta, lev) ** 2, steps)
@@ -578,11 +703,26 @@ def hypercube_reference(dim: int, steps: int) -> np.ndarray:
 
 @claim(
     "stein.estimator-efficiency",
-    statement="The default estimator (JVP local metric with control variates, fresh samples per level) reaches a 1% schedule error, and no independent-noise Monte Carlo setting with fewer than 4x its score evaluations does, on non-Gaussian data (uniform on {-1,1}^16), N = 10.",
-    source=f"{SRC}, §3; stein_cost.md §3.1, §5.4; issue 4 item 9",
-    method="RMS over seeds of the max relative level error vs the optimum from 16 x the two-point quadrature metric (K = 4000); cheapest (probe K, samples n) on a ladder reaching 1% for the default; Monte Carlo with fresh samples per interval tried on every ladder setting below 4x that budget",
-    tolerance=f"default reaches {tol.STEIN_TARGET_SCHEDULE_ERROR:g}; Monte Carlo below {tol.STEIN_EFFICIENCY_FACTOR:g}x its evaluations does not",
-    issue=4,
+    statement=(
+        "The default estimator (JVP local metric with control variates, fresh samples per level) "
+        "reaches a 1% schedule error, and no independent-noise Monte Carlo setting with fewer "
+        "than 4x its score evaluations does, on non-Gaussian data (uniform on {-1,1}^16), N = 10."
+    ),
+    source=(
+        f"{SRC}, §3; docs/theory/stein.md#jvp-with-control-variates, "
+        "docs/theory/stein.md#two-point-data"
+    ),
+    method=(
+        "RMS over seeds of the max relative level error vs the optimum from 16 x the two-point "
+        "quadrature metric (K = 4000); cheapest (probe K, samples n) on a ladder reaching 1% for "
+        "the default; Monte Carlo with fresh samples per interval tried on every ladder setting "
+        "below 4x that budget"
+    ),
+    tolerance=(
+        f"default reaches {tol.STEIN_TARGET_SCHEDULE_ERROR:g}; Monte Carlo below "
+        f"{tol.STEIN_EFFICIENCY_FACTOR:g}x its evaluations does not"
+    ),
+    docs="docs/theory/stein.md#jvp-with-control-variates",
 )
 def check_efficiency(budget: Budget) -> Outcome:
     dim = 16
@@ -600,7 +740,7 @@ def check_efficiency(budget: Budget) -> Outcome:
         for n in (2, 4, 8, 16, 32, 64)
         if 2 * k * n < cap
     ]
-    m = (
+    m: TargetSearch = (
         evaluations_to_target(model, ref, ("monte-carlo", False, False), seeds, ladder_mc)
         if ladder_mc
         else {"reached": False, "evaluations": 0, "tried": []}
@@ -610,6 +750,7 @@ def check_efficiency(budget: Budget) -> Outcome:
     return Outcome(
         ok,
         f"default reaches 1% with {d['evaluations']} evaluations; independent MC below {cap:.0f} "
-        f"evaluations: best RMS error {best_mc:.2%} ({'reached' if m['reached'] else 'not reached'})",
+        f"evaluations: best RMS error {best_mc:.2%} "
+        f"({'reached' if m['reached'] else 'not reached'})",
         {"default": d, "monte_carlo_independent": m, "seeds": seeds, "cap": cap},
     )

@@ -1,4 +1,5 @@
-r"""Claims of the sampling comparison on the trained models (issue 4, item 5) [williams2024, §5, Table 1].
+r"""Claims of the sampling comparison on the trained models [williams2024, §5, Table 1]
+(docs/theory/stein.md#checks).
 
 Schedules are judged by what they are for: samples of the trained network (EDM's Heun sampler,
 Karras et al. 2022, Algorithm 1) scored against the *held-out* split in data space, Fréchet distance
@@ -11,6 +12,7 @@ the equal-size order-statistics formula for the 1-D Wasserstein distance.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -28,11 +30,24 @@ SRC = "Williams, Campbell, Doucet, Syed, arXiv 2412.07877, §5 (Table 1: FID by 
 
 @claim(
     "stein.sample-metrics-oracle",
-    statement="The data-space Fréchet distance equals ||mu1-mu2||^2 + tr(S1 + S2 - 2 sqrtm(S1 S2)) computed with scipy.linalg.sqrtm, and the closed form ||mu1-mu2||^2 + (1-a)^2 tr S for y = a x + b; the 1-D W2 of unequal samples equals the equal-size order-statistics formula on replicated samples; SW2 of a 1-D translation by c is |c|, and of a d-dimensional one is ~|c|/sqrt(d).",
+    statement=(
+        "The data-space Fréchet distance equals ||mu1-mu2||^2 + tr(S1 + S2 - 2 sqrtm(S1 S2)) "
+        "computed with scipy.linalg.sqrtm, and the closed form ||mu1-mu2||^2 + (1-a)^2 tr S for "
+        "y = a x + b; the 1-D W2 of unequal samples equals the equal-size order-statistics "
+        "formula on replicated samples; SW2 of a 1-D translation by c is |c|, and of a "
+        "d-dimensional one is ~|c|/sqrt(d)."
+    ),
     source="Dowson & Landau (1982); Heusel et al. arXiv 1706.08500, Eq. (6); Bonneel et al. (2015)",
-    method="random non-commuting covariances (d = 5, 30, 64), scipy.linalg.sqrtm (Schur) vs our symmetric eigendecompositions; exact affine cases; replication to equal sizes; 4096 random directions for the d-dimensional translation",
-    tolerance=f"FD and 1-D W2: rtol {tol.SAMPLE_METRIC_RTOL:g}; SW2 translation: |SW^2 d/|c|^2 - 1| <= {tol.Z_SCORE:g} x its Monte Carlo s.e. sqrt(2(d-1)/((d+2) L))",
-    issue=4,
+    method=(
+        "random non-commuting covariances (d = 5, 30, 64), scipy.linalg.sqrtm (Schur) vs our "
+        "symmetric eigendecompositions; exact affine cases; replication to equal sizes; 4096 "
+        "random directions for the d-dimensional translation"
+    ),
+    tolerance=(
+        f"FD and 1-D W2: rtol {tol.SAMPLE_METRIC_RTOL:g}; SW2 translation: |SW^2 d/|c|^2 - 1| <= "
+        f"{tol.Z_SCORE:g} x its Monte Carlo s.e. sqrt(2(d-1)/((d+2) L))"
+    ),
+    docs="docs/theory/stein.md#checks",
 )
 def check_metrics(budget: Budget) -> Outcome:
     rng = np.random.default_rng(budget.seed)
@@ -95,7 +110,8 @@ def _ratio(m: float, se: float) -> float:
 
 
 def evaluate(comps: list[Comparison]) -> tuple[list[str], list[dict[str, object]]]:
-    """The claim's tests on measured comparisons: a list of failures (empty = pass) and every test row."""
+    """The claim's tests on measured comparisons: a list of failures (empty = pass) and every test
+    row."""
     failures, rows = [], []
     for c in comps:
         t = _threshold(next(iter(c.fd[next(iter(c.fd))].values())).size)
@@ -113,9 +129,12 @@ def evaluate(comps: list[Comparison]) -> tuple[list[str], list[dict[str, object]
             )
             if not m > t * se:
                 failures.append(
-                    f"{c.model}/{s}: FD does not improve from N={n0} to N={n1} ({m:.3g} +- {se:.3g})"
+                    f"{c.model}/{s}: FD does not improve from N={n0} to N={n1} ({m:.3g} +- "
+                    f"{se:.3g})"
                 )
-            for a, b in zip(c.steps, c.steps[1:]):  # no significant increase between neighbouring N
+            for a, b in itertools.pairwise(
+                c.steps
+            ):  # no significant increase between neighbouring N
                 m, se = c.paired("fd", s, b, s, a)
                 rows.append(
                     {
@@ -161,11 +180,31 @@ def evaluate(comps: list[Comparison]) -> tuple[list[str], list[dict[str, object]
 
 @claim(
     "stein.sampling-comparison",
-    statement="Sampling the trained networks with EDM's Heun sampler, against held-out data: the data-space Fréchet distance improves from the smallest to the largest N for every schedule and never increases significantly with N; the Stein (score-optimal) schedule of the network is never significantly worse than log-linear or EDM rho = 7 and is significantly better than both at the smallest N. Also reported: SW2, EDM rho = 7, tangent gamma*, the memorising optimum, the train-vs-held-out floor, and the EDM rho closest to each Stein grid.",
-    source=f"{SRC}; Karras et al. arXiv 2206.00364, Algorithm 1 and Eq. (5); issue 4 item 5",
-    method="symsched.stein.quality.compare_schedules: Heun on the shipped digits/patches networks (trained on the train split only), seeded batches the size of the held-out split, paired across schedules; FD/SW2 to the held-out split; floor = train subsets of equal size vs held-out",
-    tolerance=f"paired one-sided Student-t tests at level {tol.STEIN_SAMPLING_ALPHA:g} each (t quantile with batches - 1 dof); quick: digits, stein/karras/loglinear, N = 5, 10, 4 batches; full: both models, all five schedules, N = 5, 8, 10, 15, 20, 8 batches",
-    issue=4,
+    statement=(
+        "Sampling the trained networks with EDM's Heun sampler, against held-out data: the "
+        "data-space Fréchet distance improves from the smallest to the largest N for every "
+        "schedule and never increases significantly with N; the Stein (score-optimal) schedule "
+        "of the network is never significantly worse than log-linear or EDM rho = 7 and is "
+        "significantly better than both at the smallest N. Also reported: SW2, EDM rho = 7, "
+        "tangent gamma*, the memorising optimum, the train-vs-held-out floor, and the EDM rho "
+        "closest to each Stein grid."
+    ),
+    source=(
+        f"{SRC}; Karras et al. arXiv 2206.00364, Algorithm 1 and Eq. (5); "
+        "docs/theory/stein.md#checks"
+    ),
+    method=(
+        "symsched.stein.quality.compare_schedules: Heun on the shipped digits/patches networks "
+        "(trained on the train split only), seeded batches the size of the held-out split, "
+        "paired across schedules; FD/SW2 to the held-out split; floor = train subsets of equal "
+        "size vs held-out"
+    ),
+    tolerance=(
+        f"paired one-sided Student-t tests at level {tol.STEIN_SAMPLING_ALPHA:g} each (t "
+        "quantile with batches - 1 dof); quick: digits, stein/karras/loglinear, N = 5, 10, 4 "
+        "batches; full: both models, all five schedules, N = 5, 8, 10, 15, 20, 8 batches"
+    ),
+    docs="docs/theory/stein.md#checks",
 )
 def check_sampling(budget: Budget) -> Outcome:
     import torch
@@ -188,11 +227,12 @@ def check_sampling(budget: Budget) -> Outcome:
     failures, rows = evaluate(comps)
     rho = {c.model: {str(n): r for n, r in c.fitted_rho().get("stein", {}).items()} for c in comps}
     measured = "; ".join(
-        f"{c.model}: FD N={c.steps[0]} stein {c.mean_se(c.fd['stein'][c.steps[0]])[0]:.3g} vs rho=7 "
+        f"{c.model}: FD N={c.steps[0]} stein {c.mean_se(c.fd['stein'][c.steps[0]])[0]:.3g} vs "
+        "rho=7 "
         f"{c.mean_se(c.fd['karras'][c.steps[0]])[0]:.3g} vs loglinear "
         f"{c.mean_se(c.fd['loglinear'][c.steps[0]])[0]:.3g}, N={c.steps[-1]} stein "
-        f"{c.mean_se(c.fd['stein'][c.steps[-1]])[0]:.3g} (floor {c.mean_se(c.floor_fd)[0]:.3g}); Stein rho fit "
-        + "/".join(f"{r:.1f}" for r in rho[c.model].values())
+        f"{c.mean_se(c.fd['stein'][c.steps[-1]])[0]:.3g} (floor {c.mean_se(c.floor_fd)[0]:.3g}); "
+        "Stein rho fit " + "/".join(f"{r:.1f}" for r in rho[c.model].values())
         for c in comps
     )
     details = {

@@ -1,4 +1,5 @@
-"""Claims of the tangent law and the spectrum coefficient gamma* [sun2026, §5] (issue 2)."""
+"""Claims of the tangent law and the spectrum coefficient gamma* [sun2026, §5]
+(docs/theory/gaussian.md#tangent-law)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from scipy.optimize import minimize_scalar
 from symsched import numeric
 from symsched.datasets import dataset_spectrum
 from symsched.gaussian import exact, tangent
-from symsched.schedules import families
-from symsched.schedules import build
-from symsched.symbols import gamma, lam, s
 from symsched.reference import REFERENCE_STEPS
+from symsched.schedules import build, families
+from symsched.symbols import gamma, lam, s
 from symsched_verify import tolerances as tol
 from symsched_verify.oracles import references as ref
 from symsched_verify.registry import Budget, Outcome, claim
@@ -37,11 +37,22 @@ def _endpoints(rng: np.random.Generator, i: int) -> tuple[float, float]:
 
 @claim(
     "tangent.exact-optimum-single-eigenvalue",
-    statement="For one eigenvalue, the tangent grid rho_k = sqrt(lam) tan(phi_k), equally spaced in phi = arctan(rho/sqrt(lam)), has the smallest exact KL of all grids with the same endpoints and N, for every N (pure noise and finite endpoints).",
-    source=f"{SRC}, §5.2 (tangent law; exact at every N by Jensen); Sabour et al. arXiv 2404.14507, Thm. 3.1",
-    method="exact KL of the tangent grid against karras (rho = 3, 7), loglinear, vp-linear-shaped and hundreds of random perturbations of the tangent grid (log-normal jitter of interior levels, re-sorted), same endpoints; and r_tangent = cos^(2N)(Delta Phi / N)",
+    statement=(
+        "For one eigenvalue, the tangent grid rho_k = sqrt(lam) tan(phi_k), equally spaced in "
+        "phi = arctan(rho/sqrt(lam)), has the smallest exact KL of all grids with the same "
+        "endpoints and N, for every N (pure noise and finite endpoints)."
+    ),
+    source=(
+        f"{SRC}, §5.2 (tangent law; exact at every N by Jensen); Sabour et al. arXiv 2404.14507, "
+        "Thm. 3.1"
+    ),
+    method=(
+        "exact KL of the tangent grid against karras (rho = 3, 7), loglinear, vp-linear-shaped "
+        "and hundreds of random perturbations of the tangent grid (log-normal jitter of interior "
+        "levels, re-sorted), same endpoints; and r_tangent = cos^(2N)(Delta Phi / N)"
+    ),
     tolerance=f"KL(other) >= KL(tangent) (1 - {tol.OPT_RTOL:g}); r to 64 eps * 2N",
-    issue=2,
+    docs="docs/theory/gaussian.md#tangent-law",
 )
 def check_single_optimum(budget: Budget) -> Outcome:
     rng = _rng(budget, 11)
@@ -88,23 +99,34 @@ def check_single_optimum(budget: Budget) -> Outcome:
     ok = beaten == 0 and worst_r <= 1.0
     return Outcome(
         ok,
-        f"{beaten} competitors beat the tangent grid; smallest relative margin {worst_margin:.2e}; r error / tol {worst_r:.2e}",
+        f"{beaten} competitors beat the tangent grid; smallest relative margin "
+        f"{worst_margin:.2e}; r error / tol {worst_r:.2e}",
         {"smallest_margin": worst_margin, "r_error_over_tol": worst_r, "cases": cases[:20]},
     )
 
 
 @claim(
     "tangent.stationarity",
-    statement="The tangent grid is a stationary point of the exact KL at every N: symbolically for N = 2, 3, 4 (pure noise), numerically for N up to 50 with finite endpoints too.",
-    source=f"{SRC}, §5.2; gaussian_theory.md §8.2 (N = 2: r = gamma^2 lam/(lam+gamma^2)^2, max at gamma = sqrt(lam))",
-    method="SymPy gradient of the exact ln r at the tangent levels simplified to 0; float64 gradient from the derived step derivatives; §8.2 expression re-derived and maximised symbolically",
+    statement=(
+        "The tangent grid is a stationary point of the exact KL at every N: symbolically for N = "
+        "2, 3, 4 (pure noise), numerically for N up to 50 with finite endpoints too."
+    ),
+    source=(
+        f"{SRC}, §5.2; docs/theory/gaussian.md#two-steps-symbolic (N = 2: r = gamma^2 "
+        "lam/(lam+gamma^2)^2, max at gamma = sqrt(lam))"
+    ),
+    method=(
+        "SymPy gradient of the exact ln r at the tangent levels simplified to 0; float64 "
+        "gradient from the derived step derivatives; the two-step expression re-derived and "
+        "maximised symbolically"
+    ),
     tolerance=f"symbolic: exact 0; numeric: |grad| <= {tol.GRAD_ATOL:g}",
-    issue=2,
+    docs="docs/theory/gaussian.md#tangent-law",
 )
 def check_stationarity(budget: Budget) -> Outcome:
     sym = {n: tangent.stationarity_residuals(n) for n in budget.pick((2, 3, 4), (2, 3, 4, 5, 6))}
     sym_ok = all(all(v == 0 for v in vals) for vals in sym.values())
-    # gaussian_theory.md §8.2 by hand: N = 2 grid {inf, g, 0}
+    # two steps by hand (docs/theory/gaussian.md#two-steps-symbolic): N = 2 grid {inf, g, 0}
     g = sp.Symbol("g", positive=True)
     r2 = sp.exp(tangent.log_ratio_symbolic([g, sp.Integer(0)], lam))
     r2_paper = g**2 * lam / (lam + g**2) ** 2
@@ -124,7 +146,8 @@ def check_stationarity(budget: Budget) -> Outcome:
     ok = sym_ok and n2_ok and worst <= tol.GRAD_ATOL
     return Outcome(
         ok,
-        f"symbolic zero for N in {sorted(sym)}: {sym_ok}; §8.2: {n2_ok}; max |d ln r/d ln sigma| = {worst:.1e}",
+        f"symbolic zero for N in {sorted(sym)}: {sym_ok}; two steps: {n2_ok}; max |d ln r/d ln "
+        f"sigma| = {worst:.1e}",
         {
             "symbolic": {str(k): [str(v) for v in vals] for k, vals in sym.items()},
             "numeric_max": worst,
@@ -134,11 +157,20 @@ def check_stationarity(budget: Budget) -> Outcome:
 
 @claim(
     "tangent.J-closed-form",
-    statement="For the tangent family rho = gamma tan(pi(1-u)/2), J_i = int phi_i'^2 du = (pi^2/8)(gamma/sqrt(lam_i) + sqrt(lam_i)/gamma).",
-    source=f"{SRC}, §5.3(a) (gaussian_theory.md: 'checked to 30 digits')",
-    method="SymPy integral (after u -> tan(pi u/2)) against mpmath tanh-sinh quadrature of lam rho'^2/(lam+rho^2)^2 at 30 digits, random gamma and lam",
+    statement=(
+        "For the tangent family rho = gamma tan(pi(1-u)/2), J_i = int phi_i'^2 du = "
+        "(pi^2/8)(gamma/sqrt(lam_i) + sqrt(lam_i)/gamma)."
+    ),
+    source=(
+        f"{SRC}, §5.3(a) (docs/theory/gaussian.md#coefficient-gamma-star: J_i(gamma) against "
+        "30-digit quadrature)"
+    ),
+    method=(
+        "SymPy integral (after u -> tan(pi u/2)) against mpmath tanh-sinh quadrature of lam "
+        "rho'^2/(lam+rho^2)^2 at 30 digits, random gamma and lam"
+    ),
     tolerance="relative 1e-25 (quadrature at 30 digits)",
-    issue=2,
+    docs="docs/theory/gaussian.md#coefficient-gamma-star",
 )
 def check_J(budget: Budget) -> Outcome:
     j = tangent.J_tangent()
@@ -150,7 +182,7 @@ def check_J(budget: Budget) -> Outcome:
             gv = mpmath.mpf(float(np.exp(rng.uniform(-3, 3))))
             lv = mpmath.mpf(float(np.exp(rng.uniform(-4, 4))))
 
-            def integrand(uu: mpmath.mpf) -> mpmath.mpf:
+            def integrand(uu: mpmath.mpf, gv: mpmath.mpf = gv, lv: mpmath.mpf = lv) -> mpmath.mpf:
                 rho = gv * mpmath.tan(mpmath.pi * (1 - uu) / 2)
                 drho = -gv * mpmath.pi / 2 / mpmath.cos(mpmath.pi * (1 - uu) / 2) ** 2
                 return lv * drho**2 / (lv + rho**2) ** 2
@@ -169,11 +201,25 @@ def check_J(budget: Budget) -> Outcome:
 
 @claim(
     "tangent.gamma-star",
-    statement="gamma* = (tr Sigma / tr Sigma^-1)^(1/4) minimises the dominant KL term sum_i J_i(gamma)^2 / (4N^2) in the tangent family, and the exact finite-N minimiser over gamma converges to it.",
-    source=f"{SRC}, §5.3(a) and §8; ArxivLens summary ('gamma* theoretically derived')",
-    method="(i) dense scan of sum J_i^2 over gamma on random spectra; (ii) the exact KL minimised over gamma (Brent on log gamma) on the real digits and patches spectra at increasing N, gap to gamma* shrinking ~1/N",
-    tolerance=f"(i) scan minimum within one scan cell of gamma*; (ii) relative gap <= {tol.GAMMA_FINITE_N_RTOL:g} at the largest N and decreasing",
-    issue=2,
+    statement=(
+        "gamma* = (tr Sigma / tr Sigma^-1)^(1/4) minimises the dominant KL term sum_i "
+        "J_i(gamma)^2 / (4N^2) in the tangent family, and the exact finite-N minimiser over "
+        "gamma converges to it."
+    ),
+    source=(
+        f"{SRC}, §5.3(a); docs/theory/gaussian.md#coefficient-gamma-star; ArxivLens summary "
+        "('gamma* theoretically derived')"
+    ),
+    method=(
+        "(i) dense scan of sum J_i^2 over gamma on random spectra; (ii) the exact KL minimised "
+        "over gamma (Brent on log gamma) on the real digits and patches spectra at increasing N, "
+        "gap to gamma* shrinking ~1/N"
+    ),
+    tolerance=(
+        "(i) scan minimum within one scan cell of gamma*; (ii) relative gap <= "
+        f"{tol.GAMMA_FINITE_N_RTOL:g} at the largest N and decreasing"
+    ),
+    docs="docs/theory/gaussian.md#coefficient-gamma-star",
 )
 def check_gamma_star(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
@@ -196,7 +242,7 @@ def check_gamma_star(budget: Budget) -> Outcome:
         gaps = []
         for n in ns:
             res = minimize_scalar(
-                lambda lg: (
+                lambda lg, n=n, lam_v=lam_v: (
                     exact.kl(lam_v, tangent.tangent_sigmas(n, math.exp(lg))).kl_source_output
                 ),
                 bracket=(math.log(gs) - 1, math.log(gs) + 1),
@@ -243,11 +289,20 @@ def check_gamma_star(budget: Budget) -> Outcome:
 
 @claim(
     "tangent.kl-N-squared-limit",
-    statement="N^2 KL tends to sum_i J_i^2 / 4: pi^4/64 for one eigenvalue on its tangent grid, and (pi^4/128)(d + sqrt(tr Sigma tr Sigma^-1)) for a spectrum at gamma*, with a gap decaying like 1/N.",
+    statement=(
+        "N^2 KL tends to sum_i J_i^2 / 4: pi^4/64 for one eigenvalue on its tangent grid, and "
+        "(pi^4/128)(d + sqrt(tr Sigma tr Sigma^-1)) for a spectrum at gamma*, with a gap "
+        "decaying like 1/N."
+    ),
     source=f"{SRC}, §5.1-§5.3 (Euler-Maclaurin dominant term)",
-    method="exact KL at N = 125..2000 (or 8000 in --full); fitted log-log slope of the relative gap",
-    tolerance=f"relative gap <= {tol.ASYMPTOTIC_N2_RTOL:g} at N = 1000 for one eigenvalue; slope in [-1.1, -0.9]",
-    issue=2,
+    method=(
+        "exact KL at N = 125..2000 (or 8000 in --full); fitted log-log slope of the relative gap"
+    ),
+    tolerance=(
+        f"relative gap <= {tol.ASYMPTOTIC_N2_RTOL:g} at N = 1000 for one eigenvalue; slope in "
+        "[-1.1, -0.9]"
+    ),
+    docs="docs/theory/gaussian.md#kl-coefficients",
 )
 def check_n2(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
@@ -302,11 +357,23 @@ def check_n2(budget: Budget) -> Outcome:
 
 @claim(
     "schedules.reference-grids",
-    statement="Reference grids (tangent gamma* for digits and patches, karras rho = 7, loglinear in the EDM range [0.002, 80]; vp-linear; cosine) are valid N-step grids with exact endpoints, and the exact KL recorded with each agrees with an independent 40-digit evaluation.",
-    source="conventions.md (grids, JSON); gaussian_theory.md §7 (KL ranks discretisations)",
-    method="every exported grid re-validated (strictly decreasing, N+1 levels, endpoints as requested) and its digits-spectrum KL recomputed with mpmath",
+    statement=(
+        "Reference grids (tangent gamma* for digits and patches, karras rho = 7, loglinear in "
+        "the EDM range [0.002, 80]; vp-linear; cosine) are valid N-step grids with exact "
+        "endpoints, and the exact KL recorded with each agrees with an independent 40-digit "
+        "evaluation."
+    ),
+    source=(
+        "Sun, Poor, Zhang, arXiv 2601.13602, §7 (KL ranks discretisations); "
+        "docs/conventions.md#grids, docs/conventions.md#json-output; "
+        "docs/theory/gaussian.md#pretrained-model-ranking"
+    ),
+    method=(
+        "every exported grid re-validated (strictly decreasing, N+1 levels, endpoints as "
+        "requested) and its digits-spectrum KL recomputed with mpmath"
+    ),
     tolerance="endpoints exact; KL relative 64 eps * 2N",
-    issue=2,
+    docs="docs/verification.md#report-files",
 )
 def check_reference(budget: Budget) -> Outcome:
     import matplotlib.pyplot as plt
@@ -366,7 +433,8 @@ def check_reference(budget: Budget) -> Outcome:
     best10 = min(curves, key=lambda k: curves[k][REFERENCE_STEPS.index(10)])
     return Outcome(
         ok,
-        f"{len(schedules)} grids valid: {valid}; KL error / tol {worst:.1e}; best at N=10: {best10}",
+        f"{len(schedules)} grids valid: {valid}; KL error / tol {worst:.1e}; best at N=10: "
+        f"{best10}",
         {"kl_at_N10": {k: v[REFERENCE_STEPS.index(10)] for k, v in curves.items()}},
         figures={"kl_vs_steps": fig},
         schedules=schedules,

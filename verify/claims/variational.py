@@ -1,4 +1,5 @@
-"""Claims of the calculus of variations and the exact finite-N optimum [sun2026, §5.2-§5.3] (issue 3)."""
+"""Claims of the calculus of variations and the exact finite-N optimum [sun2026, §5.2-§5.3]
+(docs/theory/gaussian.md#three-optima)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from symsched._typing import FloatArray
 from symsched.datasets import dataset_spectrum
 from symsched.gaussian import exact, tangent, variational
-from symsched.schedules import families
-from symsched.schedules import Schedule
+from symsched.schedules import Schedule, families
 from symsched.symbols import lam, u
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
@@ -22,11 +23,23 @@ EDM_RANGE = (0.002, 80.0)
 
 @claim(
     "variational.euler-lagrange",
-    statement="The Euler–Lagrange equation of int phi'^2 du is phi'' = 0, whose solution with fixed end angles is the tangent law rho = sqrt(lam) tan(phi linear in u); for the weighted Lagrangian rho'^2 g(rho) the Beltrami integral rho'^2 g is conserved, and with one eigenvalue the weighted geodesic is the tangent grid.",
+    statement=(
+        "The Euler–Lagrange equation of int phi'^2 du is phi'' = 0, whose solution with fixed "
+        "end angles is the tangent law rho = sqrt(lam) tan(phi linear in u); for the weighted "
+        "Lagrangian rho'^2 g(rho) the Beltrami integral rho'^2 g is conserved, and with one "
+        "eigenvalue the weighted geodesic is the tangent grid."
+    ),
     source=f"{SRC}, §5.2 (tangent law), §5.3(b) (weighted geodesic)",
-    method="sympy.calculus.euler.euler_equations + dsolve; Beltrami identity dH/du = -rho' EL checked by simplify; numeric geodesic (fixed point + quadrature) vs symsched.gaussian.tangent.tangent_sigmas for random single eigenvalues and endpoints",
-    tolerance="symbolic: exact; grids: relative 1e-9 (quadrature inversion by interpolation on 32 nodes per e-fold)",
-    issue=3,
+    method=(
+        "sympy.calculus.euler.euler_equations + dsolve; Beltrami identity dH/du = -rho' EL "
+        "checked by simplify; numeric geodesic (fixed point + quadrature) vs "
+        "symsched.gaussian.tangent.tangent_sigmas for random single eigenvalues and endpoints"
+    ),
+    tolerance=(
+        "symbolic: exact; grids: relative 1e-9 (quadrature inversion by interpolation on 32 "
+        "nodes per e-fold)"
+    ),
+    docs="docs/theory/gaussian.md#tangent-law",
 )
 def check_euler_lagrange(budget: Budget) -> Outcome:
     eq, rho_sol = variational.euler_lagrange_single()
@@ -48,12 +61,13 @@ def check_euler_lagrange(budget: Budget) -> Outcome:
     ok = ok_eq and ok_sol and worst <= 1e-9
     return Outcome(
         ok,
-        f"EL = -2 phi'': {ok_eq}; tangent solution: {ok_sol}; single-eigenvalue geodesic vs tangent grid max rel. diff {worst:.1e}",
+        f"EL = -2 phi'': {ok_eq}; tangent solution: {ok_sol}; single-eigenvalue geodesic vs "
+        f"tangent grid max rel. diff {worst:.1e}",
         {"el": str(eq), "solution": str(rho_sol), "max_rel_diff": worst},
     )
 
 
-def _heuristics(n: int, lo: float, hi: float) -> dict[str, np.ndarray]:
+def _heuristics(n: int, lo: float, hi: float) -> dict[str, FloatArray]:
     out = {
         "karras-rho7": families.karras(lo, hi, 7.0).grid(n),
         "loglinear": families.loglinear(lo, hi).grid(n),
@@ -65,11 +79,19 @@ def _heuristics(n: int, lo: float, hi: float) -> dict[str, np.ndarray]:
 
 @claim(
     "variational.optima-ordering",
-    statement="On the real spectra (digits d = 64, photo patches d = 256; EDM range [0.002, 80]) the exact KL orders the grids as kl-optimal (c) <= variational geodesic (b) <= tangent gamma* (a) <= every heuristic (karras rho = 7, loglinear, vp-linear, cosine), at every tested N.",
-    source=f"{SRC}, §5.3 (a)-(c); issue 3 item 2",
-    method="exact KL (symsched.gaussian.exact, float64 stable form) of the four kinds of grids with identical endpoints; kl-optimal is started from the tangent grid, not from (b)",
+    statement=(
+        "On the real spectra (digits d = 64, photo patches d = 256; EDM range [0.002, 80]) the "
+        "exact KL orders the grids as kl-optimal (c) <= variational geodesic (b) <= tangent "
+        "gamma* (a) <= every heuristic (karras rho = 7, loglinear, vp-linear, cosine), at every "
+        "tested N."
+    ),
+    source=f"{SRC}, §5.3 (a)-(c); docs/theory/gaussian.md#three-optima",
+    method=(
+        "exact KL (symsched.gaussian.exact, float64 stable form) of the four kinds of grids with "
+        "identical endpoints; kl-optimal is started from the tangent grid, not from (b)"
+    ),
     tolerance=f"each inequality up to a relative {tol.KL_OPT_MARGIN:g}",
-    issue=3,
+    docs="docs/theory/gaussian.md#three-optima",
 )
 def check_ordering(budget: Budget) -> Outcome:
     lo, hi = EDM_RANGE
@@ -81,7 +103,10 @@ def check_ordering(budget: Budget) -> Outcome:
         geo = variational.geodesic(lam_v, lo, hi)
         gs = tangent.gamma_star(lam_v)
         for n in budget.pick((5, 10, 20), (3, 4, 5, 6, 8, 10, 15, 20, 50)):
-            kl = lambda g: exact.kl(lam_v, g).kl_source_output
+
+            def kl(g: FloatArray, lam_v: FloatArray = lam_v) -> float:
+                return exact.kl(lam_v, g).kl_source_output
+
             opt = variational.kl_optimal(lam_v, n, lo, hi)
             kc, kb, ka = opt.kl, kl(geo.grid(n)), kl(tangent.tangent_sigmas(n, gs, lo, hi))
             heur = {k: kl(g) for k, g in _heuristics(n, lo, hi).items()}
@@ -114,7 +139,8 @@ def check_ordering(budget: Budget) -> Outcome:
                     }
                 )
     summary = "; ".join(
-        f"{r['spectrum']} N={r['steps']}: c={r['kl_optimal']:.4g} b=+{100 * r['gap_b_over_c']:.1f}% a=+{100 * r['gap_a_over_b']:.0f}% vs b"
+        f"{r['spectrum']} N={r['steps']}: c={r['kl_optimal']:.4g} "
+        f"b=+{100 * r['gap_b_over_c']:.1f}% a=+{100 * r['gap_a_over_b']:.0f}% vs b"
         for r in rows
     )
     return Outcome(ok, summary, {"rows": rows}, schedules=schedules)
@@ -122,11 +148,23 @@ def check_ordering(budget: Budget) -> Outcome:
 
 @claim(
     "variational.geodesic-fixed-point",
-    statement="The self-consistent weighted geodesic (b) is computed to a fixed-point residual <= 1e-10, its J_i equal N(-ln r_i) of the exact sampler at large N, no other weight vector gives a smaller sum J_i^2, and N^2 KL of the exact finite-N optimum (c) tends to its dominant coefficient sum J_i^2/4.",
+    statement=(
+        "The self-consistent weighted geodesic (b) is computed to a fixed-point residual <= "
+        "1e-10, its J_i equal N(-ln r_i) of the exact sampler at large N, no other weight vector "
+        "gives a smaller sum J_i^2, and N^2 KL of the exact finite-N optimum (c) tends to its "
+        "dominant coefficient sum J_i^2/4."
+    ),
     source=f"{SRC}, §5.1, §5.3(b)",
-    method="independent oracles: exact ln r (symsched.gaussian.exact) at N = 4000 on the geodesic grid; random Dirichlet weight vectors (geodesics of other metrics); kl-optimal at N = 200 (exact KL, L-BFGS)",
-    tolerance=f"residual <= {tol.FIXED_POINT_TOL:g}; J vs N(-ln r): 1e-5 relative (the K/N^2 correction); N^2 KL(c) within {tol.GEODESIC_LIMIT_RTOL:g}",
-    issue=3,
+    method=(
+        "independent oracles: exact ln r (symsched.gaussian.exact) at N = 4000 on the geodesic "
+        "grid; random Dirichlet weight vectors (geodesics of other metrics); kl-optimal at N = "
+        "200 (exact KL, L-BFGS)"
+    ),
+    tolerance=(
+        f"residual <= {tol.FIXED_POINT_TOL:g}; J vs N(-ln r): 1e-5 relative (the K/N^2 "
+        f"correction); N^2 KL(c) within {tol.GEODESIC_LIMIT_RTOL:g}"
+    ),
+    docs="docs/theory/gaussian.md#b-self-consistent-weighted-geodesic",
 )
 def check_geodesic(budget: Budget) -> Outcome:
     lam_v = dataset_spectrum("digits")
@@ -152,7 +190,9 @@ def check_geodesic(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        f"residual {geo.residual:.1e} in {geo.iterations} iterations; J vs exact N(-ln r) {j_rel:.1e}; smallest excess over random weights {worst:.2e}; N^2 KL(c)/(sum J^2/4) - 1 = {limit_rel:.3e} at N = {n_opt}",
+        f"residual {geo.residual:.1e} in {geo.iterations} iterations; J vs exact N(-ln r) "
+        f"{j_rel:.1e}; smallest excess over random weights {worst:.2e}; N^2 KL(c)/(sum J^2/4) - "
+        f"1 = {limit_rel:.3e} at N = {n_opt}",
         {
             "residual": geo.residual,
             "iterations": geo.iterations,
@@ -164,7 +204,7 @@ def check_geodesic(budget: Budget) -> Outcome:
     )
 
 
-def _functional_for_weights(lam_v: np.ndarray, w: np.ndarray) -> float:
+def _functional_for_weights(lam_v: FloatArray, w: FloatArray) -> float:
     """sum_i J_i^2 of the geodesic of the metric g_w (not self-consistent): one fixed-point map."""
     geo = variational.geodesic(lam_v, max_iter=1, tol=math.inf)  # nodes only
     nodes, qw = geo._nodes, geo._qw
@@ -183,11 +223,22 @@ def _functional_for_weights(lam_v: np.ndarray, w: np.ndarray) -> float:
 
 @claim(
     "variational.kl-optimal-certified",
-    statement="kl-optimal returns a stationary point of the exact KL that no perturbation improves; with one eigenvalue it reproduces the exactly optimal tangent grid; its analytic gradient equals torch autograd of an independently written angle-form KL.",
+    statement=(
+        "kl-optimal returns a stationary point of the exact KL that no perturbation improves; "
+        "with one eigenvalue it reproduces the exactly optimal tangent grid; its analytic "
+        "gradient equals torch autograd of an independently written angle-form KL."
+    ),
     source=f"{SRC}, §3-§4 (exact KL), §5.2 (single-eigenvalue optimum)",
-    method="torch autograd through ln r = sum 2 ln cos(phi_{k-1} - phi_k) (atan form, written here); random log-normal perturbations of the interior levels; tangent_sigmas(N, sqrt(lam))",
-    tolerance=f"gradient rel. {tol.AUTOGRAD_RTOL:g}; stationarity |grad|/KL <= {tol.KL_OPT_GRAD_RTOL:g}; tangent recovery {tol.TANGENT_RECOVERY_RTOL:g}",
-    issue=3,
+    method=(
+        "torch autograd through ln r = sum 2 ln cos(phi_{k-1} - phi_k) (atan form, written "
+        "here); random log-normal perturbations of the interior levels; tangent_sigmas(N, "
+        "sqrt(lam))"
+    ),
+    tolerance=(
+        f"gradient rel. {tol.AUTOGRAD_RTOL:g}; stationarity |grad|/KL <= "
+        f"{tol.KL_OPT_GRAD_RTOL:g}; tangent recovery {tol.TANGENT_RECOVERY_RTOL:g}"
+    ),
+    docs="docs/theory/gaussian.md#c-exact-finite-n-optimum",
 )
 def check_kl_optimal(budget: Budget) -> Outcome:
     import torch
@@ -227,7 +278,8 @@ def check_kl_optimal(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        f"gradient vs autograd {worst_grad:.1e}; max |grad|/KL {worst_stat:.1e}; improving perturbations {improved}; tangent recovery {worst_tan:.1e}",
+        f"gradient vs autograd {worst_grad:.1e}; max |grad|/KL {worst_stat:.1e}; improving "
+        f"perturbations {improved}; tangent recovery {worst_tan:.1e}",
         {
             "autograd_rel": worst_grad,
             "stationarity": worst_stat,
@@ -237,8 +289,9 @@ def check_kl_optimal(budget: Budget) -> Outcome:
     )
 
 
-def _autograd(torch: Any, lam_v: np.ndarray, sig: np.ndarray, start: str, obj: str) -> np.ndarray:
-    """d KL / d ln rho_j by autograd of the angle form (independent of the rational step formulas)."""
+def _autograd(torch: Any, lam_v: FloatArray, sig: FloatArray, start: str, obj: str) -> FloatArray:
+    """d KL / d ln rho_j by autograd of the angle form (independent of the rational step
+    formulas)."""
     x = torch.tensor(np.log(sig[1:-1]), dtype=torch.float64, requires_grad=True)
     lam_t = torch.tensor(lam_v, dtype=torch.float64)
     s = lam_t.sqrt()
@@ -257,4 +310,5 @@ def _autograd(torch: Any, lam_v: np.ndarray, sig: np.ndarray, start: str, obj: s
         else (torch.exp(log_r) - 1 - log_r).sum()
     )
     kl.backward()
-    return x.grad.numpy()
+    grad: FloatArray = x.grad.numpy()
+    return grad

@@ -1,1 +1,2 @@
-"""Independent oracles: particle samplers, the real consumers, 40-digit sums, hand-typed paper formulas."""
+"""Independent oracles: particle samplers, the real consumers, 40-digit sums, hand-typed paper
+formulas."""

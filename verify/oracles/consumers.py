@@ -1,11 +1,13 @@
 r"""Run real diffusers schedulers end to end on the exact Gaussian denoiser (export oracle).
 
-The "model" is the exact (Bayes) predictor of the source :math:`\mathcal N(0,\mathrm{diag}(\lambda))`,
-written from the textbook definitions, independently of :mod:`symsched.gaussian.derive`:
+The "model" is the exact (Bayes) predictor of the source :math:`\mathcal
+N(0,\mathrm{diag}(\lambda))`, written from the textbook definitions, independently of
+:mod:`symsched.gaussian.derive`:
 
-* VP / epsilon prediction [ho2020, Eq. (11)]: the model sees :math:`x_t=\sqrt{\bar\alpha}x_0+\sqrt{1-\bar\alpha}\epsilon`
-  and the timestep ``t``; it knows its noise level only through ``t`` and the training table it
-  was trained on (``scheduler.alphas_cumprod``), exactly as a trained network does:
+* VP / epsilon prediction [ho2020, Eq. (11)]: the model sees
+  :math:`x_t=\sqrt{\bar\alpha}x_0+\sqrt{1-\bar\alpha}\epsilon` and the timestep ``t``; it knows its
+  noise level only through ``t`` and the training table it was trained on
+  (``scheduler.alphas_cumprod``), exactly as a trained network does:
   :math:`\hat\epsilon=\sqrt{1-\bar\alpha}\,x/(\bar\alpha\lambda+1-\bar\alpha)`.
 * Flow matching [lipman2023]: :math:`x_t=(1-t)x_0+t\epsilon`, ``timestep = 1000 t``; velocity
   :math:`\hat v=\mathbb E[\epsilon-x_0\mid x_t]=(t-(1-t)\lambda)\,x/((1-t)^2\lambda+t^2)`.
@@ -18,8 +20,9 @@ samples in the data scale and the noise levels :math:`\rho` the model was actual
 k-diffusion [crowson] is driven the same way (:func:`run_kdiffusion`): its samplers work on
 :math:`\bar x=x_0+\sigma\epsilon` (EDM's VE form, Karras et al. 2022, arXiv 2206.00364, Eq. (1) with
 s(t) = 1) and call ``model(x, sigma * s_in)``; the model is the exact denoiser of
-:math:`\mathcal N(0,\Sigma)` by Gaussian conditioning, :math:`D(\bar x,\sigma)=\Sigma(\Sigma+\sigma^2I)^{-1}\bar x`,
-for a full (correlated) :math:`\Sigma`, again independent of :mod:`symsched`.
+:math:`\mathcal N(0,\Sigma)` by Gaussian conditioning, :math:`D(\bar
+x,\sigma)=\Sigma(\Sigma+\sigma^2I)^{-1}\bar x`, for a full (correlated) :math:`\Sigma`, again
+independent of :mod:`symsched`.
 
 diffusers and k-diffusion are imported lazily (test-time dependencies, not symsched's).
 """
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "KDIFFUSION_SAMPLERS",
@@ -68,11 +71,24 @@ def _torch() -> Any:
     return torch
 
 
+def _scheduler(name: str, **config: Any) -> Any:
+    """The diffusers scheduler class ``name`` built from ``config``.
+
+    diffusers creates its schedulers' configuration and attributes at run time
+    (``register_to_config``), so they are typed ``Any`` here and used through their documented
+    interface.
+    """
+    import diffusers
+
+    return getattr(diffusers, name)(**config)
+
+
 def table_sigma_at(alphas_cumprod: Any, t: float) -> float:
     """Noise level of (fractional) training timestep ``t``: log-linear interpolation of the table.
 
     For integer ``t`` this is the table entry; for fractional ``t`` (``EulerDiscreteScheduler`` with
-    ``sigmas=``) it inverts diffusers' ``_sigma_to_t``, which interpolates ``t`` linearly in log sigma.
+    ``sigmas=``) it inverts diffusers' ``_sigma_to_t``, which interpolates ``t`` linearly in log
+    sigma.
     """
     ac = np.asarray(alphas_cumprod, dtype=np.float64)
     log_sig = np.log(np.sqrt((1 - ac) / ac))
@@ -94,7 +110,7 @@ def _noise(n: int, d: int, seed: int) -> tuple[Any, Any]:
 
 def run_euler_sigmas(
     sigmas: Sequence[float],
-    lam: Sequence[float],
+    lam: ArrayLike,
     n: int,
     seed: int,
     *,
@@ -106,10 +122,9 @@ def run_euler_sigmas(
     ``start="prior"``); output is :math:`\bar x` at the terminal level.
     """
     torch = _torch()
-    from diffusers import EulerDiscreteScheduler
-
     betas = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02)}[beta_schedule]
-    sched = EulerDiscreteScheduler(
+    sched = _scheduler(
+        "EulerDiscreteScheduler",
         num_train_timesteps=1000,
         beta_start=betas[0],
         beta_end=betas[1],
@@ -132,25 +147,25 @@ def run_euler_sigmas(
 
 def run_dpm_timesteps(
     timesteps: Sequence[int],
-    lam: Sequence[float],
+    lam: ArrayLike,
     n: int,
     seed: int,
     *,
     beta_schedule: str = "scaled_linear",
     solver_order: int = 1,
 ) -> ConsumerRun:
-    r"""``DPMSolverMultistepScheduler.set_timesteps(timesteps=...)`` (DPM-Solver++, final step to 0).
+    r"""``DPMSolverMultistepScheduler.set_timesteps(timesteps=...)`` (DPM-Solver++, final step to
+    0).
 
     ``solver_order=1`` is DDIM [lu2022dpmpp, §4]. The VP state starts from the exact marginal at the
     first timestep's level (symsched's ``start="exact"``); the output is the VP state at level 0.
     """
     torch = _torch()
-    from diffusers import DPMSolverMultistepScheduler
-
     betas = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02)}.get(
         beta_schedule, (1e-4, 0.02)
     )
-    sched = DPMSolverMultistepScheduler(
+    sched = _scheduler(
+        "DPMSolverMultistepScheduler",
         num_train_timesteps=1000,
         beta_start=betas[0],
         beta_end=betas[1],
@@ -190,16 +205,17 @@ def _rho(t: float) -> float:
 
 
 def run_flow_euler(
-    sigmas: Sequence[float], shift: float, lam: Sequence[float], n: int, seed: int
+    sigmas: Sequence[float], shift: float, lam: ArrayLike, n: int, seed: int
 ) -> ConsumerRun:
-    """``FlowMatchEulerDiscreteScheduler(shift=shift).set_timesteps(sigmas=...)`` with a velocity model.
+    """``FlowMatchEulerDiscreteScheduler(shift=shift).set_timesteps(sigmas=...)`` with a velocity
+    model.
 
     The model reads its flow time from the timestep it is given (``t = timestep / 1000``).
     """
     torch = _torch()
-    from diffusers import FlowMatchEulerDiscreteScheduler
-
-    sched = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=float(shift))
+    sched = _scheduler(
+        "FlowMatchEulerDiscreteScheduler", num_train_timesteps=1000, shift=float(shift)
+    )
     sched.set_timesteps(sigmas=list(sigmas))
     lam_t = torch.as_tensor(np.asarray(lam, dtype=np.float64))
     x = _flow_start(float(sched.sigmas[0]), lam_t, n, seed)
@@ -216,14 +232,15 @@ def run_flow_euler(
 def run_unipc_flow(
     sigmas: Sequence[float],
     shift: float,
-    lam: Sequence[float],
+    lam: ArrayLike,
     n: int,
     seed: int,
     *,
     solver_order: int = 1,
     corrector: bool = False,
 ) -> ConsumerRun:
-    """``UniPCMultistepScheduler(use_flow_sigmas=True, flow_shift=shift).set_timesteps(sigmas=...)``.
+    """``UniPCMultistepScheduler(use_flow_sigmas=True, flow_shift=shift)``, then
+    ``set_timesteps(sigmas=...)``.
 
     UniPC stores flow timesteps as ``int64`` (``floor(1000 t)``), which cannot carry the flow time
     exactly, so the model here is conditioned on the scheduler's own level ``sigmas[step_index]``;
@@ -231,9 +248,8 @@ def run_unipc_flow(
     [zhao2023unipc, §3.2].
     """
     torch = _torch()
-    from diffusers import UniPCMultistepScheduler
-
-    sched = UniPCMultistepScheduler(
+    sched = _scheduler(
+        "UniPCMultistepScheduler",
         num_train_timesteps=1000,
         use_flow_sigmas=True,
         flow_shift=float(shift),
@@ -257,7 +273,7 @@ def run_unipc_flow(
     )
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # k-diffusion: the real samplers of ``k_diffusion.sampling`` on the exact Gaussian denoiser.
 
 #: k-diffusion sampler name -> (function in ``k_diffusion.sampling``, symsched's exact sampler).
@@ -299,19 +315,20 @@ def import_kdiffusion() -> Any:
     except Exception as exc:  # ImportError, or torchvision's RuntimeError on a mismatched torch
         raise KDiffusionMissing(
             f"k-diffusion is not importable ({type(exc).__name__}: {exc}); it is a test-time "
-            f"dependency (with torch 2.14.1 + torchvision 0.29.1 and setuptools<81): run {KDIFFUSION_FIX}"
+            "dependency (with torch 2.14.1 + torchvision 0.29.1 and setuptools<81): run "
+            f"{KDIFFUSION_FIX}"
         ) from exc
     return sampling
 
 
-def kdiffusion_expected_queries(sampler: str, sigmas: Sequence[float]) -> NDArray[np.float64]:
+def kdiffusion_expected_queries(sampler: str, sigmas: ArrayLike) -> NDArray[np.float64]:
     """The noise levels at which ``sampler`` calls its model, in order, for the list ``sigmas``.
 
     One call at ``sigmas[i]`` per step ``i``; Heun adds a second call at ``sigmas[i + 1]`` on every
     step that does not end at 0 [karras2022, Alg. 1, lines 9-11]. No sampler evaluates at 0.
     """
     _check_kdiffusion_sampler(sampler)
-    sig = [float(v) for v in sigmas]
+    sig = [float(v) for v in np.asarray(sigmas, dtype=np.float64)]
     out: list[float] = []
     for i in range(len(sig) - 1):
         out.append(sig[i])
@@ -329,15 +346,16 @@ def _check_kdiffusion_sampler(sampler: str) -> None:
 
 def run_kdiffusion(
     sampler: str,
-    sigmas: Sequence[float],
-    covariance: Any,
+    sigmas: ArrayLike,
+    covariance: ArrayLike,
     n: int,
     seed: int,
     *,
     start: str = "prior",
     eta: float | None = None,
 ) -> ConsumerRun:
-    r"""Run the real ``k_diffusion.sampling.<sampler>`` on ``sigmas`` with the exact Gaussian denoiser.
+    r"""Run the real ``k_diffusion.sampling.<sampler>`` on ``sigmas`` with the exact Gaussian
+    denoiser.
 
     Parameters
     ----------
@@ -349,11 +367,13 @@ def run_kdiffusion(
     covariance
         Source covariance :math:`\Sigma` (SPD, ``(d, d)``; need not be diagonal).
     n, seed
-        Particles and the seed of the start noise (and of the ancestral noise, drawn by k-diffusion's
-        own ``default_noise_sampler`` from torch's global generator, forked and restored here).
+        Particles and the seed of the start noise (and of the ancestral noise, drawn by
+        k-diffusion's own ``default_noise_sampler`` from torch's global generator, forked and
+        restored here).
     start
         ``"prior"``: :math:`\bar x_0=\sigma_0\,\epsilon` as k-diffusion's ``sample.py`` does
-        (symsched's ``start="prior"``); ``"exact"``: the true marginal :math:`\mathcal N(0,\Sigma+\sigma_0^2I)`.
+        (symsched's ``start="prior"``); ``"exact"``: the true marginal
+        :math:`\mathcal N(0,\Sigma+\sigma_0^2I)`.
     eta
         ``euler-ancestral`` only: its ``eta`` (default 1).
 
@@ -361,8 +381,8 @@ def run_kdiffusion(
     -------
     ConsumerRun
         ``samples``: the sampler's output :math:`\bar x` at the last listed level, ``(n, d)``;
-        ``queried``: the level of every model call; ``scheduler_sigmas``: the level of every step the
-        sampler took (its ``callback``'s ``sigma``) followed by the level it ended at.
+        ``queried``: the level of every model call; ``scheduler_sigmas``: the level of every step
+        the sampler took (its ``callback``'s ``sigma``) followed by the level it ended at.
 
     Raises
     ------
@@ -411,5 +431,5 @@ def run_kdiffusion(
         torch.manual_seed(int(seed) + 1)
         out = fn(model, x, sig, **kwargs)
     return ConsumerRun(
-        out.to(torch.float64).numpy(), np.array(queried), np.array(steps + [float(sig[-1])])
+        out.to(torch.float64).numpy(), np.array(queried), np.array([*steps, float(sig[-1])])
     )

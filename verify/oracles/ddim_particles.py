@@ -1,8 +1,8 @@
 r"""Particle samplers: DDIM with the exact denoiser in full matrix form — the Monte Carlo oracle.
 
-Written from the textbook definitions, independently of :mod:`symsched.gaussian.derive`: the VP state
-:math:`x_t=\sqrt{\bar\alpha}x_0+\sqrt{1-\bar\alpha}\epsilon`, the exact posterior means obtained by
-Gaussian conditioning,
+Written from the textbook definitions, independently of :mod:`symsched.gaussian.derive`: the VP
+state :math:`x_t=\sqrt{\bar\alpha}x_0+\sqrt{1-\bar\alpha}\epsilon`, the exact posterior means
+obtained by Gaussian conditioning,
 
 .. math:: \hat x_0 = \sqrt{\bar\alpha}\,\Sigma\,(\bar\alpha\Sigma+(1-\bar\alpha)I)^{-1}x,\qquad
           \hat\epsilon = \sqrt{1-\bar\alpha}\,(\bar\alpha\Sigma+(1-\bar\alpha)I)^{-1}x,
@@ -73,7 +73,8 @@ def ddim_particles(
         Number of particles.
     start
         ``"exact"``: :math:`x_{t_0}` from the true marginal; ``"prior"``: from
-        :math:`\\mathcal N(0,(1-\\bar\\alpha_0)I)` (i.e. :math:`\\bar x\\sim\\mathcal N(0,\\sigma_0^2I)`).
+        :math:`\\mathcal N(0,(1-\\bar\\alpha_0)I)` (i.e. :math:`\\bar x\\sim\\mathcal
+        N(0,\\sigma_0^2I)`).
     seed
         Seed of the particle noise.
     backend

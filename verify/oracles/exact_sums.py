@@ -3,8 +3,9 @@ r"""40-digit exact sums for the asymptotic checks, written from the angle form (
 [sun2026, §3] angle form: :math:`\ln r = \ln\frac{\mathrm{Var}_0}{\lambda+\sigma_0^2}
 +\sum_k 2\ln\cos(\varphi_{k-1}-\varphi_k)`, :math:`\varphi=\arctan(\rho/\sqrt\lambda)` — a different
 formula from the rational gains the package multiplies, evaluated directly (no Euler–Maclaurin,
-no ``sumem``: peers.md §6 warns that ``mpmath.sumem`` is an asymptotic series and can be wrong).
-Levels are the family's expression evaluated at ``k/N`` in mpmath, so no float64 rounding enters.
+no ``sumem``: ``mpmath.sumem`` is an asymptotic series and can be wrong,
+docs/verification.md#oracles). Levels are the family's expression evaluated at ``k/N`` in mpmath, so
+no float64 rounding enters.
 """
 
 from __future__ import annotations

@@ -1,16 +1,18 @@
 r"""Particle implementations of Euler-VP, Heun, DPM-Solver++(2M) and Euler-ancestral (full matrix).
 
 Hand transcriptions of the loops of k-diffusion's ``sample_heun``, ``sample_dpmpp_2m`` and
-``sample_euler_ancestral`` [crowson, ``k_diffusion/sampling.py``] (peers.md §2.2), driven by the exact
-Gaussian denoiser in full matrix form, :math:`D(\bar x,\sigma)=\Sigma(\Sigma+\sigma^2I)^{-1}\bar x`
-(Gaussian conditioning, no eigendecomposition), and Euler on the VP probability-flow ODE in x with
-the score :math:`-(\bar\alpha\Sigma+(1-\bar\alpha)I)^{-1}x`. Nothing here comes from
-:mod:`symsched.samplers._recursions`. They are the numpy oracle; the real k-diffusion samplers are checked
-as well, end to end, in :mod:`symsched_verify.claims.kdiffusion` (k-diffusion needs torchvision, which the
-test extra pins beside torch: 2.14.1 / 0.29.1).
+``sample_euler_ancestral`` [crowson, ``k_diffusion/sampling.py``]
+(docs/theory/samplers.md#reference-implementations), driven by the exact Gaussian denoiser in full
+matrix form, :math:`D(\bar x,\sigma)=\Sigma(\Sigma+\sigma^2I)^{-1}\bar x` (Gaussian conditioning, no
+eigendecomposition), and Euler on the VP probability-flow ODE in x with the score
+:math:`-(\bar\alpha\Sigma+(1-\bar\alpha)I)^{-1}x`. Nothing here comes from
+:mod:`symsched.samplers._recursions`. They are the numpy oracle; the real k-diffusion samplers are
+checked as well, end to end, in :mod:`symsched_verify.claims.kdiffusion` (k-diffusion needs
+torchvision, which the test extra pins beside torch: 2.14.1 / 0.29.1).
 
-All functions act on a batch ``x`` of shape ``(n, D)`` in the scaled variable :math:`\bar x=x/\alpha`
-and return the output batch; feeding the identity matrix returns the transposed linear map.
+All functions act on a batch ``x`` of shape ``(n, D)`` in the scaled variable :math:`\bar
+x=x/\alpha` and return the output batch; feeding the identity matrix returns the transposed linear
+map.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from numpy.typing import NDArray
 __all__ = [
     "PARTICLE_SAMPLERS",
     "denoiser",
-    "sample_euler",
     "sample_dpmpp_2m",
+    "sample_euler",
     "sample_euler_ancestral",
     "sample_euler_vp",
     "sample_heun",
@@ -77,8 +79,13 @@ def sample_heun(model: Callable[[Array, float], Array], x: Array, sigmas: Array)
 
 def sample_dpmpp_2m(model: Callable[[Array, float], Array], x: Array, sigmas: Array) -> Array:
     """k-diffusion ``sample_dpmpp_2m`` (finite sigma_0)."""
-    t_fn = lambda s: -math.log(s)
-    sigma_fn = lambda t: math.exp(-t)
+
+    def t_fn(s: float) -> float:
+        return -math.log(s)
+
+    def sigma_fn(t: float) -> float:
+        return math.exp(-t)
+
     old_denoised = None
     for i in range(len(sigmas) - 1):
         denoised = model(x, sigmas[i])
@@ -129,7 +136,8 @@ def sample_euler_ancestral(
 
 
 def sample_euler_vp(cov: Array, x_bar: Array, sigmas: Array) -> Array:
-    r"""Euler on :math:`dx/d\tau=-\tfrac12(x+\nabla\log p_\tau(x))`, :math:`\tau=-\ln\bar\alpha`, in the VP state x.
+    r"""Euler on :math:`dx/d\tau=-\tfrac12(x+\nabla\log p_\tau(x))`, :math:`\tau=-\ln\bar\alpha`, in
+    the VP state x.
 
     Input and output in :math:`\bar x`; :math:`x=\sqrt{\bar\alpha}\,\bar x`. Finite sigma_0 only.
     """

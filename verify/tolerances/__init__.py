@@ -1,25 +1,174 @@
 r"""Every tolerance of the project, in one place (this package), each with the reason for its size.
 
-One module per area (``_gaussian``, ``_asymptotics``, ``_stein``, ``_highdim`` ...), all re-exported
-here: tests and claims import ``from verify import tolerances as tol`` and never use magic numbers.
+One module per area (``_gaussian``, ``_asymptotics``, ``_stein``, ``_highdim``, ``_export``), all
+re-exported here by explicit imports (so that type checkers see every name): tests and claims import
+``from symsched_verify import tolerances as tol`` and never use magic numbers. A name is defined in
+exactly one module; ``tests/verify/test_tolerances.py`` checks that every module's ``__all__`` is
+re-exported here and that no name is defined twice.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from symsched_verify.tolerances._asymptotics import (
+    AUTOGRAD_RTOL,
+    CLOSED_FORM_RTOL,
+    EM_DPS,
+    EM_LADDER,
+    EM_RICHARDSON_BAND,
+    EM_SLOPE_BAND,
+    FIXED_POINT_TOL,
+    GEODESIC_LIMIT_RTOL,
+    KL_OPT_GRAD_RTOL,
+    KL_OPT_MARGIN,
+    LINEAR_MAP_RTOL,
+    NONSMOOTH_GROWTH,
+    QUAD_RTOL,
+    SAMPLER_MP_RTOL,
+    TANGENT_RECOVERY_RTOL,
+    dpm_mp_rtol,
+)
+from symsched_verify.tolerances._export import (
+    AYS_SIGMA_RTOL,
+    AYS_TABLE_ATOL,
+    CONSUMER_LEVEL_RTOL,
+    EPS32,
+    EXPORT_PARTICLES,
+    KDIFFUSION_CLAIM_PARTICLES,
+    KDIFFUSION_NEGATIVE_Z,
+    KDIFFUSION_PARTICLES,
+    REPORT_KL_RTOL,
+    SWEEP_KL_MPMATH_RTOL,
+    TRAIN_TABLE_RTOL,
+    train_table_rtol,
+)
+from symsched_verify.tolerances._gaussian import (
+    ASYMPTOTIC_N2_RTOL,
+    CHECK_VALUE_RTOL,
+    EPS64,
+    GAMMA_FINITE_N_RTOL,
+    GRAD_ATOL,
+    MPMATH_DPS,
+    OPT_RTOL,
+    SYMBOLIC_DPS,
+    SYMBOLIC_NUMERIC_ATOL,
+    Z_SCORE,
+    backend_rtol,
+    z_within,
+)
+from symsched_verify.tolerances._highdim import (
+    HD_COLLAPSE_FACTOR,
+    HD_COLLAPSE_RTOL,
+    HD_CONSTANT_SPREAD_ATOL,
+    HD_CW_FLAT_GRID_STEPS,
+    HD_CW_HIGH_TOL,
+    HD_CW_LOW_TOL,
+    HD_CW_R_SLOPE_VE_MAX,
+    HD_CW_SLOPE_SQRT_BAND,
+    HD_DENOISER_RTOL,
+    HD_FEATURE_TOL,
+    HD_FLOW_RTOL,
+    HD_HS_ENUM_ATOL,
+    HD_PHASE1_ATOL,
+    HD_REDUCTION_ATOL,
+    HD_SLOPE_FLAT_BAND,
+    HD_SLOPE_SQRT,
+    HD_SLOPE_SQRT_BAND,
+    HD_TWO_MODE_HS_ATOL,
+    HD_TWO_MODE_HS_LATE_ATOL,
+)
+from symsched_verify.tolerances._stein import (
+    DIFFUSERS_ADAPTER_RTOL,
+    DIFFUSERS_JVP_RTOL,
+    SAMPLE_METRIC_RTOL,
+    SAMPLER_ORDER_BAND,
+    STEIN_CV_EXACT_RTOL,
+    STEIN_EFFICIENCY_FACTOR,
+    STEIN_EQUAL_COST_RTOL,
+    STEIN_GRID_INDEPENDENCE_RTOL,
+    STEIN_LOCAL_ORDER_BAND,
+    STEIN_LOGLINEAR_RTOL,
+    STEIN_QUADRATURE_RTOL,
+    STEIN_ROUNDOFF_RTOL,
+    STEIN_SAMPLING_ALPHA,
+    STEIN_SCHEDULE_RTOL,
+    STEIN_TARGET_SCHEDULE_ERROR,
+    stein_zero_atol,
+)
 
-from symsched_verify.tolerances._gaussian import *
-from symsched_verify.tolerances._gaussian import __all__ as _gaussian_all
-
-__all__ = list(_gaussian_all)
-
-for _m in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    if _m == "_gaussian":
-        continue
-    _mod = importlib.import_module(f"{__name__}.{_m}")
-    for _name in getattr(_mod, "__all__", ()):
-        if _name in globals() and globals()[_name] is not getattr(_mod, _name):
-            raise ImportError(f"tolerance {_name} is defined twice ({_m})")
-        globals()[_name] = getattr(_mod, _name)
-        __all__.append(_name)
+__all__ = [
+    "ASYMPTOTIC_N2_RTOL",
+    "AUTOGRAD_RTOL",
+    "AYS_SIGMA_RTOL",
+    "AYS_TABLE_ATOL",
+    "CHECK_VALUE_RTOL",
+    "CLOSED_FORM_RTOL",
+    "CONSUMER_LEVEL_RTOL",
+    "DIFFUSERS_ADAPTER_RTOL",
+    "DIFFUSERS_JVP_RTOL",
+    "EM_DPS",
+    "EM_LADDER",
+    "EM_RICHARDSON_BAND",
+    "EM_SLOPE_BAND",
+    "EPS32",
+    "EPS64",
+    "EXPORT_PARTICLES",
+    "FIXED_POINT_TOL",
+    "GAMMA_FINITE_N_RTOL",
+    "GEODESIC_LIMIT_RTOL",
+    "GRAD_ATOL",
+    "HD_COLLAPSE_FACTOR",
+    "HD_COLLAPSE_RTOL",
+    "HD_CONSTANT_SPREAD_ATOL",
+    "HD_CW_FLAT_GRID_STEPS",
+    "HD_CW_HIGH_TOL",
+    "HD_CW_LOW_TOL",
+    "HD_CW_R_SLOPE_VE_MAX",
+    "HD_CW_SLOPE_SQRT_BAND",
+    "HD_DENOISER_RTOL",
+    "HD_FEATURE_TOL",
+    "HD_FLOW_RTOL",
+    "HD_HS_ENUM_ATOL",
+    "HD_PHASE1_ATOL",
+    "HD_REDUCTION_ATOL",
+    "HD_SLOPE_FLAT_BAND",
+    "HD_SLOPE_SQRT",
+    "HD_SLOPE_SQRT_BAND",
+    "HD_TWO_MODE_HS_ATOL",
+    "HD_TWO_MODE_HS_LATE_ATOL",
+    "KDIFFUSION_CLAIM_PARTICLES",
+    "KDIFFUSION_NEGATIVE_Z",
+    "KDIFFUSION_PARTICLES",
+    "KL_OPT_GRAD_RTOL",
+    "KL_OPT_MARGIN",
+    "LINEAR_MAP_RTOL",
+    "MPMATH_DPS",
+    "NONSMOOTH_GROWTH",
+    "OPT_RTOL",
+    "QUAD_RTOL",
+    "REPORT_KL_RTOL",
+    "SAMPLER_MP_RTOL",
+    "SAMPLER_ORDER_BAND",
+    "SAMPLE_METRIC_RTOL",
+    "STEIN_CV_EXACT_RTOL",
+    "STEIN_EFFICIENCY_FACTOR",
+    "STEIN_EQUAL_COST_RTOL",
+    "STEIN_GRID_INDEPENDENCE_RTOL",
+    "STEIN_LOCAL_ORDER_BAND",
+    "STEIN_LOGLINEAR_RTOL",
+    "STEIN_QUADRATURE_RTOL",
+    "STEIN_ROUNDOFF_RTOL",
+    "STEIN_SAMPLING_ALPHA",
+    "STEIN_SCHEDULE_RTOL",
+    "STEIN_TARGET_SCHEDULE_ERROR",
+    "SWEEP_KL_MPMATH_RTOL",
+    "SYMBOLIC_DPS",
+    "SYMBOLIC_NUMERIC_ATOL",
+    "TANGENT_RECOVERY_RTOL",
+    "TRAIN_TABLE_RTOL",
+    "Z_SCORE",
+    "backend_rtol",
+    "dpm_mp_rtol",
+    "stein_zero_atol",
+    "train_table_rtol",
+    "z_within",
+]

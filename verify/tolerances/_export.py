@@ -1,8 +1,12 @@
-r"""Tolerances of the exporters' real-library checks and the reference schedules (issue 6)."""
+r"""Tolerances of the exporters' real-library checks and the reference schedules
+(docs/conventions.md#export-conventions)."""
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from symsched._typing import FloatArray
 
 __all__ = [
     "AYS_SIGMA_RTOL",
@@ -35,7 +39,7 @@ CONSUMER_LEVEL_RTOL = 64 * EPS32
 TRAIN_TABLE_RTOL = 1e-4
 
 
-def train_table_rtol(betas: np.ndarray) -> np.ndarray:
+def train_table_rtol(betas: ArrayLike) -> FloatArray:
     """Per-timestep bound on the relative error of diffusers' float32 ``alphas_cumprod``.
 
     Each factor ``1 - beta_s`` is rounded to float32 with absolute error <= eps32/2, a relative
@@ -44,7 +48,8 @@ def train_table_rtol(betas: np.ndarray) -> np.ndarray:
     cosine table, whose last betas sit at the 0.999 cap, 1 - beta keeps only 3 digits and the bound
     grows accordingly (measured 2.6e-4 there).
     """
-    return EPS32 * np.cumsum(1.0 / (1.0 - np.asarray(betas, dtype=np.float64)))
+    bound: FloatArray = EPS32 * np.cumsum(1.0 / (1.0 - np.asarray(betas, dtype=np.float64)))
+    return bound
 
 
 # Particles of the end-to-end runs: the sample variance has relative standard error sqrt(2/n), 1 %
@@ -61,14 +66,16 @@ AYS_TABLE_ATOL = 5e-4
 AYS_SIGMA_RTOL = 1e-13
 
 # The KL written next to each reference schedule is recomputed at 40 digits (mpmath) when checked:
-# same bound as the backends (symsched_verify.tolerances.backend_rtol); this constant is the floor for N = 1.
+# same bound as the backends (symsched_verify.tolerances.backend_rtol); this constant is the floor
+# for N = 1.
 REPORT_KL_RTOL = 1e-12
 
-# `symsched sweep` records (float64) against the 40-digit mpmath path on the same grid (DDIM): ln r_i
-# is a sum of N float64 log1p terms, so round-off accumulates over the N steps (at most ~N eps |ln r_i|,
-# doubled in the KL; symsched_verify.tolerances.backend_rtol(N) = 64 eps * 2N is 2.8e-11 at N = 1000), and the
-# KL sums d such terms. 1e-10 relative covers every N up to a few thousand with room; a wrong grid,
-# sampler or start passed through the sweep changes the KL at the percent level or more.
+# `symsched sweep` records (float64) against the 40-digit mpmath path on the same grid (DDIM): ln
+# r_i is a sum of N float64 log1p terms, so round-off accumulates over the N steps (at most ~N eps
+# |ln r_i|, doubled in the KL; symsched_verify.tolerances.backend_rtol(N) = 64 eps * 2N is 2.8e-11
+# at N = 1000), and the KL sums d such terms. 1e-10 relative covers every N up to a few thousand
+# with room; a wrong grid, sampler or start passed through the sweep changes the KL at the percent
+# level or more.
 SWEEP_KL_MPMATH_RTOL = 1e-10
 
 # k-diffusion's samplers run in whatever dtype they are handed; we hand them float64 sigmas and
@@ -76,8 +83,8 @@ SWEEP_KL_MPMATH_RTOL = 1e-10
 # (JSON carries repr() of each float64 exactly): levels are compared with equality, no tolerance.
 #
 # Particles of the k-diffusion end-to-end tests: the variance ratio along an eigen-direction has
-# relative standard error sqrt(2/n) = 0.7 % at n = 40000; the samplers' closed forms differ from each
-# other by 10-100 % on the 8-step grids used, and the convention error the tests guard against
+# relative standard error sqrt(2/n) = 0.7 % at n = 40000; the samplers' closed forms differ from
+# each other by 10-100 % on the 8-step grids used, and the convention error the tests guard against
 # (dropping the trailing 0, so the output keeps sigma_N^2 of noise) moves the ratio of the smallest
 # eigenvalue (0.004) by ~20 %, ~30 standard errors (measured 45). Each run costs ~0.05 s.
 # Comparisons use symsched_verify.tolerances.Z_SCORE (5).

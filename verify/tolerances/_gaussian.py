@@ -1,4 +1,5 @@
-r"""Tolerances of the exact Gaussian theory (issue 2), each with the reason for its size."""
+r"""Tolerances of the exact Gaussian theory (docs/theory/gaussian.md), each with the reason for its
+size."""
 
 from __future__ import annotations
 
@@ -43,9 +44,9 @@ SYMBOLIC_NUMERIC_ATOL = 1e-40
 SYMBOLIC_DPS = 50
 
 # --- statistics ---------------------------------------------------------------------------------
-# Monte Carlo checks use a fixed seed and |estimate - truth| <= Z * stderr. Z = 5 gives a false-alarm
-# rate of 5.7e-7 per comparison under normality, so a run of ~100 comparisons fails by chance with
-# probability < 1e-4; with a fixed seed the outcome is deterministic anyway.
+# Monte Carlo checks use a fixed seed and |estimate - truth| <= Z * stderr. Z = 5 gives a
+# false-alarm rate of 5.7e-7 per comparison under normality, so a run of ~100 comparisons fails by
+# chance with probability < 1e-4; with a fixed seed the outcome is deterministic anyway.
 Z_SCORE = 5.0
 
 # --- optimality margins -------------------------------------------------------------------------
@@ -66,7 +67,8 @@ GAMMA_FINITE_N_RTOL = 1e-2
 # relative gap is J/(3N) = pi^2/(12 N) ~ 8.2e-4; allow 1e-3.
 ASYMPTOTIC_N2_RTOL = 1e-3
 
-# Check values of gaussian_theory.md §8.1 are printed to 11-15 significant digits.
+# Check values of docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid are printed to 11-15
+# significant digits.
 CHECK_VALUE_RTOL = 5e-11
 
 

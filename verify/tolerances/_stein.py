@@ -1,4 +1,5 @@
-r"""Tolerances of the Stein-cost (score-optimal schedule) claims (issue 4), each with its reason."""
+r"""Tolerances of the Stein-cost (score-optimal schedule) claims (docs/theory/stein.md), each with
+its reason."""
 
 from __future__ import annotations
 
@@ -36,26 +37,29 @@ STEIN_ROUNDOFF_RTOL = 1e-12
 # The JVP metric differentiates that score in sigma, which adds one more 1/sigma to the round-off
 # (d/dsigma of a 1/sigma^2 quantity): (k eps)^2 d / sigma_min^4 for delta = sigma^2 |d_sigma s|^2.
 def stein_zero_atol(dim: int, sigma_min_vp: float, derivative: bool = False) -> float:
-    """Round-off bound of a zero corrector cost (or local metric) estimated through a float64 denoiser."""
+    """Round-off bound of a zero corrector cost (or local metric) estimated through a float64
+    denoiser."""
     return (64 * 2.220446049250313e-16) ** 2 * dim / sigma_min_vp ** (4 if derivative else 2)
 
 
 # Algorithm 1 on a fine probe grid (K = 2000 log-spaced intervals, Delta ln sigma = 0.0053) against
 # the root-found closed-form optimum: the target-weighted finite-step cost is a first-order
-# (one-sided) Riemann sum of sqrt(delta), so the knots carry a relative bias ~ Delta/2 ~ 3e-3 in
-# the worst case; measured 0.09% (stein_cost.md §4.3). 3e-3 bounds it with the O(Delta) rate.
+# (one-sided) Riemann sum of sqrt(delta), so the knots carry a relative bias ~ Delta/2 ~ 3e-3 in the
+# worst case; measured 0.09% (docs/theory/stein.md#isotropic-ve). 3e-3 bounds it with the O(Delta)
+# rate.
 STEIN_SCHEDULE_RTOL = 3e-3
 
 # Two fine probe grids (log vs EDM rho = 7, K = 2000): each within STEIN_SCHEDULE_RTOL of the
 # optimum, so within twice that of each other.
 STEIN_GRID_INDEPENDENCE_RTOL = 2 * STEIN_SCHEDULE_RTOL
 
-# The accuracy the estimator comparison aims for (the issue: "1% schedule error"), as the RMS over
-# seeds of the largest relative error of the interior levels.
+# The accuracy the estimator comparison aims for (a 1% schedule error,
+# docs/theory/stein.md#jvp-with-control-variates), as the RMS over seeds of the largest relative
+# error of the interior levels.
 STEIN_TARGET_SCHEDULE_ERROR = 0.01
 
-# The issue's bar: the default estimator needs >= 4x fewer score evaluations than independent-noise
-# Monte Carlo at equal (1%) schedule error.
+# The bar of docs/theory/stein.md#jvp-with-control-variates: the default estimator needs >= 4x fewer
+# score evaluations than independent-noise Monte Carlo at equal (1%) schedule error.
 STEIN_EFFICIENCY_FACTOR = 4.0
 
 # Locality of the finite-step cost: away from sigma_min, L_c(step) = delta Delta^2 (1 + O(Delta)),
@@ -77,10 +81,10 @@ STEIN_LOGLINEAR_RTOL = 1e-10
 # 1e-6 leaves a factor 100 over the truncation error.
 STEIN_QUADRATURE_RTOL = 1e-6
 
-# JVP with control variates on Gaussian data: the Gaussian control equals the model's metric sample by
-# sample, so the residual is round-off of the JVP (a few eps relative per sample, amplified by the
-# least-squares fit of 2 coefficients with condition number <= ~1e3 at the extreme levels):
-# 1e-9 relative leaves a factor ~1e3 over 1e3 eps.
+# JVP with control variates on Gaussian data: the Gaussian control equals the model's metric sample
+# by sample, so the residual is round-off of the JVP (a few eps relative per sample, amplified by
+# the least-squares fit of 2 coefficients with condition number <= ~1e3 at the extreme levels): 1e-9
+# relative leaves a factor ~1e3 over 1e3 eps.
 STEIN_CV_EXACT_RTOL = 1e-9
 
 # diffusers UNet2DModel adapter vs the DDPM x0 formula by hand, both in float64 on the same weights:
@@ -102,9 +106,9 @@ DIFFUSERS_JVP_RTOL = 2e-3
 
 # Sample metrics against independent oracles (verify/claims/stein_sampling.py): our FD takes the
 # square roots by symmetric eigendecompositions, scipy.linalg.sqrtm by a Schur form of the
-# non-symmetric S1 S2; both lose ~cond(S) eps relative on the trace term (cond <= ~1e4 for the random
-# d <= 64 covariances used), measured 6e-14. The 1-D W2 and the affine closed forms are sums of
-# ~1e3 float64 terms. 1e-10 leaves a factor > 1e3 over the measured error.
+# non-symmetric S1 S2; both lose ~cond(S) eps relative on the trace term (cond <= ~1e4 for the
+# random d <= 64 covariances used), measured 6e-14. The 1-D W2 and the affine closed forms are sums
+# of ~1e3 float64 terms. 1e-10 leaves a factor > 1e3 over the measured error.
 SAMPLE_METRIC_RTOL = 1e-10
 
 # Paired schedule comparisons (FD of schedule A minus schedule B over the same seeded batches): a

@@ -243,7 +243,7 @@ def test_verify_exits_1_when_a_claim_fails(
             c.source,
             c.method,
             c.tolerance,
-            c.issue,
+            c.docs,
             lambda b: registry.Outcome(False, "forced"),
         ),
     )
