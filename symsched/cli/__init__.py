@@ -1,4 +1,4 @@
-"""``symsched`` command line (conventions.md, "Command-line contract").
+"""``symsched`` command line (docs/cli.md).
 
 Exit status (:class:`symsched.cli._common.ExitCode`), each failure one line on stderr:
 

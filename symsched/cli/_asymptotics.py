@@ -1,4 +1,4 @@
-"""``symsched asymptotics``: Euler–Maclaurin coefficients of ln r and of both KL directions (conventions.md)."""
+"""``symsched asymptotics``: Euler–Maclaurin coefficients of ln r and of both KL directions (docs/conventions.md)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "asymptotics",
         help="Euler-Maclaurin expansion of the KL in the number of steps N",
         description="ln r_i = -B_i - J_i/N - K_i/N^3 + O(N^-5) and both KL directions to N^-4 "
-        "for a smooth schedule family on the uniform grid u = k/N (gaussian_theory.md §5.1).",
+        "for a smooth schedule family on the uniform grid u = k/N (docs/theory/gaussian.md#euler-maclaurin-expansion).",
     )
     add_spectrum_args(p, required=True)
     p.add_argument(

@@ -43,7 +43,7 @@ __all__ = [
 
 
 class ExitCode(enum.IntEnum):
-    """Exit status of ``symsched`` (conventions.md, "Command-line contract")."""
+    """Exit status of ``symsched`` (docs/cli.md)."""
 
     OK = 0
     CLAIM_FAILED = 1  # only: a verification claim is false

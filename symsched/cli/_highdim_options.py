@@ -1,4 +1,4 @@
-"""Shared pieces of ``symsched simulate`` and ``symsched steps-needed`` (issue 5): model options, progress."""
+"""Shared pieces of ``symsched simulate`` and ``symsched steps-needed``: model options, progress."""
 
 from __future__ import annotations
 

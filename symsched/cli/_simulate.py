@@ -1,6 +1,6 @@
 """``symsched simulate gm|cw``: one probability-flow run with Monte Carlo error bars.
 
-GM runs use the exact scalar reduction of the Euler scheme (high_dim.md §3.3; any d up to 1e8)
+GM runs use the exact scalar reduction of the Euler scheme (docs/theory/highdim.md#scalar-reduction; any d up to 1e8)
 unless ``--simulator full`` asks for the d-dimensional torch simulation (d <= 1e4). CW runs are full
 simulations with the two-mode denoiser (d <= 1e4).
 
@@ -271,7 +271,7 @@ def _document(
     res: dict[str, Any],
     full: bool,
 ) -> dict[str, Any]:
-    """The JSON object of one run (conventions.md: ``simulate``)."""
+    """The JSON object of one run (docs/cli.md#simulate)."""
     from symsched.highdim.cw import CurieWeiss
     from symsched.highdim.search import build
 

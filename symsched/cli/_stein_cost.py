@@ -2,7 +2,7 @@ r"""``symsched stein-cost --model SPEC --from S --to T``: the corrector cost of 
 
 :math:`\mathcal L_c(S\to T)=v^2\,\mathbb E_{x\sim p_S}\|\nabla\log p_T(x)-\nabla\log p_S(x)\|^2` with
 :math:`v=T` (the target; ``--weight source`` for :math:`v=S`) [Williams et al., arXiv 2412.07877,
-§2.3] (stein_cost.md §2.3, §3.1). JSON: ``cost`` and, for Monte Carlo, ``stderr``.
+§2.3] (docs/theory/stein.md#corrector-cost). JSON: ``cost`` and, for Monte Carlo, ``stderr``.
 """
 
 from __future__ import annotations

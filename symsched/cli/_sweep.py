@@ -1,11 +1,11 @@
-r"""``symsched sweep``: exact KL over spectra x steps N x methods x samplers (issue 6, item 4).
+r"""``symsched sweep``: exact KL over spectra x steps N x methods x samplers.
 
 Every combination of ``--spectra``, ``--steps``, ``--methods`` and ``--sampler`` is one task
 (:class:`SweepPoint`): build the method's N-step grid on ``[--sigma-min, --sigma-max]`` with
 :func:`symsched.build` (spectrum-aware methods get the spectrum: ``tangent`` takes
 :math:`c=\gamma^\star`, ``variational`` and ``kl-optimal`` optimise for it) and evaluate both
 directions of the exact KL of the sampler on the Gaussian source with :func:`symsched.kl`
-(conventions.md, "Gaussian source and the exact sampler"). ``kl-optimal`` minimises the DDIM KL
+(docs/conventions.md#gaussian-source-and-exact-sampler). ``kl-optimal`` minimises the DDIM KL
 from the sweep's ``--start``.
 
 Tasks run through the executor (:mod:`symsched.parallel`): in-process by default, on a local Dask

@@ -1,4 +1,4 @@
-"""The command-line contract of conventions.md: outputs, JSON fields, exit codes, file safety."""
+"""The command-line contract of docs/cli.md: outputs, JSON fields, exit codes, file safety."""
 
 from __future__ import annotations
 
@@ -255,7 +255,7 @@ def test_verify_exits_1_when_a_claim_fails(
     assert code == 1
 
 
-# --- issue 6: export formats on the command line --------------------------------------------------
+# --- export formats on the command line ------------------------------------------------------
 
 
 def test_diffusers_timesteps_format(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""``symsched sweep`` (spectra x N x methods x samplers, issue 6 item 4): the JSON is byte-identical
+"""``symsched sweep`` (spectra x N x methods x samplers): the JSON is byte-identical
 in-process and on a real Dask LocalCluster; every record's KL equals an independent evaluation (the
 40-digit mpmath path for DDIM); kl-optimal has the smallest DDIM KL at every (spectrum, N) and
 "best" says so; bad input is exit 2 naming the flag; -o refuses to overwrite without --force and

@@ -1,4 +1,4 @@
-"""The CLI contract of ``simulate`` and ``steps-needed`` (conventions.md)."""
+"""The CLI contract of ``simulate`` and ``steps-needed`` (docs/cli.md)."""
 
 from __future__ import annotations
 

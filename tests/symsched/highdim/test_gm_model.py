@@ -20,7 +20,7 @@ from symsched.highdim.gm_stein import (
 
 
 def test_velocity_matches_the_spec_formula() -> None:
-    # high_dim.md §3.2, alpha = 1 - tau, typed in here as the reference
+    # docs/theory/highdim.md#exact-gm-fields, alpha = 1 - tau, typed in here as the reference
     der = derive_gm()
     dvar = c**2 * (1 - tau) ** 2 + sigma**2 * tau**2
     assert sp.simplify(der.velocity_x - (sigma**2 * tau - c**2 * (1 - tau)) / dvar) == 0
@@ -57,7 +57,7 @@ def test_xbar_score_is_the_noised_mixture_score() -> None:
 
 def test_stein_metric_reduces_to_the_gaussian_closed_form_far_from_speciation() -> None:
     # for rho << sqrt(d) the modes are resolved, the metric that of N(+-m 1, (sigma^2+rho^2) I):
-    # stein_cost.md §5.2 with c -> sigma: 4 d rho^4 / (sigma^2 + rho^2)^3
+    # docs/theory/stein.md#isotropic-ve with c -> sigma: 4 d rho^4 / (sigma^2 + rho^2)^3
     gm = GaussianMixture(dim=400)
     r = np.array([0.05, 0.3, 1.0, 2.0])
     ref = 4 * 400 * r**4 / (0.25 + r**2) ** 3

@@ -30,7 +30,7 @@ def test_reduced_equals_full_to_roundoff(schedule: str) -> None:
 
 
 def _spec_velocity(x: np.ndarray, tau: float, c_value: float, gm: GaussianMixture) -> np.ndarray:
-    # high_dim.md §3.2, alpha = 1 - tau, typed in as an independent oracle
+    # docs/theory/highdim.md#exact-gm-fields, alpha = 1 - tau, typed in as an independent oracle
     dv = c_value**2 * (1 - tau) ** 2 + gm.mode_sigma**2 * tau**2
     t = np.tanh(gm.h + tau * gm.m * x.sum(1, keepdims=True) / dv)
     return (
@@ -124,7 +124,7 @@ def test_two_mode_denoiser_numpy_torch_and_direct_formula() -> None:
         )
         wp = 1 / (1 + np.exp(-(2 * mdl.h * mdl.m + lq)))
         bm = mdl.beta * mdl.m
-        ref = wp * np.tanh(bm + y) + (1 - wp) * np.tanh(y - bm)  # high_dim.md §4.3(a) as written
+        ref = wp * np.tanh(bm + y) + (1 - wp) * np.tanh(y - bm)  # docs/theory/highdim.md#two-mode-denoiser as written
         got_np = cwm.denoiser_two_mode(mdl, x, tau_v, 1 - tau_v, 1.0)
         got_t = cwm.denoiser_two_mode(mdl, torch.tensor(x), tau_v, 1 - tau_v, 1.0).numpy()
         assert np.abs(got_np - ref).max() <= 1e-13 and np.abs(got_t - got_np).max() <= 1e-13

@@ -1,4 +1,4 @@
-"""CLI contract (conventions.md): ``symsched stein-cost`` and ``symsched schedule stein``."""
+"""CLI contract (docs/cli.md): ``symsched stein-cost`` and ``symsched schedule stein``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Score-model interface: analytic models, adapters and input validation (stein_cost.md §3.1)."""
+"""Score-model interface: analytic models, adapters and input validation (docs/theory/stein.md#estimators)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""UpdateSchedule (Algorithm 1), the probe grid and the online blend (stein_cost.md §4)."""
+"""UpdateSchedule (Algorithm 1), the probe grid and the online blend (docs/theory/stein.md#updateschedule)."""
 
 from __future__ import annotations
 
