@@ -1,8 +1,8 @@
 """Code, docs, help and reports cite the papers and the project's own docs/ only.
 
 No reference to a file outside the repository (the reference material the project was built
-from, machine paths), no tracker issue numbers, and every cited docs page and anchor (``docs/<page>.md#<anchor>``)
-resolves to a heading of that page.
+from, machine paths), no tracker issue numbers, and every cited docs page and anchor
+(``docs/<page>.md#<anchor>``) resolves to a heading of that page.
 """
 
 from __future__ import annotations
