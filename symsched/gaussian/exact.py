@@ -33,7 +33,9 @@ from symsched._typing import (
 )
 from symsched._validate import as_eigenvalues, as_grid, check_choice
 from symsched.gaussian import derive
-from symsched.samplers import get_sampler
+from symsched.samplers import _stable as stable
+from symsched.samplers import get_sampler, start_log_ratio
+from symsched.samplers.ddim import log_cos2_stable
 from symsched.symbols import a, b, lam, r
 
 __all__ = [
@@ -194,6 +196,8 @@ def half_phi(x: Any, xp: Any = np) -> Any:
     the result is ``inf``.
     """
     huge = x > _HALF_EXP_SWITCH
+    if not bool(huge.any()):  # the common case: no extra passes over the spectrum
+        return 0.5 * _expm1mx(x, xp)
     xh = xp.where(huge, x, xp.zeros_like(x))
     with np.errstate(over="ignore"):
         root = xp.exp(0.5 * xh)
@@ -356,10 +360,19 @@ def variance_trajectory(
     r"""Variance of the scaled state :math:`\bar x` along each eigen-direction at every level.
 
     Returns shape ``(N+1, d)``; row 0 is the start (``inf`` for a pure-noise start).
-    [sun2026, §3 "trajectory"]: :math:`\mathrm{Var}_{k}=\mathrm{Var}_{k-1}\,g_k^2`.
+    [sun2026, §3 "trajectory"]: :math:`\mathrm{Var}_{k}=\mathrm{Var}_{k-1}\,g_k^2`, multiplied
+    directly inside the fast window (docs/theory/samplers.md#float64-numerics-over-the-input-range);
+    elsewhere :math:`\mathrm{Var}_k=(\lambda+\sigma_k^2)\,r_k` with :math:`\ln r_k` summed from the
+    stable per-step terms, so a variance is ``inf`` or 0 only where it leaves the float64 range.
     """
     lam_np, sig = _prepare(eigenvalues, sigmas, start, "numpy")
     out = np.empty((sig.size, lam_np.size))
+    finite = sig[np.isfinite(sig)]
+    window = bool(stable.fast_eigenvalues(lam_np).all()) and all(
+        stable.fast_level(float(v)) for v in finite
+    )
+    if not window:
+        return _variance_trajectory_logs(lam_np, sig, start)
     gain = numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "numpy")
     if math.isinf(sig[0]):
         out[0] = math.inf
@@ -370,6 +383,24 @@ def variance_trajectory(
         k0 = 1
     for k in range(k0, sig.size):
         out[k] = out[k - 1] * gain(sig[k - 1], sig[k], lam_np) ** 2
+    return out
+
+
+def _variance_trajectory_logs(lam_np: FloatArray, sig: FloatArray, start: Start) -> FloatArray:
+    """:func:`variance_trajectory` over the whole input range: ``(lam + sigma_k^2) exp(ln r_k)``."""
+    out = np.empty((sig.size, lam_np.size))
+    log_lam = np.log(lam_np)
+    log_r = np.asarray(start_log_ratio(lam_np, float(sig[0]), start), dtype=np.float64)
+    with np.errstate(divide="ignore", over="ignore"):
+        out[0] = (
+            math.inf
+            if math.isinf(sig[0])
+            else np.exp(log_r + np.logaddexp(log_lam, 2.0 * math.log(sig[0])))
+        )
+        for k in range(1, sig.size):
+            log_r = log_r + log_cos2_stable(float(sig[k - 1]), float(sig[k]), lam_np)
+            log_t = log_lam if sig[k] == 0 else np.logaddexp(log_lam, 2.0 * math.log(sig[k]))
+            out[k] = np.exp(log_r + log_t)
     return out
 
 
@@ -391,7 +422,9 @@ def output_covariance(
     lam_np = as_eigenvalues(lam_np, "covariance eigenvalues")
     sig = as_grid(sigmas)
     lr = log_variance_ratios(lam_np, sig, start=start)
-    var_out = np.exp(lr) * (lam_np + sig[-1] ** 2)
+    # r (lam + sigma_N^2) in logs: r may underflow where lam + sigma_N^2 overflows
+    with np.errstate(divide="ignore", over="ignore"):
+        var_out = np.exp(lr + np.logaddexp(np.log(lam_np), 2.0 * np.log(sig[-1])))
     out: FloatArray = (U * var_out) @ U.T
     return out
 

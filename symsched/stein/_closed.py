@@ -244,11 +244,10 @@ def process_sigma(rho: ArrayLike, process: str) -> FloatArray:
     """
     check_choice(process, "process", PROCESSES)
     r = np.asarray(rho, dtype=np.float64)
-    return r if process == "ve" else r / np.sqrt(1.0 + r**2)
-
-
-def _dsigma_drho(rho: FloatArray, process: str) -> FloatArray:
-    return np.ones_like(rho) if process == "ve" else (1.0 + rho**2) ** -1.5
+    if process == "ve":
+        return r
+    out: FloatArray = r / np.hypot(1.0, r)  # no overflow of rho^2 above 1.3e154
+    return out
 
 
 def gaussian_interval_costs(

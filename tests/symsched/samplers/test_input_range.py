@@ -379,3 +379,23 @@ def test_kl_mpmath_keeps_its_digit_floor() -> None:
     with pytest.raises(ValueError, match="dps must be an integer >= 15"):
         exact.kl_mpmath([1.0], [5.0, 1.0, 0.0], dps=14)
     assert exact.kl_mpmath([1.0], [5.0, 1.0, 0.0], dps=15).kl_source_output > 0
+
+
+@settings(max_examples=6)
+@given(spectra(), grids(), st.sampled_from(STARTS))
+def test_variance_trajectory_over_the_range(lam: FloatArray, sig: FloatArray, start: str) -> None:
+    # every row is (lam + sigma_k^2) r_k with r_k the DDIM ratio after k steps: never NaN, and
+    # the nearest float64 of the 40-digit value (inf / 0 only where it leaves float64)
+    traj = exact.variance_trajectory(lam, sig, start=start)  # type: ignore[arg-type]
+    assert not np.isnan(traj).any()
+    for k in range(1, sig.size):
+        ref, _ = reference(lam, sig[: k + 1], start, "ddim", {}, np.zeros(lam.size))
+        for i, r_k in enumerate(ref.variance_ratios):
+            want = r_k * (mpmath.mpf(lam[i]) + mpmath.mpf(sig[k]) ** 2)
+            got = float(traj[k, i])
+            if want > MP_MAX_HI:
+                assert got == math.inf
+            elif want < DBL_TINY:
+                assert abs(got - want) <= tol.INPUT_RANGE_RTOL * want + tol.KL_SUBNORMAL_ATOL
+            else:
+                assert abs(got - want) <= tol.INPUT_RANGE_RTOL * want, (k, i, got, want)
