@@ -7,7 +7,9 @@ the deficit :math:`e=1-r` are carried together by recursions of positive terms,
 with :math:`w=(\lambda+\sigma_{\rm down}^2)/(\lambda+b^2)` and :math:`\ell` the DDIM variance loss,
 so both keep their digits; the 40-digit path runs the direct recursion
 :math:`\mathrm{Var}'=g^2\mathrm{Var}+\sigma_{\rm up}^2`. First order
-(docs/theory/samplers.md#euler-ancestral-and-ddim-with-eta).
+(docs/theory/samplers.md#euler-ancestral-and-ddim-with-eta). Outside the fast window the same
+recursion runs in logs with the levels of :func:`ancestral_levels_stable`, so the float64 path is
+exact to ~1e-13 over the whole input range (docs/cli.md#input-range), any eta, both starts.
 """
 
 from __future__ import annotations

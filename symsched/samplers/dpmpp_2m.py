@@ -3,6 +3,11 @@ r"""DPM-Solver++(2M) [lu2022, Algorithm 2], as k-diffusion's ``sample_dpmpp_2m``
 A two-state recursion :math:`\bar x_{i+1}=A_i\bar x_i+B_i\bar x_{i-1}` on :math:`t=-\ln\sigma`;
 first order on the first step (no history) and on the last step to 0. Second order
 (docs/theory/samplers.md#dpm-solver-2m).
+
+The float64 path runs the equivalent recursion of :func:`dpmpp_2m_ratio_forms` (nonnegative
+coefficients, in logs) and is exact to ~1e-13 over the whole input range
+(docs/cli.md#input-range), both starts and pure noise; only the method's own second-order terms
+cancel there, to its third-order error.
 """
 
 from __future__ import annotations
