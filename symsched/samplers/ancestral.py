@@ -249,8 +249,8 @@ class Ancestral(Sampler):
                 ell, c2 = loss(ak, down, gap, lam_v), cos2(ak, down, lam_v)
             w = (lam_v + down * down) / (lam_v + bk * bk)
             r, e = w * c2 * r + up * up / (lam_v + bk * bk), w * (e + ell * r)
-        with np.errstate(divide="ignore"):
-            out: FloatArray = np.where(r < 0.5, np.log(r), np.log1p(-e))
+        with np.errstate(divide="ignore"):  # r = 0 after one step from pure noise to 0
+            out: FloatArray = np.where(r < 0.5, np.log(r), np.log1p(-np.minimum(e, 0.5)))
         return out
 
     def variance_ratio_mp(

@@ -84,7 +84,9 @@ def dpmpp_2m_ratio_forms() -> dict[str, sp.Expr]:
     carries :math:`\ln y` and :math:`\ln(\zeta/y)`, so the large :math:`A\approx-B\approx H/2`
     of the plain recursion never meet (no :math:`1/r` amplification of round-off) and nothing
     overflows. Returns ``cos``, ``drift`` (the coefficient of :math:`y` in :math:`\zeta'`) and
-    ``k0`` (:math:`K/H`); each identity is checked here when the forms are built.
+    ``k0`` (:math:`K/H`), and for the fast path ``inv_norm`` :math:`=1/\sqrt{T(a)T(b)}` with the
+    polynomial numerators ``cos_num``, ``drift_num``, ``k0_num`` and ``loss_num`` (the loss over
+    ``inv_norm**2``); each identity is checked here when the forms are built.
     """
     coef_a, coef_b, first = dpmpp_2m_coefficients()
     ta, tb, tp = lam + a**2, lam + b**2, lam + a_prev**2
@@ -98,7 +100,17 @@ def dpmpp_2m_ratio_forms() -> dict[str, sp.Expr]:
         raise RuntimeError("dpmpp-2m: the normalised recursion differs from A m + B m_prev")
     if sp.simplify(first - derive.ddim_gain_rho()) != 0:
         raise RuntimeError("dpmpp-2m: the first-order step differs from the DDIM step")
-    return {"cos": cos, "drift": drift, "k0": k0}
+    # the fast path shares 1 / sqrt(T(a) T(b)): each form is a polynomial numerator times it
+    inv_norm = 1 / (sp.sqrt(ta) * sp.sqrt(tb))
+    loss = derive.variance_loss_step()
+    out = {"cos": cos, "drift": drift, "k0": k0, "inv_norm": inv_norm}
+    forms = (("cos", cos, 1), ("drift", drift, 1), ("k0", k0, 1), ("loss", loss, 2))
+    for key, form, power in forms:
+        num = sp.factor(sp.cancel(form / inv_norm**power))
+        if num.has(sp.sqrt(ta)) or num.has(sp.sqrt(tb)):
+            raise RuntimeError(f"dpmpp-2m: {key} is not a numerator times 1 / sqrt(T(a) T(b))")
+        out[key + "_num"] = num
+    return out
 
 
 @functools.cache
@@ -120,6 +132,9 @@ def _step_fns() -> dict[str, Callable[..., Any]]:
         out[key] = numeric.lambdify((a, b, lam), f[key])
         out["log_" + key] = numeric.lambdify((a, b, lam), _stable.log_form(f[key], [a - b]))
     out["loss"] = numeric.lambdify((a, b, lam), derive.variance_loss_step())
+    out["inv_norm"] = numeric.lambdify((a, b, lam), f["inv_norm"])
+    for key in ("cos", "drift", "k0", "loss"):
+        out[key + "_num"] = numeric.lambdify((a, b, lam), f[key + "_num"])
     out["log_loss"] = numeric.lambdify(
         (a, b, lam), _stable.log_form(derive.variance_loss_step(), [a - b])
     )
@@ -148,6 +163,67 @@ def _step_logs(
         return log_of("cos"), log_of("loss"), log_of("drift"), log_of("k0")
 
 
+def _inv_step_ratio(sig: FloatArray, k: int) -> float:
+    r""":math:`H=1/r=\ln(a/b)/\ln(a_{\rm prev}/a)` of step k (``log_ratio`` keeps close levels)."""
+    ak, bk = float(sig[k - 1]), float(sig[k])
+    return float(_stable.log_ratio(ak, bk)) / float(_stable.log_ratio(float(sig[k - 2]), ak))
+
+
+def _log_y_linear(lam_v: FloatArray, sig: FloatArray) -> FloatArray:
+    r""":math:`\ln y_N` with :math:`\zeta/y` carried linearly (eigenvalues, levels in window)."""
+    f = _step_fns()
+    log_y = np.zeros_like(lam_v)
+    z = np.zeros_like(lam_v)  # zeta / y; zeta = 0 before the first step
+    k0 = 1
+    if math.isinf(sig[0]):  # from pure noise (DDIM limit): Var = b^2; the next step first order
+        log_y = 0.5 * log_cos2_stable(math.inf, float(sig[1]), lam_v)
+        k0 = 2
+    for k in range(k0, sig.size):
+        ak, bk = float(sig[k - 1]), float(sig[k])
+        inv = f["inv_norm"](ak, bk, lam_v)  # the derived forms share 1 / sqrt(T(a) T(b))
+        cos = f["cos_num"](ak, bk, lam_v) * inv
+        loss = f["loss_num"](ak, bk, lam_v) * (inv * inv)
+        if k == k0 or bk == 0.0:  # first order: the first step and the last step to 0
+            kz = np.zeros_like(lam_v)
+        else:
+            kz = (f["k0_num"](ak, bk, lam_v) * inv) * (_inv_step_ratio(sig, k) * z)
+        gentle = (loss < 0.25) & (kz < 0.25)
+        with np.errstate(divide="ignore"):
+            if gentle.all():
+                dly = np.log1p(kz - loss / (1.0 + cos))
+            else:
+                dly = np.where(gentle, np.log1p(kz - loss / (1.0 + cos)), np.log(cos + kz))
+        z = (f["drift_num"](ak, bk, lam_v) * inv + kz) / (cos + kz)
+        log_y += dly
+    return log_y
+
+
+def _log_y_logs(lam_v: FloatArray, sig: FloatArray) -> FloatArray:
+    r""":math:`\ln y_N` with every quantity in logs: anywhere in the input range."""
+    off = np.zeros(lam_v.shape, dtype=bool)
+    log_y = np.zeros_like(lam_v)
+    log_z = np.full_like(lam_v, -np.inf)  # ln(zeta / y); zeta = 0 before the first step
+    k0 = 1
+    if math.isinf(sig[0]):
+        log_y = 0.5 * log_cos2_stable(math.inf, float(sig[1]), lam_v)
+        k0 = 2
+    for k in range(k0, sig.size):
+        ak, bk = float(sig[k - 1]), float(sig[k])
+        lc, ll, ld, lk0 = _step_logs(ak, bk, lam_v, off)
+        if k == k0 or bk == 0.0:
+            lb = np.full_like(lam_v, -np.inf)
+        else:
+            lb = lk0 + math.log(_inv_step_ratio(sig, k)) + log_z  # ln(K zeta / y)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            cos, loss, kz = np.exp(lc), np.exp(ll), np.exp(lb)
+            gentle = (loss < 0.25) & (lb < math.log(0.25))
+            u = np.where(gentle, kz - loss / (1.0 + cos), 0.0)
+            dly = np.where(gentle, np.log1p(u), np.logaddexp(lc, lb))
+        log_z = np.logaddexp(ld, lb) - dly
+        log_y = log_y + dly
+    return log_y
+
+
 @register_sampler
 class DPMpp2M(Sampler):
     """DPM-Solver++(2M)."""
@@ -169,33 +245,15 @@ class DPMpp2M(Sampler):
         step h, is the only loss of digits left).
         """
         lam_v, sig = eigenvalues, sigmas
-        fast_lam = _stable.fast_eigenvalues(lam_v)
         base = to_np(start_log_ratio(lam_v, float(sig[0]), start))
-        log_y = np.zeros_like(lam_v)
-        log_z = np.full_like(lam_v, -np.inf)  # ln(zeta / y); zeta = 0 before the first step
-        k0 = 1
-        if np.isinf(sig[0]):  # from pure noise (DDIM limit): Var = b^2; the next step first order
-            log_y = 0.5 * log_cos2_stable(math.inf, float(sig[1]), lam_v)
-            k0 = 2
-        for k in range(k0, sig.size):
-            ak, bk = float(sig[k - 1]), float(sig[k])
-            lc, ll, ld, lk0 = _step_logs(ak, bk, lam_v, fast_lam)
-            if k == k0 or bk == 0.0:  # first order: the first step and the last step to 0
-                lb = np.full_like(lam_v, -np.inf)
-            else:
-                lh = math.log(
-                    float(_stable.log_ratio(ak, bk))
-                    / float(_stable.log_ratio(float(sig[k - 2]), ak))
-                )
-                lb = lk0 + lh + log_z  # ln(K zeta / y)
-            with np.errstate(over="ignore", invalid="ignore"):
-                cos, loss, kz = np.exp(lc), np.exp(ll), np.exp(lb)
-                gentle = (loss < 0.25) & (lb < math.log(0.25))
-                u = np.where(gentle, kz - loss / (1.0 + cos), 0.0)
-                dly = np.where(gentle, np.log1p(u), np.logaddexp(lc, lb))
-            log_z = np.logaddexp(ld, lb) - dly
-            log_y = log_y + dly
-        out: FloatArray = base + 2.0 * log_y
+        fast = _stable.fast_eigenvalues(lam_v)
+        if not all(math.isinf(v) or _stable.fast_level(float(v)) for v in sig):
+            fast = np.zeros_like(fast)
+        out = np.empty_like(lam_v)
+        if fast.any():
+            out[fast] = base[fast] + 2.0 * _log_y_linear(lam_v[fast], sig)
+        if not fast.all():
+            out[~fast] = base[~fast] + 2.0 * _log_y_logs(lam_v[~fast], sig)
         return out
 
     def variance_ratio_mp(

@@ -138,7 +138,8 @@ def _step_fns() -> dict[str, Callable[..., Any]]:
 
 
 def _signed(log_abs: FloatArray, sign: FloatArray) -> FloatArray:
-    out: FloatArray = sign * np.exp(log_abs)
+    with np.errstate(over="ignore"):
+        out: FloatArray = sign * np.exp(log_abs)
     return out
 
 
@@ -150,60 +151,56 @@ def log_step_factor(ak: float, bk: float, lam_v: FloatArray, fast_lam: BoolArray
     forms compiled as they are, outside their log forms (:mod:`symsched.samplers._stable`).
     """
     f = _step_fns()
+    # delta depends on the levels only: one scalar per step
+    log_delta = float(np.asarray(f["log_delta"](ak, bk, 1.0)))
+    with np.errstate(over="ignore"):
+        delta = math.exp(log_delta) if log_delta < 709.0 else math.inf
+    l1mx_delta = float(_stable.log1pmx_over_x(delta))
 
-    def pieces_fast(lv: FloatArray) -> tuple[FloatArray, ...]:
-        delta = np.asarray(f["delta"](ak, bk, lv), dtype=np.float64)
-        return (
-            f["k"](ak, bk, lv) * np.log1p(delta),
-            f["y"](ak, bk, lv),
-            f["k_delta"](ak, bk, lv),
-            delta,
-            np.log(f["ratio"](ak, bk, lv)),
-        )
+    def fast(lv: FloatArray) -> FloatArray:
+        k_l = f["k"](ak, bk, lv) * math.log1p(delta)
+        log_r = lambda m: np.log(f["ratio"](ak, bk, lv[m]))  # noqa: E731
+        return combine(k_l, f["y"](ak, bk, lv), f["k_delta"](ak, bk, lv), log_r)
 
-    def pieces_stable(lv: FloatArray) -> tuple[FloatArray, ...]:
+    def stable(lv: FloatArray) -> FloatArray:
         sign = np.sign(lv - 1.0)
-        log_delta = np.asarray(f["log_delta"](ak, bk, lv), dtype=np.float64)
-        with np.errstate(over="ignore"):
-            delta = np.exp(log_delta)
         k_delta = _signed(f["log_k_delta"](ak, bk, lv), sign)
         # k L = (k delta) (L / delta) while delta < 1 (delta may underflow), k L beyond (it may
         # overflow)
-        k_l = np.where(
-            log_delta < 0.0,
-            k_delta * _stable.log1p_over_x(delta),
-            _signed(f["log_k"](ak, bk, lv), sign) * _stable.log_one_plus(log_delta),
-        )
-        return (
-            k_l,
-            _signed(f["log_y"](ak, bk, lv), -sign),
-            k_delta,
-            delta,
-            f["log_ratio"](ak, bk, lv),
-        )
+        if log_delta < 0.0:
+            k_l = k_delta * float(_stable.log1p_over_x(delta))
+        else:
+            k_l = _signed(f["log_k"](ak, bk, lv), sign) * float(_stable.log_one_plus(log_delta))
+        log_r = lambda m: f["log_ratio"](ak, bk, lv[m])  # noqa: E731
+        return combine(k_l, _signed(f["log_y"](ak, bk, lv), -sign), k_delta, log_r)
 
-    def combine(p: tuple[FloatArray, ...]) -> FloatArray:
-        kl_, y, kd, delta, log_r = p
-        x = 0.5 * kl_
+    def combine(
+        k_l: FloatArray, y: FloatArray, kd: FloatArray, log_ratio: Callable[[Any], FloatArray]
+    ) -> FloatArray:
+        x = 0.5 * k_l
         gentle = (np.abs(x) <= 0.5) & (np.abs(y) <= 0.5)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            near = (
-                2.0 * _stable.log1pmx(np.where(gentle, x, 0.0))
-                + _stable.log1pmx(np.where(gentle, y, 0.0))
-                + kd * (_stable.log1pmx_over_x(delta) - y)
+        if gentle.all():  # the common case: no subsets
+            out: FloatArray = 2.0 * _stable.log1pmx(x) + _stable.log1pmx(y) + kd * (l1mx_delta - y)
+            return out
+        out = np.empty_like(x)
+        if gentle.any():
+            xg, yg = x[gentle], y[gentle]
+            out[gentle] = (
+                2.0 * _stable.log1pmx(xg) + _stable.log1pmx(yg) + kd[gentle] * (l1mx_delta - yg)
             )
-            far = 2.0 * np.log1p(x) + np.where(y > -0.5, np.log1p(np.maximum(y, -0.5)), log_r)
-        out: FloatArray = np.where(gentle, near, far)
+        far = ~gentle
+        if far.any():
+            xf, yf = x[far], y[far]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                keep = np.log1p(np.maximum(yf, -0.5))
+                low = yf <= -0.5  # R < 1/2: ln R from its own form
+                if low.any():
+                    keep[low] = log_ratio(np.flatnonzero(far)[low])
+                out[far] = 2.0 * np.log1p(xf) + keep
         return out
 
     step_fast = _stable.fast_level(ak) and _stable.fast_level(bk)
-    return _stable.by_window(
-        lam_v,
-        fast_lam,
-        step_fast,
-        lambda lv: combine(pieces_fast(lv)),
-        lambda lv: combine(pieces_stable(lv)),
-    )
+    return _stable.by_window(lam_v, fast_lam, step_fast, fast, stable)
 
 
 def log_pure_noise_factor(b1: float, lam_v: FloatArray, fast_lam: BoolArray) -> FloatArray:

@@ -15,6 +15,7 @@ __all__ = [
     "HELPER_RTOL",
     "INPUT_RANGE_RTOL",
     "KL_SUBNORMAL_ATOL",
+    "LOG1PMX_RTOL",
     "LOG_RATIO_ATOL",
     "MPMATH_DPS",
     "OPT_RTOL",
@@ -108,3 +109,6 @@ REFERENCE_DPS_CAP = 1600
 # mpmath: a Horner series or one or two libm calls, each within an ulp or two; 16 eps covers the
 # worst branch (log1p(x) - x just beyond |x| = 1/2 loses a factor ~3).
 HELPER_RTOL = 16 * EPS64
+# log1pmx(x) = log1p(x) - x takes its series only for |x| <= 1e-3 (speed); beyond, the subtraction
+# loses a factor 3 / |x| <= 3000 of an ulp: 3000 eps ~ 6.7e-13, 150x inside the 1e-10 contract.
+LOG1PMX_RTOL = 3000 * EPS64
