@@ -188,11 +188,12 @@ def _log_y_linear(lam_v: FloatArray, sig: FloatArray) -> FloatArray:
         else:
             kz = (f["k0_num"](ak, bk, lam_v) * inv) * (_inv_step_ratio(sig, k) * z)
         gentle = (loss < 0.25) & (kz < 0.25)
-        with np.errstate(divide="ignore"):
-            if gentle.all():
-                dly = np.log1p(kz - loss / (1.0 + cos))
-            else:
-                dly = np.where(gentle, np.log1p(kz - loss / (1.0 + cos)), np.log(cos + kz))
+        u = kz - loss / (1.0 + cos)
+        if gentle.all():
+            dly = np.log1p(u)
+        else:
+            with np.errstate(divide="ignore"):  # cos = kz = 0 only after pure noise -> 0
+                dly = np.where(gentle, np.log1p(np.where(gentle, u, 0.0)), np.log(cos + kz))
         z = (f["drift_num"](ak, bk, lam_v) * inv + kz) / (cos + kz)
         log_y += dly
     return log_y

@@ -72,7 +72,7 @@ def _assert_close(got: float, want: Any, what: object) -> None:
         assert abs(got - want) <= tol.INPUT_RANGE_RTOL * want, (what, got, want)
 
 
-@settings(max_examples=10)
+@settings(max_examples=25)
 @given(spectra(), levels(), st.sampled_from(["ve", "vp"]), st.sampled_from(["target", "source"]))
 def test_interval_costs_match_the_derived_form(
     lam_v: FloatArray, lev: FloatArray, process: str, weight: str
@@ -86,7 +86,7 @@ def test_interval_costs_match_the_derived_form(
             _assert_close(float(got[i]), want, (process, weight, i))
 
 
-@settings(max_examples=10)
+@settings(max_examples=25)
 @given(
     spectra(),
     st.lists(st.one_of(values(), st.just(0.0)), min_size=1, max_size=4),
@@ -106,7 +106,7 @@ def test_local_metric_matches_the_derived_form(
             _assert_close(float(got[i]), want, (process, i))
 
 
-@settings(max_examples=10)
+@settings(max_examples=25)
 @given(values(), st.floats(1.0, 1e6), st.lists(values(), min_size=1, max_size=4))
 def test_isotropic_length_matches_the_derived_form(c: float, dim: float, rho: list[float]) -> None:
     got = _closed.isotropic_length(c, dim, np.array(rho))
