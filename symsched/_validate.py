@@ -16,6 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "INPUT_MAX",
+    "INPUT_MIN",
     "as_eigenvalues",
     "as_grid",
     "check_choice",
@@ -23,6 +25,13 @@ __all__ = [
     "check_positive",
     "check_steps",
 ]
+
+
+INPUT_MIN = 1e-300
+"""Smallest eigenvalue or nonzero noise level of the input range (docs/cli.md#input-range)."""
+INPUT_MAX = 1e300
+"""Largest eigenvalue or finite noise level of the documented input range."""
+_RANGE = "[1e-300, 1e300] (the documented input range)"
 
 
 def _is_torch_tensor(x: Any) -> bool:
@@ -34,9 +43,14 @@ def _to_float_array(values: Any, name: str) -> NDArray[np.float64]:
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{name} must be a sequence or array of numbers, got a string {values!r}")
     if _is_torch_tensor(values):
+        if values.is_complex():
+            raise TypeError(f"{name} must be real numbers, got a complex tensor ({values.dtype})")
         values = values.detach().cpu().numpy()
     if isinstance(values, numbers.Real):
         values = [values]
+    if isinstance(values, numbers.Complex) or np.iscomplexobj(values):
+        # np.asarray(..., float64) would drop the imaginary part with only a ComplexWarning
+        raise TypeError(f"{name} must be real numbers, got complex values")
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -50,9 +64,10 @@ def as_eigenvalues(values: Any, name: str = "eigenvalues") -> NDArray[np.float64
     Raises
     ------
     TypeError
-        If ``values`` is not numeric.
+        If ``values`` is not numeric or is complex.
     ValueError
-        If it is empty, not 1-D, or holds a value that is <= 0, NaN or inf.
+        If it is empty, not 1-D, or holds a value that is <= 0, NaN or inf, or outside
+        [:data:`INPUT_MIN`, :data:`INPUT_MAX`].
     """
     arr = _to_float_array(values, name)
     if arr.ndim != 1:
@@ -65,22 +80,29 @@ def as_eigenvalues(values: Any, name: str = "eigenvalues") -> NDArray[np.float64
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
-            f"{name} must be finite and > 0 (covariance eigenvalues); entry {i} is {float(arr[i])!r}"
+            f"{name} must be finite and > 0 (covariance eigenvalues); "
+            f"entry {i} is {float(arr[i])!r}"
         )
+    out = (arr < INPUT_MIN) | (arr > INPUT_MAX)
+    if out.any():
+        i = int(np.argmax(out))
+        raise ValueError(f"{name} must lie in {_RANGE}; entry {i} is {float(arr[i])!r}")
     return arr
 
 
 def as_grid(values: Any, name: str = "sigmas") -> NDArray[np.float64]:
     """Return a validated noise-level grid ``[sigma_0 > sigma_1 > ... > sigma_N >= 0]``.
 
-    ``sigma_0`` may be ``inf`` (pure noise); every other level must be finite. NaN is rejected.
+    ``sigma_0`` may be ``inf`` (pure noise) and ``sigma_N`` may be 0; every other level must be
+    finite and lie in [:data:`INPUT_MIN`, :data:`INPUT_MAX`]. NaN and complex values are rejected.
     """
     arr = _to_float_array(values, name)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if arr.size < 2:
         raise ValueError(
-            f"{name} must have at least 2 levels (sigma_0 > ... > sigma_N, N >= 1 steps), got {arr.size}"
+            f"{name} must have at least 2 levels (sigma_0 > ... > sigma_N, N >= 1 steps), "
+            f"got {arr.size}"
         )
     if np.isnan(arr).any():
         raise ValueError(f"{name} must not contain NaN (entry {int(np.argmax(np.isnan(arr)))})")
@@ -97,6 +119,13 @@ def as_grid(values: Any, name: str = "sigmas") -> NDArray[np.float64]:
             f"{name} must be strictly decreasing (sigma_max first); "
             f"entries {i} and {i + 1} are {float(arr[i])!r}, {float(arr[i + 1])!r}"
         )
+    out = ((arr > 0) & (arr < INPUT_MIN)) | ((arr > INPUT_MAX) & np.isfinite(arr))
+    if out.any():
+        i = int(np.argmax(out))
+        raise ValueError(
+            f"{name} must be 0, inf (sigma_0 only) or lie in {_RANGE}; "
+            f"entry {i} is {float(arr[i])!r}"
+        )
     return arr
 
 
@@ -107,10 +136,10 @@ def check_steps(steps: Any, name: str = "steps", minimum: int = 1) -> int:
             steps = int(steps)
         else:
             raise TypeError(f"{name} must be an integer, got {steps!r}")
-    steps = int(steps)
-    if steps < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {steps}")
-    return steps
+    n = int(steps)
+    if n < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {n}")
+    return n
 
 
 def check_positive(

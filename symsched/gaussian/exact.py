@@ -33,7 +33,9 @@ from symsched._typing import (
 )
 from symsched._validate import as_eigenvalues, as_grid, check_choice
 from symsched.gaussian import derive
-from symsched.samplers import get_sampler
+from symsched.samplers import _stable as stable
+from symsched.samplers import get_sampler, start_log_ratio
+from symsched.samplers.ddim import log_cos2_stable
 from symsched.symbols import a, b, lam, r
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "GaussianKL",
     "MpKL",
     "covariance_trajectory",
+    "half_phi",
     "kl",
     "kl_from_log_ratios",
     "kl_mpmath",
@@ -74,8 +77,13 @@ class GaussianKL:
 
     @property
     def variance_ratios(self) -> Any:
+        r""":math:`r_i=e^{\ln r_i}`: 0 / ``inf`` (the nearest float64) where :math:`r_i` leaves the
+        float64 range (:math:`\ln r_i` stays exact)."""
         lr = self.log_variance_ratios
-        return lr.exp() if hasattr(lr, "exp") and not isinstance(lr, np.ndarray) else np.exp(lr)
+        if not isinstance(lr, np.ndarray) and hasattr(lr, "exp"):
+            return lr.exp()
+        with np.errstate(over="ignore"):
+            return np.exp(lr)
 
 
 def _xp(backend: str) -> Any:
@@ -148,13 +156,22 @@ def gaussian_first_step_variance(b_value: float) -> float:
 
 
 def variance_ratios(eigenvalues: SpectrumLike, sigmas: GridLike, **kwargs: Any) -> BackendArray:
-    """:math:`r_i = \\exp(\\ln r_i)`; see :func:`log_variance_ratios` for the arguments."""
+    """:math:`r_i = \\exp(\\ln r_i)` (0 / ``inf`` outside the float64 range); see
+    :func:`log_variance_ratios` for the arguments."""
     lr = log_variance_ratios(eigenvalues, sigmas, **kwargs)
-    return lr.exp() if kwargs.get("backend") == "torch" else np.exp(lr)
+    if not isinstance(lr, np.ndarray):
+        return lr.exp()
+    with np.errstate(over="ignore"):
+        out: FloatArray = np.exp(lr)
+    return out
+
+
+_HALF_EXP_SWITCH = 700.0  # above this, (e^x - 1 - x) / 2 is evaluated as e^(x - ln 2) - (1 + x) / 2
 
 
 def _expm1mx(x: Any, xp: Any) -> Any:
-    r""":math:`e^x-1-x` without cancellation: Taylor series for :math:`|x|<1/2`, ``expm1`` beyond."""
+    r""":math:`e^x-1-x` without cancellation: Taylor series for :math:`|x|<1/2`, ``expm1``
+    beyond."""
     small = xp.abs(x) < 0.5
     xs = xp.where(small, x, xp.zeros_like(x))
     # Horner for sum_{k>=2} x^k/k!, 18 terms: truncation < 0.5^19/19! ~ 2e-23 relative to x^2/2
@@ -167,18 +184,43 @@ def _expm1mx(x: Any, xp: Any) -> Any:
     return xp.where(small, series, big)
 
 
+def half_phi(x: Any, xp: Any = np) -> Any:
+    r""":math:`\tfrac12(e^x-1-x)`, the per-direction KL as a function of :math:`\pm\ln r`
+    [sun2026, §4].
+
+    :func:`_expm1mx` halved, except for :math:`x>700` where it is
+    :math:`(\tfrac12e^{x/2})\,e^{x/2}-\tfrac12(1+x)`: the value stays finite up to the float64
+    maximum instead of overflowing a factor 2 early (:math:`e^x` overflows at
+    :math:`x\approx709.78`, the KL only at :math:`x\approx710.48`), and :math:`x/2` is exact
+    where :math:`x-\ln2` would round. Above that the exact KL exceeds the float64 maximum and
+    the result is ``inf``.
+    """
+    huge = x > _HALF_EXP_SWITCH
+    if not bool(huge.any()):  # the common case: no extra passes over the spectrum
+        return 0.5 * _expm1mx(x, xp)
+    xh = xp.where(huge, x, xp.zeros_like(x))
+    with np.errstate(over="ignore"):
+        root = xp.exp(0.5 * xh)
+        tail = (0.5 * root) * root - 0.5 * (1.0 + xh)
+    return xp.where(huge, tail, 0.5 * _expm1mx(xp.where(huge, xp.zeros_like(x), x), xp))
+
+
 def kl_from_log_ratios(log_r: Any) -> tuple[float, float]:
     r"""Both KL directions from :math:`\ln r_i` [sun2026, §4]; stable for tiny KL.
 
-    Returns ``(kl_source_output, kl_output_source)``; ``inf`` when some :math:`r_i=0`.
+    Returns ``(kl_source_output, kl_output_source)``; ``inf`` when some :math:`r_i=0`, or when
+    the exact KL exceeds the largest float64 (about 1.8e308; :math:`\ln r_i` stays finite and
+    exact). A KL below the smallest normal float64 (2.2e-308) is returned as its nearest
+    float64, a subnormal or 0: compare :math:`\ln r_i` there.
     """
     xp = _xp("torch") if not isinstance(log_r, np.ndarray) and hasattr(log_r, "exp") else np
     if xp is np:
         log_r = np.asarray(log_r, dtype=np.float64)
     if bool((log_r == -math.inf).any()):
         return math.inf, math.inf
-    kso = 0.5 * _expm1mx(-log_r, xp).sum()
-    kos = 0.5 * _expm1mx(log_r, xp).sum()
+    with np.errstate(over="ignore"):
+        kso = half_phi(-log_r, xp).sum()
+        kos = half_phi(log_r, xp).sum()
     return float(kso), float(kos)
 
 
@@ -193,7 +235,7 @@ def kl(
     dtype: TorchDType | None = None,
     **knobs: float,
 ) -> GaussianKL:
-    """Exact KL of the Gaussian sampler in both directions; arguments as :func:`log_variance_ratios`.
+    """Exact KL of the Gaussian sampler in both directions (arguments: :func:`log_variance_ratios`).
 
     ``backend="mpmath"`` evaluates :func:`kl_mpmath` (40 digits) and rounds to float64.
 
@@ -204,7 +246,7 @@ def kl(
     0.80685281944
     """
     if backend == "mpmath":
-        res = kl_mpmath(eigenvalues, sigmas, start=start, sampler=sampler, **knobs)
+        res = _kl_mpmath(eigenvalues, sigmas, start, sampler, 40, knobs)
         return GaussianKL(
             float(res.kl_source_output),
             float(res.kl_output_source),
@@ -252,9 +294,14 @@ def kl_mpmath(
     dps: int = 40,
     **knobs: float,
 ) -> MpKL:
-    """The 40-digit reference: the sampler's direct recursion in mpmath, then both KLs.
+    r"""The 40-digit reference: the sampler's direct recursion in mpmath, then both KLs.
 
-    Eigenvalues and levels are taken as the exact binary values of their float64 inputs.
+    Eigenvalues and levels are taken as the exact binary values of their float64 inputs. The
+    recursion runs at ``dps`` digits, so :math:`\ln r_i` is good to about
+    :math:`10^{-\mathrm{dps}}` absolute: a reference for :math:`|\ln r_i|` down to
+    :math:`10^{10-\mathrm{dps}}` at 1e-10 relative (raise ``dps`` for smaller ones). Each KL
+    term :math:`\tfrac12(1/r-1+\ln r)` is evaluated with extra digits, so it keeps the accuracy
+    of its :math:`\ln r_i` however close :math:`r_i` is to 1.
 
     Raises
     ------
@@ -262,8 +309,21 @@ def kl_mpmath(
         If ``dps < 15`` (fewer digits than float64 carries is no reference), or as
         :func:`log_variance_ratios`.
     """
+    return _kl_mpmath(eigenvalues, sigmas, start, sampler, dps, knobs)
+
+
+def _kl_mpmath(
+    eigenvalues: SpectrumLike,
+    sigmas: GridLike,
+    start: Start,
+    sampler: str,
+    dps: int,
+    knobs: dict[str, float],
+) -> MpKL:
     if isinstance(dps, bool) or not isinstance(dps, int) or dps < MIN_DPS:
-        raise ValueError(f"dps must be an integer >= {MIN_DPS} (digits of the reference), got {dps!r}")
+        raise ValueError(
+            f"dps must be an integer >= {MIN_DPS} (digits of the reference), got {dps!r}"
+        )
     lam_np, sig = _prepare(eigenvalues, sigmas, start, "mpmath")
     smp = get_sampler(sampler)
     kn = smp.make_knobs(**knobs)
@@ -281,9 +341,16 @@ def kl_mpmath(
                 lrs.append(-mpmath.inf)
                 kso = kos = mpmath.inf
                 continue
-            lrs.append(mpmath.log(ratio))
-            kso += kso_f(ratio)
-            kos += kos_f(ratio)
+            lr = mpmath.log(ratio)
+            lrs.append(lr)
+            if lr == 0:
+                continue
+            # 1/r - 1 + ln r cancels to ~(ln r)^2 / 2: evaluate it with twice the digits that
+            # ln r lacks, so the KL of the computed r keeps dps digits however close r is to 1
+            extra = 10 + 2 * max(0, -int(mpmath.floor(mpmath.log10(abs(lr)))))
+            with mpmath.workdps(dps + extra):
+                kso += kso_f(ratio)
+                kos += kos_f(ratio)
         return MpKL(kso, kos, lrs, rs)
 
 
@@ -293,10 +360,19 @@ def variance_trajectory(
     r"""Variance of the scaled state :math:`\bar x` along each eigen-direction at every level.
 
     Returns shape ``(N+1, d)``; row 0 is the start (``inf`` for a pure-noise start).
-    [sun2026, §3 "trajectory"]: :math:`\mathrm{Var}_{k}=\mathrm{Var}_{k-1}\,g_k^2`.
+    [sun2026, §3 "trajectory"]: :math:`\mathrm{Var}_{k}=\mathrm{Var}_{k-1}\,g_k^2`, multiplied
+    directly inside the fast window (docs/theory/samplers.md#float64-numerics-over-the-input-range);
+    elsewhere :math:`\mathrm{Var}_k=(\lambda+\sigma_k^2)\,r_k` with :math:`\ln r_k` summed from the
+    stable per-step terms, so a variance is ``inf`` or 0 only where it leaves the float64 range.
     """
     lam_np, sig = _prepare(eigenvalues, sigmas, start, "numpy")
     out = np.empty((sig.size, lam_np.size))
+    finite = sig[np.isfinite(sig)]
+    window = bool(stable.fast_eigenvalues(lam_np).all()) and all(
+        stable.fast_level(float(v)) for v in finite
+    )
+    if not window:
+        return _variance_trajectory_logs(lam_np, sig, start)
     gain = numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "numpy")
     if math.isinf(sig[0]):
         out[0] = math.inf
@@ -307,6 +383,24 @@ def variance_trajectory(
         k0 = 1
     for k in range(k0, sig.size):
         out[k] = out[k - 1] * gain(sig[k - 1], sig[k], lam_np) ** 2
+    return out
+
+
+def _variance_trajectory_logs(lam_np: FloatArray, sig: FloatArray, start: Start) -> FloatArray:
+    """:func:`variance_trajectory` over the whole input range: ``(lam + sigma_k^2) exp(ln r_k)``."""
+    out = np.empty((sig.size, lam_np.size))
+    log_lam = np.log(lam_np)
+    log_r = np.asarray(start_log_ratio(lam_np, float(sig[0]), start), dtype=np.float64)
+    with np.errstate(divide="ignore", over="ignore"):
+        out[0] = (
+            math.inf
+            if math.isinf(sig[0])
+            else np.exp(log_r + np.logaddexp(log_lam, 2.0 * math.log(sig[0])))
+        )
+        for k in range(1, sig.size):
+            log_r = log_r + log_cos2_stable(float(sig[k - 1]), float(sig[k]), lam_np)
+            log_t = log_lam if sig[k] == 0 else np.logaddexp(log_lam, 2.0 * math.log(sig[k]))
+            out[k] = np.exp(log_r + log_t)
     return out
 
 
@@ -328,8 +422,11 @@ def output_covariance(
     lam_np = as_eigenvalues(lam_np, "covariance eigenvalues")
     sig = as_grid(sigmas)
     lr = log_variance_ratios(lam_np, sig, start=start)
-    var_out = np.exp(lr) * (lam_np + sig[-1] ** 2)
-    return (U * var_out) @ U.T
+    # r (lam + sigma_N^2) in logs: r may underflow where lam + sigma_N^2 overflows
+    with np.errstate(divide="ignore", over="ignore"):
+        var_out = np.exp(lr + np.logaddexp(np.log(lam_np), 2.0 * np.log(sig[-1])))
+    out: FloatArray = (U * var_out) @ U.T
+    return out
 
 
 def covariance_trajectory(
@@ -347,6 +444,7 @@ def covariance_trajectory(
     lam_np = as_eigenvalues(lam_np, "covariance eigenvalues")
     traj = variance_trajectory(lam_np, sigmas, start=start)
     if np.isfinite(traj[0]).all():
-        return np.einsum("ij,kj,lj->kil", U, traj, U)
+        out: FloatArray = np.einsum("ij,kj,lj->kil", U, traj, U)
+        return out
     first = np.where(np.eye(cov.shape[0], dtype=bool), np.inf, 0.0)[None]
     return np.concatenate([first, np.einsum("ij,kj,lj->kil", U, traj[1:], U)])

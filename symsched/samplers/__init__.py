@@ -1,7 +1,10 @@
-"""Samplers: one module per sampler, each with its exact Gaussian recursion (docs/theory/samplers.md).
+"""Samplers: one module per sampler, each with its exact Gaussian recursion.
+
+See docs/theory/samplers.md.
 
 :data:`SAMPLERS` maps every name to its :class:`Sampler` (``ancestral``, ``ddim``, ``dpmpp-2m``,
-``euler-vp``, ``exact-flow``, ``heun``: module order); :func:`sampler_names` lists the ones users run.
+``euler-vp``, ``exact-flow``, ``heun``: module order); :func:`sampler_names` lists the ones users
+run.
 Each module registers its sampler on import; importing this package imports them all.
 """
 

@@ -30,11 +30,14 @@ from typing import Any, ClassVar
 
 import mpmath
 import numpy as np
+import sympy as sp
+from sympy.codegen.numpy_nodes import logaddexp
 
 from symsched import numeric
 from symsched._options import make_options
 from symsched._typing import ArrayBackend, Device, FloatArray, Start, TorchDType
 from symsched.gaussian import derive
+from symsched.samplers import _stable
 from symsched.symbols import a, lam
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "NoKnobs",
     "Sampler",
     "get_sampler",
+    "prior_start_log_ratio_stable",
     "register_sampler",
     "sampler_names",
     "start_log_ratio",
@@ -161,17 +165,45 @@ def _prior_start_fn(backend: str) -> Callable[..., Any]:
     return numeric.lambdify((a, lam), derive.prior_start_log_ratio(), backend)
 
 
+@functools.cache
+def prior_start_log_ratio_stable() -> sp.Expr:
+    r"""The prior start term over the whole input range: :math:`-\ln(1+e^{\ln\lambda-2\ln a})`.
+
+    The log form (:func:`symsched.samplers._stable.log_form`) of the derived
+    :math:`-\operatorname{log1p}(\lambda/a^2)`
+    (:func:`symsched.gaussian.derive.prior_start_log_ratio`):
+    ``logaddexp(0, l)`` is :math:`\operatorname{log1p}(e^l)`, accurate for any :math:`l`, so
+    :math:`\lambda/a^2` never overflows or underflows.
+    """
+    (arg,) = derive.prior_start_log_ratio().atoms(numeric.LOG1P)
+    return -logaddexp(sp.Integer(0), _stable.log_form(arg.args[0]))
+
+
+@functools.cache
+def _prior_start_stable_fn() -> Callable[..., Any]:
+    return numeric.lambdify((a, lam), prior_start_log_ratio_stable(), "numpy")
+
+
 def start_log_ratio(
     eigenvalues: Any, sigma0: float, start: Start, *, backend: ArrayBackend = "numpy"
 ) -> Any:
     r""":math:`\ln(\mathrm{Var}_0/(\lambda+\sigma_0^2))`: 0 for the exact start or pure noise.
 
     The prior start :math:`\mathcal N(0,\sigma_0^2)` gives
-    :math:`-\operatorname{log1p}(\lambda/\sigma_0^2)` (:func:`symsched.gaussian.derive.prior_start_log_ratio`).
+    :math:`-\operatorname{log1p}(\lambda/\sigma_0^2)`
+    (:func:`symsched.gaussian.derive.prior_start_log_ratio`),
+    compiled as it is inside the fast window and in its log form
+    (:func:`prior_start_log_ratio_stable`) outside it.
     """
     if start == "exact" or math.isinf(sigma0):
         return eigenvalues * 0.0
-    return _prior_start_fn(backend)(sigma0, eigenvalues)
+    lam_np = to_np(eigenvalues.detach().cpu() if hasattr(eigenvalues, "detach") else eigenvalues)
+    if _stable.fast_level(sigma0) and bool(_stable.fast_eigenvalues(lam_np).all()):
+        return _prior_start_fn(backend)(sigma0, eigenvalues)
+    out = np.asarray(_prior_start_stable_fn()(sigma0, lam_np), dtype=np.float64)
+    if backend == "numpy":
+        return out
+    return numeric.to_backend(out, backend, dtype=eigenvalues.dtype, device=eigenvalues.device)
 
 
 def start_variance_mp(eigenvalue: mpmath.mpf, sigma0: mpmath.mpf, start: Start) -> mpmath.mpf:

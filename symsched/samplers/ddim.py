@@ -8,10 +8,13 @@ Per eigenvalue the step ``a -> b`` multiplies :math:`\bar x` by the derived gain
    \ell=\frac{\lambda(a-b)^2}{(\lambda+a^2)(\lambda+b^2)}
 
 (:func:`symsched.gaussian.derive.variance_loss_step`), so no digits cancel even at N = 1e5
-[sun2026, §3] (docs/theory/gaussian.md#variance-recursion-and-output-ratio). Steps are processed in cache-sized
-tiles so memory stays bounded at d = 1e6 and N = 1e4. The network sampler :func:`sample` is the
-same update on a denoiser :math:`D(x,\sigma)` (k-diffusion ``sample_euler``; Karras et al. 2022,
-Algorithm 2 without churn).
+[sun2026, §3] (docs/theory/gaussian.md#variance-recursion-and-output-ratio). Steps are processed
+in cache-sized tiles so memory stays bounded at d = 1e6 and N = 1e4. Eigenvalues and levels
+outside the fast window of :mod:`symsched.samplers._stable` (where :math:`a^2` or the products
+would over- or underflow) take the log forms of the same expressions (:func:`log_cos2_stable`),
+so the whole input range [1e-300, 1e300] is exact to ~1e-13 relative (docs/cli.md#input-range).
+The network sampler :func:`sample` is the same update on a denoiser :math:`D(x,\sigma)`
+(k-diffusion ``sample_euler``; Karras et al. 2022, Algorithm 2 without churn).
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from typing import Any
 
 import mpmath
 import numpy as np
+import sympy as sp
 
 from symsched import numeric
-from symsched._typing import ArrayBackend, Device, FloatArray, Start, TorchDType
+from symsched._typing import ArrayBackend, BoolArray, Device, FloatArray, Start, TorchDType
 from symsched.gaussian import derive
+from symsched.samplers import _stable
 from symsched.samplers._base import (
     NoKnobs,
     Sampler,
@@ -42,7 +47,7 @@ from symsched.samplers._network import (
 )
 from symsched.symbols import a, b, lam
 
-__all__ = ["DDIM", "sample"]
+__all__ = ["DDIM", "log_cos2_stable", "log_loss_forms", "sample", "sum_log_cos2"]
 
 _TILE = 1 << 16  # elements per (steps x eigenvalues) tile: fits in L2, bounded memory at any d, N
 _CHUNK = 8192  # eigenvalues per tile column
@@ -67,10 +72,67 @@ def _log1p_neg(loss: Any, cos2: Any, xp: Any) -> Any:
         )
 
 
+@functools.cache
+def log_loss_forms() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
+    r"""Log forms of the variance loss and of :math:`\cos^2\Delta\varphi`, finite and pure noise.
+
+    ``(ln loss(a, b, lam), ln cos2(a, b, lam), ln loss_inf(b, lam), ln cos2_inf(b, lam))``: the
+    derived :func:`symsched.gaussian.derive.variance_loss_step`,
+    :func:`~symsched.gaussian.derive.cos2_angle_step` and their :math:`a\to\infty` limits in
+    :func:`symsched.samplers._stable.log_form` (sums of logs and ``logaddexp``), which neither
+    overflow nor underflow anywhere in the input range.
+    """
+    return (
+        _stable.log_form(derive.variance_loss_step(), [a - b]),
+        _stable.log_form(derive.cos2_angle_step(), [a - b]),
+        _stable.log_form(derive.variance_loss_from_pure_noise()),
+        _stable.log_form(derive.cos2_pure_noise()),
+    )
+
+
+@functools.cache
+def _log_loss_fns() -> tuple[Callable[..., Any], ...]:
+    ll, lc, ll_inf, lc_inf = log_loss_forms()
+    return (
+        numeric.lambdify((a, b, lam), ll),
+        numeric.lambdify((a, b, lam), lc),
+        numeric.lambdify((b, lam), ll_inf),
+        numeric.lambdify((b, lam), lc_inf),
+    )
+
+
+def log_cos2_stable(ak: float, bk: float, lam_v: FloatArray) -> FloatArray:
+    r""":math:`\ln\cos^2\Delta\varphi` of the step ``ak -> bk`` (``ak`` may be inf), in range.
+
+    :math:`\operatorname{log1p}(-\ell)` with :math:`\ell=e^{\ln\ell}` while
+    :math:`\ell<\tfrac12` (relative error ~1e-13), else the log form of :math:`\cos^2` itself
+    (absolute error ~1e-13 on a value of magnitude >= ln 2): :func:`log_loss_forms`.
+    """
+    ll_f, lc_f, ll_inf_f, lc_inf_f = _log_loss_fns()
+    if math.isinf(ak):
+        ll, lc = ll_inf_f(bk, lam_v), lc_inf_f(bk, lam_v)
+    else:
+        ll, lc = ll_f(ak, bk, lam_v), lc_f(ak, bk, lam_v)
+    out: FloatArray = np.where(ll < -math.log(2.0), _stable.log1m_exp(np.minimum(ll, 0.0)), lc)
+    return out
+
+
 def sum_log_cos2(
-    lam_v: Any, sig: FloatArray, backend: ArrayBackend, dtype: TorchDType | None, device: Device
+    lam_v: Any,
+    sig: FloatArray,
+    backend: ArrayBackend,
+    dtype: TorchDType | None,
+    device: Device,
+    *,
+    a_all: FloatArray | None = None,
+    b_all: FloatArray | None = None,
 ) -> Any:
-    r""":math:`\sum_k \ln\cos^2\Delta\varphi_k` over the finite steps of ``sig``, in tiles."""
+    r""":math:`\sum_k \ln\cos^2\Delta\varphi_k` over the finite steps of ``sig``, in tiles.
+
+    The derived expressions compiled as they are: callers keep the steps and eigenvalues inside
+    the fast window (:mod:`symsched.samplers._stable`). ``a_all, b_all`` replace the steps of
+    ``sig`` by an explicit list of steps.
+    """
     xp = _xp(backend)
     loss_f = numeric.lambdify(
         (a, b, lam), derive.variance_loss_step(), backend, dtype=dtype, device=device
@@ -78,9 +140,12 @@ def sum_log_cos2(
     cos2_f = numeric.lambdify(
         (a, b, lam), derive.cos2_angle_step(), backend, dtype=dtype, device=device
     )
-    a_all, b_all = sig[:-1], sig[1:]
+    if a_all is None or b_all is None:
+        a_all, b_all = sig[:-1], sig[1:]
     d = int(lam_v.shape[0])
     total = xp.zeros_like(lam_v)
+    if a_all.size == 0 or d == 0:
+        return total
     # The loss peaks at lam = a b with value ((a-b)/(a+b))^2, so a step can only need the log(cos2)
     # branch when that bound exceeds the switch; those few steps take the two-branch path.
     big = ((a_all - b_all) / (a_all + b_all)) ** 2 >= _LOSS_SWITCH
@@ -110,6 +175,51 @@ def sum_log_cos2(
     )
 
 
+def _fast_grid(sig: FloatArray) -> BoolArray:
+    """Per step of ``sig``: both levels in the fast window (a pure-noise first step counts as fast
+    when its end level is)."""
+    ok = np.array([math.isinf(v) or _stable.fast_level(float(v)) for v in sig])
+    out: BoolArray = ok[:-1] & ok[1:]
+    return out
+
+
+def _log_ratios_stable(lam_np: FloatArray, sig: FloatArray, start: Start) -> FloatArray:
+    """ln r over the whole input range in numpy: the compiled derived forms for the eigenvalues
+    and steps inside the fast window, the log forms (:func:`log_cos2_stable`) for the rest."""
+    total = np.array(start_log_ratio(lam_np, float(sig[0]), start), dtype=np.float64)
+    fast_lam = _stable.fast_eigenvalues(lam_np)
+    fast_step = _fast_grid(sig)
+    fast_idx, slow_idx = np.flatnonzero(fast_lam), np.flatnonzero(~fast_lam)
+    every = np.arange(lam_np.size)
+    a_all, b_all = sig[:-1], sig[1:]
+    for k in range(a_all.size):
+        ak, bk = float(a_all[k]), float(b_all[k])
+        rows = slow_idx if fast_step[k] else every
+        if fast_step[k] and math.isinf(ak):
+            total[fast_idx] += _pure_noise_fast(bk, lam_np[fast_idx], "numpy", None, None, np)
+        if rows.size:
+            total[rows] += log_cos2_stable(ak, bk, lam_np[rows])
+    steps = np.flatnonzero(fast_step & np.isfinite(a_all))
+    if fast_idx.size and steps.size:
+        total[fast_idx] += sum_log_cos2(
+            lam_np[fast_idx], sig, "numpy", None, None, a_all=a_all[steps], b_all=b_all[steps]
+        )
+    return total
+
+
+def _pure_noise_fast(
+    b1: float, lam_v: Any, backend: ArrayBackend, dtype: TorchDType | None, device: Device, xp: Any
+) -> Any:
+    """The first step from pure noise: the loss lam / (lam + b^2) keeps b^2 of the variance."""
+    loss0 = numeric.lambdify(
+        (b, lam), derive.variance_loss_from_pure_noise(), backend, dtype=dtype, device=device
+    )(b1, lam_v)
+    cos0 = numeric.lambdify(
+        (b, lam), derive.cos2_pure_noise(), backend, dtype=dtype, device=device
+    )(b1, lam_v)
+    return _log1p_neg(loss0, cos0, xp)
+
+
 @functools.cache
 def _mp_gain() -> Callable[..., Any]:
     return numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "mpmath")
@@ -137,24 +247,22 @@ class DDIM(Sampler):
     ) -> Any:
         r"""Exact :math:`\ln r_i`, computed on ``backend`` itself (numpy or torch)."""
         self.check_grid(sigmas)
+        lam_np = np.asarray(
+            eigenvalues.detach().cpu() if hasattr(eigenvalues, "detach") else eigenvalues,
+            dtype=np.float64,
+        )
+        sig = sigmas
+        if not (bool(_stable.fast_eigenvalues(lam_np).all()) and bool(_fast_grid(sig).all())):
+            # outside the fast window: numpy, then a copy on the backend
+            out = _log_ratios_stable(lam_np, sig, start)
+            if backend == "numpy":
+                return out
+            return numeric.to_backend(out, backend, dtype=dtype, device=device)
         xp = _xp(backend)
         lam_v = numeric.to_backend(eigenvalues, backend, dtype=dtype, device=device)
-        sig = sigmas
         total = xp.zeros_like(lam_v) + start_log_ratio(lam_v, float(sig[0]), start, backend=backend)
         if math.isinf(sig[0]):
-            # the first step from pure noise keeps b^2 of the variance: loss lam / (lam + b^2)
-            b1 = float(sig[1])
-            loss0 = numeric.lambdify(
-                (b, lam),
-                derive.variance_loss_from_pure_noise(),
-                backend,
-                dtype=dtype,
-                device=device,
-            )(b1, lam_v)
-            cos0 = numeric.lambdify(
-                (b, lam), derive.cos2_pure_noise(), backend, dtype=dtype, device=device
-            )(b1, lam_v)
-            total = total + _log1p_neg(loss0, cos0, xp)
+            total = total + _pure_noise_fast(float(sig[1]), lam_v, backend, dtype, device, xp)
             sig = sig[1:]
         return total + sum_log_cos2(lam_v, sig, backend, dtype, device)
 
@@ -167,7 +275,7 @@ class DDIM(Sampler):
     def variance_ratio_mp(
         self, eigenvalue: mpmath.mpf, levels: Sequence[mpmath.mpf], start: Start, knobs: NoKnobs
     ) -> mpmath.mpf:
-        """Multiplies the derived rational gains directly: :math:`\\mathrm{Var}_k=g_k^2\\mathrm{Var}_{k-1}`."""
+        r"""The derived gains multiplied: :math:`\mathrm{Var}_k=g_k^2\mathrm{Var}_{k-1}`."""
         gain = _mp_gain()
         lev = list(levels)
         if lev[0] == mpmath.inf:

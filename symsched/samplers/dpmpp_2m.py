@@ -3,11 +3,17 @@ r"""DPM-Solver++(2M) [lu2022, Algorithm 2], as k-diffusion's ``sample_dpmpp_2m``
 A two-state recursion :math:`\bar x_{i+1}=A_i\bar x_i+B_i\bar x_{i-1}` on :math:`t=-\ln\sigma`;
 first order on the first step (no history) and on the last step to 0. Second order
 (docs/theory/samplers.md#dpm-solver-2m).
+
+The float64 path runs the equivalent recursion of :func:`dpmpp_2m_ratio_forms` (nonnegative
+coefficients, in logs) and is exact to ~1e-13 over the whole input range
+(docs/cli.md#input-range), both starts and pure noise; only the method's own second-order terms
+cancel there, to its third-order error.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,8 +22,9 @@ import numpy as np
 import sympy as sp
 
 from symsched import numeric
-from symsched._typing import FloatArray, Start
+from symsched._typing import BoolArray, FloatArray, Start
 from symsched.gaussian import derive
+from symsched.samplers import _stable
 from symsched.samplers._base import (
     NoKnobs,
     Sampler,
@@ -27,14 +34,15 @@ from symsched.samplers._base import (
     to_np,
 )
 from symsched.samplers._derive import a_prev, denoiser_at
+from symsched.samplers.ddim import log_cos2_stable
 from symsched.symbols import a, b, lam, xbar
 
-__all__ = ["DPMpp2M", "dpmpp_2m_coefficients"]
+__all__ = ["DPMpp2M", "dpmpp_2m_coefficients", "dpmpp_2m_ratio_forms"]
 
 
 @functools.cache
 def dpmpp_2m_coefficients() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-    r"""The step ``a -> b`` with history level ``a_prev``: :math:`\bar x'=A\bar x_a+B\bar x_{\rm prev}`.
+    r"""The step ``a -> b`` with history ``a_prev``: :math:`\bar x'=A\bar x_a+B\bar x_{\rm prev}`.
 
     :math:`t=-\ln\sigma`, :math:`h=t_b-t_a`, :math:`r=h_{\rm last}/h`; with
     :math:`D_d=(1+\tfrac1{2r})D_a-\tfrac1{2r}D_{\rm prev}`:
@@ -60,6 +68,52 @@ def dpmpp_2m_coefficients() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
 
 
 @functools.cache
+def dpmpp_2m_ratio_forms() -> dict[str, sp.Expr]:
+    r"""The 2M recursion on normalised states with nonnegative coefficients, derived from
+    :func:`dpmpp_2m_coefficients`.
+
+    With :math:`T(\rho)=\lambda+\rho^2`, :math:`y=m/\sqrt{T(a)}` (:math:`y^2` is the ratio r up to
+    the start term) and :math:`\zeta=\sqrt{T(a)}\,(m/T(a)-m_{\rm prev}/T(a_{\rm prev}))` (the
+    change of the scaled denoiser output), the step :math:`m'=Am+Bm_{\rm prev}` is
+
+    .. math:: y'=\cos\Delta\varphi\;y+K\zeta,\qquad \zeta'=\frac{b(a-b)}{\sqrt{T(a)T(b)}}\,y+K\zeta,
+       \qquad K=\frac{\lambda(a-b)}{2a\sqrt{T(a)T(b)}}\,H,\quad
+       H=\frac{\ln(a/b)}{\ln(a_{\rm prev}/a)}=\frac1r ,
+
+    every coefficient :math:`\ge0` (a first-order step has :math:`K=0`). The float64 path
+    carries :math:`\ln y` and :math:`\ln(\zeta/y)`, so the large :math:`A\approx-B\approx H/2`
+    of the plain recursion never meet (no :math:`1/r` amplification of round-off) and nothing
+    overflows. Returns ``cos``, ``drift`` (the coefficient of :math:`y` in :math:`\zeta'`) and
+    ``k0`` (:math:`K/H`), and for the fast path ``inv_norm`` :math:`=1/\sqrt{T(a)T(b)}` with the
+    polynomial numerators ``cos_num``, ``drift_num``, ``k0_num`` and ``loss_num`` (the loss over
+    ``inv_norm**2``); each identity is checked here when the forms are built.
+    """
+    coef_a, coef_b, first = dpmpp_2m_coefficients()
+    ta, tb, tp = lam + a**2, lam + b**2, lam + a_prev**2
+    cos = sp.factor(derive.ddim_gain_rho() * sp.sqrt(ta) / sp.sqrt(tb))
+    drift = sp.factor(sp.together(cos - sp.sqrt(tb) / sp.sqrt(ta)))
+    h_ratio = (sp.log(a) - sp.log(b)) / (sp.log(a_prev) - sp.log(a))
+    k_full = -coef_b * tp / (sp.sqrt(ta) * sp.sqrt(tb))
+    k0 = sp.factor(sp.simplify(sp.expand_log(k_full / h_ratio, force=True)))
+    y_coef = (coef_a * ta + coef_b * tp) / (sp.sqrt(ta) * sp.sqrt(tb))
+    if sp.simplify(sp.expand_log(y_coef - cos, force=True)) != 0 or k0.has(sp.log):
+        raise RuntimeError("dpmpp-2m: the normalised recursion differs from A m + B m_prev")
+    if sp.simplify(first - derive.ddim_gain_rho()) != 0:
+        raise RuntimeError("dpmpp-2m: the first-order step differs from the DDIM step")
+    # the fast path shares 1 / sqrt(T(a) T(b)): each form is a polynomial numerator times it
+    inv_norm = 1 / (sp.sqrt(ta) * sp.sqrt(tb))
+    loss = derive.variance_loss_step()
+    out = {"cos": cos, "drift": drift, "k0": k0, "inv_norm": inv_norm}
+    forms = (("cos", cos, 1), ("drift", drift, 1), ("k0", k0, 1), ("loss", loss, 2))
+    for key, form, power in forms:
+        num = sp.factor(sp.cancel(form / inv_norm**power))
+        if num.has(sp.sqrt(ta)) or num.has(sp.sqrt(tb)):
+            raise RuntimeError(f"dpmpp-2m: {key} is not a numerator times 1 / sqrt(T(a) T(b))")
+        out[key + "_num"] = num
+    return out
+
+
+@functools.cache
 def _funcs(backend: str) -> tuple[Callable[..., Any], ...]:
     ca, cb, first = dpmpp_2m_coefficients()
     return (
@@ -68,6 +122,107 @@ def _funcs(backend: str) -> tuple[Callable[..., Any], ...]:
         numeric.lambdify((a, b, lam), first, backend),
         numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), backend),
     )
+
+
+@functools.cache
+def _step_fns() -> dict[str, Callable[..., Any]]:
+    f = dpmpp_2m_ratio_forms()
+    out = {}
+    for key in ("cos", "drift", "k0"):
+        out[key] = numeric.lambdify((a, b, lam), f[key])
+        out["log_" + key] = numeric.lambdify((a, b, lam), _stable.log_form(f[key], [a - b]))
+    out["loss"] = numeric.lambdify((a, b, lam), derive.variance_loss_step())
+    out["inv_norm"] = numeric.lambdify((a, b, lam), f["inv_norm"])
+    for key in ("cos", "drift", "k0", "loss"):
+        out[key + "_num"] = numeric.lambdify((a, b, lam), f[key + "_num"])
+    out["log_loss"] = numeric.lambdify(
+        (a, b, lam), _stable.log_form(derive.variance_loss_step(), [a - b])
+    )
+    return out
+
+
+def _step_logs(
+    ak: float, bk: float, lam_v: FloatArray, fast_lam: BoolArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``(ln cos, ln loss, ln drift, ln k0)`` of the step ``ak -> bk``, anywhere in the range."""
+    f = _step_fns()
+    step_fast = _stable.fast_level(ak) and _stable.fast_level(bk)
+
+    def log_of(key: str) -> FloatArray:
+        def direct(lv: FloatArray) -> FloatArray:
+            out: FloatArray = np.log(f[key](ak, bk, lv))
+            return out
+
+        def log_form(lv: FloatArray) -> FloatArray:
+            out: FloatArray = f["log_" + key](ak, bk, lv)
+            return out
+
+        return _stable.by_window(lam_v, fast_lam, step_fast, direct, log_form)
+
+    with np.errstate(divide="ignore"):
+        return log_of("cos"), log_of("loss"), log_of("drift"), log_of("k0")
+
+
+def _inv_step_ratio(sig: FloatArray, k: int) -> float:
+    r""":math:`H=1/r=\ln(a/b)/\ln(a_{\rm prev}/a)` of step k (``log_ratio`` keeps close levels)."""
+    ak, bk = float(sig[k - 1]), float(sig[k])
+    return float(_stable.log_ratio(ak, bk)) / float(_stable.log_ratio(float(sig[k - 2]), ak))
+
+
+def _log_y_linear(lam_v: FloatArray, sig: FloatArray) -> FloatArray:
+    r""":math:`\ln y_N` with :math:`\zeta/y` carried linearly (eigenvalues, levels in window)."""
+    f = _step_fns()
+    log_y = np.zeros_like(lam_v)
+    z = np.zeros_like(lam_v)  # zeta / y; zeta = 0 before the first step
+    k0 = 1
+    if math.isinf(sig[0]):  # from pure noise (DDIM limit): Var = b^2; the next step first order
+        log_y = 0.5 * log_cos2_stable(math.inf, float(sig[1]), lam_v)
+        k0 = 2
+    for k in range(k0, sig.size):
+        ak, bk = float(sig[k - 1]), float(sig[k])
+        inv = f["inv_norm"](ak, bk, lam_v)  # the derived forms share 1 / sqrt(T(a) T(b))
+        cos = f["cos_num"](ak, bk, lam_v) * inv
+        loss = f["loss_num"](ak, bk, lam_v) * (inv * inv)
+        if k == k0 or bk == 0.0:  # first order: the first step and the last step to 0
+            kz = np.zeros_like(lam_v)
+        else:
+            kz = (f["k0_num"](ak, bk, lam_v) * inv) * (_inv_step_ratio(sig, k) * z)
+        gentle = (loss < 0.25) & (kz < 0.25)
+        u = kz - loss / (1.0 + cos)
+        if gentle.all():
+            dly = np.log1p(u)
+        else:
+            with np.errstate(divide="ignore"):  # cos = kz = 0 only after pure noise -> 0
+                dly = np.where(gentle, np.log1p(np.where(gentle, u, 0.0)), np.log(cos + kz))
+        z = (f["drift_num"](ak, bk, lam_v) * inv + kz) / (cos + kz)
+        log_y += dly
+    return log_y
+
+
+def _log_y_logs(lam_v: FloatArray, sig: FloatArray) -> FloatArray:
+    r""":math:`\ln y_N` with every quantity in logs: anywhere in the input range."""
+    off = np.zeros(lam_v.shape, dtype=bool)
+    log_y = np.zeros_like(lam_v)
+    log_z = np.full_like(lam_v, -np.inf)  # ln(zeta / y); zeta = 0 before the first step
+    k0 = 1
+    if math.isinf(sig[0]):
+        log_y = 0.5 * log_cos2_stable(math.inf, float(sig[1]), lam_v)
+        k0 = 2
+    for k in range(k0, sig.size):
+        ak, bk = float(sig[k - 1]), float(sig[k])
+        lc, ll, ld, lk0 = _step_logs(ak, bk, lam_v, off)
+        if k == k0 or bk == 0.0:
+            lb = np.full_like(lam_v, -np.inf)
+        else:
+            lb = lk0 + math.log(_inv_step_ratio(sig, k)) + log_z  # ln(K zeta / y)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            cos, loss, kz = np.exp(lc), np.exp(ll), np.exp(lb)
+            gentle = (loss < 0.25) & (lb < math.log(0.25))
+            u = np.where(gentle, kz - loss / (1.0 + cos), 0.0)
+            dly = np.where(gentle, np.log1p(u), np.logaddexp(lc, lb))
+        log_z = np.logaddexp(ld, lb) - dly
+        log_y = log_y + dly
+    return log_y
 
 
 @register_sampler
@@ -82,36 +237,30 @@ class DPMpp2M(Sampler):
     def log_variance_ratios_numpy(
         self, eigenvalues: FloatArray, sigmas: FloatArray, start: Start, knobs: NoKnobs
     ) -> FloatArray:
-        """Two-state recursion on :math:`y_i=\\bar x_i/\\sqrt{\\lambda+\\sigma_i^2}` (= sqrt(r) in law)."""
+        r"""The recursion of :func:`dpmpp_2m_ratio_forms` on :math:`\ln y` and :math:`\ln(\zeta/y)`.
+
+        A step changes :math:`\ln y` by :math:`\ln(\cos\Delta\varphi+K\zeta/y)`; when both
+        :math:`\ell=1-\cos^2` and :math:`K\zeta/y` are below 1/4 this is
+        ``log1p(K zeta / y - l / (1 + cos))``, the two second-order terms whose difference is the
+        method's third-order error (their cancellation, of relative size ~1/h for a log-sigma
+        step h, is the only loss of digits left).
+        """
         lam_v, sig = eigenvalues, sigmas
-        fa, fb, f1, ddim = _funcs("numpy")
         base = to_np(start_log_ratio(lam_v, float(sig[0]), start))
-        y_prev = None
-        y = np.ones_like(lam_v)
-        k0 = 1
-        if np.isinf(sig[0]):  # from pure noise (DDIM limit): Var = b^2; the next step first order
-            b1 = float(sig[1])
-            y = np.sqrt(b1 * b1 / (lam_v + b1 * b1)) * np.ones_like(lam_v)
-            k0 = 2
-        for k in range(k0, sig.size):
-            ak, bk = float(sig[k - 1]), float(sig[k])
-            scale = np.sqrt((lam_v + ak * ak) / (lam_v + bk * bk))
-            if y_prev is None or bk == 0.0:
-                g = ddim(ak, bk, lam_v) if bk == 0.0 else f1(ak, bk, lam_v)
-                y_new = g * scale * y
-            else:
-                ap = float(sig[k - 2])
-                scale_p = np.sqrt((lam_v + ap * ap) / (lam_v + bk * bk))
-                y_new = fa(ak, bk, ap, lam_v) * scale * y + fb(ak, bk, ap, lam_v) * scale_p * y_prev
-            y_prev, y = y, y_new
-        with np.errstate(divide="ignore"):
-            out: FloatArray = base + 2 * np.log(np.abs(y))
+        fast = _stable.fast_eigenvalues(lam_v)
+        if not all(math.isinf(v) or _stable.fast_level(float(v)) for v in sig):
+            fast = np.zeros_like(fast)
+        out = np.empty_like(lam_v)
+        if fast.any():
+            out[fast] = base[fast] + 2.0 * _log_y_linear(lam_v[fast], sig)
+        if not fast.all():
+            out[~fast] = base[~fast] + 2.0 * _log_y_logs(lam_v[~fast], sig)
         return out
 
     def variance_ratio_mp(
         self, eigenvalue: mpmath.mpf, levels: Sequence[mpmath.mpf], start: Start, knobs: NoKnobs
     ) -> mpmath.mpf:
-        """The multiplier :math:`m_k` of :math:`\\bar x_k=m_k\\bar x_{\\rm start}` by the recursion."""
+        r"""The multiplier :math:`m_k` of :math:`\bar x_k=m_k\bar x_{\rm start}` (the recursion)."""
         fa, fb, f1, ddim = _funcs("mpmath")
         lev = list(levels)
         if lev[0] == mpmath.inf:

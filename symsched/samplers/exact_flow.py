@@ -3,6 +3,7 @@ r"""The exact probability-flow map: the zero-KL reference, not a discretisation.
 The PF-ODE :math:`d\bar x/d\rho=(\bar x-D)/\rho` solved in closed form keeps the marginal
 (:func:`symsched.gaussian.derive.exact_flow_gain_rho`), so :math:`\ln r_i` is the start term alone
 [sun2026, §3]. Used as the oracle of the KL functional: its KL must vanish for the exact start.
+Exact over the whole input range (docs/cli.md#input-range).
 """
 
 from __future__ import annotations

@@ -14,14 +14,18 @@ and ``costs[i]`` is the cost of the step ``rho_i -> rho_{i+1}`` (source ``rho_i`
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
+import sympy as sp
 
 from symsched import numeric
-from symsched._typing import ArrayLike, FloatArray, GridLike, SpectrumLike
-from symsched._validate import as_eigenvalues, check_choice, check_positive
+from symsched._typing import ArrayLike, BoolArray, FloatArray, GridLike, SpectrumLike
+from symsched._validate import INPUT_MAX, INPUT_MIN, as_eigenvalues, check_choice, check_positive
+from symsched.samplers import _stable
 from symsched.stein import _symbolic as S
 from symsched.symbols import lam
 
@@ -31,8 +35,11 @@ __all__ = [
     "Process",
     "Weight",
     "as_levels",
+    "asinh_minus_ratio",
+    "gaussian_interval_cost_rho",
     "gaussian_interval_costs",
     "gaussian_local_metric",
+    "gaussian_local_metric_rho",
     "isotropic_length",
     "length_from_metric",
     "process_sigma",
@@ -81,7 +88,136 @@ def as_levels(levels: GridLike, name: str = "levels") -> FloatArray:
         )
     if not np.all(np.diff(arr) < 0):
         raise ValueError(f"{name} must be strictly decreasing (sigma_max first)")
+    _check_range(arr, name)
     return arr
+
+
+_RANGE = f"[{INPUT_MIN:g}, {INPUT_MAX:g}] (the documented input range)"
+
+
+def _check_range(arr: FloatArray, name: str) -> None:
+    """``ValueError`` naming ``name`` if a nonzero entry lies outside the documented input range."""
+    out = (arr != 0) & ((arr < INPUT_MIN) | (arr > INPUT_MAX))
+    if out.any():
+        i = int(np.argmax(out.ravel()))
+        raise ValueError(f"{name} must lie in {_RANGE}; entry {i} is {float(arr.ravel()[i])!r}")
+
+
+# --- the costs as functions of rho, and their stable evaluation ---------------------------------
+_rho_s, _rho_t = sp.symbols("rho_s rho_t", positive=True)  # source and target noise levels rho
+
+
+def _vp_sigma(level: sp.Expr) -> sp.Expr:
+    return level / sp.sqrt(1 + level**2)
+
+
+@functools.cache
+def gaussian_interval_cost_rho(process: str = "ve", weight: str = "target") -> sp.Expr:
+    r"""The derived per-eigenvalue interval cost
+    (:func:`symsched.stein._symbolic.gaussian_interval_cost`) as a function of the levels
+    :math:`\rho_s` (source), :math:`\rho_t` (target) and :math:`\lambda`.
+
+    VE: :math:`\sigma=\rho`. VP: :math:`\sigma_{VP}=\rho/\sqrt{1+\rho^2}` substituted and
+    simplified, which removes the :math:`1-\sigma_{VP}^2` that cancels for large :math:`\rho`:
+    the target-weighted cost becomes
+    :math:`\rho_t^2(\lambda-1)^2(\rho_s^2-\rho_t^2)^2/((\lambda+\rho_s^2)(\lambda+\rho_t^2)^2
+    (1+\rho_s^2)(1+\rho_t^2))`, a positive-structured form (tests check it equals the
+    substitution).
+    """
+    e = S.gaussian_interval_cost(process, weight)
+    if process == "ve":
+        return e.subs({S.sigma: _rho_s, S.sigma_t: _rho_t}, simultaneous=True)
+    e = e.subs({S.sigma: _vp_sigma(_rho_s), S.sigma_t: _vp_sigma(_rho_t)}, simultaneous=True)
+    num, den = sp.fraction(sp.together(e))
+    return sp.factor(sp.factor(sp.expand(num)) / sp.factor(sp.expand(den)))
+
+
+@functools.cache
+def gaussian_local_metric_rho(process: str = "ve") -> sp.Expr:
+    r"""The derived per-eigenvalue local metric with respect to :math:`\rho`, a function of
+    :math:`\rho` (the symbol ``rho_s``) and :math:`\lambda`.
+
+    :func:`symsched.stein._symbolic.gaussian_local_metric` at :math:`\sigma(\rho)` times
+    :math:`(d\sigma/d\rho)^2`; VP: :math:`4\rho^4(\lambda-1)^2/((\lambda+\rho^2)^3(1+\rho^2)^2)`.
+    """
+    m = S.gaussian_local_metric(process)
+    if process == "ve":
+        return m.subs(S.sigma, _rho_s)
+    sig = _vp_sigma(_rho_s)
+    return sp.factor(sp.simplify(m.subs(S.sigma, sig) * sp.diff(sig, _rho_s) ** 2))
+
+
+@functools.cache
+def _cost_fns(
+    process: str, weight: str
+) -> tuple[Callable[..., FloatArray], Callable[..., FloatArray]]:
+    e = gaussian_interval_cost_rho(process, weight)
+    args = (_rho_s, _rho_t, lam)
+    return (
+        numeric.lambdify(args, e),
+        numeric.lambdify(args, _stable.log_form(e, [_rho_s - _rho_t])),
+    )
+
+
+@functools.cache
+def _metric_fns(process: str) -> tuple[Callable[..., FloatArray], Callable[..., FloatArray]]:
+    e = gaussian_local_metric_rho(process)
+    return numeric.lambdify((_rho_s, lam), e), numeric.lambdify((_rho_s, lam), _stable.log_form(e))
+
+
+def _fast_lam(lam_v: FloatArray, levels: FloatArray) -> BoolArray:
+    """Eigenvalues that take the compiled form (those inside the window, if the levels are)."""
+    lev = levels[levels != 0]
+    if lev.size and not (
+        lev.min() >= _stable.LEVEL_WINDOW[0] and lev.max() <= _stable.LEVEL_WINDOW[1]
+    ):
+        return np.zeros(lam_v.shape, dtype=bool)
+    return _stable.fast_eigenvalues(lam_v)
+
+
+def _by_eigenvalue(
+    lam_v: FloatArray,
+    fast: BoolArray,
+    direct: Callable[[FloatArray], FloatArray],
+    log_form: Callable[[FloatArray], FloatArray],
+) -> FloatArray:
+    """Per-eigenvalue terms (last axis): ``direct`` where ``fast``, ``exp(log_form)`` elsewhere."""
+    if fast.all():
+        return direct(lam_v)
+    with np.errstate(over="ignore"):
+        out = np.exp(log_form(lam_v))
+    if fast.any():
+        out[..., fast] = direct(lam_v[fast])
+    return out
+
+
+def asinh_minus_ratio(x: ArrayLike) -> FloatArray:
+    r""":math:`F(x)=\operatorname{asinh}x-x/\sqrt{1+x^2}` for :math:`x\ge0`, without cancellation.
+
+    The bracket of :func:`isotropic_length` (:math:`x=\rho/c`). For :math:`x\le1/2` its Taylor
+    series :math:`F=\sum_n\binom{-3/2}{n}x^{2n+3}/(2n+3)` (:math:`F'=x^2(1+x^2)^{-3/2}`), where the
+    plain difference cancels like :math:`x^2`; for :math:`x>10^8`,
+    :math:`\ln2+\ln x-1` (the next term is :math:`3/(4x^2)<10^{-16}`); the plain form between.
+    """
+    xv = np.asarray(x, dtype=np.float64)
+    small = xv <= 0.5
+    xs = np.where(small, xv, 0.0)
+    x2 = xs * xs
+    acc = np.zeros_like(xs)
+    for n in range(_ASINH_TERMS - 1, -1, -1):
+        acc = acc * x2 + _ASINH_COEF[n]
+    series = acc * xs * x2
+    huge = xv > 1e8
+    xm = np.where(small | huge, 1.0, xv)
+    mid = np.arcsinh(xm) - xm / np.hypot(1.0, xm)
+    with np.errstate(divide="ignore"):
+        tail = math.log(2.0) + np.log(np.where(huge, xv, 1.0)) - 1.0
+    out: FloatArray = np.where(small, series, np.where(huge, tail, mid))
+    return out
+
+
+_ASINH_TERMS = 30  # (1/4)^30 ~ 1e-18: below the last ulp for x <= 1/2
+_ASINH_COEF = [float(sp.binomial(sp.Rational(-3, 2), n) / (2 * n + 3)) for n in range(_ASINH_TERMS)]
 
 
 def process_sigma(rho: ArrayLike, process: str) -> FloatArray:
@@ -108,11 +244,10 @@ def process_sigma(rho: ArrayLike, process: str) -> FloatArray:
     """
     check_choice(process, "process", PROCESSES)
     r = np.asarray(rho, dtype=np.float64)
-    return r if process == "ve" else r / np.sqrt(1.0 + r**2)
-
-
-def _dsigma_drho(rho: FloatArray, process: str) -> FloatArray:
-    return np.ones_like(rho) if process == "ve" else (1.0 + rho**2) ** -1.5
+    if process == "ve":
+        return r
+    out: FloatArray = r / np.hypot(1.0, r)  # no overflow of rho^2 above 1.3e154
+    return out
 
 
 def gaussian_interval_costs(
@@ -151,10 +286,16 @@ def gaussian_interval_costs(
     lev = as_levels(levels)
     check_choice(process, "process", PROCESSES)
     check_choice(weight, "weight", WEIGHTS)
-    sig = process_sigma(lev, process)
-    f = numeric.lambdify((S.sigma, S.sigma_t, lam), S.gaussian_interval_cost(process, weight))
-    costs = np.asarray(f(sig[:-1, None], sig[1:, None], lam_v[None, :]), dtype=np.float64)
-    out: FloatArray = costs.sum(axis=1)
+    direct, log_f = _cost_fns(process, weight)
+    src, tgt = lev[:-1, None], lev[1:, None]
+    costs = _by_eigenvalue(
+        lam_v,
+        _fast_lam(lam_v, lev),
+        lambda lv: np.asarray(direct(src, tgt, lv[None, :]), dtype=np.float64),
+        lambda lv: np.asarray(log_f(src, tgt, lv[None, :]), dtype=np.float64),
+    )
+    with np.errstate(over="ignore"):
+        out: FloatArray = costs.sum(axis=1)
     return out
 
 
@@ -189,10 +330,18 @@ def gaussian_local_metric(
     lam_v = as_eigenvalues(eigenvalues)
     check_choice(process, "process", PROCESSES)
     r = np.asarray(rho, dtype=np.float64)
-    sig = process_sigma(r, process)
-    f = numeric.lambdify((S.sigma, lam), S.gaussian_local_metric(process))
-    vals = np.asarray(f(sig[..., None], lam_v), dtype=np.float64).sum(axis=-1)
-    out: FloatArray = vals * _dsigma_drho(r, process) ** 2
+    if np.iscomplexobj(rho) or not np.all(np.isfinite(r)) or np.any(r < 0):
+        raise ValueError("rho must be finite noise levels >= 0")
+    _check_range(r, "rho")
+    direct, log_f = _metric_fns(process)
+    vals = _by_eigenvalue(
+        lam_v,
+        _fast_lam(lam_v, r.ravel()),
+        lambda lv: np.asarray(direct(r[..., None], lv), dtype=np.float64),
+        lambda lv: np.asarray(log_f(r[..., None], lv), dtype=np.float64),
+    )
+    with np.errstate(over="ignore"):
+        out: FloatArray = vals.sum(axis=-1)
     return out
 
 
@@ -224,8 +373,20 @@ def isotropic_length(c: float, dim: float, rho: ArrayLike) -> FloatArray:
     """
     c = check_positive(c, "c")
     dim = check_positive(dim, "dim")
-    f = numeric.lambdify((S.sigma, S.c_iso, S.dim), S.isotropic_length())
-    out: FloatArray = np.asarray(f(np.asarray(rho, dtype=np.float64), c, dim), dtype=np.float64)
+    r = np.asarray(rho, dtype=np.float64)
+    if not np.all(np.isfinite(r)) or np.any(r < 0):
+        raise ValueError("rho must be finite noise levels >= 0")
+    _check_range(r, "rho")
+    # 2 sqrt(d) F(rho / c) with ln(rho / c) taken apart where rho / c overflows
+    with np.errstate(over="ignore", divide="ignore"):
+        x = r / c
+        big = ~np.isfinite(x)
+        f_x = np.where(
+            big,
+            math.log(2.0) + np.log(np.where(big, r, 1.0)) - math.log(c) - 1.0,
+            asinh_minus_ratio(np.where(big, 1.0, x)),
+        )
+    out: FloatArray = 2.0 * math.sqrt(dim) * f_x
     return out
 
 

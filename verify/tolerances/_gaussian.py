@@ -13,10 +13,18 @@ __all__ = [
     "EPS64",
     "GAMMA_FINITE_N_RTOL",
     "GRAD_ATOL",
+    "HELPER_RTOL",
+    "INPUT_RANGE_RTOL",
+    "KL_SUBNORMAL_ATOL",
+    "LOG1PMX_RTOL",
+    "LOG_RATIO_ATOL",
     "MPMATH_DPS",
     "OPT_RTOL",
+    "REFERENCE_DPS_CAP",
+    "REFERENCE_MARGIN_DIGITS",
     "SYMBOLIC_DPS",
     "SYMBOLIC_NUMERIC_ATOL",
+    "TERM_SUM_RTOL",
     "Z_SCORE",
     "backend_rtol",
     "z_within",
@@ -77,3 +85,32 @@ def z_within(estimate: float, truth: float, stderr: float, z: float = Z_SCORE) -
     if not (stderr > 0 and math.isfinite(stderr)):
         raise ValueError(f"stderr must be positive and finite, got {stderr}")
     return abs(estimate - truth) <= z * stderr
+
+
+# --- the documented input range (docs/cli.md#input-range) ---------------------------------------
+# The contract itself: over eigenvalues and levels in [1e-300, 1e300] (plus sigma_N = 0, sigma_0 =
+# inf), ln r, r and both KLs agree with the multi-digit reference to 1e-10 relative. Measured worst
+# over the property tests: ~5e-13 (the log forms lose a few hundred ulps of 1 on logs of size ~700).
+INPUT_RANGE_RTOL = 1e-10
+# ln r is a sum of per-step terms (and the prior-start term). Where they have both signs (Heun,
+# Euler-VP, DPM-Solver++ steps raise r, the prior start lowers it) float64 can only reach the
+# rounding of the terms: each is good to ~3e-13 of itself (log forms), so allow 1e-12 of the sum of
+# their magnitudes on top (it only matters within a relative 1e-2 of an exact cancellation).
+TERM_SUM_RTOL = 1e-12
+# Below the normal float64 range each underflowed term (< 2.2e-308) is lost; with <= 10 steps ln r
+# is compared to 1e-300 absolute there (and a KL below 2.2e-308 is its nearest float64: the series
+# rounds x^2 / 2 once among the subnormals, a few ulps of 4.9e-324 per eigenvalue).
+LOG_RATIO_ATOL = 1e-300
+KL_SUBNORMAL_ATOL = 1e-320
+# The mpmath reference is rerun with more digits until every |ln r| (or the float64 value, or
+# LOG_RATIO_ATOL, whichever is largest) has REFERENCE_MARGIN_DIGITS beyond the 1e-10 tolerance: at
+# most ~360 digits (ln r ~ 1e-300); the cap only guards the loop.
+REFERENCE_MARGIN_DIGITS = 40
+REFERENCE_DPS_CAP = 1600
+# The elementary helpers of symsched.samplers._stable (log1pmx, log1m_exp, ...) and half_phi against
+# mpmath: a Horner series or one or two libm calls, each within an ulp or two; 16 eps covers the
+# worst branch (log1p(x) - x just beyond |x| = 1/2 loses a factor ~3).
+HELPER_RTOL = 16 * EPS64
+# log1pmx(x) = log1p(x) - x takes its series only for |x| <= 1e-3 (speed); beyond, the subtraction
+# loses a factor 3 / |x| <= 3000 of an ulp: 3000 eps ~ 6.7e-13, 150x inside the 1e-10 contract.
+LOG1PMX_RTOL = 3000 * EPS64
