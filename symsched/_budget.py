@@ -49,9 +49,10 @@ class MemoryBudgetError(UsageError):
 
 
 def parse_size(text: str, flag: str = "--max-memory") -> int:
-    """Bytes of a size such as ``16G``, ``512M``, ``1.5GiB``, ``2e9`` (binary units, ``B`` optional)."""
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([KMGT]?)(?:i?B)?\s*", str(text),
-                     flags=re.I)
+    """Bytes of a size such as ``16G``, ``512M``, ``1.5GiB`` or ``2e9`` (binary units)."""
+    m = re.fullmatch(
+        r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([KMGT]?)(?:i?B)?\s*", str(text), flags=re.I
+    )
     if m is None:
         raise UsageError(f"{flag} must be a size such as 16G, 512M or 2e9 (bytes), got {text!r}")
     value = float(m.group(1)) * _UNITS[m.group(2).upper()]

@@ -1,4 +1,5 @@
-"""JSON output of the whole project: ``inf`` as the string ``"inf"``, NaN refused, numpy unwrapped."""
+"""JSON output of the whole project: ``inf`` as the string ``"inf"``, NaN refused, numpy
+unwrapped (docs/conventions.md#json-output)."""
 
 from __future__ import annotations
 

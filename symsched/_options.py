@@ -62,7 +62,8 @@ def option(default: T, help: str, *, metavar: str | None = None, flag: str | Non
     ``flag`` defaults to ``--`` plus the field name with dashes (``sigma_min`` -> ``--sigma-min``).
     """
     info = OptionInfo(help, metavar, flag)
-    return typing.cast(T, dataclasses.field(default=default, metadata={"symsched": info}))
+    out: T = dataclasses.field(default=default, metadata={"symsched": info})
+    return out
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def _cli_float(text: str) -> float:
 
 
 def cli_int(text: str) -> int:
-    """An integer flag value; ``1e9`` and ``1000`` both accepted, ``2.5``/``nan``/``inf`` refused."""
+    """An integer flag value: ``1e9`` and ``1000`` are accepted, ``2.5``, ``nan``, ``inf`` not."""
     try:
         v = float(text)
     except ValueError:
@@ -192,7 +193,9 @@ def add_options(
                 help="the same from a .npy file or a text file with one eigenvalue per line",
             )
         elif f.kind == "bool":
-            parser.add_argument(f.flag, dest=f.name, action="store_true", default=default, help=text)
+            parser.add_argument(
+                f.flag, dest=f.name, action="store_true", default=default, help=text
+            )
         else:
             kw: dict[str, Any] = {"dest": f.name, "default": default, "help": text}
             if f.kind == "choice":
@@ -210,7 +213,7 @@ def options_from_namespace(
     spectrum: Callable[[str, str], FloatArray],
     extra: Mapping[str, object] | None = None,
 ) -> Mapping[str, object]:
-    """The options of ``cls`` the user typed, as keywords (a spectrum flag is parsed by ``spectrum``).
+    """The options of ``cls`` the user typed, as keywords (``spectrum`` parses a spectrum flag).
 
     ``spectrum(flag, text)`` turns ``--eigenvalues TEXT`` or ``--spectrum-file PATH`` into an array.
     ``extra`` adds keywords the command supplies itself (e.g. its own ``--eigenvalues``).
@@ -229,7 +232,7 @@ def options_from_namespace(
 
 
 def make_options(cls: type[T], values: Mapping[str, object], *, owner: str) -> T:
-    """``cls(**values)``; a keyword ``cls`` does not declare is a ``ValueError`` listing the valid ones.
+    """``cls(**values)``; a keyword ``cls`` does not declare is a ``ValueError`` listing them.
 
     ``None`` values mean "not given" and are dropped, so an option left at ``None`` takes the
     owner's default.
@@ -256,9 +259,9 @@ def _check_kind(f: OptionField, value: object) -> None:
         if math.isnan(float(value)):
             raise ValueError(f"{f.name} must be a number, got NaN")
     elif f.kind == "int":
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            if not (isinstance(value, float) and value.is_integer()):
-                raise TypeError(f"{f.name} must be an integer, got {value!r}")
+        integral = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+        if not integral and not (isinstance(value, float) and value.is_integer()):
+            raise TypeError(f"{f.name} must be an integer, got {value!r}")
     elif f.kind == "str":
         if not isinstance(value, str):
             raise TypeError(f"{f.name} must be a string, got {value!r}")

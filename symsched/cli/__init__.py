@@ -228,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except MemoryError as exc:  # an estimate fell short: still the size of the request
             message = (
                 "error: out of memory (the request is larger than this machine can hold; "
-                f"use smaller sizes or a smaller --max-memory to be refused early): {_one_line(exc)}"
+                "use smaller sizes or a smaller --max-memory to be refused early): "
+                f"{_one_line(exc)}"
             )
             return _report(name[0], message, exc, debug, ExitCode.BAD_INPUT)
         except Exception as exc:

@@ -1,4 +1,7 @@
-"""``symsched asymptotics``: Euler–Maclaurin coefficients of ln r and of both KL directions (docs/conventions.md)."""
+"""``symsched asymptotics``: Euler–Maclaurin coefficients of ln r and of both KL directions.
+
+See docs/cli.md#asymptotics and docs/theory/gaussian.md#euler-maclaurin-expansion.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "asymptotics",
         help="Euler-Maclaurin expansion of the KL in the number of steps N",
         description="ln r_i = -B_i - J_i/N - K_i/N^3 + O(N^-5) and both KL directions to N^-4 "
-        "for a smooth schedule family on the uniform grid u = k/N (docs/theory/gaussian.md#euler-maclaurin-expansion).",
+        "for a smooth schedule family on the uniform grid u = k/N (Sun et al. 2026, §5.1; "
+        "docs/theory/gaussian.md#euler-maclaurin-expansion).",
     )
     add_spectrum_args(p, required=True)
     p.add_argument(
@@ -37,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         required=True,
         choices=method_names(family=True),
         metavar="METHOD",
-        help="a smooth schedule family: " + ", ".join(method_names(family=True))
+        help="a smooth schedule family: "
+        + ", ".join(method_names(family=True))
         + "; its own options follow (see symsched schedule METHOD --help)",
     )
     p.add_argument(
@@ -65,8 +70,9 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     lam = spectrum_from_args(args)
     assert lam is not None
     m = method_of(args.schedule)
-    margs = parse_method_argv(m, extra, prog=f"symsched asymptotics --schedule {m.name}",
-                              skip=("eigenvalues",))
+    margs = parse_method_argv(
+        m, extra, prog=f"symsched asymptotics --schedule {m.name}", skip=("eigenvalues",)
+    )
     given = {k: v for k, v in vars(margs).items() if v is not None}
     kwargs = dict(given)
     if m.wants_source_spectrum(given):
@@ -77,8 +83,11 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     check_memory(8.0 * 40 * lam.size, flag=typed, what=f"the expansion on {lam.size} eigenvalues")
     if args.steps is not None:
         nbytes, driver = SAMPLERS["ddim"].memory_estimate(lam.size, args.steps)
-        check_memory(nbytes, flag=typed if driver == "eigenvalues" else "--steps",
-                     what=f"the exact KL at --steps {args.steps}")
+        check_memory(
+            nbytes,
+            flag=typed if driver == "eigenvalues" else "--steps",
+            what=f"the exact KL at --steps {args.steps}",
+        )
     try:
         fam = family_of(m.name, kwargs)
         coef = asymptotics.coefficients(lam, fam, start=args.start)
@@ -122,8 +131,10 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         write_output(dumps_json(out), None)
         return 0
     lines = [
-        f"{fam.name} {dict(fam.params)}, d = {lam.size}, start = {args.start}, integrals: {coef.method}",
-        f"sum J = {coef.J.sum():.10g}, sum K = {coef.K.sum():.10g}, asymptotic onset N* ~ {coef.onset_steps:.3g}",
+        f"{fam.name} {dict(fam.params)}, d = {lam.size}, start = {args.start}, "
+        f"integrals: {coef.method}",
+        f"sum J = {coef.J.sum():.10g}, sum K = {coef.K.sum():.10g}, "
+        f"asymptotic onset N* ~ {coef.onset_steps:.3g}",
     ]
     for d in ("kl_source_output", "kl_output_source"):
         lines.append(

@@ -185,11 +185,17 @@ def load_spectrum_file(path: str, flag: str = "--spectrum-file") -> NDArray[np.f
                 warnings.simplefilter("ignore")  # "input contained no data": refused below
                 raw = np.loadtxt(p, dtype=np.float64, comments="#", ndmin=2)
     except (OSError, ValueError, EOFError, UnicodeDecodeError) as exc:
-        raise CliError(f"{flag} {path!r} could not be read as numbers ({_first_line(exc)})") from None
+        raise CliError(
+            f"{flag} {path!r} could not be read as numbers ({_first_line(exc)})"
+        ) from None
     if not isinstance(raw, np.ndarray):
-        raise CliError(f"{flag} {path!r} holds several arrays (.npz); save one array with numpy.save")
+        raise CliError(
+            f"{flag} {path!r} holds several arrays (.npz); save one array with numpy.save"
+        )
     if raw.dtype.kind == "c":
-        raise CliError(f"{flag} {path!r} holds complex numbers; eigenvalues of a covariance are real")
+        raise CliError(
+            f"{flag} {path!r} holds complex numbers; eigenvalues of a covariance are real"
+        )
     if raw.dtype.kind not in "fiu":
         raise CliError(f"{flag} {path!r} holds {raw.dtype} values, not real numbers")
     if raw.ndim > 1 and sorted(raw.shape)[-2] > 1:
@@ -210,7 +216,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def spectrum_from_text(flag: str, text: str) -> NDArray[np.float64]:
-    """The spectrum given as ``--eigenvalues TEXT`` or ``--spectrum-file PATH`` (``flag`` says which)."""
+    """The spectrum of ``--eigenvalues TEXT`` or ``--spectrum-file PATH`` (``flag`` says which)."""
     if flag == "--spectrum-file":
         return load_spectrum_file(text)
     try:
@@ -230,7 +236,7 @@ def add_spectrum_args(parser: argparse.ArgumentParser, required: bool = False) -
 
 
 def spectrum_from_args(args: argparse.Namespace) -> NDArray[np.float64] | None:
-    """The spectrum of a command's own ``--eigenvalues`` / ``--spectrum-file`` (``None`` if neither)."""
+    """The spectrum of a command's own ``--eigenvalues`` or ``--spectrum-file`` (else ``None``)."""
     if getattr(args, "eigenvalues", None) is not None:
         return spectrum_from_text("--eigenvalues", args.eigenvalues)
     if getattr(args, "spectrum_file", None) is not None:

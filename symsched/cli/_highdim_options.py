@@ -6,12 +6,16 @@ import argparse
 import contextlib
 import math
 import sys
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from symsched.cli._common import CliError, parse_floats
 from symsched.highdim.cw import CurieWeiss
 from symsched.highdim.gm import GaussianMixture, check_dim
+from symsched.parallel import Executor
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 GM_DEFAULTS = {"p": 0.8, "m": 1.0, "mode_sigma": 0.5}
 CW_DEFAULTS = {"p": 0.8, "beta": 2.0}
@@ -57,7 +61,8 @@ def model_params(args: argparse.Namespace) -> dict[str, float]:
     for flag, val in (("--m", args.m), ("--mode-sigma", args.mode_sigma)):
         if val is not None:
             raise CliError(
-                f"{flag} is a gm option; cw takes --beta and --p (m is m(beta), the root of m = tanh(beta m))"
+                f"{flag} is a gm option; cw takes --beta and --p (m is m(beta), the root of "
+                "m = tanh(beta m))"
             )
     return {
         k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in CW_DEFAULTS.items()
@@ -103,18 +108,20 @@ def build_model(kind: str, params: dict[str, float], dim: int) -> GaussianMixtur
 
 
 def parse_schedules(text: str, model: str) -> list[str]:
-    """``--schedule`` as a comma-separated list of names of :data:`~symsched.highdim.schedules.SCHEDULES`."""
+    """``--schedule`` as a comma-separated list of :data:`symsched.highdim.schedules.SCHEDULES`."""
     from symsched.highdim.schedules import SCHEDULES
 
     names = [t.strip() for t in str(text).split(",") if t.strip()]
     bad = [n for n in names if n not in SCHEDULES]
     if not names or bad:
         raise CliError(
-            f"--schedule must be one or more of {', '.join(SCHEDULES)} (comma-separated), got {text!r}"
+            f"--schedule must be one or more of {', '.join(SCHEDULES)} (comma-separated), "
+            f"got {text!r}"
         )
     if model == "cw" and "stein" in names:
         raise CliError(
-            "--schedule stein is computed on the Gaussian mixture; for cw use vp-constant, vp-dilated, ve-constant or ve-dilated"
+            "--schedule stein is computed on the Gaussian mixture; for cw use vp-constant, "
+            "vp-dilated, ve-constant or ve-dilated"
         )
     if len(set(names)) != len(names):
         raise CliError(f"--schedule lists a schedule twice: {text!r}")
@@ -122,7 +129,7 @@ def parse_schedules(text: str, model: str) -> list[str]:
 
 
 def check_kappa(schedule: str, dim: int, kappa: float) -> None:
-    """Refuse a ``--kappa`` the dilated ``schedule`` cannot use at ``dim`` (before any task is sent out)."""
+    """Refuse a ``--kappa`` the dilated ``schedule`` cannot use at ``dim`` (before any task)."""
     from symsched.highdim.schedules import ve_dilated, vp_dilated
 
     check_parameter("kappa", kappa)
@@ -141,7 +148,9 @@ def parse_dims(text: str, flag: str = "--dims") -> list[int]:
     values = parse_floats(text, flag)
     too_big = [v for v in values if v > MAX_DIM]
     if too_big:
-        raise CliError(f"{flag} must be <= 2^53 = {MAX_DIM:.4g} (an exact integer), got {too_big[0]:g}")
+        raise CliError(
+            f"{flag} must be <= 2^53 = {MAX_DIM:.4g} (an exact integer), got {too_big[0]:g}"
+        )
     try:
         return [check_dim(v, flag) for v in values]
     except (ValueError, TypeError) as exc:
@@ -171,13 +180,17 @@ def progress_bar(total: int, description: str, disabled: bool) -> Iterator[Any]:
 
 
 def map_with_progress(
-    executor: Any, fn: Any, items: Sequence[Any], description: str, disabled: bool
-) -> list[Any]:
+    executor: Executor,
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    description: str,
+    disabled: bool,
+) -> list[R]:
     """``executor.map(fn, items)`` with a progress bar that counts finished tasks (in any order)."""
     with progress_bar(len(items), description, disabled) as advance:
         finished = 0
 
-        def tick(_i: int, _res: object) -> None:
+        def tick(_i: int, _res: R) -> None:
             nonlocal finished
             finished += 1
             advance(finished)

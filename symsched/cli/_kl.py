@@ -52,13 +52,23 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     add_spectrum_args(p, required=True)
     grid = p.add_mutually_exclusive_group(required=True)
-    grid.add_argument("--sigmas", metavar="S0,S1,...,SN", help="the grid, descending (S0 may be inf)")
-    grid.add_argument("--schedule", metavar="METHOD", choices=sorted(METHODS),
-                      help="build the grid with METHOD: " + ", ".join(sorted(METHODS)))
+    grid.add_argument(
+        "--sigmas", metavar="S0,S1,...,SN", help="the grid, descending (S0 may be inf)"
+    )
+    grid.add_argument(
+        "--schedule",
+        metavar="METHOD",
+        choices=sorted(METHODS),
+        help="build the grid with METHOD: " + ", ".join(sorted(METHODS)),
+    )
     p.add_argument("--steps", type=cli_int, metavar="N", help="steps for --schedule")
     add_sampler_options(p)
-    p.add_argument("--start", default="exact", choices=exact.STARTS,
-                   help="exact: start from the true marginal; prior: from N(0, sigma_0^2)")
+    p.add_argument(
+        "--start",
+        default="exact",
+        choices=exact.STARTS,
+        help="exact: start from the true marginal; prior: from N(0, sigma_0^2)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run, accepts_method_options=True)
 

@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "rank",
         help="rank time discretisations of a pretrained model by exact KL",
-        description="Exact Gaussian KL (docs/theory/gaussian.md#pretrained-model-ranking) of every discretisation strategy "
+        description="Exact Gaussian KL (Sun et al. 2026, §7; "
+        "docs/theory/gaussian.md#pretrained-model-ranking) of every discretisation strategy "
         "of a model's noise schedule, on a data spectrum, at each NFE; prints the table, and "
         "with --plot FILE writes the plot.",
     )

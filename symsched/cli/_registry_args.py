@@ -76,7 +76,7 @@ def _spectrum(flag: str, text: str) -> FloatArray:
 
 
 def method_parser(method: Method[Any], prog: str, *, skip: Sequence[str] = ()) -> OneLineParser:
-    """A parser of ``method``'s own options only (``kl --schedule METHOD`` parses the rest with it)."""
+    """A parser of ``method``'s own options only (``kl --schedule METHOD`` parses the rest)."""
     p = OneLineParser(prog=prog, add_help=False, allow_abbrev=False)
     add_options(p, method.options, skip=skip)
     return p
@@ -179,8 +179,10 @@ def add_sampler_options(
         p.add_argument(flag, help=f"{', '.join(owners)}: {f.info.help} (default {f.default})", **kw)
 
 
-def sampler_knobs(args: argparse.Namespace, samplers: Sequence[str]) -> dict[str, dict[str, object]]:
-    """The knobs the user gave, per sampler of ``samplers``; a knob none of them takes is an error."""
+def sampler_knobs(
+    args: argparse.Namespace, samplers: Sequence[str]
+) -> dict[str, dict[str, object]]:
+    """The knobs the user gave, per sampler; a knob none of ``samplers`` takes is an error."""
     given = {
         f: getattr(args, f"knob_{fld.name}")
         for f, (fld, _) in _knob_fields().items()
@@ -191,7 +193,9 @@ def sampler_knobs(args: argparse.Namespace, samplers: Sequence[str]) -> dict[str
         fld, owners = _knob_fields()[flag]
         users = [s for s in samplers if s in owners]
         if not users:
-            raise CliError(f"{flag} goes with --sampler {' or '.join(owners)}, not {','.join(samplers)}")
+            raise CliError(
+                f"{flag} goes with --sampler {' or '.join(owners)}, not {','.join(samplers)}"
+            )
         for s in users:
             out[s][fld.name] = value
     for s in samplers:
@@ -242,15 +246,16 @@ def add_export_options(
 
 
 def export_kwargs(args: argparse.Namespace, fmt: str | None) -> dict[str, object]:
-    """The options of format ``fmt`` the user gave; one that belongs to another format is an error."""
+    """The options of format ``fmt`` the user gave; another format's option is an error."""
     out: dict[str, object] = {}
     for flag, (f, owners) in _format_fields().items():
         value = getattr(args, f"fmt_{f.name}", None)
         if value is None:
             continue
         if fmt not in owners:
-            raise CliError(f"{flag} goes with --format {' or '.join(owners)}"
-                           + (f", not {fmt}" if fmt else ""))
+            raise CliError(
+                f"{flag} goes with --format {' or '.join(owners)}" + (f", not {fmt}" if fmt else "")
+            )
         out[f.name] = value
     return out
 
@@ -261,4 +266,3 @@ def method_of(name: str) -> Method[Any]:
         return get_method(name)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-

@@ -44,15 +44,17 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
             description=m.summary,
             epilog=f"example: {m.example}",
         )
-        mp.add_argument("--steps", type=cli_int, required=True, metavar="N",
-                        help="number of steps (N+1 levels)")
+        mp.add_argument(
+            "--steps", type=cli_int, required=True, metavar="N", help="number of steps (N+1 levels)"
+        )
         add_options(mp.add_argument_group(f"{name} options"), m.options)
         out = mp.add_argument_group("output")
         excl = out.add_mutually_exclusive_group()
         excl.add_argument("--json", action="store_true", help="print the schedule object as JSON")
         add_export_options(excl, out)
-        out.add_argument("-o", "--output", metavar="FILE",
-                         help="write to FILE (atomically) instead of stdout")
+        out.add_argument(
+            "-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout"
+        )
         out.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
         mp.set_defaults(func=run, unknown_options=functools.partial(unknown_method_option, m))
 

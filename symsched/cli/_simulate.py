@@ -1,6 +1,7 @@
 """``symsched simulate gm|cw``: one probability-flow run with Monte Carlo error bars.
 
-GM runs use the exact scalar reduction of the Euler scheme (docs/theory/highdim.md#scalar-reduction; any d up to 1e8)
+GM runs use the exact scalar reduction of the Euler scheme (any d up to 1e8;
+docs/theory/highdim.md#scalar-reduction)
 unless ``--simulator full`` asks for the d-dimensional torch simulation (d <= 1e4). CW runs are full
 simulations with the two-mode denoiser (d <= 1e4).
 
@@ -38,7 +39,7 @@ from symsched.highdim.simulate import MIN_SAMPLES
 from symsched.parallel import InProcess, add_executor_options, executor_from_args
 
 if TYPE_CHECKING:
-    from symsched.highdim.search import Point
+    from symsched.highdim.search import Point, SimulateResult
 
 FULL_MAX_DIM = 10_000
 
@@ -183,7 +184,9 @@ def run(args: argparse.Namespace) -> int:
     ]
     for pt in points:
         nbytes, flag = _memory(pt, args.model)
-        check_memory(nbytes, flag=flag, what=f"the {args.model} run at d = {pt.dim:g}, N = {pt.steps}")
+        check_memory(
+            nbytes, flag=flag, what=f"the {args.model} run at d = {pt.dim:g}, N = {pt.steps}"
+        )
     if args.plot is not None:
         if len(points) > 1:
             raise CliError(
@@ -268,7 +271,7 @@ def _document(
     args: argparse.Namespace,
     params: dict[str, float],
     pt: Point,
-    res: dict[str, Any],
+    res: SimulateResult,
     full: bool,
 ) -> dict[str, Any]:
     """The JSON object of one run (docs/cli.md#simulate)."""

@@ -1,6 +1,7 @@
 r"""``symsched stein-cost --model SPEC --from S --to T``: the corrector cost of one sampling step.
 
-:math:`\mathcal L_c(S\to T)=v^2\,\mathbb E_{x\sim p_S}\|\nabla\log p_T(x)-\nabla\log p_S(x)\|^2` with
+:math:`\mathcal L_c(S\to T)=v^2\,\mathbb E_{x\sim p_S}
+\|\nabla\log p_T(x)-\nabla\log p_S(x)\|^2` with
 :math:`v=T` (the target; ``--weight source`` for :math:`v=S`) [Williams et al., arXiv 2412.07877,
 §2.3] (docs/theory/stein.md#corrector-cost). JSON: ``cost`` and, for Monte Carlo, ``stderr``.
 """
@@ -26,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "stein-cost",
         help="corrector Stein cost L_c of one step S -> T",
-        description="Corrector (Stein/Fisher) cost L_c of the step S -> T, weight v = sigma at the target T "
+        description="Corrector (Stein/Fisher) cost L_c of the step S -> T, weight v = sigma at "
+        "the target T "
         "(Williams et al., arXiv 2412.07877).",
     )
     p.add_argument(
@@ -35,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="SPEC",
         help="gaussian (--c C --dim D | --eigenvalues L | --spectrum-file F), two-point, "
         "gm (--p --m --mode-sigma --dim), empirical-digits, empirical-patches, digits, patches, "
-        "diffusers:DIR (a local diffusers UNet2DModel + scheduler), or a symsched checkpoint directory",
+        "diffusers:DIR (a local diffusers UNet2DModel + scheduler), or a symsched checkpoint "
+        "directory",
     )
     p.add_argument(
         "--from",
@@ -107,8 +110,11 @@ def run(args: argparse.Namespace) -> int:
     terms = {dim_flag: 8.0 * 16 * dim, "--samples": 8.0 * 32 * args.samples * dim}
     if terms["--samples"] > terms[dim_flag] and dim > args.samples:
         terms = {dim_flag: sum(terms.values()), "--samples": 0.0}
-    check_memory(sum(terms.values()), flag=max(terms, key=lambda k: terms[k]),
-                 what=f"the {args.model} cost with {args.samples} samples in d = {dim}")
+    check_memory(
+        sum(terms.values()),
+        flag=max(terms, key=lambda k: terms[k]),
+        what=f"the {args.model} cost with {args.samples} samples in d = {dim}",
+    )
     try:
         model = load_model(
             args.model,

@@ -184,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         with progress_bar(
             len(keys), f"{args.model} {','.join(schedules)} steps-needed", args.no_progress
         ) as cb:
-            found = steps_needed_sweep(keys, point, tolerance, grid, executor, on_done=cb)  # type: ignore[arg-type]
+            found = steps_needed_sweep(keys, point, tolerance, grid, executor, on_done=cb)
     finally:
         executor.close()
     results = {}

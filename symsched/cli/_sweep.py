@@ -38,6 +38,7 @@ import numpy as np
 from symsched._budget import check_memory
 from symsched._json import json_safe
 from symsched._options import flag_of, option_fields
+from symsched._typing import FloatArray, Start
 from symsched._version import __version__
 from symsched.cli._common import (
     CliError,
@@ -99,7 +100,7 @@ def sweep_methods() -> tuple[str, ...]:
     return method_names(model=False)
 
 
-def _method_options(method: str, lam: np.ndarray, start: str) -> dict[str, Any]:
+def _method_options(method: str, lam: FloatArray, start: str) -> dict[str, Any]:
     """The spectrum (and, for kl-optimal, the start it optimises for) when ``method`` takes them."""
     dests = {o.name for o in option_fields(METHODS[method].options)}
     out: dict[str, Any] = {}
@@ -111,7 +112,7 @@ def _method_options(method: str, lam: np.ndarray, start: str) -> dict[str, Any]:
 
 
 def _build(
-    method: str, steps: int, lam: np.ndarray, start: str, sigma_min: float, sigma_max: float
+    method: str, steps: int, lam: FloatArray, start: str, sigma_min: float, sigma_max: float
 ) -> Any:
     import symsched
 
@@ -124,6 +125,12 @@ def _build(
     )
 
 
+def _start(name: str) -> Start:
+    if name not in ("exact", "prior"):
+        raise ValueError(f"start must be exact or prior, got {name!r}")
+    return "exact" if name == "exact" else "prior"
+
+
 def evaluate(point: SweepPoint) -> dict[str, Any]:
     """The record of one sweep point: the grid and both KL directions (pure; runs on any worker)."""
     import symsched
@@ -133,8 +140,9 @@ def evaluate(point: SweepPoint) -> dict[str, Any]:
         sched = _build(
             point.method, point.steps, lam, point.start, point.sigma_min, point.sigma_max
         )
+        knobs: dict[str, Any] = dict(point.knobs)  # the sampler's knobs, checked by kl
         res = symsched.kl(
-            lam, sched.sigmas, sampler=point.sampler, start=point.start, **dict(point.knobs)
+            lam, sched.sigmas, sampler=point.sampler, start=_start(point.start), **knobs
         )
     except ValueError as exc:
         raise ValueError(
@@ -155,7 +163,7 @@ def evaluate(point: SweepPoint) -> dict[str, Any]:
     }
 
 
-# --- command line ----------------------------------------------------------------------------------
+# --- command line ------------------------------------------------------------------------------
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -171,7 +179,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--spectra",
         required=True,
         metavar="S1,S2,...",
-        help="spectra: digits, patches (shipped datasets) or paths to .npy / text files of eigenvalues",
+        help="spectra: digits, patches (shipped datasets) or paths to .npy / text files of "
+        "eigenvalues",
     )
     p.add_argument(
         "--steps", required=True, metavar="N1,N2,...", help="numbers of steps, integers >= 1"
@@ -234,7 +243,7 @@ def _parse_steps(text: str) -> list[int]:
     return steps
 
 
-def _load_spectrum(name: str) -> np.ndarray:
+def _load_spectrum(name: str) -> FloatArray:
     from symsched.datasets import DATASETS, dataset_spectrum
 
     if name in DATASETS:
@@ -261,9 +270,9 @@ def _check_range(args: argparse.Namespace) -> tuple[float, float]:
 
 
 def _probe(
-    methods: list[str], spectra: dict[str, np.ndarray], start: str, lo: float, hi: float
+    methods: list[str], spectra: dict[str, FloatArray], start: str, lo: float, hi: float
 ) -> None:
-    """Build every method once (one step) on the range, so a refused range fails before the sweep."""
+    """Build every method once (one step) on the range: a refused range fails before the sweep."""
     for method in methods:
         aware = "eigenvalues" in _method_options(method, np.ones(1), start)
         for name, lam in spectra.items() if aware else [("", np.ones(1))]:
@@ -282,7 +291,7 @@ def _probe(
 def _check_memory(
     methods: list[str],
     samplers: list[str],
-    spectra: dict[str, np.ndarray],
+    spectra: dict[str, FloatArray],
     steps: list[int],
     start: str,
 ) -> None:
@@ -294,13 +303,16 @@ def _check_memory(
     for lam in spectra.values():
         for method in methods:
             m = METHODS[method]
-            est, driver = m.memory_estimate(n, m.make_options(**_method_options(method, lam, start)))
+            est, driver = m.memory_estimate(
+                n, m.make_options(**_method_options(method, lam, start))
+            )
             worst = max(worst, (est, "--spectra" if driver == "eigenvalues" else "--steps"))
         for sampler in samplers:
             est, driver = SAMPLERS[sampler].memory_estimate(lam.size, n)
             worst = max(worst, (est, "--spectra" if driver == "eigenvalues" else "--steps"))
-    check_memory(worst[0] + records, flag=worst[1],
-                 what=f"the sweep ({points} points, N up to {n})")
+    check_memory(
+        worst[0] + records, flag=worst[1], what=f"the sweep ({points} points, N up to {n})"
+    )
 
 
 def canonical_command(
@@ -342,7 +354,7 @@ def canonical_command(
 
 
 def _best(records: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
-    """Per spectrum, steps and sampler: the method with the smallest kl_source_output (first on ties)."""
+    """Per spectrum, steps and sampler: the method of least kl_source_output (first on ties)."""
     best: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
     for r in records:
         slot = best.setdefault(r["spectrum"], {}).setdefault(str(r["steps"]), {})

@@ -1,4 +1,4 @@
-"""``diffusers-euler``: exactly the N+1 levels for ``EulerDiscreteScheduler.set_timesteps(sigmas=)``.
+"""``diffusers-euler``: exactly the N+1 levels, for ``EulerDiscreteScheduler.set_timesteps``.
 
 The terminal value is included and runs N steps (docs/conventions.md#diffusers-euler).
 """
@@ -12,9 +12,11 @@ from symsched.export._base import Exported, NoOptions, register_exporter, requir
 from symsched.schedules._schedule import Schedule
 
 
-@register_exporter("diffusers-euler",
-                   summary="diffusers EulerDiscreteScheduler sigmas: the N+1 levels",
-                   options=NoOptions)
+@register_exporter(
+    "diffusers-euler",
+    summary="diffusers EulerDiscreteScheduler sigmas: the N+1 levels",
+    options=NoOptions,
+)
 def _render(schedule: Schedule, _: NoOptions) -> Exported:
     require_finite_start(schedule, "diffusers-euler")
     arr = np.array([float(v) for v in schedule.sigmas])

@@ -29,9 +29,11 @@ class TimestepsOptions:
     num_train_timesteps: int = option(1000, "length T of the training table", metavar="T")
 
 
-@register_exporter("diffusers-timesteps",
-                   summary="integer timesteps of a training beta table (the last step to 0)",
-                   options=TimestepsOptions)
+@register_exporter(
+    "diffusers-timesteps",
+    summary="integer timesteps of a training beta table (the last step to 0)",
+    options=TimestepsOptions,
+)
 def _render(schedule: Schedule, o: TimestepsOptions) -> Exported:
     require_finite_start(schedule, "diffusers-timesteps")
     table = training_table(o.train_schedule, o.num_train_timesteps)

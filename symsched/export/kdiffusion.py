@@ -1,7 +1,8 @@
 """``k-diffusion``: the N+1 levels followed by a 0 (``sample_*(model, x, sigmas)``).
 
 k-diffusion's samplers take a sigma list that ends at 0: the last step ``sigma_N -> 0`` is one
-more step; no 0 is appended when the grid already ends at 0 (docs/conventions.md#k-diffusion-and-comfyui).
+more step; no 0 is appended when the grid already ends at 0
+(docs/conventions.md#k-diffusion-and-comfyui).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def with_trailing_zero(schedule: Schedule, fmt: str) -> Exported:
     return Exported(dumps_json(arr, indent=None), note, arr)
 
 
-@register_exporter("k-diffusion", summary="k-diffusion sigma list: N+1 levels plus a trailing 0",
-                   options=NoOptions)
+@register_exporter(
+    "k-diffusion", summary="k-diffusion sigma list: N+1 levels plus a trailing 0", options=NoOptions
+)
 def _render(schedule: Schedule, _: NoOptions) -> Exported:
     return with_trailing_zero(schedule, "k-diffusion")
