@@ -1,7 +1,7 @@
 r"""Euler–Maclaurin asymptotics of the exact Gaussian KL in the number of steps N.
 
-[sun2026, §5.1] (gaussian_theory.md §5.1). For a smooth family :math:`\rho(u)` on the uniform grid
-:math:`u_k=k/N` and :math:`\varphi_i(u)=\arctan(\rho(u)/\sqrt{\lambda_i})`, the exact output ratio is
+[sun2026, §5.1] (docs/theory/gaussian.md#euler-maclaurin-expansion). For a smooth family
+:math:`\rho(u)` on the uniform grid :math:`u_k=k/N` and :math:`\varphi_i(u)=\arctan(\rho(u)/\sqrt{\lambda_i})`, the exact output ratio is
 :math:`\ln r_i=-B_i+\sum_k 2\ln\cos\Delta\varphi_{i,k}` and
 
 .. math:: \ln r_i = -B_i - \frac{J_i}{N} - \frac{K_i}{N^3} + O(N^{-5}),\qquad
@@ -23,7 +23,7 @@ down to :math:`\sigma_{\min}=0`, where :math:`\rho\propto\sqrt t` and :math:`J` 
 
 References
 ----------
-.. [sun2026] arXiv:2601.13602, §5.1 (gaussian_theory.md §5.1).
+.. [sun2026] arXiv:2601.13602, §5.1 (docs/theory/gaussian.md#euler-maclaurin-expansion).
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ class EMExpansion:
         :math:`G` with :math:`c_4 + k = G'`; the :math:`N^{-3}` boundary terms are
         :math:`[G + B_2(\tfrac12)c_2'/2]_0^1`.
     boundary_residual
-        That bracket's integrand, simplified: exactly 0 (the cancellation of gaussian_theory.md §5.1).
+        That bracket's integrand, simplified: exactly 0 (the cancellation of
+        docs/theory/gaussian.md#euler-maclaurin-expansion).
     """
 
     step_series: sp.Expr

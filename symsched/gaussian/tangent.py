@@ -1,6 +1,7 @@
 r"""The tangent law: exact single-eigenvalue optimum and the spectrum coefficient gamma*.
 
-[sun2026, §5] as reconstructed in gaussian_theory.md §5.2-§5.3(a); the isotropic case is also
+[sun2026, §5.2-§5.3(a)] as reconstructed in docs/theory/gaussian.md#tangent-law and
+docs/theory/gaussian.md#coefficient-gamma-star; the isotropic case is also
 [sabour2024, Thm. 3.1] (Align Your Steps).
 
 * One eigenvalue: equal angle steps :math:`\Delta\varphi_k=(\varphi_{\max}-\varphi_{\min})/N` in
@@ -12,7 +13,7 @@ r"""The tangent law: exact single-eigenvalue optimum and the spectrum coefficien
 
 References
 ----------
-.. [sun2026] arXiv:2601.13602, §5 (gaussian_theory.md §5).
+.. [sun2026] arXiv:2601.13602, §5 (docs/theory/gaussian.md#tangent-law).
 .. [sabour2024] A. Sabour, S. Fidler, K. Kreis, "Align Your Steps", arXiv:2404.14507, Thm. 3.1.
 """
 

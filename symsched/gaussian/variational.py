@@ -1,7 +1,8 @@
 r"""Calculus of variations for the dominant KL term, and the exact finite-N optimum.
 
-[sun2026, §5.2-§5.3] (gaussian_theory.md §5.2-§5.3). The dominant KL term is
-:math:`\frac1{4N^2}\sum_iJ_i^2`, :math:`J_i=\int_0^1\dot\varphi_i^2du` (:mod:`symsched.gaussian.asymptotics`).
+[sun2026, §5.2-§5.3] (docs/theory/gaussian.md#three-optima). The dominant KL term is
+:math:`\frac1{4N^2}\sum_iJ_i^2`, :math:`J_i=\int_0^1\dot\varphi_i^2du`
+(:mod:`symsched.gaussian.asymptotics`).
 
 * One eigenvalue: the Euler–Lagrange equation of :math:`\int\dot\varphi^2` is :math:`\ddot\varphi=0`
   (:func:`euler_lagrange_single`), so :math:`\varphi` is linear in u: the tangent law.
@@ -19,7 +20,7 @@ r"""Calculus of variations for the dominant KL term, and the exact finite-N opti
 
 References
 ----------
-.. [sun2026] arXiv:2601.13602, §5.2-§5.3 (gaussian_theory.md §5.2-§5.3).
+.. [sun2026] arXiv:2601.13602, §5.2-§5.3 (docs/theory/gaussian.md#three-optima).
 """
 
 from __future__ import annotations

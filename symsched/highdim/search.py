@@ -13,7 +13,7 @@ parameters or on ``kappa``: every ``N`` of one steps-needed search starts from t
 the search sees a smooth error curve), and so do runs that differ only in ``beta``, ``p`` or
 ``kappa``. It does not depend on where the point runs, nor on which other points share the sweep.
 
-Steps needed (§5.2). :func:`steps_needed` finds the smallest ``N`` of a grid (by default
+Steps needed (docs/theory/highdim.md#steps-needed). :func:`steps_needed` finds the smallest ``N`` of a grid (by default
 :data:`~symsched.highdim.measure.SEARCH_GRID`) whose two feature errors are within the tolerance,
 by galloping then bisection. :func:`search_steps` is that search written as a generator (it yields
 the ``N`` it wants next and receives its errors), so that :func:`steps_needed_sweep` can advance
@@ -22,8 +22,8 @@ Each search sees exactly the errors it would see alone, so the result does not d
 executor. The dependency is one-way: this module uses :mod:`symsched.highdim.measure` (statistics
 and feature errors), which does not import it.
 
-References: [aranguri2025, §5.2] (Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988)
-via high_dim.md §5.2.
+References: [aranguri2025, §5.2] (Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988);
+page docs/theory/highdim.md#steps-needed.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ other step counts by interpolating them *log-linearly against a uniform index*, 
 ``loglinear_interp`` does [ComfyUI ``comfy_extras/nodes_align_your_steps.py``]:
 ``xs = linspace(0, 1, 11)``, ``ys = log(levels[::-1])``, ``exp(interp(linspace(0, 1, N + 1), xs, ys))[::-1]``.
 
-The constants below are ComfyUI's higher-precision values (peers.md §1.4); diffusers ships the
-paper's 3-decimal values (``diffusers.schedulers.AysSchedules``) with the last level replaced by 0.
+The constants below are ComfyUI's higher-precision values [comfyui]
+(docs/conventions.md#align-your-steps-tables); diffusers ships the paper's 3-decimal values (``diffusers.schedulers.AysSchedules``) with the last level replaced by 0.
 They agree to the 3-decimal rounding except SDXL's tenth level: ComfyUI 0.1114188177, paper and
 diffusers 0.113 (recorded, and checked, in ``symsched_verify.claims.reference``).
 
@@ -89,7 +89,8 @@ def ays_sigmas(model: str, steps: int, *, zero_terminal: bool = False) -> NDArra
 
     ``steps = 10`` returns the published table; other N interpolate it (:func:`loglinear_interp`).
     ``zero_terminal=True`` replaces the last level by 0, as ComfyUI and diffusers do (then the last
-    step is sigma_{N-1} -> 0 and N steps make N model calls) [peers.md §1.6].
+    step is sigma_{N-1} -> 0 and N steps make N model calls)
+    (docs/conventions.md#k-diffusion-and-comfyui).
     """
     check_choice(model, "model", AYS_MODELS)
     n = check_steps(steps, "steps")

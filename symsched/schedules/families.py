@@ -1,4 +1,6 @@
-r"""Schedule families as SymPy expressions, and their N-step grids (conventions.md).
+r"""Schedule families as SymPy expressions, and their N-step grids.
+
+The families of docs/conventions.md#schedule-families.
 
 A family maps sampling progress :math:`u\in[0,1]` to a noise level :math:`\rho=\sigma/\alpha`
 with :math:`\rho(0)=\sigma_{\max}` and :math:`\rho(1)=\sigma_{\min}`; its N-step grid is the family
@@ -13,7 +15,7 @@ References
    arXiv:2102.09672, Eq. (17) (cosine schedule, offset s = 0.008).
 .. [ho2020] J. Ho, A. Jain, P. Abbeel, "Denoising Diffusion Probabilistic Models",
    arXiv:2006.11239, §4 (linear beta); continuous form of [song2021sde, Eq. (33)].
-.. [sun2026] arXiv:2601.13602 (tangent law; gaussian_theory.md §5.2).
+.. [sun2026] arXiv:2601.13602, §5.2 (tangent law; docs/theory/gaussian.md#tangent-law).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ class Family:
     Attributes
     ----------
     name
-        Family name (conventions.md).
+        Family name (docs/conventions.md#schedule-families).
     rho
         Noise level :math:`\rho(u)`.
     values
@@ -146,7 +148,8 @@ def _inverse_progress(rho_expr: sp.Expr) -> sp.Expr:
 
 
 # --------------------------------------------------------------------------------------------
-# Tangent law (gaussian_theory.md §5.2): uniform in phi = arctan(rho / c).
+# Tangent law [sun2026, §5.2] (docs/theory/gaussian.md#tangent-law): uniform in
+# phi = arctan(rho / c).
 
 
 def tangent(
@@ -301,7 +304,9 @@ def vp_linear(
     sigma_min_value: float | None = None,
     sigma_max_value: float | None = None,
 ) -> Family:
-    """DDPM linear-beta VP schedule, uniform in time from ``t_max`` down to ``t_min`` (conventions.md).
+    """DDPM linear-beta VP schedule, uniform in time from ``t_max`` down to ``t_min``.
+
+    [ho2020, §4], continuous form [song2021sde, Eq. (33)]; docs/conventions.md#schedule-families.
 
     ``sigma_min`` / ``sigma_max``, when given, set the time range through the closed-form inverse.
     """

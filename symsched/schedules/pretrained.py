@@ -1,14 +1,14 @@
 r"""Pretrained-model scenario: rank time-discretisation strategies of a given noise schedule by exact KL.
 
-[sun2026, §7] (gaussian_theory.md §7): for a model with a fixed noise schedule, the exact Gaussian
-KL of the deterministic sampler, evaluated on the data spectrum in the model's input scale,
-compares discretisations at a given NFE budget. Models:
+[sun2026, §7] (docs/theory/gaussian.md#pretrained-model-ranking): for a model with a fixed noise
+schedule, the exact Gaussian KL of the deterministic sampler, evaluated on the data spectrum in the
+model's input scale, compares discretisations at a given NFE budget. Models:
 
 * ``edm`` — continuous EDM/VE, :math:`\sigma\in[0.002, 80]` [karras2022];
 * ``ddpm-linear`` — 1000-step DDPM linear beta table (``beta = linspace(1e-4, 0.02)``) [ho2020];
 * ``ddpm-cosine`` — 1000-step cosine table (diffusers ``squaredcos_cap_v2``) [nichol2021];
 * ``sd15`` — the 1000-step ``scaled_linear`` table of Stable Diffusion 1.x, the one model here for
-  which Align Your Steps publishes a table (peers.md §1.4).
+  which Align Your Steps publishes a table [sabour2024] (docs/conventions.md#align-your-steps-tables).
 
 Strategies (N steps = N+1 levels from the model's sigma_max down to its sigma_min; no zero appended):
 ``uniform-t`` and ``quadratic-t`` (uniform / quadratic in the training time; for EDM, whose time is

@@ -4,7 +4,7 @@ The model is a spec of :func:`symsched.models.load_model` (``gaussian``, ``two-p
 ``empirical-digits``, ``empirical-patches``, the trained ``digits`` / ``patches``, or
 ``diffusers:DIR``); the model options (``c``, ``dim``, ``eigenvalues``, ``p``, ``m``,
 ``mode_sigma``, ``data``) go to it. The cost is exact where the model has a closed form, otherwise
-estimated from score evaluations (docs/theory/stein.md).
+estimated from score evaluations (docs/theory/stein.md#end-to-end-schedule).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def _family(o: TangentOptions) -> families.Family:
 @register_method(
     "tangent",
     options=TangentOptions,
-    summary="c tan(...) uniform in arctan(sigma/c); with a spectrum c = gamma* (Sun et al. §5.2)",
+    summary="c tan(...) uniform in arctan(sigma/c); with a spectrum c = gamma* [sun2026, §5.2]",
     example="symsched schedule tangent --steps 10 --eigenvalues 0.5,1,4 --sigma-max 80 --json",
     family=_family,
     source_spectrum=lambda given: given.get("c") is None,
