@@ -190,7 +190,9 @@ def add_options(
                 help="the same from a .npy file or a text file with one eigenvalue per line",
             )
         elif f.kind == "bool":
-            parser.add_argument(f.flag, dest=f.name, action="store_true", default=default, help=text)
+            parser.add_argument(
+                f.flag, dest=f.name, action="store_true", default=default, help=text
+            )
         else:
             kw: dict[str, Any] = {"dest": f.name, "default": default, "help": text}
             if f.kind == "choice":
@@ -254,9 +256,10 @@ def _check_kind(f: OptionField, value: object) -> None:
         if math.isnan(float(value)):
             raise ValueError(f"{f.name} must be a number, got NaN")
     elif f.kind == "int":
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            if not (isinstance(value, float) and value.is_integer()):
-                raise TypeError(f"{f.name} must be an integer, got {value!r}")
+        if (isinstance(value, bool) or not isinstance(value, (int, np.integer))) and not (
+            isinstance(value, float) and value.is_integer()
+        ):
+            raise TypeError(f"{f.name} must be an integer, got {value!r}")
     elif f.kind == "str":
         if not isinstance(value, str):
             raise TypeError(f"{f.name} must be a string, got {value!r}")

@@ -27,7 +27,7 @@ __all__ = [
     "require_finite_start",
 ]
 
-O = TypeVar("O")
+OptionsT = TypeVar("OptionsT")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Exported:
 
 
 @dataclass(frozen=True)
-class Exporter(Generic[O]):
+class Exporter(Generic[OptionsT]):
     """A registered export format.
 
     Attributes
@@ -61,10 +61,10 @@ class Exporter(Generic[O]):
 
     name: str
     summary: str
-    options: type[O]
-    render: Callable[[Schedule, O], Exported]
+    options: type[OptionsT]
+    render: Callable[[Schedule, OptionsT], Exported]
 
-    def make_options(self, **values: object) -> O:
+    def make_options(self, **values: object) -> OptionsT:
         """The options dataclass from keywords; an unknown keyword is a ``ValueError``."""
         return make_options(self.options, values, owner=f"format {self.name}")
 
@@ -83,11 +83,13 @@ class NoOptions:
 
 
 def register_exporter(
-    name: str, *, summary: str, options: type[O]
-) -> Callable[[Callable[[Schedule, O], Exported]], Callable[[Schedule, O], Exported]]:
+    name: str, *, summary: str, options: type[OptionsT]
+) -> Callable[[Callable[[Schedule, OptionsT], Exported]], Callable[[Schedule, OptionsT], Exported]]:
     """Decorator: register ``render(schedule, options) -> Exported`` as format ``name``."""
 
-    def deco(render: Callable[[Schedule, O], Exported]) -> Callable[[Schedule, O], Exported]:
+    def deco(
+        render: Callable[[Schedule, OptionsT], Exported],
+    ) -> Callable[[Schedule, OptionsT], Exported]:
         if name in EXPORTERS and EXPORTERS[name].render is not render:
             raise ValueError(f"export format {name!r} is registered twice")
         EXPORTERS[name] = Exporter(name, summary, options, render)

@@ -7,7 +7,8 @@ from symsched.export.kdiffusion import with_trailing_zero
 from symsched.schedules._schedule import Schedule
 
 
-@register_exporter("comfyui", summary="ComfyUI SIGMAS: N+1 levels plus a trailing 0",
-                   options=NoOptions)
+@register_exporter(
+    "comfyui", summary="ComfyUI SIGMAS: N+1 levels plus a trailing 0", options=NoOptions
+)
 def _render(schedule: Schedule, _: NoOptions) -> Exported:
     return with_trailing_zero(schedule, "comfyui")

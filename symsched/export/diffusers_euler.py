@@ -12,9 +12,11 @@ from symsched.export._base import Exported, NoOptions, register_exporter, requir
 from symsched.schedules._schedule import Schedule
 
 
-@register_exporter("diffusers-euler",
-                   summary="diffusers EulerDiscreteScheduler sigmas: the N+1 levels",
-                   options=NoOptions)
+@register_exporter(
+    "diffusers-euler",
+    summary="diffusers EulerDiscreteScheduler sigmas: the N+1 levels",
+    options=NoOptions,
+)
 def _render(schedule: Schedule, _: NoOptions) -> Exported:
     require_finite_start(schedule, "diffusers-euler")
     arr = np.array([float(v) for v in schedule.sigmas])

@@ -23,15 +23,17 @@ __all__ = ["TimestepsOptions"]
 class TimestepsOptions:
     """Options of ``diffusers-timesteps``: the model's training table."""
 
-    train_schedule: TrainSchedule = option(
+    train_schedule: TrainSchedule = option(  # noqa: RUF009 (option() is dataclasses.field)
         "scaled_linear", "training beta table (scaled_linear: SD 1.x / XL)"
     )
     num_train_timesteps: int = option(1000, "length T of the training table", metavar="T")
 
 
-@register_exporter("diffusers-timesteps",
-                   summary="integer timesteps of a training beta table (the last step to 0)",
-                   options=TimestepsOptions)
+@register_exporter(
+    "diffusers-timesteps",
+    summary="integer timesteps of a training beta table (the last step to 0)",
+    options=TimestepsOptions,
+)
 def _render(schedule: Schedule, o: TimestepsOptions) -> Exported:
     require_finite_start(schedule, "diffusers-timesteps")
     table = training_table(o.train_schedule, o.num_train_timesteps)

@@ -28,8 +28,9 @@ __all__ = ["FlowOptions", "flow_levels", "flow_sigmas"]
 class FlowOptions:
     """Options of ``flow-matching``."""
 
-    shift: float = option(1.0, "shift configured on the flow-matching scheduler (undone)",
-                          metavar="S")
+    shift: float = option(
+        1.0, "shift configured on the flow-matching scheduler (undone)", metavar="S"
+    )
 
 
 def flow_sigmas(levels: ArrayLike, shift: float = 1.0) -> FloatArray:
@@ -53,9 +54,11 @@ def flow_levels(t: ArrayLike) -> FloatArray:
     return out
 
 
-@register_exporter("flow-matching",
-                   summary="flow sigmas t = rho/(1+rho), shift undone, terminal 0 excluded",
-                   options=FlowOptions)
+@register_exporter(
+    "flow-matching",
+    summary="flow sigmas t = rho/(1+rho), shift undone, terminal 0 excluded",
+    options=FlowOptions,
+)
 def _render(schedule: Schedule, o: FlowOptions) -> Exported:
     s = check_positive(o.shift, "shift")
     sig = schedule.sigmas

@@ -32,7 +32,8 @@ def with_trailing_zero(schedule: Schedule, fmt: str) -> Exported:
     return Exported(dumps_json(arr, indent=None), note, arr)
 
 
-@register_exporter("k-diffusion", summary="k-diffusion sigma list: N+1 levels plus a trailing 0",
-                   options=NoOptions)
+@register_exporter(
+    "k-diffusion", summary="k-diffusion sigma list: N+1 levels plus a trailing 0", options=NoOptions
+)
 def _render(schedule: Schedule, _: NoOptions) -> Exported:
     return with_trailing_zero(schedule, "k-diffusion")

@@ -40,8 +40,8 @@ import sympy as sp
 from numpy.typing import NDArray
 
 from symsched import numeric
-from symsched.samplers import start_log_ratio
 from symsched._validate import as_eigenvalues, check_choice, check_steps
+from symsched.samplers import start_log_ratio
 from symsched.schedules.families import Family, level
 from symsched.symbols import N, s, u
 

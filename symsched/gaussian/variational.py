@@ -202,7 +202,7 @@ class Geodesic:
 def _nodes_weights(
     lo: float, hi: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    n_pan = max(1, int(math.ceil((hi - lo) / _PANEL)))
+    n_pan = max(1, math.ceil((hi - lo) / _PANEL))
     x, w = np.polynomial.legendre.leggauss(_ORDER)
     edges = np.linspace(lo, hi, n_pan + 1)
     half = np.diff(edges) / 2
@@ -253,7 +253,7 @@ def geodesic(
     m0 = 1.0 / lam_v  # m at rho = 0 (derived density at 0)
     w = np.full(lam_v.size, 1.0 / lam_v.size)
     resid = math.inf
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is reported after the loop)
         g = m @ w
         sg = np.sqrt(g)
         length = float(qw @ (sg * nodes))

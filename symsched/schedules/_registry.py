@@ -18,13 +18,21 @@ from symsched._validate import check_steps
 from symsched.schedules._schedule import Schedule
 from symsched.schedules.families import Family
 
-__all__ = ["METHODS", "Method", "build", "family_of", "get_method", "method_names", "register_method"]
+__all__ = [
+    "METHODS",
+    "Method",
+    "build",
+    "family_of",
+    "get_method",
+    "method_names",
+    "register_method",
+]
 
-O = TypeVar("O")
+OptionsT = TypeVar("OptionsT")
 
 
 @dataclass(frozen=True)
-class Method(Generic[O]):
+class Method(Generic[OptionsT]):
     """A registered schedule method.
 
     Attributes
@@ -51,10 +59,10 @@ class Method(Generic[O]):
 
     name: str
     summary: str
-    options: type[O]
-    builder: Callable[[int, O], Schedule]
+    options: type[OptionsT]
+    builder: Callable[[int, OptionsT], Schedule]
     example: str
-    family: Callable[[O], Family] | None = None
+    family: Callable[[OptionsT], Family] | None = None
     source_spectrum: Callable[[Mapping[str, object]], bool] | None = None
 
     @property
@@ -73,7 +81,7 @@ class Method(Generic[O]):
             return False
         return True if self.source_spectrum is None else self.source_spectrum(given)
 
-    def make_options(self, **values: object) -> O:
+    def make_options(self, **values: object) -> OptionsT:
         """The options dataclass from keywords; an unknown keyword is a ``ValueError``."""
         return make_options(self.options, values, owner=f"method {self.name}")
 
@@ -89,20 +97,18 @@ METHODS: dict[str, Method[Any]] = {}
 def register_method(
     name: str,
     *,
-    options: type[O],
+    options: type[OptionsT],
     summary: str,
     example: str,
-    family: Callable[[O], Family] | None = None,
+    family: Callable[[OptionsT], Family] | None = None,
     source_spectrum: Callable[[Mapping[str, object]], bool] | None = None,
-) -> Callable[[Callable[[int, O], Schedule]], Callable[[int, O], Schedule]]:
+) -> Callable[[Callable[[int, OptionsT], Schedule]], Callable[[int, OptionsT], Schedule]]:
     """Decorator: register ``builder(steps, options) -> Schedule`` as method ``name``."""
 
-    def deco(builder: Callable[[int, O], Schedule]) -> Callable[[int, O], Schedule]:
+    def deco(builder: Callable[[int, OptionsT], Schedule]) -> Callable[[int, OptionsT], Schedule]:
         if name in METHODS and METHODS[name].builder is not builder:
             raise ValueError(f"schedule method {name!r} is registered twice")
-        METHODS[name] = Method(
-            name, summary, options, builder, example, family, source_spectrum
-        )
+        METHODS[name] = Method(name, summary, options, builder, example, family, source_spectrum)
         return builder
 
     return deco

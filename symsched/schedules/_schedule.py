@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
 from dataclasses import dataclass, field
+from typing import cast
 
 from symsched._json import json_safe
 from symsched._typing import FloatArray, JSONValue

@@ -36,7 +36,14 @@ from numpy.typing import NDArray
 
 from symsched._validate import as_grid, check_choice, check_steps
 
-__all__ = ["TRAIN_SCHEDULES", "TrainSchedule", "Timesteps", "TrainingTable", "timesteps_for_grid", "training_table"]
+__all__ = [
+    "TRAIN_SCHEDULES",
+    "Timesteps",
+    "TrainSchedule",
+    "TrainingTable",
+    "timesteps_for_grid",
+    "training_table",
+]
 
 TrainSchedule: TypeAlias = Literal["linear", "scaled_linear", "squaredcos_cap_v2"]
 """The training beta tables of diffusers' ``beta_schedule``."""

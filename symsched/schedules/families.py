@@ -36,8 +36,8 @@ from symsched.symbols import c, sigma_max, sigma_min, t, u
 
 __all__ = [
     "Family",
-    "cosine",
     "check_time_ends",
+    "cosine",
     "cosine_rho_of_t",
     "karras",
     "loglinear",

@@ -21,7 +21,8 @@ __all__ = ["AYSOptions"]
 class AYSOptions:
     """Options of ``ays``."""
 
-    model: AYSModel | None = option(None, "the model whose table to use")
+    # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
+    model: AYSModel | None = option(None, "the model whose table to use")  # noqa: RUF009
     sigma_min: float | None = option(
         None, "omit (the table's last level) or 0 (replace it by 0)", metavar="A"
     )

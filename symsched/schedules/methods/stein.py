@@ -32,7 +32,8 @@ class SteinOptions:
     model: str | None = option(None, f"score model spec: {_MODELS}", metavar="SPEC")
     c: float | None = option(None, "gaussian model: data std c", metavar="C")
     dim: int | None = option(None, "gaussian / gm model: dimension", metavar="D")
-    eigenvalues: Spectrum | None = option(None, "gaussian model: covariance spectrum")
+    # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
+    eigenvalues: Spectrum | None = option(None, "gaussian model: covariance spectrum")  # noqa: RUF009
     p: float | None = option(None, "gm model: weight of the +m mode (default 0.8)", metavar="P")
     m: float | None = option(None, "gm model: mode position (default 1)", metavar="M")
     mode_sigma: float | None = option(None, "gm model: mode std (default 0.5)", metavar="S")
@@ -42,8 +43,9 @@ class SteinOptions:
     probe_levels: int | None = option(
         None, "probe intervals K (default max(128, 8 N))", metavar="K"
     )
-    samples: int | None = option(None, "Monte Carlo samples per probe level (default 32)",
-                                 metavar="n")
+    samples: int | None = option(
+        None, "Monte Carlo samples per probe level (default 32)", metavar="n"
+    )
     estimator: Literal["exact", "monte-carlo", "jvp"] | None = option(
         None, "cost estimator (default: exact for closed forms, else jvp with control variates)"
     )
@@ -69,8 +71,16 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
 
     if o.model is None:
         raise ValueError(f"stein needs model, a score model spec ({_MODELS})")
-    mdl = load_model(o.model, c=o.c, dim=o.dim, eigenvalues=o.eigenvalues, p=o.p, m=o.m,
-                     mode_sigma=o.mode_sigma, data=o.data)
+    mdl = load_model(
+        o.model,
+        c=o.c,
+        dim=o.dim,
+        eigenvalues=o.eigenvalues,
+        p=o.p,
+        m=o.m,
+        mode_sigma=o.mode_sigma,
+        data=o.data,
+    )
     estimator = o.estimator
     if estimator is None:
         has_exact = mdl.exact_interval_costs([2.0, 1.0], process="ve", weight="target")
@@ -88,7 +98,14 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
         progress=sys.stderr.isatty(),
     )
     js = res.to_json()
-    keys = ("total_length", "total_length_stderr", "total_cost", "interval_costs",
-            "interval_costs_stderr", "probe_evaluations")
-    return Schedule("stein", res.schedule.sigmas, {**res.schedule.params,
-                                                   **{k: js[k] for k in keys}})
+    keys = (
+        "total_length",
+        "total_length_stderr",
+        "total_cost",
+        "interval_costs",
+        "interval_costs_stderr",
+        "probe_evaluations",
+    )
+    return Schedule(
+        "stein", res.schedule.sigmas, {**res.schedule.params, **{k: js[k] for k in keys}}
+    )

@@ -25,7 +25,8 @@ class TangentOptions:
     """Options of ``tangent``: exactly one of ``c`` or ``eigenvalues``."""
 
     c: float | None = option(None, "tangent coefficient c (or give the spectrum)", metavar="C")
-    eigenvalues: Spectrum | None = option(None, "data spectrum: c = gamma* of it")
+    # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
+    eigenvalues: Spectrum | None = option(None, "data spectrum: c = gamma* of it")  # noqa: RUF009
     sigma_min: float = option(0.0, "smallest level sigma_N", metavar="A")
     sigma_max: float = option(math.inf, "largest level sigma_0 (inf: pure noise)", metavar="B")
 

@@ -21,7 +21,8 @@ __all__ = ["VariationalOptions"]
 class VariationalOptions:
     """Options of ``variational``."""
 
-    eigenvalues: Spectrum | None = option(None, "data spectrum (required)")
+    # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
+    eigenvalues: Spectrum | None = option(None, "data spectrum (required)")  # noqa: RUF009
     sigma_min: float = option(0.0, "smallest level sigma_N", metavar="A")
     sigma_max: float = option(math.inf, "largest level sigma_0 (inf: pure noise)", metavar="B")
 

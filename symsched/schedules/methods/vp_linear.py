@@ -32,7 +32,6 @@ class VPLinearOptions:
     )
 
 
-
 def _family(o: VPLinearOptions) -> families.Family:
     families.check_time_ends(o.t_min, o.sigma_min, o.t_max, o.sigma_max)
     return families.vp_linear(
