@@ -380,8 +380,10 @@ class GaussianMixture:
         check_choice(field, "field", ("velocity", "denoiser", "score"))
         forms = stable_forms()
         args = (tau, al, c, sigma, m)
-        fa = numeric.lambdify(args, forms[f"{field}_x"], backend)
-        fb = numeric.lambdify(args, forms[f"{field}_1"], backend)
-        fk = numeric.lambdify(args, forms["tanh_slope"], backend)
+        keys = (f"{field}_x", f"{field}_1", "tanh_slope")
         vals = (taus, alphas, c_value, self.mode_sigma, self.m)
+        if backend == "torch":
+            ta, tb, tk = (numeric.lambdify(args, forms[k], "torch") for k in keys)
+            return ta(*vals), tb(*vals), tk(*vals)
+        fa, fb, fk = (numeric.lambdify(args, forms[k], "numpy") for k in keys)
         return fa(*vals), fb(*vals), fk(*vals)
