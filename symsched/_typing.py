@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 if TYPE_CHECKING:
     import mpmath
     import torch
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "ArrayBackend",
@@ -37,6 +38,7 @@ __all__ = [
     "MpmathFunction",
     "MpmathNumber",
     "NumpyFunction",
+    "OptionsClass",
     "PathLike",
     "RowsLike",
     "SpectrumLike",
@@ -122,6 +124,9 @@ JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, J
 
 JSONDict: TypeAlias = "dict[str, JSONValue]"
 """A JSON object (schedule ``params``, model parameters, checkpoint configs)."""
+
+OptionsClass: TypeAlias = "type[DataclassInstance]"
+"""An option-set class: a dataclass whose fields are declared with ``symsched._options.option``."""
 
 PathLike: TypeAlias = str | os.PathLike[str]
 """A file-system path as a string or a :class:`pathlib.Path`."""
