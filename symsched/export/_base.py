@@ -36,7 +36,7 @@ OptionsT = TypeVar("OptionsT", bound="DataclassInstance")
 
 @dataclass(frozen=True)
 class Exported:
-    """An export: ``text`` to paste, ``note`` (the convention written, for stderr) and ``levels``.
+    r"""An export: ``text`` to paste, ``note`` (the convention written, for stderr) and ``levels``.
 
     Attributes
     ----------

@@ -37,7 +37,7 @@ OptionsT = TypeVar("OptionsT", bound="DataclassInstance")
 
 @dataclass(frozen=True)
 class Method(Generic[OptionsT]):
-    """A registered schedule method.
+    r"""A registered schedule method.
 
     Attributes
     ----------
