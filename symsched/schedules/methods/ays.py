@@ -1,4 +1,6 @@
-r"""``ays``: the Align Your Steps tables, log-linearly interpolated to other N [sabour2024, Table 3].
+r"""``ays``: the Align Your Steps tables, log-linearly interpolated to other N.
+
+The tables of [sabour2024, Table 3] (docs/conventions.md#align-your-steps-tables).
 
 The published 10-step tables (:mod:`symsched.schedules.ays`) cannot be moved: ``sigma_max`` is the
 table's; ``sigma_min`` is the table's, or 0 to replace the last level by 0 as ComfyUI and

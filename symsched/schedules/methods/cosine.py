@@ -1,4 +1,6 @@
-r"""``cosine``: the Nichol–Dhariwal cosine schedule, uniform in diffusion time [nichol2021, Eq. (17)].
+r"""``cosine``: the Nichol–Dhariwal cosine schedule, uniform in diffusion time.
+
+[nichol2021, Eq. (17)] (docs/conventions.md#schedule-families).
 
 Pure noise at :math:`t=1`; a noise endpoint, when given instead of a time, sets that end of the
 time range through the closed-form inverse :math:`t(\rho)`.

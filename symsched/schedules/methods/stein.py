@@ -58,7 +58,7 @@ class SteinOptions:
 @register_method(
     "stein",
     options=SteinOptions,
-    summary="score-optimal grid: equal corrector Stein length (Williams et al. 2024, Alg. 1)",
+    summary="score-optimal grid: equal corrector Stein length [williams2024, Algorithm 1]",
     example="symsched schedule stein --steps 10 --model digits --format comfyui -o stein10.txt",
     source_spectrum=lambda given: (
         given.get("model") == "gaussian" and given.get("c") is None and given.get("dim") is None
@@ -81,10 +81,12 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
         mode_sigma=o.mode_sigma,
         data=o.data,
     )
-    estimator = o.estimator
-    if estimator is None:
+    estimator: str
+    if o.estimator is None:
         has_exact = mdl.exact_interval_costs([2.0, 1.0], process="ve", weight="target")
         estimator = "exact" if has_exact is not None else DEFAULT_ESTIMATOR
+    else:
+        estimator = o.estimator
     res = stein_schedule(
         mdl,
         steps,

@@ -1,4 +1,4 @@
-r"""``tangent``: uniform in :math:`\varphi=\arctan(\sigma/c)`; with a spectrum, :math:`c=\gamma^\star`.
+r"""``tangent``: uniform in :math:`\varphi=\arctan(\sigma/c)`; with a spectrum, :math:`c=\gamma^*`.
 
 The tangent law :math:`\rho(u)=c\tan(\varphi_{\max}+u(\varphi_{\min}-\varphi_{\max}))` minimises the
 dominant KL term of one eigenvalue; for a spectrum the best single coefficient is

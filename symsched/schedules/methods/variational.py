@@ -30,7 +30,10 @@ class VariationalOptions:
 @register_method(
     "variational",
     options=VariationalOptions,
-    summary="self-consistent weighted geodesic: unrestricted minimiser of sum_i J_i^2 [sun2026, §5.3(b)]",
+    summary=(
+        "self-consistent weighted geodesic: unrestricted minimiser of sum_i J_i^2 "
+        "[sun2026, §5.3(b)]"
+    ),
     example="symsched schedule variational --steps 10 --spectrum-file lam.npy --sigma-max 80",
 )
 def _build(steps: int, o: VariationalOptions) -> Schedule:
