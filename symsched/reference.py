@@ -96,7 +96,19 @@ _BASELINES = frozenset({"tangent", "karras", "loglinear", "vp-linear", "cosine",
 
 
 def proxy_spectrum(m: ModelFamily) -> FloatArray:
-    """The Gaussian proxy of model family ``m``: the digits spectrum at the family's scale."""
+    """The Gaussian proxy of model family ``m``: the digits spectrum at the family's scale.
+
+    Parameters
+    ----------
+    m
+        A model family of the reference set.
+
+    Returns
+    -------
+    FloatArray
+        The dequantised digits spectrum, rescaled to the family's mean eigenvalue when it has one
+        (docs/theory/gaussian.md#data-scale).
+    """
     lam = dataset_spectrum("digits")
     return lam if m.mean_eigenvalue is None else lam * (m.mean_eigenvalue / lam.mean())
 

@@ -106,7 +106,20 @@ class UNetLike(Protocol):
         ...
 
     def __call__(self, sample: TorchTensor, timestep: TorchTensor, /) -> _UNetOutput:
-        """The prediction at states ``sample`` ``(batch, C, H, W)`` and timesteps ``(batch,)``."""
+        """The prediction at states ``sample`` ``(batch, C, H, W)`` and timesteps ``(batch,)``.
+
+        Parameters
+        ----------
+        sample
+            States ``(batch, C, H, W)``.
+        timestep
+            Timesteps ``(batch,)``.
+
+        Returns
+        -------
+        _UNetOutput
+            An object whose ``sample`` is the prediction (diffusers' ``UNet2DOutput``).
+        """
         ...
 
 
