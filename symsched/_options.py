@@ -52,7 +52,17 @@ Kind = Literal["float", "int", "str", "bool", "choice", "spectrum"]
 
 @dataclass(frozen=True)
 class OptionInfo:
-    """What :func:`option` records about a field: help text, metavar, and an explicit flag."""
+    """What :func:`option` records about a field: help text, metavar, and an explicit flag.
+
+    Attributes
+    ----------
+    help
+        The help text of the flag.
+    metavar
+        The flag's metavar (``None``: the field name in capitals).
+    flag
+        The flag (``None``: ``--`` plus the field name with dashes).
+    """
 
     help: str
     metavar: str | None = None
@@ -86,7 +96,23 @@ def option(default: T, help: str, *, metavar: str | None = None, flag: str | Non
 
 @dataclass(frozen=True)
 class OptionField:
-    """One option of an option set, as the command line and the error messages see it."""
+    """One option of an option set, as the command line and the error messages see it.
+
+    Attributes
+    ----------
+    name
+        The field name (the keyword of the Python API).
+    flag
+        The command-line flag.
+    kind
+        ``"float"``, ``"int"``, ``"str"``, ``"bool"``, ``"choice"`` or ``"spectrum"``.
+    default
+        The field's default.
+    info
+        The :class:`OptionInfo` of the field.
+    choices
+        The values of a ``"choice"`` field.
+    """
 
     name: str
     flag: str

@@ -35,7 +35,15 @@ __all__ = ["CONFIGS", "FREQS", "P_MEAN", "P_STD", "SAMPLE_STEPS", "main", "sampl
 
 
 class TrainConfig(TypedDict):
-    """Architecture and optimiser settings of one shipped model."""
+    """Architecture and optimiser settings of one shipped model.
+
+    Attributes
+    ----------
+    hidden, depth
+        Width and depth of the MLP.
+    steps, batch, lr
+        Optimiser steps, batch size and peak learning rate (Adam, one-cycle).
+    """
 
     hidden: int
     depth: int

@@ -26,7 +26,13 @@ __all__ = ["FlowOptions", "flow_levels", "flow_sigmas"]
 
 @dataclass(frozen=True)
 class FlowOptions:
-    """Options of ``flow-matching``."""
+    """Options of ``flow-matching``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule METHOD --help`` lists it).
+    """
 
     shift: float = option(
         1.0, "shift configured on the flow-matching scheduler (undone)", metavar="S"

@@ -51,7 +51,9 @@ __all__ = [
 
 
 def magnetization(beta: float) -> float:
-    """Spontaneous magnetisation: the positive root of ``m = tanh(beta m)`` (docs/theory/highdim.md#curie-weiss-model).
+    """Spontaneous magnetisation: the positive root of ``m = tanh(beta m)``.
+
+    See docs/theory/highdim.md#curie-weiss-model.
 
     Parameters
     ----------
@@ -313,7 +315,9 @@ def denoiser_two_mode(
 def denoiser_two_mode(
     model: CurieWeiss, x: FloatArray | TorchTensor, tau: float, alpha: float, c_value: float
 ) -> FloatArray | TorchTensor:
-    r"""Two-mode CW denoiser ``E[a | I_tau = x]`` in log space (docs/theory/highdim.md#two-mode-denoiser).
+    r"""Two-mode CW denoiser ``E[a | I_tau = x]`` in log space.
+
+    See docs/theory/highdim.md#two-mode-denoiser.
 
     .. math::
         \eta_i = w_+ \tanh(\beta m + y_i) + (1 - w_+)\tanh(y_i - \beta m),\quad

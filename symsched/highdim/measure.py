@@ -7,13 +7,14 @@ within-sample standard deviation (target ``sigma``), ``|M|`` (target ``m``). CW
 ``+-1``. Each with its standard error (sample standard deviation / ``sqrt(n)``; for a fraction
 ``sqrt(f (1 - f) / n)``).
 
-Feature errors (docs/theory/highdim.md#steps-needed): :func:`gm_errors_euler` and :func:`cw_errors` give the two errors (``high``
-and ``low``) that the steps-needed search of :mod:`symsched.highdim.search` drives below the
-tolerance, on :data:`SEARCH_GRID` (ratio ``2^{1/4}``). For the GM the errors of the Euler scheme are
-computed without Monte Carlo (:func:`~symsched.highdim.simulate.gm_mode_fraction_euler` and the
-exact growth factor), so the search is deterministic for ``d`` up to ``1e8``; for the CW they are
-Monte Carlo estimates of the full simulation (``d <= 1e4``). This module holds statistics only; it
-imports neither the search nor the sweeps.
+Feature errors (docs/theory/highdim.md#steps-needed): :func:`gm_errors_euler` and :func:`cw_errors`
+give the two errors (``high`` and ``low``) that the steps-needed search of
+:mod:`symsched.highdim.search` drives below the tolerance, on :data:`SEARCH_GRID` (ratio
+``2^{1/4}``). For the GM the errors of the Euler scheme are computed without Monte Carlo
+(:func:`~symsched.highdim.simulate.gm_mode_fraction_euler` and the exact growth factor), so the
+search is deterministic for ``d`` up to ``1e8``; for the CW they are Monte Carlo estimates of the
+full simulation (``d <= 1e4``). This module holds statistics only; it imports neither the search nor
+the sweeps.
 
 References: [aranguri2025, §3.3, §4.4, §5.2] (Aranguri, Biroli, Mézard, Vanden-Eijnden,
 arXiv:2501.00988); page docs/theory/highdim.md.
@@ -59,7 +60,17 @@ DEFAULT_TOLERANCE = 0.05
 
 
 class GMTargets(TypedDict):
-    """Population values of the GM features (docs/theory/highdim.md#two-features)."""
+    """Population values of the GM features (docs/theory/highdim.md#two-features).
+
+    Attributes
+    ----------
+    mode_fraction
+        ``p``, the weight of the ``+m`` mode.
+    within_std
+        ``sigma``, the per-mode standard deviation.
+    abs_magnetization
+        ``m``, the mode offset.
+    """
 
     mode_fraction: float
     within_std: float
@@ -67,7 +78,20 @@ class GMTargets(TypedDict):
 
 
 class GMStatistics(TypedDict):
-    """The GM features of a run with their standard errors (:func:`gm_statistics`)."""
+    """The GM features of a run with their standard errors (:func:`gm_statistics`).
+
+    Attributes
+    ----------
+    mode_fraction, within_std, abs_magnetization
+        The measured features (fraction of ``M > 0``, within-sample standard deviation, mean
+        ``|M|``).
+    mode_fraction_stderr, within_std_stderr, abs_magnetization_stderr
+        Their standard errors.
+    targets
+        The population values.
+    samples
+        The number of samples.
+    """
 
     mode_fraction: float
     mode_fraction_stderr: float
@@ -83,6 +107,19 @@ class CWTargets(TypedDict):
     """Values of the CW features under a reference law.
 
     See docs/theory/highdim.md#curie-weiss-features.
+
+    Attributes
+    ----------
+    mode_fraction
+        Fraction of ``M > 0`` (``W+`` in the large-d limit).
+    sign_magnetization
+        Mean ``|(1/d) sum_i sign X_i|``.
+    minority_fraction
+        Mean fraction of coordinates whose sign differs from that of ``M``.
+    within_var
+        Mean within-sample variance of the coordinates.
+    distance_to_spins
+        Mean distance of the coordinates to ``{-1, +1}``.
     """
 
     mode_fraction: float
@@ -93,7 +130,23 @@ class CWTargets(TypedDict):
 
 
 class CWStatistics(TypedDict):
-    """The CW features of a run with their standard errors and three sets of targets."""
+    """The CW features of a run with their standard errors and three sets of targets.
+
+    Attributes
+    ----------
+    mode_fraction, sign_magnetization, minority_fraction, within_var, distance_to_spins
+        The measured features (as :class:`CWTargets`).
+    mode_fraction_stderr, sign_magnetization_stderr, minority_fraction_stderr
+        Standard errors.
+    within_var_stderr, distance_to_spins_stderr
+        Standard errors.
+    targets
+        The large-d values.
+    targets_two_mode_finite_d, targets_exact_finite_d
+        The finite-d values under the two-mode law and under the exact law.
+    samples
+        The number of samples.
+    """
 
     mode_fraction: float
     mode_fraction_stderr: float

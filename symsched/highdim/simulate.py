@@ -4,8 +4,9 @@ r"""Oracle simulators of the probability-flow ODE for the GM and Curie–Weiss m
   literal method of the authors' code (docs/theory/highdim.md#euler-integrator), for ``d`` up to
   about ``1e4``.
 * :func:`gm_reduced` — the exact scalar reduction (docs/theory/highdim.md#scalar-reduction): the
-  Euler map of ``x`` sends ``S = 1 . x`` to ``S + dtau (A S + B m d tanh(h + K S))`` and multiplies ``x_perp`` by
-  ``1 + dtau A``; each sample is one scalar plus a common growth factor, so ``d`` up to ``1e8``.
+  Euler map of ``x`` sends ``S = 1 . x`` to ``S + dtau (A S + B m d tanh(h + K S))`` and
+  multiplies ``x_perp`` by ``1 + dtau A``; each sample is one scalar plus a common growth factor,
+  so ``d`` up to ``1e8``.
 * :func:`gm_mode_fraction_euler` — ``P(S_N > 0)`` of the Euler scheme without Monte Carlo: the
   Euler map ``S_0 -> S_N`` is strictly increasing (each factor ``1 + dtau A >= tau sigma^2 / D > 0``
   and ``B, K >= 0``), so ``P(S_N > 0) = P(S_0 > s*)`` with ``s*`` its root, ``S_0 ~ N(0, c^2 d)``.

@@ -67,7 +67,13 @@ class _UNetOutput(Protocol):
 
 
 class UNetLike(Protocol):
-    """What :class:`DiffusersUNetModel` uses of a diffusers ``UNet2DModel`` (a torch module)."""
+    """What :class:`DiffusersUNetModel` uses of a diffusers ``UNet2DModel`` (a torch module).
+
+    Attributes
+    ----------
+    config
+        The model config (``sample_size``, ``in_channels``, ``out_channels``).
+    """
 
     config: _UNetConfig
 

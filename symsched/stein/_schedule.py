@@ -167,7 +167,8 @@ def stein_schedule(
     if k < 4 * n:
         raise ValueError(
             f"probe_levels must be >= 4 * steps ({4 * n}) so that costs are local "
-            f"(docs/theory/stein.md#coarse-grid-pitfall: never optimise on the coarse grid), got {k}"
+            "(docs/theory/stein.md#coarse-grid-pitfall: never optimise on the coarse grid), "
+            f"got {k}"
         )
     lev = probe_levels(lo, hi, k, probe_kind)
     est = estimate_costs(

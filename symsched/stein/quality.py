@@ -172,7 +172,17 @@ def schedule_grids(
 
 
 class ComparisonRow(TypedDict):
-    """One row of :meth:`Comparison.table` (``steps`` is ``None`` on the floor row)."""
+    """One row of :meth:`Comparison.table` (``steps`` is ``None`` on the floor row).
+
+    Attributes
+    ----------
+    schedule, steps
+        The schedule and its step count.
+    fd, fd_se
+        Fréchet distance to the held-out rows and its standard error.
+    sw, sw_se
+        Sliced Wasserstein distance and its standard error.
+    """
 
     schedule: str
     steps: int | None

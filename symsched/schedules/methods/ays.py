@@ -21,7 +21,13 @@ __all__ = ["AYSOptions"]
 
 @dataclass(frozen=True)
 class AYSOptions:
-    """Options of ``ays``."""
+    """Options of ``ays``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule ays --help`` prints it).
+    """
 
     # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
     model: AYSModel | None = option(None, "the model whose table to use")  # noqa: RUF009

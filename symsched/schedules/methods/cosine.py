@@ -20,7 +20,13 @@ __all__ = ["CosineOptions"]
 
 @dataclass(frozen=True)
 class CosineOptions:
-    """Options of ``cosine``."""
+    """Options of ``cosine``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule cosine --help`` prints it).
+    """
 
     s: float = option(0.008, "offset s of the cosine schedule", metavar="S")
     t_min: float | None = option(None, "smallest diffusion time (default 0)", metavar="T")

@@ -20,7 +20,13 @@ __all__ = ["KLOptimalOptions"]
 
 @dataclass(frozen=True)
 class KLOptimalOptions:
-    """Options of ``kl-optimal``."""
+    """Options of ``kl-optimal``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule kl-optimal --help`` prints it).
+    """
 
     # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
     eigenvalues: Spectrum | None = option(None, "data spectrum (required)")  # noqa: RUF009

@@ -27,7 +27,13 @@ _MODELS = (
 
 @dataclass(frozen=True)
 class SteinOptions:
-    """Options of ``stein``: the model, its parameters and the estimator."""
+    """Options of ``stein``: the model, its parameters and the estimator.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule stein --help`` prints it).
+    """
 
     model: str | None = option(None, f"score model spec: {_MODELS}", metavar="SPEC")
     c: float | None = option(None, "gaussian model: data std c", metavar="C")
@@ -58,7 +64,7 @@ class SteinOptions:
 @register_method(
     "stein",
     options=SteinOptions,
-    summary="score-optimal grid: equal corrector Stein length [williams2024, Algorithm 1]",
+    summary="score-optimal grid: equal corrector Stein length (Williams et al. 2024, Alg. 1)",
     example="symsched schedule stein --steps 10 --model digits --format comfyui -o stein10.txt",
     source_spectrum=lambda given: (
         given.get("model") == "gaussian" and given.get("c") is None and given.get("dim") is None

@@ -22,7 +22,13 @@ __all__ = ["TangentOptions"]
 
 @dataclass(frozen=True)
 class TangentOptions:
-    """Options of ``tangent``: exactly one of ``c`` or ``eigenvalues``."""
+    """Options of ``tangent``: exactly one of ``c`` or ``eigenvalues``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule tangent --help`` prints it).
+    """
 
     c: float | None = option(None, "tangent coefficient c (or give the spectrum)", metavar="C")
     # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
@@ -54,7 +60,7 @@ def _family(o: TangentOptions) -> families.Family:
 @register_method(
     "tangent",
     options=TangentOptions,
-    summary="c tan(...) uniform in arctan(sigma/c); with a spectrum c = gamma* [sun2026, §5.2]",
+    summary="c tan(...) uniform in arctan(sigma/c); with a spectrum c = gamma* (Sun et al. §5.2)",
     example="symsched schedule tangent --steps 10 --eigenvalues 0.5,1,4 --sigma-max 80 --json",
     family=_family,
     source_spectrum=lambda given: given.get("c") is None,

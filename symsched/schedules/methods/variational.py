@@ -19,7 +19,13 @@ __all__ = ["VariationalOptions"]
 
 @dataclass(frozen=True)
 class VariationalOptions:
-    """Options of ``variational``."""
+    """Options of ``variational``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule variational --help`` prints it).
+    """
 
     # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
     eigenvalues: Spectrum | None = option(None, "data spectrum (required)")  # noqa: RUF009
@@ -32,7 +38,7 @@ class VariationalOptions:
     options=VariationalOptions,
     summary=(
         "self-consistent weighted geodesic: unrestricted minimiser of sum_i J_i^2 "
-        "[sun2026, §5.3(b)]"
+        "(Sun et al. §5.3b)"
     ),
     example="symsched schedule variational --steps 10 --spectrum-file lam.npy --sigma-max 80",
 )
