@@ -1,4 +1,4 @@
-"""Benchmark: the high-dimensional simulators of issue 5.
+"""Benchmark: the high-dimensional simulators (docs/theory/highdim.md#scalar-reduction).
 
 Run on demand (not a test):  python benchmarks/bench_highdim.py [--quick]
 

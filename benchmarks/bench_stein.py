@@ -2,12 +2,13 @@
 
 Run on demand (not a test):  python benchmarks/bench_stein.py [--quick]
 
-Estimators (stein_cost.md §3.1; Williams, Campbell, Doucet, Syed, arXiv 2412.07877, §3):
+Estimators ([williams2024, §3], Williams, Campbell, Doucet, Syed, arXiv 2412.07877;
+docs/theory/stein.md#estimators):
   jvp+cv            local metric by torch.func.jvp, fresh samples per level, control variates (default)
   jvp               the same without control variates
   jvp/common        without control variates, same (data, noise) at every probe level
   mc/common         finite-step Monte Carlo, common random numbers across intervals too
-  mc/independent    finite-step Monte Carlo, fresh samples per interval (the baseline of issue 4)
+  mc/independent    finite-step Monte Carlo, fresh samples per interval (the baseline)
 (both levels of a Monte Carlo interval always share their samples).
 Each is run on a ladder of (probe intervals K, samples n), cheapest first; the first setting whose
 RMS (over seeds) of the largest relative level error of the N = 10 grid is <= 1% is reported, with

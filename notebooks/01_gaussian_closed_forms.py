@@ -59,7 +59,7 @@ J, g_star
 # %% [markdown]
 # ## 3. Closed form against Monte Carlo
 # Full-matrix particle DDIM (linear solves, no eigendecomposition) on the correlated example of
-# gaussian_theory.md §8.5.
+# docs/theory/gaussian.md#full-matrix-monte-carlo-example.
 
 # %%
 from symsched_verify.oracles.ddim_particles import ddim_particles
@@ -120,7 +120,8 @@ plt.show()
 # %%
 # Monte Carlo agrees with the closed form entry by entry (fixed seed, 5 standard errors)
 assert np.all(np.abs(z) <= 5)
-# the spec's §8.1 check value: one eigenvalue, N = 2 tangent grid gives r = 1/4
+# check value of docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid: one eigenvalue,
+# N = 2 tangent grid gives r = 1/4
 assert (
     abs(
         math.exp(symsched.log_variance_ratios([3.0], symsched.tangent_sigmas(2, math.sqrt(3.0)))[0])

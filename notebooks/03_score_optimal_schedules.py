@@ -17,10 +17,10 @@
 # Langevin **corrector** do equal work on every step. The corrector cost of a step
 # $\sigma\to\sigma'$ is $\mathcal L_c=v^2\,\mathbb E_{p_\sigma}\|\nabla\log p_{\sigma'}-\nabla\log p_\sigma\|^2$
 # with $v=\sigma'$; locally $\mathcal L_c\approx\delta_c(\sigma)\Delta\sigma^2$, the length is
-# $\Lambda=\int\sqrt{\delta_c}$, and the optimal grid is equally spaced in $\Lambda$ (Thm. 3.1,
-# Algorithm 1; shared/spec/stein_cost.md §2–§5). This notebook derives the closed forms, runs the
-# three estimators through the denoiser interface, and compares the optimal grids with EDM's
-# $\rho=7$.
+# $\Lambda=\int\sqrt{\delta_c}$, and the optimal grid is equally spaced in $\Lambda$
+# ([williams2024, Thm. 3.1, Algorithm 1]; docs/theory/stein.md). This notebook derives the closed
+# forms, runs the three estimators through the denoiser interface, and compares the optimal grids
+# with EDM's $\rho=7$.
 
 # %%
 import warnings
@@ -37,7 +37,7 @@ from symsched.schedules import families
 warnings.simplefilter("ignore", stein.SteinAccuracyWarning)
 
 # %% [markdown]
-# ## 1. Closed forms, derived (stein_cost.md §5.1–§5.2)
+# ## 1. Closed forms, derived (docs/theory/stein.md#closed-forms)
 # The per-eigenvalue corrector cost and its local metric come out of the Gaussian score
 # $-x/m$, $m=\lambda+\sigma^2$, by one expectation and one Taylor coefficient:
 
@@ -190,7 +190,7 @@ print({k: round(v, 2) for k, v in trained_rho.items()})
 assert vp_unit == 0
 assert (
     err_alg1 < 3e-3
-)  # stein_cost.md §10.1: < 1e-3 measured, tolerance in verify/tolerances/_stein.py
+)  # docs/theory/stein.md#checks: < 1e-3 measured, tolerance in verify/tolerances/_stein.py
 for name in ("monte-carlo", "jvp"):
     e = ests[name]
     assert (

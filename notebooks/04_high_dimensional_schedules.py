@@ -40,7 +40,7 @@ der.velocity_x, der.velocity_1, der.tanh_slope
 # %% [markdown]
 # ## 2. The dichotomy at fixed $N = 32$, $d$ up to $10^8$
 # The Euler scheme reduces exactly to one scalar $S$ per sample plus a common growth factor for the
-# rest of $x$ (high_dim.md §3.3), so $d=10^8$ costs the same as $d=10^2$.
+# rest of $x$ (docs/theory/highdim.md#scalar-reduction), so $d=10^8$ costs the same as $d=10^2$.
 
 # %%
 dims = [10**2, 10**4, 10**6, 10**8]

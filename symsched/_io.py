@@ -34,9 +34,12 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from symsched._typing import PathLike
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "FIGURE_FORMATS",
@@ -93,7 +96,13 @@ def _umask() -> int:
 
 
 def default_file_mode() -> int:
-    """``0o666`` less the umask: the mode ``open(path, "w")`` gives a new file."""
+    """``0o666`` less the umask: the mode ``open(path, "w")`` gives a new file.
+
+    Returns
+    -------
+    int
+        The permission bits of a new file.
+    """
     return 0o666 & ~_umask()
 
 
@@ -128,6 +137,18 @@ def _check_directory(directory: Path, flag: str, path: PathLike) -> None:
 def figure_format(path: PathLike, flag: str) -> str:
     """The image format a figure path asks for: its extension, one of :data:`FIGURE_FORMATS`.
 
+    Parameters
+    ----------
+    path
+        The figure's file name.
+    flag
+        The option that named it, for the error message.
+
+    Returns
+    -------
+    str
+        The extension, lower case, without the dot.
+
     Raises
     ------
     OutputError
@@ -160,6 +181,11 @@ def check_target(path: PathLike, *, force: bool, flag: str, figure: bool = False
         The option that named the file (``-o``, ``--plot``, ``--out``), for the error message.
     figure
         Also check that the extension names an image format (:func:`figure_format`).
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path`.
 
     Raises
     ------
@@ -274,15 +300,25 @@ def write_text(
 ) -> None:
     """Write ``text`` (encoded with ``encoding``, default UTF-8) to ``path`` atomically.
 
-    The text is written as given (no newline is added). Parameters and errors as
-    :func:`write_bytes`.
+    The text is written as given (no newline is added); errors as :func:`write_bytes`.
+
+    Parameters
+    ----------
+    path
+        The target file.
+    text
+        The text.
+    force, flag
+        As :func:`write_bytes`.
+    encoding
+        The text encoding.
     """
     write_bytes(path, text.encode(encoding), force=force, flag=flag)
 
 
 def write_figure(
     path: PathLike,
-    fig: Any,
+    fig: Figure,
     *,
     force: bool,
     flag: str,
@@ -310,10 +346,14 @@ def write_figure(
         See :func:`check_target` and :func:`figure_format`.
     """
     fmt = figure_format(path, flag)
-    kwargs: dict[str, Any] = {"format": fmt, "dpi": dpi}
-    if metadata is not None:
-        kwargs["metadata"] = metadata
-    _atomic_write(path, force=force, flag=flag, write=lambda fh: fig.savefig(fh, **kwargs))
+
+    def save(fh: IO[bytes]) -> None:
+        if metadata is None:
+            fig.savefig(fh, format=fmt, dpi=dpi)
+        else:
+            fig.savefig(fh, format=fmt, dpi=dpi, metadata=metadata)
+
+    _atomic_write(path, force=force, flag=flag, write=save)
 
 
 # -- report directories -----------------------------------------------------------------------
@@ -349,6 +389,22 @@ def check_output_dir(
     ``force`` says: the file-system root, the home directory, the current directory and its
     parents, the root of a git repository, a directory holding ``pyproject.toml``, any non-empty
     directory without ``marker``, a symbolic link, and a path that is not a directory.
+
+    Parameters
+    ----------
+    path
+        The report directory.
+    force
+        Whether a previous report (a directory holding ``marker``) may be replaced.
+    flag
+        The option that named it, for the error message.
+    marker
+        The file that marks a directory as a report this program wrote.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path`.
 
     Raises
     ------
@@ -402,6 +458,16 @@ def staged_directory(
     (:func:`check_output_dir`); an existing ``path`` is renamed aside, the new directory renamed
     in, and the old one removed. If the body raises or is interrupted, the temporary directory is
     removed and ``path`` is left exactly as it was.
+
+    Parameters
+    ----------
+    path, force, flag, marker
+        As :func:`check_output_dir`.
+
+    Yields
+    ------
+    Path
+        The new, empty temporary directory to fill.
 
     Raises
     ------

@@ -1,5 +1,7 @@
-"""JSON output of the whole project: ``inf`` as the string ``"inf"``, NaN refused, numpy
-unwrapped (docs/conventions.md#json-output)."""
+"""JSON output of the whole project: ``inf`` as ``"inf"``, NaN refused, numpy unwrapped.
+
+The convention of docs/conventions.md#json-output.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +19,23 @@ __all__ = ["dumps_json", "json_safe"]
 def json_safe(value: object) -> JSONValue:
     """``value`` with numpy scalars and arrays unwrapped and infinities written as ``"inf"``.
 
+    Parameters
+    ----------
+    value
+        Mappings (keys become strings), lists, tuples, numpy arrays and scalars, floats, ints,
+        bools, strings and ``None``, nested.
+
+    Returns
+    -------
+    JSONValue
+        The same structure in plain Python types.
+
     Raises
     ------
     ValueError
         If ``value`` holds a NaN: output never carries NaN.
+    TypeError
+        If ``value`` holds anything else.
     """
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
@@ -45,5 +60,23 @@ def json_safe(value: object) -> JSONValue:
 
 
 def dumps_json(value: object, *, indent: int | None = 2) -> str:
-    """``json.dumps`` of :func:`json_safe` ``(value)`` (``allow_nan=False``)."""
+    """``json.dumps`` of :func:`json_safe` ``(value)`` (``allow_nan=False``).
+
+    Parameters
+    ----------
+    value
+        As :func:`json_safe`.
+    indent
+        As :func:`json.dumps` (``None``: one line).
+
+    Returns
+    -------
+    str
+        The JSON text.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`json_safe`.
+    """
     return json.dumps(json_safe(value), indent=indent, allow_nan=False)

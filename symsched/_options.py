@@ -21,11 +21,14 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args, get_origin
 
 import numpy as np
 
-from symsched._typing import FloatArray
+from symsched._typing import FloatArray, OptionsClass
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "OptionField",
@@ -44,12 +47,23 @@ Spectrum = FloatArray
 """Annotation of a spectrum option: positive eigenvalues (validated by the owner)."""
 
 T = TypeVar("T")
+OptionsT = TypeVar("OptionsT", bound="DataclassInstance")
 Kind = Literal["float", "int", "str", "bool", "choice", "spectrum"]
 
 
 @dataclass(frozen=True)
 class OptionInfo:
-    """What :func:`option` records about a field: help text, metavar, and an explicit flag."""
+    """What :func:`option` records about a field: help text, metavar, and an explicit flag.
+
+    Attributes
+    ----------
+    help
+        The help text of the flag.
+    metavar
+        The flag's metavar (``None``: the field name in capitals).
+    flag
+        The flag (``None``: ``--`` plus the field name with dashes).
+    """
 
     help: str
     metavar: str | None = None
@@ -59,16 +73,47 @@ class OptionInfo:
 def option(default: T, help: str, *, metavar: str | None = None, flag: str | None = None) -> T:
     """A dataclass field with its help text (and optionally a metavar and a flag name).
 
-    ``flag`` defaults to ``--`` plus the field name with dashes (``sigma_min`` -> ``--sigma-min``).
+    Parameters
+    ----------
+    default
+        The field's default (immutable: a number, a string, ``None``).
+    help
+        The help text of the command-line flag.
+    metavar
+        The flag's metavar (default: the field name in capitals).
+    flag
+        The flag; defaults to ``--`` plus the field name with dashes (``sigma_min`` ->
+        ``--sigma-min``).
+
+    Returns
+    -------
+    T
+        A :func:`dataclasses.field` carrying an :class:`OptionInfo` (typed as its default, so
+        that the annotation of the field stays the value's type).
     """
     info = OptionInfo(help, metavar, flag)
-    out: T = dataclasses.field(default=default, metadata={"symsched": info})
-    return out
+    return dataclasses.field(default=default, metadata={"symsched": info})
 
 
 @dataclass(frozen=True)
 class OptionField:
-    """One option of an option set, as the command line and the error messages see it."""
+    """One option of an option set, as the command line and the error messages see it.
+
+    Attributes
+    ----------
+    name
+        The field name (the keyword of the Python API).
+    flag
+        The command-line flag.
+    kind
+        ``"float"``, ``"int"``, ``"str"``, ``"bool"``, ``"choice"`` or ``"spectrum"``.
+    default
+        The field's default.
+    info
+        The :class:`OptionInfo` of the field.
+    choices
+        The values of a ``"choice"`` field.
+    """
 
     name: str
     flag: str
@@ -107,8 +152,24 @@ def _is_union(tp: object) -> bool:
     return get_origin(tp) in (typing.Union, types.UnionType)
 
 
-def option_fields(cls: type[Any]) -> tuple[OptionField, ...]:
-    """The options of a dataclass declared with :func:`option`, in declaration order."""
+def option_fields(cls: OptionsClass) -> tuple[OptionField, ...]:
+    """The options of a dataclass declared with :func:`option`, in declaration order.
+
+    Parameters
+    ----------
+    cls
+        The option-set dataclass.
+
+    Returns
+    -------
+    tuple of OptionField
+        One entry per field declared with :func:`option` (other fields are skipped).
+
+    Raises
+    ------
+    TypeError
+        If a field's annotation is not one of the supported kinds.
+    """
     hints = typing.get_type_hints(cls)
     out = []
     for f in dataclasses.fields(cls):
@@ -121,8 +182,21 @@ def option_fields(cls: type[Any]) -> tuple[OptionField, ...]:
     return tuple(out)
 
 
-def flag_of(cls: type[Any], name: str) -> str:
-    """The command-line flag of option ``name`` of ``cls`` (``--eigenvalues`` for a spectrum)."""
+def flag_of(cls: OptionsClass, name: str) -> str:
+    """The command-line flag of option ``name`` of ``cls`` (``--eigenvalues`` for a spectrum).
+
+    Parameters
+    ----------
+    cls
+        The option-set dataclass.
+    name
+        The option (field) name.
+
+    Returns
+    -------
+    str
+        The declared flag, or ``--`` plus ``name`` with dashes when ``cls`` does not declare it.
+    """
     for f in option_fields(cls):
         if f.name == name:
             return f.flag
@@ -150,6 +224,9 @@ def cli_int(text: str) -> int:
     return int(v)
 
 
+_CONVERTERS: dict[str, Callable[[str], object]] = {"float": _cli_float, "int": cli_int, "str": str}
+
+
 def _show_default(f: OptionField) -> str:
     if f.default is None or f.kind == "bool":
         return ""
@@ -160,15 +237,25 @@ def _show_default(f: OptionField) -> str:
 
 def add_options(
     parser: argparse.ArgumentParser | argparse._ArgumentGroup,
-    cls: type[Any],
+    cls: OptionsClass,
     *,
     skip: Iterable[str] = (),
     defaults: bool = False,
 ) -> None:
     """Add one flag per option of ``cls`` to ``parser`` (a spectrum adds two exclusive flags).
 
-    With ``defaults=False`` (the default) every flag defaults to ``argparse.SUPPRESS``, so the
-    namespace holds exactly the options the user typed (:func:`options_from_namespace`).
+    Parameters
+    ----------
+    parser
+        The parser or argument group that receives the flags.
+    cls
+        The option-set dataclass.
+    skip
+        Option names to leave out (the command supplies them itself).
+    defaults
+        With ``False`` (the default) every flag defaults to ``argparse.SUPPRESS``, so the
+        namespace holds exactly the options the user typed (:func:`options_from_namespace`);
+        with ``True`` the fields' defaults.
     """
     skipped = set(skip)
     for f in option_fields(cls):
@@ -196,27 +283,44 @@ def add_options(
             parser.add_argument(
                 f.flag, dest=f.name, action="store_true", default=default, help=text
             )
+        elif f.kind == "choice":
+            parser.add_argument(f.flag, dest=f.name, default=default, help=text, choices=f.choices)
         else:
-            kw: dict[str, Any] = {"dest": f.name, "default": default, "help": text}
-            if f.kind == "choice":
-                kw["choices"] = f.choices
-            else:
-                kw["metavar"] = f.info.metavar or f.name.upper()
-                kw["type"] = {"float": _cli_float, "int": cli_int, "str": str}[f.kind]
-            parser.add_argument(f.flag, **kw)
+            parser.add_argument(
+                f.flag,
+                dest=f.name,
+                default=default,
+                help=text,
+                metavar=f.info.metavar or f.name.upper(),
+                type=_CONVERTERS[f.kind],
+            )
 
 
 def options_from_namespace(
-    cls: type[Any],
+    cls: OptionsClass,
     args: argparse.Namespace,
     *,
     spectrum: Callable[[str, str], FloatArray],
     extra: Mapping[str, object] | None = None,
 ) -> Mapping[str, object]:
-    """The options of ``cls`` the user typed, as keywords (``spectrum`` parses a spectrum flag).
+    """The options of ``cls`` the user typed, as keywords.
 
-    ``spectrum(flag, text)`` turns ``--eigenvalues TEXT`` or ``--spectrum-file PATH`` into an array.
-    ``extra`` adds keywords the command supplies itself (e.g. its own ``--eigenvalues``).
+    Parameters
+    ----------
+    cls
+        The option-set dataclass.
+    args
+        The namespace of a parser built with :func:`add_options` (``defaults=False``).
+    spectrum
+        ``spectrum(flag, text)`` turns ``--eigenvalues TEXT`` or ``--spectrum-file PATH`` into an
+        array.
+    extra
+        Keywords the command supplies itself (e.g. its own ``--eigenvalues``).
+
+    Returns
+    -------
+    Mapping[str, object]
+        ``extra`` plus the options present in ``args``, keyed by field name.
     """
     out: dict[str, object] = dict(extra or {})
     ns = vars(args)
@@ -231,11 +335,31 @@ def options_from_namespace(
     return out
 
 
-def make_options(cls: type[T], values: Mapping[str, object], *, owner: str) -> T:
-    """``cls(**values)``; a keyword ``cls`` does not declare is a ``ValueError`` listing them.
+def make_options(cls: type[OptionsT], values: Mapping[str, object], *, owner: str) -> OptionsT:
+    """``cls(**values)``, checked: unknown keywords and values of the wrong kind are refused.
 
-    ``None`` values mean "not given" and are dropped, so an option left at ``None`` takes the
-    owner's default.
+    Parameters
+    ----------
+    cls
+        The option-set dataclass.
+    values
+        Keywords; ``None`` values mean "not given" and are dropped, so an option left at ``None``
+        takes the owner's default.
+    owner
+        What the options belong to, for the messages (``"method karras"``).
+
+    Returns
+    -------
+    OptionsT
+        The option set.
+
+    Raises
+    ------
+    ValueError
+        If a keyword is not declared by ``cls`` (the message lists the valid ones), a choice is not
+        one of its values, or a number is NaN.
+    TypeError
+        If a value has the wrong kind (a string for a number, a bool for a count ...).
     """
     given = {k: v for k, v in values.items() if v is not None}
     fields = {f.name: f for f in option_fields(cls)}
@@ -259,8 +383,9 @@ def _check_kind(f: OptionField, value: object) -> None:
         if math.isnan(float(value)):
             raise ValueError(f"{f.name} must be a number, got NaN")
     elif f.kind == "int":
-        integral = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-        if not integral and not (isinstance(value, float) and value.is_integer()):
+        if (isinstance(value, bool) or not isinstance(value, (int, np.integer))) and not (
+            isinstance(value, float) and value.is_integer()
+        ):
             raise TypeError(f"{f.name} must be an integer, got {value!r}")
     elif f.kind == "str":
         if not isinstance(value, str):

@@ -8,20 +8,26 @@ checking only, never at run time by this module.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 if TYPE_CHECKING:
+    import mpmath
     import torch
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "ArrayBackend",
     "ArrayLike",
     "Backend",
     "BackendArray",
+    "BackendArrayLike",
+    "BackendDType",
     "BoolArray",
+    "CompiledFunction",
     "Device",
     "FloatArray",
     "GridLike",
@@ -29,11 +35,16 @@ __all__ = [
     "JSONDict",
     "JSONValue",
     "KLDirection",
+    "MpmathFunction",
+    "MpmathNumber",
+    "NumpyFunction",
+    "OptionsClass",
     "PathLike",
     "RowsLike",
     "SpectrumLike",
     "Start",
     "TorchDType",
+    "TorchFunction",
     "TorchGenerator",
     "TorchModule",
     "TorchTensor",
@@ -78,6 +89,27 @@ Device: TypeAlias = "str | torch.device | None"
 BackendArray: TypeAlias = "FloatArray | torch.Tensor"
 """A float64 numpy array, or a torch tensor for the torch backend."""
 
+BackendArrayLike: TypeAlias = "ArrayLike | torch.Tensor"
+"""An input of either backend: an array-like (converted to float64) or a torch tensor."""
+
+BackendDType: TypeAlias = "DTypeLike | torch.dtype"
+"""A numpy dtype (numpy backend) or a torch dtype (torch backend); ``None`` means float64."""
+
+MpmathNumber: TypeAlias = "mpmath.mpf"
+"""An mpmath number (mpmath ships no type information, so this is unchecked)."""
+
+NumpyFunction: TypeAlias = Callable[..., FloatArray]
+"""A compiled expression for numpy: array-like arguments, the broadcast float64 array back."""
+
+TorchFunction: TypeAlias = "Callable[..., torch.Tensor]"
+"""A compiled expression for torch: tensors or array-likes in, the broadcast tensor back."""
+
+MpmathFunction: TypeAlias = "Callable[..., mpmath.mpf]"
+"""A compiled expression for mpmath: numbers in, an mpmath number back."""
+
+CompiledFunction: TypeAlias = "NumpyFunction | TorchFunction | MpmathFunction"
+"""A compiled expression for a backend chosen at run time."""
+
 RowsLike: TypeAlias = "ArrayLike | torch.Tensor"
 """Samples as rows ``(n, d)``: an array-like or a torch tensor (read on the CPU)."""
 
@@ -92,6 +124,9 @@ JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, J
 
 JSONDict: TypeAlias = "dict[str, JSONValue]"
 """A JSON object (schedule ``params``, model parameters, checkpoint configs)."""
+
+OptionsClass: TypeAlias = "type[DataclassInstance]"
+"""An option-set class: a dataclass whose fields are declared with ``symsched._options.option``."""
 
 PathLike: TypeAlias = str | os.PathLike[str]
 """A file-system path as a string or a :class:`pathlib.Path`."""

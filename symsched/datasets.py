@@ -17,7 +17,7 @@ Both are quantised, so some directions have (near) zero empirical variance (digi
 are always 0). :func:`spectrum` therefore returns the eigenvalues of the covariance of the
 *dequantised* data, i.e. plus :math:`\Delta^2/12` for a quantisation step :math:`\Delta` (the
 variance of uniform dequantisation noise), which keeps every eigenvalue strictly positive and has
-a physical meaning (gaussian_theory.md §9.5: the scale must be the model's input scale).
+a physical meaning (the scale must be the model's input scale; docs/theory/gaussian.md#data-scale).
 
 scikit-learn is imported lazily, only when data is asked for.
 """
@@ -205,7 +205,7 @@ def spectrum(data: ArrayLike, quantisation_step: float = 0.0) -> FloatArray:
     r"""Descending eigenvalues of the covariance of ``data`` plus :math:`\Delta^2/12`.
 
     The covariance of the dequantised data: uniform dequantisation noise of step :math:`\Delta`
-    adds :math:`\Delta^2/12` to every eigenvalue (gaussian_theory.md §9.5).
+    adds :math:`\Delta^2/12` to every eigenvalue (docs/theory/gaussian.md#data-scale).
 
     Parameters
     ----------

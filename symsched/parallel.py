@@ -22,10 +22,11 @@ schedule, N)`` point of each search round, :func:`symsched.highdim.search.steps_
 
 from __future__ import annotations
 
+import argparse
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 __all__ = [
     "DaskExecutor",
@@ -50,9 +51,28 @@ class Executor(Protocol):
         items: Sequence[T],
         *,
         on_done: Callable[[int, R], None] | None = None,
-    ) -> list[R]: ...
+    ) -> list[R]:
+        """``[fn(item) for item in items]``, wherever the tasks run.
 
-    def close(self) -> None: ...
+        Parameters
+        ----------
+        fn
+            A pure function of one input (picklable for a distributed executor).
+        items
+            The inputs.
+        on_done
+            Called as ``on_done(index, result)`` when each task finishes (in completion order).
+
+        Returns
+        -------
+        list
+            One result per input, in input order.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the executor's resources (workers, connections)."""
+        ...
 
 
 class InProcess:
@@ -67,6 +87,22 @@ class InProcess:
         *,
         on_done: Callable[[int, R], None] | None = None,
     ) -> list[R]:
+        """``[fn(item) for item in items]``, in order, in this process.
+
+        Parameters
+        ----------
+        fn
+            A function of one input.
+        items
+            The inputs.
+        on_done
+            Called as ``on_done(index, result)`` after each task.
+
+        Returns
+        -------
+        list
+            One result per input, in input order.
+        """
         out: list[R] = []
         for i, item in enumerate(items):
             out.append(fn(item))
@@ -75,6 +111,7 @@ class InProcess:
         return out
 
     def close(self) -> None:
+        """Nothing to release."""
         return None
 
 
@@ -148,6 +185,30 @@ class DaskExecutor:
         *,
         on_done: Callable[[int, R], None] | None = None,
     ) -> list[R]:
+        """``[fn(item) for item in items]`` on the Dask workers, gathered by task key.
+
+        Parameters
+        ----------
+        fn
+            A picklable pure function of one input (run with warnings ignored on the workers).
+        items
+            The inputs.
+        on_done
+            Called as ``on_done(index, result)`` as each task finishes (completion order); a task
+            re-run after a worker death is reported once.
+
+        Returns
+        -------
+        list
+            One result per input, in input order.
+
+        Raises
+        ------
+        RuntimeError
+            If a task produced no result.
+        Exception
+            Whatever ``fn`` raised, once its retries are exhausted.
+        """
         from distributed import as_completed
 
         batch = uuid.uuid4().hex[:12]  # fresh keys per call: a rerun never reuses an old future
@@ -176,19 +237,20 @@ class DaskExecutor:
         return [results[i] for i in range(len(items))]
 
     def close(self) -> None:
+        """Close the client and, if this executor started one, the LocalCluster."""
         self.client.close()  # type: ignore[no-untyped-call]
         if self._cluster is not None:
             self._cluster.close()
 
 
-class _Quiet:
+class _Quiet(Generic[T, R]):
     """``fn`` run with warnings ignored: a worker process prints a warning straight to the
     terminal (the one-line display of :func:`symsched.cli.main` covers only this process)."""
 
-    def __init__(self, fn: Callable[[Any], Any]) -> None:
+    def __init__(self, fn: Callable[[T], R]) -> None:
         self.fn = fn
 
-    def __call__(self, item: Any) -> Any:
+    def __call__(self, item: T) -> R:
         import warnings
 
         with warnings.catch_warnings():
@@ -196,15 +258,32 @@ class _Quiet:
             return self.fn(item)
 
 
-def _label(item: Any) -> str:
+def _label(item: object) -> str:
     """A readable, key-safe label for a task (the claim id when the item is a claim)."""
     label = str(getattr(item, "id", "") or type(item).__name__)
     return "".join(ch if ch.isalnum() or ch in ".-_" else "_" for ch in label)[:60]
 
 
 def make_executor(scheduler: str | None = None, workers: int | None = None) -> Executor:
-    """The executor the ``verify`` options ask for: in-process unless ``scheduler`` or
-    ``workers``."""
+    """The executor the ``verify`` options ask for: in-process unless ``scheduler`` or ``workers``.
+
+    Parameters
+    ----------
+    scheduler
+        Address of a running Dask scheduler (``--scheduler``).
+    workers
+        Number of LocalCluster workers (``--workers``).
+
+    Returns
+    -------
+    Executor
+        :class:`InProcess` when neither is given, else a :class:`DaskExecutor`.
+
+    Raises
+    ------
+    ValueError
+        If both are given, ``workers < 1``, dask is missing or the scheduler is unreachable.
+    """
     if scheduler is not None and workers is not None:
         raise ValueError("pass either --scheduler ADDRESS or --workers K, not both")
     if scheduler is None and workers is None:
@@ -212,8 +291,18 @@ def make_executor(scheduler: str | None = None, workers: int | None = None) -> E
     return DaskExecutor(scheduler, workers)
 
 
-def add_executor_options(p: Any, what: str = "the tasks") -> None:
-    """``--scheduler ADDRESS`` / ``--workers K`` (mutually exclusive) on an argparse parser."""
+def add_executor_options(
+    p: argparse.ArgumentParser | argparse._ArgumentGroup, what: str = "the tasks"
+) -> None:
+    """``--scheduler ADDRESS`` / ``--workers K`` (mutually exclusive) on an argparse parser.
+
+    Parameters
+    ----------
+    p
+        The parser (or argument group) of a command.
+    what
+        What runs on the executor, for the help texts.
+    """
     dist = p.add_mutually_exclusive_group()
     dist.add_argument(
         "--scheduler",
@@ -228,9 +317,25 @@ def add_executor_options(p: Any, what: str = "the tasks") -> None:
     )
 
 
-def executor_from_args(args: Any) -> Executor:
-    """The executor of ``--scheduler`` / ``--workers``; bad values raise :class:`CliError` (exit 2,
-    one line)."""
+def executor_from_args(args: argparse.Namespace) -> Executor:
+    """The executor of ``--scheduler`` / ``--workers``.
+
+    Parameters
+    ----------
+    args
+        The command's namespace (from a parser given :func:`add_executor_options`).
+
+    Returns
+    -------
+    Executor
+        As :func:`make_executor`.
+
+    Raises
+    ------
+    CliError
+        Bad values (exit 2, one line): ``--workers < 1``, both flags, dask missing or the
+        scheduler unreachable.
+    """
     from symsched.cli._common import CliError
 
     workers = getattr(args, "workers", None)
@@ -246,15 +351,32 @@ def executor_from_args(args: Any) -> Executor:
         return make_executor(scheduler, workers)
     except ValueError as exc:
         msg = str(exc)
-        raise CliError(msg if "--scheduler" in msg or "--workers" in msg else
-                       f"--scheduler {scheduler}: {msg}") from None
+        raise CliError(
+            msg if "--scheduler" in msg or "--workers" in msg else f"--scheduler {scheduler}: {msg}"
+        ) from None
 
 
-_ADDRESS = re.compile(r"((tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]*[A-Za-z0-9\]]:\d{1,5}")
+_ADDRESS = re.compile(
+    r"((tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]*[A-Za-z0-9\]]:\d{1,5}"
+)
 
 
 def sweep(fn: Callable[[T], R], grid: Iterable[T], executor: Executor | None = None) -> list[R]:
-    """Evaluate ``fn`` on every point of a parameter ``grid`` (e.g. spectra x N x methods), in
-    order."""
+    """Evaluate ``fn`` on every point of a parameter ``grid`` (e.g. spectra x N x methods).
+
+    Parameters
+    ----------
+    fn
+        A pure function of one point.
+    grid
+        The points.
+    executor
+        Where the points run (default :class:`InProcess`).
+
+    Returns
+    -------
+    list
+        One result per point, in order.
+    """
     ex = executor if executor is not None else InProcess()
     return ex.map(fn, list(grid))

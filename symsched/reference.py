@@ -45,7 +45,21 @@ REFERENCE_STEPS: tuple[int, ...] = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50)
 
 @dataclass(frozen=True)
 class ModelFamily:
-    """A model family: its noise range, Gaussian proxy and the exports its consumers take."""
+    """A model family: its noise range, Gaussian proxy and the exports its consumers take.
+
+    Attributes
+    ----------
+    name
+        The family (``edm``, ``sd15``, ``sdxl``, ``ddpm``, ``flow``).
+    sigma_min, sigma_max
+        Its noise range.
+    mean_eigenvalue
+        The mean eigenvalue the digits spectrum is rescaled to (``None``: as is).
+    proxy
+        A description of the Gaussian proxy.
+    exports
+        ``(format, options)`` of the exporters its consumers take.
+    """
 
     name: str
     sigma_min: float
@@ -96,7 +110,19 @@ _BASELINES = frozenset({"tangent", "karras", "loglinear", "vp-linear", "cosine",
 
 
 def proxy_spectrum(m: ModelFamily) -> FloatArray:
-    """The Gaussian proxy of model family ``m``: the digits spectrum at the family's scale."""
+    """The Gaussian proxy of model family ``m``: the digits spectrum at the family's scale.
+
+    Parameters
+    ----------
+    m
+        A model family of the reference set.
+
+    Returns
+    -------
+    FloatArray
+        The dequantised digits spectrum, rescaled to the family's mean eigenvalue when it has one
+        (docs/theory/gaussian.md#data-scale).
+    """
     lam = dataset_spectrum("digits")
     return lam if m.mean_eigenvalue is None else lam * (m.mean_eigenvalue / lam.mean())
 

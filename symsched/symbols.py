@@ -1,7 +1,8 @@
 r"""SymPy symbols of the project, with assumptions; each Symbol's name equals its Python name.
 
-Notation follows conventions.md and gaussian_theory.md [sun2026, §2]: ``lam`` is an eigenvalue
-:math:`\lambda` of the source covariance, ``rho`` a noise level :math:`\rho=\sigma/\alpha`,
+Notation follows docs/conventions.md#noise-level and docs/theory/gaussian.md#setting
+[sun2026, §2]: ``lam`` is an eigenvalue :math:`\lambda` of the source covariance, ``rho`` a noise
+level :math:`\rho=\sigma/\alpha`,
 ``a -> b`` one sampler step between noise levels, ``alpha_bar`` the VP signal fraction
 :math:`\bar\alpha=\alpha^2`, ``u`` the sampling progress in [0, 1] and ``t`` diffusion time.
 """

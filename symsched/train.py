@@ -2,8 +2,8 @@ r"""Train the small EDM-preconditioned denoisers shipped with symsched.
 
     python -m symsched.train digits [--steps N] [--minutes 10] [--seed 0] [--out symsched/data]
 
-Seeded and single-threaded (``torch.set_num_threads(1)``); EDM training (Karras et al.,
-arXiv:2206.00364, §5 and Table 1): :math:`\ln\sigma\sim\mathcal N(P_\text{mean},P_\text{std}^2)`,
+Seeded and single-threaded (``torch.set_num_threads(1)``); EDM training ([karras2022, §5, Table 1],
+arXiv:2206.00364): :math:`\ln\sigma\sim\mathcal N(P_\text{mean},P_\text{std}^2)`,
 loss weight :math:`(\sigma^2+\sigma_d^2)/(\sigma\sigma_d)^2`, the preconditioned MLP of
 :mod:`symsched.models.trained` (coefficients from
 :func:`symsched.models.preconditioning.edm_preconditioning`, Eq. (7)). Trains on the ``"train"``
@@ -35,7 +35,15 @@ __all__ = ["CONFIGS", "FREQS", "P_MEAN", "P_STD", "SAMPLE_STEPS", "main", "sampl
 
 
 class TrainConfig(TypedDict):
-    """Architecture and optimiser settings of one shipped model."""
+    """Architecture and optimiser settings of one shipped model.
+
+    Attributes
+    ----------
+    hidden, depth
+        Width and depth of the MLP.
+    steps, batch, lr
+        Optimiser steps, batch size and peak learning rate (Adam, one-cycle).
+    """
 
     hidden: int
     depth: int
@@ -68,7 +76,7 @@ def train(
 ) -> Path:
     r"""Train the EDM denoiser ``name`` on the train split; write checkpoint, loss curve, samples.
 
-    EDM training [Karras et al. 2022, §5, Table 1]: :math:`\ln\sigma\sim\mathcal N(P_\text{mean},
+    EDM training [karras2022, §5, Table 1]: :math:`\ln\sigma\sim\mathcal N(P_\text{mean},
     P_\text{std}^2)`, loss :math:`\lambda(\sigma)\|D(y+\sigma n,\sigma)-y\|^2` with
     :math:`\lambda=(\sigma^2+\sigma_d^2)/(\sigma\sigma_d)^2`, Adam with a one-cycle schedule.
 

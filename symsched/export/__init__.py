@@ -1,6 +1,6 @@
 """Exporters: an N-step grid in the form each consumer expects.
 
-The conventions are docs/conventions.md#export-conventions.
+The conventions of docs/conventions.md#export-conventions.
 
 One module per consumer format registers it in :data:`EXPORTERS` on import (``json``, ``csv``,
 ``k-diffusion``, ``comfyui``, ``diffusers-euler``, ``diffusers-timesteps``, ``flow-matching``);

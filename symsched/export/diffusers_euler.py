@@ -1,4 +1,4 @@
-"""``diffusers-euler``: exactly the N+1 levels, for ``EulerDiscreteScheduler.set_timesteps``.
+"""``diffusers-euler``: the N+1 levels for ``EulerDiscreteScheduler.set_timesteps(sigmas=)``.
 
 The terminal value is included and runs N steps (docs/conventions.md#diffusers-euler).
 """

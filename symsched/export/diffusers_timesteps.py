@@ -21,7 +21,13 @@ __all__ = ["TimestepsOptions"]
 
 @dataclass(frozen=True)
 class TimestepsOptions:
-    """Options of ``diffusers-timesteps``: the model's training table."""
+    """Options of ``diffusers-timesteps``: the model's training table.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule METHOD --help`` lists it).
+    """
 
     train_schedule: TrainSchedule = option(
         "scaled_linear", "training beta table (scaled_linear: SD 1.x / XL)"

@@ -26,7 +26,13 @@ __all__ = ["FlowOptions", "flow_levels", "flow_sigmas"]
 
 @dataclass(frozen=True)
 class FlowOptions:
-    """Options of ``flow-matching``."""
+    """Options of ``flow-matching``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule METHOD --help`` lists it).
+    """
 
     shift: float = option(
         1.0, "shift configured on the flow-matching scheduler (undone)", metavar="S"
@@ -37,7 +43,24 @@ def flow_sigmas(levels: ArrayLike, shift: float = 1.0) -> FloatArray:
     r"""Flow-matching sigmas :math:`t=\rho'/(1+\rho')` with :math:`\rho'=\rho/S` (``inf -> 1``).
 
     Pre-inverts diffusers' shift :math:`t\mapsto St/(1+(S-1)t)`, which multiplies
-    :math:`\rho=t/(1-t)` by S.
+    :math:`\rho=t/(1-t)` by S [lipman2023] (docs/conventions.md#flow-matching).
+
+    Parameters
+    ----------
+    levels
+        Noise levels :math:`\rho` (``inf`` allowed).
+    shift
+        The shift S configured on the scheduler (> 0).
+
+    Returns
+    -------
+    FloatArray
+        The flow sigmas ``t`` in ``[0, 1]``, shaped like ``levels``.
+
+    Raises
+    ------
+    ValueError
+        If ``shift`` is not positive.
     """
     s = check_positive(shift, "shift")
     rho = np.asarray(levels, dtype=np.float64) / s
@@ -47,7 +70,18 @@ def flow_sigmas(levels: ArrayLike, shift: float = 1.0) -> FloatArray:
 
 
 def flow_levels(t: ArrayLike) -> FloatArray:
-    r"""Noise levels :math:`\rho=t/(1-t)` of flow sigmas ``t`` (``1 -> inf``)."""
+    r"""Noise levels :math:`\rho=t/(1-t)` of flow sigmas ``t`` (``1 -> inf``).
+
+    Parameters
+    ----------
+    t
+        Flow sigmas in ``[0, 1]``.
+
+    Returns
+    -------
+    FloatArray
+        The noise levels, shaped like ``t``.
+    """
     tt = np.asarray(t, dtype=np.float64)
     with np.errstate(divide="ignore"):
         out: FloatArray = np.where(tt >= 1.0, math.inf, tt / (1.0 - tt))

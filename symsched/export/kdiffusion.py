@@ -1,7 +1,7 @@
 """``k-diffusion``: the N+1 levels followed by a 0 (``sample_*(model, x, sigmas)``).
 
-k-diffusion's samplers take a sigma list that ends at 0: the last step ``sigma_N -> 0`` is one
-more step; no 0 is appended when the grid already ends at 0
+k-diffusion's samplers [crowson] take a sigma list that ends at 0: the last step
+``sigma_N -> 0`` is one more step; no 0 is appended when the grid already ends at 0
 (docs/conventions.md#k-diffusion-and-comfyui).
 """
 
@@ -17,7 +17,25 @@ __all__ = ["with_trailing_zero"]
 
 
 def with_trailing_zero(schedule: Schedule, fmt: str) -> Exported:
-    """The N+1 levels plus a trailing 0 (none when ``sigma_N`` is already 0), as a JSON list."""
+    """The N+1 levels plus a trailing 0 (none when ``sigma_N`` is already 0), as a JSON list.
+
+    Parameters
+    ----------
+    schedule
+        The grid (``sigma_0`` finite).
+    fmt
+        The format name (``k-diffusion`` or ``comfyui``), for the note and the messages.
+
+    Returns
+    -------
+    Exported
+        The JSON list, the note and the levels the consumer visits.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma_0`` is infinite.
+    """
     require_finite_start(schedule, fmt)
     n = schedule.steps
     levels = [float(v) for v in schedule.sigmas]

@@ -1,7 +1,8 @@
 r"""Euler–Maclaurin asymptotics of the exact Gaussian KL in the number of steps N.
 
-[sun2026, §5.1] (gaussian_theory.md §5.1). For a smooth family :math:`\rho(u)` on the uniform grid
-:math:`u_k=k/N` and :math:`\varphi_i(u)=\arctan(\rho(u)/\sqrt{\lambda_i})`, the exact output ratio is
+[sun2026, §5.1] (docs/theory/gaussian.md#euler-maclaurin-expansion). For a smooth family
+:math:`\rho(u)` on the uniform grid :math:`u_k=k/N` and
+:math:`\varphi_i(u)=\arctan(\rho(u)/\sqrt{\lambda_i})`, the exact output ratio is
 :math:`\ln r_i=-B_i+\sum_k 2\ln\cos\Delta\varphi_{i,k}` and
 
 .. math:: \ln r_i = -B_i - \frac{J_i}{N} - \frac{K_i}{N^3} + O(N^{-5}),\qquad
@@ -23,7 +24,7 @@ down to :math:`\sigma_{\min}=0`, where :math:`\rho\propto\sqrt t` and :math:`J` 
 
 References
 ----------
-.. [sun2026] arXiv:2601.13602, §5.1 (gaussian_theory.md §5.1).
+.. [sun2026] arXiv:2601.13602, §5.1 (docs/theory/gaussian.md#euler-maclaurin-expansion).
 """
 
 from __future__ import annotations
@@ -31,19 +32,30 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Literal, cast, overload
 
 import mpmath
 import numpy as np
 import sympy as sp
-from numpy.typing import NDArray
 
 from symsched import numeric
+from symsched._typing import (
+    FloatArray,
+    MpmathFunction,
+    MpmathNumber,
+    NumpyFunction,
+    SpectrumLike,
+    Start,
+)
 from symsched._validate import as_eigenvalues, check_choice, check_steps
 from symsched.samplers import start_log_ratio
 from symsched.schedules.families import Family, level
 from symsched.symbols import N, s, u
+
+if TYPE_CHECKING:
+    from symsched.gaussian.derive import Step
 
 __all__ = [
     "Coefficients",
@@ -73,14 +85,17 @@ class EMExpansion:
     Attributes
     ----------
     step_series
-        :math:`2\ln\cos\Delta\varphi` of one step as a series in :math:`h=1/N` (through :math:`h^4`).
+        :math:`2\ln\cos\Delta\varphi` of one step as a series in :math:`h=1/N` (through
+        :math:`h^4`).
     j_integrand, k_integrand
-        :math:`\dot\varphi^2` and :math:`\dot\varphi^4/6-\ddot\varphi^2/12` in the symbols ``phi1..``.
+        :math:`\dot\varphi^2` and :math:`\dot\varphi^4/6-\ddot\varphi^2/12` in the symbols
+        ``phi1..``.
     boundary_primitive
         :math:`G` with :math:`c_4 + k = G'`; the :math:`N^{-3}` boundary terms are
         :math:`[G + B_2(\tfrac12)c_2'/2]_0^1`.
     boundary_residual
-        That bracket's integrand, simplified: exactly 0 (the cancellation of gaussian_theory.md §5.1).
+        That bracket's integrand, simplified: exactly 0 (the cancellation of
+        docs/theory/gaussian.md#euler-maclaurin-expansion).
     """
 
     step_series: sp.Expr
@@ -102,7 +117,19 @@ def log_ratio_expansion() -> EMExpansion:
     Step :math:`k` spans :math:`[u_k-h/2,u_k+h/2]` around the midpoint :math:`u_k`; Taylor:
     :math:`\Delta\varphi=\sum_{n\,\mathrm{odd}}2\varphi^{(n)}(h/2)^n/n!`. The summand
     :math:`2\ln\cos\Delta\varphi=c_2h^2+c_4h^4+O(h^6)`; the midpoint rule
-    :math:`\sum_k f(u_k)=N\int_0^1f+\tfrac{B_2(1/2)}{2}h[f']_0^1+O(h^3)` [sun2026, §5.1].
+    :math:`\sum_k f(u_k)=N\int_0^1f+\tfrac{B_2(1/2)}{2}h[f']_0^1+O(h^3)` [sun2026, §5.1]
+    (docs/theory/gaussian.md#euler-maclaurin-expansion).
+
+    Returns
+    -------
+    EMExpansion
+        The step series, the J and K integrands and the proof that the :math:`N^{-3}` boundary
+        terms cancel.
+
+    Raises
+    ------
+    RuntimeError
+        If the :math:`N^{-3}` integrand is not of the form :math:`-k+G'` (a derivation error).
     """
     dphi = sum((2 * _p[n - 1] * (_h / 2) ** n / sp.factorial(n) for n in (1, 3, 5)), sp.Integer(0))
     xx = sp.Symbol("x")
@@ -119,7 +146,8 @@ def log_ratio_expansion() -> EMExpansion:
     identity = sp.expand(c4 + k_int - _ddu(g_prim))
     if identity != 0:
         raise RuntimeError(f"the N^-3 integrand is not -k + G' (residual {identity})")
-    # midpoint Euler–Maclaurin: sum_k f(u_k) = N int f + (B_2(1/2)/2!) h [f'] + ...; f = c2 h^2 + ...
+    # midpoint Euler–Maclaurin: sum_k f(u_k) = N int f + (B_2(1/2)/2!) h [f'] + ...;
+    # f = c2 h^2 + ...
     em2 = sp.bernoulli(2, sp.Rational(1, 2)) / sp.factorial(2)
     boundary = sp.simplify(g_prim + em2 * _ddu(c2))
     return EMExpansion(step, j_int, k_int, g_prim, boundary)
@@ -127,12 +155,22 @@ def log_ratio_expansion() -> EMExpansion:
 
 @functools.cache
 def kl_expansion(order: int = 4) -> dict[str, dict[int, sp.Expr]]:
-    r"""Both KL directions per eigenvalue as series in :math:`1/N`, through :math:`N^{-\mathrm{order}}`.
+    r"""Both KL directions per eigenvalue as series in :math:`1/N`.
 
     With :math:`x=-\ln r=B+J\epsilon+K\epsilon^3` (:math:`\epsilon=1/N`):
     :math:`KL(p\|\hat p)=\tfrac12(e^x-1-x)`, :math:`KL(\hat p\|p)=\tfrac12(e^{-x}-1+x)`
-    [sun2026, §4-§5.1]. Returns ``{"kl_source_output": {power: coeff}, "kl_output_source": ...}``
-    in the symbols ``B``, ``J``, ``K``.
+    [sun2026, §4-§5.1] (docs/theory/gaussian.md#kl-coefficients).
+
+    Parameters
+    ----------
+    order
+        The last power of :math:`1/N` kept.
+
+    Returns
+    -------
+    dict
+        ``{"kl_source_output": {power: coeff}, "kl_output_source": ...}`` in the symbols ``B``,
+        ``J``, ``K``.
     """
     xv = _B + _J * _eps + _K * _eps**3
     out: dict[str, dict[int, sp.Expr]] = {}
@@ -147,8 +185,13 @@ def kl_expansion(order: int = 4) -> dict[str, dict[int, sp.Expr]]:
 
 @functools.cache
 def angle_derivatives() -> tuple[sp.Expr, sp.Expr]:
-    r""":math:`\dot\varphi` and :math:`\ddot\varphi` of :math:`\varphi=\arctan(\rho(u)/s)` as
-    expressions in the symbols ``rho, rho1, rho2`` (:math:`\rho,\dot\rho,\ddot\rho`) and ``s``."""
+    r""":math:`\dot\varphi` and :math:`\ddot\varphi` of :math:`\varphi=\arctan(\rho(u)/s)`.
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        Both, in the symbols ``rho, rho1, rho2`` (:math:`\rho,\dot\rho,\ddot\rho`) and ``s``.
+    """
     f = sp.Function("rho")(u)
     phi = sp.atan(f / s)
     r0, r1, r2 = sp.symbols("rho rho1 rho2", real=True)
@@ -178,9 +221,9 @@ class Coefficients:
         Human-readable caveats (e.g. N too small), also written to the JSON output.
     """
 
-    J: NDArray[np.float64]
-    K: NDArray[np.float64]
-    B: NDArray[np.float64]
+    J: FloatArray
+    K: FloatArray
+    B: FloatArray
     kl_source_output: dict[int, float]
     kl_output_source: dict[int, float]
     method: str
@@ -188,8 +231,10 @@ class Coefficients:
 
     @property
     def onset_steps(self) -> float:
-        r"""N above which the :math:`N^{-3}` term of :math:`\ln r` is below 1% of the :math:`N^{-1}` term:
-        :math:`10\sqrt{\max_i|K_i|/J_i}` (the asymptotic regime; near-singular ends push it up)."""
+        r"""N above which :math:`K_i/N^3` is below 1% of :math:`J_i/N` in :math:`\ln r_i`.
+
+        :math:`10\sqrt{\max_i|K_i|/J_i}` (the asymptotic regime; near-singular ends push it up).
+        """
         return float(10 * np.sqrt(np.max(np.abs(self.K) / self.J)))
 
 
@@ -203,29 +248,54 @@ def _rho_derivs(rho_expr: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     return rho_expr, sp.diff(rho_expr, u), sp.diff(rho_expr, u, 2)
 
 
-def _angle_funcs(fam: Family, backend: str) -> tuple[Any, Any, tuple[float, ...]]:
+@overload
+def _angle_funcs(
+    fam: Family, backend: Literal["numpy"]
+) -> tuple[NumpyFunction, NumpyFunction, tuple[float, ...]]: ...
+@overload
+def _angle_funcs(
+    fam: Family, backend: Literal["mpmath"]
+) -> tuple[MpmathFunction, MpmathFunction, tuple[float, ...]]: ...
+def _angle_funcs(
+    fam: Family, backend: Literal["numpy", "mpmath"]
+) -> (
+    tuple[NumpyFunction, NumpyFunction, tuple[float, ...]]
+    | tuple[MpmathFunction, MpmathFunction, tuple[float, ...]]
+):
     syms, vals = _family_syms(fam)
     r0, r1, r2 = sp.symbols("rho rho1 rho2", real=True)
     d1, d2 = angle_derivatives()
     rho_e, rho1_e, rho2_e = _rho_derivs(fam.rho)
     e1 = d1.subs({r0: rho_e, r1: rho1_e})
     e2 = d2.subs({r0: rho_e, r1: rho1_e, r2: rho2_e})
+    if backend == "mpmath":
+        return (
+            numeric.lambdify((u, s, *syms), e1, "mpmath"),
+            numeric.lambdify((u, s, *syms), e2, "mpmath"),
+            vals,
+        )
     return (
-        numeric.lambdify((u, s, *syms), e1, backend),
-        numeric.lambdify((u, s, *syms), e2, backend),
+        numeric.lambdify((u, s, *syms), e1, "numpy"),
+        numeric.lambdify((u, s, *syms), e2, "numpy"),
         vals,
     )
 
 
+# numpy ships leggauss untyped: the nodes and weights of the n-point Gauss–Legendre rule
+_leggauss = cast(Callable[[int], tuple[FloatArray, FloatArray]], np.polynomial.legendre.leggauss)
+
+
 @functools.cache
-def _gl(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    return np.polynomial.legendre.leggauss(n)
+def _gl(n: int) -> tuple[FloatArray, FloatArray]:
+    return _leggauss(n)
 
 
 def _quadrature_numpy(
-    fam: Family, lam_v: NDArray[np.float64], panels: int, order: int
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    r"""Composite Gauss–Legendre in u (``panels`` x ``order`` interior nodes); endpoints never evaluated.
+    fam: Family, lam_v: FloatArray, panels: int, order: int
+) -> tuple[FloatArray, FloatArray]:
+    r"""Composite Gauss–Legendre in u (``panels`` x ``order`` interior nodes).
+
+    Endpoints are never evaluated.
 
     The family's :math:`\rho,\dot\rho,\ddot\rho` are evaluated once per node; only the derived
     angle derivatives :func:`angle_derivatives` are evaluated per (node, eigenvalue).
@@ -257,18 +327,20 @@ def _quadrature_numpy(
         K[c0 : c0 + chunk] = (p1**4 / 6 - p2**2 / 12) @ weights
     if not (np.isfinite(J).all() and np.isfinite(K).all()):
         raise ValueError(
-            f"{fam.name}: the angle derivatives are not finite on (0, 1); the expansion does not apply"
+            f"{fam.name}: the angle derivatives are not finite on (0, 1); the expansion does not "
+            "apply"
         )
     return J, K
 
 
 def _quadrature_mpmath(
-    fam: Family, lam_v: NDArray[np.float64], dps: int
-) -> tuple[list[Any], list[Any]]:
-    """tanh-sinh quadrature at ``dps`` digits, split where rho = sqrt(lam) (the angle's fastest turn)."""
+    fam: Family, lam_v: FloatArray, dps: int
+) -> tuple[list[MpmathNumber], list[MpmathNumber]]:
+    """tanh-sinh quadrature at ``dps`` digits, split where rho = sqrt(lam) (the fastest turn)."""
     _syms, vals = _family_syms(fam)
     f1, f2, _ = _angle_funcs(fam, "mpmath")
-    Js, Ks = [], []
+    Js: list[MpmathNumber] = []
+    Ks: list[MpmathNumber] = []
     with mpmath.workdps(dps):
         mvals = [mpmath.mpf(v) if math.isfinite(v) else mpmath.inf for v in vals]
         for lv in lam_v:
@@ -301,9 +373,10 @@ def _tangent_closed_form() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
 
     :math:`|\dot\rho|` and :math:`\ddot\rho` as functions of the level come from the family's
     closed-form inverse :math:`u(\rho)` (:math:`|\dot\rho|=D(c^2+\rho^2)/c`), so that
-    :math:`J=\int\dot\varphi^2\,d\rho/|\dot\rho|` and :math:`K=\int(\dot\varphi^4/6-\ddot\varphi^2/12)\,d\rho/|\dot\rho|`
-    are rational integrals in :math:`x` with :math:`k=c/\sqrt\lambda`.
-    Returns ``(FJ, FK, FJ_inf, FK_inf)`` in ``x, k, D``: antiderivatives and their limits at infinity.
+    :math:`J=\int\dot\varphi^2\,d\rho/|\dot\rho|` and
+    :math:`K=\int(\dot\varphi^4/6-\ddot\varphi^2/12)\,d\rho/|\dot\rho|` are rational integrals in
+    :math:`x` with :math:`k=c/\sqrt\lambda`. Returns ``(FJ, FK, FJ_inf, FK_inf)`` in ``x, k, D``:
+    antiderivatives and their limits at infinity.
     """
     from symsched.schedules.families import tangent as tangent_family
     from symsched.symbols import c, sigma_max, sigma_min
@@ -330,9 +403,7 @@ def _tangent_closed_form() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
     return fj, fk, sp.limit(fj, _x, sp.oo), sp.limit(fk, _x, sp.oo)
 
 
-def _tangent_coefficients(
-    fam: Family, lam_v: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _tangent_coefficients(fam: Family, lam_v: FloatArray) -> tuple[FloatArray, FloatArray]:
     fj, fk, fj_inf, fk_inf = _tangent_closed_form()
     cv = float(fam.params["c"])
     lo, hi = fam.sigma_min, fam.sigma_max
@@ -350,12 +421,25 @@ def _tangent_coefficients(
     return out[0], out[1]
 
 
-def check_smooth(fam: Family, eigenvalues: Any) -> None:
+def check_smooth(fam: Family, eigenvalues: SpectrumLike) -> None:
     r"""Raise ``ValueError`` unless :math:`\dot\varphi_i,\ddot\varphi_i` stay bounded at both ends.
 
-    Probes :math:`u=10^{-4},10^{-6},10^{-8}` from each end: a growth of :math:`|\ddot\varphi|` by more
-    than 10x over those four decades means a singular endpoint (e.g. :math:`\rho\propto\sqrt{t}`),
-    where :math:`J` or :math:`K` diverges and the KL is not :math:`\Theta(N^{-2})` with these terms.
+    Probes :math:`u=10^{-4},10^{-6},10^{-8}` from each end: a growth of :math:`|\ddot\varphi|` by
+    more than 10x over those four decades means a singular endpoint (e.g.
+    :math:`\rho\propto\sqrt{t}`), where :math:`J` or :math:`K` diverges and the KL is not
+    :math:`\Theta(N^{-2})` with these terms (docs/theory/gaussian.md#smoothness-condition).
+
+    Parameters
+    ----------
+    fam
+        The schedule family.
+    eigenvalues
+        The eigenvalues to probe (typically the smallest and the largest of the spectrum).
+
+    Raises
+    ------
+    ValueError
+        If an angle derivative is not finite or grows without bound at an end.
     """
     lam_v = as_eigenvalues(eigenvalues)
     f1, f2, vals = _angle_funcs(fam, "numpy")
@@ -371,14 +455,14 @@ def check_smooth(fam: Family, eigenvalues: Any) -> None:
         grow = (d2[:, 2] > 10 * d2[:, 0] + floor) | (d1[:, 2] > 10 * d1[:, 0] + floor)
         if bad or grow.any():
             raise ValueError(
-                f"{fam.name} with {dict(fam.params)} is not smooth at {end} (the angle derivative grows "
-                "without bound there), so the Euler–Maclaurin expansion does not apply; "
+                f"{fam.name} with {dict(fam.params)} is not smooth at {end} (the angle derivative "
+                "grows without bound there), so the Euler–Maclaurin expansion does not apply; "
                 "use a positive --sigma-min / a t_min > 0 or a smooth family"
             )
 
 
 def coefficients(
-    eigenvalues: Any,
+    eigenvalues: SpectrumLike,
     fam: Family,
     *,
     start: str = "exact",
@@ -393,7 +477,8 @@ def coefficients(
     eigenvalues
         Covariance eigenvalues.
     fam
-        A schedule family (:mod:`symsched.schedules.families`), evaluated on the uniform grid ``u = k/N``.
+        A schedule family (:mod:`symsched.schedules.families`), evaluated on the uniform grid
+        ``u = k/N``.
     start
         ``"exact"`` or ``"prior"``; ``"prior"`` with a finite sigma_max adds :math:`B_i`.
     method
@@ -401,9 +486,23 @@ def coefficients(
         ``"quadrature"``.
     panels, order
         Composite Gauss–Legendre size for quadrature.
+
+    Returns
+    -------
+    Coefficients
+        J, K, B per eigenvalue and the KL coefficients of both directions
+        (docs/theory/gaussian.md#kl-coefficients).
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid, the family is not smooth at an end
+        (:func:`check_smooth`), or ``method="closed-form"`` for a family without one.
+    TypeError
+        If ``fam`` is not a :class:`~symsched.schedules.families.Family`.
     """
     lam_v = as_eigenvalues(eigenvalues)
-    check_choice(start, "start", ("exact", "prior"))
+    start_v = cast("Start", check_choice(start, "start", ("exact", "prior")))
     check_choice(method, "method", ("auto", "closed-form", "quadrature"))
     if not isinstance(fam, Family):
         raise TypeError(
@@ -420,7 +519,7 @@ def coefficients(
             fam, lam_v, check_steps(panels, "panels"), check_steps(order, "order")
         )
     hi = fam.sigma_max
-    B = -np.asarray(start_log_ratio(lam_v, hi, start), dtype=np.float64)  # 0 unless a prior start
+    B = -np.asarray(start_log_ratio(lam_v, hi, start_v), dtype=np.float64)  # 0 unless prior start
     kl_c = _kl_coefficients(J, K, B)
     return Coefficients(
         J,
@@ -432,7 +531,7 @@ def coefficients(
     )
 
 
-def _kl_coefficients(J: Any, K: Any, B: Any) -> dict[str, dict[int, float]]:
+def _kl_coefficients(J: FloatArray, K: FloatArray, B: FloatArray) -> dict[str, dict[int, float]]:
     out: dict[str, dict[int, float]] = {}
     for name, coeffs in kl_expansion().items():
         out[name] = {}
@@ -443,17 +542,60 @@ def _kl_coefficients(J: Any, K: Any, B: Any) -> dict[str, dict[int, float]]:
 
 
 def coefficients_mpmath(
-    eigenvalues: Any, fam: Family, *, dps: int = 40
-) -> tuple[list[Any], list[Any]]:
-    """J and K at ``dps`` digits by tanh-sinh quadrature (the high-precision path of :func:`coefficients`)."""
+    eigenvalues: SpectrumLike, fam: Family, *, dps: int = 40
+) -> tuple[list[MpmathNumber], list[MpmathNumber]]:
+    """J and K at ``dps`` digits by tanh-sinh quadrature.
+
+    The high-precision path of :func:`coefficients`.
+
+    Parameters
+    ----------
+    eigenvalues
+        The covariance spectrum.
+    fam
+        The schedule family.
+    dps
+        The working precision in decimal digits.
+
+    Returns
+    -------
+    tuple of list of MpmathNumber
+        ``(J, K)``, one mpmath number per eigenvalue.
+
+    Raises
+    ------
+    ValueError
+        If the eigenvalues are invalid.
+    """
     lam_v = as_eigenvalues(eigenvalues)
     return _quadrature_mpmath(fam, lam_v, dps)
 
 
-def predicted_log_ratio(coef: Coefficients, steps: int, order: int = 3) -> NDArray[np.float64]:
-    """Truncated expansion of ln r_i at N = ``steps``: through N^-1 (order 1) or N^-3 (order 3)."""
+def predicted_log_ratio(coef: Coefficients, steps: int, order: int = 3) -> FloatArray:
+    """Truncated expansion of ln r_i at N = ``steps``: through N^-1 (order 1) or N^-3 (order 3).
+
+    Parameters
+    ----------
+    coef
+        The coefficients of :func:`coefficients`.
+    steps
+        The number of steps N.
+    order
+        1 or 3.
+
+    Returns
+    -------
+    FloatArray
+        :math:`-B_i-J_i/N` (order 1) or :math:`-B_i-J_i/N-K_i/N^3` (order 3), per eigenvalue.
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` or ``order`` is invalid.
+    """
     n = check_steps(steps)
-    check_choice(order, "order", (1, 3))
+    if order not in (1, 3):
+        raise ValueError(f"order must be one of 1, 3; got {order!r}")
     out = -coef.B - coef.J / n
     return out - coef.K / n**3 if order == 3 else out
 
@@ -461,7 +603,29 @@ def predicted_log_ratio(coef: Coefficients, steps: int, order: int = 3) -> NDArr
 def predicted_kl(
     coef: Coefficients, steps: int, order: int = 4, direction: str = "kl_source_output"
 ) -> float:
-    """Truncated KL expansion at N = ``steps`` through N^-``order`` (0..4)."""
+    """Truncated KL expansion at N = ``steps`` through N^-``order`` (0..4).
+
+    Parameters
+    ----------
+    coef
+        The coefficients of :func:`coefficients`.
+    steps
+        The number of steps N.
+    order
+        The last power of :math:`1/N` kept (0..4).
+    direction
+        ``"kl_source_output"`` or ``"kl_output_source"``.
+
+    Returns
+    -------
+    float
+        The truncated series.
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` or ``direction`` is invalid.
+    """
     n = check_steps(steps)
     check_choice(direction, "direction", ("kl_source_output", "kl_output_source"))
     c = getattr(coef, direction)
@@ -469,27 +633,47 @@ def predicted_kl(
 
 
 def small_n_warnings(coef: Coefficients, steps: int) -> list[str]:
-    r"""Warn when N is too small: the expansion parameter is the angle step :math:`\sqrt{J_i}/N`."""
+    r"""Warn when N is too small: the expansion parameter is the angle step :math:`\sqrt{J_i}/N`.
+
+    Parameters
+    ----------
+    coef
+        The coefficients of :func:`coefficients`.
+    steps
+        The number of steps N.
+
+    Returns
+    -------
+    list of str
+        The warnings (each also issued with :func:`warnings.warn`): the largest angle step above
+        0.5 rad, or N below :attr:`Coefficients.onset_steps`.
+    """
     n = check_steps(steps)
     worst = float(np.sqrt(coef.J.max())) / n
     out = []
     if worst > 0.5:
         out.append(
-            f"N = {n} is too small for the expansion: the largest angle step sqrt(J)/N = {worst:.2f} "
-            "rad exceeds 0.5, so the truncated series is not accurate"
+            f"N = {n} is too small for the expansion: the largest angle step sqrt(J)/N = "
+            f"{worst:.2f} rad exceeds 0.5, so the truncated series is not accurate"
         )
     if n < coef.onset_steps:
         out.append(
-            f"N = {n} is below the asymptotic onset N* = {coef.onset_steps:.3g} (10 sqrt(max |K|/J)): "
-            "the N^-3 term is not yet small; expect a large remainder"
+            f"N = {n} is below the asymptotic onset N* = {coef.onset_steps:.3g} "
+            "(10 sqrt(max |K|/J)): the N^-3 term is not yet small; expect a large remainder"
         )
     for msg in out:
         warnings.warn(msg, stacklevel=2)
     return out
 
 
-def derivation() -> list[Any]:
-    """Steps of the Euler–Maclaurin derivation (printed by the notebook and the CLI)."""
+def derivation() -> list[Step]:
+    """Steps of the Euler–Maclaurin derivation (printed by the notebook and the CLI).
+
+    Returns
+    -------
+    list of Step
+        From the step series to the KL coefficients [sun2026, §5.1].
+    """
     from symsched.gaussian.derive import Step
 
     em = log_ratio_expansion()

@@ -1,14 +1,16 @@
 r"""Calculus of variations for the dominant KL term, and the exact finite-N optimum.
 
-[sun2026, §5.2-§5.3] (gaussian_theory.md §5.2-§5.3). The dominant KL term is
-:math:`\frac1{4N^2}\sum_iJ_i^2`, :math:`J_i=\int_0^1\dot\varphi_i^2du` (:mod:`symsched.gaussian.asymptotics`).
+[sun2026, §5.2-§5.3] (docs/theory/gaussian.md#three-optima). The dominant KL term is
+:math:`\frac1{4N^2}\sum_iJ_i^2`, :math:`J_i=\int_0^1\dot\varphi_i^2du`
+(:mod:`symsched.gaussian.asymptotics`).
 
 * One eigenvalue: the Euler–Lagrange equation of :math:`\int\dot\varphi^2` is :math:`\ddot\varphi=0`
   (:func:`euler_lagrange_single`), so :math:`\varphi` is linear in u: the tangent law.
 * (a) Tangent family with :math:`\gamma^\star` (:mod:`symsched.gaussian.tangent`).
 * (b) Unrestricted optimum (:func:`geodesic`): stationarity of :math:`\sum_iJ_i^2` is the
-  Euler–Lagrange equation of :math:`\int\dot\rho^2g_w(\rho)du`, :math:`g_w=\sum_iw_i\lambda_i/(\lambda_i+\rho^2)^2`,
-  with self-consistent weights :math:`w_i\propto J_i`; its Beltrami first integral
+  Euler–Lagrange equation of :math:`\int\dot\rho^2g_w(\rho)du`,
+  :math:`g_w=\sum_iw_i\lambda_i/(\lambda_i+\rho^2)^2`, with self-consistent weights
+  :math:`w_i\propto J_i`; its Beltrami first integral
   (:func:`beltrami_first_integral`) makes the schedule a constant-speed geodesic of the metric
   :math:`g_w`: :math:`\int_\rho^{\sigma_{\max}}\sqrt{g_w}\,d\rho=u\,L_w`. Then
   :math:`J_i(w)=L_w\int m_i/\sqrt{g_w}\,d\rho` (:math:`m_i=\lambda_i/(\lambda_i+\rho^2)^2`), and the
@@ -19,21 +21,22 @@ r"""Calculus of variations for the dominant KL term, and the exact finite-N opti
 
 References
 ----------
-.. [sun2026] arXiv:2601.13602, §5.2-§5.3 (gaussian_theory.md §5.2-§5.3).
+.. [sun2026] arXiv:2601.13602, §5.2-§5.3 (docs/theory/gaussian.md#three-optima).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
 import numpy as np
 import sympy as sp
-from numpy.typing import NDArray
 
 from symsched import numeric
+from symsched._typing import ArrayLike, FloatArray, GridLike, NumpyFunction, SpectrumLike
 from symsched._validate import as_eigenvalues, as_grid, check_choice, check_endpoints, check_steps
 from symsched.gaussian import derive
 from symsched.samplers import start_log_ratio
@@ -58,9 +61,13 @@ __all__ = [
 def euler_lagrange_single() -> tuple[sp.Expr, sp.Expr]:
     r"""Euler–Lagrange equation of :math:`\int_0^1\dot\varphi^2du` and its solution [sun2026, §5.2].
 
-    Returns ``(equation_lhs, rho_of_u)``: :math:`-2\ddot\varphi` (= 0) and the solution with
-    :math:`\varphi(0)=\varphi_{\max}`, :math:`\varphi(1)=\varphi_{\min}` mapped back to
-    :math:`\rho=\sqrt\lambda\tan\varphi` — the tangent law.
+    Returns
+    -------
+    tuple of sympy.Expr
+        ``(equation_lhs, rho_of_u)``: :math:`-2\ddot\varphi` (= 0) and the solution with
+        :math:`\varphi(0)=\varphi_{\max}`, :math:`\varphi(1)=\varphi_{\min}` mapped back to
+        :math:`\rho=\sqrt\lambda\tan\varphi` — the tangent law
+        (docs/theory/gaussian.md#tangent-law).
     """
     from sympy.calculus.euler import euler_equations
 
@@ -75,10 +82,20 @@ def euler_lagrange_single() -> tuple[sp.Expr, sp.Expr]:
 def beltrami_first_integral() -> tuple[sp.Expr, sp.Expr]:
     r"""Euler–Lagrange residual and Beltrami identity of :math:`\int\dot\rho^2g(\rho)du`.
 
-    Returns ``(el_residual, beltrami)``: the Euler–Lagrange expression, and
     :math:`H=\dot\rho\,\partial L/\partial\dot\rho-L=\dot\rho^2g(\rho)`; ``dH/du`` equals
     :math:`\dot\rho\times` the EL expression, so H is constant on solutions: constant speed in the
-    metric g, i.e. :math:`\int\sqrt g\,d\rho\propto u` [sun2026, §5.3(b)].
+    metric g, i.e. :math:`\int\sqrt g\,d\rho\propto u` [sun2026, §5.3(b)]
+    (docs/theory/gaussian.md#b-self-consistent-weighted-geodesic).
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        ``(el_residual, beltrami)``: the Euler–Lagrange expression and :math:`H`.
+
+    Raises
+    ------
+    RuntimeError
+        If the Beltrami identity does not simplify to 0 (a derivation error).
     """
     from sympy.calculus.euler import euler_equations
 
@@ -99,11 +116,13 @@ def beltrami_first_integral() -> tuple[sp.Expr, sp.Expr]:
 _TAIL = 18.0  # e-folds beyond sqrt(lam_min), sqrt(lam_max): tail corrections are exact to O(e^-36)
 _PANEL = 0.25  # panel width in ln(rho)
 _ORDER = 8  # Gauss–Legendre nodes per panel
+# numpy ships leggauss untyped: the nodes and weights of the n-point Gauss–Legendre rule
+_leggauss = cast(Callable[[int], tuple[FloatArray, FloatArray]], np.polynomial.legendre.leggauss)
 
 
 @functools.cache
 def _metric_density() -> sp.Expr:
-    r""":math:`m(\rho;\lambda)=\dot\varphi^2/\dot\rho^2=\lambda/(\lambda+\rho^2)^2`, derived from the angle."""
+    r""":math:`m(\rho;\lambda)=\dot\varphi^2/\dot\rho^2=\lambda/(\lambda+\rho^2)^2`, derived."""
     rho_f = sp.Function("rho")(u)
     phi = sp.atan(rho_f / sp.sqrt(lam))
     r = sp.Symbol("rho_value", positive=True)
@@ -111,7 +130,7 @@ def _metric_density() -> sp.Expr:
     return sp.simplify(dens)
 
 
-def _m(levels: NDArray[np.float64], lam_v: NDArray[np.float64]) -> NDArray[np.float64]:
+def _m(levels: FloatArray, lam_v: FloatArray) -> FloatArray:
     r = sp.Symbol("rho_value", positive=True)
     return numeric.lambdify((r, lam), _metric_density(), "numpy")(levels[:, None], lam_v[None, :])
 
@@ -134,17 +153,17 @@ class Geodesic:
         Fixed-point iterations used.
     """
 
-    eigenvalues: NDArray[np.float64]
+    eigenvalues: FloatArray
     sigma_min: float
     sigma_max: float
-    weights: NDArray[np.float64]
-    J: NDArray[np.float64]
+    weights: FloatArray
+    J: FloatArray
     residual: float
     iterations: int
-    _nodes: NDArray[np.float64]
-    _qw: NDArray[np.float64]
-    _edges: NDArray[np.float64]
-    _panel_integrals: NDArray[np.float64]
+    _nodes: FloatArray
+    _qw: FloatArray
+    _edges: FloatArray
+    _panel_integrals: FloatArray
     _length: float
     _tails: tuple[float, float, float]
 
@@ -153,11 +172,28 @@ class Geodesic:
         r""":math:`\tfrac14\sum_iJ_i^2`, the coefficient of :math:`N^{-2}` of both KL directions."""
         return float(np.sum(self.J**2) / 4)
 
-    def grid(self, steps: int) -> NDArray[np.float64]:
-        r"""N-step grid: :math:`\rho_k` with :math:`\int_{\rho_k}^{\sigma_{\max}}\sqrt{g}\,d\rho=\frac kN L`.
+    def grid(self, steps: int) -> FloatArray:
+        r"""N-step grid: levels :math:`\rho_k` at equal steps of the length :math:`L`.
+
+        :math:`\int_{\rho_k}^{\sigma_{\max}}\sqrt{g}\,d\rho=kL/N`.
 
         :math:`S(\rho)` is exact panel sums plus Gauss–Legendre on the partial panel; each level is
         the root of the monotone :math:`S(\rho)-kL/N` (Brent), or the closed-form tail inverse.
+
+        Parameters
+        ----------
+        steps
+            The number of steps N.
+
+        Returns
+        -------
+        FloatArray
+            The N+1 levels from ``sigma_max`` to ``sigma_min``, descending.
+
+        Raises
+        ------
+        ValueError
+            If ``steps`` is not a positive integer.
         """
         from scipy.optimize import brentq
 
@@ -166,7 +202,7 @@ class Geodesic:
         edges, pan_int = self._edges, self._panel_integrals
         above = top_tail + np.concatenate([np.cumsum(pan_int[::-1])[::-1], [0.0]])  # S at each edge
         s_top = math.sqrt(float(np.sum(self.weights * self.eigenvalues)))
-        x, wq = np.polynomial.legendre.leggauss(_ORDER)
+        x, wq = _leggauss(_ORDER)
 
         def s_of(v: float, p: int) -> float:
             half = (edges[p + 1] - v) / 2
@@ -198,11 +234,9 @@ class Geodesic:
         return as_grid(np.array(out))
 
 
-def _nodes_weights(
-    lo: float, hi: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    n_pan = max(1, int(math.ceil((hi - lo) / _PANEL)))
-    x, w = np.polynomial.legendre.leggauss(_ORDER)
+def _nodes_weights(lo: float, hi: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    n_pan = max(1, math.ceil((hi - lo) / _PANEL))
+    x, w = _leggauss(_ORDER)
     edges = np.linspace(lo, hi, n_pan + 1)
     half = np.diff(edges) / 2
     v = (edges[:-1, None] + half[:, None] * (x[None, :] + 1)).ravel()
@@ -211,7 +245,7 @@ def _nodes_weights(
 
 
 def geodesic(
-    eigenvalues: Any,
+    eigenvalues: SpectrumLike,
     sigma_min: float = 0.0,
     sigma_max: float = math.inf,
     *,
@@ -223,10 +257,30 @@ def geodesic(
     Fixed point :math:`w\leftarrow J(w)/\sum J(w)` on the simplex, with the quadrature of
     :math:`J_i(w)=L_w\int m_i/\sqrt{g_w}d\rho` in :math:`\ln\rho` (Gauss–Legendre, 32 nodes per
     e-fold) plus closed-form tails below :math:`\sqrt{\lambda_{\min}}e^{-18}` and above
-    :math:`\sqrt{\lambda_{\max}}e^{18}`. Stops when :math:`\max|w-J/\sum J|\le` ``tol``.
+    :math:`\sqrt{\lambda_{\max}}e^{18}`. Stops when :math:`\max|w-J/\sum J|\le` ``tol``
+    (docs/theory/gaussian.md#b-self-consistent-weighted-geodesic).
+
+    Parameters
+    ----------
+    eigenvalues
+        The covariance spectrum.
+    sigma_min, sigma_max
+        The end levels, ``0 <= sigma_min < sigma_max <= inf``; a finite end far outside the
+        spectrum (more than 18 e-folds) is refused.
+    tol
+        Tolerance of the fixed point.
+    max_iter
+        Most fixed-point iterations.
+
+    Returns
+    -------
+    Geodesic
+        The weights, the :math:`J_i` and the grid builder :meth:`Geodesic.grid`.
 
     Raises
     ------
+    ValueError
+        If an argument is invalid or an end lies far outside the spectrum.
     RuntimeError
         If the iteration does not reach ``tol`` within ``max_iter`` steps.
     """
@@ -240,11 +294,13 @@ def geodesic(
     a_hi = v_hi if tail_hi else math.log(hi)
     if lo > 0 and tail_lo:
         raise ValueError(
-            f"sigma_min = {lo} lies far below every sqrt(eigenvalue); use sigma_min = 0 or a larger value"
+            f"sigma_min = {lo} lies far below every sqrt(eigenvalue); use sigma_min = 0 or a "
+            "larger value"
         )
     if math.isfinite(hi) and tail_hi:
         raise ValueError(
-            f"sigma_max = {hi} lies far above every sqrt(eigenvalue); use sigma_max = inf or a smaller value"
+            f"sigma_max = {hi} lies far above every sqrt(eigenvalue); use sigma_max = inf or a "
+            "smaller value"
         )
     nodes, qw, edges = _nodes_weights(a_lo, a_hi)
     m = _m(nodes, lam_v)  # (nodes, d)
@@ -252,7 +308,7 @@ def geodesic(
     m0 = 1.0 / lam_v  # m at rho = 0 (derived density at 0)
     w = np.full(lam_v.size, 1.0 / lam_v.size)
     resid = math.inf
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is reported after the loop)
         g = m @ w
         sg = np.sqrt(g)
         length = float(qw @ (sg * nodes))
@@ -273,7 +329,8 @@ def geodesic(
             break
     else:
         raise RuntimeError(
-            f"geodesic fixed point did not converge: residual {resid:.2e} after {max_iter} iterations"
+            f"geodesic fixed point did not converge: residual {resid:.2e} after {max_iter} "
+            "iterations"
         )
     # final quantities at the converged weights
     g = m @ w
@@ -303,7 +360,9 @@ def geodesic(
 
 
 @functools.cache
-def _step_funcs() -> tuple[Any, ...]:
+def _step_funcs() -> tuple[
+    NumpyFunction, NumpyFunction, NumpyFunction, NumpyFunction, NumpyFunction, NumpyFunction
+]:
     da, db = derive.log_cos2_step_derivatives()
     return (
         numeric.lambdify((a, b, lam), derive.variance_loss_step(), "numpy"),
@@ -316,15 +375,40 @@ def _step_funcs() -> tuple[Any, ...]:
 
 
 def exact_kl_and_gradient(
-    eigenvalues: Any, levels: Any, *, start: str = "exact", objective: str = "kl_source_output"
-) -> tuple[float, NDArray[np.float64]]:
-    r"""Exact KL of a grid and its gradient with respect to :math:`\ln\rho_j` of the interior levels.
+    eigenvalues: SpectrumLike,
+    levels: ArrayLike,
+    *,
+    start: str = "exact",
+    objective: str = "kl_source_output",
+) -> tuple[float, FloatArray]:
+    r"""Exact KL of a grid and its gradient with respect to :math:`\ln\rho_j` of interior levels.
 
-    ``levels`` is the full grid (sigma_0 may be inf, sigma_N may be 0); only the interior levels
-    must be positive. :math:`\partial\ln r_i/\partial\rho_j` is :math:`\partial_b` of step j plus
-    :math:`\partial_a` of step j+1 (derived step derivatives, [sun2026, §3]); the chain rule through
-    :math:`dKL/d\ln r_i=\tfrac12(1-1/r_i)` (source||output) or :math:`\tfrac12(r_i-1)` (output||source).
-    Levels need not be monotone (every step's loss stays in [0, 1)).
+    :math:`\partial\ln r_i/\partial\rho_j` is :math:`\partial_b` of step j plus :math:`\partial_a`
+    of step j+1 (derived step derivatives, [sun2026, §3]); the chain rule goes through
+    :math:`dKL/d\ln r_i=\tfrac12(1-1/r_i)` (source||output) or :math:`\tfrac12(r_i-1)`
+    (output||source) [sun2026, §4] (docs/theory/gaussian.md#c-exact-finite-n-optimum).
+
+    Parameters
+    ----------
+    eigenvalues
+        The covariance spectrum.
+    levels
+        The full grid (sigma_0 may be inf, sigma_N may be 0); only the interior levels must be
+        positive, and they need not be monotone (every step's loss stays in [0, 1)).
+    start
+        ``"exact"`` or ``"prior"``.
+    objective
+        ``"kl_source_output"`` or ``"kl_output_source"``.
+
+    Returns
+    -------
+    tuple of (float, FloatArray)
+        The KL and its gradient with respect to the log of each interior level.
+
+    Raises
+    ------
+    ValueError
+        If ``start``, ``objective`` or the eigenvalues are invalid.
     """
     check_choice(start, "start", ("exact", "prior"))
     check_choice(objective, "objective", ("kl_source_output", "kl_output_source"))
@@ -362,9 +446,23 @@ def exact_kl_and_gradient(
 
 @dataclass(frozen=True)
 class KLOptimum:
-    """Result of :func:`kl_optimal`: the grid, its exact KL, the final gradient norm and the optimiser's report."""
+    """Result of :func:`kl_optimal`: the grid, its exact KL, its gradient, the optimiser's report.
 
-    sigmas: NDArray[np.float64]
+    Attributes
+    ----------
+    sigmas
+        The optimal grid.
+    kl
+        Its exact KL (the objective's direction).
+    gradient_norm
+        The largest absolute entry of the final gradient (w.r.t. the log levels).
+    iterations
+        L-BFGS-B iterations.
+    converged, message
+        The optimiser's report.
+    """
+
+    sigmas: FloatArray
     kl: float
     gradient_norm: float
     iterations: int
@@ -373,21 +471,48 @@ class KLOptimum:
 
 
 def kl_optimal(
-    eigenvalues: Any,
+    eigenvalues: SpectrumLike,
     steps: int,
     sigma_min: float = 0.0,
     sigma_max: float = math.inf,
     *,
     start: str = "exact",
     objective: str = "kl_source_output",
-    init: Any = None,
+    init: GridLike | None = None,
     max_iter: int = 20_000,
 ) -> KLOptimum:
-    r"""Exact finite-N optimum (c): minimise the exact KL over the N-1 interior levels [sun2026, §3-§4].
+    r"""Exact finite-N optimum (c): minimise the exact KL over the N-1 interior levels.
 
-    L-BFGS-B on :math:`x_j=\ln\rho_j` with the analytic gradient of :func:`exact_kl_and_gradient`.
-    The default start is the tangent grid with :math:`\gamma^\star` (a different point from the
-    geodesic (b), so that "(c) <= (b)" is a finding, not a consequence of the start).
+    [sun2026, §3-§4] (docs/theory/gaussian.md#c-exact-finite-n-optimum). L-BFGS-B on
+    :math:`x_j=\ln\rho_j` with the analytic gradient of :func:`exact_kl_and_gradient`. The default
+    start is the tangent grid with :math:`\gamma^\star` (a different point from the geodesic (b), so
+    that "(c) <= (b)" is a finding, not a consequence of the start).
+
+    Parameters
+    ----------
+    eigenvalues
+        The covariance spectrum.
+    steps
+        The number of steps N.
+    sigma_min, sigma_max
+        The end levels (kept exactly).
+    start, objective
+        As :func:`exact_kl_and_gradient`.
+    init
+        The starting grid (N+1 levels from ``sigma_max`` to ``sigma_min``); default the tangent
+        grid at :math:`\gamma^\star`.
+    max_iter
+        Most L-BFGS-B iterations.
+
+    Returns
+    -------
+    KLOptimum
+        The optimal grid and the optimiser's report.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid or ``init`` does not match ``steps`` and the endpoints.
     """
     from scipy.optimize import minimize
 
@@ -409,10 +534,10 @@ def kl_optimal(
     k0, _ = exact_kl_and_gradient(lam_v, x0_grid, start=start, objective=objective)
     scale = 1.0 / k0 if k0 > 0 else 1.0
 
-    def full(xv: NDArray[np.float64]) -> NDArray[np.float64]:
+    def full(xv: FloatArray) -> FloatArray:
         return np.concatenate([[hi], np.exp(xv), [lo]])
 
-    def fg(xv: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+    def fg(xv: FloatArray) -> tuple[float, FloatArray]:
         kv, gv = exact_kl_and_gradient(lam_v, full(xv), start=start, objective=objective)
         return kv * scale, gv * scale
 

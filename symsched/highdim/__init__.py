@@ -1,14 +1,17 @@
 r"""High-dimensional Gaussian-mixture and Curie–Weiss models under VP / VE interpolants.
 
-Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988 (spec: high_dim.md).
+Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988 [aranguri2025]; the page is
+docs/theory/highdim.md.
 
 - :class:`GaussianMixture`, :func:`derive_gm` — the GM and its posterior, denoiser, velocity and
-  score derived by Bayes' rule in SymPy (§3.2)
+  score derived by Bayes' rule in SymPy (docs/theory/highdim.md#exact-gm-fields)
 - :class:`CurieWeiss`, :func:`exact_law`, :func:`two_mode_law`, :func:`sample_exact`,
-  :func:`denoiser_two_mode`, :func:`denoiser_hs` — the Curie–Weiss model (§4)
-- :func:`tau_grid`, :func:`constant`, :func:`vp_dilated`, :func:`ve_dilated` — time grids (§5.1)
+  :func:`denoiser_two_mode`, :func:`denoiser_hs` — the Curie–Weiss model
+  (docs/theory/highdim.md#curie-weiss-model)
+- :func:`tau_grid`, :func:`constant`, :func:`vp_dilated`, :func:`ve_dilated` — time grids
+  [aranguri2025, §5.1] (docs/theory/highdim.md#dilated-schedules)
 - :func:`gm_stein_schedule`, :func:`gm_stein_metric` — the Stein-cost schedule of the GM
-  (stein_cost.md §2–§4, self-contained here)
+  [williams2024] (docs/theory/highdim.md#stein-schedule-of-the-mixture, self-contained here)
 
 Submodules not imported here: :mod:`.simulate` (Euler simulators), :mod:`.measure` (statistics
 and feature errors), :mod:`.search` (the steps-needed search and the sweeps; it uses

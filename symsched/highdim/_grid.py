@@ -1,4 +1,6 @@
-r"""The time grid of the high-dimensional study: :class:`TauGrid` (high_dim.md §2.3, §5.1).
+r"""The time grid of the high-dimensional study: :class:`TauGrid`.
+
+The grids of docs/theory/highdim.md#time-dilation-and-constant-denoising.
 
 Shared by :mod:`symsched.highdim.schedules` (constant and dilated grids, the name registry) and
 :mod:`symsched.highdim.gm_stein` (the Stein-cost grid of the Gaussian mixture), so that neither
@@ -6,7 +8,7 @@ of them imports the other to build a grid. Re-exported by :mod:`symsched.highdim
 :mod:`symsched.highdim`.
 
 References: [aranguri2025, §2.1, §5.1] (Aranguri, Biroli, Mézard, Vanden-Eijnden,
-arXiv:2501.00988) via high_dim.md §2.3, §5.1.
+arXiv:2501.00988); page docs/theory/highdim.md#time-dilation-and-constant-denoising.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class TauGrid:
     The complements ``alphas`` are stored as computed from the schedule's own formula, not as
     ``1 - tau``, so that they keep full relative precision near ``tau = 1``. With
     ``alpha = 1 - tau`` and noise scale ``c`` the grid is the noise-level grid
-    :math:`\rho_k = c\,\alpha_k/\tau_k` of :meth:`sigmas` (conventions.md) [aranguri2025, §2.1].
+    :math:`\rho_k = c\,\alpha_k/\tau_k` of :meth:`sigmas` [aranguri2025, §2.1]
+    (docs/conventions.md#noise-level).
 
     Parameters
     ----------
@@ -88,7 +91,7 @@ class TauGrid:
         return out
 
     def sigmas(self, c_value: float) -> FloatArray:
-        r"""Noise levels :math:`\rho_k = c\,\alpha_k/\tau_k` (conventions.md).
+        r"""Noise levels :math:`\rho_k = c\,\alpha_k/\tau_k` (docs/conventions.md#noise-level).
 
         Parameters
         ----------
@@ -109,7 +112,7 @@ class TauGrid:
         return out
 
     def to_json(self, c_value: float) -> JSONDict:
-        """The conventions.md schedule object, in the noise-level scale.
+        """The schedule object (docs/conventions.md#json-output), in the noise-level scale.
 
         Parameters
         ----------

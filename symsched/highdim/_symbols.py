@@ -1,4 +1,7 @@
-r"""SymPy symbols of the high-dimensional models (high_dim.md §2–§4); names equal Python names."""
+r"""SymPy symbols of the high-dimensional models; names equal Python names.
+
+Notation of docs/theory/highdim.md [aranguri2025].
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ d = sp.Symbol("d", positive=True)  # dimension
 S = sp.Symbol("S", real=True)  # projection 1 . x
 Q = sp.Symbol("Q", nonnegative=True)  # squared norm |x|^2
 s = sp.Symbol("s", real=True)  # mode sign, +-1
-rho = sp.Symbol("rho", positive=True)  # noise level c (1 - tau) / tau (conventions.md)
+rho = sp.Symbol(
+    "rho", positive=True
+)  # noise level c (1 - tau) / tau (docs/conventions.md#noise-level)
 y = sp.Symbol("y", real=True)  # CW local field y_i = tau x_i / (c^2 alpha^2)
 beta = sp.Symbol("beta", positive=True)  # CW inverse temperature
 lam = sp.Symbol("lam", real=True)  # Hubbard-Stratonovich variable

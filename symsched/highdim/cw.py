@@ -1,20 +1,23 @@
 r"""The Curie–Weiss model: exact finite-d law, exact sampler, two-mode and exact denoisers.
 
 ``mu(s) ∝ exp(beta/(2d) (sum s_i)^2 + (h/d) sum s_i)``, ``s in {-1, +1}^d``,
-``h = (1/2) log(p/(1-p))`` (high_dim.md §4.1, field scaling inferred from the authors' code). The
-spins are embedded in ``R^d`` and noised by the interpolant ``c (1 - tau) z + tau a`` (§4.2). The
-likelihood of ``s`` given ``x`` is ``∝ exp(sum_i y_i s_i)`` with
-``y_i = tau x_i / (c^2 (1 - tau)^2)`` (§4.3).
+``h = (1/2) log(p/(1-p))`` (docs/theory/highdim.md#curie-weiss-model; the field scaling is
+inferred from the authors' code). The spins are embedded in ``R^d`` and noised by the interpolant
+``c (1 - tau) z + tau a`` (docs/theory/highdim.md#curie-weiss-model). The likelihood of ``s``
+given ``x`` is ``∝ exp(sum_i y_i s_i)`` with ``y_i = tau x_i / (c^2 (1 - tau)^2)``
+(docs/theory/highdim.md#curie-weiss-denoisers).
 
 * :func:`exact_law` — enumeration of the magnetisation ``M = (2K - d)/d`` (log-space binomials),
   exact mode weight ``P(M > 0) + P(M = 0)/2`` and exact targets of every measured statistic.
 * :func:`sample_exact` — exact sampler: ``K`` from the enumerated law, then a random subset.
-* :func:`denoiser_two_mode` — the two-mode (low-temperature, ``beta > 1``) denoiser of §4.3(a),
+* :func:`denoiser_two_mode` — the two-mode (low-temperature, ``beta > 1``) denoiser
+  (docs/theory/highdim.md#two-mode-denoiser),
   computed in log space with a log-sum-exp; numpy or torch.
 * :func:`denoiser_hs` — the exact denoiser for any ``d`` by Hubbard–Stratonovich quadrature
-  (§4.3(b)).
+  (docs/theory/highdim.md#exact-denoiser-by-hubbard-stratonovich).
 
-References: [aranguri2025] via high_dim.md §4; Biroli & Mézard 2023 (arXiv 2306.03518).
+References: [aranguri2025, §4] (docs/theory/highdim.md#curie-weiss-model); [biroli2023]
+(Biroli & Mézard 2023, arXiv 2306.03518).
 """
 
 from __future__ import annotations
@@ -48,7 +51,9 @@ __all__ = [
 
 
 def magnetization(beta: float) -> float:
-    """Spontaneous magnetisation: the positive root of ``m = tanh(beta m)`` (high_dim.md §4.1).
+    """Spontaneous magnetisation: the positive root of ``m = tanh(beta m)``.
+
+    See docs/theory/highdim.md#curie-weiss-model.
 
     Parameters
     ----------
@@ -68,7 +73,7 @@ def magnetization(beta: float) -> float:
 
 @dataclass(frozen=True)
 class CurieWeiss:
-    """Curie–Weiss model [aranguri2025, §4] (high_dim.md §4.1).
+    """Curie–Weiss model [aranguri2025, §4] (docs/theory/highdim.md#curie-weiss-model).
 
     Parameters
     ----------
@@ -101,7 +106,10 @@ class CurieWeiss:
 
     @property
     def w_plus(self) -> float:
-        """Two-mode weight ``W+ = 1 / (1 + e^{-2 h m})`` (§4.1): the target of ``P(M > 0)``."""
+        """Two-mode weight ``W+ = 1 / (1 + e^{-2 h m})``: the target of ``P(M > 0)``.
+
+        See docs/theory/highdim.md#curie-weiss-model.
+        """
         return float(expit(2 * self.h * self.m))
 
     def require_low_temperature(self) -> None:
@@ -162,9 +170,10 @@ class CWLaw:
 
 
 def exact_law(model: CurieWeiss) -> CWLaw:
-    r"""The exact finite-d law of the CW, by enumeration of ``K`` in log space (§4.1).
+    r"""The exact finite-d law of the CW, by enumeration of ``K`` in log space.
 
-    ``P(K) ∝ C(d, K) exp(beta (2K - d)^2 / (2d) + h (2K - d) / d)`` [aranguri2025, §4.1].
+    ``P(K) ∝ C(d, K) exp(beta (2K - d)^2 / (2d) + h (2K - d) / d)`` [aranguri2025, §4.1]
+    (docs/theory/highdim.md#curie-weiss-model).
 
     Parameters
     ----------
@@ -198,7 +207,9 @@ def exact_law(model: CurieWeiss) -> CWLaw:
 
 
 def two_mode_law(model: CurieWeiss) -> CWLaw:
-    r"""Exact finite-d law of the two-mode approximation (§4.1), what the two-mode denoiser targets.
+    r"""Exact finite-d law of the two-mode approximation, what the two-mode denoiser targets.
+
+    The two-mode law of docs/theory/highdim.md#curie-weiss-model.
 
     A mixture with weights ``W+-`` of product measures whose spins have mean ``+-m``: in the ``+``
     mode ``K ~ Binomial(d, (1 + m)/2)``. Converges to :func:`exact_law` as ``d`` grows.
@@ -272,7 +283,9 @@ def local_field(x: FloatArray, tau: float, alpha: float, c_value: float) -> Floa
 def local_field(
     x: FloatArray | TorchTensor, tau: float, alpha: float, c_value: float
 ) -> FloatArray | TorchTensor:
-    """The CW local field ``y = tau x / (c^2 alpha^2)`` (§4.3; code ``x * b_over_a(t)``).
+    """The CW local field ``y = tau x / (c^2 alpha^2)`` (the code's ``x * b_over_a(t)``).
+
+    See docs/theory/highdim.md#curie-weiss-denoisers.
 
     Parameters
     ----------
@@ -302,7 +315,9 @@ def denoiser_two_mode(
 def denoiser_two_mode(
     model: CurieWeiss, x: FloatArray | TorchTensor, tau: float, alpha: float, c_value: float
 ) -> FloatArray | TorchTensor:
-    r"""Two-mode CW denoiser ``E[a | I_tau = x]`` in log space (high_dim.md §4.3(a)).
+    r"""Two-mode CW denoiser ``E[a | I_tau = x]`` in log space.
+
+    See docs/theory/highdim.md#two-mode-denoiser.
 
     .. math::
         \eta_i = w_+ \tanh(\beta m + y_i) + (1 - w_+)\tanh(y_i - \beta m),\quad
@@ -371,7 +386,9 @@ def denoiser_hs(
     grid: int = 4001,
     span: float = 4.0,
 ) -> FloatArray:
-    r"""Exact CW denoiser by Hubbard–Stratonovich quadrature (§4.3(b)), any ``beta > 0``.
+    r"""Exact CW denoiser by Hubbard–Stratonovich quadrature, any ``beta > 0``.
+
+    See docs/theory/highdim.md#exact-denoiser-by-hubbard-stratonovich.
 
     ``eta_i = ∫ w(lam) tanh(lam + y_i) / ∫ w`` with
     ``log w = -d (lam - h/d)^2 / (2 beta) + sum_i log cosh(lam + y_i)``

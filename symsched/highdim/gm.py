@@ -1,19 +1,20 @@
 r"""The asymmetric Gaussian mixture under the interpolant ``c (1 - tau) z + tau a``, by Bayes' rule.
 
-Data ``a ~ p N(m 1, sigma^2 I_d) + (1 - p) N(-m 1, sigma^2 I_d)`` (high_dim.md §3.1) and the
-interpolant ``I_tau = c alpha_tau z + beta_tau a`` with ``alpha = 1 - tau``, ``beta = tau``,
-``c = 1`` (VP) or ``c = sqrt(d)`` (VE) [aranguri2025, §2.1]. Nothing below is typed in: the
+Data ``a ~ p N(m 1, sigma^2 I_d) + (1 - p) N(-m 1, sigma^2 I_d)``
+(docs/theory/highdim.md#gaussian-mixture) and the interpolant ``I_tau = c alpha_tau z + beta_tau a``
+with ``alpha = 1 - tau``, ``beta = tau``, ``c = 1`` (VP) or ``c = sqrt(d)`` (VE)
+[aranguri2025, §2.1] (docs/theory/highdim.md#interpolants). Nothing below is typed in: the
 posterior of the mode sign, the denoiser, the velocity and the score are derived in SymPy from the
 two Gaussian likelihoods and Gaussian conditioning, and compiled through
 :func:`symsched.numeric.lambdify`.
 
 Every field has the form ``f(x) = A(tau) x + B(tau) m 1 tanh(h + K(tau) S)`` with ``S = 1 . x``,
-which is what makes the exact scalar reduction of high_dim.md §3.3 possible.
+which is what makes the exact scalar reduction possible (docs/theory/highdim.md#scalar-reduction).
 
 References
 ----------
 aranguri2025: S. Aranguri, G. Biroli, M. Mézard, E. Vanden-Eijnden, "Optimizing noise schedules of
-generative models in high dimensions", arXiv:2501.00988v1 (spec: high_dim.md).
+generative models in high dimensions", arXiv:2501.00988v1. Page: docs/theory/highdim.md.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ class GMDerivation:
 
 @functools.cache
 def derive_gm() -> GMDerivation:
-    r"""Derive posterior, denoiser, velocity and score of the GM [aranguri2025] (§2.2, §3.2).
+    r"""Derive posterior, denoiser, velocity and score of the GM [aranguri2025, §3].
+
+    The derivation of docs/theory/highdim.md#exact-gm-fields, with the velocity and score through
+    the denoiser of docs/theory/highdim.md#velocity-and-score-through-the-denoiser.
 
     Steps (all symbolic):
 
@@ -236,7 +240,9 @@ def check_weight(value: float, name: str = "p") -> float:
 
 
 def noise_scale(process: str, dim: int) -> float:
-    """The noise scale ``c``: 1 for VP, ``sqrt(d)`` for VE [aranguri2025, §2.1] (high_dim.md §2.1).
+    """The noise scale ``c``: 1 for VP, ``sqrt(d)`` for VE [aranguri2025, §2.1].
+
+    See docs/theory/highdim.md#interpolants.
 
     Parameters
     ----------
@@ -260,7 +266,9 @@ def noise_scale(process: str, dim: int) -> float:
 
 @dataclass(frozen=True)
 class GaussianMixture:
-    r"""``p N(m 1, sigma^2 I_d) + (1 - p) N(-m 1, sigma^2 I_d)`` (high_dim.md §3.1).
+    r"""``p N(m 1, sigma^2 I_d) + (1 - p) N(-m 1, sigma^2 I_d)`` [aranguri2025, §3].
+
+    See docs/theory/highdim.md#gaussian-mixture.
 
     Parameters
     ----------
@@ -344,8 +352,9 @@ class GaussianMixture:
     ) -> tuple[FloatArray, FloatArray, FloatArray] | tuple[TorchTensor, TorchTensor, TorchTensor]:
         r"""``(A, B, K)`` at times ``taus`` (with ``alphas = 1 - taus``) for ``field``.
 
-        The field is ``A x + B m 1 tanh(h + K S)`` (high_dim.md §3.2) [aranguri2025, §3],
-        compiled from the checked :func:`stable_forms` of :func:`derive_gm`.
+        The field is ``A x + B m 1 tanh(h + K S)`` [aranguri2025, §3]
+        (docs/theory/highdim.md#exact-gm-fields), compiled from the checked :func:`stable_forms` of
+        :func:`derive_gm`.
 
         Parameters
         ----------
@@ -371,8 +380,10 @@ class GaussianMixture:
         check_choice(field, "field", ("velocity", "denoiser", "score"))
         forms = stable_forms()
         args = (tau, al, c, sigma, m)
-        fa = numeric.lambdify(args, forms[f"{field}_x"], backend)
-        fb = numeric.lambdify(args, forms[f"{field}_1"], backend)
-        fk = numeric.lambdify(args, forms["tanh_slope"], backend)
+        keys = (f"{field}_x", f"{field}_1", "tanh_slope")
         vals = (taus, alphas, c_value, self.mode_sigma, self.m)
+        if backend == "torch":
+            ta, tb, tk = (numeric.lambdify(args, forms[k], "torch") for k in keys)
+            return ta(*vals), tb(*vals), tk(*vals)
+        fa, fb, fk = (numeric.lambdify(args, forms[k], "numpy") for k in keys)
         return fa(*vals), fb(*vals), fk(*vals)

@@ -1,8 +1,10 @@
 r"""Stein-cost (corrector-optimised) schedule of the Gaussian mixture, self-contained.
 
-This is the cost of stein_cost.md §2–§4 [williams2024] evaluated exactly on the GM of
-:mod:`symsched.highdim.gm`, not the general :mod:`symsched.stein` module. In the noise-level scale
-(conventions.md) ``xbar = x / tau = a + rho z`` with ``rho = c (1 - tau) / tau``, and
+This is the corrector cost of [williams2024, §2.3] (docs/theory/stein.md#corrector-cost)
+evaluated exactly on the GM of :mod:`symsched.highdim.gm`, not the general :mod:`symsched.stein`
+module (docs/theory/highdim.md#stein-schedule-of-the-mixture). In the noise-level scale
+(docs/conventions.md#noise-level) ``xbar = x / tau = a + rho z`` with ``rho = c (1 - tau) / tau``,
+and
 
 .. math::
     \delta_c(\rho) = \rho^2\, \mathbb E_{p_\rho}
@@ -10,9 +12,10 @@ This is the cost of stein_cost.md §2–§4 [williams2024] evaluated exactly on 
     \qquad \Lambda(\rho) = \int_0^\rho \sqrt{\delta_c}, \qquad
     \rho_k = \Lambda^{-1}\big(\Lambda(\rho_{\max})\,(N - k)/(N - 1)\big)
 
-(stein_cost.md §2.4, weight ``v = rho``; Algorithm 1 on a fine probe grid, §4.3). The score is the
-derived GM score of :func:`~symsched.highdim.gm.derive_gm`, mapped to the ``xbar`` scale and
-differentiated in SymPy; the expectation over ``p_rho`` reduces exactly to the isotropic part
+([williams2024, §3.1], docs/theory/stein.md#local-metric, weight ``v = rho``; Algorithm 1 on a fine
+probe grid, docs/theory/stein.md#end-to-end-schedule). The score is the derived GM score of
+:func:`~symsched.highdim.gm.derive_gm`, mapped to the ``xbar`` scale and differentiated in SymPy;
+the expectation over ``p_rho`` reduces exactly to the isotropic part
 ``(d - 1) V`` (``V = sigma^2 + rho^2``) plus a 1-D expectation over ``S = 1 . xbar``, done by
 Gauss–Hermite quadrature in each mode.
 
@@ -24,7 +27,7 @@ returned as a VP (``c = 1``) time grid.
 References
 ----------
 williams2024: C. Williams, A. Campbell, A. Doucet, S. Syed, "Score-optimal diffusion schedules",
-NeurIPS 2024, arXiv:2412.07877, §2.4, §3.1 and Algorithm 1 (spec: stein_cost.md).
+NeurIPS 2024, arXiv:2412.07877, §2.3, §3.1 and Algorithm 1. Page: docs/theory/stein.md.
 """
 
 from __future__ import annotations
@@ -96,7 +99,7 @@ def gm_stein_metric(model: GaussianMixture, rhos: ArrayLike) -> FloatArray:
     r"""Local corrector metric ``delta_c(rho)`` of the GM at noise levels ``rhos``.
 
     :math:`\delta_c(\rho)=\rho^2\,\mathbb E\|\partial_\rho\nabla\log p_\rho\|^2`
-    [williams2024, §3.1] (stein_cost.md §2.4) with
+    [williams2024, §3.1] (docs/theory/stein.md#local-metric) with
     ``E||d_rho score||^2 = a'^2 ((d - 1) V + E S^2 / d) + 2 a' E[S b'] + d E[b'^2]``, the
     expectation over ``S | s ~ N(s m d, d V)`` by ``201``-node Gauss–Hermite quadrature per mode.
 
@@ -216,7 +219,8 @@ def gm_stein_schedule(
         )
     rho_max = check_positive(rho_max, "rho_max")
     grid, lam = gm_stein_length(model, rho_max, int(probe))
-    # invert in log rho (smooth coordinate, stein_cost.md §4.3); the rho = 0 knot is handled exactly
+    # invert in log rho (a smooth coordinate, docs/theory/stein.md#end-to-end-schedule); the
+    # rho = 0 knot is handled exactly
     inv = PchipInterpolator(lam[1:], np.log(grid[1:]))
     targets = lam[-1] * (n - np.arange(1, n + 1)) / (n - 1)  # k = 1 .. N
     rhos = np.where(targets >= lam[1], np.exp(inv(np.clip(targets, lam[1], lam[-1]))), 0.0)

@@ -1,21 +1,23 @@
 r"""Measurements with Monte Carlo error bars, the feature errors and the log-log slope fit.
 
-GM (high_dim.md §3.3): mode fraction ``p_hat = P(M > 0)`` (target ``p``), within-sample standard
-deviation (target ``sigma``), ``|M|`` (target ``m``). CW (§4.4): fraction of ``M > 0`` (target
+GM (docs/theory/highdim.md#two-features): mode fraction ``p_hat = P(M > 0)`` (target ``p``),
+within-sample standard deviation (target ``sigma``), ``|M|`` (target ``m``). CW
+(docs/theory/highdim.md#curie-weiss-features): fraction of ``M > 0`` (target
 ``W+``, not ``p``), sign-magnetisation, minority-spin fraction, within-sample variance, distance to
 ``+-1``. Each with its standard error (sample standard deviation / ``sqrt(n)``; for a fraction
 ``sqrt(f (1 - f) / n)``).
 
-Feature errors (§5.2): :func:`gm_errors_euler` and :func:`cw_errors` give the two errors (``high``
-and ``low``) that the steps-needed search of :mod:`symsched.highdim.search` drives below the
-tolerance, on :data:`SEARCH_GRID` (ratio ``2^{1/4}``). For the GM the errors of the Euler scheme are
-computed without Monte Carlo (:func:`~symsched.highdim.simulate.gm_mode_fraction_euler` and the
-exact growth factor), so the search is deterministic for ``d`` up to ``1e8``; for the CW they are
-Monte Carlo estimates of the full simulation (``d <= 1e4``). This module holds statistics only; it
-imports neither the search nor the sweeps.
+Feature errors (docs/theory/highdim.md#steps-needed): :func:`gm_errors_euler` and :func:`cw_errors`
+give the two errors (``high`` and ``low``) that the steps-needed search of
+:mod:`symsched.highdim.search` drives below the tolerance, on :data:`SEARCH_GRID` (ratio
+``2^{1/4}``). For the GM the errors of the Euler scheme are computed without Monte Carlo
+(:func:`~symsched.highdim.simulate.gm_mode_fraction_euler` and the exact growth factor), so the
+search is deterministic for ``d`` up to ``1e8``; for the CW they are Monte Carlo estimates of the
+full simulation (``d <= 1e4``). This module holds statistics only; it imports neither the search nor
+the sweeps.
 
 References: [aranguri2025, §3.3, §4.4, §5.2] (Aranguri, Biroli, Mézard, Vanden-Eijnden,
-arXiv:2501.00988) via high_dim.md.
+arXiv:2501.00988); page docs/theory/highdim.md.
 """
 
 from __future__ import annotations
@@ -58,7 +60,17 @@ DEFAULT_TOLERANCE = 0.05
 
 
 class GMTargets(TypedDict):
-    """Population values of the GM features (high_dim.md §3.3)."""
+    """Population values of the GM features (docs/theory/highdim.md#two-features).
+
+    Attributes
+    ----------
+    mode_fraction
+        ``p``, the weight of the ``+m`` mode.
+    within_std
+        ``sigma``, the per-mode standard deviation.
+    abs_magnetization
+        ``m``, the mode offset.
+    """
 
     mode_fraction: float
     within_std: float
@@ -66,7 +78,20 @@ class GMTargets(TypedDict):
 
 
 class GMStatistics(TypedDict):
-    """The GM features of a run with their standard errors (:func:`gm_statistics`)."""
+    """The GM features of a run with their standard errors (:func:`gm_statistics`).
+
+    Attributes
+    ----------
+    mode_fraction, within_std, abs_magnetization
+        The measured features (fraction of ``M > 0``, within-sample standard deviation, mean
+        ``|M|``).
+    mode_fraction_stderr, within_std_stderr, abs_magnetization_stderr
+        Their standard errors.
+    targets
+        The population values.
+    samples
+        The number of samples.
+    """
 
     mode_fraction: float
     mode_fraction_stderr: float
@@ -79,7 +104,23 @@ class GMStatistics(TypedDict):
 
 
 class CWTargets(TypedDict):
-    """Values of the CW features under a reference law (high_dim.md §4.4)."""
+    """Values of the CW features under a reference law.
+
+    See docs/theory/highdim.md#curie-weiss-features.
+
+    Attributes
+    ----------
+    mode_fraction
+        Fraction of ``M > 0`` (``W+`` in the large-d limit).
+    sign_magnetization
+        Mean ``|(1/d) sum_i sign X_i|``.
+    minority_fraction
+        Mean fraction of coordinates whose sign differs from that of ``M``.
+    within_var
+        Mean within-sample variance of the coordinates.
+    distance_to_spins
+        Mean distance of the coordinates to ``{-1, +1}``.
+    """
 
     mode_fraction: float
     sign_magnetization: float
@@ -89,7 +130,23 @@ class CWTargets(TypedDict):
 
 
 class CWStatistics(TypedDict):
-    """The CW features of a run with their standard errors and three sets of targets."""
+    """The CW features of a run with their standard errors and three sets of targets.
+
+    Attributes
+    ----------
+    mode_fraction, sign_magnetization, minority_fraction, within_var, distance_to_spins
+        The measured features (as :class:`CWTargets`).
+    mode_fraction_stderr, sign_magnetization_stderr, minority_fraction_stderr
+        Standard errors.
+    within_var_stderr, distance_to_spins_stderr
+        Standard errors.
+    targets
+        The large-d values.
+    targets_two_mode_finite_d, targets_exact_finite_d
+        The finite-d values under the two-mode law and under the exact law.
+    samples
+        The number of samples.
+    """
 
     mode_fraction: float
     mode_fraction_stderr: float
@@ -142,7 +199,9 @@ def fraction_stderr(mask: BoolArray) -> tuple[float, float]:
 
 
 def gm_statistics(model: GaussianMixture, run: GMRun) -> GMStatistics:
-    """The GM features of a run, each with a ``*_stderr`` twin, and their targets (§3.3).
+    """The GM features of a run, each with a ``*_stderr`` twin, and their targets.
+
+    The features of docs/theory/highdim.md#two-features [aranguri2025, §3.3].
 
     Parameters
     ----------
@@ -178,7 +237,9 @@ def gm_statistics(model: GaussianMixture, run: GMRun) -> GMStatistics:
 
 
 def cw_statistics(model: CurieWeiss, run: CWRun) -> CWStatistics:
-    """The CW features of a run with ``*_stderr`` twins and their targets (§4.4).
+    """The CW features of a run with ``*_stderr`` twins and their targets.
+
+    The features of docs/theory/highdim.md#curie-weiss-features [aranguri2025, §4.4].
 
     Parameters
     ----------
@@ -277,7 +338,9 @@ def make_grid(
 def gm_errors_euler(
     model: GaussianMixture, schedule: str, steps: int, kappa: float = DEFAULT_KAPPA
 ) -> dict[str, float]:
-    """Deterministic feature errors of the Euler scheme on the GM (§5.2), without Monte Carlo.
+    """Deterministic feature errors of the Euler scheme on the GM, without Monte Carlo.
+
+    The errors of docs/theory/highdim.md#steps-needed [aranguri2025, §5.2].
 
     Parameters
     ----------
@@ -313,7 +376,9 @@ def cw_errors(
     seed: int,
     kappa: float = DEFAULT_KAPPA,
 ) -> dict[str, float]:
-    """Monte Carlo feature errors of the CW against the finite-d two-mode targets (§5.2).
+    """Monte Carlo feature errors of the CW against the finite-d two-mode targets.
+
+    The errors of docs/theory/highdim.md#steps-needed [aranguri2025, §5.2].
 
     Parameters
     ----------
@@ -345,7 +410,9 @@ def cw_errors(
 def cw_samples_needed(
     model: CurieWeiss, tolerance: float, high_share: float = 1 / 3, low_share: float = 1 / 10
 ) -> int:
-    r"""Samples for which both CW feature estimates can decide ``error <= tolerance`` (§5.2).
+    r"""Samples for which both CW feature estimates can decide ``error <= tolerance``.
+
+    The sample-count rule of docs/theory/highdim.md#steps-needed:
 
     * High level: the fraction's error bar ``sqrt(W+ (1 - W+) / S) <= 0.5 / sqrt(S)`` at most
       ``high_share x tolerance`` (the CLI rule ``S >= (1.5 / tol)^2`` for the default 1/3).
@@ -360,7 +427,7 @@ def cw_samples_needed(
     like ``N^{-0.7}`` near the tolerance, so a relative error-bar of ``e`` moves the ``N`` found by
     about ``e / 0.7`` in ``log N``: with 1000 samples at ``d = 100``, ``beta = 2`` (error bar 0.021,
     40% of the 0.05 tolerance) the search lands up to three grid steps away, which is what made
-    the CW dilated schedules look "not flat over small d" (high_dim.md §5.2).
+    the CW dilated schedules look "not flat over small d" (docs/theory/highdim.md#steps-needed).
 
     Parameters
     ----------
@@ -387,7 +454,9 @@ def cw_samples_needed(
 
 
 def loglog_slope(dims: Sequence[float], steps: Sequence[float]) -> float:
-    """Least-squares slope of ``log N`` against ``log d`` (``~1/2`` for ``N ~ sqrt(d)``, §5.2).
+    """Least-squares slope of ``log N`` against ``log d`` (``~1/2`` for ``N ~ sqrt(d)``).
+
+    The fit of docs/theory/highdim.md#steps-needed [aranguri2025, §5.2].
 
     Parameters
     ----------

@@ -1,8 +1,9 @@
 """Figures of the high-dimensional study: p_hat vs d, collapse onto N/sqrt(d), steps needed, M.
 
-The figures of [aranguri2025, §5] (high_dim.md §5): mode fraction against dimension, the collapse
-of the constant schedules' errors onto ``N / sqrt(d)``, the steps needed against ``d`` and the
-trajectories of the magnetisation. Every function returns a :class:`matplotlib.figure.Figure`
+The figures of [aranguri2025, §5] (docs/theory/highdim.md#steps-needed): mode fraction against
+dimension, the collapse of the constant schedules' errors onto ``N / sqrt(d)``, the steps needed
+against ``d`` and the trajectories of the magnetisation. Every function returns a
+:class:`matplotlib.figure.Figure`
 (not attached to pyplot, Agg backend).
 """
 

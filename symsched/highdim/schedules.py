@@ -5,12 +5,14 @@ stored together with the exact complements ``alpha_k = 1 - tau_k`` (computed fro
 own formula, not as ``1 - tau``, so that ``alpha`` keeps full relative precision near ``tau = 1``).
 Forward Euler on it is ``X_{k+1} = X_k + (tau_{k+1} - tau_k) b_{tau_k}(X_k)``; for the dilated
 schedules and even ``N`` this is exactly the authors' Euler step in ``t`` with ``dtau/dt``
-(high_dim.md §2.4, §5.1), because every step then lies inside one linear piece of ``tau(t)``.
+(docs/theory/highdim.md#euler-integrator), because every step then lies inside one linear piece of
+``tau(t)``.
 
 With ``alpha = 1 - tau`` this Euler step is DDIM in the noise level ``rho = c alpha / tau``
-(conventions.md), so :meth:`TauGrid.sigmas` is the grid a user would export.
+(docs/conventions.md#noise-level), so :meth:`TauGrid.sigmas` is the grid a user would export.
 
-References: [aranguri2025, §5.1] via high_dim.md §2.3, §5.1.
+References: [aranguri2025, §5.1] (docs/theory/highdim.md#time-dilation-and-constant-denoising,
+docs/theory/highdim.md#dilated-schedules).
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ DEFAULT_KAPPA = 3.0
 
 
 def constant(steps: int, name: str = "constant") -> TauGrid:
-    """Constant denoising: ``tau_k = k / N`` (high_dim.md §2.3) [aranguri2025, §2.3].
+    """Constant denoising: ``tau_k = k / N`` [aranguri2025, §2.3].
+
+    See docs/theory/highdim.md#time-dilation-and-constant-denoising.
 
     Parameters
     ----------
@@ -75,7 +79,7 @@ def vp_dilated(steps: int, dim: int, kappa: float = DEFAULT_KAPPA) -> TauGrid:
     r"""VP-dilated: half of the steps in the speciation window ``tau in [0, kappa/sqrt(d)]``.
 
     ``tau_t = 2 r t`` for ``t < 1/2`` and ``r + (1 - r)(2t - 1)`` after, ``r = kappa / sqrt(d)``,
-    on ``t_k = k / N`` [aranguri2025, §5.1] (high_dim.md §5.1).
+    on ``t_k = k / N`` [aranguri2025, §5.1] (docs/theory/highdim.md#dilated-schedules).
 
     Parameters
     ----------
@@ -112,7 +116,7 @@ def ve_dilated(steps: int, dim: int, kappa: float = DEFAULT_KAPPA) -> TauGrid:
 
     ``tau_t = 2(1 - r) t`` for ``t < 1/2`` and ``(1 - r) + r(2t - 1)`` after, so the
     per-coordinate noise ``sqrt(d)(1 - tau) = kappa (2 - 2t)`` falls linearly from ``kappa`` to 0
-    in phase 2 [aranguri2025, §5.1] (high_dim.md §5.1).
+    in phase 2 [aranguri2025, §5.1] (docs/theory/highdim.md#dilated-schedules).
 
     Parameters
     ----------

@@ -13,17 +13,17 @@ parameters or on ``kappa``: every ``N`` of one steps-needed search starts from t
 the search sees a smooth error curve), and so do runs that differ only in ``beta``, ``p`` or
 ``kappa``. It does not depend on where the point runs, nor on which other points share the sweep.
 
-Steps needed (§5.2). :func:`steps_needed` finds the smallest ``N`` of a grid (by default
-:data:`~symsched.highdim.measure.SEARCH_GRID`) whose two feature errors are within the tolerance,
-by galloping then bisection. :func:`search_steps` is that search written as a generator (it yields
-the ``N`` it wants next and receives its errors), so that :func:`steps_needed_sweep` can advance
-every ``(d, schedule)`` search by one step per round and evaluate the round's points in parallel.
-Each search sees exactly the errors it would see alone, so the result does not depend on the
-executor. The dependency is one-way: this module uses :mod:`symsched.highdim.measure` (statistics
-and feature errors), which does not import it.
+Steps needed (docs/theory/highdim.md#steps-needed). :func:`steps_needed` finds the smallest ``N`` of
+a grid (by default :data:`~symsched.highdim.measure.SEARCH_GRID`) whose two feature errors are
+within the tolerance, by galloping then bisection. :func:`search_steps` is that search written as a
+generator (it yields the ``N`` it wants next and receives its errors), so that
+:func:`steps_needed_sweep` can advance every ``(d, schedule)`` search by one step per round and
+evaluate the round's points in parallel. Each search sees exactly the errors it would see alone, so
+the result does not depend on the executor. The dependency is one-way: this module uses
+:mod:`symsched.highdim.measure` (statistics and feature errors), which does not import it.
 
-References: [aranguri2025, §5.2] (Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988)
-via high_dim.md §5.2.
+References: [aranguri2025, §5.2] (Aranguri, Biroli, Mézard, Vanden-Eijnden, arXiv 2501.00988);
+page docs/theory/highdim.md#steps-needed.
 """
 
 from __future__ import annotations
@@ -188,7 +188,21 @@ def feature_errors(pt: Point) -> dict[str, float]:
 
 
 class SimulateResult(TypedDict):
-    """What :func:`simulate_point` returns (the ``simulate`` JSON is built from it)."""
+    """What :func:`simulate_point` returns (the ``simulate`` JSON is built from it).
+
+    Attributes
+    ----------
+    stats
+        The features of the run and their targets.
+    c
+        The noise scale.
+    grid
+        The schedule object of the time grid.
+    task_seed
+        The seed the point drew its randomness from (:func:`task_seed`).
+    trajectories
+        Recorded magnetisation trajectories (may be empty).
+    """
 
     stats: ms.GMStatistics | ms.CWStatistics
     c: float

@@ -1,14 +1,17 @@
 r"""Oracle simulators of the probability-flow ODE for the GM and Curie–Weiss models.
 
 * :func:`gm_full` — the full ``d``-dimensional batched Euler simulation in torch (float64), the
-  literal method of the authors' code (high_dim.md §2.4), for ``d`` up to about ``1e4``.
-* :func:`gm_reduced` — the exact scalar reduction of high_dim.md §3.3: the Euler map of ``x`` sends
-  ``S = 1 . x`` to ``S + dtau (A S + B m d tanh(h + K S))`` and multiplies ``x_perp`` by
-  ``1 + dtau A``; each sample is one scalar plus a common growth factor, so ``d`` up to ``1e8``.
+  literal method of the authors' code (docs/theory/highdim.md#euler-integrator), for ``d`` up to
+  about ``1e4``.
+* :func:`gm_reduced` — the exact scalar reduction (docs/theory/highdim.md#scalar-reduction): the
+  Euler map of ``x`` sends ``S = 1 . x`` to ``S + dtau (A S + B m d tanh(h + K S))`` and
+  multiplies ``x_perp`` by ``1 + dtau A``; each sample is one scalar plus a common growth factor,
+  so ``d`` up to ``1e8``.
 * :func:`gm_mode_fraction_euler` — ``P(S_N > 0)`` of the Euler scheme without Monte Carlo: the
   Euler map ``S_0 -> S_N`` is strictly increasing (each factor ``1 + dtau A >= tau sigma^2 / D > 0``
   and ``B, K >= 0``), so ``P(S_N > 0) = P(S_0 > s*)`` with ``s*`` its root, ``S_0 ~ N(0, c^2 d)``.
-* :func:`cw_full` — full torch simulation with the two-mode CW denoiser (§4.3(a)).
+* :func:`cw_full` — full torch simulation with the two-mode CW denoiser
+  (docs/theory/highdim.md#two-mode-denoiser).
 
 All take a :class:`~symsched.highdim.schedules.TauGrid` and the noise scale ``c``.
 """
@@ -123,10 +126,11 @@ def gm_reduced(
     steps_run: int | None = None,
     callback: Callable[[int], None] | None = None,
 ) -> GMRun:
-    r"""Exact scalar reduction of the Euler scheme (high_dim.md §3.3), ``d`` up to ``1e8``.
+    r"""Exact scalar reduction of the Euler scheme, ``d`` up to ``1e8``.
 
     The Euler map of ``x`` sends ``S = 1 . x`` to ``S + dtau (A S + B m d tanh(h + K S))`` and
-    multiplies ``x_perp`` by ``1 + dtau A`` [aranguri2025, §3].
+    multiplies ``x_perp`` by ``1 + dtau A`` [aranguri2025, §3]
+    (docs/theory/highdim.md#scalar-reduction).
 
     Parameters
     ----------
@@ -176,7 +180,7 @@ def gm_reduced(
     if rec:
         traj[0] = s[:rec] / d
     for j in range(n_run):
-        s = s + dt[j] * (a[j] * s + bmd[j] * np.tanh(model.h + k[j] * s))  # Euler on S (§3.3)
+        s = s + dt[j] * (a[j] * s + bmd[j] * np.tanh(model.h + k[j] * s))  # Euler on S
         growth *= 1.0 + dt[j] * a[j]  # Euler on x_perp
         if rec:
             traj[j + 1] = s[:rec] / d
@@ -199,9 +203,9 @@ def gm_full(
 ) -> GMRun:
     r"""Full ``d``-dimensional Euler simulation in torch (float64), ``X_0 ~ N(0, c^2 I_d)``.
 
-    The literal method of the authors' code (high_dim.md §2.4): the velocity is the derived
-    ``A x + B m 1 tanh(h + K 1.x)`` (:func:`symsched.highdim.gm.derive_gm`), evaluated at
-    ``tau_k < 1``.
+    The literal method of the authors' code (docs/theory/highdim.md#euler-integrator): the velocity
+    is the derived ``A x + B m 1 tanh(h + K 1.x)`` (:func:`symsched.highdim.gm.derive_gm`),
+    evaluated at ``tau_k < 1``.
 
     Parameters
     ----------
@@ -347,8 +351,8 @@ def cw_full(
     r"""Full Euler simulation of the CW probability-flow ODE with the two-mode denoiser, in torch.
 
     ``X_{k+1} = X_k + dtau_k (eta_k - X_k) / (1 - tau_k)`` (velocity through the denoiser for
-    ``alpha = 1 - tau``, high_dim.md §2.2, §4.3), float64, processed in chunks of samples so that a
-    chunk holds at most ``chunk_elements`` numbers.
+    ``alpha = 1 - tau``, docs/theory/highdim.md#velocity-and-score-through-the-denoiser), float64,
+    processed in chunks of samples so that a chunk holds at most ``chunk_elements`` numbers.
 
     Parameters
     ----------

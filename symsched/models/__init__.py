@@ -1,4 +1,6 @@
-r"""Score models in the EDM convention :math:`D(x,\sigma)` and adapters (stein_cost.md §3.1).
+r"""Score models in the EDM convention :math:`D(x,\sigma)` and adapters [karras2022].
+
+The models of docs/theory/stein.md#score-models.
 
 * :class:`ScoreModel` — the validated denoiser interface; :class:`Denoiser` — any callable
   ``D(x, sigma)`` the samplers accept;

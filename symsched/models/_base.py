@@ -2,14 +2,15 @@ r"""Score-model interface in the EDM convention: a denoiser :math:`D(x,\sigma)`,
 
 Every model sees states in the VE scale :math:`x = y + \sigma\varepsilon` (EDM, k-diffusion; VP
 networks are wrapped, :mod:`.adapters`) and returns :math:`\hat y = D(x,\sigma)\approx E[y\mid x]`.
-The score is :math:`(D-x)/\sigma^2` (stein_cost.md §3.1). Inputs are checked here once for every
-adapter: shape ``(batch, dim)``, floating dtype, finite positive sigma inside the range the model
-was built or trained for, and finite outputs.
+The score is :math:`(D-x)/\sigma^2` (docs/theory/stein.md#score-models). Inputs are checked here
+once for every adapter: shape ``(batch, dim)``, floating dtype, finite positive sigma inside the
+range the model was built or trained for, and finite outputs.
 
 :class:`Denoiser` is the structural type of what the samplers call: anything ``D(x, sigma)``.
 
-References: Williams, Campbell, Doucet, Syed, arXiv:2412.07877, §3 (score evaluations only);
-Karras et al., arXiv:2206.00364, Eq. (3) and §2 (the denoiser convention).
+References: [williams2024, §3] (Williams, Campbell, Doucet, Syed, arXiv:2412.07877; score
+evaluations only); [karras2022, §2, Eq. (3)] (Karras et al., arXiv:2206.00364; the denoiser
+convention).
 """
 
 from __future__ import annotations
@@ -279,7 +280,9 @@ class ScoreModel:
         return out
 
     def score(self, x: TorchTensor, sigma: ArrayLike | TorchTensor) -> TorchTensor:
-        r"""Score :math:`\nabla\log p_\sigma(x)=(D(x,\sigma)-x)/\sigma^2` (stein_cost.md §3.1).
+        r"""Score :math:`\nabla\log p_\sigma(x)=(D(x,\sigma)-x)/\sigma^2` [karras2022, Eq. (3)].
+
+        See docs/theory/stein.md#score-models.
 
         Parameters
         ----------

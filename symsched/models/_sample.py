@@ -26,8 +26,8 @@ def start_noise(
 ) -> TorchTensor:
     r"""Seeded initial states :math:`x_0=\sigma_\text{max}\,\varepsilon` (prior draws).
 
-    :math:`\varepsilon\sim\mathcal N(0,I_d)`: the prior of practical samplers (conventions.md,
-    ``--start prior``); float64 by default.
+    :math:`\varepsilon\sim\mathcal N(0,I_d)`: the prior of practical samplers
+    (docs/conventions.md#start-conditions, ``--start prior``); float64 by default.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-r"""Model specs for ``--model`` (conventions.md, "Model specs"): a :class:`ScoreModel` by name."""
+r"""Model specs for ``--model`` (docs/cli.md#model-specs): a :class:`ScoreModel` by name."""
 
 from __future__ import annotations
 
@@ -100,7 +100,8 @@ def load_model(
 
     ``gaussian``: :math:`\mathcal N(0,c^2I_d)` (``c``, ``dim`` default 1) or
     :math:`\mathcal N(0,\mathrm{diag}\,\lambda)` (``eigenvalues``); ``two-point``: ½δ₋₁+½δ₊₁;
-    ``gm``: high_dim.md §3.1 (``p, m, mode_sigma, dim``, defaults 0.8, 1, 0.5, 1);
+    ``gm``: the mixture of [aranguri2025, §3] (docs/theory/highdim.md#gaussian-mixture; ``p, m,
+    mode_sigma, dim``, defaults 0.8, 1, 0.5, 1);
     ``empirical-digits`` / ``empirical-patches``: the exact denoiser of the shipped dataset (the
     memorising optimum); ``digits`` / ``patches``: the EDM denoisers trained by
     :mod:`symsched.train` and shipped in ``symsched/data``; ``diffusers:DIR``: a diffusers
@@ -118,7 +119,7 @@ def load_model(
     data
         ``--data FILE`` (see :func:`load_data_rows`): rows of the training set for a
         ``diffusers:DIR`` model, which carries none; the Monte Carlo and JVP Stein estimators noise
-        them (stein_cost.md §3). The other models know their data and refuse it.
+        them (docs/theory/stein.md#monte-carlo). The other models know their data and refuse it.
 
     Returns
     -------

@@ -16,8 +16,10 @@ r"""Adapters from network conventions to the EDM denoiser :math:`D(x,\sigma)`.
   between ``(batch, C*H*W)`` and ``(batch, C, H, W)``.
 
 The timestep interpolation is written in torch so ``torch.func.jvp`` differentiates through it
-(stein_cost.md §3.1, the JVP estimator). References: Williams, Campbell, Doucet, Syed,
-arXiv:2412.07877, §3; Salimans & Ho, arXiv:2202.00512 (v-prediction); peers.md §2 (k-diffusion).
+(docs/theory/stein.md#jvp-with-control-variates). References: [williams2024, §3] (Williams,
+Campbell, Doucet, Syed, arXiv:2412.07877); [salimans2022] (Salimans & Ho, arXiv:2202.00512;
+v-prediction); [crowson] (k-diffusion; docs/theory/samplers.md#reference-implementations). Page:
+docs/theory/stein.md#score-models.
 """
 
 from __future__ import annotations
@@ -65,7 +67,13 @@ class _UNetOutput(Protocol):
 
 
 class UNetLike(Protocol):
-    """What :class:`DiffusersUNetModel` uses of a diffusers ``UNet2DModel`` (a torch module)."""
+    """What :class:`DiffusersUNetModel` uses of a diffusers ``UNet2DModel`` (a torch module).
+
+    Attributes
+    ----------
+    config
+        The model config (``sample_size``, ``in_channels``, ``out_channels``).
+    """
 
     config: _UNetConfig
 
@@ -104,7 +112,20 @@ class UNetLike(Protocol):
         ...
 
     def __call__(self, sample: TorchTensor, timestep: TorchTensor, /) -> _UNetOutput:
-        """The prediction at states ``sample`` ``(batch, C, H, W)`` and timesteps ``(batch,)``."""
+        """The prediction at states ``sample`` ``(batch, C, H, W)`` and timesteps ``(batch,)``.
+
+        Parameters
+        ----------
+        sample
+            States ``(batch, C, H, W)``.
+        timestep
+            Timesteps ``(batch,)``.
+
+        Returns
+        -------
+        _UNetOutput
+            An object whose ``sample`` is the prediction (diffusers' ``UNet2DOutput``).
+        """
         ...
 
 
@@ -153,7 +174,7 @@ class VPNetworkModel(ScoreModel):
 
     With :math:`\alpha=1/\sqrt{1+\sigma^2}` and :math:`x_t=\alpha x`:
     :math:`D=x-\sigma\hat\varepsilon(x_t,t)` (ε) or
-    :math:`D=\alpha^2x-\sigma\alpha\hat v(x_t,t)` (v, Salimans & Ho 2022, §4), ``t`` the
+    :math:`D=\alpha^2x-\sigma\alpha\hat v(x_t,t)` (v, [salimans2022, §4]), ``t`` the
     fractional timestep of :meth:`sigma_to_t`.
 
     Parameters

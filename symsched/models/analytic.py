@@ -1,12 +1,13 @@
 r"""Analytic denoisers: Gaussian (any diagonal spectrum), Gaussian mixtures, the empirical optimum.
 
 All are exact Bayes denoisers :math:`D(x,\sigma)=E[y\mid y+\sigma\varepsilon=x]` (Tweedie), in
-torch so that the JVP estimator can differentiate them in sigma (stein_cost.md §3.1). The Gaussian
-and the two-point mixture also expose their closed-form costs (stein_cost.md §5) for the ``exact``
-estimator.
+torch so that the JVP estimator can differentiate them in sigma
+(docs/theory/stein.md#jvp-with-control-variates). The Gaussian and the two-point mixture also
+expose their closed-form costs (docs/theory/stein.md#closed-forms) for the ``exact`` estimator.
 
-References: Williams, Campbell, Doucet, Syed, arXiv:2412.07877, §2.3 and §5 of stein_cost.md;
-Karras et al., arXiv:2206.00364 (EDM convention).
+References: [williams2024, §2.3] (Williams, Campbell, Doucet, Syed, arXiv:2412.07877) and the
+closed forms of docs/theory/stein.md#closed-forms; [karras2022] (Karras et al., arXiv:2206.00364;
+EDM convention). Page: docs/theory/stein.md#score-models.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class GaussianModel(ScoreModel):
     r"""Data :math:`\mathcal N(0,\mathrm{diag}\,\lambda)`: :math:`D=\lambda/(\lambda+\sigma^2)\,x`.
 
     The denoiser acts per coordinate; the exact costs are
-    :func:`symsched.stein.gaussian_interval_costs` [williams2024, §2.3] (stein_cost.md §5.1).
+    :func:`symsched.stein.gaussian_interval_costs` [williams2024, §2.3]
+    (docs/theory/stein.md#gaussian-data).
 
     Parameters
     ----------
@@ -242,7 +244,9 @@ class GaussianMixtureModel(ScoreModel):
     def exact_interval_costs(
         self, levels: GridLike, *, process: str, weight: str
     ) -> FloatArray | None:
-        """Quadrature costs of the VE two-point mixture ½δ₋₁+½δ₊₁ (stein_cost.md §5.4), or ``None``.
+        """Quadrature costs of the VE two-point mixture ½δ₋₁+½δ₊₁, or ``None``.
+
+        The quadrature of docs/theory/stein.md#two-point-data [williams2024, §2.3].
 
         Parameters
         ----------
@@ -300,7 +304,7 @@ class EmpiricalModel(GaussianMixtureModel):
 
 
 def two_point() -> GaussianMixtureModel:
-    """The 1-D mixture ½δ₋₁ + ½δ₊₁ (stein_cost.md §5.4).
+    """The 1-D mixture ½δ₋₁ + ½δ₊₁ (docs/theory/stein.md#two-point-data).
 
     Returns
     -------
@@ -317,7 +321,8 @@ def symmetric_gm(
 ) -> GaussianMixtureModel:
     r"""The mixture :math:`p\,\mathcal N(m\mathbf 1,s^2I)+(1-p)\,\mathcal N(-m\mathbf 1,s^2I)`.
 
-    The Gaussian mixture of [aranguri2025, §3] (high_dim.md §3.1) as a score model.
+    The Gaussian mixture of [aranguri2025, §3] (docs/theory/highdim.md#gaussian-mixture) as a score
+    model.
 
     Parameters
     ----------

@@ -30,7 +30,13 @@ __all__ = ["EDMPreconditioning", "edm_preconditioning", "fourier_features"]
 
 
 class EDMPreconditioning(NamedTuple):
-    """The four EDM coefficients, each a ``(batch, 1)`` column [karras2022, Table 1]."""
+    """The four EDM coefficients, each a ``(batch, 1)`` column [karras2022, Table 1].
+
+    Attributes
+    ----------
+    c_skip, c_out, c_in, c_noise
+        :math:`D = c_\\text{skip}x + c_\\text{out}F(c_\\text{in}x, c_\\text{noise})`.
+    """
 
     c_skip: TorchTensor
     c_out: TorchTensor

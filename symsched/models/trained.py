@@ -28,6 +28,19 @@ class EDMConfig(TypedDict):
 
     The split keys are absent from checkpoints trained before the held-out split existed (those
     were trained on all rows).
+
+    Attributes
+    ----------
+    dim, hidden, depth, freqs
+        The network: input dimension, width, depth and the Fourier frequencies of c_noise.
+    sigma_data, sigma_min, sigma_max
+        EDM's :math:`\\sigma_\\text{data}` and the trained noise range [karras2022, §5].
+    dataset, seed, steps, planned_steps, truncated, train_seconds, final_loss
+        The training run (``truncated``: stopped by the time budget before ``planned_steps``).
+    p_mean, p_std
+        The log-normal training distribution of sigma [karras2022, Table 1].
+    split, split_seed, heldout_fraction, train_rows
+        The held-out split the model was trained on (optional).
     """
 
     dim: int

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from symsched._options import make_options, option_fields
 from symsched._validate import check_steps
 from symsched.schedules._schedule import Schedule
 from symsched.schedules.families import Family
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 __all__ = [
     "GRID_BYTES_PER_LEVEL",
     "METHODS",
+    "AnyMethod",
     "Method",
     "build",
     "family_of",
@@ -29,12 +33,12 @@ __all__ = [
     "register_method",
 ]
 
-OptionsT = TypeVar("OptionsT")
+OptionsT = TypeVar("OptionsT", bound="DataclassInstance")
 
 
 @dataclass(frozen=True)
 class Method(Generic[OptionsT]):
-    """A registered schedule method.
+    r"""A registered schedule method.
 
     Attributes
     ----------
@@ -82,24 +86,75 @@ class Method(Generic[OptionsT]):
         return any(f.name == "model" for f in option_fields(self.options))
 
     def wants_source_spectrum(self, given: Mapping[str, object]) -> bool:
-        """Whether a command's own data spectrum goes to this method (see ``source_spectrum``)."""
+        """Whether a command's own data spectrum goes to this method (see ``source_spectrum``).
+
+        Parameters
+        ----------
+        given
+            The options the user typed.
+
+        Returns
+        -------
+        bool
+            ``False`` if the method takes no spectrum, else ``source_spectrum(given)`` (``True``
+            when that is ``None``).
+        """
         if not self.takes_spectrum:
             return False
         return True if self.source_spectrum is None else self.source_spectrum(given)
 
     def memory_estimate(self, steps: int, options: OptionsT) -> tuple[float, str]:
-        """Bytes building ``steps`` steps with ``options`` allocates at most (an estimate), and
-        the option (``steps``, ``samples`` ...) that drives it."""
+        """Bytes building ``steps`` steps with ``options`` allocates at most (an estimate).
+
+        Returns
+        -------
+        (float, str)
+            The estimate and the option (``steps``, ``samples`` ...) that drives it.
+        """
         if self.memory is not None:
             return self.memory(steps, options)
         return GRID_BYTES_PER_LEVEL * (steps + 1.0), "steps"
 
     def make_options(self, **values: object) -> OptionsT:
-        """The options dataclass from keywords; an unknown keyword is a ``ValueError``."""
+        """The options dataclass from keywords.
+
+        Parameters
+        ----------
+        **values
+            The method's options; ``None`` means the method's default.
+
+        Returns
+        -------
+        OptionsT
+            The method's options dataclass.
+
+        Raises
+        ------
+        ValueError
+            If a keyword is not an option of the method, or a value is refused.
+        """
         return make_options(self.options, values, owner=f"method {self.name}")
 
     def build(self, steps: int, **options: object) -> Schedule:
-        """The N-step grid with these options (``None`` means the method's default)."""
+        """The N-step grid with these options.
+
+        Parameters
+        ----------
+        steps
+            The number of steps N (N+1 levels).
+        **options
+            The method's options (:meth:`make_options`); ``None`` means the method's default.
+
+        Returns
+        -------
+        Schedule
+            The grid.
+
+        Raises
+        ------
+        ValueError
+            If ``steps`` or an option is invalid.
+        """
         return self.builder(check_steps(steps, "steps"), self.make_options(**options))
 
 
@@ -107,7 +162,10 @@ GRID_BYTES_PER_LEVEL = 256
 """Memory per level of a grid built from a SymPy family: the lambdified expression's temporaries
 and the printed levels (measured about 150 bytes per level at N = 3e7)."""
 
-METHODS: dict[str, Method[Any]] = {}
+AnyMethod: TypeAlias = "Method[Any]"
+"""A registered method of any options class (the registry holds methods of different ones)."""
+
+METHODS: dict[str, AnyMethod] = {}
 """Every registered method by name (complete once :mod:`symsched` is imported)."""
 
 
@@ -121,7 +179,27 @@ def register_method(
     source_spectrum: Callable[[Mapping[str, object]], bool] | None = None,
     memory: Callable[[int, OptionsT], tuple[float, str]] | None = None,
 ) -> Callable[[Callable[[int, OptionsT], Schedule]], Callable[[int, OptionsT], Schedule]]:
-    """Decorator: register ``builder(steps, options) -> Schedule`` as method ``name``."""
+    """Decorator: register ``builder(steps, options) -> Schedule`` as method ``name``.
+
+    Parameters
+    ----------
+    name
+        The method name users type (``symsched schedule NAME``).
+    options
+        The frozen dataclass of the method's options.
+    summary, example, family, source_spectrum, memory
+        As the attributes of :class:`Method`.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns ``builder`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        (From the decorator) if another builder is already registered under ``name``.
+    """
 
     def deco(builder: Callable[[int, OptionsT], Schedule]) -> Callable[[int, OptionsT], Schedule]:
         if name in METHODS and METHODS[name].builder is not builder:
@@ -134,8 +212,24 @@ def register_method(
     return deco
 
 
-def get_method(name: str) -> Method[Any]:
-    """The registered method ``name``; ``ValueError`` listing the valid names otherwise."""
+def get_method(name: str) -> AnyMethod:
+    """The registered method ``name``.
+
+    Parameters
+    ----------
+    name
+        A name of :data:`METHODS`.
+
+    Returns
+    -------
+    AnyMethod
+        The method.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not registered (the message lists the valid names).
+    """
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; choose one of {', '.join(sorted(METHODS))}")
     return METHODS[name]
@@ -151,11 +245,19 @@ def method_names(
     spectrum, model, family
         ``True`` keeps only methods that take a spectrum / need a score model / are smooth
         families; ``False`` keeps only those that do not; ``None`` does not filter.
+
+    Returns
+    -------
+    tuple of str
+        The names that pass every filter.
     """
 
-    def keep(m: Method[Any]) -> bool:
-        checks = ((spectrum, m.takes_spectrum), (model, m.needs_model))
-        checks += ((family, m.family is not None),)
+    def keep(m: AnyMethod) -> bool:
+        checks = (
+            (spectrum, m.takes_spectrum),
+            (model, m.needs_model),
+            (family, m.family is not None),
+        )
         return all(want is None or want == have for want, have in checks)
 
     return tuple(sorted(n for n, m in METHODS.items() if keep(m)))
@@ -173,6 +275,11 @@ def build(method: str, steps: int, **options: object) -> Schedule:
     **options
         The method's options (its dataclass fields); ``None`` means "the method's default".
 
+    Returns
+    -------
+    Schedule
+        The grid.
+
     Raises
     ------
     ValueError
@@ -183,7 +290,25 @@ def build(method: str, steps: int, **options: object) -> Schedule:
 
 
 def family_of(method: str, options: Mapping[str, object]) -> Family:
-    """The symbolic family :math:`\\rho(u)` of a smooth-family method with these options."""
+    """The symbolic family :math:`\\rho(u)` of a smooth-family method with these options.
+
+    Parameters
+    ----------
+    method
+        A name of :data:`METHODS`.
+    options
+        The method's options.
+
+    Returns
+    -------
+    Family
+        The family built from the options.
+
+    Raises
+    ------
+    ValueError
+        If the method is unknown or is not a smooth schedule family, or an option is refused.
+    """
     m = get_method(method)
     if m.family is None:
         fams = ", ".join(method_names(family=True))

@@ -42,7 +42,14 @@ class Schedule:
         return int(self.sigmas.size - 1)
 
     def to_json(self) -> dict[str, JSONValue]:
-        """The schedule object: ``method``, ``steps``, ``sigmas``, ``params``, ``version``."""
+        """The schedule object (docs/conventions.md#json-output).
+
+        Returns
+        -------
+        dict
+            ``method``, ``steps``, ``sigmas`` (``"inf"`` for an infinite level), ``params`` and
+            ``version``, JSON-safe.
+        """
         out = json_safe(
             {
                 "method": self.method,

@@ -4,10 +4,12 @@ Sabour, Fidler and Kreis optimised 10-step schedules for Stable Diffusion 1.5, S
 Diffusion [sabour2024, Table 3]. Only the 10-step tables are public; every implementation reaches
 other step counts by interpolating them *log-linearly against a uniform index*, as ComfyUI's
 ``loglinear_interp`` does [ComfyUI ``comfy_extras/nodes_align_your_steps.py``]:
-``xs = linspace(0, 1, 11)``, ``ys = log(levels[::-1])``, ``exp(interp(linspace(0, 1, N + 1), xs, ys))[::-1]``.
+``xs = linspace(0, 1, 11)``, ``ys = log(levels[::-1])``,
+``exp(interp(linspace(0, 1, N + 1), xs, ys))[::-1]``.
 
-The constants below are ComfyUI's higher-precision values (peers.md §1.4); diffusers ships the
-paper's 3-decimal values (``diffusers.schedulers.AysSchedules``) with the last level replaced by 0.
+The constants below are ComfyUI's higher-precision values [comfyui]
+(docs/conventions.md#align-your-steps-tables); diffusers ships the paper's 3-decimal values
+(``diffusers.schedulers.AysSchedules``) with the last level replaced by 0.
 They agree to the 3-decimal rounding except SDXL's tenth level: ComfyUI 0.1114188177, paper and
 diffusers 0.113 (recorded, and checked, in ``symsched_verify.claims.reference``).
 
@@ -22,8 +24,8 @@ from __future__ import annotations
 from typing import Literal, TypeAlias, get_args
 
 import numpy as np
-from numpy.typing import NDArray
 
+from symsched._typing import FloatArray
 from symsched._validate import check_choice, check_steps
 
 __all__ = ["AYS_MODELS", "AYS_SIGMAS", "AYSModel", "ays_sigmas", "loglinear_interp"]
@@ -64,11 +66,22 @@ AYS_SIGMAS: dict[str, tuple[float, ...]] = {
 }
 
 
-def loglinear_interp(
-    levels: NDArray[np.float64] | tuple[float, ...], num_levels: int
-) -> NDArray[np.float64]:
-    r"""Resample descending ``levels`` to ``num_levels`` points, piecewise linear in log sigma
-    against a uniform index (ComfyUI ``loglinear_interp``).
+def loglinear_interp(levels: FloatArray | tuple[float, ...], num_levels: int) -> FloatArray:
+    r"""Resample descending ``levels`` to ``num_levels`` points, piecewise linear in log sigma.
+
+    Linear against a uniform index, as ComfyUI's ``loglinear_interp`` [comfyui].
+
+    Parameters
+    ----------
+    levels
+        Strictly decreasing positive levels (a published table).
+    num_levels
+        The number of levels wanted (at least 2).
+
+    Returns
+    -------
+    FloatArray
+        ``num_levels`` levels, descending, from the first to the last of ``levels``.
 
     Raises
     ------
@@ -84,12 +97,32 @@ def loglinear_interp(
     return np.exp(np.interp(np.linspace(0, 1, m), xs, ys))[::-1].copy()
 
 
-def ays_sigmas(model: str, steps: int, *, zero_terminal: bool = False) -> NDArray[np.float64]:
+def ays_sigmas(model: str, steps: int, *, zero_terminal: bool = False) -> FloatArray:
     r"""The AYS grid of ``model`` with ``steps`` steps (N+1 levels, descending).
 
     ``steps = 10`` returns the published table; other N interpolate it (:func:`loglinear_interp`).
     ``zero_terminal=True`` replaces the last level by 0, as ComfyUI and diffusers do (then the last
-    step is sigma_{N-1} -> 0 and N steps make N model calls) [peers.md §1.6].
+    step is sigma_{N-1} -> 0 and N steps make N model calls)
+    (docs/conventions.md#k-diffusion-and-comfyui).
+
+    Parameters
+    ----------
+    model
+        One of :data:`AYS_MODELS`.
+    steps
+        The number of steps N.
+    zero_terminal
+        Replace the last level by 0.
+
+    Returns
+    -------
+    FloatArray
+        The N+1 levels of [sabour2024, Table 3], interpolated when N is not 10.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` or ``steps`` is invalid.
     """
     check_choice(model, "model", AYS_MODELS)
     n = check_steps(steps, "steps")

@@ -1,4 +1,6 @@
-r"""Schedule families as SymPy expressions, and their N-step grids (conventions.md).
+r"""Schedule families as SymPy expressions, and their N-step grids.
+
+The families of docs/conventions.md#schedule-families.
 
 A family maps sampling progress :math:`u\in[0,1]` to a noise level :math:`\rho=\sigma/\alpha`
 with :math:`\rho(0)=\sigma_{\max}` and :math:`\rho(1)=\sigma_{\min}`; its N-step grid is the family
@@ -13,7 +15,7 @@ References
    arXiv:2102.09672, Eq. (17) (cosine schedule, offset s = 0.008).
 .. [ho2020] J. Ho, A. Jain, P. Abbeel, "Denoising Diffusion Probabilistic Models",
    arXiv:2006.11239, §4 (linear beta); continuous form of [song2021sde, Eq. (33)].
-.. [sun2026] arXiv:2601.13602 (tangent law; gaussian_theory.md §5.2).
+.. [sun2026] arXiv:2601.13602, §5.2 (tangent law; docs/theory/gaussian.md#tangent-law).
 """
 
 from __future__ import annotations
@@ -22,20 +24,19 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import sympy as sp
-from numpy.typing import NDArray
 
 from symsched import numeric
+from symsched._typing import ArrayBackend, ArrayLike, FloatArray
 from symsched._validate import check_endpoints, check_positive, check_steps
 from symsched.symbols import c, sigma_max, sigma_min, t, u
 
 __all__ = [
     "Family",
-    "cosine",
     "check_time_ends",
+    "cosine",
     "cosine_rho_of_t",
     "karras",
     "loglinear",
@@ -62,13 +63,14 @@ class Family:
     Attributes
     ----------
     name
-        Family name (conventions.md).
+        Family name (docs/conventions.md#schedule-families).
     rho
         Noise level :math:`\rho(u)`.
     values
         Numeric value of every parameter symbol in ``rho`` (endpoints included).
     params
-        Every parameter that produced the family, defaults included (for JSON output).
+        Every parameter that produced the family, defaults included (for JSON output): all are
+        real numbers.
     time
         For time-based families: diffusion time :math:`t(u)`; ``rho_of_t`` / ``t_of_rho`` are the
         closed-form maps between time and noise level.
@@ -77,7 +79,7 @@ class Family:
     name: str
     rho: sp.Expr
     values: Mapping[sp.Symbol, float]
-    params: Mapping[str, Any]
+    params: Mapping[str, float]
     time: sp.Expr | None = None
     rho_of_t: sp.Expr | None = None
     t_of_rho: sp.Expr | None = None
@@ -85,14 +87,30 @@ class Family:
 
     @property
     def sigma_max(self) -> float:
+        r"""The largest level :math:`\rho(0)` (may be ``inf``)."""
         return float(self.params["sigma_max"])
 
     @property
     def sigma_min(self) -> float:
+        r"""The smallest level :math:`\rho(1)` (may be 0)."""
         return float(self.params["sigma_min"])
 
-    def __call__(self, progress: Any, backend: str = "numpy") -> Any:
-        """Evaluate :math:`\\rho(u)` at ``progress`` (array), endpoints exact."""
+    def __call__(self, progress: ArrayLike, backend: ArrayBackend = "numpy") -> FloatArray:
+        r"""Evaluate :math:`\rho(u)` at ``progress``, endpoints exact.
+
+        Parameters
+        ----------
+        progress
+            Sampling progress ``u`` in ``[0, 1]`` (any shape).
+        backend
+            Where the compiled expression runs; the result is a numpy array either way.
+
+        Returns
+        -------
+        FloatArray
+            The levels, shaped like ``progress``; exactly ``sigma_max`` at ``u = 0`` and
+            ``sigma_min`` at ``u = 1``.
+        """
         syms = tuple(sorted(self.values, key=lambda q: q.name))
         f = numeric.lambdify((u, *syms), self.rho, backend)
         uu = np.asarray(progress, dtype=np.float64)
@@ -101,14 +119,31 @@ class Family:
         out[uu == 1.0] = self.sigma_min
         return out
 
-    def grid(self, steps: int) -> NDArray[np.float64]:
-        """The N-step grid ``[rho(0), rho(1/N), ..., rho(1)]`` (N+1 levels, descending)."""
+    def grid(self, steps: int) -> FloatArray:
+        """The N-step grid ``[rho(0), rho(1/N), ..., rho(1)]`` (N+1 levels, descending).
+
+        Parameters
+        ----------
+        steps
+            The number of steps N.
+
+        Returns
+        -------
+        FloatArray
+            The N+1 levels, strictly decreasing.
+
+        Raises
+        ------
+        ValueError
+            If ``steps`` is not a positive integer, or two levels collide in float64.
+        """
         n = check_steps(steps, "steps")
         sig = self(np.arange(n + 1) / n)
         if not (np.diff(sig) < 0).all():
             raise ValueError(
                 f"{self.name} with steps={n} and parameters {dict(self.params)} does not give a "
-                "strictly decreasing grid (levels collide in float64); use fewer steps or wider endpoints"
+                "strictly decreasing grid (levels collide in float64); use fewer steps or wider "
+                "endpoints"
             )
         return sig
 
@@ -122,14 +157,41 @@ class Family:
             return (t_max - self.t_of_rho) / (t_max - t_min)
         return _inverse_progress(self.rho)
 
-    def progress_of(self, levels: Any) -> NDArray[np.float64]:
-        """Sampling progress ``u`` at which the family visits ``levels`` (closed-form inverse)."""
+    def progress_of(self, levels: ArrayLike) -> FloatArray:
+        r"""Sampling progress ``u`` at which the family visits ``levels`` (closed-form inverse).
+
+        Parameters
+        ----------
+        levels
+            Noise levels inside the family's range.
+
+        Returns
+        -------
+        FloatArray
+            :math:`u(\rho)`, shaped like ``levels``.
+        """
         syms = tuple(sorted(self.values, key=lambda q: q.name))
         f = numeric.lambdify((level, *syms), self.progress_of_rho, "numpy")
         return np.asarray(f(np.asarray(levels, dtype=np.float64), *(self.values[q] for q in syms)))
 
-    def t_of(self, levels: Any) -> NDArray[np.float64]:
-        """Diffusion time of noise ``levels`` (time-based families only)."""
+    def t_of(self, levels: ArrayLike) -> FloatArray:
+        r"""Diffusion time of noise ``levels`` (time-based families only).
+
+        Parameters
+        ----------
+        levels
+            Noise levels inside the family's range.
+
+        Returns
+        -------
+        FloatArray
+            :math:`t(\rho)`, shaped like ``levels``.
+
+        Raises
+        ------
+        ValueError
+            If the family is not defined through a diffusion time.
+        """
         if self.t_of_rho is None:
             raise ValueError(f"family {self.name!r} is not defined through a diffusion time")
         syms = tuple(sorted(self.values, key=lambda q: q.name))
@@ -146,7 +208,8 @@ def _inverse_progress(rho_expr: sp.Expr) -> sp.Expr:
 
 
 # --------------------------------------------------------------------------------------------
-# Tangent law (gaussian_theory.md §5.2): uniform in phi = arctan(rho / c).
+# Tangent law [sun2026, §5.2] (docs/theory/gaussian.md#tangent-law): uniform in
+# phi = arctan(rho / c).
 
 
 def tangent(
@@ -156,6 +219,23 @@ def tangent(
 
     :math:`\varphi=\arctan(\sigma/c)`; with ``sigma_max = inf`` and ``sigma_min = 0`` this is
     :math:`\rho = c\tan(\pi(1-u)/2)` [sun2026, §5.2], [sabour2024, Thm. 3.1].
+
+    Parameters
+    ----------
+    c_value
+        The scale ``c`` (> 0; ``gamma*`` of a spectrum for the KL-optimal member).
+    sigma_min_value, sigma_max_value
+        The end levels, ``0 <= sigma_min < sigma_max <= inf``.
+
+    Returns
+    -------
+    Family
+        The tangent family.
+
+    Raises
+    ------
+    ValueError
+        If ``c`` is not positive or the endpoints are invalid.
     """
     cv = check_positive(c_value, "c")
     lo, hi = check_endpoints(sigma_min_value, sigma_max_value)
@@ -173,7 +253,27 @@ def tangent(
 def karras(
     sigma_min_value: float = 0.002, sigma_max_value: float = 80.0, rho_value: float = 7.0
 ) -> Family:
-    r"""EDM grid :math:`(\sigma_{\max}^{1/\rho}+u(\sigma_{\min}^{1/\rho}-\sigma_{\max}^{1/\rho}))^\rho` [karras2022, Eq. (5)]."""
+    r"""EDM grid [karras2022, Eq. (5)].
+
+    :math:`\rho(u)=(\sigma_{\max}^{1/\rho}+u(\sigma_{\min}^{1/\rho}-\sigma_{\max}^{1/\rho}))^\rho`.
+
+    Parameters
+    ----------
+    sigma_min_value, sigma_max_value
+        The end levels (``sigma_max`` finite).
+    rho_value
+        The exponent :math:`\rho` (> 0; EDM uses 7).
+
+    Returns
+    -------
+    Family
+        The ``karras`` family.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma_max`` is infinite, the endpoints are invalid or ``rho`` is not positive.
+    """
     lo, hi = check_endpoints(sigma_min_value, sigma_max_value)
     if math.isinf(hi):
         raise ValueError("karras needs a finite sigma_max (got inf); pass --sigma-max, e.g. 80")
@@ -191,11 +291,30 @@ def karras(
 
 
 def loglinear(sigma_min_value: float = 0.002, sigma_max_value: float = 80.0) -> Family:
-    r"""Geometric grid :math:`\exp(\ln\sigma_{\max}+u(\ln\sigma_{\min}-\ln\sigma_{\max}))` (k-diffusion ``exponential``)."""
+    r"""Geometric grid, uniform in :math:`\ln\sigma` (k-diffusion's ``exponential``).
+
+    :math:`\rho(u)=\exp(\ln\sigma_{\max}+u(\ln\sigma_{\min}-\ln\sigma_{\max}))`.
+
+    Parameters
+    ----------
+    sigma_min_value, sigma_max_value
+        The end levels, ``0 < sigma_min < sigma_max < inf``.
+
+    Returns
+    -------
+    Family
+        The ``loglinear`` family.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma_min`` is 0, ``sigma_max`` is infinite or the endpoints are invalid.
+    """
     lo, hi = check_endpoints(sigma_min_value, sigma_max_value)
     if lo == 0 or math.isinf(hi):
         raise ValueError(
-            f"loglinear needs 0 < sigma_min and a finite sigma_max (got {lo}, {hi}); it is uniform in log sigma"
+            f"loglinear needs 0 < sigma_min and a finite sigma_max (got {lo}, {hi}); it is uniform "
+            "in log sigma"
         )
     expr = sp.exp(sp.log(sigma_max) + u * (sp.log(sigma_min) - sp.log(sigma_max)))
     return Family(
@@ -211,9 +330,15 @@ def loglinear(sigma_min_value: float = 0.002, sigma_max_value: float = 80.0) -> 
 def vp_linear_rho_of_t() -> tuple[sp.Expr, sp.Expr]:
     r"""DDPM linear-beta noise level and its inverse.
 
-    :math:`\bar\alpha(t)=\exp(-\beta_{\min}t-\tfrac12(\beta_{\max}-\beta_{\min})t^2)` [song2021sde, Eq. (33)],
-    :math:`\rho=\sqrt{1/\bar\alpha-1}=\sqrt{\operatorname{expm1}(\beta_{\min}t+\tfrac12\beta_d t^2)}`;
+    :math:`\bar\alpha(t)=\exp(-\beta_{\min}t-\tfrac12(\beta_{\max}-\beta_{\min})t^2)`
+    [song2021sde, Eq. (33)], so
+    :math:`\rho=\sqrt{1/\bar\alpha-1}=\sqrt{\operatorname{expm1}(\beta_{\min}t+\tfrac12\beta_dt^2)}`;
     the inverse solves the quadratic for :math:`t\ge0` (derived with ``sympy.solve``).
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        :math:`\rho(t)` and :math:`t(\rho)` (the latter in the symbol ``level``).
     """
     exponent = beta_min * t + (beta_max - beta_min) * t**2 / 2
     rho_t = sp.sqrt(numeric.EXPM1(exponent))
@@ -226,8 +351,14 @@ def vp_linear_rho_of_t() -> tuple[sp.Expr, sp.Expr]:
 def cosine_rho_of_t() -> tuple[sp.Expr, sp.Expr]:
     r"""Cosine-schedule noise level and its inverse [nichol2021, Eq. (17)].
 
-    :math:`\bar\alpha(t)=\cos^2(\theta(t))/\cos^2(\theta(0))`, :math:`\theta=\frac{t+s}{1+s}\frac\pi2`,
-    so :math:`\rho=\sqrt{\cos^2\theta_0/\cos^2\theta-1}`; inverse derived with ``sympy.solve``.
+    :math:`\bar\alpha(t)=\cos^2(\theta(t))/\cos^2(\theta(0))`,
+    :math:`\theta=\frac{t+s}{1+s}\frac\pi2`, so :math:`\rho=\sqrt{\cos^2\theta_0/\cos^2\theta-1}`;
+    the inverse is derived with ``sympy.solve``.
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        :math:`\rho(t)` and :math:`t(\rho)` (the latter in the symbol ``level``).
     """
     theta = (t + s_offset) / (1 + s_offset) * sp.pi / 2
     theta0 = s_offset / (1 + s_offset) * sp.pi / 2
@@ -245,7 +376,7 @@ def _time_family(
     rho_t: sp.Expr,
     t_rho: sp.Expr,
     values: dict[sp.Symbol, float],
-    params: dict[str, Any],
+    params: dict[str, float],
     t_lo: float,
     t_hi: float,
     sigma_min_value: float | None,
@@ -301,9 +432,28 @@ def vp_linear(
     sigma_min_value: float | None = None,
     sigma_max_value: float | None = None,
 ) -> Family:
-    """DDPM linear-beta VP schedule, uniform in time from ``t_max`` down to ``t_min`` (conventions.md).
+    r"""DDPM linear-beta VP schedule, uniform in time from ``t_max`` down to ``t_min``.
 
-    ``sigma_min`` / ``sigma_max``, when given, set the time range through the closed-form inverse.
+    [ho2020, §4], continuous form [song2021sde, Eq. (33)]; docs/conventions.md#schedule-families.
+
+    Parameters
+    ----------
+    beta_min_value, beta_max_value
+        The linear beta range (``0 < beta_min < beta_max``).
+    t_min_value, t_max_value
+        The time range of the grid.
+    sigma_min_value, sigma_max_value
+        When given, they set the time range through the closed-form inverse :math:`t(\rho)`.
+
+    Returns
+    -------
+    Family
+        The ``vp-linear`` family (time-based).
+
+    Raises
+    ------
+    ValueError
+        If the betas or the range are invalid, or the noise range maps to an empty time range.
     """
     bmin = check_positive(beta_min_value, "beta_min")
     bmax = check_positive(beta_max_value, "beta_max")
@@ -334,7 +484,29 @@ def cosine(
     sigma_min_value: float | None = None,
     sigma_max_value: float | None = None,
 ) -> Family:
-    """Nichol–Dhariwal cosine schedule, uniform in time from ``t_max`` (pure noise at 1) to ``t_min``."""
+    r"""Nichol–Dhariwal cosine schedule, uniform in time from ``t_max`` down to ``t_min``.
+
+    Pure noise at ``t = 1`` [nichol2021, Eq. (17)].
+
+    Parameters
+    ----------
+    s_value
+        The offset ``s`` (> 0; 0.008 in the paper).
+    t_min_value, t_max_value
+        The time range of the grid (``t_max <= 1``).
+    sigma_min_value, sigma_max_value
+        When given, they set the time range through the closed-form inverse :math:`t(\rho)`.
+
+    Returns
+    -------
+    Family
+        The ``cosine`` family (time-based).
+
+    Raises
+    ------
+    ValueError
+        If ``s`` or the range are invalid, or the noise range maps to an empty time range.
+    """
     sv = check_positive(s_value, "s")
     tl = check_positive(t_min_value, "t_min", allow_zero=True)
     th = check_positive(t_max_value, "t_max")
@@ -356,7 +528,18 @@ def cosine(
 
 
 def logsnr(level_expr: sp.Expr) -> sp.Expr:
-    r"""Log signal-to-noise ratio of a noise level, :math:`\log\mathrm{SNR}=-2\ln\rho`."""
+    r"""Log signal-to-noise ratio of a noise level, :math:`\log\mathrm{SNR}=-2\ln\rho`.
+
+    Parameters
+    ----------
+    level_expr
+        A noise level :math:`\rho` (SymPy).
+
+    Returns
+    -------
+    sympy.Expr
+        :math:`-2\ln\rho`.
+    """
     return -2 * sp.log(level_expr)
 
 
@@ -364,6 +547,13 @@ def check_time_ends(
     t_min: float | None, sigma_min: float | None, t_max: float | None, sigma_max: float | None
 ) -> None:
     """Refuse a time and a noise level for the same end of a time-based family.
+
+    Parameters
+    ----------
+    t_min, sigma_min
+        The low end as a time and as a noise level (``None``: not given).
+    t_max, sigma_max
+        The high end as a time and as a noise level.
 
     Raises
     ------

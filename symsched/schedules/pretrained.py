@@ -1,16 +1,18 @@
-r"""Pretrained-model scenario: rank time-discretisation strategies of a given noise schedule by exact KL.
+r"""Pretrained-model scenario: rank the time discretisations of a fixed noise schedule by exact KL.
 
-[sun2026, §7] (gaussian_theory.md §7): for a model with a fixed noise schedule, the exact Gaussian
-KL of the deterministic sampler, evaluated on the data spectrum in the model's input scale,
-compares discretisations at a given NFE budget. Models:
+[sun2026, §7] (docs/theory/gaussian.md#pretrained-model-ranking): for a model with a fixed noise
+schedule, the exact Gaussian KL of the deterministic sampler, evaluated on the data spectrum in the
+model's input scale, compares discretisations at a given NFE budget. Models:
 
 * ``edm`` — continuous EDM/VE, :math:`\sigma\in[0.002, 80]` [karras2022];
 * ``ddpm-linear`` — 1000-step DDPM linear beta table (``beta = linspace(1e-4, 0.02)``) [ho2020];
 * ``ddpm-cosine`` — 1000-step cosine table (diffusers ``squaredcos_cap_v2``) [nichol2021];
 * ``sd15`` — the 1000-step ``scaled_linear`` table of Stable Diffusion 1.x, the one model here for
-  which Align Your Steps publishes a table (peers.md §1.4).
+  which Align Your Steps publishes a table [sabour2024]
+  (docs/conventions.md#align-your-steps-tables).
 
-Strategies (N steps = N+1 levels from the model's sigma_max down to its sigma_min; no zero appended):
+Strategies (N steps = N+1 levels from the model's sigma_max down to its sigma_min; no zero
+appended):
 ``uniform-t`` and ``quadratic-t`` (uniform / quadratic in the training time; for EDM, whose time is
 :math:`t=\sigma`, uniform / quadratic in sigma), ``logsnr-uniform`` (geometric in sigma),
 ``edm-rho7`` (Karras rho = 7), ``ays`` (sd15 only, log-linear interpolation of the 10-step table),
@@ -21,15 +23,19 @@ Discrete tables are read at fractional timesteps by log-sigma interpolation, as 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
+from symsched._typing import FloatArray, JSONDict, SpectrumLike
 from symsched._validate import as_eigenvalues, as_grid, check_choice, check_steps
 from symsched.gaussian import exact, tangent, variational
 from symsched.schedules import families
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["MODELS", "NFES", "STRATEGIES", "Ranking", "model_range", "rank", "strategy_grid"]
 
@@ -48,7 +54,7 @@ NFES: tuple[int, ...] = (3, 4, 5, 6, 8, 10, 15, 20, 50)
 _TABLE = {"ddpm-linear": "linear", "ddpm-cosine": "squaredcos_cap_v2", "sd15": "scaled_linear"}
 
 
-def _table_sigmas(model: str) -> NDArray[np.float64] | None:
+def _table_sigmas(model: str) -> FloatArray | None:
     if model == "edm":
         return None
     from symsched.schedules.discrete import training_table
@@ -57,7 +63,23 @@ def _table_sigmas(model: str) -> NDArray[np.float64] | None:
 
 
 def model_range(model: str) -> tuple[float, float]:
-    """``(sigma_min, sigma_max)`` of a model's noise schedule."""
+    """``(sigma_min, sigma_max)`` of a model's noise schedule.
+
+    Parameters
+    ----------
+    model
+        One of :data:`MODELS`.
+
+    Returns
+    -------
+    tuple of float
+        The smallest and the largest level (EDM: 0.002 and 80; a table: its ends).
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is unknown.
+    """
     check_choice(model, "model", MODELS)
     tab = _table_sigmas(model)
     if tab is None:
@@ -65,7 +87,7 @@ def model_range(model: str) -> tuple[float, float]:
     return float(tab[0]), float(tab[-1])
 
 
-def _time_levels(model: str, times: NDArray[np.float64]) -> NDArray[np.float64]:
+def _time_levels(model: str, times: FloatArray) -> FloatArray:
     """Noise levels at (fractional) training times; EDM: t = sigma."""
     tab = _table_sigmas(model)
     if tab is None:
@@ -74,11 +96,32 @@ def _time_levels(model: str, times: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def strategy_grid(
-    model: str, strategy: str, steps: int, eigenvalues: Any = None
-) -> NDArray[np.float64]:
-    """The N-step grid of ``strategy`` for ``model`` (needs ``eigenvalues`` for the spectrum-aware ones).
+    model: str, strategy: str, steps: int, eigenvalues: SpectrumLike | None = None
+) -> FloatArray:
+    """The N-step grid of ``strategy`` for ``model``, between the model's ends.
 
-    Raises ``ValueError`` for ``ays`` on a model without a published table.
+    Parameters
+    ----------
+    model
+        One of :data:`MODELS`.
+    strategy
+        One of :data:`STRATEGIES`.
+    steps
+        The number of steps N.
+    eigenvalues
+        The data spectrum, needed by ``tangent``, ``variational`` and ``kl-optimal``
+        [sun2026, §5.3].
+
+    Returns
+    -------
+    FloatArray
+        The N+1 levels from the model's ``sigma_max`` to its ``sigma_min``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid, ``ays`` is asked of a model without a published table, or a
+        spectrum-aware strategy gets no spectrum.
     """
     check_choice(strategy, "strategy", STRATEGIES)
     n = check_steps(steps)
@@ -119,7 +162,21 @@ def strategy_grid(
 
 @dataclass(frozen=True)
 class Ranking:
-    """KL of every (NFE, strategy): ``kl[strategy][i]`` at ``nfes[i]`` (both directions), ranks by KL(p||p^)."""
+    """KL of every (NFE, strategy), both directions; strategies ranked by KL(p||p^) [sun2026, §7].
+
+    Attributes
+    ----------
+    model
+        The model.
+    nfes
+        The NFE budgets.
+    strategies
+        The strategies compared.
+    kl_source_output, kl_output_source
+        ``kl[strategy][i]`` at ``nfes[i]``.
+    sampler
+        The deterministic sampler whose exact KL is compared.
+    """
 
     model: str
     nfes: tuple[int, ...]
@@ -129,28 +186,73 @@ class Ranking:
     sampler: str
 
     def ranks(self) -> dict[int, list[str]]:
-        """Strategies ordered best first at each NFE."""
+        """Strategies ordered best first at each NFE.
+
+        Returns
+        -------
+        dict
+            ``{nfe: [strategy, ...]}``, by increasing KL(p||p^).
+        """
         return {
             n: sorted(self.strategies, key=lambda s: self.kl_source_output[s][i])
             for i, n in enumerate(self.nfes)
         }
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JSONDict:
+        """The ranking as a JSON object.
+
+        Returns
+        -------
+        JSONDict
+            ``model``, ``sampler``, ``nfes``, ``strategies``, both KL tables and ``ranking``.
+        """
         return {
             "model": self.model,
             "sampler": self.sampler,
             "nfes": list(self.nfes),
             "strategies": list(self.strategies),
-            "kl_source_output": self.kl_source_output,
-            "kl_output_source": self.kl_output_source,
-            "ranking": {str(k): v for k, v in self.ranks().items()},
+            "kl_source_output": {k: list(v) for k, v in self.kl_source_output.items()},
+            "kl_output_source": {k: list(v) for k, v in self.kl_output_source.items()},
+            "ranking": {str(k): list(v) for k, v in self.ranks().items()},
         }
 
 
 def rank(
-    model: str, eigenvalues: Any, nfes: Any = NFES, strategies: Any = None, *, sampler: str = "ddim"
+    model: str,
+    eigenvalues: SpectrumLike,
+    nfes: Iterable[int] = NFES,
+    strategies: Iterable[str] | None = None,
+    *,
+    sampler: str = "ddim",
 ) -> Ranking:
-    """Exact KL of every strategy at every NFE (one NFE = one step of the first-order sampler)."""
+    """Exact KL of every strategy at every NFE (one NFE = one step of the first-order sampler).
+
+    The pretrained-model scenario of [sun2026, §7]
+    (docs/theory/gaussian.md#pretrained-model-ranking).
+
+    Parameters
+    ----------
+    model
+        One of :data:`MODELS`.
+    eigenvalues
+        The data spectrum in the model's input scale.
+    nfes
+        The step counts compared.
+    strategies
+        The strategies (default every one that applies to ``model``).
+    sampler
+        The deterministic sampler (a name of :data:`symsched.samplers.SAMPLERS`).
+
+    Returns
+    -------
+    Ranking
+        The exact KL of each strategy at each NFE.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid.
+    """
     check_choice(model, "model", MODELS)
     lam = as_eigenvalues(eigenvalues)
     nf = tuple(check_steps(n, "nfe") for n in nfes)
@@ -171,8 +273,19 @@ def rank(
     return Ranking(model, nf, strat, kso, kos, sampler)
 
 
-def plot(ranking: Ranking) -> Any:
-    """Log-log figure of KL(p||p^) against NFE for every strategy (matplotlib figure)."""
+def plot(ranking: Ranking) -> Figure:
+    """Log-log figure of KL(p||p^) against NFE for every strategy.
+
+    Parameters
+    ----------
+    ranking
+        The result of :func:`rank`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (Agg backend).
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)

@@ -1,9 +1,15 @@
-r"""Score-optimal (Stein-cost) schedules [williams2024] (spec: stein_cost.md).
+r"""Score-optimal (Stein-cost) schedules [williams2024]; the page is docs/theory/stein.md.
 
-* :mod:`._symbolic` — the corrector cost, local metric and length derived in SymPy (§2, §5);
-* :mod:`._closed` — their compiled numeric forms and the two-point quadrature (§5);
-* :mod:`._update` — UpdateSchedule on a fine probe grid and the online blend (§4.1-§4.4);
-* :mod:`._estimate` — exact, Monte Carlo (common random numbers) and JVP estimators (§3.1);
+* :mod:`._symbolic` — the corrector cost, local metric and length derived in SymPy
+  [williams2024, §2.3, §3.1] (docs/theory/stein.md#corrector-cost,
+  docs/theory/stein.md#closed-forms);
+* :mod:`._closed` — their compiled numeric forms and the two-point quadrature
+  (docs/theory/stein.md#closed-forms);
+* :mod:`._update` — UpdateSchedule on a fine probe grid and the online blend [williams2024,
+  Algorithms 1 and 2] (docs/theory/stein.md#updateschedule,
+  docs/theory/stein.md#coarse-grid-pitfall);
+* :mod:`._estimate` — exact, Monte Carlo (common random numbers) and JVP estimators
+  [williams2024, §3] (docs/theory/stein.md#estimators);
 * :mod:`._schedule` — the end-to-end score-optimal schedule of a model;
 * :mod:`.quality` — sample quality of Stein schedules against baselines on the trained networks
   (not imported here: ``from symsched.stein.quality import compare_schedules``).

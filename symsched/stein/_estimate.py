@@ -1,6 +1,8 @@
-r"""Estimators of the corrector cost from score evaluations [williams2024, §3] (stein_cost.md §3.1).
+r"""Estimators of the corrector cost from score evaluations [williams2024, §3].
 
-* ``exact`` — closed forms / quadrature of analytic models (stein_cost.md §5).
+The estimators of docs/theory/stein.md#estimators:
+
+* ``exact`` — closed forms / quadrature of analytic models (docs/theory/stein.md#closed-forms).
 * ``monte-carlo`` —
   :math:`\hat{\mathcal L}_c=v^2\frac1n\sum_k\|s(x_k,\sigma_{i+1})-s(x_k,\sigma_i)\|^2`
   with both levels at the *same* noised samples :math:`x_k=s_iy_k+\sigma_i\varepsilon_k` (common
@@ -437,8 +439,9 @@ def estimate_metric(
     ``control_variate=True`` (VE) two controls of known mean are regressed out per level
     (least-squares coefficients): the metric of the conditional score :math:`(y-x)/\sigma^2` of
     the very sample, :math:`4\|\varepsilon\|^2/\sigma^2` with mean :math:`4d/\sigma^2` for any
-    data (stein_cost.md §5.2, point mass), and, when the model knows its data moments, the Gaussian
-    surrogate of :class:`_GaussianControlVariate`. Exact for Gaussian and point-mass data.
+    data (docs/theory/stein.md#point-mass), and, when the model knows its data moments, the
+    Gaussian surrogate of :class:`_GaussianControlVariate`. Exact for Gaussian and point-mass data
+    (docs/theory/stein.md#jvp-with-control-variates).
 
     Parameters
     ----------

@@ -1,4 +1,6 @@
-r"""The score-optimal schedule of a model, end to end [williams2024, §3.1, Alg. 1] (§4.3).
+r"""The score-optimal schedule of a model, end to end [williams2024, §3.1, Alg. 1].
+
+The pipeline of docs/theory/stein.md#end-to-end-schedule:
 
 Probe grid (fine) -> interval costs by an estimator -> cumulative square-root length -> PCHIP
 inversion onto N equal-length steps. The finite-step costs of the output grid are reported too
@@ -24,7 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_PROBE_LEVELS", "DEFAULT_SAMPLES", "SteinResult", "stein_schedule"]
 
-# K >> N (stein_cost.md §4.3: 100-1000), at least 8 N; grid-independence is a claim
+# K >> N (100-1000, docs/theory/stein.md#end-to-end-schedule), at least 8 N; grid-independence is
+# a claim
 DEFAULT_PROBE_LEVELS = 128
 OUTPUT_SAMPLES = 1024  # Monte Carlo samples for the finite-step costs of the N output intervals
 # per probe level (jvp) / interval (monte-carlo): jvp with control variates reached a 1% schedule
@@ -64,9 +67,9 @@ class SteinResult:
         Returns
         -------
         JSONDict
-            The conventions.md schedule object with ``total_length``, ``total_length_stderr``,
-            ``total_cost``, ``interval_costs``, ``interval_costs_stderr`` and
-            ``probe_evaluations`` added.
+            The schedule object (docs/conventions.md#json-output) with ``total_length``,
+            ``total_length_stderr``, ``total_cost``, ``interval_costs``,
+            ``interval_costs_stderr`` and ``probe_evaluations`` added.
         """
         out: JSONDict = self.schedule.to_json()
         se = self.probe.total_length_stderr
@@ -123,7 +126,9 @@ def stein_schedule(
     progress: bool = False,
     coord: str = "log",
 ) -> SteinResult:
-    r"""Score-optimal N-step grid of ``model`` [williams2024, Algorithm 1] (stein_cost.md §4.3).
+    r"""Score-optimal N-step grid of ``model`` [williams2024, Algorithm 1].
+
+    The end-to-end schedule of docs/theory/stein.md#end-to-end-schedule.
 
     Parameters
     ----------
@@ -149,8 +154,8 @@ def stein_schedule(
     Raises
     ------
     ValueError
-        Invalid endpoints, ``probe_levels < 4 steps`` (costs must be local, §4.4), or invalid
-        estimator options.
+        Invalid endpoints, ``probe_levels < 4 steps`` (costs must be local,
+        docs/theory/stein.md#coarse-grid-pitfall), or invalid estimator options.
     """
     n = check_steps(steps, "steps")
     lo, hi = _default_range(model, sigma_min, sigma_max)
@@ -161,8 +166,9 @@ def stein_schedule(
     )
     if k < 4 * n:
         raise ValueError(
-            f"probe_levels must be >= 4 * steps ({4 * n}) so that costs are local (stein_cost.md "
-            f"§4.4: never optimise on the coarse grid), got {k}"
+            f"probe_levels must be >= 4 * steps ({4 * n}) so that costs are local "
+            "(docs/theory/stein.md#coarse-grid-pitfall: never optimise on the coarse grid), "
+            f"got {k}"
         )
     lev = probe_levels(lo, hi, k, probe_kind)
     est = estimate_costs(
@@ -208,6 +214,9 @@ def stein_schedule(
         "sigma_max": hi,
         "device": device,
         "total_length": est.total_length,
-        "cost": "corrector L_c, v = sigma (Williams et al. arXiv 2412.07877, stein_cost.md §2.3)",
+        "cost": (
+            "corrector L_c, v = sigma (Williams et al. arXiv 2412.07877, §2.3; "
+            "docs/theory/stein.md#corrector-cost)"
+        ),
     }
     return SteinResult(Schedule("stein", sig, params), est, out.costs, out.stderr)

@@ -1,11 +1,11 @@
 r"""Closed forms of the corrector (Stein) cost for Gaussian and two-point data, derived in SymPy.
 
-Nothing here is typed in from the spec: each formula is *derived* from a log-density, its score
-and a Gaussian expectation, then simplified. The spec's printed forms (stein_cost.md §5) are used
-only as independent oracles in ``verify``.
+Nothing here is typed in: each formula is *derived* from a log-density, its score and a Gaussian
+expectation, then simplified. The printed forms (docs/theory/stein.md#closed-forms) are used only
+as independent oracles in ``verify``.
 
-Setting [williams2024, §2.2-§3.1] (stein_cost.md §2.2, §2.4, §5): one eigen-direction with data
-variance ``lam``; the marginal at a level is :math:`\mathcal N(0, m)`,
+Setting [williams2024, §2.2-§3.1] (docs/theory/stein.md#corrector-cost): one eigen-direction with
+data variance ``lam``; the marginal at a level is :math:`\mathcal N(0, m)`,
 :math:`m = s^2\lambda + \sigma^2` (VE: :math:`s = 1`; VP: :math:`s^2 = 1-\sigma^2`), and the
 corrector cost of a step from the source level ``sigma`` to the target ``sigma_t`` is
 
@@ -56,7 +56,9 @@ Process = Literal["ve", "vp"]
 
 
 def marginal_variance(level: sp.Expr, process: Process = "ve", variance: sp.Expr = lam) -> sp.Expr:
-    r"""Marginal variance :math:`m = s^2\lambda+\sigma^2` at noise std ``level`` (§5.1).
+    r"""Marginal variance :math:`m = s^2\lambda+\sigma^2` at noise std ``level``.
+
+    See docs/theory/stein.md#gaussian-data.
 
     Parameters
     ----------
@@ -142,11 +144,12 @@ def gaussian_interval_cost(
 
 @functools.cache
 def gaussian_local_metric(process: Process = "ve") -> sp.Expr:
-    r"""Per-eigenvalue local metric, derived [williams2024, §3.1] (stein_cost.md §2.4).
+    r"""Per-eigenvalue local metric, derived [williams2024, §3.1].
 
     :math:`\delta_c(\sigma)=\sigma^2\mathbb E\|\partial_\sigma\nabla\log p_\sigma\|^2`, derived
     as the second-order coefficient of :math:`\mathcal L_c(\sigma\to\sigma+h)` in ``h``, which
-    the same derivation checks equals :math:`\sigma^2\dot m^2/m^3`.
+    the same derivation checks equals :math:`\sigma^2\dot m^2/m^3`
+    (docs/theory/stein.md#local-metric).
 
     Parameters
     ----------
@@ -166,7 +169,9 @@ def gaussian_local_metric(process: Process = "ve") -> sp.Expr:
 
 @functools.cache
 def isotropic_local_metric() -> sp.Expr:
-    r""":math:`\delta_c(\sigma)` for VE isotropic data :math:`\mathcal N(0,c^2I_d)` (§5.2).
+    r""":math:`\delta_c(\sigma)` for VE isotropic data :math:`\mathcal N(0,c^2I_d)`.
+
+    See docs/theory/stein.md#isotropic-ve.
 
     Returns
     -------
@@ -195,7 +200,9 @@ def isotropic_length() -> sp.Expr:
 
 @functools.cache
 def two_point_score() -> sp.Expr:
-    r"""Score of :math:`\tfrac12\mathcal N(-1,\sigma^2)+\tfrac12\mathcal N(1,\sigma^2)` (§5.4).
+    r"""Score of :math:`\tfrac12\mathcal N(-1,\sigma^2)+\tfrac12\mathcal N(1,\sigma^2)`.
+
+    See docs/theory/stein.md#two-point-data.
 
     Derived from the mixture log-density (a sum of two exponentials); the stable form
     :math:`(\tanh(x/\sigma^2)-x)/\sigma^2` is returned only after SymPy proves it equal to the

@@ -2,8 +2,9 @@ r"""UpdateSchedule [williams2024, Algorithm 1] on a fine probe grid; the online 
 
 Cumulative square-root costs on a fine probe grid (the local-quadratic regime), monotone
 (Fritsch–Carlson PCHIP) inversion onto equally spaced length values, exact endpoints and a
-relative floor (stein_cost.md §3.1 "numerical hygiene", §4.1, §4.3). Never iterate on the coarse
-sampling grid: with target-weighted finite-step costs that fixed point collapses (§4.4).
+relative floor (docs/theory/stein.md#updateschedule, docs/theory/stein.md#numerical-hygiene).
+Never iterate on the coarse sampling grid: with target-weighted finite-step costs that fixed point
+collapses (docs/theory/stein.md#coarse-grid-pitfall).
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ __all__ = [
 ]
 
 COORDS: tuple[str, ...] = ("log", "karras")
-# max(c_i, 1e-12 max_j c_j): keeps Lambda strictly increasing (stein_cost.md §3.1)
+# max(c_i, 1e-12 max_j c_j): keeps Lambda strictly increasing (docs/theory/stein.md#updateschedule)
 RELATIVE_FLOOR = 1e-12
 
 
 def probe_levels(sigma_min: float, sigma_max: float, count: int, kind: str = "log") -> FloatArray:
     r"""A descending probe grid of ``count + 1`` levels, geometric or EDM :math:`\rho=7`.
 
-    stein_cost.md §4.3 step 1: use ``count`` >> N, e.g. 100-1000.
+    Step 1 of docs/theory/stein.md#end-to-end-schedule: use ``count`` >> N, e.g. 100-1000.
 
     Parameters
     ----------
@@ -91,8 +92,8 @@ def cumulative_length(costs: ArrayLike, floor: float = RELATIVE_FLOOR) -> FloatA
     ------
     ValueError
         If the costs are not a 1-D array of finite non-negative values, or every cost is zero:
-        then the path is degenerate (e.g. VP with unit-variance data, stein_cost.md §5.1) and
-        every schedule is equally optimal.
+        then the path is degenerate (e.g. VP with unit-variance data,
+        docs/theory/stein.md#vp-gaussian) and every schedule is equally optimal.
     """
     c = np.asarray(costs, dtype=np.float64)
     if c.ndim != 1 or c.size < 1 or not np.all(np.isfinite(c)) or np.any(c < 0):
@@ -126,7 +127,8 @@ def update_schedule(
         Number of steps N of the output grid.
     coord
         Interpolation coordinate for the PCHIP inverse: ``"log"`` (:math:`\log\rho`) or ``"karras"``
-        (:math:`\rho^{1/7}`); on a fine grid the choice does not matter (stein_cost.md §4.3).
+        (:math:`\rho^{1/7}`); on a fine grid the choice does not matter
+        (docs/theory/stein.md#updateschedule).
     floor
         Relative floor of the costs.
 
@@ -169,8 +171,9 @@ def online_update(levels: GridLike, costs: ArrayLike, gamma: float) -> FloatArra
     r"""One damped step of AdaptiveScheduleTraining [williams2024, Algorithm 2, line 4].
 
     :math:`t_i\leftarrow\gamma\,t_i^*+(1-\gamma)\,t_i` with :math:`T^*` = UpdateSchedule of the same
-    size; a convex combination of two decreasing grids is decreasing (stein_cost.md §4.2). Here the
-    schedule is itself the (fine, ``T`` ~ 1000) grid, so §4.4's collapse does not arise.
+    size; a convex combination of two decreasing grids is decreasing
+    (docs/theory/stein.md#online-update). Here the schedule is itself the (fine, ``T`` ~ 1000) grid,
+    so the collapse of docs/theory/stein.md#coarse-grid-pitfall does not arise.
 
     Parameters
     ----------

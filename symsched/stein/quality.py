@@ -124,7 +124,7 @@ def schedule_grids(
 
     ``stein``: the score-optimal grid of the trained network (:func:`stein_grids`); ``karras``:
     EDM :math:`\rho=7` [karras2022, Eq. (5)]; ``loglinear``; ``tangent``: :math:`c=\gamma^\star`
-    of the dequantised train-split spectrum [sun2026, §5.3(a)] (conventions.md,
+    of the dequantised train-split spectrum [sun2026, §5.3(a)] (docs/cli.md#schedule,
     ``tangent --eigenvalues``); ``memorising``: the score-optimal grid of the exact denoiser of
     the train split (:class:`symsched.models.EmpiricalModel`, the memorising optimum).
 
@@ -172,7 +172,17 @@ def schedule_grids(
 
 
 class ComparisonRow(TypedDict):
-    """One row of :meth:`Comparison.table` (``steps`` is ``None`` on the floor row)."""
+    """One row of :meth:`Comparison.table` (``steps`` is ``None`` on the floor row).
+
+    Attributes
+    ----------
+    schedule, steps
+        The schedule and its step count.
+    fd, fd_se
+        Fréchet distance to the held-out rows and its standard error.
+    sw, sw_se
+        Sliced Wasserstein distance and its standard error.
+    """
 
     schedule: str
     steps: int | None
@@ -345,9 +355,9 @@ def compare_schedules(
     Notes
     -----
     Every grid runs from ``sigma_max = 80`` (start :math:`80\varepsilon`, the prior) to
-    ``sigma_min = 0.002`` (clipped to the model's range) with no appended zero (conventions.md); the
-    samples are the states at ``sigma_min``, whose residual noise (0.002) is below the data's
-    quantisation step. Heun costs 2N network evaluations.
+    ``sigma_min = 0.002`` (clipped to the model's range) with no appended zero
+    (docs/conventions.md#grids); the samples are the states at ``sigma_min``, whose residual noise
+    (0.002) is below the data's quantisation step. Heun costs 2N network evaluations.
     """
     import torch
 

@@ -1,4 +1,6 @@
-r"""``ays``: the Align Your Steps tables, log-linearly interpolated to other N [sabour2024, Table 3].
+r"""``ays``: the Align Your Steps tables, log-linearly interpolated to other N.
+
+The tables of [sabour2024, Table 3] (docs/conventions.md#align-your-steps-tables).
 
 The published 10-step tables (:mod:`symsched.schedules.ays`) cannot be moved: ``sigma_max`` is the
 table's; ``sigma_min`` is the table's, or 0 to replace the last level by 0 as ComfyUI and
@@ -19,8 +21,15 @@ __all__ = ["AYSOptions"]
 
 @dataclass(frozen=True)
 class AYSOptions:
-    """Options of ``ays``."""
+    """Options of ``ays``.
 
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule ays --help`` prints it).
+    """
+
+    # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
     model: AYSModel | None = option(None, "the model whose table to use")
     sigma_min: float | None = option(
         None, "omit (the table's last level) or 0 (replace it by 0)", metavar="A"

@@ -1,4 +1,6 @@
-r"""``cosine``: the Nichol–Dhariwal cosine schedule, uniform in diffusion time [nichol2021, Eq. (17)].
+r"""``cosine``: the Nichol–Dhariwal cosine schedule, uniform in diffusion time.
+
+[nichol2021, Eq. (17)] (docs/conventions.md#schedule-families).
 
 Pure noise at :math:`t=1`; a noise endpoint, when given instead of a time, sets that end of the
 time range through the closed-form inverse :math:`t(\rho)`.
@@ -18,7 +20,13 @@ __all__ = ["CosineOptions"]
 
 @dataclass(frozen=True)
 class CosineOptions:
-    """Options of ``cosine``."""
+    """Options of ``cosine``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule cosine --help`` prints it).
+    """
 
     s: float = option(0.008, "offset s of the cosine schedule", metavar="S")
     t_min: float | None = option(None, "smallest diffusion time (default 0)", metavar="T")

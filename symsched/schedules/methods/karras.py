@@ -14,7 +14,13 @@ __all__ = ["KarrasOptions"]
 
 @dataclass(frozen=True)
 class KarrasOptions:
-    """Options of ``karras``."""
+    """Options of ``karras``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule karras --help`` prints it).
+    """
 
     rho: float = option(7.0, "EDM exponent rho", metavar="R")
     sigma_min: float = option(0.002, "smallest level sigma_N", metavar="A")

@@ -22,12 +22,17 @@ __all__ = ["KLOptimalOptions"]
 
 @dataclass(frozen=True)
 class KLOptimalOptions:
-    """Options of ``kl-optimal``."""
+    """Options of ``kl-optimal``.
 
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule kl-optimal --help`` prints it).
+    """
+
+    # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
     eigenvalues: Spectrum | None = option(None, "data spectrum (required)")
-    kl_objective: KLDirection = option(
-        "kl_source_output", "the KL direction minimised"
-    )
+    kl_objective: KLDirection = option("kl_source_output", "the KL direction minimised")
     kl_start: Start = option("exact", "the start distribution assumed")
     sigma_min: float = option(0.0, "smallest level sigma_N", metavar="A")
     sigma_max: float = option(math.inf, "largest level sigma_0 (inf: pure noise)", metavar="B")
@@ -54,8 +59,9 @@ def _build(steps: int, o: KLOptimalOptions) -> Schedule:
     if o.eigenvalues is None:
         raise ValueError("kl-optimal needs a spectrum: eigenvalues")
     lam = as_eigenvalues(o.eigenvalues)
-    res = kl_optimal(lam, steps, o.sigma_min, o.sigma_max, start=o.kl_start,
-                     objective=o.kl_objective)
+    res = kl_optimal(
+        lam, steps, o.sigma_min, o.sigma_max, start=o.kl_start, objective=o.kl_objective
+    )
     params: dict[str, object] = {
         "sigma_min": o.sigma_min,
         "sigma_max": o.sigma_max,

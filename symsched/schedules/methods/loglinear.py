@@ -14,7 +14,13 @@ __all__ = ["LoglinearOptions"]
 
 @dataclass(frozen=True)
 class LoglinearOptions:
-    """Options of ``loglinear``."""
+    """Options of ``loglinear``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule loglinear --help`` prints it).
+    """
 
     sigma_min: float = option(0.002, "smallest level sigma_N (> 0)", metavar="A")
     sigma_max: float = option(80.0, "largest level sigma_0 (finite)", metavar="B")

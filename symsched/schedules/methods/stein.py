@@ -4,7 +4,7 @@ The model is a spec of :func:`symsched.models.load_model` (``gaussian``, ``two-p
 ``empirical-digits``, ``empirical-patches``, the trained ``digits`` / ``patches``, or
 ``diffusers:DIR``); the model options (``c``, ``dim``, ``eigenvalues``, ``p``, ``m``,
 ``mode_sigma``, ``data``) go to it. The cost is exact where the model has a closed form, otherwise
-estimated from score evaluations (docs/theory/stein.md).
+estimated from score evaluations (docs/theory/stein.md#end-to-end-schedule).
 """
 
 from __future__ import annotations
@@ -29,11 +29,18 @@ _MODELS = (
 
 @dataclass(frozen=True)
 class SteinOptions:
-    """Options of ``stein``: the model, its parameters and the estimator."""
+    """Options of ``stein``: the model, its parameters and the estimator.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule stein --help`` prints it).
+    """
 
     model: str | None = option(None, f"score model spec: {_MODELS}", metavar="SPEC")
     c: float | None = option(None, "gaussian model: data std c", metavar="C")
     dim: int | None = option(None, "gaussian / gm model: dimension", metavar="D")
+    # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
     eigenvalues: Spectrum | None = option(None, "gaussian model: covariance spectrum")
     p: float | None = option(None, "gm model: weight of the +m mode (default 0.8)", metavar="P")
     m: float | None = option(None, "gm model: mode position (default 1)", metavar="M")
@@ -44,8 +51,9 @@ class SteinOptions:
     probe_levels: int | None = option(
         None, "probe intervals K (default max(128, 8 N))", metavar="K"
     )
-    samples: int | None = option(None, "Monte Carlo samples per probe level (default 32)",
-                                 metavar="n")
+    samples: int | None = option(
+        None, "Monte Carlo samples per probe level (default 32)", metavar="n"
+    )
     estimator: Literal["exact", "monte-carlo", "jvp"] | None = option(
         None, "cost estimator (default: exact for closed forms, else jvp with control variates)"
     )
@@ -61,7 +69,9 @@ def _memory(steps: int, o: SteinOptions) -> tuple[float, str]:
     if o.eigenvalues is not None:
         dim = int(np.asarray(o.eigenvalues).size)
     else:
-        dim = o.dim if o.dim is not None else 256  # the trained networks: 64 (digits), 256 (patches)
+        dim = (
+            o.dim if o.dim is not None else 256
+        )  # the trained networks: 64 (digits), 256 (patches)
     samples = 32 if o.samples is None else o.samples
     probe = max(128, 8 * steps) if o.probe_levels is None else o.probe_levels
     dim_option = "eigenvalues" if o.eigenvalues is not None else "dim"
@@ -93,12 +103,22 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
         raise ValueError(f"stein needs model, a score model spec ({_MODELS})")
     if o.seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {o.seed}")
-    mdl = load_model(o.model, c=o.c, dim=o.dim, eigenvalues=o.eigenvalues, p=o.p, m=o.m,
-                     mode_sigma=o.mode_sigma, data=o.data)
-    estimator = o.estimator
-    if estimator is None:
+    mdl = load_model(
+        o.model,
+        c=o.c,
+        dim=o.dim,
+        eigenvalues=o.eigenvalues,
+        p=o.p,
+        m=o.m,
+        mode_sigma=o.mode_sigma,
+        data=o.data,
+    )
+    estimator: str
+    if o.estimator is None:
         has_exact = mdl.exact_interval_costs([2.0, 1.0], process="ve", weight="target")
         estimator = "exact" if has_exact is not None else DEFAULT_ESTIMATOR
+    else:
+        estimator = o.estimator
     res = stein_schedule(
         mdl,
         steps,
@@ -112,7 +132,14 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
         progress=sys.stderr.isatty(),
     )
     js = res.to_json()
-    keys = ("total_length", "total_length_stderr", "total_cost", "interval_costs",
-            "interval_costs_stderr", "probe_evaluations")
-    return Schedule("stein", res.schedule.sigmas, {**res.schedule.params,
-                                                   **{k: js[k] for k in keys}})
+    keys = (
+        "total_length",
+        "total_length_stderr",
+        "total_cost",
+        "interval_costs",
+        "interval_costs_stderr",
+        "probe_evaluations",
+    )
+    return Schedule(
+        "stein", res.schedule.sigmas, {**res.schedule.params, **{k: js[k] for k in keys}}
+    )

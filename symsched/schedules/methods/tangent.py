@@ -1,4 +1,4 @@
-r"""``tangent``: uniform in :math:`\varphi=\arctan(\sigma/c)`; with a spectrum, :math:`c=\gamma^\star`.
+r"""``tangent``: uniform in :math:`\varphi=\arctan(\sigma/c)`; with a spectrum, :math:`c=\gamma^*`.
 
 The tangent law :math:`\rho(u)=c\tan(\varphi_{\max}+u(\varphi_{\min}-\varphi_{\max}))` minimises the
 dominant KL term of one eigenvalue; for a spectrum the best single coefficient is
@@ -22,9 +22,16 @@ __all__ = ["TangentOptions"]
 
 @dataclass(frozen=True)
 class TangentOptions:
-    """Options of ``tangent``: exactly one of ``c`` or ``eigenvalues``."""
+    """Options of ``tangent``: exactly one of ``c`` or ``eigenvalues``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule tangent --help`` prints it).
+    """
 
     c: float | None = option(None, "tangent coefficient c (or give the spectrum)", metavar="C")
+    # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
     eigenvalues: Spectrum | None = option(None, "data spectrum: c = gamma* of it")
     sigma_min: float = option(0.0, "smallest level sigma_N", metavar="A")
     sigma_max: float = option(math.inf, "largest level sigma_0 (inf: pure noise)", metavar="B")

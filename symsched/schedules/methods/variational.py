@@ -21,8 +21,15 @@ __all__ = ["VariationalOptions"]
 
 @dataclass(frozen=True)
 class VariationalOptions:
-    """Options of ``variational``."""
+    """Options of ``variational``.
 
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule variational --help`` prints it).
+    """
+
+    # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
     eigenvalues: Spectrum | None = option(None, "data spectrum (required)")
     sigma_min: float = option(0.0, "smallest level sigma_N", metavar="A")
     sigma_max: float = option(math.inf, "largest level sigma_0 (inf: pure noise)", metavar="B")
@@ -43,7 +50,10 @@ def _memory(steps: int, o: VariationalOptions) -> tuple[float, str]:
 @register_method(
     "variational",
     options=VariationalOptions,
-    summary="self-consistent weighted geodesic: unrestricted minimiser of sum_i J_i^2 (§5.3b)",
+    summary=(
+        "self-consistent weighted geodesic: unrestricted minimiser of sum_i J_i^2 "
+        "(Sun et al. §5.3b)"
+    ),
     example="symsched schedule variational --steps 10 --spectrum-file lam.npy --sigma-max 80",
     memory=_memory,
 )

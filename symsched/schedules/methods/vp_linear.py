@@ -18,7 +18,13 @@ __all__ = ["VPLinearOptions"]
 
 @dataclass(frozen=True)
 class VPLinearOptions:
-    """Options of ``vp-linear``."""
+    """Options of ``vp-linear``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule vp-linear --help`` prints it).
+    """
 
     beta_min: float = option(0.1, "beta(0) of the linear beta schedule", metavar="B")
     beta_max: float = option(20.0, "beta(1) of the linear beta schedule", metavar="B")
@@ -30,7 +36,6 @@ class VPLinearOptions:
     sigma_max: float | None = option(
         None, "largest level instead of t_max (default: rho(t_max))", metavar="B"
     )
-
 
 
 def _family(o: VPLinearOptions) -> families.Family:
