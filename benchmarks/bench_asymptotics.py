@@ -55,14 +55,17 @@ def main() -> None:
     pred100 = asymptotics.predicted_kl(co, 100, 4)
     print(f"d = {d:,} eigenvalues (log-uniform over 18 e-folds), tangent gamma* on [0.002, 80]")
     print(
-        f"  closed-form J, K and KL coefficients : {t_cf:8.3f} s   (target < 2 s: {'PASS' if t_cf < 2 else 'MISS'})"
+        f"  closed-form J, K and KL coefficients : {t_cf:8.3f} s   (target < 2 s: "
+        f"{'PASS' if t_cf < 2 else 'MISS'})"
     )
     print(f"  one-off SymPy derivation (cached)     : {t_derive:8.3f} s")
     print(
-        f"  baseline: exact KL at N = 100          : {t_kl:8.3f} s   ratio closed form / exact = {t_cf / t_kl:.3f}"
+        f"  baseline: exact KL at N = 100          : {t_kl:8.3f} s   ratio closed form / exact = "
+        f"{t_cf / t_kl:.3f}"
     )
     print(
-        f"  quadrature path (karras), scaled to d  : {t_q:8.3f} s   ratio closed form / quadrature = {t_cf / t_q:.3f}"
+        f"  quadrature path (karras), scaled to d  : {t_q:8.3f} s   ratio closed form / "
+        f"quadrature = {t_cf / t_q:.3f}"
     )
     print(
         f"  check: KL(N=100) exact {exact100:.6e}, expansion to N^-4 {pred100:.6e} "

@@ -55,10 +55,12 @@ def bench_scale(d: int, n: int) -> None:
     steps = d * n
     print(f"[scale] d = {d:.0e}, N = {n}: {steps:.1e} eigen-steps")
     print(
-        f"  numpy : {t_np:.3f} s  ({steps / t_np:.3e} eigen-steps/s)  ratio to roofline {t_np / t_roof:.2f}"
+        f"  numpy : {t_np:.3f} s  ({steps / t_np:.3e} eigen-steps/s)  ratio to roofline "
+        f"{t_np / t_roof:.2f}"
     )
     print(
-        f"  torch : {t_torch:.3f} s  ({steps / t_torch:.3e} eigen-steps/s)  ratio to roofline {t_torch / t_roof:.2f}"
+        f"  torch : {t_torch:.3f} s  ({steps / t_torch:.3e} eigen-steps/s)  ratio to roofline "
+        f"{t_torch / t_roof:.2f}"
     )
     print(f"  roofline (one log1p pass per step): {t_roof:.3f} s")
 
@@ -91,10 +93,12 @@ def bench_vs_monte_carlo(d: int, n_steps: int, seeds: int) -> None:
     t_mc = best_of(lambda: mc_kl(cov, lam, q, grid, n, 0), repeat=1)
     print(f"[vs Monte Carlo] d = {d}, N = {n_steps}, exact KL = {exact:.4e}")
     print(
-        f"  particles for 1% RMS relative error on KL ({seeds} seeds): {n}  (measured RMS {rms:.4f})"
+        f"  particles for 1% RMS relative error on KL ({seeds} seeds): {n}  (measured RMS "
+        f"{rms:.4f})"
     )
     print(
-        f"  Monte Carlo: {t_mc:.3f} s   closed form (full covariance): {t_closed * 1e3:.3f} ms   speed-up {t_mc / t_closed:.0f}x"
+        f"  Monte Carlo: {t_mc:.3f} s   closed form (full covariance): {t_closed * 1e3:.3f} ms   "
+        f"speed-up {t_mc / t_closed:.0f}x"
     )
 
 

@@ -5,7 +5,8 @@ Run on demand (not a test):  python benchmarks/bench_highdim.py [--quick]
 1. Reduced GM (exact scalar reduction of the Euler scheme), d = 1e8, 1e5 samples x 1000 steps.
    Target < 5 s. Baseline measured in the same run: 1000 numpy passes of ``tanh`` over 1e5 numbers
    (the one transcendental every sample-step needs); the ratio says how close to that floor we are.
-2. Full Curie–Weiss simulation (torch, float64, two-mode denoiser), d = 1e4, 1000 samples x 100 steps.
+2. Full Curie–Weiss simulation (torch, float64, two-mode denoiser), d = 1e4, 1000 samples x 100
+steps.
    Target < 60 s. Baseline: 100 torch passes of ``tanh`` over the same 1e7 numbers (one per step).
 3. For reference: the full d-dimensional GM simulation at d = 1e4, 1000 samples x 100 steps.
 """
@@ -44,8 +45,10 @@ def bench_gm_reduced(samples: int, steps: int, d: int) -> None:
 
     t_base = timed(roofline, repeat=2)
     print(
-        f"[gm reduced] d = {d:.0e}, {samples:.0e} samples x {steps} steps: {t:.3f} s (target < 5 s) "
-        f"{'OK' if t < 5 else 'SLOW'}; baseline (one tanh pass per step) {t_base:.3f} s, ratio {t / t_base:.1f}"
+        f"[gm reduced] d = {d:.0e}, {samples:.0e} samples x {steps} steps: {t:.3f} s (target < 5 "
+        "s) "
+        f"{'OK' if t < 5 else 'SLOW'}; baseline (one tanh pass per step) {t_base:.3f} s, ratio "
+        f"{t / t_base:.1f}"
     )
 
 
@@ -65,7 +68,8 @@ def bench_cw_full(samples: int, steps: int, d: int) -> None:
     t_base = timed(roofline)
     print(
         f"[cw full] d = {d:.0e}, {samples} samples x {steps} steps: {t:.2f} s (target < 60 s) "
-        f"{'OK' if t < 60 else 'SLOW'}; baseline (one tanh pass per step) {t_base:.2f} s, ratio {t / t_base:.1f}; "
+        f"{'OK' if t < 60 else 'SLOW'}; baseline (one tanh pass per step) {t_base:.2f} s, ratio "
+        f"{t / t_base:.1f}; "
         f"torch threads {torch.get_num_threads()}"
     )
 

@@ -43,16 +43,20 @@ def main() -> None:
     kb = symsched.kl(lam, gb).kl_source_output
     print(f"d = {d:,} eigenvalues in [1e-4, 1e2], N = {n}, range [{lo}, {hi}]")
     print(
-        f"  kl-optimal: {t_opt:8.3f} s, {res.iterations} L-BFGS iterations (target < 30 s: {'PASS' if t_opt < 30 else 'MISS'})"
+        f"  kl-optimal: {t_opt:8.3f} s, {res.iterations} L-BFGS iterations (target < 30 s: "
+        f"{'PASS' if t_opt < 30 else 'MISS'})"
     )
     print(
-        f"  baseline: one exact KL + gradient : {t_eval * 1e3:8.2f} ms   ratio optimum / evaluation = {t_opt / t_eval:.0f}"
+        f"  baseline: one exact KL + gradient : {t_eval * 1e3:8.2f} ms   ratio optimum / "
+        f"evaluation = {t_opt / t_eval:.0f}"
     )
     print(
-        f"  variational geodesic (b) + grid  : {t_geo:8.3f} s   ratio kl-optimal / geodesic = {t_opt / t_geo:.1f}"
+        f"  variational geodesic (b) + grid  : {t_geo:8.3f} s   ratio kl-optimal / geodesic = "
+        f"{t_opt / t_geo:.1f}"
     )
     print(
-        f"  KL: (c) {res.kl:.6e}  (b) {kb:.6e} (+{100 * (kb / res.kl - 1):.2f}%)  (a) {ka:.6e} (+{100 * (ka / res.kl - 1):.1f}%)"
+        f"  KL: (c) {res.kl:.6e}  (b) {kb:.6e} (+{100 * (kb / res.kl - 1):.2f}%)  (a) {ka:.6e} "
+        f"(+{100 * (ka / res.kl - 1):.1f}%)"
     )
     print(f"  max |dKL/d ln sigma_j| at the optimum: {res.gradient_norm:.1e} (KL {res.kl:.1e})")
 

@@ -4,7 +4,8 @@ Run on demand (not a test):  python benchmarks/bench_stein.py [--quick]
 
 Estimators ([williams2024, §3], Williams, Campbell, Doucet, Syed, arXiv 2412.07877;
 docs/theory/stein.md#estimators):
-  jvp+cv            local metric by torch.func.jvp, fresh samples per level, control variates (default)
+  jvp+cv            local metric by torch.func.jvp, fresh samples per level, control variates
+  (default)
   jvp               the same without control variates
   jvp/common        without control variates, same (data, noise) at every probe level
   mc/common         finite-step Monte Carlo, common random numbers across intervals too
@@ -16,7 +17,8 @@ its evaluations (a JVP counts as 2) and wall time. Models: N(0, 0.25 I_64) (refe
 optimum), the digits-spectrum Gaussian (reference: exact costs, K = 4000), uniform data on {-1,1}^16
 (reference: 16 x the two-point quadrature metric), the trained digits denoiser (symsched/data) and
 the exact denoiser of the digits data set (the memorising optimum); references for the last two:
-jvp+cv with K = 64, n = 256 — its unbiasedness is tested against plain JVP in tests/stein. On Gaussian data the Gaussian control variate is exact by construction,
+jvp+cv with K = 64, n = 256 — its unbiasedness is tested against plain JVP in tests/stein. On
+Gaussian data the Gaussian control variate is exact by construction,
 so the non-Gaussian models are the informative ones for jvp+cv.
 Last, the fitted EDM rho of each model's Stein grid (the paper reports rho ~ 7 on CIFAR-10).
 """
@@ -72,7 +74,10 @@ def reference(name: str, model: object) -> np.ndarray:
 
 def fitted_rho(grid: np.ndarray) -> tuple[float, float]:
     """EDM rho whose N-step grid is closest to ``grid`` in max |log ratio|, and that distance."""
-    f = lambda r: float(np.max(np.abs(np.log(families.karras(LO, HI, r).grid(N) / grid))))
+
+    def f(r: float) -> float:
+        return float(np.max(np.abs(np.log(families.karras(LO, HI, r).grid(N) / grid))))
+
     res = minimize_scalar(f, bounds=(1.0, 40.0), method="bounded")
     return float(res.x), float(res.fun)
 
@@ -103,14 +108,14 @@ def main() -> None:
         ref = reference(name, model)
         print(f"\n## {name}  (reference in {time.perf_counter() - t0:.1f} s; seeds = {seeds})")
         print(
-            f"{'estimator':18s} {'reached':>7s} {'K':>5s} {'n':>4s} {'evaluations':>11s} {'s/run':>7s} {'rms err':>8s}"
+            f"{'estimator':18s} {'reached':>7s} {'K':>5s} {'n':>4s} {'evaluations':>11s} "
+            f"{'s/run':>7s} {'rms err':>8s}"
         )
         found = {}
         for label, variant in VARIANTS.items():
             ladder = LADDER_JVP if variant[0] == "jvp" else LADDER_MC
-            if name.startswith("empirical") or name.startswith("trained"):
-                if variant[1]:  # common-noise variants: skipped on the data-set models
-                    continue
+            if name.startswith(("empirical", "trained")) and variant[1]:
+                continue  # common-noise variants: skipped on the data-set models
             if name.startswith("empirical"):
                 ladder = [kn for kn in ladder if kn[0] * kn[1] <= 4096]
             r = evaluations_to_target(model, ref, variant, seeds, ladder, steps=N)
@@ -124,7 +129,8 @@ def main() -> None:
         d = found["jvp+cv (default)"]
         bound = "" if base["reached"] else ">= "
         print(
-            f"default (jvp+cv) vs independent-noise MC: {bound}{base['evaluations'] / d['evaluations']:.1f}x "
+            "default (jvp+cv) vs independent-noise MC: "
+            f"{bound}{base['evaluations'] / d['evaluations']:.1f}x "
             "fewer evaluations"
         )
         rho, dist = fitted_rho(ref)

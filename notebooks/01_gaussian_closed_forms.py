@@ -86,10 +86,10 @@ lam_digits = dataset_spectrum("digits")
 gs = symsched.gamma_star(lam_digits)
 Ns = np.array([4, 6, 8, 10, 15, 20, 30, 50, 100])
 methods = {
-    f"tangent gamma*={gs:.3f}": dict(method="tangent", c=gs),
-    "tangent c=1 (ComfyUI kl_optimal)": dict(method="tangent", c=1.0),
-    "karras rho=7": dict(method="karras", rho=7.0),
-    "loglinear": dict(method="loglinear"),
+    f"tangent gamma*={gs:.3f}": {"method": "tangent", "c": gs},
+    "tangent c=1 (ComfyUI kl_optimal)": {"method": "tangent", "c": 1.0},
+    "karras rho=7": {"method": "karras", "rho": 7.0},
+    "loglinear": {"method": "loglinear"},
 }
 curves = {}
 for label, spec in methods.items():

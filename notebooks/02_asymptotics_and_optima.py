@@ -52,7 +52,8 @@ print(
 
 # %% [markdown]
 # ## 2. $N^2\,\mathrm{KL}$ converges to its limit
-# The tangent family with $\gamma^\star$ has closed-form $J_i, K_i$; Karras $\rho=7$ uses quadrature.
+# The tangent family with $\gamma^\star$ has closed-form $J_i, K_i$; Karras $\rho=7$ uses
+# quadrature.
 
 # %%
 lam = dataset_spectrum("digits")
@@ -106,7 +107,8 @@ for n in (5, 10, 20, 50):
     kk = symsched.kl(lam, families.karras(lo, hi, 7.0).grid(n)).kl_source_output
     table.append((n, c.kl, kb, ka, kk))
     print(
-        f"N={n:3d}  (c) {c.kl:.4g}   (b) {kb:.4g} (+{100 * (kb / c.kl - 1):.2f}%)   (a) {ka:.4g} (+{100 * (ka / kb - 1):.0f}% vs b)   karras {kk:.4g}"
+        f"N={n:3d}  (c) {c.kl:.4g}   (b) {kb:.4g} (+{100 * (kb / c.kl - 1):.2f}%)   (a) {ka:.4g} "
+        f"(+{100 * (ka / kb - 1):.0f}% vs b)   karras {kk:.4g}"
     )
 fig2, ax2 = plt.subplots(figsize=(6, 4))
 n = 10

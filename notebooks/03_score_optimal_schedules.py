@@ -15,7 +15,8 @@
 #
 # Williams, Campbell, Doucet, Syed (arXiv 2412.07877) choose the discretisation that makes the
 # Langevin **corrector** do equal work on every step. The corrector cost of a step
-# $\sigma\to\sigma'$ is $\mathcal L_c=v^2\,\mathbb E_{p_\sigma}\|\nabla\log p_{\sigma'}-\nabla\log p_\sigma\|^2$
+# $\sigma\to\sigma'$ is $\mathcal L_c=v^2\,\mathbb E_{p_\sigma}\|\nabla\log p_{\sigma'}-\nabla\log
+# p_\sigma\|^2$
 # with $v=\sigma'$; locally $\mathcal L_c\approx\delta_c(\sigma)\Delta\sigma^2$, the length is
 # $\Lambda=\int\sqrt{\delta_c}$, and the optimal grid is equally spaced in $\Lambda$
 # ([williams2024, Thm. 3.1, Algorithm 1]; docs/theory/stein.md). This notebook derives the closed
@@ -68,7 +69,12 @@ c, lo, hi, N = 0.5, 0.002, 80.0, 10
 model = GaussianModel.isotropic(c, 1)
 probe = stein.probe_levels(lo, hi, 2000)
 alg1 = stein.update_schedule(probe, stein.estimate_costs(model, probe, estimator="exact").costs, N)
-L = lambda s: float(stein.isotropic_length(c, 1, s))
+
+
+def L(s: float) -> float:
+    return float(stein.isotropic_length(c, 1, s))
+
+
 targets = np.linspace(L(hi), L(lo), N + 1)
 closed = np.array(
     [hi] + [brentq(lambda s, t=t: L(s) - t, lo, hi, xtol=1e-14) for t in targets[1:-1]] + [lo]
@@ -79,10 +85,12 @@ print(f"Algorithm 1 vs closed form: max relative error {err_alg1:.1e}")
 # %% [markdown]
 # ## 3. The estimators through the denoiser $D(x,\sigma)$
 # Monte Carlo with common random numbers (both levels at the same noised samples) and the JVP local
-# metric (`torch.func.jvp` in $\sigma$) see only the denoiser. The JVP default also regresses out two
+# metric (`torch.func.jvp` in $\sigma$) see only the denoiser. The JVP default also regresses out
+# two
 # controls of known mean — the denoising score $(y-x)/\sigma^2$ of each sample (metric mean
 # $4d/\sigma^2$) and a Gaussian surrogate with the data's moments — so on Gaussian data it is exact
-# (zero standard error below); on real data it removes most of the variance. On $\mathcal N(0,c^2I_{16})$:
+# (zero standard error below); on real data it removes most of the variance. On $\mathcal
+# N(0,c^2I_{16})$:
 
 # %%
 m16 = GaussianModel.isotropic(c, 16)
@@ -122,7 +130,9 @@ from scipy.optimize import minimize_scalar
 
 
 def closest_rho(grid: np.ndarray) -> float:
-    f = lambda r: float(np.max(np.abs(np.log(families.karras(lo, hi, r).grid(N) / grid))))
+    def f(r: float) -> float:
+        return float(np.max(np.abs(np.log(families.karras(lo, hi, r).grid(N) / grid))))
+
     return float(minimize_scalar(f, bounds=(1.0, 60.0), method="bounded").x)
 
 
@@ -169,8 +179,10 @@ fig.tight_layout()
 # ## 5. Trained networks: does the Stein grid approach EDM's $\rho=7$?
 # The shipped `digits` and `patches` denoisers were trained on the train split only
 # (`symsched.datasets.split`). Their Stein grids (the default JVP estimator, as
-# `symsched schedule stein --model digits`) are fitted by the closest EDM $\rho$; the exact denoiser of the
-# train split (the memorising optimum) is log-linear ($\rho\to\infty$, the fit hits its upper bound).
+# `symsched schedule stein --model digits`) are fitted by the closest EDM $\rho$; the exact
+# denoiser of the
+# train split (the memorising optimum) is log-linear ($\rho\to\infty$, the fit hits its upper
+# bound).
 # Sampling them with Heun against held-out data is the claim `stein.sampling-comparison`
 # (`verify/sample_quality.py`); its figure is in the verification report.
 

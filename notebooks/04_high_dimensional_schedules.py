@@ -17,7 +17,8 @@
 # the interpolant $I_\tau = c(1-\tau)z + \tau a$ ($c=1$: VP, $c=\sqrt d$: VE) on an asymmetric
 # Gaussian mixture $p\,\mathcal N(m\mathbf 1,\sigma^2 I)+(1-p)\,\mathcal N(-m\mathbf 1,\sigma^2 I)$
 # and on the Curie–Weiss model. With **constant denoising** ($\tau_k=k/N$) VP loses the mode weight
-# $p$ and VE loses the per-mode spread $\sigma$ as $d$ grows; the **dilated** schedules get both with
+# $p$ and VE loses the per-mode spread $\sigma$ as $d$ grows; the **dilated** schedules get both
+# with
 # a number of steps that does not grow with $d$. This notebook re-derives the model, reproduces the
 # dichotomy up to $d=10^8$ and measures the steps needed.
 

@@ -4,15 +4,16 @@ Nothing here is typed in from the paper: the per-eigenvalue gain is *derived* fr
 formula and the DDIM update, then transformed. The hand-typed formulas of the paper live in
 ``symsched_verify.oracles.references`` and serve as independent oracles.
 
-Setting [sun2026, §2] (gaussian_theory.md §2-§4): source :math:`\mathcal N(0,\Sigma)` with
+Setting [sun2026, §2] (docs/theory/gaussian.md#setting): source :math:`\mathcal N(0,\Sigma)` with
 eigenvalues :math:`\lambda_i`; every object is diagonal in the eigenbasis, so one eigenvalue
-``lam`` suffices. In the VE/rho form the scaled state is :math:`\bar x = x/\alpha = x_0 + \rho\epsilon`.
+``lam`` suffices. In the VE/rho form the scaled state is :math:`\bar x = x/\alpha = x_0 +
+\rho\epsilon`.
 
 References
 ----------
 .. [sun2026] Q. Sun, H. V. Poor, W. Zhang, "An Elementary Approach to Scheduling in Generative
-   Diffusion Models", arXiv:2601.13602 (v1-v3), §2-§4; equations as reconstructed in
-   shared/spec/gaussian_theory.md.
+   Diffusion Models", arXiv:2601.13602 (v1-v3), §2-§4; the
+   equations as this project states them are in docs/theory/gaussian.md.
 """
 
 from __future__ import annotations
@@ -56,13 +57,15 @@ def gaussian_log_density(z: sp.Expr, variance: sp.Expr) -> sp.Expr:
 
 
 def marginal_variance_rho(level: sp.Expr = rho) -> sp.Expr:
-    r"""Variance :math:`\lambda+\rho^2` of :math:`\bar x=x_0+\rho\epsilon` along one eigendirection."""
+    r"""Variance :math:`\lambda+\rho^2` of :math:`\bar x=x_0+\rho\epsilon` along one
+    eigendirection."""
     return lam + level**2
 
 
 @functools.cache
 def prior_start_log_ratio() -> sp.Expr:
-    r""":math:`\ln(\mathrm{Var}_0/(\lambda+a^2))` of the prior start :math:`\mathcal N(0,a^2)` at level ``a``.
+    r""":math:`\ln(\mathrm{Var}_0/(\lambda+a^2))` of the prior start :math:`\mathcal N(0,a^2)` at
+    level ``a``.
 
     The prior has variance :math:`a^2` where the marginal has :math:`\lambda+a^2`; the ratio's log
     is returned in the stable form :math:`-\operatorname{log1p}(\lambda/a^2)` (checked equal to
@@ -116,7 +119,8 @@ def exact_flow_gain_rho() -> sp.Expr:
     r"""Gain of the exact probability-flow map ``a -> b`` on :math:`\bar x`.
 
     The PF-ODE :math:`d\bar x/d\rho = (\bar x - D)/\rho` is solved in closed form (SymPy
-    ``dsolve``); for a Gaussian it preserves the marginal, gain :math:`\sqrt{(\lambda+b^2)/(\lambda+a^2)}`.
+    ``dsolve``); for a Gaussian it preserves the marginal, gain
+    :math:`\sqrt{(\lambda+b^2)/(\lambda+a^2)}`.
     This is the "exact sampler" whose KL is zero.
     """
     f = sp.Function("f")
@@ -131,7 +135,8 @@ def exact_flow_gain_rho() -> sp.Expr:
 
 
 def marginal_variance_vp(ab: sp.Expr = alpha_bar) -> sp.Expr:
-    r"""VP marginal variance along one eigendirection, :math:`v(\bar\alpha)=\lambda\bar\alpha+1-\bar\alpha`."""
+    r"""VP marginal variance along one eigendirection,
+    :math:`v(\bar\alpha)=\lambda\bar\alpha+1-\bar\alpha`."""
     return lam * ab + 1 - ab
 
 
@@ -186,7 +191,8 @@ def variance_loss_step() -> sp.Expr:
     r"""Lagrange form :math:`1-\cos^2\Delta\varphi=\lambda(a-b)^2/((\lambda+a^2)(\lambda+b^2))`.
 
     ``log1p(-loss)`` summed over steps is :math:`\ln r_i` with no cancellation at all, even for
-    N = 1e5 steps from pure noise (the naive ``ln Var_0 + sum ln g^2 - ln target`` cancels 16 digits).
+    N = 1e5 steps from pure noise (the naive ``ln Var_0 + sum ln g^2 - ln target`` cancels 16
+    digits).
     """
     return sp.factor(sp.cancel(1 - cos2_angle_step()))
 
@@ -232,12 +238,14 @@ def matrix_gain_commutator() -> sp.Matrix:
 
 
 def kl_source_output(ratio: sp.Expr = r) -> sp.Expr:
-    r"""Per-direction :math:`KL(\text{target}\,\|\,\text{output}) = \tfrac12(1/r-1+\ln r)` [sun2026, §4]."""
+    r"""Per-direction :math:`KL(\text{target}\,\|\,\text{output}) = \tfrac12(1/r-1+\ln r)`
+    [sun2026, §4]."""
     return (1 / ratio - 1 + sp.log(ratio)) / 2
 
 
 def kl_output_source(ratio: sp.Expr = r) -> sp.Expr:
-    r"""Per-direction :math:`KL(\text{output}\,\|\,\text{target}) = \tfrac12(r-1-\ln r)` [sun2026, §4]."""
+    r"""Per-direction :math:`KL(\text{output}\,\|\,\text{target}) = \tfrac12(r-1-\ln r)` [sun2026,
+    §4]."""
     return (ratio - 1 - sp.log(ratio)) / 2
 
 
@@ -250,7 +258,8 @@ class Step:
 
 
 def derivation() -> list[Step]:
-    """The derivation of the exact Gaussian DDIM theory, step by step (``symsched derive gaussian``)."""
+    """The derivation of the exact Gaussian DDIM theory, step by step (``symsched derive "
+    "gaussian``)."""
     g = ddim_gain_rho()
     k = sp.Symbol("k", positive=True, integer=True)
     return [
@@ -275,7 +284,8 @@ def derivation() -> list[Step]:
             sp.Eq(sp.Symbol("c_k"), ddim_gain_vp()),
         ),
         Step(
-            "Angle identity residual c_k^2 - v_{k-1}/v_k cos^2(dphi_k)  (phi = atan(rho/sqrt(lam)))",
+            "Angle identity residual c_k^2 - v_{k-1}/v_k cos^2(dphi_k)  (phi = "
+            "atan(rho/sqrt(lam)))",
             sp.Eq(sp.Symbol("residual"), angle_identity_residual()),
         ),
         Step(

@@ -21,6 +21,7 @@ References
 
 from __future__ import annotations
 
+import math
 from typing import Literal, TypeAlias, get_args
 
 import numpy as np
@@ -93,8 +94,12 @@ def loglinear_interp(levels: FloatArray | tuple[float, ...], num_levels: int) ->
         raise ValueError("levels must be a strictly decreasing list of positive noise levels")
     m = check_steps(num_levels, "num_levels", minimum=2)
     xs = np.linspace(0, 1, lv.size)
-    ys = np.log(lv[::-1])
-    return np.exp(np.interp(np.linspace(0, 1, m), xs, ys))[::-1].copy()
+    # math.log / math.exp element by element: numpy's vectorised exp and log may differ by one
+    # ulp with the array's memory alignment, and a published table must come out bit-identical
+    # on every run.
+    ys = np.array([math.log(v) for v in lv[::-1]])
+    out = [math.exp(y) for y in np.interp(np.linspace(0, 1, m), xs, ys)]
+    return np.array(out[::-1], dtype=np.float64)
 
 
 def ays_sigmas(model: str, steps: int, *, zero_terminal: bool = False) -> FloatArray:

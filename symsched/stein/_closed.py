@@ -2,8 +2,9 @@ r"""Numeric closed forms and quadratures of the corrector cost (compiled from :m
 
 Every public function takes noise levels :math:`\rho=\sigma/\alpha` (conventions.md) and a
 ``process``: ``"ve"`` measures scores and the weight :math:`v=\sigma` in the VE scale
-(:math:`\sigma=\rho`, EDM's convention, stein_cost.md §3.1); ``"vp"`` in the VP scale
-(:math:`\sigma_{VP}=\rho/\sqrt{1+\rho^2}`, states :math:`x_{VP}=\alpha x`, stein_cost.md §5.3).
+(:math:`\sigma=\rho`, EDM's convention, docs/theory/stein.md#closed-forms); ``"vp"`` in the VP scale
+(:math:`\sigma_{VP}=\rho/\sqrt{1+\rho^2}`, states :math:`x_{VP}=\alpha x`,
+docs/theory/stein.md#vp-gaussian).
 Local metrics are returned with respect to :math:`\rho`, so
 :math:`\Lambda=\int\sqrt{\delta}\,d\rho` in either process [williams2024, §3.1].
 
@@ -223,7 +224,8 @@ _ASINH_COEF = [float(sp.binomial(sp.Rational(-3, 2), n) / (2 * n + 3)) for n in 
 def process_sigma(rho: ArrayLike, process: str) -> FloatArray:
     r"""Noise std of the process at noise level ``rho``.
 
-    VE: :math:`\sigma=\rho`; VP: :math:`\sigma_{VP}=\rho/\sqrt{1+\rho^2}` (stein_cost.md §5.3).
+    VE: :math:`\sigma=\rho`; VP: :math:`\sigma_{VP}=\rho/\sqrt{1+\rho^2}`
+    (docs/theory/stein.md#vp-gaussian).
 
     Parameters
     ----------
@@ -257,9 +259,9 @@ def gaussian_interval_costs(
 
     Data :math:`\mathcal N(0,\mathrm{diag}\,\lambda)`. The per-eigenvalue form of
     :func:`symsched.stein.gaussian_interval_cost` summed over the spectrum [williams2024, §2.3]
-    (stein_cost.md §5.1). ``eigenvalues`` are in the data scale the model sees; a repeated
-    eigenvalue may be passed once with its multiplicity folded into ``dim`` by the caller (see
-    :func:`isotropic_length`).
+    (docs/theory/stein.md#gaussian-data). ``eigenvalues`` are in the data scale the model sees; a
+    repeated eigenvalue may be passed once with its multiplicity folded into ``dim`` by the
+    caller (see :func:`isotropic_length`).
 
     Parameters
     ----------
@@ -302,11 +304,13 @@ def gaussian_interval_costs(
 def gaussian_local_metric(
     eigenvalues: SpectrumLike, rho: ArrayLike, *, process: str = "ve"
 ) -> FloatArray:
-    r"""Exact local metric :math:`\delta_c` with respect to :math:`\rho` (stein_cost.md §2.4, §5.1).
+    r"""Exact local metric :math:`\delta_c` with respect to :math:`\rho`.
+
+    See docs/theory/stein.md#local-metric and docs/theory/stein.md#gaussian-data.
 
     :math:`\delta_c(\rho)=\sigma^2\sum_k \dot m_k^2/m_k^3\,(d\sigma/d\rho)^2`, derived as the
     second-order coefficient of the interval cost [williams2024, §3.1]; the VP chain rule factor
-    :math:`(d\sigma/d\rho)^2` is stein_cost.md §5.3.
+    :math:`(d\sigma/d\rho)^2` is docs/theory/stein.md#vp-gaussian.
 
     Parameters
     ----------
@@ -350,7 +354,7 @@ def isotropic_length(c: float, dim: float, rho: ArrayLike) -> FloatArray:
 
     For :math:`\mathcal N(0,c^2I_d)`:
     :math:`2\sqrt d\,[\operatorname{asinh}(\rho/c)-\rho/\sqrt{\rho^2+c^2}]`, integrated by SymPy
-    [williams2024, §3.1] (stein_cost.md §5.2).
+    [williams2024, §3.1] (docs/theory/stein.md#isotropic-ve).
 
     Parameters
     ----------
@@ -397,8 +401,8 @@ def length_from_metric(delta: ArrayLike, rho: GridLike) -> FloatArray:
        \Delta\Lambda_i=\tfrac12(\sqrt{\delta_i}\rho_i+\sqrt{\delta_{i+1}}\rho_{i+1})
        \ln(\rho_i/\rho_{i+1})
 
-    on a descending grid (stein_cost.md §3.1, "quadrature, best done in log sigma")
-    [williams2024, §3.1].
+    on a descending grid: the trapezoid rule in :math:`\log\rho` [williams2024, §3.1]
+    (docs/theory/stein.md#length-and-geodesic-schedules).
 
     Parameters
     ----------
@@ -479,8 +483,8 @@ def two_point_local_metric(rho: ArrayLike) -> FloatArray:
 
     :math:`\delta_c(\sigma)=\sigma^2\mathbb E[\partial_\sigma\nabla\log p_\sigma]^2`
     [williams2024, §3.1]: composite Gauss–Legendre
-    quadrature of the SymPy-derived derivative (stein_cost.md §5.4 uses 200-node Gauss–Hermite;
-    see :func:`_two_point_expect` for why panels are used instead).
+    quadrature of the SymPy-derived derivative (docs/theory/stein.md#two-point-data); a single
+    Gauss–Hermite rule is not used, :func:`_two_point_expect` says why.
 
     Parameters
     ----------
@@ -514,7 +518,8 @@ def two_point_local_metric(rho: ArrayLike) -> FloatArray:
 def two_point_interval_costs(levels: GridLike, *, weight: str = "target") -> FloatArray:
     r"""Finite-step :math:`\mathcal L_c(\rho_i\to\rho_{i+1})` for the two-point mixture.
 
-    By quadrature [williams2024, §2.3] (stein_cost.md §2.3, §5.4), under the source level:
+    By quadrature [williams2024, §2.3] (docs/theory/stein.md#corrector-cost,
+    docs/theory/stein.md#two-point-data), under the source level:
 
     .. math::
        v^2\,\mathbb E_{x\sim p_{\rho_i}}

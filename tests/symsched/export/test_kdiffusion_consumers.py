@@ -1,6 +1,7 @@
 """``symsched schedule ... --format k-diffusion|comfyui`` loaded as the sigmas of the REAL
 k-diffusion samplers (sample_euler, sample_heun, sample_dpmpp_2m, sample_euler_ancestral), run end
-to end on the exact denoiser of a correlated Gaussian: the samplers step through exactly the exported levels and
+to end on the exact denoiser of a correlated Gaussian: the samplers step through exactly the
+exported levels and
 one more step to 0, and the output covariance is symsched's closed form of the matching sampler
 (Karras et al. 2022, arXiv 2206.00364; Lu et al. 2022, arXiv 2211.01095) within Monte Carlo error.
 

@@ -54,7 +54,8 @@ def test_tangent_closed_form_equals_quadrature(
 
 
 def test_tangent_matched_single_eigenvalue_is_paper_table() -> None:
-    # docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid: rho_k = sqrt(lam) tan(pi k / 2N): J = pi^2/4, K = (pi/2)^4/6
+    # docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid: rho_k = sqrt(lam) tan(pi k /
+    # 2N): J = pi^2/4, K = (pi/2)^4/6
     c = asymptotics.coefficients([2.0], families.tangent(math.sqrt(2.0)))
     assert c.J[0] == pytest.approx(math.pi**2 / 4, rel=1e-13)
     assert c.K[0] == pytest.approx((math.pi / 2) ** 4 / 6, rel=1e-13)

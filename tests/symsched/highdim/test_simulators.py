@@ -124,7 +124,8 @@ def test_two_mode_denoiser_numpy_torch_and_direct_formula() -> None:
         )
         wp = 1 / (1 + np.exp(-(2 * mdl.h * mdl.m + lq)))
         bm = mdl.beta * mdl.m
-        ref = wp * np.tanh(bm + y) + (1 - wp) * np.tanh(y - bm)  # docs/theory/highdim.md#two-mode-denoiser as written
+        # docs/theory/highdim.md#two-mode-denoiser as written
+        ref = wp * np.tanh(bm + y) + (1 - wp) * np.tanh(y - bm)
         got_np = cwm.denoiser_two_mode(mdl, x, tau_v, 1 - tau_v, 1.0)
         got_t = cwm.denoiser_two_mode(mdl, torch.tensor(x), tau_v, 1 - tau_v, 1.0).numpy()
         assert np.abs(got_np - ref).max() <= 1e-13 and np.abs(got_t - got_np).max() <= 1e-13

@@ -53,7 +53,8 @@ def test_deterministic_samplers_match_linear_map(
 
 
 def test_ancestral_pure_noise_first_step_lands_on_sigma1() -> None:
-    # from rho = inf, DDIM to sigma_down plus noise sigma_up: Var = sigma_down^2 + sigma_up^2 = sigma_1^2
+    # from rho = inf, DDIM to sigma_down plus noise sigma_up: Var = sigma_down^2 + sigma_up^2 =
+    # sigma_1^2
     lam = np.array([0.2, 3.0])
     lr = exact.log_variance_ratios(lam, [math.inf, 2.0], sampler="ancestral", eta=0.7)
     np.testing.assert_allclose(np.exp(lr), 4.0 / (lam + 4.0), rtol=1e-14)

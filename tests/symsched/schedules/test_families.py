@@ -14,7 +14,8 @@ from symsched_verify import tolerances as tol
 
 
 def test_karras_matches_kdiffusion_formula() -> None:
-    # k-diffusion get_sigmas_karras without the appended zero (docs/conventions.md#k-diffusion-and-comfyui)
+    # k-diffusion get_sigmas_karras without the appended zero
+    # (docs/conventions.md#k-diffusion-and-comfyui)
     n, lo, hi, rho = 10, 0.002, 80.0, 7.0
     ramp = np.linspace(0, 1, n + 1)
     want = (hi ** (1 / rho) + ramp * (lo ** (1 / rho) - hi ** (1 / rho))) ** rho

@@ -38,7 +38,7 @@ def test_method_help_shows_its_options_and_example(capsys: pytest.CaptureFixture
         text = capsys.readouterr().out
         assert m.example in " ".join(text.split())
         for f in option_fields(m.options):
-            assert f.flag in text or f.kind == "spectrum" and "--eigenvalues" in text, (name, f)
+            assert f.flag in text or (f.kind == "spectrum" and "--eigenvalues" in text), (name, f)
         others = {f.flag for k, o in METHODS.items() if k != name for f in option_fields(o.options)}
         own = {f.flag for f in option_fields(m.options)}
         assert not any(f"  {flag} " in text for flag in others - own - {"--eigenvalues"}), name

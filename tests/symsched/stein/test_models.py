@@ -1,4 +1,5 @@
-"""Score-model interface: analytic models, adapters and input validation (docs/theory/stein.md#estimators)."""
+"""Score-model interface: analytic models, adapters and input validation "
+"(docs/theory/stein.md#estimators)."""
 
 from __future__ import annotations
 
