@@ -50,6 +50,7 @@ from symsched._typing import (
     Start,
 )
 from symsched._validate import as_eigenvalues, check_choice, check_steps
+from symsched.gaussian import derive
 from symsched.samplers import start_log_ratio
 from symsched.schedules.families import Family, level
 from symsched.symbols import N, s, u
@@ -193,7 +194,7 @@ def angle_derivatives() -> tuple[sp.Expr, sp.Expr]:
         Both, in the symbols ``rho, rho1, rho2`` (:math:`\rho,\dot\rho,\ddot\rho`) and ``s``.
     """
     f = sp.Function("rho")(u)
-    phi = sp.atan(f / s)
+    phi = derive.angle(f)
     r0, r1, r2 = sp.symbols("rho rho1 rho2", real=True)
     subs = {sp.Derivative(f, (u, 2)): r2, sp.Derivative(f, u): r1}
     d1 = sp.simplify(sp.diff(phi, u).subs(subs).subs(f, r0))

@@ -117,7 +117,7 @@ def J_integrand_rho() -> sp.Expr:
         :math:`\dot\varphi^2` with :math:`\varphi=\arctan(\rho(u)/\sqrt\lambda)`, simplified.
     """
     rho_u = sp.Function("rho")(u)
-    phi = sp.atan(rho_u / sp.sqrt(lam))
+    phi = derive.angle(rho_u).subs(s, sp.sqrt(lam))
     return sp.simplify(sp.diff(phi, u) ** 2)
 
 
@@ -134,7 +134,7 @@ def J_tangent() -> sp.Expr:
         :math:`J(\gamma)` in terms of ``gamma`` and ``s`` (= sqrt(lambda)).
     """
     xx = sp.Symbol("x", positive=True)
-    phi = sp.atan(gamma * sp.tan(sp.pi * u / 2) / s)
+    phi = derive.angle(gamma * sp.tan(sp.pi * u / 2))
     integrand_u = sp.diff(phi, u) ** 2
     # change of variables u -> x = tan(pi u / 2), du = 2/(pi (1 + x^2)) dx
     u_of_x = 2 * sp.atan(xx) / sp.pi

@@ -40,7 +40,7 @@ from symsched._typing import ArrayLike, FloatArray, GridLike, NumpyFunction, Spe
 from symsched._validate import as_eigenvalues, as_grid, check_choice, check_endpoints, check_steps
 from symsched.gaussian import derive
 from symsched.samplers import start_log_ratio
-from symsched.symbols import a, b, lam, u
+from symsched.symbols import a, b, lam, s, u
 
 __all__ = [
     "Geodesic",
@@ -124,7 +124,7 @@ _leggauss = cast(Callable[[int], tuple[FloatArray, FloatArray]], np.polynomial.l
 def _metric_density() -> sp.Expr:
     r""":math:`m(\rho;\lambda)=\dot\varphi^2/\dot\rho^2=\lambda/(\lambda+\rho^2)^2`, derived."""
     rho_f = sp.Function("rho")(u)
-    phi = sp.atan(rho_f / sp.sqrt(lam))
+    phi = derive.angle(rho_f).subs(s, sp.sqrt(lam))
     r = sp.Symbol("rho_value", positive=True)
     dens = sp.simplify(sp.diff(phi, u) ** 2 / sp.diff(rho_f, u) ** 2).subs(rho_f, r)
     return sp.simplify(dens)

@@ -17,7 +17,7 @@ Importing this package imports torch lazily: only calling a model or drawing dat
 from __future__ import annotations
 
 from symsched.models._base import Denoiser, ModelError, ScoreModel
-from symsched.models._sample import sample_euler, sample_heun, start_noise
+from symsched.models._sample import NETWORK_SAMPLERS, sample_euler, sample_heun, start_noise
 from symsched.models._spec import MODEL_SPECS, load_data_rows, load_model
 from symsched.models.adapters import (
     PREDICTIONS,
@@ -41,6 +41,7 @@ from symsched.models.preconditioning import (
 
 __all__ = [
     "MODEL_SPECS",
+    "NETWORK_SAMPLERS",
     "PREDICTIONS",
     "Denoiser",
     "DiffusersUNetModel",

@@ -13,12 +13,15 @@ import numpy as np
 from symsched._typing import TorchDType, TorchTensor
 from symsched.models._base import ModelError
 from symsched.samplers import ddim, heun
-from symsched.samplers._network import StepInfo
+from symsched.samplers._network import NetworkSampler, StepInfo
 
-__all__ = ["StepInfo", "sample_euler", "sample_heun", "start_noise"]
+__all__ = ["NETWORK_SAMPLERS", "StepInfo", "sample_euler", "sample_heun", "start_noise"]
 
 sample_euler = ddim.sample
 sample_heun = heun.sample
+
+NETWORK_SAMPLERS: dict[str, NetworkSampler] = {"heun": sample_heun, "euler": sample_euler}
+"""The samplers that run on a network denoiser, by the name the quality runs take."""
 
 
 def start_noise(

@@ -17,7 +17,14 @@ import numpy as np
 from symsched._typing import FloatArray, GridLike, TorchTensor
 from symsched._validate import as_grid
 
-__all__ = ["Denoiser", "StepCallback", "StepInfo", "check_network_inputs", "ode_direction"]
+__all__ = [
+    "Denoiser",
+    "NetworkSampler",
+    "StepCallback",
+    "StepInfo",
+    "check_network_inputs",
+    "ode_direction",
+]
 
 
 class StepInfo(TypedDict):
@@ -43,6 +50,21 @@ class Denoiser(Protocol):
 
     def __call__(self, x: TorchTensor, sigma: float, /) -> TorchTensor:
         """The denoised states ``D(x, sigma)``."""
+        ...
+
+
+class NetworkSampler(Protocol):
+    """A sampler loop ``sample(model, x, sigmas, *, callback=None)`` (k-diffusion's signature)."""
+
+    def __call__(
+        self,
+        model: Denoiser,
+        x: TorchTensor,
+        sigmas: GridLike,
+        *,
+        callback: StepCallback | None = None,
+    ) -> TorchTensor:
+        """The states after the last step of ``sigmas``."""
         ...
 
 

@@ -1,6 +1,6 @@
 r"""Numeric closed forms and quadratures of the corrector cost (compiled from :mod:`._symbolic`).
 
-Every public function takes noise levels :math:`\rho=\sigma/\alpha` (conventions.md) and a
+Every public function takes noise levels :math:`\rho=\sigma/\alpha` (docs/conventions.md) and a
 ``process``: ``"ve"`` measures scores and the weight :math:`v=\sigma` in the VE scale
 (:math:`\sigma=\rho`, EDM's convention, docs/theory/stein.md#closed-forms); ``"vp"`` in the VP scale
 (:math:`\sigma_{VP}=\rho/\sqrt{1+\rho^2}`, states :math:`x_{VP}=\alpha x`,

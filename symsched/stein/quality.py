@@ -36,11 +36,10 @@ import numpy as np
 from symsched._typing import FloatArray
 from symsched.metrics import fit_karras_rho, frechet_distance, sliced_wasserstein
 from symsched.models import (
+    NETWORK_SAMPLERS,
     EmpiricalModel,
     ScoreModel,
     load_model,
-    sample_euler,
-    sample_heun,
     start_noise,
 )
 from symsched.stein._estimate import DEFAULT_ESTIMATOR, SteinAccuracyWarning, estimate_costs
@@ -363,8 +362,8 @@ def compare_schedules(
 
     from symsched.datasets import split
 
-    if sampler not in ("heun", "euler"):
-        raise ValueError(f"sampler must be 'heun' or 'euler', got {sampler!r}")
+    if sampler not in NETWORK_SAMPLERS:
+        raise ValueError(f"sampler must be one of {', '.join(NETWORK_SAMPLERS)}, got {sampler!r}")
     unknown = sorted(set(schedules) - set(SCHEDULES))
     if unknown:
         raise ValueError(
@@ -385,7 +384,7 @@ def compare_schedules(
             f"batch must be an integer in [2, {train.shape[0]}] (the train split size), "
             f"got {batch!r}"
         )
-    run = sample_heun if sampler == "heun" else sample_euler
+    run = NETWORK_SAMPLERS[sampler]
     lo, hi = mdl.sigma_range
     lo, hi = max(lo, 0.002), min(hi, 80.0)
     ns = [int(n) for n in steps]
