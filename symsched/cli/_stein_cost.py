@@ -15,10 +15,10 @@ import warnings
 import numpy as np
 
 from symsched._budget import check_memory
-from symsched._options import option_fields
-from symsched.cli._common import CliError, dumps_json, spectrum_from_args
+from symsched._options import add_options, make_options, option_fields, options_from_namespace
+from symsched.cli._common import CliError, dumps_json, spectrum_from_text
 from symsched.cli._registry_args import flagify, spectrum_flag
-from symsched.schedules.methods.stein import SteinOptions
+from symsched.models.options import MODEL_SPEC_HELP, ModelOptions
 
 _JVP_SUBLEVELS = 128  # log-spaced levels between T and S for the jvp path integral
 
@@ -32,13 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "(Williams et al., arXiv 2412.07877).",
     )
     p.add_argument(
-        "--model",
-        required=True,
-        metavar="SPEC",
-        help="gaussian (--c C --dim D | --eigenvalues L | --spectrum-file F), two-point, "
-        "gm (--p --m --mode-sigma --dim), empirical-digits, empirical-patches, digits, patches, "
-        "diffusers:DIR (a local diffusers UNet2DModel + scheduler), or a symsched checkpoint "
-        "directory",
+        "--model", required=True, metavar="SPEC", help=f"score model spec: {MODEL_SPEC_HELP}"
     )
     p.add_argument(
         "--from",
@@ -67,30 +61,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--process", choices=("ve", "vp"), default="ve", help="scale of scores and weight"
     )
-    p.add_argument("--device", default="cpu", metavar="DEV", help="torch device")
-    p.add_argument("--c", type=float, metavar="C", help="gaussian: data std c")
-    p.add_argument("--dim", type=int, metavar="D", help="gaussian/gm: dimension")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument(
-        "--eigenvalues", metavar="L", help="gaussian: comma-separated covariance eigenvalues"
-    )
-    g.add_argument(
-        "--spectrum-file", metavar="F", help="gaussian: eigenvalues from a .npy or text file"
-    )
-    p.add_argument("--p", type=float, metavar="P", help="gm: weight of the +m mode")
-    p.add_argument("--m", type=float, metavar="M", help="gm: mode position")
-    p.add_argument("--mode-sigma", type=float, metavar="S", help="gm: mode std")
-    p.add_argument(
-        "--data",
-        metavar="FILE",
-        help="diffusers:DIR models: training rows to noise (.npy or .pt, shape (n, ...))",
-    )
+    add_options(p.add_argument_group("model options"), ModelOptions, skip=("model",))
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from symsched.models import ModelError, load_model
+    from symsched.models import ModelError
     from symsched.stein import estimate_costs
     from symsched.stein._estimate import SteinAccuracyWarning
 
@@ -104,8 +81,16 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--samples must be >= 2, got {args.samples}")
     if args.seed < 0:
         raise CliError(f"--seed must be an integer >= 0, got {args.seed}")
-    spectrum = spectrum_from_args(args)
-    dim = spectrum.size if spectrum is not None else (args.dim or 256)  # trained nets: <= 256
+    try:
+        mo = make_options(
+            ModelOptions,
+            options_from_namespace(ModelOptions, args, spectrum=spectrum_from_text),
+            owner="--model",
+        )
+    except (ValueError, TypeError) as exc:
+        raise CliError(flagify(str(exc), option_fields(ModelOptions))) from None
+    spectrum = mo.eigenvalues
+    dim = spectrum.size if spectrum is not None else (mo.dim or 256)  # trained nets: <= 256
     dim_flag = spectrum_flag(args) if spectrum is not None else "--dim"
     terms = {dim_flag: 8.0 * 16 * dim, "--samples": 8.0 * 32 * args.samples * dim}
     if terms["--samples"] > terms[dim_flag] and dim > args.samples:
@@ -116,18 +101,9 @@ def run(args: argparse.Namespace) -> int:
         what=f"the {args.model} cost with {args.samples} samples in d = {dim}",
     )
     try:
-        model = load_model(
-            args.model,
-            c=args.c,
-            dim=args.dim,
-            eigenvalues=spectrum,
-            p=args.p,
-            m=args.m,
-            mode_sigma=args.mode_sigma,
-            data=args.data,
-        )
+        model = mo.load()
     except (ModelError, ValueError, TypeError) as exc:  # name the flags of the model options
-        raise CliError(flagify(str(exc), option_fields(SteinOptions))) from None
+        raise CliError(flagify(str(exc), option_fields(ModelOptions))) from None
     estimator = args.estimator
     if estimator is None:
         has_exact = (
@@ -146,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 process=args.process,
                 weight=args.weight,
-                device=args.device,
+                device=mo.device,
                 progress=sys.stderr.isatty(),
             )
         except (ModelError, ValueError) as exc:

@@ -15,21 +15,18 @@ from typing import Literal
 
 import numpy as np
 
-from symsched._options import Spectrum, option
+from symsched._options import option
+from symsched.models.options import MODEL_SPEC_HELP, ModelOptions
 from symsched.schedules._registry import register_method
 from symsched.schedules._schedule import Schedule
 
 __all__ = ["SteinOptions"]
 
-_MODELS = (
-    "gaussian, two-point, gm, empirical-digits, empirical-patches, digits, patches, diffusers:DIR "
-    "or a checkpoint directory"
-)
-
 
 @dataclass(frozen=True)
-class SteinOptions:
-    """Options of ``stein``: the model, its parameters and the estimator.
+class SteinOptions(ModelOptions):
+    """Options of ``stein``: the model options of :class:`~symsched.models.options.ModelOptions`,
+    the probe grid and the estimator.
 
     Notes
     -----
@@ -37,17 +34,6 @@ class SteinOptions:
     the field's documentation (``symsched schedule stein --help`` prints it).
     """
 
-    model: str | None = option(None, f"score model spec: {_MODELS}", metavar="SPEC")
-    c: float | None = option(None, "gaussian model: data std c", metavar="C")
-    dim: int | None = option(None, "gaussian / gm model: dimension", metavar="D")
-    # option() returns a dataclasses.field, so RUF009 does not apply (its default is immutable)
-    eigenvalues: Spectrum | None = option(None, "gaussian model: covariance spectrum")
-    p: float | None = option(None, "gm model: weight of the +m mode (default 0.8)", metavar="P")
-    m: float | None = option(None, "gm model: mode position (default 1)", metavar="M")
-    mode_sigma: float | None = option(None, "gm model: mode std (default 0.5)", metavar="S")
-    data: str | None = option(
-        None, "diffusers:DIR model: training rows to noise (.npy or .pt)", metavar="FILE"
-    )
     probe_levels: int | None = option(
         None, "probe intervals K (default max(128, 8 N))", metavar="K"
     )
@@ -58,7 +44,6 @@ class SteinOptions:
         None, "cost estimator (default: exact for closed forms, else jvp with control variates)"
     )
     seed: int = option(0, "random seed", metavar="k")
-    device: str = option("cpu", "torch device", metavar="DEV")
     sigma_min: float | None = option(None, "smallest level (default 0.002)", metavar="A")
     sigma_max: float | None = option(None, "largest level (default 80)", metavar="B")
 
@@ -95,24 +80,14 @@ def _memory(steps: int, o: SteinOptions) -> tuple[float, str]:
     ),
 )
 def _build(steps: int, o: SteinOptions) -> Schedule:
-    from symsched.models import load_model
     from symsched.stein import DEFAULT_ESTIMATOR, stein_schedule
     from symsched.stein._schedule import DEFAULT_SAMPLES
 
     if o.model is None:
-        raise ValueError(f"stein needs model, a score model spec ({_MODELS})")
+        raise ValueError(f"stein needs model, a score model spec ({MODEL_SPEC_HELP})")
     if o.seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {o.seed}")
-    mdl = load_model(
-        o.model,
-        c=o.c,
-        dim=o.dim,
-        eigenvalues=o.eigenvalues,
-        p=o.p,
-        m=o.m,
-        mode_sigma=o.mode_sigma,
-        data=o.data,
-    )
+    mdl = o.load()
     estimator: str
     if o.estimator is None:
         has_exact = mdl.exact_interval_costs([2.0, 1.0], process="ve", weight="target")

@@ -448,7 +448,7 @@ def test_a_row_of_eigenvalues_in_a_text_file_is_accepted(
                 "--to",
                 "1",
             ],
-            "--c must be a number",
+            "argument --c: must be a number",
         ),
         ("--output", ["schedule", "karras", "--steps", "4", "--output", "."], "is a directory"),
         ("-o", ["schedule", "karras", "--steps", "4", "-o", "."], "is a directory"),
