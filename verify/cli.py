@@ -120,7 +120,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from symsched.cli._common import CliError, require
 
     require("hypothesis")  # the claims' property tests; MissingDependency names symsched[verify]
-    from symsched.parallel import executor_from_args
+    from symsched.cli._executor import executor_from_args
     from symsched_verify.run import (
         check_out,
         print_table,

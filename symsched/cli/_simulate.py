@@ -24,6 +24,7 @@ from symsched._budget import check_memory
 from symsched._io import check_target, write_figure
 from symsched._version import __version__
 from symsched.cli._common import CliError, dumps_json, parse_steps_list, write_output
+from symsched.cli._executor import add_executor_options, executor_from_args
 from symsched.cli._highdim_options import (
     add_model_options,
     build_model,
@@ -36,7 +37,7 @@ from symsched.cli._highdim_options import (
 )
 from symsched.highdim.schedules import SCHEDULES
 from symsched.highdim.simulate import MIN_SAMPLES
-from symsched.parallel import InProcess, add_executor_options, executor_from_args
+from symsched.parallel import InProcess
 
 if TYPE_CHECKING:
     from symsched.highdim.search import Point, SimulateResult

@@ -27,6 +27,7 @@ from symsched._budget import check_memory
 from symsched._io import check_target, write_figure
 from symsched._version import __version__
 from symsched.cli._common import CliError, dumps_json, write_output
+from symsched.cli._executor import add_executor_options, executor_from_args
 from symsched.cli._highdim_options import (
     add_model_options,
     build_model,
@@ -37,7 +38,6 @@ from symsched.cli._highdim_options import (
     progress_bar,
 )
 from symsched.highdim.schedules import SCHEDULES
-from symsched.parallel import add_executor_options, executor_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

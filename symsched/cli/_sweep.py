@@ -48,9 +48,9 @@ from symsched.cli._common import (
     parse_steps_list,
     write_output,
 )
+from symsched.cli._executor import add_executor_options, executor_from_args
 from symsched.cli._highdim_options import map_with_progress
 from symsched.cli._registry_args import add_sampler_options, sampler_knobs
-from symsched.parallel import add_executor_options, executor_from_args
 from symsched.samplers import SAMPLERS, sampler_names
 from symsched.schedules import METHODS, method_names
 
