@@ -109,7 +109,10 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     try:
         res = exact.kl(lam, sigmas, start=args.start, sampler=args.sampler, **knobs)  # type: ignore[arg-type]
     except ValueError as exc:
-        raise CliError(str(exc)) from None
+        msg = str(exc)
+        if "finite sigma_0" in msg:  # name the flag that set sigma_0
+            msg = f"{'--sigmas' if args.sigmas is not None else '--sigma-max'}: {msg}"
+        raise CliError(msg) from None
     out: dict[str, object] = {
         "kl_source_output": res.kl_source_output,
         "kl_output_source": res.kl_output_source,

@@ -16,6 +16,7 @@ import numpy as np
 
 from symsched._budget import check_memory
 from symsched._options import add_options, make_options, option_fields, options_from_namespace
+from symsched._validate import INPUT_MAX, INPUT_MIN
 from symsched.cli._common import CliError, dumps_json, spectrum_from_text
 from symsched.cli._registry_args import flagify, spectrum_flag
 from symsched.models.options import MODEL_SPEC_HELP, ModelOptions
@@ -75,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
     for flag, val in (("--from", s), ("--to", t)):
         if not np.isfinite(val) or val <= 0:
             raise CliError(f"{flag} must be a finite noise level > 0, got {val}")
+        if not INPUT_MIN <= val <= INPUT_MAX:
+            raise CliError(
+                f"{flag} must lie in [{INPUT_MIN:g}, {INPUT_MAX:g}] (the documented input range), "
+                f"got {val:g}"
+            )
     if not s > t:
         raise CliError(f"--from must be the noisier level (S > T), got --from {s} --to {t}")
     if args.samples < 2:

@@ -82,7 +82,7 @@ class Sampler(ABC):
         if math.isinf(sigmas[0]) and not self.pure_noise_start:
             raise ValueError(
                 f"{self.name} needs a finite sigma_0 (sigma_max): from pure noise its first step "
-                "diverges; pass a finite --sigma-max"
+                "diverges; start the grid at a finite level"
             )
 
     def memory_estimate(self, dimension: int, steps: int) -> tuple[float, str]:

@@ -328,6 +328,35 @@ def _allowed(rel: str, named: set[str]) -> bool:
     return any(rel == n or rel.startswith(n + "/") for n in named if n not in (".", ""))
 
 
+def _log_case(
+    argv: list[str],
+    code: int,
+    elapsed: float,
+    extra_rss: float,
+    stdout: str,
+    stderr: str,
+    unexpected: list[str],
+) -> None:
+    """With ``SYMSCHED_FUZZ_LOG=FILE``, append one JSON line per case (for the fuzzing figures)."""
+    path = os.environ.get("SYMSCHED_FUZZ_LOG")
+    if not path:
+        return
+    import json
+
+    row = {
+        "argv": argv,
+        "exit": code,
+        "seconds": round(elapsed, 3),
+        "extra_rss_mib": round(extra_rss / 2**20, 1),
+        "stderr_lines": len(stderr.strip().splitlines()),
+        "traceback": "Traceback" in stderr,
+        "nan": re.search(r"\bnan\b", stdout, flags=re.I) is not None,
+        "files_changed_unasked": unexpected,
+    }
+    with open(path, "a") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
 def run_case(argv: list[str], root: Path) -> None:
     before = _snapshot(root)
     out, err = io.StringIO(), io.StringIO()
@@ -342,6 +371,11 @@ def run_case(argv: list[str], root: Path) -> None:
     elapsed = time.perf_counter() - t0
     extra_rss = _peak_rss() - base_rss
     stdout, stderr = out.getvalue(), err.getvalue()
+    after = _snapshot(root)
+    named = _named_outputs(argv)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    unexpected = sorted(k for k in changed if not _allowed(k, named))
+    _log_case(argv, code, elapsed, extra_rss, stdout, stderr, unexpected)
     shown = f"argv = {argv!r}\nexit {code}\nstderr: {stderr!r}"
     assert code in (0, 2, 130), shown
     if code == 2:
@@ -354,10 +388,6 @@ def run_case(argv: list[str], root: Path) -> None:
         names_flag = any(re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", lines[0]) for f in known)
         assert names_flag or positional or not flags, shown
     assert re.search(r"\bnan\b", stdout, flags=re.I) is None, shown
-    after = _snapshot(root)
-    named = _named_outputs(argv)
-    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    unexpected = sorted(k for k in changed if not _allowed(k, named))
     assert not unexpected, f"{shown}\nfiles changed: {unexpected}"
     assert "PWNED" not in after, f"{shown}\na pickle was executed"
     assert elapsed < TIME_BOUND, f"{shown}\ntook {elapsed:.1f} s"

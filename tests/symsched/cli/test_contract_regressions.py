@@ -453,6 +453,34 @@ def test_a_row_of_eigenvalues_in_a_text_file_is_accepted(
         ("--output", ["schedule", "karras", "--steps", "4", "--output", "."], "is a directory"),
         ("-o", ["schedule", "karras", "--steps", "4", "-o", "."], "is a directory"),
         ("--s", ["schedule", "cosine", "--steps", "4", "--s", "-1"], "--s must be > 0"),
+        # found by the slow fuzzing tier: a sampler that cannot start from pure noise, given the
+        # infinite level by --sigmas or --sigma-max, and a level outside the input range
+        (
+            "--sigmas",
+            ["kl", "--eigenvalues", "1", "--sampler", "heun", "--sigmas", "inf,1,0"],
+            "--sigmas: heun needs a finite sigma_0",
+        ),
+        (
+            "--sigma-max",
+            [
+                "sweep",
+                "--spectra",
+                "digits",
+                "--steps",
+                "4",
+                "--sampler",
+                "heun",
+                "--sigma-max",
+                "inf",
+                "--no-progress",
+            ],
+            "--sigma-max inf: --sampler heun cannot start from pure noise",
+        ),
+        (
+            "--from",
+            ["stein-cost", "--model", "two-point", "--from", "1e308", "--to", "0.5"],
+            "--from must lie in [1e-300, 1e+300]",
+        ),
     ],
 )
 def test_refusals_name_the_flag_as_typed(
