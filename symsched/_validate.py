@@ -159,9 +159,12 @@ def check_positive(
 
 
 def check_endpoints(sigma_min: Any, sigma_max: Any) -> tuple[float, float]:
-    """Validate ``0 <= sigma_min < sigma_max <= inf``."""
+    """Validate ``0 <= sigma_min < sigma_max <= inf``, finite nonzero ends in the input range."""
     lo = check_positive(sigma_min, "sigma_min", allow_zero=True)
     hi = check_positive(sigma_max, "sigma_max", allow_inf=True)
+    for name, v, special in (("sigma_min", lo, "0"), ("sigma_max", hi, "inf")):
+        if v != 0 and math.isfinite(v) and not INPUT_MIN <= v <= INPUT_MAX:
+            raise ValueError(f"{name} must be {special} or lie in {_RANGE}, got {v:g}")
     if not lo < hi:
         raise ValueError(f"sigma_min must be < sigma_max, got sigma_min={lo}, sigma_max={hi}")
     return lo, hi

@@ -92,7 +92,10 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         fam = family_of(m.name, kwargs)
         coef = asymptotics.coefficients(lam, fam, start=args.start)
     except ValueError as exc:
-        raise CliError(flagify(str(exc), fields)) from None
+        msg = flagify(str(exc), fields)
+        if "at eigenvalue" in msg:  # a property of the spectrum: name the flag that gave it
+            msg = f"{typed}: {msg}"
+        raise CliError(msg) from None
     out: dict[str, Any] = {
         "schedule": {"method": fam.name, "params": dict(fam.params)},
         "start": args.start,

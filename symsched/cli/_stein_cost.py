@@ -132,7 +132,10 @@ def run(args: argparse.Namespace) -> int:
                 progress=sys.stderr.isatty(),
             )
         except (ModelError, ValueError) as exc:
-            raise CliError(str(exc)) from None
+            msg = str(exc)
+            if "overflows" in msg:  # a level too small for float64: name the flags that set it
+                msg = f"--from {s:g} --to {t:g}: {msg}; choose a larger --to"
+            raise CliError(msg) from None
     for w in caught:
         if issubclass(w.category, SteinAccuracyWarning):
             print(f"symsched stein-cost: warning: {w.message}", file=sys.stderr)

@@ -291,6 +291,19 @@ def _gl(n: int) -> tuple[FloatArray, FloatArray]:
     return _leggauss(n)
 
 
+INTERPOLATE_ABOVE = 16_384
+"""Spectra with more distinct eigenvalues than this get J and K by interpolation in log lambda.
+
+The quadrature costs (nodes x eigenvalues) evaluations, about 1 700 per eigenvalue: a million
+eigenvalues took minutes. Above this size :func:`_quadrature_numpy` evaluates J and K on a
+log-spaced grid of eigenvalues and interpolates (:func:`_interpolated`)."""
+INTERPOLATION_RTOL = 1e-10
+"""Accuracy the interpolation must reach at its check points: ``log J`` to this absolute error
+(so J to this relative error) and ``K / J`` to this times ``max(1, |K / J|)``: the agreement the
+project asks of every float64 path with its 40-digit reference."""
+_MAX_GRID = 65_537  # largest interpolation grid (then the direct quadrature is used)
+
+
 def _quadrature_numpy(
     fam: Family, lam_v: FloatArray, panels: int, order: int
 ) -> tuple[FloatArray, FloatArray]:
@@ -299,8 +312,72 @@ def _quadrature_numpy(
     Endpoints are never evaluated.
 
     The family's :math:`\rho,\dot\rho,\ddot\rho` are evaluated once per node; only the derived
-    angle derivatives :func:`angle_derivatives` are evaluated per (node, eigenvalue).
+    angle derivatives :func:`angle_derivatives` are evaluated per (node, eigenvalue). A spectrum
+    of more than :data:`INTERPOLATE_ABOVE` distinct eigenvalues is interpolated from a checked
+    grid (:func:`_interpolated`).
     """
+    if lam_v.size <= INTERPOLATE_ABOVE:
+        return _quadrature_direct(fam, lam_v, panels, order)
+    lam_u, inverse = np.unique(lam_v, return_inverse=True)
+    if lam_u.size <= INTERPOLATE_ABOVE:
+        J, K = _quadrature_direct(fam, lam_u, panels, order)
+    else:
+        J, K = _interpolated(fam, lam_u, panels, order)
+    return J[inverse], K[inverse]
+
+
+def _interpolated(
+    fam: Family, lam_u: FloatArray, panels: int, order: int
+) -> tuple[FloatArray, FloatArray]:
+    r"""J and K of sorted distinct ``lam_u`` by cubic-spline interpolation in :math:`\log\lambda`.
+
+    :math:`\log J` and :math:`K/J` are smooth and bounded functions of :math:`\log\lambda` (both
+    J and K scale as :math:`\lambda` for :math:`\lambda\to0` and as :math:`1/\lambda` for
+    :math:`\lambda\to\infty`). They are computed by the quadrature on a log-spaced grid spanning
+    the spectrum, checked at the grid's midpoints against the quadrature itself, and the grid is
+    refined (the checked midpoints join it) until the check passes to
+    :data:`INTERPOLATION_RTOL`. If it does not by ``_MAX_GRID`` points, or J underflows to 0, the
+    direct quadrature is used.
+    """
+    from scipy.interpolate import CubicSpline
+
+    t_lo, t_hi = math.log(lam_u[0]), math.log(lam_u[-1])
+    m = max(257, 2 * math.ceil(16 * (t_hi - t_lo)) + 1)
+    t = np.linspace(t_lo, t_hi, m)
+    ends = np.exp(t)
+    ends[[0, -1]] = lam_u[[0, -1]]  # the spectrum's own extremes, not their exp(log(.))
+    J, K = _quadrature_direct(fam, ends, panels, order)
+    while m <= min(_MAX_GRID, lam_u.size // 2):  # else the direct quadrature is cheaper
+        mid = (t[:-1] + t[1:]) / 2
+        Jm, Km = _quadrature_direct(fam, np.exp(mid), panels, order)
+        if not ((J > 0).all() and (Jm > 0).all()):
+            break
+        log_j, k_over_j = CubicSpline(t, np.log(J)), CubicSpline(t, K / J)
+        err_j = np.abs(log_j(mid) - np.log(Jm)).max()
+        err_k = (np.abs(k_over_j(mid) - Km / Jm) / np.maximum(1.0, np.abs(Km / Jm))).max()
+        if max(err_j, err_k) <= INTERPOLATION_RTOL:
+            tu = np.log(lam_u)
+            J_u = np.exp(log_j(tu))
+            J_u[[0, -1]] = J[[0, -1]]  # the ends are grid points: exact
+            K_u = J_u * k_over_j(tu)
+            K_u[[0, -1]] = K[[0, -1]]
+            return J_u, K_u
+        # refine: the midpoints join the grid (already evaluated), the next check is at the new
+        # midpoints
+        m = 2 * m - 1
+        t_new = np.empty(m)
+        t_new[0::2], t_new[1::2] = t, mid
+        J_new, K_new = np.empty(m), np.empty(m)
+        J_new[0::2], J_new[1::2] = J, Jm
+        K_new[0::2], K_new[1::2] = K, Km
+        t, J, K = t_new, J_new, K_new
+    return _quadrature_direct(fam, lam_u, panels, order)
+
+
+def _quadrature_direct(
+    fam: Family, lam_v: FloatArray, panels: int, order: int
+) -> tuple[FloatArray, FloatArray]:
+    """The composite Gauss–Legendre quadrature of J and K at every eigenvalue of ``lam_v``."""
     syms, vals = _family_syms(fam)
     r0, r1, r2 = sp.symbols("rho rho1 rho2", real=True)
     d1, d2 = angle_derivatives()
@@ -326,10 +403,12 @@ def _quadrature_numpy(
         p2 = g2(rv, rv1, rv2, sc)
         J[c0 : c0 + chunk] = (p1**2) @ weights
         K[c0 : c0 + chunk] = (p1**4 / 6 - p2**2 / 12) @ weights
-    if not (np.isfinite(J).all() and np.isfinite(K).all()):
+    bad = ~(np.isfinite(J) & np.isfinite(K))
+    if bad.any():
         raise ValueError(
-            f"{fam.name}: the angle derivatives are not finite on (0, 1); the expansion does not "
-            "apply"
+            f"{fam.name}: the angle derivatives are not finite on (0, 1) at eigenvalue "
+            f"{float(lam_v[bad][0]):g}: the expansion does not apply there, or that eigenvalue is "
+            "too extreme for the float64 quadrature"
         )
     return J, K
 
@@ -443,23 +522,27 @@ def check_smooth(fam: Family, eigenvalues: SpectrumLike) -> None:
         If an angle derivative is not finite or grows without bound at an end.
     """
     lam_v = as_eigenvalues(eigenvalues)
-    f1, f2, vals = _angle_funcs(fam, "numpy")
-    probes = np.array([1e-4, 1e-6, 1e-8])
-    s_v = np.sqrt(lam_v)[:, None]
-    for end, uu in (("sigma_max", probes), ("sigma_min", 1.0 - probes)):
-        with np.errstate(all="ignore"):
-            d1 = np.abs(f1(uu[None, :], s_v, *vals))
-            d2 = np.abs(f2(uu[None, :], s_v, *vals))
-        bad = not (np.isfinite(d1).all() and np.isfinite(d2).all())
-        # floor: round-off of a vanishing second derivative must not count as growth
-        floor = 1e-3 * (1.0 + d1.max(axis=1))
-        grow = (d2[:, 2] > 10 * d2[:, 0] + floor) | (d1[:, 2] > 10 * d1[:, 0] + floor)
-        if bad or grow.any():
-            raise ValueError(
-                f"{fam.name} with {dict(fam.params)} is not smooth at {end} (the angle derivative "
-                "grows without bound there), so the Euler–Maclaurin expansion does not apply; "
-                "use a positive --sigma-min / a t_min > 0 or a smooth family"
-            )
+    # in 30-digit arithmetic: at an extreme eigenvalue (1e-300) the float64 terms of the second
+    # derivative underflow and would read as a singularity
+    f1, f2, vals = _angle_funcs(fam, "mpmath")
+    probes = [mpmath.mpf("1e-4"), mpmath.mpf("1e-6"), mpmath.mpf("1e-8")]
+    with mpmath.workdps(30):
+        pars = [mpmath.mpf(v) for v in vals]  # floats would underflow in products such as c**4
+        for end, uu in (("sigma_max", probes), ("sigma_min", [1 - p for p in probes])):
+            for lv in lam_v:
+                sv = mpmath.sqrt(mpmath.mpf(float(lv)))
+                d1 = [abs(f1(x, sv, *pars)) for x in uu]
+                d2 = [abs(f2(x, sv, *pars)) for x in uu]
+                bad = not all(mpmath.isfinite(v) for v in d1 + d2)
+                # floor: round-off of a vanishing second derivative must not count as growth
+                floor = 1e-3 * (1 + max(d1)) if not bad else 0
+                if bad or d2[2] > 10 * d2[0] + floor or d1[2] > 10 * d1[0] + floor:
+                    raise ValueError(
+                        f"{fam.name} with {dict(fam.params)} is not smooth at {end} (the angle "
+                        "derivative grows without bound there), so the Euler–Maclaurin expansion "
+                        "does not apply; use a positive --sigma-min / a t_min > 0 or a smooth "
+                        "family"
+                    )
 
 
 def coefficients(

@@ -258,8 +258,8 @@ class Step:
 
 
 def derivation() -> list[Step]:
-    """The derivation of the exact Gaussian DDIM theory, step by step (``symsched derive "
-    "gaussian``)."""
+    """The derivation of the exact Gaussian DDIM theory, step by step (``symsched derive
+    gaussian``)."""
     g = ddim_gain_rho()
     k = sp.Symbol("k", positive=True, integer=True)
     return [

@@ -246,6 +246,26 @@ class ScoreModel:
         ModelError
             Wrong shapes, invalid noise levels (:meth:`check_sigma`) or non-finite outputs.
         """
+        sig = self._checked_inputs(x, sigma)
+        out = self._denoise(x, sig)
+        if tuple(out.shape) != tuple(x.shape):
+            raise ModelError(
+                f"{self.name}: the model returned shape {tuple(out.shape)} "
+                f"for input {tuple(x.shape)}"
+            )
+        self._check_finite(out, sig, "the model returned NaN/inf")
+        return out
+
+    def _check_finite(self, out: TorchTensor, sig: TorchTensor, what: str) -> None:
+        import torch
+
+        finite = torch.isfinite(out.detach())
+        if not bool(finite.all()):
+            bad = sig.detach()[~finite.all(dim=1)]
+            raise ModelError(f"{self.name}: {what} at sigma = {float(bad[0]):g}")
+
+    def _checked_inputs(self, x: TorchTensor, sigma: ArrayLike | TorchTensor) -> TorchTensor:
+        """Validate ``x`` and ``sigma`` as :meth:`__call__` documents; one level per row."""
         import torch
 
         _require_float_tensor(x, self.dim)
@@ -266,18 +286,7 @@ class ScoreModel:
                 f"got {tuple(sig.shape)}"
             )
         self.check_sigma(sig)
-        out = self._denoise(x, sig)
-        if tuple(out.shape) != tuple(x.shape):
-            raise ModelError(
-                f"{self.name}: the model returned shape {tuple(out.shape)} "
-                f"for input {tuple(x.shape)}"
-            )
-        if not bool(torch.isfinite(out.detach()).all()):
-            bad = sig.detach()[~torch.isfinite(out.detach()).all(dim=1)]
-            raise ModelError(
-                f"{self.name}: the model returned NaN/inf at sigma = {float(bad[0]):g}"
-            )
-        return out
+        return sig
 
     def score(self, x: TorchTensor, sigma: ArrayLike | TorchTensor) -> TorchTensor:
         r"""Score :math:`\nabla\log p_\sigma(x)=(D(x,\sigma)-x)/\sigma^2` [karras2022, Eq. (3)].
@@ -294,13 +303,25 @@ class ScoreModel:
         Returns
         -------
         TorchTensor
-            The score, shape ``(batch, dim)``.
-        """
-        import torch
+            The score, shape ``(batch, dim)``, finite.
 
-        sig = sigma if isinstance(sigma, torch.Tensor) else torch.as_tensor(sigma, dtype=x.dtype)
-        sig = sig.expand(x.shape[0]) if sig.ndim == 0 else sig
-        return (self(x, sig) - x) / sig[:, None] ** 2
+        Raises
+        ------
+        ModelError
+            As :meth:`__call__`, or if the score overflows float64 (at levels so small that
+            :math:`1/\sigma^2` does).
+        """
+        sig = self._checked_inputs(x, sigma)
+        out = self._score(x, sig)
+        if out is None:
+            out = (self(x, sig) - x) / sig[:, None] ** 2
+        self._check_finite(out, sig, "the score overflows float64")
+        return out
+
+    def _score(self, x: TorchTensor, sigma: TorchTensor) -> TorchTensor | None:
+        """A stable closed form of the score, where a subclass has one (default: ``None``, the
+        score is formed from the denoiser); inputs are already checked."""
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} dim={self.dim} sigma_range={self.sigma_range}>"

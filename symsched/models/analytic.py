@@ -209,6 +209,25 @@ class GaussianMixtureModel(ScoreModel):
             outs.append((r - rs) @ mu + rs.sum(1, keepdim=True) * xb)
         return torch.cat(outs)
 
+    def _score(self, x: TorchTensor, sigma: TorchTensor) -> TorchTensor | None:
+        r""":math:`\sum_k r_k(x)(\mu_k-x)/(c_k^2+\sigma^2)`: the score without the
+        :math:`(D-x)/\sigma^2` cancellation, finite as :math:`\sigma\to0` when every
+        :math:`c_k>0`."""
+        import torch
+
+        mu = torch.as_tensor(self.means, dtype=x.dtype, device=x.device)
+        c2 = torch.as_tensor(self.stds**2, dtype=x.dtype, device=x.device)
+        logw = torch.as_tensor(np.log(self.weights), dtype=x.dtype, device=x.device)
+        outs = []
+        for i in range(0, x.shape[0], self._chunk):
+            xb, sb = x[i : i + self._chunk], sigma[i : i + self._chunk]
+            var = c2[None, :] + sb[:, None] ** 2  # (b, K)
+            d2 = torch.cdist(xb, mu, compute_mode="donot_use_mm_for_euclid_dist") ** 2
+            logits = logw[None, :] - d2 / (2 * var) - 0.5 * self.dim * torch.log(var)
+            r_over_var = torch.softmax(logits, dim=1) / var  # (b, K)
+            outs.append(r_over_var @ mu - r_over_var.sum(1, keepdim=True) * xb)
+        return torch.cat(outs)
+
     def _sample_data(self, n: int, generator: TorchGenerator | None) -> TorchTensor:
         import torch
 

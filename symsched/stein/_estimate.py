@@ -156,10 +156,10 @@ def _score_process(
     import torch
 
     if process == "ve":
-        return (model(x, rho) - x) / rho[:, None] ** 2
+        return model.score(x, rho)
+    # x_VP = alpha x_VE, so grad log p_VP(x) = grad log p_VE(x / alpha) / alpha
     alpha = 1.0 / torch.sqrt(1.0 + rho**2)
-    sig = rho * alpha
-    return (alpha[:, None] * model(x / alpha[:, None], rho) - x) / sig[:, None] ** 2
+    return model.score(x / alpha[:, None], rho) / alpha[:, None]
 
 
 def _noised(y: TorchTensor, eps: TorchTensor, rho: TorchTensor, process: str) -> TorchTensor:

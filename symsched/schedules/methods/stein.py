@@ -80,6 +80,7 @@ def _memory(steps: int, o: SteinOptions) -> tuple[float, str]:
     ),
 )
 def _build(steps: int, o: SteinOptions) -> Schedule:
+    from symsched.models import ModelError
     from symsched.stein import DEFAULT_ESTIMATOR, stein_schedule
     from symsched.stein._schedule import DEFAULT_SAMPLES
 
@@ -94,18 +95,23 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
         estimator = "exact" if has_exact is not None else DEFAULT_ESTIMATOR
     else:
         estimator = o.estimator
-    res = stein_schedule(
-        mdl,
-        steps,
-        sigma_min=o.sigma_min,
-        sigma_max=o.sigma_max,
-        probe=o.probe_levels,
-        estimator=estimator,
-        samples=DEFAULT_SAMPLES if o.samples is None else o.samples,
-        seed=o.seed,
-        device=o.device,
-        progress=sys.stderr.isatty(),
-    )
+    try:
+        res = stein_schedule(
+            mdl,
+            steps,
+            sigma_min=o.sigma_min,
+            sigma_max=o.sigma_max,
+            probe=o.probe_levels,
+            estimator=estimator,
+            samples=DEFAULT_SAMPLES if o.samples is None else o.samples,
+            seed=o.seed,
+            device=o.device,
+            progress=sys.stderr.isatty(),
+        )
+    except ModelError as exc:
+        if "overflows" not in str(exc):
+            raise
+        raise ModelError(f"{exc}: choose a larger sigma_min") from None
     js = res.to_json()
     keys = (
         "total_length",

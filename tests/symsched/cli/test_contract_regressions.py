@@ -481,6 +481,33 @@ def test_a_row_of_eigenvalues_in_a_text_file_is_accepted(
             ["stein-cost", "--model", "two-point", "--from", "1e308", "--to", "0.5"],
             "--from must lie in [1e-300, 1e+300]",
         ),
+        (
+            "--sigma-max",
+            ["schedule", "cosine", "--steps", "4", "--sigma-max", "1e308"],
+            "--sigma-max must be inf or lie in [1e-300, 1e300]",
+        ),
+        (
+            "--to",
+            [
+                "stein-cost",
+                "--model",
+                "two-point",
+                "--from",
+                "2",
+                "--to",
+                "1e-300",
+                "--estimator",
+                "monte-carlo",
+                "--samples",
+                "256",
+            ],
+            "--to 1e-300: two-point: the score overflows float64",
+        ),
+        (
+            "--eigenvalues",
+            ["asymptotics", "--schedule", "karras", "--eigenvalues", "1,1e300"],
+            "--eigenvalues: karras: the angle derivatives are not finite",
+        ),
     ],
 )
 def test_refusals_name_the_flag_as_typed(

@@ -121,3 +121,31 @@ def test_cli_contract(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not smooth" in err
     assert main(["asymptotics", "--eigenvalues", "0,1", "--schedule", "karras"]) == 2
+
+
+def test_large_spectrum_interpolation_matches_the_direct_quadrature(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # above INTERPOLATE_ABOVE distinct eigenvalues J and K come from a checked spline in
+    # log lambda; with the threshold lowered, 3 000 eigenvalues over 20 decades take that path
+    rng = np.random.default_rng(3)
+    lam = np.concatenate([np.exp(rng.uniform(-23, 23, 3000)), [1.0, 1.0]])  # with a repeat
+    fam = families.karras(0.002, 80.0, 7.0)
+    direct = asymptotics._quadrature_direct(fam, lam, 128, 8)
+    monkeypatch.setattr(asymptotics, "INTERPOLATE_ABOVE", 1000)
+    J, K = asymptotics._quadrature_numpy(fam, lam, 128, 8)
+    assert J.shape == K.shape == lam.shape
+    err_j = np.max(np.abs(J / direct[0] - 1))
+    err_k = np.max(np.abs(K - direct[1]) / np.maximum(direct[0], np.abs(direct[1])))
+    # the spline is checked at its midpoints to INTERPOLATION_RTOL; between them it is as good
+    assert err_j <= 10 * asymptotics.INTERPOLATION_RTOL, err_j
+    assert err_k <= 10 * asymptotics.INTERPOLATION_RTOL, err_k
+
+
+def test_smoothness_check_at_extreme_eigenvalues() -> None:
+    # at lambda = 1e-300 the float64 second derivative underflows: the check runs in mpmath, so
+    # the tangent family (smooth at both ends for every c) is not refused there
+    fam = families.tangent(1e-150, 0.0, math.inf)
+    asymptotics.check_smooth(fam, [1e-300])
+    with pytest.raises(ValueError, match="not smooth"):  # a singular end is still found there
+        asymptotics.check_smooth(families.vp_linear(t_min_value=0.0), [1e-300, 1.0])

@@ -1,5 +1,5 @@
-"""Score-model interface: analytic models, adapters and input validation "
-"(docs/theory/stein.md#estimators)."""
+"""Score-model interface: analytic models, adapters and input validation
+(docs/theory/stein.md#estimators)."""
 
 from __future__ import annotations
 
@@ -154,3 +154,19 @@ def test_load_model_specs_and_errors() -> None:
 def test_exact_estimator_requires_closed_form() -> None:
     with pytest.raises(ValueError, match="needs an analytic model"):
         stein.estimate_costs(load_model("gm"), [2.0, 1.0], estimator="exact")
+
+
+def test_mixture_score_is_the_stable_form_of_the_denoiser_score() -> None:
+    # sum_k r_k (mu_k - x) / (c_k^2 + sigma^2) equals (D - x) / sigma^2 where both are finite,
+    # and stays finite as sigma -> 0 where 1 / sigma^2 overflows (components of positive std)
+    mdl = symmetric_gm(p=0.8, m=1.0, mode_sigma=0.5, dim=3)
+    x = _x(64, 3)
+    # (the denoiser form loses ~eps |x| / sigma^2 to cancellation: compared where that is < 1e-13)
+    for sigma in (0.05, 0.3, 5.0):
+        via_denoiser = (mdl(x, sigma) - x) / sigma**2
+        assert torch.allclose(mdl.score(x, sigma), via_denoiser, rtol=1e-11, atol=1e-13)
+    tiny = mdl.score(x, 1e-300)
+    limit = mdl.score(x, 1e-12)  # the sigma -> 0 limit, reached to ~1e-24 relative
+    assert torch.isfinite(tiny).all() and torch.allclose(tiny, limit, rtol=1e-12)
+    with pytest.raises(ModelError, match="score overflows float64"):  # point masses: 1/sigma^2
+        two_point().score(x[:, :1], 1e-300)

@@ -1,5 +1,5 @@
-"""UpdateSchedule (Algorithm 1), the probe grid and the online blend "
-"(docs/theory/stein.md#updateschedule)."""
+"""UpdateSchedule (Algorithm 1), the probe grid and the online blend
+(docs/theory/stein.md#updateschedule)."""
 
 from __future__ import annotations
 
