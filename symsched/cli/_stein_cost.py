@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             )
         except (ModelError, ValueError) as exc:
             msg = str(exc)
-            if "overflows" in msg:  # a level too small for float64: name the flags that set it
+            if "score overflows" in msg:  # a level too small for float64: name the flags
                 msg = f"--from {s:g} --to {t:g}: {msg}; choose a larger --to"
             raise CliError(msg) from None
     for w in caught:

@@ -335,6 +335,11 @@ def two_point() -> GaussianMixtureModel:
     )
 
 
+GM_SCALE_MAX = 1e6
+"""Largest mode position ``|m|`` and mode std of :func:`symmetric_gm` (the high-dimensional
+mixture's range too)."""
+
+
 def symmetric_gm(
     p: float = 0.8, m: float = 1.0, mode_sigma: float = 0.5, dim: int = 1
 ) -> GaussianMixtureModel:
@@ -361,7 +366,8 @@ def symmetric_gm(
     Raises
     ------
     ModelError
-        If ``p`` is not below 1 or ``dim`` is not a positive integer.
+        If ``p`` is not below 1, ``|m|`` or ``mode_sigma`` exceeds :data:`GM_SCALE_MAX`, or
+        ``dim`` is not a positive integer.
     ValueError
         If ``p`` is not > 0 or ``mode_sigma`` is negative.
     """
@@ -370,6 +376,12 @@ def symmetric_gm(
         raise ModelError(f"p must be in (0, 1), got {p}")
     m = float(m)
     s = check_positive(mode_sigma, "mode_sigma", allow_zero=True)
+    # beyond 1e6 the sampled estimators lose the offsets x - mu to cancellation (a mode at 1e200
+    # reads as a cost of 0) and the squared scales leave float64 (docs/cli.md#input-range)
+    if not (math.isfinite(m) and abs(m) <= GM_SCALE_MAX):
+        raise ModelError(f"m must be a number in [-{GM_SCALE_MAX:g}, {GM_SCALE_MAX:g}], got {m:g}")
+    if s > GM_SCALE_MAX:
+        raise ModelError(f"mode_sigma must be in [0, {GM_SCALE_MAX:g}], got {s:g}")
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
         raise ModelError(f"dim must be a positive integer, got {dim!r}")
     mu = np.stack([np.full(dim, m), np.full(dim, -m)])

@@ -280,43 +280,55 @@ def estimate_costs(
         return CostEstimate(
             lev, np.asarray(costs, dtype=np.float64), None, "exact", 0, 0, process, weight, None
         )
-    if estimator == "jvp":
-        if weight != "target":
-            raise ValueError(
-                "the jvp estimator measures the local metric, where target and source weights "
-                "agree; weight='source' applies to finite-step estimators only"
+    # float64 overflow in the sampled estimates (a model of enormous scale) is checked below
+    # instead of surfacing as a numpy warning
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if estimator == "jvp":
+            if weight != "target":
+                raise ValueError(
+                    "the jvp estimator measures the local metric, where target and source weights "
+                    "agree; weight='source' applies to finite-step estimators only"
+                )
+            delta, se, evals = estimate_metric(
+                model,
+                lev,
+                samples=n,
+                seed=seed,
+                process=process,
+                common_noise=common_noise,
+                device=device,
+                progress=progress,
+                control_variate=control_variate,
             )
-        delta, se, evals = estimate_metric(
-            model,
-            lev,
-            samples=n,
-            seed=seed,
-            process=process,
-            common_noise=common_noise,
-            device=device,
-            progress=progress,
-            control_variate=control_variate,
+            dl = length_from_metric(delta, lev)
+            g_se = se / (2 * np.sqrt(np.maximum(delta, 1e-300))) * lev
+            dl_se = 0.5 * np.log(lev[:-1] / lev[1:]) * np.sqrt(g_se[:-1] ** 2 + g_se[1:] ** 2)
+            est = CostEstimate(
+                lev,
+                dl**2,
+                2 * dl * dl_se,
+                "jvp",
+                n,
+                evals,
+                process,
+                weight,
+                seed,
+                common_noise,
+                {"metric": delta, "metric_stderr": se, "control_variate": bool(control_variate)},
+            )
+        else:
+            if control_variate:
+                raise ValueError("control_variate applies to the jvp estimator")
+            est = _monte_carlo(model, lev, n, seed, process, weight, common_noise, device, progress)
+    finite = np.isfinite(est.costs) & (True if est.stderr is None else np.isfinite(est.stderr))
+    if not finite.all():
+        from symsched.models import ModelError
+
+        i = int(np.argmin(finite))
+        raise ModelError(
+            f"{model.name}: the {est.estimator} cost of the interval {lev[i]:g} -> {lev[i + 1]:g} "
+            "overflows float64 (the model's scale is too large for a sampled estimate)"
         )
-        dl = length_from_metric(delta, lev)
-        g_se = se / (2 * np.sqrt(np.maximum(delta, 1e-300))) * lev
-        dl_se = 0.5 * np.log(lev[:-1] / lev[1:]) * np.sqrt(g_se[:-1] ** 2 + g_se[1:] ** 2)
-        est = CostEstimate(
-            lev,
-            dl**2,
-            2 * dl * dl_se,
-            "jvp",
-            n,
-            evals,
-            process,
-            weight,
-            seed,
-            common_noise,
-            {"metric": delta, "metric_stderr": se, "control_variate": bool(control_variate)},
-        )
-    else:
-        if control_variate:
-            raise ValueError("control_variate applies to the jvp estimator")
-        est = _monte_carlo(model, lev, n, seed, process, weight, common_noise, device, progress)
     _warn_if_noisy(est)
     return est
 

@@ -508,6 +508,11 @@ def test_a_row_of_eigenvalues_in_a_text_file_is_accepted(
             ["asymptotics", "--schedule", "karras", "--eigenvalues", "1,1e300"],
             "--eigenvalues: karras: the angle derivatives are not finite",
         ),
+        (
+            "--mode-sigma",
+            ["stein-cost", "--model", "gm", "--from", "2", "--to", "1", "--mode-sigma", "1e308"],
+            "--mode-sigma must be in [0, 1e+06]",
+        ),
     ],
 )
 def test_refusals_name_the_flag_as_typed(
