@@ -121,9 +121,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         ranking = pretrained.rank(args.model, lam, nfes, strategies, sampler=args.sampler)
     except ValueError as exc:
-        raise CliError(
-            str(exc).replace("strategy", "--strategies").replace("nfe", "--nfe")
-        ) from None
+        msg = str(exc).replace("strategy", "--strategies").replace("nfe", "--nfe")
+        if "strictly decreasing" in msg:  # a grid whose scale c comes from the spectrum
+            msg = f"{'--data' if args.data else spectrum_flag(args)}: {msg}"
+        raise CliError(msg) from None
     plot_path = args.plot
     if plot_path is not None:
         import matplotlib.pyplot as plt

@@ -40,6 +40,7 @@ from symsched._typing import ArrayLike, FloatArray, GridLike, NumpyFunction, Spe
 from symsched._validate import as_eigenvalues, as_grid, check_choice, check_endpoints, check_steps
 from symsched.gaussian import derive
 from symsched.samplers import start_log_ratio
+from symsched.samplers._stable import EIGENVALUE_WINDOW, LEVEL_WINDOW
 from symsched.symbols import a, b, lam, s, u
 
 __all__ = [
@@ -470,6 +471,27 @@ class KLOptimum:
     message: str
 
 
+def _check_optimiser_range(lam_v: FloatArray, lo: float, hi: float) -> None:
+    """Refuse ends and eigenvalues outside the range where the objective's gradient is exact.
+
+    :func:`exact_kl_and_gradient` evaluates the derived step derivatives directly; they stay in
+    the normal float64 range for levels in :data:`~symsched.samplers._stable.LEVEL_WINDOW` (and
+    0 and inf) and eigenvalues in :data:`~symsched.samplers._stable.EIGENVALUE_WINDOW`.
+    """
+    (l_lo, l_hi), (e_lo, e_hi) = LEVEL_WINDOW, EIGENVALUE_WINDOW
+    for name, v in (("sigma_min", lo), ("sigma_max", hi)):
+        if v != 0 and math.isfinite(v) and not l_lo <= v <= l_hi:
+            raise ValueError(
+                f"{name} = {v:g}: the kl-optimal optimiser works on levels in [{l_lo:g}, "
+                f"{l_hi:g}] (plus 0 and inf), where its float64 gradient is exact"
+            )
+    if lam_v.min() < e_lo or lam_v.max() > e_hi:
+        raise ValueError(
+            f"eigenvalues in [{lam_v.min():g}, {lam_v.max():g}]: the kl-optimal optimiser needs "
+            f"a spectrum in [{e_lo:g}, {e_hi:g}], where its float64 gradient is exact"
+        )
+
+
 def kl_optimal(
     eigenvalues: SpectrumLike,
     steps: int,
@@ -521,6 +543,7 @@ def kl_optimal(
     lam_v = as_eigenvalues(eigenvalues)
     n = check_steps(steps)
     lo, hi = check_endpoints(sigma_min, sigma_max)
+    _check_optimiser_range(lam_v, lo, hi)
     if n == 1:
         sig = as_grid([hi, lo])
         kv, _ = exact_kl_and_gradient(lam_v, sig, start=start, objective=objective)

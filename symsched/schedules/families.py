@@ -290,6 +290,12 @@ def karras(
     )
 
 
+LOGLINEAR_MAX_RATIO = 1e300
+r"""Largest ``sigma_max / sigma_min`` of :func:`loglinear`: its compiled form
+:math:`\sigma_{\max}e^{u\ln(\sigma_{\min}/\sigma_{\max})}` underflows in the factor beyond
+:math:`e^{-709}`."""
+
+
 def loglinear(sigma_min_value: float = 0.002, sigma_max_value: float = 80.0) -> Family:
     r"""Geometric grid, uniform in :math:`\ln\sigma` (k-diffusion's ``exponential``).
 
@@ -315,6 +321,11 @@ def loglinear(sigma_min_value: float = 0.002, sigma_max_value: float = 80.0) -> 
         raise ValueError(
             f"loglinear needs 0 < sigma_min and a finite sigma_max (got {lo}, {hi}); it is uniform "
             "in log sigma"
+        )
+    if hi / lo > LOGLINEAR_MAX_RATIO:
+        raise ValueError(
+            f"loglinear spans at most {LOGLINEAR_MAX_RATIO:g} in sigma_max / sigma_min (beyond, "
+            f"its interior levels underflow); got sigma_min = {lo:g}, sigma_max = {hi:g}"
         )
     expr = sp.exp(sp.log(sigma_max) + u * (sp.log(sigma_min) - sp.log(sigma_max)))
     return Family(
@@ -412,9 +423,13 @@ def _time_family(
         lo = check_positive(sigma_min_value, "sigma_min", allow_zero=True)
         t_lo = float(t_fn(np.float64(lo), *ordered)) if lo > 0 else 0.0
     check_endpoints(lo, hi)
+    for end, tv, v in (("sigma_min", t_lo, lo), ("sigma_max", t_hi, hi)):
+        if math.isnan(tv):
+            raise ValueError(f"{name}: {end} = {v:g} lies beyond what its time map resolves")
     if not 0 <= t_lo < t_hi:
         raise ValueError(
-            f"{name}: the requested noise range maps to times [{t_lo}, {t_hi}], which is empty"
+            f"{name}: sigma_min = {lo:g}, sigma_max = {hi:g} map to diffusion times "
+            f"[{t_lo:.6g}, {t_hi:.6g}], which is empty or outside the family's time range"
         )
     time_u = t_max - u * (t_max - t_min)
     vals = {**values, t_min: t_lo, t_max: t_hi, sigma_min: lo, sigma_max: hi}
