@@ -287,6 +287,7 @@ def geodesic(
     """
     lam_v = as_eigenvalues(eigenvalues)
     lo, hi = check_endpoints(sigma_min, sigma_max)
+    _check_optimiser_range(lam_v, lo, hi, "the variational geodesic")
     v_lo = math.log(math.sqrt(lam_v.min())) - _TAIL
     v_hi = math.log(math.sqrt(lam_v.max())) + _TAIL
     tail_lo = lo == 0.0 or math.log(lo) < v_lo
@@ -471,10 +472,11 @@ class KLOptimum:
     message: str
 
 
-def _check_optimiser_range(lam_v: FloatArray, lo: float, hi: float) -> None:
-    """Refuse ends and eigenvalues outside the range where the objective's gradient is exact.
+def _check_optimiser_range(lam_v: FloatArray, lo: float, hi: float, what: str) -> None:
+    r"""Refuse ends and eigenvalues outside the range where the optima's float64 numerics hold.
 
-    :func:`exact_kl_and_gradient` evaluates the derived step derivatives directly; they stay in
+    :func:`exact_kl_and_gradient` evaluates the derived step derivatives directly, and the
+    geodesic's metric :math:`\lambda/(\lambda+\rho^2)^2` is integrated as it is; both stay in
     the normal float64 range for levels in :data:`~symsched.samplers._stable.LEVEL_WINDOW` (and
     0 and inf) and eigenvalues in :data:`~symsched.samplers._stable.EIGENVALUE_WINDOW`.
     """
@@ -482,13 +484,13 @@ def _check_optimiser_range(lam_v: FloatArray, lo: float, hi: float) -> None:
     for name, v in (("sigma_min", lo), ("sigma_max", hi)):
         if v != 0 and math.isfinite(v) and not l_lo <= v <= l_hi:
             raise ValueError(
-                f"{name} = {v:g}: the kl-optimal optimiser works on levels in [{l_lo:g}, "
-                f"{l_hi:g}] (plus 0 and inf), where its float64 gradient is exact"
+                f"{name} = {v:g}: {what} works on levels in [{l_lo:g}, {l_hi:g}] (plus 0 "
+                "and inf), where its float64 numerics are exact"
             )
     if lam_v.min() < e_lo or lam_v.max() > e_hi:
         raise ValueError(
-            f"eigenvalues in [{lam_v.min():g}, {lam_v.max():g}]: the kl-optimal optimiser needs "
-            f"a spectrum in [{e_lo:g}, {e_hi:g}], where its float64 gradient is exact"
+            f"eigenvalues in [{lam_v.min():g}, {lam_v.max():g}]: {what} needs a spectrum in "
+            f"[{e_lo:g}, {e_hi:g}], where its float64 numerics are exact"
         )
 
 
@@ -543,7 +545,7 @@ def kl_optimal(
     lam_v = as_eigenvalues(eigenvalues)
     n = check_steps(steps)
     lo, hi = check_endpoints(sigma_min, sigma_max)
-    _check_optimiser_range(lam_v, lo, hi)
+    _check_optimiser_range(lam_v, lo, hi, "the kl-optimal optimiser")
     if n == 1:
         sig = as_grid([hi, lo])
         kv, _ = exact_kl_and_gradient(lam_v, sig, start=start, objective=objective)

@@ -556,6 +556,11 @@ def test_a_row_of_eigenvalues_in_a_text_file_is_accepted(
             ],
             "loglinear spans at most 1e+300 in --sigma-max / --sigma-min",
         ),
+        (  # was an internal error (NaN in the geodesic's quadrature)
+            "--eigenvalues",
+            ["schedule", "variational", "--steps", "3", "--eigenvalues", "1e-300"],
+            "the variational geodesic needs a spectrum in [1e-40, 1e+40]",
+        ),
         (  # was "maps to times [0, nan]"
             "--sigma-max",
             ["schedule", "vp-linear", "--steps", "3", "--sigma-max", "1e300"],
