@@ -54,7 +54,7 @@ class ModelOptions:
         from symsched.models._spec import load_model
 
         if self.model is None:
-            raise ModelError(f"model is required: a score model spec ({MODEL_SPEC_HELP})")
+            raise ModelError(f"model is required: a score-model spec ({MODEL_SPEC_HELP})")
         return load_model(
             self.model,
             c=self.c,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import itertools
 import os
 import re
 import time
@@ -315,6 +316,11 @@ def _has_base(argv: Sequence[str]) -> bool:
     return argv[0] != "schedule" or (len(argv) > 1 and argv[1] in METHODS)
 
 
+def _scheduled_methods(argv: Sequence[str]) -> list[str]:
+    """The methods a ``--schedule METHOD`` of the command line names."""
+    return [v for k, v in itertools.pairwise(argv) if k == "--schedule" and v in METHODS]
+
+
 def _named_outputs(argv: Sequence[str]) -> set[str]:
     named = {"symsched-report"} if argv and argv[0] == "verify" and "--out" not in argv else set()
     for i, tok in enumerate(argv[:-1]):
@@ -384,6 +390,8 @@ def run_case(argv: list[str], root: Path) -> None:
         flags = [t for t in argv if t.startswith("-") and len(t) > 1]
         # a flag the line contains, or (a missing required one) a flag of the command
         known = flags + (list(_flags(_base_parser(argv))) if _has_base(argv) else [])
+        # kl / asymptotics --schedule METHOD: a missing method option is named too
+        known += [f for m in _scheduled_methods(argv) for f in _flags(METHODS[m])]
         positional = re.search(r"argument (METHOD|COMMAND|model)\b", lines[0])
         names_flag = any(re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", lines[0]) for f in known)
         assert names_flag or positional or not flags, shown

@@ -85,7 +85,7 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
     from symsched.stein._schedule import DEFAULT_SAMPLES
 
     if o.model is None:
-        raise ValueError(f"stein needs model, a score model spec ({MODEL_SPEC_HELP})")
+        raise ValueError(f"stein needs model, a score-model spec ({MODEL_SPEC_HELP})")
     if o.seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {o.seed}")
     mdl = o.load()
