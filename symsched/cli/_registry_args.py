@@ -137,7 +137,7 @@ def build_from_args(
         flag = flag_of(method.options, driver)
     check_memory(nbytes, flag=flag, what=f"{method.name} with {steps} steps")
     try:
-        return method.builder(steps, options)
+        return method.build_with(steps, options)
     except (ValueError, TypeError) as exc:
         raise CliError(flagify(str(exc), fields)) from None
 

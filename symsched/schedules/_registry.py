@@ -153,9 +153,24 @@ class Method(Generic[OptionsT]):
         Raises
         ------
         ValueError
-            If ``steps`` or an option is invalid.
+            If ``steps`` or an option is invalid, or the grid leaves the input range.
         """
-        return self.builder(check_steps(steps, "steps"), self.make_options(**options))
+        return self.build_with(check_steps(steps, "steps"), self.make_options(**options))
+
+    def build_with(self, steps: int, options: OptionsT) -> Schedule:
+        """The grid of ``steps`` (already checked) for an option set built by
+        :meth:`make_options`; a grid whose levels leave the input range names the ends."""
+        try:
+            return self.builder(steps, options)
+        except ValueError as exc:
+            msg = str(exc)
+            if not msg.startswith("sigmas must be"):
+                raise
+            # the ends were accepted, the levels between them were not: say which ends
+            raise ValueError(
+                f"{self.name}: its {steps}-step grid leaves the input range ({msg}); choose "
+                "sigma_min and sigma_max further inside it"
+            ) from None
 
 
 GRID_BYTES_PER_LEVEL = 256

@@ -334,6 +334,16 @@ def _allowed(rel: str, named: set[str]) -> bool:
     return any(rel == n or rel.startswith(n + "/") for n in named if n not in (".", ""))
 
 
+def _log_start(argv: list[str]) -> None:
+    """With ``SYMSCHED_FUZZ_LOG=FILE``, note the case before it runs (a crash leaves it last)."""
+    path = os.environ.get("SYMSCHED_FUZZ_LOG")
+    if path:
+        import json
+
+        with open(path + ".started", "a") as fh:
+            fh.write(json.dumps(argv) + "\n")
+
+
 def _log_case(
     argv: list[str],
     code: int,
@@ -365,6 +375,7 @@ def _log_case(
 
 def run_case(argv: list[str], root: Path) -> None:
     before = _snapshot(root)
+    _log_start(argv)
     out, err = io.StringIO(), io.StringIO()
     _reset_peak()
     base_rss = _peak_rss()
