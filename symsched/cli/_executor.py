@@ -9,10 +9,15 @@ from __future__ import annotations
 import argparse
 import re
 
+from symsched._budget import check_memory
 from symsched.cli._common import CliError
 from symsched.parallel import Executor, make_executor
 
-__all__ = ["add_executor_options", "executor_from_args"]
+__all__ = ["WORKER_BYTES", "add_executor_options", "executor_from_args"]
+
+WORKER_BYTES = 256 * 2**20
+"""Memory charged per local Dask worker against the budget: one Python process with numpy,
+SciPy and the task's imports resident (about 150-250 MiB measured)."""
 
 _ADDRESS = re.compile(
     r"((tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]*[A-Za-z0-9\]]:\d{1,5}"
@@ -61,12 +66,18 @@ def executor_from_args(args: argparse.Namespace) -> Executor:
     Raises
     ------
     CliError
-        Bad values (exit 2, one line): ``--workers < 1``, both flags, dask missing or the
-        scheduler unreachable.
+        Bad values (exit 2, one line): ``--workers < 1`` or more workers than the memory budget
+        holds, both flags, dask missing or the scheduler unreachable.
     """
     workers = getattr(args, "workers", None)
     if workers is not None and workers < 1:
         raise CliError(f"--workers must be >= 1, got {workers}")
+    if workers is not None:  # each local worker is a Python process of its own
+        check_memory(
+            float(workers) * WORKER_BYTES,
+            flag="--workers",
+            what=f"a local Dask cluster of {workers} worker processes",
+        )
     scheduler = getattr(args, "scheduler", None)
     if scheduler is not None and not _ADDRESS.fullmatch(scheduler):
         raise CliError(

@@ -257,9 +257,10 @@ def _memory(pt: Point, model: str) -> tuple[float, str]:
     """Bytes one run allocates at most, and the flag that drives it: ~12 arrays of one number
     per sample, ~24 per level of the grid (times and coefficients), the recorded trajectories,
     and for a full simulation ~4 (samples x d) arrays (a CW run in chunks of 4e6 numbers)."""
+    per_level = "--record" if pt.record > pt.steps + 1 else "--steps"  # the larger factor
     terms = {
         "--samples": 8.0 * 12 * pt.samples,
-        "--steps": 8.0 * (24 + pt.record) * (pt.steps + 1),
+        per_level: 8.0 * (24 + pt.record) * (pt.steps + 1),
     }
     if pt.simulator == "full" or model == "cw":
         held = float(pt.samples) * pt.dim if model == "gm" else min(pt.samples * pt.dim, 4e6)
