@@ -142,8 +142,8 @@ class Family:
         if not (np.diff(sig) < 0).all():
             raise ValueError(
                 f"{self.name} with steps={n} and parameters {dict(self.params)} does not give a "
-                "strictly decreasing grid (levels collide in float64); use fewer steps or wider "
-                "endpoints"
+                "strictly decreasing grid (levels collide in float64); use fewer steps or ends "
+                "further apart (sigma_min, sigma_max)"
             )
         return sig
 
@@ -409,6 +409,11 @@ def _time_family(
 
     if sigma_max_value is None:
         hi = rho_at(t_hi)
+        if math.isinf(hi) and t_pure_noise is None:
+            raise ValueError(
+                f"{name}: t_max = {t_hi:g} gives a noise level beyond float64; choose a smaller "
+                "t_max (or give sigma_max)"
+            )
     else:
         hi = check_positive(sigma_max_value, "sigma_max", allow_inf=True)
         if math.isfinite(hi):

@@ -580,6 +580,11 @@ def test_a_row_of_eigenvalues_in_a_text_file_is_accepted(
             ],
             "--workers: a local Dask cluster of 2147483649 worker processes needs about",
         ),
+        (  # was a collision of infinite levels, naming no flag
+            "--t-max",
+            ["schedule", "vp-linear", "--steps", "4", "--t-max", "2147483649"],
+            "vp-linear: --t-max = 2.14748e+09 gives a noise level beyond float64",
+        ),
         (  # was "maps to times [0, nan]"
             "--sigma-max",
             ["schedule", "vp-linear", "--steps", "3", "--sigma-max", "1e300"],
