@@ -34,6 +34,7 @@ from symsched._validate import check_choice, check_steps
 
 __all__ = [
     "DATASETS",
+    "DIMENSIONS",
     "HELDOUT_FRACTION",
     "PARTS",
     "QUANTISATION_STEP",
@@ -48,6 +49,9 @@ __all__ = [
 ]
 
 DATASETS: tuple[str, ...] = ("digits", "patches")
+DIMENSIONS: dict[str, int] = {"digits": 64, "patches": 256}
+"""Dimension d of each data set's rows (8 x 8 digits, 16 x 16 grey patches), known without
+loading it."""
 # quantisation step in the [-1, 1] scale: digits have 17 levels (0..16), photographs 256
 QUANTISATION_STEP: dict[str, float] = {"digits": 2.0 / 16.0, "patches": 2.0 / 255.0}
 PARTS: tuple[str, ...] = ("train", "heldout")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from symsched._budget import check_memory
 from symsched._io import check_target, write_figure
 from symsched._typing import FloatArray
@@ -97,12 +99,24 @@ def _check_memory(
     check_memory(nbytes, flag=flag, what=f"ranking at NFE {n} on {lam.size} eigenvalues")
 
 
+def _nfes_and_strategies(args: argparse.Namespace) -> tuple[list[int], list[str] | None]:
+    nfes = parse_steps_list(args.nfe, "--nfe")
+    strategies = (
+        None if args.strategies is None else [s.strip() for s in args.strategies.split(",")]
+    )
+    if strategies is not None and (not strategies or "" in strategies):
+        raise CliError(f"--strategies must be a comma-separated list, got {args.strategies!r}")
+    return nfes, strategies
+
+
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:  # refuse a bad --plot before the work
         check_target(args.plot, force=args.force, flag="--plot", figure=True)
     if args.data is not None:
-        from symsched.datasets import dataset_spectrum
+        from symsched.datasets import DIMENSIONS, dataset_spectrum
 
+        # a first, fast refusal before the data set is loaded (its dimension is known)
+        _check_memory(np.ones(DIMENSIONS[args.data]), *_nfes_and_strategies(args), args)
         lam = dataset_spectrum(args.data)
         data_name = args.data
     else:
@@ -111,12 +125,7 @@ def run(args: argparse.Namespace) -> int:
             raise CliError("give --data, --eigenvalues or --spectrum-file")
         lam = given
         data_name = "spectrum"
-    nfes = parse_steps_list(args.nfe, "--nfe")
-    strategies = (
-        None if args.strategies is None else [s.strip() for s in args.strategies.split(",")]
-    )
-    if strategies is not None and (not strategies or "" in strategies):
-        raise CliError(f"--strategies must be a comma-separated list, got {args.strategies!r}")
+    nfes, strategies = _nfes_and_strategies(args)
     _check_memory(lam, nfes, strategies, args)
     try:
         ranking = pretrained.rank(args.model, lam, nfes, strategies, sampler=args.sampler)
