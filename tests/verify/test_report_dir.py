@@ -15,28 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from symsched.cli import main
+from cli_helpers import one_line, run
 
 ONLY = "tangent.J-closed-form"
 MARKER = ".symsched-report"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line(err: str, *needles: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1 and err.endswith("\n"), err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:

@@ -8,17 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from symsched.cli import main
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from cli_helpers import run
 
 
 def test_schedule_json_object(capsys: pytest.CaptureFixture[str]) -> None:

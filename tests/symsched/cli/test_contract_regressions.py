@@ -13,22 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import run
 
 from symsched import _budget
-from symsched.cli import main
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _refused(capsys: pytest.CaptureFixture[str], flag: str, *argv: str) -> str:
-    code, _, err = _run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1, (argv, code, err)
     assert flag in lines[0], (argv, err)
@@ -234,7 +225,7 @@ def test_dim_above_2_to_53_is_refused(capsys: pytest.CaptureFixture[str]) -> Non
 def test_max_memory_raises_and_lowers_the_budget(capsys: pytest.CaptureFixture[str]) -> None:
     line = _refused(capsys, "--steps", "--max-memory", "1K", "schedule", "karras", "--steps", "10")
     assert "1 KB (--max-memory)" in line
-    code, out, _ = _run(capsys, "--max-memory", "1G", "schedule", "karras", "--steps", "10")
+    code, out, _ = run(capsys, "--max-memory", "1G", "schedule", "karras", "--steps", "10")
     assert code == 0 and len(out.strip().splitlines()) == 12
     _refused(capsys, "--max-memory", "--max-memory", "lots", "schedule", "karras", "--steps", "4")
 
@@ -415,9 +406,7 @@ def test_options_that_cannot_take_effect_are_errors(
 def test_a_row_of_eigenvalues_in_a_text_file_is_accepted(
     capsys: pytest.CaptureFixture[str], files: Path
 ) -> None:
-    code, out, err = _run(
-        capsys, "kl", "--spectrum-file", "row.txt", "--sigmas", "80,1,0", "--json"
-    )
+    code, out, err = run(capsys, "kl", "--spectrum-file", "row.txt", "--sigmas", "80,1,0", "--json")
     assert code == 0, err and json.loads(out)["dimension"] == 3
 
 
@@ -600,7 +589,7 @@ def test_refusals_name_the_flag_as_typed(
 
 def test_kl_schedule_stein_takes_the_model_options(capsys: pytest.CaptureFixture[str]) -> None:
     # the source spectrum goes to a gaussian model; a two-point model takes none
-    code, out, err = _run(
+    code, out, err = run(
         capsys,
         "kl",
         "--eigenvalues",
@@ -618,7 +607,7 @@ def test_kl_schedule_stein_takes_the_model_options(capsys: pytest.CaptureFixture
     assert res["schedule"]["method"] == "stein" and res["schedule"]["params"]["model"].startswith(
         "gaussian"
     )
-    code, out, err = _run(
+    code, out, err = run(
         capsys,
         "kl",
         "--eigenvalues",

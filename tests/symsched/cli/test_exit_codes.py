@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import one_line, run
 
 import symsched.cli._derive as derive_cli
-from symsched.cli import main
 from symsched.cli._common import EXTRAS, MissingDependency
 
 DERIVE = ["derive", "tangent"]
@@ -20,23 +20,6 @@ INTERNAL = (
     "symsched derive: internal error: RuntimeError: boom (please report it; rerun with --debug "
     "for the traceback)"
 )
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line(err: str, *needles: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1 and err.endswith("\n"), err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 def cli_subprocess(

@@ -15,33 +15,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
+from cli_helpers import one_line, run
 
 from symsched import _io
-from symsched.cli import main
 
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-", "svg": b"<?xml"}
 RANK = ["rank", "--model", "sd15", "--eigenvalues", "0.5,1,2", "--nfe", "3,5"]
 SIMULATE = ["simulate", "gm", "--dim", "100", "--steps", "4", "--schedule", "vp-dilated"]
 SIMULATE += ["--samples", "200", "--no-progress"]
 STEPS = ["steps-needed", "gm", "--schedule", "vp-dilated", "--dims", "1e2", "--no-progress"]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line(err: str, *needles: str) -> str:
-    """stderr is exactly one line, and it holds every needle (the flag, the fix)."""
-    lines = err.splitlines()
-    assert len(lines) == 1 and err.endswith("\n"), err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 def mode(path: Path) -> int:

@@ -5,19 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_helpers import run
 
 import symsched.schedules.methods.stein  # noqa: F401  (registers the method; see the report on method discovery)
-from symsched.cli import main
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_stein_cost_exact_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(
+    code, out, _ = run(
         capsys,
         "stein-cost",
         "--model",
@@ -41,7 +35,7 @@ def test_stein_cost_exact_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_stein_cost_monte_carlo_has_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(
+    code, out, _ = run(
         capsys,
         "stein-cost",
         "--model",
@@ -59,7 +53,7 @@ def test_stein_cost_monte_carlo_has_stderr(capsys: pytest.CaptureFixture[str]) -
         "--json",
     )
     js = json.loads(out)
-    code2, out2, _ = _run(
+    code2, out2, _ = run(
         capsys, "stein-cost", "--model", "two-point", "--from", "0.5", "--to", "0.4", "--json"
     )
     exact = json.loads(out2)["cost"]
@@ -93,12 +87,12 @@ def test_stein_cost_monte_carlo_has_stderr(capsys: pytest.CaptureFixture[str]) -
 def test_stein_cost_bad_input(
     capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], match: str
 ) -> None:
-    code, out, err = _run(capsys, "stein-cost", *argv)
+    code, out, err = run(capsys, "stein-cost", *argv)
     assert code == 2 and out == "" and match in err and len(err.strip().splitlines()) == 1
 
 
 def test_schedule_stein_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(
+    code, out, _ = run(
         capsys,
         "schedule",
         "stein",
@@ -120,7 +114,7 @@ def test_schedule_stein_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_schedule_stein_jvp_default_for_non_analytic(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(
+    code, out, _ = run(
         capsys,
         "schedule",
         "stein",
@@ -142,9 +136,9 @@ def test_schedule_stein_jvp_default_for_non_analytic(capsys: pytest.CaptureFixtu
 
 
 def test_schedule_stein_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "schedule", "stein", "--steps", "4")
+    code, _, err = run(capsys, "schedule", "stein", "--steps", "4")
     assert code == 2 and "--model" in err
-    code, _, err = _run(
+    code, _, err = run(
         capsys, "schedule", "stein", "--steps", "40", "--model", "two-point", "--probe-levels", "50"
     )
     assert code == 2 and "--probe-levels must be" in err
