@@ -566,7 +566,8 @@ def logsnr(level_expr: sp.Expr) -> sp.Expr:
 def check_time_ends(
     t_min: float | None, sigma_min: float | None, t_max: float | None, sigma_max: float | None
 ) -> None:
-    """Refuse a time and a noise level for the same end of a time-based family.
+    """Refuse a time and a noise level for the same end of a time-based family, or ``t_min >=
+    t_max``.
 
     Parameters
     ----------
@@ -579,9 +580,12 @@ def check_time_ends(
     ------
     ValueError
         If both ``t_min`` and ``sigma_min`` (or both ``t_max`` and ``sigma_max``) are given:
-        either sets that end, and silently preferring one would ignore the other.
+        either sets that end, and silently preferring one would ignore the other; or if both
+        times are given and ``t_min >= t_max``.
     """
     if t_min is not None and sigma_min is not None:
         raise ValueError("t_min and sigma_min both set the low end of the schedule; give one")
     if t_max is not None and sigma_max is not None:
         raise ValueError("t_max and sigma_max both set the high end of the schedule; give one")
+    if t_min is not None and t_max is not None and not t_min < t_max:
+        raise ValueError(f"t_min must be < t_max, got t_min={t_min}, t_max={t_max}")

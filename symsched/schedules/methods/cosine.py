@@ -41,8 +41,6 @@ class CosineOptions:
 
 def _family(o: CosineOptions) -> families.Family:
     families.check_time_ends(o.t_min, o.sigma_min, o.t_max, o.sigma_max)
-    if o.t_min is not None and o.t_max is not None and not o.t_min < o.t_max:
-        raise ValueError(f"t_min must be < t_max, got t_min={o.t_min}, t_max={o.t_max}")
     return families.cosine(
         o.s,
         0.0 if o.t_min is None else o.t_min,

@@ -40,8 +40,6 @@ class VPLinearOptions:
 
 def _family(o: VPLinearOptions) -> families.Family:
     families.check_time_ends(o.t_min, o.sigma_min, o.t_max, o.sigma_max)
-    if o.t_min is not None and o.t_max is not None and not o.t_min < o.t_max:
-        raise ValueError(f"t_min must be < t_max, got t_min={o.t_min}, t_max={o.t_max}")
     return families.vp_linear(
         o.beta_min,
         o.beta_max,
