@@ -107,12 +107,15 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         sched = build_from_args(m, args.steps, margs, extra=spectrum, typed_spectrum=typed)
         sigmas, params, method = sched.sigmas, dict(sched.params), sched.method
     try:
+        SAMPLERS[args.sampler].check_grid(sigmas)
+    except ValueError as exc:  # name the flag that set sigma_0
+        raise CliError(
+            f"{'--sigmas' if args.sigmas is not None else '--sigma-max'}: {exc}"
+        ) from None
+    try:
         res = exact.kl(lam, sigmas, start=args.start, sampler=args.sampler, **knobs)  # type: ignore[arg-type]
     except ValueError as exc:
-        msg = str(exc)
-        if "finite sigma_0" in msg:  # name the flag that set sigma_0
-            msg = f"{'--sigmas' if args.sigmas is not None else '--sigma-max'}: {msg}"
-        raise CliError(msg) from None
+        raise CliError(str(exc)) from None
     out: dict[str, object] = {
         "kl_source_output": res.kl_source_output,
         "kl_output_source": res.kl_output_source,

@@ -68,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from symsched.models import ModelError
+    from symsched.models import ModelError, ScoreOverflowError
     from symsched.stein import estimate_costs
     from symsched.stein._estimate import SteinAccuracyWarning
 
@@ -131,11 +131,10 @@ def run(args: argparse.Namespace) -> int:
                 device=mo.device,
                 progress=sys.stderr.isatty(),
             )
+        except ScoreOverflowError as exc:  # a level too small for float64: name the flags
+            raise CliError(f"--from {s:g} --to {t:g}: {exc}; choose a larger --to") from None
         except (ModelError, ValueError) as exc:
-            msg = str(exc)
-            if "score overflows" in msg:  # a level too small for float64: name the flags
-                msg = f"--from {s:g} --to {t:g}: {msg}; choose a larger --to"
-            raise CliError(msg) from None
+            raise CliError(str(exc)) from None
     for w in caught:
         if issubclass(w.category, SteinAccuracyWarning):
             print(f"symsched stein-cost: warning: {w.message}", file=sys.stderr)

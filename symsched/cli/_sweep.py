@@ -431,12 +431,14 @@ def run(args: argparse.Namespace) -> int:
     given_knobs = sampler_knobs(args, samplers)
     knobs = {s: dataclasses.asdict(SAMPLERS[s].make_knobs(**given_knobs[s])) for s in samplers}
     lo, hi = _check_range(args)
-    finite_only = [s for s in samplers if not SAMPLERS[s].pure_noise_start]
-    if math.isinf(hi) and finite_only:
-        raise CliError(
-            f"--sigma-max inf: --sampler {finite_only[0]} cannot start from pure noise (its first "
-            "step diverges); give a finite --sigma-max, e.g. 80"
-        )
+    for s in samplers:  # the samplers' own start condition, before any work
+        try:
+            SAMPLERS[s].check_grid(np.array([hi, lo]))
+        except ValueError:
+            raise CliError(
+                f"--sigma-max inf: --sampler {s} cannot start from pure noise (its first step "
+                "diverges); give a finite --sigma-max, e.g. 80"
+            ) from None
     if args.workers is not None and args.workers < 1:  # before loading spectra
         raise CliError(f"--workers must be >= 1, got {args.workers}")
     check_output(args.output, force=args.force)  # refuse before any work (write_output again)

@@ -16,7 +16,7 @@ Importing this package imports torch lazily: only calling a model or drawing dat
 
 from __future__ import annotations
 
-from symsched.models._base import Denoiser, ModelError, ScoreModel
+from symsched.models._base import Denoiser, ModelError, ScoreModel, ScoreOverflowError
 from symsched.models._sample import NETWORK_SAMPLERS, sample_euler, sample_heun, start_noise
 from symsched.models._spec import MODEL_SPECS, load_data_rows, load_model
 from symsched.models.adapters import (
@@ -52,6 +52,7 @@ __all__ = [
     "KDiffusionModel",
     "ModelError",
     "ScoreModel",
+    "ScoreOverflowError",
     "VPNetworkModel",
     "edm_preconditioning",
     "fourier_features",

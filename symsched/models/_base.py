@@ -22,11 +22,15 @@ import numpy as np
 from symsched._typing import ArrayLike, FloatArray, GridLike, RowsLike, TorchGenerator, TorchTensor
 from symsched.samplers._network import Denoiser
 
-__all__ = ["Denoiser", "ModelError", "ScoreModel"]
+__all__ = ["Denoiser", "ModelError", "ScoreModel", "ScoreOverflowError"]
 
 
 class ModelError(ValueError):
     """A model that cannot be used as asked: bad inputs, NaN outputs, missing data, bad weights."""
+
+
+class ScoreOverflowError(ModelError):
+    r"""The score at a noise level overflows float64 (a level too small for :math:`1/\sigma^2`)."""
 
 
 class ScoreModel:
@@ -253,16 +257,18 @@ class ScoreModel:
                 f"{self.name}: the model returned shape {tuple(out.shape)} "
                 f"for input {tuple(x.shape)}"
             )
-        self._check_finite(out, sig, "the model returned NaN/inf")
+        self._check_finite(out, sig, "the model returned NaN/inf", ModelError)
         return out
 
-    def _check_finite(self, out: TorchTensor, sig: TorchTensor, what: str) -> None:
+    def _check_finite(
+        self, out: TorchTensor, sig: TorchTensor, what: str, error: type[ModelError]
+    ) -> None:
         import torch
 
         finite = torch.isfinite(out.detach())
         if not bool(finite.all()):
             bad = sig.detach()[~finite.all(dim=1)]
-            raise ModelError(f"{self.name}: {what} at sigma = {float(bad[0]):g}")
+            raise error(f"{self.name}: {what} at sigma = {float(bad[0]):g}")
 
     def _checked_inputs(self, x: TorchTensor, sigma: ArrayLike | TorchTensor) -> TorchTensor:
         """Validate ``x`` and ``sigma`` as :meth:`__call__` documents; one level per row."""
@@ -308,14 +314,15 @@ class ScoreModel:
         Raises
         ------
         ModelError
-            As :meth:`__call__`, or if the score overflows float64 (at levels so small that
+            As :meth:`__call__`; :class:`ScoreOverflowError` if the score overflows float64 (at
+            levels so small that
             :math:`1/\sigma^2` does).
         """
         sig = self._checked_inputs(x, sigma)
         out = self._score(x, sig)
         if out is None:
             out = (self(x, sig) - x) / sig[:, None] ** 2
-        self._check_finite(out, sig, "the score overflows float64")
+        self._check_finite(out, sig, "the score overflows float64", ScoreOverflowError)
         return out
 
     def _score(self, x: TorchTensor, sigma: TorchTensor) -> TorchTensor | None:

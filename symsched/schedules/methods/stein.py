@@ -80,7 +80,7 @@ def _memory(steps: int, o: SteinOptions) -> tuple[float, str]:
     ),
 )
 def _build(steps: int, o: SteinOptions) -> Schedule:
-    from symsched.models import ModelError
+    from symsched.models import ScoreOverflowError
     from symsched.stein import DEFAULT_ESTIMATOR, stein_schedule
     from symsched.stein._schedule import DEFAULT_SAMPLES
 
@@ -108,10 +108,8 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
             device=o.device,
             progress=sys.stderr.isatty(),
         )
-    except ModelError as exc:
-        if "overflows" not in str(exc):
-            raise
-        raise ModelError(f"{exc}: choose a larger sigma_min") from None
+    except ScoreOverflowError as exc:  # a level too small for float64
+        raise ScoreOverflowError(f"{exc}: choose a larger sigma_min") from None
     js = res.to_json()
     keys = (
         "total_length",
