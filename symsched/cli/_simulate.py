@@ -155,14 +155,13 @@ def run(args: argparse.Namespace) -> int:
     if args.max_stderr is not None:
         if not args.max_stderr > 0:
             raise CliError(f"--max-stderr must be > 0, got {args.max_stderr}")
-        need_f = (0.5 / args.max_stderr) ** 2
-        if not need_f <= 2.0**53:  # inf for a tiny --max-stderr: no sample count reaches it
+        if args.max_stderr < 0.5 * 2.0**-26.5:  # (0.5 / stderr)^2 samples would exceed 2^53
             raise CliError(
                 f"--max-stderr {args.max_stderr:g} would need more than 2^53 samples; choose a "
                 "larger --max-stderr"
             )
         if 0.5 / math.sqrt(samples) > args.max_stderr:
-            need = math.ceil(need_f)
+            need = math.ceil((0.5 / args.max_stderr) ** 2)
             raise CliError(
                 f"--samples {samples} is too small for --max-stderr {args.max_stderr:g}: the "
                 f"mode-fraction error bar can reach 0.5/sqrt(S) = {0.5 / math.sqrt(samples):.3g}; "
