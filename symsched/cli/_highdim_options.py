@@ -70,11 +70,13 @@ def model_params(args: argparse.Namespace) -> dict[str, float]:
 
 
 # The range where the simulators' float64 arithmetic is exact enough (docs/cli.md#input-range):
-# products such as m^2 d and exp(beta m) stay far from overflow for d <= 2^53.
+# products such as m^2 d and exp(beta m) stay far from overflow for d <= 2^53, and the
+# Curie-Weiss magnetisation m(beta) stays below 1 (1 - m ~ 2 exp(-2 beta) rounds to 0 from
+# beta ~ 18, where the two-mode law and denoiser need log(1 - m)).
 PARAMETER_RANGES = {
     "m": (1e-6, 1e6),
     "mode_sigma": (1e-6, 1e6),
-    "beta": (1.0, 1e3),
+    "beta": (1.0, 15.0),
     "kappa": (1e-6, 1e6),
 }
 
