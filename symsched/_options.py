@@ -213,14 +213,22 @@ def _cli_float(text: str) -> float:
     return v
 
 
+CLI_INT_MAX = 2**53
+"""Largest magnitude of an integer flag: every integer up to it is exact in float64 (``1e9``
+notation included), and no count the commands take is meaningful beyond it."""
+
+
 def cli_int(text: str) -> int:
-    """An integer flag value: ``1e9`` and ``1000`` are accepted, ``2.5``, ``nan``, ``inf`` not."""
+    """An integer flag value: ``1e9`` and ``1000`` are accepted, ``2.5``, ``nan``, ``inf`` and
+    magnitudes above :data:`CLI_INT_MAX` not."""
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
     if not (math.isfinite(v) and v == int(v)):
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}")
+    if abs(v) > CLI_INT_MAX:
+        raise argparse.ArgumentTypeError(f"must be an integer of magnitude <= 2^53, got {text!r}")
     return int(v)
 
 

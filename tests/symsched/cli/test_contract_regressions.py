@@ -612,6 +612,11 @@ def test_a_row_of_eigenvalues_in_a_text_file_is_accepted(
             ],
             "--beta must be a number in [1, 15], got 80",
         ),
+        (  # was an internal error: a 309-digit step count reached a float conversion
+            "--steps",
+            ["schedule", "stein", "--steps", "1e308", "--model", "gaussian", "--c", "0.5"],
+            "argument --steps: must be an integer of magnitude <= 2^53",
+        ),
         (  # was "maps to times [0, nan]"
             "--sigma-max",
             ["schedule", "vp-linear", "--steps", "3", "--sigma-max", "1e300"],
