@@ -130,7 +130,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         ranking = pretrained.rank(args.model, lam, nfes, strategies, sampler=args.sampler)
     except ValueError as exc:
-        msg = str(exc).replace("strategy", "--strategies").replace("nfe", "--nfe")
+        msg = (
+            str(exc)
+            .replace("strategy", "--strategies")
+            .replace("nfe", "--nfe")
+            .replace("for model ", "for --model ")
+        )
         if "strictly decreasing" in msg:  # a grid whose scale c comes from the spectrum
             msg = f"{'--data' if args.data else spectrum_flag(args)}: {msg}"
         raise CliError(msg) from None

@@ -110,6 +110,17 @@ def run(args: argparse.Namespace) -> int:
         model = mo.load()
     except (ModelError, ValueError, TypeError) as exc:  # name the flags of the model options
         raise CliError(flagify(str(exc), option_fields(ModelOptions))) from None
+    lo, hi = model.sigma_range
+    if t < lo * (1 - 1e-9) or s > hi * (1 + 1e-9):  # the model's own tolerance
+        raise CliError(
+            f"--from {s:g} --to {t:g}: {model.name} takes levels in [{lo:g}, {hi:g}] (the range "
+            "it was trained on)"
+        )
+    if args.estimator == "jvp" and args.weight == "source":
+        raise CliError(
+            "--weight source goes with a finite-step estimator (--estimator exact or "
+            "monte-carlo): jvp measures the local metric, where both weights agree"
+        )
     estimator = args.estimator
     if estimator is None:
         has_exact = (
