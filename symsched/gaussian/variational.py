@@ -167,6 +167,8 @@ class Geodesic:
     _panel_integrals: FloatArray
     _length: float
     _tails: tuple[float, float, float]
+    _distinct: FloatArray  # the distinct eigenvalues and the total weight of each (grid's metric)
+    _distinct_weights: FloatArray
 
     @property
     def dominant_coefficient(self) -> float:
@@ -202,14 +204,15 @@ class Geodesic:
         top_tail, bottom_tail, g0 = self._tails
         edges, pan_int = self._edges, self._panel_integrals
         above = top_tail + np.concatenate([np.cumsum(pan_int[::-1])[::-1], [0.0]])  # S at each edge
-        s_top = math.sqrt(float(np.sum(self.weights * self.eigenvalues)))
+        lam_u, w_u = self._distinct, self._distinct_weights
+        s_top = math.sqrt(float(np.sum(w_u * lam_u)))
         x, wq = _leggauss(_ORDER)
 
         def s_of(v: float, p: int) -> float:
             half = (edges[p + 1] - v) / 2
             vv = v + half * (x + 1)
             rr = np.exp(vv)
-            sg = np.sqrt(_m(rr, self.eigenvalues) @ self.weights)
+            sg = np.sqrt(_m(rr, lam_u) @ w_u)
             return float(above[p + 1] + half * (wq @ (sg * rr)))
 
         out = [self.sigma_max]
@@ -261,6 +264,10 @@ def geodesic(
     :math:`\sqrt{\lambda_{\max}}e^{18}`. Stops when :math:`\max|w-J/\sum J|\le` ``tol``
     (docs/theory/gaussian.md#b-self-consistent-weighted-geodesic).
 
+    Equal eigenvalues are grouped exactly: :math:`J_i` depends on :math:`\lambda_i` alone, so the
+    fixed point keeps equal weights on equal eigenvalues, and the iteration runs once per distinct
+    value with its multiplicity (the cost is that of the distinct values, not of d).
+
     Parameters
     ----------
     eigenvalues
@@ -305,26 +312,29 @@ def geodesic(
             "smaller value"
         )
     nodes, qw, edges = _nodes_weights(a_lo, a_hi)
-    m = _m(nodes, lam_v)  # (nodes, d)
+    # one column per distinct eigenvalue u_j (multiplicity c_j); w is the weight of each copy
+    lam_u, inverse, counts = np.unique(lam_v, return_inverse=True, return_counts=True)
+    mult = counts.astype(np.float64)
+    m = _m(nodes, lam_u)  # (nodes, distinct)
     rho_lo, rho_hi = math.exp(a_lo), math.exp(a_hi)
-    m0 = 1.0 / lam_v  # m at rho = 0 (derived density at 0)
-    w = np.full(lam_v.size, 1.0 / lam_v.size)
+    m0 = 1.0 / lam_u  # m at rho = 0 (derived density at 0)
+    w = np.full(lam_u.size, 1.0 / lam_v.size)
     resid = math.inf
     for it in range(1, max_iter + 1):  # noqa: B007 (the count is reported after the loop)
-        g = m @ w
+        g = m @ (mult * w)
         sg = np.sqrt(g)
         length = float(qw @ (sg * nodes))
         integ = (qw * nodes / sg) @ m  # int m_i / sqrt(g) d rho over the core
         if tail_lo:
-            g0 = math.sqrt(float(m0 @ w))
+            g0 = math.sqrt(float(m0 @ (mult * w)))
             length += rho_lo * g0
             integ = integ + rho_lo * m0 / g0
         if tail_hi:
-            s_top = math.sqrt(float(w @ lam_v))
+            s_top = math.sqrt(float((mult * w) @ lam_u))
             length += s_top / rho_hi
-            integ = integ + lam_v / (s_top * rho_hi)
+            integ = integ + lam_u / (s_top * rho_hi)
         J = length * integ
-        w_new = J / J.sum()
+        w_new = J / (mult @ J)
         resid = float(np.max(np.abs(w_new - w)))
         w = w_new
         if resid <= tol:
@@ -335,25 +345,40 @@ def geodesic(
             "iterations"
         )
     # final quantities at the converged weights
-    g = m @ w
+    w_u = mult * w  # total weight of each distinct value
+    g = m @ w_u
     sg = np.sqrt(g)
     length = float(qw @ (sg * nodes))
     integ = (qw * nodes / sg) @ m
-    g0 = math.sqrt(float(m0 @ w))
+    g0 = math.sqrt(float(m0 @ w_u))
     top = bottom = 0.0
     if tail_lo:
         bottom = rho_lo * g0
         integ = integ + rho_lo * m0 / g0
     if tail_hi:
-        s_top = math.sqrt(float(w @ lam_v))
+        s_top = math.sqrt(float(w_u @ lam_u))
         top = s_top / rho_hi
-        integ = integ + lam_v / (s_top * rho_hi)
+        integ = integ + lam_u / (s_top * rho_hi)
     panel_int = (qw * sg * nodes).reshape(edges.size - 1, _ORDER).sum(1)
     length += top + bottom
     J = length * integ
-    resid = float(np.max(np.abs(J / J.sum() - w)))
+    resid = float(np.max(np.abs(J / (mult @ J) - w)))
     return Geodesic(
-        lam_v, lo, hi, w, J, resid, it, nodes, qw, edges, panel_int, length, (top, bottom, g0)
+        lam_v,
+        lo,
+        hi,
+        w[inverse],
+        J[inverse],
+        resid,
+        it,
+        nodes,
+        qw,
+        edges,
+        panel_int,
+        length,
+        (top, bottom, g0),
+        lam_u,
+        w_u,
     )
 
 

@@ -36,15 +36,17 @@ class VariationalOptions:
 
 
 def _memory(steps: int, o: VariationalOptions) -> tuple[float, str]:
-    """The geodesic keeps ~3 (quadrature nodes x d) matrices; nodes: 8 per 0.25 of ln(rho) over
-    the spectrum's range plus 18 e-folds of tail on each side (measured 2.2 GB at d = 1e5)."""
+    """The geodesic keeps ~3 (quadrature nodes x distinct eigenvalues) matrices (equal eigenvalues
+    are grouped exactly) and ~8 d-vectors; nodes: 8 per 0.25 of ln(rho) over the spectrum's range
+    plus 18 e-folds of tail on each side (measured 2.2 GB at 1e5 distinct eigenvalues)."""
     if o.eigenvalues is None:
         return 256.0 * (steps + 1), "steps"
     lam = np.asarray(o.eigenvalues, dtype=np.float64)
     if lam.size == 0 or not np.all(np.isfinite(lam) & (lam > 0)):
         return 0.0, "eigenvalues"  # refused with its own message by the builder
     nodes = 8 * math.ceil((36.0 + 0.5 * math.log(float(lam.max() / lam.min()))) / 0.25)
-    return 3 * 8.0 * nodes * lam.size + 256.0 * (steps + 1), "eigenvalues"
+    distinct = np.unique(lam).size
+    return 3 * 8.0 * nodes * distinct + 8 * 8.0 * lam.size + 256.0 * (steps + 1), "eigenvalues"
 
 
 @register_method(
