@@ -38,6 +38,7 @@ from symsched._options import make_options
 from symsched._typing import ArrayBackend, Device, FloatArray, Start, TorchDType
 from symsched.gaussian import derive
 from symsched.samplers import _stable
+from symsched.samplers._linear import LinearMapForm
 from symsched.symbols import a, lam
 
 __all__ = [
@@ -72,6 +73,19 @@ class Sampler(ABC):
     """True for the exact flow: a zero-KL reference, not a sampler anyone runs."""
     stochastic: ClassVar[bool] = False
     """True if the sampler adds fresh noise (its output is not a linear map of its input)."""
+
+    def linear_map_form(self) -> LinearMapForm:
+        r"""The sampler's per-step linear map on one eigen-direction (docs/theory/coupling.md).
+
+        Derived from the sampler's update on the exact denoiser; :func:`symsched.samplers._linear.
+        propagate` runs it to give :math:`G_i` and the coupling error
+        (:func:`symsched.gaussian.coupling.coupling_error`).
+        """
+        raise NotImplementedError(f"sampler {self.name} states no linear map")
+
+    def knob_values(self, knobs: Any) -> tuple[float, ...]:
+        """The knob values in the order of :attr:`LinearMapForm.knob_symbols` (none by default)."""
+        return ()
 
     def make_knobs(self, **values: object) -> Any:
         """The knobs dataclass from keywords; an unknown keyword is a ``ValueError``."""

@@ -38,6 +38,7 @@ from symsched.samplers._base import (
     to_np,
 )
 from symsched.samplers._derive import eta_s
+from symsched.samplers._linear import LinearMapForm, pure_noise_limit
 from symsched.symbols import a, b, lam
 
 __all__ = ["Ancestral", "AncestralKnobs", "ancestral_levels", "ancestral_levels_stable"]
@@ -210,6 +211,25 @@ class Ancestral(Sampler):
     order = 1
     knobs = AncestralKnobs
     stochastic = True
+
+    def linear_map_form(self) -> LinearMapForm:
+        r"""A DDIM step to :math:`\sigma_{\rm down}`, then noise :math:`\sigma_{\rm up}^2`
+        (:func:`ancestral_levels`); from pure noise :math:`u_1=\sigma_{\rm down}=b\sqrt{1-\eta^2}`
+        (the DDIM limit at the level :math:`\sigma_{\rm down}`) and noise :math:`\eta^2b^2`."""
+        up, down = ancestral_levels()
+        g = derive.ddim_gain_rho().subs(b, down)
+        pn = pure_noise_limit(derive.ddim_gain_rho()).subs(b, sp.limit(down, a, sp.oo))
+        return LinearMapForm(
+            step=g,
+            noise=up**2,
+            to_zero=derive.ddim_gain_rho().subs(b, 0),
+            pure_noise=pn,
+            pure_noise_noise=sp.limit(up**2, a, sp.oo),
+            knob_symbols=(eta_s,),
+        )
+
+    def knob_values(self, knobs: AncestralKnobs) -> tuple[float, ...]:
+        return (float(knobs.eta),)
 
     def log_variance_ratios_numpy(
         self, eigenvalues: FloatArray, sigmas: FloatArray, start: Start, knobs: AncestralKnobs

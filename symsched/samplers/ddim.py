@@ -39,6 +39,7 @@ from symsched.samplers._base import (
     start_log_ratio,
     start_variance_mp,
 )
+from symsched.samplers._linear import LinearMapForm, pure_noise_limit
 from symsched.samplers._network import (
     Denoiser,
     StepCallback,
@@ -233,6 +234,12 @@ class DDIM(Sampler):
     summary = "DDIM (eta = 0): Euler on the PF-ODE in x/alpha against sigma"
     reference = "Song et al. 2021 (DDIM, Eq. 12); Sun et al. 2026, §3 (exact Gaussian KL)"
     order = 1
+
+    def linear_map_form(self) -> LinearMapForm:
+        """The DDIM gain :func:`symsched.gaussian.derive.ddim_gain_rho`; from pure noise
+        :math:`u_1=b` (its limit, :func:`symsched.samplers._linear.pure_noise_limit`)."""
+        g = derive.ddim_gain_rho()
+        return LinearMapForm(step=g, pure_noise=pure_noise_limit(g))
 
     def log_variance_ratios(
         self,

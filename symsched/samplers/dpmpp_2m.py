@@ -34,10 +34,12 @@ from symsched.samplers._base import (
     to_np,
 )
 from symsched.samplers._derive import a_prev, denoiser_at
+from symsched.samplers._linear import LinearMapForm, pure_noise_limit
+from symsched.samplers._network import Denoiser, StepCallback, check_network_inputs
 from symsched.samplers.ddim import log_cos2_stable
 from symsched.symbols import a, b, lam, xbar
 
-__all__ = ["DPMpp2M", "dpmpp_2m_coefficients", "dpmpp_2m_ratio_forms"]
+__all__ = ["DPMpp2M", "dpmpp_2m_coefficients", "dpmpp_2m_ratio_forms", "sample"]
 
 
 @functools.cache
@@ -234,6 +236,19 @@ class DPMpp2M(Sampler):
     reference = "Lu et al. 2022 (DPM-Solver++), Algorithm 2; k-diffusion sample_dpmpp_2m"
     order = 2
 
+    def linear_map_form(self) -> LinearMapForm:
+        r""":math:`A\bar x_a+B\bar x_{\rm prev}` of :func:`dpmpp_2m_coefficients`; the first step
+        (no history) and the last step to 0 are the DDIM step."""
+        coef_a, coef_b, _ = dpmpp_2m_coefficients()
+        g = derive.ddim_gain_rho()
+        return LinearMapForm(
+            step=coef_a,
+            history=coef_b,
+            first=g,
+            to_zero=g.subs(b, 0),
+            pure_noise=pure_noise_limit(g),
+        )
+
     def log_variance_ratios_numpy(
         self, eigenvalues: FloatArray, sigmas: FloatArray, start: Start, knobs: NoKnobs
     ) -> FloatArray:
@@ -280,3 +295,37 @@ class DPMpp2M(Sampler):
                 m_new = fa(ak, bk, ap, eigenvalue) * m + fb(ak, bk, ap, eigenvalue) * m_prev
             m_prev, m = m, m_new
         return m**2 * var / (eigenvalue + levels[-1] ** 2)
+
+
+def sample(model: Denoiser, x: Any, sigmas: Any, *, callback: StepCallback | None = None) -> Any:
+    r"""DPM-Solver++(2M) on a denoiser, the loop of k-diffusion's ``sample_dpmpp_2m``
+    [lu2022, Algorithm 2].
+
+    With :math:`t=-\ln\sigma`, :math:`h_i=t_{i+1}-t_i` and :math:`r=h_{i-1}/h_i`,
+
+    .. math:: D_d=\Bigl(1+\tfrac1{2r}\Bigr)D(x_i,\sigma_i)-\tfrac1{2r}D(x_{i-1},\sigma_{i-1}),
+       \qquad x_{i+1}=\frac{\sigma_{i+1}}{\sigma_i}x_i
+       +\Bigl(1-\frac{\sigma_{i+1}}{\sigma_i}\Bigr)D_d,
+
+    first order (:math:`D_d=D(x_i,\sigma_i)`, the DDIM step) on the first step and on a step to
+    0 (docs/theory/samplers.md#dpm-solver-2m); N evaluations. The symbolic step on the exact
+    denoiser is :func:`dpmpp_2m_coefficients`. Parameters and return value as
+    :func:`symsched.samplers.ddim.sample`.
+    """
+    x, sig = check_network_inputs(model, x, sigmas)
+    old: Any = None
+    for i in range(sig.size - 1):
+        s, t = float(sig[i]), float(sig[i + 1])
+        den = model(x, s)
+        if old is None or t == 0.0:
+            dd = den
+        else:
+            r = (math.log(float(sig[i - 1])) - math.log(s)) / (math.log(s) - math.log(t))
+            dd = (1.0 + 1.0 / (2.0 * r)) * den - (1.0 / (2.0 * r)) * old
+        # sigma_fn(t_next) / sigma_fn(t) = t / s and -expm1(-h) = 1 - t / s, exactly 1 at t = 0
+        keep = -math.expm1(math.log(t) - math.log(s)) if t > 0.0 else 1.0
+        x = (t / s) * x + keep * dd
+        old = den
+        if callback is not None:
+            callback({"i": i, "sigma": s, "sigma_next": t, "x": x})
+    return x

@@ -35,6 +35,7 @@ from symsched.samplers._base import (
     start_variance_mp,
     to_np,
 )
+from symsched.samplers._linear import LinearMapForm, pure_noise_limit
 from symsched.symbols import a, b, lam, x
 
 __all__ = [
@@ -228,6 +229,12 @@ class EulerVP(Sampler):
     summary = "Euler on the VP probability-flow ODE in x (first order)"
     reference = "Song et al. 2021 (SDE, Eq. 13 PF-ODE); Sun et al. 2026, §3 extended"
     order = 1
+
+    def linear_map_form(self) -> LinearMapForm:
+        """The gain :func:`euler_vp_gain`; from pure noise its limit
+        (:func:`symsched.samplers._linear.pure_noise_limit`)."""
+        g = euler_vp_gain()
+        return LinearMapForm(step=g, pure_noise=pure_noise_limit(g))
 
     def log_variance_ratios_numpy(
         self, eigenvalues: FloatArray, sigmas: FloatArray, start: Start, knobs: NoKnobs

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import mpmath
 
 from symsched._typing import FloatArray, Start
+from symsched.gaussian import derive
 from symsched.samplers._base import (
     NoKnobs,
     Sampler,
@@ -21,6 +22,7 @@ from symsched.samplers._base import (
     start_variance_mp,
     to_np,
 )
+from symsched.samplers._linear import LinearMapForm, pure_noise_limit
 
 __all__ = ["ExactFlow"]
 
@@ -34,6 +36,11 @@ class ExactFlow(Sampler):
     reference = "Sun et al. 2026, §3 (the PF-ODE solved in closed form)"
     order = None
     oracle_only = True
+
+    def linear_map_form(self) -> LinearMapForm:
+        """The exact flow gain :func:`symsched.gaussian.derive.exact_flow_gain_rho`."""
+        g = derive.exact_flow_gain_rho()
+        return LinearMapForm(step=g, pure_noise=pure_noise_limit(g))
 
     def log_variance_ratios_numpy(
         self, eigenvalues: FloatArray, sigmas: FloatArray, start: Start, knobs: NoKnobs

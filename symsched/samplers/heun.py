@@ -33,6 +33,7 @@ from symsched.samplers._base import (
     to_np,
 )
 from symsched.samplers._derive import denoiser_at
+from symsched.samplers._linear import LinearMapForm
 from symsched.samplers._network import (
     Denoiser,
     StepCallback,
@@ -146,6 +147,11 @@ class Heun(Sampler):
     def nfe(self, sigmas: FloatArray) -> int:
         """Two evaluations per step, one for a final step to 0."""
         return 2 * int(sigmas.size - 1) - (1 if sigmas[-1] == 0.0 else 0)
+
+    def linear_map_form(self) -> LinearMapForm:
+        """The Heun gain and the Euler step to 0 of :func:`heun_gain`; no pure-noise start."""
+        heun, euler0 = heun_gain()
+        return LinearMapForm(step=heun, to_zero=euler0)
 
     def log_variance_ratios_numpy(
         self, eigenvalues: FloatArray, sigmas: FloatArray, start: Start, knobs: NoKnobs

@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from symsched._typing import FloatArray
+
 __all__ = [
     "KDIFFUSION_SAMPLERS",
     "ConsumerRun",
@@ -47,6 +49,7 @@ __all__ = [
     "run_euler_sigmas",
     "run_flow_euler",
     "run_kdiffusion",
+    "run_kdiffusion_linear_map",
     "run_unipc_flow",
     "table_sigma_at",
 ]
@@ -433,3 +436,56 @@ def run_kdiffusion(
     return ConsumerRun(
         out.to(torch.float64).numpy(), np.array(queried), np.array([*steps, float(sig[-1])])
     )
+
+
+def run_kdiffusion_linear_map(
+    sampler: str,
+    sigmas: ArrayLike,
+    eigenvalues: ArrayLike,
+    *,
+    eta: float | None = None,
+) -> FloatArray:
+    r"""The real ``k_diffusion.sampling.<sampler>``'s linear map over the exact flow map, per
+    eigen-direction: :math:`q_i=G_i/G^\star_i` (docs/theory/coupling.md#checks).
+
+    The source is :math:`\mathcal N(0,\mathrm{diag}(\lambda))` with its exact denoiser; the sampler
+    is linear in its input, so the batch of the d scaled unit vectors
+    :math:`\sqrt{\lambda_i+\sigma_0^2}\,e_i` gives each :math:`G_i` exactly (one run, float64).
+    ``euler-ancestral`` runs with a ``noise_sampler`` returning zeros: its mean map.
+
+    Parameters
+    ----------
+    sampler
+        A key of :data:`KDIFFUSION_SAMPLERS`.
+    sigmas
+        The list handed to the sampler (finite :math:`\sigma_0`).
+    eigenvalues
+        :math:`\lambda_i>0`.
+    eta
+        ``euler-ancestral`` only (default 1).
+
+    Returns
+    -------
+    FloatArray
+        :math:`q_i` per eigenvalue.
+    """
+    _check_kdiffusion_sampler(sampler)
+    sampling = import_kdiffusion()
+    torch = _torch()
+    lam_t = torch.as_tensor(np.asarray(eigenvalues, dtype=np.float64))
+    sig = torch.as_tensor(np.asarray(sigmas, dtype=np.float64))
+    s0, s_n = float(sig[0]), float(sig[-1])
+
+    def model(x: Any, sigma: Any) -> Any:
+        level = float(sigma.to(torch.float64)[0])
+        return x * (lam_t / (lam_t + level * level))
+
+    x = torch.diag(torch.sqrt(lam_t + s0 * s0))
+    kwargs: dict[str, Any] = {"disable": True}
+    if sampler == "euler-ancestral":
+        kwargs["eta"] = 1.0 if eta is None else float(eta)
+        kwargs["noise_sampler"] = lambda s, t: torch.zeros_like(x)
+    out = getattr(sampling, KDIFFUSION_SAMPLERS[sampler][0])(model, x, sig, **kwargs)
+    g = torch.diagonal(out.to(torch.float64)).numpy()
+    q: FloatArray = g / np.sqrt(np.asarray(eigenvalues, dtype=np.float64) + s_n * s_n)
+    return q

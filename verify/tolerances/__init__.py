@@ -27,6 +27,13 @@ from symsched_verify.tolerances._asymptotics import (
     TANGENT_RECOVERY_RTOL,
     dpm_mp_rtol,
 )
+from symsched_verify.tolerances._coupling import (
+    COUPLING_MP_RTOL,
+    COUPLING_SOUNDNESS_FACTOR,
+    KDIFFUSION_GAIN_RTOL,
+    SAMPLER_OPT_FD_RTOL,
+    SAMPLER_OPT_MARGIN,
+)
 from symsched_verify.tolerances._export import (
     AYS_SIGMA_RTOL,
     AYS_TABLE_ATOL,
@@ -111,6 +118,8 @@ __all__ = [
     "CHECK_VALUE_RTOL",
     "CLOSED_FORM_RTOL",
     "CONSUMER_LEVEL_RTOL",
+    "COUPLING_MP_RTOL",
+    "COUPLING_SOUNDNESS_FACTOR",
     "DIFFUSERS_ADAPTER_RTOL",
     "DIFFUSERS_JVP_RTOL",
     "EM_DPS",
@@ -146,6 +155,7 @@ __all__ = [
     "HELPER_RTOL",
     "INPUT_RANGE_RTOL",
     "KDIFFUSION_CLAIM_PARTICLES",
+    "KDIFFUSION_GAIN_RTOL",
     "KDIFFUSION_NEGATIVE_Z",
     "KDIFFUSION_PARTICLES",
     "KL_OPT_GRAD_RTOL",
@@ -162,6 +172,8 @@ __all__ = [
     "REFERENCE_MARGIN_DIGITS",
     "REPORT_KL_RTOL",
     "SAMPLER_MP_RTOL",
+    "SAMPLER_OPT_FD_RTOL",
+    "SAMPLER_OPT_MARGIN",
     "SAMPLER_ORDER_BAND",
     "SAMPLE_METRIC_RTOL",
     "STEIN_CV_EXACT_RTOL",

@@ -1,13 +1,18 @@
-r"""``kl-optimal``: the exact finite-N minimiser of the exact DDIM KL [sun2026, §3-§5].
+r"""``kl-optimal``: the exact finite-N optimum of a grid for the sampler it will run under.
 
-L-BFGS over the N-1 interior levels in :math:`\ln\sigma` with the analytic gradient
-(:func:`symsched.gaussian.variational.kl_optimal`; docs/theory/gaussian.md#three-optima).
+DDIM under its KL: L-BFGS over the N-1 interior levels in :math:`\ln\sigma` with the analytic
+gradient (:func:`symsched.gaussian.variational.kl_optimal` [sun2026, §3-§5];
+docs/theory/gaussian.md#three-optima). Any other sampler, or the coupling error: the exact
+optimum of that sampler's criterion with the gradient of its derived linear map
+(:func:`symsched.gaussian.sampler_optimum.sampler_optimal`;
+docs/theory/coupling.md#the-sampler-aware-optimum).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Literal
 
 import numpy as np
 
@@ -36,40 +41,70 @@ class KLOptimalOptions:
     kl_start: Start = option("exact", "the start distribution assumed")
     sigma_min: float = option(0.0, "smallest level sigma_N", metavar="A")
     sigma_max: float = option(math.inf, "largest level sigma_0 (inf: pure noise)", metavar="B")
+    sampler: str = option("ddim", "the sampler the grid is optimised for (a --sampler name)")
+    objective: Literal["kl", "coupling"] | None = option(
+        None, "the criterion minimised (default: kl for ddim and ancestral, coupling otherwise)"
+    )
+    eta: float | None = option(None, "ancestral's noise fraction eta (default 1)", metavar="E")
 
 
 def _memory(steps: int, o: KLOptimalOptions) -> tuple[float, str]:
     """The exact KL and its gradient hold ~12 (steps x d) float64 arrays per evaluation
-    (measured 55-70 bytes per step and eigenvalue at d = 1e4, N = 50..200)."""
+    (measured 55-70 bytes per step and eigenvalue at d = 1e4, N = 50..200); the autograd tape
+    of the sampler-aware optimum holds ~40 d-vectors per step."""
     d = 0 if o.eigenvalues is None else int(np.asarray(o.eigenvalues).size)
-    return 96.0 * steps * d + 256.0 * (steps + 1), "steps"
+    per = 96.0 if o.sampler == "ddim" and o.objective in (None, "kl") else 8.0 * 48
+    return per * steps * d + 256.0 * (steps + 1), "steps"
 
 
 @register_method(
     "kl-optimal",
     options=KLOptimalOptions,
-    summary="exact finite-N optimum of the exact DDIM KL over the N-1 interior levels (L-BFGS)",
+    summary="exact finite-N optimum of a sampler's exact KL or coupling error over the N-1 "
+    "interior levels (L-BFGS)",
     example="symsched schedule kl-optimal --steps 8 --spectrum-file lam.npy --sigma-min 0.002 "
-    "--sigma-max 80",
+    "--sigma-max 80 --sampler dpmpp-2m",
     memory=_memory,
 )
 def _build(steps: int, o: KLOptimalOptions) -> Schedule:
-    from symsched.gaussian.variational import kl_optimal
+    from symsched.gaussian.sampler_optimum import sampler_optimal
+    from symsched.samplers import get_sampler
 
     if o.eigenvalues is None:
         raise ValueError("kl-optimal needs a spectrum: eigenvalues")
     lam = as_eigenvalues(o.eigenvalues)
-    res = kl_optimal(
-        lam, steps, o.sigma_min, o.sigma_max, start=o.kl_start, objective=o.kl_objective
+    smp = get_sampler(o.sampler)
+    knobs: dict[str, float] = {}
+    if o.eta is not None:
+        if "eta" not in {f.name for f in fields(smp.knobs)}:
+            raise ValueError(f"eta is a knob of the ancestral sampler, not of {o.sampler}")
+        knobs["eta"] = o.eta
+    res = sampler_optimal(
+        lam,
+        steps,
+        o.sigma_min,
+        o.sigma_max,
+        sampler=o.sampler,
+        objective=o.objective,
+        kl_direction=o.kl_objective,
+        start=o.kl_start,
+        knobs=knobs,
     )
     params: dict[str, object] = {
         "sigma_min": o.sigma_min,
         "sigma_max": o.sigma_max,
-        "objective": o.kl_objective,
+        "sampler": o.sampler,
+        **knobs,
+        "objective": res.objective,
+        "objective_value": res.objective_value,
+        "kl_objective": o.kl_objective,
         "start": o.kl_start,
         "spectrum_size": int(lam.size),
-        "kl": res.kl,
+        "kl": res.criteria.value(o.kl_objective),
+        "coupling": res.criteria.coupling,
         "gradient_max_abs": res.gradient_norm,
+        "max_step_ratio": res.max_step_ratio,
+        "min_gap_ratio": res.min_gap_ratio,
         "iterations": res.iterations,
         "converged": res.converged,
     }

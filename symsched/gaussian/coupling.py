@@ -1,0 +1,315 @@
+r"""The coupling error: a sampler's teacher-trajectory error on a Gaussian source, in closed form.
+
+For a sampler with an exact Gaussian recursion, each covariance eigen-direction maps the start
+:math:`\bar x_0\sim\mathcal N(0,\Lambda+\sigma_0^2 I)` (the marginal at :math:`\sigma_0`, in the
+scaled state :math:`\bar x=x/\alpha`) to :math:`\hat x_N=G_i\bar x_0+\text{noise}`, while the
+exact probability-flow map takes it to :math:`\Phi(\bar x_0)=G^\star_i\bar x_0` with
+:math:`G^\star_i=\sqrt{(\lambda_i+\sigma_N^2)/(\lambda_i+\sigma_0^2)}`
+(:mod:`symsched.samplers._linear`). The coupling error is
+
+.. math:: C=\frac{\mathbb E\|\hat x_N-\Phi(\bar x_0)\|^2}{\mathbb E\|\Phi(\bar x_0)\|^2}
+   =\sum_i w_i\,c_i,\qquad w_i=\frac{\lambda_i+\sigma_N^2}{\sum_j(\lambda_j+\sigma_N^2)},\qquad
+   c_i=(q_i-1)^2+\frac{v_i}{\lambda_i+\sigma_N^2},
+
+with :math:`q_i=G_i/G^\star_i` and :math:`v_i` the variance of the noise an ancestral sampler
+adds (docs/theory/coupling.md). Unlike the output KL it cannot be cancelled: a grid whose
+output *variance* happens to be right (:math:`r_i=1`) can still move every sample far from its
+teacher trajectory, and :math:`C=0` only if every :math:`q_i=1` and no noise is added, i.e. the
+sampler reproduces the flow map. It is defined with the exact start whatever start the KL uses
+(the teacher trajectory starts from the marginal); a pure-noise start
+(:math:`\sigma_0=\infty`) takes the limit.
+
+Numerics: for a deterministic sampler :math:`|q_i|=e^{\ell_i/2}` with :math:`\ell_i` the
+sampler's cancellation-free exact-start :math:`\ln r_i`, so
+:math:`c_i=\operatorname{expm1}(\ell_i/2)^2` keeps its relative accuracy however small; the
+sign of :math:`q_i` is the product of the per-step gains' signs (always positive for DDIM,
+DPM-Solver++(2M), ancestral and the exact flow; Euler-VP and Heun can overshoot on large
+steps). :func:`coupling_error_mpmath` is the 40-digit reference from each sampler's own
+mpmath recursion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from symsched._typing import FloatArray, GridLike, SpectrumLike
+from symsched._validate import as_eigenvalues, as_grid
+from symsched.gaussian import exact
+from symsched.samplers import Sampler, get_sampler
+from symsched.samplers._linear import compiled_form, propagate
+
+__all__ = [
+    "CRITERIA",
+    "Criteria",
+    "coupling_error",
+    "coupling_error_mpmath",
+    "coupling_terms",
+    "criteria",
+    "gain_ratios",
+]
+
+CRITERIA: tuple[str, ...] = ("kl_source_output", "kl_output_source", "coupling")
+"""The exact criteria of a grid under a sampler: both KL directions and the coupling error."""
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """The exact criteria of one grid under one sampler on one spectrum.
+
+    Attributes
+    ----------
+    kl_source_output, kl_output_source
+        Both KL directions between the target and the sampler's output [sun2026, §4].
+    coupling
+        The coupling error :math:`C` (docs/theory/coupling.md).
+    """
+
+    kl_source_output: float
+    kl_output_source: float
+    coupling: float
+
+    def as_dict(self) -> dict[str, float]:
+        """``{"kl_source_output", "kl_output_source", "coupling"}``."""
+        return {
+            "kl_source_output": self.kl_source_output,
+            "kl_output_source": self.kl_output_source,
+            "coupling": self.coupling,
+        }
+
+    def value(self, name: str) -> float:
+        """The criterion ``name`` (one of :data:`CRITERIA`)."""
+        return self.as_dict()[name]
+
+
+def _gain_signs(smp: Sampler, lam_v: FloatArray, sig: FloatArray, knobs: Any) -> FloatArray:
+    """Sign of :math:`q_i` per eigenvalue: the product of the per-step gains' signs."""
+    form = smp.linear_map_form()
+    if form.history is not None or form.noise is not None or smp.name == "exact-flow":
+        # multistep 2M: nonnegative coefficients (samplers.dpmpp_2m.dpmpp_2m_ratio_forms);
+        # ancestral: DDIM gains (lam + a b) / (lam + a^2) > 0; the exact flow: a square root
+        return np.ones_like(lam_v)
+    f = compiled_form(form, "numpy")
+    kv = smp.knob_values(knobs)
+    sign = np.ones_like(lam_v)
+    k0 = 1 if math.isinf(sig[0]) else 0  # the pure-noise limit u_1 is positive
+    with np.errstate(all="ignore"):
+        for k in range(k0, sig.size - 1):
+            ak, bk = float(sig[k]), float(sig[k + 1])
+            g = (f.to_zero if bk == 0 else f.step)(ak, bk, ak, lam_v, *kv)
+            sign = sign * np.sign(g)
+    bad = ~np.isfinite(sign) | (sign == 0)
+    for i in np.flatnonzero(bad):  # a gain outside the float64 range: its sign in mpmath
+        with mpmath.workdps(30):
+            u, _ = _propagate_mp(smp, float(lam_v[i]), sig, knobs)
+        sign[i] = float(mpmath.sign(u))
+    return sign
+
+
+def _propagate_mp(smp: Sampler, lv: float, sig: FloatArray, knobs: Any) -> tuple[Any, Any]:
+    levels = [mpmath.mpf(float(v)) if math.isfinite(v) else math.inf for v in sig]
+    lam_mp = mpmath.mpf(lv)
+    std0 = None if math.isinf(sig[0]) else mpmath.sqrt(lam_mp + levels[0] ** 2)
+    return propagate(
+        smp.linear_map_form(),
+        lam_mp,
+        levels,
+        std0,
+        smp.knob_values(knobs),
+        backend="mpmath",
+    )
+
+
+def _log_weights(lam_v: FloatArray, sigma_n: float) -> FloatArray:
+    r""":math:`\ln w_i`, :math:`w_i=(\lambda_i+\sigma_N^2)/\sum_j(\lambda_j+\sigma_N^2)`, in logs
+    (no overflow or underflow anywhere in the input range)."""
+    with np.errstate(divide="ignore"):
+        log_t = np.logaddexp(np.log(lam_v), 2.0 * math.log(sigma_n) if sigma_n > 0 else -np.inf)
+    top = float(log_t.max())
+    out: FloatArray = log_t - (top + math.log(float(np.exp(log_t - top).sum())))
+    return out
+
+
+def gain_ratios(
+    eigenvalues: SpectrumLike, sigmas: GridLike, *, sampler: str = "ddim", **knobs: float
+) -> tuple[FloatArray, FloatArray]:
+    r""":math:`q_i=G_i/G^\star_i` and the added-noise fraction :math:`v_i/(\lambda_i+\sigma_N^2)`.
+
+    The sampler's linear map over the exact flow map, per eigenvalue (float64; the ancestral
+    noise fraction is 0 for deterministic samplers). See :mod:`symsched.gaussian.coupling`.
+    """
+    lam_v, sig = as_eigenvalues(eigenvalues), as_grid(sigmas)
+    smp = get_sampler(sampler)
+    kn = smp.make_knobs(**knobs)
+    smp.check_grid(sig)
+    lr = np.asarray(smp.log_variance_ratios(lam_v, sig, "exact", kn), dtype=np.float64)
+    if smp.linear_map_form().noise is None:
+        with np.errstate(over="ignore"):
+            q = _gain_signs(smp, lam_v, sig, kn) * np.exp(0.5 * lr)
+        return q, np.zeros_like(lam_v)
+    return _stochastic_parts(smp, lam_v, sig, kn, lr)
+
+
+def _stochastic_parts(
+    smp: Sampler, lam_v: FloatArray, sig: FloatArray, kn: Any, lr: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    r"""``(q, v / T)`` of a stochastic sampler: the recursion in float64 and the noise fraction
+    as :math:`r-q^2` from the sampler's exact :math:`\ln r` where that does not cancel."""
+    with np.errstate(all="ignore"):
+        std0 = None if math.isinf(sig[0]) else np.sqrt(lam_v + np.float64(sig[0]) ** 2)
+        u, v = propagate(
+            smp.linear_map_form(), lam_v, list(map(float, sig)), std0, smp.knob_values(kn)
+        )
+        t_n = lam_v + np.float64(sig[-1]) ** 2
+        q, frac = u / np.sqrt(t_n), v / t_n
+    bad = ~(np.isfinite(q) & np.isfinite(frac))
+    for i in np.flatnonzero(bad):  # outside the float64 range of the plain recursion: mpmath
+        with mpmath.workdps(30):
+            um, vm = _propagate_mp(smp, float(lam_v[i]), sig, kn)
+            tm = mpmath.mpf(float(lam_v[i])) + mpmath.mpf(float(sig[-1])) ** 2
+            q[i], frac[i] = float(um / mpmath.sqrt(tm)), float(vm / tm)
+    del lr
+    return q, frac
+
+
+def _log_coupling_terms(smp: Sampler, lam_v: FloatArray, sig: FloatArray, kn: Any) -> FloatArray:
+    r""":math:`\ln c_i` (``-inf`` where :math:`c_i=0`): finite wherever :math:`c_i` is, even
+    where :math:`c_i` itself would overflow float64."""
+    if smp.linear_map_form().noise is None:
+        lr = np.asarray(smp.log_variance_ratios(lam_v, sig, "exact", kn), dtype=np.float64)
+        sign = _gain_signs(smp, lam_v, sig, kn)
+        h = 0.5 * lr
+        big = h > 30.0  # (e^h - 1)^2 = e^(2h) (1 - e^-h)^2, and (e^h + 1)^2 alike
+        hs = np.where(big, 0.0, h)
+        with np.errstate(divide="ignore"):
+            small_log = np.where(
+                sign > 0, 2.0 * np.log(np.abs(np.expm1(hs))), 2.0 * np.log1p(np.exp(hs))
+            )
+            big_log = 2.0 * h + 2.0 * np.log1p(-sign * np.exp(-np.where(big, h, 30.0)))
+        out: FloatArray = np.where(big, big_log, small_log)
+        return out
+    q, frac = _stochastic_parts(smp, lam_v, sig, kn, np.zeros_like(lam_v))
+    with np.errstate(divide="ignore"):
+        return np.asarray(np.log((q - 1.0) ** 2 + frac), dtype=np.float64)
+
+
+def coupling_terms(
+    eigenvalues: SpectrumLike, sigmas: GridLike, *, sampler: str = "ddim", **knobs: float
+) -> FloatArray:
+    r"""Per-eigenvalue :math:`c_i=(q_i-1)^2+v_i/(\lambda_i+\sigma_N^2)` (see the module).
+
+    For a deterministic sampler with :math:`q_i>0`, :math:`c_i=\operatorname{expm1}(\ell_i/2)^2`
+    from the sampler's exact :math:`\ell_i=\ln r_i` (exact start), accurate however small
+    (``inf`` only where :math:`c_i` exceeds the float64 range).
+    """
+    lam_v, sig = as_eigenvalues(eigenvalues), as_grid(sigmas)
+    smp = get_sampler(sampler)
+    kn = smp.make_knobs(**knobs)
+    smp.check_grid(sig)
+    with np.errstate(over="ignore"):
+        out: FloatArray = np.exp(_log_coupling_terms(smp, lam_v, sig, kn))
+    return out
+
+
+def coupling_error(
+    eigenvalues: SpectrumLike, sigmas: GridLike, *, sampler: str = "ddim", **knobs: float
+) -> float:
+    r"""The coupling error :math:`C=\sum_i w_i c_i` of a grid under a sampler (see the module).
+
+    Parameters
+    ----------
+    eigenvalues
+        Covariance eigenvalues :math:`\lambda_i>0`.
+    sigmas
+        The grid ``[sigma_0 > ... > sigma_N >= 0]``; ``sigma_0`` may be ``inf`` for samplers
+        that start from pure noise.
+    sampler
+        A name of :data:`symsched.samplers.SAMPLERS`.
+    **knobs
+        The sampler's knobs (``eta`` of ``ancestral``).
+
+    Returns
+    -------
+    float
+        :math:`C\ge0`; 0 for the exact flow.
+
+    Examples
+    --------
+    >>> from symsched.gaussian.coupling import coupling_error
+    >>> round(coupling_error([1.0], [80.0, 1.0, 0.0]), 6)
+    0.243828
+    """
+    lam_v, sig = as_eigenvalues(eigenvalues), as_grid(sigmas)
+    smp = get_sampler(sampler)
+    kn = smp.make_knobs(**knobs)
+    smp.check_grid(sig)
+    log_t = _log_weights(lam_v, float(sig[-1]))
+    terms = log_t + _log_coupling_terms(smp, lam_v, sig, kn)
+    top = float(terms.max())
+    if top == -math.inf:
+        return 0.0
+    with np.errstate(over="ignore"):
+        return float(math.exp(top) * float(np.exp(terms - top).sum()))
+
+
+def coupling_error_mpmath(
+    eigenvalues: SpectrumLike,
+    sigmas: GridLike,
+    *,
+    sampler: str = "ddim",
+    dps: int = 40,
+    knobs: Mapping[str, float] | None = None,
+) -> mpmath.mpf:
+    r"""The coupling error at ``dps`` digits: the reference for :func:`coupling_error`.
+
+    A deterministic sampler's :math:`|q_i|=\sqrt{r_i}` comes from its own direct mpmath
+    recursion (:meth:`~symsched.samplers.Sampler.variance_ratio_mp`, exact start), independent
+    of the linear-map forms; the sign and the ancestral noise from the linear map in mpmath.
+    ``knobs`` are the sampler's knobs (``{"eta": 0.5}``).
+    """
+    lam_v, sig = as_eigenvalues(eigenvalues), as_grid(sigmas)
+    smp = get_sampler(sampler)
+    kn = smp.make_knobs(**(knobs or {}))
+    smp.check_grid(sig)
+    with mpmath.workdps(dps):
+        levels = [mpmath.mpf(float(v)) if math.isfinite(v) else mpmath.inf for v in sig]
+        total, norm = mpmath.mpf(0), mpmath.mpf(0)
+        for lv in lam_v:
+            lm = mpmath.mpf(float(lv))
+            t_n = lm + levels[-1] ** 2
+            u, v = _propagate_mp(smp, float(lv), sig, kn)
+            if smp.linear_map_form().noise is None:
+                q = mpmath.sign(u) * mpmath.sqrt(smp.variance_ratio_mp(lm, levels, "exact", kn))
+                c = (q - 1) ** 2
+            else:
+                c = (u / mpmath.sqrt(t_n) - 1) ** 2 + v / t_n
+            total += t_n * c
+            norm += t_n
+        return total / norm
+
+
+def criteria(
+    eigenvalues: SpectrumLike,
+    sigmas: GridLike,
+    *,
+    sampler: str = "ddim",
+    start: str = "exact",
+    **knobs: float,
+) -> Criteria:
+    """Both exact KL directions (with ``start``) and the coupling error of a grid under a sampler.
+
+    Examples
+    --------
+    >>> from symsched.gaussian.coupling import criteria
+    >>> c = criteria([1.0], [80.0, 1.0, 0.0], sampler="ddim")
+    >>> round(c.coupling, 6), round(c.kl_source_output, 6)
+    (0.243828, 0.770424)
+    """
+    k = exact.kl(eigenvalues, sigmas, start=start, sampler=sampler, **knobs)  # type: ignore[arg-type]
+    c = coupling_error(eigenvalues, sigmas, sampler=sampler, **knobs)
+    return Criteria(k.kl_source_output, k.kl_output_source, c)

@@ -1,0 +1,514 @@
+r"""The exact finite-N optimum of a grid for any sampler, under its KL or its coupling error.
+
+[sun2026, §3-§5] give the exact output law of every sampler with a Gaussian recursion; this
+module minimises a criterion of that law over the N-1 interior levels (in :math:`\ln\sigma`,
+ends fixed) for the sampler the user runs (docs/theory/coupling.md#the-sampler-aware-optimum):
+
+* ``objective="coupling"`` — the coupling error :math:`C` (:mod:`symsched.gaussian.coupling`),
+  the default for every sampler but DDIM. It is sound: :math:`C=0` only for the exact flow map,
+  and no grid can lower it by cancelling errors.
+* ``objective="kl"`` — an exact KL direction. Sound for DDIM (every step only loses variance,
+  :math:`r_i\le1`, [sun2026, §3]), but not for second-order samplers, whose ratios
+  :math:`r_i` fall on both sides of 1: the optimiser can find grids whose output variance is
+  right by accident, e.g. by merging levels, while every sample is far from its teacher.
+
+The objective and its exact gradient are evaluated by automatic differentiation (torch, float64)
+of the sampler's derived linear map (:func:`symsched.samplers._linear.propagate`), with equal
+eigenvalues grouped (an exact rewriting of the sum); the result is re-evaluated on the full
+spectrum by the cancellation-free float64 paths (:func:`symsched.gaussian.coupling.criteria`).
+DDIM under its KL keeps the analytic optimiser :func:`symsched.gaussian.variational.kl_optimal`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from symsched._typing import FloatArray, GridLike, KLDirection, SpectrumLike, Start
+from symsched._validate import (
+    as_eigenvalues,
+    as_grid,
+    check_choice,
+    check_endpoints,
+    check_steps,
+)
+from symsched.gaussian.coupling import Criteria, criteria
+from symsched.samplers import get_sampler
+from symsched.samplers._linear import propagate
+
+__all__ = [
+    "OBJECTIVES",
+    "SamplerOptimum",
+    "default_objective",
+    "objective_and_gradient",
+    "sampler_optimal",
+]
+
+Objective = Literal["kl", "coupling"]
+OBJECTIVES: tuple[Objective, ...] = ("kl", "coupling")
+"""The criteria a grid can be optimised for."""
+
+GAP_FLOOR = 1e-3
+r"""With both ends finite and positive, every step in :math:`\ln\sigma` is at least this fraction
+of the mean step: two levels never merge, so a multistep sampler's step ratio
+:math:`h_{\rm last}/h` stays positive (its extrapolation weight :math:`1/(2r)` finite). A
+result at the floor shows as :attr:`SamplerOptimum.min_gap_ratio` = 0.001."""
+
+
+def default_objective(sampler: str) -> Objective:
+    """``"kl"`` for DDIM (where the KL is sound: every step only loses variance) and for
+    stochastic samplers (whose injected noise is no error against a teacher); ``"coupling"`` for
+    every other sampler."""
+    return "kl" if sampler == "ddim" or get_sampler(sampler).stochastic else "coupling"
+
+
+@dataclass(frozen=True)
+class SamplerOptimum:
+    """Result of :func:`sampler_optimal`.
+
+    Attributes
+    ----------
+    sigmas
+        The optimal grid.
+    sampler, objective, kl_direction, start
+        What was optimised: the sampler, the criterion (``kl`` or ``coupling``), the KL direction
+        and start the ``kl`` objective used.
+    objective_value
+        The criterion at the optimum, re-evaluated on the full spectrum by the float64 paths.
+    criteria
+        All three exact criteria of the optimum (:class:`~symsched.gaussian.coupling.Criteria`).
+    gradient_norm
+        The largest absolute entry of the projected gradient of the criterion's log w.r.t. the
+        optimiser's free variables at the optimum (the log steps; components pushing against an
+        active step-ratio bound count as 0; :func:`objective_and_gradient` gives the gradient
+        w.r.t. the log levels).
+    iterations, converged, message
+        The optimiser's report.
+    distinct_eigenvalues
+        Eigenvalues after exact grouping of equal values (the size the optimiser worked on).
+    """
+
+    sigmas: FloatArray
+    sampler: str
+    objective: Objective
+    kl_direction: KLDirection
+    start: Start
+    objective_value: float
+    criteria: Criteria
+    gradient_norm: float
+    iterations: int
+    converged: bool
+    message: str
+    distinct_eigenvalues: int
+
+    @property
+    def max_step_ratio(self) -> float:
+        r"""The largest ratio of consecutive finite steps in :math:`\ln\sigma` (either way
+        round): :data:`STEP_RATIO_BOUND` when a multistep optimum sits on its bound."""
+        pos = self.sigmas[np.isfinite(self.sigmas) & (self.sigmas > 0)]
+        if pos.size < 3:
+            return 1.0
+        gaps = -np.diff(np.log(pos))
+        ratio = gaps[1:] / gaps[:-1]
+        return float(np.max(np.maximum(ratio, 1.0 / ratio)))
+
+    @property
+    def min_gap_ratio(self) -> float:
+        r"""The smallest step in :math:`\ln\sigma` over the mean one (finite positive levels):
+        near 0 when the optimiser merges levels."""
+        pos = self.sigmas[np.isfinite(self.sigmas) & (self.sigmas > 0)]
+        if pos.size < 3:
+            return 1.0
+        gaps = -np.diff(np.log(pos))
+        return float(gaps.min() / gaps.mean())
+
+
+def _group(lam_v: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Distinct eigenvalues and their multiplicities (the sums over i are exact rewritings)."""
+    values, counts = np.unique(lam_v, return_counts=True)
+    return values, counts.astype(np.float64)
+
+
+class _Gaps:
+    r"""Monotone grids from free variables: the finite steps of :math:`\ln\sigma`, positive.
+
+    The finite log steps :math:`h_k>0` (all N with both ends finite and positive, else those not
+    touching 0 or infinity) are :math:`e^{w_k}`, or, with a step-ratio bound R, a chain
+    :math:`\ln h_k=\ln h_{k-1}+w_k` with the box :math:`|w_k|\le\ln R` (every ratio
+    :math:`h_{k-1}/h_k` in :math:`[1/R,R]`). With both ends finite and positive the steps are
+    rescaled to span
+    :math:`\ln(\sigma_{\max}/\sigma_{\min})` (and, unbounded, floored at :data:`GAP_FLOOR` of
+    the mean step); otherwise they count from the finite end (from pure noise to 0: from a free
+    first level). Every iterate is a strictly decreasing grid: no level can pass another.
+    """
+
+    def __init__(self, hi: float, lo: float, n: int, ratio_bound: float | None) -> None:
+        self.hi, self.lo, self.n, self.bound = hi, lo, n, ratio_bound
+        self.top, self.bottom = math.isfinite(hi), lo > 0
+        # number of finite log steps and whether a free anchor level is needed
+        self.m = n - (0 if self.top else 1) - (0 if self.bottom else 1)
+        self.anchor = not self.top and not self.bottom
+
+    def _steps(self, w: Any) -> Any:
+        import torch
+
+        if self.bound is None:
+            return torch.exp(w)
+        return torch.exp(torch.cat([w[:1], w[:1] + torch.cumsum(w[1:], 0)]))
+
+    def to_log_levels(self, y: Any) -> Any:
+        """The N-1 interior log levels (torch) from the free variables ``y``."""
+        import torch
+
+        if self.top and self.bottom:
+            span = math.log(self.hi) - math.log(self.lo)
+            h = self._steps(torch.cat([y.new_zeros(1), y]))
+            p = h / h.sum()
+            if self.bound is None:
+                p = GAP_FLOOR / self.n + (1.0 - GAP_FLOOR) * p
+            return math.log(self.hi) - span * torch.cumsum(p, 0)[:-1]
+        if self.anchor:
+            h = self._steps(y[1:]) if self.m else y[1:]
+            return torch.cat([y[:1], y[:1] - torch.cumsum(h, 0)])
+        h = self._steps(y)
+        if self.top:  # pure 0 at the bottom: count down from sigma_max
+            return math.log(self.hi) - torch.cumsum(h, 0)
+        return math.log(self.lo) + torch.flip(torch.cumsum(torch.flip(h, [0]), 0), [0])
+
+    def _free(self, log_h: FloatArray) -> FloatArray:
+        if self.bound is None:
+            return log_h
+        cap = math.log(self.bound)
+        return np.concatenate([log_h[:1], np.clip(np.diff(log_h), -cap, cap)])
+
+    def box(self) -> list[tuple[float | None, float | None]]:
+        r"""L-BFGS-B bounds of the free variables: each log-step ratio within
+        :math:`[-\ln R,\ln R]` (none without a bound)."""
+        size = self.n - 1
+        if self.bound is None:
+            return [(None, None)] * size
+        cap = math.log(self.bound)
+        ratio: tuple[float | None, float | None] = (-cap, cap)
+        free: tuple[float | None, float | None] = (None, None)
+        if self.top and self.bottom:  # every variable is a ratio (the first step is the unit)
+            return [ratio] * size
+        if self.anchor:  # the anchor level, the first step, then ratios
+            return [free, free][: min(2, size)] + [ratio] * max(0, size - 2)
+        return [free] + [ratio] * (size - 1)
+
+    def projected(self, y: FloatArray, g: FloatArray) -> FloatArray:
+        """The gradient ``g`` at ``y`` with the components that push against an active bound
+        set to 0 (the first-order optimality measure of a box-constrained problem)."""
+        out = g.copy()
+        for j, (lo, hi) in enumerate(self.box()):
+            if lo is not None and y[j] <= lo + 1e-12 and g[j] > 0:
+                out[j] = 0.0
+            if hi is not None and y[j] >= hi - 1e-12 and g[j] < 0:
+                out[j] = 0.0
+        return out
+
+    def from_levels(self, sig: FloatArray) -> FloatArray:
+        """The free variables of a strictly decreasing grid (inverse of :meth:`to_log_levels`;
+        a grid outside the ratio bound maps to the nearest one inside)."""
+        x = np.log(sig[1:-1])
+        if self.top and self.bottom:
+            h = -np.diff(np.log(sig))
+            p = h / h.sum()
+            if self.bound is None:
+                p = np.maximum((p - GAP_FLOOR / self.n) / (1.0 - GAP_FLOOR), 1e-300)
+            return self._free(np.log(p) - math.log(p[0]))[1:]
+        if self.anchor:
+            return np.concatenate([x[:1], self._free(np.log(-np.diff(x)))])
+        ends = np.concatenate([[math.log(self.hi)], x] if self.top else [x, [math.log(self.lo)]])
+        return self._free(np.log(-np.diff(ends)))
+
+
+STEP_RATIO_BOUND = 2.0
+r"""The bound R on consecutive log-step ratios for a multistep sampler's optimum. DPM-Solver++(2M)
+forms :math:`(1+\tfrac1{2r})D_a-\tfrac1{2r}D_{\rm prev}` with :math:`r=h_{\rm last}/h`: on the
+exact Gaussian denoiser a tiny :math:`r` turns this into an exact derivative, so its criteria
+reward merging two levels; on a network the same weights amplify the denoiser's error by up to
+:math:`\sqrt{(1+\tfrac1{2r})^2+\tfrac1{4r^2}}`, which is :math:`\sqrt5\approx2.2` at
+:math:`r=1/2` (1.6 for uniform steps) and unbounded as :math:`r\to0`. Keeping
+:math:`r\in[1/2,2]` bounds it at :math:`\sqrt5`; an optimum on the bound is reported
+(:attr:`SamplerOptimum.max_step_ratio`)."""
+
+
+def _starts(
+    lam_v: FloatArray, n: int, lo: float, hi: float, start: Start, kl_direction: KLDirection
+) -> list[FloatArray]:
+    """The optimiser's starting grids: the DDIM KL optimum and, with both ends finite and
+    positive, the log-uniform grid; the best local optimum is kept."""
+    from symsched.gaussian.variational import kl_optimal
+
+    out = [kl_optimal(lam_v, n, lo, hi, start=start, objective=kl_direction, max_iter=2000).sigmas]
+    if lo > 0 and math.isfinite(hi):
+        grid = np.exp(np.linspace(math.log(hi), math.log(lo), n + 1))
+        grid[0], grid[-1] = hi, lo
+        out.append(grid)
+    return out
+
+
+def _torch_objective(
+    lam_v: FloatArray,
+    counts: FloatArray,
+    hi: float,
+    lo: float,
+    sampler: str,
+    objective: Objective,
+    kl_direction: KLDirection,
+    start: Start,
+    knobs: dict[str, float],
+    gaps: _Gaps | None = None,
+) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+    """``x -> (value, gradient)``: ``x`` the log interior levels, or the free variables of
+    ``gaps`` when given (torch autograd, float64)."""
+    import torch
+
+    from symsched.gaussian.exact import half_phi
+
+    smp = get_sampler(sampler)
+    form = smp.linear_map_form()
+    kv = smp.knob_values(smp.make_knobs(**knobs))
+    lam_t = torch.as_tensor(lam_v, dtype=torch.float64)
+    w_t = torch.as_tensor(counts, dtype=torch.float64)
+    t_n = lam_t + lo * lo
+    coupling = objective == "coupling"
+    if math.isinf(hi):
+        std0: Any = None
+    elif coupling or start == "exact":
+        std0 = torch.sqrt(lam_t + hi * hi)
+    else:
+        std0 = torch.full_like(lam_t, hi)
+    norm = float((counts * (lam_v + lo * lo)).sum())
+
+    def fg(x: FloatArray) -> tuple[float, FloatArray]:
+        xt = torch.as_tensor(x, dtype=torch.float64).requires_grad_(True)
+        inner = torch.exp(xt if gaps is None else gaps.to_log_levels(xt))
+        levels: list[Any] = [hi, *(inner[j] for j in range(inner.shape[0])), lo]
+        u, v = propagate(form, lam_t, levels, std0, kv, backend="torch")
+        if coupling:
+            value = (w_t * ((u - torch.sqrt(t_n)) ** 2 + v)).sum() / norm
+        else:
+            lr = torch.log(u * u + v) - torch.log(t_n)
+            sign = -1.0 if kl_direction == "kl_source_output" else 1.0
+            value = (w_t * half_phi(sign * lr, torch)).sum()
+        (grad,) = torch.autograd.grad(value, xt)
+        return float(value.detach()), grad.numpy().astype(np.float64)
+
+    return fg
+
+
+def objective_and_gradient(
+    eigenvalues: SpectrumLike,
+    sigmas: GridLike,
+    *,
+    sampler: str = "ddim",
+    objective: Objective | None = None,
+    kl_direction: KLDirection = "kl_source_output",
+    start: Start = "exact",
+    **knobs: float,
+) -> tuple[float, FloatArray]:
+    r"""The criterion of a grid and its exact gradient w.r.t. :math:`\ln\sigma_j` of the interior
+    levels (automatic differentiation of the sampler's linear map, float64).
+
+    Parameters
+    ----------
+    eigenvalues, sigmas
+        The spectrum and the full grid.
+    sampler, objective, kl_direction, start, **knobs
+        As :func:`sampler_optimal`.
+
+    Returns
+    -------
+    tuple of (float, FloatArray)
+        The value and the gradient (length N-1).
+    """
+    lam_v, sig = as_eigenvalues(eigenvalues), as_grid(sigmas)
+    obj = _check(sampler, objective, kl_direction, start, sig)
+    values, counts = _group(lam_v)
+    fg = _torch_objective(
+        values, counts, float(sig[0]), float(sig[-1]), sampler, obj, kl_direction, start, knobs
+    )
+    return fg(np.log(sig[1:-1]))
+
+
+def _check(
+    sampler: str, objective: Objective | None, kl_direction: str, start: str, sig: FloatArray
+) -> Objective:
+    smp = get_sampler(sampler)
+    obj = default_objective(sampler) if objective is None else objective
+    check_choice(obj, "objective", OBJECTIVES)
+    check_choice(kl_direction, "kl_direction", ("kl_source_output", "kl_output_source"))
+    check_choice(start, "start", ("exact", "prior"))
+    if smp.oracle_only:
+        raise ValueError(f"sampler {sampler} is the exact flow: it has no grid to optimise")
+    if obj == "coupling" and smp.stochastic:
+        raise ValueError(
+            f"objective coupling does not apply to {sampler}: its injected noise dominates the "
+            "distance to the deterministic teacher and the minimiser collapses the grid; use "
+            "objective kl"
+        )
+    smp.check_grid(sig)
+    return obj
+
+
+def sampler_optimal(
+    eigenvalues: SpectrumLike,
+    steps: int,
+    sigma_min: float = 0.0,
+    sigma_max: float = math.inf,
+    *,
+    sampler: str = "ddim",
+    objective: Objective | None = None,
+    kl_direction: KLDirection = "kl_source_output",
+    start: Start = "exact",
+    init: GridLike | None = None,
+    max_iter: int = 3000,
+    step_ratio_bound: float | None = None,
+    knobs: Mapping[str, float] | None = None,
+) -> SamplerOptimum:
+    r"""The exact finite-N optimum of ``objective`` for ``sampler`` over the N-1 interior levels.
+
+    L-BFGS-B on the log steps (every iterate a strictly decreasing grid; a multistep sampler's
+    consecutive step ratios boxed within :data:`STEP_RATIO_BOUND`) with the exact gradient of
+    the sampler's linear map, from ``init`` or from both the DDIM KL optimum and the log-uniform
+    grid, keeping the better. The ends are kept exactly
+    (docs/theory/coupling.md#the-sampler-aware-optimum).
+
+    Parameters
+    ----------
+    eigenvalues
+        The covariance spectrum.
+    steps
+        The number of steps N.
+    sigma_min, sigma_max
+        The end levels (``sigma_max = inf``: pure noise, for samplers that allow it).
+    sampler
+        A name of :data:`symsched.samplers.SAMPLERS` (not the exact flow).
+    objective
+        ``"coupling"`` or ``"kl"``; default :func:`default_objective`.
+    kl_direction, start
+        The KL direction and start distribution of the ``kl`` objective.
+    init
+        The starting grid (N+1 levels from ``sigma_max`` to ``sigma_min``).
+    max_iter
+        Most L-BFGS-B iterations.
+    step_ratio_bound
+        Bound R on consecutive log-step ratios (``None``: :data:`STEP_RATIO_BOUND` for a
+        multistep sampler, none otherwise; ``math.inf``: no bound).
+    knobs
+        The sampler's knobs (``{"eta": 0.5}`` of ``ancestral``).
+
+    Returns
+    -------
+    SamplerOptimum
+        The grid, its criteria and the optimiser's report.
+
+    Raises
+    ------
+    ValueError
+        For an invalid argument, a sampler that cannot run the grid (Heun from pure noise), or an
+        ``init`` that does not match ``steps`` and the ends.
+    """
+    from scipy.optimize import minimize
+
+    from symsched.gaussian.variational import _check_optimiser_range, kl_optimal
+
+    knobs = dict(knobs or {})
+    lam_v = as_eigenvalues(eigenvalues)
+    n = check_steps(steps)
+    lo, hi = check_endpoints(sigma_min, sigma_max)
+    obj = _check(sampler, objective, kl_direction, start, np.array([hi, lo]))
+    _check_optimiser_range(lam_v, lo, hi, "the sampler-aware optimiser")
+    values, counts = _group(lam_v)
+
+    def result(sig: FloatArray, grad: float, nit: int, ok: bool, msg: str) -> SamplerOptimum:
+        crit = criteria(lam_v, sig, sampler=sampler, start=start, **knobs)
+        value = crit.coupling if obj == "coupling" else crit.value(kl_direction)
+        return SamplerOptimum(
+            sig, sampler, obj, kl_direction, start, value, crit, grad, nit, ok, msg, values.size
+        )
+
+    if n == 1:
+        return result(as_grid([hi, lo]), 0.0, 0, True, "one step: no free level")
+    if sampler == "ddim" and obj == "kl" and init is None:  # the analytic gradient's optimiser
+        opt = kl_optimal(lam_v, n, lo, hi, start=start, objective=kl_direction, max_iter=max_iter)
+        rel = opt.gradient_norm / opt.kl if opt.kl > 0 else 0.0
+        return result(opt.sigmas, rel, opt.iterations, opt.converged, opt.message)
+    starts = (
+        [as_grid(init)]
+        if init is not None
+        else _starts(
+            lam_v,
+            n,
+            lo,
+            hi,
+            start,
+            kl_direction,
+        )
+    )
+    for x0_grid in starts:
+        if x0_grid.size != n + 1 or x0_grid[0] != hi or x0_grid[-1] != lo:
+            raise ValueError(
+                f"init must be a grid of {n + 1} levels from sigma_max={hi} to sigma_min={lo}"
+            )
+    multistep = get_sampler(sampler).linear_map_form().history is not None
+    bound = (
+        step_ratio_bound
+        if step_ratio_bound is not None
+        else (STEP_RATIO_BOUND if multistep else None)
+    )
+    if bound is not None and not bound > 1:
+        raise ValueError(f"step_ratio_bound must be > 1, got {bound}")
+    gaps = _Gaps(hi, lo, n, None if bound is None or math.isinf(bound) else bound)
+    fg = _torch_objective(values, counts, hi, lo, sampler, obj, kl_direction, start, knobs, gaps)
+
+    def log_fg(yv: FloatArray) -> tuple[float, FloatArray]:
+        # the log of the criterion: scale-free, so the stopping rules are relative ones
+        kv, gv = fg(yv)
+        if not math.isfinite(kv) or not np.isfinite(gv).all():
+            return 1e300, np.zeros_like(gv)  # a degenerate iterate: the line search backs off
+        if not kv > 0:
+            return -745.0, np.zeros_like(gv)
+        return math.log(kv), gv / kv
+
+    import torch
+
+    # ftol: the criterion is good to ~1e-9 relative where it is tiny (a difference of two nearly
+    # equal maps), so relative decreases below 1e-12 of its log are noise
+    opts = {"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-10, "maxcor": 30}
+    best: tuple[float, FloatArray, Any] | None = None
+    nit = 0
+    for x0_grid in starts:
+        res = minimize(
+            log_fg,
+            gaps.from_levels(x0_grid),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=gaps.box(),
+            options=opts,
+        )
+        nit += int(res.nit)
+        with torch.no_grad():
+            y = torch.as_tensor(res.x, dtype=torch.float64)
+            inner = np.exp(gaps.to_log_levels(y).numpy())
+        sig = np.concatenate([[hi], inner, [lo]])
+        if np.all(np.diff(sig) < 0) and (best is None or res.fun < best[0]):
+            best = (float(res.fun), sig, res)
+    if best is None:
+        raise ValueError(
+            f"every {obj} optimum of {sampler} found merges two levels (equal in float64): the "
+            "criterion has no minimiser with N distinct levels from these starts; use fewer "
+            "steps or give an init grid"
+        )
+    _, sig, res = best
+    sig = as_grid(sig)
+    y_opt = np.asarray(res.x, dtype=np.float64)
+    _, gy = log_fg(y_opt)
+    grad = float(np.max(np.abs(gaps.projected(y_opt, gy)))) if gy.size else 0.0
+    return result(sig, grad, nit, bool(res.success), str(res.message))

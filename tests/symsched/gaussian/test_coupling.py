@@ -1,0 +1,174 @@
+"""The coupling error, the samplers' linear maps and the sampler-aware optimum
+(docs/theory/coupling.md)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symsched.gaussian import coupling, exact, sampler_optimum
+from symsched.samplers import SAMPLERS, get_sampler
+from symsched.samplers._linear import propagate
+from symsched_verify import tolerances as tol
+
+SPECTRUM = np.array([0.004, 0.05, 0.3, 1.5, 7.0])
+
+
+@st.composite
+def grids(draw: st.DrawFn, pure: bool) -> np.ndarray:
+    n = draw(st.integers(1, 7))
+    inner = sorted(
+        (draw(st.floats(math.log(0.01), math.log(50.0))) for _ in range(n - 1)), reverse=True
+    )
+    levels = np.exp(np.array(inner))
+    if np.any(np.diff(levels) >= 0):
+        levels = np.exp(np.linspace(math.log(50.0), math.log(0.01), n + 1)[1:-1])
+    top = math.inf if pure else draw(st.floats(60.0, 100.0))
+    bottom = draw(st.sampled_from([0.0, 0.002]))
+    return np.concatenate([[top], levels, [bottom]])
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_linear_map_reproduces_each_samplers_variance_ratio(name: str, data: st.DataObject) -> None:
+    # the linear-map forms (one generic recursion) vs each sampler's own cancellation-free path
+    smp = get_sampler(name)
+    grid = data.draw(grids(pure=smp.pure_noise_start and data.draw(st.booleans())))
+    knobs = {"eta": data.draw(st.floats(0.0, 1.0))} if name == "ancestral" else {}
+    kn = smp.make_knobs(**knobs)
+    std0 = None if math.isinf(grid[0]) else np.sqrt(SPECTRUM + grid[0] ** 2)
+    u, v = propagate(smp.linear_map_form(), SPECTRUM, list(grid), std0, smp.knob_values(kn))
+    r = (u * u + v) / (SPECTRUM + grid[-1] ** 2)
+    r0 = exact.variance_ratios(SPECTRUM, grid, sampler=name, **knobs)
+    np.testing.assert_allclose(r, r0, rtol=tol.LINEAR_MAP_RTOL, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["ddim", "heun", "dpmpp-2m", "ancestral"])
+def test_torch_and_numpy_linear_maps_agree(name: str) -> None:
+    smp = get_sampler(name)
+    grid = [80.0, 12.0, 3.0, 0.7, 0.1, 0.0]
+    kv = smp.knob_values(smp.make_knobs())
+    std0 = np.sqrt(SPECTRUM + grid[0] ** 2)
+    un, vn = propagate(smp.linear_map_form(), SPECTRUM, grid, std0, kv)
+    lam_t = torch.as_tensor(SPECTRUM)
+    ut, vt = propagate(
+        smp.linear_map_form(), lam_t, grid, torch.sqrt(lam_t + 6400.0), kv, backend="torch"
+    )
+    np.testing.assert_allclose(ut.numpy(), un, rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(vt + 0 * lam_t), vn + 0 * SPECTRUM, rtol=1e-14)
+
+
+def test_exact_flow_has_zero_coupling_error_and_every_sampler_a_positive_one() -> None:
+    grid = [80.0, 5.0, 0.5, 0.0]
+    assert coupling.coupling_error(SPECTRUM, grid, sampler="exact-flow") == 0.0
+    for name in ("ddim", "heun", "dpmpp-2m", "euler-vp", "ancestral"):
+        assert coupling.coupling_error(SPECTRUM, grid, sampler=name) > 1e-6
+
+
+def test_coupling_error_matches_its_definition_on_the_network_sampler() -> None:
+    # C = E||x_N - Phi(x_0)||^2 / E||Phi(x_0)||^2 through the real sampler loop
+    # (symsched.samplers.heun.sample on the exact denoiser of GaussianModel), not the linear-map
+    # forms: the loop is linear, so the d scaled unit vectors sqrt(lam_i + sigma_0^2) e_i give
+    # both expectations exactly
+    from symsched.models import GaussianModel
+    from symsched.samplers.heun import sample
+
+    grid = np.array([10.0, 2.0, 0.4, 0.05, 0.0])
+    x0 = np.diag(np.sqrt(SPECTRUM + grid[0] ** 2))
+    out = sample(GaussianModel(SPECTRUM), torch.as_tensor(x0), grid).numpy()
+    target = x0 * np.sqrt((SPECTRUM + grid[-1] ** 2) / (SPECTRUM + grid[0] ** 2))
+    direct = float(((out - target) ** 2).sum() / (target**2).sum())
+    assert direct == pytest.approx(
+        coupling.coupling_error(SPECTRUM, grid, sampler="heun"), rel=1e-12
+    )
+
+
+def test_coupling_is_finite_over_the_input_range() -> None:
+    for name in ("ddim", "heun", "dpmpp-2m", "euler-vp", "ancestral"):
+        c = coupling.coupling_error([1e-300, 1.0, 1e300], [1e300, 1e-100, 0.0], sampler=name)
+        ref = float(
+            coupling.coupling_error_mpmath([1e-300, 1.0, 1e300], [1e300, 1e-100, 0.0], sampler=name)
+        )
+        assert math.isfinite(c)
+        assert c == pytest.approx(ref, rel=tol.COUPLING_MP_RTOL)
+
+
+def test_criteria_bundle_both_kls_and_the_coupling_error() -> None:
+    grid = [80.0, 3.0, 0.2, 0.0]
+    c = coupling.criteria(SPECTRUM, grid, sampler="heun")
+    k = exact.kl(SPECTRUM, grid, sampler="heun")
+    assert c.kl_source_output == k.kl_source_output
+    assert c.kl_output_source == k.kl_output_source
+    assert c.coupling == coupling.coupling_error(SPECTRUM, grid, sampler="heun")
+    assert set(c.as_dict()) == set(coupling.CRITERIA)
+
+
+@pytest.mark.parametrize(
+    ("hi", "lo", "bound"),
+    [(80.0, 0.002, None), (80.0, 0.0, 2.0), (math.inf, 0.002, 2.0), (math.inf, 0.0, None)],
+)
+def test_optimiser_parametrisation_round_trips_and_stays_monotone(
+    hi: float, lo: float, bound: float | None
+) -> None:
+    gaps = sampler_optimum._Gaps(hi, lo, 7, bound)
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=6) * 0.3
+    x = gaps.to_log_levels(torch.as_tensor(y)).numpy()
+    sig = np.concatenate([[hi], np.exp(x), [lo]])
+    assert np.all(np.diff(sig) < 0)
+    np.testing.assert_allclose(gaps.from_levels(sig), y, atol=1e-12)
+
+
+def test_dpmpp_2m_optimum_keeps_its_step_ratios_within_the_bound() -> None:
+    opt = sampler_optimum.sampler_optimal(SPECTRUM, 6, 0.002, 80.0, sampler="dpmpp-2m")
+    assert opt.objective == "coupling"
+    assert opt.max_step_ratio <= sampler_optimum.STEP_RATIO_BOUND * (1 + 1e-9)
+    # no worse than either start, both evaluated by the independent float64 path
+    for start in sampler_optimum._starts(SPECTRUM, 6, 0.002, 80.0, "exact", "kl_source_output"):
+        c0 = coupling.coupling_error(SPECTRUM, start, sampler="dpmpp-2m")
+        assert opt.objective_value <= c0 * (1 + 1e-12)
+
+
+def test_ddim_kl_objective_uses_the_analytic_optimiser() -> None:
+    from symsched.gaussian.variational import kl_optimal
+
+    opt = sampler_optimum.sampler_optimal(SPECTRUM, 5, 0.002, 80.0, sampler="ddim")
+    ref = kl_optimal(SPECTRUM, 5, 0.002, 80.0)
+    assert opt.objective == "kl"
+    np.testing.assert_array_equal(opt.sigmas, ref.sigmas)
+
+
+def test_equal_eigenvalues_are_grouped_exactly() -> None:
+    lam = np.repeat([0.1, 2.0], [3, 5])
+    a = sampler_optimum.objective_and_gradient(lam, [80.0, 4.0, 0.5, 0.0], sampler="heun")
+    b = sampler_optimum.objective_and_gradient(
+        np.array([0.1, 0.1, 0.1, 2.0, 2.0, 2.0, 2.0, 2.0]) * (1 + 0 * lam),
+        [80.0, 4.0, 0.5, 0.0],
+        sampler="heun",
+    )
+    assert a[0] == pytest.approx(
+        coupling.coupling_error(lam, [80.0, 4.0, 0.5, 0.0], sampler="heun"), rel=1e-12
+    )
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"sampler": "ancestral", "objective": "coupling"}, "does not apply to ancestral"),
+        ({"sampler": "exact-flow"}, "exact flow"),
+        ({"sampler": "heun", "sigma_max": math.inf}, "finite sigma_0"),
+        ({"sampler": "nope"}, "sampler must be one of"),
+        ({"sampler": "heun", "objective": "mse"}, "objective"),
+    ],
+)
+def test_bad_requests_are_refused_with_the_fix(kwargs: dict[str, object], fragment: str) -> None:
+    args: dict[str, object] = {"sigma_min": 0.002, "sigma_max": 80.0, **kwargs}
+    with pytest.raises(ValueError, match=fragment):
+        sampler_optimum.sampler_optimal(SPECTRUM, 4, **args)  # type: ignore[arg-type]
