@@ -1,4 +1,5 @@
-"""``symsched kl``: exact KL (both directions) of a sampler on a Gaussian source.
+"""``symsched kl``: exact KL (both directions) and coupling error of a sampler on a Gaussian
+source (docs/theory/coupling.md).
 
 The grid is ``--sigmas`` or ``--schedule METHOD --steps N`` followed by that method's own options
 (``symsched schedule METHOD --help``); a method that takes a spectrum gets the source spectrum
@@ -33,6 +34,7 @@ from symsched.cli._registry_args import (
     sampler_knobs,
 )
 from symsched.gaussian import exact
+from symsched.gaussian.coupling import coupling_error
 from symsched.samplers import SAMPLERS
 from symsched.schedules import METHODS
 
@@ -45,9 +47,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the ``kl`` command."""
     p = sub.add_parser(
         "kl",
-        help="exact KL of a grid on a Gaussian source",
-        description="Exact KL (both directions) of a sampler with the exact denoiser on a "
-        "Gaussian source. With --schedule METHOD, the method's own options follow (see "
+        help="exact KL and coupling error of a grid on a Gaussian source",
+        description="Exact KL (both directions) and coupling error (the teacher-trajectory error, "
+        "docs/theory/coupling.md) of a sampler with the exact denoiser on a Gaussian source. "
+        "With --schedule METHOD, the method's own options follow (see "
         "`symsched schedule METHOD --help`).",
     )
     add_spectrum_args(p, required=True)
@@ -114,11 +117,13 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         ) from None
     try:
         res = exact.kl(lam, sigmas, start=args.start, sampler=args.sampler, **knobs)  # type: ignore[arg-type]
+        c_err = coupling_error(lam, sigmas, sampler=args.sampler, **knobs)  # type: ignore[arg-type]
     except ValueError as exc:
         raise CliError(str(exc)) from None
     out: dict[str, object] = {
         "kl_source_output": res.kl_source_output,
         "kl_output_source": res.kl_output_source,
+        "coupling": c_err,
         "steps": int(sigmas.size - 1),
         "sampler": args.sampler,
         "start": args.start,
@@ -136,6 +141,7 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         write_output(
             f"KL(source||output) = {res.kl_source_output:.12g}\n"
             f"KL(output||source) = {res.kl_output_source:.12g}\n"
+            f"coupling error     = {c_err:.12g}\n"
             f"steps = {sigmas.size - 1}, sampler = {args.sampler}, start = {args.start}, "
             f"d = {lam.size}",
             None,

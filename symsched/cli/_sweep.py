@@ -67,8 +67,12 @@ CSV_COLUMNS = (
     "knobs",
     "kl_source_output",
     "kl_output_source",
+    "coupling",
     "sigmas",
 )
+CRITERIA = ("kl_source_output", "kl_output_source", "coupling")
+"""What a sweep ranks by (``--criterion``): a KL direction or the coupling error
+(docs/theory/coupling.md)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class SweepPoint:
     knobs: tuple[tuple[str, float], ...]
     sigma_min: float
     sigma_max: float
+    criterion: str = "kl_source_output"
 
     @property
     def id(self) -> str:
@@ -100,19 +105,46 @@ def sweep_methods() -> tuple[str, ...]:
     return method_names(model=False)
 
 
-def _method_options(method: str, lam: FloatArray, start: str) -> dict[str, Any]:
-    """The spectrum (and, for kl-optimal, the start it optimises for) when ``method`` takes them."""
+def _method_options(
+    method: str,
+    lam: FloatArray,
+    start: str,
+    sampler: str = "ddim",
+    criterion: str = "kl_source_output",
+    knobs: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """The spectrum when ``method`` takes one; for kl-optimal also the start, the sampler and the
+    criterion it optimises for (the swept sampler's optimum of the swept criterion; a stochastic
+    sampler's coupling error is not an objective, so it gets its KL optimum)."""
     dests = {o.name for o in option_fields(METHODS[method].options)}
     out: dict[str, Any] = {}
     if "eigenvalues" in dests:
         out["eigenvalues"] = lam
     if "kl_start" in dests:
         out["kl_start"] = start
+    if "sampler" in dests and "objective" in dests:
+        out["sampler"] = sampler
+        if criterion == "coupling":
+            from symsched.samplers import get_sampler
+
+            out["objective"] = "kl" if get_sampler(sampler).stochastic else "coupling"
+        else:
+            out["objective"], out["kl_objective"] = "kl", criterion
+        if knobs and "eta" in dests and "eta" in knobs:
+            out["eta"] = knobs["eta"]
     return out
 
 
 def _build(
-    method: str, steps: int, lam: FloatArray, start: str, sigma_min: float, sigma_max: float
+    method: str,
+    steps: int,
+    lam: FloatArray,
+    start: str,
+    sigma_min: float,
+    sigma_max: float,
+    sampler: str = "ddim",
+    criterion: str = "kl_source_output",
+    knobs: dict[str, float] | None = None,
 ) -> Any:
     import symsched
 
@@ -121,7 +153,7 @@ def _build(
         steps,
         sigma_min=sigma_min,
         sigma_max=sigma_max,
-        **_method_options(method, lam, start),
+        **_method_options(method, lam, start, sampler, criterion, knobs),
     )
 
 
@@ -132,18 +164,29 @@ def _start(name: str) -> Start:
 
 
 def evaluate(point: SweepPoint) -> dict[str, Any]:
-    """The record of one sweep point: the grid and both KL directions (pure; runs on any worker)."""
+    """The record of one sweep point: the grid, both KL directions and the coupling error (pure;
+    runs on any worker)."""
     import symsched
+    from symsched.gaussian.coupling import coupling_error
 
     lam = np.asarray(point.eigenvalues, dtype=np.float64)
     try:
-        sched = _build(
-            point.method, point.steps, lam, point.start, point.sigma_min, point.sigma_max
-        )
         knobs: dict[str, Any] = dict(point.knobs)  # the sampler's knobs, checked by kl
+        sched = _build(
+            point.method,
+            point.steps,
+            lam,
+            point.start,
+            point.sigma_min,
+            point.sigma_max,
+            point.sampler,
+            point.criterion,
+            knobs,
+        )
         res = symsched.kl(
             lam, sched.sigmas, sampler=point.sampler, start=_start(point.start), **knobs
         )
+        c_err = coupling_error(lam, sched.sigmas, sampler=point.sampler, **knobs)
     except ValueError as exc:
         raise ValueError(
             f"{point.spectrum}, N = {point.steps}, {point.method}, {point.sampler}: {exc}"
@@ -158,6 +201,7 @@ def evaluate(point: SweepPoint) -> dict[str, Any]:
         "knobs": dict(point.knobs),
         "kl_source_output": float(res.kl_source_output),
         "kl_output_source": float(res.kl_output_source),
+        "coupling": float(c_err),
         "sigmas": [float(v) for v in sched.sigmas],
         "params": json_safe(dict(sched.params)),
     }
@@ -169,9 +213,11 @@ def evaluate(point: SweepPoint) -> dict[str, Any]:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "sweep",
-        help="exact KL over spectra x steps x methods x samplers",
+        help="exact KL and coupling error over spectra x steps x methods x samplers",
         description="Build every method's N-step grid for every spectrum and evaluate the exact KL "
-        "(both directions) of each sampler on the Gaussian source. One task per "
+        "(both directions) and coupling error of each sampler on the Gaussian source, ranking by "
+        "--criterion (kl-optimal is built as the optimum of that criterion for each sampler). "
+        "One task per "
         "(spectrum, N, method, sampler), run through the executor (in-process, "
         "--workers K or --scheduler ADDRESS); the output is identical whichever runs it.",
     )
@@ -192,6 +238,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="schedule methods (stein and ays need a model and are not swept)",
     )
     add_sampler_options(p, multiple=True)
+    p.add_argument(
+        "--criterion",
+        default="kl_source_output",
+        choices=CRITERIA,
+        help="what the table shows and 'best' ranks by: a KL direction or the coupling error "
+        "(docs/theory/coupling.md)",
+    )
     p.add_argument(
         "--start",
         default="exact",
@@ -342,6 +395,8 @@ def canonical_command(
             given[flag_of(SAMPLERS[s].knobs, name)] = value
     for flag, value in sorted(given.items()):
         parts += [flag, repr(value)]
+    if args.criterion != "kl_source_output":
+        parts += ["--criterion", args.criterion]
     parts += [
         "--start",
         args.start,
@@ -353,17 +408,20 @@ def canonical_command(
     return shlex.join(parts)
 
 
-def _best(records: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
-    """Per spectrum, steps and sampler: the method of least kl_source_output (first on ties)."""
+def _best(
+    records: list[dict[str, Any]], criterion: str = "kl_source_output"
+) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+    """Per spectrum, steps and sampler: the method of least ``criterion`` (first on ties)."""
     best: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
     for r in records:
         slot = best.setdefault(r["spectrum"], {}).setdefault(str(r["steps"]), {})
         cur = slot.get(r["sampler"])
-        if cur is None or r["kl_source_output"] < cur["kl_source_output"]:
+        if cur is None or r[criterion] < cur[criterion]:
             slot[r["sampler"]] = {
                 "method": r["method"],
                 "kl_source_output": r["kl_source_output"],
                 "kl_output_source": r["kl_output_source"],
+                "coupling": r["coupling"],
             }
     return best
 
@@ -391,14 +449,22 @@ def _csv(records: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def _table(doc: dict[str, Any], methods: list[str]) -> str:
+_TITLES = {
+    "kl_source_output": "KL(source || output)",
+    "kl_output_source": "KL(output || source)",
+    "coupling": "coupling error",
+}
+
+
+def _table(doc: dict[str, Any], methods: list[str], criterion: str = "kl_source_output") -> str:
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
     start = doc["records"][0]["start"] if doc["records"] else "exact"
     table = Table(
-        title=f"KL(source || output), start {start}; * = smallest in the row", box=box.SIMPLE_HEAD
+        title=f"{_TITLES[criterion]}, start {start}; * = smallest in the row",
+        box=box.SIMPLE_HEAD,
     )
     for col in ("spectrum", "N", "sampler", *methods):
         table.add_column(col, justify="left" if col in ("spectrum", "sampler") else "right")
@@ -412,10 +478,7 @@ def _table(doc: dict[str, Any], methods: list[str]) -> str:
         sampler_label = sampler + (
             f" ({', '.join(f'{k} {v:g}' for k, v in kn.items())})" if kn else ""
         )
-        cells = [
-            f"{by_method[m]['kl_source_output']:.4e}" + (" *" if m == best else "  ")
-            for m in methods
-        ]
+        cells = [f"{by_method[m][criterion]:.4e}" + (" *" if m == best else "  ") for m in methods]
         table.add_row(f"{spectrum} (d={dim})", str(steps), sampler_label, *cells)
     console = Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
     console.print(table)
@@ -457,6 +520,7 @@ def run(args: argparse.Namespace) -> int:
             tuple(sorted((k, float(v)) for k, v in knobs[sampler].items())),
             lo,
             hi,
+            args.criterion,
         )
         for name, lam in spectra.items()
         for n in steps
@@ -479,6 +543,7 @@ def run(args: argparse.Namespace) -> int:
         "start": args.start,
         "sigma_min": lo,
         "sigma_max": hi,
+        "criterion": args.criterion,
         "knobs": knobs,
         "steps": steps,
         "methods": methods,
@@ -492,8 +557,9 @@ def run(args: argparse.Namespace) -> int:
             json.dumps(json_safe(inputs), sort_keys=True).encode()
         ).hexdigest(),
         "spectra": [{"name": name, "dimension": int(lam.size)} for name, lam in spectra.items()],
+        "criterion": args.criterion,
         "records": records,
-        "best": _best(records),
+        "best": _best(records, args.criterion),
     }
     text = dumps_json(doc)
     if args.output is not None:
@@ -504,5 +570,5 @@ def run(args: argparse.Namespace) -> int:
         if args.output != "-":
             write_output(text, None)
     elif args.output != "-":
-        write_output(_table(doc, methods), None)
+        write_output(_table(doc, methods, args.criterion), None)
     return 0
