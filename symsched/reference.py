@@ -2,16 +2,32 @@ r"""Reference schedules for real model families, exported to their consumers.
 
 For each model family, every N of :data:`REFERENCE_STEPS` and every method that applies, the
 reference set holds the grid, its exports for that family's consumers and its exact KL on the
-family's Gaussian proxy. The proxies (stated in every record):
+family's Gaussian proxy. Each proxy is a named spectrum (:class:`ProxySpectrum`), computed by
+:func:`symsched.spectrum.photographs_spectrum`: the ring-averaged Fourier (stationary) estimate
+of ``R x R x 3`` RGB patches of scikit-learn's two sample photographs in the [-1, 1] pixel scale
+(docs/theory/gaussian.md#spectra-of-data), at the resolution of the family's model input and
+rescaled to its data scale (docs/theory/gaussian.md#data-scale). The proxies (stated in every
+record):
 
-* ``edm`` (sigma in [0.002, 80], sigma_data = 0.5): the digits spectrum rescaled to mean eigenvalue
-  0.25, so that the RMS data std is EDM's sigma_data = 0.5 [karras2022, §5].
-* ``sd15`` / ``sdxl`` (sigma in [0.0292, 14.6146], the scaled_linear training table): the digits
-  spectrum rescaled to mean eigenvalue 1 (latents are scaled to unit variance by the VAE factor).
-* ``ddpm`` (linear beta 1e-4..0.02, 1000 steps; sigma in [0.0100, 157.4]): the digits spectrum in
-  its [-1, 1] scale, the pixel scale DDPM is trained in [ho2020].
-* ``flow`` (rectified flow, x_t = (1-t) x0 + t eps, from pure noise t = 1 to data t = 0): the digits
-  spectrum rescaled to mean eigenvalue 1 (latent flow models such as SD3, shift = 3).
+* ``edm`` (sigma in [0.002, 80]): photographs at 32 x 32 x 3 (EDM's CIFAR-10 setting), rescaled to
+  mean eigenvalue 0.25, so that the RMS data std is EDM's sigma_data = 0.5 [karras2022, §5].
+* ``sd15`` (sigma in [0.0292, 14.6146], the scaled_linear training table): photographs at
+  64 x 64 x 3, the latent grid of a 512 px image, rescaled to mean eigenvalue 1 (latents are scaled
+  to unit variance by the VAE factor) [rombach2022].
+* ``sdxl`` (same range): photographs at 128 x 128 x 3, the latent grid of a 1024 px image, mean
+  eigenvalue 1 [podell2023].
+* ``ddpm`` (linear beta 1e-4..0.02, 1000 steps; sigma in [0.0100, 157.4]): photographs at
+  32 x 32 x 3 as they are, in the [-1, 1] pixel scale DDPM is trained in on CIFAR-10 [ho2020].
+* ``flow`` (rectified flow, x_t = (1-t) x0 + t eps, from pure noise t = 1 to data t = 0): the same
+  proxy as ``sdxl``, stated as shared: photographs at 128 x 128 x 3, the latent grid of SD3 / Flux
+  at 1024 px, mean eigenvalue 1 [esser2024].
+
+The latent families' proxies are **pixel-space** spectra on the latent grid: they have the latent's
+spatial size and scale, but a VAE latent has 4 (SD 1.5, SDXL) or 16 (SD3, Flux) channels and its
+own, flatter spectrum, so their KLs illustrate a natural-image-like spectrum at that size; they do
+not predict the real latent's. For that, save encoded latents ``(n, H, W, C)`` as ``.npy`` and run
+``symsched spectrum --npy latents.npy`` (docs/cli.md#spectrum). No two families share a proxy
+without saying so (:attr:`ModelFamily.shares_proxy_with`).
 
 Methods: ``tangent`` (c = gamma* of the proxy), ``kl-optimal-c1`` (tangent with c = 1: ComfyUI's
 ``kl_optimal``), ``karras`` (rho = 7), ``loglinear``, ``vp-linear`` (ddpm only: uniform in
@@ -20,10 +36,22 @@ diffusion time), ``ays`` (sd15/sdxl), ``flow-uniform`` (flow only: uniform flow 
 (``variational``, ``kl-optimal``; score-model methods such as ``stein`` get the Gaussian proxy as
 their model when ``score_models`` is set, as they take seconds per grid); a method that does not
 apply is listed with the reason. The KL is that of DDIM (docs/conventions.md#reference-schedules).
+
+References
+----------
+.. [karras2022] arXiv:2206.00364, §5 (sigma_data = 0.5, the CIFAR-10 32 x 32 setting).
+.. [rombach2022] R. Rombach et al., "High-Resolution Image Synthesis with Latent Diffusion
+   Models", CVPR 2022, arXiv:2112.10752 (the f = 8 autoencoder, the unit-variance latent scale).
+.. [podell2023] D. Podell et al., "SDXL: Improving Latent Diffusion Models for High-Resolution
+   Image Synthesis", arXiv:2307.01952 (1024 px images, 128 x 128 latents).
+.. [ho2020] arXiv:2006.11239 (the [-1, 1] pixel scale, CIFAR-10 32 x 32).
+.. [esser2024] P. Esser et al., "Scaling Rectified Flow Transformers for High-Resolution Image
+   Synthesis", ICML 2024, arXiv:2403.03206 (SD3: rectified flow on 16-channel f = 8 latents).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -31,16 +59,74 @@ from dataclasses import dataclass
 import numpy as np
 
 from symsched._typing import FloatArray, JSONValue
-from symsched.datasets import dataset_spectrum
 from symsched.export import export, flow_levels
 from symsched.gaussian import exact
 from symsched.schedules import METHODS, Schedule, build
 from symsched.schedules.discrete import training_table
+from symsched.spectrum import photographs_spectrum, rescale_mean
 
-__all__ = ["MODELS", "REFERENCE_STEPS", "ModelFamily", "proxy_spectrum", "reference_set"]
+__all__ = [
+    "MODELS",
+    "REFERENCE_STEPS",
+    "ModelFamily",
+    "ProxySpectrum",
+    "proxy_spectrum",
+    "reference_set",
+]
 
 REFERENCE_STEPS: tuple[int, ...] = (4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50)
 """The step counts of the reference set."""
+
+
+@dataclass(frozen=True)
+class ProxySpectrum:
+    """A named Gaussian proxy: the photographs' spectrum at one resolution and data scale.
+
+    The ring-averaged Fourier estimate of ``R x R x 3`` patches of the two sample photographs
+    (:func:`symsched.spectrum.photographs_spectrum` with ``method="fourier", radial=True``: its
+    equal eigenvalues make the optimisers' cost that of ~0.7 R distinct values per channel),
+    rescaled to a mean eigenvalue or left in the [-1, 1] pixel scale.
+
+    Attributes
+    ----------
+    resolution
+        The patch side R.
+    mean_eigenvalue
+        The mean eigenvalue it is rescaled to (``None``: the [-1, 1] pixel scale, as is).
+    """
+
+    resolution: int
+    mean_eigenvalue: float | None
+
+    @property
+    def name(self) -> str:
+        """E.g. ``photographs-32x32x3-mean0.25`` or ``photographs-32x32x3-pixel-scale``."""
+        r = self.resolution
+        scale = "pixel-scale" if self.mean_eigenvalue is None else f"mean{self.mean_eigenvalue:g}"
+        return f"photographs-{r}x{r}x3-{scale}"
+
+    @property
+    def dimension(self) -> int:
+        """d = 3 R^2."""
+        return 3 * self.resolution**2
+
+    def eigenvalues(self) -> FloatArray:
+        """The proxy's eigenvalues, descending (a copy; computed once per process).
+
+        Returns
+        -------
+        FloatArray
+            ``3 R^2`` eigenvalues.
+        """
+        return _proxy_eigenvalues(self).copy()
+
+
+@functools.cache
+def _proxy_eigenvalues(p: ProxySpectrum) -> FloatArray:
+    lam = photographs_spectrum(p.resolution, "fourier", radial=True).eigenvalues
+    out = lam.copy() if p.mean_eigenvalue is None else rescale_mean(lam, p.mean_eigenvalue)
+    out.setflags(write=False)
+    return out
 
 
 @dataclass(frozen=True)
@@ -53,20 +139,23 @@ class ModelFamily:
         The family (``edm``, ``sd15``, ``sdxl``, ``ddpm``, ``flow``).
     sigma_min, sigma_max
         Its noise range.
-    mean_eigenvalue
-        The mean eigenvalue the digits spectrum is rescaled to (``None``: as is).
+    spectrum
+        Its Gaussian proxy, a named spectrum.
     proxy
-        A description of the Gaussian proxy.
+        What the proxy is, in words (stated in every record).
     exports
         ``(format, options)`` of the exporters its consumers take.
+    shares_proxy_with
+        The family whose proxy this one reuses, stated (``None``: its own).
     """
 
     name: str
     sigma_min: float
     sigma_max: float
-    mean_eigenvalue: float | None  # rescale the digits spectrum to this mean (None: as is)
+    spectrum: ProxySpectrum
     proxy: str
     exports: tuple[tuple[str, dict[str, object]], ...]
+    shares_proxy_with: str | None = None
 
 
 _DDPM_TABLE = training_table("linear")
@@ -75,33 +164,54 @@ _SD_EXPORTS: tuple[tuple[str, dict[str, object]], ...] = (
     ("comfyui", {}),
     ("diffusers-timesteps", {"train_schedule": "scaled_linear"}),
 )
-_UNIT_LATENTS = "digits spectrum rescaled to mean eigenvalue 1 (unit-variance latents)"
+_FOURIER = "photographs spectrum (ring-averaged Fourier estimate of RGB patches, [-1, 1] pixels)"
+_LATENT = (
+    "rescaled to mean eigenvalue 1 (unit-variance latents); a pixel-space spectrum on the latent "
+    "grid, not the spectrum of the VAE latent itself"
+)
 MODELS: tuple[ModelFamily, ...] = (
     ModelFamily(
         "edm",
         0.002,
         80.0,
-        0.25,
-        "digits spectrum rescaled to mean eigenvalue 0.25 (sigma_data = 0.5)",
+        ProxySpectrum(32, 0.25),
+        f"{_FOURIER} at 32x32x3 (EDM's CIFAR-10 setting), rescaled to mean eigenvalue 0.25 "
+        "(sigma_data = 0.5)",
         (("k-diffusion", {}),),
     ),
-    ModelFamily("sd15", 0.0292, 14.6146, 1.0, _UNIT_LATENTS, _SD_EXPORTS),
-    ModelFamily("sdxl", 0.0292, 14.6146, 1.0, _UNIT_LATENTS, _SD_EXPORTS),
+    ModelFamily(
+        "sd15",
+        0.0292,
+        14.6146,
+        ProxySpectrum(64, 1.0),
+        f"{_FOURIER} at 64x64x3 (the latent grid of a 512px image), {_LATENT}",
+        _SD_EXPORTS,
+    ),
+    ModelFamily(
+        "sdxl",
+        0.0292,
+        14.6146,
+        ProxySpectrum(128, 1.0),
+        f"{_FOURIER} at 128x128x3 (the latent grid of a 1024px image), {_LATENT}",
+        _SD_EXPORTS,
+    ),
     ModelFamily(
         "ddpm",
         float(_DDPM_TABLE.sigmas[0]),
         float(_DDPM_TABLE.sigmas[-1]),
-        None,
-        "digits spectrum, [-1, 1] pixel scale",
+        ProxySpectrum(32, None),
+        f"{_FOURIER} at 32x32x3 in the [-1, 1] pixel scale (CIFAR-10 resolution and scale)",
         (("diffusers-timesteps", {"train_schedule": "linear"}), ("diffusers-euler", {})),
     ),
     ModelFamily(
         "flow",
         0.0,
         math.inf,
-        1.0,
-        _UNIT_LATENTS,
+        ProxySpectrum(128, 1.0),
+        f"the same proxy as sdxl: {_FOURIER} at 128x128x3 (the SD3/Flux latent grid at 1024px), "
+        f"{_LATENT}",
         (("flow-matching", {"shift": 1.0}), ("flow-matching", {"shift": 3.0})),
+        shares_proxy_with="sdxl",
     ),
 )
 """The model families of the reference set."""
@@ -110,7 +220,7 @@ _BASELINES = frozenset({"tangent", "karras", "loglinear", "vp-linear", "cosine",
 
 
 def proxy_spectrum(m: ModelFamily) -> FloatArray:
-    """The Gaussian proxy of model family ``m``: the digits spectrum at the family's scale.
+    """The Gaussian proxy of model family ``m``: its named spectrum's eigenvalues.
 
     Parameters
     ----------
@@ -120,11 +230,11 @@ def proxy_spectrum(m: ModelFamily) -> FloatArray:
     Returns
     -------
     FloatArray
-        The dequantised digits spectrum, rescaled to the family's mean eigenvalue when it has one
+        :meth:`ProxySpectrum.eigenvalues` of ``m.spectrum`` (a copy, descending): the
+        photographs' spectrum at the family's resolution and data scale
         (docs/theory/gaussian.md#data-scale).
     """
-    lam = dataset_spectrum("digits")
-    return lam if m.mean_eigenvalue is None else lam * (m.mean_eigenvalue / lam.mean())
+    return m.spectrum.eigenvalues()
 
 
 def _methods(

@@ -55,6 +55,7 @@ def test_the_tour_has_the_commands_we_expect() -> None:
         "simulate",
         "steps-needed",
         "sweep",
+        "spectrum",
         "verify",
     ):
         assert any(line.split()[1] == command for line in CLI_LINES), command
@@ -71,6 +72,15 @@ def test_cli_line_runs(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     np.save(tmp_path / "lam.npy", np.array([0.01, 0.1, 0.5, 1.0, 2.0, 4.0]))
+    if "./train" in line:  # a folder of a few PNG images
+        from PIL import Image
+
+        (tmp_path / "train").mkdir()
+        for i in range(4):
+            pixels = np.random.default_rng(i).integers(0, 256, size=(80, 96, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "train" / f"{i}.png")
+    if "latents.npy" in line:  # 4-channel latents on an 8x8 grid
+        np.save(tmp_path / "latents.npy", np.random.default_rng(0).normal(size=(32, 8, 8, 4)))
     if "diffusers:./my-unet" in line:
         tiny_unet(tmp_path / "my-unet")  # 8x8 one-channel images: rows of 64
         np.save(tmp_path / "rows.npy", np.random.default_rng(0).uniform(-1, 1, size=(256, 1, 8, 8)))

@@ -169,6 +169,8 @@ BASES: dict[str, list[list[str]]] = {
          "--no-progress"],
         ["sweep", "--spectra", "lam.txt", "--steps", "2,3", "--methods", "loglinear",
          "--sampler", "ddim,ancestral", "--no-progress", "-o", "out.csv"],
+        ["spectrum", "--photographs", "--resolution", "8", "--patches", "16", "--json"],
+        ["spectrum", "--npy", "rows.npy", "--rescale-mean", "1", "--out", "out.npy"],
     ],
     "stein": [
         ["stein-cost", "--model", "gaussian", "--c", "0.5", "--dim", "8", "--from", "2",
