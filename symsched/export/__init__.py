@@ -4,7 +4,8 @@ The conventions of docs/conventions.md#export-conventions.
 
 One module per consumer format registers it in :data:`EXPORTERS` on import (``json``, ``csv``,
 ``k-diffusion``, ``comfyui``, ``diffusers-euler``, ``diffusers-timesteps``, ``flow-matching``);
-:func:`export` renders a schedule in any of them.
+:func:`export` renders a schedule in any of them, as N consumer steps for an N-step schedule
+(docs/conventions.md#steps-and-the-final-0), with each sampler's NFE.
 """
 
 from __future__ import annotations

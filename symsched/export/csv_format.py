@@ -1,4 +1,8 @@
-"""``csv``: one row ``k,sigma`` per level (``inf`` written as ``inf``)."""
+"""``csv``: one row ``k,sigma`` per level (``inf`` written as ``inf``).
+
+The grid as symsched's samplers run it, N steps ending at ``sigma_N``
+(docs/conventions.md#steps-and-the-final-0).
+"""
 
 from __future__ import annotations
 
@@ -15,4 +19,5 @@ def _render(schedule: Schedule, _: NoOptions) -> Exported:
     buf.write("k,sigma\n")
     for k, v in enumerate(schedule.sigmas):
         buf.write(f"{k},{'inf' if math.isinf(v) else repr(float(v))}\n")
-    return Exported(buf.getvalue(), f"csv: {schedule.steps + 1} levels, k = 0..{schedule.steps}")
+    note = f"csv: {schedule.steps + 1} levels, k = 0..{schedule.steps}"
+    return Exported(buf.getvalue(), note, schedule.sigmas)

@@ -1,6 +1,8 @@
-"""``diffusers-euler``: the N+1 levels for ``EulerDiscreteScheduler.set_timesteps(sigmas=)``.
+"""``diffusers-euler``: N+1 sigmas ending at 0 for ``EulerDiscreteScheduler.set_timesteps(sigmas)``.
 
-The terminal value is included and runs N steps (docs/conventions.md#diffusers-euler).
+The scheduler runs one step per interval of the list it is given, terminal value included, so the
+list ends at 0 like the scheduler's own (``final_sigmas_type="zero"``) and the final step to 0 is
+one of the N steps (docs/conventions.md#steps-and-the-final-0, docs/conventions.md#diffusers-euler).
 """
 
 from __future__ import annotations
@@ -14,15 +16,15 @@ from symsched.schedules._schedule import Schedule
 
 @register_exporter(
     "diffusers-euler",
-    summary="diffusers EulerDiscreteScheduler sigmas: the N+1 levels",
+    summary="diffusers EulerDiscreteScheduler sigmas: N+1 ending at 0 (N steps)",
     options=NoOptions,
+    ends_at_zero=True,
 )
 def _render(schedule: Schedule, _: NoOptions) -> Exported:
     require_finite_start(schedule, "diffusers-euler")
     arr = np.array([float(v) for v in schedule.sigmas])
-    n = schedule.steps
     note = (
-        f"diffusers-euler: exactly {n + 1} levels, terminal value included -> {n} steps "
+        f"diffusers-euler: {arr.size} sigmas ending at 0, terminal value included "
         "(EulerDiscreteScheduler.set_timesteps(sigmas=...))"
     )
     return Exported(dumps_json(arr, indent=None), note, arr)

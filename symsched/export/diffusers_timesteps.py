@@ -1,9 +1,10 @@
 """``diffusers-timesteps``: integer training timesteps for ``set_timesteps(timesteps=...)``.
 
 For ``DPMSolverMultistepScheduler`` / ``EulerDiscreteScheduler`` of a model trained on a beta table
-(:mod:`symsched.schedules.discrete`), whose last step goes to 0 (``final_sigmas_type="zero"``).
-Two levels rounding to one timestep is an error with advice, never a silent duplicate
-(docs/conventions.md#diffusers-timesteps).
+(:mod:`symsched.schedules.discrete`), whose last step goes to 0 (``final_sigmas_type="zero"``):
+N timesteps, one per step, the last step to 0 one of the N
+(docs/conventions.md#steps-and-the-final-0). Two levels rounding to one timestep is an error with
+advice, never a silent duplicate (docs/conventions.md#diffusers-timesteps).
 """
 
 from __future__ import annotations
@@ -37,24 +38,18 @@ class TimestepsOptions:
 
 @register_exporter(
     "diffusers-timesteps",
-    summary="integer timesteps of a training beta table (the last step to 0)",
+    summary="N integer timesteps of a training beta table (the last step to 0)",
     options=TimestepsOptions,
+    ends_at_zero=True,
 )
 def _render(schedule: Schedule, o: TimestepsOptions) -> Exported:
     require_finite_start(schedule, "diffusers-timesteps")
     table = training_table(o.train_schedule, o.num_train_timesteps)
     ts = timesteps_for_grid(schedule.sigmas, table)
-    k = len(ts.timesteps)
-    extra = (
-        f"; the grid ends at {schedule.sigmas[-1]:g} > 0, so the scheduler's final step to 0 is "
-        "one more step"
-        if ts.appended_zero
-        else ""
-    )
     note = (
-        f"diffusers-timesteps: {k} integer timesteps of the {o.train_schedule} table "
-        f"(T = {o.num_train_timesteps}) -> {k} consumer steps, the last to 0 "
-        f"(set_timesteps(timesteps=...), final_sigmas_type='zero'){extra}; rounding moves the "
-        f"levels by at most {100 * ts.max_rel_shift:.3g}%"
+        f"diffusers-timesteps: {len(ts.timesteps)} integer timesteps of the {o.train_schedule} "
+        f"table (T = {o.num_train_timesteps}), one per step, the scheduler's final step to 0 "
+        "(set_timesteps(timesteps=...), final_sigmas_type='zero'); rounding moves the levels by "
+        f"at most {100 * ts.max_rel_shift:.3g}%"
     )
     return Exported(json.dumps(list(ts.timesteps)), note, ts.realised)

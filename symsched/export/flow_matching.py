@@ -1,7 +1,9 @@
 r"""``flow-matching``: flow sigmas :math:`t=\rho/(1+\rho)` of :math:`x_t=(1-t)x_0+t\epsilon`.
 
 For ``FlowMatchEulerDiscreteScheduler.set_timesteps(sigmas=...)`` (and ``UniPCMultistepScheduler``
-with ``use_flow_sigmas=True``). The list excludes the terminal 0 (the scheduler appends it). The
+with ``use_flow_sigmas=True``). The list excludes the terminal 0 (the scheduler appends it): N
+values for N steps, the appended step to 0 one of them (docs/conventions.md#steps-and-the-final-0).
+The
 scheduler re-applies its ``shift`` S to user sigmas, :math:`t\leftarrow St/(1+(S-1)t)`, i.e.
 :math:`\rho\leftarrow S\rho`; the exporter undoes it by writing :math:`\rho/S` and states S. A
 dynamic shift ``mu`` is the same map with :math:`S=e^{\mu}` (docs/conventions.md#flow-matching).
@@ -90,14 +92,14 @@ def flow_levels(t: ArrayLike) -> FloatArray:
 
 @register_exporter(
     "flow-matching",
-    summary="flow sigmas t = rho/(1+rho), shift undone, terminal 0 excluded",
+    summary="N flow sigmas t = rho/(1+rho), shift undone, terminal 0 excluded",
     options=FlowOptions,
+    ends_at_zero=True,
 )
 def _render(schedule: Schedule, o: FlowOptions) -> Exported:
     s = check_positive(o.shift, "shift")
-    sig = schedule.sigmas
-    ends_at_zero = sig[-1] == 0.0
-    body = sig[:-1] if ends_at_zero else sig
+    sig = schedule.sigmas  # ends at 0 (Schedule.ending_at_zero): the scheduler appends that 0
+    body = sig[:-1]
     t = flow_sigmas(body, s)
     if t.size > 1 and not bool(np.all(np.diff(t) < 0)):
         i = int(np.argmax(~(np.diff(t) < 0)))
@@ -106,19 +108,16 @@ def _render(schedule: Schedule, o: FlowOptions) -> Exported:
             f"{float(body[i + 1]):g} both become flow sigma {float(t[i]):.17g} after dividing "
             "by the shift; use the shift the scheduler is configured with (1 to 10 in practice)"
         )
-    if t.size and t[-1] == 0.0 and not ends_at_zero:
-        raise ValueError(f"--shift {s:g} sends the last level {float(sig[-1]):g} to flow sigma 0")
-    k = t.size
-    extra = (
-        ""
-        if ends_at_zero
-        else f"; the grid ends at {sig[-1]:g} > 0, so the scheduler's appended 0 is one more step"
-    )
+    if t.size and t[-1] == 0.0:
+        raise ValueError(
+            f"--shift {s:g} sends the last level {float(body[-1]):g} to flow sigma 0; use the "
+            "shift the scheduler is configured with (1 to 10 in practice)"
+        )
     note = (
-        f"flow-matching: {k} flow sigmas t = rho/(1+rho), terminal 0 excluded (the scheduler "
-        f"appends it) -> {k} consumer steps; pre-divided by shift = {s:g} so that "
+        f"flow-matching: {t.size} flow sigmas t = rho/(1+rho), terminal 0 excluded (the scheduler "
+        f"appends it); pre-divided by shift = {s:g} so that "
         f"FlowMatchEulerDiscreteScheduler(shift={s:g}) (or UniPC use_flow_sigmas=True, "
-        f"flow_shift={s:g}; dynamic shift mu: shift = exp(mu)) visits exactly this grid{extra}"
+        f"flow_shift={s:g}; dynamic shift mu: shift = exp(mu)) visits exactly this grid"
     )
-    levels = np.append(np.asarray(body, dtype=np.float64), 0.0)
+    levels = np.asarray(sig, dtype=np.float64)
     return Exported(json.dumps([float(v) for v in t]), note, levels)

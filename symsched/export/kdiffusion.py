@@ -1,8 +1,10 @@
-"""``k-diffusion``: the N+1 levels followed by a 0 (``sample_*(model, x, sigmas)``).
+"""``k-diffusion``: N+1 sigmas ending at 0 for ``sample_*(model, x, sigmas)``, N steps.
 
-k-diffusion's samplers [crowson] take a sigma list that ends at 0: the last step
-``sigma_N -> 0`` is one more step; no 0 is appended when the grid already ends at 0
-(docs/conventions.md#k-diffusion-and-comfyui).
+k-diffusion's samplers [crowson] take one step per interval of a sigma list that ends at 0, so
+the final step to 0 is one of the N steps: a grid ending at ``sigma_N > 0`` is written as the
+method's N levels from ``sigma_max`` to ``sigma_min`` and a 0, exactly what
+``get_sigmas_karras(n=N)`` returns for ``karras`` (docs/conventions.md#steps-and-the-final-0,
+docs/conventions.md#k-diffusion-and-comfyui).
 """
 
 from __future__ import annotations
@@ -13,23 +15,24 @@ from symsched._json import dumps_json
 from symsched.export._base import Exported, NoOptions, register_exporter, require_finite_start
 from symsched.schedules._schedule import Schedule
 
-__all__ = ["with_trailing_zero"]
+__all__ = ["sigma_list"]
 
 
-def with_trailing_zero(schedule: Schedule, fmt: str) -> Exported:
-    """The N+1 levels plus a trailing 0 (none when ``sigma_N`` is already 0), as a JSON list.
+def sigma_list(schedule: Schedule, fmt: str) -> Exported:
+    """The N+1 levels of a grid ending at 0, as a JSON list (k-diffusion, ComfyUI ``SIGMAS``).
 
     Parameters
     ----------
     schedule
-        The grid (``sigma_0`` finite).
+        The grid, ending at 0 (the registry passes :attr:`Schedule.ending_at_zero`), with a
+        finite ``sigma_0``.
     fmt
         The format name (``k-diffusion`` or ``comfyui``), for the note and the messages.
 
     Returns
     -------
     Exported
-        The JSON list, the note and the levels the consumer visits.
+        The JSON list, the note and the levels the consumer visits (the list itself).
 
     Raises
     ------
@@ -37,22 +40,16 @@ def with_trailing_zero(schedule: Schedule, fmt: str) -> Exported:
         If ``sigma_0`` is infinite.
     """
     require_finite_start(schedule, fmt)
-    n = schedule.steps
-    levels = [float(v) for v in schedule.sigmas]
-    if levels[-1] != 0.0:
-        levels.append(0.0)
-        note = (
-            f"{fmt}: {n + 1} levels plus a trailing 0 -> {len(levels) - 1} consumer steps "
-            f"({n} schedule steps and the final step {schedule.sigmas[-1]:g} -> 0)"
-        )
-    else:
-        note = f"{fmt}: {n + 1} levels ending at 0 -> {n} consumer steps (no extra 0 appended)"
-    arr = np.array(levels)
+    arr = np.array([float(v) for v in schedule.sigmas])
+    note = f"{fmt}: {arr.size} sigmas ending at 0, one step per interval"
     return Exported(dumps_json(arr, indent=None), note, arr)
 
 
 @register_exporter(
-    "k-diffusion", summary="k-diffusion sigma list: N+1 levels plus a trailing 0", options=NoOptions
+    "k-diffusion",
+    summary="k-diffusion sigma list: N+1 sigmas ending at 0 (N steps)",
+    options=NoOptions,
+    ends_at_zero=True,
 )
 def _render(schedule: Schedule, _: NoOptions) -> Exported:
-    return with_trailing_zero(schedule, "k-diffusion")
+    return sigma_list(schedule, "k-diffusion")

@@ -159,9 +159,12 @@ class Method(Generic[OptionsT]):
 
     def build_with(self, steps: int, options: OptionsT) -> Schedule:
         """The grid of ``steps`` (already checked) for an option set built by
-        :meth:`make_options`; a grid whose levels leave the input range names the ends."""
+        :meth:`make_options`; a grid whose levels leave the input range names the ends.
+
+        The schedule keeps ``options`` (:attr:`Schedule.options`), so that the same method can
+        build it at another N (:attr:`Schedule.ending_at_zero`)."""
         try:
-            return self.builder(steps, options)
+            sched = self.builder(steps, options)
         except ValueError as exc:
             msg = str(exc)
             if not msg.startswith("sigmas must be"):
@@ -171,6 +174,10 @@ class Method(Generic[OptionsT]):
                 f"{self.name}: its {steps}-step grid leaves the input range ({msg}); choose "
                 "sigma_min and sigma_max further inside it"
             ) from None
+        if sched.method == self.name and sched.options is None:
+            # set once, on the object the builder just made (the dataclass is frozen)
+            object.__setattr__(sched, "options", options)
+        return sched
 
 
 GRID_BYTES_PER_LEVEL = 256

@@ -3,7 +3,8 @@ r"""The real k-diffusion samplers agree with symsched's exact closed forms
 
 ``k_diffusion.sampling.sample_euler`` / ``sample_heun`` / ``sample_dpmpp_2m`` /
 ``sample_euler_ancestral`` [crowson, ``k_diffusion/sampling.py``] are run on lists written by
-symsched's ``k-diffusion`` / ``comfyui`` exporters (N+1 levels and a trailing 0), with the exact
+symsched's ``k-diffusion`` / ``comfyui`` exporters (N+1 sigmas ending at 0, N steps:
+docs/conventions.md#steps-and-the-final-0), with the exact
 denoiser of a correlated Gaussian as their model
 (:func:`symsched_verify.oracles.consumers.run_kdiffusion`). Their output variance along each
 eigen-direction, divided by the target variance, is compared with symsched's exact variance ratio of
@@ -36,8 +37,9 @@ from symsched_verify.registry import Budget, Outcome, claim
 
 __all__ = ["KD_EIGENVALUES", "Comparison", "compare", "correlated_covariance"]
 
-#: Eigenvalues of the correlated test source. The smallest, 0.004, makes k-diffusion's extra last
-#: step sigma_N -> 0 visible on SD's range (sigma_N^2 / lambda = 0.0292^2 / 0.004 ~ 21 %).
+#: Eigenvalues of the correlated test source. The smallest, 0.004, makes the final step
+#: sigma_min -> 0 (and a list that lacks it) visible on SD's range
+#: (sigma_min^2 / lambda = 0.0292^2 / 0.004 ~ 21 %).
 KD_EIGENVALUES = np.array([0.004, 0.3, 1.5])
 
 
@@ -143,8 +145,9 @@ _RUNS: tuple[tuple[str, float | None], ...] = (
         "The real k-diffusion samplers sample_euler (= DDIM), sample_heun, sample_dpmpp_2m and "
         "sample_euler_ancestral (eta 1 and 0.5), run on an exact Gaussian denoiser of a "
         "correlated source, produce per eigen-direction exactly the output variance ratios of "
-        "symsched's closed forms (ddim, heun, dpmpp-2m, ancestral), on a grid ending at sigma_N "
-        "> 0 plus k-diffusion's trailing 0 and on a grid ending at 0."
+        "symsched's closed forms (ddim, heun, dpmpp-2m, ancestral), on the k-diffusion export of "
+        "a grid ending at sigma_N > 0 (the method's N levels down to sigma_N, then 0) and of a "
+        "grid ending at 0."
     ),
     source=(
         "Karras et al. 2022 (arXiv 2206.00364) Alg. 1-2; Lu et al. 2022 DPM-Solver++ (arXiv "
@@ -154,7 +157,8 @@ _RUNS: tuple[tuple[str, float | None], ...] = (
     method=(
         "k_diffusion.sampling.<sampler>(model, x, sigmas) with model(x, sigma) = Sigma (Sigma + "
         "sigma^2 I)^-1 x (Gaussian conditioning, full matrix), float64; sigmas = the k-diffusion "
-        "export of karras N = 8 on [0.0292, 14.6146] (prior start, as k-diffusion's sample.py) "
+        "export of karras N = 8 on [0.0292, 14.6146] (karras' 7-step grid and a 0; prior start, "
+        "as k-diffusion's sample.py) "
         "and of tangent c = 0.7, N = 6 on [0, 80] (exact start); 1e5 particles (quick) / 2e6 "
         "(full), fixed seeds; sample variance along each eigenvector over its standard error; "
         "sensitivity: Heun's and DPM++(2M)'s output against DDIM's closed form"
@@ -176,7 +180,7 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
     n = budget.pick(*tol.KDIFFUSION_CLAIM_PARTICLES)
     cov = correlated_covariance()
     grids: dict[str, tuple[FloatArray, Start]] = {
-        "karras8+0": (
+        "karras8-to-0": (
             _levels(export(build("karras", 8, sigma_min=0.0292, sigma_max=14.6146), "k-diffusion")),
             "prior",
         ),
@@ -216,7 +220,7 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
                     "max_cov_z": c.max_cov_z,
                 }
             )
-            if gname == "karras8+0" and name in ("heun", "dpmpp-2m"):
+            if gname == "karras8-to-0" and name in ("heun", "dpmpp-2m"):
                 sensitivity[name] = float(
                     np.max(np.abs(compare(run.samples, cov, levels, "ddim", start=start).z))
                 )
@@ -244,20 +248,21 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
 @claim(
     "export.k-diffusion-consumer",
     statement=(
-        "The k-diffusion and comfyui exports (N+1 levels plus a trailing 0) loaded as the sigmas "
-        "of the real k-diffusion samplers make N+1 steps through exactly the exported levels, "
-        "end at sigma = 0, and sample the closed-form output distribution of the grid plus that "
-        "final step; the same list without its trailing 0 is caught."
+        "The k-diffusion and comfyui exports of an N-step grid ending at sigma_N > 0 (the "
+        "method's N levels down to sigma_N, then 0) loaded as the sigmas of the real k-diffusion "
+        "samplers make exactly N steps through the exported levels, end at sigma = 0, and sample "
+        "the closed-form output distribution of those levels; the same list without its final 0 "
+        "is caught."
     ),
     source=(
-        "docs/conventions.md#export-conventions; docs/conventions.md#k-diffusion-and-comfyui "
-        "(the appended zero); Karras et al. 2022 arXiv 2206.00364 (sigmas with t_N = 0)"
+        "docs/conventions.md#steps-and-the-final-0; docs/conventions.md#k-diffusion-and-comfyui; "
+        "Karras et al. 2022 arXiv 2206.00364 (sigmas with t_N = 0)"
     ),
     method=(
         "symsched.export.export (the function `symsched schedule --format` calls) of tangent "
-        "gamma* N = 6 on [0.0292, 14.6146]; k_diffusion.sampling.sample_euler / sample_heun / "
-        "sample_dpmpp_2m on the exact Gaussian denoiser, prior start; negative control: the "
-        "diffusers-euler list (no trailing 0) in sample_euler"
+        "gamma* N = 6 on [0.0292, 14.6146], expected: tangent gamma* N = 5 and a 0; "
+        "k_diffusion.sampling.sample_euler / sample_heun / sample_dpmpp_2m on the exact Gaussian "
+        "denoiser, prior start; negative control: the list without its final 0 in sample_euler"
     ),
     tolerance=(
         f"|z| <= {tol.Z_SCORE} per eigen-direction and covariance entry; levels by equality "
@@ -274,8 +279,10 @@ def check_kdiffusion_export(budget: Budget) -> Outcome:
         return _missing(exc)
     n = budget.pick(*tol.KDIFFUSION_CLAIM_PARTICLES)
     cov = correlated_covariance()
-    sch = build("tangent", 6, eigenvalues=KD_EIGENVALUES, sigma_min=0.0292, sigma_max=14.6146)
-    want = np.append(sch.sigmas, 0.0)
+    sd: dict[str, object] = {"sigma_min": 0.0292, "sigma_max": 14.6146}
+    sch = build("tangent", 6, eigenvalues=KD_EIGENVALUES, **sd)
+    # 6 steps, the last to 0: the 5-step grid (6 levels down to 0.0292), then 0
+    want = np.append(build("tangent", 5, eigenvalues=KD_EIGENVALUES, **sd).sigmas, 0.0)
     zs: dict[str, float] = {}
     ok = True
     for fi, fmt in enumerate(("k-diffusion", "comfyui")):
@@ -284,7 +291,7 @@ def check_kdiffusion_export(budget: Budget) -> Outcome:
         for si, name in enumerate(("euler", "heun", "dpmpp-2m")):
             run = consumers.run_kdiffusion(name, lst, cov, n, budget.seed + 100 + 10 * fi + si)
             ok &= bool(
-                run.scheduler_sigmas.size == sch.steps + 2
+                run.scheduler_sigmas.size == sch.steps + 1
                 and run.scheduler_sigmas[-1] == 0.0
                 and np.array_equal(run.queried, consumers.kdiffusion_expected_queries(name, want))
             )
@@ -292,7 +299,7 @@ def check_kdiffusion_export(budget: Budget) -> Outcome:
                 run.samples, cov, want, consumers.KDIFFUSION_SAMPLERS[name][1], start="prior"
             )
             zs[f"{fmt}/{name}"] = c.max_abs_z
-    naive = json.loads(export(sch, "diffusers-euler").text)
+    naive = json.loads(export(sch, "k-diffusion").text)[:-1]
     run = consumers.run_kdiffusion("euler", naive, cov, n, budget.seed + 200)
     z_neg = float(np.max(np.abs(compare(run.samples, cov, want, "ddim", start="prior").z)))
     ok = ok and all(v <= tol.Z_SCORE for v in zs.values()) and z_neg > tol.KDIFFUSION_NEGATIVE_Z
@@ -300,6 +307,6 @@ def check_kdiffusion_export(budget: Budget) -> Outcome:
         ok,
         "max |z| "
         + ", ".join(f"{k} {v:.2f}" for k, v in zs.items())
-        + f" ({n} particles); list without the trailing 0: z = {z_neg:.0f}",
+        + f" ({n} particles); list without its final 0: z = {z_neg:.0f}",
         {"max_abs_z": zs, "no_trailing_zero_z": z_neg, "particles": n, "levels": want.tolist()},
     )

@@ -41,7 +41,7 @@ class AYSOptions:
     "ays",
     options=AYSOptions,
     summary="Align Your Steps 10-step tables, log-linearly interpolated to other N (ComfyUI rule)",
-    example="symsched schedule ays --steps 12 --model sdxl --format comfyui",
+    example="symsched schedule ays --steps 12 --model sdxl --sigma-min 0 --format comfyui",
 )
 def _build(steps: int, o: AYSOptions) -> Schedule:
     if o.model is None:

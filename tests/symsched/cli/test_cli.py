@@ -34,10 +34,11 @@ def test_schedule_defaults_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
     assert float(lines[1].split(",")[1]) == 80.0 and float(lines[-1].split(",")[1]) == 0.002
 
 
-def test_kdiffusion_export_appends_zero_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+def test_kdiffusion_export_ends_at_zero_in_n_steps(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "schedule", "loglinear", "--steps", "3", "--format", "k-diffusion")
-    assert code == 0 and json.loads(out)[-1] == 0.0 and len(json.loads(out)) == 5
-    assert "4 consumer steps" in err
+    assert code == 0 and json.loads(out)[-1] == 0.0 and len(json.loads(out)) == 4
+    assert json.loads(out)[-2] == 0.002  # the 2-step grid (3 levels 80 -> 0.002), then 0
+    assert "3 steps: NFE 3 (" in err and "5 (heun)" in err
     code, out, err = run(
         capsys,
         "schedule",
@@ -263,8 +264,8 @@ def test_diffusers_timesteps_format(capsys: pytest.CaptureFixture[str]) -> None:
         "diffusers-timesteps",
     )
     ts = json.loads(out)
-    assert code == 0 and len(ts) == 11 and ts[0] == 999 and ts == sorted(set(ts), reverse=True)
-    assert "scaled_linear" in err and "11 consumer steps" in err
+    assert code == 0 and len(ts) == 10 and ts[0] == 999 and ts == sorted(set(ts), reverse=True)
+    assert "scaled_linear" in err and "10 steps: NFE 10 (" in err
     code, out, err = run(
         capsys,
         "schedule",

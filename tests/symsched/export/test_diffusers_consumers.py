@@ -40,26 +40,29 @@ SD_GRIDS = [
 
 @pytest.mark.parametrize("method, opts, n", SD_GRIDS)
 def test_euler_sigmas_visits_grid_and_matches_closed_form(method: str, opts: dict, n: int) -> None:
-    grid = build(method, n, sigma_min=0.0292, sigma_max=14.6146, **opts).sigmas
+    # the grid ends at 0.0292 > 0: the N steps are the method's N levels down to 0.0292 and the step
+    # to 0 (docs/conventions.md#steps-and-the-final-0)
+    shorter = build(method, n - 1, sigma_min=0.0292, sigma_max=14.6146, **opts).sigmas
+    grid = np.append(shorter, 0.0)
     ex = export(build(method, n, sigma_min=0.0292, sigma_max=14.6146, **opts), "diffusers-euler")
+    np.testing.assert_array_equal(ex.levels, grid)
     run = consumers.run_euler_sigmas(json.loads(ex.text), LAM, tol.EXPORT_PARTICLES, seed=11)
-    assert run.scheduler_sigmas.size == n + 1  # terminal value included, N steps
+    assert run.scheduler_sigmas.size == n + 1 and run.queried.size == n  # N steps, the last to 0
     np.testing.assert_allclose(run.scheduler_sigmas, grid, rtol=tol.CONSUMER_LEVEL_RTOL)
     np.testing.assert_allclose(run.queried, grid[:-1], rtol=tol.CONSUMER_LEVEL_RTOL)
     z = z_scores(run.samples, grid, "prior")  # init_noise_sigma = sigma_0: the prior start
     assert np.all(np.abs(z) <= tol.Z_SCORE), z
 
 
-def test_kdiffusion_list_runs_one_more_step_to_zero() -> None:
-    """The k-diffusion/ComfyUI list (N+1 levels and a 0) in EulerDiscreteScheduler(sigmas=):
-    N+1 consumer steps ending at 0, and the output is the closed form of the grid plus the 0."""
+def test_kdiffusion_list_is_the_diffusers_euler_list() -> None:
+    """The k-diffusion/ComfyUI list and the diffusers-euler list are the same N+1 sigmas ending at
+    0: in EulerDiscreteScheduler(sigmas=) N consumer steps, and the closed form of those levels."""
     sch = build("karras", 8, sigma_min=0.0292, sigma_max=14.6146)
     ex = export(sch, "k-diffusion")
+    assert ex.text == export(sch, "diffusers-euler").text
     run = consumers.run_euler_sigmas(json.loads(ex.text), LAM, tol.EXPORT_PARTICLES, seed=12)
-    assert (
-        run.queried.size == 9 and run.scheduler_sigmas[-1] == 0.0 and "9 consumer steps" in ex.note
-    )
-    z = z_scores(run.samples, np.append(sch.sigmas, 0.0), "prior")
+    assert run.queried.size == 8 and run.scheduler_sigmas[-1] == 0.0 and "8 steps" in ex.note
+    z = z_scores(run.samples, ex.levels, "prior")
     assert np.all(np.abs(z) <= tol.Z_SCORE), z
 
 
@@ -70,7 +73,7 @@ def test_dpm_timesteps_first_order_matches_closed_form(train: str) -> None:
     sch = build("karras", 10, sigma_min=max(lo, 0.0292), sigma_max=hi)
     ex = export(sch, "diffusers-timesteps", train_schedule=train)
     ts = json.loads(ex.text)
-    assert all(isinstance(t, int) for t in ts) and len(set(ts)) == len(ts) == 11
+    assert all(isinstance(t, int) for t in ts) and len(set(ts)) == len(ts) == 10  # N steps
     run = consumers.run_dpm_timesteps(ts, LAM, tol.EXPORT_PARTICLES, seed=13, beta_schedule=train)
     # the scheduler visits exactly the levels the exporter says it realises, then 0
     np.testing.assert_allclose(run.scheduler_sigmas, ex.levels, rtol=tol.TRAIN_TABLE_RTOL)

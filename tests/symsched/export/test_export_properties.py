@@ -17,13 +17,15 @@ from symsched_verify import strategies as sst
 from symsched_verify import tolerances as tol
 
 
-@given(sst.grids(max_steps=30), st.floats(0.2, 8.0))
+@given(sst.grids(max_steps=30, to_zero=True), st.floats(0.2, 8.0))
 def test_flow_export_round_trips_through_the_scheduler_shift(
     grid: np.ndarray, shift: float
 ) -> None:
+    # explicit grids end at 0 here (one ending above 0 is refused: nothing can rebuild it with N-1
+    # steps; tests/symsched/export/test_steps.py)
     ex = export(Schedule("x", grid), "flow-matching", shift=shift)
     t = np.array(json.loads(ex.text))
-    assert t.size == (grid.size - 1 if grid[-1] == 0 else grid.size)
+    assert t.size == grid.size - 1  # N values: the scheduler appends the 0, N steps
     assert np.all((t > 0) & (t <= 1)) and np.all(np.diff(t) < 0)
     shifted = shift * t / (1 + (shift - 1) * t)  # diffusers' map, transcribed
     want = grid[: t.size]
@@ -64,10 +66,11 @@ def test_timesteps_are_unique_in_range_or_refused(name: str, data: st.DataObject
 
 
 def test_every_format_states_its_convention() -> None:
-    sch = Schedule("x", np.array([14.6, 3.0, 0.5, 0.03]))
+    sch = Schedule("x", np.array([14.6, 3.0, 0.5, 0.03, 0.0]))
     for fmt in FORMATS:
         ex = export(sch, fmt)
         assert ex.note.startswith(fmt.split("-")[0]) and ex.text
+        assert "4 steps, the last to 0: NFE 4 (" in ex.note and ex.nfe["heun"] == 7
 
 
 def test_flow_sigmas_rejects_bad_shift() -> None:

@@ -1,9 +1,10 @@
 """``symsched schedule ... --format k-diffusion|comfyui`` loaded as the sigmas of the REAL
 k-diffusion samplers (sample_euler, sample_heun, sample_dpmpp_2m, sample_euler_ancestral), run end
-to end on the exact denoiser of a correlated Gaussian: the samplers step through exactly the
-exported levels and
-one more step to 0, and the output covariance is symsched's closed form of the matching sampler
-(Karras et al. 2022, arXiv 2206.00364; Lu et al. 2022, arXiv 2211.01095) within Monte Carlo error.
+to end on the exact denoiser of a correlated Gaussian: the samplers take the N steps of an N-step
+schedule through exactly the exported levels, the last to 0
+(docs/conventions.md#steps-and-the-final-0), and the output covariance is symsched's closed form
+of the matching sampler (Karras et al. 2022, arXiv 2206.00364; Lu et al. 2022, arXiv 2211.01095)
+within Monte Carlo error.
 
 k-diffusion is a test-time dependency (the test extra): without it these tests fail, naming the fix.
 """
@@ -73,15 +74,18 @@ CASES = [("k-diffusion", s, e) for s, e in SAMPLERS] + [
 
 
 @pytest.mark.parametrize("fmt, sampler, eta", CASES)
-def test_export_runs_one_more_step_to_zero_and_matches_closed_form(
+def test_export_runs_n_steps_to_zero_and_matches_closed_form(
     capsys: pytest.CaptureFixture[str], fmt: str, sampler: str, eta: float | None
 ) -> None:
     lst, grid, note = cli_export(capsys, "karras", "--steps", "8", *SD, "--format", fmt)
     assert grid.size == 9 and grid[-1] == 0.0292
-    assert lst == [*grid.tolist(), 0.0]  # the N+1 levels, bit for bit, and a trailing 0
-    assert "9 consumer steps" in note and "0.0292 -> 0" in note
+    # the grid ends above 0, so the 8 steps are karras' 7-step grid (8 levels down to 0.0292), bit
+    # for bit, and the step to 0
+    shorter = build("karras", 7, sigma_min=0.0292, sigma_max=14.6146).sigmas
+    assert lst == [*shorter.tolist(), 0.0]
+    assert "8 steps: NFE 8 " in note and "its 7-step grid (8 levels 14.6146 -> 0.0292)" in note
     run = consumers.run_kdiffusion(sampler, lst, COV, tol.KDIFFUSION_PARTICLES, seed=21, eta=eta)
-    # 9 steps: one from each exported level, ending at sigma = 0; the model is queried exactly there
+    # 8 steps: one from each exported level, ending at sigma = 0; the model is queried exactly there
     np.testing.assert_array_equal(run.scheduler_sigmas, lst)
     np.testing.assert_array_equal(run.queried, consumers.kdiffusion_expected_queries(sampler, lst))
     assert 0.0 not in run.queried
@@ -112,7 +116,7 @@ def test_grid_ending_at_zero_gets_no_extra_zero(
         "--format",
         "k-diffusion",
     )
-    assert lst == grid.tolist() and lst.count(0.0) == 1 and "6 consumer steps" in note
+    assert lst == grid.tolist() and lst.count(0.0) == 1 and "6 steps, the last to 0" in note
     run = consumers.run_kdiffusion(
         sampler, lst, COV, tol.KDIFFUSION_PARTICLES, seed=22, start="exact"
     )
@@ -134,7 +138,8 @@ def test_tangent_gamma_star_export_in_heun(capsys: pytest.CaptureFixture[str]) -
         "--format",
         "comfyui",
     )
-    assert lst == [*grid.tolist(), 0.0]
+    five = build("tangent", 5, eigenvalues=KD_EIGENVALUES, sigma_min=0.0292, sigma_max=14.6146)
+    assert grid.size == 7 and lst == [*five.sigmas.tolist(), 0.0]  # 6 steps, the last to 0
     run = consumers.run_kdiffusion("heun", lst, COV, tol.KDIFFUSION_PARTICLES, seed=23)
     c = compare(run.samples, COV, lst, "heun", start="prior")
     assert c.max_abs_z <= tol.Z_SCORE, c
@@ -144,11 +149,10 @@ def test_tangent_gamma_star_export_in_heun(capsys: pytest.CaptureFixture[str]) -
 def test_negative_control_list_without_trailing_zero(
     capsys: pytest.CaptureFixture[str], sampler: str
 ) -> None:
-    """The diffusers-euler list (no trailing 0) in k-diffusion stops at sigma_N with its noise left:
-    against the closed form of the k-diffusion convention it misses by tens of standard errors."""
+    """The list without its final 0 in k-diffusion stops at sigma_min with its noise left: against
+    the closed form of the k-diffusion convention it misses by tens of standard errors."""
     lst, _, _ = cli_export(capsys, "karras", "--steps", "8", *SD, "--format", "k-diffusion")
-    naive, _, _ = cli_export(capsys, "karras", "--steps", "8", *SD, "--format", "diffusers-euler")
-    assert naive == lst[:-1]
+    naive = lst[:-1]
     run = consumers.run_kdiffusion(sampler, naive, COV, tol.KDIFFUSION_PARTICLES, seed=21)
     assert run.scheduler_sigmas[-1] == 0.0292  # it never reached 0
     c = compare(run.samples, COV, lst, consumers.KDIFFUSION_SAMPLERS[sampler][1], start="prior")
