@@ -13,9 +13,11 @@ docs/theory/highdim.md.
 - :func:`gm_stein_schedule`, :func:`gm_stein_metric` — the Stein-cost schedule of the GM
   [williams2024] (docs/theory/highdim.md#stein-schedule-of-the-mixture, self-contained here)
 
-Submodules not imported here: :mod:`.simulate` (Euler simulators), :mod:`.measure` (statistics
-and feature errors), :mod:`.search` (the steps-needed search and the sweeps; it uses
-:mod:`.measure`, never the reverse) and :mod:`.plots`. :class:`TauGrid` lives in :mod:`._grid`.
+Submodules not imported here: :mod:`.simulate` (Euler simulators), :mod:`.noise_level` (both
+models in the noise-level scale, run by any network sampler: Heun, DPM-Solver++(2M), ...),
+:mod:`.measure` (statistics and feature errors), :mod:`.search` (the steps-needed search and the
+sweeps; it uses :mod:`.measure`, never the reverse) and :mod:`.plots`. :class:`TauGrid` lives in
+:mod:`._grid`.
 """
 
 from __future__ import annotations

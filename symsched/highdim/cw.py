@@ -249,7 +249,9 @@ def two_mode_law(model: CurieWeiss) -> CWLaw:
     )
 
 
-def sample_exact(model: CurieWeiss, samples: int, rng: np.random.Generator) -> FloatArray:
+def sample_exact(
+    model: CurieWeiss, samples: int, rng: np.random.Generator, law: CWLaw | None = None
+) -> FloatArray:
     """Exact samples of ``+-1`` spins: ``K`` from :func:`exact_law`, then a random subset.
 
     Parameters
@@ -260,13 +262,16 @@ def sample_exact(model: CurieWeiss, samples: int, rng: np.random.Generator) -> F
         Number of samples.
     rng
         numpy generator.
+    law
+        The law of ``K`` to draw from (default :func:`exact_law`; :func:`two_mode_law` gives
+        samples of the two-mode approximation, the law the two-mode denoiser targets).
 
     Returns
     -------
     FloatArray
         ``(samples, d)`` spins.
     """
-    law = exact_law(model)
+    law = exact_law(model) if law is None else law
     d = model.dim
     ks = rng.choice(d + 1, size=int(samples), p=law.probabilities / law.probabilities.sum())
     u = rng.random((int(samples), d))
@@ -306,14 +311,22 @@ def local_field(
 
 @overload
 def denoiser_two_mode(
-    model: CurieWeiss, x: TorchTensor, tau: float, alpha: float, c_value: float
+    model: CurieWeiss,
+    x: TorchTensor,
+    tau: float | TorchTensor,
+    alpha: float | TorchTensor,
+    c_value: float,
 ) -> TorchTensor: ...
 @overload
 def denoiser_two_mode(
     model: CurieWeiss, x: FloatArray, tau: float, alpha: float, c_value: float
 ) -> FloatArray: ...
 def denoiser_two_mode(
-    model: CurieWeiss, x: FloatArray | TorchTensor, tau: float, alpha: float, c_value: float
+    model: CurieWeiss,
+    x: FloatArray | TorchTensor,
+    tau: float | TorchTensor,
+    alpha: float | TorchTensor,
+    c_value: float,
 ) -> FloatArray | TorchTensor:
     r"""Two-mode CW denoiser ``E[a | I_tau = x]`` in log space.
 
@@ -342,7 +355,8 @@ def denoiser_two_mode(
     x
         States ``(batch, d)``, numpy or torch (the torch path works in place on temporaries).
     tau, alpha
-        Interpolant time and ``alpha = 1 - tau > 0``.
+        Interpolant time and ``alpha = 1 - tau > 0`` (torch path: also tensors that broadcast
+        against ``x``, e.g. one level per row of shape ``(batch, 1)``).
     c_value
         Noise scale ``c``.
 

@@ -11,7 +11,8 @@ r"""Oracle simulators of the probability-flow ODE for the GM and Curie–Weiss m
   Euler map ``S_0 -> S_N`` is strictly increasing (each factor ``1 + dtau A >= tau sigma^2 / D > 0``
   and ``B, K >= 0``), so ``P(S_N > 0) = P(S_0 > s*)`` with ``s*`` its root, ``S_0 ~ N(0, c^2 d)``.
 * :func:`cw_full` — full torch simulation with the two-mode CW denoiser
-  (docs/theory/highdim.md#two-mode-denoiser).
+  (docs/theory/highdim.md#two-mode-denoiser); :func:`cw_summary` — its per-sample statistics of
+  final states (shared with :func:`symsched.highdim.noise_level.cw_sampler_run`).
 
 All take a :class:`~symsched.highdim.schedules.TauGrid` and the noise scale ``c``.
 """
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtr
 
-from symsched._typing import ArrayLike, FloatArray
+from symsched._typing import ArrayLike, FloatArray, TorchTensor
 from symsched._validate import check_positive, check_steps
 from symsched.highdim._grid import TauGrid
 from symsched.highdim.cw import CurieWeiss, denoiser_two_mode
@@ -36,6 +37,7 @@ __all__ = [
     "CWRun",
     "GMRun",
     "cw_full",
+    "cw_summary",
     "gm_euler_map",
     "gm_full",
     "gm_mode_fraction_euler",
@@ -409,15 +411,37 @@ def cw_full(
                 traj[j + 1, done : done + keep] = x[:keep].mean(1).cpu().numpy()
             if callback is not None:
                 callback(j + 1 + grid.steps * (done // per))
-        mag = x.mean(1)
-        sgn = torch.sign(x)
-        out["mag"].append(mag.cpu().numpy())
-        out["sgn"].append(sgn.mean(1).cpu().numpy())
-        out["minor"].append(
-            (sgn != torch.sign(mag)[:, None]).to(torch.float64).mean(1).cpu().numpy()
-        )
-        out["var"].append(x.var(1, unbiased=False).cpu().numpy())
-        out["dist"].append((x.abs() - 1).abs().mean(1).cpu().numpy())
+        for k, v in zip(out, cw_summary(x), strict=True):
+            out[k].append(v)
         done += b
     cat = {k: np.concatenate(v) for k, v in out.items()}
     return CWRun(cat["mag"], cat["sgn"], cat["minor"], cat["var"], cat["dist"], traj)
+
+
+def cw_summary(
+    x: TorchTensor,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per-sample statistics of final CW states, the fields of :class:`CWRun` in its order.
+
+    Parameters
+    ----------
+    x
+        Final states ``(batch, d)`` (torch).
+
+    Returns
+    -------
+    tuple of FloatArray
+        Magnetisation, sign-magnetisation, minority fraction, within-sample variance and distance
+        to ``+-1``, one value per sample (docs/theory/highdim.md#curie-weiss-features).
+    """
+    import torch
+
+    mag = x.mean(1)
+    sgn = torch.sign(x)
+    return (
+        mag.cpu().numpy(),
+        sgn.mean(1).cpu().numpy(),
+        (sgn != torch.sign(mag)[:, None]).to(torch.float64).mean(1).cpu().numpy(),
+        x.var(1, unbiased=False).cpu().numpy(),
+        (x.abs() - 1).abs().mean(1).cpu().numpy(),
+    )

@@ -1,9 +1,10 @@
 r"""Network samplers on a denoiser :math:`D(x,\sigma)`, and the seeded start noise.
 
 :func:`sample_euler` (Euler = DDIM, eta = 0) and :func:`sample_heun` (EDM Heun) are the samplers'
-own loops, :func:`symsched.samplers.ddim.sample` and :func:`symsched.samplers.heun.sample`; they
-take the k-diffusion signature ``(model, x, sigmas, *, callback=None)`` [karras2022, Algorithms
-1-2], and a grid is used as given (no zero is appended).
+own loops, :func:`symsched.samplers.ddim.sample` and :func:`symsched.samplers.heun.sample`, and
+:data:`NETWORK_SAMPLERS` also holds DPM-Solver++(2M), :func:`symsched.samplers.dpmpp_2m.sample`
+[lu2022, Algorithm 2]; they take the k-diffusion signature ``(model, x, sigmas, *,
+callback=None)`` [karras2022, Algorithms 1-2], and a grid is used as given (no zero is appended).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 
 from symsched._typing import TorchDType, TorchTensor
 from symsched.models._base import ModelError
-from symsched.samplers import ddim, heun
+from symsched.samplers import ddim, dpmpp_2m, heun
 from symsched.samplers._network import NetworkSampler, StepInfo
 
 __all__ = ["NETWORK_SAMPLERS", "StepInfo", "sample_euler", "sample_heun", "start_noise"]
@@ -20,7 +21,11 @@ __all__ = ["NETWORK_SAMPLERS", "StepInfo", "sample_euler", "sample_heun", "start
 sample_euler = ddim.sample
 sample_heun = heun.sample
 
-NETWORK_SAMPLERS: dict[str, NetworkSampler] = {"heun": sample_heun, "euler": sample_euler}
+NETWORK_SAMPLERS: dict[str, NetworkSampler] = {
+    "heun": sample_heun,
+    "euler": sample_euler,
+    "dpmpp-2m": dpmpp_2m.sample,
+}
 """The samplers that run on a network denoiser, by the name the quality runs take."""
 
 

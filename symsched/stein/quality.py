@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
@@ -214,7 +214,8 @@ class Comparison:
     seconds
         Wall time of the grids and of the sampling.
     sampler
-        ``"heun"`` or ``"euler"``.
+        A name of :data:`symsched.models.NETWORK_SAMPLERS` (``"heun"``, ``"euler"``,
+        ``"dpmpp-2m"``).
     """
 
     model: str
@@ -318,6 +319,7 @@ def compare_schedules(
     projections: int = 256,
     seed: int = 0,
     model: ScoreModel | None = None,
+    grids: Mapping[str, Mapping[int, FloatArray]] | None = None,
 ) -> Comparison:
     r"""Sample the trained model ``name`` on each schedule and score against its held-out split.
 
@@ -331,14 +333,20 @@ def compare_schedules(
         Independent sample batches (Monte Carlo error bars) and their size (default: the held-out
         size, so the floor and the samples are scored at equal sample size).
     schedules
-        Subset of :data:`SCHEDULES`.
+        Subset of :data:`SCHEDULES` (ignored with ``grids``).
     sampler
-        ``"heun"`` [karras2022, Algorithm 1] or ``"euler"``.
+        ``"heun"`` [karras2022, Algorithm 1], ``"euler"`` or ``"dpmpp-2m"`` [lu2022, Algorithm 2]
+        (:data:`symsched.models.NETWORK_SAMPLERS`).
     projections, seed
         Directions of the sliced distance (fixed for all scores of one comparison) and the base
         seed: batch ``r`` starts from ``start_noise(..., seed + r)`` for every schedule and N.
     model
         Optional pre-loaded model (default ``symsched.models.load_model(name)``).
+    grids
+        Optional precomputed grids ``{label: {N: sigmas}}`` to compare instead of
+        :func:`schedule_grids` (any labels; every N of ``steps`` for each). A grid may start below
+        the model's largest level: its batch ``r`` starts from the same noise scaled to its own
+        :math:`\sigma_0` (e.g. an Align Your Steps table).
 
     Returns
     -------
@@ -348,8 +356,8 @@ def compare_schedules(
     Raises
     ------
     ValueError
-        Unknown sampler or schedule, fewer than 2 batches, or a batch size outside
-        ``[2, train split size]``.
+        Unknown sampler or schedule, fewer than 2 batches, a batch size outside
+        ``[2, train split size]``, or a given grid that misses an N or leaves the model's range.
 
     Notes
     -----
@@ -364,7 +372,7 @@ def compare_schedules(
 
     if sampler not in NETWORK_SAMPLERS:
         raise ValueError(f"sampler must be one of {', '.join(NETWORK_SAMPLERS)}, got {sampler!r}")
-    unknown = sorted(set(schedules) - set(SCHEDULES))
+    unknown = [] if grids is not None else sorted(set(schedules) - set(SCHEDULES))
     if unknown:
         raise ValueError(
             f"schedules must be among {', '.join(SCHEDULES)}, got {', '.join(unknown)}"
@@ -389,18 +397,24 @@ def compare_schedules(
     lo, hi = max(lo, 0.002), min(hi, 80.0)
     ns = [int(n) for n in steps]
     t0 = time.perf_counter()
-    grids, gamma = schedule_grids(
-        name, mdl, ns, sigma_min=lo, sigma_max=hi, seed=seed, schedules=schedules
-    )
+    if grids is None:
+        used, gamma = schedule_grids(
+            name, mdl, ns, sigma_min=lo, sigma_max=hi, seed=seed, schedules=schedules
+        )
+    else:
+        used, gamma = _given_grids(grids, ns, mdl), math.nan
+    labels = list(used)
     t1 = time.perf_counter()
-    fd = {s: {n: np.empty(batches) for n in ns} for s in schedules}
-    sw = {s: {n: np.empty(batches) for n in ns} for s in schedules}
+    fd = {s: {n: np.empty(batches) for n in ns} for s in labels}
+    sw = {s: {n: np.empty(batches) for n in ns} for s in labels}
     with torch.no_grad():
         for r in range(batches):
             x0 = start_noise(size, mdl.dim, hi, seed + r)
-            for s in schedules:
+            for s in labels:
                 for n in ns:
-                    out = run(mdl, x0, grids[s][n]).numpy()
+                    g = used[s][n]
+                    start = x0 if g[0] == hi else x0 * (float(g[0]) / hi)
+                    out = run(mdl, start, g).numpy()
                     fd[s][n][r] = frechet_distance(out, held)
                     sw[s][n][r] = sliced_wasserstein(out, held, projections=projections, seed=seed)
     t2 = time.perf_counter()
@@ -418,11 +432,38 @@ def compare_schedules(
         sw,
         floor_fd,
         floor_sw,
-        grids,
+        used,
         float(gamma),
         {"schedules": t1 - t0, "sampling": t2 - t1},
         sampler,
     )
+
+
+def _given_grids(
+    grids: Mapping[str, Mapping[int, FloatArray]], steps: list[int], model: ScoreModel
+) -> Grids:
+    """The given grids as arrays, checked: every N of ``steps``, N + 1 levels inside the model's
+    range (a final 0 allowed)."""
+    from symsched._validate import as_grid
+
+    lo, hi = model.sigma_range
+    out: Grids = {}
+    for label, by_n in grids.items():
+        out[label] = {}
+        for n in steps:
+            if n not in by_n:
+                raise ValueError(f"grids[{label!r}] has no grid for N = {n}")
+            g = as_grid(by_n[n], f"grids[{label!r}][{n}]")
+            if g.size != n + 1:
+                raise ValueError(f"grids[{label!r}][{n}] must have {n + 1} levels, got {g.size}")
+            pos = g[g > 0]
+            if not (np.isfinite(g[0]) and pos.min() >= lo * (1 - 1e-9) and g[0] <= hi):
+                raise ValueError(
+                    f"grids[{label!r}][{n}] spans [{g[-1]:g}, {g[0]:g}], outside the model's "
+                    f"range [{lo:g}, {hi:g}]"
+                )
+            out[label][n] = g
+    return out
 
 
 def plot_comparison(comps: list[Comparison]) -> Figure:

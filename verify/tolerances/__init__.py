@@ -109,6 +109,7 @@ from symsched_verify.tolerances._stein import (
     STEIN_TARGET_SCHEDULE_ERROR,
     stein_zero_atol,
 )
+from symsched_verify.tolerances._transfer import TRANSFER_ALPHA, TRANSFER_EXACT_RTOL
 
 __all__ = [
     "ASYMPTOTIC_N2_RTOL",
@@ -193,6 +194,8 @@ __all__ = [
     "TANGENT_RECOVERY_RTOL",
     "TERM_SUM_RTOL",
     "TRAIN_TABLE_RTOL",
+    "TRANSFER_ALPHA",
+    "TRANSFER_EXACT_RTOL",
     "Z_SCORE",
     "backend_rtol",
     "dpm_mp_rtol",
