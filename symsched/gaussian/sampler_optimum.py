@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from symsched._typing import FloatArray, GridLike, KLDirection, SpectrumLike, Start
 from symsched._validate import (
@@ -264,6 +265,7 @@ def _torch_objective(
     start: Start,
     knobs: dict[str, float],
     gaps: _Gaps | None = None,
+    final_zero: bool = False,
 ) -> Callable[[FloatArray], tuple[float, FloatArray]]:
     """``x -> (value, gradient)``: ``x`` the log interior levels, or the free variables of
     ``gaps`` when given (torch autograd, float64)."""
@@ -276,7 +278,8 @@ def _torch_objective(
     kv = smp.knob_values(smp.make_knobs(**knobs))
     lam_t = torch.as_tensor(lam_v, dtype=torch.float64)
     w_t = torch.as_tensor(counts, dtype=torch.float64)
-    t_n = lam_t + lo * lo
+    end = 0.0 if final_zero else lo  # the grid's last level
+    t_n = lam_t + end * end
     coupling = objective == "coupling"
     if math.isinf(hi):
         std0: Any = None
@@ -284,12 +287,14 @@ def _torch_objective(
         std0 = torch.sqrt(lam_t + hi * hi)
     else:
         std0 = torch.full_like(lam_t, hi)
-    norm = float((counts * (lam_v + lo * lo)).sum())
+    norm = float((counts * (lam_v + end * end)).sum())
 
     def fg(x: FloatArray) -> tuple[float, FloatArray]:
         xt = torch.as_tensor(x, dtype=torch.float64).requires_grad_(True)
         inner = torch.exp(xt if gaps is None else gaps.to_log_levels(xt))
         levels: list[Any] = [hi, *(inner[j] for j in range(inner.shape[0])), lo]
+        if final_zero:
+            levels.append(0.0)
         u, v = propagate(form, lam_t, levels, std0, kv, backend="torch")
         if coupling:
             value = (w_t * ((u - torch.sqrt(t_n)) ** 2 + v)).sum() / norm
@@ -368,9 +373,10 @@ def sampler_optimal(
     kl_direction: KLDirection = "kl_source_output",
     start: Start = "exact",
     init: GridLike | None = None,
-    max_iter: int = 3000,
+    max_iter: int = 1000,
     step_ratio_bound: float | None = None,
     knobs: Mapping[str, float] | None = None,
+    final_zero: bool = False,
 ) -> SamplerOptimum:
     r"""The exact finite-N optimum of ``objective`` for ``sampler`` over the N-1 interior levels.
 
@@ -403,6 +409,10 @@ def sampler_optimal(
         multistep sampler, none otherwise; ``math.inf``: no bound).
     knobs
         The sampler's knobs (``{"eta": 0.5}`` of ``ancestral``).
+    final_zero
+        End with a step from ``sigma_min`` to 0, as k-diffusion, ComfyUI and diffusers run an
+        N-step list (docs/conventions.md#steps-and-the-final-0): N - 1 steps from ``sigma_max`` to
+        ``sigma_min``, then the step to 0, optimised together (``sigma_min`` must be > 0).
 
     Returns
     -------
@@ -434,28 +444,27 @@ def sampler_optimal(
             sig, sampler, obj, kl_direction, start, value, crit, grad, nit, ok, msg, values.size
         )
 
-    if n == 1:
-        return result(as_grid([hi, lo]), 0.0, 0, True, "one step: no free level")
-    if sampler == "ddim" and obj == "kl" and init is None:  # the analytic gradient's optimiser
+    if final_zero and not lo > 0:
+        raise ValueError("final_zero needs sigma_min > 0 (the grid already ends at 0)")
+    tail = [0.0] if final_zero else []
+    m = n - 1 if final_zero else n  # steps between sigma_max and sigma_min
+    if m <= 1:
+        grid = [hi, lo, *tail] if m == 1 else [hi, 0.0]
+        return result(as_grid(grid), 0.0, 0, True, "no free level")
+    if sampler == "ddim" and obj == "kl" and init is None and not final_zero:  # analytic path
         opt = kl_optimal(lam_v, n, lo, hi, start=start, objective=kl_direction, max_iter=max_iter)
         rel = opt.gradient_norm / opt.kl if opt.kl > 0 else 0.0
         return result(opt.sigmas, rel, opt.iterations, opt.converged, opt.message)
     starts = (
-        [as_grid(init)]
+        [as_grid(init)[: m + 1]]
         if init is not None
-        else _starts(
-            lam_v,
-            n,
-            lo,
-            hi,
-            start,
-            kl_direction,
-        )
+        else _starts(lam_v, m, lo, hi, start, kl_direction)
     )
     for x0_grid in starts:
-        if x0_grid.size != n + 1 or x0_grid[0] != hi or x0_grid[-1] != lo:
+        if x0_grid.size != m + 1 or x0_grid[0] != hi or x0_grid[-1] != lo:
             raise ValueError(
                 f"init must be a grid of {n + 1} levels from sigma_max={hi} to sigma_min={lo}"
+                + (" and 0" if final_zero else "")
             )
     multistep = get_sampler(sampler).linear_map_form().history is not None
     bound = (
@@ -465,8 +474,10 @@ def sampler_optimal(
     )
     if bound is not None and not bound > 1:
         raise ValueError(f"step_ratio_bound must be > 1, got {bound}")
-    gaps = _Gaps(hi, lo, n, None if bound is None or math.isinf(bound) else bound)
-    fg = _torch_objective(values, counts, hi, lo, sampler, obj, kl_direction, start, knobs, gaps)
+    gaps = _Gaps(hi, lo, m, None if bound is None or math.isinf(bound) else bound)
+    fg = _torch_objective(
+        values, counts, hi, lo, sampler, obj, kl_direction, start, knobs, gaps, final_zero
+    )
 
     def log_fg(yv: FloatArray) -> tuple[float, FloatArray]:
         # the log of the criterion: scale-free, so the stopping rules are relative ones
@@ -479,25 +490,27 @@ def sampler_optimal(
 
     import torch
 
-    # ftol: the criterion is good to ~1e-9 relative where it is tiny (a difference of two nearly
-    # equal maps), so relative decreases below 1e-12 of its log are noise
-    opts = {"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-10, "maxcor": 30}
+    # ftol: where the criterion is tiny it is a difference of two nearly equal maps, good only to
+    # ~N eps / sqrt(C) relative (2e-6 at N = 50, C = 1e-17), so decreases of its log below 1e-10
+    # relative are float64 noise there and the search stops
+    opts = {"maxiter": max_iter, "ftol": 1e-10, "gtol": 1e-10, "maxcor": 30}
     best: tuple[float, FloatArray, Any] | None = None
     nit = 0
     for x0_grid in starts:
-        res = minimize(
-            log_fg,
-            gaps.from_levels(x0_grid),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=gaps.box(),
-            options=opts,
-        )
+        with threadpool_limits(1, user_api="blas"):  # small matrices (see variational.kl_optimal)
+            res = minimize(
+                log_fg,
+                gaps.from_levels(x0_grid),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=gaps.box(),
+                options=opts,
+            )
         nit += int(res.nit)
         with torch.no_grad():
             y = torch.as_tensor(res.x, dtype=torch.float64)
             inner = np.exp(gaps.to_log_levels(y).numpy())
-        sig = np.concatenate([[hi], inner, [lo]])
+        sig = np.concatenate([[hi], inner, [lo], tail])
         if np.all(np.diff(sig) < 0) and (best is None or res.fun < best[0]):
             best = (float(res.fun), sig, res)
     if best is None:
