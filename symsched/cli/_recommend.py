@@ -115,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
         "source": rec.source,
         "version": __version__,
     }
+    if rec.source == "computed":
+        print("computed on the spot (not in the precomputed table)", file=sys.stderr)
     if args.json:
         write_output(dumps_json(doc), None)
         return 0
@@ -142,6 +144,4 @@ def run(args: argparse.Namespace) -> int:
     lines.append("")
     lines.append(f"scored on: {rec.proxy} (d = {rec.proxy_dimension})")
     write_output("\n".join(lines), None)
-    if rec.source == "computed":
-        print("computed on the spot (not in the precomputed table)", file=sys.stderr)
     return 0
