@@ -289,6 +289,29 @@ def _exports(m: ModelFamily, sch: Schedule) -> dict[str, JSONValue]:
     return res
 
 
+def _consumer(m: ModelFamily, sch: Schedule, lam: FloatArray) -> JSONValue:
+    """The grid the family's consumers run for this schedule (its exports' levels: with
+    sigma_min > 0, the method's (N-1)-step grid and the step to 0,
+    docs/conventions.md#steps-and-the-final-0) and its exact DDIM KLs and coupling error."""
+    from symsched.gaussian.coupling import coupling_error
+
+    for fmt, opts in m.exports:
+        try:
+            levels = export(sch, fmt, **opts).levels
+        except ValueError:
+            continue
+        if levels is None:
+            continue
+        k = exact.kl(lam, levels)
+        return {
+            "levels": [float(v) for v in levels],
+            "kl_source_output": k.kl_source_output,
+            "kl_output_source": k.kl_output_source,
+            "coupling": coupling_error(lam, levels),
+        }
+    return None
+
+
 def reference_set(
     *, score_models: bool = False
 ) -> tuple[list[dict[str, JSONValue]], dict[str, JSONValue]]:
@@ -303,7 +326,8 @@ def reference_set(
     -------
     (records, details)
         One record per schedule (name, model, label, the schedule object, the proxy, both exact
-        KLs, the exports) and ``{"skipped": {model/label: reason}}``.
+        KLs of the N-step grid, the exports, and ``consumer``: the levels the exports visit with
+        their exact DDIM KLs and coupling error) and ``{"skipped": {model/label: reason}}``.
     """
     records: list[dict[str, JSONValue]] = []
     skipped: dict[str, JSONValue] = {}
@@ -326,6 +350,7 @@ def reference_set(
                         "kl_source_output": k.kl_source_output,
                         "kl_output_source": k.kl_output_source,
                         "exports": _exports(m, sch),
+                        "consumer": _consumer(m, sch, lam),
                     }
                 )
     return records, {"skipped": skipped}

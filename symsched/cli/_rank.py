@@ -25,8 +25,8 @@ from symsched.samplers import SAMPLERS, sampler_names
 from symsched.schedules import METHODS, pretrained
 from symsched.schedules._registry import GRID_BYTES_PER_LEVEL
 
-# samplers with one denoiser evaluation per step: the ranking's NFE is then the number of steps
-RANK_SAMPLERS = sampler_names(where=lambda s: s.nfe_per_step == 1)
+# every sampler: the budget is in NFE (pretrained.steps_for: Heun takes NFE // 2 steps)
+RANK_SAMPLERS = sampler_names()
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         required=True,
         choices=pretrained.MODELS,
         help="edm: continuous [0.002, 80]; ddpm-linear / ddpm-cosine: 1000-step tables; "
-        "sd15: scaled_linear (AYS applies)",
+        "sd15 / sdxl: scaled_linear (AYS applies); flow: rectified flow, pure noise to 0",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument(
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--nfe",
         default=",".join(map(str, pretrained.NFES)),
         metavar="N1,N2,...",
-        help="step budgets (one NFE = one first-order step)",
+        help="budgets of denoiser evaluations (one per step; Heun: two per step)",
     )
     p.add_argument(
         "--strategies",
@@ -68,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--sampler",
         default="ddim",
         choices=RANK_SAMPLERS,
-        help="sampler whose exact KL ranks the grids (one evaluation per step, so NFE = steps)",
+        help="sampler whose exact KL ranks the grids (sampler-optimal is its own KL optimum)",
     )
     p.add_argument(
         "--plot",
@@ -88,10 +88,13 @@ def _check_memory(
     n = max(nfes)
     chosen = pretrained.STRATEGIES if strategies is None else strategies
     est: list[tuple[float, str]] = [(GRID_BYTES_PER_LEVEL * (n + 1.0), "steps")]
-    for strategy in ("variational", "kl-optimal"):
+    for strategy in ("variational", "kl-optimal", "sampler-optimal"):
         if strategy in chosen:
-            m = METHODS[strategy]
-            est.append(m.memory_estimate(n, m.make_options(eigenvalues=lam)))
+            m = METHODS["kl-optimal" if strategy == "sampler-optimal" else strategy]
+            kw: dict[str, object] = {"eigenvalues": lam}
+            if strategy == "sampler-optimal":
+                kw["sampler"] = args.sampler
+            est.append(m.memory_estimate(n, m.make_options(**kw)))
     est.append(SAMPLERS[args.sampler].memory_estimate(lam.size, n))
     nbytes = sum(e for e, _ in est)
     driver = max(est)[1]
@@ -110,6 +113,13 @@ def _nfes_and_strategies(args: argparse.Namespace) -> tuple[list[int], list[str]
 
 
 def run(args: argparse.Namespace) -> int:
+    lo, hi = pretrained.model_range(args.model)
+    if hi == float("inf") and not SAMPLERS[args.sampler].pure_noise_start:
+        can = ", ".join(sampler_names(where=lambda s: s.pure_noise_start))
+        raise CliError(
+            f"--sampler {args.sampler} cannot start from pure noise, where --model {args.model} "
+            f"starts (sigma = inf); choose one of {can}"
+        )
     if args.plot is not None:  # refuse a bad --plot before the work
         check_target(args.plot, force=args.force, flag="--plot", figure=True)
     if args.data is not None:

@@ -69,8 +69,10 @@ def _exports(model: Any, sch: Schedule, fmt: str | None, opts: dict[str, object]
 
     if fmt is None:
         return family_exports(model, sch)
+    # the family's own options for that format (ddpm: its linear training table), then the user's
+    base = next((dict(o) for f, o in model.exports if f == fmt), {})
     try:
-        ex = export(sch, fmt, **opts)
+        ex = export(sch, fmt, **{**base, **opts})
     except ValueError as exc:
         msg = str(exc)
         raise CliError(msg if msg.startswith("--") else f"--format {fmt}: {msg}") from None

@@ -7,22 +7,32 @@ model's input scale, compares discretisations at a given NFE budget. Models:
 * ``edm`` — continuous EDM/VE, :math:`\sigma\in[0.002, 80]` [karras2022];
 * ``ddpm-linear`` — 1000-step DDPM linear beta table (``beta = linspace(1e-4, 0.02)``) [ho2020];
 * ``ddpm-cosine`` — 1000-step cosine table (diffusers ``squaredcos_cap_v2``) [nichol2021];
-* ``sd15`` — the 1000-step ``scaled_linear`` table of Stable Diffusion 1.x, the one model here for
-  which Align Your Steps publishes a table [sabour2024]
-  (docs/conventions.md#align-your-steps-tables).
+* ``sd15`` / ``sdxl`` — the 1000-step ``scaled_linear`` table of Stable Diffusion 1.x and XL (the
+  same training table), for which Align Your Steps publishes one table each [sabour2024]
+  (docs/conventions.md#align-your-steps-tables);
+* ``flow`` — rectified flow from pure noise to data, :math:`\sigma\in[0,\infty]` in this project's
+  scaled state (:math:`\sigma=t/(1-t)`; SD3, Flux).
 
 Strategies (N steps = N+1 levels from the model's sigma_max down to its sigma_min; no zero
 appended):
 ``uniform-t`` and ``quadratic-t`` (uniform / quadratic in the training time; for EDM, whose time is
 :math:`t=\sigma`, uniform / quadratic in sigma), ``logsnr-uniform`` (geometric in sigma),
-``edm-rho7`` (Karras rho = 7), ``ays`` (sd15 only, log-linear interpolation of the 10-step table),
-``tangent`` (gamma*), ``variational`` (the weighted geodesic) and ``kl-optimal``.
+``edm-rho7`` (Karras rho = 7), ``ays`` (sd15 / sdxl, log-linear interpolation of the 10-step
+table), ``tangent`` (gamma*), ``variational`` (the weighted geodesic), ``kl-optimal`` (the DDIM
+optimum) and ``sampler-optimal`` (the exact KL optimum for the sampler being ranked,
+docs/theory/coupling.md#the-sampler-aware-optimum). ``flow`` runs from pure noise to 0: its
+``uniform-t`` is uniform in flow time, ``quadratic-t`` quadratic in it, and the strategies that
+need finite positive ends (``logsnr-uniform``, ``edm-rho7``) do not apply.
+
+The budget is in NFE: a sampler of one evaluation per step takes N = NFE steps; Heun, two per
+step on a grid ending above 0, takes N = NFE // 2.
 Discrete tables are read at fractional timesteps by log-sigma interpolation, as k-diffusion's
 ``DiscreteSchedule`` does.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,9 +47,19 @@ from symsched.schedules import families
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["MODELS", "NFES", "STRATEGIES", "Ranking", "model_range", "rank", "strategy_grid"]
+__all__ = [
+    "MODELS",
+    "NFES",
+    "STRATEGIES",
+    "Ranking",
+    "applies",
+    "model_range",
+    "rank",
+    "steps_for",
+    "strategy_grid",
+]
 
-MODELS: tuple[str, ...] = ("edm", "ddpm-linear", "ddpm-cosine", "sd15")
+MODELS: tuple[str, ...] = ("edm", "ddpm-linear", "ddpm-cosine", "sd15", "sdxl", "flow")
 STRATEGIES: tuple[str, ...] = (
     "uniform-t",
     "quadratic-t",
@@ -49,13 +69,35 @@ STRATEGIES: tuple[str, ...] = (
     "tangent",
     "variational",
     "kl-optimal",
+    "sampler-optimal",
 )
+AYS_MODELS: tuple[str, ...] = ("sd15", "sdxl")
+FINITE_ENDS: tuple[str, ...] = ("logsnr-uniform", "edm-rho7")
 NFES: tuple[int, ...] = (3, 4, 5, 6, 8, 10, 15, 20, 50)
-_TABLE = {"ddpm-linear": "linear", "ddpm-cosine": "squaredcos_cap_v2", "sd15": "scaled_linear"}
+_TABLE = {
+    "ddpm-linear": "linear",
+    "ddpm-cosine": "squaredcos_cap_v2",
+    "sd15": "scaled_linear",
+    "sdxl": "scaled_linear",
+}
+
+
+def applies(model: str, strategy: str) -> bool:
+    """Whether ``strategy`` has a grid for ``model`` (AYS tables; finite ends)."""
+    if strategy == "ays":
+        return model in AYS_MODELS
+    return not (model == "flow" and strategy in FINITE_ENDS)
+
+
+def steps_for(sampler: str, nfe: int) -> int:
+    """The steps a budget of ``nfe`` evaluations buys ``sampler`` on a grid ending above 0."""
+    from symsched.samplers import get_sampler
+
+    return max(1, nfe // get_sampler(sampler).nfe_per_step)
 
 
 def _table_sigmas(model: str) -> FloatArray | None:
-    if model == "edm":
+    if model in ("edm", "flow"):
         return None
     from symsched.schedules.discrete import training_table
 
@@ -81,6 +123,8 @@ def model_range(model: str) -> tuple[float, float]:
         If ``model`` is unknown.
     """
     check_choice(model, "model", MODELS)
+    if model == "flow":
+        return 0.0, math.inf
     tab = _table_sigmas(model)
     if tab is None:
         return 0.002, 80.0
@@ -96,7 +140,12 @@ def _time_levels(model: str, times: FloatArray) -> FloatArray:
 
 
 def strategy_grid(
-    model: str, strategy: str, steps: int, eigenvalues: SpectrumLike | None = None
+    model: str,
+    strategy: str,
+    steps: int,
+    eigenvalues: SpectrumLike | None = None,
+    *,
+    sampler: str = "ddim",
 ) -> FloatArray:
     """The N-step grid of ``strategy`` for ``model``, between the model's ends.
 
@@ -109,8 +158,10 @@ def strategy_grid(
     steps
         The number of steps N.
     eigenvalues
-        The data spectrum, needed by ``tangent``, ``variational`` and ``kl-optimal``
-        [sun2026, §5.3].
+        The data spectrum, needed by ``tangent``, ``variational``, ``kl-optimal`` and
+        ``sampler-optimal`` [sun2026, §5.3].
+    sampler
+        The sampler ``sampler-optimal`` optimises for.
 
     Returns
     -------
@@ -127,8 +178,16 @@ def strategy_grid(
     n = check_steps(steps)
     lo, hi = model_range(model)
     uu = np.arange(n + 1) / n
+    if not applies(model, strategy):
+        why = "needs finite positive ends" if strategy in FINITE_ENDS else "has no table"
+        raise ValueError(f"strategy {strategy!r} {why} for model {model!r}")
     tab = _table_sigmas(model)
     t_hi, t_lo = (hi, lo) if tab is None else (tab.size - 1.0, 0.0)
+    if model == "flow" and strategy in ("uniform-t", "quadratic-t"):
+        from symsched.export import flow_levels
+
+        t = 1.0 - uu if strategy == "uniform-t" else (1.0 - uu) ** 2
+        return as_grid(flow_levels(t))
     if strategy == "uniform-t":
         g = _time_levels(model, t_hi + uu * (t_lo - t_hi))
     elif strategy == "quadratic-t":  # DDIM "quad": t_k = t_lo + (t_hi - t_lo)(1 - u)^2
@@ -138,13 +197,9 @@ def strategy_grid(
     elif strategy == "edm-rho7":
         g = families.karras(lo, hi, 7.0).grid(n)
     elif strategy == "ays":
-        if model != "sd15":
-            raise ValueError(
-                f"Align Your Steps publishes no table for model {model!r} (only sd15 here)"
-            )
         from symsched.schedules.ays import ays_sigmas
 
-        g = ays_sigmas("sd15", n)
+        g = ays_sigmas(model, n)
     else:
         if eigenvalues is None:
             raise ValueError(f"strategy {strategy!r} needs the data spectrum")
@@ -153,8 +208,12 @@ def strategy_grid(
             g = tangent.tangent_sigmas(n, tangent.gamma_star(lam), lo, hi)
         elif strategy == "variational":
             g = variational.geodesic(lam, lo, hi).grid(n)
-        else:
+        elif strategy == "kl-optimal":
             g = variational.kl_optimal(lam, n, lo, hi).sigmas
+        else:
+            from symsched.gaussian.sampler_optimum import sampler_optimal
+
+            g = sampler_optimal(lam, n, lo, hi, sampler=sampler, objective="kl").sigmas
     g = np.array(g, dtype=np.float64)
     g[0], g[-1] = hi, lo
     return as_grid(g)
@@ -225,7 +284,7 @@ def rank(
     *,
     sampler: str = "ddim",
 ) -> Ranking:
-    """Exact KL of every strategy at every NFE (one NFE = one step of the first-order sampler).
+    """Exact KL of every strategy at every NFE (:func:`steps_for`: N = NFE steps, Heun NFE // 2).
 
     The pretrained-model scenario of [sun2026, §7]
     (docs/theory/gaussian.md#pretrained-model-ranking).
@@ -259,7 +318,7 @@ def rank(
     strat = (
         tuple(strategies)
         if strategies is not None
-        else tuple(s for s in STRATEGIES if s != "ays" or model == "sd15")
+        else tuple(s for s in STRATEGIES if applies(model, s))
     )
     for s in strat:
         check_choice(s, "strategy", STRATEGIES)
@@ -267,7 +326,8 @@ def rank(
     kos: dict[str, list[float]] = {s: [] for s in strat}
     for s in strat:
         for n in nf:
-            res = exact.kl(lam, strategy_grid(model, s, n, lam), sampler=sampler)
+            grid = strategy_grid(model, s, steps_for(sampler, n), lam, sampler=sampler)
+            res = exact.kl(lam, grid, sampler=sampler)
             kso[s].append(res.kl_source_output)
             kos[s].append(res.kl_output_source)
     return Ranking(model, nf, strat, kso, kos, sampler)

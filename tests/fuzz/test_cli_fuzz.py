@@ -171,6 +171,10 @@ BASES: dict[str, list[list[str]]] = {
          "--sampler", "ddim,ancestral", "--no-progress", "-o", "out.csv"],
         ["spectrum", "--photographs", "--resolution", "8", "--patches", "16", "--json"],
         ["spectrum", "--npy", "rows.npy", "--rescale-mean", "1", "--out", "out.npy"],
+        ["recommend", "--model", "edm", "--sampler", "dpmpp-2m", "--steps", "5", "--json"],
+        ["recommend", "--model", "sd15", "--sampler", "heun", "--steps", "10"],
+        ["recommend", "--model", "ddpm", "--sampler", "ddim", "--steps", "5",
+         "--format", "diffusers-timesteps"],
     ],
     "stein": [
         ["stein-cost", "--model", "gaussian", "--c", "0.5", "--dim", "8", "--from", "2",
