@@ -434,7 +434,7 @@ def sampler_optimal(
     n = check_steps(steps)
     lo, hi = check_endpoints(sigma_min, sigma_max)
     obj = _check(sampler, objective, kl_direction, start, np.array([hi, lo]))
-    _check_optimiser_range(lam_v, lo, hi, "the sampler-aware optimiser")
+    _check_optimiser_range(lam_v, lo, hi, "the kl-optimal optimiser")
     values, counts = _group(lam_v)
 
     def result(sig: FloatArray, grad: float, nit: int, ok: bool, msg: str) -> SamplerOptimum:
