@@ -239,6 +239,33 @@ reward merging two levels; on a network the same weights amplify the denoiser's 
 (:attr:`SamplerOptimum.max_step_ratio`)."""
 
 
+CRITERION_FLOOR = 1e-14
+r"""The search minimises :math:`\max(C, 10^{-14})`: a relative teacher error of
+:math:`\sqrt{10^{-14}}=10^{-7}` RMS (or variance ratios within :math:`\sim10^{-7}` for the KL) is
+float32's resolution, below what any network sampler can show, and below it the criterion of a
+second-order sampler is a difference of nearly equal maps whose gradient is float64 noise. The
+reported value is the criterion itself."""
+
+PLATEAU = (50, 1e-4)
+"""The search also stops when ``PLATEAU[0]`` iterations lowered the criterion's log by less than
+``PLATEAU[1]`` (0.01 % of the criterion): a schedule is not changed by such gains, and on the
+tiny criteria of second-order samplers at large N (1e-17 at N = 50) the search would otherwise
+spend thousands of iterations at the float64 noise of a difference of nearly equal maps."""
+
+
+class _Plateau:
+    """L-BFGS-B callback: stop at a plateau of the log criterion (:data:`PLATEAU`)."""
+
+    def __init__(self) -> None:
+        self.history: list[float] = []
+
+    def __call__(self, intermediate_result: Any) -> None:
+        self.history.append(float(intermediate_result.fun))
+        window, drop = PLATEAU
+        if len(self.history) > window and self.history[-window - 1] - self.history[-1] < drop:
+            raise StopIteration
+
+
 def _starts(
     lam_v: FloatArray, n: int, lo: float, hi: float, start: Start, kl_direction: KLDirection
 ) -> list[FloatArray]:
@@ -484,8 +511,8 @@ def sampler_optimal(
         kv, gv = fg(yv)
         if not math.isfinite(kv) or not np.isfinite(gv).all():
             return 1e300, np.zeros_like(gv)  # a degenerate iterate: the line search backs off
-        if not kv > 0:
-            return -745.0, np.zeros_like(gv)
+        if not kv > CRITERION_FLOOR:  # negligible: nothing left to gain (CRITERION_FLOOR)
+            return math.log(CRITERION_FLOOR), np.zeros_like(gv)
         return math.log(kv), gv / kv
 
     import torch
@@ -505,6 +532,7 @@ def sampler_optimal(
                 method="L-BFGS-B",
                 bounds=gaps.box(),
                 options=opts,
+                callback=_Plateau(),
             )
         nit += int(res.nit)
         with torch.no_grad():
