@@ -9,6 +9,8 @@ Public API
 ----------
 - :func:`kl`, :func:`log_variance_ratios`, :func:`variance_ratios`, :func:`kl_mpmath` — exact KL of
   any registered sampler (:data:`SAMPLERS`) on a Gaussian source
+- :func:`criteria`, :func:`coupling_error` — both KLs and the coupling error (the exact
+  teacher-trajectory error) of a grid under a sampler (docs/theory/coupling.md)
 - :func:`build`, :class:`Schedule`, :data:`METHODS` — schedules by method name
 - :func:`export`, :data:`EXPORTERS` — a schedule in the form a consumer takes
 - :func:`tangent_sigmas`, :func:`gamma_star` — the tangent law
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from symsched._version import __version__
 from symsched.export import EXPORTERS, export
+from symsched.gaussian.coupling import Criteria, coupling_error, criteria
 from symsched.gaussian.exact import (
     GaussianKL,
     kl,
@@ -37,10 +40,13 @@ __all__ = [
     "EXPORTERS",
     "METHODS",
     "SAMPLERS",
+    "Criteria",
     "GaussianKL",
     "Schedule",
     "__version__",
     "build",
+    "coupling_error",
+    "criteria",
     "export",
     "gamma_star",
     "kl",

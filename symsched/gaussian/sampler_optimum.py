@@ -61,9 +61,9 @@ result at the floor shows as :attr:`SamplerOptimum.min_gap_ratio` = 0.001."""
 
 
 def default_objective(sampler: str) -> Objective:
-    """``"kl"`` for DDIM (where the KL is sound: every step only loses variance) and for
-    stochastic samplers (whose injected noise is no error against a teacher); ``"coupling"`` for
-    every other sampler."""
+    """``"kl"`` for DDIM (the objective of [sun2026], whose steps only lose variance) and for
+    stochastic samplers (whose injected noise is no error in law but dominates the coupling
+    error); ``"coupling"`` for every other sampler (docs/theory/coupling.md)."""
     return "kl" if sampler == "ddim" or get_sampler(sampler).stochastic else "coupling"
 
 
