@@ -79,6 +79,8 @@ def test_cli_line_runs(
         for i in range(4):
             pixels = np.random.default_rng(i).integers(0, 256, size=(80, 96, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(tmp_path / "train" / f"{i}.png")
+    if "--spectrum-file latent-lam.npy" in line:  # a spectrum of SD 1.5's 4 x 64 x 64 latents
+        np.save(tmp_path / "latent-lam.npy", np.repeat(np.geomspace(1e-3, 10.0, 64), 256))
     if "latents.npy" in line:  # 4-channel latents on an 8x8 grid
         np.save(tmp_path / "latents.npy", np.random.default_rng(0).normal(size=(32, 8, 8, 4)))
     if "diffusers:./my-unet" in line:
