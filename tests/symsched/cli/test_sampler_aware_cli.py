@@ -90,3 +90,35 @@ def test_sweep_ranks_by_the_coupling_error(capsys: pytest.CaptureFixture[str]) -
         assert doc["best"]["digits"]["4"][sampler]["method"] == best["method"] == "kl-optimal"
         opt = next(r for r in rows if r["method"] == "kl-optimal")
         assert opt["params"]["sampler"] == sampler and opt["params"]["objective"] == "coupling"
+
+
+def test_rank_covers_sdxl_flow_and_heun(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "rank",
+        "--model",
+        "sdxl",
+        "--eigenvalues",
+        LAM,
+        "--nfe",
+        "6,10",
+        "--sampler",
+        "heun",
+        "--json",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert "ays" in doc["strategies"] and "sampler-optimal" in doc["strategies"]
+    for i in range(2):  # the sampler's own KL optimum is best, on Heun's NFE // 2 steps
+        kl = {s: doc["kl_source_output"][s][i] for s in doc["strategies"]}
+        assert min(kl, key=kl.__getitem__) == "sampler-optimal"
+    code, out, _ = run(
+        capsys, "rank", "--model", "flow", "--eigenvalues", LAM, "--nfe", "4", "--json"
+    )
+    assert code == 0
+    assert "edm-rho7" not in json.loads(out)["strategies"]
+    code, _, err = run(
+        capsys, "rank", "--model", "flow", "--eigenvalues", LAM, "--nfe", "4", "--sampler", "heun"
+    )
+    assert code == 2
+    one_line(err, "--sampler", "--model flow")
