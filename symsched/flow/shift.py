@@ -1,0 +1,147 @@
+r"""The exact optimal shift of N uniform flow steps, for a Gaussian spectrum.
+
+A flow sampler's default grid is N uniform steps in flow time, :math:`t_k=1-k/N`, optionally
+shifted; a shift :math:`s` multiplies every noise level (:func:`symsched.flow.derive.
+linear_shift_rho`), so the grid is :math:`\rho_k=s\,(N-k)/k` from pure noise to 0 and Euler on it
+is DDIM (:func:`symsched.flow.derive.euler_flow_minus_ddim`). Its exact KL
+(:func:`symsched.gaussian.exact.kl`) is then a smooth function of :math:`\ln s` alone, minimised
+here by bounded Brent search with a certificate (docs/theory/flow.md#the-optimal-shift). Flux's
+exponential shift with exponent 1 is the same family with :math:`s=e^\mu`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from symsched._typing import FloatArray, KLDirection, SpectrumLike
+from symsched._validate import as_eigenvalues, check_choice, check_steps
+from symsched.gaussian.coupling import criteria
+from symsched.gaussian.exact import half_phi, log_variance_ratios
+
+__all__ = ["ShiftOptimum", "optimal_shift", "shifted_uniform_grid"]
+
+LOG_SHIFT_RANGE = (math.log(1e-4), math.log(1e4))
+"""The search bracket of ln s: shifts from 1e-4 to 1e4 (SD3 uses 3, Flux e^mu up to ~3.2)."""
+
+
+def shifted_uniform_grid(steps: int, shift: float) -> FloatArray:
+    r"""The noise levels of N uniform flow steps shifted by ``shift``: :math:`\rho_k=s(N-k)/k`.
+
+    Parameters
+    ----------
+    steps
+        N.
+    shift
+        :math:`s>0`.
+
+    Returns
+    -------
+    FloatArray
+        N+1 levels from ``inf`` (t = 1) to 0 (t = 0).
+    """
+    n = check_steps(steps)
+    if not (math.isfinite(shift) and shift > 0):
+        raise ValueError(f"shift must be a finite number > 0, got {shift}")
+    k = np.arange(n + 1, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        out: FloatArray = np.where(k == 0, math.inf, shift * (n - k) / np.maximum(k, 1.0))
+    return out
+
+
+@dataclass(frozen=True)
+class ShiftOptimum:
+    """The optimal shift and its certificate.
+
+    Attributes
+    ----------
+    shift
+        :math:`s^\\star`.
+    mu
+        :math:`\\ln s^\\star` (Flux's :math:`\\mu` with exponent 1).
+    kl
+        The criterion at :math:`s^\\star`.
+    sigmas
+        The optimal grid.
+    scan_best
+        The best shift of a log-spaced scan of 241 values over the bracket (an independent check).
+    curvature
+        Central second difference of the criterion in :math:`\\ln s` at the optimum (> 0 at a
+        minimum).
+    """
+
+    shift: float
+    mu: float
+    kl: float
+    sigmas: FloatArray
+    scan_best: float
+    curvature: float
+
+
+def optimal_shift(
+    eigenvalues: SpectrumLike,
+    steps: int,
+    *,
+    sampler: str = "ddim",
+    objective: KLDirection = "kl_source_output",
+) -> ShiftOptimum:
+    r"""The shift :math:`s^\star` of N uniform flow steps that minimises the exact KL.
+
+    Parameters
+    ----------
+    eigenvalues
+        The covariance spectrum in the model's scaled state.
+    steps
+        N.
+    sampler
+        The sampler (``ddim`` is flow Euler, :func:`symsched.flow.derive.euler_flow_minus_ddim`);
+        one that starts from pure noise.
+    objective
+        The KL direction.
+
+    Returns
+    -------
+    ShiftOptimum
+
+    Raises
+    ------
+    ValueError
+        If the arguments are invalid or the optimum lies on the bracket's edge.
+    """
+    from scipy.optimize import minimize_scalar
+
+    lam = as_eigenvalues(eigenvalues)
+    n = check_steps(steps)
+    check_choice(objective, "objective", ("kl_source_output", "kl_output_source"))
+    values, counts = np.unique(lam, return_counts=True)  # the sum regrouped exactly
+    sign = -1.0 if objective == "kl_source_output" else 1.0
+
+    def f(log_s: float) -> float:
+        grid = shifted_uniform_grid(n, math.exp(log_s))
+        lr = np.asarray(log_variance_ratios(values, grid, sampler=sampler), dtype=np.float64)
+        return float(np.sum(counts * half_phi(sign * lr)))
+
+    lo, hi = LOG_SHIFT_RANGE
+    scan = np.linspace(lo, hi, 241)
+    vals = np.array([f(float(v)) for v in scan])
+    i = int(np.argmin(vals))
+    if i in (0, scan.size - 1):
+        raise ValueError(
+            f"the optimal shift lies outside [{math.exp(lo):g}, {math.exp(hi):g}] for this "
+            "spectrum; rescale the spectrum to the model's data scale"
+        )
+    res = minimize_scalar(
+        f,
+        bounds=(float(scan[i - 1]), float(scan[i + 1])),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    x = float(res.x)
+    h = 1e-3
+    curv = (f(x + h) - 2 * f(x) + f(x - h)) / h**2
+    s = math.exp(x)
+    grid = shifted_uniform_grid(n, s)
+    value = criteria(lam, grid, sampler=sampler).value(objective)  # on the full spectrum
+    return ShiftOptimum(s, x, value, grid, float(math.exp(scan[i])), curv)
