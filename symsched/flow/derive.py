@@ -10,6 +10,10 @@ arbitrary denoiser :math:`D` (not only the Gaussian one):
 * :func:`heun_flow_minus_heun_rho` — a Heun step in :math:`t` is not the Heun step in
   :math:`\rho`: they share the Euler predictor and differ by
   :math:`(D_a-D_b)(t_a-t_b)^2/(2t_b(1-t_a)(1-t_b))`, a second-order term;
+* :func:`shifted_flow_angle_length` — :math:`J(a)=\int_0^1\varphi'(u)^2du` of the grid
+  :math:`\rho(u)=s(1-u)/u` (N uniform flow steps, shifted) for an eigenvalue with
+  :math:`a=s/\sqrt\lambda`: :math:`1+\tfrac\pi4(a+1/a)`, the coefficient of the leading
+  :math:`N^{-2}` term of the KL [sun2026, §5.1];
 * :func:`linear_shift_rho` and :func:`exponential_shift_rho` — SD3's shift
   :math:`t'=st/(1+(s-1)t)` is :math:`\rho'=s\rho`, and Flux's exponential time shift
   :math:`t'=e^\mu/(e^\mu+(1/t-1)^\sigma)` is :math:`\rho'=e^\mu\rho^\sigma`.
@@ -27,6 +31,7 @@ __all__ = [
     "heun_flow_minus_heun_rho",
     "linear_shift_rho",
     "noise_level_of_flow_time",
+    "shifted_flow_angle_length",
     "t_a",
     "t_b",
 ]
@@ -109,3 +114,16 @@ def _in_rho(expr: sp.Expr) -> sp.Expr:
     rho = sp.Symbol("rho", positive=True)
     t_of_rho = rho / (1 + rho)
     return sp.simplify(sp.powsimp(sp.simplify(expr.subs(_t, t_of_rho)), force=True))
+
+
+@functools.cache
+def shifted_flow_angle_length() -> sp.Expr:
+    r""":math:`J(a)=\int_0^1\varphi'(u)^2\,du` with :math:`\varphi=\arctan(\rho/\sqrt\lambda)` and
+    :math:`\rho=s(1-u)/u`, in :math:`a=s/\sqrt\lambda` (symbol ``a``): integrated by SymPy and
+    simplified to :math:`1+\pi(a^2+1)/(4a)`."""
+    a = sp.Symbol("a", positive=True)
+    u = sp.Symbol("u", positive=True)
+    phi = sp.atan(a * (1 - u) / u)
+    j = sp.integrate(sp.simplify(sp.diff(phi, u) ** 2), (u, 0, 1))
+    # atan(a) + atan(1/a) = pi/2 for a > 0
+    return sp.simplify(sp.simplify(j).subs(sp.atan(1 / a), sp.pi / 2 - sp.atan(a)))

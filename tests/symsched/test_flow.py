@@ -82,3 +82,29 @@ def test_bad_shift_requests_are_refused() -> None:
         shift.shifted_uniform_grid(4, -1.0)
     with pytest.raises(ValueError, match="outside"):
         shift.optimal_shift(np.full(3, 1e-30), 4)
+
+
+def test_closed_form_angle_length_matches_the_quadrature() -> None:
+    from symsched.gaussian import asymptotics
+
+    lam = np.array([0.01, 0.2, 3.0])
+    s_value = 0.7
+    co = asymptotics.coefficients(lam, shift.flow_shift_family(s_value), method="quadrature")
+    a = sp.Symbol("a", positive=True)
+    j = sp.lambdify(a, derive.shifted_flow_angle_length())(s_value / np.sqrt(lam))
+    np.testing.assert_allclose(co.J, j, rtol=1e-9)
+
+
+def test_optimal_shift_converges_to_the_limit_and_the_expansion_corrects_it() -> None:
+    from symsched.datasets import dataset_spectrum
+
+    lam = dataset_spectrum("digits")
+    s_inf = shift.limit_shift(lam)
+    gaps = []
+    for n in (10, 20, 40):
+        s_n = shift.optimal_shift(lam, n).shift
+        s_em = shift.expansion_shift(lam, n)
+        gap_limit, gap_em = abs(math.log(s_n / s_inf)), abs(math.log(s_n / s_em))
+        assert gap_em < gap_limit  # the N^-3, N^-4 terms move the optimum the right way
+        gaps.append(gap_limit)
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-4
