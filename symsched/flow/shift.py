@@ -125,8 +125,6 @@ def optimal_shift(
     ValueError
         If the arguments are invalid or the optimum lies on the bracket's edge.
     """
-    from scipy.optimize import minimize_scalar
-
     lam = as_eigenvalues(eigenvalues)
     n = check_steps(steps)
     check_choice(objective, "objective", ("kl_source_output", "kl_output_source"))
@@ -138,28 +136,13 @@ def optimal_shift(
         lr = np.asarray(log_variance_ratios(values, grid, sampler=sampler), dtype=np.float64)
         return float(np.sum(counts * half_phi(sign * lr)))
 
-    lo, hi = LOG_SHIFT_RANGE
-    scan = np.linspace(lo, hi, 241)
-    vals = np.array([f(float(v)) for v in scan])
-    i = int(np.argmin(vals))
-    if i in (0, scan.size - 1):
-        raise ValueError(
-            f"the optimal shift lies outside [{math.exp(lo):g}, {math.exp(hi):g}] for this "
-            "spectrum; rescale the spectrum to the model's data scale"
-        )
-    res = minimize_scalar(
-        f,
-        bounds=(float(scan[i - 1]), float(scan[i + 1])),
-        method="bounded",
-        options={"xatol": 1e-10},
-    )
-    x = float(res.x)
+    x, scan_best = _bounded_log_min(f)
     h = 1e-3
     curv = (f(x + h) - 2 * f(x) + f(x - h)) / h**2
     s = math.exp(x)
     grid = shifted_uniform_grid(n, s)
     value = criteria(lam, grid, sampler=sampler).value(objective)  # on the full spectrum
-    return ShiftOptimum(s, x, value, grid, float(math.exp(scan[i])), curv)
+    return ShiftOptimum(s, x, value, grid, math.exp(scan_best), curv)
 
 
 def flow_shift_family(shift_value: float) -> Family:
@@ -176,8 +159,9 @@ def flow_shift_family(shift_value: float) -> Family:
     )
 
 
-def _bounded_log_min(f: Callable[[float], float]) -> float:
-    """``argmin ln s`` of ``f(ln s)``: a scan of the bracket, then Brent around its best."""
+def _bounded_log_min(f: Callable[[float], float]) -> tuple[float, float]:
+    """``argmin ln s`` of ``f(ln s)``: a scan of the bracket, then Brent around its best;
+    returns the minimiser and the scan's best (the certificate)."""
     from scipy.optimize import minimize_scalar
 
     lo, hi = LOG_SHIFT_RANGE
@@ -194,7 +178,7 @@ def _bounded_log_min(f: Callable[[float], float]) -> float:
         method="bounded",
         options={"xatol": 1e-10},
     )
-    return float(res.x)
+    return float(res.x), float(scan[i])
 
 
 def limit_shift(eigenvalues: SpectrumLike) -> float:
@@ -214,7 +198,7 @@ def limit_shift(eigenvalues: SpectrumLike) -> float:
     def f(log_s: float) -> float:
         return float(np.sum(counts * j_of_a(math.exp(log_s) / root) ** 2))
 
-    return math.exp(_bounded_log_min(f))
+    return math.exp(_bounded_log_min(f)[0])
 
 
 def expansion_shift(eigenvalues: SpectrumLike, steps: int, order: int = 4) -> float:
