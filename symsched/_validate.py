@@ -24,6 +24,7 @@ __all__ = [
     "check_endpoints",
     "check_positive",
     "check_steps",
+    "distinct_eigenvalues",
 ]
 
 
@@ -88,6 +89,26 @@ def as_eigenvalues(values: Any, name: str = "eigenvalues") -> NDArray[np.float64
         i = int(np.argmax(out))
         raise ValueError(f"{name} must lie in {_RANGE}; entry {i} is {float(arr[i])!r}")
     return arr
+
+
+def distinct_eigenvalues(eigenvalues: Any) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The distinct eigenvalues and how often each occurs (exact grouping, no rounding).
+
+    A sum over eigenvalues of a function of one eigenvalue (both KLs, the dominant term) is
+    exactly the sum over the distinct values weighted by their counts.
+
+    Parameters
+    ----------
+    eigenvalues
+        A spectrum.
+
+    Returns
+    -------
+    (values, counts)
+        The distinct values, descending, and their multiplicities (``counts.sum() == d``).
+    """
+    values, counts = np.unique(as_eigenvalues(eigenvalues), return_counts=True)
+    return values[::-1].copy(), counts[::-1].astype(np.int64)
 
 
 def as_grid(values: Any, name: str = "sigmas") -> NDArray[np.float64]:

@@ -79,7 +79,12 @@ from typing import Literal
 import numpy as np
 
 from symsched._typing import ArrayLike, FloatArray, IntArray
-from symsched._validate import as_eigenvalues, check_choice, check_positive
+from symsched._validate import (
+    as_eigenvalues,
+    check_choice,
+    check_positive,
+    distinct_eigenvalues,
+)
 from symsched.datasets import spectrum as _sample_covariance_spectrum
 from symsched.images import (
     PATCH_SEED,
@@ -563,26 +568,6 @@ def rescale_mean(eigenvalues: ArrayLike, mean: float) -> FloatArray:
     with np.errstate(over="ignore"):  # an overflow is refused just below, not warned about
         scaled = lam * (target / float(lam.mean()))
     return as_eigenvalues(scaled, "the rescaled eigenvalues")
-
-
-def distinct_eigenvalues(eigenvalues: ArrayLike) -> tuple[FloatArray, IntArray]:
-    """The distinct eigenvalues and how often each occurs (exact grouping, no rounding).
-
-    A sum over eigenvalues of a function of one eigenvalue (both KLs, the dominant term) is
-    exactly the sum over the distinct values weighted by their counts.
-
-    Parameters
-    ----------
-    eigenvalues
-        A spectrum.
-
-    Returns
-    -------
-    (values, counts)
-        The distinct values, descending, and their multiplicities (``counts.sum() == d``).
-    """
-    values, counts = np.unique(as_eigenvalues(eigenvalues), return_counts=True)
-    return values[::-1].copy(), counts[::-1].astype(np.int64)
 
 
 def memory_estimate(samples: int, sample_shape: tuple[int, ...], method: str) -> float:

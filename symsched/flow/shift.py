@@ -20,7 +20,7 @@ import sympy as sp
 
 from symsched import numeric
 from symsched._typing import FloatArray, KLDirection, SpectrumLike
-from symsched._validate import as_eigenvalues, check_choice, check_steps
+from symsched._validate import as_eigenvalues, check_choice, check_steps, distinct_eigenvalues
 from symsched.flow import derive
 from symsched.gaussian.coupling import criteria
 from symsched.gaussian.exact import half_phi, log_variance_ratios
@@ -128,7 +128,7 @@ def optimal_shift(
     lam = as_eigenvalues(eigenvalues)
     n = check_steps(steps)
     check_choice(objective, "objective", ("kl_source_output", "kl_output_source"))
-    values, counts = np.unique(lam, return_counts=True)  # the sum regrouped exactly
+    values, counts = distinct_eigenvalues(lam)  # the sum regrouped exactly
     sign = -1.0 if objective == "kl_source_output" else 1.0
 
     def f(log_s: float) -> float:
@@ -190,7 +190,7 @@ def limit_shift(eigenvalues: SpectrumLike) -> float:
     (:func:`symsched.flow.derive.shifted_flow_angle_length`); equal eigenvalues are grouped.
     """
     lam = as_eigenvalues(eigenvalues)
-    values, counts = np.unique(lam, return_counts=True)
+    values, counts = distinct_eigenvalues(lam)
     a = sp.Symbol("a", positive=True)
     j_of_a = numeric.lambdify((a,), derive.shifted_flow_angle_length(), "numpy")
     root = np.sqrt(values)

@@ -36,6 +36,7 @@ from symsched._validate import (
     check_choice,
     check_endpoints,
     check_steps,
+    distinct_eigenvalues,
 )
 from symsched.gaussian.coupling import Criteria, criteria
 from symsched.samplers import get_sampler
@@ -130,7 +131,7 @@ class SamplerOptimum:
 
 def _group(lam_v: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Distinct eigenvalues and their multiplicities (the sums over i are exact rewritings)."""
-    values, counts = np.unique(lam_v, return_counts=True)
+    values, counts = distinct_eigenvalues(lam_v)
     return values, counts.astype(np.float64)
 
 

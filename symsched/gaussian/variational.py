@@ -38,7 +38,14 @@ from threadpoolctl import threadpool_limits
 
 from symsched import numeric
 from symsched._typing import ArrayLike, FloatArray, GridLike, NumpyFunction, SpectrumLike
-from symsched._validate import as_eigenvalues, as_grid, check_choice, check_endpoints, check_steps
+from symsched._validate import (
+    as_eigenvalues,
+    as_grid,
+    check_choice,
+    check_endpoints,
+    check_steps,
+    distinct_eigenvalues,
+)
 from symsched.gaussian import derive
 from symsched.samplers import start_log_ratio
 from symsched.samplers._stable import EIGENVALUE_WINDOW, LEVEL_WINDOW
@@ -585,7 +592,7 @@ def kl_optimal(
     # equal eigenvalues grouped with their counts: the same KL and gradient, at the cost of the
     # distinct values (ring-averaged image spectra have ~0.7 R distinct values per channel)
     full_lam = lam_v
-    lam_v, counts = np.unique(full_lam, return_counts=True)
+    lam_v, counts = distinct_eigenvalues(full_lam)
     w = counts.astype(np.float64)
     if x0_grid.size != n + 1 or x0_grid[0] != hi or x0_grid[-1] != lo:
         raise ValueError(
