@@ -90,9 +90,9 @@ class Criteria:
 def _gain_signs(smp: Sampler, lam_v: FloatArray, sig: FloatArray, knobs: Any) -> FloatArray:
     """Sign of :math:`q_i` per eigenvalue: the product of the per-step gains' signs."""
     form = smp.linear_map_form()
-    if form.history is not None or form.noise is not None or smp.name == "exact-flow":
+    if form.history is not None or form.noise is not None:
         # multistep 2M: nonnegative coefficients (samplers.dpmpp_2m.dpmpp_2m_ratio_forms);
-        # ancestral: DDIM gains (lam + a b) / (lam + a^2) > 0; the exact flow: a square root
+        # ancestral: DDIM gains (lam + a b) / (lam + a^2) > 0
         return np.ones_like(lam_v)
     f = compiled_form(form, "numpy")
     kv = smp.knob_values(knobs)
@@ -147,19 +147,19 @@ def gain_ratios(
     smp = get_sampler(sampler)
     kn = smp.make_knobs(**knobs)
     smp.check_grid(sig)
-    lr = np.asarray(smp.log_variance_ratios(lam_v, sig, "exact", kn), dtype=np.float64)
     if smp.linear_map_form().noise is None:
+        lr = np.asarray(smp.log_variance_ratios(lam_v, sig, "exact", kn), dtype=np.float64)
         with np.errstate(over="ignore"):
             q = _gain_signs(smp, lam_v, sig, kn) * np.exp(0.5 * lr)
         return q, np.zeros_like(lam_v)
-    return _stochastic_parts(smp, lam_v, sig, kn, lr)
+    return _stochastic_parts(smp, lam_v, sig, kn)
 
 
 def _stochastic_parts(
-    smp: Sampler, lam_v: FloatArray, sig: FloatArray, kn: Any, lr: FloatArray
+    smp: Sampler, lam_v: FloatArray, sig: FloatArray, kn: Any
 ) -> tuple[FloatArray, FloatArray]:
-    r"""``(q, v / T)`` of a stochastic sampler: the recursion in float64 and the noise fraction
-    as :math:`r-q^2` from the sampler's exact :math:`\ln r` where that does not cancel."""
+    r"""``(q, v / T)`` of a stochastic sampler from its linear map in float64 (both terms are
+    sums of positive parts there); entries outside the float64 range come from mpmath."""
     with np.errstate(all="ignore"):
         std0 = None if math.isinf(sig[0]) else np.sqrt(lam_v + np.float64(sig[0]) ** 2)
         u, v = propagate(
@@ -173,7 +173,6 @@ def _stochastic_parts(
             um, vm = _propagate_mp(smp, float(lam_v[i]), sig, kn)
             tm = mpmath.mpf(float(lam_v[i])) + mpmath.mpf(float(sig[-1])) ** 2
             q[i], frac[i] = float(um / mpmath.sqrt(tm)), float(vm / tm)
-    del lr
     return q, frac
 
 
@@ -193,7 +192,7 @@ def _log_coupling_terms(smp: Sampler, lam_v: FloatArray, sig: FloatArray, kn: An
             big_log = 2.0 * h + 2.0 * np.log1p(-sign * np.exp(-np.where(big, h, 30.0)))
         out: FloatArray = np.where(big, big_log, small_log)
         return out
-    q, frac = _stochastic_parts(smp, lam_v, sig, kn, np.zeros_like(lam_v))
+    q, frac = _stochastic_parts(smp, lam_v, sig, kn)
     with np.errstate(divide="ignore"):
         return np.asarray(np.log((q - 1.0) ** 2 + frac), dtype=np.float64)
 
