@@ -166,8 +166,7 @@ def _start(name: str) -> Start:
 def evaluate(point: SweepPoint) -> dict[str, Any]:
     """The record of one sweep point: the grid, both KL directions and the coupling error (pure;
     runs on any worker)."""
-    import symsched
-    from symsched.gaussian.coupling import coupling_error
+    from symsched.gaussian.coupling import criteria
 
     lam = np.asarray(point.eigenvalues, dtype=np.float64)
     try:
@@ -183,10 +182,7 @@ def evaluate(point: SweepPoint) -> dict[str, Any]:
             point.criterion,
             knobs,
         )
-        res = symsched.kl(
-            lam, sched.sigmas, sampler=point.sampler, start=_start(point.start), **knobs
-        )
-        c_err = coupling_error(lam, sched.sigmas, sampler=point.sampler, **knobs)
+        res = criteria(lam, sched.sigmas, sampler=point.sampler, start=_start(point.start), **knobs)
     except ValueError as exc:
         raise ValueError(
             f"{point.spectrum}, N = {point.steps}, {point.method}, {point.sampler}: {exc}"
@@ -201,7 +197,7 @@ def evaluate(point: SweepPoint) -> dict[str, Any]:
         "knobs": dict(point.knobs),
         "kl_source_output": float(res.kl_source_output),
         "kl_output_source": float(res.kl_output_source),
-        "coupling": float(c_err),
+        "coupling": float(res.coupling),
         "sigmas": [float(v) for v in sched.sigmas],
         "params": json_safe(dict(sched.params)),
     }
