@@ -59,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symsched._typing import FloatArray, JSONValue
-from symsched.export import export, flow_levels
+from symsched.export import Exported, export, flow_levels
 from symsched.gaussian import exact
 from symsched.schedules import METHODS, Schedule, build
 from symsched.schedules.discrete import training_table
@@ -277,37 +277,46 @@ def _methods(
     return out
 
 
-def _exports(m: ModelFamily, sch: Schedule) -> dict[str, JSONValue]:
-    res: dict[str, JSONValue] = {}
+def _export_all(m: ModelFamily, sch: Schedule) -> list[tuple[str, Exported | str]]:
+    """Each of the family's exports of ``sch``, once: ``(key, export or the refusal)``."""
+    out: list[tuple[str, Exported | str]] = []
     for fmt, opts in m.exports:
         key = fmt + (f" (shift={opts['shift']:g})" if "shift" in opts else "")
         try:
-            ex = export(sch, fmt, **opts)
-            res[key] = {"value": json.loads(ex.text), "note": ex.note}
+            out.append((key, export(sch, fmt, **opts)))
         except ValueError as exc:
-            res[key] = {"error": str(exc)}
-    return res
+            out.append((key, str(exc)))
+    return out
 
 
-def _consumer(m: ModelFamily, sch: Schedule, lam: FloatArray) -> JSONValue:
-    """The grid the family's consumers run for this schedule (its exports' levels: with
+def _exports_json(done: list[tuple[str, Exported | str]]) -> dict[str, JSONValue]:
+    return {
+        key: {"error": ex}
+        if isinstance(ex, str)
+        else {"value": json.loads(ex.text), "note": ex.note}
+        for key, ex in done
+    }
+
+
+def _exports(m: ModelFamily, sch: Schedule) -> dict[str, JSONValue]:
+    return _exports_json(_export_all(m, sch))
+
+
+def _consumer(done: list[tuple[str, Exported | str]], lam: FloatArray) -> JSONValue:
+    """The grid the family's consumers run for a schedule (its exports' levels: with
     sigma_min > 0, the method's (N-1)-step grid and the step to 0,
     docs/conventions.md#steps-and-the-final-0) and its exact DDIM KLs and coupling error."""
     from symsched.gaussian.coupling import coupling_error
 
-    for fmt, opts in m.exports:
-        try:
-            levels = export(sch, fmt, **opts).levels
-        except ValueError:
+    for _, ex in done:
+        if isinstance(ex, str) or ex.levels is None:
             continue
-        if levels is None:
-            continue
-        k = exact.kl(lam, levels)
+        k = exact.kl(lam, ex.levels)
         return {
-            "levels": [float(v) for v in levels],
+            "levels": [float(v) for v in ex.levels],
             "kl_source_output": k.kl_source_output,
             "kl_output_source": k.kl_output_source,
-            "coupling": coupling_error(lam, levels),
+            "coupling": coupling_error(lam, ex.levels),
         }
     return None
 
@@ -339,6 +348,7 @@ def reference_set(
                     skipped[f"{m.name}/{label}"] = sch
                     continue
                 k = exact.kl(lam, sch.sigmas)
+                done = _export_all(m, sch)
                 records.append(
                     {
                         "name": f"{m.name}-{label}-N{n}",
@@ -349,8 +359,8 @@ def reference_set(
                         "proxy_dimension": int(lam.size),
                         "kl_source_output": k.kl_source_output,
                         "kl_output_source": k.kl_output_source,
-                        "exports": _exports(m, sch),
-                        "consumer": _consumer(m, sch, lam),
+                        "exports": _exports_json(done),
+                        "consumer": _consumer(done, lam),
                     }
                 )
     return records, {"skipped": skipped}
