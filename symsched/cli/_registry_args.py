@@ -34,6 +34,7 @@ __all__ = [
     "build_from_args",
     "export_kwargs",
     "flagify",
+    "method_export_kwargs",
     "method_of",
     "method_parser",
     "parse_method_argv",
@@ -227,13 +228,19 @@ def _format_fields() -> dict[str, tuple[OptionField, list[str]]]:
 def add_export_options(
     p: argparse.ArgumentParser | argparse._ArgumentGroup,
     options: argparse.ArgumentParser | argparse._ArgumentGroup | None = None,
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> None:
     """``--format`` (on ``p``) and every format's option flags (on ``options``, default ``p``);
-    a format option given with another format is refused by :func:`export_kwargs`."""
+    a format option given with another format is refused by :func:`export_kwargs`. Flags in
+    ``skip`` are the method's own (``schedule flow --shift``): the format takes the schedule's
+    value of that option instead (:func:`method_export_kwargs`)."""
     descr = "; ".join(f"{n}: {EXPORTERS[n].summary}" for n in FORMATS)
     p.add_argument("--format", choices=FORMATS, help=f"export format ({descr})")
     target = p if options is None else options
     for flag, (f, owners) in _format_fields().items():
+        if flag in skip:
+            continue
         kw: dict[str, Any] = {"dest": f"fmt_{f.name}", "default": argparse.SUPPRESS}
         if f.kind == "choice":
             kw["choices"] = f.choices
@@ -257,6 +264,22 @@ def export_kwargs(args: argparse.Namespace, fmt: str | None) -> dict[str, object
                 f"{flag} goes with --format {' or '.join(owners)}" + (f", not {fmt}" if fmt else "")
             )
         out[f.name] = value
+    return out
+
+
+def method_export_kwargs(
+    method: Method[Any], schedule: Schedule, fmt: str | None
+) -> dict[str, object]:
+    """Options of format ``fmt`` that ``method`` owns under the same flag (``schedule flow
+    --shift``): the format gets the schedule's value (its ``params``), so that the scheduler is
+    configured with the shift the grid was built with."""
+    if fmt is None:
+        return {}
+    own = {f.flag for f in option_fields(method.options)}
+    out: dict[str, object] = {}
+    for f in option_fields(EXPORTERS[fmt].options):
+        if f.flag in own and f.name in schedule.params:
+            out[f.name] = schedule.params[f.name]
     return out
 
 

@@ -12,12 +12,13 @@ import functools
 import sys
 from typing import Any
 
-from symsched._options import add_options, cli_int
+from symsched._options import add_options, cli_int, option_fields
 from symsched.cli._common import CliError, dumps_json, write_output
 from symsched.cli._registry_args import (
     add_export_options,
     build_from_args,
     export_kwargs,
+    method_export_kwargs,
     unknown_method_option,
 )
 from symsched.export import export
@@ -51,7 +52,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         out = mp.add_argument_group("output")
         excl = out.add_mutually_exclusive_group()
         excl.add_argument("--json", action="store_true", help="print the schedule object as JSON")
-        add_export_options(excl, out)
+        add_export_options(excl, out, skip=frozenset(f.flag for f in option_fields(m.options)))
         out.add_argument(
             "-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout"
         )
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.format
     opts = export_kwargs(args, args.format)
     sched = build_from_args(METHODS[args.method], args.steps, args)
+    opts = method_export_kwargs(METHODS[args.method], sched, fmt) | opts
     if fmt is None:
         params = dumps_json(sched.params).replace("\n", " ")
         lines = [f"# {sched.method}: {sched.steps} steps, params {params}"]

@@ -102,7 +102,7 @@ def nfe_by_sampler(levels: FloatArray) -> dict[str, int]:
 
 
 def nfe_phrase(nfe: dict[str, int]) -> str:
-    """``"NFE 10 (ancestral, ddim, dpmpp-2m, euler-vp), 19 (heun)"``: samplers grouped by NFE.
+    """``"NFE 10 (ancestral, ddim, dpmpp-2m, euler-vp), 19 (flow-heun, heun)"``: grouped by NFE.
 
     Parameters
     ----------

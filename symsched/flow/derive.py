@@ -7,6 +7,9 @@ arbitrary denoiser :math:`D` (not only the Gaussian one):
 
 * :func:`euler_flow_minus_ddim` — an Euler step of the velocity ODE in :math:`t` *is* the DDIM
   step in :math:`\rho` (the difference simplifies to 0);
+* :func:`heun_flow_step` — a Heun step in :math:`t` (Euler predictor, trapezoidal corrector in
+  :math:`t`) written in the scaled state; the ``flow-heun`` sampler
+  (:mod:`symsched.samplers.flow_heun`) derives its gain from it;
 * :func:`heun_flow_minus_heun_rho` — a Heun step in :math:`t` is not the Heun step in
   :math:`\rho`: they share the Euler predictor and differ by
   :math:`(D_a-D_b)(t_a-t_b)^2/(2t_b(1-t_a)(1-t_b))`, a second-order term;
@@ -26,18 +29,25 @@ import functools
 import sympy as sp
 
 __all__ = [
+    "denoised_a",
+    "denoised_b",
     "euler_flow_minus_ddim",
     "exponential_shift_rho",
     "heun_flow_minus_heun_rho",
+    "heun_flow_step",
     "linear_shift_rho",
     "noise_level_of_flow_time",
     "shifted_flow_angle_length",
     "t_a",
     "t_b",
+    "xbar_flow",
 ]
 
 t_a, t_b = sp.symbols("t_a t_b", positive=True)  # flow times of a step t_a -> t_b, in (0, 1)
 _X, _D_a, _D_b = sp.symbols("xbar D_a D_b", real=True)  # the scaled state and denoiser outputs
+xbar_flow, denoised_a, denoised_b = _X, _D_a, _D_b
+"""The symbols of :func:`heun_flow_step`: the scaled state at ``t_a`` and the denoiser outputs at
+the start and at the predictor."""
 _s, _mu, _sig = sp.symbols("s mu sigma", positive=True)
 _t = sp.Symbol("t", positive=True)
 
@@ -75,22 +85,43 @@ def euler_flow_minus_ddim() -> sp.Expr:
 
 
 @functools.cache
-def heun_flow_minus_heun_rho() -> sp.Expr:
-    r"""Heun in flow time minus Heun in :math:`\rho` (EDM's Algorithm 1), scaled state.
+def heun_flow_step() -> tuple[sp.Expr, sp.Expr]:
+    r"""One Heun step :math:`t_a\to t_b>0` of the velocity ODE, in the scaled state.
 
-    Both start with the same Euler predictor (:func:`euler_flow_minus_ddim`), whose denoiser
-    output at :math:`t_b` is ``D_b``; the correctors average the slope in :math:`t` and in
-    :math:`\rho` respectively.
+    With :math:`x_a=(1-t_a)\bar x` and :math:`v(x,t)` the velocity of :func:`_velocity`:
+
+    .. math:: \tilde x=x_a+(t_b-t_a)\,v(x_a,t_a),\qquad
+       x_b=x_a+\tfrac12(t_b-t_a)\bigl(v(x_a,t_a)+v(\tilde x,t_b)\bigr),
+
+    the predictor and corrector of Heun's method in flow time (diffusers'
+    ``FlowMatchHeunDiscreteScheduler``). Returns ``(predictor, corrector)`` as
+    :math:`\tilde x/(1-t_b)` and :math:`x_b/(1-t_b)`, functions of :data:`xbar_flow`,
+    :data:`denoised_a` (:math:`D` at :math:`(\bar x,t_a)`), :data:`denoised_b` (:math:`D` at the
+    predictor and :math:`t_b`), ``t_a`` and ``t_b``; the predictor is the DDIM step
+    (:func:`euler_flow_minus_ddim`).
     """
     x_a = (1 - t_a) * _X
     v_a = _velocity(x_a, _D_a, t_a)
     x_pred = x_a + (t_b - t_a) * v_a
     x_b = x_a + (t_b - t_a) / 2 * (v_a + _velocity(x_pred, _D_b, t_b))
+    return x_pred / (1 - t_b), x_b / (1 - t_b)
+
+
+@functools.cache
+def heun_flow_minus_heun_rho() -> sp.Expr:
+    r"""Heun in flow time (:func:`heun_flow_step`) minus Heun in :math:`\rho` (EDM's
+    Algorithm 1), scaled state.
+
+    Both start with the same Euler predictor (:func:`euler_flow_minus_ddim`), whose denoiser
+    output at :math:`t_b` is ``D_b``; the correctors average the slope in :math:`t` and in
+    :math:`\rho` respectively.
+    """
+    _, flow = heun_flow_step()
     ra, rb = _rho(t_a), _rho(t_b)
     d_a = (_X - _D_a) / ra
     pred = _X + (rb - ra) * d_a
     heun_rho = _X + (rb - ra) / 2 * (d_a + (pred - _D_b) / rb)
-    return sp.factor(sp.simplify(x_b / (1 - t_b) - heun_rho))
+    return sp.factor(sp.simplify(flow - heun_rho))
 
 
 @functools.cache

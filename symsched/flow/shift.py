@@ -1,19 +1,46 @@
 r"""The exact optimal shift of N uniform flow steps, for a Gaussian spectrum.
 
-A flow sampler's default grid is N uniform steps in flow time, :math:`t_k=1-k/N`, optionally
-shifted; a shift :math:`s` multiplies every noise level (:func:`symsched.flow.derive.
-linear_shift_rho`), so the grid is :math:`\rho_k=s\,(N-k)/k` from pure noise to 0 and Euler on it
-is DDIM (:func:`symsched.flow.derive.euler_flow_minus_ddim`). Its exact KL
-(:func:`symsched.gaussian.exact.kl`) is then a smooth function of :math:`\ln s` alone, minimised
-here by bounded Brent search with a certificate (docs/theory/flow.md#the-optimal-shift). Flux's
-exponential shift with exponent 1 is the same family with :math:`s=e^\mu`.
+A flow sampler's default grid is N uniform steps in flow time, :math:`t_k=1-k/N`, shifted; with
+:math:`c_k=(N-k)/k` the noise levels :math:`\rho=t/(1-t)` of the uniform steps, SD3's shift
+:math:`s` gives :math:`\rho_k=s\,c_k` (:func:`symsched.flow.derive.linear_shift_rho`) and the
+exponential time shift of dynamic shifting gives :math:`\rho_k=e^\mu c_k^\sigma`
+(:func:`symsched.flow.derive.exponential_shift_rho`; every diffusers pipeline uses
+:math:`\sigma=1`, i.e. :math:`s=e^\mu`). Euler on these grids is DDIM
+(:func:`symsched.flow.derive.euler_flow_minus_ddim`), so the exact KL and coupling error of
+:mod:`symsched.gaussian` apply, and for a fixed exponent they are smooth functions of
+:math:`\theta=\ln s=\mu` alone (docs/theory/flow.md#the-optimal-shift).
+
+:func:`optimal_shift` minimises one of them over :math:`\theta` and certifies the result: a
+log-spaced scan of :data:`SCAN_POINTS` shifts over :data:`LOG_SHIFT_RANGE` brackets the best
+basin, a safeguarded Newton (DDIM under its KL: the exact first and second derivatives below) or
+bounded Brent search (any other sampler or criterion) refines it, and the result records the
+scan's best, the derivative and the curvature at the optimum. :func:`optimal_shifts` does the same
+for a sequence of step counts, each warm-started from the previous optimum.
+
+**DDIM under its KL in closed form.** With :math:`z=\ln(\rho^2/\lambda)` and
+:math:`\operatorname{sp}(z)=\ln(1+e^z)`, one DDIM step :math:`\rho_a\to\rho_b` has gain
+:math:`(\lambda+\rho_a\rho_b)/(\lambda+\rho_a^2)` and the first step from pure noise leaves
+variance :math:`\rho_1^2`, so
+
+.. math::
+   \ln r=\ln\frac{\rho_1^2}{\lambda}+2\sum_{k=1}^{N-2}\operatorname{sp}
+   \Big(\ln\frac{\rho_k\rho_{k+1}}{\lambda}\Big)-2\sum_{k=1}^{N-1}\operatorname{sp}
+   \Big(\ln\frac{\rho_k^2}{\lambda}\Big),
+
+(the last step to 0 contributes only its :math:`-\operatorname{sp}` term), every argument is
+:math:`2\theta` plus a constant, and :math:`\operatorname{sp}'=\operatorname{expit}`,
+:math:`\operatorname{expit}'=e^{-|z|}/(1+e^{-|z|})^2`: the derivatives in :math:`\theta` cost one
+exponential and one ``log1p`` per step and eigenvalue, with no cancellation and no overflow
+anywhere in the input range. The test suite checks this form against
+:func:`symsched.gaussian.exact.log_variance_ratios`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
@@ -22,77 +49,338 @@ from symsched import numeric
 from symsched._typing import FloatArray, KLDirection, SpectrumLike
 from symsched._validate import as_eigenvalues, check_choice, check_steps, distinct_eigenvalues
 from symsched.flow import derive
-from symsched.gaussian.coupling import criteria
+from symsched.gaussian.coupling import Criteria, coupling_terms, criteria
 from symsched.gaussian.exact import half_phi, log_variance_ratios
+from symsched.gaussian.sampler_optimum import OBJECTIVES, Objective, default_objective
 from symsched.schedules.families import Family
 from symsched.symbols import u
 
 __all__ = [
+    "LOG_SHIFT_RANGE",
+    "SCAN_POINTS",
+    "FamilyGap",
     "ShiftOptimum",
     "expansion_shift",
+    "family_gap",
     "flow_shift_family",
+    "flow_times",
     "limit_shift",
     "optimal_shift",
+    "optimal_shifts",
     "shifted_uniform_grid",
+    "uniform_levels",
 ]
 
 _S = sp.Symbol("flow_shift", positive=True)
 
 LOG_SHIFT_RANGE = (math.log(1e-4), math.log(1e4))
-"""The search bracket of ln s: shifts from 1e-4 to 1e4 (SD3 uses 3, Flux e^mu up to ~3.2)."""
+"""The search bracket of :math:`\\ln s`: shifts from 1e-4 to 1e4 (SD3 uses 3, Flux
+:math:`e^\\mu` up to about 3.2 at 1024 px, Flux.2 more at few steps); an optimum on its edge is
+refused (the spectrum is then not on the model's data scale)."""
+SCAN_POINTS = 121
+"""Log-spaced shifts of the certificate scan (a step of 0.15 in :math:`\\ln s`, finer than the
+width of every basin met on the shipped spectra, whose curvature in :math:`\\ln s` is O(1))."""
+_NEWTON_TOL = 1e-10  # |Newton step| in ln s at convergence (the optimum to ~1e-10 relative)
+_WARM_SPAN = 1.0  # a warm start searches ln s within +-1 of the previous step count's optimum
 
 
-def shifted_uniform_grid(steps: int, shift: float) -> FloatArray:
-    r"""The noise levels of N uniform flow steps shifted by ``shift``: :math:`\rho_k=s(N-k)/k`.
+def uniform_levels(steps: int, exponent: float = 1.0) -> FloatArray:
+    r""":math:`c_k^\sigma` with :math:`c_k=(N-k)/k`: the noise levels of N uniform flow steps
+    (:math:`t_k=1-k/N`) before the shift, raised to the exponential shift's exponent ``sigma``;
+    ``inf`` at k = 0 and 0 at k = N."""
+    n = check_steps(steps)
+    if not (math.isfinite(exponent) and exponent > 0):
+        raise ValueError(f"exponent must be a finite number > 0, got {exponent}")
+    k = np.arange(n + 1, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        c = np.where(k == 0, math.inf, (n - k) / np.maximum(k, 1.0))
+    out: FloatArray = c if exponent == 1.0 else c**exponent
+    return out
+
+
+def shifted_uniform_grid(steps: int, shift: float, exponent: float = 1.0) -> FloatArray:
+    r"""The noise levels of N uniform flow steps, shifted: :math:`\rho_k=s\,c_k^\sigma`.
 
     Parameters
     ----------
     steps
         N.
     shift
-        :math:`s>0`.
+        :math:`s>0` (SD3's ``shift``; :math:`e^\mu` for the exponential shift).
+    exponent
+        :math:`\sigma` of the exponential time shift (1: the linear shift).
 
     Returns
     -------
     FloatArray
         N+1 levels from ``inf`` (t = 1) to 0 (t = 0).
     """
-    n = check_steps(steps)
     if not (math.isfinite(shift) and shift > 0):
         raise ValueError(f"shift must be a finite number > 0, got {shift}")
-    k = np.arange(n + 1, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        out: FloatArray = np.where(k == 0, math.inf, shift * (n - k) / np.maximum(k, 1.0))
+    c = uniform_levels(steps, exponent)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out: FloatArray = np.where(np.isinf(c), math.inf, shift * c)
+    if bool(np.isinf(out[1:]).any()) or (out.size > 2 and bool((out[1:-1] == 0).any())):
+        raise ValueError(
+            f"shift {shift:g} with exponent {exponent:g} takes a level of {steps} uniform steps "
+            "outside the float64 range; use a shift nearer 1"
+        )
+    return out
+
+
+def flow_times(sigmas: FloatArray) -> FloatArray:
+    r"""Flow times :math:`t=\rho/(1+\rho)` of noise levels (``inf -> 1``)."""
+    rho = np.asarray(sigmas, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        out: FloatArray = np.where(np.isinf(rho), 1.0, rho / (1.0 + rho))
     return out
 
 
 @dataclass(frozen=True)
 class ShiftOptimum:
-    """The optimal shift and its certificate.
+    r"""The optimal shift of one step count, with its certificate.
 
     Attributes
     ----------
     shift
-        :math:`s^\\star`.
+        :math:`s^\star`.
     mu
-        :math:`\\ln s^\\star` (Flux's :math:`\\mu` with exponent 1).
-    kl
-        The criterion at :math:`s^\\star`.
-    sigmas
-        The optimal grid.
+        :math:`\ln s^\star`: the exponential shift's :math:`\mu` (with its ``exponent``).
+    exponent
+        :math:`\sigma` of the family (1: the linear shift, and every pipeline's choice).
+    steps, sampler, objective, kl_direction
+        What was optimised: ``objective`` ``"kl"`` (in ``kl_direction``) or ``"coupling"``.
+    value
+        The criterion at :math:`s^\star` (summed over the distinct eigenvalues with their
+        multiplicities; :attr:`criteria` re-evaluates all three on the full spectrum).
+    sigmas, t
+        The optimal grid: noise levels and flow times.
+    gradient, curvature
+        First and second derivative of the criterion in :math:`\ln s` at :math:`s^\star` (exact
+        for DDIM under its KL, central differences otherwise): ~0 and > 0 at a minimum.
     scan_best
-        The best shift of a log-spaced scan of 241 values over the bracket (an independent check).
-    curvature
-        Central second difference of the criterion in :math:`\\ln s` at the optimum (> 0 at a
-        minimum).
+        The best shift of the certificate scan (:data:`SCAN_POINTS` values), or ``None`` when
+        the optimum was warm-started from a neighbouring step count (:func:`optimal_shifts`).
+    eigenvalues
+        The spectrum optimised for.
     """
 
     shift: float
     mu: float
-    kl: float
+    exponent: float
+    steps: int
+    sampler: str
+    objective: Objective
+    kl_direction: KLDirection
+    value: float
     sigmas: FloatArray
-    scan_best: float
+    t: FloatArray
+    gradient: float
     curvature: float
+    scan_best: float | None
+    eigenvalues: FloatArray = field(repr=False)
+
+    @functools.cached_property
+    def criteria(self) -> Criteria:
+        """Both KLs and the coupling error at the optimum, on the full spectrum
+        (:func:`symsched.gaussian.coupling.criteria`, computed on first use)."""
+        return criteria(self.eigenvalues, self.sigmas, sampler=self.sampler)
+
+    @property
+    def kl(self) -> float:
+        """KL(data || output) at the optimum (the default criterion)."""
+        return self.criteria.kl_source_output
+
+
+_Derivs = tuple[float, float, float]
+
+
+class _Criterion:
+    r"""The criterion of one step count as a function of :math:`\theta=\ln s`, on the distinct
+    eigenvalues with their multiplicities (an exact regrouping of the sum)."""
+
+    def __init__(
+        self,
+        lam: FloatArray,
+        steps: int,
+        sampler: str,
+        objective: Objective,
+        kl_direction: KLDirection,
+        exponent: float,
+    ) -> None:
+        if steps < 2:
+            raise ValueError(
+                "the shift family needs --steps >= 2: one step from pure noise to 0 outputs 0 "
+                "whatever the shift"
+            )
+        self.values, counts = distinct_eigenvalues(lam)
+        self.counts = counts.astype(np.float64)
+        self.n, self.sampler, self.objective = steps, sampler, objective
+        self.kl_direction, self.exponent = kl_direction, exponent
+        self.exact_derivatives = sampler == "ddim" and objective == "kl"
+        if self.exact_derivatives:
+            log_c = np.log(uniform_levels(steps, exponent)[1:-1])  # c_1 .. c_{N-1}
+            u_half = -0.5 * np.log(self.values)[:, None]
+            # the arguments z/2 of the module's form at theta = 0, and their row sums
+            self._halves = (u_half + 0.5 * (log_c[:-1] + log_c[1:]), u_half + log_c)
+            self._first = -np.log(self.values) + 2.0 * log_c[0]
+        else:
+            self._base = uniform_levels(steps, exponent)
+
+    def grid(self, theta: float) -> FloatArray:
+        return shifted_uniform_grid(self.n, math.exp(theta), self.exponent)
+
+    def _sign(self) -> float:
+        return -1.0 if self.kl_direction == "kl_source_output" else 1.0
+
+    def __call__(self, theta: float) -> float:
+        if self.exact_derivatives:
+            return self.derivatives(theta)[0]
+        grid = self.grid(theta)
+        if self.objective == "kl":
+            lr = np.asarray(
+                log_variance_ratios(self.values, grid, sampler=self.sampler), dtype=np.float64
+            )
+            with np.errstate(over="ignore"):
+                return float(np.sum(self.counts * half_phi(self._sign() * lr)))
+        c = coupling_terms(self.values, grid, sampler=self.sampler)
+        w = self.counts * self.values  # the weights lambda + sigma_N^2 with sigma_N = 0
+        return float(np.sum(w * c) / np.sum(w))
+
+    def derivatives(self, theta: float) -> _Derivs:
+        """``(f, f', f'')`` in :math:`\\theta`: exact for DDIM under its KL (the module's form),
+        central differences of the exact criterion otherwise."""
+        if not self.exact_derivatives:
+            h = 1e-3
+            f0, fp, fm = self(theta), self(theta + h), self(theta - h)
+            return f0, (fp - fm) / (2 * h), (fp - 2 * f0 + fm) / h**2
+        # sp(z) = z/2 + |z|/2 + ln 2 - log1p(|tanh(z/2)|), sp' = (1 + tanh(z/2))/2 and
+        # sp'' = (1 - tanh(z/2)^2)/4: one tanh and one log1p per step and eigenvalue
+        lr = self._first + 2.0 * theta
+        d1 = np.full(self.values.shape, 2.0)
+        d2 = np.zeros(self.values.shape)
+        for base, sign in ((self._halves[0], 2.0), (self._halves[1], -2.0)):
+            m = base.shape[1]
+            if m == 0:
+                continue
+            zh = base + theta
+            th = np.tanh(zh)
+            soft = zh.sum(axis=1) + np.abs(zh).sum(axis=1) - np.log1p(np.abs(th)).sum(axis=1)
+            lr = lr + sign * (soft + m * math.log(2.0))
+            d1 = d1 + sign * (m + th.sum(axis=1))
+            d2 = d2 + sign * (m - np.einsum("ij,ij->i", th, th))
+        x = self._sign() * lr  # the KL of one direction is half_phi(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            ex = np.exp(x)
+            f = float(np.sum(self.counts * half_phi(x)))
+            dx1, dx2 = self._sign() * d1, self._sign() * d2
+            g = float(np.sum(self.counts * 0.5 * np.expm1(x) * dx1))
+            h2 = float(np.sum(self.counts * 0.5 * (ex * dx1**2 + np.expm1(x) * dx2)))
+        return f, g, h2
+
+
+def _scan(f: Callable[[float], float]) -> tuple[FloatArray, FloatArray]:
+    lo, hi = LOG_SHIFT_RANGE
+    thetas = np.linspace(lo, hi, SCAN_POINTS)
+    with np.errstate(all="ignore"):
+        values = np.array([f(float(v)) for v in thetas])
+    return thetas, values
+
+
+def _edge_error(exponent: float) -> ValueError:
+    lo, hi = LOG_SHIFT_RANGE
+    return ValueError(
+        f"the optimal shift lies outside [{math.exp(lo):g}, {math.exp(hi):g}] for this spectrum"
+        f" (exponent {exponent:g}); rescale the spectrum to the model's data scale (mean "
+        "eigenvalue = per-coordinate variance, 1 for unit-variance latents)"
+    )
+
+
+def _newton(crit: _Criterion, theta: float, lo: float, hi: float) -> tuple[float, _Derivs] | None:
+    """Safeguarded Newton in ``[lo, hi]`` from ``theta``: the minimiser and its derivatives, or
+    ``None`` if it does not converge."""
+    f, g, h = crit.derivatives(theta)
+    for _ in range(60):
+        if h > 0 and abs(g / h) < _NEWTON_TOL:
+            return theta, (f, g, h)
+        step = -g / h if h > 0 else -math.copysign(0.25, g)
+        step = max(-0.5, min(0.5, step))
+        for _ in range(40):  # backtrack until the criterion does not increase
+            cand = min(hi, max(lo, theta + step))
+            fc, gc, hc = crit.derivatives(cand)
+            if fc <= f or abs(step) < _NEWTON_TOL:
+                break
+            step /= 2
+        theta, f, g, h = cand, fc, gc, hc
+    return None
+
+
+def _brent(crit: _Criterion, lo: float, hi: float) -> float:
+    from scipy.optimize import minimize_scalar
+
+    res = minimize_scalar(crit, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
+    return float(res.x)
+
+
+def _refine(crit: _Criterion, theta0: float, lo: float, hi: float) -> tuple[float, _Derivs]:
+    if crit.exact_derivatives:
+        out = _newton(crit, theta0, lo, hi)
+        if out is not None:
+            return out
+    theta = _brent(crit, lo, hi)
+    return theta, crit.derivatives(theta)
+
+
+def _result(
+    lam: FloatArray,
+    crit: _Criterion,
+    found: tuple[float, _Derivs],
+    scan_best: float | None,
+) -> ShiftOptimum:
+    theta, (f, g, h) = found
+    grid = crit.grid(theta)
+    return ShiftOptimum(
+        shift=math.exp(theta),
+        mu=theta,
+        exponent=crit.exponent,
+        steps=crit.n,
+        sampler=crit.sampler,
+        objective=crit.objective,
+        kl_direction=crit.kl_direction,
+        value=f,
+        sigmas=grid,
+        t=flow_times(grid),
+        gradient=g,
+        curvature=h,
+        scan_best=scan_best,
+        eigenvalues=lam,
+    )
+
+
+def _criterion(
+    eigenvalues: SpectrumLike,
+    steps: int,
+    sampler: str,
+    objective: Objective | None,
+    kl_direction: KLDirection,
+    exponent: float,
+) -> tuple[FloatArray, _Criterion]:
+    from symsched.samplers import get_sampler
+
+    lam = as_eigenvalues(eigenvalues)
+    n = check_steps(steps)
+    smp = get_sampler(sampler)
+    smp.check_grid(shifted_uniform_grid(max(n, 2), 1.0))  # the family starts at pure noise
+    obj = default_objective(sampler) if objective is None else objective
+    check_choice(obj, "objective", OBJECTIVES)
+    check_choice(kl_direction, "kl_direction", ("kl_source_output", "kl_output_source"))
+    if obj == "coupling" and smp.stochastic:
+        raise ValueError(
+            f"objective 'coupling' with the stochastic sampler {sampler!r}: its injected noise "
+            "dominates the coupling error, so its minimiser says nothing about the schedule; "
+            "use objective 'kl'"
+        )
+    return lam, _Criterion(lam, n, sampler, obj, kl_direction, float(exponent))
 
 
 def optimal_shift(
@@ -100,21 +388,31 @@ def optimal_shift(
     steps: int,
     *,
     sampler: str = "ddim",
-    objective: KLDirection = "kl_source_output",
+    objective: Objective | None = None,
+    kl_direction: KLDirection = "kl_source_output",
+    exponent: float = 1.0,
 ) -> ShiftOptimum:
-    r"""The shift :math:`s^\star` of N uniform flow steps that minimises the exact KL.
+    r"""The shift :math:`s^\star` of N uniform flow steps that minimises the exact criterion.
 
     Parameters
     ----------
     eigenvalues
-        The covariance spectrum in the model's scaled state.
+        The covariance spectrum in the model's scaled state (mean eigenvalue 1 for
+        unit-variance latents).
     steps
-        N.
+        N (>= 2).
     sampler
-        The sampler (``ddim`` is flow Euler, :func:`symsched.flow.derive.euler_flow_minus_ddim`);
-        one that starts from pure noise.
+        The sampler: ``ddim`` is the flow Euler sampler
+        (:func:`symsched.flow.derive.euler_flow_minus_ddim`); any sampler that starts from pure
+        noise.
     objective
-        The KL direction.
+        ``"kl"`` or ``"coupling"``; default
+        :func:`symsched.gaussian.sampler_optimum.default_objective` (``"kl"`` for DDIM).
+    kl_direction
+        The KL direction of the ``kl`` objective (default KL(data || output)).
+    exponent
+        :math:`\sigma` of the exponential time shift :math:`\rho\mapsto e^\mu\rho^\sigma`
+        (1: SD3's shift and every pipeline's dynamic shift; then :math:`\mu=\ln s`).
 
     Returns
     -------
@@ -123,26 +421,154 @@ def optimal_shift(
     Raises
     ------
     ValueError
-        If the arguments are invalid or the optimum lies on the bracket's edge.
+        If the arguments are invalid or the optimum lies on the edge of
+        :data:`LOG_SHIFT_RANGE`.
+
+    Examples
+    --------
+    >>> from symsched.flow.shift import optimal_shift
+    >>> opt = optimal_shift([0.5, 1.0, 2.0], 10)
+    >>> round(opt.shift, 4), opt.curvature > 0
+    (0.8776, True)
     """
-    lam = as_eigenvalues(eigenvalues)
-    n = check_steps(steps)
-    check_choice(objective, "objective", ("kl_source_output", "kl_output_source"))
-    values, counts = distinct_eigenvalues(lam)  # the sum regrouped exactly
-    sign = -1.0 if objective == "kl_source_output" else 1.0
+    lam, crit = _criterion(eigenvalues, steps, sampler, objective, kl_direction, exponent)
+    thetas, values = _scan(crit)
+    i = int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))
+    if i in (0, thetas.size - 1):
+        raise _edge_error(exponent)
+    lo, hi = float(thetas[i - 1]), float(thetas[i + 1])
+    found = _refine(crit, float(thetas[i]), lo, hi)
+    return _result(lam, crit, found, math.exp(float(thetas[i])))
 
-    def f(log_s: float) -> float:
-        grid = shifted_uniform_grid(n, math.exp(log_s))
-        lr = np.asarray(log_variance_ratios(values, grid, sampler=sampler), dtype=np.float64)
-        return float(np.sum(counts * half_phi(sign * lr)))
 
-    x, scan_best = _bounded_log_min(f)
-    h = 1e-3
-    curv = (f(x + h) - 2 * f(x) + f(x - h)) / h**2
-    s = math.exp(x)
-    grid = shifted_uniform_grid(n, s)
-    value = criteria(lam, grid, sampler=sampler).value(objective)  # on the full spectrum
-    return ShiftOptimum(s, x, value, grid, math.exp(scan_best), curv)
+def optimal_shifts(
+    eigenvalues: SpectrumLike,
+    steps: Iterable[int],
+    *,
+    sampler: str = "ddim",
+    objective: Objective | None = None,
+    kl_direction: KLDirection = "kl_source_output",
+    exponent: float = 1.0,
+) -> list[ShiftOptimum]:
+    r""":func:`optimal_shift` for a sequence of step counts, each warm-started.
+
+    The first step count is scanned and certified as in :func:`optimal_shift`; each next one
+    starts from the previous optimum and searches :math:`\ln s` within :math:`\pm1` of it
+    (:math:`s^\star` moves by O(1/N) between neighbouring N), falling back to the full scan when
+    the optimum reaches that window's edge. A warm-started result has ``scan_best = None``: its
+    certificate is local (zero derivative, positive curvature).
+
+    Parameters
+    ----------
+    eigenvalues, sampler, objective, kl_direction, exponent
+        As :func:`optimal_shift`.
+    steps
+        The step counts, in the order searched (increasing is fastest).
+
+    Returns
+    -------
+    list[ShiftOptimum]
+        One per step count, in order.
+    """
+    out: list[ShiftOptimum] = []
+    prev: float | None = None
+    start = 0.0
+    lo_all, hi_all = LOG_SHIFT_RANGE
+    for n in steps:
+        if prev is None:
+            opt = optimal_shift(
+                eigenvalues,
+                n,
+                sampler=sampler,
+                objective=objective,
+                kl_direction=kl_direction,
+                exponent=exponent,
+            )
+        else:
+            lam, crit = _criterion(eigenvalues, n, sampler, objective, kl_direction, exponent)
+            lo, hi = max(lo_all, prev - _WARM_SPAN), min(hi_all, prev + _WARM_SPAN)
+            start = min(hi, max(lo, start))
+            found = _refine(crit, start, lo, hi)
+            theta = found[0]
+            if min(theta - lo, hi - theta) < 1e-6:  # pressed against the window: rescan
+                opt = optimal_shift(
+                    lam,
+                    n,
+                    sampler=sampler,
+                    objective=objective,
+                    kl_direction=kl_direction,
+                    exponent=exponent,
+                )
+            else:
+                opt = _result(lam, crit, found, None)
+        out.append(opt)
+        start = opt.mu if prev is None else 2 * opt.mu - prev  # linear extrapolation in N
+        prev = opt.mu
+    return out
+
+
+@dataclass(frozen=True)
+class FamilyGap:
+    r"""What the one-parameter shift family loses against the unrestricted optimum.
+
+    Attributes
+    ----------
+    family
+        The optimal shift (:func:`optimal_shift`).
+    unrestricted_sigmas
+        The exact finite-N optimum of the same criterion over all N-1 interior levels
+        (:func:`symsched.gaussian.sampler_optimum.sampler_optimal` from pure noise to 0).
+    unrestricted_value
+        Its criterion.
+    ratio
+        ``family.value / unrestricted_value`` (>= 1 up to the optimisers' tolerance).
+    """
+
+    family: ShiftOptimum
+    unrestricted_sigmas: FloatArray
+    unrestricted_value: float
+    ratio: float
+
+
+def family_gap(
+    eigenvalues: SpectrumLike,
+    steps: int,
+    *,
+    sampler: str = "ddim",
+    objective: Objective | None = None,
+    kl_direction: KLDirection = "kl_source_output",
+) -> FamilyGap:
+    r"""The optimal shift against the unrestricted optimum of the same criterion
+    (docs/theory/flow.md#what-the-shift-family-loses).
+
+    Parameters
+    ----------
+    eigenvalues, steps, sampler, objective, kl_direction
+        As :func:`optimal_shift` (linear shift, exponent 1).
+
+    Returns
+    -------
+    FamilyGap
+    """
+    from symsched.gaussian.sampler_optimum import sampler_optimal
+
+    fam = optimal_shift(
+        eigenvalues, steps, sampler=sampler, objective=objective, kl_direction=kl_direction
+    )
+    free = sampler_optimal(
+        eigenvalues,
+        steps,
+        0.0,
+        math.inf,
+        sampler=sampler,
+        objective=fam.objective,
+        kl_direction=kl_direction,
+        init=fam.sigmas,
+    )
+    crt = criteria(eigenvalues, free.sigmas, sampler=sampler)
+    value = crt.coupling if fam.objective == "coupling" else crt.value(kl_direction)
+    ratio = fam.value / value if value > 0 else math.inf
+    return FamilyGap(fam, np.asarray(free.sigmas, dtype=np.float64), value, ratio)
 
 
 def flow_shift_family(shift_value: float) -> Family:
@@ -160,25 +586,21 @@ def flow_shift_family(shift_value: float) -> Family:
 
 
 def _bounded_log_min(f: Callable[[float], float]) -> tuple[float, float]:
-    """``argmin ln s`` of ``f(ln s)``: a scan of the bracket, then Brent around its best;
-    returns the minimiser and the scan's best (the certificate)."""
+    """``argmin ln s`` of ``f(ln s)``: the certificate scan, then Brent around its best; returns
+    the minimiser and the scan's best."""
     from scipy.optimize import minimize_scalar
 
-    lo, hi = LOG_SHIFT_RANGE
-    scan = np.linspace(lo, hi, 241)
-    i = int(np.argmin([f(float(v)) for v in scan]))
-    if i in (0, scan.size - 1):
-        raise ValueError(
-            f"the optimal shift lies outside [{math.exp(lo):g}, {math.exp(hi):g}] for this "
-            "spectrum; rescale the spectrum to the model's data scale"
-        )
+    thetas, values = _scan(f)
+    i = int(np.argmin(values))
+    if i in (0, thetas.size - 1):
+        raise _edge_error(1.0)
     res = minimize_scalar(
         f,
-        bounds=(float(scan[i - 1]), float(scan[i + 1])),
+        bounds=(float(thetas[i - 1]), float(thetas[i + 1])),
         method="bounded",
         options={"xatol": 1e-10},
     )
-    return float(res.x), float(scan[i])
+    return float(res.x), float(thetas[i])
 
 
 def limit_shift(eigenvalues: SpectrumLike) -> float:

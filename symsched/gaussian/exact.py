@@ -125,7 +125,8 @@ def log_variance_ratios(
         ``"exact"`` (variance :math:`\lambda+\sigma_0^2`) or ``"prior"`` (:math:`\sigma_0^2`).
     sampler
         A name of :data:`symsched.samplers.SAMPLERS`: ``"ddim"`` (default), ``"euler-vp"``,
-        ``"heun"``, ``"dpmpp-2m"``, ``"ancestral"``, or ``"exact-flow"`` (the zero-KL oracle).
+        ``"heun"``, ``"flow-heun"``, ``"dpmpp-2m"``, ``"ancestral"``, or ``"exact-flow"`` (the
+        zero-KL oracle).
     backend
         ``"numpy"`` or ``"torch"`` (float64 by default, on ``device``).
     **knobs

@@ -3,8 +3,8 @@
 See docs/theory/samplers.md.
 
 :data:`SAMPLERS` maps every name to its :class:`Sampler` (``ancestral``, ``ddim``, ``dpmpp-2m``,
-``euler-vp``, ``exact-flow``, ``heun``: module order); :func:`sampler_names` lists the ones users
-run.
+``euler-vp``, ``exact-flow``, ``flow-heun``, ``heun``: module order); :func:`sampler_names` lists
+the ones users run.
 Each module registers its sampler on import; importing this package imports them all.
 """
 

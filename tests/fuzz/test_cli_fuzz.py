@@ -150,6 +150,9 @@ BASES: dict[str, list[list[str]]] = {
          "80", "--sigma-min", "0.002", "--sampler", "dpmpp-2m", "--json"],
         ["schedule", "kl-optimal", "--steps", "3", "--eigenvalues", "0.5,2", "--sigma-max",
          "20", "--sampler", "heun", "--objective", "kl"],
+        ["schedule", "flow", "--steps", "4", "--eigenvalues", "0.5,2", "--format",
+         "diffusers-flow", "--flow-args", "mu"],
+        ["schedule", "flow", "--steps", "3", "--shift", "3", "--format", "flow-matching"],
     ],
     "kl": [
         ["kl", "--eigenvalues", "0.5,2", "--sigmas", "80,1,0"],

@@ -30,7 +30,7 @@ diffusers and k-diffusion are imported lazily (test-time dependencies, not symsc
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,9 +45,13 @@ __all__ = [
     "KDiffusionMissing",
     "import_kdiffusion",
     "kdiffusion_expected_queries",
+    "run_dpm_flow",
     "run_dpm_timesteps",
     "run_euler_sigmas",
     "run_flow_euler",
+    "run_flow_euler_dynamic",
+    "run_flow_euler_steps",
+    "run_flow_heun",
     "run_kdiffusion",
     "run_kdiffusion_linear_map",
     "run_unipc_flow",
@@ -230,6 +234,114 @@ def run_flow_euler(
     return ConsumerRun(
         x.numpy(), np.array(queried), np.array([_rho(float(v)) for v in sched.sigmas.double()])
     )
+
+
+def _flow_levels(sched: Any) -> NDArray[np.float64]:
+    """The scheduler's ``sigmas`` as noise levels, consecutive repeats (Heun's) dropped."""
+    t = [float(v) for v in sched.sigmas.double()]
+    kept = [v for i, v in enumerate(t) if i == 0 or v != t[i - 1]]
+    return np.array([_rho(v) for v in kept])
+
+
+def _run_flow_match(sched: Any, lam: ArrayLike, n: int, seed: int, begin: int = 0) -> ConsumerRun:
+    """The denoising loop of a ``FlowMatch*DiscreteScheduler`` from ``timesteps[begin]``.
+
+    The state starts from the exact marginal at flow time ``sigmas[begin]`` (pure noise at 1);
+    the model reads its flow time from the timestep it is given (``t = timestep / 1000``).
+    """
+    torch = _torch()
+    lam_t = torch.as_tensor(np.asarray(lam, dtype=np.float64))
+    if begin:
+        sched.set_begin_index(begin)
+    x = _flow_start(float(sched.sigmas[begin]), lam_t, n, seed)
+    queried = []
+    for ts in sched.timesteps[begin:]:
+        t = float(ts) / 1000.0
+        queried.append(_rho(t))
+        x = sched.step(_velocity(x, t, lam_t), ts, x).prev_sample.to(torch.float64)
+    levels = _flow_levels(sched)
+    return ConsumerRun(x.numpy(), np.array(queried), levels[1:] if begin else levels)
+
+
+def run_flow_euler_steps(
+    steps: int, shift: float, lam: ArrayLike, n: int, seed: int
+) -> ConsumerRun:
+    """``FlowMatchEulerDiscreteScheduler(shift=shift).set_timesteps(steps)``: the default grid.
+
+    ``__init__`` stores the *shifted* ends of the training table as ``sigma_max``, ``sigma_min``,
+    and ``set_timesteps`` spaces N times uniformly between them and shifts again (diffusers
+    0.42.1); the run starts from pure noise (``sigmas[0] = 1``).
+    """
+    sched = _scheduler(
+        "FlowMatchEulerDiscreteScheduler", num_train_timesteps=1000, shift=float(shift)
+    )
+    sched.set_timesteps(int(steps))
+    return _run_flow_match(sched, lam, n, seed)
+
+
+def run_flow_euler_dynamic(steps: int, mu: float, lam: ArrayLike, n: int, seed: int) -> ConsumerRun:
+    r"""``FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True)``, ``set_timesteps(steps,
+    mu=mu)``: N uniform flow times on the unshifted table ends, then the exponential time shift
+    :math:`t'=e^\mu/(e^\mu+(1/t-1))` (Flux's, ``time_shift_type="exponential"``)."""
+    sched = _scheduler(
+        "FlowMatchEulerDiscreteScheduler",
+        num_train_timesteps=1000,
+        use_dynamic_shifting=True,
+        time_shift_type="exponential",
+    )
+    sched.set_timesteps(int(steps), mu=float(mu))
+    return _run_flow_match(sched, lam, n, seed)
+
+
+def run_flow_heun(
+    steps: int, shift: float, lam: ArrayLike, n: int, seed: int, *, skip: int = 0
+) -> ConsumerRun:
+    """``FlowMatchHeunDiscreteScheduler(shift=shift).set_timesteps(steps)`` with a velocity model.
+
+    Its grid is built as :func:`run_flow_euler_steps`' (both ends shifted twice); each step
+    ``t_k -> t_{k+1} > 0`` takes two calls (Euler predictor, mean-velocity corrector) and the last
+    step to 0 one. ``skip`` > 0 starts ``skip`` levels later, from the exact marginal there
+    (``set_begin_index(2 skip)``, as an image-to-image pipeline does), so that the first level is
+    finite; ``scheduler_sigmas`` then holds the levels from that start on.
+    """
+    sched = _scheduler(
+        "FlowMatchHeunDiscreteScheduler", num_train_timesteps=1000, shift=float(shift)
+    )
+    sched.set_timesteps(int(steps))
+    return _run_flow_match(sched, lam, n, seed, begin=2 * int(skip))
+
+
+def run_dpm_flow(
+    steps: int, shift: float, lam: ArrayLike, n: int, seed: int, *, solver_order: int = 2
+) -> ConsumerRun:
+    """``DPMSolverMultistepScheduler(use_flow_sigmas=True, flow_shift=shift,
+    algorithm_type="dpmsolver++")``, ``set_timesteps(steps)``, on a velocity model.
+
+    Its flow times are ``shift``-ed ``linspace(1 - 1/1000, 0, N + 1)`` without the 0, then 0
+    (``final_sigmas_type="zero"``): a finite start, the exact marginal there. The timesteps are
+    ``int64`` (``floor(1000 t)``), so the model is conditioned on the scheduler's own level
+    ``sigmas[step_index]``, as in :func:`run_unipc_flow`.
+    """
+    torch = _torch()
+    sched = _scheduler(
+        "DPMSolverMultistepScheduler",
+        num_train_timesteps=1000,
+        use_flow_sigmas=True,
+        flow_shift=float(shift),
+        prediction_type="flow_prediction",
+        algorithm_type="dpmsolver++",
+        solver_order=solver_order,
+        final_sigmas_type="zero",
+    )
+    sched.set_timesteps(int(steps))
+    lam_t = torch.as_tensor(np.asarray(lam, dtype=np.float64))
+    x = _flow_start(float(sched.sigmas[0]), lam_t, n, seed)
+    queried = []
+    for i, ts in enumerate(sched.timesteps):
+        t = float(sched.sigmas[i])
+        queried.append(_rho(t))
+        x = sched.step(_velocity(x, t, lam_t), ts, x).prev_sample.to(torch.float64)
+    return ConsumerRun(x.numpy(), np.array(queried), _flow_levels(sched))
 
 
 def run_unipc_flow(
@@ -489,3 +601,17 @@ def run_kdiffusion_linear_map(
     g = torch.diagonal(out.to(torch.float64)).numpy()
     q: FloatArray = g / np.sqrt(np.asarray(eigenvalues, dtype=np.float64) + s_n * s_n)
     return q
+
+
+def run_flow_args(args: Mapping[str, Any], lam: ArrayLike, n: int, seed: int) -> ConsumerRun:
+    """A ``diffusers-flow`` export run as written: ``FlowMatchEulerDiscreteScheduler`` built from
+    its ``config`` (on the training-table defaults), ``set_timesteps(**set_timesteps)``, then the
+    denoising loop of :func:`_run_flow_match` with the exact velocity."""
+    if args.get("scheduler") != "FlowMatchEulerDiscreteScheduler":
+        raise ValueError(f"not a diffusers-flow export: scheduler {args.get('scheduler')!r}")
+    sched = _scheduler(
+        "FlowMatchEulerDiscreteScheduler", num_train_timesteps=1000, **dict(args["config"])
+    )
+    call = dict(args["set_timesteps"])
+    sched.set_timesteps(sigmas=list(call["sigmas"]), mu=call.get("mu"))
+    return _run_flow_match(sched, lam, n, seed)

@@ -21,6 +21,7 @@ from symsched_verify.oracles.consumers import (
     import_kdiffusion,
     run_dpm_timesteps,
     run_euler_sigmas,
+    run_flow_args,
     run_flow_euler,
     run_kdiffusion,
 )
@@ -58,9 +59,10 @@ def run_consumer(
     ``k-diffusion`` / ``comfyui``: ``k_diffusion.sampling.sample_euler`` on the list;
     ``diffusers-euler``: :func:`run_euler_sigmas`; ``diffusers-timesteps``:
     :func:`run_dpm_timesteps` (``scaled_linear`` table, DPM-Solver++ order 1); ``flow-matching``:
-    :func:`run_flow_euler` with ``shift``; ``json`` / ``csv``: the grid they hold, run as
-    symsched's samplers run it, through ``sample_euler``. Every one of these loops calls its model
-    once per step, so ``queried.size`` is the number of steps the consumer takes.
+    :func:`run_flow_euler` with ``shift``; ``diffusers-flow``: :func:`run_flow_args`, the
+    scheduler built and called exactly as the export says; ``json`` / ``csv``: the grid they
+    hold, run as symsched's samplers run it, through ``sample_euler``. Every one of these loops
+    calls its model once per step, so ``queried.size`` is the number of steps the consumer takes.
 
     Parameters
     ----------
@@ -96,6 +98,8 @@ def run_consumer(
         return run_dpm_timesteps(json.loads(text), lam, n, seed)
     if fmt == "flow-matching":
         return run_flow_euler(json.loads(text), shift, lam, n, seed)
+    if fmt == "diffusers-flow":
+        return run_flow_args(json.loads(text), lam, n, seed)
     if fmt == "json":
         grid = [math.inf if v == "inf" else float(v) for v in json.loads(text)["sigmas"]]
     elif fmt == "csv":

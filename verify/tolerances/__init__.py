@@ -1,8 +1,9 @@
 r"""Every tolerance of the project, in one place (this package), each with the reason for its size.
 
-One module per area (``_gaussian``, ``_asymptotics``, ``_stein``, ``_highdim``, ``_export``), all
-re-exported here by explicit imports (so that type checkers see every name): tests and claims import
-``from symsched_verify import tolerances as tol`` and never use magic numbers. A name is defined in
+One module per area (``_gaussian``, ``_asymptotics``, ``_stein``, ``_highdim``, ``_export``,
+``_flow``, ...), all re-exported here by explicit imports (so that type checkers see every name):
+tests and claims import ``from symsched_verify import tolerances as tol`` and never use magic
+numbers. A name is defined in
 exactly one module; ``tests/verify/test_tolerances.py`` checks that every module's ``__all__`` is
 re-exported here and that no name is defined twice.
 """
@@ -49,6 +50,22 @@ from symsched_verify.tolerances._export import (
     SWEEP_KL_MPMATH_RTOL,
     TRAIN_TABLE_RTOL,
     train_table_rtol,
+)
+from symsched_verify.tolerances._flow import (
+    DIFFUSERS_FLOW_NEGATIVE_Z,
+    DIFFUSERS_FLOW_PARTICLES,
+    DIFFUSERS_FLOW_TIME_RTOL,
+    FLOW_HEUN_LOOP_RTOL,
+    FLOW_HEUN_ORDER_BAND,
+)
+from symsched_verify.tolerances._flow_rules import (
+    FLOW_COARSE_LOG_STEP,
+    FLOW_FINE_LOG_SPAN,
+    FLOW_FINE_LOG_STEP,
+    FLOW_GROUPED_KL_RTOL,
+    FLOW_KL_ROUNDOFF_RTOL,
+    FLOW_NEIGHBOUR_LOG_STEP,
+    FLOW_RULE_MU_ATOL,
 )
 from symsched_verify.tolerances._gaussian import (
     ASYMPTOTIC_N2_RTOL,
@@ -124,6 +141,9 @@ __all__ = [
     "COUPLING_MP_RTOL",
     "COUPLING_SOUNDNESS_FACTOR",
     "DIFFUSERS_ADAPTER_RTOL",
+    "DIFFUSERS_FLOW_NEGATIVE_Z",
+    "DIFFUSERS_FLOW_PARTICLES",
+    "DIFFUSERS_FLOW_TIME_RTOL",
     "DIFFUSERS_JVP_RTOL",
     "EM_DPS",
     "EM_LADDER",
@@ -133,6 +153,15 @@ __all__ = [
     "EPS64",
     "EXPORT_PARTICLES",
     "FIXED_POINT_TOL",
+    "FLOW_COARSE_LOG_STEP",
+    "FLOW_FINE_LOG_SPAN",
+    "FLOW_FINE_LOG_STEP",
+    "FLOW_GROUPED_KL_RTOL",
+    "FLOW_HEUN_LOOP_RTOL",
+    "FLOW_HEUN_ORDER_BAND",
+    "FLOW_KL_ROUNDOFF_RTOL",
+    "FLOW_NEIGHBOUR_LOG_STEP",
+    "FLOW_RULE_MU_ATOL",
     "GAMMA_FINITE_N_RTOL",
     "GEODESIC_LIMIT_RTOL",
     "GRAD_ATOL",

@@ -38,7 +38,7 @@ def test_kdiffusion_export_ends_at_zero_in_n_steps(capsys: pytest.CaptureFixture
     code, out, err = run(capsys, "schedule", "loglinear", "--steps", "3", "--format", "k-diffusion")
     assert code == 0 and json.loads(out)[-1] == 0.0 and len(json.loads(out)) == 4
     assert json.loads(out)[-2] == 0.002  # the 2-step grid (3 levels 80 -> 0.002), then 0
-    assert "3 steps: NFE 3 (" in err and "5 (heun)" in err
+    assert "3 steps: NFE 3 (" in err and "5 (flow-heun, heun)" in err
     code, out, err = run(
         capsys,
         "schedule",

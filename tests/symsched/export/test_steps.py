@@ -196,10 +196,17 @@ def test_cli_note_and_json_state_the_nfe(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["schedule", "karras", "--steps", "10", "--format", "k-diffusion"]) == 0
     cap = capsys.readouterr()
     assert len(json.loads(cap.out)) == 11
-    assert "10 steps: NFE 10 (ancestral, ddim, dpmpp-2m, euler-vp), 19 (heun)" in cap.err
+    assert "10 steps: NFE 10 (ancestral, ddim, dpmpp-2m, euler-vp), 19 (flow-heun, heun)" in cap.err
     assert main(["schedule", "karras", "--steps", "10", "--json"]) == 0
     cap = capsys.readouterr()
     obj = json.loads(cap.out)
     assert obj["steps"] == 10 and len(obj["sigmas"]) == 11
-    assert obj["nfe"] == {"ancestral": 10, "ddim": 10, "dpmpp-2m": 10, "euler-vp": 10, "heun": 20}
+    assert obj["nfe"] == {
+        "ancestral": 10,
+        "ddim": 10,
+        "dpmpp-2m": 10,
+        "euler-vp": 10,
+        "flow-heun": 20,
+        "heun": 20,
+    }
     assert "10 steps, ending at 0.002: NFE 10" in cap.err

@@ -12,6 +12,7 @@ import pytest
 import symsched
 from symsched._options import option_fields
 from symsched.cli import main
+from symsched.export import EXPORTERS
 from symsched.schedules import METHODS, build, get_method, method_names, methods
 
 
@@ -41,7 +42,12 @@ def test_method_help_shows_its_options_and_example(capsys: pytest.CaptureFixture
             assert f.flag in text or (f.kind == "spectrum" and "--eigenvalues" in text), (name, f)
         others = {f.flag for k, o in METHODS.items() if k != name for f in option_fields(o.options)}
         own = {f.flag for f in option_fields(m.options)}
-        assert not any(f"  {flag} " in text for flag in others - own - {"--eigenvalues"}), name
+        formats = {f.flag for e in EXPORTERS.values() for f in option_fields(e.options)}
+        shown = others - own - formats - {"--eigenvalues"}
+        assert not any(f"  {flag} " in text for flag in shown), name
+        # a format flag the method owns (flow's --shift) is listed once, as the method's
+        for flag in own & formats:
+            assert text.count(f"  {flag} ") == 1, (name, flag)
 
 
 def test_unknown_method_and_option_are_errors_listing_the_valid_ones() -> None:
@@ -61,4 +67,6 @@ def test_method_filters() -> None:
         "cosine",
     }
     assert set(method_names(model=True)) == {"ays", "stein"}  # a table's model, a score model
-    assert {"tangent", "variational", "kl-optimal", "stein"} == set(method_names(spectrum=True))
+    assert {"tangent", "variational", "kl-optimal", "stein", "flow"} == set(
+        method_names(spectrum=True)
+    )

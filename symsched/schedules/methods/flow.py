@@ -1,0 +1,164 @@
+r"""``flow``: N uniform flow-time steps, shifted; the shift or :math:`\mu` given or optimised.
+
+The grid of a rectified-flow pipeline: :math:`t_k=1-k/N` mapped by SD3's shift
+(:math:`\rho_k=s\,c_k`, :math:`c_k=(N-k)/k`) or by the exponential time shift
+(:math:`\rho_k=e^\mu c_k^\sigma`), from pure noise (:math:`t=1`) to 0
+(docs/theory/flow.md#shifts). ``auto`` gives the certified exact optimum of the criterion for the
+spectrum (:func:`symsched.flow.shift.optimal_shift`, docs/theory/flow.md#the-optimal-shift);
+``params`` record the shift, :math:`\mu`, the exponent, the flow times ``t`` and, with a spectrum,
+the criterion (``objective_value``) and both KLs and the coupling error.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from symsched._options import Spectrum, option
+from symsched._typing import KLDirection
+from symsched._validate import as_eigenvalues
+from symsched.schedules._registry import register_method
+from symsched.schedules._schedule import Schedule
+
+__all__ = ["FlowScheduleOptions"]
+
+MU_RANGE = (-9.21, 9.21)
+r"""Accepted :math:`\mu` (shifts :math:`e^\mu` from 1e-4 to 1e4, the optimiser's bracket)."""
+
+
+@dataclass(frozen=True)
+class FlowScheduleOptions:
+    """Options of ``flow``.
+
+    Notes
+    -----
+    Every field is one option, declared with :func:`~symsched._options.option`: its help text is
+    the field's documentation (``symsched schedule flow --help`` prints it).
+    """
+
+    eigenvalues: Spectrum | None = option(
+        None, "data spectrum (needed by auto; with a given shift it scores the grid)"
+    )
+    shift: str | None = option(
+        None,
+        "shift S > 0 of SD3's t' = S t/(1+(S-1)t), or 'auto' for the certified optimum "
+        "(default auto unless --mu is given)",
+        metavar="S|auto",
+    )
+    mu: str | None = option(
+        None,
+        "mu of the exponential shift t' = e^mu/(e^mu+(1/t-1)^E) (diffusers use_dynamic_shifting),"
+        " or 'auto'",
+        metavar="M|auto",
+    )
+    exponent: float = option(
+        1.0, "exponent E of the exponential shift (1 in every diffusers pipeline)", metavar="E"
+    )
+    sampler: str = option("ddim", "the sampler the shift is optimised for (ddim = flow Euler)")
+    objective: Literal["kl", "coupling"] | None = option(
+        None, "the criterion minimised (default: kl for ddim and ancestral, coupling otherwise)"
+    )
+    kl_objective: KLDirection = option("kl_source_output", "the KL direction minimised")
+
+
+def _number(text: str, flag: str, what: str) -> float | None:
+    """``None`` for ``auto``, else the finite number ``text`` (``ValueError`` naming ``flag``)."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{flag} must be {what} or 'auto', got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{flag} must be {what} or 'auto', got {text!r}")
+    return value
+
+
+def _memory(steps: int, o: FlowScheduleOptions) -> tuple[float, str]:
+    """The DDIM path holds ~6 (steps x distinct eigenvalues) float64 arrays; the other samplers'
+    exact paths ~12 (as ``kl-optimal``)."""
+    d = 0 if o.eigenvalues is None else int(np.asarray(o.eigenvalues).size)
+    return 12 * 8.0 * steps * d + 256.0 * (steps + 1), "steps"
+
+
+@register_method(
+    "flow",
+    options=FlowScheduleOptions,
+    summary="N uniform flow-time steps shifted by S (SD3) or e^mu (Flux); S or mu 'auto': the "
+    "certified optimum for a spectrum",
+    example="symsched schedule flow --steps 28 --shift auto --eigenvalues 0.05,0.3,1,2.65",
+    memory=_memory,
+)
+def _build(steps: int, o: FlowScheduleOptions) -> Schedule:
+    from symsched.flow.shift import flow_times, optimal_shift, shifted_uniform_grid
+    from symsched.gaussian.coupling import Criteria, criteria
+    from symsched.gaussian.sampler_optimum import default_objective
+
+    if o.shift is not None and o.mu is not None:
+        raise ValueError("give shift or mu, not both: they are one knob (a shift is exp of a mu)")
+    if not (math.isfinite(o.exponent) and 0.05 <= o.exponent <= 20):
+        raise ValueError(f"exponent must be in [0.05, 20], got {o.exponent}")
+    given: float | None = None
+    if o.mu is None:
+        if o.exponent != 1.0:
+            raise ValueError(
+                "exponent is the power of the exponential time-shift: give mu and exponent together"
+            )
+        value = _number(o.shift or "auto", "shift", "a number > 0")
+        if value is not None and value <= 0:
+            raise ValueError(f"shift must be a number > 0 or 'auto', got {o.shift}")
+        given = value
+        log_s = None if value is None else math.log(value)
+    else:
+        log_s = _number(o.mu, "mu", f"a number in [{MU_RANGE[0]}, {MU_RANGE[1]}]")
+        if log_s is not None and not (MU_RANGE[0] <= log_s <= MU_RANGE[1]):
+            raise ValueError(
+                f"mu must be in [{MU_RANGE[0]}, {MU_RANGE[1]}] (s = e^mu from 1e-4 to 1e4), "
+                f"got {o.mu}"
+            )
+    lam = None if o.eigenvalues is None else as_eigenvalues(o.eigenvalues)
+    params: dict[str, object] = {"exponent": o.exponent, "sampler": o.sampler}
+    if log_s is None:
+        if lam is None:
+            knob = "shift" if o.mu is None else "mu"
+            raise ValueError(
+                f"{knob} is 'auto', which needs a spectrum: eigenvalues (or a number for {knob})"
+            )
+        opt = optimal_shift(
+            lam,
+            steps,
+            sampler=o.sampler,
+            objective=o.objective,
+            kl_direction=o.kl_objective,
+            exponent=o.exponent,
+        )
+        log_s, grid = opt.mu, opt.sigmas
+        params |= {
+            "objective": opt.objective,
+            "objective_value": opt.value,
+            "gradient": opt.gradient,
+            "curvature": opt.curvature,
+            "scan_best_shift": opt.scan_best,
+        }
+        crt: Criteria | None = opt.criteria
+    else:
+        if steps < 2 and lam is not None:
+            raise ValueError("steps must be >= 2 to score a flow grid: one step outputs 0")
+        shift_value = given if given is not None else math.exp(log_s)
+        grid = shifted_uniform_grid(steps, shift_value, o.exponent)
+        crt = None if lam is None else criteria(lam, grid, sampler=o.sampler)
+        if crt is not None:
+            obj = o.objective or default_objective(o.sampler)
+            value = crt.coupling if obj == "coupling" else crt.value(o.kl_objective)
+            params |= {"objective": obj, "objective_value": value}
+    params |= {
+        "shift": given or math.exp(log_s),
+        "mu": log_s,
+        "t": [float(v) for v in flow_times(grid)],
+    }
+    if crt is not None:
+        params |= crt.as_dict()
+    return Schedule("flow", grid, params)
