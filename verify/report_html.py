@@ -73,8 +73,12 @@ def render_html(results: list[Any], meta: dict[str, Any]) -> str:
             f"<dt>Measured</dt><dd>{e(r.outcome.measured)}</dd>",
             f'<dt>Docs</dt><dd><a class="docs" href="{e(c.docs)}">{e(c.docs)}</a></dd></dl>',
         ]
-        if r.outcome.details:
-            text = json.dumps(json_safe(r.outcome.details), indent=1)[:6000]
+        table = (r.outcome.details or {}).get("markdown")
+        if isinstance(table, str):
+            parts.append(f"<pre>{e(table)}</pre>")
+        rest = {k: v for k, v in (r.outcome.details or {}).items() if k != "markdown"}
+        if rest:
+            text = json.dumps(json_safe(rest), indent=1)[:6000]
             parts.append(f"<details><summary>details</summary><pre>{e(text)}</pre></details>")
         if r.error:
             parts.append(f"<pre>{e(r.error)}</pre>")

@@ -270,10 +270,14 @@ def write_report(results: list[ClaimResult], out: Path, budget: Budget, command:
             f"- **Docs:** [{c.docs}]({c.docs})",
             "",
         ]
-        if r.outcome.details:
+        table = (r.outcome.details or {}).get("markdown")
+        if isinstance(table, str):  # a claim's findings as a Markdown table, shown as a table
+            lines += [table, ""]
+        rest = {k: v for k, v in (r.outcome.details or {}).items() if k != "markdown"}
+        if rest:
             lines += [
                 "```json",
-                json.dumps(json_safe(r.outcome.details), indent=1)[:4000],
+                json.dumps(json_safe(rest), indent=1)[:4000],
                 "```",
                 "",
             ]
