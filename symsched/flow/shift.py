@@ -228,6 +228,7 @@ class _Criterion:
                 u_half + log_c[:, None],
             )
             self._half_sums = tuple(h.sum(axis=0) for h in self._halves)
+            self._buffers = tuple(np.empty_like(self._halves[1]) for _ in range(3))
             self._first = -np.log(self.values) + 2.0 * log_c[0]
         else:
             self._base = uniform_levels(steps, exponent)
@@ -268,9 +269,13 @@ class _Criterion:
             m = base.shape[0]
             if m == 0:
                 continue
-            zh = base + theta
-            th = np.tanh(zh)
-            soft = total + m * theta + np.abs(zh).sum(axis=0) - _sum_log1p(np.abs(th))
+            zh, th, scratch = (b[:m] for b in self._buffers)  # reused: no page faults per call
+            np.add(base, theta, out=zh)
+            np.tanh(zh, out=th)
+            np.abs(zh, out=scratch)
+            soft = total + m * theta + scratch.sum(axis=0)
+            np.abs(th, out=scratch)
+            soft -= _sum_log1p(scratch)
             lr = lr + sign * (soft + m * math.log(2.0))
             d1 = d1 + sign * (m + th.sum(axis=0))
             d2 = d2 + sign * (m - np.einsum("ij,ij->j", th, th))
@@ -285,12 +290,13 @@ class _Criterion:
 
 
 def _sum_log1p(x: FloatArray) -> FloatArray:
-    """Column sums of ``log1p(x)`` for ``x`` in [0, 1] as logs of products (one logarithm per
+    """Column sums of ``log1p(x)`` for ``x`` in [0, 1] (overwritten) as logs of products (one logarithm per
     column and block of 512 rows instead of one per entry: each product lies in [1, 2^512] and is
     accurate to ~512 roundings, an absolute error below 1e-13 in its logarithm)."""
+    x += 1.0  # in place: x is the caller's scratch
     out = np.zeros(x.shape[1])
     for j in range(0, x.shape[0], 512):
-        out += np.log(np.prod(1.0 + x[j : j + 512], axis=0))
+        out += np.log(np.prod(x[j : j + 512], axis=0))
     return out
 
 
