@@ -290,9 +290,10 @@ class _Criterion:
 
 
 def _sum_log1p(x: FloatArray) -> FloatArray:
-    """Column sums of ``log1p(x)`` for ``x`` in [0, 1] (overwritten) as logs of products (one logarithm per
-    column and block of 512 rows instead of one per entry: each product lies in [1, 2^512] and is
-    accurate to ~512 roundings, an absolute error below 1e-13 in its logarithm)."""
+    """Column sums of ``log1p(x)`` for ``x`` in [0, 1] (``x`` is overwritten) as logs of
+    products: one logarithm per column and block of 512 rows instead of one per entry; each
+    product lies in [1, 2^512] and is accurate to ~512 roundings, an absolute error below 1e-13
+    in its logarithm."""
     x += 1.0  # in place: x is the caller's scratch
     out = np.zeros(x.shape[1])
     for j in range(0, x.shape[0], 512):
