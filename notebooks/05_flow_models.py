@@ -81,6 +81,9 @@ assert gaps[-1] < gaps[0] / 20  # s*(N) converges to the limit shift
 gap = shift.family_gap(lam, 10)
 print(f"N = 10: KL of s* / KL of the unrestricted optimum = {gap.ratio:.4f}")
 assert 1.0 - 1e-9 <= gap.ratio < 1.5
+free = shift.optimal_exponential_shift(lam, 10)  # the exponent every pipeline fixes at 1, freed
+print(f"best exponent {free.exponent:.3f}: KL {free.value:.4f} (s*: {opt.value:.4f})")
+assert gap.unrestricted_value <= free.value < opt.value
 
 # %% [markdown]
 # ## 4. Resolution and the published rules

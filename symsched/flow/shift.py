@@ -56,6 +56,7 @@ from symsched.schedules.families import Family
 from symsched.symbols import u
 
 __all__ = [
+    "EXPONENT_RANGE",
     "LOG_SHIFT_RANGE",
     "SCAN_POINTS",
     "FamilyGap",
@@ -65,6 +66,7 @@ __all__ = [
     "flow_shift_family",
     "flow_times",
     "limit_shift",
+    "optimal_exponential_shift",
     "optimal_shift",
     "optimal_shifts",
     "shifted_uniform_grid",
@@ -537,6 +539,74 @@ def _extrapolate(done: list[ShiftOptimum], n: int) -> float:
                 w *= (n - xj) / (xi - xj)
         total += w * yi
     return total
+
+
+EXPONENT_RANGE = (0.25, 4.0)
+r"""The search bracket of the exponential shift's exponent :math:`\sigma` (every pipeline uses 1)."""
+
+
+def optimal_exponential_shift(
+    eigenvalues: SpectrumLike,
+    steps: int,
+    *,
+    sampler: str = "ddim",
+    objective: Objective | None = None,
+    kl_direction: KLDirection = "kl_source_output",
+) -> ShiftOptimum:
+    r"""The best :math:`(\mu,\sigma)` of the exponential time shift :math:`\rho_k=e^\mu
+    c_k^\sigma`: what freeing the exponent that every pipeline fixes at 1 would buy
+    (docs/theory/flow.md#what-the-shift-family-loses).
+
+    The profile :math:`\sigma\mapsto\min_\mu` (each inner minimum by :func:`optimal_shift`,
+    certified) is scanned at 17 log-spaced exponents over :data:`EXPONENT_RANGE` and refined by
+    bounded Brent search around the best, each inner search warm-started from the last.
+
+    Parameters
+    ----------
+    eigenvalues, steps, sampler, objective, kl_direction
+        As :func:`optimal_shift`.
+
+    Returns
+    -------
+    ShiftOptimum
+        With the optimal ``exponent``; its ``gradient`` and ``curvature`` are those in
+        :math:`\mu` at that exponent, ``scan_best`` the scanned shift at the best scanned
+        exponent.
+
+    Raises
+    ------
+    ValueError
+        As :func:`optimal_shift`, or if the best exponent lies on the bracket's edge.
+    """
+    from scipy.optimize import minimize_scalar
+
+    lam = as_eigenvalues(eigenvalues)
+    sigmas = np.geomspace(*EXPONENT_RANGE, 17)
+    scanned = [
+        optimal_shift(
+            lam, steps, sampler=sampler, objective=objective, kl_direction=kl_direction, exponent=e
+        )
+        for e in sigmas
+    ]
+    i = int(np.argmin([o.value for o in scanned]))
+    if i in (0, sigmas.size - 1):
+        raise ValueError(
+            f"the best exponent lies outside [{EXPONENT_RANGE[0]:g}, {EXPONENT_RANGE[1]:g}] "
+            "for this spectrum and step count"
+        )
+    best: dict[str, ShiftOptimum] = {"opt": scanned[i]}
+
+    def profile(log_e: float) -> float:
+        lam_c, crit = _criterion(lam, steps, sampler, objective, kl_direction, math.exp(log_e))
+        found = _refine(crit, best["opt"].mu, *LOG_SHIFT_RANGE)
+        opt = _result(lam_c, crit, found, scanned[i].scan_best)
+        if opt.value < best["opt"].value:
+            best["opt"] = opt
+        return opt.value
+
+    lo, hi = math.log(float(sigmas[i - 1])), math.log(float(sigmas[i + 1]))
+    minimize_scalar(profile, bounds=(lo, hi), method="bounded", options={"xatol": 1e-6})
+    return best["opt"]
 
 
 @dataclass(frozen=True)

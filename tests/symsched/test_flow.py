@@ -281,3 +281,19 @@ def test_bad_flow_requests_are_refused() -> None:
         shift.optimal_shift(lam, 4, sampler="ancestral", objective="coupling")
     with pytest.raises(ValueError, match="exponent"):
         shift.shifted_uniform_grid(4, 1.0, exponent=0.0)
+
+
+def test_freeing_the_exponent_recovers_most_of_the_gap_on_digits() -> None:
+    from symsched.datasets import dataset_spectrum
+
+    lam = dataset_spectrum("digits")
+    free_exp = shift.optimal_exponential_shift(lam, 10)
+    plain = shift.optimal_shift(lam, 10)
+    gap = shift.family_gap(lam, 10)
+    assert free_exp.exponent != pytest.approx(1.0, abs=0.05)  # pipelines' exponent 1 is not best
+    assert gap.unrestricted_value <= free_exp.value < plain.value
+    # the exponent closes more than half of the way to the unrestricted optimum
+    assert (plain.value - free_exp.value) > 0.5 * (plain.value - gap.unrestricted_value)
+    for factor in (0.97, 1.03):  # the exponent is a minimum of the profile
+        other = shift.optimal_shift(lam, 10, exponent=free_exp.exponent * factor)
+        assert other.value > free_exp.value
