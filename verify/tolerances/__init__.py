@@ -57,6 +57,9 @@ from symsched_verify.tolerances._flow import (
     DIFFUSERS_FLOW_TIME_RTOL,
     FLOW_HEUN_LOOP_RTOL,
     FLOW_HEUN_ORDER_BAND,
+    FLOW_SHIFT_KL_RTOL,
+    FLOW_SHIFT_LIMIT_GAP,
+    FLOW_SHIFT_SWEEP_RTOL,
 )
 from symsched_verify.tolerances._flow_rules import (
     FLOW_COARSE_LOG_STEP,
@@ -159,6 +162,9 @@ __all__ = [
     "FLOW_GROUPED_KL_RTOL",
     "FLOW_HEUN_LOOP_RTOL",
     "FLOW_HEUN_ORDER_BAND",
+    "FLOW_SHIFT_KL_RTOL",
+    "FLOW_SHIFT_LIMIT_GAP",
+    "FLOW_SHIFT_SWEEP_RTOL",
     "FLOW_KL_ROUNDOFF_RTOL",
     "FLOW_NEIGHBOUR_LOG_STEP",
     "FLOW_RULE_MU_ATOL",

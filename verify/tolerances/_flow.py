@@ -12,6 +12,9 @@ __all__ = [
     "DIFFUSERS_FLOW_TIME_RTOL",
     "FLOW_HEUN_LOOP_RTOL",
     "FLOW_HEUN_ORDER_BAND",
+    "FLOW_SHIFT_KL_RTOL",
+    "FLOW_SHIFT_LIMIT_GAP",
+    "FLOW_SHIFT_SWEEP_RTOL",
 ]
 
 # The flow times a scheduler stores against symsched's float64 prediction of them. diffusers keeps
@@ -44,3 +47,21 @@ FLOW_HEUN_LOOP_RTOL = 1e-12
 # N = 80..640 is within this band of -2; the next term is O(1/N) relative (measured -1.99 for
 # flow-heun, -2.14 for heun), the band used by the samplers.orders claim.
 FLOW_HEUN_ORDER_BAND = 0.25
+
+# The optimal shift as `schedule flow` returns it, against an independent 30-digit KL: the KL of
+# the returned grid written as the product of DDIM gains (lambda + rho_a rho_b)/(lambda + rho_a^2)
+# in mpmath, against symsched's float64 closed form on grouped eigenvalues: both exact, so they
+# differ by the float64 rounding of <= 100 steps x 64 eigenvalues (~1e-14 relative); 1e-10 leaves
+# room and still catches a wrong step, a lost eigenvalue group or a wrong start term.
+FLOW_SHIFT_KL_RTOL = 1e-10
+
+# The warm-started sweep against the scanned optimum of the same N: both are the minimiser of the
+# same smooth function to the Newton tolerance (1e-10 in ln s), so they agree to ~1e-10 relative
+# in s (measured 3.7e-11 on the benchmark spectrum); 1e-8 is the bound, a hundred times looser.
+FLOW_SHIFT_SWEEP_RTOL = 1e-8
+
+# |ln s*(N) / s_inf| at N = 40 on the digits spectrum: the N^-2 coefficient's minimiser differs
+# from the exact one by O(N^-1) in ln s (measured 3.1e-3, 6.2e-4, 5.1e-5 at N = 10, 20, 40, i.e.
+# faster than 1/N); 1e-3 at N = 40 bounds a first-order approach (c/N with c < 0.04) and fails a
+# wrong limit (the next-best candidate, gamma* = 0.211 against s_inf = 0.2124, is 6e-3 away).
+FLOW_SHIFT_LIMIT_GAP = 1e-3
