@@ -542,7 +542,7 @@ def _extrapolate(done: list[ShiftOptimum], n: int) -> float:
 
 
 EXPONENT_RANGE = (0.25, 4.0)
-r"""The search bracket of the exponential shift's exponent :math:`\sigma` (every pipeline uses 1)."""
+r"""The search bracket of the exponential shift's exponent :math:`\sigma` (pipelines use 1)."""
 
 
 def optimal_exponential_shift(

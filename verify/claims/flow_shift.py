@@ -1,4 +1,5 @@
-r"""The optimal flow shift as ``symsched schedule flow`` returns it (docs/theory/flow.md#the-optimal-shift).
+r"""The optimal flow shift as ``symsched schedule flow`` returns it
+(docs/theory/flow.md#the-optimal-shift).
 
 The default options (``--shift auto``, flow Euler, KL(data || output)) on the shipped digits
 spectrum, checked against oracles not derived from the optimiser: a 30-digit KL written as the
@@ -8,6 +9,7 @@ product of DDIM gains, neighbours and a scan of that KL, the closed-form limit o
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import mpmath
@@ -33,7 +35,7 @@ def kl_mpmath_ddim(lam: FloatArray, grid: FloatArray, dps: int = 30) -> float:
         for lv, c in zip(values, counts, strict=True):
             lm = mpmath.mpf(float(lv))
             var = levels[0] ** 2
-            for a, b in zip(levels[:-1], levels[1:], strict=True):
+            for a, b in itertools.pairwise(levels):
                 var *= ((lm + a * b) / (lm + a * a)) ** 2
             r = var / lm
             total += int(c) * (1 / r - 1 + mpmath.log(r)) / 2
@@ -96,7 +98,7 @@ def check_optimal_shift(budget: Budget) -> Outcome:
             failures.append(f"N={n}: the expansion's shift is not nearer than the limit")
         rows.append({"steps": n, "shift": s, "kl": kl_ref, "gap_limit": gap_inf, "gap_em": gap_em})
     gaps = [r["gap_limit"] for r in rows]
-    if not all(a > b for a, b in zip(gaps, gaps[1:], strict=False)):
+    if not all(a > b for a, b in itertools.pairwise(gaps)):
         failures.append(f"|ln s*/s_inf| does not decrease with N: {gaps}")
     at40 = next(r["gap_limit"] for r in rows if r["steps"] == 40)
     if at40 > tol.FLOW_SHIFT_LIMIT_GAP:
