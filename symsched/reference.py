@@ -264,6 +264,11 @@ def _methods(
             out.append((name, "takes no Gaussian spectrum (needs a model spec)"))
             continue
         kw: dict[str, object] = {"eigenvalues": lam, **rng}
+        if name == "flow":  # the shifted uniform flow-time grid: from pure noise to 0 only
+            if finite or m.sigma_min > 0:
+                out.append((name, "the shifted flow-time grid runs from pure noise to 0"))
+                continue
+            kw = {"eigenvalues": lam}  # --shift auto: the certified optimum for flow Euler
         if method.needs_model:  # score-model methods (stein): the Gaussian proxy as the model
             if not score_models:
                 reason = "score-model optimiser (seconds per grid): computed under --full only"
