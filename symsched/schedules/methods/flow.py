@@ -6,7 +6,8 @@ The grid of a rectified-flow pipeline: :math:`t_k=1-k/N` mapped by SD3's shift
 (docs/theory/flow.md#shifts). ``auto`` gives the certified exact optimum of the criterion for the
 spectrum (:func:`symsched.flow.shift.optimal_shift`, docs/theory/flow.md#the-optimal-shift);
 ``params`` record the shift, :math:`\mu`, the exponent, the flow times ``t`` and, with a spectrum,
-the criterion (``objective_value``) and both KLs and the coupling error.
+the criterion (``objective_value``) and both KLs and the coupling error; with ``resolution`` also
+each published rule's shift at that image size and N scored on the same spectrum (``rules``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Literal
 import numpy as np
 
 from symsched._options import Spectrum, option
-from symsched._typing import KLDirection
+from symsched._typing import FloatArray, KLDirection
 from symsched._validate import as_eigenvalues
 from symsched.schedules._registry import register_method
 from symsched.schedules._schedule import Schedule
@@ -62,6 +63,12 @@ class FlowScheduleOptions:
         None, "the criterion minimised (default: kl for ddim and ancestral, coupling otherwise)"
     )
     kl_objective: KLDirection = option("kl_source_output", "the KL direction minimised")
+    resolution: int | None = option(
+        None,
+        "image side R in pixels: also score the published shift rules (SD3, Flux, Flux.2) at R "
+        "and N on the spectrum",
+        metavar="R",
+    )
 
 
 def _number(text: str, flag: str, what: str) -> float | None:
@@ -120,6 +127,14 @@ def _build(steps: int, o: FlowScheduleOptions) -> Schedule:
                 f"got {o.mu}"
             )
     lam = None if o.eigenvalues is None else as_eigenvalues(o.eigenvalues)
+    if o.resolution is not None:
+        if lam is None:
+            raise ValueError(
+                "resolution scores the published rules on a spectrum, and there is none: give "
+                "eigenvalues (the spectrum of your latents at that image size)"
+            )
+        if not 16 <= o.resolution <= 16384:
+            raise ValueError(f"resolution must be in [16, 16384] pixels, got {o.resolution}")
     params: dict[str, object] = {"exponent": o.exponent, "sampler": o.sampler}
     if log_s is None:
         if lam is None:
@@ -161,4 +176,33 @@ def _build(steps: int, o: FlowScheduleOptions) -> Schedule:
     }
     if crt is not None:
         params |= crt.as_dict()
+    if o.resolution is not None and lam is not None:
+        params["rules"] = _score_rules(lam, steps, o, params)
     return Schedule("flow", grid, params)
+
+
+def _score_rules(
+    lam: FloatArray, steps: int, o: FlowScheduleOptions, params: dict[str, object]
+) -> dict[str, object]:
+    """Each published rule's shift at (``resolution``, ``steps``) on this spectrum: its criterion
+    and the ratio to this grid's (docs/theory/flow_resolution.md#the-rules)."""
+    from symsched.flow.rules import RULES
+    from symsched.flow.shift import shifted_uniform_grid
+    from symsched.gaussian.coupling import criteria
+    from symsched.gaussian.sampler_optimum import default_objective
+
+    assert o.resolution is not None
+    obj = str(params.get("objective") or o.objective or default_objective(o.sampler))
+    mine = float(params["objective_value"])  # type: ignore[arg-type]
+    out: dict[str, object] = {}
+    for name, rule in RULES.items():
+        s = rule.shift(o.resolution, steps)
+        crt = criteria(lam, shifted_uniform_grid(steps, s), sampler=o.sampler)
+        value = crt.coupling if obj == "coupling" else crt.value(o.kl_objective)
+        out[name] = {
+            "shift": s,
+            "mu": math.log(s),
+            "objective_value": value,
+            "ratio": value / mine if mine > 0 else math.inf,
+        }
+    return out

@@ -110,3 +110,32 @@ def test_diffusers_flow_args_visit_the_grid(capsys: pytest.CaptureFixture[str], 
     t_ran = ran.scheduler_sigmas[1:-1] / (1 + ran.scheduler_sigmas[1:-1])
     t_want = grid[1:-1] / (1 + grid[1:-1])
     np.testing.assert_allclose(t_ran, t_want, rtol=4 * np.finfo(np.float32).eps)
+
+
+def test_resolution_scores_the_published_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    from symsched.flow.rules import RULES
+    from symsched.gaussian.exact import kl
+
+    code, out, _ = run(
+        capsys, "schedule", "flow", "--steps", "28", "--eigenvalues", LAM,
+        "--resolution", "1024", "--json",
+    )  # fmt: skip
+    assert code == 0
+    p = json.loads(out)["params"]
+    lam = [0.05, 0.3, 1, 2.65]
+    assert set(p["rules"]) == set(RULES)
+    for name, got in p["rules"].items():
+        s = RULES[name].shift(1024, 28)
+        assert got["shift"] == pytest.approx(s, rel=1e-15)
+        want = kl(lam, shift.shifted_uniform_grid(28, s)).kl_source_output
+        assert got["objective_value"] == pytest.approx(want, rel=1e-12)
+        assert got["ratio"] == pytest.approx(want / p["objective_value"], rel=1e-12)
+        assert got["ratio"] >= 1.0 - 1e-12  # no rule beats the certified optimum
+    assert p["rules"]["flux"]["mu"] == pytest.approx(1.15, abs=1e-12)  # Flux at 64^2 tokens
+
+
+def test_resolution_without_a_spectrum_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "schedule", "flow", "--steps", "8", "--shift", "3",
+                         "--resolution", "1024")  # fmt: skip
+    assert code == 2 and out == ""
+    one_line(err, "--resolution", "--eigenvalues")
