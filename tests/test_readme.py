@@ -36,7 +36,7 @@ def _cli_lines() -> list[str]:
     ):
         for raw in block.splitlines():
             if raw.startswith("symsched "):
-                lines.append(" ".join(shlex.split(raw, comments=True)))
+                lines.append(shlex.join(shlex.split(raw, comments=True)))
     return lines
 
 
