@@ -39,6 +39,7 @@ from symsched._typing import BoolArray, FloatArray
 __all__ = [
     "EIGENVALUE_WINDOW",
     "LEVEL_WINDOW",
+    "StepFactor",
     "by_window",
     "fast_eigenvalues",
     "fast_level",
@@ -52,6 +53,7 @@ __all__ = [
     "log_one_minus",
     "log_one_plus",
     "log_ratio",
+    "sum_log_steps",
 ]
 
 LEVEL_WINDOW = (1e-20, 1e20)
@@ -71,6 +73,27 @@ def fast_eigenvalues(lam: FloatArray) -> BoolArray:
     """Mask of the eigenvalues inside :data:`EIGENVALUE_WINDOW`."""
     out: BoolArray = (lam >= EIGENVALUE_WINDOW[0]) & (lam <= EIGENVALUE_WINDOW[1])
     return out
+
+
+StepFactor = Callable[[float, float, FloatArray, BoolArray], FloatArray]
+r"""``step(a, b, lam, fast)``: a sampler's float64 :math:`\ln` of its per-step factor of r."""
+
+
+def sum_log_steps(
+    step: StepFactor,
+    lam: FloatArray,
+    sigmas: FloatArray,
+    total: FloatArray,
+    *,
+    first: int = 1,
+    fast: BoolArray | None = None,
+) -> FloatArray:
+    r"""``total`` plus ``step(sigmas[k-1], sigmas[k], lam, fast)`` for k = ``first`` .. N: the
+    float64 :math:`\ln r` of a sampler whose step factor is a derived function of one step."""
+    mask = fast_eigenvalues(lam) if fast is None else fast
+    for k in range(first, sigmas.size):
+        total = total + step(float(sigmas[k - 1]), float(sigmas[k]), lam, mask)
+    return total
 
 
 # --- the log form ---------------------------------------------------------------------------------

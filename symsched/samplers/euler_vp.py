@@ -246,9 +246,7 @@ class EulerVP(Sampler):
         if math.isinf(sig[0]):  # from pure noise x keeps variance 1: xbar_1 has 1 + b^2
             total = total + log_pure_noise_factor(float(sig[1]), lam_v, fast_lam)
             k0 = 2
-        for k in range(k0, sig.size):
-            total = total + log_step_factor(float(sig[k - 1]), float(sig[k]), lam_v, fast_lam)
-        return total
+        return _stable.sum_log_steps(log_step_factor, lam_v, sig, total, first=k0, fast=fast_lam)
 
     def variance_ratio_mp(
         self, eigenvalue: mpmath.mpf, levels: Sequence[mpmath.mpf], start: Start, knobs: NoKnobs

@@ -305,12 +305,8 @@ class FlowHeun(Sampler):
     def log_variance_ratios_numpy(
         self, eigenvalues: FloatArray, sigmas: FloatArray, start: Start, knobs: NoKnobs
     ) -> FloatArray:
-        lam_v, sig = eigenvalues, sigmas
-        fast_lam = _stable.fast_eigenvalues(lam_v)
-        total = to_np(start_log_ratio(lam_v, float(sig[0]), start))
-        for k in range(1, sig.size):
-            total = total + log_step_factor(float(sig[k - 1]), float(sig[k]), lam_v, fast_lam)
-        return total
+        start_total = to_np(start_log_ratio(eigenvalues, float(sigmas[0]), start))
+        return _stable.sum_log_steps(log_step_factor, eigenvalues, sigmas, start_total)
 
     def variance_ratio_mp(
         self, eigenvalue: mpmath.mpf, levels: Sequence[mpmath.mpf], start: Start, knobs: NoKnobs
