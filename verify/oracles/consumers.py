@@ -219,21 +219,11 @@ def run_flow_euler(
 
     The model reads its flow time from the timestep it is given (``t = timestep / 1000``).
     """
-    torch = _torch()
     sched = _scheduler(
         "FlowMatchEulerDiscreteScheduler", num_train_timesteps=1000, shift=float(shift)
     )
     sched.set_timesteps(sigmas=list(sigmas))
-    lam_t = torch.as_tensor(np.asarray(lam, dtype=np.float64))
-    x = _flow_start(float(sched.sigmas[0]), lam_t, n, seed)
-    queried = []
-    for ts in sched.timesteps:
-        t = float(ts) / 1000.0
-        queried.append(_rho(t))
-        x = sched.step(_velocity(x, t, lam_t), ts, x).prev_sample.to(torch.float64)
-    return ConsumerRun(
-        x.numpy(), np.array(queried), np.array([_rho(float(v)) for v in sched.sigmas.double()])
-    )
+    return _run_flow_match(sched, lam, n, seed)
 
 
 def _flow_levels(sched: Any) -> NDArray[np.float64]:
