@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +41,7 @@ __all__ = [
     "parse_sigma_text",
     "refine",
     "score_grid",
+    "steps_for_method",
     "steps_for_target",
 ]
 
@@ -225,6 +226,60 @@ def score_grid(
     return out
 
 
+def _fewest_steps(kl_at: Callable[[int], float], target_kl: float) -> int | None:
+    """Doubling then bisection for the fewest N with ``kl_at(N) <= target_kl``."""
+    if not (math.isfinite(target_kl) and target_kl > 0):
+        raise ValueError(f"target_kl must be a finite number > 0, got {target_kl}")
+    lo, hi = 0, 1
+    while kl_at(hi) > target_kl:
+        lo, hi = hi, hi * 2
+        if hi > MAX_TARGET_STEPS:
+            return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if kl_at(mid) <= target_kl:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def steps_for_method(
+    eigenvalues: SpectrumLike,
+    target_kl: float,
+    method: str,
+    /,
+    *,
+    sampler: str = "ddim",
+    **options: object,
+) -> int | None:
+    """The fewest steps N for which ``method``'s N-step grid (``symsched.build(method, N,
+    **options)``) has KL(target || output) <= ``target_kl`` under ``sampler`` (doubling, then
+    bisection on the exact KL, summed over the distinct eigenvalues). ``options`` are the
+    method's own (``eigenvalues=`` for a method that takes a spectrum).
+
+    Returns
+    -------
+    int or None
+        N, or ``None`` if even :data:`MAX_TARGET_STEPS` steps miss the target.
+    """
+    from symsched import build
+
+    values, cnt = distinct_eigenvalues(as_eigenvalues(eigenvalues))
+    counts = cnt.astype(np.float64)
+
+    def kl_at(m: int) -> float:
+        try:
+            grid = np.asarray(build(method, m, **options).sigmas, dtype=np.float64)
+        except ValueError:
+            if m == 1:  # a method with no 1-step grid (flow: one step outputs 0)
+                return math.inf
+            raise
+        return _kl_grouped(values, counts, grid, sampler)
+
+    return _fewest_steps(kl_at, target_kl)
+
+
 def steps_for_target(
     eigenvalues: SpectrumLike,
     sigmas: Sequence[float] | FloatArray,
@@ -244,21 +299,8 @@ def steps_for_target(
     values, cnt = distinct_eigenvalues(as_eigenvalues(eigenvalues))
     counts = cnt.astype(np.float64)
     sig = as_grid(sigmas)
-    if not (math.isfinite(target_kl) and target_kl > 0):
-        raise ValueError(f"target_kl must be a finite number > 0, got {target_kl}")
 
     def kl_at(m: int) -> float:
         return _kl_grouped(values, counts, refine(sig, m), sampler)
 
-    lo, hi = 0, 1
-    while kl_at(hi) > target_kl:
-        lo, hi = hi, hi * 2
-        if hi > MAX_TARGET_STEPS:
-            return None
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if kl_at(mid) <= target_kl:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return _fewest_steps(kl_at, target_kl)

@@ -54,6 +54,8 @@ def test_the_tour_has_the_commands_we_expect() -> None:
         "stein-cost",
         "simulate",
         "steps-needed",
+        "steps-for",
+        "score",
         "sweep",
         "spectrum",
         "verify",

@@ -177,6 +177,8 @@ BASES: dict[str, list[list[str]]] = {
         ["score", "--comfyui", "[14.6, 2.0, 3e-05, 0]", "--eigenvalues", "0.5,2", "--no-optimum"],
         ["score", "--sigmas", "inf,3,0.5,0", "--spectrum-file", "lam.npy", "--sampler", "ddim",
          "--target-kl", "5", "--json"],
+        ["steps-for", "--eigenvalues", "0.5,2", "--target-kl", "0.5", "--method", "karras",
+         "--sigma-min", "0.01"],
         ["sweep", "--spectra", "lam.txt", "--steps", "2,3", "--methods", "loglinear",
          "--sampler", "ddim,ancestral", "--no-progress", "-o", "out.csv"],
         ["spectrum", "--photographs", "--resolution", "8", "--patches", "16", "--json"],

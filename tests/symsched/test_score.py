@@ -63,3 +63,20 @@ def test_steps_for_target_is_the_fewest_that_reach_it() -> None:
     m = score.steps_for_target(LAM, flow, 0.05, sampler="flow-heun")
     assert m is not None and m >= 2
     assert criteria(LAM, score.refine(flow, m), sampler="flow-heun").kl_source_output <= 0.05
+
+
+def test_steps_for_method_is_the_fewest_of_that_method() -> None:
+    from symsched.gaussian import exact
+
+    kw = {"sigma_min": 0.002, "sigma_max": 80.0}
+    n = score.steps_for_method(LAM, 0.05, "karras", **kw)
+    assert n is not None
+
+    def kl(m: int) -> float:
+        return exact.kl(LAM, build("karras", m, **kw).sigmas).kl_source_output
+
+    assert kl(n) <= 0.05 < kl(n - 1)
+    heun = score.steps_for_method(LAM, 0.05, "karras", sampler="heun", **kw)
+    assert heun is not None and heun < n  # a second-order sampler needs fewer steps
+    flow = score.steps_for_method(LAM, 0.05, "flow", sampler="flow-heun", eigenvalues=LAM)
+    assert flow is not None and flow >= 2  # one step from pure noise outputs 0

@@ -61,3 +61,38 @@ def test_bad_score_input_exits_2(
     code, out, err = run(capsys, "score", *argv, "--eigenvalues", "1")
     assert code == 2 and out == ""
     one_line(err, *needles)
+
+
+def test_steps_for_answers_how_many_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    from symsched import build
+    from symsched.gaussian import exact
+
+    lam = [0.01, 0.1, 1.0, 4.0]
+    code, out, _ = run(capsys, "steps-for", "--eigenvalues", "0.01,0.1,1,4", "--target-kl",
+                       "0.05", "--method", "karras", "--sigma-min", "0.002", "--json")  # fmt: skip
+    assert code == 0
+    n = json.loads(out)["steps"]
+
+    def kl(m: int) -> float:
+        return exact.kl(
+            lam, build("karras", m, sigma_min=0.002, sigma_max=80.0).sigmas
+        ).kl_source_output
+
+    assert kl(n) <= 0.05 < kl(n - 1)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (("--target-kl", "0", "--method", "karras"), ("--target-kl",)),
+        (("--target-kl", "0.1", "--method", "karras", "--rho", "-1"), ("--rho",)),
+        (("--target-kl", "0.1", "--method", "karras", "--c", "1"), ("--c", "karras")),
+        (("--target-kl", "0.1", "--method", "flow", "--sampler", "heun"), ("finite",)),
+    ],
+)
+def test_bad_steps_for_input_exits_2(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], needles: tuple[str, ...]
+) -> None:
+    code, out, err = run(capsys, "steps-for", "--eigenvalues", "1", *argv)
+    assert code == 2 and out == ""
+    one_line(err, *needles)
