@@ -32,8 +32,8 @@ import numpy as np
 
 from symsched._typing import FloatArray, SpectrumLike
 from symsched._validate import as_eigenvalues, as_grid, distinct_eigenvalues
-from symsched.gaussian.coupling import Criteria
-from symsched.gaussian.exact import half_phi, log_variance_ratios
+from symsched.gaussian.coupling import Criteria, grouped_criteria
+from symsched.gaussian.exact import kl_from_log_ratios, log_variance_ratios
 
 __all__ = [
     "MAX_TARGET_STEPS",
@@ -117,29 +117,7 @@ def _kl_grouped(values: FloatArray, counts: FloatArray, grid: FloatArray, sample
     """KL(target || output) summed over the distinct eigenvalues with their multiplicities (an
     exact regrouping; radial Fourier spectra have ~100x fewer distinct values than entries)."""
     lr = np.asarray(log_variance_ratios(values, grid, sampler=sampler), dtype=np.float64)
-    if bool((lr == -math.inf).any()):  # an output variance of 0 (one step from pure noise to 0)
-        return math.inf
-    with np.errstate(over="ignore"):
-        return float(np.sum(counts * half_phi(-lr)))
-
-
-def _criteria_grouped(
-    values: FloatArray, counts: FloatArray, grid: FloatArray, sampler: str
-) -> Criteria:
-    r""":func:`symsched.gaussian.coupling.criteria` regrouped over the distinct eigenvalues (the
-    KL sums and the coupling error's weights :math:`\lambda_i+\sigma_N^2` times multiplicity)."""
-    from symsched.gaussian.coupling import coupling_terms
-
-    lr = np.asarray(log_variance_ratios(values, grid, sampler=sampler), dtype=np.float64)
-    if bool((lr == -math.inf).any()):
-        kso = kos = math.inf
-    else:
-        with np.errstate(over="ignore"):
-            kso = float(np.sum(counts * half_phi(-lr)))
-            kos = float(np.sum(counts * half_phi(lr)))
-    w = counts * (values + float(grid[-1]) ** 2)
-    c = float(np.sum(w * coupling_terms(values, grid, sampler=sampler)) / np.sum(w))
-    return Criteria(kso, kos, c)
+    return kl_from_log_ratios(lr, counts)[0]
 
 
 @dataclass(frozen=True)
@@ -208,14 +186,14 @@ def score_grid(
     for name in samplers:
         smp = get_sampler(name)
         smp.check_grid(sig)
-        crt = _criteria_grouped(values, counts, sig, name)
+        crt = grouped_criteria(values, counts, sig, sampler=name)
         obj = default_objective(name)
         value = crt.coupling if obj == "coupling" else crt.kl_source_output
         best: float | None = None
         gap: float | None = None
         if optimum and n >= 2:
             opt = sampler_optimal(lam, n, float(sig[-1]), float(sig[0]), sampler=name)
-            oc = _criteria_grouped(values, counts, np.asarray(opt.sigmas), name)
+            oc = grouped_criteria(values, counts, np.asarray(opt.sigmas), sampler=name)
             best = oc.coupling if obj == "coupling" else oc.kl_source_output
             gap = value / best if best > 0 else math.inf
         kls = tuple(_kl_grouped(values, counts, refine(sig, m * n), name) for m in (1, 2, 4))

@@ -49,8 +49,8 @@ from symsched import numeric
 from symsched._typing import FloatArray, KLDirection, SpectrumLike
 from symsched._validate import as_eigenvalues, check_choice, check_steps, distinct_eigenvalues
 from symsched.flow import derive
-from symsched.gaussian.coupling import Criteria, coupling_terms, criteria
-from symsched.gaussian.exact import half_phi, log_variance_ratios
+from symsched.gaussian.coupling import Criteria, criteria, grouped_coupling_error
+from symsched.gaussian.exact import half_phi, kl_from_log_ratios, log_variance_ratios
 from symsched.gaussian.sampler_optimum import OBJECTIVES, Objective, default_objective
 from symsched.schedules.families import Family
 from symsched.symbols import u
@@ -249,11 +249,9 @@ class _Criterion:
             lr = np.asarray(
                 log_variance_ratios(self.values, grid, sampler=self.sampler), dtype=np.float64
             )
-            with np.errstate(over="ignore"):
-                return float(np.sum(self.counts * half_phi(self._sign() * lr)))
-        c = coupling_terms(self.values, grid, sampler=self.sampler)
-        w = self.counts * self.values  # the weights lambda + sigma_N^2 with sigma_N = 0
-        return float(np.sum(w * c) / np.sum(w))
+            kso, kos = kl_from_log_ratios(lr, self.counts)
+            return kso if self.kl_direction == "kl_source_output" else kos
+        return grouped_coupling_error(self.values, self.counts, grid, sampler=self.sampler)
 
     def derivatives(self, theta: float) -> _Derivs:
         """``(f, f', f'')`` in :math:`\\theta`: exact for DDIM under its KL (the module's form),

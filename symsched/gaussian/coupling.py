@@ -52,6 +52,8 @@ __all__ = [
     "coupling_terms",
     "criteria",
     "gain_ratios",
+    "grouped_coupling_error",
+    "grouped_criteria",
 ]
 
 CRITERIA: tuple[str, ...] = ("kl_source_output", "kl_output_source", "coupling")
@@ -312,3 +314,33 @@ def criteria(
     k = exact.kl(eigenvalues, sigmas, start=start, sampler=sampler, **knobs)  # type: ignore[arg-type]
     c = coupling_error(eigenvalues, sigmas, sampler=sampler, **knobs)
     return Criteria(k.kl_source_output, k.kl_output_source, c)
+
+
+def grouped_coupling_error(
+    values: FloatArray, counts: FloatArray, sigmas: FloatArray, *, sampler: str = "ddim"
+) -> float:
+    r""":func:`coupling_error` over distinct eigenvalues ``values`` with multiplicities ``counts``
+    (an exact regrouping: the weights :math:`\lambda_i+\sigma_N^2` times the multiplicity)."""
+    w = counts * (values + float(sigmas[-1]) ** 2)
+    return float(np.sum(w * coupling_terms(values, sigmas, sampler=sampler)) / np.sum(w))
+
+
+def grouped_criteria(
+    values: FloatArray, counts: FloatArray, sigmas: FloatArray, *, sampler: str = "ddim"
+) -> Criteria:
+    """:func:`criteria` (exact start) over distinct eigenvalues with multiplicities: the same
+    sums regrouped, cheaper when a spectrum has many equal eigenvalues (radial Fourier spectra).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symsched.gaussian.coupling import criteria, grouped_criteria
+    >>> g = np.array([80.0, 1.0, 0.0])
+    >>> a = grouped_criteria(np.array([1.0, 2.0]), np.array([2.0, 1.0]), g)
+    >>> b = criteria([1.0, 1.0, 2.0], g)
+    >>> bool(np.allclose(list(a.as_dict().values()), list(b.as_dict().values()), rtol=1e-12))
+    True
+    """
+    lr = np.asarray(exact.log_variance_ratios(values, sigmas, sampler=sampler), dtype=np.float64)
+    kso, kos = exact.kl_from_log_ratios(lr, counts)
+    return Criteria(kso, kos, grouped_coupling_error(values, counts, sigmas, sampler=sampler))

@@ -206,13 +206,15 @@ def half_phi(x: Any, xp: Any = np) -> Any:
     return xp.where(huge, tail, 0.5 * _expm1mx(xp.where(huge, xp.zeros_like(x), x), xp))
 
 
-def kl_from_log_ratios(log_r: Any) -> tuple[float, float]:
+def kl_from_log_ratios(log_r: Any, weights: FloatArray | None = None) -> tuple[float, float]:
     r"""Both KL directions from :math:`\ln r_i` [sun2026, §4]; stable for tiny KL.
 
     Returns ``(kl_source_output, kl_output_source)``; ``inf`` when some :math:`r_i=0`, or when
     the exact KL exceeds the largest float64 (about 1.8e308; :math:`\ln r_i` stays finite and
     exact). A KL below the smallest normal float64 (2.2e-308) is returned as its nearest
-    float64, a subnormal or 0: compare :math:`\ln r_i` there.
+    float64, a subnormal or 0: compare :math:`\ln r_i` there. ``weights`` (numpy ``log_r``
+    only) multiply the terms: the multiplicities of distinct eigenvalues, an exact regrouping of
+    the sum.
     """
     xp = _xp("torch") if not isinstance(log_r, np.ndarray) and hasattr(log_r, "exp") else np
     if xp is np:
@@ -220,8 +222,12 @@ def kl_from_log_ratios(log_r: Any) -> tuple[float, float]:
     if bool((log_r == -math.inf).any()):
         return math.inf, math.inf
     with np.errstate(over="ignore"):
-        kso = half_phi(-log_r, xp).sum()
-        kos = half_phi(log_r, xp).sum()
+        if weights is None:
+            kso = half_phi(-log_r, xp).sum()
+            kos = half_phi(log_r, xp).sum()
+        else:
+            kso = (weights * half_phi(-log_r, xp)).sum()
+            kos = (weights * half_phi(log_r, xp)).sum()
     return float(kso), float(kos)
 
 
