@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from symsched._options import add_options, cli_int, option_fields
+from symsched.cli._builtin import add_builtin_parser
 from symsched.cli._common import CliError, dumps_json, write_output
 from symsched.cli._registry_args import (
     add_export_options,
@@ -58,6 +59,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         )
         out.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
         mp.set_defaults(func=run, unknown_options=functools.partial(unknown_method_option, m))
+    add_builtin_parser(methods)
 
 
 def run(args: argparse.Namespace) -> int:

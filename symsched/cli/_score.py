@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 
 from symsched._budget import check_memory
+from symsched._options import cli_int
 from symsched._typing import FloatArray
 from symsched._validate import as_grid
 from symsched._version import __version__
+from symsched.cli._builtin import builtin_grid_from_args
 from symsched.cli._common import (
     CliError,
     dumps_json,
@@ -56,6 +58,27 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="a ComfyUI SIGMAS print or ManualSigmas string, e.g. '[14.61, 7.0, 3e-05, 0]'",
     )
     grid.add_argument("--schedule-file", metavar="F", help="a schedule JSON (schedule --json)")
+    grid.add_argument(
+        "--builtin",
+        metavar="TOOL:NAME",
+        help="another tool's built-in schedule at --steps N (symsched schedule builtin --list)",
+    )
+    grid.add_argument(
+        "--diffusers-config",
+        metavar="F",
+        dest="builtin_config",
+        help="a diffusers scheduler_config.json at --steps N (its _class_name picks the scheduler)",
+    )
+    b = p.add_argument_group("built-in schedules (with --builtin or --diffusers-config)")
+    b.add_argument("--steps", type=cli_int, metavar="N", help="the inference steps asked of it")
+    b.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="builtin_set",
+        help="one of the tool's own arguments (repeatable), e.g. --set use_karras_sigmas=true",
+    )
     spec = p.add_mutually_exclusive_group(required=True)
     spec.add_argument("--eigenvalues", metavar="L", help="comma-separated eigenvalues")
     spec.add_argument("--spectrum-file", metavar="F", help="eigenvalues from a .npy or text file")
@@ -89,12 +112,16 @@ def _grid(args: argparse.Namespace) -> tuple[FloatArray, str]:
             return as_grid(flow_levels(t), "--flow-times"), "--flow-times"
         if args.comfyui is not None:
             return as_grid(parse_sigma_text(args.comfyui), "--comfyui"), "--comfyui"
-        return _schedule_file(args.schedule_file), "--schedule-file"
+        if args.schedule_file is not None:
+            return _schedule_file(args.schedule_file), "--schedule-file"
     except ValueError as exc:
         msg = str(exc)
         flag = next(f for f in ("--sigmas", "--flow-times", "--comfyui", "--schedule-file")
                     if getattr(args, f[2:].replace("-", "_")) is not None)  # fmt: skip
         raise CliError(msg if msg.startswith("--") else f"{flag}: {msg}") from None
+    flag = "--builtin" if args.builtin is not None else "--diffusers-config"
+    grid = builtin_grid_from_args(args.builtin, args.steps, args, name_flag=flag)
+    return grid.sigmas, flag
 
 
 def _schedule_file(path: str) -> FloatArray:
@@ -133,6 +160,11 @@ def run(args: argparse.Namespace) -> int:
     """Score the grid and print the table (or JSON)."""
     from symsched.score import score_grid, steps_for_target
 
+    if (args.builtin is None and args.builtin_config is None) and (
+        args.steps is not None or args.builtin_set
+    ):
+        given = "--steps" if args.steps is not None else "--set"
+        raise CliError(f"{given} goes with --builtin or --diffusers-config, not a level list")
     sig, flag = _grid(args)
     lam, source = _spectrum(args)
     if args.sampler is None:
@@ -169,6 +201,14 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     out: dict[str, object] = {
         "steps": n,
+        "grid": flag
+        if flag not in ("--builtin", "--diffusers-config")
+        else {
+            "builtin": args.builtin,
+            "config": args.builtin_config,
+            "steps_asked": args.steps,
+            "set": list(args.builtin_set),
+        },
         "sigmas": sig,
         "spectrum": source,
         "dimension": int(lam.size),

@@ -65,7 +65,8 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     try:
         n = steps_for_method(lam, args.target_kl, m.name, sampler=args.sampler, **given)
     except (ValueError, TypeError) as exc:
-        raise CliError(flagify(str(exc), option_fields(m.options))) from None
+        msg = flagify(str(exc), option_fields(m.options))
+        raise CliError(msg if msg.startswith("--") else f"--method {m.name}: {msg}") from None
     out = {
         "method": m.name,
         "sampler": args.sampler,

@@ -28,6 +28,11 @@ from symsched_verify.tolerances._asymptotics import (
     TANGENT_RECOVERY_RTOL,
     dpm_mp_rtol,
 )
+from symsched_verify.tolerances._conformance import (
+    MISMATCH_CHECK_ABS,
+    MISMATCH_FLUX_ABS,
+    MISMATCH_SAME_LEVEL_RTOL,
+)
 from symsched_verify.tolerances._coupling import (
     COUPLING_MP_RTOL,
     COUPLING_SOUNDNESS_FACTOR,
@@ -202,6 +207,9 @@ __all__ = [
     "LINEAR_MAP_RTOL",
     "LOG1PMX_RTOL",
     "LOG_RATIO_ATOL",
+    "MISMATCH_CHECK_ABS",
+    "MISMATCH_FLUX_ABS",
+    "MISMATCH_SAME_LEVEL_RTOL",
     "MPMATH_DPS",
     "NONSMOOTH_GROWTH",
     "OPT_RTOL",

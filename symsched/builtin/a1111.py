@@ -1,0 +1,282 @@
+r"""AUTOMATIC1111 stable-diffusion-webui's schedulers, reproduced from its source.
+
+Read at ``AUTOMATIC1111/stable-diffusion-webui`` commit 02b0092d5a8450b282bd7d9c2d84fdfed0f3c6db
+(the stored version of ``modules/sd_schedulers.py``; the repository snapshot is too large to
+fetch whole): the ``schedulers`` list and its functions. ``KDiffusionSampler.get_sigmas``
+(``modules/sd_samplers_kdiffusion.py``) calls ``scheduler.function(n=steps, sigma_min, sigma_max,
+...)`` with the model's ``sigma_min = model_wrap.sigmas[0].item()`` and
+``sigma_max = model_wrap.sigmas[-1].item()``, replaced by the settings ``sigma_min`` /
+``sigma_max`` when those are non-zero and differ, and ``rho`` passed only when the setting is
+non-zero and differs from the scheduler's default.
+
+The model table is k-diffusion's ``CompVisDenoiser`` (``k_diffusion/external.py``,
+``DiscreteEpsDDPMDenoiser``): ``sigmas = ((1 - alphas_cumprod) / alphas_cumprod) ** 0.5`` computed
+in float32 from the model's float32 ``alphas_cumprod`` (LDM ``register_schedule``: float64 betas
+``linspace(sqrt(0.00085), sqrt(0.012), 1000) ** 2``, float64 cumulative product, stored as
+float32; SDXL's ``extend_sdxl`` stores the same table as float32). The noise levels therefore
+differ in the last bits from ComfyUI's (float64 levels rounded once).
+
+Where A1111 calls k-diffusion (``karras``, ``exponential``, ``polyexponential``) the
+reproductions of :mod:`symsched.builtin.kdiffusion` are used. The formulas are restated in this
+module's own words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+from symsched._options import option
+from symsched.builtin._registry import BuiltinGrid, Provenance, register_builtin
+from symsched.builtin.kdiffusion import (
+    F32Array,
+    f32_exp,
+    get_sigmas_exponential,
+    get_sigmas_karras,
+    get_sigmas_polyexponential,
+    tool_grid,
+    torch_linspace_f32,
+)
+from symsched.schedules.ays import loglinear_interp
+
+__all__ = [
+    "A1111_AYS_SIGMAS",
+    "A1111_COMMIT",
+    "A1111_SCHEDULERS",
+    "compvis_sigmas",
+    "scheduler_sigmas",
+]
+
+A1111_COMMIT = "02b0092d5a8450b282bd7d9c2d84fdfed0f3c6db"
+"""The commit ``modules/sd_schedulers.py`` was read at."""
+
+F32 = np.float32
+Model = Literal["sd15", "sdxl"]
+
+A1111_SCHEDULERS: tuple[str, ...] = (
+    "uniform",
+    "karras",
+    "exponential",
+    "polyexponential",
+    "kl_optimal",
+    "align_your_steps",
+    "simple",
+    "ddim",
+    "beta",
+)
+"""The schedulers of ``modules/sd_schedulers.py`` reproduced here (``automatic`` is the sampler's
+own choice; ``sgm_uniform``, ``normal`` and ``karras_exponential`` are not reproduced)."""
+
+A1111_AYS_SIGMAS: dict[str, tuple[float, ...]] = {
+    "sd15": (14.615, 6.475, 3.861, 2.697, 1.886, 1.396, 0.963, 0.652, 0.399, 0.152, 0.029),
+    "sdxl": (14.615, 6.315, 3.771, 2.181, 1.342, 0.862, 0.555, 0.380, 0.234, 0.113, 0.029),
+}
+"""``get_align_your_steps_sigmas``'s tables: the paper's 3-decimal values (Table 3), not
+ComfyUI's 10-decimal ones (:data:`symsched.schedules.ays.AYS_SIGMAS`); SDXL's tenth level is
+0.113 here and 0.1114188177 there."""
+
+
+def compvis_sigmas() -> F32Array:
+    """k-diffusion ``CompVisDenoiser.sigmas`` of the SD 1.x / SDXL model (ascending float32).
+
+    ``alphas_cumprod`` is the float64 product of ``1 - betas`` stored as float32; the levels are
+    ``sqrt((1 - a) / a)`` in float32 (subtraction, division and square root each rounded once).
+    torch's float32 ``** 0.5`` is not always correctly rounded: on the build the tests ran,
+    11 of the 1000 levels are one ulp lower in k-diffusion (the ends are exact).
+    """
+    root = np.linspace(math.sqrt(0.00085), math.sqrt(0.012), 1000, dtype=np.float64)
+    ac = np.cumprod(1.0 - root * root).astype(F32)
+    out: F32Array = np.sqrt(((F32(1.0) - ac).astype(F32) / ac).astype(F32)).astype(F32)
+    out.setflags(write=False)
+    return out
+
+
+def _log_sigmas(sig: F32Array) -> F32Array:
+    """``sigmas.log()`` (float32, correctly rounded; torch's log is within an ulp)."""
+    return np.array([math.log(float(v)) for v in sig], dtype=np.float64).astype(F32)
+
+
+def _uniform(sig: F32Array, n: int) -> F32Array:
+    """``DiscreteSchedule.get_sigmas(n)``: ``t = linspace(T - 1, 0, n)``; ``t_to_sigma``
+    interpolates log sigma linearly between the floor and ceil table indices (float32), exp; 0."""
+    ls = _log_sigmas(sig)
+    t = torch_linspace_f32(float(sig.size - 1), 0.0, n)
+    lo, hi = np.floor(t).astype(np.int64), np.ceil(t).astype(np.int64)
+    w = (t - np.trunc(t)).astype(F32)
+    mix = (((F32(1) - w) * ls[lo]).astype(F32) + (w * ls[hi]).astype(F32)).astype(F32)
+    return np.append(f32_exp(mix), F32(0)).astype(F32)
+
+
+def _kl_optimal(n: int, sigma_min: float, sigma_max: float) -> F32Array:
+    """``kl_optimal``: ``tan(i/n * atan(sigma_min) + (1 - i/n) * atan(sigma_max))`` for
+    ``i = 0 .. n`` in float32: ``n + 1`` values from sigma_max down to sigma_min, **no** 0."""
+    amin, amax = F32(math.atan(float(F32(sigma_min)))), F32(math.atan(float(F32(sigma_max))))
+    r = (np.arange(n + 1).astype(F32) / F32(n)).astype(F32)
+    mix = ((r * amin).astype(F32) + ((F32(1.0) - r).astype(F32) * amax).astype(F32)).astype(F32)
+    return np.array([math.tan(float(v)) for v in mix], dtype=np.float64).astype(F32)
+
+
+def _ays(model: str, n: int) -> F32Array:
+    """``get_align_your_steps_sigmas``: the 11-level table itself when ``n == 11`` (so 11 steps),
+    otherwise the table resampled log-linearly to ``n`` levels; then 0 appended (float32)."""
+    table = A1111_AYS_SIGMAS[model]
+    if n == len(table):
+        lv = np.array(table, dtype=np.float64)
+    elif n == 1:  # linspace(0, 1, 1) = [0]: the interpolation returns the last level alone
+        lv = np.array([math.exp(math.log(table[-1]))])
+    else:
+        lv = loglinear_interp(table, n)
+    return np.append(lv, 0.0).astype(F32)
+
+
+def _simple(sig: F32Array, n: int) -> F32Array:
+    """``simple_scheduler``: entry ``-(1 + int(x * len/n))`` for ``x < n``, then 0."""
+    ss = sig.size / n
+    return np.append(sig[[-(1 + int(x * ss)) for x in range(n)]], F32(0)).astype(F32)
+
+
+def _ddim(sig: F32Array, n: int) -> F32Array:
+    """``ddim_scheduler``: entries 1, 1 + ss, ... below ``len`` (``ss = max(len // n, 1)``),
+    reversed, then 0."""
+    ss = max(sig.size // n, 1)
+    return np.append(sig[1::ss][::-1], F32(0)).astype(F32)
+
+
+def _beta(n: int, sigma_min: float, sigma_max: float, alpha: float, beta: float) -> F32Array:
+    """``beta_scheduler``: ``sigma_min + ppf(1 - x) * (sigma_max - sigma_min)`` on
+    ``x = linspace(0, 1, n)`` (float64, **linear in sigma**), then 0, as float32."""
+    q = stats.beta.ppf(1.0 - np.linspace(0, 1, n), alpha, beta)
+    vals = [sigma_min + float(x) * (sigma_max - sigma_min) for x in q]
+    return np.array([*vals, 0.0], dtype=np.float64).astype(F32)
+
+
+def scheduler_sigmas(
+    scheduler: str,
+    n: int,
+    *,
+    model: str = "sd15",
+    sigma_min: float = 0.0,
+    sigma_max: float = 0.0,
+    rho: float = 0.0,
+    beta_dist_alpha: float = 0.6,
+    beta_dist_beta: float = 0.6,
+) -> tuple[F32Array, float, float]:
+    """The sigmas A1111's ``KDiffusionSampler.get_sigmas`` builds with ``scheduler``.
+
+    Parameters
+    ----------
+    scheduler
+        One of :data:`A1111_SCHEDULERS`.
+    n
+        The steps (the sampler's ``discard_next_to_last_sigma`` is not applied).
+    model
+        ``sd15`` or ``sdxl`` (the same table; AYS picks its table by it).
+    sigma_min, sigma_max, rho
+        The settings of the same names: 0 (the default) means the model's / scheduler's value.
+    beta_dist_alpha, beta_dist_beta
+        The Beta scheduler's settings.
+
+    Returns
+    -------
+    tuple
+        The float32 sigmas and the sigma_min, sigma_max passed to the function.
+    """
+    if model not in ("sd15", "sdxl"):
+        raise ValueError(f"model must be sd15 or sdxl, got {model!r}")
+    sig = compvis_sigmas()
+    m_lo, m_hi = float(sig[0]), float(sig[-1])
+    lo = sigma_min if sigma_min != 0 and sigma_min != m_lo else m_lo
+    hi = sigma_max if sigma_max != 0 and sigma_max != m_hi else m_hi
+    default_rho = {"karras": 7.0, "polyexponential": 1.0}.get(scheduler)
+    r = rho if default_rho is not None and rho != 0 and rho != default_rho else default_rho
+    if scheduler == "uniform":
+        out = _uniform(sig, n)
+    elif scheduler == "karras":
+        out = get_sigmas_karras(n, lo, hi, float(r or 7.0))
+    elif scheduler == "exponential":
+        out = get_sigmas_exponential(n, lo, hi)
+    elif scheduler == "polyexponential":
+        out = get_sigmas_polyexponential(n, lo, hi, float(r or 1.0))
+    elif scheduler == "kl_optimal":
+        out = _kl_optimal(n, lo, hi)
+    elif scheduler == "align_your_steps":
+        out = _ays(model, n)
+    elif scheduler == "simple":
+        out = _simple(sig, n)
+    elif scheduler == "ddim":
+        out = _ddim(sig, n)
+    elif scheduler == "beta":
+        out = _beta(n, lo, hi, beta_dist_alpha, beta_dist_beta)
+    else:
+        raise ValueError(f"scheduler must be one of {', '.join(A1111_SCHEDULERS)}")
+    return out, lo, hi
+
+
+@dataclass(frozen=True)
+class A1111Options:
+    """The settings that shape A1111's schedules (Settings > Sampler parameters)."""
+
+    model: Model = option("sd15", "the checkpoint's table: sd15 or sdxl (the same levels)")
+    sigma_min: float = option(0.0, "setting sigma_min (0: the model's)", metavar="S")
+    sigma_max: float = option(0.0, "setting sigma_max (0: the model's)", metavar="S")
+    rho: float = option(0.0, "setting rho (0: the scheduler's default; karras 7, polyexp 1)")
+    beta_dist_alpha: float = option(0.6, "Beta scheduler alpha", metavar="A")
+    beta_dist_beta: float = option(0.6, "Beta scheduler beta", metavar="B")
+
+
+_NOTES = {
+    "kl_optimal": "no 0 is appended: n + 1 tangent levels end at sigma_min (n steps)",
+    "align_your_steps": (
+        "resampled to n levels and a 0 appended: the last step is sigma_min -> 0; at n = 11 the "
+        "table itself plus 0 (11 steps)"
+    ),
+    "beta": "linear in sigma between sigma_min and sigma_max (ComfyUI's picks table entries)",
+}
+
+
+def _register(scheduler: str) -> None:
+    name = f"a1111:{scheduler}"
+
+    def build(steps: int, o: A1111Options) -> BuiltinGrid:
+        tool, lo, hi = scheduler_sigmas(
+            scheduler,
+            steps,
+            model=o.model,
+            sigma_min=o.sigma_min,
+            sigma_max=o.sigma_max,
+            rho=o.rho,
+            beta_dist_alpha=o.beta_dist_alpha,
+            beta_dist_beta=o.beta_dist_beta,
+        )
+        tool.setflags(write=False)
+        grid, merge = tool_grid(tool, name)
+        params: dict[str, object] = {
+            "model": o.model,
+            "sigma_min": lo,
+            "sigma_max": hi,
+            "rho": o.rho,
+            "beta_dist_alpha": o.beta_dist_alpha,
+            "beta_dist_beta": o.beta_dist_beta,
+        }
+        notes = ((_NOTES[scheduler],) if scheduler in _NOTES else ()) + merge
+        return BuiltinGrid(name, steps, tool, None, grid, "sigma", params, notes)
+
+    register_builtin(
+        name,
+        options=A1111Options,
+        summary=f"A1111 scheduler {scheduler!r} on k-diffusion's CompVisDenoiser table",
+        provenance=Provenance(
+            "AUTOMATIC1111/stable-diffusion-webui",
+            "modules/sd_schedulers.py",
+            f"schedulers[{scheduler!r}]",
+            f"commit {A1111_COMMIT}",
+        ),
+    )(build)
+
+
+for _s in A1111_SCHEDULERS:
+    _register(_s)
