@@ -16,9 +16,15 @@ in float32 from the model's float32 ``alphas_cumprod`` (LDM ``register_schedule`
 float32; SDXL's ``extend_sdxl`` stores the same table as float32). The noise levels therefore
 differ in the last bits from ComfyUI's (float64 levels rounded once).
 
-Where A1111 calls k-diffusion (``karras``, ``exponential``, ``polyexponential``) the
-reproductions of :mod:`symsched.builtin.kdiffusion` are used. The formulas are restated in this
-module's own words.
+Where A1111 calls k-diffusion (``karras``, ``exponential``, ``polyexponential``,
+``karras_exponential``) the reproductions of :mod:`symsched.builtin.kdiffusion` are used;
+``uniform``, ``sgm_uniform`` and ``normal`` go through the denoiser's ``sigma_to_t`` /
+``t_to_sigma`` (``k_diffusion/external.py``, ``DiscreteSchedule``). The formulas are restated in
+this module's own words.
+
+``automatic`` (the first entry of ``schedulers``, with no function) is not a grid of its own:
+``get_sigmas`` then uses the sampler's configured scheduler (``karras`` for the "... Karras"
+samplers) and otherwise ``model_wrap.get_sigmas(steps)``, which is ``uniform``.
 """
 
 from __future__ import annotations
@@ -67,9 +73,12 @@ A1111_SCHEDULERS: tuple[str, ...] = (
     "simple",
     "ddim",
     "beta",
+    "sgm_uniform",
+    "normal",
+    "karras_exponential",
 )
-"""The schedulers of ``modules/sd_schedulers.py`` reproduced here (``automatic`` is the sampler's
-own choice; ``sgm_uniform``, ``normal`` and ``karras_exponential`` are not reproduced)."""
+"""The schedulers of ``modules/sd_schedulers.py`` reproduced here: all but ``automatic``, which is
+the sampler's own choice (``karras`` or ``uniform``, see the module docstring)."""
 
 A1111_AYS_SIGMAS: dict[str, tuple[float, ...]] = {
     "sd15": (14.615, 6.475, 3.861, 2.697, 1.886, 1.396, 0.963, 0.652, 0.399, 0.152, 0.029),
@@ -100,15 +109,83 @@ def _log_sigmas(sig: F32Array) -> F32Array:
     return np.array([math.log(float(v)) for v in sig], dtype=np.float64).astype(F32)
 
 
-def _uniform(sig: F32Array, n: int) -> F32Array:
-    """``DiscreteSchedule.get_sigmas(n)``: ``t = linspace(T - 1, 0, n)``; ``t_to_sigma``
-    interpolates log sigma linearly between the floor and ceil table indices (float32), exp; 0."""
-    ls = _log_sigmas(sig)
-    t = torch_linspace_f32(float(sig.size - 1), 0.0, n)
+def _t_to_sigma(ls: F32Array, t: F32Array) -> F32Array:
+    """``DiscreteSchedule.t_to_sigma`` (``k_diffusion/external.py``): log sigma interpolated
+    linearly between the floor and ceil table indices of the float32 model times ``t``, weight
+    the fractional part (float32), then exp."""
     lo, hi = np.floor(t).astype(np.int64), np.ceil(t).astype(np.int64)
     w = (t - np.trunc(t)).astype(F32)
     mix = (((F32(1) - w) * ls[lo]).astype(F32) + (w * ls[hi]).astype(F32)).astype(F32)
-    return np.append(f32_exp(mix), F32(0)).astype(F32)
+    return f32_exp(mix)
+
+
+def _sigma_to_t(ls: F32Array, sigma: float) -> float:
+    """``DiscreteSchedule.sigma_to_t`` (``k_diffusion/external.py``, ``quantize=False``, A1111's
+    default ``enable_quantization``) of ``torch.tensor(sigma)`` (float32).
+
+    The lower index is the first maximum of the running count of table logs at or below
+    ``log sigma`` (the last such entry, 0 if there is none), at most ``T - 2``; the weight
+    ``(log_low - log sigma) / (log_low - log_high)`` is clamped to [0, 1] (so a sigma outside the
+    table maps to its end, 0 or ``T - 1``) and ``t = (1 - w)*low + w*high``, all in float32.
+    """
+    log_s = F32(math.log(float(F32(sigma))))
+    dists = (log_s - ls).astype(F32)
+    low = min(int(np.argmax(np.cumsum(dists >= 0))), ls.size - 2)
+    num = F32(ls[low] - log_s)
+    den = F32(ls[low] - ls[low + 1])
+    w = F32(min(max(F32(num / den), F32(0)), F32(1)))
+    return float(F32(F32(F32(1) - w) * F32(low)) + F32(w * F32(low + 1)))
+
+
+def _uniform(sig: F32Array, n: int) -> F32Array:
+    """``DiscreteSchedule.get_sigmas(n)``: ``t_to_sigma`` of ``t = linspace(T - 1, 0, n)``,
+    then 0."""
+    t = torch_linspace_f32(float(sig.size - 1), 0.0, n)
+    return np.append(_t_to_sigma(_log_sigmas(sig), t), F32(0)).astype(F32)
+
+
+def _normal(sig: F32Array, n: int, sigma_min: float, sigma_max: float, sgm: bool) -> F32Array:
+    """``normal_scheduler`` / ``sgm_uniform``: model times ``linspace(sigma_to_t(sigma_max),
+    sigma_to_t(sigma_min), n)`` (``sgm``: ``n + 1`` points, the last dropped), each mapped by
+    ``t_to_sigma``, then 0 (float32).
+
+    With the model's own ends the times are ``T - 1`` and 0, so ``normal`` is ``uniform``'s grid
+    (A1111 maps each time separately; the tests bound torch's scalar-vs-vector exp difference).
+    """
+    ls = _log_sigmas(sig)
+    start, end = _sigma_to_t(ls, sigma_max), _sigma_to_t(ls, sigma_min)
+    t = torch_linspace_f32(start, end, n + 1)[:-1] if sgm else torch_linspace_f32(start, end, n)
+    return np.append(_t_to_sigma(ls, t), F32(0)).astype(F32)
+
+
+def _karras_exponential(n: int, sigma_min: float, sigma_max: float) -> F32Array:
+    """``karras_exponential_scheduler`` (``blend_factor`` 0.3, ``sharpen_factor`` 0.9).
+
+    ``sigma_max`` is first multiplied by 1.1; k-diffusion's Karras (rho 7) and exponential
+    schedules of ``n`` steps on ``[sigma_min, 1.1*sigma_max]`` are blended with the weight
+    ``b_i = (1 - linspace(0, 1, n + 1)_i) * 0.3`` on the exponential one
+    (``karras*(1 - b) + exponential*b``, float32); the array is cut to its first ``n`` values
+    (the trailing 0 is dropped) and values below ``1.5*sigma_min`` are multiplied by 0.9.
+
+    Raises
+    ------
+    ValueError
+        At ``n = 1``: A1111 returns a single level, no step.
+    """
+    if n < 2:
+        raise ValueError(
+            "a1111:karras_exponential takes no step at 1 step: the blend is cut to n = 1 level"
+        )
+    top = sigma_max * 1.1
+    kar = get_sigmas_karras(n, sigma_min, top)
+    exp = get_sigmas_exponential(n, sigma_min, top)
+    progress = torch_linspace_f32(0.0, 1.0, n + 1)
+    b = ((F32(1) - progress).astype(F32) * F32(0.3)).astype(F32)
+    mix = ((kar * (F32(1) - b).astype(F32)).astype(F32) + (exp * b).astype(F32)).astype(F32)
+    sigs = mix[:n]
+    mask = np.where(sigs < F32(sigma_min * 1.5), F32(0.9), F32(1.0)).astype(F32)
+    out: F32Array = (sigs * mask).astype(F32)
+    return out
 
 
 def _kl_optimal(n: int, sigma_min: float, sigma_max: float) -> F32Array:
@@ -211,6 +288,10 @@ def scheduler_sigmas(
         out = _ddim(sig, n)
     elif scheduler == "beta":
         out = _beta(n, lo, hi, beta_dist_alpha, beta_dist_beta)
+    elif scheduler in ("sgm_uniform", "normal"):
+        out = _normal(sig, n, lo, hi, sgm=scheduler == "sgm_uniform")
+    elif scheduler == "karras_exponential":
+        out = _karras_exponential(n, lo, hi)
     else:
         raise ValueError(f"scheduler must be one of {', '.join(A1111_SCHEDULERS)}")
     return out, lo, hi
@@ -235,6 +316,12 @@ _NOTES = {
         "table itself plus 0 (11 steps)"
     ),
     "beta": "linear in sigma between sigma_min and sigma_max (ComfyUI's picks table entries)",
+    "sgm_uniform": "n + 1 model times from sigma_max to sigma_min, the last dropped, then 0",
+    "normal": "at the model's own sigma_min / sigma_max the same grid as a1111:uniform",
+    "karras_exponential": (
+        "sigma_max is raised by 10 %, the trailing 0 is dropped (n levels, n - 1 steps) and "
+        "levels below 1.5*sigma_min are multiplied by 0.9: the last step ends above 0"
+    ),
 }
 
 

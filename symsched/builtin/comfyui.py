@@ -6,7 +6,8 @@ Read at ``Comfy-Org/ComfyUI`` commit a125cd84b054a57729b5eecab930ca9408719832:
   ``exponential``, ``ddim_uniform``, ``beta``, ``normal``, ``linear_quadratic``, ``kl_optimal``),
   ``calculate_sigmas`` and ``KSampler.set_steps`` (the denoise rule);
 * ``comfy/model_sampling.py``: the model tables ``ModelSamplingDiscrete`` (SD1.x / SDXL, optional
-  zero terminal SNR), ``ModelSamplingDiscreteFlow`` (SD3) and ``ModelSamplingFlux``;
+  zero terminal SNR), ``ModelSamplingDiscreteFlow`` (SD3), ``ModelSamplingFlux`` and
+  ``ModelSamplingContinuousEDM`` (``edm``: its defaults sigma_min 0.002, sigma_max 120);
 * ``comfy/k_diffusion/sampling.py``: ``get_sigmas_karras`` / ``get_sigmas_exponential``, the same
   functions as k-diffusion's (reused from :mod:`symsched.builtin.kdiffusion`).
 * ``comfy_extras/nodes_align_your_steps.py``, ``nodes_gits.py``, ``nodes_optimalsteps.py``: the
@@ -52,6 +53,8 @@ from symsched.schedules.discrete import training_table
 
 __all__ = [
     "COMFYUI_COMMIT",
+    "EDM_SIGMA_MAX",
+    "EDM_SIGMA_MIN",
     "GITS_COEFFS",
     "GITS_LEVELS",
     "GITS_ROWS",
@@ -74,7 +77,11 @@ F32 = np.float32
 ZSNR_TERMINAL_ALPHA_BAR = 4.8973451890853435e-08
 """``rescale_zero_terminal_snr_sigmas`` sets the last cumulative alpha to this value."""
 
-Model = Literal["sd15", "sdxl", "sd3", "flux"]
+Model = Literal["sd15", "sdxl", "sd3", "flux", "edm"]
+EDM_SIGMA_MIN = 0.002
+"""``ModelSamplingContinuousEDM``'s default ``sigma_min`` (no ``sampling_settings``)."""
+EDM_SIGMA_MAX = 120.0
+"""``ModelSamplingContinuousEDM``'s default ``sigma_max``."""
 _FLOW_DEFAULT_SHIFT = {"sd3": 3.0, "flux": 1.15}
 
 KSAMPLER_SCHEDULERS: tuple[str, ...] = (
@@ -101,20 +108,25 @@ class ModelTable:
     Attributes
     ----------
     kind
-        ``"discrete"`` (``ModelSamplingDiscrete``), ``"flow"`` (``ModelSamplingDiscreteFlow``) or
-        ``"flux"`` (``ModelSamplingFlux``).
+        ``"discrete"`` (``ModelSamplingDiscrete``), ``"flow"`` (``ModelSamplingDiscreteFlow``),
+        ``"flux"`` (``ModelSamplingFlux``) or ``"edm"`` (``ModelSamplingContinuousEDM``).
     sigmas
         The ascending float32 table ``ms.sigmas`` (read-only).
     log_sigmas
-        ``ms.log_sigmas`` for the discrete table (the float64 logs stored as float32), else empty.
+        ``ms.log_sigmas`` for the discrete and EDM tables (float32), else empty.
     shift
-        The flow shift (``shift`` of SD3, ``mu`` of Flux); 1 for the discrete table.
+        The flow shift (``shift`` of SD3, ``mu`` of Flux); 1 for the discrete and EDM tables.
     """
 
-    kind: Literal["discrete", "flow", "flux"]
+    kind: Literal["discrete", "flow", "flux", "edm"]
     sigmas: F32Array
     log_sigmas: F32Array
     shift: float
+
+    @property
+    def is_flow(self) -> bool:
+        """Whether the levels are flow times (``flow``, ``flux``) rather than VE sigmas."""
+        return self.kind in ("flow", "flux")
 
     @property
     def sigma_min(self) -> np.float32:
@@ -127,8 +139,10 @@ class ModelTable:
         return F32(self.sigmas[-1])
 
     def timestep(self, sigma: np.float32) -> float:
-        """``ms.timestep``: the nearest table index in log sigma (discrete), ``sigma*1000``
-        (SD3 flow, multiplier 1000) or ``sigma`` itself (Flux)."""
+        """``ms.timestep``: the nearest table index in log sigma (discrete), ``0.25*log(sigma)``
+        (EDM, float32), ``sigma*1000`` (SD3 flow, multiplier 1000) or ``sigma`` itself (Flux)."""
+        if self.kind == "edm":
+            return float(F32(F32(0.25) * F32(math.log(float(sigma)))))
         if self.kind == "discrete":
             d = np.abs(np.float64(math.log(float(sigma))) - self.log_sigmas.astype(np.float64))
             return float(np.argmin(d))
@@ -139,6 +153,8 @@ class ModelTable:
     def sigma(self, t: F32Array) -> F32Array:
         """``ms.sigma`` of float32 model times ``t`` (float32)."""
         t = np.asarray(t, F32)
+        if self.kind == "edm":  # exp(t / 0.25): the division by 0.25 is exact in float32
+            return f32_exp((t / F32(0.25)).astype(F32))
         if self.kind == "discrete":
             return _discrete_sigma(self.log_sigmas, t)
         if self.kind == "flow":
@@ -201,6 +217,17 @@ def _rescale_zero_terminal_snr(sig: FloatArray) -> FloatArray:
     return out
 
 
+def _edm_table(sigma_min: float, sigma_max: float) -> ModelTable:
+    """``ModelSamplingContinuousEDM.set_parameters``: ``exp(linspace(log sigma_min,
+    log sigma_max, 1000))`` in float32 (torch's CPU linspace bit for bit, then exp), and its
+    float32 logs."""
+    sig = f32_exp(torch_linspace_f32(math.log(sigma_min), math.log(sigma_max), 1000))
+    logs = np.array([math.log(float(v)) for v in sig], dtype=np.float64).astype(F32)
+    sig.setflags(write=False)
+    logs.setflags(write=False)
+    return ModelTable("edm", sig, logs, 1.0)
+
+
 def _flow_table(kind: Literal["flow", "flux"], shift: float) -> ModelTable:
     """``ModelSamplingDiscreteFlow`` (1000 entries, multiplier 1000) or ``ModelSamplingFlux``
     (10 000 entries) evaluated on ``arange(1, T + 1) / T``."""
@@ -222,10 +249,12 @@ def model_table(model: str, zsnr: bool = False, shift: float | None = None) -> M
     ----------
     model
         ``sd15`` / ``sdxl`` (``ModelSamplingDiscrete``, the same table), ``sd3``
-        (``ModelSamplingDiscreteFlow``, ``ModelSamplingSD3`` node default shift 3.0) or ``flux``
-        (``ModelSamplingFlux``, default shift/mu 1.15).
+        (``ModelSamplingDiscreteFlow``, ``ModelSamplingSD3`` node default shift 3.0), ``flux``
+        (``ModelSamplingFlux``, default shift/mu 1.15) or ``edm``
+        (``ModelSamplingContinuousEDM`` with its defaults :data:`EDM_SIGMA_MIN`,
+        :data:`EDM_SIGMA_MAX`).
     zsnr
-        Zero terminal SNR (discrete tables only).
+        Zero terminal SNR (discrete tables only; not ``edm``).
     shift
         The flow shift; ``None`` is the model's default.
 
@@ -238,13 +267,17 @@ def model_table(model: str, zsnr: bool = False, shift: float | None = None) -> M
         if shift is not None:
             raise ValueError(f"shift applies to the flow models sd3 and flux, not {model}")
         return _discrete_table(zsnr)
+    if model == "edm":
+        if zsnr or shift is not None:
+            raise ValueError("zsnr and shift do not apply to the edm model (continuous EDM table)")
+        return _edm_table(EDM_SIGMA_MIN, EDM_SIGMA_MAX)
     if model in _FLOW_DEFAULT_SHIFT:
         if zsnr:
             raise ValueError(f"zsnr applies to the discrete models sd15/sdxl, not {model}")
         s = _FLOW_DEFAULT_SHIFT[model] if shift is None else shift
         s = check_positive(s, "shift")
         return _flow_table("flow" if model == "sd3" else "flux", s)
-    raise ValueError(f"model must be one of sd15, sdxl, sd3, flux; got {model!r}")
+    raise ValueError(f"model must be one of sd15, sdxl, sd3, flux, edm; got {model!r}")
 
 
 # -- the nine schedulers --------------------------------------------------------------------------
@@ -388,7 +421,8 @@ class KSamplerOptions:
 
     model: Model = option(
         "sd15",
-        "the model_sampling table: sd15/sdxl (ModelSamplingDiscrete), sd3 (DiscreteFlow), flux",
+        "the model_sampling table: sd15/sdxl (ModelSamplingDiscrete), sd3 (DiscreteFlow), flux, "
+        "edm (ContinuousEDM 0.002..120)",
     )
     zsnr: bool = option(False, "zero terminal SNR (ModelSamplingDiscrete zsnr; sd15/sdxl only)")
     shift: float | None = option(
@@ -417,7 +451,7 @@ def _register(scheduler: str) -> None:
         if np.isnan(tool).any():
             raise ValueError(f"{name} gives NaN for {steps} steps on {o.model}")
         tool.setflags(write=False)
-        flow = ms.kind != "discrete"
+        flow = ms.is_flow
         grid, merge = tool_grid(flow_levels(tool) if flow else tool, name)
         params: dict[str, object] = {
             "model": o.model,
@@ -1214,7 +1248,7 @@ def _vp_node(steps: int, o: VPNodeOptions) -> BuiltinGrid:
 class BetaSamplingNodeOptions:
     """Inputs of ``BetaSamplingScheduler`` (``steps`` is the steps) and the model's table."""
 
-    model: Model = option("sd15", "the model_sampling table: sd15/sdxl, sd3, flux")
+    model: Model = option("sd15", "the model_sampling table: sd15/sdxl, sd3, flux, edm")
     zsnr: bool = option(False, "zero terminal SNR (sd15/sdxl only)")
     shift: float | None = option(None, "the flow shift (sd3 3.0, flux 1.15)", metavar="S")
     alpha: float = option(0.6, "the Beta distribution's alpha", metavar="A")
@@ -1232,7 +1266,7 @@ def _beta_sampling_node(steps: int, o: BetaSamplingNodeOptions) -> BuiltinGrid:
     a = check_positive(o.alpha, "alpha")
     b = check_positive(o.beta, "beta")
     tool = _beta(ms, steps, a, b)
-    flow = ms.kind != "discrete"
+    flow = ms.is_flow
     params: dict[str, object] = {
         "model": o.model,
         "zsnr": o.zsnr,

@@ -199,3 +199,185 @@ def check_mismatches(budget: Budget) -> Outcome:
         },
         figures={"conformance_mismatches": plot_mismatches(results)},
     )
+
+
+_STEPS = (1, 2, 3, 5, 7, 10, 20, 28, 50, 61, 100)
+_BETAS = ((0.0001, 0.02), (0.00085, 0.012))
+
+
+def _draw_diffusers(name: str, rng: np.random.Generator) -> dict[str, object]:
+    """A random configuration of the diffusers built-in ``name``: every choice and switch drawn,
+    at most one of the ``use_*_sigmas``, numbers from the values pipelines ship."""
+    from symsched._options import option_fields
+
+    b = get_builtin(name)
+    out: dict[str, object] = {}
+    fields = {f.name: f for f in option_fields(b.options)}
+    for f in fields.values():
+        if f.kind == "choice":
+            out[f.name] = str(rng.choice(list(f.choices)))
+        elif f.kind == "bool" and not f.name.startswith("use_") and f.name != "invert_sigmas":
+            out[f.name] = bool(rng.random() < 0.3)
+    converters = [k for k in ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas")
+                  if k in fields]  # fmt: skip
+    if converters and rng.random() < 0.6:
+        out[str(rng.choice(converters))] = True
+    if "beta_start" in fields:
+        out["beta_start"], out["beta_end"] = _BETAS[int(rng.integers(2))]
+    if "steps_offset" in fields:
+        out["steps_offset"] = int(rng.integers(2))
+    if "shift" in fields:
+        out["shift"] = float(rng.choice([1.0, 3.0]))
+    if "flow_shift" in fields:
+        out["flow_shift"] = float(rng.choice([1.0, 3.0]))
+    if "use_flow_sigmas" in fields and out.get("use_flow_sigmas"):
+        out["beta_schedule"] = "linear"
+    if "use_dynamic_shifting" in fields:
+        dyn = bool(rng.random() < 0.4)
+        out["use_dynamic_shifting"] = dyn
+        out["mu"] = float(rng.choice([0.5, 1.15])) if dyn else None
+    if "sigmas" in fields:
+        out["sigmas"] = str(rng.choice(["scheduler", "linspace"]))
+    return out
+
+
+def _compare_diffusers(name: str, steps: int, config: dict[str, object]) -> tuple[str, int]:
+    """``("exact" | "within" | "both-refuse" | failure text, ulps)`` for one configuration."""
+    from symsched.builtin.diffusers import UnrepresentableGrid
+    from symsched_verify.oracles.tool_schedules import real_diffusers, ulps
+
+    b = get_builtin(name)
+    try:
+        real = real_diffusers(name, steps, config)
+        real_err = None
+    except Exception as exc:  # the real scheduler's refusal, of whatever type it raises
+        real, real_err = None, exc
+    try:
+        g = b.build(steps, **config)
+    except UnrepresentableGrid:
+        if real is None:
+            return f"refuses as not a grid, diffusers raised {real_err!r}", -1
+        lv = real[0].astype(np.float64)
+        lv = lv[np.concatenate([[True], lv[1:] != lv[:-1]])]
+        ok = lv.size < 2 or not bool(np.all(np.diff(lv) < 0))
+        return ("both-refuse", 0) if ok else ("refuses a decreasing grid", -1)
+    except ValueError as exc:
+        if real is None:
+            return "both-refuse", 0
+        ts_real = real[1]
+        table = int(config.get("num_train_timesteps", 1000))  # type: ignore[call-overload]
+        if "outside the training table" in str(exc) and ts_real is not None:
+            # DDIM timesteps diffusers accepts but its own step cannot run (documented refusal)
+            bad = bool(ts_real.max() >= table or ts_real.min() < 0)
+            return ("both-refuse", 0) if bad else (f"refuses ({exc}), diffusers runs", -1)
+        return f"refuses ({exc}), diffusers runs", -1
+    if real is None:
+        return f"runs, diffusers refuses ({real_err!r})", -1
+    levels, ts = real
+    if name in ("diffusers:ays-sd15", "diffusers:ays-sdxl", "diffusers:ays-svd"):
+        same = np.array_equal(g.tool_sigmas.astype(np.float64), levels)
+        return ("exact", 0) if same else ("AYS constants differ", -1)
+    u = ulps(g.tool_sigmas, levels)
+    if u < 0:
+        return f"{g.tool_sigmas.size} levels, diffusers {levels.size}", -1
+    if ts is not None and g.tool_timesteps is not None:
+        if g.tool_timesteps.shape != ts.shape:
+            return "timesteps differ in length", -1
+        if not np.allclose(g.tool_timesteps, ts, rtol=0, atol=tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL):
+            return "timesteps differ", -1
+    if u == 0:
+        return "exact", 0
+    if config.get("rescale_betas_zero_snr"):
+        ours = g.tool_sigmas.astype(np.float64)
+        if not np.array_equal(np.isfinite(ours), np.isfinite(levels)):
+            return "infinite levels differ", -1
+        pos = np.isfinite(levels) & (levels > 0)
+        rel = float(np.max(np.abs(ours[pos] / levels[pos] - 1), initial=0.0))
+        return ("within", u) if rel <= tol.DIFFUSERS_ZERO_SNR_RTOL else (f"rel {rel:.2e}", u)
+    bound = tol.DIFFUSERS_TABLE_ULPS + tol.DIFFUSERS_TORCH_TRANSCENDENTAL_ULPS
+    return ("within", u) if u <= bound else (f"{u} ulps", u)
+
+
+@claim(
+    "conformance.reproduced",
+    statement=(
+        "Every built-in schedule of diffusers and k-diffusion that symsched reproduces gives, "
+        "for randomly drawn configurations and step counts, the arrays the installed library "
+        "itself computes: the same timesteps and levels bit for bit, or within the stated "
+        "float32 ulps where torch's vectorised sqrt / pow / exp are not correctly rounded; and "
+        "it refuses exactly the configurations the library refuses."
+    ),
+    source=(
+        "diffusers 0.42.1 schedulers (EulerDiscrete, EulerAncestralDiscrete, HeunDiscrete, "
+        "DPMSolverMultistep, UniPCMultistep, DDIM, FlowMatchEulerDiscrete, "
+        "FlowMatchHeunDiscrete; AysSchedules); k-diffusion 0.1.1.post1 sampling.get_sigmas_*"
+    ),
+    method=(
+        "the installed libraries built from the same option values "
+        "(symsched_verify.oracles.tool_schedules), configurations drawn with a seeded generator "
+        "over every choice and switch"
+    ),
+    tolerance=(
+        f"bit-exact, else <= {tol.DIFFUSERS_TABLE_ULPS + tol.DIFFUSERS_TORCH_TRANSCENDENTAL_ULPS} "
+        f"float32 ulps (diffusers; zero-SNR tables {tol.DIFFUSERS_ZERO_SNR_RTOL:g} relative), "
+        f"<= {tol.KDIFFUSION_TORCH_POW_ULPS} ulps (k-diffusion pow)"
+    ),
+    docs="docs/conformance.md#how-equality-is-proven",
+)
+def check_reproduced(budget: Budget) -> Outcome:
+    try:
+        import diffusers  # noqa: F401  (the libraries under test; their absence fails the claim)
+        import k_diffusion  # noqa: F401
+    except ImportError as exc:
+        return Outcome(False, f"{exc}; install the test extra to compare with the real libraries")
+    from symsched.builtin import builtin_names
+    from symsched_verify.oracles.tool_schedules import real_kdiffusion, ulps
+
+    rng = np.random.default_rng(budget.seed)
+    draws = int(budget.pick(12, 150))
+    counts: dict[str, dict[str, int]] = {}
+    worst: dict[str, int] = {}
+    fails: list[str] = []
+    for name in builtin_names("diffusers"):
+        c = counts.setdefault(name, {"exact": 0, "within": 0, "both-refuse": 0})
+        for _ in range(draws):
+            cfg = _draw_diffusers(name, rng)
+            n = 10 if name.startswith("diffusers:ays") else int(rng.choice(_STEPS))
+            verdict, u = _compare_diffusers(name, n, cfg)
+            if verdict in c:
+                c[verdict] += 1
+                worst[name] = max(worst.get(name, 0), u)
+            else:
+                fails.append(f"{name} N={n} {cfg}: {verdict}")
+    for name in builtin_names("k-diffusion"):
+        c = counts.setdefault(name, {"exact": 0, "within": 0, "both-refuse": 0})
+        for _ in range(draws):
+            n = int(rng.choice(_STEPS))
+            opts: dict[str, object] = {}
+            if name != "k-diffusion:vp":
+                opts = {"sigma_min": float(rng.choice([0.002, 0.0292, 0.03])),
+                        "sigma_max": float(rng.choice([14.6146, 80.0, 120.0]))}  # fmt: skip
+            if name == "k-diffusion:karras":
+                opts["rho"] = float(rng.choice([7.0, 5.0, 3.0]))
+            ours = get_builtin(name).build(n, **opts).tool_sigmas
+            u = ulps(ours, real_kdiffusion(name, n, opts))
+            worst[name] = max(worst.get(name, 0), u)
+            if u == 0:
+                c["exact"] += 1
+            elif 0 < u <= tol.KDIFFUSION_TORCH_POW_ULPS:
+                c["within"] += 1
+            else:
+                fails.append(f"{name} N={n} {opts}: {u} ulps")
+    total = sum(sum(c.values()) for c in counts.values())
+    exact = sum(c["exact"] for c in counts.values())
+    refused = sum(c["both-refuse"] for c in counts.values())
+    measured = (
+        f"{len(counts)} built-ins x {draws} drawn configurations: {exact} bit-exact, "
+        f"{total - exact - refused} within tolerance (worst {max(worst.values())} ulps), "
+        f"{refused} refused by both; {len(fails)} failures"
+    )
+    return Outcome(
+        not fails,
+        measured,
+        {"counts": counts, "max_ulps": worst, "failures": fails[:20], "draws": draws},
+    )

@@ -4,6 +4,21 @@ findings (docs/conformance.md), each with its reason."""
 from __future__ import annotations
 
 __all__ = [
+    "A1111_KARRAS_EXPONENTIAL_ULPS",
+    "A1111_KDIFFUSION_CALL_ULPS",
+    "A1111_SIGMA_TO_T_ULPS",
+    "A1111_TABLE_SQRT_ULPS",
+    "A1111_TAN_ULPS",
+    "A1111_T_TO_SIGMA_ULPS",
+    "COMFY_NODE_TRANSCENDENTAL_ULPS",
+    "COMFY_NONINTEGER_POW_ULPS",
+    "COMFY_TORCH_TRANSCENDENTAL_ULPS",
+    "DIFFUSERS_CONTINUOUS_TIMESTEP_ATOL",
+    "DIFFUSERS_DERIVED_TIMESTEP_ATOL",
+    "DIFFUSERS_TABLE_ULPS",
+    "DIFFUSERS_TORCH_TRANSCENDENTAL_ULPS",
+    "DIFFUSERS_ZERO_SNR_RTOL",
+    "KDIFFUSION_TORCH_POW_ULPS",
     "MISMATCH_CHECK_ABS",
     "MISMATCH_FLUX_ABS",
     "MISMATCH_SAME_LEVEL_RTOL",
@@ -25,3 +40,87 @@ MISMATCH_FLUX_ABS = 5e-6
 # (measured: sigma_1/sigma_0 - 1 is the smallest gap at the top of the table). 1e-4 sits two
 # decades from both.
 MISMATCH_SAME_LEVEL_RTOL = 1e-4
+
+# -- A1111 (tests/symsched/builtin/test_a1111_builtins.py) ----------------------------------------
+
+# torch's float32 ``** 0.5`` (its vectorised sqrt) is not correctly rounded on this CPU build: 11
+# of the 1000 CompVisDenoiser levels lie one ulp below the correctly rounded square root reproduced
+# here (the float32 ``alphas_cumprod`` and the quotient are bit-identical; the ends, sigma_min and
+# sigma_max, are exact). ``simple`` / ``ddim`` pick table entries and inherit it.
+A1111_TABLE_SQRT_ULPS = 1
+
+# ``uniform``, ``sgm_uniform`` and ``normal`` go through ``t_to_sigma``: torch's float32 log of the
+# table and its exp are within one ulp each (and 11 table levels are one ulp off, above), and exp
+# turns an absolute error in log sigma into a relative one, amplified by |log sigma| <= 3.6.
+# Measured: 3 ulps against A1111's functions (fixture), 3 for uniform and 4 for sgm_uniform /
+# normal at other sigma ranges against the installed denoiser's vectorised maps.
+A1111_T_TO_SIGMA_ULPS = 4
+
+# ``sigma_to_t`` of one sigma (float32 ops on the table logs) against the installed
+# CompVisDenoiser: within one float32 ulp of t (measured: 7 of 2007 sigmas differ, by 6.1e-5 at
+# t ~ 999; the ends map to exactly 0 and 999).
+A1111_SIGMA_TO_T_ULPS = 1
+
+# Where A1111 calls k-diffusion (karras, exponential, polyexponential, and the ingredients of
+# karras_exponential): torch's float32 exp / integer pow within one ulp of the correctly rounded
+# values; ``kl_optimal``'s torch tan likewise (measured 1 over the fixture).
+A1111_KDIFFUSION_CALL_ULPS = 1
+A1111_TAN_ULPS = 1
+
+# ``karras_exponential`` blends a Karras and an exponential schedule (one ulp each, above) with
+# float32 weights; the blend adds at most one more ulp (measured 2 over the fixture).
+A1111_KARRAS_EXPONENTIAL_ULPS = 2
+
+# -- ComfyUI (tests/symsched/builtin/test_comfyui_builtins.py) ------------------------------------
+
+# torch's float32 ``exp``/``tan``/``pow`` (vectorised SLEEF/MKL) lie within this many float32 ulps
+# of the correctly rounded values reproduced here (measured over the fixture); every level that
+# goes through no transcendental function is asserted bit-exact. The ``edm`` table is itself an
+# exp of a linspace, so every scheduler on it is held to this (measured 1: 40 of 5141 levels).
+COMFY_TORCH_TRANSCENDENTAL_ULPS = 1
+
+# The schedule nodes laplace, polyexponential (integer rho) and vp: one exp/log/expm1 each (sqrt
+# halves expm1's error), float32 ulps of the result (measured 1).
+COMFY_NODE_TRANSCENDENTAL_ULPS = 1
+
+# A non-integer rho adds torch's vectorised pow (about one ulp of the ramp) amplified by the exp
+# over log(sigma_max/sigma_min) = 6.2 (measured 4 ulps at rho 2.5).
+COMFY_NONINTEGER_POW_ULPS = 8
+
+# -- k-diffusion (tests/symsched/builtin/test_kdiffusion_builtins.py) -----------------------------
+
+# How far torch's float32 ``pow``/``exp`` (vectorised SLEEF/MKL approximations) may lie from the
+# correctly rounded float32 value symsched.builtin.kdiffusion computes, in float32 ulps of the
+# result. ``exp`` and integer powers are within 1 ulp; non-integer powers of small bases reach ~50
+# ulps (measured: 48 at ``x ** 9.9``). linspace, products and sums are bit-exact (asserted
+# separately).
+KDIFFUSION_TORCH_POW_ULPS = 64
+
+# -- diffusers (tests/symsched/builtin/test_diffusers_builtins.py) --------------------------------
+
+# float32 ulps between the built-in's levels and diffusers' when each builds its own training
+# table: torch's CPU sqrt (MKL vector math, not correctly rounded) puts about 1 % of the table one
+# ulp below numpy's correctly rounded sqrt; interpolation keeps that at one ulp, and a Karras /
+# exponential / beta re-spacing between two ends that are each one ulp off reaches two (measured).
+DIFFUSERS_TABLE_ULPS = 2
+
+# Relative tolerance on the levels with ``rescale_betas_zero_snr``: the rescale subtracts two
+# square roots (torch's vs numpy's, one ulp apart) near the end of the table, and that cancellation
+# magnifies the one-ulp difference (measured at most 2e-6 relative, 30 float32 ulps).
+DIFFUSERS_ZERO_SNR_RTOL = 1e-5
+
+# float32 ulps for Euler's ``interpolation_type=log_linear`` levels, which torch exponentiates with
+# its own float32 exp (reproduced with a correctly rounded float64 exp): one ulp, also given
+# diffusers' own training table.
+DIFFUSERS_TORCH_TRANSCENDENTAL_ULPS = 1
+
+# Absolute tolerance on Euler's ``timestep_type=continuous`` timesteps ``log(sigma) / 4`` (torch's
+# float32 log, reproduced with a correctly rounded float64 log), given diffusers' table: they cross
+# 0 near sigma = 1, where ulps of t mean nothing; one or two ulps of sigma (6e-8 relative each) move
+# t by under 1e-7.
+DIFFUSERS_CONTINUOUS_TIMESTEP_ATOL = 1e-6
+
+# Absolute tolerance on float timesteps read back from levels (``_sigma_to_t``, continuous
+# timesteps) when the table is built here: the one-ulp level differences move t by at most 1.2e-4
+# measured.
+DIFFUSERS_DERIVED_TIMESTEP_ATOL = 1e-3

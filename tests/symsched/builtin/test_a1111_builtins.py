@@ -14,6 +14,7 @@ import pytest
 
 from symsched.builtin import a1111 as au
 from symsched.builtin import get_builtin
+from symsched_verify import tolerances as tol
 
 DATA = json.loads((Path(__file__).parent / "data" / "a1111_check_values.json").read_text())
 
@@ -42,17 +43,10 @@ def test_header() -> None:
     assert h["commit"] == au.A1111_COMMIT and "gen.py" in h["route"]
 
 
-TABLE_SQRT_ULPS = 1
-"""torch's float32 ``** 0.5`` (its vectorised sqrt) is not correctly rounded on this CPU build: 11
-of the 1000 levels lie one ulp below the correctly rounded square root reproduced here (the
-float32 ``alphas_cumprod`` and the quotient are bit-identical; the ends, sigma_min and sigma_max,
-are exact)."""
-
-
 def test_table_is_compvis_denoiser(denoiser: object) -> None:
     ref = denoiser.sigmas.numpy()  # type: ignore[attr-defined]
     ours = au.compvis_sigmas()
-    assert _ulps(ours, ref) <= TABLE_SQRT_ULPS and int((ours != ref).sum()) <= 11
+    assert _ulps(ours, ref) <= tol.A1111_TABLE_SQRT_ULPS and int((ours != ref).sum()) <= 11
     assert ours[0] == ref[0] and ours[-1] == ref[-1]
     assert np.array_equal(np.array(DATA["table"], np.float32), ref)
 
@@ -61,9 +55,7 @@ def test_table_is_compvis_denoiser(denoiser: object) -> None:
 def test_uniform_is_get_sigmas(denoiser: object, n: int) -> None:
     ref = denoiser.get_sigmas(n).numpy()  # type: ignore[attr-defined]
     ours = get_builtin("a1111:uniform").build(n).tool_sigmas
-    # torch's float32 log (table) and exp within one ulp each; exp amplifies the log error by
-    # |log sigma| <= 3.6: at most a few ulps
-    assert ours.shape == ref.shape and _ulps(ours, ref) <= 4
+    assert ours.shape == ref.shape and _ulps(ours, ref) <= tol.A1111_T_TO_SIGMA_ULPS
 
 
 @pytest.mark.parametrize("scheduler", ["karras", "exponential", "polyexponential"])
@@ -75,19 +67,29 @@ def test_k_diffusion_calls(denoiser: object, scheduler: str, n: int) -> None:
     ref = fn(n=n, sigma_min=lo, sigma_max=hi, device="cpu").numpy()
     g = get_builtin(f"a1111:{scheduler}").build(n)
     assert g.params["sigma_min"] == lo and g.params["sigma_max"] == hi
-    assert _ulps(g.tool_sigmas, ref) <= 1  # torch's exp / integer pow: one ulp
+    assert _ulps(g.tool_sigmas, ref) <= tol.A1111_KDIFFUSION_CALL_ULPS
 
 
 def test_rho_setting(denoiser: object) -> None:
     lo = denoiser.sigmas[0].item()  # type: ignore[attr-defined]
     hi = denoiser.sigmas[-1].item()  # type: ignore[attr-defined]
     ref = K.sampling.get_sigmas_karras(n=12, sigma_min=lo, sigma_max=hi, rho=3.0).numpy()
-    assert _ulps(get_builtin("a1111:karras").build(12, rho=3.0).tool_sigmas, ref) <= 1
+    ours = get_builtin("a1111:karras").build(12, rho=3.0).tool_sigmas
+    assert _ulps(ours, ref) <= tol.A1111_KDIFFUSION_CALL_ULPS
 
 
-# torch tan within one ulp; simple/ddim pick table entries (TABLE_SQRT_ULPS); uniform adds log
-# and exp; the others (AYS, beta: float64 then one rounding) are bit-exact
-_ULPS = {"kl_optimal": 1, "uniform": 4, "simple": 1, "ddim": 1}
+# kl_optimal: torch's tan; simple/ddim pick table entries; uniform, sgm_uniform, normal go
+# through t_to_sigma; karras_exponential blends k-diffusion's karras and exponential; the others
+# (AYS, beta: float64 then one rounding) are bit-exact
+_ULPS = {
+    "kl_optimal": tol.A1111_TAN_ULPS,
+    "simple": tol.A1111_TABLE_SQRT_ULPS,
+    "ddim": tol.A1111_TABLE_SQRT_ULPS,
+    "uniform": tol.A1111_T_TO_SIGMA_ULPS,
+    "sgm_uniform": tol.A1111_T_TO_SIGMA_ULPS,
+    "normal": tol.A1111_T_TO_SIGMA_ULPS,
+    "karras_exponential": tol.A1111_KARRAS_EXPONENTIAL_ULPS,
+}
 
 
 @pytest.mark.parametrize(
@@ -101,11 +103,90 @@ def test_against_a1111(case: dict[str, object]) -> None:
     )
     ref = np.array(case["sigmas"], dtype=np.float32)
     assert g.tool_sigmas.dtype == np.float32 and g.tool_sigmas.shape == ref.shape
-    tol = _ULPS.get(str(case["scheduler"]), 0)
-    if tol:
-        assert _ulps(g.tool_sigmas, ref) <= tol
+    ulps = _ULPS.get(str(case["scheduler"]), 0)
+    if ulps:
+        assert _ulps(g.tool_sigmas, ref) <= ulps
     else:
         assert np.array_equal(g.tool_sigmas, ref)
+
+
+def test_every_scheduler_has_check_values() -> None:
+    # karras, exponential, polyexponential are A1111's calls of k-diffusion: tested against it
+    called = {"karras", "exponential", "polyexponential"}
+    assert {c["scheduler"] for c in DATA["cases"]} == set(au.A1111_SCHEDULERS) - called
+    assert "automatic" not in au.A1111_SCHEDULERS  # the sampler's karras or uniform
+
+
+_RANGES = [(None, None), (0.1, 10.0), (0.01, 20.0), (0.5, 3.0)]
+
+
+@pytest.mark.parametrize(("lo", "hi"), _RANGES)
+def test_sigma_to_t_is_the_denoisers(denoiser: object, lo: float | None, hi: float | None) -> None:
+    ls = au._log_sigmas(au.compvis_sigmas())
+    table = denoiser.sigmas  # type: ignore[attr-defined]
+    for s in (table[0].item(), table[-1].item(), 1.0) if lo is None else (lo, hi):
+        ref = denoiser.sigma_to_t(torch.tensor(s)).numpy()  # type: ignore[attr-defined]
+        ours = np.array([au._sigma_to_t(ls, s)], np.float32)
+        assert _ulps(ours, ref.reshape(1)) <= tol.A1111_SIGMA_TO_T_ULPS
+    assert au._sigma_to_t(ls, table[0].item()) == 0.0
+    assert au._sigma_to_t(ls, table[-1].item()) == 999.0
+
+
+@pytest.mark.parametrize("sgm", [True, False])
+@pytest.mark.parametrize(("lo", "hi"), _RANGES)
+@pytest.mark.parametrize("n", [1, 2, 10, 50, 1000])
+def test_normal_and_sgm_uniform_on_the_denoiser(
+    denoiser: object, sgm: bool, lo: float | None, hi: float | None, n: int
+) -> None:
+    """A1111's calls, on the installed CompVisDenoiser: t_to_sigma of a linspace between
+    sigma_to_t of the two ends (n + 1 points, the last dropped, for sgm_uniform), then 0."""
+    d = denoiser
+    opts = {} if lo is None else {"sigma_min": lo, "sigma_max": hi}
+    lo = d.sigmas[0].item() if lo is None else lo  # type: ignore[attr-defined]
+    hi = d.sigmas[-1].item() if hi is None else hi  # type: ignore[attr-defined]
+    start = d.sigma_to_t(torch.tensor(hi))  # type: ignore[attr-defined]
+    end = d.sigma_to_t(torch.tensor(lo))  # type: ignore[attr-defined]
+    t = torch.linspace(start, end, n + 1)[:-1] if sgm else torch.linspace(start, end, n)
+    ref = torch.cat([d.t_to_sigma(t), torch.zeros(1)]).numpy()  # type: ignore[attr-defined]
+    g = get_builtin("a1111:sgm_uniform" if sgm else "a1111:normal").build(n, **opts)
+    assert g.tool_sigmas.shape == ref.shape
+    assert _ulps(g.tool_sigmas, ref) <= tol.A1111_T_TO_SIGMA_ULPS
+
+
+def test_normal_is_uniform_at_the_models_ends() -> None:
+    for n in (2, 10, 50, 1000):
+        a = get_builtin("a1111:normal").build(n).tool_sigmas
+        assert np.array_equal(a, get_builtin("a1111:uniform").build(n).tool_sigmas)
+    ref = {
+        (c["scheduler"], c["steps"]): np.array(c["sigmas"], np.float32)
+        for c in DATA["cases"]
+        if not c["options"] and c["scheduler"] in ("normal", "uniform")
+    }
+    for n in (1, 2, 3, 10, 11, 12, 25, 100):  # A1111 maps each time alone: scalar exp
+        assert _ulps(ref["normal", n], ref["uniform", n]) <= tol.A1111_T_TO_SIGMA_ULPS
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 50])
+def test_karras_exponential_calls_k_diffusion(denoiser: object, n: int) -> None:
+    lo = denoiser.sigmas[0].item()  # type: ignore[attr-defined]
+    hi = denoiser.sigmas[-1].item() * 1.1  # type: ignore[attr-defined]
+    for fn, ours in (
+        (K.sampling.get_sigmas_karras, au.get_sigmas_karras(n, lo, hi)),
+        (K.sampling.get_sigmas_exponential, au.get_sigmas_exponential(n, lo, hi)),
+    ):
+        assert _ulps(ours, fn(n=n, sigma_min=lo, sigma_max=hi).numpy()) <= (
+            tol.A1111_KDIFFUSION_CALL_ULPS
+        )
+    g = get_builtin("a1111:karras_exponential").build(n)
+    t = g.tool_sigmas
+    assert t.size == n and t[-1] > 0 and g.executed_steps == n - 1
+    assert np.isclose(t[0], hi, rtol=1e-6) and t[-1] < lo
+    assert any("raised by 10 %" in note for note in g.notes)
+
+
+def test_karras_exponential_one_step_is_refused() -> None:
+    with pytest.raises(ValueError, match="no step"):
+        get_builtin("a1111:karras_exponential").build(1)
 
 
 def test_survey_kl_optimal_no_trailing_zero() -> None:

@@ -7,6 +7,7 @@ its ``header``. ComfyUI is not installable from the package registries.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,18 +15,18 @@ import pytest
 
 from symsched.builtin import comfyui as cu
 from symsched.builtin import get_builtin
+from symsched.builtin.kdiffusion import torch_linspace_f32
+from symsched_verify import tolerances as tol
 
 DATA = json.loads((Path(__file__).parent / "data" / "comfyui_check_values.json").read_text())
 
-TORCH_TRANSCENDENTAL_ULPS = 1
-"""torch's float32 ``exp``/``tan``/``pow`` (vectorised SLEEF/MKL) lie within this many float32 ulps
-of the correctly rounded values reproduced here (measured over the fixture); every level that goes
-through no transcendental function is asserted bit-exact."""
-
-# schedulers whose levels pass through a float32 exp/pow/tan in torch, per table kind
+# schedulers whose levels pass through a float32 exp/pow/tan in torch, per table kind (the edm
+# table is itself torch's exp of a linspace)
 _TRANSCENDENTAL = {
     "discrete": {"karras", "exponential", "normal", "sgm_uniform", "kl_optimal"},
     "flow": {"karras", "exponential", "kl_optimal"},
+    "flux": {"karras", "exponential", "kl_optimal"},
+    "edm": set(cu.KSAMPLER_SCHEDULERS),
 }
 _MODELS = {
     "sd15": {"model": "sd15"},
@@ -34,6 +35,7 @@ _MODELS = {
     "sd3-shift1": {"model": "sd3", "shift": 1.0},
     "flux": {"model": "flux"},
     "flux-0.5": {"model": "flux", "shift": 0.5},
+    "edm": {"model": "edm"},
 }
 
 
@@ -63,11 +65,33 @@ def test_against_comfyui(case: dict[str, object]) -> None:
         str(case["scheduler"]), ms, int(case["steps"]), case["denoise"] or 1.0
     )  # type: ignore[arg-type]
     assert ours.dtype == np.float32 and ours.shape == ref.shape
-    kind = "discrete" if ms.kind == "discrete" else "flow"
-    if case["scheduler"] in _TRANSCENDENTAL[kind]:
-        assert _ulps(ours, ref) <= TORCH_TRANSCENDENTAL_ULPS
+    if case["scheduler"] in _TRANSCENDENTAL[ms.kind]:
+        assert _ulps(ours, ref) <= tol.COMFY_TORCH_TRANSCENDENTAL_ULPS
     else:
         assert np.array_equal(ours, ref)
+
+
+def test_every_model_has_check_values() -> None:
+    assert {c["model"] for c in DATA["cases"]} == set(_MODELS)
+    assert {c["scheduler"] for c in DATA["cases"] if c["model"] == "edm"} == set(
+        cu.KSAMPLER_SCHEDULERS
+    )
+
+
+def test_edm_table_is_torchs() -> None:
+    """ModelSamplingContinuousEDM's table exp(linspace(log 0.002, log 120, 1000)) with torch."""
+    torch = pytest.importorskip("torch")
+    lo, hi = math.log(cu.EDM_SIGMA_MIN), math.log(cu.EDM_SIGMA_MAX)
+    ramp = torch.linspace(lo, hi, 1000)
+    ms = cu.model_table("edm")
+    assert np.array_equal(torch_linspace_f32(lo, hi, 1000), ramp.numpy())
+    assert _ulps(ms.sigmas, ramp.exp().numpy()) <= tol.COMFY_TORCH_TRANSCENDENTAL_ULPS
+    assert ms.kind == "edm" and not ms.is_flow and ms.sigmas.dtype == np.float32
+    assert ms.timestep(ms.sigma_max) == float(np.float32(0.25) * np.float32(math.log(ms.sigma_max)))
+    with pytest.raises(ValueError, match="edm"):
+        cu.model_table("edm", zsnr=True)
+    with pytest.raises(ValueError, match="edm"):
+        cu.model_table("edm", shift=2.0)
 
 
 def test_kl_optimal_nan_at_one_step_is_refused() -> None:
@@ -98,7 +122,7 @@ def test_manual_sigmas_regex_recorded() -> None:
 
 
 @pytest.mark.parametrize("name", [f"comfyui:{s}" for s in cu.KSAMPLER_SCHEDULERS])
-@pytest.mark.parametrize("model", ["sd15", "sdxl", "sd3", "flux"])
+@pytest.mark.parametrize("model", ["sd15", "sdxl", "sd3", "flux", "edm"])
 def test_registered(name: str, model: str) -> None:
     g = get_builtin(name).build(10, model=model)
     assert g.tool_sigmas.dtype == np.float32 and not g.tool_sigmas.flags.writeable
@@ -129,11 +153,6 @@ NODES: list[dict[str, object]] = DATA["nodes"]
 # nodes whose levels pass through a float32 transcendental function in torch (the table nodes
 # compute in float64 numpy, then round to float32 once: bit-exact)
 _NODE_TRANSCENDENTAL = {"laplace", "polyexponential", "vp"}
-# float32 ulps of the result: one exp/log/expm1 each (sqrt halves expm1's error); a non-integer
-# rho adds torch's vectorised pow (about one ulp of the ramp) amplified by the exp over
-# log(sigma_max/sigma_min) = 6.2 (measured 4 ulps at rho 2.5)
-_NODE_ULPS = {"laplace": 1, "polyexponential": 1, "vp": 1}
-_NONINTEGER_POW_ULPS = 8
 
 
 def test_nodes_header() -> None:
@@ -153,8 +172,10 @@ def test_node_against_comfyui(case: dict[str, object]) -> None:
     assert ours.dtype == np.float32 and ours.shape == ref.shape
     if case["node"] in _NODE_TRANSCENDENTAL:
         rho = float(case["options"].get("rho", 1.0))  # type: ignore[attr-defined]
-        tol = _NODE_ULPS[str(case["node"])] if rho == int(rho) else _NONINTEGER_POW_ULPS
-        assert _ulps(ours, ref) <= tol
+        ulps = (
+            tol.COMFY_NODE_TRANSCENDENTAL_ULPS if rho == int(rho) else tol.COMFY_NONINTEGER_POW_ULPS
+        )
+        assert _ulps(ours, ref) <= ulps
     else:
         assert np.array_equal(ours, ref)
     assert (np.diff(g.sigmas) < 0).all()

@@ -5,9 +5,11 @@ by hypothesis, and compared:
 
 * **bit for bit** (``np.array_equal`` and the dtype) when the reproduction is given the scheduler's
   own training table ``((1 - alphas_cumprod) / alphas_cumprod) ** 0.5`` (computed by torch);
-* within :data:`TABLE_ULPS` float32 ulps (levels) and :data:`DERIVED_TIMESTEP_ATOL` (timesteps read
-  back from levels) when it builds its own table, because torch's CPU ``sqrt`` (MKL's vector math)
-  is not correctly rounded and numpy's is. The alphas_cumprod table itself is bit-exact.
+* within ``tol.DIFFUSERS_TABLE_ULPS`` float32 ulps (levels) and
+  ``tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL`` (timesteps read back from levels; both in
+  verify/tolerances/_conformance.py) when it builds its own table, because torch's CPU ``sqrt``
+  (MKL's vector math) is not correctly rounded and numpy's is. The alphas_cumprod table itself is
+  bit-exact.
 * the refusals agree: the real scheduler raises exactly when the built-in raises ``ValueError``
   (``UnrepresentableGrid`` is not a refusal: the real grid is then checked to be non-decreasing).
 """
@@ -28,33 +30,7 @@ torch = pytest.importorskip("torch")
 
 from symsched.builtin import diffusers as D  # noqa: E402
 from symsched.builtin import get_builtin  # noqa: E402
-
-TABLE_ULPS = 2
-"""float32 ulps between the built-in's levels and diffusers' when each builds its own training
-table: torch's CPU sqrt (MKL vector math, not correctly rounded) puts about 1 % of the table one ulp
-below numpy's correctly rounded sqrt; interpolation keeps that at one ulp, and a Karras /
-exponential / beta re-spacing between two ends that are each one ulp off reaches two (measured)."""
-
-ZERO_SNR_RTOL = 1e-5
-"""Relative tolerance on the levels with ``rescale_betas_zero_snr``: the rescale subtracts two
-square roots (torch's vs numpy's, one ulp apart) near the end of the table, and that cancellation
-magnifies the one-ulp difference (measured at most 2e-6 relative, 30 float32 ulps)."""
-
-TORCH_TRANSCENDENTAL_ULPS = 1
-"""float32 ulps for Euler's ``interpolation_type=log_linear`` levels, which torch exponentiates with
-its own float32 exp (reproduced with a correctly rounded float64 exp): one ulp, also given
-diffusers' own training table."""
-
-CONTINUOUS_TIMESTEP_ATOL = 1e-6
-"""Absolute tolerance on Euler's ``timestep_type=continuous`` timesteps ``log(sigma) / 4`` (torch's
-float32 log, reproduced with a correctly rounded float64 log), given diffusers' table: they cross 0
-near sigma = 1, where ulps of t mean nothing; one or two ulps of sigma (6e-8 relative each) move t
-by under 1e-7."""
-
-DERIVED_TIMESTEP_ATOL = 1e-3
-"""Absolute tolerance on float timesteps read back from levels (``_sigma_to_t``, continuous
-timesteps) when the table is built here: the one-ulp level differences move t by at most 1.2e-4
-measured."""
+from symsched_verify import tolerances as tol  # noqa: E402
 
 Arr = NDArray[Any]
 Cfg = st.SearchStrategy[dict[str, Any]]
@@ -100,12 +76,13 @@ def _ulps(mine: Arr, real: Arr) -> float:
 
 
 def _assert_levels_close(mine: Arr, real: Arr, cfg: dict[str, Any], ulps: int = 0) -> None:
-    """The built-in's own-table levels against diffusers' (see TABLE_ULPS, ZERO_SNR_RTOL)."""
+    """The built-in's own-table levels against diffusers' (``tol.DIFFUSERS_TABLE_ULPS``,
+    ``tol.DIFFUSERS_ZERO_SNR_RTOL``)."""
     assert mine.dtype == real.dtype and mine.shape == real.shape, (mine.dtype, real.dtype)
     if cfg.get("rescale_betas_zero_snr"):
-        np.testing.assert_allclose(mine, real, rtol=ZERO_SNR_RTOL, atol=0)
+        np.testing.assert_allclose(mine, real, rtol=tol.DIFFUSERS_ZERO_SNR_RTOL, atol=0)
     else:
-        assert _ulps(mine, real) <= TABLE_ULPS + ulps
+        assert _ulps(mine, real) <= tol.DIFFUSERS_TABLE_ULPS + ulps
 
 
 def _real(cls: type, cfg: dict[str, Any], n: int, **kw: Any) -> tuple[Any, Exception | None]:
@@ -238,17 +215,19 @@ def test_euler_matches_diffusers(n: int, cfg: dict[str, Any]) -> None:
         cfg.get(k) for k in ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas")
     ):
         assert exact.tool_sigmas.dtype == sig.dtype
-        assert _ulps(exact.tool_sigmas, sig) <= TORCH_TRANSCENDENTAL_ULPS
+        assert _ulps(exact.tool_sigmas, sig) <= tol.DIFFUSERS_TORCH_TRANSCENDENTAL_ULPS
     else:
         _assert_same(exact.tool_sigmas, sig, "sigmas")
     if cfg.get("timestep_type") == "continuous":
         assert exact.tool_timesteps is not None and exact.tool_timesteps.dtype == ts.dtype
-        assert np.allclose(exact.tool_timesteps, ts, rtol=0, atol=CONTINUOUS_TIMESTEP_ATOL)
+        assert np.allclose(
+            exact.tool_timesteps, ts, rtol=0, atol=tol.DIFFUSERS_CONTINUOUS_TIMESTEP_ATOL
+        )
     else:
         _assert_same(exact.tool_timesteps, ts, "timesteps")
-    _assert_levels_close(g.tool_sigmas, sig, cfg, TORCH_TRANSCENDENTAL_ULPS)
+    _assert_levels_close(g.tool_sigmas, sig, cfg, tol.DIFFUSERS_TORCH_TRANSCENDENTAL_ULPS)
     assert g.tool_timesteps is not None
-    assert np.allclose(g.tool_timesteps, ts, rtol=0, atol=DERIVED_TIMESTEP_ATOL)
+    assert np.allclose(g.tool_timesteps, ts, rtol=0, atol=tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL)
 
 
 @given(
@@ -307,7 +286,9 @@ def test_heun_matches_diffusers(n: int, cfg: dict[str, Any]) -> None:
     _assert_same(exact.tool_timesteps, s.timesteps.numpy(), "timesteps")
     _assert_levels_close(g.tool_sigmas, s.sigmas.numpy(), cfg)
     assert g.tool_timesteps is not None
-    assert np.allclose(g.tool_timesteps, s.timesteps.numpy(), rtol=0, atol=DERIVED_TIMESTEP_ATOL)
+    assert np.allclose(
+        g.tool_timesteps, s.timesteps.numpy(), rtol=0, atol=tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL
+    )
     # the distinct grid: tool_sigmas with the Heun repeats merged
     assert np.array_equal(g.sigmas, np.unique(g.tool_sigmas.astype(np.float64))[::-1])
 

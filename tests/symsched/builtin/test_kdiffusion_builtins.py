@@ -11,17 +11,11 @@ from hypothesis import strategies as st
 
 from symsched.builtin import get_builtin
 from symsched.builtin import kdiffusion as kd
+from symsched_verify import tolerances as tol
 
 torch = pytest.importorskip("torch")
 K = pytest.importorskip("k_diffusion.sampling")
 
-TORCH_TRANSCENDENTAL_ULPS = 64
-"""How far torch's float32 ``pow``/``exp`` (vectorised SLEEF/MKL approximations) may lie from the
-correctly rounded float32 value this module computes, in float32 ulps of the result. ``exp`` and
-integer powers are within 1 ulp; non-integer powers of small bases reach ~50 ulps (measured: 48 at
-``x ** 9.9``). linspace, products and sums are bit-exact (asserted separately)."""
-
-EPS32 = float(np.finfo(np.float32).eps)
 settings_ = settings(max_examples=60, deadline=None)
 
 
@@ -29,9 +23,11 @@ def _close(ours: np.ndarray, ref: np.ndarray, amplification: np.ndarray | float 
     """``ours`` equals ``ref`` up to the transcendental tolerance, propagated by ``amplification``
     (the relative condition number of each level in the transcendental's output)."""
     assert ours.dtype == np.float32 and ours.shape == ref.shape
-    tol = TORCH_TRANSCENDENTAL_ULPS * EPS32 * np.abs(ref.astype(np.float64)) * amplification
+    bound = (
+        tol.KDIFFUSION_TORCH_POW_ULPS * tol.EPS32 * np.abs(ref.astype(np.float64)) * amplification
+    )
     diff = np.abs(ours.astype(np.float64) - ref.astype(np.float64))
-    assert (diff <= tol).all(), (ours, ref)
+    assert (diff <= bound).all(), (ours, ref)
     assert ours[-1] == 0 and ref[-1] == 0
 
 
