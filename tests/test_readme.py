@@ -85,6 +85,9 @@ def test_cli_line_runs(
         np.save(tmp_path / "latent-lam.npy", np.repeat(np.geomspace(1e-3, 10.0, 64), 256))
     if "latents.npy" in line:  # 4-channel latents on an 8x8 grid
         np.save(tmp_path / "latents.npy", np.random.default_rng(0).normal(size=(32, 8, 8, 4)))
+    if "scheduler_config.json" in line:  # an SD3 pipeline's scheduler config (shift 3)
+        cfg = {"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": 3.0}
+        (tmp_path / "scheduler_config.json").write_text(json.dumps(cfg))
     if "diffusers:./my-unet" in line:
         tiny_unet(tmp_path / "my-unet")  # 8x8 one-channel images: rows of 64
         np.save(tmp_path / "rows.npy", np.random.default_rng(0).uniform(-1, 1, size=(256, 1, 8, 8)))

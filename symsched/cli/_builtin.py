@@ -74,7 +74,12 @@ def _steps(text: str) -> int:
 
 
 def builtin_grid_from_args(
-    name: str | None, steps: int | None, args: argparse.Namespace, *, name_flag: str
+    name: str | None,
+    steps: int | None,
+    args: argparse.Namespace,
+    *,
+    name_flag: str,
+    config_flag: str = "--config",
 ) -> Any:
     """The :class:`~symsched.builtin.BuiltinGrid` the arguments select (errors name the flag).
 
@@ -92,7 +97,7 @@ def builtin_grid_from_args(
         try:
             config = read_config(args.builtin_config)
         except ValueError as exc:
-            raise CliError(f"--config: {exc}") from None
+            raise CliError(f"{config_flag}: {exc}") from None
     try:
         if name is None and config is not None:
             b = builtin_for_config(config)
@@ -103,7 +108,7 @@ def builtin_grid_from_args(
         else:
             b = get_builtin(name)
     except ValueError as exc:
-        raise CliError(f"{name_flag if name is not None else '--config'}: {exc}") from None
+        raise CliError(f"{name_flag if name is not None else config_flag}: {exc}") from None
     if steps is None:
         raise CliError(f"--steps is required with {name_flag} (the inference steps asked of it)")
     if not 1 <= steps <= MAX_BUILTIN_STEPS:
@@ -114,7 +119,7 @@ def builtin_grid_from_args(
         try:
             values, ignored = options_from_config(b, config)
         except ValueError as exc:
-            raise CliError(f"--config: {exc}") from None
+            raise CliError(f"{config_flag}: {exc}") from None
     try:
         values |= parse_set(b.options, args.builtin_set, owner=b.name)
     except ValueError as exc:
@@ -128,7 +133,7 @@ def builtin_grid_from_args(
             opts = dataclasses.replace(opts, **dict.fromkeys(unset))
         grid = b.builder(steps, opts)
     except (ValueError, TypeError) as exc:
-        flag = "--config" if config is not None and not args.builtin_set else "--set"
+        flag = config_flag if config is not None and not args.builtin_set else "--set"
         raise CliError(f"{b.name}: {exc} ({flag})") from None
     if ignored:
         grid = _with_params(grid, {"config_keys_ignored": ignored})

@@ -120,7 +120,9 @@ def _grid(args: argparse.Namespace) -> tuple[FloatArray, str]:
                     if getattr(args, f[2:].replace("-", "_")) is not None)  # fmt: skip
         raise CliError(msg if msg.startswith("--") else f"{flag}: {msg}") from None
     flag = "--builtin" if args.builtin is not None else "--diffusers-config"
-    grid = builtin_grid_from_args(args.builtin, args.steps, args, name_flag=flag)
+    grid = builtin_grid_from_args(
+        args.builtin, args.steps, args, name_flag=flag, config_flag="--diffusers-config"
+    )
     return grid.sigmas, flag
 
 
