@@ -9,10 +9,11 @@ the options of one. The same arguments select a built-in for ``symsched score --
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any
 
-from symsched._options import option_fields
+from symsched._options import cli_int, option_fields
 from symsched.cli._common import CliError, dumps_json, write_output
 
 __all__ = ["add_builtin_args", "add_builtin_parser", "builtin_grid_from_args"]
@@ -42,8 +43,6 @@ def add_builtin_args(
 
 def add_builtin_parser(methods: argparse._SubParsersAction[Any]) -> None:
     """Add ``schedule builtin`` beside the method sub-commands."""
-    from symsched.cli._common import OneLineParser
-
     p = methods.add_parser(
         "builtin",
         help="another tool's built-in schedule (diffusers, k-diffusion, ComfyUI, A1111), exactly",
@@ -55,9 +54,8 @@ def add_builtin_parser(methods: argparse._SubParsersAction[Any]) -> None:
         epilog="example: symsched schedule builtin --name diffusers:euler --steps 20 "
         "--set use_karras_sigmas=true --json",
     )
-    assert isinstance(p, (OneLineParser, argparse.ArgumentParser))
     p.add_argument("--name", metavar="TOOL:NAME", help="the built-in, e.g. comfyui:simple")
-    p.add_argument("--steps", type=_steps, metavar="N", help="inference steps asked of the tool")
+    p.add_argument("--steps", type=cli_int, metavar="N", help="inference steps asked of the tool")
     p.add_argument("--list", action="store_true", help="list the built-ins (or NAME's options)")
     add_builtin_args(p, name_flag="--name")
     out = p.add_argument_group("output")
@@ -65,12 +63,6 @@ def add_builtin_parser(methods: argparse._SubParsersAction[Any]) -> None:
     out.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     out.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.set_defaults(func=run)
-
-
-def _steps(text: str) -> int:
-    from symsched._options import cli_int
-
-    return cli_int(text)
 
 
 def builtin_grid_from_args(
@@ -127,23 +119,15 @@ def builtin_grid_from_args(
     unset = {k for k, v in values.items() if v is None}
     try:
         opts = b.make_options(**{k: v for k, v in values.items() if k not in unset})
-        if unset:
-            import dataclasses
-
+        if unset:  # key=none sets an optional option to None (make_options drops Nones)
             opts = dataclasses.replace(opts, **dict.fromkeys(unset))
         grid = b.builder(steps, opts)
     except (ValueError, TypeError) as exc:
         flag = config_flag if config is not None and not args.builtin_set else "--set"
         raise CliError(f"{b.name}: {exc} ({flag})") from None
     if ignored:
-        grid = _with_params(grid, {"config_keys_ignored": ignored})
+        grid = dataclasses.replace(grid, params={**grid.params, "config_keys_ignored": ignored})
     return grid
-
-
-def _with_params(grid: Any, extra: dict[str, object]) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(grid, params={**dict(grid.params), **extra})
 
 
 def grid_json(grid: Any, provenance: dict[str, str]) -> dict[str, object]:
