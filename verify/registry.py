@@ -59,6 +59,9 @@ class Outcome:
         JSON-able measured values (go in ``results.json`` and the report).
     figures
         Matplotlib figures (saved as PNG next to the report).
+    captions
+        One caption per figure (same keys as ``figures``): full sentences saying what is plotted,
+        for which model and parameters, and what it shows.
     schedules
         Reference schedules the check produced:
         ``{"name": ..., "schedule": Schedule.to_json(), ...}``.
@@ -68,15 +71,17 @@ class Outcome:
     measured: str
     details: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
     schedules: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Claim:
     """A registered claim: ``id``, one-line ``statement``, ``source`` (paper + equation),
-    ``method`` (the independent oracle), ``tolerance`` (with its reason), ``docs`` (the page and
-    anchor of the project's documentation that explains it, e.g.
-    ``"docs/theory/gaussian.md#tangent-law"``) and ``check``."""
+        ``method`` (the independent oracle), ``tolerance`` (with its reason), ``docs`` (the page and
+        anchor of the project's documentation that explains it, e.g.
+        ``"docs/theory/gaussian.md#tangent-law"``), ``math`` (the claimed relation in LaTeX,
+    rendered in the report; empty when the claim has no formula) and ``check``."""
 
     id: str
     statement: str
@@ -85,6 +90,7 @@ class Claim:
     tolerance: str
     docs: str
     check: Callable[[Budget], Outcome]
+    math: str = ""
 
 
 CLAIMS: dict[str, Claim] = {}
@@ -94,12 +100,21 @@ _DOCS_LINK = re.compile(r"docs/[a-z0-9_/-]+\.md#[a-z0-9_-]+")
 
 
 def claim(
-    id: str, *, statement: str, source: str, method: str, tolerance: str, docs: str
+    id: str,
+    *,
+    statement: str,
+    source: str,
+    method: str,
+    tolerance: str,
+    docs: str,
+    math: str = "",
 ) -> Callable[[Callable[[Budget], Outcome]], Callable[[Budget], Outcome]]:
     """Register ``check`` as claim ``id`` (ids are unique, dotted: ``area.short-name``).
 
     ``docs`` is a page under ``docs/`` and a GitHub-style heading anchor,
     ``docs/PAGE.md#anchor`` (``tests/verify/test_claim_docs.py`` checks that the heading exists).
+    ``math`` is the claimed relation in LaTeX (display style, no surrounding ``$``), rendered to
+    MathML in the report by :mod:`symsched_verify.mathml`.
     """
     if not _DOCS_LINK.fullmatch(docs):
         raise ValueError(f"claim {id!r}: docs must look like 'docs/PAGE.md#anchor', got {docs!r}")
@@ -107,7 +122,7 @@ def claim(
     def deco(check: Callable[[Budget], Outcome]) -> Callable[[Budget], Outcome]:
         if id in CLAIMS and CLAIMS[id].check is not check:
             raise ValueError(f"claim id {id!r} is registered twice")
-        CLAIMS[id] = Claim(id, statement, source, method, tolerance, docs, check)
+        CLAIMS[id] = Claim(id, statement, source, method, tolerance, docs, check, math)
         return check
 
     return deco
