@@ -66,8 +66,13 @@ def test_html_report_renders_in_headless_chromium(report: Path, tmp_path: Path) 
     html = (report / "report.html").read_text()
     assert not re.search(r'src="(?!data:)', html), "the page must not load external assets"
     assert not re.search(r'<link[^>]*href="(?!data:)', html), "no external stylesheet or icon"
-    links = re.findall(r'<a [^>]*href="([^"]*)"', html)  # in-page, or a claim's docs page
-    assert links and all(re.fullmatch(r"#[\w-]+|docs/[\w/-]+\.md#[\w-]+", h) for h in links)
+    # in-page, a claim's docs page, or a schedule file written beside the report
+    links = re.findall(r'<a [^>]*href="([^"]*)"', html)
+    pattern = r"#[\w-]+|docs/[\w/-]+\.md#[\w-]+|schedules/[\w.-]+\.json"
+    assert links and all(re.fullmatch(pattern, h) for h in links)
+    ids = set(re.findall(r' id="([^"]+)"', html))
+    assert {h[1:] for h in links if h.startswith("#")} <= ids  # no dangling in-page link
+    assert all((report / h).is_file() for h in links if h.startswith("schedules/"))
     dom, err = headless((report / "report.html").as_uri(), tmp_path / "profile")
     assert console_lines(err) == [], console_lines(err)
     body = re.search(r"<body([^>]*)>", dom)
@@ -159,3 +164,11 @@ def test_full_quick_report_renders_every_claim(tmp_path: Path) -> None:
     for cid in load_claims():
         assert f'data-claim="{cid}"' in dom
     assert 'data-rendered="ok"' in dom
+    from symsched_verify.findings import FINDINGS
+
+    if code == 0:  # every finding is stated (none left out), with the which-schedule table
+        for f in FINDINGS:
+            assert f'id="{f.key}"' in dom, f.key
+        assert "Not run in this selection" not in dom and 'id="which-schedule"' in dom
+        assert dom.index('id="findings"') < dom.index('id="claims"')  # findings come first
+    assert int(re.search(r'data-math="(\d+)"', dom).group(1)) > 0  # typeset math, MathML
