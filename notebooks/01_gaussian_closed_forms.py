@@ -24,10 +24,15 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+import sympy as sp
 
 import symsched
 from symsched.datasets import dataset_spectrum
 from symsched.gaussian import derive, tangent
+from symsched.symbols import latex
+
+# derived expressions display as LaTeX in the notation of the docs (lam prints as \lambda)
+sp.init_printing(use_latex="mathjax", latex_printer=latex)
 
 # %% [markdown]
 # ## 1. The per-eigenvalue DDIM gain, derived (not typed in)

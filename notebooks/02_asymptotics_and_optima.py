@@ -29,11 +29,16 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import sympy as sp
+from IPython.display import Math, display
 
 import symsched
 from symsched.datasets import dataset_spectrum
 from symsched.gaussian import asymptotics, tangent, variational
 from symsched.schedules import families
+from symsched.symbols import N, latex
+
+# derived expressions display as LaTeX in the notation of the docs
+sp.init_printing(use_latex="mathjax", latex_printer=latex)
 
 # %% [markdown]
 # ## 1. The derivation
@@ -41,14 +46,15 @@ from symsched.schedules import families
 # %%
 for step in asymptotics.derivation()[:5]:
     print(step.title)
-    sp.pprint(step.expr)
+    display(step.expr)
 em = asymptotics.log_ratio_expansion()
 kls = asymptotics.kl_expansion()
 J, K, B = sp.symbols("J K B", real=True)
-print(
-    "KL(p||p^) coefficients (exact start, B = 0):",
-    {p: kls["kl_source_output"][p].subs(B, 0) for p in (2, 3, 4)},
-)
+# KL(p || p^) in powers of 1/N (in that order), from the exact start (B = 0)
+kl_terms = [kls["kl_source_output"][p].subs(B, 0) / N**p for p in (2, 3, 4)]
+kl_series = sp.Add(*kl_terms, evaluate=False)
+kl_tex = latex(kl_series, order="none")
+display(Math(rf"\operatorname{{KL}}(p\,\|\,\hat p) = {kl_tex} + O(N^{{-5}})"))
 
 # %% [markdown]
 # ## 2. $N^2\,\mathrm{KL}$ converges to its limit
@@ -122,6 +128,7 @@ ax2.set_xlabel("k")
 ax2.set_ylabel("sigma_k")
 ax2.legend()
 ax2.set_title("N = 10 grids on the digits spectrum")
+plt.show()
 
 # %% [markdown]
 # ## Asserts: the claims this notebook illustrates

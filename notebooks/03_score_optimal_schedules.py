@@ -34,8 +34,11 @@ from symsched import stein
 from symsched.datasets import dataset_spectrum
 from symsched.models import EmpiricalModel, GaussianModel, load_model
 from symsched.schedules import families
+from symsched.symbols import latex
 
 warnings.simplefilter("ignore", stein.SteinAccuracyWarning)
+# derived expressions display as LaTeX in the notation of the docs
+sp.init_printing(use_latex="mathjax", latex_printer=latex)
 
 # %% [markdown]
 # ## 1. Closed forms, derived (docs/theory/stein.md#closed-forms)

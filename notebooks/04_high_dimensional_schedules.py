@@ -25,9 +25,14 @@
 # %%
 
 import matplotlib.pyplot as plt
+import sympy as sp
 
 from symsched import highdim
 from symsched.highdim import measure, search, simulate
+from symsched.symbols import latex
+
+# derived expressions display as LaTeX in the notation of the docs
+sp.init_printing(use_latex="mathjax", latex_printer=latex)
 
 # %% [markdown]
 # ## 1. The GM velocity, derived by Bayes' rule
@@ -101,6 +106,7 @@ for s, ns in table.items():
 ax.set_xlabel("d")
 ax.set_ylabel("steps needed")
 ax.legend()
+plt.show()
 
 # %% [markdown]
 # ## 4. Curie–Weiss at β = 2: the target is $W_+ = 1/(1+e^{-2hm})$, not $p$

@@ -25,9 +25,14 @@ import math
 
 import numpy as np
 import sympy as sp
+from IPython.display import Math, display
 
 from symsched.flow import derive, resolution, rules, shift
 from symsched.gaussian import exact
+from symsched.symbols import latex
+
+# derived expressions display as LaTeX in the notation of the docs
+sp.init_printing(use_latex="mathjax", latex_printer=latex)
 
 # %% [markdown]
 # ## 1. The dictionary, derived
@@ -37,10 +42,13 @@ from symsched.gaussian import exact
 
 # %%
 rho, s, mu, sig = sp.symbols("rho s mu sigma", positive=True)
-print("Euler in t - DDIM in rho:", derive.euler_flow_minus_ddim())
-print("Heun in t - Heun in rho :", derive.heun_flow_minus_heun_rho())
-print("SD3 shift               :", derive.linear_shift_rho())
-print("exponential time shift  :", derive.exponential_shift_rho())
+for label, expr in (
+    (r"\text{Euler in } t - \text{DDIM in } \rho", derive.euler_flow_minus_ddim()),
+    (r"\text{Heun in } t - \text{Heun in } \rho", derive.heun_flow_minus_heun_rho()),
+    (r"\text{SD3 shift: } \rho(t')", derive.linear_shift_rho()),
+    (r"\text{exponential time shift: } \rho(t')", derive.exponential_shift_rho()),
+):
+    display(Math(f"{label} = {latex(expr)}"))
 assert derive.euler_flow_minus_ddim() == 0
 assert sp.simplify(derive.linear_shift_rho() - s * rho) == 0
 assert sp.simplify(derive.exponential_shift_rho() - sp.exp(mu) * rho**sig) == 0

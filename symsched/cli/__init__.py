@@ -80,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the traceback of an internal error (also: environment SYMSCHED_DEBUG=1)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        parser_class=OneLineParser,
+        help="the command to run; `symsched COMMAND --help` lists its options",
+    )
     sub.required = True
     for name in _core_command_modules():
         mod = importlib.import_module(name)

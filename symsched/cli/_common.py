@@ -9,6 +9,7 @@ import enum
 import importlib
 import json
 import math
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -114,12 +115,27 @@ def check_device(device: str | None, flag: str = "--device") -> None:
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Defaults shown where they say something (not ``None`` or ``False``); an ``example:``
-    epilog kept on one line, so that it can be copied."""
+    """Defaults shown once, where they say something; an ``example:`` epilog kept on one line, so
+    that it can be copied.
+
+    ``(default: X)`` is appended to an option's help only when the help does not state its default
+    itself (any mention of "default"), the option takes a value (not a flag such as
+    ``store_true``/``store_const``, whose default is the flag's absence) and the default is not
+    ``None``, ``SUPPRESS`` or an empty list.
+    """
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False) or action.default is argparse.SUPPRESS:
-            return action.help
+        text = action.help
+        default = action.default
+        if (
+            not text
+            or re.search(r"\bdefaults?\b", text, re.IGNORECASE)
+            or action.nargs == 0
+            or default is None
+            or default is argparse.SUPPRESS
+            or (isinstance(default, (list, tuple)) and not default)
+        ):
+            return text
         return super()._get_help_string(action)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:

@@ -36,7 +36,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description="Build an N-step grid [sigma_0 > ... > sigma_N] with METHOD and print or "
         "export it. `symsched schedule METHOD --help` lists the method's options.",
     )
-    methods = p.add_subparsers(dest="method", metavar="METHOD", parser_class=type(p))
+    methods = p.add_subparsers(
+        dest="method",
+        metavar="METHOD",
+        parser_class=type(p),
+        help="the schedule method (or builtin: another tool's schedule)",
+    )
     methods.required = True
     for name in sorted(METHODS):
         m = METHODS[name]

@@ -251,10 +251,12 @@ def kl_output_source(ratio: sp.Expr = r) -> sp.Expr:
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a printed derivation."""
+    """One step of a printed derivation: a plain-text title, the expression and, for LaTeX output,
+    the title in LaTeX (text with ``$...$`` math; empty: the plain title)."""
 
     title: str
     expr: sp.Basic
+    latex_title: str = ""
 
 
 def derivation() -> list[Step]:
@@ -266,35 +268,45 @@ def derivation() -> list[Step]:
         Step(
             "Marginal at noise level rho (scaled state xbar = x0 + rho*eps)",
             sp.Eq(sp.Symbol("p_rho(xbar)"), sp.exp(gaussian_log_density(xbar, lam + rho**2))),
+            r"Marginal at noise level $\rho$ (scaled state $\bar x = x_0 + \rho\epsilon$)",
         ),
         Step(
             "Tweedie: D(xbar, rho) = xbar + rho^2 d/dxbar log p_rho",
             sp.Eq(sp.Symbol("D"), tweedie_denoiser_rho()),
+            r"Tweedie: $D(\bar x, \rho) = \bar x + \rho^2\,\partial_{\bar x}\log p_\rho$",
         ),
         Step(
             "DDIM step a -> b: xbar_b = D + b*(xbar_a - D)/a; per-eigenvalue gain",
             sp.Eq(sp.Symbol("g"), g),
+            r"DDIM step $a \to b$: $\bar x_b = D + b(\bar x_a - D)/a$; per-eigenvalue gain",
         ),
         Step(
             "Gain minus one (stable log-gain = log1p of this)",
             sp.Eq(sp.Symbol("g - 1"), gain_minus_one_rho()),
+            r"Gain minus one (stable log-gain: $\operatorname{log1p}$ of this)",
         ),
         Step(
             "VP form of the same step (x = sqrt(alpha_bar) x0 + sqrt(1-alpha_bar) eps)",
             sp.Eq(sp.Symbol("c_k"), ddim_gain_vp()),
+            r"VP form of the same step "
+            r"($x = \sqrt{\bar\alpha}\,x_0 + \sqrt{1-\bar\alpha}\,\epsilon$)",
         ),
         Step(
             "Angle identity residual c_k^2 - v_{k-1}/v_k cos^2(dphi_k)  (phi = "
             "atan(rho/sqrt(lam)))",
             sp.Eq(sp.Symbol("residual"), angle_identity_residual()),
+            r"Angle identity residual $c_k^2 - \frac{v_{k-1}}{v_k}\cos^2\Delta\varphi_k$ "
+            r"($\varphi = \arctan(\rho/\sqrt\lambda)$)",
         ),
         Step(
             "Exact probability-flow gain (dsolve of the PF-ODE): the sampler with zero KL",
             sp.Eq(sp.Symbol("g_exact"), exact_flow_gain_rho()),
+            "Exact probability-flow gain (dsolve of the PF-ODE): the sampler with zero KL",
         ),
         Step(
             "First step from pure noise (rho = inf): variance after the step",
             sp.Eq(sp.Symbol("Var_1"), pure_noise_first_step_variance()),
+            r"First step from pure noise ($\rho = \infty$): variance after the step",
         ),
         Step(
             "Variance recursion and output ratio",
@@ -306,15 +318,19 @@ def derivation() -> list[Step]:
             ),
         ),
         Step(
-            "Full covariance: G Sigma - Sigma G for a generic 2x2 Sigma", matrix_gain_commutator()
+            "Full covariance: G Sigma - Sigma G for a generic 2x2 Sigma",
+            matrix_gain_commutator(),
+            r"Full covariance: $G\Sigma - \Sigma G$ for a generic $2\times2$ $\Sigma$",
         ),
         Step(
             "KL(target || output) per eigen-direction",
             sp.Eq(sp.Symbol("KL_so"), kl_source_output()),
+            r"$\operatorname{KL}(\text{target}\,\|\,\text{output})$ per eigen-direction",
         ),
         Step(
             "KL(output || target) per eigen-direction",
             sp.Eq(sp.Symbol("KL_os"), kl_output_source()),
+            r"$\operatorname{KL}(\text{output}\,\|\,\text{target})$ per eigen-direction",
         ),
     ]
 

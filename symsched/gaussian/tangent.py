@@ -333,22 +333,35 @@ def derivation() -> list[derive.Step]:
         derive.Step(
             "J = int_0^1 phi'(u)^2 du with phi = atan(rho/sqrt(lam))",
             sp.Eq(sp.Symbol("J"), sp.Integral(J_integrand_rho(), (u, 0, 1))),
+            r"$J = \int_0^1 \dot\varphi(u)^2\,du$ with $\varphi = \arctan(\rho/\sqrt\lambda)$",
         ),
         derive.Step(
             "Euler-Lagrange for one eigenvalue: phi'' = 0  =>  "
             "rho = sqrt(lam) tan(phi linear in u)",
             sp.Eq(sp.Symbol("rho(u)"), s * sp.tan(sp.pi * (1 - u) / 2)),
+            r"Euler-Lagrange for one eigenvalue: $\ddot\varphi = 0 \Rightarrow "
+            r"\rho = \sqrt\lambda\tan\varphi$, $\varphi$ linear in $u$",
         ),
         derive.Step(
             "Exact optimum at every N (equal angle steps, Jensen)",
             sp.Eq(sp.Symbol("r*"), sp.cos(sp.pi / (2 * N)) ** (2 * N)),
+            "Exact optimum at every $N$ (equal angle steps, Jensen)",
         ),
         derive.Step(
             "Tangent family rho = gamma tan(pi(1-u)/2): J_i(gamma), integrated",
             sp.Eq(sp.Symbol("J_i"), j),
+            r"Tangent family $\rho = \gamma\tan(\pi(1-u)/2)$: $J_i(\gamma)$, integrated",
         ),
-        derive.Step("J_i^2 in lam", sp.Eq(sp.Symbol("J_i^2"), sp.expand(kl_min))),
-        derive.Step("gamma* = argmin sum_i J_i^2", sp.Eq(sp.Symbol("gamma*"), g_star)),
+        derive.Step(
+            "J_i^2 in lam",
+            sp.Eq(sp.Symbol("J_i^2"), sp.expand(kl_min)),
+            r"$J_i^2$ in $\lambda$",
+        ),
+        derive.Step(
+            "gamma* = argmin sum_i J_i^2",
+            sp.Eq(sp.Symbol("gamma*"), g_star),
+            r"$\gamma^\star = \operatorname{argmin}_\gamma \sum_i J_i^2$",
+        ),
         derive.Step(
             "Dominant KL at gamma*: (1/4N^2) sum J_i^2",
             sp.Eq(
@@ -357,5 +370,6 @@ def derivation() -> list[derive.Step]:
                     (sp.pi**4 / 64 * (g_star**2 * tr_inv + 2 * d + tr / g_star**2)) / (4 * N**2)
                 ),
             ),
+            r"Dominant KL at $\gamma^\star$: $\frac{1}{4N^2}\sum_i J_i^2$",
         ),
     ]
