@@ -186,22 +186,28 @@ def train(
 
 
 def _plot(losses: list[float], path: Path, name: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from symsched._figures import new_figure, tidy
+    from symsched.plot_style import styles
 
     k = max(1, min(50, len(losses) // 5))
     sm = np.convolve(losses, np.ones(k) / k, mode="valid")
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.semilogy(losses, alpha=0.3, lw=0.5)
-    ax.semilogy(np.arange(k - 1, len(losses)), sm, lw=1.2)
-    ax.set_xlabel("step")
+    fig = new_figure((5.5, 3.4))
+    ax = fig.add_subplot()
+    look = styles(("loss per step", "moving average"))
+    ax.semilogy(losses, alpha=0.35, lw=0.5, color=look["loss per step"].color, label="per step")
+    ax.semilogy(
+        np.arange(k - 1, len(losses)),
+        sm,
+        lw=1.2,
+        color=look["moving average"].color,
+        label=f"moving average of {k}",
+    )
+    ax.set_xlabel("optimiser step")
     ax.set_ylabel("EDM loss")
-    ax.set_title(f"{name}: training loss")
-    fig.tight_layout()
+    ax.set_title(f"EDM denoiser trained on {name}: training loss", fontsize=10)
+    ax.legend(fontsize=8)
+    tidy(fig)
     fig.savefig(path, dpi=80)
-    plt.close(fig)
 
 
 def sample_grid(

@@ -618,6 +618,17 @@ def compare_transfer(
     return TransferTable(rows, st, floors, seconds)
 
 
+def _model_title(model: str, settings: TransferSettings) -> str:
+    """The model and its parameters, for a panel title."""
+    if model == "gm":
+        g = settings.gm
+        return f"Gaussian mixture p = {g.p:g}, m = {g.m:g}, σ = {g.mode_sigma:g}, d = {g.dim}"
+    if model == "cw":
+        c = settings.cw
+        return f"Curie–Weiss β = {c.beta:g}, p = {c.p:g}, d = {c.dim}"
+    return f"trained {model} network"
+
+
 _LABELS = {
     "mode_fraction_error": r"mode-fraction error $|\hat p - p|$",
     "std_error": r"spread error $|\widehat{\rm std}/\sigma - 1|$",
@@ -640,16 +651,16 @@ def plot_transfer(table: TransferTable) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    from symsched._figures import new_figure, tidy
+    from symsched.plot_style import REFERENCE, label, styles
 
     models = list(dict.fromkeys(r.model for r in table.rows))
     samplers = list(dict.fromkeys(r.sampler for r in table.rows))
     methods = list(dict.fromkeys(r.method for r in table.rows))
     ncol = 2 * len(samplers)
-    fig, axes = plt.subplots(
-        len(models), ncol, figsize=(3.6 * ncol, 3.0 * len(models) + 0.6), squeeze=False
-    )
-    colours = {m: f"C{i}" for i, m in enumerate(methods)}
+    fig = new_figure((3.9 * ncol, 3.3 * len(models) + 0.9))
+    axes = fig.subplots(len(models), ncol, squeeze=False)
+    look = styles(methods)
     for i, model in enumerate(models):
         for j, (smp, metric) in enumerate((s, k) for s in samplers for k in METRICS[model]):
             ax = axes[i, j]
@@ -668,17 +679,15 @@ def plot_transfer(table: TransferTable) -> Figure:
                     [r.steps for r in rs],
                     [max(r.values[metric], 1e-12) for r in rs],
                     yerr=[r.stderrs[metric] for r in rs],
-                    marker="o",
-                    ms=3,
+                    ms=4,
                     capsize=2,
-                    color=colours[method],
-                    label=method,
+                    **look[method].kwargs(),
                 )
             if model in table.floors:
                 ax.axhline(
                     table.floors[model][metric][0],
-                    color="k",
-                    ls="--",
+                    color=REFERENCE.color,
+                    ls=REFERENCE.linestyle,
                     lw=1,
                     label="train vs held-out",
                 )
@@ -689,13 +698,14 @@ def plot_transfer(table: TransferTable) -> Figure:
             ax.minorticks_off()
             ax.set_xlabel(f"steps N ({smp})")
             ax.set_ylabel(_LABELS[metric], fontsize=8)
-            ax.set_title(f"{model}, {smp}: {metric}", fontsize=9)
+            ax.set_title(
+                f"{_model_title(model, table.settings)}\nsampler: {label(smp)}", fontsize=8
+            )
     found: dict[str, Artist] = {}
     for ax in axes.ravel():  # methods in run order, then the floor (network rows only)
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             found.setdefault(lab, h)
-    labels = [k for k in [*methods, "train vs held-out"] if k in found]
+    labels = [k for k in [*(look[m].label for m in methods), "train vs held-out"] if k in found]
     handles = [found[k] for k in labels]
-    fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 7), fontsize=8)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
-    return fig
+    fig.legend(handles, labels, loc="outside upper center", ncol=min(len(labels), 7), fontsize=8)
+    return tidy(fig)

@@ -54,7 +54,8 @@ class Outcome:
     passed
         Whether the measured value is within the tolerance.
     measured
-        One-line human summary of the measured value(s) (goes in the report table).
+        The measured value(s) in one or two plain sentences, with their numbers (goes in the
+        report table and the console); inline ``$...$`` LaTeX only for short symbols.
     details
         JSON-able measured values (go in ``results.json`` and the report).
     figures

@@ -395,7 +395,8 @@ def manual_sigmas_finding(text: str = "14.61, 1.0, 0.5, 3e-05, 0.0") -> dict[str
 
 def plot_mismatches(results: Sequence[MismatchResult], keys: Sequence[str] | None = None) -> Figure:
     r"""Both sides of each case as :math:`\log_{10}\sigma_k` against the step :math:`k`, one
-    panel per case, each with its own legend; the title of a panel names the case's model.
+    panel per case, each with its own legend; the title of a panel names the case's model. The left
+    side of every case is drawn solid blue, the right side dashed vermillion.
 
     Parameters
     ----------
@@ -408,10 +409,8 @@ def plot_mismatches(results: Sequence[MismatchResult], keys: Sequence[str] | Non
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from symsched._figures import new_figure, tidy
+    from symsched.plot_style import PALETTE, Style
 
     chosen = [
         r
@@ -420,13 +419,16 @@ def plot_mismatches(results: Sequence[MismatchResult], keys: Sequence[str] | Non
     ]
     cols = 3
     rows = max(1, math.ceil(len(chosen) / cols))
-    fig = Figure(figsize=(4.6 * cols, 3.4 * rows), layout="constrained")
+    fig = new_figure((4.6 * cols, 3.4 * rows))
     axes = fig.subplots(rows, cols, squeeze=False)
+    # the left side of every case in one look, the right side in another
+    left = Style(PALETTE["blue"], "o", "-", "left")
+    right = Style(PALETTE["vermillion"], "s", "--", "right")
     for ax, r in zip(axes.flat, chosen, strict=False):
-        for side, grid, style in ((r.case.left, r.left, "o-"), (r.case.right, r.right, "s--")):
+        for side, grid, st in ((r.case.left, r.left, left), (r.case.right, r.right, right)):
             k = np.arange(grid.size)
             keep = np.isfinite(grid) & (grid > 0)
-            ax.plot(k[keep], np.log10(grid[keep]), style, ms=3.5, lw=1.2, label=side.label)
+            ax.plot(k[keep], np.log10(grid[keep]), ms=3.5, lw=1.2, **st.kwargs(label=side.label))
         ax.set_xlabel("step k (last level 0 not drawn)")
         ax.set_ylabel(r"$\log_{10}\sigma_k$")
         proxy = "flow" if r.case.model == "flow" else r.case.model.upper()
@@ -436,4 +438,4 @@ def plot_mismatches(results: Sequence[MismatchResult], keys: Sequence[str] | Non
     for ax in list(axes.flat)[len(chosen) :]:
         ax.set_visible(False)
     fig.suptitle("Where tools disagree on what users treat as the same schedule", fontsize=11)
-    return fig
+    return tidy(fig)

@@ -69,6 +69,17 @@ def model_params(args: argparse.Namespace) -> dict[str, float]:
     }
 
 
+def model_title(model: str, params: dict[str, float]) -> str:
+    """The model and its parameters for a figure title: ``Gaussian mixture p = 0.8, m = 1,
+    σ = 0.5`` or ``Curie–Weiss β = 2, p = 0.8``."""
+    if model == "gm":
+        return (
+            f"Gaussian mixture p = {params['p']:g}, m = {params['m']:g}, "
+            f"σ = {params['mode_sigma']:g}"
+        )
+    return f"Curie–Weiss β = {params['beta']:g}, p = {params['p']:g}"
+
+
 # The range where the simulators' float64 arithmetic is exact enough (docs/cli.md#input-range):
 # products such as m^2 d and exp(beta m) stay far from overflow for d <= 2^53, and the
 # Curie-Weiss magnetisation m(beta) stays below 1 (1 - m ~ 2 exp(-2 beta) rounds to 0 from

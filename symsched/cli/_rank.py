@@ -153,7 +153,13 @@ def run(args: argparse.Namespace) -> int:
     if plot_path is not None:
         import matplotlib.pyplot as plt
 
-        fig = pretrained.plot(ranking)
+        fig = pretrained.plot(
+            ranking,
+            title=(
+                f"{args.model} noise schedule, {data_name} spectrum (d = {lam.size}): exact "
+                f"Gaussian KL ({args.sampler})"
+            ),
+        )
         try:
             write_figure(plot_path, fig, force=args.force, flag="--plot", dpi=120)
         finally:

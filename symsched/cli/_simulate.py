@@ -31,6 +31,7 @@ from symsched.cli._highdim_options import (
     check_kappa,
     map_with_progress,
     model_params,
+    model_title,
     parse_dims,
     parse_schedules,
     progress_bar,
@@ -231,7 +232,8 @@ def run(args: argparse.Namespace) -> int:
 
         pt = points[0]
         fig = plot_trajectories(
-            runs[0]["trajectories"], f"{args.model} {pt.schedule}, d = {pt.dim:g}, N = {pt.steps}"
+            runs[0]["trajectories"],
+            f"{model_title(args.model, params)}, d = {pt.dim:g}\n{pt.schedule}, N = {pt.steps}",
         )
         try:
             write_figure(args.plot, fig, force=args.force, flag="--plot", dpi=120)

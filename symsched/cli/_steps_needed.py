@@ -33,6 +33,7 @@ from symsched.cli._highdim_options import (
     build_model,
     check_kappa,
     model_params,
+    model_title,
     parse_dims,
     parse_schedules,
     progress_bar,
@@ -243,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
 
         fig = plot_steps_needed(
             {s: {d: results[s]["steps"][str(d)] for d in dims} for s in schedules},
-            f"{args.model}, tolerance {tolerance:g}",
+            f"{model_title(args.model, params)}\nsteps needed, tolerance {tolerance:g}",
         )
         try:
             write_figure(args.plot, fig, force=args.force, flag="--plot", dpi=120)

@@ -525,18 +525,17 @@ def plot_resolution(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from symsched._figures import new_figure, tidy
+    from symsched.plot_style import FALLBACK_COLOURS
 
     res = table.resolutions
     ns = list(table.steps if steps is None else steps)
     ref = reference if reference is not None else (1024 if 1024 in res else res[len(res) // 2])
     dense = np.arange(16 * math.ceil(min(res) / 16), max(res) + 1, 16)
-    fig = Figure(figsize=(11.0, 4.4), layout="constrained")
+    fig = new_figure((11.0, 4.4))
     ax, trend = fig.subplots(1, 2)
-    colours = {n: f"C{i}" for i, n in enumerate(ns)}
+    # one colour per N, none of them the greys and black of the rules' lines
+    colours = {n: FALLBACK_COLOURS[i % len(FALLBACK_COLOURS)] for i, n in enumerate(ns)}
     for n in ns:
         s = np.array([table.row(r, n).shift for r in res])
         kw = {"color": colours[n], "marker": "o", "ms": 4}
@@ -581,4 +580,4 @@ def plot_resolution(
         f"spectrum: {table.spectrum}",
         fontsize=10,
     )
-    return fig
+    return tidy(fig)

@@ -9,12 +9,15 @@ against ``d`` and the trajectories of the magnetisation. Every function returns 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from symsched._figures import new_figure, tidy
 from symsched._typing import FloatArray
+from symsched.plot_style import REFERENCE, style, styles
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -23,13 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["plot_collapse", "plot_phat_vs_d", "plot_steps_needed", "plot_trajectories"]
 
 
-def _fig(figsize: tuple[float, float] = (5.5, 3.8)) -> tuple[Figure, Axes]:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize, layout="constrained")
+def _fig(figsize: tuple[float, float] = (5.8, 4.0)) -> tuple[Figure, Axes]:
+    fig = new_figure(figsize)
     return fig, fig.add_subplot()
 
 
@@ -37,36 +35,49 @@ def plot_phat_vs_d(
     series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     target: float,
     title: str,
-    ylabel: str = "mode fraction p_hat",
+    ylabel: str = r"mode fraction $\hat{p}$",
+    target_label: str = "target p",
 ) -> Figure:
     """Mode fraction against dimension, one line per schedule, with the target as a dashed line.
 
     Parameters
     ----------
     series
-        ``{schedule: (dims, values)}``.
+        ``{schedule: (dims, values)}`` (looks from :mod:`symsched.plot_style`).
     target
         The target value (dashed).
     title, ylabel
-        Axis texts.
+        Axis texts (the title names the model and its parameters).
+    target_label
+        The target's legend label (its value is appended).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     fig, ax = _fig()
+    look = styles(series)
     for name, (dims, vals) in series.items():
-        ax.semilogx(dims, vals, "o-", label=name)
-    ax.axhline(target, color="k", ls="--", lw=1, label=f"target {target:.4g}")
+        ax.semilogx(dims, vals, **look[name].kwargs())
+    ax.axhline(
+        target,
+        color=REFERENCE.color,
+        ls=REFERENCE.linestyle,
+        lw=1,
+        label=f"{target_label} = {target:.4g}",
+    )
     ax.set_xlabel("dimension d")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend()
-    return fig
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return tidy(fig)
 
 
 def plot_collapse(
-    dims: Sequence[int], vp: Mapping[float, Sequence[float]], ve: Mapping[float, Sequence[float]]
+    dims: Sequence[int],
+    vp: Mapping[float, Sequence[float]],
+    ve: Mapping[float, Sequence[float]],
+    title: str = "",
 ) -> Figure:
     """Errors of the constant schedules against x = N/sqrt(d): one marker per d (they collapse).
 
@@ -77,25 +88,50 @@ def plot_collapse(
     vp, ve
         ``{N / sqrt(d): [value at each d]}`` for VP-constant (``p_hat - p``) and VE-constant
         (``std / sigma``).
+    title
+        The figure's title (the model and its parameters).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    fig = new_figure((10, 4.0))
     a1, a2 = fig.subplots(1, 2)
-    for j, d in enumerate(dims):
-        a1.loglog(list(vp), [vp[x][j] for x in vp], "o", label=f"d = {d:.0e}", alpha=0.7)
-        a2.semilogx(list(ve), [ve[x][j] for x in ve], "s", label=f"d = {d:.0e}", alpha=0.7)
-    a1.set_xlabel("N / sqrt(d)")
-    a1.set_ylabel("p_hat - p (VP-constant)")
-    a1.legend()
-    a2.set_xlabel("N / sqrt(d)")
-    a2.set_ylabel("std / sigma (VE-constant)")
-    a2.legend()
-    return fig
+    names = [_dim_label(d) for d in dims]
+    look = styles(names)
+    markers = ("o", "s", "^", "D", "v", "P")
+    for j, name in enumerate(names):
+        kw = {
+            "color": look[name].color,
+            "marker": markers[j % len(markers)],
+            "ms": max(3.0, 9.0 - 1.5 * j),
+            "mfc": "none",
+            "mew": 1.4,
+            "ls": "none",
+            "label": name,
+        }
+        a1.loglog(list(vp), [vp[x][j] for x in vp], **kw)
+        a2.semilogx(list(ve), [ve[x][j] for x in ve], **kw)
+    for a, xs in ((a1, list(vp)), (a2, list(ve))):
+        a.set_xticks(xs, [f"{x:g}" for x in xs])
+        a.minorticks_off()
+    a1.set_xlabel("x = N / √d")
+    a1.set_ylabel(r"$\hat{p} - p$")
+    a1.set_title("VP constant: excess mode fraction", fontsize=10)
+    a1.legend(fontsize=8)
+    a2.set_xlabel("x = N / √d")
+    a2.set_ylabel("per-mode std / σ")
+    a2.set_title("VE constant: per-mode spread", fontsize=10)
+    a2.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return tidy(fig)
+
+
+def _dim_label(d: float) -> str:
+    """``d = 10^4`` for powers of ten, else ``d = 3162``."""
+    k = round(math.log10(d))
+    return f"$d = 10^{{{k}}}$" if 10**k == d else f"d = {d:g}"
 
 
 def plot_steps_needed(table: Mapping[str, Mapping[int, int | None]], title: str) -> Figure:
@@ -113,18 +149,19 @@ def plot_steps_needed(table: Mapping[str, Mapping[int, int | None]], title: str)
     matplotlib.figure.Figure
     """
     fig, ax = _fig()
+    look = styles(table)
     for name, row in table.items():
         met = [d for d, n in row.items() if n is not None]
-        ax.loglog(met, [row[d] for d in met], "o-", label=name)
+        ax.loglog(met, [row[d] for d in met], **look[name].kwargs())
     ds = np.array(sorted({d for row in table.values() for d in row}), dtype=float)
     first = next(iter(table.values()))
     n0 = next((n for n in first.values() if n), 1)
-    ax.loglog(ds, n0 * np.sqrt(ds / ds[0]), "k:", lw=1, label="∝ sqrt(d)")
+    ax.loglog(ds, n0 * np.sqrt(ds / ds[0]), color=REFERENCE.color, ls=":", lw=1, label="∝ √d")
     ax.set_xlabel("dimension d")
     ax.set_ylabel("steps needed N")
-    ax.set_title(title)
-    ax.legend()
-    return fig
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return tidy(fig)
 
 
 def plot_trajectories(traj: FloatArray, title: str) -> Figure:
@@ -143,9 +180,9 @@ def plot_trajectories(traj: FloatArray, title: str) -> Figure:
     """
     fig, ax = _fig()
     if traj.size:
-        ax.plot(np.arange(traj.shape[0]), traj, lw=0.8, alpha=0.7)
-    ax.axhline(0, color="k", lw=0.5)
+        ax.plot(np.arange(traj.shape[0]), traj, lw=0.8, alpha=0.6, color=style("trajectory").color)
+    ax.axhline(0, color=REFERENCE.color, lw=0.5)
     ax.set_xlabel("Euler step k")
     ax.set_ylabel("magnetisation M")
-    ax.set_title(title)
-    return fig
+    ax.set_title(title, fontsize=10)
+    return tidy(fig)

@@ -45,6 +45,7 @@ from symsched.gaussian import exact, tangent, variational
 from symsched.schedules import families
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = [
@@ -333,32 +334,46 @@ def rank(
     return Ranking(model, nf, strat, kso, kos, sampler)
 
 
-def plot(ranking: Ranking) -> Figure:
-    """Log-log figure of KL(p||p^) against NFE for every strategy.
+def plot(ranking: Ranking, *, title: str | None = None, ax: Axes | None = None) -> Figure:
+    """Log-log figure of KL(p||p^) against NFE for every strategy (looks from
+    :mod:`symsched.plot_style`).
 
     Parameters
     ----------
     ranking
         The result of :func:`rank`.
+    title
+        The axes title (default: the model's noise schedule and the sampler; name the spectrum
+        in it where it is known).
+    ax
+        Draw into these axes (no legend: the caller's figure gets one); default a new figure.
 
     Returns
     -------
     matplotlib.figure.Figure
-        The figure (Agg backend).
+        The figure (Agg backend, not attached to pyplot).
     """
-    import matplotlib
+    from symsched._figures import new_figure, tidy
+    from symsched.plot_style import styles
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    if ax is None:
+        fig = new_figure((6.4, 4.4))
+        target = fig.add_subplot()
+    else:
+        fig, target = ax.get_figure(root=True), ax  # type: ignore[assignment]
+    look = styles(ranking.strategies)
     for s in ranking.strategies:
         vals = np.array(ranking.kl_source_output[s])
-        ax.loglog(ranking.nfes, np.where(np.isfinite(vals), vals, np.nan), marker="o", label=s)
-    ax.set_xlabel("NFE (steps)")
-    ax.set_ylabel("exact KL(data || output)")
-    ax.set_title(f"{ranking.model}: exact Gaussian KL by discretisation ({ranking.sampler})")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+        target.loglog(
+            ranking.nfes, np.where(np.isfinite(vals), vals, np.nan), ms=4, **look[s].kwargs()
+        )
+    target.set_xlabel("NFE (steps)")
+    target.set_ylabel("exact KL(data ‖ output)")
+    target.set_title(
+        title or f"{ranking.model} noise schedule: exact Gaussian KL ({ranking.sampler})",
+        fontsize=10,
+    )
+    target.grid(True, which="major", alpha=0.3)
+    if ax is None:
+        target.legend(fontsize=8)
+    return tidy(fig)

@@ -29,7 +29,7 @@ import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -482,9 +482,12 @@ def plot_comparison(comps: list[Comparison]) -> Figure:
     matplotlib.figure.Figure
         Two rows (FD, SW2) of log-scale panels.
     """
-    import matplotlib.pyplot as plt
+    from symsched._figures import new_figure, tidy
+    from symsched.plot_style import REFERENCE, styles
 
-    fig, axes = plt.subplots(2, len(comps), figsize=(4.6 * len(comps), 6.4), squeeze=False)
+    fig = new_figure((4.8 * len(comps) + 1.8, 6.8))
+    axes = fig.subplots(2, len(comps), squeeze=False)
+    look = styles(s for c in comps for s in c.fd)
     for j, c in enumerate(comps):
         for i, (metric, tab, floor) in enumerate(
             (("FD", c.fd, c.floor_fd), ("SW$_2$", c.sw, c.floor_sw))
@@ -500,18 +503,36 @@ def plot_comparison(comps: list[Comparison]) -> Figure:
                     c.steps,
                     [a for a, _ in m],
                     yerr=[b for _, b in m],
-                    marker="o",
-                    ms=3,
+                    ms=4,
                     capsize=2,
-                    label=s + (" (off scale)" if s in off else ""),
+                    **look[s].kwargs(),
                 )
-            ax.axhline(float(np.mean(floor)), color="k", ls="--", lw=1, label="train vs held-out")
+            ax.axhline(
+                float(np.mean(floor)),
+                color=REFERENCE.color,
+                ls=REFERENCE.linestyle,
+                lw=1,
+                label="train vs held-out",
+            )
             ax.set_yscale("log")
             ax.set_ylim(0.8 * min(float(np.mean(floor)), best_last), top)
+            if off:
+                ax.text(
+                    0.98,
+                    0.97,
+                    "off scale: " + ", ".join(look[s].label for s in sorted(off)),
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="top",
+                    fontsize=7,
+                )
+            ax.set_xticks(list(c.steps), [str(n) for n in c.steps])
             ax.set_xlabel(f"steps N ({c.sampler})")
             ax.set_ylabel(f"{metric} to held-out")
-            ax.set_title(f"{c.model}: {metric}", fontsize=9)
-            if i == 0 and j == 0:
-                ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+            ax.set_title(f"trained {c.model} network, {c.sampler}: {metric}", fontsize=9)
+    found: dict[str, Any] = {}
+    for ax in axes.ravel():
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            found.setdefault(lab, h)
+    fig.legend(list(found.values()), list(found), loc="outside right center", fontsize=8)
+    return tidy(fig)

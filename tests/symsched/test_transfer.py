@@ -12,6 +12,7 @@ import torch
 from symsched import build
 from symsched.highdim import CurieWeiss, GaussianMixture
 from symsched.models import NETWORK_SAMPLERS, load_model, start_noise
+from symsched.plot_style import label
 from symsched.stein.quality import compare_schedules
 from symsched.transfer import (
     AWARE,
@@ -176,9 +177,13 @@ def test_network_case_and_the_floor() -> None:
     assert ays.grid[0] == pytest.approx(14.6146412293) and ays.paired["fd"].size == 2
     fig = plot_transfer(tab)
     titles = [ax.get_title() for ax in fig.axes]
-    assert "digits, heun: fd" in titles and "digits, heun: sw" in titles
+    assert titles.count("trained digits network\nsampler: Heun") == 2  # fd and sw
+    assert [ax.get_ylabel() for ax in fig.axes] == [
+        "Fréchet distance to held-out",
+        "sliced $W_2$ to held-out",
+    ]
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels[:2] == [AWARE, "ays"] and "train vs held-out" in labels
+    assert labels[:2] == [label(AWARE), label("ays")] and "train vs held-out" in labels
 
 
 def test_compare_schedules_runs_given_grids_from_their_own_start() -> None:

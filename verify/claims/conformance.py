@@ -147,7 +147,8 @@ def _survey_checks() -> tuple[list[str], dict[str, object]]:
         "spacing differ at exactly the surveyed N, ComfyUI beta runs 199/293/475/847 steps for "
         "200/300/500/1000 asked, the two 'beta' schedules and the two zero-terminal-SNR tables "
         "take the surveyed values, ComfyUI's Flux simple and the diffusers Flux pipeline differ by "
-        "the surveyed max |dt|, and ManualSigmas reads 3e-05 as two numbers; each case's exact KL "
+        r"the surveyed largest $|\Delta t|$, and ManualSigmas reads 3e-05 as two numbers; each "
+        "case's exact KL "
         "and coupling error on the model's Gaussian proxy is reported."
     ),
     source=SRC,
@@ -162,6 +163,13 @@ def _survey_checks() -> tuple[list[str], dict[str, object]]:
         "(the float32/float64 table difference is 1.3e-5, adjacent levels 3.3e-3 apart)"
     ),
     docs="docs/conformance.md#mismatches",
+    math=(
+        r"\max_k|\sigma_k^{\text{left}}-\sigma_k^{\text{right}}|,\quad\max_k\frac{|\sigma_k^"
+        r"{\text{left}}-\sigma_k^{\text{right}}|}{\sigma_k^{\text{right}}},\quad"
+        r"\frac{\operatorname{KL}_{\text{ddim}}^{\text{left}}}{\operatorname{KL}_{\text{ddim}}^"
+        r"{\text{right}}},\quad C_{\text{dpmpp-2m}}^{\text{left}},\ C_{\text{dpmpp-2m}}^"
+        r"{\text{right}}"
+    ),
 )
 def check_mismatches(budget: Budget) -> Outcome:
     fails, seen = _survey_checks()
@@ -171,10 +179,14 @@ def check_mismatches(budget: Budget) -> Outcome:
         fails.append(f"cases that do not differ: {same}")
     scored = [(max(r.kl) / min(r.kl), r.case.key) for r in results if r.kl is not None]
     ratio, worst = max(scored)
+    facts = (
+        "every survey fact is reproduced"
+        if not fails
+        else f"{len(fails)} survey facts are not reproduced"
+    )
     measured = (
-        f"{len(results)} cases measured, {len(results) - len(same)} differ; survey facts "
-        f"{'all reproduced' if not fails else f'{len(fails)} failures'}; largest KL ratio "
-        f"{ratio:.3g}x ({worst})"
+        f"Of {len(results)} cases measured, {len(results) - len(same)} differ; {facts}, and the "
+        f"largest KL ratio between the two sides is {ratio:.3g}× ({worst})."
     )
     return Outcome(
         not fails,
@@ -198,6 +210,16 @@ def check_mismatches(budget: Budget) -> Outcome:
             "failures": fails,
         },
         figures={"conformance_mismatches": plot_mismatches(results)},
+        captions={
+            "conformance_mismatches": (
+                "Noise levels $\\log_{10}\\sigma_k$ against the step k of the two grids of each "
+                f"surveyed mismatch of at most 60 steps "
+                f"({sum(max(r.executed) <= 60 for r in results)} of {len(results)} cases), one "
+                "panel per case, with each side's exact DDIM KL on its model's Gaussian proxy "
+                f"in the panel title. The largest KL ratio between the two sides is {ratio:.3g}x "
+                f"({worst})."
+            )
+        },
     )
 
 
@@ -325,13 +347,24 @@ def _compare_diffusers(name: str, steps: int, config: dict[str, object]) -> tupl
         f"<= {tol.KDIFFUSION_TORCH_POW_ULPS} ulps (k-diffusion pow)"
     ),
     docs="docs/conformance.md#how-equality-is-proven",
+    math=(
+        r"\max_k\frac{|\sigma_k^{\text{symsched}}-\sigma_k^{\text{library}}|}{\mathrm{ulp}_{32}"
+        r"\big(\sigma_k^{\text{library}}\big)}=0\ \text{(bit-exact), or}\ \le"
+        rf"{tol.DIFFUSERS_TABLE_ULPS + tol.DIFFUSERS_TORCH_TRANSCENDENTAL_ULPS}"
+        r"\ \text{(diffusers)},\ \le"
+        rf"{tol.KDIFFUSION_TORCH_POW_ULPS}\ \text{{(k-diffusion)}}"
+    ),
 )
 def check_reproduced(budget: Budget) -> Outcome:
     try:
         import diffusers  # noqa: F401  (the libraries under test; their absence fails the claim)
         import k_diffusion  # noqa: F401
     except ImportError as exc:
-        return Outcome(False, f"{exc}; install the test extra to compare with the real libraries")
+        return Outcome(
+            False,
+            f"A library under test is not installed ({exc}); install the test extra to compare "
+            "with the real libraries.",
+        )
     from symsched.builtin import builtin_names
     from symsched_verify.oracles.tool_schedules import real_kdiffusion, ulps
 
@@ -374,9 +407,10 @@ def check_reproduced(budget: Budget) -> Outcome:
     exact = sum(c["exact"] for c in counts.values())
     refused = sum(c["both-refuse"] for c in counts.values())
     measured = (
-        f"{len(counts)} built-ins x {draws} drawn configurations: {exact} bit-exact, "
-        f"{total - exact - refused} within tolerance (worst {max(worst.values())} ulps), "
-        f"{refused} refused by both; {len(fails)} failures"
+        f"Over {len(counts)} built-ins with {draws} drawn configurations each, {exact} arrays "
+        f"are bit-exact, {total - exact - refused} within tolerance (at most "
+        f"{max(worst.values())} float32 ulps) and {refused} configurations are refused by both; "
+        f"{len(fails)} comparisons fail."
     )
     return Outcome(
         not fails,

@@ -61,6 +61,11 @@ def _z(samples: FloatArray, levels: FloatArray, start: Start) -> float:
         "miss by > 50 s.e."
     ),
     docs="docs/conventions.md#export-conventions",
+    math=(
+        r"\frac{|\sigma_k^{\text{visited}}-\sigma_k|}{\sigma_k}\le64\,\varepsilon_{32},\qquad"
+        r"\frac{|\widehat{\mathbb E}[x_i^2]-r_i(\lambda_i+\sigma_N^2)|}{\mathrm{se}}\le5,\qquad"
+        r"|z_{\text{naive shift-3 port}}|>50"
+    ),
 )
 def check_real_consumers(budget: Budget) -> Outcome:
     try:
@@ -69,7 +74,8 @@ def check_real_consumers(budget: Budget) -> Outcome:
     except ImportError as exc:
         return Outcome(
             False,
-            f"diffusers is not installed ({exc}); install the test extra to check the exports",
+            f"The package diffusers is not installed ({exc}); install the test extra to check "
+            "the exports.",
         )
     n = budget.pick(tol.EXPORT_PARTICLES, 10 * tol.EXPORT_PARTICLES)
     seed = budget.seed
@@ -115,10 +121,12 @@ def check_real_consumers(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        "max |z| "
-        + ", ".join(f"{k} {v:.2f}" for k, v in zs.items())
-        + f"; naive shift-3 port z = {z_naive:.0f}; level error max {max(level_err.values()):.1e}"
-        + f"; Euler list = karras N-1 and 0: {levels_rule}",
+        "The consumers' samples lie within "
+        + ", ".join(f"{v:.2f} ({k})" for k, v in zs.items())
+        + f" standard errors of the closed form and the naive shift-3 port misses it by "
+        f"{z_naive:.0f}; the visited levels are off by at most {max(level_err.values()):.1e} "
+        f"relative, and the Euler list {'is' if levels_rule else 'is not'} karras' (N - 1)-step "
+        "grid followed by 0.",
         {
             "z": zs,
             "level_rel_error": level_err,
@@ -140,12 +148,13 @@ _STEP_GRIDS: dict[str, tuple[str, int, dict[str, object]]] = {
 @claim(
     "export.steps-and-nfe",
     statement=(
-        "--steps N is N consumer steps in every export format: for a grid ending at sigma_min > "
-        "0, one ending at 0 and N = 1, the real consumer of each export (k-diffusion, ComfyUI, "
+        "The option --steps N means N consumer steps in every export format: for a grid ending "
+        r"at $\sigma_{\min} > 0$, one ending at 0 and N = 1, the real consumer of each export "
+        "(k-diffusion, ComfyUI, "
         "diffusers EulerDiscrete, DPMSolverMultistep, FlowMatchEulerDiscrete; json and csv: the "
         "grid in k-diffusion) takes exactly N steps, and the NFE each export states for ddim, "
         "heun, dpmpp-2m and ancestral is the number of model calls of k-diffusion's "
-        "sample_euler, sample_heun (2N-1 ending at 0), sample_dpmpp_2m and "
+        "sample_euler, sample_heun ($2N - 1$ ending at 0), sample_dpmpp_2m and "
         "sample_euler_ancestral on the levels the consumer visits; karras --steps N "
         "--format k-diffusion is k-diffusion's get_sigmas_karras(n=N)."
     ),
@@ -167,6 +176,12 @@ _STEP_GRIDS: dict[str, tuple[str, int, dict[str, object]]] = {
         "roundings of pow in float64)"
     ),
     docs="docs/conventions.md#steps-and-the-final-0",
+    math=(
+        r"\#\text{steps of the consumer of }\mathrm{export}_F\big(\sigma^{(N)}\big)=N\ \ "
+        r"\text{for every format }F,\qquad\mathrm{NFE}_{\text{heun}}=2N-1\ \text{(ending at 0)},"
+        r"\quad\mathrm{NFE}_{\text{ddim}}=\mathrm{NFE}_{\text{dpmpp-2m}}"
+        r"=\mathrm{NFE}_{\text{ancestral}}=N"
+    ),
 )
 def check_steps_and_nfe(budget: Budget) -> Outcome:
     try:
@@ -177,8 +192,8 @@ def check_steps_and_nfe(budget: Budget) -> Outcome:
     except ImportError as exc:  # KDiffusionMissing is an ImportError naming the fix
         return Outcome(
             False,
-            f"a real consumer is not importable ({exc}); install the test extra to check the "
-            "step counts",
+            f"A real consumer is not importable ({exc}); install the test extra to check the "
+            "step counts.",
         )
     kd_of = {sym: kd for kd, (_, sym) in consumers.KDIFFUSION_SAMPLERS.items()}
     cov = np.diag(LAM)
@@ -221,13 +236,15 @@ def check_steps_and_nfe(budget: Budget) -> Outcome:
     return Outcome(
         ok,
         (
-            f"{len(counted)} exports ({len(FORMATS)} formats x {len(_STEP_GRIDS)} grids): every "
-            "consumer takes N steps and spends the stated NFE"
+            f"In all {len(counted)} exports ({len(FORMATS)} formats × {len(_STEP_GRIDS)} grids) "
+            "the consumer takes N steps and the stated NFE is the number of model calls of "
+            "k-diffusion's samplers"
             if not wrong
-            else "; ".join(wrong[:3])
+            else "Problems: " + "; ".join(wrong[:3])
         )
-        + f"; get_sigmas_karras max rel. diff {max(karras_rel.values(), default=math.nan):.1e}"
-        + f"; the former N+1 levels and 0 take {old_steps} steps for N = {n_old}",
+        + "; the k-diffusion export of karras differs from get_sigmas_karras by at most "
+        + f"{max(karras_rel.values(), default=math.nan):.1e} relative, and the former convention "
+        + f"(N + 1 levels, then 0) takes {old_steps} steps for N = {n_old}.",
         {
             "counts": counted,
             "problems": wrong,

@@ -48,7 +48,8 @@ def _missing() -> Outcome | None:
     except ImportError as exc:
         return Outcome(
             False,
-            f"diffusers is not installed ({exc}); install the test extra to check its schedulers",
+            f"The package diffusers is not installed ({exc}); install the test extra to check "
+            "its schedulers.",
         )
     return None
 
@@ -111,8 +112,8 @@ def _time_error(visited: FloatArray, want: FloatArray) -> float:
 @claim(
     "flow.diffusers-end-to-end",
     statement=(
-        "diffusers' FlowMatchEulerDiscreteScheduler (shift=3 with its default grid; dynamic "
-        "exponential shifting with mu; an explicit sigmas= list with shift 1), "
+        "In diffusers, FlowMatchEulerDiscreteScheduler (shift=3 with its default grid; dynamic "
+        r"exponential shifting with $\mu$; an explicit sigmas= list with shift 1), "
         "FlowMatchHeunDiscreteScheduler (shift=3) and DPMSolverMultistepScheduler "
         "(use_flow_sigmas, DPM-Solver++ order 2) visit exactly the flow times symsched predicts "
         "(default grid: both table ends shifted, then the N times shifted again), and on the "
@@ -132,6 +133,13 @@ def _time_error(visited: FloatArray, want: FloatArray) -> float:
         "in step() moves a moment by ~1e-6, far below one s.e.)"
     ),
     docs=DOCS,
+    math=(
+        r"\rho=\frac{t}{1-t},\quad\text{shift }s:\ \rho\mapsto s\rho,\quad\text{dynamic }\mu:\ "
+        r"\rho\mapsto e^{\mu}\rho;\qquad\frac{|t_k^{\text{visited}}-t_k^{\text{predicted}}|}"
+        r"{t_k^{\text{predicted}}}\le16\,\varepsilon_{32},\quad"
+        r"\frac{|\widehat{\mathbb E}[x_ix_j]-\hat\Sigma_{ij}|}{\mathrm{se}_{ij}}"
+        rf"\le{tol.Z_SCORE:g}"
+    ),
 )
 def check_end_to_end(budget: Budget) -> Outcome:
     missing = _missing()
@@ -184,9 +192,12 @@ def check_end_to_end(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        "max |z| "
-        + ", ".join(f"{k} {v:.2f}" for k, v in zs.items())
-        + f"; flow-time error max {max(time_err.values()):.1e}; model calls = nfe: {calls_ok}",
+        "The schedulers' samples lie within "
+        + ", ".join(f"{v:.2f} ({k})" for k, v in zs.items())
+        + " standard errors of the closed forms; the visited flow times differ from the "
+        + f"predicted ones by at most {max(time_err.values()):.1e} relative, and the model calls "
+        + ("equal" if calls_ok else "differ from")
+        + " the samplers' NFE.",
         {"z": zs, "time_rel_error": time_err, "calls_match_nfe": calls_ok, "particles": n},
     )
 
@@ -195,10 +206,11 @@ def check_end_to_end(budget: Budget) -> Outcome:
     "flow.diffusers-negative-controls",
     statement=(
         "The closed forms tell the schedulers' conventions apart: sigmas shifted by the user and "
-        "shifted again by a FlowMatchEuler scheduler with shift=3 (rho multiplied by 9) sample "
+        r"shifted again by a FlowMatchEuler scheduler with shift=3 ($\rho$ multiplied by 9) "
+        "sample "
         "the closed form of the doubly shifted grid and miss the intended grid's; "
         "FlowMatchHeunDiscreteScheduler samples flow-heun (Heun in t) and misses heun (Heun in "
-        "rho) on the same grid."
+        r"$\rho$) on the same grid."
     ),
     source=SRC,
     method=(
@@ -212,6 +224,13 @@ def check_end_to_end(budget: Budget) -> Outcome:
         f"{tol.DIFFUSERS_FLOW_NEGATIVE_Z:g} s.e. (four times the band: the check keeps its power)"
     ),
     docs=DOCS,
+    math=(
+        r"\rho\mapsto s\rho\mapsto s^2\rho=9\rho:\quad"
+        rf"|z_{{\text{{doubly shifted}}}}|\le{tol.Z_SCORE:g},\ "
+        rf"|z_{{\text{{intended}}}}|>{tol.DIFFUSERS_FLOW_NEGATIVE_Z:g};\qquad"
+        rf"|z_{{\text{{flow-heun}}}}|\le{tol.Z_SCORE:g},\ "
+        rf"|z_{{\text{{heun}}}}|>{tol.DIFFUSERS_FLOW_NEGATIVE_Z:g}"
+    ),
 )
 def check_negative_controls(budget: Budget) -> Outcome:
     missing = _missing()
@@ -242,8 +261,10 @@ def check_negative_controls(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        f"double shift: doubly shifted grid z = {z_twice:.2f}, intended grid z = "
-        f"{z_intended:.0f}; FlowMatchHeun: flow-heun z = {z_flow_heun:.2f}, heun z = {z_heun:.0f}",
+        f"The doubly shifted sigmas' samples lie {z_twice:.2f} standard errors from the doubly "
+        f"shifted grid's closed form and {z_intended:.0f} from the intended grid's; "
+        f"FlowMatchHeun's samples lie {z_flow_heun:.2f} from flow-heun's closed form and "
+        f"{z_heun:.0f} from heun's.",
         {
             "z_doubly_shifted": z_twice,
             "z_intended": z_intended,

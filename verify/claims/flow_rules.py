@@ -40,6 +40,7 @@ from symsched.flow.shift import shifted_uniform_grid
 from symsched.gaussian.exact import log_variance_ratios
 from symsched_verify import tolerances as tol
 from symsched_verify.registry import Budget, Outcome, claim
+from symsched_verify.tex import tex_number
 
 SRC_RULES = (
     "diffusers 0.42.1: pipelines/flux/pipeline_flux.py (calculate_shift, prepare_latents, "
@@ -89,13 +90,14 @@ def _scheduler_times(
 @claim(
     "flow.rule-definitions",
     statement=(
-        "Each published shift rule as coded in symsched.flow.rules is the tool's own: Flux.1's mu "
-        "equals diffusers' calculate_shift and Flux.2's equals diffusers' compute_empirical_mu at "
-        "the token count of the pipelines' packing, floor(R/16)^2, on a grid of resolutions "
+        "Each published shift rule as coded in symsched.flow.rules is the tool's own: Flux.1's "
+        r"$\mu$ equals diffusers' calculate_shift and Flux.2's equals diffusers' "
+        r"compute_empirical_mu at the token count of the pipelines' packing, "
+        r"$\lfloor R/16\rfloor^2$, on a grid of resolutions "
         "(including a non-multiple of 16 and both sides of Flux.2's 4300-token switch) and step "
         "counts 1 to 500; and every rule's shift, given to diffusers' FlowMatchEulerDiscrete "
-        "scheduler (static shift for sd3 / sd3-resolution, dynamic mu for flux / flux2), makes it "
-        "visit exactly the shifted uniform grid symsched assumes."
+        r"scheduler (static shift for sd3 / sd3-resolution, dynamic $\mu$ for flux / flux2), "
+        "makes it visit exactly the shifted uniform grid symsched assumes."
     ),
     source=SRC_RULES,
     method=(
@@ -111,6 +113,12 @@ def _scheduler_times(
         f"{tol.CONSUMER_LEVEL_RTOL:.1e} relative (float32 scheduler)"
     ),
     docs="docs/theory/flow_resolution.md#the-rules",
+    math=(
+        r"\mu_{\text{flux}}=0.5+0.65\,\frac{n-256}{3840},\quad n=\lfloor R/16\rfloor^2,\quad "
+        r"s=e^{\mu};\qquad|\mu^{\text{symsched}}-\mu^{\text{diffusers}}|\le"
+        rf"{tex_number(tol.FLOW_RULE_MU_ATOL)},\quad\frac{{|t_k^{{\text{{scheduler}}}}-t_k|}}{{t_k}}\le"
+        r"64\,\varepsilon_{32},\quad t_k=\frac{\rho_k}{1+\rho_k},\ \rho_k=s\,\frac{N-k}{k}"
+    ),
 )
 def check_rule_definitions(budget: Budget) -> Outcome:
     try:
@@ -121,7 +129,8 @@ def check_rule_definitions(budget: Budget) -> Outcome:
     except ImportError as exc:
         return Outcome(
             False,
-            f"diffusers is not installed ({exc}); install the test extra to check the shift rules",
+            f"The package diffusers is not installed ({exc}); install the test extra to check "
+            "the shift rules.",
         )
     flux = diffusers_function("pipelines.flux.pipeline_flux", "calculate_shift")
     flux2 = diffusers_function("pipelines.flux2.pipeline_flux2", "compute_empirical_mu")
@@ -174,10 +183,12 @@ def check_rule_definitions(budget: Budget) -> Outcome:
         n: math.exp(RULES["flux2"].mu(1040, n) - RULES["flux2"].mu(1056, n)) for n in (4, 28, 50)
     }
     measured = (
-        f"max |mu - diffusers|: flux {mu_err['flux']:.1e}, flux2 {mu_err['flux2']:.1e} over "
-        f"{len(RULE_RESOLUTIONS)} R x {len(RULE_STEPS)} N; scheduler times max rel. "
-        f"{max(level_err.values()):.1e}; tokens = floor(R/16)^2 at every R; "
-        f"{len(failures)} failures (diffusers {diffusers_version()}, {flux.how.split(' (')[0]})"
+        f"Over {len(RULE_RESOLUTIONS)} resolutions and {len(RULE_STEPS)} step counts symsched's "
+        f"$\\mu$ differs from diffusers' by at most {mu_err['flux']:.1e} (flux) and "
+        f"{mu_err['flux2']:.1e} (flux2), and the scheduler's flow times from the assumed grid by "
+        f"at most {max(level_err.values()):.1e} relative; the token counts are checked against "
+        f"$\\lfloor R/16\\rfloor^2$ at every R, and {len(failures)} checks fail (diffusers "
+        f"{diffusers_version()}, functions {flux.how.split(' (')[0]})."
     )
     return Outcome(
         not failures,
@@ -265,14 +276,15 @@ def certify(table: ResolutionTable, spectra: dict[int, FloatArray]) -> tuple[lis
 @claim(
     "flow.published-rules",
     statement=(
-        "On the photograph proxy of a unit-variance latent (radial Fourier spectrum of R/8 x R/8 "
-        "RGB patches, mean eigenvalue 1), the exact optimal shift s*(R, N) of N uniform Euler "
-        "flow steps, for R = 256 ... 2048 and N = 4 ... 50, is a certified minimum of the exact "
-        "KL(data || output), no published rule (sd3, sd3-resolution, flux, flux2) reaches a lower "
-        "KL, and s* increases with R at every N on that grid (not below it: s* has a minimum "
-        "near R = 320, reported in the docs). The gaps ln(s_rule / s*), the KL ratios and the "
-        "fitted exponents d ln s / d ln R are reported, not asserted: the proxy speaks to the "
-        "trend with R, not to the level of s* in a VAE latent space."
+        "On the photograph proxy of a unit-variance latent (radial Fourier spectrum of R/8 × R/8 "
+        r"RGB patches, mean eigenvalue 1), the exact optimal shift $s^\star(R, N)$ of N uniform "
+        "Euler flow steps, for R = 256 to 2048 and N = 4 to 50, is a certified minimum of the "
+        r"exact $\mathrm{KL}(\text{data}\,\|\,\text{output})$, no published rule (sd3, "
+        r"sd3-resolution, flux, flux2) reaches a lower KL, and $s^\star$ increases with R at "
+        r"every N on that grid (not below it: $s^\star$ has a minimum near R = 320, reported in "
+        r"the docs). The gaps $\ln(s_{\text{rule}}/s^\star)$, the KL ratios and the fitted "
+        r"exponents $d\ln s/d\ln R$ are reported, not asserted: the proxy speaks to the trend "
+        r"with R, not to the level of $s^\star$ in a VAE latent space."
     ),
     source=(
         "Esser et al. arXiv 2403.03206 §5.3.2, Eq. (23); diffusers 0.42.1 pipeline_flux.py "
@@ -293,6 +305,12 @@ def certify(table: ResolutionTable, spectra: dict[int, FloatArray]) -> tuple[lis
         "monotonicity strict"
     ),
     docs="docs/theory/flow_resolution.md#results",
+    math=(
+        r"s^\star(R,N)=\mathrm{arg\,min}_s\operatorname{KL}\Big(\text{data}\,\|\,"
+        r"\text{output on }\rho_k=s\,\frac{N-k}{k}\Big),\qquad\operatorname{KL}(s^\star)\le"
+        r"\operatorname{KL}(s^\star e^{\pm0.01}),\ \operatorname{KL}(s_{\text{rule}}),\qquad "
+        r"R_1<R_2\Rightarrow s^\star(R_1,N)<s^\star(R_2,N)"
+    ),
 )
 def check_published_rules(budget: Budget) -> Outcome:
     table = compare_resolution(RESOLUTIONS, STEPS)
@@ -313,16 +331,30 @@ def check_published_rules(budget: Budget) -> Outcome:
     rule_exp = "; ".join(
         f"{k} {span([f.exponent for f in fits[k].values()], '.2f')}" for k in table.rules
     )
+
+    def words(v: list[float], fmt: str) -> str:
+        lo, hi = span(v, fmt).split("..")
+        return lo if lo == hi else f"{lo} to {hi}"
+
+    def trend(ok: bool) -> str:
+        return "increases" if ok else "does not always increase"
+
     measured = (
-        f"s* {span(shifts, '.3f')} (R {min(RESOLUTIONS)}-{max(RESOLUTIONS)}, N {min(STEPS)}-"
-        f"{max(STEPS)}); d ln s*/d ln R {span(opt_exp, '.3f')} vs rules: {rule_exp}; ln(s_rule/s*) "
-        + ", ".join(f"{k} {span(v, '+.2f')}" for k, v in gaps.items())
-        + "; KL ratio "
-        + ", ".join(f"{k} {span(v, '.3g')}" for k, v in ratios.items())
-        + f"; {len(records) - len({f.split(':')[0] for f in failures})}/{len(records)} rows "
-        f"certified; s* increasing in R at every N: {all(up_r.values())}; in N at every R: "
-        f"{all(table.increasing_in_steps().values())}; {table.seconds['spectra']:.0f} s spectra, "
-        f"{table.seconds['optima'] + table.seconds['rule_kls']:.0f} s optima and KLs"
+        f"Over R = {min(RESOLUTIONS)} to {max(RESOLUTIONS)} and N = {min(STEPS)} to {max(STEPS)} "
+        f"the optimal shift $s^\\star$ runs from {words(shifts, '.3f')}, "
+        f"{len(records) - len({f.split(':')[0] for f in failures})} of {len(records)} rows are "
+        f"certified, and $s^\\star$ {trend(all(up_r.values()))} with R at every N and "
+        f"{trend(all(table.increasing_in_steps().values()))} with N at every R. The fitted "
+        f"exponent $d\\ln s^\\star/d\\ln R$ runs from {words(opt_exp, '.3f')}, against "
+        + ", ".join(
+            f"{words([f.exponent for f in fits[k].values()], '.2f')} ({k})" for k in table.rules
+        )
+        + " for the rules; $\\ln(s_{\\text{rule}}/s^\\star)$ runs from "
+        + ", ".join(f"{words(v, '+.2f')} ({k})" for k, v in gaps.items())
+        + " and the KL ratio from "
+        + ", ".join(f"{words(v, '.3g')} ({k})" for k, v in ratios.items())
+        + f" (spectra {table.seconds['spectra']:.0f} s, optima and KLs "
+        f"{table.seconds['optima'] + table.seconds['rule_kls']:.0f} s)."
     )
     details = {
         "table": table.to_json(),
@@ -335,4 +367,13 @@ def check_published_rules(budget: Budget) -> Outcome:
         measured,
         details,
         figures={"flow_shift_vs_resolution": plot_resolution(table, steps=(4, 10, 28, 50))},
+        captions={
+            "flow_shift_vs_resolution": (
+                "Optimal flow shift s* (exact KL of N uniform flow Euler steps on the "
+                "photographs' spectrum at each resolution) against the image side R for "
+                "N = 4, 10, 28 and 50, beside the published shift rules (left), and each curve "
+                "over its value at the reference resolution (right). The fitted exponent "
+                f"d ln s*/d ln R is {span(opt_exp, '.3f')}, against {rule_exp} for the rules."
+            )
+        },
     )

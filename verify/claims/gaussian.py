@@ -45,8 +45,8 @@ def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bo
 @claim(
     "gaussian.ddim-gain-derived",
     statement=(
-        "The DDIM gain derived from Tweedie's formula equals the paper's per-step gain c_k, and "
-        "its rho form is (lam + a b)/(lam + a^2)."
+        "The DDIM gain derived from Tweedie's formula equals the paper's per-step gain $c_k$, "
+        r"and its $\rho$ form is $g(a,b;\lambda) = (\lambda + ab)/(\lambda + a^2)$."
     ),
     source=f"{SRC}, §3 (per-step gain, rational rho-form)",
     method=(
@@ -56,6 +56,11 @@ def _random_grid(rng: np.random.Generator, n: int, pure_noise: bool, to_zero: bo
     ),
     tolerance="exact (symbolic zero); numeric backup |diff| <= 1e-40 at 50 digits",
     docs="docs/theory/gaussian.md#ddim-gain",
+    math=(
+        r"c=\frac{\lambda\sqrt{\bar\alpha_a\bar\alpha_b}+\sqrt{(1-\bar\alpha_a)(1-\bar\alpha_b)}}"
+        r"{\lambda\bar\alpha_a+1-\bar\alpha_a}=\frac{\alpha_b}{\alpha_a}\,g(a,b;\lambda),\qquad"
+        r" g(a,b;\lambda)=\frac{\lambda+ab}{\lambda+a^2}"
+    ),
 )
 def check_gain(budget: Budget) -> Outcome:
     derived = derive.ddim_gain_vp()
@@ -84,7 +89,9 @@ def check_gain(budget: Budget) -> Outcome:
     ok = diff_vp == 0 and diff_rho == 0 and worst <= tol.SYMBOLIC_NUMERIC_ATOL
     return Outcome(
         ok,
-        f"symbolic differences {diff_vp}, {diff_rho}; numeric max {worst:.1e}",
+        f"The derived gain minus the paper's formula simplifies to {diff_vp}, and the derived gain "
+        f"in $\\rho$ minus $(\\alpha_b/\\alpha_a)\\,g$ to {diff_rho}; at 50 digits the largest "
+        f"difference from the paper's formula at random points is {worst:.1e}.",
         {
             "gain_rho": str(derive.ddim_gain_rho()),
             "gain_vp": str(derived),
@@ -98,8 +105,9 @@ def check_gain(budget: Budget) -> Outcome:
 @claim(
     "gaussian.angle-identity",
     statement=(
-        "c_k^2 = v(alpha_bar_{k-1})/v(alpha_bar_k) * cos^2(phi_k - phi_{k-1}) with phi = "
-        "arctan(rho/sqrt(lam))."
+        r"The squared VP gain is $c^2 = v(\bar\alpha_b)/v(\bar\alpha_a)\,\cos^2(\varphi_a - "
+        r"\varphi_b)$ with the angle $\varphi = \arctan(\rho/\sqrt{\lambda})$, and the lost "
+        r"fraction $1 - \cos^2\Delta\varphi$ is the paper's Lagrange form."
     ),
     source=f"{SRC}, §3 (angle form, Lagrange identity)",
     method=(
@@ -109,6 +117,13 @@ def check_gain(budget: Budget) -> Outcome:
     ),
     tolerance="exact (symbolic zero)",
     docs="docs/theory/gaussian.md#angle-form",
+    math=(
+        r"c^2=\frac{v(\bar\alpha_b)}{v(\bar\alpha_a)}\cos^2(\varphi_a-\varphi_b),\quad"
+        r"\varphi=\arctan\frac{\rho}{\sqrt\lambda},\qquad 1-\cos^2\Delta\varphi="
+        r"\frac{\lambda\big(\sqrt{\bar\alpha_b(1-\bar\alpha_a)}-\sqrt{\bar\alpha_a(1-\bar\alpha_b)}"
+        r"\big)^2}{v(\bar\alpha_a)\,v(\bar\alpha_b)}"
+        r"=\frac{\lambda(a-b)^2}{(\lambda+a^2)(\lambda+b^2)}"
+    ),
 )
 def check_angle(budget: Budget) -> Outcome:
     res = derive.angle_identity_residual()
@@ -121,7 +136,8 @@ def check_angle(budget: Budget) -> Outcome:
     ok = res == 0 and diff == 0
     return Outcome(
         ok,
-        f"residual {res}; Lagrange-form difference {diff}",
+        f"The angle identity's residual simplifies to {res} and the Lagrange form minus the "
+        f"derived variance loss to {diff}.",
         {
             "residual": str(res),
             "lagrange_difference": str(diff),
@@ -133,8 +149,8 @@ def check_angle(budget: Budget) -> Outcome:
 @claim(
     "gaussian.closed-form-vs-monte-carlo",
     statement=(
-        "The closed-form output covariance U diag(r_i (lam_i + sigma_N^2)) U^T equals the "
-        "covariance of full-matrix DDIM particles."
+        r"The closed-form output covariance $U\,\mathrm{diag}\big(r_i(\lambda_i + "
+        r"\sigma_N^2)\big)\,U^\top$ equals the covariance of full-matrix DDIM particles."
     ),
     source=(
         f"{SRC}, §3 (trajectory, output); docs/theory/gaussian.md#full-matrix-monte-carlo-example"
@@ -149,9 +165,15 @@ def check_angle(budget: Budget) -> Outcome:
         "full-matrix example's predicted covariance matched to its 4 printed decimals"
     ),
     docs="docs/theory/gaussian.md#full-covariance",
+    math=(
+        r"\hat\Sigma=U\,\mathrm{diag}\big(r_i(\lambda_i+\sigma_N^2)\big)\,U^\top,\qquad"
+        r"\max_{j,k}\frac{|\hat\Sigma^{\mathrm{MC}}_{jk}-\hat\Sigma_{jk}|}{\mathrm{se}_{jk}}"
+        rf"\le{tol.Z_SCORE:g}"
+    ),
 )
 def check_monte_carlo(budget: Budget) -> Outcome:
-    import matplotlib.pyplot as plt
+    from symsched._figures import new_figure, tidy
+    from symsched.plot_style import styles
 
     rng = _rng(budget, 2)
     n = budget.pick(100_000, 1_000_000)
@@ -173,7 +195,9 @@ def check_monte_carlo(budget: Budget) -> Outcome:
             (_random_spd(rng, d), grid, "prior" if i % 4 == 3 else "exact", f"random #{i}")
         )
     zs, rows = [], []
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = new_figure((5.6, 4.4))
+    ax = fig.add_subplot()
+    look = styles(("full-matrix example", "random covariances"))
     for k, (cov, grid, start, label) in enumerate(cases):
         pred = exact.output_covariance(cov, grid, start=start)
         mc = ddim_particles(cov, grid, n, start=start, seed=budget.seed + k)
@@ -188,14 +212,24 @@ def check_monte_carlo(budget: Budget) -> Outcome:
                 "max_abs_z": zs[-1],
             }
         )
+        group = "full-matrix example" if k == 0 else "random covariances"
         ax.errorbar(
-            pred.ravel(), mc.covariance.ravel(), yerr=tol.Z_SCORE * mc.stderr.ravel(), fmt="o", ms=3
+            pred.ravel(),
+            mc.covariance.ravel(),
+            yerr=tol.Z_SCORE * mc.stderr.ravel(),
+            ls="none",
+            ms=3,
+            color=look[group].color,
+            marker=look[group].marker,
+            label=f"{group} (d = 2..4)" if k == 1 else (group if k == 0 else "_nolegend_"),
         )
     lim = ax.get_xlim()
-    ax.plot(lim, lim, "k--", lw=0.8)
-    ax.set_xlabel("closed form")
-    ax.set_ylabel(f"Monte Carlo ({n} particles, ±{tol.Z_SCORE:g} s.e.)")
-    ax.set_title("Output covariance entries")
+    ax.plot(lim, lim, "k--", lw=0.8, label="Monte Carlo = closed form")
+    ax.set_xlabel("closed-form output covariance entry")
+    ax.set_ylabel(f"Monte Carlo entry ({n} particles, ±{tol.Z_SCORE:g} s.e.)")
+    ax.set_title("Gaussian data, DDIM (VP, x-space): output covariance entries", fontsize=10)
+    ax.legend(fontsize=8)
+    tidy(fig)
     example_pred = np.array(ref.FULL_MATRIX_MC_EXAMPLE["predicted"])
     ours = exact.output_covariance(
         np.array(ref.FULL_MATRIX_MC_EXAMPLE["covariance"]), families.tangent(1.0).grid(6)
@@ -204,18 +238,28 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     ok = max(zs) <= tol.Z_SCORE and example_ok
     return Outcome(
         ok,
-        f"max |z| = {max(zs):.2f} over {len(cases)} cases; full-matrix example to 4 decimals: "
-        f"{example_ok}",
+        f"Over {len(cases)} cases the largest deviation of a Monte Carlo covariance entry from "
+        f"the closed form is {max(zs):.2f} standard errors; the full-matrix example "
+        f"{'matches' if example_ok else 'does not match'} its printed covariance to 4 decimals.",
         {"particles": n, "cases": rows, "spec_example_closed_form": ours},
         figures={"scatter": fig},
+        captions={
+            "scatter": (
+                "Every entry of the output covariance of particle DDIM with the exact full-matrix "
+                f"denoiser ({n} particles, error bars ±{tol.Z_SCORE:g} s.e.) against the closed "
+                f"form, for the full-matrix example and {len(cases) - 1} random correlated "
+                "Gaussians of dimension 2 to 4 on random grids. The largest deviation of an "
+                f"entry from the diagonal is {max(zs):.2f} standard errors."
+            )
+        },
     )
 
 
 @claim(
     "gaussian.backends-agree",
     statement=(
-        "numpy, torch and 40-digit mpmath give the same exact KL and variance ratios, up to "
-        "round-off."
+        "The numpy, torch and 40-digit mpmath backends give the same exact KL and variance "
+        "ratios, up to round-off."
     ),
     source=f"{SRC}, §3-§4",
     method=(
@@ -225,6 +269,10 @@ def check_monte_carlo(budget: Budget) -> Outcome:
     ),
     tolerance="relative |diff| <= 64 eps * 2N per KL direction (tolerances.backend_rtol)",
     docs="docs/theory/gaussian.md#stable-numerics",
+    math=(
+        r"\frac{|\operatorname{KL}^{\text{numpy, torch}}-\operatorname{KL}^{\text{mpmath}}|}"
+        r"{\operatorname{KL}^{\text{mpmath}}}\le64\,\varepsilon\cdot2N"
+    ),
 )
 def check_backends(budget: Budget) -> Outcome:
     rng = _rng(budget, 3)
@@ -250,15 +298,19 @@ def check_backends(budget: Budget) -> Outcome:
                 worst_ratio = max(worst_ratio, err / rt)
         rows.append({"d": d, "steps": n, "start": start, "kl_mpmath": float(r_mp.kl_source_output)})
     return Outcome(
-        worst_ratio <= 1.0, f"worst error / tolerance = {worst_ratio:.2e}", {"cases": rows}
+        worst_ratio <= 1.0,
+        f"Over {len(rows)} random spectra and grids, the largest relative difference of a numpy "
+        f"or torch KL from 40-digit mpmath is {worst_ratio:.2e} times the tolerance.",
+        {"cases": rows},
     )
 
 
 @claim(
     "gaussian.check-values",
     statement=(
-        "One eigenvalue on the matched tangent grid: r = cos^(2N)(pi/2N), with the closed forms "
-        "for N = 2, 3, 4, 6 and the reference table of r and both KLs for N = 2..1000."
+        r"For one eigenvalue on its matched tangent grid the variance ratio is $r = "
+        r"\cos^{2N}(\pi/2N)$, with the closed forms for $N = 2, 3, 4, 6$ and the reference table "
+        r"of $r$ and both KLs for $N = 2, \dots, 1000$."
     ),
     source=(
         "Sun, Poor, Zhang, arXiv 2601.13602, §5.2 (r = cos^(2N)(pi/2N)); "
@@ -274,6 +326,11 @@ def check_backends(budget: Budget) -> Outcome:
         "forms exact"
     ),
     docs="docs/theory/gaussian.md#single-eigenvalue-on-its-tangent-grid",
+    math=(
+        r"r=\cos^{2N}\frac{\pi}{2N},\qquad r_2=\tfrac14,\quad r_3=\tfrac{27}{64},\quad"
+        r" r_4=\Big(\tfrac38+\tfrac{\sqrt2}{4}\Big)^2,\quad"
+        r" r_6=\tfrac{1351}{4096}+\tfrac{195\sqrt3}{1024}"
+    ),
 )
 def check_values(budget: Budget) -> Outcome:
     from symsched.gaussian.tangent import optimal_ratio_single, tangent_sigmas
@@ -297,8 +354,9 @@ def check_values(budget: Budget) -> Outcome:
     ok = worst <= tol.CHECK_VALUE_RTOL and all(v == 0 for v in sym.values())
     return Outcome(
         ok,
-        f"max relative deviation {worst:.1e}; closed forms exact: "
-        f"{all(v == 0 for v in sym.values())}",
+        f"The largest relative deviation from the reference table of $r$ and both KLs is "
+        f"{worst:.1e}; the closed forms for N = 2, 3, 4, 6 "
+        f"{'hold exactly' if all(v == 0 for v in sym.values()) else 'do not all hold'}.",
         {"max_rel_dev": worst, "closed_form_residuals": {str(k): str(v) for k, v in sym.items()}},
     )
 
@@ -306,8 +364,8 @@ def check_values(budget: Budget) -> Outcome:
 @claim(
     "gaussian.kl-positive-ratios-bounded",
     statement=(
-        "DDIM under-disperses: r_i <= 1 from the exact start, so both KLs are > 0 for every "
-        "finite grid; the exact probability-flow map gives r_i = 1 and KL = 0."
+        "DDIM under-disperses: $r_i \\le 1$ from the exact start, so both KLs are positive for "
+        "every finite grid; the exact probability-flow map gives $r_i = 1$ and zero KL."
     ),
     source=f"{SRC}, §3 (output: r_i <= 1) and §4",
     method=(
@@ -316,6 +374,11 @@ def check_values(budget: Budget) -> Outcome:
     ),
     tolerance="r_i <= 1 + 4 eps; KL > 0 strictly (DDIM), KL == 0 exactly (exact flow)",
     docs="docs/theory/gaussian.md#variance-recursion-and-output-ratio",
+    math=(
+        r"\text{DDIM: }r_i\le1,\ \ \operatorname{KL}(\text{target}\,\|\,\text{output})>0,\ \ "
+        r"\operatorname{KL}(\text{output}\,\|\,\text{target})>0;\qquad"
+        r"\text{exact flow: }r_i=1,\ \ \operatorname{KL}=0"
+    ),
 )
 def check_positive(budget: Budget) -> Outcome:
     rng = _rng(budget, 4)
@@ -333,7 +396,9 @@ def check_positive(budget: Budget) -> Outcome:
     ok = max_r <= 1 + 4 * tol.EPS64 and min_kl > 0 and flow_max == 0.0
     return Outcome(
         ok,
-        f"max r = {max_r:.17g}; min KL = {min_kl:.3e}; exact-flow KL max = {flow_max}",
+        f"Over random spectra and grids the largest DDIM variance ratio $r_i$ is {max_r:.17g} "
+        f"and the smallest KL {min_kl:.3e}; the largest KL of the exact probability-flow map is "
+        f"{flow_max}.",
         {"max_ratio": max_r, "min_kl": min_kl, "exact_flow_max_kl": flow_max},
     )
 
@@ -355,6 +420,11 @@ def check_positive(budget: Budget) -> Outcome:
         "relative"
     ),
     docs="docs/conventions.md#noise-level",
+    math=(
+        r"\rho^{\text{cosine}}\big(t^{\text{cosine}}(\rho_k)\big)=\rho_k\ \Longrightarrow\ "
+        r"\operatorname{KL}^{\text{cosine}}=\operatorname{KL}^{\text{vp-linear}},\quad"
+        r"\hat x^{\text{cosine}}=\hat x^{\text{vp-linear}}"
+    ),
 )
 def check_relabel(budget: Budget) -> Outcome:
     vp = families.vp_linear()
@@ -380,7 +450,9 @@ def check_relabel(budget: Budget) -> Outcome:
     ok = worst_kl <= 1e-12 and worst_mc <= 1e-10
     return Outcome(
         ok,
-        f"closed form rel diff {worst_kl:.1e}; particle rel diff {worst_mc:.1e}",
+        f"Relabelling the vp-linear levels (N = 3, 7, 20) as cosine-schedule times changes the "
+        f"closed-form KL by {worst_kl:.1e} relative and the particle samples by {worst_mc:.1e} "
+        f"relative.",
         {"closed_form_rel_diff": worst_kl, "particle_rel_diff": worst_mc},
     )
 
@@ -388,8 +460,8 @@ def check_relabel(budget: Budget) -> Outcome:
 @claim(
     "gaussian.tiny-kl-stable",
     statement=(
-        "The fast float64 KL stays accurate when it is tiny (N = 1e5 steps, KL ~ 1e-10), where "
-        "the textbook formula loses its digits."
+        "The fast float64 KL stays accurate when it is tiny ($N = 10^5$ steps, KL near "
+        "$10^{-9}$), where the textbook formula loses its digits."
     ),
     source=f"{SRC}, §4; docs/theory/gaussian.md#stable-numerics",
     method=(
@@ -398,6 +470,12 @@ def check_relabel(budget: Budget) -> Outcome:
     ),
     tolerance="relative <= 64 eps * 2N (tolerances.backend_rtol)",
     docs="docs/theory/gaussian.md#variance-loss",
+    math=(
+        r"\ln r_i=\sum_{k=1}^N\operatorname{log1p}\big(-\ell(\sigma_{k-1},\sigma_k;\lambda_i)\big),"
+        r"\quad\ell(a,b;\lambda)=\frac{\lambda(a-b)^2}{(\lambda+a^2)(\lambda+b^2)},\qquad"
+        r"\frac{|\operatorname{KL}^{\text{float64}}-\operatorname{KL}^{\text{mpmath}}|}"
+        r"{\operatorname{KL}^{\text{mpmath}}}\le64\,\varepsilon\cdot2N"
+    ),
 )
 def check_tiny(budget: Budget) -> Outcome:
     from symsched.gaussian.tangent import tangent_sigmas
@@ -426,7 +504,8 @@ def check_tiny(budget: Budget) -> Outcome:
     ok = err <= tol.backend_rtol(n)
     return Outcome(
         ok,
-        f"KL = {fast.kl_source_output:.6e}; fast rel err {err:.1e}; naive rel err {naive_err:.1e}",
+        f"At N = {n} steps the KL is {fast.kl_source_output:.6e}; the stable float64 path is off "
+        f"the 40-digit value by {err:.1e} relative, the textbook formula by {naive_err:.1e}.",
         {
             "steps": n,
             "kl_source_output": fast.kl_source_output,

@@ -13,22 +13,33 @@ from typing import Any
 
 import numpy as np
 
+from symsched._figures import new_figure, tidy
 from symsched.highdim import cw as cwm
 from symsched.highdim import measure as ms
 from symsched.highdim import simulate as sim
 from symsched.highdim.plots import plot_phat_vs_d, plot_trajectories
+from symsched.plot_style import style
 from symsched_verify import tolerances as tol
-from symsched_verify.claims.highdim import SRC, _seed
+from symsched_verify.claims.highdim import SRC, _e, _seed
 from symsched_verify.registry import Budget, Outcome, claim
+
+
+def cw_title(beta: float, p: float = 0.8, **what: Any) -> str:
+    """``Curie–Weiss β = 2, p = 0.8 (m = ..., W+ = ...)`` plus ``, key = value`` for ``what``."""
+    mdl = cwm.CurieWeiss(beta=beta, p=p)
+    text = f"Curie–Weiss β = {beta:g}, p = {p:g} (m = {mdl.m:.4f}, W+ = {mdl.w_plus:.4f})"
+    for key, value in what.items():
+        text += f", {key} = {_e(value) if key == 'd' else value}"
+    return text
 
 
 @claim(
     "highdim.cw-exact-law",
     statement=(
-        "Curie-Weiss: the exact sampler matches the enumerated magnetisation law; the "
-        "Hubbard-Stratonovich denoiser equals brute-force enumeration; the two-mode denoiser "
-        "approaches it (d = 100, 1000) and is exact late (tau = 0.9); the exact mode weight "
-        "tends to W+ = 1/(1 + e^{-2hm}), not p."
+        "Curie–Weiss: the exact sampler matches the enumerated magnetisation law; the "
+        "Hubbard–Stratonovich denoiser equals brute-force enumeration; the two-mode denoiser "
+        r"approaches it (d = 100, 1000) and is exact late ($\tau = 0.9$); the exact mode weight "
+        r"tends to $W_+ = 1/(1 + e^{-2hm})$, not p."
     ),
     source=(
         f"{SRC}; docs/theory/highdim.md#curie-weiss-model, "
@@ -44,6 +55,12 @@ from symsched_verify.registry import Budget, Outcome, claim
         "= 0.9)"
     ),
     docs="docs/theory/highdim.md#exact-denoiser-by-hubbard-stratonovich",
+    math=(
+        r"P(K)\propto\binom dK\exp\Big(\frac{\beta(2K-d)^2}{2d}+\frac{h(2K-d)}{d}\Big),\qquad"
+        r"\eta_i(x)=\frac{\int w(\lambda\mid x)\tanh(\lambda+y_i)\,d\lambda}"
+        r"{\int w(\lambda\mid x)\,d\lambda},\qquad P(M>0)+\tfrac12P(M=0)"
+        r"\xrightarrow[d\to\infty]{}W_+=\frac{1}{1+e^{-2hm}}"
+    ),
 )
 def check_cw_exact(budget: Budget) -> Outcome:
     rng = np.random.default_rng(_seed(budget, 70))
@@ -105,13 +122,35 @@ def check_cw_exact(budget: Budget) -> Outcome:
         and gaps[-1] < 1e-3
         and abs(mdl.w_plus - mdl.p) > 0.1
     )
+    dims_w = (10**2, 10**3, 10**4, 10**5)
+    fig = new_figure((5.8, 4.0))
+    ax = fig.add_subplot()
+    ax.loglog(dims_w, gaps, color=style("exact law").color, marker="o", label="enumerated law")
+    guide = gaps[0] * (dims_w[0] / np.array(dims_w, dtype=float))
+    ax.loglog(dims_w, guide, color="k", ls=":", lw=1, label="∝ 1/d")
+    ax.set_xlabel("dimension d")
+    ax.set_ylabel("|P(M > 0) - W+|")
+    ax.set_title(f"{cw_title(1.1)}\nexact mode weight vs its limit W+", fontsize=10)
+    ax.legend(fontsize=8)
+    tidy(fig)
+    caption = (
+        "Distance of the exact probability P(M > 0) (enumerated magnetisation law) from the "
+        f"limit W+ = {mdl.w_plus:.4f} for the Curie–Weiss model β = 1.1, p = 0.8, against the "
+        f"dimension d: it falls from {gaps[0]:.1e} at $d = 10^2$ to {gaps[-1]:.1e} at "
+        "$d = 10^5$, so the mode weight tends to W+, not to p = 0.8."
+    )
     return Outcome(
         ok,
-        f"sampler max z {max(zs):.2f}; HS vs enumeration {worst_enum:.1e}; two-mode vs HS max "
-        f"{max(v for k, v in table.items() if 'tau=0.9' not in k):.1e} (tau<=0.6), "
-        f"{max(v for k, v in table.items() if 'tau=0.9' in k):.1e} (tau=0.9); |P(M>0) - W+| "
-        f"{gaps[0]:.1e} -> {gaps[-1]:.1e}",
+        f"The exact sampler lies at most {max(zs):.2f} standard errors from the enumerated law "
+        f"and the Hubbard–Stratonovich denoiser {worst_enum:.1e} from enumeration; the two-mode "
+        f"denoiser differs from it by at most "
+        f"{max(v for k, v in table.items() if 'tau=0.9' not in k):.1e} on average for "
+        f"$\\tau \\le 0.6$ and {max(v for k, v in table.items() if 'tau=0.9' in k):.1e} at "
+        f"$\\tau = 0.9$, and $|P(M > 0) - W_+|$ falls from {gaps[0]:.1e} at d = $10^2$ to "
+        f"{gaps[-1]:.1e} at d = $10^5$.",
         details,
+        figures={"cw_mode_weight_vs_d": fig},
+        captions={"cw_mode_weight_vs_d": caption},
     )
 
 
@@ -189,11 +228,28 @@ def _cw_constant(budget: Budget, beta: float, salt: int) -> Outcome:
                 "ve-constant": (ve_dims, [s["mode_fraction"] for s in ve]),
             },
             w,
-            f"CW beta = {beta:g}, constant, N = {steps}",
-            ylabel="fraction M > 0",
+            f"{cw_title(beta)}\nconstant denoising, N = {steps}",
+            ylabel="fraction of samples with M > 0",
+            target_label="target W+",
         ),
         f"cw_beta{beta:g}_vp_constant_trajectories": plot_trajectories(
-            vp[-1][1].trajectories, f"CW beta = {beta:g}, VP-constant, d = 1e4"
+            vp[-1][1].trajectories, f"{cw_title(beta, d=dims[-1])}\nVP constant, N = {steps}"
+        ),
+    }
+    ve_frac = ", ".join(f"{s['mode_fraction']:.3f}" for s in ve)
+    captions = {
+        f"cw_beta{beta:g}_constant_frac_vs_d": (
+            f"Fraction of {n} samples with positive magnetisation M after N = {steps} Euler steps "
+            f"with VP and VE constant denoising on the Curie–Weiss model β = {beta:g}, p = 0.8, "
+            f"against the dimension d (full simulation, two-mode denoiser). VP rises from "
+            f"{f_vp[0]:.3f} to {f_vp[-1]:.3f} above W+ = {w:.4f}, while VE keeps the weight "
+            f"({ve_frac}) but collapses the spins."
+        ),
+        f"cw_beta{beta:g}_vp_constant_trajectories": (
+            "Magnetisation M of 32 recorded samples over the Euler steps of VP constant "
+            f"denoising (N = {steps}) on the Curie–Weiss model β = {beta:g}, p = 0.8 at "
+            f"d = {dims[-1]}; {f_vp[-1]:.1%} of the {n} samples end with M > 0 "
+            f"(W+ = {w:.1%})."
         ),
     }
     vp_txt = ", ".join(f"{v:.3f}" for v in f_vp)
@@ -202,8 +258,10 @@ def _cw_constant(budget: Budget, beta: float, salt: int) -> Outcome:
     target_var = ve[0]["targets"]["within_var"]
     return Outcome(
         ok,
-        f"VP frac(M>0) = {vp_txt} (W+ = {w:.4f}); VE within-var = {ve_var} (target "
-        f"{target_var:.4f}), VE frac = {ve_frac}",
+        f"Under VP constant denoising the fraction of samples with M > 0 is {vp_txt} for "
+        f"d = {', '.join(str(d) for d in dims)} (target $W_+$ = {w:.4f}); under VE the "
+        f"within-sample variance is {ve_var} (target {target_var:.4f}) and the fraction "
+        f"{ve_frac}.",
         {
             "dims": list(dims),
             "ve_dims": list(ve_dims),
@@ -212,6 +270,7 @@ def _cw_constant(budget: Budget, beta: float, salt: int) -> Outcome:
             "checks": {"vp_high": vp_high, "vp_low": vp_low, "ve_high": ve_high, "ve_low": ve_low},
         },
         figures=figs,
+        captions=captions,
     )
 
 
@@ -244,24 +303,51 @@ def _cw_dilated(budget: Budget, beta: float, kappa: float, salt: int) -> Outcome
                     "ok": good,
                 }
             )
+    series: dict[str, tuple[list[int], list[float]]] = {}
+    for r in rows:
+        xs, ys = series.setdefault(r["schedule"], ([], []))
+        xs.append(r["dim"])
+        ys.append(r["mode_fraction"])
+    w = cwm.CurieWeiss(beta=beta).w_plus
+    fig = plot_phat_vs_d(
+        series,
+        w,
+        f"{cw_title(beta)}\ndilated schedules (κ = {kappa:g}), N = {steps}",
+        ylabel="fraction of samples with M > 0",
+        target_label="limit W+",
+    )
+    worst_var = max(abs(r["within_var"] / r["within_var_target"] - 1) for r in rows)
+    caption = (
+        f"Fraction of {n} samples with positive magnetisation M after N = {steps} Euler steps of "
+        f"the VP- and VE-dilated schedules (κ = {kappa:g}) on the Curie–Weiss model "
+        f"β = {beta:g}, p = 0.8, against the dimension d, with the limit W+ = {w:.4f}. The "
+        "largest distance to the two-mode target at finite d is "
+        f"{max(abs(r['mode_fraction'] - r['target']) for r in rows):.3f} and the within-mode "
+        f"variance is within {worst_var:.1%} of its target."
+    )
     return Outcome(
         ok,
-        "; ".join(
-            f"{r['schedule']} d={r['dim']}: frac {r['mode_fraction']:.3f}/{r['target']:.3f}, var "
-            f"{r['within_var']:.3f}/{r['within_var_target']:.3f}"
+        "The fraction of samples with M > 0 against its two-mode target, and the within-sample "
+        "variance against its target: "
+        + "; ".join(
+            f"{r['schedule']} at d = {r['dim']}: {r['mode_fraction']:.3f} vs {r['target']:.3f}, "
+            f"{r['within_var']:.3f} vs {r['within_var_target']:.3f}"
             for r in rows
-        ),
+        )
+        + ".",
         {"cases": rows, "kappa": kappa, "steps": steps},
+        figures={f"cw_beta{beta:g}_dilated_frac_vs_d": fig},
+        captions={f"cw_beta{beta:g}_dilated_frac_vs_d": caption},
     )
 
 
 @claim(
     "highdim.cw-constant-beta2",
     statement=(
-        "Curie-Weiss at beta = 2, constant denoising, fixed N: VP drives the fraction of M > 0 "
-        "above W+ towards 1 as d grows while the spin statistics stay right; VE keeps W+ but "
-        "collapses every coordinate to about +-m (variance and minority spins -> 0, distance to "
-        "+-1 -> 1 - m)."
+        r"Curie–Weiss at $\beta = 2$, constant denoising, fixed N: VP drives the fraction of "
+        r"$M > 0$ above $W_+$ towards 1 as d grows while the spin statistics stay right; VE keeps "
+        r"$W_+$ but collapses every coordinate to about $\pm m$ (variance and minority spins tend "
+        r"to 0, the distance to $\pm 1$ to $1 - m$)."
     ),
     source=(
         f"{SRC}, abstract; docs/theory/highdim.md#curie-weiss-features (failure signature of VE)"
@@ -276,6 +362,11 @@ def _cw_dilated(budget: Budget, beta: float, kappa: float, salt: int) -> Outcome
         "the largest d (1e4; 1e3 for beta = 2 under the quick profile)"
     ),
     docs="docs/theory/highdim.md#curie-weiss-features",
+    math=(
+        r"\text{VP: }P(M>0)\xrightarrow[d\to\infty]{}1>W_+;\qquad\text{VE: }P(M>0)\to W_+,\quad"
+        r"\mathrm{Var}_{\text{within}}\to0,\quad\text{minority fraction}\to0,\quad"
+        r"\operatorname{dist}(X_i,\{\pm1\})\to1-m,\qquad m=\tanh(\beta m),\ \beta=2"
+    ),
 )
 def check_cw_constant_b2(budget: Budget) -> Outcome:
     return _cw_constant(budget, 2.0, 80)
@@ -284,12 +375,18 @@ def check_cw_constant_b2(budget: Budget) -> Outcome:
 @claim(
     "highdim.cw-constant-beta1.1",
     statement=(
-        "Curie-Weiss at beta = 1.1: the same VP / VE dichotomy under constant denoising (N = 10)."
+        r"Curie–Weiss at $\beta = 1.1$: the same VP / VE dichotomy under constant denoising "
+        "(N = 10)."
     ),
     source=f"{SRC}, abstract; docs/theory/highdim.md#curie-weiss-features",
     method="as highdim.cw-constant-beta2 at beta = 1.1 (m = 0.5029, W+ = 0.6676)",
     tolerance="as highdim.cw-constant-beta2",
     docs="docs/theory/highdim.md#curie-weiss-features",
+    math=(
+        r"\text{VP: }P(M>0)\xrightarrow[d\to\infty]{}1>W_+;\qquad\text{VE: }P(M>0)\to W_+,\quad"
+        r"\mathrm{Var}_{\text{within}}\to0,\qquad\beta=1.1,\ m=\tanh(\beta m)=0.5029,\ "
+        r"W_+=0.6676"
+    ),
 )
 def check_cw_constant_b11(budget: Budget) -> Outcome:
     return _cw_constant(budget, 1.1, 90)
@@ -298,8 +395,9 @@ def check_cw_constant_b11(budget: Budget) -> Outcome:
 @claim(
     "highdim.cw-dilated-beta2",
     statement=(
-        "Curie-Weiss at beta = 2: both dilated schedules (kappa = 3, kappa m = 2.9) get the mode "
-        "weight W+ and the spin statistics right at fixed N = 40 for every d tested."
+        r"Curie–Weiss at $\beta = 2$: both dilated schedules ($\kappa = 3$, $\kappa m = 2.9$) "
+        r"get the mode weight $W_+$ and the spin statistics right at fixed N = 40 for every d "
+        "tested."
     ),
     source=f"{SRC}, abstract; docs/theory/highdim.md#dilated-schedules",
     method=(
@@ -309,6 +407,11 @@ def check_cw_constant_b11(budget: Budget) -> Outcome:
         f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}"
     ),
     docs="docs/theory/highdim.md#dilated-schedules",
+    math=(
+        rf"|P(M>0)-W_+^{{(d)}}|\le{tol.HD_CW_HIGH_TOL:g},\quad\Big|\frac{{\mathrm{{Var}}_"
+        rf"{{\text{{within}}}}}}{{\mathrm{{Var}}^{{(d)}}_{{\text{{target}}}}}}-1\Big|\le"
+        rf"{tol.HD_CW_LOW_TOL:g}\qquad(\beta=2,\ \kappa=3,\ N=40)"
+    ),
 )
 def check_cw_dilated_b2(budget: Budget) -> Outcome:
     return _cw_dilated(budget, 2.0, 3.0, 100)
@@ -317,8 +420,8 @@ def check_cw_dilated_b2(budget: Budget) -> Outcome:
 @claim(
     "highdim.cw-dilated-beta1.1",
     statement=(
-        "Curie-Weiss at beta = 1.1: both dilated schedules get both features right at fixed N = "
-        "40 with kappa = 6 (kappa m = 3; kappa = 3 gives kappa m = 1.5, which "
+        r"Curie–Weiss at $\beta = 1.1$: both dilated schedules get both features right at fixed "
+        r"N = 40 with $\kappa = 6$ ($\kappa m = 3$; $\kappa = 3$ gives $\kappa m = 1.5$, which "
         "docs/theory/highdim.md#dilated-schedules calls borderline)."
     ),
     source=f"{SRC}; docs/theory/highdim.md#dilated-schedules (choosing kappa: kappa m_eff >~ 3)",
@@ -327,6 +430,11 @@ def check_cw_dilated_b2(budget: Budget) -> Outcome:
         f"|frac - W+| <= {tol.HD_CW_HIGH_TOL} + Z SE; |var/target - 1| <= {tol.HD_CW_LOW_TOL}"
     ),
     docs="docs/theory/highdim.md#dilated-schedules",
+    math=(
+        rf"|P(M>0)-W_+^{{(d)}}|\le{tol.HD_CW_HIGH_TOL:g},\quad\Big|\frac{{\mathrm{{Var}}_"
+        rf"{{\text{{within}}}}}}{{\mathrm{{Var}}^{{(d)}}_{{\text{{target}}}}}}-1\Big|\le"
+        rf"{tol.HD_CW_LOW_TOL:g}\qquad(\beta=1.1,\ \kappa=6,\ N=40)"
+    ),
 )
 def check_cw_dilated_b11(budget: Budget) -> Outcome:
     return _cw_dilated(budget, 1.1, 6.0, 110)

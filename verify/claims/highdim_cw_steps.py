@@ -37,8 +37,10 @@ from symsched.highdim import measure as ms
 from symsched.highdim import simulate as sim
 from symsched.highdim.plots import plot_steps_needed
 from symsched.highdim.search import Point, steps_needed_sweep
+from symsched.plot_style import label
 from symsched_verify import tolerances as tol
 from symsched_verify.claims.highdim import SRC, _complete, _seed
+from symsched_verify.claims.highdim_cw import cw_title
 from symsched_verify.registry import Budget, Outcome, claim
 
 KAPPA = {2.0: 3.0, 1.1: 6.0}  # kappa m = 2.9 and 3.0 (docs/theory/highdim.md#dilated-schedules)
@@ -87,10 +89,13 @@ def _slopes(table: dict[str, dict[int, int | None]]) -> dict[str, float | None]:
 def _fmt(
     table: dict[str, dict[int, int | None]], slopes: dict[str, float | None], beta: float
 ) -> str:
+    def ns(r: dict[int, int | None]) -> str:
+        return ", ".join(f"{n} at d = {d}" if n else f"none at d = {d}" for d, n in r.items())
+
     return "; ".join(
-        f"beta={beta:g} {s}: N = {list(r.values())}, slope {slopes[s]:.2f}"
+        f"at $\\beta$ = {beta:g} {s} needs N = {ns(r)} (log-log slope {slopes[s]:.2f})"
         if slopes[s] is not None
-        else f"beta={beta:g} {s}: N = {list(r.values())} (not met)"
+        else f"at $\\beta$ = {beta:g} {s} needs N = {ns(r)} (not met at every d)"
         for s, r in table.items()
     )
 
@@ -98,10 +103,10 @@ def _fmt(
 @claim(
     "highdim.cw-steps-needed-constant",
     statement=(
-        "Curie-Weiss, constant denoising: the smallest N meeting a fixed tolerance on both "
-        "features grows like sqrt(d) for VP and VE: fitted log-log slope 0.5 +- 0.15 over d = "
-        "1e2 .. 1e3 at beta = 1.1 (full profile: to 3.2e3, and beta = 2 over 1e2 .. 3.2e3 for "
-        "VP, 1e2 .. 1e3 for VE)."
+        "Curie–Weiss, constant denoising: the smallest N meeting a fixed tolerance on both "
+        r"features grows like $\sqrt{d}$ for VP and VE: fitted log-log slope 0.5 ± 0.15 over "
+        r"d = $10^2$ to $10^3$ at $\beta = 1.1$ (full profile: to $3.2\cdot10^3$, and "
+        r"$\beta = 2$ over $10^2$ to $3.2\cdot10^3$ for VP, $10^2$ to $10^3$ for VE)."
     ),
     source=(
         f"{SRC}, abstract (Theta_d(sqrt d) steps for constant denoising); "
@@ -119,6 +124,12 @@ def _fmt(
         "end of a one-decade fit)"
     ),
     docs="docs/theory/highdim.md#steps-needed",
+    math=(
+        r"N^\star(d)=\min\left\{N:\ |P(M>0)-W_+^{(d)}|\le\epsilon,\ \Big|\frac{\mathrm{Var}_"
+        r"{\text{within}}}{\mathrm{Var}^{(d)}_{\text{target}}}-1\Big|\le\epsilon\right\}"
+        rf"\propto\sqrt d,\qquad\Big|\frac{{d\ln N^\star}}{{d\ln d}}-{tol.HD_SLOPE_SQRT:g}\Big|"
+        rf"\le{tol.HD_CW_SLOPE_SQRT_BAND:g}"
+    ),
 )
 def check_cw_steps_constant(budget: Budget) -> Outcome:
     # (beta, VP-constant dims, VE-constant dims): VE-constant at beta = 2 needs N ~ 1000 at d = 3162
@@ -126,6 +137,7 @@ def check_cw_steps_constant(budget: Budget) -> Outcome:
     d3, d4 = (100, 316, 1000), (100, 316, 1000, 3162)
     cases = budget.pick(((1.1, d3, d3),), ((1.1, d4, d4), (2.0, d4, d3)))
     ok, summary, details, figs = True, [], {}, {}
+    captions: dict[str, str] = {}
     for j, (beta, vp_dims, ve_dims) in enumerate(cases):
         table, meta = _table(
             budget, beta, ("vp-constant",), vp_dims, budget.pick(128, 1448), 120 + j
@@ -145,11 +157,30 @@ def check_cw_steps_constant(budget: Budget) -> Outcome:
             "slopes": slopes,
             "runs": meta,
         }
-        figs[f"cw_beta{beta:g}_steps_needed_constant"] = plot_steps_needed(
-            table, f"CW beta = {beta:g}, constant denoising"
+        key = f"cw_beta{beta:g}_steps_needed_constant"
+        figs[key] = plot_steps_needed(
+            table,
+            f"{cw_title(beta)}\nsteps needed, constant denoising (tolerance "
+            f"{ms.DEFAULT_TOLERANCE:g})",
+        )
+        captions[key] = (
+            "Smallest number of Euler steps N at which both Curie–Weiss features (the fraction "
+            f"of M > 0 and the within-mode variance) are within {ms.DEFAULT_TOLERANCE:g} of their "
+            f"targets, for VP and VE constant denoising on the Curie–Weiss model β = {beta:g}, "
+            "p = 0.8, against the dimension d (Monte Carlo, full simulation), with a √d guide. "
+            "The fitted log-log slopes are "
+            + ", ".join(
+                f"{label(k)} {v:.2f}" if v is not None else f"{label(k)} not met"
+                for k, v in slopes.items()
+            )
+            + "."
         )
     return Outcome(
-        bool(ok), "; ".join(summary), {**details, "tolerance": ms.DEFAULT_TOLERANCE}, figures=figs
+        bool(ok),
+        "The smallest N meeting the tolerance: " + "; ".join(summary) + ".",
+        {**details, "tolerance": ms.DEFAULT_TOLERANCE},
+        figures=figs,
+        captions=captions,
     )
 
 
@@ -201,13 +232,13 @@ def _affine_fit(rows: list[dict[str, float]]) -> dict[str, float]:
 @claim(
     "highdim.cw-steps-needed-dilated",
     statement=(
-        "Curie-Weiss, dilated schedules: VE-dilated needs the same N at every d (beta = 1.1: "
-        "fitted log-log slope within +-0.05; beta = 2, full profile: within two grid steps, "
-        "because the tolerance lies inside the error bar of the error at N = 76). VP-dilated is "
-        "Theta(1) but approaches its limit from below: at fixed N its low-level error is affine "
-        "in r = kappa/sqrt(d) (a d-independent limit plus O(kappa/sqrt d), from phase 1's share "
-        "r of the interpolant time), so its N grows over small d and saturates; VE-dilated's "
-        "error shows no such r-dependence."
+        r"Curie–Weiss, dilated schedules: VE-dilated needs the same N at every d "
+        r"($\beta = 1.1$: fitted log-log slope within ±0.05; $\beta = 2$, full profile: within "
+        "two grid steps, because the tolerance lies inside the error bar of the error at "
+        r"N = 76). VP-dilated is $\Theta(1)$ but approaches its limit from below: at fixed N its "
+        r"low-level error is affine in $r = \kappa/\sqrt{d}$ (a d-independent limit plus "
+        r"$O(\kappa/\sqrt{d})$, from phase 1's share r of the interpolant time), so its N grows "
+        "over small d and saturates; VE-dilated's error shows no such r-dependence."
     ),
     source=(
         f"{SRC}, abstract (Theta_d(1) steps with dilated schedules); "
@@ -225,6 +256,13 @@ def _affine_fit(rows: list[dict[str, float]]) -> dict[str, float]:
         "VP b ~ 0.2)"
     ),
     docs="docs/theory/highdim.md#steps-needed",
+    math=(
+        r"\Big|\frac{d\ln N^\star_{\text{VE-dilated}}}{d\ln d}\Big|\le"
+        rf"{tol.HD_SLOPE_FLAT_BAND:g},\qquad\frac{{\mathrm{{Var}}_{{\text{{within}}}}}}"
+        r"{\mathrm{Var}_{\text{target}}}-1=a+b\,r,\quad r=\frac{\kappa}{\sqrt d}:\quad "
+        rf"b_{{\text{{VP}}}}>{tol.Z_SCORE:g}\,\mathrm{{se}}(b_{{\text{{VP}}}}),\quad"
+        rf"|b_{{\text{{VE}}}}|\le{tol.HD_CW_R_SLOPE_VE_MAX:g}"
+    ),
 )
 def check_cw_steps_dilated(budget: Budget) -> Outcome:
     cases = budget.pick(
@@ -235,6 +273,7 @@ def check_cw_steps_dilated(budget: Budget) -> Outcome:
         ),
     )
     ok, summary, details, figs = True, [], {}, {}
+    captions: dict[str, str] = {}
     for j, (beta, schedules, dims) in enumerate(cases):
         table, meta = _table(budget, beta, schedules, dims, budget.pick(64, 512), 140 + j)
         slopes = _slopes(table)
@@ -257,8 +296,20 @@ def check_cw_steps_dilated(budget: Budget) -> Outcome:
             "slopes": slopes,
             **meta,
         }
-        figs[f"cw_beta{beta:g}_steps_needed_dilated"] = plot_steps_needed(
-            table, f"CW beta = {beta:g}, dilated"
+        key = f"cw_beta{beta:g}_steps_needed_dilated"
+        figs[key] = plot_steps_needed(
+            table,
+            f"{cw_title(beta)}\nsteps needed, dilated (κ = {KAPPA[beta]:g}, tolerance "
+            f"{ms.DEFAULT_TOLERANCE:g})",
+        )
+        captions[key] = (
+            "Smallest number of Euler steps N at which both Curie–Weiss features are within "
+            f"{ms.DEFAULT_TOLERANCE:g} of their targets, for "
+            + " and ".join(label(s) for s in schedules)
+            + f" (κ = {KAPPA[beta]:g}) on the Curie–Weiss model β = {beta:g}, p = 0.8, against "
+            "the dimension d, with a √d guide. "
+            + "; ".join(f"{label(s)}: N = {list(r.values())}" for s, r in table.items())
+            + "."
         )
     dims = (100, 316, 1000, 3162)
     fits: dict[str, dict[str, Any]] = {}
@@ -270,12 +321,61 @@ def check_cw_steps_dilated(budget: Budget) -> Outcome:
     vp, ve = coefficients["vp-dilated"], coefficients["ve-dilated"]
     ok &= vp["max_residual_z"] <= tol.Z_SCORE and vp["b"] > tol.Z_SCORE * vp["b_stderr"]
     ok &= abs(ve["b"]) <= tol.HD_CW_R_SLOPE_VE_MAX
-    summary.append(
-        f"N = 38, beta = 2: VP-dilated error = {vp['a']:.3f} + {vp['b']:.3f} r (residual z <= "
-        f"{vp['max_residual_z']:.1f}); "
-        f"VE-dilated b = {ve['b']:.3f} +- {ve['b_stderr']:.3f}"
+    fit_text = (
+        f"At N = 38 and $\\beta$ = 2 the VP-dilated within-variance error is {vp['a']:.3f} + "
+        f"{vp['b']:.3f} r (residuals within {vp['max_residual_z']:.1f} standard errors), and "
+        f"VE-dilated's slope in r is {ve['b']:.3f} ± {ve['b_stderr']:.3f}."
     )
     details["fixed_n_error_vs_r"] = fits
-    return Outcome(
-        bool(ok), "; ".join(summary), {**details, "tolerance": ms.DEFAULT_TOLERANCE}, figures=figs
+    figs["cw_beta2_error_vs_r"] = _error_vs_r_figure(fits)
+    captions["cw_beta2_error_vs_r"] = (
+        "Relative error of the within-mode variance after N = 38 Euler steps on the Curie–Weiss "
+        "model β = 2, p = 0.8 against r = κ/√d (κ = 3; d from 100 to 3162, error bars 1 s.e.), "
+        "with the weighted affine fits. VP-dilated's error is "
+        f"{vp['a']:.3f} + {vp['b']:.3f} r, VE-dilated's slope is {ve['b']:.3f} ± "
+        f"{ve['b_stderr']:.3f}: only VP-dilated approaches its limit from below as d grows."
     )
+    return Outcome(
+        bool(ok),
+        "The smallest N meeting the tolerance: " + "; ".join(summary) + ". " + fit_text,
+        {**details, "tolerance": ms.DEFAULT_TOLERANCE},
+        figures=figs,
+        captions=captions,
+    )
+
+
+def _error_vs_r_figure(fits: dict[str, dict[str, Any]]) -> Any:
+    """Within-variance error at fixed N against r = kappa / sqrt(d), with the affine fits."""
+    from symsched._figures import new_figure, tidy
+    from symsched.plot_style import style
+
+    fig = new_figure((5.8, 4.0))
+    ax = fig.add_subplot()
+    for schedule, fit in fits.items():
+        st = style(schedule)
+        r = np.array([x["r"] for x in fit["rows"]])
+        ax.errorbar(
+            r,
+            [x["error"] for x in fit["rows"]],
+            yerr=[x["stderr"] for x in fit["rows"]],
+            ls="none",
+            capsize=3,
+            color=st.color,
+            marker=st.marker,
+            label=st.label,
+        )
+        rr = np.linspace(0.0, float(r.max()) * 1.05, 50)
+        ax.plot(
+            rr,
+            fit["a"] + fit["b"] * rr,
+            color=st.color,
+            ls=":",
+            lw=1,
+            label=f"{st.label} fit {fit['a']:.3f} + {fit['b']:.3f} r",
+        )
+    ax.axhline(0.0, color="k", lw=0.5)
+    ax.set_xlabel("r = κ / √d")
+    ax.set_ylabel("within-mode variance / target - 1")
+    ax.set_title(f"{cw_title(2.0)}\nfixed N = 38, κ = 3", fontsize=10)
+    ax.legend(fontsize=8)
+    return tidy(fig)

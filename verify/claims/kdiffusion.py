@@ -129,6 +129,11 @@ def _missing(exc: Exception) -> Outcome:
     return Outcome(False, str(exc), {"error": str(exc)})
 
 
+def _label(key: str) -> str:
+    """A run's key (``euler-ancestral(eta=0.5)``) in words: ``euler-ancestral at $\\eta$ = 0.5``."""
+    return key.replace("(eta=", " at $\\eta$ = ").rstrip(")")
+
+
 # (k-diffusion sampler, eta) pairs checked; symsched's name comes from KDIFFUSION_SAMPLERS.
 _RUNS: tuple[tuple[str, float | None], ...] = (
     ("euler", None),
@@ -143,11 +148,11 @@ _RUNS: tuple[tuple[str, float | None], ...] = (
     "samplers.k-diffusion-agrees",
     statement=(
         "The real k-diffusion samplers sample_euler (= DDIM), sample_heun, sample_dpmpp_2m and "
-        "sample_euler_ancestral (eta 1 and 0.5), run on an exact Gaussian denoiser of a "
+        r"sample_euler_ancestral ($\eta$ = 1 and 0.5), run on an exact Gaussian denoiser of a "
         "correlated source, produce per eigen-direction exactly the output variance ratios of "
         "symsched's closed forms (ddim, heun, dpmpp-2m, ancestral), on the k-diffusion export of "
-        "a grid ending at sigma_N > 0 (the method's N levels down to sigma_N, then 0) and of a "
-        "grid ending at 0."
+        r"a grid ending at $\sigma_N > 0$ (the method's N levels down to $\sigma_N$, then 0) and "
+        "of a grid ending at 0."
     ),
     source=(
         "Karras et al. 2022 (arXiv 2206.00364) Alg. 1-2; Lu et al. 2022 DPM-Solver++ (arXiv "
@@ -169,6 +174,12 @@ _RUNS: tuple[tuple[str, float | None], ...] = (
         f"{tol.KDIFFUSION_NEGATIVE_Z:g} s.e."
     ),
     docs="docs/theory/samplers.md#checks",
+    math=(
+        r"|z_i|=\frac{|\hat r_i-r_i|}{\mathrm{se}(\hat r_i)}\le"
+        rf"{tol.Z_SCORE:g},\quad\hat r_i=\frac{{\widehat{{\mathrm{{Var}}}}(u_i^\top\bar x_N)}}"
+        r"{\lambda_i+\sigma_N^2},\quad D(\bar x,\sigma)=\Sigma(\Sigma+\sigma^2I)^{-1}\bar x;"
+        rf"\qquad|z^{{\text{{Heun, DPM++(2M) vs DDIM}}}}|>{tol.KDIFFUSION_NEGATIVE_Z:g}"
+    ),
 )
 def check_kdiffusion_agrees(budget: Budget) -> Outcome:
     from symsched_verify.oracles import consumers
@@ -231,10 +242,14 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        "max |z| "
-        + ", ".join(f"{k} {v:.2f}" for k, v in worst.items())
-        + f" ({n} particles); levels exact: {levels_ok}; vs DDIM's closed form: "
-        + ", ".join(f"{k} z = {v:.0f}" for k, v in sensitivity.items()),
+        f"With {n} particles the k-diffusion samples lie within "
+        + ", ".join(f"{v:.2f} ({_label(k)})" for k, v in worst.items())
+        + " standard errors of the closed forms; the model "
+        + ("is" if levels_ok else "is not")
+        + " queried at exactly the listed levels, and against DDIM's closed form the samples "
+        + "miss by "
+        + ", ".join(f"{v:.0f} ({k})" for k, v in sensitivity.items())
+        + " standard errors.",
         {
             "max_abs_z": worst,
             "levels_exact": levels_ok,
@@ -248,9 +263,10 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
 @claim(
     "export.k-diffusion-consumer",
     statement=(
-        "The k-diffusion and comfyui exports of an N-step grid ending at sigma_N > 0 (the "
-        "method's N levels down to sigma_N, then 0) loaded as the sigmas of the real k-diffusion "
-        "samplers make exactly N steps through the exported levels, end at sigma = 0, and sample "
+        r"The k-diffusion and comfyui exports of an N-step grid ending at $\sigma_N > 0$ (the "
+        r"method's N levels down to $\sigma_N$, then 0) loaded as the sigmas of the real "
+        r"k-diffusion samplers make exactly N steps through the exported levels, end at "
+        r"$\sigma = 0$, and sample "
         "the closed-form output distribution of those levels; the same list without its final 0 "
         "is caught."
     ),
@@ -269,6 +285,11 @@ def check_kdiffusion_agrees(budget: Budget) -> Outcome:
         f"(float64); the negative control must miss by > {tol.KDIFFUSION_NEGATIVE_Z:g} s.e."
     ),
     docs="docs/conventions.md#k-diffusion-and-comfyui",
+    math=(
+        r"\text{export}\big(\sigma^{(N)}\big)=\big(\sigma^{(N-1)}_0,\dots,\sigma^{(N-1)}_{N-1},0"
+        rf"\big),\qquad|z_i|=\frac{{|\hat r_i-r_i|}}{{\mathrm{{se}}(\hat r_i)}}\le{tol.Z_SCORE:g},"
+        rf"\quad|z^{{\text{{without the final }}0}}|>{tol.KDIFFUSION_NEGATIVE_Z:g}"
+    ),
 )
 def check_kdiffusion_export(budget: Budget) -> Outcome:
     from symsched_verify.oracles import consumers
@@ -305,8 +326,9 @@ def check_kdiffusion_export(budget: Budget) -> Outcome:
     ok = ok and all(v <= tol.Z_SCORE for v in zs.values()) and z_neg > tol.KDIFFUSION_NEGATIVE_Z
     return Outcome(
         ok,
-        "max |z| "
-        + ", ".join(f"{k} {v:.2f}" for k, v in zs.items())
-        + f" ({n} particles); list without its final 0: z = {z_neg:.0f}",
+        f"With {n} particles the samples of every format and sampler lie within "
+        + ", ".join(f"{v:.2f} ({k})" for k, v in zs.items())
+        + f" standard errors of the closed form; the list without its final 0 misses it by "
+        f"{z_neg:.0f} standard errors.",
         {"max_abs_z": zs, "no_trailing_zero_z": z_neg, "particles": n, "levels": want.tolist()},
     )

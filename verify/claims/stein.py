@@ -125,10 +125,10 @@ STEPS = [(5.0, 4.0), (1.0, 0.8), (0.3, 0.25), (0.05, 0.04)]
 @claim(
     "stein.closed-forms-symbolic",
     statement=(
-        "The SymPy-derived corrector cost L_c (target and source weight), local metric delta_c "
-        "(VE and VP), and the isotropic length Lambda equal the closed forms of "
-        "docs/theory/stein.md#closed-forms; Lambda' = sqrt(delta_c); delta_c -> 4d/sigma^2 as c "
-        "-> 0."
+        r"The SymPy-derived corrector cost $\mathcal L_c$ (target and source weight), local "
+        r"metric $\delta_c$ (VE and VP), and the isotropic length $\Lambda$ equal the hand-typed "
+        r"closed forms; $d\Lambda/d\sigma = \sqrt{\delta_c}$, and $\delta_c \to 4d/\sigma^2$ as "
+        r"$c \to 0$."
     ),
     source=(
         f"{SRC}, §2.3, §3.1; docs/theory/stein.md#gaussian-data, "
@@ -138,6 +138,15 @@ STEPS = [(5.0, 4.0), (1.0, 0.8), (0.3, 0.25), (0.05, 0.04)]
     method="symbolic: simplify(derived - hand-typed) == 0 for each formula",
     tolerance="exact (symbolic identity)",
     docs="docs/theory/stein.md#closed-forms",
+    math=(
+        r"\mathcal L_c(\sigma\to\sigma')=\frac{d\,v^2(\sigma^2-\sigma'^2)^2}"
+        r"{(c^2+\sigma'^2)^2(c^2+\sigma^2)},\ v\in\{\sigma',\sigma\},\quad"
+        r"\delta_c^{\mathrm{VE}}=\frac{4d\,\sigma^4}{(c^2+\sigma^2)^3},\quad"
+        r"\delta_c^{\mathrm{VP}}=\frac{4d\,\sigma^4(1-c^2)^2}{\big(c^2+\sigma^2(1-c^2)\big)^3},"
+        r"\qquad\Lambda(\sigma)=2\sqrt d\Big[\operatorname{asinh}\frac{\sigma}{c}"
+        r"-\frac{\sigma}{\sqrt{\sigma^2+c^2}}\Big],\quad\frac{d\Lambda}{d\sigma}=\sqrt{\delta_c},"
+        r"\quad\lim_{c\to0}\delta_c^{\mathrm{VE}}=\frac{4d}{\sigma^2}"
+    ),
 )
 def check_symbolic(budget: Budget) -> Outcome:
     s, t, d, c = S.sigma, S.sigma_t, S.dim, S.c_iso
@@ -169,7 +178,10 @@ def check_symbolic(budget: Budget) -> Outcome:
     ok = all(r == "0" for r in residuals.values())
     return Outcome(
         ok,
-        f"{sum(r == '0' for r in residuals.values())}/{len(residuals)} identities exact",
+        f"{sum(r == '0' for r in residuals.values())} of {len(residuals)} derived formulas "
+        "equal the hand-typed closed forms exactly (the cost with target and source weight, the "
+        "metric in VE and VP, the length, $d\\Lambda/d\\sigma = \\sqrt{\\delta_c}$ and the "
+        "point-mass limit).",
         {"residuals": residuals},
     )
 
@@ -181,7 +193,7 @@ def check_symbolic(budget: Budget) -> Outcome:
         "anisotropic) and two-point closed forms: exact to round-off, Monte Carlo (common random "
         "numbers) finite-step costs and JVP local metrics (plain and with control variates) "
         "within 5 standard errors (JVP with control variates on Gaussian data, where it is "
-        "exact, to 1e-9)."
+        "exact, to $10^{-9}$)."
     ),
     source=f"{SRC}, §2.3, §3; docs/theory/stein.md#estimators, docs/theory/stein.md#closed-forms",
     method=(
@@ -194,6 +206,13 @@ def check_symbolic(budget: Budget) -> Outcome:
         f"variates on Gaussians: rtol {tol.STEIN_CV_EXACT_RTOL:g}"
     ),
     docs="docs/theory/stein.md#estimators",
+    math=(
+        r"\hat{\mathcal L}_c=\frac{v^2}{n}\sum_{k=1}^n\|s(x_k,\rho_{i+1})-s(x_k,\rho_i)"
+        r"\|^2,\quad\hat\delta_c=\frac{v^2}{n}\sum_{k=1}^n\|\partial_\rho s(x_k,\rho)"
+        r"\|^2,"
+        r"\qquad\frac{|\hat{\mathcal L}_c-\mathcal L_c|}{\mathrm{se}},\ "
+        rf"\frac{{|\hat\delta_c-\delta_c|}}{{\mathrm{{se}}}}\le{tol.Z_SCORE:g}"
+    ),
 )
 def check_estimators(budget: Budget) -> Outcome:
     n = budget.pick(2000, 20000)
@@ -331,17 +350,59 @@ def check_estimators(budget: Budget) -> Outcome:
     ok = worst_exact <= 1.0 and worst_z <= tol.Z_SCORE
     return Outcome(
         ok,
-        f"exact error / tol {worst_exact:.2e}; largest |MC or JVP - truth| = {worst_z:.2f} SE (n "
-        f"= {n})",
+        f"The exact estimator is off the closed forms by {worst_exact:.2e} times its tolerance; "
+        f"with n = {n} samples the Monte Carlo and JVP estimates lie at most {worst_z:.2f} "
+        f"standard errors from the truth.",
         {"worst_exact_over_tol": worst_exact, "worst_z": worst_z, "rows": rows},
     )
+
+
+def _schedule_figure(grids: dict[int, tuple[FloatArray, FloatArray]]) -> Any:
+    """Algorithm 1's grid (lines) and the closed-form optimum (circles) per N."""
+    from symsched._figures import new_figure, tidy
+    from symsched.plot_style import style, styles
+
+    fig = new_figure((6.0, 4.3))
+    ax = fig.add_subplot()
+    look = styles(f"N = {n}" for n in grids)
+    for n, (alg, closed) in grids.items():
+        st = look[f"N = {n}"]
+        i = np.arange(n + 1)
+        ax.semilogy(
+            i,
+            alg,
+            color=st.color,
+            ls="-",
+            marker=style("stein").marker,
+            ms=4,
+            label=f"Algorithm 1, N = {n}",
+        )
+        ax.semilogy(
+            i,
+            closed,
+            color=st.color,
+            ls="none",
+            marker="o",
+            ms=9,
+            mfc="none",
+            label=f"closed form, N = {n}",
+        )
+    ax.set_xlabel("step index i")
+    ax.set_ylabel("noise level $\\sigma_i$")
+    ax.set_title(
+        f"Gaussian N(0, c² I), c = 0.5, VE, σ ∈ [{LO:g}, {HI:g}]: Stein-optimal grid",
+        fontsize=10,
+    )
+    ax.legend(fontsize=8)
+    return tidy(fig)
 
 
 @claim(
     "stein.schedule-matches-closed-form",
     statement=(
-        "Algorithm 1 (cumulative sqrt cost on a fine probe grid, PCHIP inversion) reproduces the "
-        "closed-form optimal grid Lambda^-1(i Lambda / N) of N(0, c^2 I) for N = 10 and 18."
+        r"Algorithm 1 (cumulative $\sqrt{\text{cost}}$ on a fine probe grid, PCHIP inversion) "
+        r"reproduces the closed-form optimal grid $\Lambda^{-1}(i\Lambda/N)$ of "
+        r"$\mathcal N(0, c^2 I)$ for N = 10 and 18."
     ),
     source=(
         f"{SRC}, Algorithm 1, Thm. 3.1; docs/theory/stein.md#updateschedule, "
@@ -353,24 +414,41 @@ def check_estimators(budget: Budget) -> Outcome:
     ),
     tolerance=f"max relative level error <= {tol.STEIN_SCHEDULE_RTOL:g}",
     docs="docs/theory/stein.md#isotropic-ve",
+    math=(
+        r"\Lambda(\rho_k)-\Lambda(\sigma_{\min})=\frac{N-k}{N}\big(\Lambda(\sigma_{\max})"
+        r"-\Lambda(\sigma_{\min})\big),\qquad\max_k\frac{|\rho_k^{\text{Alg. 1}}-\rho_k|}{\rho_k}"
+        rf"\le{tol.STEIN_SCHEDULE_RTOL:g}"
+    ),
 )
 def check_schedule(budget: Budget) -> Outcome:
     model = GaussianModel.isotropic(0.5, 1)
     lev = stein.probe_levels(LO, HI, 2000)
     costs = stein.estimate_costs(model, lev, estimator="exact").costs
     errs = {}
+    grids: dict[int, tuple[FloatArray, FloatArray]] = {}
     for n in (10, 18):
-        errs[n] = stein.schedule_error(
-            stein.update_schedule(lev, costs, n), _optimal_iso(1, 0.5, n)
-        )
+        grids[n] = (stein.update_schedule(lev, costs, n), _optimal_iso(1, 0.5, n))
+        errs[n] = stein.schedule_error(*grids[n])
     worst = max(errs.values())
     sched = stein.update_schedule(lev, costs, 10)
     from symsched.schedules import Schedule
 
+    fig = _schedule_figure(grids)
+    caption = (
+        "Noise levels $\\sigma_i$ against the step index i of the grid Algorithm 1 builds from "
+        "exact finite-step corrector costs on 2000 log-spaced probes (lines) and of the "
+        "closed-form optimum $\\Lambda^{-1}(i\\Lambda/N)$ (circles), for the Gaussian "
+        f"N(0, c² I) with c = 0.5 on σ ∈ [{LO:g}, {HI:g}], N = 10 and 18. The largest relative "
+        f"level difference is {errs[10]:.1e} at N = 10 and {errs[18]:.1e} at N = 18."
+    )
+
     return Outcome(
         worst <= tol.STEIN_SCHEDULE_RTOL,
-        f"max relative error {worst:.2e} (N=10: {errs[10]:.2e}, N=18: {errs[18]:.2e})",
+        f"Algorithm 1's grid differs from the closed-form optimum by at most {worst:.2e} "
+        f"relative ({errs[10]:.2e} at N = 10, {errs[18]:.2e} at N = 18).",
         {"errors": {str(k): v for k, v in errs.items()}},
+        figures={"stein_vs_closed_form": fig},
+        captions={"stein_vs_closed_form": caption},
         schedules=[
             {
                 "name": "stein-gaussian-c0.5-N10",
@@ -388,8 +466,8 @@ def check_schedule(budget: Budget) -> Outcome:
     "stein.independent-of-dimension-and-probe-grid",
     statement=(
         "The optimal schedule does not depend on d (d = 1, 7, 256: identical to round-off) nor "
-        "on the probe grid once fine (log-uniform vs EDM rho = 7 spacing, K = 2000; and K = 1000 "
-        "vs 2000)."
+        r"on the probe grid once fine (log-uniform vs EDM $\rho = 7$ spacing, K = 2000; and "
+        "K = 1000 vs 2000)."
     ),
     source=f"{SRC}, Thm. 3.1; docs/theory/stein.md#isotropic-ve",
     method=(
@@ -400,6 +478,11 @@ def check_schedule(budget: Budget) -> Outcome:
         f"dimension: {tol.STEIN_ROUNDOFF_RTOL:g}; probe grid: {tol.STEIN_GRID_INDEPENDENCE_RTOL:g}"
     ),
     docs="docs/theory/stein.md#isotropic-ve",
+    math=(
+        r"\Lambda_d(\sigma)=\sqrt d\,\Lambda_1(\sigma)\ \Rightarrow\ \rho_k^{(d)}=\rho_k^{(1)},"
+        r"\qquad\max_k\frac{|\rho_k^{\text{probe grid A}}-\rho_k^{\text{probe grid B}}|}{\rho_k}"
+        rf"\le{tol.STEIN_GRID_INDEPENDENCE_RTOL:g}"
+    ),
 )
 def check_invariance(budget: Budget) -> Outcome:
     n = 12
@@ -429,7 +512,8 @@ def check_invariance(budget: Budget) -> Outcome:
     ok = dim_err <= tol.STEIN_ROUNDOFF_RTOL and grid_err <= tol.STEIN_GRID_INDEPENDENCE_RTOL
     return Outcome(
         ok,
-        f"dimension spread {dim_err:.1e}; probe-grid spread {grid_err:.1e}",
+        f"The grids for d = 1, 7 and 256 differ by at most {dim_err:.1e} relative, and those "
+        f"from the three probe grids by {grid_err:.1e}.",
         {"dimension_error": dim_err, "probe_grid_error": grid_err},
     )
 
@@ -437,8 +521,8 @@ def check_invariance(budget: Budget) -> Outcome:
 @claim(
     "stein.equal-costs-at-optimum",
     statement=(
-        "On the closed-form optimal grid the total corrector cost tends to Lambda^2/N and the "
-        "interval costs become equal (away from sigma_min) at rate 1/N."
+        r"On the closed-form optimal grid the total corrector cost tends to $\Lambda^2/N$ and "
+        r"the interval costs become equal (away from $\sigma_{\min}$) at rate $1/N$."
     ),
     source=f"{SRC}, Thm. 3.1 (constant speed); docs/theory/stein.md#length-and-geodesic-schedules",
     method=(
@@ -450,14 +534,21 @@ def check_invariance(budget: Budget) -> Outcome:
         f"{tol.STEIN_EQUAL_COST_RTOL:g} and decreasing, slope in {tol.STEIN_LOCAL_ORDER_BAND}"
     ),
     docs="docs/theory/stein.md#length-and-geodesic-schedules",
+    math=(
+        r"N\sum_{i=0}^{N-1}\mathcal L_c(\rho_i\to\rho_{i+1})\to\Lambda^2,\qquad"
+        r"\frac{\max_i\mathcal L_c(\rho_i\to\rho_{i+1})}{\min_i\mathcal L_c(\rho_i\to\rho_{i+1})}"
+        r"-1=O(N^{-1})"
+    ),
 )
 def check_equal_costs(budget: Budget) -> Outcome:
     c = 0.5
     lam_total = _ref_length_iso(1, c, HI) - _ref_length_iso(1, c, LO)
     ns, spreads, totals = (50, 100, 200, 400), [], []
+    per_step: dict[int, FloatArray] = {}
     for n in ns:
         g = _optimal_iso(1, c, n)
         costs = np.array([_ref_cost_iso(1, c, g[i], g[i + 1]) for i in range(n)])
+        per_step[n] = n * n * costs / lam_total**2
         keep = costs[: n - math.ceil(n / 10)]
         spreads.append(keep.max() / keep.min() - 1)
         totals.append(n * costs.sum() / lam_total**2 - 1)
@@ -471,10 +562,47 @@ def check_equal_costs(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        f"spread {spreads[-1]:.2e} and N*total/Lambda^2 - 1 = {totals[-1]:.2e} at N=400; spread "
-        f"slope {slope:.2f}",
+        f"At N = {ns[-1]} the interval costs spread by {spreads[-1]:.2e} relative and "
+        f"$N\\sum_i\\mathcal{{L}}_c/\\Lambda^2 - 1$ is {totals[-1]:.2e}; the spread decays with "
+        f"log-log slope {slope:.2f}.",
         {"N": list(ns), "spread": spreads, "total_minus_one": totals, "slope": slope},
+        figures={"per_step_costs": _costs_figure(per_step, c)},
+        captions={
+            "per_step_costs": (
+                "Exact corrector cost of each interval of the closed-form optimal grid, times "
+                "$N^2/\\Lambda^2$, against the interval's position i/N, for the Gaussian "
+                f"N(0, c² I) with c = {c:g} (VE, σ ∈ [{LO:g}, {HI:g}]) and N = "
+                + ", ".join(str(n) for n in ns)
+                + ". The costs are equal (the curves flat at 1) away from $\\sigma_{\\min}$: "
+                f"over the first 90% of intervals they spread by {spreads[0]:.1e} at N = {ns[0]} "
+                f"and {spreads[-1]:.1e} at N = {ns[-1]} (slope {slope:.2f})."
+            )
+        },
     )
+
+
+def _costs_figure(per_step: dict[int, FloatArray], c: float) -> Any:
+    """Per-interval costs (times N^2 / Lambda^2) against i/N for each N."""
+    from symsched._figures import new_figure, tidy
+    from symsched.plot_style import styles
+
+    fig = new_figure((6.0, 4.3))
+    ax = fig.add_subplot()
+    look = styles(f"N = {n}" for n in per_step)
+    for n, v in per_step.items():
+        st = look[f"N = {n}"]
+        ax.plot(
+            (np.arange(n) + 0.5) / n, v, color=st.color, ls=st.linestyle, lw=1.3, label=f"N = {n}"
+        )
+    ax.axvline(0.9, color="k", ls=":", lw=1, label="90% of the intervals")
+    ax.set_xlabel("interval position i / N (from $\\sigma_{\\max}$ to $\\sigma_{\\min}$)")
+    ax.set_ylabel("$N^2 \\mathcal{L}_i / \\Lambda^2$")
+    ax.set_title(
+        f"Gaussian N(0, c² I), c = {c:g}, VE, σ ∈ [{LO:g}, {HI:g}]: costs on the optimal grid",
+        fontsize=10,
+    )
+    ax.legend(fontsize=8)
+    return tidy(fig)
 
 
 @claim(
@@ -482,7 +610,7 @@ def check_equal_costs(budget: Budget) -> Outcome:
     statement=(
         "VP with unit-variance Gaussian data has zero corrector cost everywhere: symbolically, "
         "in closed form, and through the denoiser by Monte Carlo and JVP; the same data under VE "
-        "(and VP data of variance 0.25) cost > 0."
+        "(and VP data of variance 0.25) have a positive cost."
     ),
     source=f"{SRC}, §2.3; docs/theory/stein.md#vp-gaussian (unit-variance data: zero cost)",
     method="SymPy substitution lam = 1; exact, Monte Carlo and JVP estimates on a probe grid",
@@ -492,6 +620,11 @@ def check_equal_costs(budget: Budget) -> Outcome:
         "0.25 costs > 1e3 x that"
     ),
     docs="docs/theory/stein.md#vp-gaussian",
+    math=(
+        r"\text{VP: }m_k(\sigma)=(1-\sigma^2)\lambda_k+\sigma^2\big|_{\lambda_k=1}=1\ \Rightarrow"
+        r"\ \mathcal L_c\equiv0,\quad\delta_c\equiv0;\qquad\text{VE or }\lambda_k=0.25:\ "
+        r"\mathcal L_c>0"
+    ),
 )
 def check_vp_zero(budget: Budget) -> Outcome:
     sym_zero = (
@@ -533,9 +666,11 @@ def check_vp_zero(budget: Budget) -> Outcome:
     )
     return Outcome(
         ok,
-        f"symbolic zero: {sym_zero}; |cost| exact {vals['exact']:.0e}, MC "
-        f"{vals['monte-carlo']:.1e} (tol {atol:.1e}), JVP metric {vals['jvp']:.1e} (tol "
-        f"{atol_jvp:.1e}); VE min cost {ve_cost:.1e}, lam=0.25 VP min cost {other:.1e}",
+        f"The VP cost and metric of unit-variance data {'are' if sym_zero else 'are not'} zero "
+        f"symbolically; the largest cost is {vals['exact']:.0e} exact and "
+        f"{vals['monte-carlo']:.1e} by Monte Carlo (tolerance {atol:.1e}), the largest JVP "
+        f"metric {vals['jvp']:.1e} (tolerance {atol_jvp:.1e}); the smallest VE cost is "
+        f"{ve_cost:.1e} and the smallest VP cost of variance-0.25 data {other:.1e}.",
         {
             "symbolic_zero": sym_zero,
             "max_abs": vals,
@@ -548,9 +683,10 @@ def check_vp_zero(budget: Budget) -> Outcome:
 @claim(
     "stein.point-mass-loglinear",
     statement=(
-        "Point-mass data gives an exactly log-linear (geometric) optimal schedule: delta_c = "
-        "4d/sigma^2; the Monte Carlo and JVP schedules of a point-mass model equal the geometric "
-        "grid to round-off; the two-point mixture approaches 4/sigma^2 at small sigma."
+        r"Point-mass data gives an exactly log-linear (geometric) optimal schedule, "
+        r"$\delta_c = 4d/\sigma^2$; the Monte Carlo and JVP schedules of a point-mass model equal "
+        r"the geometric grid to round-off, and the two-point mixture approaches $4/\sigma^2$ at "
+        r"small $\sigma$."
     ),
     source=f"{SRC}, §3.1; docs/theory/stein.md#point-mass, docs/theory/stein.md#two-point-data",
     method=(
@@ -559,6 +695,12 @@ def check_vp_zero(budget: Budget) -> Outcome:
     ),
     tolerance=f"relative {tol.STEIN_LOGLINEAR_RTOL:g}; two-point {tol.STEIN_QUADRATURE_RTOL:g}",
     docs="docs/theory/stein.md#point-mass",
+    math=(
+        r"\delta_c(\sigma)=\frac{4d}{\sigma^2}\ \Rightarrow\ \Lambda(\sigma)=2\sqrt d\ln\sigma"
+        r"+\text{const},\quad\rho_k=\sigma_{\max}\Big(\frac{\sigma_{\min}}{\sigma_{\max}}"
+        r"\Big)^{k/N};\qquad\text{two-point: }\frac{\sigma^2\delta_c(\sigma)}{4}\to1\ "
+        r"(\sigma\to0)"
+    ),
 )
 def check_point_mass(budget: Budget) -> Outcome:
     model = EmpiricalModel(np.array([[0.3, -0.2, 0.5]]), name="point-mass")
@@ -583,8 +725,9 @@ def check_point_mass(budget: Budget) -> Outcome:
     ok = worst <= tol.STEIN_LOGLINEAR_RTOL and abs(tp) <= tol.STEIN_QUADRATURE_RTOL
     return Outcome(
         ok,
-        f"largest deviation from geometric {worst:.1e}; two-point delta sigma^2/4 - 1 = {tp:.1e} "
-        f"at sigma = {s_small}",
+        f"The Monte Carlo and JVP schedules of the point mass deviate from the geometric grid "
+        f"by at most {worst:.1e} relative; the two-point metric has $\\sigma^2\\delta_c/4 - 1$ "
+        f"equal to {tp:.1e} at $\\sigma$ = {s_small}.",
         {"errors": errs, "two_point_small_sigma": tp},
     )
 
@@ -706,7 +849,8 @@ def hypercube_reference(dim: int, steps: int) -> FloatArray:
     statement=(
         "The default estimator (JVP local metric with control variates, fresh samples per level) "
         "reaches a 1% schedule error, and no independent-noise Monte Carlo setting with fewer "
-        "than 4x its score evaluations does, on non-Gaussian data (uniform on {-1,1}^16), N = 10."
+        r"than 4× its score evaluations does, on non-Gaussian data (uniform on "
+        r"$\{-1,1\}^{16}$), N = 10."
     ),
     source=(
         f"{SRC}, §3; docs/theory/stein.md#jvp-with-control-variates, "
@@ -723,6 +867,13 @@ def hypercube_reference(dim: int, steps: int) -> FloatArray:
         f"{tol.STEIN_EFFICIENCY_FACTOR:g}x its evaluations does not"
     ),
     docs="docs/theory/stein.md#jvp-with-control-variates",
+    math=(
+        r"e(E)=\Big(\mathbb E_{\text{seeds}}\max_k\frac{(\hat\rho_k-\rho_k^\star)^2}"
+        r"{\rho_k^{\star2}}\Big)^{1/2}:\qquad "
+        rf"e_{{\text{{JVP+CV}}}}(E)\le{tol.STEIN_TARGET_SCHEDULE_ERROR:g},\quad "
+        rf"e_{{\text{{MC}}}}(E')>{tol.STEIN_TARGET_SCHEDULE_ERROR:g}\ \text{{for }}"
+        rf"E'<{tol.STEIN_EFFICIENCY_FACTOR:g}E"
+    ),
 )
 def check_efficiency(budget: Budget) -> Outcome:
     dim = 16
@@ -749,8 +900,9 @@ def check_efficiency(budget: Budget) -> Outcome:
     best_mc = min((t["rms_error"] for t in m["tried"]), default=float("nan"))
     return Outcome(
         ok,
-        f"default reaches 1% with {d['evaluations']} evaluations; independent MC below {cap:.0f} "
-        f"evaluations: best RMS error {best_mc:.2%} "
-        f"({'reached' if m['reached'] else 'not reached'})",
+        f"The default estimator {'reaches' if d['reached'] else 'does not reach'} a 1% "
+        f"schedule error with {d['evaluations']} score evaluations; independent-noise Monte "
+        f"Carlo below {cap:.0f} evaluations gets no closer than {best_mc:.2%} RMS and "
+        f"{'reaches' if m['reached'] else 'does not reach'} the target.",
         {"default": d, "monte_carlo_independent": m, "seeds": seeds, "cap": cap},
     )

@@ -31,11 +31,12 @@ SRC = "Williams, Campbell, Doucet, Syed, arXiv 2412.07877, §5 (Table 1: FID by 
 @claim(
     "stein.sample-metrics-oracle",
     statement=(
-        "The data-space Fréchet distance equals ||mu1-mu2||^2 + tr(S1 + S2 - 2 sqrtm(S1 S2)) "
-        "computed with scipy.linalg.sqrtm, and the closed form ||mu1-mu2||^2 + (1-a)^2 tr S for "
-        "y = a x + b; the 1-D W2 of unequal samples equals the equal-size order-statistics "
-        "formula on replicated samples; SW2 of a 1-D translation by c is |c|, and of a "
-        "d-dimensional one is ~|c|/sqrt(d)."
+        r"The data-space Fréchet distance equals $\|\mu_1-\mu_2\|^2 + \operatorname{tr}(S_1 + "
+        r"S_2 - 2(S_1S_2)^{1/2})$ computed with scipy.linalg.sqrtm, and the closed form "
+        r"$\|\mu_1-\mu_2\|^2 + (1-a)^2\operatorname{tr}S$ for $y = ax + b$; the 1-D $W_2$ of "
+        r"unequal samples equals the equal-size order-statistics formula on replicated samples; "
+        r"$\mathrm{SW}_2$ of a 1-D translation by $c$ is $|c|$, and of a d-dimensional one is "
+        r"about $|c|/\sqrt{d}$."
     ),
     source="Dowson & Landau (1982); Heusel et al. arXiv 1706.08500, Eq. (6); Bonneel et al. (2015)",
     method=(
@@ -48,6 +49,11 @@ SRC = "Williams, Campbell, Doucet, Syed, arXiv 2412.07877, §5 (Table 1: FID by 
         f"{tol.Z_SCORE:g} x its Monte Carlo s.e. sqrt(2(d-1)/((d+2) L))"
     ),
     docs="docs/theory/stein.md#checks",
+    math=(
+        r"\mathrm{FD}=\|\mu_1-\mu_2\|^2+\operatorname{tr}\big(S_1+S_2-2(S_1S_2)^{1/2}\big),\quad"
+        r"\mathrm{FD}(x,ax+b)=\|\mu_1-\mu_2\|^2+(1-a)^2\operatorname{tr}S,\qquad"
+        r"\mathrm{SW}_2(x,x+c)=|c|\ (d=1),\quad\mathrm{SW}_2(x,x+c)^2\approx\frac{|c|^2}{d}"
+    ),
 )
 def check_metrics(budget: Budget) -> Outcome:
     rng = np.random.default_rng(budget.seed)
@@ -94,8 +100,9 @@ def check_metrics(budget: Budget) -> Outcome:
     ok = worst <= tol.SAMPLE_METRIC_RTOL and z_sw <= tol.Z_SCORE
     return Outcome(
         ok,
-        f"largest relative error vs oracles {worst:.1e}; SW2 translation in d = {d}: "
-        f"{ratio:.4f} x |c|^2/d ({z_sw:.2f} s.e.)",
+        f"The largest relative error against the oracles is {worst:.1e}; a translation in "
+        f"d = {d} dimensions gives $\\mathrm{{SW}}_2^2$ = {ratio:.4f} × $|c|^2/d$ "
+        f"({z_sw:.2f} standard errors from 1).",
         {"relative_errors": errs, "sw_translation_ratio": ratio, "sw_translation_z": z_sw},
     )
 
@@ -178,16 +185,31 @@ def evaluate(comps: list[Comparison]) -> tuple[list[str], list[dict[str, object]
     return failures, rows
 
 
+def _caption(comps: list[Comparison], batches: int) -> str:
+    """The figure's caption, with the FD of each schedule at the smallest N."""
+    c0 = comps[0]
+    n0 = c0.steps[0]
+    fds = ", ".join(f"{s} {c0.mean_se(c0.fd[s][n0])[0]:.3g}" for s in c0.fd)
+    models = " and ".join(f"{c.model}" for c in comps)
+    return (
+        "Fréchet distance (top) and sliced $W_2$ (bottom) to the held-out split of samples of "
+        f"the trained {models} network{'s' if len(comps) > 1 else ''} ({c0.sampler} sampler) "
+        f"against the number of steps N, per schedule, over {batches} batches of "
+        f"{c0.batch} samples (error bars 1 s.e.; dashed: train vs held-out floor). At "
+        f"N = {n0} on {c0.model} the mean FD is {fds}."
+    )
+
+
 @claim(
     "stein.sampling-comparison",
     statement=(
         "Sampling the trained networks with EDM's Heun sampler, against held-out data: the "
         "data-space Fréchet distance improves from the smallest to the largest N for every "
         "schedule and never increases significantly with N; the Stein (score-optimal) schedule "
-        "of the network is never significantly worse than log-linear or EDM rho = 7 and is "
-        "significantly better than both at the smallest N. Also reported: SW2, EDM rho = 7, "
-        "tangent gamma*, the memorising optimum, the train-vs-held-out floor, and the EDM rho "
-        "closest to each Stein grid."
+        r"of the network is never significantly worse than log-linear or EDM $\rho = 7$ and is "
+        r"significantly better than both at the smallest N. Also reported: $\mathrm{SW}_2$, EDM "
+        r"$\rho = 7$, tangent at $\gamma^\star$, the memorising optimum, the train-vs-held-out "
+        r"floor, and the EDM $\rho$ closest to each Stein grid."
     ),
     source=(
         f"{SRC}; Karras et al. arXiv 2206.00364, Algorithm 1 and Eq. (5); "
@@ -205,6 +227,13 @@ def evaluate(comps: list[Comparison]) -> tuple[list[str], list[dict[str, object]
         "batches; full: both models, all five schedules, N = 5, 8, 10, 15, 20, 8 batches"
     ),
     docs="docs/theory/stein.md#checks",
+    math=(
+        r"\mathrm{FD}(N_{\min})-\mathrm{FD}(N_{\max})>t\,\mathrm{se},\quad"
+        r"\mathrm{FD}(N_{k+1})-\mathrm{FD}(N_k)\le t\,\mathrm{se},\quad"
+        r"\mathrm{FD}^{\text{stein}}(N)-\mathrm{FD}^{\text{other}}(N)\le t\,\mathrm{se},\quad"
+        r"\mathrm{FD}^{\text{other}}(N_{\min})-\mathrm{FD}^{\text{stein}}(N_{\min})>t\,\mathrm{se}"
+        r",\qquad t=t_{1-\alpha,\,B-1}"
+    ),
 )
 def check_sampling(budget: Budget) -> Outcome:
     import torch
@@ -226,13 +255,14 @@ def check_sampling(budget: Budget) -> Outcome:
         torch.set_num_threads(threads)
     failures, rows = evaluate(comps)
     rho = {c.model: {str(n): r for n, r in c.fitted_rho().get("stein", {}).items()} for c in comps}
-    measured = "; ".join(
-        f"{c.model}: FD N={c.steps[0]} stein {c.mean_se(c.fd['stein'][c.steps[0]])[0]:.3g} vs "
-        "rho=7 "
-        f"{c.mean_se(c.fd['karras'][c.steps[0]])[0]:.3g} vs loglinear "
-        f"{c.mean_se(c.fd['loglinear'][c.steps[0]])[0]:.3g}, N={c.steps[-1]} stein "
-        f"{c.mean_se(c.fd['stein'][c.steps[-1]])[0]:.3g} (floor {c.mean_se(c.floor_fd)[0]:.3g}); "
-        "Stein rho fit " + "/".join(f"{r:.1f}" for r in rho[c.model].values())
+    measured = " ".join(
+        f"On {c.model}, the Fréchet distance at N = {c.steps[0]} is "
+        f"{c.mean_se(c.fd['stein'][c.steps[0]])[0]:.3g} for the Stein grid, "
+        f"{c.mean_se(c.fd['karras'][c.steps[0]])[0]:.3g} for EDM $\\rho = 7$ and "
+        f"{c.mean_se(c.fd['loglinear'][c.steps[0]])[0]:.3g} for log-linear; at N = "
+        f"{c.steps[-1]} the Stein grid reaches {c.mean_se(c.fd['stein'][c.steps[-1]])[0]:.3g} "
+        f"(train-vs-held-out floor {c.mean_se(c.floor_fd)[0]:.3g}), and the EDM $\\rho$ closest "
+        "to its grids is " + ", ".join(f"{r:.1f} at N = {n}" for n, r in rho[c.model].items()) + "."
         for c in comps
     )
     details = {
@@ -257,8 +287,9 @@ def check_sampling(budget: Budget) -> Outcome:
     ]
     return Outcome(
         not failures,
-        measured + ("" if not failures else f"; FAILED: {failures[0]}"),
+        measured + ("" if not failures else f" First failed test: {failures[0]}."),
         details,
         figures={"fd_sw_vs_steps": plot_comparison(comps)},
+        captions={"fd_sw_vs_steps": _caption(comps, batches)},
         schedules=schedules_out,
     )
