@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 OUT     ?= report
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test test-slow bench install browser lint clean
+.PHONY: run test test-slow bench install browser lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,8 +33,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser lint docs
 	$(BIN)/python -m pytest -n 2 -q
+
+# The documentation site, built into site/ with every warning an error (mkdocs.yml); it executes the
+# notebooks, so it takes a minute or two. Open site/index.html from disk: no server is needed.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m slow
@@ -43,4 +48,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis site .cache/docs-notebooks

@@ -51,8 +51,8 @@ def kl_mpmath_ddim(lam: FloatArray, grid: FloatArray, dps: int = 30) -> float:
         "digits spectrum a shift whose grid's KL equals an independent 30-digit KL, beats its "
         r"neighbours at $s^\star e^{\pm0.01}$ and every point of a log scan, converges as N grows "
         r"to the minimiser of the closed-form $N^{-2}$ coefficient (and the Euler–Maclaurin "
-        "expansion's minimiser is nearer at every N), and whose warm-started sweep over N equals "
-        "the per-N scanned search."
+        "expansion's minimiser is nearer from N = 10 on; below that the expansion is not claimed, "
+        "only measured), and whose warm-started sweep over N equals the per-N scanned search."
     ),
     source=(
         "Sun, Poor, Zhang arXiv 2601.13602 §3 (closed form), §5.1 (the N^-2 coefficient); "
@@ -104,7 +104,7 @@ def check_optimal_shift(budget: Budget) -> Outcome:
         scans[n] = (scan, scan_kl)
         s_em = shift.expansion_shift(lam, n)
         gap_inf, gap_em = abs(math.log(s / s_inf)), abs(math.log(s / s_em))
-        if not gap_em < gap_inf:
+        if n >= tol.FLOW_EXPANSION_MIN_STEPS and not gap_em < gap_inf:
             failures.append(f"N={n}: the expansion's shift is not nearer than the limit")
         rows.append({"steps": n, "shift": s, "kl": kl_ref, "gap_limit": gap_inf, "gap_em": gap_em})
     gaps = [r["gap_limit"] for r in rows]
@@ -127,6 +127,12 @@ def check_optimal_shift(budget: Budget) -> Outcome:
         + ", ".join(f"{r['gap_em']:.1e}" for r in rows)
         + r" from $s^\star$ in log, and the warm-started sweep matches the scanned search to "
         + f"{sweep_err:.1e}."
+        + "".join(
+            f" At N = {r['steps']} the expansion's shift is farther from $s^\\star$ than the "
+            f"limit (not claimed below N = {tol.FLOW_EXPANSION_MIN_STEPS})."
+            for r in rows
+            if r["steps"] < tol.FLOW_EXPANSION_MIN_STEPS and not r["gap_em"] < r["gap_limit"]
+        )
         + ("" if not failures else " Failed checks: " + "; ".join(failures) + ".")
     )
     caption = (
