@@ -218,9 +218,10 @@ def render_html(results: list[Any], meta: dict[str, Any]) -> str:
         "verifies and the capabilities built on them) against oracles that do not share the "
         "derivation they check: Monte Carlo samplers, Gaussian-mixture and Curie–Weiss "
         "simulations, Stein-cost schedules of trained score networks, the installed diffusers and "
-        "k-diffusion, and 40-digit mpmath sums. The findings below state what they measured; "
-        '<a href="#which-schedule">which schedule to use</a> and '
-        '<a href="#claims">every claim</a> follow.</p>'
+        "k-diffusion, and 40-digit mpmath sums. "
+        + ("The findings below state what they measured; " if findings else "")
+        + ('<a href="#which-schedule">which schedule to use</a> and ' if rec else "")
+        + '<a href="#claims">every claim</a> follow.</p>'
     )
     left = (
         "<p class=small>Not run in this selection, so not stated: "
