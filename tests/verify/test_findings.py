@@ -74,7 +74,7 @@ def test_recommendation_finding_states_the_measured_numbers() -> None:
     text = " ".join(written[0].sentences)
     # 3 combinations; median of 1.5, 2.5, 1.002 is 1.50; the least 1.002; NFE 3 gaps 50 %-125 %
     assert "For 3 combinations" in text and "median 1.50×" in text and "1.002×" in text
-    assert "all 3 cases" in text and "50.0 %–125.0 %" in text and "NFE 3" in text
+    assert "all 3 (model, data, NFE) cases" in text and "50.0 %–125.0 %" in text and "NFE 3" in text
 
 
 def test_a_failed_or_missing_claim_states_no_finding() -> None:
