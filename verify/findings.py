@@ -313,8 +313,8 @@ def _recommend(d: Details) -> list[str]:
         f"With the models' own noise tables (EDM, DDPM linear and cosine, SD 1.5) and the two "
         f"real spectra, the KL-optimal grid has the least exact KL of every strategy in all "
         f"{len(pre)} (model, data, NFE) cases; at NFE {low[0]['nfe']} the best published "
-        f"heuristic (uniform or quadratic t, logSNR-uniform, EDM ρ = 7, AYS) has {_pct(min(gaps))}–{_pct(max(gaps))} "
-        "more KL.",
+        f"heuristic (uniform or quadratic t, logSNR-uniform, EDM ρ = 7, AYS) has "
+        f"{_pct(min(gaps))}–{_pct(max(gaps))} more KL.",
     ]
 
 
