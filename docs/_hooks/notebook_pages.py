@@ -129,9 +129,16 @@ def to_markdown(nb: Any, stem: str, source_name: str) -> tuple[str, dict[str, by
     return "\n".join(lines).strip() + "\n", images
 
 
-def _executed(src: Path, cache: Path, digest: str) -> Path:
+def cached_path(src: Path, cache: Path, digest: str) -> Path:
+    """Where the executed notebook ``src`` is cached for the inputs ``digest``
+    (:func:`inputs_digest`); it exists only once an execution of exactly these inputs succeeded
+    (``tests/test_notebooks.py`` reuses it instead of executing the notebook a second time)."""
     key = hashlib.sha256(src.read_bytes() + digest.encode()).hexdigest()[:32]
-    dst = cache / f"{src.stem}-{key}.ipynb"
+    return cache / f"{src.stem}-{key}.ipynb"
+
+
+def _executed(src: Path, cache: Path, digest: str) -> Path:
+    dst = cached_path(src, cache, digest)
     if dst.is_file() and os.environ.get("SYMSCHED_DOCS_NO_CACHE", "") in ("", "0"):
         log.info("notebook %s: outputs of an earlier run of the same inputs", src.name)
         return dst
