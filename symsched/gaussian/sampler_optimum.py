@@ -411,26 +411,10 @@ def _value_and_gradient(
     return fg
 
 
-def _torch_objective(
-    lam_v: FloatArray,
-    counts: FloatArray,
-    hi: float,
-    lo: float,
-    sampler: str,
-    objective: Objective,
-    kl_direction: KLDirection,
-    start: Start,
-    knobs: dict[str, float],
-    gaps: _Gaps | None = None,
-    final_zero: bool = False,
-) -> Callable[[FloatArray], tuple[float, FloatArray]]:
-    """``x -> (value, gradient)``: ``x`` the log interior levels, or the free variables of
-    ``gaps`` when given (torch autograd, float64)."""
-    return _value_and_gradient(
-        _torch_value(
-            lam_v, counts, hi, lo, sampler, objective, kl_direction, start, knobs, gaps, final_zero
-        )
-    )
+def _torch_objective(*args: Any, **kwargs: Any) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+    """``x -> (value, gradient)`` of :func:`_torch_value` (same arguments): ``x`` the log interior
+    levels, or the free variables of ``gaps`` when given (torch autograd, float64)."""
+    return _value_and_gradient(_torch_value(*args, **kwargs))
 
 
 def objective_and_gradient(
