@@ -331,7 +331,7 @@ FINDINGS: tuple[Finding, ...] = (
         ),
         (
             ("reference.schedules", "kl_vs_steps"),
-            ("samplers.orders", "kl_vs_steps"),
+            ("samplers.orders", "log_ratio_vs_steps"),
             ("tangent.kl-N-squared-limit", "n2_gap"),
         ),
         _exact_kl,
@@ -349,7 +349,10 @@ FINDINGS: tuple[Finding, ...] = (
         "stein",
         "Does the Stein-optimal schedule beat Karras ρ = 7 on trained networks?",
         ("stein.sampling-comparison", "stein.schedule-matches-closed-form"),
-        (("stein.sampling-comparison", "fd_sw_vs_steps"),),
+        (
+            ("stein.sampling-comparison", "fd_sw_vs_steps"),
+            ("stein.schedule-matches-closed-form", "stein_vs_closed_form"),
+        ),
         _stein,
     ),
     Finding(
@@ -367,6 +370,7 @@ FINDINGS: tuple[Finding, ...] = (
             ("highdim.steps-needed-constant-sqrt-d", "gm_steps_needed_constant"),
             ("highdim.steps-needed-dilated-flat", "gm_steps_needed_dilated"),
             ("highdim.vp-constant-loses-p", "gm_vp_constant_phat_vs_d"),
+            ("highdim.ve-constant-collapses-spread", "gm_ve_constant_spread_vs_d"),
         ),
         _highdim,
     ),
@@ -394,7 +398,10 @@ FINDINGS: tuple[Finding, ...] = (
         "schedules",
         "Which schedule for which model, sampler and step budget?",
         ("reference.recommend-table", "pretrained.kl-optimal-ranks-first"),
-        (("reference.recommend-table", "vs-best-alternative"),),
+        (
+            ("reference.recommend-table", "vs-best-alternative"),
+            ("pretrained.kl-optimal-ranks-first", "kl_vs_nfe"),
+        ),
         _recommend,
     ),
 )

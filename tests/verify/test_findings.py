@@ -3,6 +3,7 @@ numbers it is given, and only for claims that ran and passed."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
@@ -37,6 +38,9 @@ def test_findings_name_registered_claims() -> None:
     for f in FINDINGS:
         assert set(f.claims) <= set(CLAIMS), f.key
         assert {c for c, _ in f.figures} <= set(CLAIMS), f.key
+        for c, key in f.figures:  # the figure key is one the claim's module draws (no stale name)
+            source = inspect.getsource(inspect.getmodule(CLAIMS[c].check))  # type: ignore[arg-type]
+            assert f'"{key}"' in source, (f.key, c, key)
         assert {p.key for p in PARTS} >= {f.part}
 
 
