@@ -63,7 +63,11 @@ def inputs_digest(root: Path) -> str:
         for p in sorted((root / folder).rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
                 h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
-    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    # a set: a distribution is listed once per sys.path entry that finds it (the project's own
+    # egg-info, for one), and sys.path differs between the docs build and pytest
+    dists = sorted(
+        {f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()}
+    )
     h.update("\n".join(dists).encode())
     h.update(sys.version.encode())
     return h.hexdigest()
