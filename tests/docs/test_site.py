@@ -15,7 +15,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,9 +25,9 @@ from types import ModuleType
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from browser import CHROMIUM, console_lines, headless
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[1-5]_*.py"))
 # elements whose text is code or markup, where TeX delimiters are meant literally
 LITERAL_TAGS = {"code", "pre", "script", "style", "math", "textarea", "kbd", "samp"}
@@ -305,34 +304,6 @@ def test_pages_list_the_claims_that_check_them(site: Path, pages: dict[Path, Pag
 # --- in the browser --------------------------------------------------------------------------
 
 
-def _chromium(url: str, profile: Path, *extra: str) -> tuple[str, str]:
-    assert CHROMIUM is not None
-    cmd = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--enable-logging=stderr",
-        "--v=0",
-        *extra,
-        "--dump-dom",
-        url,
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return res.stdout, res.stderr
-
-
-def _console(stderr: str) -> list[str]:
-    return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln]
-
-
 @pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
 )
@@ -354,8 +325,8 @@ def test_every_page_loads_without_console_errors(
         "function loaded(f) { done.push(f.src); document.body.dataset.loaded = done.length; }"
         f"</script>{frames}</body></html>"
     )
-    dom, err = _chromium(harness.as_uri(), tmp_path / "profile", "--virtual-time-budget=15000")
-    lines = _console(err)
+    dom, err = headless(harness.as_uri(), tmp_path / "profile", "--virtual-time-budget=15000")
+    lines = console_lines(err)
     assert any("Uncaught ReferenceError" in ln and "control.html" in ln for ln in lines), (
         "the control's error did not reach the log"
     )
@@ -369,8 +340,8 @@ def test_every_page_loads_without_console_errors(
 )
 def test_a_theory_page_renders_its_math_in_the_browser(site: Path, tmp_path: Path) -> None:
     page = site / "theory" / "gaussian.html"
-    dom, err = _chromium(page.as_uri(), tmp_path / "profile", "--virtual-time-budget=5000")
-    assert _console(err) == []
+    dom, err = headless(page.as_uri(), tmp_path / "profile", "--virtual-time-budget=5000")
+    assert console_lines(err) == []
     html = re.search(r"<html[^>]*>", dom)
     assert html is not None and re.search(r'class="[^"]*\bjs\b', html.group(0))  # Material ran
     static = page.read_text(encoding="utf-8").count("<math")

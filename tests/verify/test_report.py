@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, console_lines, headless
 
 from symsched._version import __version__
 from symsched.cli import main
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: let the page's scripts run (virtual time) before the DOM is dumped
+BUDGET = "--virtual-time-budget=5000"
 ONLY = "reference.schedules"  # one claim with a figure, 396 schedules and their exports (~24 s)
 
 
@@ -32,33 +32,6 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def headless(url: str, profile: Path) -> tuple[str, str]:
-    cmd = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--enable-logging=stderr",
-        "--v=0",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        url,
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return res.stdout, res.stderr
-
-
-def console_lines(stderr: str) -> list[str]:
-    return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln]
-
-
 @pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
 )
@@ -73,7 +46,7 @@ def test_html_report_renders_in_headless_chromium(report: Path, tmp_path: Path) 
     ids = set(re.findall(r' id="([^"]+)"', html))
     assert {h[1:] for h in links if h.startswith("#")} <= ids  # no dangling in-page link
     assert all((report / h).is_file() for h in links if h.startswith("schedules/"))
-    dom, err = headless((report / "report.html").as_uri(), tmp_path / "profile")
+    dom, err = headless((report / "report.html").as_uri(), tmp_path / "profile", BUDGET)
     assert console_lines(err) == [], console_lines(err)
     body = re.search(r"<body([^>]*)>", dom)
     assert body is not None
@@ -95,7 +68,7 @@ def test_console_error_detection_can_fail(tmp_path: Path) -> None:
     """Negative control: a page with a script error is caught by the same check."""
     bad = tmp_path / "bad.html"
     bad.write_text("<!DOCTYPE html><html><body><script>undefinedFunction();</script></body></html>")
-    _, err = headless(bad.as_uri(), tmp_path / "profile")
+    _, err = headless(bad.as_uri(), tmp_path / "profile", BUDGET)
     assert any("Uncaught ReferenceError" in ln for ln in console_lines(err))
 
 
@@ -166,7 +139,7 @@ def test_full_quick_report_renders_every_claim(tmp_path: Path) -> None:
     except SystemExit as exc:
         code = int(exc.code or 0)
     assert code in (0, 1)  # a failing claim is the claim tests' business; the page must show it
-    dom, err = headless((out / "report.html").as_uri(), tmp_path / "profile")
+    dom, err = headless((out / "report.html").as_uri(), tmp_path / "profile", BUDGET)
     assert console_lines(err) == []
     for cid in load_claims():
         assert f'data-claim="{cid}"' in dom
