@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docs_hooks import load_hook
 from latex_helpers import ascii_names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +125,7 @@ def test_notebook_executes(path: Path) -> None:
     nbclient = pytest.importorskip("nbclient")
     import nbformat
 
-    hook = _docs_hook()
+    hook = load_hook("notebook_pages")
     cached = hook.cached_path(path, ROOT / ".cache" / "docs-notebooks", hook.inputs_digest(ROOT))
     if cached.is_file():
         nb = nbformat.read(cached, as_version=4)
@@ -140,16 +141,3 @@ def test_notebook_executes(path: Path) -> None:
         client.execute()
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), "not executed"
     assert output_problems(nb) == [], path.name
-
-
-def _docs_hook() -> Any:
-    """The docs build's notebook hook (docs/_hooks/notebook_pages.py), imported by path."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "notebook_pages", ROOT / "docs" / "_hooks" / "notebook_pages.py"
-    )
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod

@@ -22,9 +22,9 @@ from typing import Any
 
 from symsched._json import json_safe
 from symsched_verify.areas import group
-from symsched_verify.findings import FindingText, ratio_text, recommendation_rows, write_findings
+from symsched_verify.findings import FindingText, ratio_text
 from symsched_verify.mathml import latex_to_mathml, render_math
-from symsched_verify.report_md import schedule_file
+from symsched_verify.report_md import front_matter
 
 __all__ = ["claim_anchor", "render_html"]
 
@@ -179,25 +179,7 @@ def render_html(results: list[Any], meta: dict[str, Any]) -> str:
     ``meta``."""
     by_id = {r.claim.id: r for r in results}
     bad = [r for r in results if r.status != "PASS"]
-    findings, left_out = write_findings(
-        {r.claim.id: r.outcome.details or {} for r in results},
-        {r.claim.id: r.status for r in results},
-        {r.claim.id: list((r.pngs or {}).keys()) for r in results},
-    )
-    rec_claim = by_id.get("reference.recommend-table")
-    rec = (
-        recommendation_rows(
-            rec_claim.outcome.details or {},
-            {
-                (str(x["model"]), str(x["sampler"]), int(x["schedule"]["steps"])): (
-                    f"schedules/{schedule_file(x)}"
-                )
-                for x in rec_claim.outcome.schedules
-            },
-        )
-        if rec_claim is not None and rec_claim.status == "PASS"
-        else []
-    )
+    findings, left_out, rec = front_matter(results)
     groups = group(results, lambda r: r.claim.id)
     summary_rows = "".join(
         f'<tr><td><a href="#part-{e(p.key)}">{e(p.title)}</a></td><td>{e(p.source)}</td>'

@@ -13,9 +13,15 @@ from typing import Any
 
 from symsched._json import json_safe
 from symsched_verify.areas import group
-from symsched_verify.findings import ratio_text, recommendation_rows, write_findings
+from symsched_verify.findings import (
+    Finding,
+    FindingText,
+    ratio_text,
+    recommendation_rows,
+    write_findings,
+)
 
-__all__ = ["figure_file", "render_markdown", "schedule_file"]
+__all__ = ["figure_file", "front_matter", "render_markdown", "schedule_file"]
 
 
 def figure_file(claim_id: str, name: str) -> str:
@@ -33,8 +39,28 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _key(entry: dict[str, Any]) -> tuple[str, str, int]:
-    return (str(entry["model"]), str(entry["sampler"]), int(entry["schedule"]["steps"]))
+def front_matter(
+    results: list[Any],
+) -> tuple[list[FindingText], list[Finding], list[dict[str, Any]]]:
+    """What both reports put before the claims, from ``results``
+    (:class:`symsched_verify.run.ClaimResult`): the findings written, those left out, and the
+    rows of the recommendation table (empty unless ``reference.recommend-table`` passed), each
+    cell linking its file under ``schedules/``."""
+    findings, left_out = write_findings(
+        {r.claim.id: r.outcome.details or {} for r in results},
+        {r.claim.id: r.status for r in results},
+        {r.claim.id: list((r.pngs or {}).keys()) for r in results},
+    )
+    rec = next((r for r in results if r.claim.id == "reference.recommend-table"), None)
+    if rec is None or rec.status != "PASS":
+        return findings, left_out, []
+    files = {
+        (str(e["model"]), str(e["sampler"]), int(e["schedule"]["steps"])): (
+            f"schedules/{schedule_file(e)}"
+        )
+        for e in rec.outcome.schedules
+    }
+    return findings, left_out, recommendation_rows(rec.outcome.details or {}, files)
 
 
 def _anchor(claim_id: str) -> str:
@@ -52,11 +78,7 @@ def render_markdown(results: list[Any], meta: dict[str, Any], version: str) -> s
     provenance ``meta``."""
     by_id = {r.claim.id: r for r in results}
     bad = [r for r in results if r.status != "PASS"]
-    findings, left_out = write_findings(
-        {r.claim.id: r.outcome.details or {} for r in results},
-        {r.claim.id: r.status for r in results},
-        {r.claim.id: list((r.pngs or {}).keys()) for r in results},
-    )
+    findings, left_out, rows = front_matter(results)
     lines = [
         "# symsched verification report",
         "",
@@ -95,15 +117,6 @@ def render_markdown(results: list[Any], meta: dict[str, Any], version: str) -> s
             + ".",
             "",
         ]
-    rec_claim = by_id.get("reference.recommend-table")
-    rows = (
-        recommendation_rows(
-            rec_claim.outcome.details or {},
-            {_key(e): f"schedules/{schedule_file(e)}" for e in rec_claim.outcome.schedules},
-        )
-        if rec_claim is not None and rec_claim.status == "PASS"
-        else []
-    )
     if rows:
         steps = sorted({n for r in rows for n in r["cells"]})
         lines += [

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import importlib.util
 import json
 import os
 import re
@@ -21,11 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import unquote, urlsplit
 
 import pytest
 from browser import CHROMIUM, console_lines, headless
+from docs_hooks import load_hook
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[1-5]_*.py"))
@@ -33,16 +32,6 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[1-5]_*.py"))
 LITERAL_TAGS = {"code", "pre", "script", "style", "math", "textarea", "kbd", "samp"}
 RESOURCE_ATTRS = {("script", "src"), ("img", "src"), ("iframe", "src"), ("source", "src")}
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)  # http:, https:, mailto:, data:, ...
-
-
-def _stamp_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "docs_build_stamp", ROOT / "docs" / "_hooks" / "build_stamp.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _fresh(site: Path, digest: str) -> bool:
@@ -53,7 +42,7 @@ def _fresh(site: Path, digest: str) -> bool:
 @pytest.fixture(scope="session")
 def site() -> Path:
     """The built site of the current tree."""
-    digest = _stamp_module().inputs_digest(ROOT)
+    digest = load_hook("build_stamp").inputs_digest(ROOT)
     if _fresh(ROOT / "site", digest):
         return ROOT / "site"
     own = ROOT / ".cache" / "docs-test-site"
