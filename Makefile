@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 OUT     ?= report
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test test-slow bench install browser lint docs clean
+.PHONY: run test test-slow bench mutation install browser lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -44,8 +44,19 @@ docs: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m slow
 
-bench: $(STAMP)
+# the benchmarks' own extra (numba, for the exact-KL rooflines) on top of the test install
+$(VENV)/.installed-bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(VENV)/.installed-bench
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run_all.py
+
+# Mutation testing, on demand (docs/mutation.md): every module of mutation/modules.toml, or one
+# with MODULE=NAME; resumable (verdicts in .cache/mutation/), the table in mutation/results.md.
+# MUTATION_ARGS passes more flags, e.g. MUTATION_ARGS='--budget 600' or '--snapshot HEAD'.
+mutation: $(STAMP)
+	$(BIN)/python mutation/run.py $(if $(MODULE),--module $(MODULE),--all) $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis site .cache/docs-notebooks

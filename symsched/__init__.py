@@ -3,7 +3,9 @@ r"""symsched: derive, compute and verify the noise schedules of diffusion and fl
 The SymPy core derives the exact Gaussian theory of deterministic samplers (closed-form output
 law, both KL directions, the Euler–Maclaurin expansion in N, the tangent law and gamma*) and
 compiles it into numpy / torch / mpmath functions through one lambdify bridge
-(:mod:`symsched.numeric`). See docs/index.md for the map of the package.
+(:mod:`symsched.numeric`); the numpy functions the commands run are generated from the
+derivations ahead of time (:mod:`symsched._codegen`). See docs/index.md for the map of the
+package.
 
 Public API
 ----------
@@ -15,26 +17,32 @@ Public API
 - :func:`export`, :data:`EXPORTERS` — a schedule in the form a consumer takes
 - :func:`tangent_sigmas`, :func:`gamma_star` — the tangent law
 - :mod:`symsched.gaussian` — the derivations and the theory of Sun, Poor and Zhang
+
+The names are imported on first use (PEP 562), so ``import symsched`` stays light.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from symsched._version import __version__
-from symsched.export import EXPORTERS, export
-from symsched.gaussian.coupling import Criteria, coupling_error, criteria
-from symsched.gaussian.exact import (
-    GaussianKL,
-    kl,
-    kl_mpmath,
-    log_variance_ratios,
-    output_covariance,
-    variance_ratios,
-    variance_trajectory,
-)
-from symsched.gaussian.tangent import gamma_star, tangent_sigmas
-from symsched.samplers import SAMPLERS
-from symsched.schedules import METHODS, Schedule, build
-from symsched.schedules import methods as _methods  # registers every schedule method
+
+if TYPE_CHECKING:
+    from symsched.export import EXPORTERS, export
+    from symsched.gaussian.coupling import Criteria, coupling_error, criteria
+    from symsched.gaussian.exact import (
+        GaussianKL,
+        kl,
+        kl_mpmath,
+        log_variance_ratios,
+        output_covariance,
+        variance_ratios,
+        variance_trajectory,
+    )
+    from symsched.gaussian.tangent import gamma_star, tangent_sigmas
+    from symsched.samplers import SAMPLERS
+    from symsched.schedules import METHODS, Schedule, build
 
 __all__ = [
     "EXPORTERS",
@@ -58,4 +66,37 @@ __all__ = [
     "variance_trajectory",
 ]
 
-del _methods
+_LAZY: dict[str, str] = {
+    "EXPORTERS": "symsched.export",
+    "export": "symsched.export",
+    "Criteria": "symsched.gaussian.coupling",
+    "coupling_error": "symsched.gaussian.coupling",
+    "criteria": "symsched.gaussian.coupling",
+    "GaussianKL": "symsched.gaussian.exact",
+    "kl": "symsched.gaussian.exact",
+    "kl_mpmath": "symsched.gaussian.exact",
+    "log_variance_ratios": "symsched.gaussian.exact",
+    "output_covariance": "symsched.gaussian.exact",
+    "variance_ratios": "symsched.gaussian.exact",
+    "variance_trajectory": "symsched.gaussian.exact",
+    "gamma_star": "symsched.gaussian.tangent",
+    "tangent_sigmas": "symsched.gaussian.tangent",
+    "SAMPLERS": "symsched.samplers",
+    "METHODS": "symsched.schedules",
+    "Schedule": "symsched.schedules",
+    "build": "symsched.schedules",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symsched' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

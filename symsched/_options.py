@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -170,6 +171,12 @@ def option_fields(cls: OptionsClass) -> tuple[OptionField, ...]:
     TypeError
         If a field's annotation is not one of the supported kinds.
     """
+    return _option_fields(cls)
+
+
+@functools.cache
+def _option_fields(cls: OptionsClass) -> tuple[OptionField, ...]:
+    """:func:`option_fields`, once per class (resolving the annotations is the slow part)."""
     hints = typing.get_type_hints(cls)
     out = []
     for f in dataclasses.fields(cls):

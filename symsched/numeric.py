@@ -9,7 +9,9 @@ This is the only module that calls :func:`sympy.lambdify`. Every compiled functi
   (EDM's ``sigma_deriv = lambda t: 1`` is the classic hazard),
 * float64 by default; for torch, inputs are moved to the requested ``device`` and ``dtype``.
 
-torch is imported only when a torch function is asked for.
+torch is imported only when a torch function is asked for, SymPy only when a function is
+compiled (the numpy functions of the commands' hot paths are generated ahead of time:
+:mod:`symsched._compiled`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal, cast, overload
 
 import numpy as np
-import sympy as sp
-from sympy.codegen.cfunctions import expm1, log1p
 
 from symsched._typing import (
     Backend,
@@ -37,9 +37,14 @@ from symsched._typing import (
 )
 
 if TYPE_CHECKING:
+    import sympy as sp
     from numpy.typing import DTypeLike
+    from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["BACKENDS", "Backend", "lambdify", "to_backend"]
+    EXPM1 = expm1
+    LOG1P = log1p
+
+__all__ = ["BACKENDS", "Backend", "lambdify", "lambdify_source", "to_backend"]
 
 BACKENDS: tuple[str, ...] = ("numpy", "torch", "mpmath")
 
@@ -64,6 +69,8 @@ def _torch_printer_class() -> type:
 
 @functools.lru_cache(maxsize=512)
 def _compile(args: tuple[sp.Symbol, ...], expr: sp.Expr, backend: str) -> Callable[..., object]:
+    import sympy as sp
+
     fn: Callable[..., object]
     if backend == "torch":
         import torch
@@ -217,6 +224,8 @@ def lambdify(
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    import sympy as sp
+
     args_t = tuple(args)
     expr = sp.sympify(expr)
     fn = _compile(args_t, expr, backend)
@@ -249,6 +258,43 @@ def lambdify(
     return numpy_wrapped
 
 
-# Re-exported so that derivations can build expressions with the stable functions.
-EXPM1 = expm1
-LOG1P = log1p
+def lambdify_source(args: Sequence[sp.Symbol], expr: sp.Expr, name: str) -> str:
+    """The Python source of the numpy function :func:`lambdify` compiles (``cse=True``), as
+    ``def name(...)`` with fully qualified ``numpy.`` names: what :mod:`symsched._codegen` writes.
+
+    Parameters
+    ----------
+    args, expr
+        As for :func:`lambdify`.
+    name
+        The name of the function in the source.
+
+    Returns
+    -------
+    str
+        The source, SymPy's ``NumPyPrinter`` output as ``lambdify`` generates it.
+    """
+    import inspect
+
+    import sympy as sp
+    from sympy.printing.numpy import NumPyPrinter
+
+    printer = NumPyPrinter(
+        {"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True}
+    )
+    fn = sp.lambdify(tuple(args), sp.sympify(expr), modules="numpy", printer=printer, cse=True)
+    src = inspect.getsource(fn)
+    head = "def _lambdifygenerated("
+    if not src.startswith(head):  # pragma: no cover - a SymPy that names it otherwise
+        raise RuntimeError(f"unexpected lambdify source: {src[:60]!r}")
+    return f"def {name}(" + src[len(head) :]
+
+
+def __getattr__(name: str) -> object:
+    # Re-exported so that derivations can build expressions with the stable functions (SymPy is
+    # imported on first use).
+    if name in ("EXPM1", "LOG1P"):
+        from sympy.codegen.cfunctions import expm1, log1p
+
+        return expm1 if name == "EXPM1" else log1p
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,8 @@
 r"""Executors: where claim checks and parameter sweeps run.
 
 * :class:`InProcess` (default): in order, in this process.
+* :class:`ProcessPool`: ``K`` single-threaded worker processes on this machine (standard library
+  only; ``symsched verify --jobs K``, by default one per usable core).
 * :class:`DaskExecutor`: Dask distributed, on an existing scheduler (``--scheduler ADDRESS``) or a
   :class:`distributed.LocalCluster` of ``K`` single-threaded worker processes (``--workers K``).
 
@@ -21,6 +23,7 @@ schedule, N)`` point of each search round, :func:`symsched.highdim.search.steps_
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
@@ -29,8 +32,10 @@ __all__ = [
     "DaskExecutor",
     "Executor",
     "InProcess",
+    "ProcessPool",
     "make_executor",
     "sweep",
+    "usable_cores",
 ]
 
 T = TypeVar("T")
@@ -107,6 +112,103 @@ class InProcess:
 
     def close(self) -> None:
         """Nothing to release."""
+        return None
+
+
+def usable_cores() -> int:
+    """The number of CPU cores this process may use (its affinity mask, else ``os.cpu_count``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+#: Thread-count variables a worker inherits, read by numpy's BLAS and torch when they load: K
+#: workers on K cores, one thread each (more would oversubscribe the cores).
+_ONE_THREAD = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+class ProcessPool:
+    """Run tasks on ``K`` local worker processes (``spawn``: fresh interpreters, no fork of a
+    process that already holds threads), each single-threaded.
+
+    Tasks go to the workers in input order as they free up; results come back in input order. A
+    task that raises re-raises here. Standard library only (:mod:`concurrent.futures`).
+
+    Parameters
+    ----------
+    workers
+        Number of worker processes (>= 1).
+
+    Raises
+    ------
+    ValueError
+        If ``workers < 1``.
+    """
+
+    name = "process-pool"
+
+    def __init__(self, workers: int) -> None:
+        if isinstance(workers, bool) or int(workers) != workers or workers < 1:
+            raise ValueError(f"--jobs must be an integer >= 1, got {workers!r}")
+        self.workers = int(workers)
+        self.where = f"{self.workers} local processes x 1 thread"
+
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        *,
+        on_done: Callable[[int, R], None] | None = None,
+    ) -> list[R]:
+        """``[fn(item) for item in items]`` on the worker processes.
+
+        Parameters
+        ----------
+        fn
+            A picklable pure function of one input.
+        items
+            The inputs (picklable).
+        on_done
+            Called as ``on_done(index, result)`` as each task finishes (completion order).
+
+        Returns
+        -------
+        list
+            One result per input, in input order.
+        """
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        if not items:
+            return []
+        saved = {k: os.environ.get(k) for k in _ONE_THREAD}
+        # set while the pool lives: workers are spawned on demand, each inheriting it
+        os.environ.update(dict.fromkeys(_ONE_THREAD, "1"))
+        results: dict[int, R] = {}
+        try:
+            with ProcessPoolExecutor(
+                max_workers=min(self.workers, len(items)),
+                mp_context=multiprocessing.get_context("spawn"),
+            ) as pool:
+                index = {pool.submit(_Quiet(fn), item): i for i, item in enumerate(items)}
+                pending = set(index)
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in sorted(done, key=index.__getitem__):
+                        results[index[fut]] = fut.result()
+                        if on_done is not None:
+                            on_done(index[fut], results[index[fut]])
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        return [results[i] for i in range(len(items))]
+
+    def close(self) -> None:
+        """Nothing to release: each :meth:`map` closes its pool."""
         return None
 
 

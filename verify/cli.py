@@ -7,9 +7,14 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from symsched_verify.registry import Budget
+
+if TYPE_CHECKING:
+    from symsched.parallel import Executor
 
 
 def register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,6 +74,13 @@ def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="K",
         help="run the checks on a local Dask cluster of K single-threaded workers",
     )
+    dist.add_argument(
+        "--jobs",
+        type=int,
+        metavar="J",
+        help="run the checks in J single-threaded local processes (default: one per usable core; "
+        "1 runs them in this process); the results do not depend on J",
+    )
     p.set_defaults(func=run_verify, profile="quick")
 
 
@@ -77,7 +89,7 @@ def canonical_command(args: argparse.Namespace) -> str:
     results, --force and the executor, are left out so reruns record the same command)."""
     import shlex
 
-    parts = ["symsched", "verify", f"--{args.profile}"]
+    parts = ["symsched", "verify", f"--{args.profile}"]  # --jobs too is left out
     if args.only is not None:
         parts += ["--only", args.only]
     parts += ["--seed", str(args.seed), "--out", str(args.out)]
@@ -111,6 +123,34 @@ def _hypothesis_storage_outside_cwd() -> Iterator[None]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+#: Memory charged per ``--jobs`` process against the budget (``--max-memory``): a Python process
+#: with numpy, SciPy, SymPy, torch and matplotlib loaded and the largest quick claim's arrays.
+JOB_BYTES = 1024 * 2**20
+
+
+def _executor(args: argparse.Namespace, n_claims: int) -> Executor:
+    """The executor of ``--scheduler`` / ``--workers`` (Dask) or ``--jobs`` (local processes; by
+    default one per usable core, at most one per claim and as many as the memory budget holds;
+    one job runs in this process)."""
+    from symsched._budget import check_memory, memory_budget
+    from symsched.cli._executor import executor_from_args
+    from symsched.parallel import InProcess, ProcessPool, usable_cores
+
+    if args.scheduler is not None or args.workers is not None:
+        return executor_from_args(args)
+    if args.jobs is None:  # the default: as many as the cores, the claims and the memory allow
+        fits = int(memory_budget()[0] // JOB_BYTES)
+        jobs = max(1, min(usable_cores(), n_claims, fits))
+    else:
+        jobs = min(args.jobs, max(1, n_claims))
+    if jobs == 1:
+        return InProcess()
+    check_memory(
+        float(jobs) * JOB_BYTES, flag="--jobs", what=f"{jobs} local verification processes"
+    )
+    return ProcessPool(jobs)
+
+
 def run_verify(args: argparse.Namespace) -> int:
     """Check every argument and the --out directory, then run the claims and swap the report in.
 
@@ -120,9 +160,9 @@ def run_verify(args: argparse.Namespace) -> int:
     from symsched.cli._common import CliError, require
 
     require("hypothesis")  # the claims' property tests; MissingDependency names symsched[verify]
-    from symsched.cli._executor import executor_from_args
     from symsched_verify.run import (
         check_out,
+        previous_timings,
         print_table,
         run_claims,
         select_claims,
@@ -143,19 +183,33 @@ def run_verify(args: argparse.Namespace) -> int:
         return 0
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers must be >= 1, got {args.workers}")
+    if args.jobs is not None and args.jobs < 1:
+        raise CliError(f"--jobs must be >= 1 (1 runs the claims in this process), got {args.jobs}")
     out = check_out(args.out, args.force)  # refuse before starting any claim or cluster
     command = canonical_command(args)
     budget = Budget(profile=args.profile, seed=args.seed)
     with _hypothesis_storage_outside_cwd():
-        executor = executor_from_args(args)
+        executor = _executor(args, len(claims))
+        t0 = time.perf_counter()
         try:
-            results = run_claims(claims, budget, executor=executor, command=command)
+            results = run_claims(
+                claims,
+                budget,
+                executor=executor,
+                command=command,
+                expected_seconds=previous_timings(out) if args.force else None,
+            )
         finally:
             executor.close()
-    write_report_dir(results, out, budget, command, force=args.force)
+        wall = time.perf_counter() - t0
+    where = str(getattr(executor, "where", getattr(executor, "name", "in-process")))
+    write_report_dir(
+        results, out, budget, command, force=args.force, wall_seconds=wall, where=where
+    )
     print_table(results)
     failed = [r for r in results if r.status != "PASS"]
     print(
-        f"{len(results) - len(failed)} of {len(results)} claims pass; report: {out / 'report.md'}"
+        f"{len(results) - len(failed)} of {len(results)} claims pass in {wall:.0f} s "
+        f"({where}); report: {out / 'report.md'}"
     )
     return 1 if failed else 0

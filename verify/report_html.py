@@ -224,7 +224,8 @@ def render_html(results: list[Any], meta: dict[str, Any]) -> str:
         f"symsched {e(str(meta['version']))} · profile {e(str(meta['profile']))} · seed "
         f"{e(str(meta['seed']))}"
         f" · command <code>{e(str(meta['command']))}</code> · inputs sha256 "
-        f"<code>{e(meta['inputs_sha256'])}</code>"
+        f"<code>{e(meta['inputs_sha256'])}</code> · wall time of each claim: "
+        "<code>timings.json</code>"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

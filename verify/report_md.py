@@ -84,7 +84,8 @@ def render_markdown(results: list[Any], meta: dict[str, Any], version: str) -> s
         "",
         (
             f"symsched {version} · profile `{meta['profile']}` · seed {meta['seed']} · "
-            f"command `{meta['command']}` · inputs sha256 `{meta['inputs_sha256'][:16]}`"
+            f"command `{meta['command']}` · inputs sha256 `{meta['inputs_sha256'][:16]}` · "
+            "wall time of each claim: `timings.json`"
         ),
         "",
         (

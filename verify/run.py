@@ -3,8 +3,9 @@ r"""Run claims from the registry and write the report (``symsched verify``, the 
 Claims run through an executor (:mod:`symsched.parallel`: in-process, or Dask). A check's figures
 are rendered to PNG bytes where it ran, so results are plain data that travel between processes.
 Every output file records the symsched version, the command, the seed and a hash of the inputs
-(:func:`provenance`), and holds nothing that varies between runs (timings go to the console only):
-rerunning with the same arguments rewrites every file bit for bit.
+(:func:`provenance`), and holds nothing that varies between runs: rerunning with the same arguments
+rewrites every file bit for bit, except ``timings.json``, the wall time of each claim and of the
+run (also on the console), which is the one file meant to differ.
 
 The report is written through :mod:`symsched._io` (atomic files, mode from the umask) into a
 temporary directory beside ``--out`` and swapped in only when complete (:func:`write_report_dir`);
@@ -18,6 +19,7 @@ import fnmatch
 import hashlib
 import io
 import json
+import math
 import sys
 import time
 import traceback
@@ -32,8 +34,10 @@ from symsched_verify.registry import Budget, Claim, Outcome, load_claims
 
 __all__ = [
     "REPORT_MARKER",
+    "TIMINGS_FILE",
     "ClaimResult",
     "check_out",
+    "previous_timings",
     "provenance",
     "render_png",
     "run_claims",
@@ -41,6 +45,10 @@ __all__ = [
     "write_report",
     "write_report_dir",
 ]
+
+
+#: The report's one file that differs between reruns: each claim's wall time and the run's.
+TIMINGS_FILE = "timings.json"
 
 
 @dataclass
@@ -130,10 +138,13 @@ def run_claims(
     progress: bool = True,
     executor: Any = None,
     command: str | None = None,
+    expected_seconds: dict[str, float] | None = None,
 ) -> list[ClaimResult]:
     """Run ``claims`` under ``budget`` through ``executor`` (default in-process), with progress on
     stderr; results come back in the order of ``claims``. With ``command``, every figure records
-    the provenance (:func:`provenance`) in its PNG metadata.
+    the provenance (:func:`provenance`) in its PNG metadata. With ``expected_seconds`` (a previous
+    run's :func:`timings`), the claims start slowest first, so that parallel workers finish
+    together (claims it does not list start first); the results keep the order of ``claims``.
 
     Progress is a live bar on a terminal; when stderr is not a terminal (a CI log, a pipe, a
     file), one flushed plain line per finished claim instead,
@@ -144,14 +155,22 @@ def run_claims(
     ex = executor if executor is not None else InProcess()
     line = None
     if command is not None:
-        meta = provenance(budget, command, claims)
+        meta = provenance(budget, command, claims)  # of the claims in their given order
         line = (
             f"symsched {meta['version']}; command: {command}; profile {meta['profile']}; "
             f"seed {meta['seed']}; inputs sha256 {meta['inputs_sha256']}"
         )
+    hint = expected_seconds or {}
+    order = sorted(range(len(claims)), key=lambda i: -hint.get(claims[i].id, math.inf))
+    queue = [claims[i] for i in order]  # the registry's order when there is no hint
+
+    def in_order(ran: list[ClaimResult]) -> list[ClaimResult]:
+        back: dict[int, ClaimResult] = dict(zip(order, ran, strict=True))
+        return [back[i] for i in range(len(claims))]
+
     task_fn = _RunOne(budget, line)
     if not progress:
-        return ex.map(task_fn, claims)
+        return in_order(ex.map(task_fn, queue))
     isatty = getattr(sys.stderr, "isatty", None)  # absent where stderr was replaced
     if not (callable(isatty) and isatty()):
         t0 = time.perf_counter()
@@ -167,7 +186,7 @@ def run_claims(
                 flush=True,
             )
 
-        return ex.map(task_fn, claims, on_done=line_done)
+        return in_order(ex.map(task_fn, queue, on_done=line_done))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -185,7 +204,7 @@ def run_claims(
             bar.update(task, description=f"{r.claim.id} {r.status}")
             bar.advance(task)
 
-        return ex.map(task_fn, claims, on_done=done)
+        return in_order(ex.map(task_fn, queue, on_done=done))
 
 
 def _console() -> Any:
@@ -244,10 +263,57 @@ def _write(path: Path, text: str) -> None:
     write_text(path, text, force=False, flag="--out")
 
 
-def write_report(results: list[ClaimResult], out: Path, budget: Budget, command: str) -> None:
-    """Write ``report.md``, ``report.html``, ``results.json``, ``figures/*.png``, ``schedules/`` and
-    the marker ``.symsched-report`` into the directory ``out``, which must exist and hold none of
-    them (every file goes through :func:`symsched._io.write_text`, which never clobbers)."""
+def timings(results: list[ClaimResult], wall_seconds: float | None, where: str) -> dict[str, Any]:
+    """The content of ``timings.json``: each claim's wall time (slowest first), their sum, the
+    run's wall time and where the claims ran.
+
+    Parameters
+    ----------
+    results
+        The claims' results (:attr:`ClaimResult.seconds`, measured where each claim ran).
+    wall_seconds
+        The run's wall time, or ``None`` when not measured.
+    where
+        The executor (``"in-process"``, ``"2 local processes x 1 thread"``, ...).
+
+    Returns
+    -------
+    dict
+        JSON-able.
+    """
+    rows = sorted(results, key=lambda r: -r.seconds)
+    return {
+        "note": "wall seconds of this run; the one file of the report that differs between reruns",
+        "executor": where,
+        "wall_seconds": wall_seconds,
+        "claims_seconds_sum": sum(r.seconds for r in results),
+        "claims": [{"id": r.claim.id, "status": r.status, "seconds": r.seconds} for r in rows],
+    }
+
+
+def previous_timings(out: Path) -> dict[str, float]:
+    """Each claim's wall time in the report already in ``out`` (its ``timings.json``), or ``{}``
+    when there is none or it cannot be read: only an ordering hint for :func:`run_claims`."""
+    try:
+        rows = json.loads((out / TIMINGS_FILE).read_text())["claims"]
+        return {str(r["id"]): float(r["seconds"]) for r in rows}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def write_report(
+    results: list[ClaimResult],
+    out: Path,
+    budget: Budget,
+    command: str,
+    *,
+    wall_seconds: float | None = None,
+    where: str = "in-process",
+) -> None:
+    """Write ``report.md``, ``report.html``, ``results.json``, ``timings.json``, ``figures/*.png``,
+    ``schedules/`` and the marker ``.symsched-report`` into the directory ``out``, which must exist
+    and hold none of them (every file goes through :func:`symsched._io.write_text`, which never
+    clobbers)."""
     from symsched_verify.report_html import render_html
     from symsched_verify.report_md import figure_file, render_markdown, schedule_file
 
@@ -293,6 +359,7 @@ def write_report(results: list[ClaimResult], out: Path, budget: Budget, command:
     _write(out / "report.md", render_markdown(results, meta, __version__))
     _write(out / "report.html", render_html(results, meta))
     _write(out / "results.json", _dump({**meta, "claims": records}))
+    _write(out / TIMINGS_FILE, _dump({**meta, **timings(results, wall_seconds, where)}))
     _write(scheddir / "index.json", _dump({**meta, "schedules": index}))
     _write(out / REPORT_MARKER, _dump({"command": command, "version": __version__}))
 
@@ -313,16 +380,24 @@ def check_out(out: str | Path, force: bool) -> Path:
 
 
 def write_report_dir(
-    results: list[ClaimResult], out: str | Path, budget: Budget, command: str, *, force: bool
+    results: list[ClaimResult],
+    out: str | Path,
+    budget: Budget,
+    command: str,
+    *,
+    force: bool,
+    wall_seconds: float | None = None,
+    where: str = "in-process",
 ) -> Path:
     """Write the report into a temporary directory beside ``out`` and swap it in at the end.
 
     The previous report in ``out`` (if any, and only if :func:`check_out` allows replacing it) is
     removed only once the new one is complete and in place; if writing fails or is interrupted,
-    ``out`` is left as it was and the temporary directory is removed.
+    ``out`` is left as it was and the temporary directory is removed. ``wall_seconds`` and
+    ``where`` go to ``timings.json`` (:func:`timings`).
     """
     with staged_directory(out, force=force, flag="--out", marker=REPORT_MARKER) as tmp:
-        write_report(results, tmp, budget, command)
+        write_report(results, tmp, budget, command, wall_seconds=wall_seconds, where=where)
     return Path(out)
 
 

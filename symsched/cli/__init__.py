@@ -30,10 +30,8 @@ import importlib
 import logging
 import os
 import sys
-import traceback
 import warnings
 from collections.abc import Iterator, Sequence
-from importlib.metadata import entry_points
 
 from symsched._budget import parse_size, set_budget
 from symsched._io import UsageError
@@ -63,7 +61,35 @@ def _core_command_modules() -> list[str]:
     ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command name in ``argv`` (the first word that is not a global option or its value),
+    or ``None``."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--max-memory":
+            skip = True
+            continue
+        if arg == "--" or arg.startswith("-"):
+            if arg in ("--help", "-h", "--version"):
+                return None
+            continue
+        return arg
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``symsched`` parser with every command (core and ``symsched.commands`` plugins).
+
+    Parameters
+    ----------
+    command
+        Build only what this command needs: its own module's subparser when one core module
+        registers it (``kl`` is ``symsched/cli/_kl.py``), else everything. ``None``: everything
+        (``symsched --help``).
+    """
     parser = OneLineParser(
         prog="symsched",
         description="Theory-verification toolkit for diffusion noise schedules.",
@@ -87,10 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="the command to run; `symsched COMMAND --help` lists its options",
     )
     sub.required = True
-    for name in _core_command_modules():
+    modules = _core_command_modules()
+    if command is not None:
+        own = f"{__name__}._{command.replace('-', '_')}"
+        if own in modules:
+            mod = importlib.import_module(own)
+            if hasattr(mod, "register"):
+                mod.register(sub)
+            if command in sub.choices:  # its own module registers it: nothing else is needed
+                return parser
+        return build_parser(None)
+    for name in modules:
         mod = importlib.import_module(name)
         if hasattr(mod, "register"):
             mod.register(sub)
+    from importlib.metadata import entry_points  # (slow to import: only for the plugins)
+
     for ep in sorted(entry_points(group="symsched.commands"), key=lambda e: e.name):
         ep.load()(sub)
     return parser
@@ -177,6 +215,8 @@ def _one_line(exc: BaseException | str) -> str:
 
 def _report(name: str, message: str, exc: BaseException | None, debug: bool, code: int) -> int:
     if debug and exc is not None:
+        import traceback
+
         traceback.print_exception(exc)
     print(f"{name}: {message}", file=sys.stderr)
     return code
@@ -196,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     with ctx:
         try:
-            parser = build_parser()
+            parser = build_parser(_command_of(argv))
             args, extra = parser.parse_known_args(argv)
             name[0] = f"symsched {args.command}"
             debug = debug or bool(getattr(args, "debug", False))

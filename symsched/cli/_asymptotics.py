@@ -22,7 +22,7 @@ from symsched.cli._common import (
     write_output,
 )
 from symsched.cli._registry_args import flagify, method_of, parse_method_argv
-from symsched.gaussian import asymptotics, exact
+from symsched.gaussian import exact
 from symsched.samplers import SAMPLERS
 from symsched.schedules import family_of, method_names
 
@@ -67,6 +67,8 @@ def _coeff_obj(c: dict[int, float]) -> dict[str, float]:
 
 def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     """Print the Euler–Maclaurin coefficients (``extra``: the family's own options)."""
+    from symsched.gaussian import asymptotics
+
     lam = spectrum_from_args(args)
     assert lam is not None
     m = method_of(args.schedule)

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-import sympy as sp
-
 from symsched.cli._common import write_output
-from symsched.symbols import latex
 
 TOPICS = ("gaussian", "tangent")
 
@@ -37,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
     """Print each step: ``[i] title`` then the expression (pretty text), or with ``--latex`` a
     comment line ``% [i] title`` (the title in LaTeX) then the equation in LaTeX, in the notation of
     the docs (:func:`symsched.symbols.latex`)."""
+    import sympy as sp
+
+    from symsched.symbols import latex
+
     if args.topic == "gaussian":
         from symsched.gaussian.derive import derivation
     else:

@@ -7,12 +7,14 @@ import contextlib
 import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from symsched.cli._common import CliError, parse_floats
-from symsched.highdim.cw import CurieWeiss
-from symsched.highdim.gm import GaussianMixture, check_dim
 from symsched.parallel import Executor
+
+if TYPE_CHECKING:
+    from symsched.highdim.cw import CurieWeiss
+    from symsched.highdim.gm import GaussianMixture
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -101,6 +103,9 @@ def check_parameter(name: str, value: float) -> None:
 
 
 def build_model(kind: str, params: dict[str, float], dim: int) -> GaussianMixture | CurieWeiss:
+    from symsched.highdim.cw import CurieWeiss
+    from symsched.highdim.gm import GaussianMixture
+
     for name, value in params.items():
         if name in PARAMETER_RANGES:
             check_parameter(name, value)
@@ -165,6 +170,8 @@ def parse_dims(text: str, flag: str = "--dims") -> list[int]:
             f"{flag} must be <= 2^53 = {MAX_DIM:.4g} (an exact integer), got {too_big[0]:g}"
         )
     try:
+        from symsched.highdim.gm import check_dim
+
         return [check_dim(v, flag) for v in values]
     except (ValueError, TypeError) as exc:
         raise CliError(str(exc)) from None

@@ -36,8 +36,7 @@ from symsched.cli._highdim_options import (
     parse_schedules,
     progress_bar,
 )
-from symsched.highdim.schedules import SCHEDULES
-from symsched.highdim.simulate import MIN_SAMPLES
+from symsched.highdim._names import SCHEDULES
 from symsched.parallel import InProcess
 
 if TYPE_CHECKING:
@@ -147,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     samples = args.samples if args.samples is not None else (100_000 if not full else 1000)
+    from symsched.highdim.simulate import MIN_SAMPLES
+
     if samples < MIN_SAMPLES:
         raise CliError(
             f"--samples must be >= {MIN_SAMPLES} to give a Monte Carlo error bar, got {samples}"

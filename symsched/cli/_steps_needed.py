@@ -38,7 +38,7 @@ from symsched.cli._highdim_options import (
     parse_schedules,
     progress_bar,
 )
-from symsched.highdim.schedules import SCHEDULES
+from symsched.highdim._names import SCHEDULES
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -33,16 +33,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mpmath
 import numpy as np
 
 from symsched._typing import FloatArray, GridLike, SpectrumLike
 from symsched._validate import as_eigenvalues, as_grid
 from symsched.gaussian import exact
 from symsched.samplers import Sampler, get_sampler
-from symsched.samplers._linear import compiled_form, propagate
+from symsched.samplers._linear import compiled_linear_map, propagate
+
+if TYPE_CHECKING:
+    import mpmath
+
 
 __all__ = [
     "CRITERIA",
@@ -91,12 +94,11 @@ class Criteria:
 
 def _gain_signs(smp: Sampler, lam_v: FloatArray, sig: FloatArray, knobs: Any) -> FloatArray:
     """Sign of :math:`q_i` per eigenvalue: the product of the per-step gains' signs."""
-    form = smp.linear_map_form()
-    if form.history is not None or form.noise is not None:
+    f = compiled_linear_map(smp.name, "numpy")
+    if f.history is not None or f.noise is not None:
         # multistep 2M: nonnegative coefficients (samplers.dpmpp_2m.dpmpp_2m_ratio_forms);
         # ancestral: DDIM gains (lam + a b) / (lam + a^2) > 0
         return np.ones_like(lam_v)
-    f = compiled_form(form, "numpy")
     kv = smp.knob_values(knobs)
     sign = np.ones_like(lam_v)
     k0 = 1 if math.isinf(sig[0]) else 0  # the pure-noise limit u_1 is positive
@@ -107,6 +109,8 @@ def _gain_signs(smp: Sampler, lam_v: FloatArray, sig: FloatArray, knobs: Any) ->
             sign = sign * np.sign(g)
     bad = ~np.isfinite(sign) | (sign == 0)
     for i in np.flatnonzero(bad):  # a gain outside the float64 range: its sign in mpmath
+        import mpmath
+
         with mpmath.workdps(30):
             u, _ = _propagate_mp(smp, float(lam_v[i]), sig, knobs)
         sign[i] = float(mpmath.sign(u))
@@ -114,11 +118,13 @@ def _gain_signs(smp: Sampler, lam_v: FloatArray, sig: FloatArray, knobs: Any) ->
 
 
 def _propagate_mp(smp: Sampler, lv: float, sig: FloatArray, knobs: Any) -> tuple[Any, Any]:
+    import mpmath
+
     levels = [mpmath.mpf(float(v)) if math.isfinite(v) else math.inf for v in sig]
     lam_mp = mpmath.mpf(lv)
     std0 = None if math.isinf(sig[0]) else mpmath.sqrt(lam_mp + levels[0] ** 2)
     return propagate(
-        smp.linear_map_form(),
+        compiled_linear_map(smp.name, "mpmath"),
         lam_mp,
         levels,
         std0,
@@ -149,7 +155,7 @@ def gain_ratios(
     smp = get_sampler(sampler)
     kn = smp.make_knobs(**knobs)
     smp.check_grid(sig)
-    if smp.linear_map_form().noise is None:
+    if compiled_linear_map(smp.name, "numpy").noise is None:
         lr = np.asarray(smp.log_variance_ratios(lam_v, sig, "exact", kn), dtype=np.float64)
         with np.errstate(over="ignore"):
             q = _gain_signs(smp, lam_v, sig, kn) * np.exp(0.5 * lr)
@@ -165,12 +171,18 @@ def _stochastic_parts(
     with np.errstate(all="ignore"):
         std0 = None if math.isinf(sig[0]) else np.sqrt(lam_v + np.float64(sig[0]) ** 2)
         u, v = propagate(
-            smp.linear_map_form(), lam_v, list(map(float, sig)), std0, smp.knob_values(kn)
+            compiled_linear_map(smp.name, "numpy"),
+            lam_v,
+            list(map(float, sig)),
+            std0,
+            smp.knob_values(kn),
         )
         t_n = lam_v + np.float64(sig[-1]) ** 2
         q, frac = u / np.sqrt(t_n), v / t_n
     bad = ~(np.isfinite(q) & np.isfinite(frac))
     for i in np.flatnonzero(bad):  # outside the float64 range of the plain recursion: mpmath
+        import mpmath
+
         with mpmath.workdps(30):
             um, vm = _propagate_mp(smp, float(lam_v[i]), sig, kn)
             tm = mpmath.mpf(float(lam_v[i])) + mpmath.mpf(float(sig[-1])) ** 2
@@ -181,7 +193,7 @@ def _stochastic_parts(
 def _log_coupling_terms(smp: Sampler, lam_v: FloatArray, sig: FloatArray, kn: Any) -> FloatArray:
     r""":math:`\ln c_i` (``-inf`` where :math:`c_i=0`): finite wherever :math:`c_i` is, even
     where :math:`c_i` itself would overflow float64."""
-    if smp.linear_map_form().noise is None:
+    if compiled_linear_map(smp.name, "numpy").noise is None:
         lr = np.asarray(smp.log_variance_ratios(lam_v, sig, "exact", kn), dtype=np.float64)
         sign = _gain_signs(smp, lam_v, sig, kn)
         h = 0.5 * lr
@@ -273,6 +285,8 @@ def coupling_error_mpmath(
     of the linear-map forms; the sign and the ancestral noise from the linear map in mpmath.
     ``knobs`` are the sampler's knobs (``{"eta": 0.5}``).
     """
+    import mpmath
+
     lam_v, sig = as_eigenvalues(eigenvalues), as_grid(sigmas)
     smp = get_sampler(sampler)
     kn = smp.make_knobs(**(knobs or {}))
@@ -284,7 +298,7 @@ def coupling_error_mpmath(
             lm = mpmath.mpf(float(lv))
             t_n = lm + levels[-1] ** 2
             u, v = _propagate_mp(smp, float(lv), sig, kn)
-            if smp.linear_map_form().noise is None:
+            if compiled_linear_map(smp.name, "numpy").noise is None:
                 q = mpmath.sign(u) * mpmath.sqrt(smp.variance_ratio_mp(lm, levels, "exact", kn))
                 c = (q - 1) ** 2
             else:

@@ -14,12 +14,11 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mpmath
 import numpy as np
 
-from symsched import numeric
+from symsched import _compiled, numeric
 from symsched._typing import (
     ArrayBackend,
     ArrayLike,
@@ -32,11 +31,13 @@ from symsched._typing import (
     TorchDType,
 )
 from symsched._validate import as_eigenvalues, as_grid, check_choice
-from symsched.gaussian import derive
 from symsched.samplers import _stable as stable
 from symsched.samplers import get_sampler, start_log_ratio
 from symsched.samplers.ddim import log_cos2_stable
-from symsched.symbols import a, b, lam, r
+
+if TYPE_CHECKING:
+    pass
+
 
 __all__ = [
     "STARTS",
@@ -152,7 +153,7 @@ def log_variance_ratios(
 
 def gaussian_first_step_variance(b_value: float) -> float:
     """Variance after one step from pure noise to level ``b_value`` (derived limit, = b^2)."""
-    f = numeric.lambdify((b,), derive.pure_noise_first_step_variance(), "numpy")
+    f = _compiled.function("pure_noise_first_step_variance")
     return float(f(b_value))
 
 
@@ -221,6 +222,8 @@ def kl_from_log_ratios(log_r: Any, weights: FloatArray | None = None) -> tuple[f
         log_r = np.asarray(log_r, dtype=np.float64)
     if bool((log_r == -math.inf).any()):
         return math.inf, math.inf
+    if xp is np and log_r.ndim == 1 and (weights is None or np.shape(weights) == log_r.shape):
+        return _kl_sums_blocked(log_r, None if weights is None else np.asarray(weights))
     with np.errstate(over="ignore"):
         if weights is None:
             kso = half_phi(-log_r, xp).sum()
@@ -229,6 +232,35 @@ def kl_from_log_ratios(log_r: Any, weights: FloatArray | None = None) -> tuple[f
             kso = (weights * half_phi(-log_r, xp)).sum()
             kos = (weights * half_phi(log_r, xp)).sum()
     return float(kso), float(kos)
+
+
+_KL_BLOCK = 16384  # eigenvalues per block of the KL terms: half_phi's ~20 temporaries stay in L2
+
+
+def _kl_sums_blocked(log_r: FloatArray, weights: FloatArray | None) -> tuple[float, float]:
+    """:func:`kl_from_log_ratios` on a numpy vector: :func:`half_phi` of both signs per block of
+    eigenvalues (temporaries in cache), each block summed pairwise by numpy and the block sums
+    added exactly (``math.fsum``), so the sum is at least as accurate as one pairwise sum."""
+    kso_parts, kos_parts = [], []
+    with np.errstate(over="ignore"):
+        for s0 in range(0, log_r.size, _KL_BLOCK):
+            x = log_r[s0 : s0 + _KL_BLOCK]
+            t_so, t_os = half_phi(-x), half_phi(x)
+            if weights is not None:
+                w = weights[s0 : s0 + _KL_BLOCK]
+                t_so, t_os = w * t_so, w * t_os
+            kso_parts.append(float(t_so.sum()))
+            kos_parts.append(float(t_os.sum()))
+    return _fsum(kso_parts), _fsum(kos_parts)
+
+
+def _fsum(parts: list[float]) -> float:
+    """``math.fsum`` of nonnegative parts; ``inf`` where the exact sum exceeds the float64
+    maximum (``fsum`` raises ``OverflowError`` there instead)."""
+    try:
+        return math.fsum(parts)
+    except OverflowError:
+        return math.inf
 
 
 def kl(
@@ -286,6 +318,9 @@ class MpKL:
 
 @functools.cache
 def _mp_kl_funcs() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    from symsched.gaussian import derive
+    from symsched.symbols import r
+
     return (
         numeric.lambdify((r,), derive.kl_source_output(), "mpmath"),
         numeric.lambdify((r,), derive.kl_output_source(), "mpmath"),
@@ -327,6 +362,8 @@ def _kl_mpmath(
     dps: int,
     knobs: dict[str, float],
 ) -> MpKL:
+    import mpmath
+
     if isinstance(dps, bool) or not isinstance(dps, int) or dps < MIN_DPS:
         raise ValueError(
             f"dps must be an integer >= {MIN_DPS} (digits of the reference), got {dps!r}"
@@ -380,7 +417,7 @@ def variance_trajectory(
     )
     if not window:
         return _variance_trajectory_logs(lam_np, sig, start)
-    gain = numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "numpy")
+    gain = _compiled.function("ddim_gain_rho")
     if math.isinf(sig[0]):
         out[0] = math.inf
         out[1] = gaussian_first_step_variance(float(sig[1]))

@@ -22,28 +22,38 @@ sweeps; it uses :mod:`.measure`, never the reverse) and :mod:`.plots`. :class:`T
 
 from __future__ import annotations
 
-from symsched.highdim.cw import (
-    CurieWeiss,
-    CWLaw,
-    denoiser_hs,
-    denoiser_two_mode,
-    exact_law,
-    magnetization,
-    sample_exact,
-    two_mode_law,
-)
-from symsched.highdim.gm import GaussianMixture, GMDerivation, derive_gm, noise_scale, stable_forms
-from symsched.highdim.gm_stein import gm_stein_length, gm_stein_metric, gm_stein_schedule
-from symsched.highdim.schedules import (
-    DEFAULT_KAPPA,
-    SCHEDULES,
-    TauGrid,
-    constant,
-    process_of,
-    tau_grid,
-    ve_dilated,
-    vp_dilated,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from symsched.highdim.cw import (
+        CurieWeiss,
+        CWLaw,
+        denoiser_hs,
+        denoiser_two_mode,
+        exact_law,
+        magnetization,
+        sample_exact,
+        two_mode_law,
+    )
+    from symsched.highdim.gm import (
+        GaussianMixture,
+        GMDerivation,
+        derive_gm,
+        noise_scale,
+        stable_forms,
+    )
+    from symsched.highdim.gm_stein import gm_stein_length, gm_stein_metric, gm_stein_schedule
+    from symsched.highdim.schedules import (
+        DEFAULT_KAPPA,
+        SCHEDULES,
+        TauGrid,
+        constant,
+        process_of,
+        tau_grid,
+        ve_dilated,
+        vp_dilated,
+    )
 
 __all__ = [
     "DEFAULT_KAPPA",
@@ -71,3 +81,44 @@ __all__ = [
     "ve_dilated",
     "vp_dilated",
 ]
+
+_LAZY: dict[str, str] = {
+    "CurieWeiss": "symsched.highdim.cw",
+    "CWLaw": "symsched.highdim.cw",
+    "denoiser_hs": "symsched.highdim.cw",
+    "denoiser_two_mode": "symsched.highdim.cw",
+    "exact_law": "symsched.highdim.cw",
+    "magnetization": "symsched.highdim.cw",
+    "sample_exact": "symsched.highdim.cw",
+    "two_mode_law": "symsched.highdim.cw",
+    "GaussianMixture": "symsched.highdim.gm",
+    "GMDerivation": "symsched.highdim.gm",
+    "derive_gm": "symsched.highdim.gm",
+    "noise_scale": "symsched.highdim.gm",
+    "stable_forms": "symsched.highdim.gm",
+    "gm_stein_length": "symsched.highdim.gm_stein",
+    "gm_stein_metric": "symsched.highdim.gm_stein",
+    "gm_stein_schedule": "symsched.highdim.gm_stein",
+    "DEFAULT_KAPPA": "symsched.highdim.schedules",
+    "SCHEDULES": "symsched.highdim.schedules",
+    "TauGrid": "symsched.highdim.schedules",
+    "constant": "symsched.highdim.schedules",
+    "process_of": "symsched.highdim.schedules",
+    "tau_grid": "symsched.highdim.schedules",
+    "ve_dilated": "symsched.highdim.schedules",
+    "vp_dilated": "symsched.highdim.schedules",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported on first use (SymPy and scipy only then)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

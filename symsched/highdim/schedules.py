@@ -23,6 +23,7 @@ import numpy as np
 
 from symsched._validate import check_choice, check_positive, check_steps
 from symsched.highdim._grid import TauGrid
+from symsched.highdim._names import SCHEDULES
 from symsched.highdim.gm import GaussianMixture, Process, check_dim
 from symsched.highdim.gm_stein import DEFAULT_RHO_MAX_FACTOR, gm_stein_schedule
 
@@ -37,7 +38,6 @@ __all__ = [
     "vp_dilated",
 ]
 
-SCHEDULES: tuple[str, ...] = ("vp-constant", "vp-dilated", "ve-constant", "ve-dilated", "stein")
 DEFAULT_KAPPA = 3.0
 
 

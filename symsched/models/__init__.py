@@ -11,33 +11,38 @@ The models of docs/theory/stein.md#score-models.
 * :func:`sample_euler`, :func:`sample_heun` — deterministic samplers [Karras et al. 2022,
   Algorithms 1-2].
 
-Importing this package imports torch lazily: only calling a model or drawing data needs it.
+Importing this package imports torch lazily: only calling a model or drawing data needs it; the
+names are imported from their modules on first use (PEP 562).
 """
 
 from __future__ import annotations
 
-from symsched.models._base import Denoiser, ModelError, ScoreModel, ScoreOverflowError
-from symsched.models._sample import NETWORK_SAMPLERS, sample_euler, sample_heun, start_noise
-from symsched.models._spec import MODEL_SPECS, load_data_rows, load_model
-from symsched.models.adapters import (
-    PREDICTIONS,
-    DiffusersUNetModel,
-    KDiffusionModel,
-    VPNetworkModel,
-    load_diffusers,
-)
-from symsched.models.analytic import (
-    EmpiricalModel,
-    GaussianMixtureModel,
-    GaussianModel,
-    symmetric_gm,
-    two_point,
-)
-from symsched.models.preconditioning import (
-    EDMPreconditioning,
-    edm_preconditioning,
-    fourier_features,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from symsched.models._base import Denoiser, ModelError, ScoreModel, ScoreOverflowError
+    from symsched.models._sample import NETWORK_SAMPLERS, sample_euler, sample_heun, start_noise
+    from symsched.models._spec import MODEL_SPECS, load_data_rows, load_model
+    from symsched.models.adapters import (
+        PREDICTIONS,
+        DiffusersUNetModel,
+        KDiffusionModel,
+        VPNetworkModel,
+        load_diffusers,
+    )
+    from symsched.models.analytic import (
+        EmpiricalModel,
+        GaussianMixtureModel,
+        GaussianModel,
+        symmetric_gm,
+        two_point,
+    )
+    from symsched.models.preconditioning import (
+        EDMPreconditioning,
+        edm_preconditioning,
+        fourier_features,
+    )
 
 __all__ = [
     "MODEL_SPECS",
@@ -65,3 +70,45 @@ __all__ = [
     "symmetric_gm",
     "two_point",
 ]
+
+_LAZY: dict[str, str] = {
+    "Denoiser": "symsched.models._base",
+    "ModelError": "symsched.models._base",
+    "ScoreModel": "symsched.models._base",
+    "ScoreOverflowError": "symsched.models._base",
+    "NETWORK_SAMPLERS": "symsched.models._sample",
+    "sample_euler": "symsched.models._sample",
+    "sample_heun": "symsched.models._sample",
+    "start_noise": "symsched.models._sample",
+    "MODEL_SPECS": "symsched.models._spec",
+    "load_data_rows": "symsched.models._spec",
+    "load_model": "symsched.models._spec",
+    "PREDICTIONS": "symsched.models.adapters",
+    "DiffusersUNetModel": "symsched.models.adapters",
+    "KDiffusionModel": "symsched.models.adapters",
+    "VPNetworkModel": "symsched.models.adapters",
+    "load_diffusers": "symsched.models.adapters",
+    "EmpiricalModel": "symsched.models.analytic",
+    "GaussianMixtureModel": "symsched.models.analytic",
+    "GaussianModel": "symsched.models.analytic",
+    "symmetric_gm": "symsched.models.analytic",
+    "two_point": "symsched.models.analytic",
+    "EDMPreconditioning": "symsched.models.preconditioning",
+    "edm_preconditioning": "symsched.models.preconditioning",
+    "fourier_features": "symsched.models.preconditioning",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported on first use (so that ``symsched.models.options`` stays
+    light)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -106,7 +106,7 @@ class ScoreModel:
         return torch.as_tensor(self._data, dtype=torch.float64)[idx]
 
     def exact_interval_costs(
-        self, levels: GridLike, *, process: str, weight: str
+        self, levels: GridLike, *, process: str, weight: str, reverse: bool = False
     ) -> FloatArray | None:
         r"""Closed-form or quadrature interval costs, or ``None`` when the model has none.
 
@@ -117,6 +117,9 @@ class ScoreModel:
         process, weight
             ``"ve"``/``"vp"`` and ``"target"``/``"source"`` (see
             :func:`symsched.stein.estimate_costs`).
+        reverse
+            The costs of the reversed steps :math:`\rho_{i+1}\to\rho_i` instead (the backward half
+            of the symmetric length estimate, docs/theory/stein.md#second-order-length-estimate).
 
         Returns
         -------

@@ -106,7 +106,9 @@ class GaussianModel(ScoreModel):
         """
         return np.zeros(self.dim), np.diag(self.eigenvalues)
 
-    def exact_interval_costs(self, levels: GridLike, *, process: str, weight: str) -> FloatArray:
+    def exact_interval_costs(
+        self, levels: GridLike, *, process: str, weight: str, reverse: bool = False
+    ) -> FloatArray:
         """Exact interval costs (:func:`symsched.stein.gaussian_interval_costs`).
 
         Parameters
@@ -115,6 +117,9 @@ class GaussianModel(ScoreModel):
             Descending probe grid.
         process, weight
             ``"ve"``/``"vp"`` and ``"target"``/``"source"``.
+        reverse
+            The reversed steps ``rho_{i+1} -> rho_i`` instead
+            (docs/theory/stein.md#second-order-length-estimate).
 
         Returns
         -------
@@ -122,7 +127,7 @@ class GaussianModel(ScoreModel):
             The ``K`` interval costs [williams2024, §2.3].
         """
         return _closed.gaussian_interval_costs(
-            self.eigenvalues, levels, process=process, weight=weight
+            self.eigenvalues, levels, process=process, weight=weight, reverse=reverse
         )
 
     def exact_local_metric(self, rho: ArrayLike, *, process: str) -> FloatArray:
@@ -261,7 +266,7 @@ class GaussianMixtureModel(ScoreModel):
         )
 
     def exact_interval_costs(
-        self, levels: GridLike, *, process: str, weight: str
+        self, levels: GridLike, *, process: str, weight: str, reverse: bool = False
     ) -> FloatArray | None:
         """Quadrature costs of the VE two-point mixture ½δ₋₁+½δ₊₁, or ``None``.
 
@@ -273,6 +278,9 @@ class GaussianMixtureModel(ScoreModel):
             Descending probe grid.
         process, weight
             ``"ve"``/``"vp"`` and ``"target"``/``"source"``.
+        reverse
+            The reversed steps ``rho_{i+1} -> rho_i`` instead
+            (docs/theory/stein.md#second-order-length-estimate).
 
         Returns
         -------
@@ -281,7 +289,7 @@ class GaussianMixtureModel(ScoreModel):
             ``None`` for any other mixture or process.
         """
         if self._is_two_point() and process == "ve":
-            return _closed.two_point_interval_costs(levels, weight=weight)
+            return _closed.two_point_interval_costs(levels, weight=weight, reverse=reverse)
         return None
 
     def exact_local_metric(self, rho: ArrayLike, *, process: str) -> FloatArray | None:

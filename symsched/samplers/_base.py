@@ -26,20 +26,20 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import mpmath
 import numpy as np
-import sympy as sp
-from sympy.codegen.numpy_nodes import logaddexp
 
-from symsched import numeric
+from symsched import _compiled, numeric
 from symsched._options import make_options
 from symsched._typing import ArrayBackend, Device, FloatArray, Start, TorchDType
-from symsched.gaussian import derive
 from symsched.samplers import _stable
 from symsched.samplers._linear import LinearMapForm
-from symsched.symbols import a, lam
+
+if TYPE_CHECKING:
+    import mpmath
+    import sympy as sp
+
 
 __all__ = [
     "SAMPLERS",
@@ -176,7 +176,7 @@ def sampler_names(
 
 @functools.cache
 def _prior_start_fn(backend: str) -> Callable[..., Any]:
-    return numeric.lambdify((a, lam), derive.prior_start_log_ratio(), backend)
+    return _compiled.function("prior_start_log_ratio", backend)
 
 
 @functools.cache
@@ -189,13 +189,18 @@ def prior_start_log_ratio_stable() -> sp.Expr:
     ``logaddexp(0, l)`` is :math:`\operatorname{log1p}(e^l)`, accurate for any :math:`l`, so
     :math:`\lambda/a^2` never overflows or underflows.
     """
+    import sympy as sp
+    from sympy.codegen.numpy_nodes import logaddexp
+
+    from symsched.gaussian import derive
+
     (arg,) = derive.prior_start_log_ratio().atoms(numeric.LOG1P)
     return -logaddexp(sp.Integer(0), _stable.log_form(arg.args[0]))
 
 
 @functools.cache
 def _prior_start_stable_fn() -> Callable[..., Any]:
-    return numeric.lambdify((a, lam), prior_start_log_ratio_stable(), "numpy")
+    return _compiled.function("prior_start_log_ratio_stable")
 
 
 def start_log_ratio(

@@ -30,16 +30,23 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import mpmath
-import sympy as sp
+from typing import TYPE_CHECKING, Any
 
 from symsched import numeric
-from symsched.samplers._derive import a_prev
-from symsched.symbols import a, b, lam
 
-__all__ = ["LinearMapForm", "compiled_form", "propagate", "pure_noise_limit"]
+if TYPE_CHECKING:
+    import sympy as sp
+
+
+__all__ = [
+    "LINEAR_MAP_PARTS",
+    "LinearMapForm",
+    "compiled_form",
+    "compiled_linear_map",
+    "linear_map_parts",
+    "propagate",
+    "pure_noise_limit",
+]
 
 
 @dataclass(frozen=True)
@@ -89,11 +96,12 @@ def pure_noise_limit(gain: sp.Expr) -> sp.Expr:
     The start :math:`\bar x_0` has standard deviation :math:`\sqrt{\lambda+a^2}`, so this is the
     coefficient :math:`u_1` of the unit-variance start after one step to ``b``.
     """
+    import sympy as sp
+
+    from symsched.symbols import a, lam
+
     expr = (sp.sqrt(lam + a**2) * gain).rewrite(sp.log)
     return sp.simplify(sp.limit(expr, a, sp.oo))
-
-
-_ARGS = (a, b, a_prev, lam)
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,12 @@ class _Compiled:
 @functools.cache
 def compiled_form(form: LinearMapForm, backend: str) -> _Compiled:
     """The expressions of ``form`` compiled for ``backend`` (numpy, torch or mpmath)."""
-    args = (*_ARGS, *form.knob_symbols)
+    import sympy as sp
+
+    from symsched.samplers._derive import a_prev
+    from symsched.symbols import a, b, lam
+
+    args = (a, b, a_prev, lam, *form.knob_symbols)
     pn_args = (b, lam, *form.knob_symbols)
 
     def comp(e: sp.Expr | None, arg: Sequence[sp.Symbol] = args) -> Callable[..., Any] | None:
@@ -131,17 +144,78 @@ def compiled_form(form: LinearMapForm, backend: str) -> _Compiled:
     )
 
 
+LINEAR_MAP_PARTS: tuple[str, ...] = (
+    "step",
+    "first",
+    "to_zero",
+    "history",
+    "noise",
+    "pure_noise",
+    "pure_noise_noise",
+)
+"""The parts of a compiled linear map, as named in :mod:`symsched._specs` (``linear.NAME.PART``)."""
+
+
+@functools.cache
+def linear_map_parts(sampler: str) -> tuple[str, ...]:
+    """The parts the sampler ``sampler``'s linear map has (without SymPy when generated)."""
+    from symsched._compiled import generated_names
+
+    names = set(generated_names())
+    have = tuple(p for p in LINEAR_MAP_PARTS if f"linear.{sampler}.{p}" in names)
+    if "step" in have:
+        return have
+    from symsched.samplers import get_sampler
+
+    form = get_sampler(sampler).linear_map_form()
+    return tuple(
+        p
+        for p in LINEAR_MAP_PARTS
+        if p in ("step", "first", "to_zero") or getattr(form, p) is not None
+    )
+
+
+@functools.cache
+def compiled_linear_map(sampler: str, backend: str) -> _Compiled:
+    """The linear map of the registered sampler ``sampler`` compiled for ``backend``: the
+    generated numpy functions of its :meth:`~symsched.samplers.Sampler.linear_map_form` (the
+    arguments of :func:`compiled_form`), or :func:`compiled_form` for torch and mpmath."""
+    if backend != "numpy":
+        from symsched.samplers import get_sampler
+
+        return compiled_form(get_sampler(sampler).linear_map_form(), backend)
+    from symsched._compiled import function
+
+    have = linear_map_parts(sampler)
+    parts = {p: function(f"linear.{sampler}.{p}") if p in have else None for p in LINEAR_MAP_PARTS}
+    step, first, to_zero = parts["step"], parts["first"], parts["to_zero"]
+    assert step is not None and first is not None and to_zero is not None
+    return _Compiled(
+        step,
+        first,
+        to_zero,
+        parts["history"],
+        parts["noise"],
+        parts["pure_noise"],
+        parts["pure_noise_noise"],
+    )
+
+
 def _is_zero(v: Any) -> bool:
     """A fixed level equal to 0 (free torch levels are positive)."""
+    import mpmath
+
     return isinstance(v, (int, float, mpmath.mpf)) and v == 0
 
 
 def _is_inf(v: Any) -> bool:
+    import mpmath
+
     return isinstance(v, (int, float, mpmath.mpf)) and bool(mpmath.isinf(v))
 
 
 def propagate(
-    form: LinearMapForm,
+    form: LinearMapForm | _Compiled,
     eigenvalues: Any,
     levels: Sequence[Any],
     start_std: Any,
@@ -154,7 +228,8 @@ def propagate(
     Parameters
     ----------
     form
-        The sampler's :class:`LinearMapForm`.
+        The sampler's :class:`LinearMapForm`, or its compiled form for ``backend``
+        (:func:`compiled_linear_map`).
     eigenvalues
         :math:`\lambda_i` (a numpy array, a torch tensor, or one mpmath number).
     levels
@@ -178,7 +253,7 @@ def propagate(
     ValueError
         If the grid starts from pure noise and the sampler cannot.
     """
-    f = compiled_form(form, backend)
+    f = form if isinstance(form, _Compiled) else compiled_form(form, backend)
     if backend != "mpmath":
         return _propagate_arrays(f, eigenvalues, levels, start_std, knobs, backend)
     lv = eigenvalues

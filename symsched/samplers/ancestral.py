@@ -18,17 +18,14 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mpmath
 import numpy as np
-import sympy as sp
 
 from symsched import numeric
 from symsched._options import option
 from symsched._typing import FloatArray, Start
 from symsched._validate import check_positive
-from symsched.gaussian import derive
 from symsched.samplers import _stable
 from symsched.samplers._base import (
     Sampler,
@@ -37,9 +34,12 @@ from symsched.samplers._base import (
     start_variance_mp,
     to_np,
 )
-from symsched.samplers._derive import eta_s
 from symsched.samplers._linear import LinearMapForm, pure_noise_limit
-from symsched.symbols import a, b, lam
+
+if TYPE_CHECKING:
+    import mpmath
+    import sympy as sp
+
 
 __all__ = ["Ancestral", "AncestralKnobs", "ancestral_levels", "ancestral_levels_stable"]
 
@@ -66,12 +66,14 @@ def ancestral_levels() -> tuple[sp.Expr, sp.Expr]:
     :math:`\sigma_{\rm down}=\sqrt{b^2-\sigma_{\rm up}^2}`
     (:math:`\sigma_{\rm up}\le b` holds for eta <= 1).
     """
+    import sympy as sp
+
+    from symsched.samplers._derive import eta_s
+    from symsched.symbols import a, b
+
     up = eta_s * sp.sqrt(b**2 * (a**2 - b**2) / a**2)
     down = sp.sqrt(b**2 - up**2)
     return sp.simplify(up), sp.simplify(down)
-
-
-_g = sp.Symbol("g", positive=True)  # the gap a - sigma_down of a step
 
 
 @functools.cache
@@ -87,6 +89,11 @@ def ancestral_levels_stable() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     :math:`a=\infty` the caller takes the pure-noise limits :math:`\eta b` and
     :math:`b\sqrt{1-\eta^2}`.
     """
+    import sympy as sp
+
+    from symsched.samplers._derive import eta_s
+    from symsched.symbols import a, b
+
     t = b / a
     ratio = sp.sqrt((1 - eta_s) * (1 + eta_s) + eta_s**2 * t**2)  # sigma_down / b
     up_s = eta_s * b * sp.sqrt(a - b) * sp.sqrt(a + b) / a
@@ -104,11 +111,17 @@ def ancestral_levels_stable() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
 
 @functools.cache
 def _up(backend: str) -> Callable[..., Any]:
+    from symsched.samplers._derive import eta_s
+    from symsched.symbols import a, b
+
     return numeric.lambdify((a, b, eta_s), ancestral_levels()[0], backend)
 
 
 @functools.cache
 def _levels_fns() -> tuple[Callable[..., Any], ...]:
+    from symsched.samplers._derive import eta_s
+    from symsched.symbols import a, b
+
     return tuple(numeric.lambdify((a, b, eta_s), e) for e in ancestral_levels_stable())
 
 
@@ -143,15 +156,23 @@ def _log_levels(ak: float, bk: float, eta: float) -> tuple[float, float, float]:
     return lb + lratio, min(lu, lb), lgap
 
 
-_la, _lb, _lab, _llam, _ld, _lu = sp.symbols("log_a log_b log_ab log_lam log_d log_u", real=True)
-_d, _u = sp.symbols("d u", positive=True)
-
-
 @functools.cache
 def _log_step_fns() -> dict[str, Callable[..., Any]]:
     r"""Log forms of one ancestral step in the logs of its inputs (:func:`_stable.in_log_inputs`):
     the DDIM loss and :math:`\cos^2` of ``a -> down``, :math:`w=(\lambda+d^2)/(\lambda+b^2)` and
     :math:`\sigma_{\rm up}^2/(\lambda+b^2)`."""
+    from symsched.gaussian import derive
+    from symsched.samplers._derive import ancestral_down as _d
+    from symsched.samplers._derive import ancestral_gap as _g
+    from symsched.samplers._derive import ancestral_log_a as _la
+    from symsched.samplers._derive import ancestral_log_ab as _lab
+    from symsched.samplers._derive import ancestral_log_b as _lb
+    from symsched.samplers._derive import ancestral_log_d as _ld
+    from symsched.samplers._derive import ancestral_log_lam as _llam
+    from symsched.samplers._derive import ancestral_log_u as _lu
+    from symsched.samplers._derive import ancestral_up as _u
+    from symsched.symbols import a, b, lam
+
     to_d = {a: _la, b: _ld, _g: _lab, lam: _llam}
     ll = _stable.log_form(derive.variance_loss_step().xreplace({a - b: _g}))
     lc = _stable.log_form(derive.cos2_angle_step(), [a - b])
@@ -216,6 +237,12 @@ class Ancestral(Sampler):
         r"""A DDIM step to :math:`\sigma_{\rm down}`, then noise :math:`\sigma_{\rm up}^2`
         (:func:`ancestral_levels`); from pure noise :math:`u_1=\sigma_{\rm down}=b\sqrt{1-\eta^2}`
         (the DDIM limit at the level :math:`\sigma_{\rm down}`) and noise :math:`\eta^2b^2`."""
+        import sympy as sp
+
+        from symsched.gaussian import derive
+        from symsched.samplers._derive import eta_s
+        from symsched.symbols import a, b
+
         up, down = ancestral_levels()
         g = derive.ddim_gain_rho().subs(b, down)
         pn = pure_noise_limit(derive.ddim_gain_rho()).subs(b, sp.limit(down, a, sp.oo))
@@ -254,23 +281,41 @@ class Ancestral(Sampler):
         self, lam_v: FloatArray, sig: FloatArray, base: FloatArray, knobs: AncestralKnobs
     ) -> FloatArray:
         """The recursion on r and e in float64, for eigenvalues and levels in the fast window."""
+        from symsched.gaussian import derive
+        from symsched.samplers._derive import ancestral_gap as _g
+        from symsched.symbols import a, b, lam
+
         loss = numeric.lambdify((a, b, _g, lam), derive.variance_loss_step().xreplace({a - b: _g}))
         cos2 = numeric.lambdify((a, b, lam), derive.cos2_angle_step(), "numpy")
         loss_inf = numeric.lambdify((b, lam), derive.variance_loss_from_pure_noise(), "numpy")
         cos2_inf = numeric.lambdify((b, lam), derive.cos2_pure_noise(), "numpy")
-        r = np.exp(base)  # Var / target at the start
-        e = -np.expm1(base)  # the deficit 1 - r
-        for k in range(1, sig.size):
-            ak, bk = float(sig[k - 1]), float(sig[k])
-            down, up, gap = _levels(ak, bk, knobs.eta)
-            if math.isinf(ak):
-                ell, c2 = loss_inf(down, lam_v), cos2_inf(down, lam_v)
-            else:
-                ell, c2 = loss(ak, down, gap, lam_v), cos2(ak, down, lam_v)
-            w = (lam_v + down * down) / (lam_v + bk * bk)
-            r, e = w * c2 * r + up * up / (lam_v + bk * bk), w * (e + ell * r)
-        with np.errstate(divide="ignore"):  # r = 0 after one step from pure noise to 0
-            out: FloatArray = np.where(r < 0.5, np.log(r), np.log1p(-np.minimum(e, 0.5)))
+        # the levels of every step once; the recursion, elementwise in the eigenvalues, runs over
+        # cache-sized blocks of them with its arithmetic in place (same operations, same order)
+        pairs = zip(sig[:-1].tolist(), sig[1:].tolist(), strict=True)
+        steps = [(ak, bk, *_levels(ak, bk, knobs.eta)) for ak, bk in pairs]
+        out: FloatArray = np.empty_like(lam_v)
+        for blk in _stable.eigen_blocks(lam_v.size):
+            lv = np.ascontiguousarray(lam_v[blk])
+            r = np.exp(base[blk])  # Var / target at the start
+            e = -np.expm1(base[blk])  # the deficit 1 - r
+            tb, w, t = (np.empty_like(lv) for _ in range(3))
+            for ak, bk, down, up, gap in steps:
+                if math.isinf(ak):
+                    ell, c2 = loss_inf(down, lv), cos2_inf(down, lv)
+                else:
+                    ell, c2 = loss(ak, down, gap, lv), cos2(ak, down, lv)
+                np.add(lv, bk * bk, out=tb)
+                np.add(lv, down * down, out=w)
+                w /= tb  # w = (lam + down^2) / (lam + b^2)
+                np.multiply(ell, r, out=t)  # e' = w (e + ell r)
+                e += t
+                e *= w
+                np.multiply(w, c2, out=t)  # r' = w c2 r + up^2 / (lam + b^2)
+                r *= t
+                np.divide(up * up, tb, out=tb)
+                r += tb
+            with np.errstate(divide="ignore"):  # r = 0 after one step from pure noise to 0
+                out[blk] = np.where(r < 0.5, np.log(r), np.log1p(-np.minimum(e, 0.5)))
         return out
 
     def variance_ratio_mp(
@@ -280,6 +325,11 @@ class Ancestral(Sampler):
         start: Start,
         knobs: AncestralKnobs,
     ) -> mpmath.mpf:
+        import mpmath
+
+        from symsched.gaussian import derive
+        from symsched.symbols import a, b, lam
+
         gain = numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "mpmath")
         up_f = _up("mpmath")
         eta = mpmath.mpf(knobs.eta)

@@ -22,15 +22,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mpmath
 import numpy as np
-import sympy as sp
 
-from symsched import numeric
+from symsched import _compiled, numeric
 from symsched._typing import ArrayBackend, BoolArray, Device, FloatArray, Start, TorchDType
-from symsched.gaussian import derive
 from symsched.samplers import _stable
 from symsched.samplers._base import (
     NoKnobs,
@@ -46,7 +43,11 @@ from symsched.samplers._network import (
     check_network_inputs,
     ode_direction,
 )
-from symsched.symbols import a, b, lam
+
+if TYPE_CHECKING:
+    import mpmath
+    import sympy as sp
+
 
 __all__ = ["DDIM", "log_cos2_stable", "log_loss_forms", "sample", "sum_log_cos2"]
 
@@ -83,6 +84,9 @@ def log_loss_forms() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
     :func:`symsched.samplers._stable.log_form` (sums of logs and ``logaddexp``), which neither
     overflow nor underflow anywhere in the input range.
     """
+    from symsched.gaussian import derive
+    from symsched.symbols import a, b
+
     return (
         _stable.log_form(derive.variance_loss_step(), [a - b]),
         _stable.log_form(derive.cos2_angle_step(), [a - b]),
@@ -93,12 +97,10 @@ def log_loss_forms() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
 
 @functools.cache
 def _log_loss_fns() -> tuple[Callable[..., Any], ...]:
-    ll, lc, ll_inf, lc_inf = log_loss_forms()
-    return (
-        numeric.lambdify((a, b, lam), ll),
-        numeric.lambdify((a, b, lam), lc),
-        numeric.lambdify((b, lam), ll_inf),
-        numeric.lambdify((b, lam), lc_inf),
+    # generated from log_loss_forms() (symsched._specs, symsched._generated)
+    return tuple(
+        _compiled.function(f"ddim.{k}")
+        for k in ("log_loss", "log_cos2", "log_loss_inf", "log_cos2_inf")
     )
 
 
@@ -135,12 +137,8 @@ def sum_log_cos2(
     ``sig`` by an explicit list of steps.
     """
     xp = _xp(backend)
-    loss_f = numeric.lambdify(
-        (a, b, lam), derive.variance_loss_step(), backend, dtype=dtype, device=device
-    )
-    cos2_f = numeric.lambdify(
-        (a, b, lam), derive.cos2_angle_step(), backend, dtype=dtype, device=device
-    )
+    loss_f = _compiled.function("variance_loss_step", backend, dtype=dtype, device=device)
+    cos2_f = _compiled.function("cos2_angle_step", backend, dtype=dtype, device=device)
     if a_all is None or b_all is None:
         a_all, b_all = sig[:-1], sig[1:]
     d = int(lam_v.shape[0])
@@ -212,17 +210,18 @@ def _pure_noise_fast(
     b1: float, lam_v: Any, backend: ArrayBackend, dtype: TorchDType | None, device: Device, xp: Any
 ) -> Any:
     """The first step from pure noise: the loss lam / (lam + b^2) keeps b^2 of the variance."""
-    loss0 = numeric.lambdify(
-        (b, lam), derive.variance_loss_from_pure_noise(), backend, dtype=dtype, device=device
+    loss0 = _compiled.function(
+        "variance_loss_from_pure_noise", backend, dtype=dtype, device=device
     )(b1, lam_v)
-    cos0 = numeric.lambdify(
-        (b, lam), derive.cos2_pure_noise(), backend, dtype=dtype, device=device
-    )(b1, lam_v)
+    cos0 = _compiled.function("cos2_pure_noise", backend, dtype=dtype, device=device)(b1, lam_v)
     return _log1p_neg(loss0, cos0, xp)
 
 
 @functools.cache
 def _mp_gain() -> Callable[..., Any]:
+    from symsched.gaussian import derive
+    from symsched.symbols import a, b, lam
+
     return numeric.lambdify((a, b, lam), derive.ddim_gain_rho(), "mpmath")
 
 
@@ -238,6 +237,8 @@ class DDIM(Sampler):
     def linear_map_form(self) -> LinearMapForm:
         """The DDIM gain :func:`symsched.gaussian.derive.ddim_gain_rho`; from pure noise
         :math:`u_1=b` (its limit, :func:`symsched.samplers._linear.pure_noise_limit`)."""
+        from symsched.gaussian import derive
+
         g = derive.ddim_gain_rho()
         return LinearMapForm(step=g, pure_noise=pure_noise_limit(g))
 
@@ -283,6 +284,8 @@ class DDIM(Sampler):
         self, eigenvalue: mpmath.mpf, levels: Sequence[mpmath.mpf], start: Start, knobs: NoKnobs
     ) -> mpmath.mpf:
         r"""The derived gains multiplied: :math:`\mathrm{Var}_k=g_k^2\mathrm{Var}_{k-1}`."""
+        import mpmath
+
         gain = _mp_gain()
         lev = list(levels)
         if lev[0] == mpmath.inf:

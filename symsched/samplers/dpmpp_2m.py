@@ -15,15 +15,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mpmath
 import numpy as np
-import sympy as sp
 
 from symsched import numeric
 from symsched._typing import BoolArray, FloatArray, Start
-from symsched.gaussian import derive
 from symsched.samplers import _stable
 from symsched.samplers._base import (
     NoKnobs,
@@ -33,11 +30,14 @@ from symsched.samplers._base import (
     start_variance_mp,
     to_np,
 )
-from symsched.samplers._derive import a_prev, denoiser_at
 from symsched.samplers._linear import LinearMapForm, pure_noise_limit
 from symsched.samplers._network import Denoiser, StepCallback, check_network_inputs
 from symsched.samplers.ddim import log_cos2_stable
-from symsched.symbols import a, b, lam, xbar
+
+if TYPE_CHECKING:
+    import mpmath
+    import sympy as sp
+
 
 __all__ = ["DPMpp2M", "dpmpp_2m_coefficients", "dpmpp_2m_ratio_forms", "sample"]
 
@@ -50,6 +50,11 @@ def dpmpp_2m_coefficients() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     :math:`D_d=(1+\tfrac1{2r})D_a-\tfrac1{2r}D_{\rm prev}`:
     :math:`\bar x'=\frac{b}{a}\bar x-\operatorname{expm1}(-h)D_d`. Returns ``(A, B, first_order)``.
     """
+    import sympy as sp
+
+    from symsched.samplers._derive import a_prev, denoiser_at
+    from symsched.symbols import a, b, xbar
+
     x_prev = sp.Symbol("x_prev", real=True)
 
     def t_fn(q: sp.Expr) -> sp.Expr:
@@ -90,6 +95,12 @@ def dpmpp_2m_ratio_forms() -> dict[str, sp.Expr]:
     polynomial numerators ``cos_num``, ``drift_num``, ``k0_num`` and ``loss_num`` (the loss over
     ``inv_norm**2``); each identity is checked here when the forms are built.
     """
+    import sympy as sp
+
+    from symsched.gaussian import derive
+    from symsched.samplers._derive import a_prev
+    from symsched.symbols import a, b, lam
+
     coef_a, coef_b, first = dpmpp_2m_coefficients()
     ta, tb, tp = lam + a**2, lam + b**2, lam + a_prev**2
     cos = sp.factor(derive.ddim_gain_rho() * sp.sqrt(ta) / sp.sqrt(tb))
@@ -117,6 +128,10 @@ def dpmpp_2m_ratio_forms() -> dict[str, sp.Expr]:
 
 @functools.cache
 def _funcs(backend: str) -> tuple[Callable[..., Any], ...]:
+    from symsched.gaussian import derive
+    from symsched.samplers._derive import a_prev
+    from symsched.symbols import a, b, lam
+
     ca, cb, first = dpmpp_2m_coefficients()
     return (
         numeric.lambdify((a, b, a_prev, lam), ca, backend),
@@ -128,6 +143,9 @@ def _funcs(backend: str) -> tuple[Callable[..., Any], ...]:
 
 @functools.cache
 def _step_fns() -> dict[str, Callable[..., Any]]:
+    from symsched.gaussian import derive
+    from symsched.symbols import a, b, lam
+
     f = dpmpp_2m_ratio_forms()
     out = {}
     for key in ("cos", "drift", "k0"):
@@ -172,32 +190,74 @@ def _inv_step_ratio(sig: FloatArray, k: int) -> float:
 
 
 def _log_y_linear(lam_v: FloatArray, sig: FloatArray) -> FloatArray:
-    r""":math:`\ln y_N` with :math:`\zeta/y` carried linearly (eigenvalues, levels in window)."""
+    r""":math:`\ln y_N` with :math:`\zeta/y` carried linearly (eigenvalues, levels in window).
+
+    The recursion is elementwise in the eigenvalues: it runs over cache-sized blocks of them
+    (:func:`symsched.samplers._stable.eigen_blocks`), every step's scalars (the levels, the
+    step-size ratio :math:`H`) computed once, the arithmetic in place in per-block buffers.
+    """
     f = _step_fns()
-    log_y = np.zeros_like(lam_v)
+    k0 = 2 if math.isinf(sig[0]) else 1
+    # (a, b, H * [second order]) per step; H = 0 marks a first-order step (kz = 0 exactly)
+    steps = [
+        (
+            float(sig[k - 1]),
+            float(sig[k]),
+            0.0 if k == k0 or sig[k] == 0.0 else _inv_step_ratio(sig, k),
+        )
+        for k in range(k0, sig.size)
+    ]
+    out = np.empty_like(lam_v)
+    for blk in _stable.eigen_blocks(lam_v.size):
+        out[blk] = _log_y_block(np.ascontiguousarray(lam_v[blk]), sig, k0, steps, f)
+    return out
+
+
+def _log_y_block(
+    lam_v: FloatArray,
+    sig: FloatArray,
+    k0: int,
+    steps: list[tuple[float, float, float]],
+    f: dict[str, Callable[..., Any]],
+) -> FloatArray:
+    """:func:`_log_y_linear` on one block of eigenvalues (the recursion, buffers reused)."""
+    if k0 == 2:  # from pure noise (DDIM limit): Var = b^2; the next step first order
+        log_y = np.asarray(0.5 * log_cos2_stable(math.inf, float(sig[1]), lam_v), dtype=np.float64)
+    else:
+        log_y = np.zeros_like(lam_v)
     z = np.zeros_like(lam_v)  # zeta / y; zeta = 0 before the first step
-    k0 = 1
-    if math.isinf(sig[0]):  # from pure noise (DDIM limit): Var = b^2; the next step first order
-        log_y = 0.5 * log_cos2_stable(math.inf, float(sig[1]), lam_v)
-        k0 = 2
-    for k in range(k0, sig.size):
-        ak, bk = float(sig[k - 1]), float(sig[k])
-        inv = f["inv_norm"](ak, bk, lam_v)  # the derived forms share 1 / sqrt(T(a) T(b))
-        cos = f["cos_num"](ak, bk, lam_v) * inv
-        loss = f["loss_num"](ak, bk, lam_v) * (inv * inv)
-        if k == k0 or bk == 0.0:  # first order: the first step and the last step to 0
-            kz = np.zeros_like(lam_v)
+    inv, cos, loss, kz, u = (np.empty_like(lam_v) for _ in range(5))
+    for ak, bk, h in steps:
+        np.copyto(inv, f["inv_norm"](ak, bk, lam_v))  # the forms share 1 / sqrt(T(a) T(b))
+        np.multiply(f["cos_num"](ak, bk, lam_v), inv, out=cos)
+        np.multiply(inv, inv, out=loss)
+        np.multiply(f["loss_num"](ak, bk, lam_v), loss, out=loss)
+        second = h != 0.0  # first order (kz = 0): the first step and the last step to 0
+        if second:
+            np.multiply(f["k0_num"](ak, bk, lam_v), inv, out=kz)
+            np.multiply(z, h, out=u)
+            kz *= u
+        # u = kz - loss / (1 + cos)
+        np.add(cos, 1.0, out=u)
+        np.divide(loss, u, out=u)
+        if second:
+            np.subtract(kz, u, out=u)
         else:
-            kz = (f["k0_num"](ak, bk, lam_v) * inv) * (_inv_step_ratio(sig, k) * z)
-        gentle = (loss < 0.25) & (kz < 0.25)
-        u = kz - loss / (1.0 + cos)
-        if gentle.all():
-            dly = np.log1p(u)
+            np.negative(u, out=u)
+        if float(loss.max()) < 0.25 and (not second or float(kz.max()) < 0.25):
+            np.log1p(u, out=u)
         else:
+            k_z = kz if second else np.zeros_like(lam_v)
+            gentle = (loss < 0.25) & (k_z < 0.25)
             with np.errstate(divide="ignore"):  # cos = kz = 0 only after pure noise -> 0
-                dly = np.where(gentle, np.log1p(np.where(gentle, u, 0.0)), np.log(cos + kz))
-        z = (f["drift_num"](ak, bk, lam_v) * inv + kz) / (cos + kz)
-        log_y += dly
+                u[...] = np.where(gentle, np.log1p(np.where(gentle, u, 0.0)), np.log(cos + k_z))
+        log_y += u
+        # z = (drift + kz) / (cos + kz)
+        np.multiply(f["drift_num"](ak, bk, lam_v), inv, out=z)
+        if second:
+            z += kz
+            cos += kz
+        z /= cos
     return log_y
 
 
@@ -239,6 +299,9 @@ class DPMpp2M(Sampler):
     def linear_map_form(self) -> LinearMapForm:
         r""":math:`A\bar x_a+B\bar x_{\rm prev}` of :func:`dpmpp_2m_coefficients`; the first step
         (no history) and the last step to 0 are the DDIM step."""
+        from symsched.gaussian import derive
+        from symsched.symbols import b
+
         coef_a, coef_b, _ = dpmpp_2m_coefficients()
         g = derive.ddim_gain_rho()
         return LinearMapForm(
@@ -276,6 +339,8 @@ class DPMpp2M(Sampler):
         self, eigenvalue: mpmath.mpf, levels: Sequence[mpmath.mpf], start: Start, knobs: NoKnobs
     ) -> mpmath.mpf:
         r"""The multiplier :math:`m_k` of :math:`\bar x_k=m_k\bar x_{\rm start}` (the recursion)."""
+        import mpmath
+
         fa, fb, f1, ddim = _funcs("mpmath")
         lev = list(levels)
         if lev[0] == mpmath.inf:

@@ -17,15 +17,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mpmath
 import numpy as np
-import sympy as sp
 
 from symsched import numeric
 from symsched._typing import BoolArray, FloatArray, Start
-from symsched.gaussian import derive
 from symsched.samplers import _stable
 from symsched.samplers._base import (
     NoKnobs,
@@ -36,7 +33,11 @@ from symsched.samplers._base import (
     to_np,
 )
 from symsched.samplers._linear import LinearMapForm, pure_noise_limit
-from symsched.symbols import a, b, lam, x
+
+if TYPE_CHECKING:
+    import mpmath
+    import sympy as sp
+
 
 __all__ = [
     "EulerVP",
@@ -58,6 +59,11 @@ def euler_vp_gain() -> sp.Expr:
     merge it with :math:`\lambda-1` into :math:`\log(((1+a^2)/(1+b^2))^{\lambda-1})`, which
     overflows in float64 for large :math:`\lambda`.
     """
+    import sympy as sp
+
+    from symsched.gaussian import derive
+    from symsched.symbols import a, b, x
+
     v_a = derive.marginal_variance_vp(1 / (1 + a**2))
     score = sp.diff(derive.gaussian_log_density(x, v_a), x)
     drift = sp.cancel(-(x + score) / 2 / x)  # f(x) / x, rational in a and lam
@@ -88,6 +94,10 @@ def euler_vp_step_forms() -> dict[str, sp.Expr]:
     (where x keeps variance 1, so :math:`\mathrm{Var}=1+b^2`), ``y0`` and ``ratio0`` with
     :math:`1+y_0=(1+b^2)/(\lambda+b^2)`. Each identity is checked here when the forms are built.
     """
+    import sympy as sp
+
+    from symsched.symbols import a, b, lam
+
     g = euler_vp_gain()
     (l1p,) = g.atoms(numeric.LOG1P)
     delta = l1p.args[0]
@@ -117,11 +127,15 @@ def euler_vp_step_forms() -> dict[str, sp.Expr]:
 
 @functools.cache
 def _gain(backend: str) -> Callable[..., Any]:
+    from symsched.symbols import a, b, lam
+
     return numeric.lambdify((a, b, lam), euler_vp_gain(), backend)
 
 
 @functools.cache
 def _step_fns() -> dict[str, Callable[..., Any]]:
+    from symsched.symbols import a, b, lam
+
     f = euler_vp_step_forms()
     pos = [a - b]
     out = {}
@@ -144,6 +158,17 @@ def _signed(log_abs: FloatArray, sign: FloatArray) -> FloatArray:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _step_scalars(ak: float, bk: float) -> tuple[float, float, float]:
+    r"""``(ln delta, delta, log1pmx(delta) / delta)`` of the step ``ak -> bk``: functions of the
+    levels only, computed once per step (cached: the blocked sum over eigenvalues,
+    :func:`symsched.samplers._stable.sum_log_steps`, visits every step once per block)."""
+    log_delta = float(np.asarray(_step_fns()["log_delta"](ak, bk, 1.0)))
+    with np.errstate(over="ignore"):
+        delta = math.exp(log_delta) if log_delta < 709.0 else math.inf
+    return log_delta, delta, float(_stable.log1pmx_over_x(delta))
+
+
 def log_step_factor(ak: float, bk: float, lam_v: FloatArray, fast_lam: BoolArray) -> FloatArray:
     r""":math:`\ln q` of one step ``ak -> bk`` (:func:`euler_vp_step_forms`) anywhere in the range.
 
@@ -152,11 +177,7 @@ def log_step_factor(ak: float, bk: float, lam_v: FloatArray, fast_lam: BoolArray
     forms compiled as they are, outside their log forms (:mod:`symsched.samplers._stable`).
     """
     f = _step_fns()
-    # delta depends on the levels only: one scalar per step
-    log_delta = float(np.asarray(f["log_delta"](ak, bk, 1.0)))
-    with np.errstate(over="ignore"):
-        delta = math.exp(log_delta) if log_delta < 709.0 else math.inf
-    l1mx_delta = float(_stable.log1pmx_over_x(delta))
+    log_delta, delta, l1mx_delta = _step_scalars(ak, bk)
 
     def fast(lv: FloatArray) -> FloatArray:
         k_l = f["k"](ak, bk, lv) * math.log1p(delta)
@@ -251,6 +272,8 @@ class EulerVP(Sampler):
     def variance_ratio_mp(
         self, eigenvalue: mpmath.mpf, levels: Sequence[mpmath.mpf], start: Start, knobs: NoKnobs
     ) -> mpmath.mpf:
+        import mpmath
+
         gain = _gain("mpmath")
         lev = list(levels)
         if lev[0] == mpmath.inf:

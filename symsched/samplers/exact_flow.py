@@ -9,11 +9,9 @@ Exact over the whole input range (docs/cli.md#input-range).
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import mpmath
+from typing import TYPE_CHECKING
 
 from symsched._typing import FloatArray, Start
-from symsched.gaussian import derive
 from symsched.samplers._base import (
     NoKnobs,
     Sampler,
@@ -23,6 +21,10 @@ from symsched.samplers._base import (
     to_np,
 )
 from symsched.samplers._linear import LinearMapForm, pure_noise_limit
+
+if TYPE_CHECKING:
+    import mpmath
+
 
 __all__ = ["ExactFlow"]
 
@@ -39,6 +41,8 @@ class ExactFlow(Sampler):
 
     def linear_map_form(self) -> LinearMapForm:
         """The exact flow gain :func:`symsched.gaussian.derive.exact_flow_gain_rho`."""
+        from symsched.gaussian import derive
+
         g = derive.exact_flow_gain_rho()
         return LinearMapForm(step=g, pure_noise=pure_noise_limit(g))
 
@@ -50,6 +54,8 @@ class ExactFlow(Sampler):
     def variance_ratio_mp(
         self, eigenvalue: mpmath.mpf, levels: Sequence[mpmath.mpf], start: Start, knobs: NoKnobs
     ) -> mpmath.mpf:
+        import mpmath
+
         if levels[0] == mpmath.inf:
             return mpmath.mpf(1)
         return start_variance_mp(eigenvalue, levels[0], start) / (eigenvalue + levels[0] ** 2)

@@ -22,8 +22,9 @@ The float64 path (:func:`log_step_factor`) is exact to ~1e-13 over the whole inp
 (docs/cli.md#input-range), both starts and pure noise. A step changes :math:`\ln r` by
 :math:`\ln q` with :math:`q-1=\pi\,[(b-\lambda)A+(a-b)B]` (:func:`flow_heun_step_forms`;
 :math:`\pi,A,B>0`): the bracket is evaluated from the logs of its two terms, and where they nearly
-cancel (the step neither raises nor lowers r) in exact rational arithmetic on the float64 inputs,
-so no digits are lost anywhere.
+cancel (the step neither raises nor lowers r) from its factored form, a quadratic in
+:math:`\lambda` with exact coefficients and 40-digit roots, each :math:`\lambda-r` in
+double-double, so no digits are lost anywhere.
 """
 
 from __future__ import annotations
@@ -32,16 +33,12 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mpmath
 import numpy as np
-import sympy as sp
 
 from symsched import numeric
 from symsched._typing import BoolArray, FloatArray, Start
-from symsched.flow import derive as flow_derive
-from symsched.gaussian import derive
 from symsched.samplers import _stable
 from symsched.samplers._base import (
     NoKnobs,
@@ -51,23 +48,33 @@ from symsched.samplers._base import (
     start_variance_mp,
     to_np,
 )
-from symsched.samplers._derive import denoiser_at
 from symsched.samplers._linear import LinearMapForm, pure_noise_limit
 from symsched.samplers._network import Denoiser, StepCallback, check_network_inputs
 from symsched.samplers.ddim import log_cos2_stable
-from symsched.symbols import a, b, lam, xbar
+
+if TYPE_CHECKING:
+    import mpmath
+    import sympy as sp
+
 
 __all__ = ["FlowHeun", "flow_heun_gain", "flow_heun_step_forms", "log_step_factor", "sample"]
 
-# where the two terms of the bracket are within this distance in log, their difference is taken
-# in exact rational arithmetic: the float64 difference of two logs good to ~1e-13 absolute would
-# give the bracket to ~1e-13 / |t1 - t2| relative, 1e-12 at this edge
+# where the two terms of the bracket are within this distance in log, the bracket is taken from its
+# factored form (exact coefficients, 40-digit roots): the float64 difference of two logs good to
+# ~1e-13 absolute would give the bracket to ~1e-13 / |t1 - t2| relative, 1e-12 at this edge
 _CANCEL_EDGE = 0.1
+# a root of the bracket beyond this is out of reach of every eigenvalue (<= 1e300): ln|lam - r|
+# then goes through ln|r| + log1p(-lam / r), |lam / r| <= 1e-7
+_HUGE_ROOT = 1e307
 
 
 def flow_time(level: sp.Expr) -> sp.Expr:
     r""":math:`t(\rho)=\rho/(1+\rho)`, the flow time of a level, solved from
     :func:`symsched.flow.derive.noise_level_of_flow_time`."""
+    import sympy as sp
+
+    from symsched.flow import derive as flow_derive
+
     rho_of_t = flow_derive.noise_level_of_flow_time()
     (t_sym,) = rho_of_t.free_symbols
     (sol,) = sp.solve(sp.Eq(rho_of_t, level), t_sym)
@@ -89,6 +96,13 @@ def flow_heun_gain() -> tuple[sp.Expr, sp.Expr]:
     and the step to 0, :math:`\lambda/(\lambda+a^2)`, is the DDIM gain at :math:`b=0`. Returns
     ``(step, to_zero)``; raises ``RuntimeError`` if the predictor is not the DDIM step.
     """
+    import sympy as sp
+
+    from symsched.flow import derive as flow_derive
+    from symsched.gaussian import derive
+    from symsched.samplers._derive import denoiser_at
+    from symsched.symbols import a, b, xbar
+
     pred, corr = flow_derive.heun_flow_step()
     times = {flow_derive.t_a: flow_time(a), flow_derive.t_b: flow_time(b)}
     d_a = denoiser_at(a).subs(xbar, flow_derive.xbar_flow)
@@ -103,6 +117,10 @@ def flow_heun_gain() -> tuple[sp.Expr, sp.Expr]:
 
 def _split(poly: sp.Expr, rest: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     r"""``(A, B)`` with ``poly`` :math:`=(b-\lambda)A+\mathrm{rest}\cdot B`, B free of a and b."""
+    import sympy as sp
+
+    from symsched.symbols import a, b, lam
+
     base = sp.factor(sp.cancel(poly.subs(b, lam) / rest.subs(b, lam)))
     slope = sp.cancel((poly - rest * base) / (b - lam))
     if base.has(a) or base.has(b) or sp.denom(slope) != 1:
@@ -131,6 +149,10 @@ def flow_heun_step_forms() -> dict[str, sp.Expr]:
     integer coefficients) and the same with suffix ``0`` for the pure-noise step (functions of
     ``b, lam``). Each identity is checked here when the forms are built.
     """
+    import sympy as sp
+
+    from symsched.symbols import a, b, lam
+
     gain, _ = flow_heun_gain()
     ta, tb = lam + a**2, lam + b**2
     keep = sp.factor(sp.cancel(gain**2 * ta / tb))
@@ -170,6 +192,8 @@ def flow_heun_step_forms() -> dict[str, sp.Expr]:
 
 @functools.cache
 def _gains(backend: str) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    from symsched.symbols import a, b, lam
+
     gain, to_zero = flow_heun_gain()
     return (
         numeric.lambdify((a, b, lam), gain, backend),
@@ -180,6 +204,8 @@ def _gains(backend: str) -> tuple[Callable[..., Any], Callable[..., Any], Callab
 
 @functools.cache
 def _step_fns() -> dict[str, Callable[..., Any]]:
+    from symsched.symbols import a, b, lam
+
     f = flow_heun_step_forms()
     out: dict[str, Callable[..., Any]] = {}
     for key in ("pref", "slope", "base", "keep"):
@@ -194,6 +220,10 @@ def _step_fns() -> dict[str, Callable[..., Any]]:
 @functools.cache
 def _exact_poly(key: str) -> tuple[tuple[int, int, int, int], ...]:
     """The bracket ``poly`` / ``poly0`` as integer terms ``(coef, i, j, k)`` of a^i b^j lam^k."""
+    import sympy as sp
+
+    from symsched.symbols import a, b, lam
+
     p = sp.Poly(flow_heun_step_forms()[key], a, b, lam)
     return tuple((int(c), *m) for m, c in p.terms())
 
@@ -205,14 +235,105 @@ def _log_abs_exact(
     (every float64 is a binary fraction, the bracket a polynomial with integer coefficients)."""
     terms = _exact_poly(key)
     fa, fb = Fraction(ak) if math.isfinite(ak) else Fraction(0), Fraction(bk)
+    # the bracket as sum_k C_k lam^k: the C_k are exact once per step; each float64 is a binary
+    # fraction, so D = max denominator is a common one and D q^K (bracket at lam = p/q) is the
+    # integer Horner value below (no gcds per eigenvalue)
+    deg = max(k for *_, k in terms)
+    coef = [Fraction(0)] * (deg + 1)
+    for c, i, j, k in terms:
+        coef[k] += c * fa**i * fb**j
+    den = max(c.denominator for c in coef)
+    num = [int(c * den) for c in coef]
+    log_den = math.log(den)
     logs, signs = np.empty_like(lam_v), np.empty_like(lam_v)
     for n, lv in enumerate(lam_v.tolist()):
-        fl = Fraction(lv)
-        val = sum((c * fa**i * fb**j * fl**k for c, i, j, k in terms), Fraction(0))
-        signs[n] = (val > 0) - (val < 0)
-        mag = abs(val)
-        logs[n] = math.log(mag.numerator) - math.log(mag.denominator) if mag else -math.inf
+        p, q = lv.as_integer_ratio()
+        acc, q_pow = num[deg], 1
+        for k in range(deg - 1, -1, -1):
+            q_pow *= q
+            acc = acc * p + num[k] * q_pow
+        signs[n] = (acc > 0) - (acc < 0)
+        logs[n] = math.log(abs(acc)) - log_den - deg * math.log(q) if acc else -math.inf
     return logs, signs
+
+
+def _bracket_coefficients(key: str, ak: float, bk: float) -> list[Fraction]:
+    """The bracket ``poly`` / ``poly0`` of the step ``ak -> bk`` as exact coefficients ``C_k`` of
+    :math:`\\sum_k C_k\\lambda^k` (float64 inputs are binary fractions)."""
+    fa, fb = Fraction(ak) if math.isfinite(ak) else Fraction(0), Fraction(bk)
+    terms = _exact_poly(key)
+    coef = [Fraction(0)] * (max(k for *_, k in terms) + 1)
+    for c, i, j, k in terms:
+        coef[k] += c * fa**i * fb**j
+    return coef
+
+
+def _log_abs_minus(lam_v: FloatArray, root: Any) -> tuple[FloatArray, FloatArray]:
+    """``(ln|lam - root|, sign(lam - root))`` for a 40-digit ``root``.
+
+    In double-double, ``(lam - hi) - lo`` with ``root = hi + lo`` to about 106 bits: near the root
+    (within a factor 2) ``lam - hi`` is exact (Sterbenz), so the difference keeps its relative
+    accuracy however close ``lam`` comes; elsewhere nothing cancels. A root beyond 1e307 (out of
+    reach of the eigenvalues, <= 1e300) goes through ``ln|root| + log1p(-lam / root)``.
+    """
+    if abs(root) > _HUGE_ROOT:
+        ratio = lam_v * float(1 / root)
+        log_abs: FloatArray = float(root.context.log(abs(root))) + np.log1p(-ratio)
+        return log_abs, np.full_like(lam_v, -1.0 if root > 0 else 1.0)
+    hi = float(root)
+    lo = float(root - hi)
+    d = (lam_v - hi) - lo
+    with np.errstate(divide="ignore"):
+        out: FloatArray = np.log(np.abs(d))
+    return out, np.sign(d)
+
+
+def _log_abs_by_roots(
+    key: str, ak: float, bk: float, lam_v: FloatArray
+) -> tuple[FloatArray, FloatArray] | None:
+    r"""``(ln|bracket|, sign)`` per eigenvalue from the bracket's factored form.
+
+    The bracket is a quadratic in :math:`\lambda` with exact coefficients
+    (:func:`_bracket_coefficients`); with its roots computed once per step at 40 digits (exact
+    discriminant, the cancellation-free form of the quadratic formula),
+    :math:`C_2(\lambda-r_1)(\lambda-r_2)` (or :math:`C_2((\lambda-p)^2+q^2)` for complex roots,
+    :math:`C_1(\lambda-r)` when linear) is evaluated with each :math:`\lambda-r` in
+    double-double (:func:`_log_abs_minus`): a relative error of a few eps wherever the
+    bracket does not vanish, in one vectorised pass. ``None`` when the bracket is not of degree
+    1 or 2 in :math:`\lambda` (the caller falls back to :func:`_log_abs_exact`).
+    """
+    import mpmath
+
+    coef = _bracket_coefficients(key, ak, bk)
+    while len(coef) > 1 and coef[-1] == 0:
+        coef.pop()
+    if len(coef) not in (2, 3):
+        return None
+    ctx = mpmath.mp.clone()
+    ctx.dps = 40
+
+    def big(x: Fraction) -> Any:
+        return ctx.mpf(x.numerator) / x.denominator
+
+    lead = coef[-1]
+    log_lead = math.log(abs(lead.numerator)) - math.log(lead.denominator)
+    sign = np.full_like(lam_v, 1.0 if lead > 0 else -1.0)
+    if len(coef) == 2:
+        log_d, sign_d = _log_abs_minus(lam_v, big(-coef[0] / coef[1]))
+        return log_lead + log_d, sign * sign_d
+    c0, c1, c2 = coef
+    disc = c1 * c1 - 4 * c2 * c0  # exact: no cancellation however close the roots
+    if disc < 0:  # no real root: C2 ((lam - p)^2 + q^2), q^2 > 0 (no cancellation)
+        log_d, _ = _log_abs_minus(lam_v, big(-c1 / (2 * c2)))
+        log_q2 = float(ctx.log(big(-disc / (4 * c2 * c2))))
+        return log_lead + np.logaddexp(2 * log_d, log_q2), sign
+    # the roots without cancellation: q = -(C1 + sign(C1) sqrt(disc)) / 2, r = q / C2 and C0 / q
+    q = -(big(c1) + ctx.sqrt(big(disc)) * (1 if c1 >= 0 else -1)) / 2
+    roots = (ctx.mpf(0), ctx.mpf(0)) if q == 0 else (q / big(c2), big(c0) / q)  # q = 0: c1 = c0 = 0
+    log_1, sign_1 = _log_abs_minus(lam_v, roots[0])
+    log_2, sign_2 = _log_abs_minus(lam_v, roots[1])
+    logs: FloatArray = log_lead + log_1 + log_2
+    return logs, sign * sign_1 * sign_2
 
 
 def _log_form_of(
@@ -239,9 +360,10 @@ def log_step_factor(ak: float, bk: float, lam_v: FloatArray, fast_lam: BoolArray
 
     A step to 0 is the DDIM step (:func:`symsched.samplers.ddim.log_cos2_stable`). Otherwise
     :math:`\ln|q-1|=\ln\pi+\ln|(b-\lambda)A+(a-b)B|` (:func:`flow_heun_step_forms`): the bracket
-    from the logs of its two terms (``logaddexp`` when they have the same sign), in exact rational
-    arithmetic where they nearly cancel; then ``logaddexp(0, ln(q-1))`` for :math:`q>1`,
-    ``log1m_exp`` for :math:`\tfrac12\le q<1` and the log form of :math:`q` itself below.
+    from the logs of its two terms (``logaddexp`` when they have the same sign), from its factored
+    form where they nearly cancel (:func:`_log_abs_by_roots`); then ``logaddexp(0, ln(q-1))``
+    for :math:`q>1`, ``log1m_exp`` for :math:`\tfrac12\le q<1` and the log form of :math:`q`
+    itself below.
     """
     if bk == 0.0:
         return log_cos2_stable(ak, 0.0, lam_v)
@@ -263,7 +385,10 @@ def log_step_factor(ak: float, bk: float, lam_v: FloatArray, fast_lam: BoolArray
     sign = np.where(same | (t2 > t1), 1.0, -1.0)
     near = ~same & (hi - lo < _CANCEL_EDGE)
     if near.any():
-        ex_log, ex_sign = _log_abs_exact("poly" + sfx, ak, bk, lam_v[near])
+        exact = _log_abs_by_roots("poly" + sfx, ak, bk, lam_v[near])
+        if exact is None:
+            exact = _log_abs_exact("poly" + sfx, ak, bk, lam_v[near])
+        ex_log, ex_sign = exact
         log_bracket[near], sign[near] = ex_log, ex_sign
     log_excess = log_of("pref") + log_bracket
     with np.errstate(divide="ignore"):
@@ -297,6 +422,11 @@ class FlowHeun(Sampler):
         """The gains of :func:`flow_heun_gain`; from pure noise the limit of the flow-Heun gain
         (:func:`symsched.samplers._linear.pure_noise_limit`), or the DDIM limit 0 for a single
         Euler step from :math:`t=1` to :math:`t=0`."""
+        import sympy as sp
+
+        from symsched.gaussian import derive
+        from symsched.symbols import b
+
         gain, to_zero = flow_heun_gain()
         to_zero_pn = pure_noise_limit(derive.ddim_gain_rho()).subs(b, 0)
         pn = sp.Piecewise((to_zero_pn, sp.Eq(b, 0)), (pure_noise_limit(gain), True))
@@ -313,6 +443,8 @@ class FlowHeun(Sampler):
     ) -> mpmath.mpf:
         r"""The derived gains multiplied, :math:`\mathrm{Var}_k=g_k^2\mathrm{Var}_{k-1}`; from pure
         noise :math:`\mathrm{Var}_1=u_1^2` (0 for a single Euler step to 0)."""
+        import mpmath
+
         gain, gain0, first = _gains("mpmath")
         lev = list(levels)
         if lev[0] == mpmath.inf:

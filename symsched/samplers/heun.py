@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mpmath
 import numpy as np
-import sympy as sp
 
 from symsched import numeric
 from symsched._typing import BoolArray, FloatArray, Start
@@ -32,7 +30,6 @@ from symsched.samplers._base import (
     start_variance_mp,
     to_np,
 )
-from symsched.samplers._derive import denoiser_at
 from symsched.samplers._linear import LinearMapForm
 from symsched.samplers._network import (
     Denoiser,
@@ -40,7 +37,11 @@ from symsched.samplers._network import (
     check_network_inputs,
     ode_direction,
 )
-from symsched.symbols import a, b, lam, xbar
+
+if TYPE_CHECKING:
+    import mpmath
+    import sympy as sp
+
 
 __all__ = ["Heun", "heun_gain", "heun_step_forms", "log_step_factor", "sample"]
 
@@ -59,6 +60,10 @@ def heun_gain() -> tuple[sp.Expr, sp.Expr]:
     The step of :func:`sample` applied to the symbolic exact denoiser; returns
     ``(heun, euler_to_zero)``.
     """
+    import sympy as sp
+
+    from symsched.samplers._derive import denoiser_at
+    from symsched.symbols import a, b, xbar
 
     def d_at(xv: sp.Expr, level: sp.Expr) -> sp.Expr:
         return (xv - denoiser_at(level).subs(xbar, xv)) / level
@@ -80,6 +85,10 @@ def heun_step_forms() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     changes by ``log1p(excess)`` per step, so no digits cancel even for tiny steps, where
     :math:`2\ln g+\ln(\lambda+a^2)-\ln(\lambda+b^2)` would lose them all.
     """
+    import sympy as sp
+
+    from symsched.symbols import a, b, lam
+
     heun, euler0 = heun_gain()
     excess = sp.factor(sp.cancel(heun**2 * (lam + a**2) / (lam + b**2) - 1))
     keep0 = sp.factor(sp.cancel(euler0**2 * (lam + a**2) / lam))
@@ -89,12 +98,16 @@ def heun_step_forms() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
 
 @functools.cache
 def _gains(backend: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    from symsched.symbols import a, b, lam
+
     heun, euler0 = heun_gain()
     return numeric.lambdify((a, b, lam), heun, backend), numeric.lambdify((a, lam), euler0, backend)
 
 
 @functools.cache
 def _step_fns() -> dict[str, Callable[..., Any]]:
+    from symsched.symbols import a, b, lam
+
     excess, loss0, keep0 = heun_step_forms()
     return {
         "excess": numeric.lambdify((a, b, lam), excess),

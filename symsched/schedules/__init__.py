@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+# registers every method (each module is light: SymPy is imported when a family's expressions are)
+from symsched.schedules import methods as _methods
 from symsched.schedules._registry import (
     METHODS,
     Method,
@@ -31,3 +33,5 @@ __all__ = [
     "method_names",
     "register_method",
 ]
+
+del _methods

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 from symsched._options import make_options, option_fields
 from symsched._validate import check_steps
 from symsched.schedules._schedule import Schedule
-from symsched.schedules.families import Family
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
+
+    from symsched.schedules.families import Family
 
 __all__ = [
     "GRID_BYTES_PER_LEVEL",

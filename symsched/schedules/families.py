@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy as sp
 
-from symsched import numeric
+from symsched import _compiled, numeric
 from symsched._typing import ArrayBackend, ArrayLike, FloatArray
 from symsched._validate import check_endpoints, check_positive, check_steps
-from symsched.symbols import c, sigma_max, sigma_min, t, u
+
+if TYPE_CHECKING:
+    import sympy as sp
 
 __all__ = [
     "Family",
@@ -47,18 +48,111 @@ __all__ = [
 ]
 
 
-karras_rho = sp.Symbol("karras_rho", positive=True)  # EDM's rho exponent (not a noise level)
-beta_min = sp.Symbol("beta_min", positive=True)
-beta_max = sp.Symbol("beta_max", positive=True)
-s_offset = sp.Symbol("s_offset", positive=True)  # cosine offset s
-t_min = sp.Symbol("t_min", nonnegative=True)
-t_max = sp.Symbol("t_max", positive=True)
-level = sp.Symbol("level", nonnegative=True)
+@functools.cache
+def _symbols() -> dict[str, sp.Symbol]:
+    """The symbols of the families by name (SymPy is imported here, on first use)."""
+    import sympy as sp
+
+    from symsched import symbols
+
+    return {
+        "karras_rho": sp.Symbol("karras_rho", positive=True),  # EDM's rho exponent (no level)
+        "beta_min": sp.Symbol("beta_min", positive=True),
+        "beta_max": sp.Symbol("beta_max", positive=True),
+        "s_offset": sp.Symbol("s_offset", positive=True),  # cosine offset s
+        "t_min": sp.Symbol("t_min", nonnegative=True),
+        "t_max": sp.Symbol("t_max", positive=True),
+        "level": sp.Symbol("level", nonnegative=True),
+        "c": symbols.c,
+        "sigma_max": symbols.sigma_max,
+        "sigma_min": symbols.sigma_min,
+        "t": symbols.t,
+        "u": symbols.u,
+    }
 
 
-@dataclass(frozen=True)
+def __getattr__(name: str) -> Any:
+    # the symbols of the families (karras_rho, beta_min, ..., level, u, t), built on first use
+    syms = _symbols() if name in _SYMBOL_NAMES else None
+    if syms is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return syms[name]
+
+
+_SYMBOL_NAMES = frozenset(
+    [
+        "karras_rho",
+        "beta_min",
+        "beta_max",
+        "s_offset",
+        "t_min",
+        "t_max",
+        "level",
+        "c",
+        "sigma_max",
+        "sigma_min",
+        "t",
+        "u",
+    ]
+)
+
+
+def _family_exprs(kind: str) -> dict[str, sp.Expr | None]:
+    r"""The SymPy expressions of a built-in family: ``rho`` (of ``u``), and for the time-based
+    ones ``time`` (of ``u``), ``rho_of_t`` (of ``t``) and ``t_of_rho`` (of ``level``)."""
+    import sympy as sp
+
+    q = _symbols()
+    u, c, lo, hi = q["u"], q["c"], q["sigma_min"], q["sigma_max"]
+    if kind == "tangent":
+        phi_max = sp.atan(hi / c)
+        phi_min = sp.atan(lo / c)
+        return {"rho": c * sp.tan(phi_max + u * (phi_min - phi_max))}
+    if kind == "karras":
+        kr = q["karras_rho"]
+        return {"rho": (hi ** (1 / kr) + u * (lo ** (1 / kr) - hi ** (1 / kr))) ** kr}
+    if kind == "loglinear":
+        return {"rho": sp.exp(sp.log(hi) + u * (sp.log(lo) - sp.log(hi)))}
+    if kind in ("vp-linear", "cosine"):
+        rho_t, t_rho = vp_linear_rho_of_t() if kind == "vp-linear" else cosine_rho_of_t()
+        time_u = q["t_max"] - u * (q["t_max"] - q["t_min"])
+        return {
+            "rho": rho_t.subs(q["t"], time_u),
+            "time": time_u,
+            "rho_of_t": rho_t,
+            "t_of_rho": t_rho,
+        }
+    raise ValueError(f"no built-in family {kind!r}")
+
+
+BUILTIN_FAMILIES: tuple[str, ...] = ("tangent", "karras", "loglinear", "vp-linear", "cosine")
+"""The families built here; their numpy functions are generated (:mod:`symsched._codegen`)."""
+
+FAMILY_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "tangent": ("c", "sigma_max", "sigma_min"),
+    "karras": ("karras_rho", "sigma_max", "sigma_min"),
+    "loglinear": ("sigma_max", "sigma_min"),
+    "vp-linear": ("beta_max", "beta_min", "sigma_max", "sigma_min", "t_max", "t_min"),
+    "cosine": ("s_offset", "sigma_max", "sigma_min", "t_max", "t_min"),
+}
+"""The parameter symbols of each built-in family by name, sorted: the arguments after ``u`` (or
+``level``) of its generated ``rho`` and ``progress_of_rho``."""
+
+TIME_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "vp-linear": ("beta_max", "beta_min"),
+    "cosine": ("s_offset",),
+}
+"""The parameters of a time-based family's ``rho_of_t`` (after ``t``) and ``t_of_rho`` (after
+``level``)."""
+
+
 class Family:
     r"""A schedule family: ``rho`` as a SymPy expression of ``u`` and its parameter symbols.
+
+    A built-in family (:data:`BUILTIN_FAMILIES`, made by :func:`karras`, :func:`tangent` ...)
+    holds its parameter values by symbol name and builds its SymPy expressions on first use;
+    its grids and maps run the numpy code generated from them, without SymPy. A family given as
+    an expression (``Family(name, rho, values, params)``) compiles it on first evaluation.
 
     Attributes
     ----------
@@ -76,14 +170,94 @@ class Family:
         closed-form maps between time and noise level.
     """
 
-    name: str
-    rho: sp.Expr
-    values: Mapping[sp.Symbol, float]
-    params: Mapping[str, float]
-    time: sp.Expr | None = None
-    rho_of_t: sp.Expr | None = None
-    t_of_rho: sp.Expr | None = None
-    _syms: tuple[sp.Symbol, ...] = field(default=(), repr=False)
+    def __init__(
+        self,
+        name: str,
+        rho: sp.Expr | None = None,
+        values: Mapping[sp.Symbol, float] | None = None,
+        params: Mapping[str, float] | None = None,
+        time: sp.Expr | None = None,
+        rho_of_t: sp.Expr | None = None,
+        t_of_rho: sp.Expr | None = None,
+        *,
+        numbers: Mapping[str, float] | None = None,
+    ) -> None:
+        if rho is None and name not in BUILTIN_FAMILIES:
+            raise ValueError(f"family {name!r}: give its expression rho(u)")
+        if rho is None and numbers is None:
+            raise ValueError(f"family {name!r}: give its parameter values")
+        self.name = name
+        self.params: Mapping[str, float] = dict(params or {})
+        self._exprs: dict[str, sp.Expr | None] | None = (
+            None
+            if rho is None
+            else {"rho": rho, "time": time, "rho_of_t": rho_of_t, "t_of_rho": t_of_rho}
+        )
+        self._values = None if values is None else dict(values)
+        self._numbers: dict[str, float] = (
+            {q.name: float(v) for q, v in (values or {}).items()}
+            if numbers is None
+            else {k: float(v) for k, v in numbers.items()}
+        )
+        self._generated = rho is None  # a built-in family: its numpy code is generated
+
+    def __repr__(self) -> str:
+        return f"Family(name={self.name!r}, params={dict(self.params)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Family):
+            return NotImplemented
+        if self._generated and other._generated:
+            return (self.name, self._numbers, dict(self.params)) == (
+                other.name,
+                other._numbers,
+                dict(other.params),
+            )
+        return (self.name, self.rho, self.values, dict(self.params)) == (
+            other.name,
+            other.rho,
+            other.values,
+            dict(other.params),
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted(self._numbers.items()))))
+
+    def _expr(self, key: str) -> sp.Expr | None:
+        if self._exprs is None:
+            self._exprs = _family_exprs(self.name)
+        return self._exprs.get(key)
+
+    @property
+    def rho(self) -> sp.Expr:
+        r"""Noise level :math:`\rho(u)` (SymPy)."""
+        expr = self._expr("rho")
+        assert expr is not None
+        return expr
+
+    @property
+    def time(self) -> sp.Expr | None:
+        """Diffusion time :math:`t(u)` of a time-based family (SymPy), else ``None``."""
+        return self._expr("time")
+
+    @property
+    def rho_of_t(self) -> sp.Expr | None:
+        """Noise level of diffusion time ``t`` (SymPy; time-based families), else ``None``."""
+        return self._expr("rho_of_t")
+
+    @property
+    def t_of_rho(self) -> sp.Expr | None:
+        """Diffusion time of the noise level ``level`` (SymPy; time-based families), else
+        ``None``."""
+        return self._expr("t_of_rho")
+
+    @property
+    def values(self) -> Mapping[sp.Symbol, float]:
+        """Numeric value of every parameter symbol (SymPy symbols as keys)."""
+        if self._values is None:
+            syms = _symbols()
+            self._values = {syms[k]: v for k, v in self._numbers.items()}
+        return self._values
 
     @property
     def sigma_max(self) -> float:
@@ -94,6 +268,22 @@ class Family:
     def sigma_min(self) -> float:
         r"""The smallest level :math:`\rho(1)` (may be 0)."""
         return float(self.params["sigma_min"])
+
+    def _function(self, part: str, first: str, backend: str = "numpy") -> Callable[..., Any]:
+        """The compiled ``part`` (``rho``, ``progress_of_rho``, ``t_of_rho``) as a function of
+        ``(first, *parameters by name)``, called with the family's values."""
+        names = sorted(self._numbers)
+        if self._generated and part in ("rho_of_t", "t_of_rho"):
+            names = list(TIME_PARAMETERS[self.name])
+        if self._generated:
+            fn = _compiled.function(f"family.{self.name}.{part}", backend)
+        else:
+            syms = {q.name: q for q in self.values}
+            expr = self.progress_of_rho if part == "progress_of_rho" else self._expr(part)
+            first_sym = _symbols()[first]
+            fn = numeric.lambdify((first_sym, *(syms[n] for n in names)), expr, backend)
+        ordered = [self._numbers[n] for n in names]
+        return lambda x: fn(x, *ordered)
 
     def __call__(self, progress: ArrayLike, backend: ArrayBackend = "numpy") -> FloatArray:
         r"""Evaluate :math:`\rho(u)` at ``progress``, endpoints exact.
@@ -111,10 +301,9 @@ class Family:
             The levels, shaped like ``progress``; exactly ``sigma_max`` at ``u = 0`` and
             ``sigma_min`` at ``u = 1``.
         """
-        syms = tuple(sorted(self.values, key=lambda q: q.name))
-        f = numeric.lambdify((u, *syms), self.rho, backend)
+        f = self._function("rho", "u", backend)
         uu = np.asarray(progress, dtype=np.float64)
-        out = np.array(f(uu, *(self.values[q] for q in syms)), dtype=np.float64, copy=True)
+        out = np.array(f(uu), dtype=np.float64, copy=True)
         out[uu == 0.0] = self.sigma_max
         out[uu == 1.0] = self.sigma_min
         return out
@@ -153,8 +342,9 @@ class Family:
 
         Time-based families compose the time inverse :math:`t(\rho)` with the uniform time grid.
         """
+        q = _symbols()
         if self.t_of_rho is not None:
-            return (t_max - self.t_of_rho) / (t_max - t_min)
+            return (q["t_max"] - self.t_of_rho) / (q["t_max"] - q["t_min"])
         return _inverse_progress(self.rho)
 
     def progress_of(self, levels: ArrayLike) -> FloatArray:
@@ -170,9 +360,8 @@ class Family:
         FloatArray
             :math:`u(\rho)`, shaped like ``levels``.
         """
-        syms = tuple(sorted(self.values, key=lambda q: q.name))
-        f = numeric.lambdify((level, *syms), self.progress_of_rho, "numpy")
-        return np.asarray(f(np.asarray(levels, dtype=np.float64), *(self.values[q] for q in syms)))
+        f = self._function("progress_of_rho", "level")
+        return np.asarray(f(np.asarray(levels, dtype=np.float64)))
 
     def t_of(self, levels: ArrayLike) -> FloatArray:
         r"""Diffusion time of noise ``levels`` (time-based families only).
@@ -192,16 +381,18 @@ class Family:
         ValueError
             If the family is not defined through a diffusion time.
         """
-        if self.t_of_rho is None:
+        if self.name not in ("vp-linear", "cosine") and self.t_of_rho is None:
             raise ValueError(f"family {self.name!r} is not defined through a diffusion time")
-        syms = tuple(sorted(self.values, key=lambda q: q.name))
-        f = numeric.lambdify((level, *syms), self.t_of_rho, "numpy")
-        return np.asarray(f(np.asarray(levels, dtype=np.float64), *(self.values[q] for q in syms)))
+        f = self._function("t_of_rho", "level")
+        return np.asarray(f(np.asarray(levels, dtype=np.float64)))
 
 
 @functools.cache
 def _inverse_progress(rho_expr: sp.Expr) -> sp.Expr:
-    sols = sp.solve(sp.Eq(rho_expr, level), u)
+    import sympy as sp
+
+    level = _symbols()["level"]
+    sols = sp.solve(sp.Eq(rho_expr, level), _symbols()["u"])
     if len(sols) != 1:
         raise ValueError(f"no unique closed-form inverse u(rho) for {rho_expr}")
     return sp.simplify(sols[0])
@@ -239,14 +430,10 @@ def tangent(
     """
     cv = check_positive(c_value, "c")
     lo, hi = check_endpoints(sigma_min_value, sigma_max_value)
-    phi_max = sp.atan(sigma_max / c)
-    phi_min = sp.atan(sigma_min / c)
-    expr = c * sp.tan(phi_max + u * (phi_min - phi_max))
     return Family(
         "tangent",
-        expr,
-        {c: cv, sigma_min: lo, sigma_max: hi},
-        {"c": cv, "sigma_min": lo, "sigma_max": hi},
+        params={"c": cv, "sigma_min": lo, "sigma_max": hi},
+        numbers={"c": cv, "sigma_min": lo, "sigma_max": hi},
     )
 
 
@@ -278,15 +465,10 @@ def karras(
     if math.isinf(hi):
         raise ValueError("karras needs a finite sigma_max (got inf); pass --sigma-max, e.g. 80")
     rv = check_positive(rho_value, "rho")
-    expr = (
-        sigma_max ** (1 / karras_rho)
-        + u * (sigma_min ** (1 / karras_rho) - sigma_max ** (1 / karras_rho))
-    ) ** karras_rho
     return Family(
         "karras",
-        expr,
-        {sigma_min: lo, sigma_max: hi, karras_rho: rv},
-        {"rho": rv, "sigma_min": lo, "sigma_max": hi},
+        params={"rho": rv, "sigma_min": lo, "sigma_max": hi},
+        numbers={"sigma_min": lo, "sigma_max": hi, "karras_rho": rv},
     )
 
 
@@ -327,9 +509,10 @@ def loglinear(sigma_min_value: float = 0.002, sigma_max_value: float = 80.0) -> 
             f"loglinear spans at most {LOGLINEAR_MAX_RATIO:g} in sigma_max / sigma_min (beyond, "
             f"its interior levels underflow); got sigma_min = {lo:g}, sigma_max = {hi:g}"
         )
-    expr = sp.exp(sp.log(sigma_max) + u * (sp.log(sigma_min) - sp.log(sigma_max)))
     return Family(
-        "loglinear", expr, {sigma_min: lo, sigma_max: hi}, {"sigma_min": lo, "sigma_max": hi}
+        "loglinear",
+        params={"sigma_min": lo, "sigma_max": hi},
+        numbers={"sigma_min": lo, "sigma_max": hi},
     )
 
 
@@ -351,6 +534,10 @@ def vp_linear_rho_of_t() -> tuple[sp.Expr, sp.Expr]:
     tuple of sympy.Expr
         :math:`\rho(t)` and :math:`t(\rho)` (the latter in the symbol ``level``).
     """
+    import sympy as sp
+
+    q = _symbols()
+    beta_min, beta_max, t, level = q["beta_min"], q["beta_max"], q["t"], q["level"]
     exponent = beta_min * t + (beta_max - beta_min) * t**2 / 2
     rho_t = sp.sqrt(numeric.EXPM1(exponent))
     roots = sp.solve(sp.Eq(exponent, numeric.LOG1P(level**2)), t)
@@ -371,6 +558,10 @@ def cosine_rho_of_t() -> tuple[sp.Expr, sp.Expr]:
     tuple of sympy.Expr
         :math:`\rho(t)` and :math:`t(\rho)` (the latter in the symbol ``level``).
     """
+    import sympy as sp
+
+    q = _symbols()
+    s_offset, t, level = q["s_offset"], q["t"], q["level"]
     theta = (t + s_offset) / (1 + s_offset) * sp.pi / 2
     theta0 = s_offset / (1 + s_offset) * sp.pi / 2
     rho_t = sp.sqrt(sp.cos(theta0) ** 2 / sp.cos(theta) ** 2 - 1)
@@ -384,9 +575,7 @@ def cosine_rho_of_t() -> tuple[sp.Expr, sp.Expr]:
 
 def _time_family(
     name: str,
-    rho_t: sp.Expr,
-    t_rho: sp.Expr,
-    values: dict[sp.Symbol, float],
+    values: dict[str, float],
     params: dict[str, float],
     t_lo: float,
     t_hi: float,
@@ -397,10 +586,9 @@ def _time_family(
     """A family uniform in diffusion time on ``[t_lo, t_hi]``; given noise endpoints override the
     time range through the closed-form inverse ``t(rho)``. ``t_pure_noise`` is the time at which
     the schedule reaches alpha_bar = 0 (rho = inf), if any."""
-    syms = sorted(values, key=lambda q: q.name)
-    ordered = [values[q] for q in syms]
-    rho_fn = numeric.lambdify((t, *syms), rho_t, "numpy")
-    t_fn = numeric.lambdify((level, *syms), t_rho, "numpy")
+    ordered = [values[q] for q in sorted(values)]
+    rho_fn = _compiled.function(f"family.{name}.rho_of_t")
+    t_fn = _compiled.function(f"family.{name}.t_of_rho")
 
     def rho_at(tv: float) -> float:
         if t_pure_noise is not None and tv >= t_pure_noise:
@@ -436,12 +624,9 @@ def _time_family(
             f"{name}: sigma_min = {lo:g}, sigma_max = {hi:g} map to diffusion times "
             f"[{t_lo:.6g}, {t_hi:.6g}], which is empty or outside the family's time range"
         )
-    time_u = t_max - u * (t_max - t_min)
-    vals = {**values, t_min: t_lo, t_max: t_hi, sigma_min: lo, sigma_max: hi}
+    vals = {**values, "t_min": t_lo, "t_max": t_hi, "sigma_min": lo, "sigma_max": hi}
     params = {**params, "t_min": t_lo, "t_max": t_hi, "sigma_min": lo, "sigma_max": hi}
-    return Family(
-        name, rho_t.subs(t, time_u), vals, params, time=time_u, rho_of_t=rho_t, t_of_rho=t_rho
-    )
+    return Family(name, params=params, numbers=vals)
 
 
 def vp_linear(
@@ -483,12 +668,9 @@ def vp_linear(
         )
     tl = check_positive(t_min_value, "t_min", allow_zero=True)
     th = check_positive(t_max_value, "t_max")
-    rho_t, t_rho = vp_linear_rho_of_t()
     return _time_family(
         "vp-linear",
-        rho_t,
-        t_rho,
-        {beta_min: bmin, beta_max: bmax},
+        {"beta_min": bmin, "beta_max": bmax},
         {"beta_min": bmin, "beta_max": bmax},
         tl,
         th,
@@ -532,12 +714,9 @@ def cosine(
     th = check_positive(t_max_value, "t_max")
     if th > 1:
         raise ValueError(f"t_max must be <= 1 for the cosine schedule, got {th}")
-    rho_t, t_rho = cosine_rho_of_t()
     return _time_family(
         "cosine",
-        rho_t,
-        t_rho,
-        {s_offset: sv},
+        {"s_offset": sv},
         {"s": sv},
         tl,
         th,
@@ -560,6 +739,8 @@ def logsnr(level_expr: sp.Expr) -> sp.Expr:
     sympy.Expr
         :math:`-2\ln\rho`.
     """
+    import sympy as sp
+
     return -2 * sp.log(level_expr)
 
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from symsched._typing import FloatArray, JSONDict, SpectrumLike
 from symsched._validate import as_eigenvalues, as_grid, check_choice, check_steps
-from symsched.gaussian import exact, tangent, variational
+from symsched.gaussian import exact
 from symsched.schedules import families
 
 if TYPE_CHECKING:
@@ -206,10 +206,16 @@ def strategy_grid(
             raise ValueError(f"strategy {strategy!r} needs the data spectrum")
         lam = as_eigenvalues(eigenvalues)
         if strategy == "tangent":
+            from symsched.gaussian import tangent
+
             g = tangent.tangent_sigmas(n, tangent.gamma_star(lam), lo, hi)
         elif strategy == "variational":
+            from symsched.gaussian import variational
+
             g = variational.geodesic(lam, lo, hi).grid(n)
         elif strategy == "kl-optimal":
+            from symsched.gaussian import variational
+
             g = variational.kl_optimal(lam, n, lo, hi).sigmas
         else:
             from symsched.gaussian.sampler_optimum import sampler_optimal

@@ -42,7 +42,7 @@ from symsched.stein._estimate import (
     estimate_metric,
     schedule_error,
 )
-from symsched.stein._schedule import SteinResult, stein_schedule
+from symsched.stein._schedule import SteinResult, default_estimator, stein_schedule
 from symsched.stein._symbolic import gaussian_interval_cost, isotropic_local_metric, two_point_score
 from symsched.stein._symbolic import gaussian_local_metric as gaussian_local_metric_expr
 from symsched.stein._symbolic import isotropic_length as isotropic_length_expr
@@ -64,6 +64,7 @@ __all__ = [
     "SteinAccuracyWarning",
     "SteinResult",
     "cumulative_length",
+    "default_estimator",
     "estimate_costs",
     "estimate_metric",
     "gaussian_interval_cost",

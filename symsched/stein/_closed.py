@@ -113,7 +113,9 @@ def _vp_sigma(level: sp.Expr) -> sp.Expr:
 
 
 @functools.cache
-def gaussian_interval_cost_rho(process: str = "ve", weight: str = "target") -> sp.Expr:
+def gaussian_interval_cost_rho(
+    process: str = "ve", weight: str = "target", reverse: bool = False
+) -> sp.Expr:
     r"""The derived per-eigenvalue interval cost
     (:func:`symsched.stein._symbolic.gaussian_interval_cost`) as a function of the levels
     :math:`\rho_s` (source), :math:`\rho_t` (target) and :math:`\lambda`.
@@ -124,13 +126,22 @@ def gaussian_interval_cost_rho(process: str = "ve", weight: str = "target") -> s
     :math:`\rho_t^2(\lambda-1)^2(\rho_s^2-\rho_t^2)^2/((\lambda+\rho_s^2)(\lambda+\rho_t^2)^2
     (1+\rho_s^2)(1+\rho_t^2))`, a positive-structured form (tests check it equals the
     substitution).
+
+    With ``reverse=True`` the same expression with the roles of :math:`\rho_s` and
+    :math:`\rho_t` exchanged: the cost of the step :math:`\rho_t\to\rho_s` (expectation under
+    :math:`p_{\rho_t}`), the backward half of the symmetric length estimate
+    (docs/theory/stein.md#second-order-length-estimate).
     """
     e = S.gaussian_interval_cost(process, weight)
     if process == "ve":
-        return e.subs({S.sigma: _rho_s, S.sigma_t: _rho_t}, simultaneous=True)
-    e = e.subs({S.sigma: _vp_sigma(_rho_s), S.sigma_t: _vp_sigma(_rho_t)}, simultaneous=True)
-    num, den = sp.fraction(sp.together(e))
-    return sp.factor(sp.factor(sp.expand(num)) / sp.factor(sp.expand(den)))
+        e = e.subs({S.sigma: _rho_s, S.sigma_t: _rho_t}, simultaneous=True)
+    else:
+        e = e.subs({S.sigma: _vp_sigma(_rho_s), S.sigma_t: _vp_sigma(_rho_t)}, simultaneous=True)
+        num, den = sp.fraction(sp.together(e))
+        e = sp.factor(sp.factor(sp.expand(num)) / sp.factor(sp.expand(den)))
+    if reverse:
+        e = e.subs({_rho_s: _rho_t, _rho_t: _rho_s}, simultaneous=True)
+    return e
 
 
 @functools.cache
@@ -150,9 +161,9 @@ def gaussian_local_metric_rho(process: str = "ve") -> sp.Expr:
 
 @functools.cache
 def _cost_fns(
-    process: str, weight: str
+    process: str, weight: str, reverse: bool = False
 ) -> tuple[Callable[..., FloatArray], Callable[..., FloatArray]]:
-    e = gaussian_interval_cost_rho(process, weight)
+    e = gaussian_interval_cost_rho(process, weight, reverse)
     args = (_rho_s, _rho_t, lam)
     return (
         numeric.lambdify(args, e),
@@ -253,7 +264,12 @@ def process_sigma(rho: ArrayLike, process: str) -> FloatArray:
 
 
 def gaussian_interval_costs(
-    eigenvalues: SpectrumLike, levels: GridLike, *, process: str = "ve", weight: str = "target"
+    eigenvalues: SpectrumLike,
+    levels: GridLike,
+    *,
+    process: str = "ve",
+    weight: str = "target",
+    reverse: bool = False,
 ) -> FloatArray:
     r"""Exact :math:`\mathcal L_c(\rho_i\to\rho_{i+1})` for Gaussian data.
 
@@ -273,6 +289,10 @@ def gaussian_interval_costs(
         ``"ve"`` or ``"vp"``.
     weight
         ``"target"`` (:math:`v=\sigma_{i+1}`, the paper) or ``"source"`` (:math:`v=\sigma_i`).
+    reverse
+        The costs of the reversed steps :math:`\rho_{i+1}\to\rho_i` instead (expectation under
+        :math:`p_{\rho_{i+1}}`, the weight at that step's target or source): the backward half of
+        the symmetric length estimate (docs/theory/stein.md#second-order-length-estimate).
 
     Returns
     -------
@@ -288,7 +308,7 @@ def gaussian_interval_costs(
     lev = as_levels(levels)
     check_choice(process, "process", PROCESSES)
     check_choice(weight, "weight", WEIGHTS)
-    direct, log_f = _cost_fns(process, weight)
+    direct, log_f = _cost_fns(process, weight, bool(reverse))
     src, tgt = lev[:-1, None], lev[1:, None]
     costs = _by_eigenvalue(
         lam_v,
@@ -515,7 +535,9 @@ def two_point_local_metric(rho: ArrayLike) -> FloatArray:
     return res
 
 
-def two_point_interval_costs(levels: GridLike, *, weight: str = "target") -> FloatArray:
+def two_point_interval_costs(
+    levels: GridLike, *, weight: str = "target", reverse: bool = False
+) -> FloatArray:
     r"""Finite-step :math:`\mathcal L_c(\rho_i\to\rho_{i+1})` for the two-point mixture.
 
     By quadrature [williams2024, §2.3] (docs/theory/stein.md#corrector-cost,
@@ -531,6 +553,10 @@ def two_point_interval_costs(levels: GridLike, *, weight: str = "target") -> Flo
         Descending probe grid (VE).
     weight
         ``"target"`` or ``"source"``.
+    reverse
+        The reversed steps :math:`\rho_{i+1}\to\rho_i` instead: expectation under
+        :math:`p_{\rho_{i+1}}`, weight at that step's target (:math:`\rho_i`) or source
+        (docs/theory/stein.md#second-order-length-estimate).
 
     Returns
     -------
@@ -546,12 +572,13 @@ def two_point_interval_costs(levels: GridLike, *, weight: str = "target") -> Flo
     check_choice(weight, "weight", WEIGHTS)
     _check_two_point_levels(lev)
     sc = numeric.lambdify((S.xs, S.sigma), S.two_point_score())
-    src, tgt = lev[:-1], lev[1:]
+    src, tgt = (lev[1:], lev[:-1]) if reverse else (lev[:-1], lev[1:])
     v = tgt if weight == "target" else src
 
     def diff2(x: FloatArray, i: int) -> FloatArray:
         out: FloatArray = (sc(x, tgt[i]) - sc(x, src[i])) ** 2
         return out
 
-    res: FloatArray = v**2 * _two_point_expect(diff2, src, tgt**2)
+    # the integrand turns over on the scale of the lower level's variance, either direction
+    res: FloatArray = v**2 * _two_point_expect(diff2, src, lev[1:] ** 2)
     return res

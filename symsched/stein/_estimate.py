@@ -9,6 +9,9 @@ The estimators of docs/theory/stein.md#estimators:
   random numbers within an interval; with ``common_noise=True`` also the same
   :math:`(y_k,\varepsilon_k)` across intervals), and its standard error. Two score evaluations per
   sample per interval.
+* ``symmetric=True`` (exact and Monte Carlo) — the mean of each interval's forward and backward
+  finite-step costs, whose square root is a second-order estimate of the interval's length
+  (docs/theory/stein.md#second-order-length-estimate); what :func:`stein_schedule` inverts.
 * ``jvp`` — the local metric
   :math:`\hat\delta_c(\rho)=v^2\frac1n\sum_k\|\partial_\rho s(x_k,\rho)\|^2` by one
   forward-mode derivative in the noise level (``torch.func.jvp``) per sample and probe level, then
@@ -221,6 +224,7 @@ def estimate_costs(
     device: str = "cpu",
     progress: bool = False,
     control_variate: bool | None = None,
+    symmetric: bool = False,
 ) -> CostEstimate:
     r"""Interval costs :math:`\mathcal L_c(\rho_i\to\rho_{i+1})` on a descending probe grid.
 
@@ -248,6 +252,17 @@ def estimate_costs(
     control_variate
         JVP only: regress out the denoising-score and Gaussian-surrogate controls (see
         :func:`estimate_metric`). Default (``None``): on for ``jvp`` with ``process="ve"``.
+    symmetric
+        Exact and Monte Carlo only: return
+        :math:`\tfrac12[\mathcal L_c(\rho_i\to\rho_{i+1})+\mathcal L_c(\rho_{i+1}\to\rho_i)]`,
+        the mean of the forward cost and the cost of the reversed step (expectation under
+        :math:`p_{\rho_{i+1}}`, the weight at that step's target). Symmetric in the two levels, it
+        is :math:`\delta_c(\bar\rho)\Delta^2(1+O(\Delta^2))` about the interval's midpoint, so
+        its square root is the interval's length to :math:`O(\Delta^3)` where the forward cost's
+        is off by :math:`O(\Delta^2)`: the cumulative length becomes second order in the probe
+        step (docs/theory/stein.md#second-order-length-estimate). Monte Carlo draws the first
+        :math:`\lceil n/2\rceil` samples of an interval at the upper level and the rest at the
+        lower one, so the score evaluations stay :math:`2n` per interval (``samples >= 4``).
     device
         torch device of the computation.
     progress
@@ -262,14 +277,20 @@ def estimate_costs(
     Raises
     ------
     ValueError
-        Unknown estimator, ``exact`` on a model without closed form, ``weight="source"`` or a
-        control variate with an estimator that does not take it.
+        Unknown estimator, ``exact`` on a model without closed form, ``weight="source"``, a
+        control variate or ``symmetric`` with an estimator that does not take it, or
+        ``symmetric`` Monte Carlo with fewer than 4 samples.
     ModelError
         Levels outside the model's range (:class:`symsched.models.ModelError`).
     """
     lev, n = _check_common(model, levels, estimator, samples, process, weight)
     if control_variate is None:
         control_variate = estimator == "jvp" and process == "ve"
+    if symmetric and estimator == "jvp":
+        raise ValueError(
+            "symmetric applies to the finite-step estimators (exact, monte-carlo); the jvp "
+            "estimator integrates the local metric, which has no step to symmetrise"
+        )
     if estimator == "exact":
         costs = model.exact_interval_costs(lev, process=process, weight=weight)
         if costs is None:
@@ -277,8 +298,12 @@ def estimate_costs(
                 f"estimator 'exact' needs an analytic model with a closed form; {model.name} has "
                 "none (use --estimator monte-carlo or jvp)"
             )
+        out = np.asarray(costs, dtype=np.float64)
+        if symmetric:
+            back = model.exact_interval_costs(lev, process=process, weight=weight, reverse=True)
+            out = 0.5 * (out + np.asarray(back, dtype=np.float64))
         return CostEstimate(
-            lev, np.asarray(costs, dtype=np.float64), None, "exact", 0, 0, process, weight, None
+            lev, out, None, "exact", 0, 0, process, weight, None, extra={"symmetric": symmetric}
         )
     # float64 overflow in the sampled estimates (a model of enormous scale) is checked below
     # instead of surfacing as a numpy warning
@@ -319,7 +344,13 @@ def estimate_costs(
         else:
             if control_variate:
                 raise ValueError("control_variate applies to the jvp estimator")
-            est = _monte_carlo(model, lev, n, seed, process, weight, common_noise, device, progress)
+            if symmetric and n < 4:
+                raise ValueError(
+                    f"symmetric Monte Carlo needs samples >= 4 (two per direction), got {n}"
+                )
+            est = _monte_carlo(
+                model, lev, n, seed, process, weight, common_noise, device, progress, symmetric
+            )
     finite = np.isfinite(est.costs) & (True if est.stderr is None else np.isfinite(est.stderr))
     if not finite.all():
         from symsched.models import ModelError
@@ -354,6 +385,7 @@ def _monte_carlo(
     common_noise: bool,
     device: str,
     progress: bool,
+    symmetric: bool = False,
 ) -> CostEstimate:
     import torch
 
@@ -362,7 +394,13 @@ def _monte_carlo(
     costs, stderr = np.empty(k), np.empty(k)
     src_all = process_sigma(lev[:-1], process)
     tgt_all = process_sigma(lev[1:], process)
-    v_all = tgt_all if weight == "target" else src_all
+    # forward samples (x ~ p at the upper level) first, then, when symmetric, the reversed step's
+    # (x ~ p at the lower level, the weight at that step's target or source)
+    n_fwd = (n + 1) // 2 if symmetric else n
+    fwd = np.arange(n) < n_fwd
+    v_fwd = tgt_all if weight == "target" else src_all
+    v_bwd = src_all if weight == "target" else tgt_all
+    v_all = np.where(fwd[None, :], v_fwd[:, None], v_bwd[:, None])  # (k, n)
     y = model.sample_data(n, gen)
     eps = torch.randn(n, model.dim, generator=gen, dtype=torch.float64)
     per_call = max(1, _ROWS_PER_CALL // n)
@@ -377,16 +415,35 @@ def _monte_carlo(
                 yb, eb = y.repeat(idx.size, 1), eps.repeat(idx.size, 1)
             rho_src = torch.as_tensor(np.repeat(lev[idx], n))
             rho_tgt = torch.as_tensor(np.repeat(lev[idx + 1], n))
-            x = _noised(yb, eb, rho_src, process).to(device)  # x ~ p at the source (noisier) level
+            rho_x = torch.as_tensor(np.where(fwd[None, :], lev[idx, None], lev[idx + 1, None]))
+            # x ~ p at the source level of each sample's step (the upper level going forward)
+            x = _noised(yb, eb, rho_x.reshape(-1), process).to(device)
             diff = _score_process(model, x, rho_tgt.to(device), process) - _score_process(
                 model, x, rho_src.to(device), process
             )
-            q = (diff**2).sum(1).cpu().numpy().reshape(idx.size, n) * (v_all[idx] ** 2)[:, None]
-            costs[idx] = q.mean(1)
-            stderr[idx] = q.std(1, ddof=1) / math.sqrt(n)
+            q = (diff**2).sum(1).cpu().numpy().reshape(idx.size, n) * v_all[idx] ** 2
+            if symmetric:
+                qf, qb = q[:, :n_fwd], q[:, n_fwd:]
+                costs[idx] = 0.5 * (qf.mean(1) + qb.mean(1))
+                stderr[idx] = 0.5 * np.sqrt(
+                    qf.var(1, ddof=1) / qf.shape[1] + qb.var(1, ddof=1) / qb.shape[1]
+                )
+            else:
+                costs[idx] = q.mean(1)
+                stderr[idx] = q.std(1, ddof=1) / math.sqrt(n)
             bar.update(idx.size)
     return CostEstimate(
-        lev, costs, stderr, "monte-carlo", n, 2 * n * k, process, weight, int(seed), common_noise
+        lev,
+        costs,
+        stderr,
+        "monte-carlo",
+        n,
+        2 * n * k,
+        process,
+        weight,
+        int(seed),
+        common_noise,
+        {"symmetric": symmetric},
     )
 
 

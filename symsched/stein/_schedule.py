@@ -2,8 +2,10 @@ r"""The score-optimal schedule of a model, end to end [williams2024, §3.1, Alg.
 
 The pipeline of docs/theory/stein.md#end-to-end-schedule:
 
-Probe grid (fine) -> interval costs by an estimator -> cumulative square-root length -> PCHIP
-inversion onto N equal-length steps. The finite-step costs of the output grid are reported too
+Probe grid (fine) -> interval lengths by an estimator (finite-step costs symmetrised in their two
+levels, or the JVP metric by the trapezoid rule: both second order in the probe step,
+docs/theory/stein.md#second-order-length-estimate) -> cumulative length -> PCHIP inversion onto N
+equal-length steps. The finite-step costs of the output grid are reported too
 (by the exact form, or Monte Carlo at common random numbers), with their standard errors.
 """
 
@@ -24,7 +26,14 @@ from symsched.stein._update import probe_levels, update_schedule
 if TYPE_CHECKING:
     from symsched.models._base import ScoreModel
 
-__all__ = ["DEFAULT_PROBE_LEVELS", "DEFAULT_SAMPLES", "SteinResult", "stein_schedule"]
+__all__ = [
+    "DEFAULT_PROBE_LEVELS",
+    "DEFAULT_SAMPLES",
+    "OUTPUT_SAMPLES",
+    "SteinResult",
+    "default_estimator",
+    "stein_schedule",
+]
 
 # K >> N (100-1000, docs/theory/stein.md#end-to-end-schedule), at least 8 N; grid-independence is
 # a claim
@@ -109,6 +118,27 @@ def _default_range(
     return lo, hi
 
 
+def default_estimator(model: ScoreModel) -> str:
+    """``"exact"`` if the model has closed-form (or quadrature) costs, else the JVP default.
+
+    The choice of :func:`stein_schedule` and of ``symsched schedule stein`` when no estimator is
+    given (docs/theory/stein.md#end-to-end-schedule): a sampled estimate of an analytic model
+    only adds Monte Carlo error to a cost that is known.
+
+    Parameters
+    ----------
+    model
+        A :class:`symsched.models.ScoreModel`.
+
+    Returns
+    -------
+    str
+        The estimator's name.
+    """
+    has_exact = model.exact_interval_costs(np.array([2.0, 1.0]), process="ve", weight="target")
+    return "exact" if has_exact is not None else DEFAULT_ESTIMATOR
+
+
 def stein_schedule(
     model: ScoreModel,
     steps: int,
@@ -117,7 +147,7 @@ def stein_schedule(
     sigma_max: float | None = None,
     probe: int | None = None,
     probe_kind: str = "log",
-    estimator: str = DEFAULT_ESTIMATOR,
+    estimator: str | None = None,
     samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
     process: str = "ve",
@@ -125,6 +155,7 @@ def stein_schedule(
     device: str = "cpu",
     progress: bool = False,
     coord: str = "log",
+    symmetric: bool = True,
 ) -> SteinResult:
     r"""Score-optimal N-step grid of ``model`` [williams2024, Algorithm 1].
 
@@ -141,10 +172,19 @@ def stein_schedule(
     probe, probe_kind
         Number of probe intervals K (>> N; default ``max(128, 8 N)``) and their spacing
         (``"log"`` or ``"karras"``).
-    estimator, samples, seed, process, weight, device, progress
+    estimator
+        ``"exact"``, ``"monte-carlo"`` or ``"jvp"``; default (``None``):
+        :func:`default_estimator` (exact for analytic models, else JVP with control variates).
+    samples, seed, process, weight, device, progress
         See :func:`symsched.stein.estimate_costs`.
     coord
         PCHIP coordinate (see :func:`symsched.stein.update_schedule`).
+    symmetric
+        Finite-step estimators (exact, Monte Carlo): invert the symmetrised costs, a second-order
+        length estimate (default); ``False`` inverts the forward costs of [williams2024,
+        Algorithm 1] literally, whose length is first order in the probe step
+        (docs/theory/stein.md#second-order-length-estimate). The JVP estimator integrates its
+        metric by the trapezoid rule (second order) and takes only ``True``.
 
     Returns
     -------
@@ -159,6 +199,13 @@ def stein_schedule(
     """
     n = check_steps(steps, "steps")
     lo, hi = _default_range(model, sigma_min, sigma_max)
+    if estimator is None:
+        estimator = default_estimator(model)
+    if estimator == "jvp" and not symmetric:
+        raise ValueError(
+            "symmetric=False (the forward finite-step length of Algorithm 1) applies to the exact "
+            "and monte-carlo estimators; jvp integrates the local metric"
+        )
     k = (
         max(DEFAULT_PROBE_LEVELS, 8 * n)
         if probe is None
@@ -181,6 +228,7 @@ def stein_schedule(
         weight=weight,
         device=device,
         progress=progress,
+        symmetric=symmetric and estimator != "jvp",
     )
     sig = update_schedule(lev, est.costs, n, coord=coord)
     if estimator == "exact":
@@ -210,6 +258,9 @@ def stein_schedule(
         "process": process,
         "weight": weight,
         "coord": coord,
+        "length": (
+            "trapezoid" if est.estimator == "jvp" else ("symmetric" if symmetric else "forward")
+        ),
         "sigma_min": lo,
         "sigma_max": hi,
         "device": device,

@@ -73,17 +73,32 @@ def test_dead_worker_is_retried_nothing_lost_or_doubled(
     assert done.count(3) == 1  # the killed task completed once, after the retry
 
 
-def test_claims_on_local_cluster_match_in_process(tmp_path: Path) -> None:
-    """symsched verify --workers 2 rewrites the in-process report bit for bit (same arguments)."""
+def test_claims_on_local_cluster_and_process_pool_match_in_process(tmp_path: Path) -> None:
+    """symsched verify --workers 2 (Dask) and --jobs 2 (local processes) rewrite the in-process
+    report (--jobs 1) bit for bit, same arguments; only timings.json (wall times) may differ."""
+    from symsched_verify.run import TIMINGS_FILE
+
     out = tmp_path / "r"
     only = "tangent.[Jk]*"
-    assert main(["verify", "--only", only, "--out", str(out)]) == 0
-    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert main(["verify", "--only", only, "--out", str(out), "--workers", "2", "--force"]) == 0
-    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def files() -> dict[Path, bytes]:
+        return {
+            p.relative_to(out): p.read_bytes()
+            for p in out.rglob("*")
+            if p.is_file() and p.name != TIMINGS_FILE
+        }
+
+    assert main(["verify", "--only", only, "--out", str(out), "--jobs", "1"]) == 0
+    before = files()
     assert len(json.loads(before[Path("results.json")])["claims"]) == 2
     assert any(k.suffix == ".png" for k in before)  # figures are compared too
-    assert before.keys() == after.keys() and [k for k in before if before[k] != after[k]] == []
+    for executor in (["--workers", "2"], ["--jobs", "2"]):
+        assert main(["verify", "--only", only, "--out", str(out), *executor, "--force"]) == 0
+        after = files()
+        assert before.keys() == after.keys()
+        assert [k for k in before if before[k] != after[k]] == [], executor
+    where = json.loads((out / TIMINGS_FILE).read_text())["executor"]
+    assert where == "2 local processes x 1 thread"
 
 
 def test_unreachable_scheduler_is_exit_2(

@@ -40,6 +40,7 @@ def nothing_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(vrun, "run_claims", never)
     monkeypatch.setattr(parallel, "make_executor", never)
+    monkeypatch.setattr(parallel.ProcessPool, "map", never)
 
 
 @pytest.fixture
@@ -327,6 +328,32 @@ def test_negative_seed_exits_2_naming_seed(
     code, out, err = run(capsys, "verify", "--seed", "-1", "--out", str(tmp_path / "r"))
     assert code == 2 and out == ""
     one_line(err, "symsched verify: error: --seed must be an integer >= 0, got -1")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2"])
+def test_jobs_below_one_exits_2_naming_jobs(
+    jobs: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], nothing_runs: None
+) -> None:
+    code, out, err = run(capsys, "verify", "--jobs", jobs, "--out", str(tmp_path / "r"))
+    assert code == 2 and out == ""
+    one_line(
+        err,
+        "symsched verify: error: --jobs must be >= 1 (1 runs the claims in this process), "
+        f"got {jobs}",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_jobs_beyond_the_memory_budget_exits_2_before_any_claim(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], nothing_runs: None
+) -> None:
+    code, _, err = run(
+        capsys, "--max-memory", "1GiB", "verify", "--jobs", "4", "--only", "gaussian",
+        "--out", str(tmp_path / "r"),
+    )  # fmt: skip
+    assert code == 2
+    one_line(err, "--jobs")
     assert list(tmp_path.iterdir()) == []
 
 

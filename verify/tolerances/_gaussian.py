@@ -9,9 +9,11 @@ import numpy as np
 
 __all__ = [
     "ASYMPTOTIC_N2_RTOL",
+    "BRACKET_LOG_ATOL",
     "CHECK_VALUE_RTOL",
     "EPS64",
     "GAMMA_FINITE_N_RTOL",
+    "GENERATED_CODE_ULPS",
     "GRAD_ATOL",
     "HELPER_RTOL",
     "INPUT_RANGE_RTOL",
@@ -31,6 +33,12 @@ __all__ = [
 ]
 
 EPS64 = float(np.finfo(np.float64).eps)  # 2.22e-16
+
+# The generated numpy module (symsched/_generated.py) against the live lambdify of the same
+# derivation: both are SymPy's NumPyPrinter output with the same common subexpressions, differing
+# only in how numpy's names are qualified, so they evaluate the same float64 operations in the same
+# order and agree bit for bit. Any nonzero difference means the two printings diverged.
+GENERATED_CODE_ULPS = 0.0
 
 
 # --- round-off ---------------------------------------------------------------------------------
@@ -114,3 +122,8 @@ HELPER_RTOL = 16 * EPS64
 # log1pmx(x) = log1p(x) - x takes its series only for |x| <= 1e-3 (speed); beyond, the subtraction
 # loses a factor 3 / |x| <= 3000 of an ulp: 3000 eps ~ 6.7e-13, 150x inside the 1e-10 contract.
 LOG1PMX_RTOL = 3000 * EPS64
+# Flow-Heun's bracket near a cancellation, from its factored form (roots at 40 digits, each
+# lambda - r in double-double) against exact rational arithmetic: both end in a sum of float64
+# logs of size up to ~700 (the denominators), so they agree to a few ulps of those logs, not of
+# ln|bracket|: 1e-12 absolute on ln|bracket| (measured worst 3.9e-14), signs exactly.
+BRACKET_LOG_ATOL = 1e-12

@@ -81,20 +81,15 @@ def _memory(steps: int, o: SteinOptions) -> tuple[float, str]:
 )
 def _build(steps: int, o: SteinOptions) -> Schedule:
     from symsched.models import ScoreOverflowError
-    from symsched.stein import DEFAULT_ESTIMATOR, stein_schedule
-    from symsched.stein._schedule import DEFAULT_SAMPLES
+    from symsched.stein import stein_schedule
+    from symsched.stein._schedule import DEFAULT_SAMPLES, default_estimator
 
     if o.model is None:
         raise ValueError(f"stein needs model, a score-model spec ({MODEL_SPEC_HELP})")
     if o.seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {o.seed}")
     mdl = o.load()
-    estimator: str
-    if o.estimator is None:
-        has_exact = mdl.exact_interval_costs([2.0, 1.0], process="ve", weight="target")
-        estimator = "exact" if has_exact is not None else DEFAULT_ESTIMATOR
-    else:
-        estimator = o.estimator
+    estimator = default_estimator(mdl) if o.estimator is None else o.estimator
     try:
         res = stein_schedule(
             mdl,
