@@ -276,9 +276,16 @@ def _cross_power(
         flat = y.transpose(1, 0, 2, 3).reshape(c, -1)
         colour += flat @ flat.T
         f = fft.rfft2(y)
+        # Re(f_i conj f_j) = re_i re_j + im_i im_j on contiguous copies, in reused buffers (the
+        # same operations in the same order as on the strided views, so the same bits)
+        re = [np.ascontiguousarray(f[:, i].real) for i in range(c)]
+        im = [np.ascontiguousarray(f[:, i].imag) for i in range(c)]
+        prod, other = np.empty_like(re[0]), np.empty_like(re[0])
         for i in range(c):
             for j in range(i, c):
-                term = (f[:, i].real * f[:, j].real + f[:, i].imag * f[:, j].imag).sum(axis=0)
+                np.multiply(re[i], re[j], out=prod)
+                prod += np.multiply(im[i], im[j], out=other)
+                term = prod.sum(axis=0)
                 cross[i, j] += term
                 if j != i:
                     cross[j, i] += term
