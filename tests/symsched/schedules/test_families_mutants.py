@@ -1,0 +1,97 @@
+"""Behaviour of the schedule families that mutation testing found unchecked: the published VP
+formulas (DDPM linear-beta, Nichol-Dhariwal cosine) and their inverses against independent numpy
+transcriptions, the refusals at each boundary (colliding levels, the log-linear span, beta_max =
+beta_min, an empty time range, pure noise) and a zero sigma_min."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symsched import numeric
+from symsched.schedules import families
+
+# both sides are float64 evaluations of the same closed form by different routes (a lambdified
+# SymPy derivation against numpy written from the papers' equations): a few ulps apart
+RTOL = 1e-12
+TIMES = np.array([1e-3, 0.05, 0.3, 0.5, 0.77, 0.95, 1.0])
+
+
+def _lambdified(pair: tuple[sp.Expr, sp.Expr], *names: str) -> tuple[object, object]:
+    q = {s.name: s for e in pair for s in e.free_symbols}
+    args_t = [q["t"], *(q[n] for n in names)]
+    args_l = [q["level"], *(q[n] for n in names)]
+    return numeric.lambdify(args_t, pair[0]), numeric.lambdify(args_l, pair[1])
+
+
+@pytest.mark.parametrize(("bmin", "bmax"), [(0.1, 20.0), (1e-4, 0.02 * 1000), (0.5, 0.6)])
+def test_vp_linear_derivation_is_ddpm_linear_beta(bmin: float, bmax: float) -> None:
+    # [song2021sde, Eq. (33)]: alpha_bar(t) = exp(-(bmin t + (bmax - bmin) t^2 / 2))
+    rho_of_t, t_of_rho = _lambdified(families.vp_linear_rho_of_t(), "beta_min", "beta_max")
+    expo = bmin * TIMES + 0.5 * (bmax - bmin) * TIMES**2
+    want = np.sqrt(np.expm1(expo))
+    np.testing.assert_allclose(rho_of_t(TIMES, bmin, bmax), want, rtol=RTOL)
+    # the inverse: the positive root of (bmax - bmin)/2 t^2 + bmin t - log1p(rho^2) = 0
+    c = np.log1p(want**2)
+    aq = 0.5 * (bmax - bmin)
+    t_want = 2 * c / (bmin + np.sqrt(bmin**2 + 4 * aq * c))
+    np.testing.assert_allclose(t_of_rho(want, bmin, bmax), t_want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("s", [0.008, 0.05, 0.3])
+def test_cosine_derivation_is_nichol_dhariwal(s: float) -> None:
+    # [nichol2021, Eq. (17)]: alpha_bar(t) = cos^2(theta(t)) / cos^2(theta(0))
+    rho_of_t, t_of_rho = _lambdified(families.cosine_rho_of_t(), "s_offset")
+    t = TIMES[TIMES < 1.0]
+    theta = (t + s) / (1 + s) * math.pi / 2
+    theta0 = s / (1 + s) * math.pi / 2
+    want = np.sqrt(math.cos(theta0) ** 2 / np.cos(theta) ** 2 - 1)
+    np.testing.assert_allclose(rho_of_t(t, s), want, rtol=1e-10)
+    t_want = np.arccos(math.cos(theta0) / np.sqrt(1 + want**2)) * 2 / math.pi * (1 + s) - s
+    np.testing.assert_allclose(t_of_rho(want, s), t_want, rtol=1e-9, atol=1e-12)
+
+
+def test_colliding_levels_are_refused_and_distinct_ones_kept() -> None:
+    fam = families.loglinear(1.0, 1.0 + 4e-16)  # at most two float64 numbers in between
+    with pytest.raises(ValueError, match="strictly decreasing"):
+        fam.grid(8)
+    grid = families.loglinear(1.0, 2.0).grid(3)
+    assert grid.size == 4 and (np.diff(grid) < 0).all()
+
+
+def test_loglinear_span_limit_is_inclusive() -> None:
+    lim = families.LOGLINEAR_MAX_RATIO
+    assert families.loglinear(1e-150, 1e-150 * lim).grid(2)[0] == pytest.approx(1e-150 * lim)
+    with pytest.raises(ValueError, match="spans at most"):
+        families.loglinear(1e-200, 1e-200 * lim * 4)  # a product, not the ratio, would pass
+
+
+def test_vp_linear_refuses_equal_betas() -> None:
+    with pytest.raises(ValueError, match="beta_max must be > beta_min"):
+        families.vp_linear(beta_min_value=1.0, beta_max_value=1.0)
+    assert families.vp_linear(beta_min_value=1.0, beta_max_value=1.5).grid(2).size == 3
+
+
+def test_noise_ends_one_ulp_apart_map_to_an_empty_time_range_and_are_refused() -> None:
+    # sigma 1 and the next float64 up map to the same diffusion time: an empty range, refused
+    with pytest.raises(ValueError, match="empty or outside"):
+        families.vp_linear(sigma_min_value=1.0, sigma_max_value=float(np.nextafter(1.0, 2.0)))
+
+
+def test_zero_sigma_min_maps_to_time_zero() -> None:
+    fam = families.vp_linear(sigma_min_value=0.0, sigma_max_value=80.0)
+    grid = fam.grid(4)
+    assert grid[-1] == 0.0 and fam.params["t_min"] == 0.0 and grid[0] == 80.0
+    fam = families.vp_linear(sigma_min_value=0.01, sigma_max_value=80.0)
+    assert fam.params["t_min"] > 0 and fam.grid(4)[-1] == pytest.approx(0.01, rel=1e-12)
+
+
+def test_pure_noise_only_where_the_schedule_reaches_it() -> None:
+    fam = families.cosine(sigma_max_value=math.inf)
+    assert math.isinf(fam.grid(5)[0]) and fam.params["t_max"] == 1.0
+    assert np.isfinite(fam.grid(5)[1:]).all()
+    with pytest.raises(ValueError, match="never reaches pure noise"):
+        families.vp_linear(sigma_max_value=math.inf)
