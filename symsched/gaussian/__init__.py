@@ -13,8 +13,9 @@ output law is closed-form and the KL to the source is exact.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from symsched._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from symsched.gaussian import asymptotics, derive, exact, tangent, variational
@@ -99,17 +100,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The submodules and the derivations, imported on first use (SymPy only then)."""
-    if name in _SUBMODULES:
-        value = importlib.import_module(f"{__name__}.{name}")
-    elif name in _DERIVE_NAMES:
-        value = getattr(importlib.import_module(f"{__name__}.derive"), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        **{n: f"{__name__}.{n}" for n in _SUBMODULES},
+        **dict.fromkeys(_DERIVE_NAMES, f"{__name__}.derive"),
+    },
+    __all__,
+)

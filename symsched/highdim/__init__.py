@@ -22,8 +22,9 @@ sweeps; it uses :mod:`.measure`, never the reverse) and :mod:`.plots`. :class:`T
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from symsched._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from symsched.highdim.cw import (
@@ -110,15 +111,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, imported on first use (SymPy and scipy only then)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)

@@ -17,7 +17,7 @@ def _claim(cid: str) -> Claim:
     def check(budget: Budget) -> Outcome:
         return Outcome(True, f"{cid} ran.")
 
-    return Claim(cid, "s", "src", "m", "t", "docs/x.md#y", check)
+    return Claim(cid, "s", "src", "m", "t", "docs/verification.md#claims", check)
 
 
 class Recording:
