@@ -14,10 +14,10 @@ from symsched_verify import tolerances as tol
 N_LONG = 100_000
 # each sampler's per-step term has a relative error of a few eps, so after N = 1e5 steps ln r and
 # the KL are good to tolerances.backend_rtol(N) (64 eps per step-count decade; 2.8e-9 here)
-# against the mpmath recursion (measured: <= 3e-14 for every sampler). The default tier runs Heun
-# on two eigenvalues (mpmath at 40 digits over 1e5 steps is the cost, ~10-30 s each; DDIM's case,
-# the same grid and eigenvalues, is the claim gaussian.tiny-kl-stable, run by tests/verify); the
-# slow tier every sampler, DPM-Solver++(2M) included (~50 s).
+# against the mpmath recursion (measured: <= 3e-14 for every sampler). mpmath at 40 digits over
+# 1e5 steps is the cost (~10-30 s per sampler), so these are the slow tier (make test-slow): Heun
+# on two eigenvalues, and every sampler, DPM-Solver++(2M) included (~50 s); DDIM's case, the same
+# grid and eigenvalues, is the claim gaussian.tiny-kl-stable, run by the default tier.
 LONG_CASES = [("heun", [0.05, 7.0])]
 ALL_SAMPLERS = ("ddim", "heun", "dpmpp-2m", "euler-vp", "ancestral", "flow-heun")
 
@@ -33,6 +33,7 @@ def _check_against_mpmath(sampler: str, lam: list[float]) -> None:
     np.testing.assert_allclose(fast.log_variance_ratios, lr_ref, rtol=rtol, atol=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sampler", "lam"), LONG_CASES)
 def test_fast_path_keeps_its_digits_at_1e5_steps(sampler: str, lam: list[float]) -> None:
     _check_against_mpmath(sampler, lam)
