@@ -17,9 +17,11 @@ from symsched.cli import main
 README = Path(__file__).resolve().parents[1] / "README.md"
 TEXT = README.read_text(encoding="utf-8")
 # Lines that would re-run whole verification profiles: `make run` (the quick profile) and
-# tests/verify/test_claims*.py already run every claim; repeating them here would double the suite.
+# tests/verify/test_claims*.py already run every claim; repeating them here would double the suite
+# (the executors' equality is tests/symsched/test_parallel.py, on a subset of claims).
 NOT_RUN_HERE = {
     "symsched verify --full --out full-report",
+    "symsched verify --jobs 1 --out report --force",
     "symsched verify --workers 2 --out report --force",
 }
 
