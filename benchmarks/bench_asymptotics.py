@@ -17,19 +17,11 @@ import argparse
 import time
 
 import numpy as np
+from _timing import best_of
 
 import symsched
 from symsched.gaussian import asymptotics
 from symsched.schedules import families
-
-
-def best_of(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

@@ -25,9 +25,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from _timing import best_of
 
 KL_ARGS = ["kl", "--eigenvalues", "1,2", "--sigmas", "80,0.002", "--json"]
 KARRAS_ARGS = ["schedule", "karras", "--steps", "1"]
@@ -41,23 +42,15 @@ def _symsched_command() -> list[str]:
 
 def best_wall(cmd: Sequence[str], env: dict[str, str], repeat: int) -> float:
     """Best-of-``repeat`` wall time of ``cmd`` (after one warm-up run, which fills the cache)."""
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
+
+    def run() -> None:
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - t0)
-    return min(times)
+
+    return best_of(run, repeat, warm_up=True)
 
 
 def best_in_process(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm-up: imports and caches
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return best_of(fn, repeat, warm_up=True)  # warm-up: imports and caches
 
 
 def main(argv: Sequence[str] | None = None) -> int:

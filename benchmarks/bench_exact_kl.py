@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _timing import best_of
 
 import symsched
 from symsched.datasets import dataset_spectrum
@@ -43,15 +44,6 @@ except ImportError as exc:  # pragma: no cover
 SAMPLERS = ("ddim", "heun", "dpmpp-2m", "euler-vp", "ancestral", "flow-heun")
 TARGETS = ("ddim", "heun", "dpmpp-2m")  # gated: ratio to the numba roofline <= TARGET_RATIO
 TARGET_RATIO = 2.0
-
-
-def best_of(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def _timed(fn: Callable[[], object]) -> float:
