@@ -233,15 +233,11 @@ def _log_abs_exact(
 ) -> tuple[FloatArray, FloatArray]:
     """``(ln|bracket|, sign)`` per eigenvalue in exact rational arithmetic on the float64 inputs
     (every float64 is a binary fraction, the bracket a polynomial with integer coefficients)."""
-    terms = _exact_poly(key)
-    fa, fb = Fraction(ak) if math.isfinite(ak) else Fraction(0), Fraction(bk)
     # the bracket as sum_k C_k lam^k: the C_k are exact once per step; each float64 is a binary
     # fraction, so D = max denominator is a common one and D q^K (bracket at lam = p/q) is the
     # integer Horner value below (no gcds per eigenvalue)
-    deg = max(k for *_, k in terms)
-    coef = [Fraction(0)] * (deg + 1)
-    for c, i, j, k in terms:
-        coef[k] += c * fa**i * fb**j
+    coef = _bracket_coefficients(key, ak, bk)
+    deg = len(coef) - 1
     den = max(c.denominator for c in coef)
     num = [int(c * den) for c in coef]
     log_den = math.log(den)
@@ -300,7 +296,8 @@ def _log_abs_by_roots(
     :math:`C_1(\lambda-r)` when linear) is evaluated with each :math:`\lambda-r` in
     double-double (:func:`_log_abs_minus`): a relative error of a few eps wherever the
     bracket does not vanish, in one vectorised pass. ``None`` when the bracket is not of degree
-    1 or 2 in :math:`\lambda` (the caller falls back to :func:`_log_abs_exact`).
+    1 or 2 in :math:`\lambda` for this step (a constant: the caller falls back to
+    :func:`_log_abs_exact`).
     """
     import mpmath
 
