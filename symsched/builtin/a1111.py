@@ -94,8 +94,9 @@ def compvis_sigmas() -> F32Array:
 
     ``alphas_cumprod`` is the float64 product of ``1 - betas`` stored as float32; the levels are
     ``sqrt((1 - a) / a)`` in float32 (subtraction, division and square root each rounded once).
-    torch's float32 ``** 0.5`` is not always correctly rounded: on the build the tests ran,
-    11 of the 1000 levels are one ulp lower in k-diffusion (the ends are exact).
+    torch's float32 ``** 0.5`` is not always correctly rounded, so k-diffusion's table differs
+    from this one by one ulp where it is not (how many levels depends on the CPU: 11 of the 1000
+    on one x86-64 machine, 168 on another, where the ends differ too).
     """
     root = np.linspace(math.sqrt(0.00085), math.sqrt(0.012), 1000, dtype=np.float64)
     ac = np.cumprod(1.0 - root * root).astype(F32)

@@ -25,8 +25,9 @@ How the torch float32 arithmetic of the schedulers is reproduced
   the flow shifts) are numpy in diffusers too and are written with the same operations in the
   same order, hence bit-identical on the same numpy.
 
-These statements were measured against torch 2.14.1 on an x86-64 CPU with AVX-512 (torch's FMA
-kernels, MKL's vector math); another CPU or torch build may round its table differently.
+These statements were measured against torch 2.14.1 on x86-64 CPUs with AVX-512 (torch's FMA
+kernels, MKL's vector math); how many table levels torch's sqrt misrounds depends on the CPU
+(about 1 % on one, 20 % on another).
 """
 
 from __future__ import annotations

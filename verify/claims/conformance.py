@@ -267,7 +267,13 @@ def _compare_diffusers(name: str, steps: int, config: dict[str, object]) -> tupl
     """``("exact" | "within" | "both-refuse" | failure text, ulps)`` for one configuration."""
     from symsched.builtin._registry import grid_from_levels
     from symsched.builtin.diffusers import UnrepresentableGrid
-    from symsched_verify.oracles.tool_schedules import real_diffusers, ulps
+    from symsched_verify.oracles.tool_schedules import (
+        real_diffusers,
+        ulps,
+        zero_snr_bound,
+        zero_snr_excess,
+        zero_snr_timestep_excess,
+    )
 
     b = get_builtin(name)
     try:
@@ -307,7 +313,14 @@ def _compare_diffusers(name: str, steps: int, config: dict[str, object]) -> tupl
     if ts is not None and g.tool_timesteps is not None:
         if g.tool_timesteps.shape != ts.shape:
             return "timesteps differ in length", -1
-        if not np.allclose(g.tool_timesteps, ts, rtol=0, atol=tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL):
+        if config.get("rescale_betas_zero_snr"):
+            bound = zero_snr_bound(levels)
+            same_t = zero_snr_timestep_excess(g.tool_timesteps, ts, levels, bound) <= 1.0
+        else:
+            same_t = np.allclose(
+                g.tool_timesteps, ts, rtol=0, atol=tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL
+            )
+        if not same_t:
             return "timesteps differ", -1
     if u == 0:
         return "exact", 0
@@ -315,9 +328,8 @@ def _compare_diffusers(name: str, steps: int, config: dict[str, object]) -> tupl
         ours = g.tool_sigmas.astype(np.float64)
         if not np.array_equal(np.isfinite(ours), np.isfinite(levels)):
             return "infinite levels differ", -1
-        pos = np.isfinite(levels) & (levels > 0)
-        rel = float(np.max(np.abs(ours[pos] / levels[pos] - 1), initial=0.0))
-        return ("within", u) if rel <= tol.DIFFUSERS_ZERO_SNR_RTOL else (f"rel {rel:.2e}", u)
+        excess = zero_snr_excess(ours, levels)
+        return ("within", u) if excess <= 1.0 else (f"{excess:.2g} x the zero-SNR bound", u)
     bound = tol.DIFFUSERS_TABLE_ULPS + tol.DIFFUSERS_TORCH_TRANSCENDENTAL_ULPS
     return ("within", u) if u <= bound else (f"{u} ulps", u)
 
@@ -343,7 +355,9 @@ def _compare_diffusers(name: str, steps: int, config: dict[str, object]) -> tupl
     ),
     tolerance=(
         f"bit-exact, else <= {tol.DIFFUSERS_TABLE_ULPS + tol.DIFFUSERS_TORCH_TRANSCENDENTAL_ULPS} "
-        f"float32 ulps (diffusers; zero-SNR tables {tol.DIFFUSERS_ZERO_SNR_RTOL:g} relative), "
+        f"float32 ulps (diffusers; zero-SNR tables {tol.DIFFUSERS_ZERO_SNR_RTOL:g} relative plus "
+        f"{tol.DIFFUSERS_ZERO_SNR_ALPHA_RTOL:.2g} (1 + s^2) / (2 s^2) at the smallest level s, "
+        "the conditioning of sigma in alpha_bar), "
         f"<= {tol.KDIFFUSION_TORCH_POW_ULPS} ulps (k-diffusion pow)"
     ),
     docs="docs/conformance.md#how-equality-is-proven",

@@ -12,6 +12,7 @@ against values computed by running their own code (docs/conformance.md#how-equal
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -22,7 +23,15 @@ from numpy.typing import NDArray
 from symsched.builtin import get_builtin
 from symsched.builtin.config import DIFFUSERS_CLASSES
 
-__all__ = ["AYS_KEYS", "real_diffusers", "real_kdiffusion", "ulps"]
+__all__ = [
+    "AYS_KEYS",
+    "real_diffusers",
+    "real_kdiffusion",
+    "ulps",
+    "zero_snr_bound",
+    "zero_snr_excess",
+    "zero_snr_timestep_excess",
+]
 
 AYS_KEYS = {
     "diffusers:ays-sd15": "StableDiffusionSigmas",
@@ -96,3 +105,75 @@ def ulps(a: NDArray[Any], b: NDArray[Any]) -> int:
     x = np.asarray(a, dtype=np.float32).view(np.int32).astype(np.int64)
     y = np.asarray(b, dtype=np.float32).view(np.int32).astype(np.int64)
     return int(np.max(np.abs(x - y))) if x.size else 0
+
+
+def zero_snr_excess(ours: NDArray[Any], real: NDArray[Any]) -> float:
+    r"""The worst relative difference of two zero-SNR level arrays over its bound (<= 1: within).
+
+    The bound is :math:`\epsilon_0 + \tfrac12\epsilon_{\bar\alpha}(1+s^2)/s^2`, with
+    :math:`s` the smallest positive level (``tol.DIFFUSERS_ZERO_SNR_RTOL`` and
+    ``tol.DIFFUSERS_ZERO_SNR_ALPHA_RTOL``). A relative error :math:`\delta` of
+    :math:`\bar\alpha` moves :math:`\sigma=\sqrt{(1-\bar\alpha)/\bar\alpha}` by
+    :math:`\tfrac12\delta/(1-\bar\alpha)=\tfrac12\delta(1+\sigma^2)/\sigma^2` relative,
+    worst at the smallest level; the schedulers' levels in between are interpolations (in
+    :math:`t`, :math:`\ln\sigma`, :math:`\sigma^{1/\rho}` or :math:`\lambda`) or re-spacings
+    between the two ends, which carry at most the worst relative error of the levels they
+    combine. Zero and infinite levels must coincide (``inf`` when they do not).
+    """
+    a = np.asarray(ours, dtype=np.float64)
+    b = np.asarray(real, dtype=np.float64)
+    if a.shape != b.shape:
+        return math.inf
+    pos = np.isfinite(b) & (b > 0)
+    if not np.array_equal(a[~pos], b[~pos]):
+        return math.inf
+    if not pos.any():
+        return 0.0
+    return float(np.max(np.abs(a[pos] / b[pos] - 1)) / zero_snr_bound(b))
+
+
+def zero_snr_bound(levels: NDArray[Any]) -> float:
+    """The relative bound of :func:`zero_snr_excess` for a grid (its smallest positive level)."""
+    from symsched_verify import tolerances as tol
+
+    b = np.asarray(levels, dtype=np.float64)
+    pos = b[np.isfinite(b) & (b > 0)]
+    if not pos.size:
+        return float(tol.DIFFUSERS_ZERO_SNR_RTOL)
+    s2 = float(np.min(pos)) ** 2
+    return float(
+        tol.DIFFUSERS_ZERO_SNR_RTOL + 0.5 * tol.DIFFUSERS_ZERO_SNR_ALPHA_RTOL * (1 + s2) / s2
+    )
+
+
+def zero_snr_timestep_excess(
+    ours: NDArray[Any], real: NDArray[Any], real_levels: NDArray[Any], level_excess_bound: float
+) -> float:
+    r"""The worst timestep difference of a zero-SNR grid over its bound (<= 1: within).
+
+    Timesteps read back from levels (``_sigma_to_t``) move by the levels' error in
+    :math:`\ln\sigma` times :math:`|dt/d\ln\sigma|`. The levels and the table they are read on are
+    each within ``level_excess_bound`` relative (the bound of :func:`zero_snr_excess`), so the
+    bound at step k is ``tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL`` plus twice that times the larger of
+    the two secant slopes of :math:`t` in :math:`\ln\sigma` on either side of k (on a monotone
+    stretch that is convex or concave there, one of them exceeds the derivative at k). Integer
+    timesteps may then differ by one more than the bound's integer part (a rounding flip).
+    """
+    from symsched_verify import tolerances as tol
+
+    t_ours = np.asarray(ours, dtype=np.float64)
+    t_real = np.asarray(real, dtype=np.float64)
+    lv = np.asarray(real_levels, dtype=np.float64)[: t_real.size]
+    if t_ours.shape != t_real.shape:
+        return math.inf
+    ok = np.isfinite(lv) & (lv > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        secant = np.abs(np.diff(t_real) / np.diff(np.log(np.where(ok, lv, np.nan))))
+    secant = np.where(np.isfinite(secant), secant, 0.0)
+    pad = np.concatenate([[0.0], secant, [0.0]])
+    slope = np.maximum(pad[:-1], pad[1:])
+    bound = tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL + 2.0 * level_excess_bound * slope
+    if np.issubdtype(np.asarray(real).dtype, np.integer):
+        # rounded to integers: values within B of each other round at most floor(B) + 1 apart
+        bound = np.floor(bound) + 1.0
+    return float(np.max(np.abs(t_ours - t_real) / bound, initial=0.0))

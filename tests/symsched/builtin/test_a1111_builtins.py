@@ -29,12 +29,24 @@ def _ulps(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.abs(ai - bi).max()) if a.size else 0
 
 
+def _alphas_cumprod() -> object:
+    """LDM's float32 alphas_cumprod (float64 betas and product, as LDM builds them)."""
+    betas = (torch.linspace(0.00085**0.5, 0.012**0.5, 1000, dtype=torch.float64) ** 2).numpy()
+    return torch.tensor(np.cumprod(1.0 - betas, axis=0), dtype=torch.float32)
+
+
+@pytest.fixture(scope="module")
+def compvis() -> object:
+    """The real CompVisDenoiser: its table is torch's float32 ``** 0.5`` of the quotient."""
+    return K.external.CompVisDenoiser(SimpleNamespace(alphas_cumprod=_alphas_cumprod()))
+
+
 @pytest.fixture(scope="module")
 def denoiser() -> object:
-    """The real CompVisDenoiser on LDM's float32 alphas_cumprod (float64 betas, as LDM builds)."""
-    betas = (torch.linspace(0.00085**0.5, 0.012**0.5, 1000, dtype=torch.float64) ** 2).numpy()
-    ac = torch.tensor(np.cumprod(1.0 - betas, axis=0), dtype=torch.float32)
-    return K.external.CompVisDenoiser(SimpleNamespace(alphas_cumprod=ac))
+    """k-diffusion's DiscreteSchedule (CompVisDenoiser's base, with its sigma_to_t, t_to_sigma and
+    get_sigmas) on the correctly rounded table: the functions are compared given the same table,
+    and the table itself in test_table_is_compvis_denoiser."""
+    return K.external.DiscreteSchedule(torch.from_numpy(au.compvis_sigmas().copy()), False)
 
 
 def test_header() -> None:
@@ -43,12 +55,21 @@ def test_header() -> None:
     assert h["commit"] == au.A1111_COMMIT and "gen.py" in h["route"]
 
 
-def test_table_is_compvis_denoiser(denoiser: object) -> None:
-    ref = denoiser.sigmas.numpy()  # type: ignore[attr-defined]
+def test_table_is_compvis_denoiser(compvis: object) -> None:
+    # torch's float32 sqrt is not correctly rounded everywhere (how often depends on the CPU: 11 of
+    # the 1000 levels on one x86-64 build, 168 on another): ours is the correctly rounded root of
+    # the same float32 quotient, and differs from k-diffusion's table exactly where torch's root
+    # of that quotient is misrounded, by one ulp
+    ac = _alphas_cumprod()
+    quotient = (1 - ac) / ac  # type: ignore[operator]
+    misrounded = (quotient**0.5).numpy() != np.sqrt(quotient.numpy())
+    ref = compvis.sigmas.numpy()  # type: ignore[attr-defined]
     ours = au.compvis_sigmas()
-    assert _ulps(ours, ref) <= tol.A1111_TABLE_SQRT_ULPS and int((ours != ref).sum()) <= 11
-    assert ours[0] == ref[0] and ours[-1] == ref[-1]
-    assert np.array_equal(np.array(DATA["table"], np.float32), ref)
+    assert np.array_equal(ours, np.sqrt(quotient.numpy()))
+    assert np.array_equal(ours != ref, misrounded)
+    assert _ulps(ours, ref) <= tol.A1111_TABLE_SQRT_ULPS
+    # the table A1111 printed when the check values were recorded: the same up to that rounding
+    assert _ulps(np.array(DATA["table"], np.float32), ours) <= tol.A1111_TABLE_SQRT_ULPS
 
 
 @pytest.mark.parametrize("n", [1, 2, 10, 11, 50, 1000])
@@ -66,7 +87,7 @@ def test_k_diffusion_calls(denoiser: object, scheduler: str, n: int) -> None:
     fn = getattr(K.sampling, f"get_sigmas_{scheduler}")
     ref = fn(n=n, sigma_min=lo, sigma_max=hi, device="cpu").numpy()
     g = get_builtin(f"a1111:{scheduler}").build(n)
-    assert g.params["sigma_min"] == lo and g.params["sigma_max"] == hi
+    assert g.params["sigma_min"] == lo and g.params["sigma_max"] == hi  # the table's ends
     assert _ulps(g.tool_sigmas, ref) <= tol.A1111_KDIFFUSION_CALL_ULPS
 
 
