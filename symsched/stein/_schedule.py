@@ -156,6 +156,7 @@ def stein_schedule(
     progress: bool = False,
     coord: str = "log",
     symmetric: bool = True,
+    reuse: CostEstimate | None = None,
 ) -> SteinResult:
     r"""Score-optimal N-step grid of ``model`` [williams2024, Algorithm 1].
 
@@ -185,6 +186,12 @@ def stein_schedule(
         Algorithm 1] literally, whose length is first order in the probe step
         (docs/theory/stein.md#second-order-length-estimate). The JVP estimator integrates its
         metric by the trapezoid rule (second order) and takes only ``True``.
+    reuse
+        The probe estimate of an earlier call on the same model (its :attr:`SteinResult.probe`):
+        taken instead of a new estimate when it was made on this call's probe grid with this
+        call's estimator, samples, seed, process and weight (it would be the same numbers), and
+        ignored otherwise. The exporters' rebuild of an (N-1)-step grid uses it
+        (:attr:`symsched.schedules.Schedule.ending_at_zero`).
 
     Returns
     -------
@@ -218,18 +225,18 @@ def stein_schedule(
             f"got {k}"
         )
     lev = probe_levels(lo, hi, k, probe_kind)
-    est = estimate_costs(
-        model,
-        lev,
-        estimator=estimator,
-        samples=samples,
-        seed=seed,
-        process=process,
-        weight=weight,
-        device=device,
-        progress=progress,
-        symmetric=symmetric and estimator != "jvp",
-    )
+    options = {
+        "estimator": estimator,
+        "samples": samples,
+        "seed": seed,
+        "process": process,
+        "weight": weight,
+        "symmetric": symmetric and estimator != "jvp",
+    }
+    if reuse is not None and _made_with(reuse, lev, options):
+        est = reuse
+    else:
+        est = estimate_costs(model, lev, device=device, progress=progress, **options)  # type: ignore[arg-type]
     sig = update_schedule(lev, est.costs, n, coord=coord)
     if estimator == "exact":
         out = estimate_costs(model, sig, estimator="exact", process=process, weight=weight)
@@ -271,3 +278,16 @@ def stein_schedule(
         ),
     }
     return SteinResult(Schedule("stein", sig, params), est, out.costs, out.stderr)
+
+
+def _made_with(est: CostEstimate, levels: FloatArray, options: dict[str, object]) -> bool:
+    """Whether ``est`` is what :func:`estimate_costs` gives on ``levels`` with ``options``."""
+    same = (
+        est.estimator == options["estimator"]
+        and est.process == options["process"]
+        and est.weight == options["weight"]
+        and bool(est.extra.get("symmetric", False)) == options["symmetric"]
+    )
+    if est.estimator != "exact":  # the sampled ones: the same draws
+        same = same and est.samples == options["samples"] and est.seed == options["seed"]
+    return same and est.levels.shape == levels.shape and bool(np.array_equal(est.levels, levels))

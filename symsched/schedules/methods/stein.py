@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from symsched.schedules._registry import register_method
 from symsched.schedules._schedule import Schedule
 
 __all__ = ["SteinOptions"]
+
+_LAST: dict[str, tuple[Any, Any, Any]] = {}
+"""The last build's options object, model and probe estimate (one entry, under ``"build"``)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,10 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
         raise ValueError(f"stein needs model, a score-model spec ({MODEL_SPEC_HELP})")
     if o.seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {o.seed}")
-    mdl = o.load()
+    # the exporters rebuild an (N-1)-step grid with the same options object
+    # (Schedule.ending_at_zero): the model and its probe estimate are taken from the last build
+    last = _LAST.get("build")
+    mdl = last[1] if last is not None and last[0] is o else o.load()
     estimator = default_estimator(mdl) if o.estimator is None else o.estimator
     try:
         res = stein_schedule(
@@ -102,9 +108,11 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
             seed=o.seed,
             device=o.device,
             progress=sys.stderr.isatty(),
+            reuse=last[2] if last is not None and last[0] is o else None,
         )
     except ScoreOverflowError as exc:  # a level too small for float64
         raise ScoreOverflowError(f"{exc}: choose a larger sigma_min") from None
+    _LAST["build"] = (o, mdl, res.probe)
     js = res.to_json()
     keys = (
         "total_length",
