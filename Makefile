@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) browser lint docs
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --durations=20
 
 # The documentation site, built into site/ with every warning an error (mkdocs.yml); it executes the
 # notebooks, so it takes a minute or two. Open site/index.html from disk: no server is needed.
