@@ -63,6 +63,21 @@ def output_problems(nb: Any) -> list[str]:
     return problems
 
 
+def test_cache_key_ignores_what_sys_path_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # importing pkg_resources (k-diffusion's clip does) puts setuptools' vendored distributions on
+    # sys.path mid-run: the key of the executed notebooks must not change with it, or the tests
+    # execute every notebook again after `make docs` did
+    hook = load_hook("notebook_pages")
+    before = hook.inputs_digest(ROOT)
+    dist = tmp_path / "vendored_thing-9.9.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: vendored-thing\nVersion: 9.9\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert hook.inputs_digest(ROOT) == before
+
+
 def test_notebooks_are_found() -> None:
     # catches a broken glob: the foundation notebook must always be there
     assert any(p.name.startswith("01_") for p in NOTEBOOKS)

@@ -30,6 +30,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,10 +64,13 @@ def inputs_digest(root: Path) -> str:
         for p in sorted((root / folder).rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
                 h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
-    # a set: a distribution is listed once per sys.path entry that finds it (the project's own
-    # egg-info, for one), and sys.path differs between the docs build and pytest
+    # the interpreter's installed distributions only, not whatever sys.path finds: sys.path
+    # differs between the docs build and pytest (the project's own egg-info at the root) and
+    # changes in a process (importing pkg_resources, as k-diffusion's clip does, appends
+    # setuptools' _vendor folder, whose vendored packaging and platformdirs carry other versions)
+    site = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
     dists = sorted(
-        {f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()}
+        {f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions(path=site)}
     )
     h.update("\n".join(dists).encode())
     h.update(sys.version.encode())
