@@ -172,3 +172,42 @@ def test_bad_requests_are_refused_with_the_fix(kwargs: dict[str, object], fragme
     args: dict[str, object] = {"sigma_min": 0.002, "sigma_max": 80.0, **kwargs}
     with pytest.raises(ValueError, match=fragment):
         sampler_optimum.sampler_optimal(SPECTRUM, 4, **args)  # type: ignore[arg-type]
+
+
+_GRIDS = {
+    "ends-above-0": [80.0, 5.0, 0.7, 0.05],
+    "ends-at-0": [60.0, 2.0, 0.3, 0.0],
+    "pure-noise": [math.inf, 4.0, 0.5, 0.02],
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "grid"),
+    [
+        pytest.param(n, g, id=f"{n}-{k}")
+        for n in sorted(SAMPLERS)
+        for k, g in _GRIDS.items()
+        if get_sampler(n).pure_noise_start or not math.isinf(g[0])
+    ],
+)
+def test_coupling_error_and_gain_ratios_match_the_40_digit_reference(
+    name: str, grid: list[float]
+) -> None:
+    # the weights (lambda + sigma_N^2) matter when the grid ends above 0; the start's variance
+    # lambda + sigma_0^2 when it is finite; the limit when it is pure noise
+    sig = np.array(grid)
+    kn = {"eta": 0.6} if name == "ancestral" else {}
+    f = coupling.coupling_error(SPECTRUM, sig, sampler=name, **kn)
+    m = float(coupling.coupling_error_mpmath(SPECTRUM, sig, sampler=name, knobs=kn))
+    q, frac = coupling.gain_ratios(SPECTRUM, sig, sampler=name, **kn)
+    assert np.all(q > 0) and np.all((frac > 0) == (name == "ancestral"))
+    if name == "exact-flow":
+        assert f == 0.0 and m == 0.0 and np.all(q == 1.0)
+        return
+    bound = tol.dpm_mp_rtol(sig.tolist()) if name == "dpmpp-2m" else tol.COUPLING_MP_RTOL
+    assert abs(f / m - 1) <= bound
+    # per eigenvalue, c_i = (q_i - 1)^2 + v_i / (lambda_i + sigma_N^2), against mpmath's
+    c = coupling.coupling_terms(SPECTRUM, sig, sampler=name, **kn)
+    for i, lv in enumerate(SPECTRUM):
+        mi = float(coupling.coupling_error_mpmath([lv], sig, sampler=name, knobs=kn))
+        assert abs(c[i] / mi - 1) <= bound
