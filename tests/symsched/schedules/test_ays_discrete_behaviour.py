@@ -83,3 +83,24 @@ def test_timesteps_accept_the_edges_within_their_tolerance_and_refuse_beyond() -
         timesteps_for_grid([hi, 1.0, lo * 0.999], tab)
     with pytest.raises(ValueError, match="both round to training timestep"):
         timesteps_for_grid([hi, 1.0, 0.9999, 0.0], tab)
+
+
+def test_ten_steps_return_the_published_table_bit_for_bit() -> None:
+    for model in ("sd15", "sdxl"):
+        assert np.array_equal(ays_sigmas(model, 10), np.array(AYS_SIGMAS[model]))
+
+
+def test_the_smallest_training_table_has_two_steps() -> None:
+    tab = training_table("linear", 2)
+    np.testing.assert_allclose(tab.betas, [1e-4, 0.02])
+    with pytest.raises(ValueError, match="num_train_timesteps"):
+        training_table("linear", 1)
+
+
+def test_a_level_exactly_at_the_edge_tolerance_is_the_tables_end() -> None:
+    from symsched.schedules.discrete import _EDGE_RTOL
+
+    tab = training_table("scaled_linear")
+    lo, hi = float(tab.sigmas[0]), float(tab.sigmas[-1])
+    ts = timesteps_for_grid([hi * (1 + _EDGE_RTOL), 1.0, lo * (1 - _EDGE_RTOL)], tab)
+    assert (ts.timesteps[0], ts.timesteps[-1]) == (999, 0)

@@ -168,3 +168,33 @@ def test_plot_has_one_labelled_line_per_strategy_with_log_axes() -> None:
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert "edm" in ax.get_title() and "ddim" in ax.get_title() and "NFE" in ax.get_xlabel()
     plt.close(fig)
+
+
+@pytest.mark.parametrize("strategy", ["tangent", "variational", "kl-optimal"])
+def test_spectrum_strategies_are_the_registered_methods_between_the_models_ends(
+    strategy: str,
+) -> None:
+    from symsched import build
+
+    want = build(strategy, 5, eigenvalues=LAM, sigma_min=0.002, sigma_max=80.0).sigmas
+    np.testing.assert_allclose(P.strategy_grid("edm", strategy, 5, LAM), want, rtol=1e-9)
+
+
+def test_plot_into_a_callers_axes_returns_the_root_figure_without_a_legend() -> None:
+    from matplotlib.figure import Figure
+
+    r = P.rank("edm", LAM, (3, 6), ["uniform-t", "edm-rho7"])
+    root = Figure()
+    ax = root.subfigures(1, 2)[0].add_subplot()
+    out = P.plot(r, ax=ax, title="my model")
+    assert out is root and ax.get_legend() is None and ax.get_title() == "my model"
+    assert len(ax.get_lines()) == 2
+    own = P.plot(r)
+    own_ax = own.axes[0]
+    assert own_ax.get_legend() is not None
+    assert [t.get_text() for t in own_ax.get_legend().get_texts()] == [
+        "uniform t",
+        "karras $\\rho = 7$",
+    ]
+    assert any(g.get_visible() for g in own_ax.get_xgridlines())
+    plt.close(own)
