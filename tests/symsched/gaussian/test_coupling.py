@@ -206,8 +206,55 @@ def test_coupling_error_and_gain_ratios_match_the_40_digit_reference(
         return
     bound = tol.dpm_mp_rtol(sig.tolist()) if name == "dpmpp-2m" else tol.COUPLING_MP_RTOL
     assert abs(f / m - 1) <= bound
-    # per eigenvalue, c_i = (q_i - 1)^2 + v_i / (lambda_i + sigma_N^2), against mpmath's
+    # per eigenvalue, c_i = (q_i - 1)^2 + v_i / (lambda_i + sigma_N^2), against mpmath's; a
+    # deterministic sampler's q_i^2 is its variance ratio r_i, here from its 40-digit recursion
     c = coupling.coupling_terms(SPECTRUM, sig, sampler=name, **kn)
     for i, lv in enumerate(SPECTRUM):
         mi = float(coupling.coupling_error_mpmath([lv], sig, sampler=name, knobs=kn))
         assert abs(c[i] / mi - 1) <= bound
+        if name != "ancestral":
+            r = float(exact.kl_mpmath([lv], sig, sampler=name).variance_ratios[0])
+            assert abs(q[i] ** 2 / r - 1) <= bound
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_in_range_inputs_never_fall_back_to_mpmath(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the 30-digit fallback is for entries outside the float64 range of the plain recursion; a
+    # float64 path that produced a NaN or an infinity in range would be rescued by it silently
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("mpmath fallback on an in-range input")
+
+    monkeypatch.setattr(coupling, "_propagate_mp", refuse)
+    kn = {"eta": 0.6} if name == "ancestral" else {}
+    for grid in _GRIDS.values():
+        if math.isinf(grid[0]) and not get_sampler(name).pure_noise_start:
+            continue
+        coupling.gain_ratios(SPECTRUM, np.array(grid), sampler=name, **kn)
+        coupling.coupling_error(SPECTRUM, np.array(grid), sampler=name, **kn)
+
+
+def test_ancestral_outside_the_float64_range_comes_from_mpmath_and_matches_it() -> None:
+    # sigma_0 = 1e200: lambda + sigma_0^2 overflows float64, so these entries take the fallback
+    sig = np.array([1e200, 1e100, 3.0, 0.5])  # ending above 0: the weights' sigma_N^2 counts
+    lam = np.array([1e-3, 1.0, 10.0])
+    calls: list[float] = []
+    real = coupling._propagate_mp
+
+    def counted(smp: object, lv: float, *args: object) -> object:
+        calls.append(lv)
+        return real(smp, lv, *args)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(coupling, "_propagate_mp", counted)
+        coupling.gain_ratios(lam, sig, sampler="ancestral", eta=0.6)
+    assert sorted(calls) == sorted(lam.tolist())  # every entry took the fallback
+    c = coupling.coupling_terms(lam, sig, sampler="ancestral", eta=0.6)
+    q, frac = coupling.gain_ratios(lam, sig, sampler="ancestral", eta=0.6)
+    assert np.all(np.isfinite(q)) and np.all(np.isfinite(frac)) and np.all(frac > 0)
+    for i, lv in enumerate(lam):
+        m = float(
+            coupling.coupling_error_mpmath([lv], sig, sampler="ancestral", knobs={"eta": 0.6})
+        )
+        assert abs(c[i] / m - 1) <= tol.COUPLING_MP_RTOL
