@@ -187,3 +187,28 @@ def test_diffusers_flow_scheduler_visits_the_grid(flow_args: str) -> None:
     scheduler.set_timesteps(**body)
     visited = scheduler.sigmas.double().numpy()
     assert np.allclose(visited, flow_t(levels), rtol=1e-6, atol=1e-7)
+
+
+def test_flow_levels_inverts_t_over_one_minus_t() -> None:
+    from symsched.export import flow_levels
+
+    got = flow_levels(np.array([1.0, 0.75, 0.5, 0.2, 0.0]))
+    np.testing.assert_allclose(got[1:], [3.0, 1.0, 0.25, 0.0], rtol=1e-15)
+    assert got[0] == math.inf
+
+
+def test_flow_matching_refuses_a_shift_that_collapses_the_grid_naming_the_first_pair() -> None:
+    # shift 1e-20: rho / S = 1e37 and 1e36 both become flow sigma 1.0 (t = 1 - 1e-37 rounds
+    # up); the pair 1e16 -> 1e3 stays distinct
+    sched = Schedule("explicit", np.array([1e17, 1e16, 1e3, 1.0, 0.0]))
+    with pytest.raises(ValueError, match=r"levels 1e\+17 and 1e\+16 both become flow sigma 1"):
+        export(sched, "flow-matching", shift=1e-20)
+
+
+def test_flow_matching_refuses_a_shift_that_sends_the_last_level_to_zero() -> None:
+    sched = Schedule("explicit", np.array([80.0, 1.0, 1e-300, 0.0]))
+    with pytest.raises(ValueError, match="sends the last level 1e-300 to flow sigma 0"):
+        export(sched, "flow-matching", shift=1e30)
+    # a single flow sigma has no pair to collapse
+    one = export(Schedule("explicit", np.array([2.0, 0.0])), "flow-matching", shift=1.0)
+    assert json.loads(one.text) == [pytest.approx(2.0 / 3.0, rel=1e-15)]
