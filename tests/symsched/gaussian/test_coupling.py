@@ -258,3 +258,16 @@ def test_ancestral_outside_the_float64_range_comes_from_mpmath_and_matches_it() 
             coupling.coupling_error_mpmath([lv], sig, sampler="ancestral", knobs={"eta": 0.6})
         )
         assert abs(c[i] / m - 1) <= tol.COUPLING_MP_RTOL
+
+
+@pytest.mark.parametrize("name", ["ddim", "heun", "dpmpp-2m"])
+def test_grouped_coupling_error_is_the_sum_over_repeated_eigenvalues(name: str) -> None:
+    # a grid ending above 0, so that the weights' sigma_N^2 counts
+    values, counts = np.array([0.02, 0.5, 4.0]), np.array([3.0, 1.0, 7.0])
+    sig = np.array([80.0, 6.0, 0.8, 0.1])
+    full = coupling.coupling_error(np.repeat(values, counts.astype(int)), sig, sampler=name)
+    grouped = coupling.grouped_coupling_error(values, counts, sig, sampler=name)
+    assert grouped == pytest.approx(full, rel=1e-13)
+    # and it is a weighted mean of the per-eigenvalue terms: between their extremes
+    c = coupling.coupling_terms(values, sig, sampler=name)
+    assert c.min() < grouped < c.max()
