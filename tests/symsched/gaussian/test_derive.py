@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sympy as sp
 
 from symsched.gaussian import derive
@@ -57,3 +58,35 @@ def test_derivation_lists_every_step() -> None:
     steps = derive.derivation()
     assert len(steps) >= 10
     assert all(isinstance(st.expr, (sp.Basic, sp.MatrixBase)) for st in steps)
+
+
+def test_gaussian_log_density_is_the_normal_log_pdf() -> None:
+    import scipy.stats
+
+    z, v = sp.symbols("z v", positive=True)
+    expr = derive.gaussian_log_density(z, v)
+    for zz, vv in ((0.3, 0.5), (2.0, 3.0), (-1.5, 0.01)):
+        got = float(expr.subs({z: zz, v: vv}))
+        assert got == pytest.approx(scipy.stats.norm.logpdf(zz, scale=vv**0.5), rel=1e-14)
+
+
+def test_exact_flow_gain_is_the_ratio_of_marginal_standard_deviations() -> None:
+    gain = derive.exact_flow_gain_rho()
+    for lv, av, bv in ((0.5, 3.0, 1.0), (2.0, 80.0, 0.1), (1e-3, 1.0, 0.5)):
+        got = float(gain.subs({lam: lv, a: av, b: bv}))
+        assert got == pytest.approx(((lv + bv**2) / (lv + av**2)) ** 0.5, rel=1e-13)
+
+
+def test_derivation_marginal_is_a_density_of_variance_lam_plus_rho_squared() -> None:
+    steps = derive.derivation()
+    density = steps[0].expr.rhs
+    vals = {lam: sp.Rational(1, 2), rho: sp.Rational(3, 2)}
+    d = density.subs(vals)
+    assert sp.simplify(sp.integrate(d, (xbar, -sp.oo, sp.oo))) == 1
+    assert sp.simplify(sp.integrate(xbar**2 * d, (xbar, -sp.oo, sp.oo))) == sp.Rational(11, 4)
+    # the output variance ratio: prod of squared gains times Var_0 over the target's variance
+    ratio = next(s for s in steps if s.title.startswith("Variance recursion")).expr.rhs
+    gk = sp.Function("g")
+    two = ratio.subs(sp.Symbol("N"), 2).doit().subs({gk(1): 2, gk(2): 3})
+    got = two.subs({sp.Symbol("Var_0"): 5, lam: 1, sp.Symbol("sigma_N"): 2})
+    assert got == 36
