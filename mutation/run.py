@@ -61,7 +61,7 @@ EQUIVALENT = ROOT / "mutation" / "equivalent.toml"
 RESULTS = ROOT / "mutation" / "results.md"
 CACHE = ROOT / ".cache" / "mutation"
 TREE = ROOT  # the tree under test: the working tree, or a snapshot (--snapshot REF)
-DRIVER_VERSION = "1"  # bump when a change here invalidates cached verdicts
+DRIVER_VERSION = "2"  # bump when a change here invalidates cached verdicts
 
 # one thread per BLAS / OpenMP pool, set before anything imports numpy or torch
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -591,11 +591,26 @@ class _Recorder:
     def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
         self.current = nodeid
         self.hits.setdefault(nodeid, set())
+        _clear_symsched_caches()
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
         if report.failed:
             self.failed.add(report.nodeid)
+
+
+def _clear_symsched_caches() -> None:
+    """Empties every functools cache of the loaded symsched modules, so that the baseline records
+    each test that calls a cached function (a derivation, a compiled function), not only the
+    first: a cache hit does not run the function's code, and the tests it would miss are exactly
+    those left out of its mutants' runs."""
+    for name, mod in list(sys.modules.items()):
+        if not name.startswith("symsched") or mod is None:
+            continue
+        for value in list(vars(mod).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear) and hasattr(value, "cache_info"):
+                clear()
 
 
 def _enclosing(qualname: str) -> str:
