@@ -789,6 +789,7 @@ class _SwapRunner:
                     return _STALE
                 for fn in functions:
                     fn.__code__ = new
+                _clear_symsched_caches()  # values cached by the parent came from the original
                 for i, item in enumerate(chosen):
                     nextitem = chosen[i + 1] if i + 1 < len(chosen) else None
                     reports = runtestprotocol(item, nextitem=nextitem, log=False)
