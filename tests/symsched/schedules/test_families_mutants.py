@@ -95,3 +95,58 @@ def test_pure_noise_only_where_the_schedule_reaches_it() -> None:
     assert np.isfinite(fam.grid(5)[1:]).all()
     with pytest.raises(ValueError, match="never reaches pure noise"):
         families.vp_linear(sigma_max_value=math.inf)
+
+
+def test_families_are_equal_by_name_and_values_and_never_to_other_objects() -> None:
+    a, b = families.karras(0.002, 80.0, 7.0), families.karras(0.002, 80.0, 7.0)
+    assert a == b and (a != b) is False
+    assert a != families.karras(0.002, 80.0, 5.0) and a != families.loglinear(0.002, 80.0)
+    assert (a == "karras") is False and a.__eq__("karras") is NotImplemented
+    u, lo, hi = sp.symbols("u sigma_min sigma_max", positive=True)
+    vals = {lo: 0.1, hi: 10.0}
+    ends = {"sigma_min": 0.1, "sigma_max": 10.0}
+    c1 = families.Family("mine", hi * (lo / hi) ** u, vals, ends)
+    c2 = families.Family("mine", hi * (lo / hi) ** u, vals, ends)
+    assert c1 == c2 and c1 != families.Family("mine", hi * (lo / hi) ** (u**2), vals)
+    assert c1 != families.loglinear(0.1, 10.0)  # a custom expression is not the generated one
+
+
+def test_a_custom_family_evaluates_its_own_expression_and_inverse() -> None:
+    q = families._symbols()  # the families' own symbols (their assumptions make u(rho) unique)
+    u, lo, hi = q["u"], q["sigma_min"], q["sigma_max"]
+    ends = {"sigma_min": 0.1, "sigma_max": 10.0}
+    # linear in u between the ends: rho = hi + u (lo - hi), inverse u = (hi - rho) / (hi - lo)
+    fam = families.Family("linear", hi + u * (lo - hi), {lo: 0.1, hi: 10.0}, ends)
+    np.testing.assert_allclose(fam(np.array([0.0, 0.5, 1.0])), [10.0, 5.05, 0.1], rtol=1e-15)
+    np.testing.assert_allclose(fam.progress_of([10.0, 5.05, 0.1]), [0.0, 0.5, 1.0], atol=1e-15)
+    with pytest.raises(ValueError, match="not defined through a diffusion time"):
+        fam.t_of([1.0])
+    with pytest.raises(ValueError, match="give its expression"):
+        families.Family("not-built-in")
+    with pytest.raises(ValueError, match="give its parameter values"):
+        families.Family("karras")
+
+
+def test_time_families_map_levels_to_their_diffusion_time() -> None:
+    fam = families.vp_linear()
+    t = fam.t_of(fam.grid(4))
+    assert t[0] == pytest.approx(fam.params["t_max"]) and t[-1] == pytest.approx(
+        fam.params["t_min"]
+    )
+    assert np.all(np.diff(t) < 0)
+    with pytest.raises(ValueError, match="not defined through a diffusion time"):
+        families.karras(0.002, 80.0, 7.0).t_of([1.0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"t_min": 0.01, "sigma_min": 0.1}, "both set the low end"),
+        ({"t_max": 0.9, "sigma_max": 10.0}, "both set the high end"),
+        ({"t_min": 0.5, "t_max": 0.5}, "t_min must be < t_max"),
+    ],
+)
+def test_time_ends_given_twice_are_refused(kwargs: dict[str, float], fragment: str) -> None:
+    ends = {"t_min": None, "sigma_min": None, "t_max": None, "sigma_max": None, **kwargs}
+    with pytest.raises(ValueError, match=fragment):
+        families.check_time_ends(**ends)
