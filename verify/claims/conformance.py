@@ -270,7 +270,6 @@ def _compare_diffusers(name: str, steps: int, config: dict[str, object]) -> tupl
     from symsched_verify.oracles.tool_schedules import (
         real_diffusers,
         ulps,
-        zero_snr_bound,
         zero_snr_excess,
         zero_snr_timestep_excess,
     )
@@ -314,8 +313,7 @@ def _compare_diffusers(name: str, steps: int, config: dict[str, object]) -> tupl
         if g.tool_timesteps.shape != ts.shape:
             return "timesteps differ in length", -1
         if config.get("rescale_betas_zero_snr"):
-            bound = zero_snr_bound(levels)
-            same_t = zero_snr_timestep_excess(g.tool_timesteps, ts, levels, bound) <= 1.0
+            same_t = zero_snr_timestep_excess(g.tool_timesteps, ts, levels) <= 1.0
         else:
             same_t = np.allclose(
                 g.tool_timesteps, ts, rtol=0, atol=tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL

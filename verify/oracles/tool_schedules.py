@@ -147,13 +147,13 @@ def zero_snr_bound(levels: NDArray[Any]) -> float:
 
 
 def zero_snr_timestep_excess(
-    ours: NDArray[Any], real: NDArray[Any], real_levels: NDArray[Any], level_excess_bound: float
+    ours: NDArray[Any], real: NDArray[Any], real_levels: NDArray[Any]
 ) -> float:
     r"""The worst timestep difference of a zero-SNR grid over its bound (<= 1: within).
 
     Timesteps read back from levels (``_sigma_to_t``) move by the levels' error in
     :math:`\ln\sigma` times :math:`|dt/d\ln\sigma|`. The levels and the table they are read on are
-    each within ``level_excess_bound`` relative (the bound of :func:`zero_snr_excess`), so the
+    each within :func:`zero_snr_bound` of ``real_levels`` relative, so the
     bound at step k is ``tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL`` plus twice that times the larger of
     the two secant slopes of :math:`t` in :math:`\ln\sigma` on either side of k (on a monotone
     stretch that is convex or concave there, one of them exceeds the derivative at k). Integer
@@ -172,7 +172,7 @@ def zero_snr_timestep_excess(
     secant = np.where(np.isfinite(secant), secant, 0.0)
     pad = np.concatenate([[0.0], secant, [0.0]])
     slope = np.maximum(pad[:-1], pad[1:])
-    bound = tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL + 2.0 * level_excess_bound * slope
+    bound = tol.DIFFUSERS_DERIVED_TIMESTEP_ATOL + 2.0 * zero_snr_bound(real_levels) * slope
     if np.issubdtype(np.asarray(real).dtype, np.integer):
         # rounded to integers: values within B of each other round at most floor(B) + 1 apart
         bound = np.floor(bound) + 1.0

@@ -94,7 +94,9 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
     # the exporters rebuild an (N-1)-step grid with the same options object
     # (Schedule.ending_at_zero): the model and its probe estimate are taken from the last build
     last = _LAST.get("build")
-    mdl = last[1] if last is not None and last[0] is o else o.load()
+    if last is not None and last[0] is not o:
+        last = None
+    mdl = o.load() if last is None else last[1]
     estimator = default_estimator(mdl) if o.estimator is None else o.estimator
     try:
         res = stein_schedule(
@@ -108,7 +110,7 @@ def _build(steps: int, o: SteinOptions) -> Schedule:
             seed=o.seed,
             device=o.device,
             progress=sys.stderr.isatty(),
-            reuse=last[2] if last is not None and last[0] is o else None,
+            reuse=None if last is None else last[2],
         )
     except ScoreOverflowError as exc:  # a level too small for float64
         raise ScoreOverflowError(f"{exc}: choose a larger sigma_min") from None
