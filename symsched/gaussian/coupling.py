@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from symsched._typing import FloatArray, GridLike, SpectrumLike
-from symsched._validate import as_eigenvalues, as_grid
+from symsched._typing import ArrayLike, FloatArray, GridLike, SpectrumLike
+from symsched._validate import as_eigenvalues, as_grid, check_choice
 from symsched.gaussian import exact
 from symsched.samplers import Sampler, get_sampler
 from symsched.samplers._linear import compiled_linear_map, propagate
@@ -133,11 +133,14 @@ def _propagate_mp(smp: Sampler, lv: float, sig: FloatArray, knobs: Any) -> tuple
     )
 
 
-def _log_weights(lam_v: FloatArray, sigma_n: float) -> FloatArray:
-    r""":math:`\ln w_i`, :math:`w_i=(\lambda_i+\sigma_N^2)/\sum_j(\lambda_j+\sigma_N^2)`, in logs
-    (no overflow or underflow anywhere in the input range)."""
+def _log_weights(lam_v: FloatArray, sigma_n: float, counts: FloatArray | None = None) -> FloatArray:
+    r""":math:`\ln w_i`, :math:`w_i=n_i(\lambda_i+\sigma_N^2)/\sum_jn_j(\lambda_j+\sigma_N^2)`,
+    in logs (no overflow or underflow anywhere in the input range); the multiplicities
+    :math:`n_i` are 1 without ``counts``."""
     with np.errstate(divide="ignore"):
         log_t = np.logaddexp(np.log(lam_v), 2.0 * math.log(sigma_n) if sigma_n > 0 else -np.inf)
+        if counts is not None:
+            log_t = log_t + np.log(counts)
     top = float(log_t.max())
     out: FloatArray = log_t - (top + math.log(float(np.exp(log_t - top).sum())))
     return out
@@ -190,11 +193,15 @@ def _stochastic_parts(
     return q, frac
 
 
-def _log_coupling_terms(smp: Sampler, lam_v: FloatArray, sig: FloatArray, kn: Any) -> FloatArray:
+def _log_coupling_terms(
+    smp: Sampler, lam_v: FloatArray, sig: FloatArray, kn: Any, lr: FloatArray | None = None
+) -> FloatArray:
     r""":math:`\ln c_i` (``-inf`` where :math:`c_i=0`): finite wherever :math:`c_i` is, even
-    where :math:`c_i` itself would overflow float64."""
+    where :math:`c_i` itself would overflow float64 (``lr``: the exact-start :math:`\ln r_i` of a
+    deterministic sampler, when the caller has them)."""
     if compiled_linear_map(smp.name, "numpy").noise is None:
-        lr = np.asarray(smp.log_variance_ratios(lam_v, sig, "exact", kn), dtype=np.float64)
+        if lr is None:
+            lr = np.asarray(smp.log_variance_ratios(lam_v, sig, "exact", kn), dtype=np.float64)
         sign = _gain_signs(smp, lam_v, sig, kn)
         h = 0.5 * lr
         big = h > 30.0  # (e^h - 1)^2 = e^(2h) (1 - e^-h)^2, and (e^h + 1)^2 alike
@@ -230,7 +237,12 @@ def coupling_terms(
 
 
 def coupling_error(
-    eigenvalues: SpectrumLike, sigmas: GridLike, *, sampler: str = "ddim", **knobs: float
+    eigenvalues: SpectrumLike,
+    sigmas: GridLike,
+    *,
+    sampler: str = "ddim",
+    weights: ArrayLike | None = None,
+    **knobs: float,
 ) -> float:
     r"""The coupling error :math:`C=\sum_i w_i c_i` of a grid under a sampler (see the module).
 
@@ -243,6 +255,9 @@ def coupling_error(
         that start from pure noise.
     sampler
         A name of :data:`symsched.samplers.SAMPLERS`.
+    weights
+        Multiplicities of the eigenvalues (default 1 each; positive, e.g. the weights of a
+        :class:`~symsched.gaussian.compress.CompressedSpectrum`).
     **knobs
         The sampler's knobs (``eta`` of ``ancestral``).
 
@@ -261,13 +276,36 @@ def coupling_error(
     smp = get_sampler(sampler)
     kn = smp.make_knobs(**knobs)
     smp.check_grid(sig)
-    log_t = _log_weights(lam_v, float(sig[-1]))
-    terms = log_t + _log_coupling_terms(smp, lam_v, sig, kn)
+    return _coupling_sum(smp, lam_v, sig, kn, _counts(weights, lam_v))
+
+
+def _coupling_sum(
+    smp: Sampler,
+    lam_v: FloatArray,
+    sig: FloatArray,
+    kn: Any,
+    counts: FloatArray | None,
+    lr: FloatArray | None = None,
+) -> float:
+    """:func:`coupling_error` of validated arguments (``lr`` as :func:`_log_coupling_terms`)."""
+    log_t = _log_weights(lam_v, float(sig[-1]), counts)
+    terms = log_t + _log_coupling_terms(smp, lam_v, sig, kn, lr)
     top = float(terms.max())
     if top == -math.inf:
         return 0.0
     with np.errstate(over="ignore"):
         return float(math.exp(top) * float(np.exp(terms - top).sum()))
+
+
+def _counts(weights: ArrayLike | None, lam_v: FloatArray) -> FloatArray | None:
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != lam_v.shape or not (np.isfinite(w).all() and (w > 0).all()):
+        raise ValueError(
+            f"weights must be {lam_v.size} finite positive numbers, one per eigenvalue"
+        )
+    return w
 
 
 def coupling_error_mpmath(
@@ -314,9 +352,11 @@ def criteria(
     *,
     sampler: str = "ddim",
     start: str = "exact",
+    weights: ArrayLike | None = None,
     **knobs: float,
 ) -> Criteria:
-    """Both exact KL directions (with ``start``) and the coupling error of a grid under a sampler.
+    """Both exact KL directions (with ``start``) and the coupling error of a grid under a sampler
+    (``weights``: the eigenvalues' multiplicities, as :func:`coupling_error`).
 
     Examples
     --------
@@ -325,9 +365,18 @@ def criteria(
     >>> round(c.coupling, 6), round(c.kl_source_output, 6)
     (0.243828, 0.770424)
     """
-    k = exact.kl(eigenvalues, sigmas, start=start, sampler=sampler, **knobs)  # type: ignore[arg-type]
-    c = coupling_error(eigenvalues, sigmas, sampler=sampler, **knobs)
-    return Criteria(k.kl_source_output, k.kl_output_source, c)
+    check_choice(start, "start", exact.STARTS)
+    lam_v, sig = as_eigenvalues(eigenvalues), as_grid(sigmas)
+    smp = get_sampler(sampler)
+    kn = smp.make_knobs(**knobs)
+    smp.check_grid(sig)
+    counts = _counts(weights, lam_v)
+    lr = np.asarray(smp.log_variance_ratios(lam_v, sig, start, kn), dtype=np.float64)
+    kso, kos = exact.kl_from_log_ratios(lr, counts)
+    # a deterministic sampler's coupling terms come from its exact-start log ratios: reuse them
+    same = start == "exact" and compiled_linear_map(smp.name, "numpy").noise is None
+    c = _coupling_sum(smp, lam_v, sig, kn, counts, lr if same else None)
+    return Criteria(kso, kos, c)
 
 
 def grouped_coupling_error(
@@ -335,8 +384,7 @@ def grouped_coupling_error(
 ) -> float:
     r""":func:`coupling_error` over distinct eigenvalues ``values`` with multiplicities ``counts``
     (an exact regrouping: the weights :math:`\lambda_i+\sigma_N^2` times the multiplicity)."""
-    w = counts * (values + float(sigmas[-1]) ** 2)
-    return float(np.sum(w * coupling_terms(values, sigmas, sampler=sampler)) / np.sum(w))
+    return coupling_error(values, sigmas, sampler=sampler, weights=counts)
 
 
 def grouped_criteria(
@@ -355,6 +403,4 @@ def grouped_criteria(
     >>> bool(np.allclose(list(a.as_dict().values()), list(b.as_dict().values()), rtol=1e-12))
     True
     """
-    lr = np.asarray(exact.log_variance_ratios(values, sigmas, sampler=sampler), dtype=np.float64)
-    kso, kos = exact.kl_from_log_ratios(lr, counts)
-    return Criteria(kso, kos, grouped_coupling_error(values, counts, sigmas, sampler=sampler))
+    return criteria(values, sigmas, sampler=sampler, weights=counts)

@@ -38,6 +38,7 @@ from symsched._validate import (
     check_steps,
     distinct_eigenvalues,
 )
+from symsched.gaussian.compress import Agreement, CompressedSpectrum, agreement
 from symsched.gaussian.coupling import Criteria, criteria
 from symsched.samplers import get_sampler
 from symsched.samplers._linear import propagate
@@ -91,7 +92,16 @@ class SamplerOptimum:
     iterations, converged, message
         The optimiser's report.
     distinct_eigenvalues
-        Eigenvalues after exact grouping of equal values (the size the optimiser worked on).
+        The distinct eigenvalues of the spectrum.
+    compression
+        The spectrum the optimiser worked on (:func:`~symsched.gaussian.compress.compress_spectrum`,
+        or exact grouping; its ``nodes.size`` is the size of every evaluation).
+    agreement
+        The criterion of the answer on the compressed and on the full spectrum (``None`` when
+        the optimiser worked on the exact grouping).
+    fell_back
+        ``True`` when the two differed by more than :data:`~symsched.gaussian.compress.RTOL` and
+        the search was repeated on the full spectrum from the answer.
     """
 
     sigmas: FloatArray
@@ -106,6 +116,9 @@ class SamplerOptimum:
     converged: bool
     message: str
     distinct_eigenvalues: int
+    compression: CompressedSpectrum | None = None
+    agreement: Agreement | None = None
+    fell_back: bool = False
 
     @property
     def max_step_ratio(self) -> float:
@@ -332,13 +345,26 @@ def _newton_polish(
 
 
 def _starts(
-    lam_v: FloatArray, n: int, lo: float, hi: float, start: Start, kl_direction: KLDirection
+    lam_v: FloatArray,
+    n: int,
+    lo: float,
+    hi: float,
+    start: Start,
+    kl_direction: KLDirection,
+    comp: CompressedSpectrum | None = None,
 ) -> list[FloatArray]:
-    """The optimiser's starting grids: the DDIM KL optimum and, with both ends finite and
-    positive, the log-uniform grid; the best local optimum is kept."""
-    from symsched.gaussian.variational import kl_optimal
+    """The optimiser's starting grids: the DDIM KL optimum (on the spectrum ``comp`` the search
+    works on, default that of :func:`~symsched.gaussian.variational.spectrum_for_optimiser`, from
+    the tangent grid of ``lam_v``) and, with both ends finite and positive, the log-uniform grid;
+    the best local optimum is kept."""
+    from symsched.gaussian.tangent import gamma_star, tangent_sigmas
+    from symsched.gaussian.variational import _kl_minimise, spectrum_for_optimiser
 
-    out = [kl_optimal(lam_v, n, lo, hi, start=start, objective=kl_direction, max_iter=2000).sigmas]
+    if comp is None:
+        comp = spectrum_for_optimiser(lam_v, n)
+
+    x0 = tangent_sigmas(n, gamma_star(lam_v), lo, hi)
+    out = [_kl_minimise(comp.nodes, comp.weights, x0, start, kl_direction, 2000)[0]]
     if lo > 0 and math.isfinite(hi):
         grid = np.exp(np.linspace(math.log(hi), math.log(lo), n + 1))
         grid[0], grid[-1] = hi, lo
@@ -486,6 +512,7 @@ def sampler_optimal(
     step_ratio_bound: float | None = None,
     knobs: Mapping[str, float] | None = None,
     final_zero: bool = False,
+    exact_spectrum: bool = False,
 ) -> SamplerOptimum:
     r"""The exact finite-N optimum of ``objective`` for ``sampler`` over the N-1 interior levels.
 
@@ -535,9 +562,11 @@ def sampler_optimal(
         For an invalid argument, a sampler that cannot run the grid (Heun from pure noise), or an
         ``init`` that does not match ``steps`` and the ends.
     """
-    from scipy.optimize import minimize
-
-    from symsched.gaussian.variational import _check_optimiser_range, kl_optimal
+    from symsched.gaussian.variational import (
+        _check_optimiser_range,
+        kl_optimal,
+        spectrum_for_optimiser,
+    )
 
     knobs = dict(knobs or {})
     lam_v = as_eigenvalues(eigenvalues)
@@ -545,13 +574,39 @@ def sampler_optimal(
     lo, hi = check_endpoints(sigma_min, sigma_max)
     obj = _check(sampler, objective, kl_direction, start, np.array([hi, lo]))
     _check_optimiser_range(lam_v, lo, hi, "the kl-optimal optimiser")
-    values, counts = _group(lam_v)
+    comp = spectrum_for_optimiser(lam_v, n, exact_spectrum)
 
-    def result(sig: FloatArray, grad: float, nit: int, ok: bool, msg: str) -> SamplerOptimum:
+    def result(
+        sig: FloatArray,
+        grad: float,
+        nit: int,
+        ok: bool,
+        msg: str,
+        used: CompressedSpectrum = comp,
+        compressed: float | None = None,
+        agree: Agreement | None = None,
+        fell_back: bool = False,
+    ) -> SamplerOptimum:
         crit = criteria(lam_v, sig, sampler=sampler, start=start, **knobs)
         value = crit.coupling if obj == "coupling" else crit.value(kl_direction)
+        if compressed is not None:
+            agree = agreement(compressed, value, floor=CRITERION_FLOOR)
         return SamplerOptimum(
-            sig, sampler, obj, kl_direction, start, value, crit, grad, nit, ok, msg, values.size
+            sig,
+            sampler,
+            obj,
+            kl_direction,
+            start,
+            value,
+            crit,
+            grad,
+            nit,
+            ok,
+            msg,
+            comp.distinct,
+            used,
+            agree,
+            fell_back,
         )
 
     if final_zero and not lo > 0:
@@ -562,13 +617,32 @@ def sampler_optimal(
         grid = [hi, lo, *tail] if m == 1 else [hi, 0.0]
         return result(as_grid(grid), 0.0, 0, True, "no free level")
     if sampler == "ddim" and obj == "kl" and init is None and not final_zero:  # analytic path
-        opt = kl_optimal(lam_v, n, lo, hi, start=start, objective=kl_direction, max_iter=max_iter)
+        opt = kl_optimal(
+            lam_v,
+            n,
+            lo,
+            hi,
+            start=start,
+            objective=kl_direction,
+            max_iter=max_iter,
+            exact_spectrum=exact_spectrum,
+        )
         rel = opt.gradient_norm / opt.kl if opt.kl > 0 else 0.0
-        return result(opt.sigmas, rel, opt.iterations, opt.converged, opt.message)
+        used = opt.compression if opt.compression is not None else comp
+        return result(
+            opt.sigmas,
+            rel,
+            opt.iterations,
+            opt.converged,
+            opt.message,
+            used,
+            agree=opt.agreement,
+            fell_back=opt.fell_back,
+        )
     starts = (
         [as_grid(init)[: m + 1]]
         if init is not None
-        else _starts(lam_v, m, lo, hi, start, kl_direction)
+        else _starts(lam_v, m, lo, hi, start, kl_direction, comp)
     )
     for x0_grid in starts:
         if x0_grid.size != m + 1 or x0_grid[0] != hi or x0_grid[-1] != lo:
@@ -585,94 +659,158 @@ def sampler_optimal(
     if bound is not None and not bound > 1:
         raise ValueError(f"step_ratio_bound must be > 1, got {bound}")
     gaps = _Gaps(hi, lo, m, None if bound is None or math.isinf(bound) else bound)
-    value = _torch_value(
-        values, counts, hi, lo, sampler, obj, kl_direction, start, knobs, gaps, final_zero
-    )
-    fg = _value_and_gradient(value)
-
-    def log_fg(yv: FloatArray) -> tuple[float, FloatArray]:
-        # the log of the criterion: scale-free, so the stopping rules are relative ones
-        kv, gv = fg(yv)
-        if not math.isfinite(kv) or not np.isfinite(gv).all():
-            return 1e300, np.zeros_like(gv)  # a degenerate iterate: the line search backs off
-        if not kv > CRITERION_FLOOR:  # negligible: nothing left to gain (CRITERION_FLOOR)
-            return math.log(CRITERION_FLOOR), np.zeros_like(gv)
-        return math.log(kv), gv / kv
-
-    import torch
-
-    def log_hess(yv: FloatArray) -> FloatArray:
-        xt = torch.as_tensor(yv, dtype=torch.float64).requires_grad_(True)
-        (gt,) = torch.autograd.grad(torch.log(value(xt)), xt, create_graph=True)
-        rows = [torch.autograd.grad(gt[j], xt, retain_graph=True)[0] for j in range(gt.shape[0])]
-        return np.asarray(torch.stack(rows).detach().numpy(), dtype=np.float64)
-
-    box = gaps.box()
-
-    def stationarity(yv: FloatArray, gv: FloatArray) -> float:
-        return float(np.max(np.abs(gaps.projected(yv, gv)))) if gv.size else 0.0
-
-    # ftol: where the criterion is tiny it is a difference of two nearly equal maps, good only to
-    # ~N eps / sqrt(C) relative (2e-6 at N = 50, C = 1e-17), so decreases of its log below 1e-10
-    # relative are float64 noise there and the search stops
-    opts = {"maxiter": max_iter, "ftol": 1e-10, "gtol": 1e-10, "maxcor": 30}
-
-    def lbfgsb(y0: FloatArray) -> tuple[Any, bool]:
-        plateau = _Plateau()
-        with threadpool_limits(1, user_api="blas"):  # small matrices (see variational.kl_optimal)
-            res = minimize(
-                log_fg, y0, jac=True, method="L-BFGS-B", bounds=box, options=opts, callback=plateau
-            )
-        return res, plateau.stopped
-
-    best: tuple[float, FloatArray, FloatArray, bool, str] | None = None
-    nit = 0
-    for x0_grid in starts:
-        res, plateau = lbfgsb(gaps.from_levels(x0_grid))
-        nit += int(res.nit)
-        y, f, ok, msg = (
-            np.asarray(res.x, dtype=np.float64),
-            float(res.fun),
-            res.success,
-            res.message,
-        )
-        restarts = polished = 0
-        if not plateau and math.isfinite(f):
-            # STATIONARITY: a stalled L-BFGS-B memory, then an ill-conditioned valley
-            while restarts < RESTARTS and stationarity(y, log_fg(y)[1]) > STATIONARITY:
-                again, plateau = lbfgsb(y)
-                nit += int(again.nit)
-                if not float(again.fun) < f:
-                    break
-                restarts += 1
-                y, f, ok, msg = (
-                    np.asarray(again.x, dtype=np.float64),
-                    float(again.fun),
-                    again.success,
-                    again.message,
-                )
-                if plateau:
-                    break
-            if not plateau and stationarity(y, log_fg(y)[1]) > STATIONARITY:
-                y, f, polished = _newton_polish(log_fg, log_hess, box, y)
-                nit += polished
-        note = "".join(
-            [
-                f"; {restarts} L-BFGS-B restart(s)" if restarts else "",
-                f"; {polished} Newton step(s)" if polished else "",
-            ]
-        )
-        with torch.no_grad():
-            inner = np.exp(gaps.to_log_levels(torch.as_tensor(y, dtype=torch.float64)).numpy())
-        sig = np.concatenate([[hi], inner, [lo], tail])
-        if np.all(np.diff(sig) < 0) and (best is None or f < best[0]):
-            best = (f, sig, y, bool(ok), str(msg) + note)
-    if best is None:
+    search = _Search(gaps, hi, lo, sampler, obj, kl_direction, start, knobs, final_zero, max_iter)
+    found = search.run(comp, starts)
+    if found is None:
         raise ValueError(
             f"every {obj} optimum of {sampler} found merges two levels (equal in float64): the "
             "criterion has no minimiser with N distinct levels from these starts; use fewer "
             "steps or give an init grid"
         )
-    _, sig, y_opt, ok, msg = best
-    grad = stationarity(y_opt, log_fg(y_opt)[1])
-    return result(as_grid(sig), grad, nit, ok, msg)
+    sig, grad, nit, ok, msg = found
+    if comp.exact:
+        return result(as_grid(sig), grad, nit, ok, msg)
+    # the compressed criterion by the same float64 paths as the full one: where the criterion is
+    # tiny, the optimiser's autograd value is a difference of nearly equal maps (CRITERION_FLOOR)
+    on_nodes = criteria(
+        comp.nodes, sig, sampler=sampler, start=start, weights=comp.weights, **knobs
+    )
+    value = on_nodes.coupling if obj == "coupling" else on_nodes.value(kl_direction)
+    first = result(as_grid(sig), grad, nit, ok, msg, compressed=value)
+    if first.agreement is None or first.agreement.ok:
+        return first
+    exact = spectrum_for_optimiser(lam_v, n, exact_spectrum=True)
+    again = search.run(exact, [sig[: m + 1]])
+    if again is None:  # the answer itself is a start: the full search keeps a distinct grid
+        return first
+    sig2, grad2, nit2, ok2, msg2 = again
+    msg2 += (
+        "; searched again on the full spectrum (compressed criterion off by "
+        f"{first.agreement.relative_error:.1e})"
+    )
+    return result(as_grid(sig2), grad2, nit + nit2, ok2, msg2, exact, None, first.agreement, True)
+
+
+class _Search:
+    """The sampler-aware search on one spectrum: L-BFGS-B from each start, restarts and Newton
+    polish (:func:`sampler_optimal`)."""
+
+    def __init__(
+        self,
+        gaps: _Gaps,
+        hi: float,
+        lo: float,
+        sampler: str,
+        obj: Objective,
+        kl_direction: KLDirection,
+        start: Start,
+        knobs: dict[str, float],
+        final_zero: bool,
+        max_iter: int,
+    ) -> None:
+        self.gaps, self.hi, self.lo = gaps, hi, lo
+        self.args = (sampler, obj, kl_direction, start, knobs)
+        self.final_zero, self.max_iter = final_zero, max_iter
+
+    def run(
+        self, comp: CompressedSpectrum, starts: list[FloatArray]
+    ) -> tuple[FloatArray, float, int, bool, str] | None:
+        """The best grid found on ``comp`` from ``starts``: grid, projected gradient, iterations,
+        success and message (``None``: every result merged two levels)."""
+        import torch
+        from scipy.optimize import minimize
+
+        gaps, hi, lo = self.gaps, self.hi, self.lo
+        tail = [0.0] if self.final_zero else []
+        value = _torch_value(
+            comp.nodes, comp.weights, hi, lo, *self.args, gaps=gaps, final_zero=self.final_zero
+        )
+        fg = _value_and_gradient(value)
+
+        def log_fg(yv: FloatArray) -> tuple[float, FloatArray]:
+            # the log of the criterion: scale-free, so the stopping rules are relative ones
+            kv, gv = fg(yv)
+            if not math.isfinite(kv) or not np.isfinite(gv).all():
+                return 1e300, np.zeros_like(gv)  # a degenerate iterate: the line search backs off
+            if not kv > CRITERION_FLOOR:  # negligible: nothing left to gain (CRITERION_FLOOR)
+                return math.log(CRITERION_FLOOR), np.zeros_like(gv)
+            return math.log(kv), gv / kv
+
+        def log_hess(yv: FloatArray) -> FloatArray:
+            xt = torch.as_tensor(yv, dtype=torch.float64).requires_grad_(True)
+            (gt,) = torch.autograd.grad(torch.log(value(xt)), xt, create_graph=True)
+            rows = [
+                torch.autograd.grad(gt[j], xt, retain_graph=True)[0] for j in range(gt.shape[0])
+            ]
+            return np.asarray(torch.stack(rows).detach().numpy(), dtype=np.float64)
+
+        box = gaps.box()
+
+        def stationarity(yv: FloatArray, gv: FloatArray) -> float:
+            return float(np.max(np.abs(gaps.projected(yv, gv)))) if gv.size else 0.0
+
+        # ftol: where the criterion is tiny it is a difference of two nearly equal maps, good only
+        # to ~N eps / sqrt(C) relative (2e-6 at N = 50, C = 1e-17), so decreases of its log below
+        # 1e-10 relative are float64 noise there and the search stops
+        opts = {"maxiter": self.max_iter, "ftol": 1e-10, "gtol": 1e-10, "maxcor": 30}
+
+        def lbfgsb(y0: FloatArray) -> tuple[Any, bool]:
+            plateau = _Plateau()
+            with threadpool_limits(1, user_api="blas"):  # small matrices (variational.kl_optimal)
+                res = minimize(
+                    log_fg,
+                    y0,
+                    jac=True,
+                    method="L-BFGS-B",
+                    bounds=box,
+                    options=opts,
+                    callback=plateau,
+                )
+            return res, plateau.stopped
+
+        best: tuple[float, FloatArray, FloatArray, bool, str] | None = None
+        nit = 0
+        for x0_grid in starts:
+            res, plateau = lbfgsb(gaps.from_levels(x0_grid))
+            nit += int(res.nit)
+            y, f, ok, msg = (
+                np.asarray(res.x, dtype=np.float64),
+                float(res.fun),
+                res.success,
+                res.message,
+            )
+            restarts = polished = 0
+            if not plateau and math.isfinite(f):
+                # STATIONARITY: a stalled L-BFGS-B memory, then an ill-conditioned valley
+                while restarts < RESTARTS and stationarity(y, log_fg(y)[1]) > STATIONARITY:
+                    again, plateau = lbfgsb(y)
+                    nit += int(again.nit)
+                    if not float(again.fun) < f:
+                        break
+                    restarts += 1
+                    y, f, ok, msg = (
+                        np.asarray(again.x, dtype=np.float64),
+                        float(again.fun),
+                        again.success,
+                        again.message,
+                    )
+                    if plateau:
+                        break
+                if not plateau and stationarity(y, log_fg(y)[1]) > STATIONARITY:
+                    y, f, polished = _newton_polish(log_fg, log_hess, box, y)
+                    nit += polished
+            note = "".join(
+                [
+                    f"; {restarts} L-BFGS-B restart(s)" if restarts else "",
+                    f"; {polished} Newton step(s)" if polished else "",
+                ]
+            )
+            with torch.no_grad():
+                inner = np.exp(gaps.to_log_levels(torch.as_tensor(y, dtype=torch.float64)).numpy())
+            sig = np.concatenate([[hi], inner, [lo], tail])
+            if np.all(np.diff(sig) < 0) and (best is None or f < best[0]):
+                best = (f, sig, y, bool(ok), str(msg) + note)
+        if best is None:
+            return None
+        _, sig, y_opt, ok, msg = best
+        return sig, stationarity(y_opt, log_fg(y_opt)[1]), nit, ok, msg
