@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from symsched._typing import FloatArray, JSONValue
+from symsched.gaussian.compress import compression_params
 from symsched.gaussian.coupling import Criteria, criteria
 from symsched.gaussian.sampler_optimum import sampler_optimal
 from symsched.samplers import get_sampler, sampler_names
@@ -142,7 +143,7 @@ def _check_sampler(m: Any, sampler: str) -> None:
 
 
 def _candidates(
-    m: Any, lam: FloatArray, steps: int, sampler: str
+    m: Any, lam: FloatArray, steps: int, sampler: str, exact_spectrum: bool = False
 ) -> tuple[list[Candidate], dict[str, str]]:
     """Every applicable method's grid as the family's consumers run it, scored.
 
@@ -159,7 +160,10 @@ def _candidates(
     if tail and steps == 1:
         one = Schedule("one-step", np.array([m.sigma_max, 0.0]), {})
         return [_score("one-step", one, lam, sampler)], {}
-    for label, sch in _methods(m, lam, steps - 1 if tail else steps, score_models=False):
+    n_methods = steps - 1 if tail else steps
+    for label, sch in _methods(
+        m, lam, n_methods, score_models=False, exact_spectrum=exact_spectrum
+    ):
         if isinstance(sch, str):
             skipped[label] = sch
             continue
@@ -175,6 +179,7 @@ def _candidates(
         sampler=sampler,
         objective="kl" if stochastic else "coupling",
         final_zero=tail,
+        exact_spectrum=exact_spectrum,
     )
     params: dict[str, object] = {
         "sampler": sampler,
@@ -184,6 +189,7 @@ def _candidates(
         "sigma_max": m.sigma_max,
         "final_zero": tail,
         "max_step_ratio": opt.max_step_ratio,
+        **compression_params(opt),
     }
     out.append(_score(SAMPLER_OPTIMAL, Schedule("kl-optimal", opt.sigmas, params), lam, sampler))
     return out, skipped
@@ -202,16 +208,21 @@ def _order(cands: list[Candidate], criterion: str) -> tuple[Candidate, ...]:
 
 
 def compute(
-    model: str, sampler: str, steps: int, eigenvalues: FloatArray | None = None
+    model: str,
+    sampler: str,
+    steps: int,
+    eigenvalues: FloatArray | None = None,
+    exact_spectrum: bool = False,
 ) -> Recommendation:
-    """:func:`recommend` computed on the spot (no table), on ``eigenvalues`` or the proxy."""
+    """:func:`recommend` computed on the spot (no table), on ``eigenvalues`` or the proxy
+    (``exact_spectrum``: the optimisers search on the full spectrum, not the compressed one)."""
     from symsched.reference import proxy_spectrum
 
     m = _family(model)
     _check_sampler(m, sampler)
     lam = proxy_spectrum(m) if eigenvalues is None else eigenvalues
     crit = criterion_of(sampler)
-    cands, skipped = _candidates(m, lam, steps, sampler)
+    cands, skipped = _candidates(m, lam, steps, sampler, exact_spectrum)
     ordered = _order(cands, crit)
     proxy = m.proxy if eigenvalues is None else f"user spectrum ({lam.size} eigenvalues)"
     return Recommendation(
@@ -243,7 +254,12 @@ def _from_json(doc: dict[str, Any]) -> Candidate:
 
 
 def recommend(
-    model: str, sampler: str, steps: int, *, eigenvalues: FloatArray | None = None
+    model: str,
+    sampler: str,
+    steps: int,
+    *,
+    eigenvalues: FloatArray | None = None,
+    exact_spectrum: bool = False,
 ) -> Recommendation:
     """The best grid for ``model``, ``sampler`` and ``steps``, with every alternative scored.
 
@@ -259,6 +275,9 @@ def recommend(
     eigenvalues
         A spectrum to score on instead of the family's proxy; it must have
         :data:`INPUT_DIMENSIONS` eigenvalues.
+    exact_spectrum
+        Compute on the spot with the optimisers searching the full spectrum, not the compressed
+        one (docs/theory/gaussian.md#compressed-spectra); the table is not read.
 
     Returns
     -------
@@ -279,7 +298,9 @@ def recommend(
                 f"the spectrum has {eigenvalues.size} eigenvalues but {model}'s input has {want} "
                 f"({what}); give the spectrum of its inputs (symsched spectrum --npy inputs.npy)"
             )
-        return compute(model, sampler, steps, eigenvalues)
+        return compute(model, sampler, steps, eigenvalues, exact_spectrum)
+    if exact_spectrum:
+        return compute(model, sampler, steps, exact_spectrum=True)
     entry = _table().get(model, {}).get(sampler, {}).get(str(steps))
     if entry is None:
         return compute(model, sampler, steps)

@@ -54,7 +54,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -238,9 +238,10 @@ def proxy_spectrum(m: ModelFamily) -> FloatArray:
 
 
 def _methods(
-    m: ModelFamily, lam: FloatArray, n: int, score_models: bool
+    m: ModelFamily, lam: FloatArray, n: int, score_models: bool, exact_spectrum: bool = False
 ) -> list[tuple[str, Schedule | str]]:
-    """(label, schedule or the reason it does not apply) for model ``m`` at ``n`` steps."""
+    """(label, schedule or the reason it does not apply) for model ``m`` at ``n`` steps
+    (``exact_spectrum``: the methods that optimise over a spectrum search the full one)."""
     rng: dict[str, object] = {"sigma_min": m.sigma_min, "sigma_max": m.sigma_max}
     out: list[tuple[str, Schedule | str]] = [
         ("tangent", build("tangent", n, eigenvalues=lam, **rng)),
@@ -269,6 +270,8 @@ def _methods(
                 out.append((name, "the shifted flow-time grid runs from pure noise to 0"))
                 continue
             kw = {"eigenvalues": lam}  # --shift auto: the certified optimum for flow Euler
+        if exact_spectrum and "exact_spectrum" in {f.name for f in fields(method.options)}:
+            kw["exact_spectrum"] = True
         if method.needs_model:  # score-model methods (stein): the Gaussian proxy as the model
             if not score_models:
                 reason = "score-model optimiser (seconds per grid): computed under --full only"

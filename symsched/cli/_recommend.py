@@ -58,6 +58,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="score on this spectrum (.npy or text; the model input's dimension) instead of the "
         "proxy: e.g. from `symsched spectrum --npy latents.npy`",
     )
+    p.add_argument(
+        "--exact-spectrum",
+        action="store_true",
+        help="compute on the spot with the optimisers searching the full spectrum, not the "
+        "compressed one (docs/theory/gaussian.md#compressed-spectra); the table is not read",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print one JSON object")
     add_export_options(out)
@@ -91,7 +97,13 @@ def run(args: argparse.Namespace) -> int:
     opts = export_kwargs(args, args.format)
     lam = None if args.spectrum_file is None else load_spectrum_file(args.spectrum_file)
     try:
-        rec = recommend(args.model, args.sampler, args.steps, eigenvalues=lam)
+        rec = recommend(
+            args.model,
+            args.sampler,
+            args.steps,
+            eigenvalues=lam,
+            exact_spectrum=args.exact_spectrum,
+        )
     except ValueError as exc:
         msg = str(exc)
         flag = "--spectrum-file" if "spectrum" in msg else "--sampler"

@@ -220,7 +220,8 @@ def compress_spectrum(
         raise ValueError(f"nodes_per_bin must be an integer >= 1, got {nodes_per_bin!r}")
     lam = as_eigenvalues(eigenvalues)
     values, counts = distinct_eigenvalues(lam)
-    u = np.log(values[::-1])  # ascending
+    asc = values[::-1]
+    u = np.log(asc)  # ascending
     c = counts[::-1].astype(np.float64)
     which = np.floor((u - u[0]) / bin_width).astype(np.int64)
     starts = np.flatnonzero(np.diff(which, prepend=-1))
@@ -230,7 +231,7 @@ def compress_spectrum(
         return _exact(values, counts, lam.size)
     big = sizes > k
     keep = np.repeat(~big, sizes)  # points of small bins stay as they are
-    out_u, out_w = [u[keep]], [c[keep]]
+    out_lam, out_w = [asc[keep]], [c[keep]]
     if big.any():
         sel = np.repeat(big, sizes)
         ub, cb = u[sel], c[sel]
@@ -242,12 +243,16 @@ def compress_spectrum(
         mids, halves = mid[b_starts][:, None], half[b_starts][:, None]
         # Gauss nodes lie strictly inside the bin's span; clip float64 rounding at its ends
         node_u = np.clip(mids + halves * nodes, mids - halves, mids + halves)
-        out_u.append(node_u.ravel())
+        # the bin's own ends bound its nodes in lambda too (exp of a clipped log may round out)
+        ab = asc[sel]
+        lam_lo = ab[b_starts][:, None]
+        lam_hi = ab[np.append(b_starts[1:], ab.size) - 1][:, None]
+        out_lam.append(np.clip(np.exp(node_u), lam_lo, lam_hi).ravel())
         out_w.append(weights.ravel())
-    nu, nw = np.concatenate(out_u), np.concatenate(out_w)
-    order = np.argsort(-nu)
+    nl, nw = np.concatenate(out_lam), np.concatenate(out_w)
+    order = np.argsort(-nl)
     return CompressedSpectrum(
-        np.exp(nu[order]), nw[order], lam.size, int(values.size), False, float(bin_width), k
+        nl[order], nw[order], lam.size, int(values.size), False, float(bin_width), k
     )
 
 

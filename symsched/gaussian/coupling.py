@@ -371,7 +371,7 @@ def criteria(
     kn = smp.make_knobs(**knobs)
     smp.check_grid(sig)
     counts = _counts(weights, lam_v)
-    lr = np.asarray(smp.log_variance_ratios(lam_v, sig, start, kn), dtype=np.float64)
+    lr = np.asarray(smp.log_variance_ratios(lam_v, sig, start, kn), dtype=np.float64)  # type: ignore[arg-type]
     kso, kos = exact.kl_from_log_ratios(lr, counts)
     # a deterministic sampler's coupling terms come from its exact-start log ratios: reuse them
     same = start == "exact" and compiled_linear_map(smp.name, "numpy").noise is None
