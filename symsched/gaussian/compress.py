@@ -50,6 +50,7 @@ __all__ = [
     "compress_spectrum",
     "compression_params",
     "error_bound_factor",
+    "exact_grouping",
 ]
 
 RTOL = 1e-6
@@ -136,6 +137,14 @@ def _exact(values: FloatArray, counts: Any, size: int) -> CompressedSpectrum:
     return CompressedSpectrum(
         values, np.asarray(counts, dtype=np.float64), size, int(values.size), True, 0.0, 0
     )
+
+
+def exact_grouping(eigenvalues: SpectrumLike) -> CompressedSpectrum:
+    """The spectrum as its distinct eigenvalues with their counts: an exact rewriting of every
+    sum over eigenvalues (:attr:`CompressedSpectrum.exact`)."""
+    lam = as_eigenvalues(eigenvalues)
+    values, counts = distinct_eigenvalues(lam)
+    return _exact(values, counts, lam.size)
 
 
 def _gauss_per_bin(

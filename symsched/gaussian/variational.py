@@ -44,7 +44,6 @@ from symsched._validate import (
     check_choice,
     check_endpoints,
     check_steps,
-    distinct_eigenvalues,
 )
 from symsched.gaussian import derive
 from symsched.gaussian.compress import (
@@ -53,6 +52,7 @@ from symsched.gaussian.compress import (
     CompressedSpectrum,
     agreement,
     compress_spectrum,
+    exact_grouping,
 )
 from symsched.samplers import start_log_ratio
 from symsched.samplers._stable import EIGENVALUE_WINDOW, LEVEL_WINDOW
@@ -559,10 +559,7 @@ def spectrum_for_optimiser(
     of ``lam_v``, or its exact grouping with ``exact_spectrum`` or outside the compression's grid
     class (more than :data:`~symsched.gaussian.compress.MAX_STEPS` steps)."""
     if exact_spectrum or steps > MAX_STEPS:
-        values, counts = distinct_eigenvalues(lam_v)
-        return CompressedSpectrum(
-            values, counts.astype(np.float64), lam_v.size, values.size, True, 0.0, 0
-        )
+        return exact_grouping(lam_v)
     return compress_spectrum(lam_v)
 
 
