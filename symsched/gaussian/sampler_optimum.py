@@ -562,9 +562,10 @@ def sampler_optimal(
         For an invalid argument, a sampler that cannot run the grid (Heun from pure noise), or an
         ``init`` that does not match ``steps`` and the ends.
     """
+    from symsched.gaussian.tangent import gamma_star, tangent_sigmas
     from symsched.gaussian.variational import (
         _check_optimiser_range,
-        kl_optimal,
+        _kl_optimal_on,
         spectrum_for_optimiser,
     )
 
@@ -575,6 +576,14 @@ def sampler_optimal(
     obj = _check(sampler, objective, kl_direction, start, np.array([hi, lo]))
     _check_optimiser_range(lam_v, lo, hi, "the kl-optimal optimiser")
     comp = spectrum_for_optimiser(lam_v, n, exact_spectrum)
+    full_criteria: dict[bytes, Criteria] = {}
+
+    def on_full(sig: FloatArray) -> Criteria:
+        # the full-spectrum criteria of a grid, once (the analytic path and result() both ask)
+        key = np.asarray(sig, dtype=np.float64).tobytes()
+        if key not in full_criteria:
+            full_criteria[key] = criteria(lam_v, sig, sampler=sampler, start=start, **knobs)
+        return full_criteria[key]
 
     def result(
         sig: FloatArray,
@@ -587,7 +596,7 @@ def sampler_optimal(
         agree: Agreement | None = None,
         fell_back: bool = False,
     ) -> SamplerOptimum:
-        crit = criteria(lam_v, sig, sampler=sampler, start=start, **knobs)
+        crit = on_full(sig)
         value = crit.coupling if obj == "coupling" else crit.value(kl_direction)
         if compressed is not None:
             agree = agreement(compressed, value, floor=CRITERION_FLOOR)
@@ -617,15 +626,9 @@ def sampler_optimal(
         grid = [hi, lo, *tail] if m == 1 else [hi, 0.0]
         return result(as_grid(grid), 0.0, 0, True, "no free level")
     if sampler == "ddim" and obj == "kl" and init is None and not final_zero:  # analytic path
-        opt = kl_optimal(
-            lam_v,
-            n,
-            lo,
-            hi,
-            start=start,
-            objective=kl_direction,
-            max_iter=max_iter,
-            exact_spectrum=exact_spectrum,
+        x0 = tangent_sigmas(n, gamma_star(lam_v), lo, hi)
+        opt = _kl_optimal_on(
+            lam_v, comp, x0, start, kl_direction, max_iter, lambda g: on_full(g).value(kl_direction)
         )
         rel = opt.gradient_norm / opt.kl if opt.kl > 0 else 0.0
         used = opt.compression if opt.compression is not None else comp

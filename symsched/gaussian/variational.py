@@ -570,10 +570,10 @@ def _kl_minimise(
     start: str,
     objective: str,
     max_iter: int,
-) -> tuple[FloatArray, int, bool, str, float]:
+) -> tuple[FloatArray, int, bool, str, float, float]:
     """L-BFGS-B of the exact KL over the log interior levels of ``x0_grid`` (ends kept) on the
-    weighted spectrum ``(values, w)``: the grid, iterations, success, message and the largest
-    gradient entry at the answer."""
+    weighted spectrum ``(values, w)``: the grid, iterations, success, message, the largest
+    gradient entry and the KL at the answer (on that spectrum)."""
     from scipy.optimize import minimize
 
     hi, lo = float(x0_grid[0]), float(x0_grid[-1])
@@ -604,8 +604,8 @@ def _kl_minimise(
             res = minimize(fg, np.log(sig[1:-1]), jac=True, method="L-BFGS-B", options=opts)
         sig = full(res.x)
     sig = as_grid(sig)
-    _, gv = exact_kl_and_gradient(values, sig, start=start, objective=objective, weights=w)
-    return sig, int(res.nit), bool(res.success), str(res.message), float(np.max(np.abs(gv)))
+    kv, gv = exact_kl_and_gradient(values, sig, start=start, objective=objective, weights=w)
+    return sig, int(res.nit), bool(res.success), str(res.message), float(np.max(np.abs(gv))), kv
 
 
 def kl_optimal(
@@ -681,20 +681,32 @@ def kl_optimal(
             f"init must be a grid of {n + 1} levels from sigma_max={hi} to sigma_min={lo}"
         )
     comp = spectrum_for_optimiser(lam_v, n, exact_spectrum)
-    sig, nit, ok, msg, gnorm = _kl_minimise(
+    return _kl_optimal_on(lam_v, comp, x0_grid, start, objective, max_iter, full_kl)
+
+
+def _kl_optimal_on(
+    lam_v: FloatArray,
+    comp: CompressedSpectrum,
+    x0_grid: FloatArray,
+    start: str,
+    objective: str,
+    max_iter: int,
+    full_kl: Callable[[FloatArray], float],
+) -> KLOptimum:
+    """:func:`kl_optimal` of validated arguments, searching on ``comp`` (the spectrum of
+    :func:`spectrum_for_optimiser`); ``full_kl`` is the KL of a grid on the full spectrum ``lam_v``
+    (a caller that evaluates the full criteria anyway passes its own, so it runs once)."""
+    sig, nit, ok, msg, gnorm, kc = _kl_minimise(
         comp.nodes, comp.weights, x0_grid, start, objective, max_iter
     )
     kv = full_kl(sig)
     if comp.exact:
         return KLOptimum(sig, kv, gnorm, nit, ok, msg, comp)
-    kc, _ = exact_kl_and_gradient(
-        comp.nodes, sig, start=start, objective=objective, weights=comp.weights
-    )
     agree = agreement(kc, kv)
     if agree.ok:
         return KLOptimum(sig, kv, gnorm, nit, ok, msg, comp, agree)
-    exact = spectrum_for_optimiser(lam_v, n, exact_spectrum=True)
-    sig, nit2, ok, msg, gnorm = _kl_minimise(
+    exact = exact_grouping(lam_v)
+    sig, nit2, ok, msg, gnorm, _ = _kl_minimise(
         exact.nodes, exact.weights, sig, start, objective, max_iter
     )
     msg += (
