@@ -37,7 +37,6 @@ anywhere in the input range. The test suite checks this form against
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,9 +48,22 @@ from symsched import numeric
 from symsched._typing import FloatArray, KLDirection, SpectrumLike
 from symsched._validate import as_eigenvalues, check_choice, check_steps, distinct_eigenvalues
 from symsched.flow import derive
+from symsched.gaussian.compress import (
+    MAX_STEPS,
+    Agreement,
+    CompressedSpectrum,
+    agreement,
+    exact_grouping,
+    spectrum_for_optimiser,
+)
 from symsched.gaussian.coupling import Criteria, criteria, grouped_coupling_error
 from symsched.gaussian.exact import half_phi, kl_from_log_ratios, log_variance_ratios
-from symsched.gaussian.sampler_optimum import OBJECTIVES, Objective, default_objective
+from symsched.gaussian.sampler_optimum import (
+    CRITERION_FLOOR,
+    OBJECTIVES,
+    Objective,
+    default_objective,
+)
 from symsched.schedules.families import Family
 from symsched.symbols import u
 
@@ -153,8 +165,8 @@ class ShiftOptimum:
     steps, sampler, objective, kl_direction
         What was optimised: ``objective`` ``"kl"`` (in ``kl_direction``) or ``"coupling"``.
     value
-        The criterion at :math:`s^\star` (summed over the distinct eigenvalues with their
-        multiplicities; :attr:`criteria` re-evaluates all three on the full spectrum).
+        The criterion at :math:`s^\star` on the full spectrum (:attr:`criteria` holds all
+        three there).
     sigmas, t
         The optimal grid: noise levels and flow times.
     gradient, curvature
@@ -165,6 +177,16 @@ class ShiftOptimum:
         the optimum was warm-started from a neighbouring step count (:func:`optimal_shifts`).
     eigenvalues
         The spectrum optimised for.
+    compression
+        The spectrum the search worked on: the compressed spectrum
+        (:func:`symsched.gaussian.compress.compress_spectrum`) or the exact grouping of equal
+        eigenvalues (``exact_spectrum``, or after a fallback).
+    agreement
+        The criterion at :math:`s^\star` on that spectrum against the full one
+        (:func:`symsched.gaussian.compress.agreement`).
+    fell_back
+        Whether the compressed search's answer disagreed with the full spectrum beyond
+        :data:`~symsched.gaussian.compress.RTOL`, so the search was redone on the exact grouping.
     """
 
     shift: float
@@ -181,12 +203,10 @@ class ShiftOptimum:
     curvature: float
     scan_best: float | None
     eigenvalues: FloatArray = field(repr=False)
-
-    @functools.cached_property
-    def criteria(self) -> Criteria:
-        """Both KLs and the coupling error at the optimum, on the full spectrum
-        (:func:`symsched.gaussian.coupling.criteria`, computed on first use)."""
-        return criteria(self.eigenvalues, self.sigmas, sampler=self.sampler)
+    criteria: Criteria = field(repr=False)
+    compression: CompressedSpectrum | None = field(default=None, repr=False)
+    agreement: Agreement | None = None
+    fell_back: bool = False
 
     @property
     def kl(self) -> float:
@@ -198,12 +218,13 @@ _Derivs = tuple[float, float, float]
 
 
 class _Criterion:
-    r"""The criterion of one step count as a function of :math:`\theta=\ln s`, on the distinct
-    eigenvalues with their multiplicities (an exact regrouping of the sum)."""
+    r"""The criterion of one step count as a function of :math:`\theta=\ln s`, on a weighted
+    spectrum: the compressed one, or the distinct eigenvalues with their multiplicities (an exact
+    regrouping of the sum)."""
 
     def __init__(
         self,
-        lam: FloatArray,
+        comp: CompressedSpectrum,
         steps: int,
         sampler: str,
         objective: Objective,
@@ -215,8 +236,8 @@ class _Criterion:
                 "the shift family needs --steps >= 2: one step from pure noise to 0 outputs 0 "
                 "whatever the shift"
             )
-        self.values, counts = distinct_eigenvalues(lam)
-        self.counts = counts.astype(np.float64)
+        self.comp = comp
+        self.values, self.counts = comp.nodes, comp.weights
         self.n, self.sampler, self.objective = steps, sampler, objective
         self.kl_direction, self.exponent = kl_direction, exponent
         self.exact_derivatives = sampler == "ddim" and objective == "kl"
@@ -353,14 +374,53 @@ def _refine(crit: _Criterion, theta0: float, lo: float, hi: float) -> tuple[floa
     return theta, crit.derivatives(theta)
 
 
+def _found(crit: _Criterion, lo: float, hi: float) -> tuple[tuple[float, _Derivs], float]:
+    """The certified search of one criterion: the scan over :data:`LOG_SHIFT_RANGE`, then the
+    refinement around its best; the optimum with its derivatives and the scan's best shift."""
+    thetas, values = _scan(crit)
+    i = int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))
+    if i in (0, thetas.size - 1):
+        raise _edge_error(crit.exponent)
+    found = _refine(crit, float(thetas[i]), float(thetas[i - 1]), float(thetas[i + 1]))
+    return found, math.exp(float(thetas[i]))
+
+
+def _full_value(crt: Criteria, crit: _Criterion) -> float:
+    return crt.coupling if crit.objective == "coupling" else crt.value(crit.kl_direction)
+
+
 def _result(
     lam: FloatArray,
     crit: _Criterion,
     found: tuple[float, _Derivs],
     scan_best: float | None,
+    window: tuple[float, float] | None = None,
 ) -> ShiftOptimum:
-    theta, (f, g, h) = found
+    """The answer of a search on ``crit``'s spectrum, re-evaluated on the full spectrum ``lam``.
+    When the two values disagree beyond the compression's tolerance, the search is redone on the
+    exact grouping (within ``window``, else the certified scan) and the result says so."""
+    theta, _ = found
     grid = crit.grid(theta)
+    crt = criteria(lam, grid, sampler=crit.sampler)
+    agree = agreement(found[1][0], _full_value(crt, crit), floor=CRITERION_FLOOR)
+    fell_back = False
+    if not agree.ok and not crit.comp.exact:
+        crit = _Criterion(
+            exact_grouping(lam),
+            crit.n,
+            crit.sampler,
+            crit.objective,
+            crit.kl_direction,
+            crit.exponent,
+        )
+        if window is None:
+            found, scan = _found(crit, *LOG_SHIFT_RANGE)
+            scan_best = scan if scan_best is not None else None
+        else:
+            found = _refine(crit, theta, *window)
+        theta, grid, fell_back = found[0], crit.grid(found[0]), True
+        crt = criteria(lam, grid, sampler=crit.sampler)
+    theta, (_, g, h) = found
     return ShiftOptimum(
         shift=math.exp(theta),
         mu=theta,
@@ -369,13 +429,17 @@ def _result(
         sampler=crit.sampler,
         objective=crit.objective,
         kl_direction=crit.kl_direction,
-        value=f,
+        value=_full_value(crt, crit),
         sigmas=grid,
         t=flow_times(grid),
         gradient=g,
         curvature=h,
         scan_best=scan_best,
         eigenvalues=lam,
+        criteria=crt,
+        compression=crit.comp,
+        agreement=agree,
+        fell_back=fell_back,
     )
 
 
@@ -386,7 +450,12 @@ def _criterion(
     objective: Objective | None,
     kl_direction: KLDirection,
     exponent: float,
+    exact_spectrum: bool = False,
+    comp: CompressedSpectrum | None = None,
 ) -> tuple[FloatArray, _Criterion]:
+    """The validated spectrum and the criterion on the spectrum the search works on: ``comp``
+    when given (a sweep compresses once), else
+    :func:`~symsched.gaussian.compress.spectrum_for_optimiser`."""
     from symsched.samplers import get_sampler
 
     lam = as_eigenvalues(eigenvalues)
@@ -402,7 +471,9 @@ def _criterion(
             "dominates the coupling error, so its minimiser says nothing about the schedule; "
             "use objective 'kl'"
         )
-    return lam, _Criterion(lam, n, sampler, obj, kl_direction, float(exponent))
+    if comp is None:
+        comp = spectrum_for_optimiser(lam, n, exact_spectrum)
+    return lam, _Criterion(comp, n, sampler, obj, kl_direction, float(exponent))
 
 
 def optimal_shift(
@@ -413,8 +484,15 @@ def optimal_shift(
     objective: Objective | None = None,
     kl_direction: KLDirection = "kl_source_output",
     exponent: float = 1.0,
+    exact_spectrum: bool = False,
 ) -> ShiftOptimum:
     r"""The shift :math:`s^\star` of N uniform flow steps that minimises the exact criterion.
+
+    The search runs on the compressed spectrum
+    (:func:`symsched.gaussian.compress.compress_spectrum`,
+    docs/theory/gaussian.md#compressed-spectra) and its answer is re-evaluated on the full
+    spectrum; it is redone on the exact grouping of equal eigenvalues when the two differ by
+    more than :data:`~symsched.gaussian.compress.RTOL` (:attr:`ShiftOptimum.fell_back`).
 
     Parameters
     ----------
@@ -435,6 +513,8 @@ def optimal_shift(
     exponent
         :math:`\sigma` of the exponential time shift :math:`\rho\mapsto e^\mu\rho^\sigma`
         (1: SD3's shift and every pipeline's dynamic shift; then :math:`\mu=\ln s`).
+    exact_spectrum
+        Search on the exact grouping of equal eigenvalues instead of the compressed spectrum.
 
     Returns
     -------
@@ -453,14 +533,11 @@ def optimal_shift(
     >>> round(opt.shift, 4), opt.curvature > 0
     (0.8776, True)
     """
-    lam, crit = _criterion(eigenvalues, steps, sampler, objective, kl_direction, exponent)
-    thetas, values = _scan(crit)
-    i = int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))
-    if i in (0, thetas.size - 1):
-        raise _edge_error(exponent)
-    lo, hi = float(thetas[i - 1]), float(thetas[i + 1])
-    found = _refine(crit, float(thetas[i]), lo, hi)
-    return _result(lam, crit, found, math.exp(float(thetas[i])))
+    lam, crit = _criterion(
+        eigenvalues, steps, sampler, objective, kl_direction, exponent, exact_spectrum
+    )
+    found, scan_best = _found(crit, *LOG_SHIFT_RANGE)
+    return _result(lam, crit, found, scan_best)
 
 
 def optimal_shifts(
@@ -471,6 +548,7 @@ def optimal_shifts(
     objective: Objective | None = None,
     kl_direction: KLDirection = "kl_source_output",
     exponent: float = 1.0,
+    exact_spectrum: bool = False,
 ) -> list[ShiftOptimum]:
     r""":func:`optimal_shift` for a sequence of step counts, each warm-started.
 
@@ -482,8 +560,8 @@ def optimal_shifts(
 
     Parameters
     ----------
-    eigenvalues, sampler, objective, kl_direction, exponent
-        As :func:`optimal_shift`.
+    eigenvalues, sampler, objective, kl_direction, exponent, exact_spectrum
+        As :func:`optimal_shift` (the spectrum is compressed once for the whole sweep).
     steps
         The step counts, in the order searched (increasing is fastest).
 
@@ -492,36 +570,31 @@ def optimal_shifts(
     list[ShiftOptimum]
         One per step count, in order.
     """
+    lam = as_eigenvalues(eigenvalues)
+    spectra: dict[bool, CompressedSpectrum] = {}  # compressed once for the whole sweep
+
+    def spectrum(n: int) -> CompressedSpectrum:
+        key = exact_spectrum or n > MAX_STEPS
+        if key not in spectra:
+            spectra[key] = spectrum_for_optimiser(lam, n, key)
+        return spectra[key]
+
     out: list[ShiftOptimum] = []
     lo_all, hi_all = LOG_SHIFT_RANGE
     for n in steps:
-        if not out:
-            opt = optimal_shift(
-                eigenvalues,
-                n,
-                sampler=sampler,
-                objective=objective,
-                kl_direction=kl_direction,
-                exponent=exponent,
-            )
-        else:
-            lam, crit = _criterion(eigenvalues, n, sampler, objective, kl_direction, exponent)
+        args = (lam, n, sampler, objective, kl_direction, exponent)
+        _, crit = _criterion(*args, comp=spectrum(check_steps(n)))
+        if out:
             prev = out[-1].mu
             lo, hi = max(lo_all, prev - _WARM_SPAN), min(hi_all, prev + _WARM_SPAN)
             found = _refine(crit, min(hi, max(lo, _extrapolate(out, n))), lo, hi)
             theta = found[0]
-            if min(theta - lo, hi - theta) < 1e-6:  # pressed against the window: rescan
-                opt = optimal_shift(
-                    lam,
-                    n,
-                    sampler=sampler,
-                    objective=objective,
-                    kl_direction=kl_direction,
-                    exponent=exponent,
-                )
-            else:
-                opt = _result(lam, crit, found, None)
-        out.append(opt)
+            if min(theta - lo, hi - theta) >= 1e-6:  # inside the window: a local optimum
+                out.append(_result(lam, crit, found, None, window=(lo, hi)))
+                continue
+        # the first step count, or pressed against the window: the certified scan
+        found, scan_best = _found(crit, *LOG_SHIFT_RANGE)
+        out.append(_result(lam, crit, found, scan_best))
     return out
 
 
@@ -550,18 +623,21 @@ def optimal_exponential_shift(
     sampler: str = "ddim",
     objective: Objective | None = None,
     kl_direction: KLDirection = "kl_source_output",
+    exact_spectrum: bool = False,
 ) -> ShiftOptimum:
     r"""The best :math:`(\mu,\sigma)` of the exponential time shift :math:`\rho_k=e^\mu
     c_k^\sigma`: what freeing the exponent that every pipeline fixes at 1 would buy
     (docs/theory/flow.md#what-the-shift-family-loses).
 
-    The profile :math:`\sigma\mapsto\min_\mu` (each inner minimum by :func:`optimal_shift`,
-    certified) is scanned at 17 log-spaced exponents over :data:`EXPONENT_RANGE` and refined by
-    bounded Brent search around the best, each inner search warm-started from the last.
+    The profile :math:`\sigma\mapsto\min_\mu` (each inner minimum searched as in
+    :func:`optimal_shift`, certified) is scanned at 17 log-spaced exponents over
+    :data:`EXPONENT_RANGE` and refined by bounded Brent search around the best, each inner search
+    warm-started from the last; all on one compressed spectrum, the answer re-evaluated on the
+    full one.
 
     Parameters
     ----------
-    eigenvalues, steps, sampler, objective, kl_direction
+    eigenvalues, steps, sampler, objective, kl_direction, exact_spectrum
         As :func:`optimal_shift`.
 
     Returns
@@ -580,31 +656,35 @@ def optimal_exponential_shift(
 
     lam = as_eigenvalues(eigenvalues)
     sigmas = np.geomspace(*EXPONENT_RANGE, 17)
-    scanned = [
-        optimal_shift(
-            lam, steps, sampler=sampler, objective=objective, kl_direction=kl_direction, exponent=e
-        )
-        for e in sigmas
-    ]
-    i = int(np.argmin([o.value for o in scanned]))
+    comp = spectrum_for_optimiser(lam, check_steps(steps), exact_spectrum)
+
+    def search(exponent: float, theta0: float | None) -> tuple[_Criterion, tuple[float, _Derivs]]:
+        _, crit = _criterion(lam, steps, sampler, objective, kl_direction, exponent, comp=comp)
+        if theta0 is None:
+            found, scan_best[exponent] = _found(crit, *LOG_SHIFT_RANGE)
+            return crit, found
+        return crit, _refine(crit, theta0, *LOG_SHIFT_RANGE)
+
+    scan_best: dict[float, float] = {}
+    scanned = [search(float(e), None) for e in sigmas]
+    i = int(np.argmin([found[1][0] for _, found in scanned]))
     if i in (0, sigmas.size - 1):
         raise ValueError(
             f"the best exponent lies outside [{EXPONENT_RANGE[0]:g}, {EXPONENT_RANGE[1]:g}] "
             "for this spectrum and step count"
         )
-    best: dict[str, ShiftOptimum] = {"opt": scanned[i]}
+    best = [scanned[i]]
 
     def profile(log_e: float) -> float:
-        lam_c, crit = _criterion(lam, steps, sampler, objective, kl_direction, math.exp(log_e))
-        found = _refine(crit, best["opt"].mu, *LOG_SHIFT_RANGE)
-        opt = _result(lam_c, crit, found, scanned[i].scan_best)
-        if opt.value < best["opt"].value:
-            best["opt"] = opt
-        return opt.value
+        crit, found = search(math.exp(log_e), best[0][1][0])
+        if found[1][0] < best[0][1][1][0]:
+            best[0] = (crit, found)
+        return found[1][0]
 
     lo, hi = math.log(float(sigmas[i - 1])), math.log(float(sigmas[i + 1]))
     minimize_scalar(profile, bounds=(lo, hi), method="bounded", options={"xatol": 1e-6})
-    return best["opt"]
+    crit, found = best[0]
+    return _result(lam, crit, found, scan_best[float(sigmas[i])], window=LOG_SHIFT_RANGE)
 
 
 @dataclass(frozen=True)

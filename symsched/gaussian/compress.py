@@ -51,6 +51,8 @@ __all__ = [
     "compression_params",
     "error_bound_factor",
     "exact_grouping",
+    "node_bound",
+    "spectrum_for_optimiser",
 ]
 
 RTOL = 1e-6
@@ -263,6 +265,29 @@ def compress_spectrum(
     return CompressedSpectrum(
         nl[order], nw[order], lam.size, int(values.size), False, float(bin_width), k
     )
+
+
+def spectrum_for_optimiser(
+    eigenvalues: SpectrumLike, steps: int, exact_spectrum: bool = False
+) -> CompressedSpectrum:
+    r"""The spectrum an optimiser searches on: :func:`compress_spectrum` of ``eigenvalues``, or
+    their :func:`exact_grouping` with ``exact_spectrum`` or outside the stated grid class (more
+    than :data:`MAX_STEPS` steps)."""
+    if exact_spectrum or steps > MAX_STEPS:
+        return exact_grouping(eigenvalues)
+    return compress_spectrum(eigenvalues)
+
+
+def node_bound(eigenvalues: FloatArray, exact_spectrum: bool = False) -> int:
+    """An upper bound on the size of the spectrum :func:`spectrum_for_optimiser` returns, without
+    building it (what a memory estimate needs): ``d`` with ``exact_spectrum``, else
+    :data:`NODES_PER_BIN` per bin of :data:`BIN_WIDTH` over the log range, at most ``d``."""
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    d = int(lam.size)
+    if exact_spectrum or not d or not bool((lam > 0).all()):
+        return d
+    span = float(np.log(lam.max()) - np.log(lam.min()))
+    return min(d, (int(span / BIN_WIDTH) + 1) * NODES_PER_BIN)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,12 @@ from symsched._validate import (
     check_steps,
     distinct_eigenvalues,
 )
-from symsched.gaussian.compress import Agreement, CompressedSpectrum, agreement
+from symsched.gaussian.compress import (
+    Agreement,
+    CompressedSpectrum,
+    agreement,
+    spectrum_for_optimiser,
+)
 from symsched.gaussian.coupling import Criteria, criteria
 from symsched.samplers import get_sampler
 from symsched.samplers._linear import propagate
@@ -354,11 +359,11 @@ def _starts(
     comp: CompressedSpectrum | None = None,
 ) -> list[FloatArray]:
     """The optimiser's starting grids: the DDIM KL optimum (on the spectrum ``comp`` the search
-    works on, default that of :func:`~symsched.gaussian.variational.spectrum_for_optimiser`, from
+    works on, default that of :func:`~symsched.gaussian.compress.spectrum_for_optimiser`, from
     the tangent grid of ``lam_v``) and, with both ends finite and positive, the log-uniform grid;
     the best local optimum is kept."""
     from symsched.gaussian.tangent import gamma_star, tangent_sigmas
-    from symsched.gaussian.variational import _kl_minimise, spectrum_for_optimiser
+    from symsched.gaussian.variational import _kl_minimise
 
     if comp is None:
         comp = spectrum_for_optimiser(lam_v, n)
@@ -563,11 +568,7 @@ def sampler_optimal(
         ``init`` that does not match ``steps`` and the ends.
     """
     from symsched.gaussian.tangent import gamma_star, tangent_sigmas
-    from symsched.gaussian.variational import (
-        _check_optimiser_range,
-        _kl_optimal_on,
-        spectrum_for_optimiser,
-    )
+    from symsched.gaussian.variational import _check_optimiser_range, _kl_optimal_on
 
     knobs = dict(knobs or {})
     lam_v = as_eigenvalues(eigenvalues)

@@ -47,12 +47,11 @@ from symsched._validate import (
 )
 from symsched.gaussian import derive
 from symsched.gaussian.compress import (
-    MAX_STEPS,
     Agreement,
     CompressedSpectrum,
     agreement,
-    compress_spectrum,
     exact_grouping,
+    spectrum_for_optimiser,
 )
 from symsched.samplers import start_log_ratio
 from symsched.samplers._stable import EIGENVALUE_WINDOW, LEVEL_WINDOW
@@ -66,7 +65,6 @@ __all__ = [
     "exact_kl_and_gradient",
     "geodesic",
     "kl_optimal",
-    "spectrum_for_optimiser",
 ]
 
 
@@ -552,17 +550,6 @@ def _check_optimiser_range(lam_v: FloatArray, lo: float, hi: float, what: str) -
         )
 
 
-def spectrum_for_optimiser(
-    lam_v: FloatArray, steps: int, exact_spectrum: bool = False
-) -> CompressedSpectrum:
-    r"""The spectrum an optimiser works on: :func:`~symsched.gaussian.compress.compress_spectrum`
-    of ``lam_v``, or its exact grouping with ``exact_spectrum`` or outside the compression's grid
-    class (more than :data:`~symsched.gaussian.compress.MAX_STEPS` steps)."""
-    if exact_spectrum or steps > MAX_STEPS:
-        return exact_grouping(lam_v)
-    return compress_spectrum(lam_v)
-
-
 def _kl_minimise(
     values: FloatArray,
     w: FloatArray,
@@ -694,8 +681,9 @@ def _kl_optimal_on(
     full_kl: Callable[[FloatArray], float],
 ) -> KLOptimum:
     """:func:`kl_optimal` of validated arguments, searching on ``comp`` (the spectrum of
-    :func:`spectrum_for_optimiser`); ``full_kl`` is the KL of a grid on the full spectrum ``lam_v``
-    (a caller that evaluates the full criteria anyway passes its own, so it runs once)."""
+    :func:`~symsched.gaussian.compress.spectrum_for_optimiser`); ``full_kl`` is the KL of a grid
+    on the full spectrum ``lam_v`` (a caller that evaluates the full criteria anyway passes its
+    own, so it runs once)."""
     sig, nit, ok, msg, gnorm, kc = _kl_minimise(
         comp.nodes, comp.weights, x0_grid, start, objective, max_iter
     )

@@ -13,6 +13,7 @@ import sympy as sp
 from symsched.export import export, flow_levels
 from symsched.flow import derive, shift
 from symsched.gaussian import coupling, exact
+from symsched.gaussian.compress import exact_grouping
 from symsched.schedules import Schedule
 from symsched_verify import tolerances as tol
 
@@ -202,7 +203,7 @@ def test_closed_form_ddim_criterion_and_its_derivatives(direction: str, steps: i
     """The module's softplus form of DDIM's ln r (and its exact derivatives in ln s) against the
     sampler's own exact KL and central differences of it."""
     lam = np.geomspace(1e-3, 30.0, 57)
-    crit = shift._Criterion(lam, steps, "ddim", "kl", direction, 1.0)  # type: ignore[arg-type]
+    crit = shift._Criterion(exact_grouping(lam), steps, "ddim", "kl", direction, 1.0)  # type: ignore[arg-type]
     theta, h = 0.37, 1e-4
     f, g, c = crit.derivatives(theta)
 

@@ -69,6 +69,11 @@ class FlowScheduleOptions:
         "and N on the spectrum",
         metavar="R",
     )
+    exact_spectrum: bool = option(
+        False,
+        "search the shift on the full spectrum, not the compressed one (default: Gauss nodes in "
+        "log eigenvalue, the answer re-evaluated on the full spectrum; docs/theory/gaussian.md)",
+    )
 
 
 def _number(text: str, flag: str, what: str) -> float | None:
@@ -85,10 +90,17 @@ def _number(text: str, flag: str, what: str) -> float | None:
 
 
 def _memory(steps: int, o: FlowScheduleOptions) -> tuple[float, str]:
-    """The DDIM path holds ~6 (steps x distinct eigenvalues) float64 arrays; the other samplers'
-    exact paths ~12 (as ``kl-optimal``)."""
-    d = 0 if o.eigenvalues is None else int(np.asarray(o.eigenvalues).size)
-    return 12 * 8.0 * steps * d + 256.0 * (steps + 1), "steps"
+    """The DDIM path holds ~6 (steps x n) float64 arrays, the other samplers' exact paths ~12
+    (as ``kl-optimal``), n the size of the spectrum the search works on
+    (:func:`~symsched.gaussian.compress.node_bound`); the full-spectrum scoring of the answer
+    (and of the published rules) works in blocks of eigenvalues, a few d-vectors."""
+    from symsched.gaussian.compress import node_bound
+
+    if o.eigenvalues is None:
+        return 256.0 * (steps + 1), "steps"
+    lam = np.asarray(o.eigenvalues, dtype=np.float64)
+    n = node_bound(lam, o.exact_spectrum)  # the search (none when the shift is given)
+    return 12 * 8.0 * steps * n + 64.0 * lam.size + 256.0 * (steps + 1), "steps"
 
 
 @register_method(
@@ -101,6 +113,7 @@ def _memory(steps: int, o: FlowScheduleOptions) -> tuple[float, str]:
 )
 def _build(steps: int, o: FlowScheduleOptions) -> Schedule:
     from symsched.flow.shift import flow_times, optimal_shift, shifted_uniform_grid
+    from symsched.gaussian.compress import compression_params
     from symsched.gaussian.coupling import Criteria, criteria
     from symsched.gaussian.sampler_optimum import default_objective
 
@@ -149,6 +162,7 @@ def _build(steps: int, o: FlowScheduleOptions) -> Schedule:
             objective=o.objective,
             kl_direction=o.kl_objective,
             exponent=o.exponent,
+            exact_spectrum=o.exact_spectrum,
         )
         log_s, grid = opt.mu, opt.sigmas
         params |= {
@@ -157,6 +171,7 @@ def _build(steps: int, o: FlowScheduleOptions) -> Schedule:
             "gradient": opt.gradient,
             "curvature": opt.curvature,
             "scan_best_shift": opt.scan_best,
+            **compression_params(opt),
         }
         crt: Criteria | None = opt.criteria
     else:

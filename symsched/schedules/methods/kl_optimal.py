@@ -61,16 +61,13 @@ def _memory(steps: int, o: KLOptimalOptions) -> tuple[float, str]:
     the search works on: the distinct ones with ``exact_spectrum``, else at most the nodes of
     the compressed spectrum (one bin per BIN_WIDTH of the log range, NODES_PER_BIN each). The
     final full-spectrum evaluation works in blocks of eigenvalues (a few d-vectors)."""
-    from symsched.gaussian.compress import BIN_WIDTH, NODES_PER_BIN
+    from symsched.gaussian.compress import node_bound
 
     if o.eigenvalues is None:
         return 256.0 * (steps + 1), "steps"
     lam = np.asarray(o.eigenvalues, dtype=np.float64)
     d = int(lam.size)
-    n = d
-    if not o.exact_spectrum and d and (lam > 0).all():
-        span = float(np.log(lam.max()) - np.log(lam.min()))
-        n = min(d, (int(span / BIN_WIDTH) + 1) * NODES_PER_BIN)
+    n = node_bound(lam, o.exact_spectrum)
     per = 96.0 if o.sampler == "ddim" and o.objective in (None, "kl") else 8.0 * 48
     return per * steps * n + 64.0 * d + 256.0 * (steps + 1), "steps"
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symsched.flow import shift
 from symsched.gaussian import compress, coupling, sampler_optimum, variational
 from symsched.gaussian.compress import RTOL, compress_spectrum
 
@@ -174,13 +175,13 @@ def test_kl_optimal_on_the_compressed_spectrum_matches_the_full_search() -> None
 
 def _coarse(lam: object, **_: object) -> compress.CompressedSpectrum:
     # a rule far too coarse for the tolerance: one node per bin of 6 e-folds
-    return compress.compress_spectrum(lam, bin_width=6.0, nodes_per_bin=1)  # type: ignore[arg-type]
+    return compress_spectrum(lam, bin_width=6.0, nodes_per_bin=1)  # type: ignore[arg-type]
 
 
 def test_kl_optimal_falls_back_to_the_full_spectrum_when_the_check_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(variational, "compress_spectrum", _coarse)
+    monkeypatch.setattr(compress, "compress_spectrum", _coarse)
     res = variational.kl_optimal(LAM, 10, 0.002, 80.0)
     assert res.fell_back and res.agreement is not None and not res.agreement.ok
     assert res.compression is not None and res.compression.exact
@@ -192,11 +193,49 @@ def test_kl_optimal_falls_back_to_the_full_spectrum_when_the_check_fails(
 def test_sampler_optimal_falls_back_to_the_full_spectrum_when_the_check_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(variational, "compress_spectrum", _coarse)
+    monkeypatch.setattr(compress, "compress_spectrum", _coarse)
     res = sampler_optimum.sampler_optimal(LAM, 6, 0.002, 80.0, sampler="heun")
     assert res.fell_back and res.agreement is not None and not res.agreement.ok
     full = sampler_optimum.sampler_optimal(LAM, 6, 0.002, 80.0, sampler="heun", exact_spectrum=True)
     assert res.objective_value == pytest.approx(full.objective_value, rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("sampler", "objective"), [("ddim", "kl"), ("dpmpp-2m", "coupling"), ("ancestral", "kl")]
+)
+def test_optimal_shift_on_the_compressed_spectrum_matches_the_exact_search(
+    sampler: str, objective: str
+) -> None:
+    """The flow shift searched on the compressed spectrum: its reported value is the full
+    spectrum's criterion, within RTOL of the compressed one, and the shift is the exact search's
+    (a 1-D minimum: an O(RTOL) change of the criterion moves it by O(sqrt(RTOL)) at most)."""
+    lam = LAM / LAM.mean()
+    kw = {"sampler": sampler, "objective": objective}
+    comp = shift.optimal_shift(lam, 12, **kw)  # type: ignore[arg-type]
+    full = shift.optimal_shift(lam, 12, exact_spectrum=True, **kw)  # type: ignore[arg-type]
+    assert comp.compression is not None and comp.compression.nodes.size < 200
+    assert full.compression is not None and full.compression.exact
+    assert comp.agreement is not None and comp.agreement.ok and not comp.fell_back
+    crt = coupling.criteria(lam, comp.sigmas, sampler=sampler)
+    value = crt.coupling if objective == "coupling" else crt.kl_source_output
+    assert comp.value == value == comp.agreement.full
+    assert comp.shift == pytest.approx(full.shift, rel=2e-3)
+    assert comp.value == pytest.approx(full.value, rel=1e-6)
+
+
+def test_optimal_shift_falls_back_to_the_full_spectrum_when_the_check_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compress, "compress_spectrum", _coarse)
+    lam = LAM / LAM.mean()
+    res = shift.optimal_shift(lam, 10)
+    assert res.fell_back and res.agreement is not None and not res.agreement.ok
+    assert res.compression is not None and res.compression.exact
+    full = shift.optimal_shift(lam, 10, exact_spectrum=True)
+    assert res.shift == pytest.approx(full.shift, rel=1e-9)
+    sweep = shift.optimal_shifts(lam, [10, 11])  # the warm-started step falls back too
+    assert all(o.fell_back for o in sweep)
+    assert sweep[1].shift == pytest.approx(shift.optimal_shift(lam, 11, exact_spectrum=True).shift)
 
 
 @pytest.mark.parametrize("sampler", ["heun", "dpmpp-2m"])
