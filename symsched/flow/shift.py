@@ -53,6 +53,7 @@ from symsched.gaussian.compress import (
     Agreement,
     CompressedSpectrum,
     agreement,
+    check_fallback_memory,
     exact_grouping,
     spectrum_for_optimiser,
 )
@@ -405,8 +406,10 @@ def _result(
     agree = agreement(found[1][0], _full_value(crt, crit), floor=CRITERION_FLOOR)
     fell_back = False
     if not agree.ok and not crit.comp.exact:
+        exact = exact_grouping(lam)
+        check_fallback_memory(12 * 8.0 * crit.n, exact, "the optimal shift")
         crit = _Criterion(
-            exact_grouping(lam),
+            exact,
             crit.n,
             crit.sampler,
             crit.objective,

@@ -47,6 +47,7 @@ __all__ = [
     "Agreement",
     "CompressedSpectrum",
     "agreement",
+    "check_fallback_memory",
     "compress_spectrum",
     "compression_params",
     "error_bound_factor",
@@ -288,6 +289,21 @@ def node_bound(eigenvalues: FloatArray, exact_spectrum: bool = False) -> int:
         return d
     span = float(np.log(lam.max()) - np.log(lam.min()))
     return min(d, (int(span / BIN_WIDTH) + 1) * NODES_PER_BIN)
+
+
+def check_fallback_memory(bytes_per_value: float, exact: CompressedSpectrum, what: str) -> None:
+    """Refuse a fallback to the exact grouping ``exact`` whose search would exceed the memory
+    budget (:func:`symsched._budget.check_memory`): ``bytes_per_value`` per distinct eigenvalue.
+    A compressed search needs little memory at any size, so its fallback is the one request that
+    may not fit; it is refused before it allocates, never attempted."""
+    from symsched._budget import check_memory
+
+    check_memory(
+        bytes_per_value * exact.nodes.size,
+        flag="--eigenvalues",
+        what=f"{what} on the full spectrum ({exact.nodes.size} distinct eigenvalues; the "
+        "compressed spectrum failed its check against it)",
+    )
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from symsched.gaussian.compress import (
     Agreement,
     CompressedSpectrum,
     agreement,
+    check_fallback_memory,
     spectrum_for_optimiser,
 )
 from symsched.gaussian.coupling import Criteria, criteria
@@ -684,6 +685,7 @@ def sampler_optimal(
     if first.agreement is None or first.agreement.ok:
         return first
     exact = spectrum_for_optimiser(lam_v, n, exact_spectrum=True)
+    check_fallback_memory(8.0 * 48 * n, exact, "the sampler-aware search")
     again = search.run(exact, [sig[: m + 1]])
     if again is None:  # the answer itself is a start: the full search keeps a distinct grid
         return first

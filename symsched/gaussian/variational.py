@@ -29,8 +29,8 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import sympy as sp
@@ -47,9 +47,11 @@ from symsched._validate import (
 )
 from symsched.gaussian import derive
 from symsched.gaussian.compress import (
+    RTOL,
     Agreement,
     CompressedSpectrum,
     agreement,
+    check_fallback_memory,
     exact_grouping,
     spectrum_for_optimiser,
 )
@@ -163,9 +165,27 @@ class Geodesic:
     J
         :math:`J_i` of the optimal schedule.
     residual
-        :math:`\max_i|w_i-J_i/\sum J|` at the returned weights.
+        :math:`\max_i|w_i-J_i/\sum J|` of the fixed point on the spectrum it iterated on
+        (:attr:`compression`).
     iterations
         Fixed-point iterations used.
+    compression
+        The spectrum the fixed point iterated on: the compressed spectrum
+        (:func:`symsched.gaussian.compress.compress_spectrum`) or the exact grouping of equal
+        eigenvalues (``exact_spectrum``, a spectrum too small to compress, or after a fallback).
+        :attr:`weights`, :attr:`J` and :attr:`dominant_coefficient` are always those of the full
+        spectrum, in the metric the fixed point found; the grids use that metric.
+    agreement
+        The dominant coefficient on the compressed spectrum against the full one (``None`` when
+        the fixed point iterated on the exact grouping from the start).
+    metric_error
+        The largest relative difference, over the quadrature nodes, between the metric of the
+        compressed fixed point and the metric of the full spectrum's weights :math:`J_i/\sum J`
+        (0 for the exact grouping): with :attr:`agreement`, the check that the compression did not
+        move the fixed point.
+    fell_back
+        Whether a check exceeded :data:`~symsched.gaussian.compress.RTOL`, so the fixed point was
+        redone on the exact grouping.
     """
 
     eigenvalues: FloatArray
@@ -181,8 +201,12 @@ class Geodesic:
     _panel_integrals: FloatArray
     _length: float
     _tails: tuple[float, float, float]
-    _distinct: FloatArray  # the distinct eigenvalues and the total weight of each (grid's metric)
-    _distinct_weights: FloatArray
+    _distinct: FloatArray  # the values of the metric (distinct eigenvalues or compressed nodes)
+    _distinct_weights: FloatArray  # and the total weight of each: g = sum_j w_j m(rho; lambda_j)
+    compression: CompressedSpectrum | None = field(default=None, repr=False)
+    agreement: Agreement | None = None
+    metric_error: float = 0.0
+    fell_back: bool = False
 
     @property
     def dominant_coefficient(self) -> float:
@@ -269,6 +293,7 @@ def geodesic(
     *,
     tol: float = 1e-10,
     max_iter: int = 10_000,
+    exact_spectrum: bool = False,
 ) -> Geodesic:
     r"""Unrestricted optimum (b): the self-consistent weighted geodesic [sun2026, §5.3(b)].
 
@@ -280,7 +305,14 @@ def geodesic(
 
     Equal eigenvalues are grouped exactly: :math:`J_i` depends on :math:`\lambda_i` alone, so the
     fixed point keeps equal weights on equal eigenvalues, and the iteration runs once per distinct
-    value with its multiplicity (the cost is that of the distinct values, not of d).
+    value with its multiplicity. A large spectrum is compressed further
+    (:func:`symsched.gaussian.compress.compress_spectrum`): the metric
+    :math:`g_w=\sum_iw_im_i` is a sum over eigenvalues of a function analytic in
+    :math:`\ln\lambda` (the weights are, being integrals of :math:`m_i`), so the fixed point
+    iterates on the Gauss nodes, and one blocked pass over the full spectrum then computes every
+    :math:`J_i`, the dominant coefficient and the metric of the full weights, both checked
+    against the compressed ones (docs/theory/gaussian.md#compressed-spectra); a check beyond
+    :data:`~symsched.gaussian.compress.RTOL` redoes the fixed point on the exact grouping.
 
     Parameters
     ----------
@@ -293,6 +325,8 @@ def geodesic(
         Tolerance of the fixed point.
     max_iter
         Most fixed-point iterations.
+    exact_spectrum
+        Iterate on the exact grouping of equal eigenvalues instead of the compressed spectrum.
 
     Returns
     -------
@@ -325,75 +359,186 @@ def geodesic(
             f"sigma_max = {hi} lies far above every sqrt(eigenvalue); use sigma_max = inf or a "
             "smaller value"
         )
-    nodes, qw, edges = _nodes_weights(a_lo, a_hi)
-    # one column per distinct eigenvalue u_j (multiplicity c_j); w is the weight of each copy
-    lam_u, inverse, counts = np.unique(lam_v, return_inverse=True, return_counts=True)
-    mult = counts.astype(np.float64)
-    m = _m(nodes, lam_u)  # (nodes, distinct)
-    rho_lo, rho_hi = math.exp(a_lo), math.exp(a_hi)
-    m0 = 1.0 / lam_u  # m at rho = 0 (derived density at 0)
-    w = np.full(lam_u.size, 1.0 / lam_v.size)
-    resid = math.inf
-    for it in range(1, max_iter + 1):  # noqa: B007 (the count is reported after the loop)
-        g = m @ (mult * w)
-        sg = np.sqrt(g)
-        length = float(qw @ (sg * nodes))
-        integ = (qw * nodes / sg) @ m  # int m_i / sqrt(g) d rho over the core
-        if tail_lo:
-            g0 = math.sqrt(float(m0 @ (mult * w)))
-            length += rho_lo * g0
-            integ = integ + rho_lo * m0 / g0
-        if tail_hi:
-            s_top = math.sqrt(float((mult * w) @ lam_u))
-            length += s_top / rho_hi
-            integ = integ + lam_u / (s_top * rho_hi)
-        J = length * integ
-        w_new = J / (mult @ J)
-        resid = float(np.max(np.abs(w_new - w)))
-        w = w_new
-        if resid <= tol:
-            break
-    else:
-        raise RuntimeError(
-            f"geodesic fixed point did not converge: residual {resid:.2e} after {max_iter} "
-            "iterations"
-        )
-    # final quantities at the converged weights
-    w_u = mult * w  # total weight of each distinct value
-    g = m @ w_u
-    sg = np.sqrt(g)
-    length = float(qw @ (sg * nodes))
-    integ = (qw * nodes / sg) @ m
-    g0 = math.sqrt(float(m0 @ w_u))
-    top = bottom = 0.0
-    if tail_lo:
-        bottom = rho_lo * g0
-        integ = integ + rho_lo * m0 / g0
-    if tail_hi:
-        s_top = math.sqrt(float(w_u @ lam_u))
-        top = s_top / rho_hi
-        integ = integ + lam_u / (s_top * rho_hi)
-    panel_int = (qw * sg * nodes).reshape(edges.size - 1, _ORDER).sum(1)
-    length += top + bottom
-    J = length * integ
-    resid = float(np.max(np.abs(J / (mult @ J) - w)))
+    quad = _Quadrature(*_nodes_weights(a_lo, a_hi), tail_lo, tail_hi)
+    comp = spectrum_for_optimiser(lam_v, 1, exact_spectrum)
+    w, it, _ = quad.fixed_point(comp.nodes, comp.weights, lam_v.size, tol, max_iter)
+    found = quad.on_full(lam_v, comp, w)
+    agree, fell_back = None, False
+    if not comp.exact:
+        agree = agreement(found.dominant_searched, found.dominant)
+        if not (agree.ok and found.metric_error <= RTOL):
+            comp, fell_back = exact_grouping(lam_v), True
+            check_fallback_memory(3 * 8.0 * quad.nodes.size, comp, "the variational geodesic")
+            w, it, _ = quad.fixed_point(comp.nodes, comp.weights, lam_v.size, tol, max_iter)
+            found = quad.on_full(lam_v, comp, w)
     return Geodesic(
         lam_v,
         lo,
         hi,
-        w[inverse],
-        J[inverse],
-        resid,
+        found.weights[found.inverse],
+        found.J[found.inverse],
+        found.residual,
         it,
-        nodes,
-        qw,
-        edges,
-        panel_int,
-        length,
-        (top, bottom, g0),
-        lam_u,
-        w_u,
+        quad.nodes,
+        quad.qw,
+        quad.edges,
+        found.panel_integrals,
+        found.length,
+        found.tails,
+        comp.nodes,
+        found.node_weights,
+        compression=comp,
+        agreement=agree,
+        fell_back=fell_back,
+        metric_error=found.metric_error,
     )
+
+
+def _dominant(counts: FloatArray, j: FloatArray) -> float:
+    return float(counts @ j**2 / 4)
+
+
+_KL_BYTES = 96.0  # bytes per step and eigenvalue of the exact KL and its gradient (kl-optimal)
+_GEODESIC_BLOCK = 4096  # eigenvalues per block of the full-spectrum pass (nodes x block in cache)
+
+
+@dataclass(frozen=True)
+class _Quadrature:
+    r"""The quadrature of the geodesic's integrals in :math:`\ln\rho` and its closed-form tails."""
+
+    nodes: FloatArray
+    qw: FloatArray
+    edges: FloatArray
+    tail_lo: bool
+    tail_hi: bool
+
+    @property
+    def rho_lo(self) -> float:
+        return math.exp(float(self.edges[0]))
+
+    @property
+    def rho_hi(self) -> float:
+        return math.exp(float(self.edges[-1]))
+
+    def metric(
+        self, lam_n: FloatArray, w_n: FloatArray
+    ) -> tuple[FloatArray, float, float, float, float]:
+        """sqrt(g) on the nodes of the metric of per-copy weights ``w_n`` on the weighted values
+        ``lam_n`` (``w_n`` times the multiplicities), with the length and its two tails, and
+        sqrt(g(0)) and sqrt(sum w lam) of the tails."""
+        sg = np.sqrt(_m(self.nodes, lam_n) @ w_n)
+        return sg, *self.tails(float(np.sum(w_n / lam_n)), float(w_n @ lam_n), sg)
+
+    def tails(self, m0w: float, lamw: float, sg: FloatArray) -> tuple[float, float, float, float]:
+        length = float(self.qw @ (sg * self.nodes))
+        g0, s_top = math.sqrt(m0w), math.sqrt(lamw)
+        bottom = self.rho_lo * g0 if self.tail_lo else 0.0
+        top = s_top / self.rho_hi if self.tail_hi else 0.0
+        return length + top + bottom, top, bottom, g0
+
+    def integrals(self, lam_b: FloatArray, sg: FloatArray, g0: float, s_top: float) -> FloatArray:
+        r""":math:`\int m_i/\sqrt g\,d\rho` of the eigenvalues ``lam_b``, tails included."""
+        integ = (self.qw * self.nodes / sg) @ _m(self.nodes, lam_b)
+        if self.tail_lo:
+            integ = integ + self.rho_lo / (lam_b * g0)
+        if self.tail_hi:
+            integ = integ + lam_b / (s_top * self.rho_hi)
+        return np.asarray(integ, dtype=np.float64)
+
+    def fixed_point(
+        self, lam_n: FloatArray, mult: FloatArray, d: int, tol: float, max_iter: int
+    ) -> tuple[FloatArray, int, float]:
+        r"""The fixed point :math:`w\leftarrow J(w)/\sum J(w)` on the weighted spectrum (one
+        weight per copy of each value): the weights, the iterations and the last residual."""
+        m = _m(self.nodes, lam_n)  # (nodes, values)
+        w = np.full(lam_n.size, 1.0 / d)
+        resid = math.inf
+        for it in range(1, max_iter + 1):
+            wt = mult * w
+            sg = np.sqrt(m @ wt)
+            length, _, _, g0 = self.tails(float(np.sum(wt / lam_n)), float(wt @ lam_n), sg)
+            s_top = math.sqrt(float(wt @ lam_n))
+            integ = (self.qw * self.nodes / sg) @ m
+            if self.tail_lo:
+                integ = integ + self.rho_lo / (lam_n * g0)
+            if self.tail_hi:
+                integ = integ + lam_n / (s_top * self.rho_hi)
+            j = length * integ
+            w_new = j / (mult @ j)
+            resid = float(np.max(np.abs(w_new - w)))
+            w = w_new
+            if resid <= tol:
+                return w, it, resid
+        raise RuntimeError(
+            f"geodesic fixed point did not converge: residual {resid:.2e} after {max_iter} "
+            "iterations"
+        )
+
+    def on_full(self, lam_v: FloatArray, comp: CompressedSpectrum, w: FloatArray) -> _FullPass:
+        r"""The metric of the fixed point ``w`` on ``comp`` and, in one blocked pass over the full
+        spectrum's distinct values, their :math:`J_i`, the metric of the weights
+        :math:`J_i/\sum J` and its largest relative difference from the metric of the same map on
+        ``comp`` (0 when ``comp`` is exact)."""
+        wt = comp.weights * w
+        sg, length, top, bottom, g0 = self.metric(comp.nodes, wt)
+        s_top = math.sqrt(float(wt @ comp.nodes))
+        j_nodes = length * self.integrals(comp.nodes, sg, g0, s_top)
+        lam_u, inverse, counts = np.unique(lam_v, return_inverse=True, return_counts=True)
+        j_u = np.empty(lam_u.size)
+        g_full = np.zeros(self.nodes.size)
+        for i in range(0, lam_u.size, _GEODESIC_BLOCK):
+            lb = lam_u[i : i + _GEODESIC_BLOCK]
+            mb = _m(self.nodes, lb)
+            j_u[i : i + lb.size] = length * ((self.qw * self.nodes / sg) @ mb)
+            if self.tail_lo:
+                j_u[i : i + lb.size] += length * self.rho_lo / (lb * g0)
+            if self.tail_hi:
+                j_u[i : i + lb.size] += length * lb / (s_top * self.rho_hi)
+            g_full += mb @ (counts[i : i + lb.size] * j_u[i : i + lb.size])
+        cnt = counts.astype(np.float64)
+        total = float(cnt @ j_u)
+        if comp.exact:  # the same values: the residual at the returned weights, as iterated
+            metric_error = 0.0
+            resid = float(np.max(np.abs(j_u / total - w[::-1])))
+        else:
+            # against the compressed metric of the same map applied once more (J / sum J on the
+            # nodes): the difference is the compression's alone, not the fixed point's tolerance
+            nxt = _m(self.nodes, comp.nodes) @ (comp.weights * j_nodes)
+            metric_error = float(
+                np.max(np.abs(g_full / total / (nxt / (comp.weights @ j_nodes)) - 1.0))
+            )
+            resid = float(np.max(np.abs(j_nodes / float(comp.weights @ j_nodes) - w)))
+        panel = (self.qw * sg * self.nodes).reshape(self.edges.size - 1, _ORDER).sum(1)
+        return _FullPass(
+            inverse,
+            j_u / total,
+            j_u,
+            _dominant(cnt, j_u),
+            _dominant(comp.weights, j_nodes),
+            metric_error,
+            resid,
+            panel,
+            length,
+            (top, bottom, g0),
+            wt,
+        )
+
+
+class _FullPass(NamedTuple):
+    """What :meth:`_Quadrature.on_full` computes (per distinct value of the full spectrum:
+    ``weights`` and ``J``, mapped to the eigenvalues by ``inverse``)."""
+
+    inverse: Any
+    weights: FloatArray
+    J: FloatArray
+    dominant: float
+    dominant_searched: float
+    metric_error: float
+    residual: float
+    panel_integrals: FloatArray
+    length: float
+    tails: tuple[float, float, float]
+    node_weights: FloatArray
 
 
 # ---------------------------------------------------------------------------------------------
@@ -694,6 +839,7 @@ def _kl_optimal_on(
     if agree.ok:
         return KLOptimum(sig, kv, gnorm, nit, ok, msg, comp, agree)
     exact = exact_grouping(lam_v)
+    check_fallback_memory(_KL_BYTES * (x0_grid.size - 1), exact, "the kl-optimal search")
     sig, nit2, ok, msg, gnorm, _ = _kl_minimise(
         exact.nodes, exact.weights, sig, start, objective, max_iter
     )

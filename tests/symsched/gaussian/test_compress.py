@@ -238,6 +238,54 @@ def test_optimal_shift_falls_back_to_the_full_spectrum_when_the_check_fails(
     assert sweep[1].shift == pytest.approx(shift.optimal_shift(lam, 11, exact_spectrum=True).shift)
 
 
+@pytest.mark.parametrize(("lo", "hi"), [(0.0, math.inf), (0.002, 80.0)])
+def test_geodesic_on_the_compressed_spectrum_matches_the_exact_fixed_point(
+    lo: float, hi: float
+) -> None:
+    """The variational geodesic iterated on the Gauss nodes: every J_i and weight of the full
+    spectrum, the dominant coefficient and the grids equal those of the fixed point on the exact
+    grouping, far inside RTOL (both fixed points converge to 1e-10 in the weights)."""
+    comp = variational.geodesic(LAM, lo, hi)
+    full = variational.geodesic(LAM, lo, hi, exact_spectrum=True)
+    assert comp.compression is not None and comp.compression.nodes.size < 200
+    assert full.compression is not None and full.compression.exact and full.agreement is None
+    assert comp.agreement is not None and comp.agreement.ok and not comp.fell_back
+    assert 0 < comp.metric_error <= RTOL and full.metric_error == 0.0
+    assert comp.dominant_coefficient == pytest.approx(full.dominant_coefficient, rel=RTOL)
+    assert comp.dominant_coefficient == pytest.approx(comp.agreement.full, rel=1e-13)
+    assert np.allclose(comp.J, full.J, rtol=1e-8, atol=0)
+    assert np.allclose(comp.weights, full.weights, rtol=1e-8, atol=0)
+    assert comp.weights.sum() == pytest.approx(1.0, rel=1e-13)
+    for n in (5, 40):
+        assert np.allclose(comp.grid(n), full.grid(n), rtol=1e-8, atol=0)
+
+
+def test_geodesic_falls_back_to_the_full_spectrum_when_the_check_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compress, "compress_spectrum", _coarse)
+    res = variational.geodesic(LAM, 0.002, 80.0)
+    assert res.fell_back and res.agreement is not None
+    assert not (res.agreement.ok and res.metric_error <= RTOL)
+    assert res.compression is not None and res.compression.exact
+    full = variational.geodesic(LAM, 0.002, 80.0, exact_spectrum=True)
+    assert np.array_equal(res.grid(12), full.grid(12))
+    assert np.array_equal(res.J, full.J)
+
+
+def test_a_fallback_too_large_for_the_memory_budget_is_refused_before_it_allocates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from symsched._budget import MemoryBudgetError
+
+    monkeypatch.setattr(compress, "compress_spectrum", _coarse)
+    monkeypatch.setenv("SYMSCHED_MAX_MEMORY", "1M")
+    with pytest.raises(MemoryBudgetError, match=r"full spectrum .*failed its check"):
+        variational.geodesic(LAM, 0.002, 80.0)
+    with pytest.raises(MemoryBudgetError, match="--eigenvalues"):
+        variational.kl_optimal(LAM, 10, 0.002, 80.0)
+
+
 @pytest.mark.parametrize("sampler", ["heun", "dpmpp-2m"])
 def test_sampler_optimal_reports_the_full_criterion_and_the_check(sampler: str) -> None:
     res = sampler_optimum.sampler_optimal(LAM, 8, 0.002, 80.0, sampler=sampler)
