@@ -32,6 +32,12 @@ import numpy as np
 
 from symsched._typing import FloatArray, SpectrumLike
 from symsched._validate import as_eigenvalues, as_grid, distinct_eigenvalues
+from symsched.gaussian.compress import (
+    MAX_STEPS,
+    CompressedSpectrum,
+    compress_spectrum,
+    exact_grouping,
+)
 from symsched.gaussian.coupling import Criteria, grouped_criteria
 from symsched.gaussian.exact import kl_from_log_ratios, log_variance_ratios
 
@@ -193,7 +199,7 @@ def score_grid(
         gap: float | None = None
         if optimum and n >= 2:
             opt = sampler_optimal(lam, n, float(sig[-1]), float(sig[0]), sampler=name)
-            oc = grouped_criteria(values, counts, np.asarray(opt.sigmas), sampler=name)
+            oc = opt.criteria  # on the full spectrum
             best = oc.coupling if obj == "coupling" else oc.kl_source_output
             gap = value / best if best > 0 else math.inf
         kls = tuple(_kl_grouped(values, counts, refine(sig, m * n), name) for m in (1, 2, 4))
@@ -204,22 +210,72 @@ def score_grid(
     return out
 
 
-def _fewest_steps(kl_at: Callable[[int], float], target_kl: float) -> int | None:
-    """Doubling then bisection for the fewest N with ``kl_at(N) <= target_kl``."""
+def _fewest_steps(kl_at: Callable[[int], float], target_kl: float) -> tuple[int | None, int]:
+    """Doubling then bisection for the fewest N with ``kl_at(N) <= target_kl``; with the last
+    step count the doubling tried (the largest tested when the answer is ``None``)."""
     if not (math.isfinite(target_kl) and target_kl > 0):
         raise ValueError(f"target_kl must be a finite number > 0, got {target_kl}")
     lo, hi = 0, 1
     while kl_at(hi) > target_kl:
         lo, hi = hi, hi * 2
         if hi > MAX_TARGET_STEPS:
-            return None
+            return None, lo
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if kl_at(mid) <= target_kl:
             hi = mid
         else:
             lo = mid
-    return hi
+    return hi, hi
+
+
+_WALK = 8  # steps the full-spectrum check walks from the compressed answer before searching anew
+
+
+def _certified_fewest_steps(
+    lam: FloatArray, grid_of: Callable[[int], FloatArray | None], sampler: str, target_kl: float
+) -> int | None:
+    r"""The fewest N whose grid meets ``target_kl``, searched on the compressed spectrum
+    (:func:`symsched.gaussian.compress.compress_spectrum`; the exact grouping beyond
+    :data:`~symsched.gaussian.compress.MAX_STEPS` steps) and certified on the full one: the
+    answer N has a full-spectrum KL at most the target and N - 1 more (or N = 1), walked from the
+    compressed answer when the two spectra disagree at the threshold, and searched anew on the
+    full spectrum if that walk does not end within :data:`_WALK` steps
+    (docs/theory/gaussian.md#compressed-spectra). ``grid_of(N)`` is ``None`` for a step count
+    without a grid (its KL is ``inf``)."""
+    exact = exact_grouping(lam)
+    comp = compress_spectrum(lam)
+    grids: dict[int, FloatArray | None] = {}
+
+    def kl_on(m: int, spectrum: CompressedSpectrum) -> float:
+        if m not in grids:
+            grids[m] = grid_of(m)
+        grid = grids[m]
+        if grid is None:
+            return math.inf
+        spec = exact if m > MAX_STEPS else spectrum
+        return _kl_grouped(spec.nodes, spec.weights, grid, sampler)
+
+    def full(m: int) -> float:
+        return kl_on(m, exact)
+
+    n, last = _fewest_steps(lambda m: kl_on(m, comp), target_kl)
+    if comp.exact:
+        return n
+    if n is None:
+        if full(last) > target_kl:
+            return None
+        return _fewest_steps(full, target_kl)[0]
+    for _ in range(_WALK):
+        if full(n) > target_kl:
+            if n + 1 > MAX_TARGET_STEPS:
+                return None
+            n += 1
+        elif n > 1 and full(n - 1) <= target_kl:
+            n -= 1
+        else:
+            return n
+    return _fewest_steps(full, target_kl)[0]
 
 
 def steps_for_method(
@@ -233,8 +289,9 @@ def steps_for_method(
 ) -> int | None:
     """The fewest steps N for which ``method``'s N-step grid (``symsched.build(method, N,
     **options)``) has KL(target || output) <= ``target_kl`` under ``sampler`` (doubling, then
-    bisection on the exact KL, summed over the distinct eigenvalues). ``options`` are the
-    method's own (``eigenvalues=`` for a method that takes a spectrum).
+    bisection on the exact KL of the compressed spectrum, the answer certified on the full one:
+    see :func:`steps_for_target`). ``options`` are the method's own (``eigenvalues=`` for a
+    method that takes a spectrum).
 
     Returns
     -------
@@ -243,19 +300,15 @@ def steps_for_method(
     """
     from symsched import build
 
-    values, cnt = distinct_eigenvalues(as_eigenvalues(eigenvalues))
-    counts = cnt.astype(np.float64)
-
-    def kl_at(m: int) -> float:
+    def grid_of(m: int) -> FloatArray | None:
         try:
-            grid = np.asarray(build(method, m, **options).sigmas, dtype=np.float64)
+            return np.asarray(build(method, m, **options).sigmas, dtype=np.float64)
         except ValueError:
             if m == 1:  # a method with no 1-step grid (flow: one step outputs 0)
-                return math.inf
+                return None
             raise
-        return _kl_grouped(values, counts, grid, sampler)
 
-    return _fewest_steps(kl_at, target_kl)
+    return _certified_fewest_steps(as_eigenvalues(eigenvalues), grid_of, sampler, target_kl)
 
 
 def steps_for_target(
@@ -267,18 +320,16 @@ def steps_for_target(
 ) -> int | None:
     """The fewest steps of the grid's shape (:func:`refine`) with KL(target || output) <=
     ``target_kl`` under ``sampler``: doubling, then bisection (the KL of a refined shape falls
-    with N once the steps resolve it; the answer is checked at its left neighbour).
+    with N once the steps resolve it), on the compressed spectrum; the answer is certified on the
+    full spectrum: its KL there is at most the target and its left neighbour's is more
+    (docs/theory/gaussian.md#compressed-spectra).
 
     Returns
     -------
     int or None
         The step count, or ``None`` if even :data:`MAX_TARGET_STEPS` steps miss the target.
     """
-    values, cnt = distinct_eigenvalues(as_eigenvalues(eigenvalues))
-    counts = cnt.astype(np.float64)
     sig = as_grid(sigmas)
-
-    def kl_at(m: int) -> float:
-        return _kl_grouped(values, counts, refine(sig, m), sampler)
-
-    return _fewest_steps(kl_at, target_kl)
+    return _certified_fewest_steps(
+        as_eigenvalues(eigenvalues), lambda m: refine(sig, m), sampler, target_kl
+    )

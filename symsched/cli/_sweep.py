@@ -93,6 +93,7 @@ class SweepPoint:
     sigma_min: float
     sigma_max: float
     criterion: str = "kl_source_output"
+    exact_spectrum: bool = False
 
     @property
     def id(self) -> str:
@@ -112,14 +113,18 @@ def _method_options(
     sampler: str = "ddim",
     criterion: str = "kl_source_output",
     knobs: dict[str, float] | None = None,
+    exact_spectrum: bool = False,
 ) -> dict[str, Any]:
     """The spectrum when ``method`` takes one; for kl-optimal also the start, the sampler and the
     criterion it optimises for (the swept sampler's optimum of the swept criterion; a stochastic
-    sampler's coupling error is not an objective, so it gets its KL optimum)."""
+    sampler's coupling error is not an objective, so it gets its KL optimum); ``exact_spectrum``
+    for the methods that search on a compressed spectrum."""
     dests = {o.name for o in option_fields(METHODS[method].options)}
     out: dict[str, Any] = {}
     if "eigenvalues" in dests:
         out["eigenvalues"] = lam
+    if exact_spectrum and "exact_spectrum" in dests:
+        out["exact_spectrum"] = True
     if "kl_start" in dests:
         out["kl_start"] = start
     if "sampler" in dests and "objective" in dests:
@@ -145,6 +150,7 @@ def _build(
     sampler: str = "ddim",
     criterion: str = "kl_source_output",
     knobs: dict[str, float] | None = None,
+    exact_spectrum: bool = False,
 ) -> Any:
     import symsched
 
@@ -153,7 +159,7 @@ def _build(
         steps,
         sigma_min=sigma_min,
         sigma_max=sigma_max,
-        **_method_options(method, lam, start, sampler, criterion, knobs),
+        **_method_options(method, lam, start, sampler, criterion, knobs, exact_spectrum),
     )
 
 
@@ -181,6 +187,7 @@ def evaluate(point: SweepPoint) -> dict[str, Any]:
             point.sampler,
             point.criterion,
             knobs,
+            point.exact_spectrum,
         )
         res = criteria(lam, sched.sigmas, sampler=point.sampler, start=_start(point.start), **knobs)
     except ValueError as exc:
@@ -266,6 +273,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="FILE",
         help="also write the results to FILE: CSV if it ends in .csv, else JSON",
     )
+    p.add_argument(
+        "--exact-spectrum",
+        action="store_true",
+        help="the methods that optimise for a spectrum (kl-optimal, variational, flow) search on "
+        "the full spectrum, not the compressed one (docs/theory/gaussian.md#compressed-spectra)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     add_executor_options(p, "the sweep points")
@@ -343,6 +356,7 @@ def _check_memory(
     spectra: dict[str, FloatArray],
     steps: list[int],
     start: str,
+    exact_spectrum: bool = False,
 ) -> None:
     """Refuse a sweep whose largest point, or whose records, exceed the memory budget."""
     n = max(steps)
@@ -353,7 +367,10 @@ def _check_memory(
         for method in methods:
             m = METHODS[method]
             est, driver = m.memory_estimate(
-                n, m.make_options(**_method_options(method, lam, start))
+                n,
+                m.make_options(
+                    **_method_options(method, lam, start, exact_spectrum=exact_spectrum)
+                ),
             )
             worst = max(worst, (est, "--spectra" if driver == "eigenvalues" else "--steps"))
         for sampler in samplers:
@@ -393,6 +410,8 @@ def canonical_command(
         parts += [flag, repr(value)]
     if args.criterion != "kl_source_output":
         parts += ["--criterion", args.criterion]
+    if getattr(args, "exact_spectrum", False):
+        parts += ["--exact-spectrum"]
     parts += [
         "--start",
         args.start,
@@ -502,7 +521,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--workers must be >= 1, got {args.workers}")
     check_output(args.output, force=args.force)  # refuse before any work (write_output again)
     spectra = {name: _load_spectrum(name) for name in spectra_names}
-    _check_memory(methods, samplers, spectra, steps, args.start)
+    _check_memory(methods, samplers, spectra, steps, args.start, args.exact_spectrum)
     _probe(methods, spectra, args.start, lo, hi)
 
     points = [
@@ -517,6 +536,7 @@ def run(args: argparse.Namespace) -> int:
             lo,
             hi,
             args.criterion,
+            args.exact_spectrum,
         )
         for name, lam in spectra.items()
         for n in steps

@@ -181,13 +181,17 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 "1000000000",
             ],
         ),
-        (
+        (  # the compressed geodesic fits at any size; the fixed point on 1e6 values does not
             "--spectrum-file",
-            ["schedule", "variational", "--steps", "10", "--spectrum-file", "lam1e6.npy"],
-        ),
-        (
-            "--spectrum-file",
-            ["rank", "--model", "edm", "--spectrum-file", "lam1e6.npy", "--nfe", "5"],
+            [
+                "schedule",
+                "variational",
+                "--steps",
+                "10",
+                "--spectrum-file",
+                "lam1e6.npy",
+                "--exact-spectrum",
+            ],
         ),
     ],
 )
@@ -203,6 +207,17 @@ def test_too_large_requests_are_refused_before_allocating(
     line = _refused(capsys, flag, *argv)
     assert time.perf_counter() - t0 < 5.0  # includes loading a 1e6-eigenvalue file
     assert "needs about" in line and "--max-memory" in line and "4 GB (SYMSCHED_MAX_MEMORY)" in line
+
+
+def test_ranking_a_million_eigenvalues_is_refused_only_below_its_few_hundred_megabytes(
+    capsys: pytest.CaptureFixture[str], files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the spectrum-aware strategies search on the compressed spectrum, so ranking at d = 1e6
+    # needs a few d-vectors (about 0.4 GB): refused under a 100 MB budget, before it allocates
+    monkeypatch.setenv(_budget.ENV_VARIABLE, "100M")
+    argv = ["rank", "--model", "edm", "--spectrum-file", "lam1e6.npy", "--nfe", "5"]
+    line = _refused(capsys, "--spectrum-file", *argv)
+    assert "needs about" in line and "100 MB (SYMSCHED_MAX_MEMORY)" in line
 
 
 def test_dim_above_2_to_53_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -207,3 +207,28 @@ def test_bad_input_is_exit_2_naming_the_flag(extra: list[str], needle: str) -> N
     code, out, err = _run(["sweep", *extra, "--no-progress"])
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1 and not out
     assert "Traceback" not in err
+
+
+def test_exact_spectrum_searches_the_full_spectrum_and_both_report_their_compression(
+    tmp_path: Path,
+) -> None:
+    """On a spectrum large enough to compress, the optimising methods report the compression
+    they searched on (Gauss nodes by default, the exact grouping with --exact-spectrum, which the
+    reproducing command keeps), and both runs give the same criteria to the stated tolerance."""
+    rng = np.random.default_rng(7)
+    np.save(tmp_path / "big.npy", np.exp(rng.uniform(np.log(1e-4), np.log(10.0), 3000)))
+    argv = ["sweep", "--spectra", str(tmp_path / "big.npy"), "--steps", "8", "--methods",
+            "kl-optimal,variational", "--json", "--no-progress"]  # fmt: skip
+    runs = {}
+    for extra in ([], ["--exact-spectrum"]):
+        code, out, err = _run(argv + extra)
+        assert code == 0, err
+        runs[bool(extra)] = json.loads(out)
+    assert "--exact-spectrum" in runs[True]["command"]
+    assert "--exact-spectrum" not in runs[False]["command"]
+    for compressed, exact in zip(runs[False]["records"], runs[True]["records"], strict=True):
+        assert compressed["method"] == exact["method"]
+        assert compressed["params"]["spectrum_compression"]["method"].startswith("Gauss")
+        assert compressed["params"]["compression_check"]["within_rtol"]
+        assert exact["params"]["spectrum_compression"]["method"] == "exact grouping"
+        assert compressed["kl_source_output"] == pytest.approx(exact["kl_source_output"], rel=1e-6)

@@ -312,3 +312,25 @@ def test_agreement_treats_values_below_the_floor_as_equal() -> None:
     assert compress.agreement(1.0e-15, 2.0e-15, floor=1e-14).ok
     assert compress.agreement(0.0, 0.0).relative_error == 0.0
     assert not compress.agreement(1.0, 0.0).ok
+
+
+def _full_kl(lam: np.ndarray, grid: np.ndarray) -> float:
+    return float(coupling.criteria(lam, grid).kl_source_output)
+
+
+@pytest.mark.parametrize("coarse", [False, True])
+def test_steps_for_target_is_certified_on_the_full_spectrum(
+    coarse: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fewest steps searched on the compressed spectrum (or, ``coarse``, on one far too coarse
+    for the tolerance, so that the full-spectrum walk has to correct it) meet the target on the
+    full spectrum, and one step fewer does not."""
+    from symsched import score
+
+    if coarse:
+        monkeypatch.setattr(score, "compress_spectrum", _coarse)
+    grid = np.array([80.0, 10.0, 1.0, 0.1, 0.01, 0.002])
+    target = 0.02 * _full_kl(LAM, score.refine(grid, 40))
+    n = score.steps_for_target(LAM, grid, target)
+    assert n is not None and n > 40
+    assert _full_kl(LAM, score.refine(grid, n)) <= target < _full_kl(LAM, score.refine(grid, n - 1))
