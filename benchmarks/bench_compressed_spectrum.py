@@ -8,7 +8,12 @@ Targets (docs/theory/gaussian.md#compressed-spectra), ratios measured in this ru
 * the sampler-aware optimum (Heun, N = 20) likewise, for information;
 * peak memory at d = 3e6 bounded: at most 40 float64 d-vectors (the exact search would hold
   ~12 (N x d) arrays, 14 GB at N = 50);
-* the answer's KL equals the exact search's (``exact_spectrum=True``, the baseline, at d = 1e4).
+* the answer's KL equals the exact search's (``exact_spectrum=True``, the baseline, at d = 1e4);
+* the floor of the 2x target: what the answer's one full-spectrum evaluation (and the sort the
+  compression needs) cost alone at d = 1e6, against the whole search at d = 1e4;
+* for information, the other users of the compression at both sizes, each against its exact
+  search at d = 1e4: the flow shift (DDIM, N = 28), the variational geodesic and the fewest steps
+  of a Karras grid for a target KL.
 
 The spectra are image-like: d i.i.d. log-uniform eigenvalues on [1e-6, 1e2] (the same
 distribution at every d, so the compressed size is the same and only the O(d) work grows).
@@ -22,8 +27,12 @@ import tracemalloc
 import numpy as np
 from _timing import best_of
 
+from symsched.flow.shift import optimal_shift
+from symsched.gaussian.exact import kl as exact_kl
 from symsched.gaussian.sampler_optimum import sampler_optimal
-from symsched.gaussian.variational import kl_optimal
+from symsched.gaussian.variational import geodesic, kl_optimal
+from symsched.schedules import build
+from symsched.score import steps_for_target
 
 LO, HI = 0.002, 80.0
 
@@ -68,10 +77,20 @@ def main() -> None:
             f"{res_b.agreement.relative_error:.1e} (fell back: {res_b.fell_back})"
         )
 
+    t_full = best_of(lambda: exact_kl(lam_b, res_b.sigmas), 2)
+    t_sort = best_of(lambda: np.sort(lam_b), 2)
+    print(
+        f"  floor at d = {big:,}: one full-spectrum evaluation of the answer {t_full:.3f} s and "
+        f"the sort {t_sort:.3f} s, alone {(t_full + t_sort) / t_s:.2f}x the whole search at "
+        f"d = {small:,}"
+    )
+
     print("sampler-aware optimum, Heun (coupling error), N = 20")
     h_s = best_of(lambda: sampler_optimal(lam_s, 20, LO, HI, sampler="heun"), 2)
     h_b = best_of(lambda: sampler_optimal(lam_b, 20, LO, HI, sampler="heun"), 1)
     print(f"  d = {small:,}: {h_s:7.3f} s   d = {big:,}: {h_b:7.3f} s   ratio {h_b / h_s:.2f}")
+
+    others(lam_s, lam_b)
 
     lam_h = spectrum(huge, seed=2)
     vec = lam_h.nbytes
@@ -85,6 +104,34 @@ def main() -> None:
         f"d-vectors (target <= 40: {'PASS' if per <= 40 else 'MISS'}; the exact search: "
         f"~{12 * 50 * vec / 2**30:.0f} GiB); KL {res_h.kl:.6e}"
     )
+
+
+def others(lam_s: np.ndarray, lam_b: np.ndarray) -> None:
+    """The flow shift, the geodesic and the steps-for-target search, compressed at both sizes and
+    exact at the small one."""
+    flow_s, flow_b = lam_s / lam_s.mean(), lam_b / lam_b.mean()  # the flow's data scale
+    karras = build("karras", 10, sigma_min=LO, sigma_max=HI).sigmas
+
+    def steps(lam: np.ndarray) -> int | None:
+        return steps_for_target(lam, karras, 0.01 * float(exact_kl(lam, karras).kl_source_output))
+
+    cases = [
+        ("flow shift, DDIM, N = 28", lambda lam, ex: optimal_shift(lam, 28, exact_spectrum=ex),
+         flow_s, flow_b, lambda r: r.value),
+        ("variational geodesic", lambda lam, ex: geodesic(lam, LO, HI, exact_spectrum=ex),
+         lam_s, lam_b, lambda r: r.dominant_coefficient),
+        ("steps for 1% of Karras-10's KL", lambda lam, ex: steps(lam), lam_s, lam_b, float),
+    ]  # fmt: skip
+    for name, run, small, big, value in cases:
+        t_s = best_of(lambda run=run, small=small: run(small, False), 2)
+        t_b = best_of(lambda run=run, big=big: run(big, False), 1)
+        line = f"{name}: d = {small.size:,} {t_s:.3f} s, d = {big.size:,} {t_b:.3f} s"
+        if name.startswith("steps"):
+            print(f"{line}; N = {run(small, False)} and {run(big, False)}")
+            continue
+        t_x = best_of(lambda run=run, small=small: run(small, True), 1)
+        rel = value(run(small, False)) / value(run(small, True)) - 1
+        print(f"{line}; exact at d = {small.size:,} {t_x:.3f} s; value vs exact {rel:+.1e}")
 
 
 if __name__ == "__main__":
