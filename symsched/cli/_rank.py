@@ -165,10 +165,18 @@ def run(args: argparse.Namespace) -> int:
         finally:
             plt.close(fig)
     if args.json:
+        from symsched.gaussian.compress import spectrum_for_optimiser
+
+        searched = [s for s in ("variational", "kl-optimal", "sampler-optimal")
+                    if s in ranking.strategies]  # fmt: skip
+        # the spectrum the spectrum-aware strategies searched on (every KL in the table is the
+        # full spectrum's)
+        comp = spectrum_for_optimiser(lam, max(ranking.nfes)) if searched else None
         out = {
             **ranking.to_json(),
             "data": data_name,
             "dimension": int(lam.size),
+            "spectrum_compression": None if comp is None else comp.as_dict(),
             "plot": plot_path,
             "sigma_range": list(pretrained.model_range(args.model)),
             "version": __version__,
