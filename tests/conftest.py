@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import os
+
+# One thread per process under xdist: `make test` runs two workers on two cores, and two BLAS /
+# OpenMP / torch pools of two threads each oversubscribe them (the many small torch operations of
+# the Curie-Weiss simulations suffer most). Set before numpy and torch are first imported, so the
+# pools start with one thread; CLI subprocesses and Dask workers inherit it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
 from collections.abc import Callable
 from pathlib import Path
 
