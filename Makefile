@@ -33,7 +33,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) browser lint docs
+# The style gates and the site build (which executes the notebooks the tests then reuse) are
+# independent and mostly single-threaded: they run side by side on the two cores, then the tests.
+test: $(STAMP) browser
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint docs
 	$(BIN)/python -m pytest -n 2 -q --durations=20
 
 # The documentation site, built into site/ with every warning an error (mkdocs.yml); it executes the
