@@ -420,30 +420,25 @@ class _Quadrature:
     def rho_hi(self) -> float:
         return math.exp(float(self.edges[-1]))
 
-    def metric(
-        self, lam_n: FloatArray, w_n: FloatArray
-    ) -> tuple[FloatArray, float, float, float, float]:
-        """sqrt(g) on the nodes of the metric of per-copy weights ``w_n`` on the weighted values
-        ``lam_n`` (``w_n`` times the multiplicities), with the length and its two tails, and
-        sqrt(g(0)) and sqrt(sum w lam) of the tails."""
-        sg = np.sqrt(_m(self.nodes, lam_n) @ w_n)
-        return sg, *self.tails(float(np.sum(w_n / lam_n)), float(w_n @ lam_n), sg)
-
-    def tails(self, m0w: float, lamw: float, sg: FloatArray) -> tuple[float, float, float, float]:
+    def metric(self, m: FloatArray, lam_n: FloatArray, w_n: FloatArray) -> _Metric:
+        """The metric of the total weights ``w_n`` (per-copy weights times the multiplicities) of
+        the values ``lam_n``, whose kernel on the nodes is ``m``."""
+        sg = np.sqrt(m @ w_n)
         length = float(self.qw @ (sg * self.nodes))
-        g0, s_top = math.sqrt(m0w), math.sqrt(lamw)
+        g0, s_top = math.sqrt(float(np.sum(w_n / lam_n))), math.sqrt(float(w_n @ lam_n))
         bottom = self.rho_lo * g0 if self.tail_lo else 0.0
         top = s_top / self.rho_hi if self.tail_hi else 0.0
-        return length + top + bottom, top, bottom, g0
+        return _Metric(sg, length + top + bottom, top, bottom, g0, s_top)
 
-    def integrals(self, lam_b: FloatArray, sg: FloatArray, g0: float, s_top: float) -> FloatArray:
-        r""":math:`\int m_i/\sqrt g\,d\rho` of the eigenvalues ``lam_b``, tails included."""
-        integ = (self.qw * self.nodes / sg) @ _m(self.nodes, lam_b)
+    def lengths(self, g: _Metric, lam_b: FloatArray, m: FloatArray) -> FloatArray:
+        r""":math:`J_i=L\int m_i/\sqrt g\,d\rho` of the eigenvalues ``lam_b`` (kernel ``m`` on the
+        nodes), tails included."""
+        integ = (self.qw * self.nodes / g.sg) @ m
         if self.tail_lo:
-            integ = integ + self.rho_lo / (lam_b * g0)
+            integ = integ + self.rho_lo / (lam_b * g.g0)
         if self.tail_hi:
-            integ = integ + lam_b / (s_top * self.rho_hi)
-        return np.asarray(integ, dtype=np.float64)
+            integ = integ + lam_b / (g.s_top * self.rho_hi)
+        return np.asarray(g.length * integ, dtype=np.float64)
 
     def fixed_point(
         self, lam_n: FloatArray, mult: FloatArray, d: int, tol: float, max_iter: int
@@ -454,16 +449,7 @@ class _Quadrature:
         w = np.full(lam_n.size, 1.0 / d)
         resid = math.inf
         for it in range(1, max_iter + 1):
-            wt = mult * w
-            sg = np.sqrt(m @ wt)
-            length, _, _, g0 = self.tails(float(np.sum(wt / lam_n)), float(wt @ lam_n), sg)
-            s_top = math.sqrt(float(wt @ lam_n))
-            integ = (self.qw * self.nodes / sg) @ m
-            if self.tail_lo:
-                integ = integ + self.rho_lo / (lam_n * g0)
-            if self.tail_hi:
-                integ = integ + lam_n / (s_top * self.rho_hi)
-            j = length * integ
+            j = self.lengths(self.metric(m, lam_n, mult * w), lam_n, m)
             w_new = j / (mult @ j)
             resid = float(np.max(np.abs(w_new - w)))
             w = w_new
@@ -480,35 +466,32 @@ class _Quadrature:
         :math:`J_i/\sum J` and its largest relative difference from the metric of the same map on
         ``comp`` (0 when ``comp`` is exact)."""
         wt = comp.weights * w
-        sg, length, top, bottom, g0 = self.metric(comp.nodes, wt)
-        s_top = math.sqrt(float(wt @ comp.nodes))
-        j_nodes = length * self.integrals(comp.nodes, sg, g0, s_top)
+        m_nodes = _m(self.nodes, comp.nodes)
+        g = self.metric(m_nodes, comp.nodes, wt)
+        j_nodes = self.lengths(g, comp.nodes, m_nodes)
         lam_u, inverse, counts = np.unique(lam_v, return_inverse=True, return_counts=True)
         j_u = np.empty(lam_u.size)
         g_full = np.zeros(self.nodes.size)
         for i in range(0, lam_u.size, _GEODESIC_BLOCK):
-            lb = lam_u[i : i + _GEODESIC_BLOCK]
-            mb = _m(self.nodes, lb)
-            j_u[i : i + lb.size] = length * ((self.qw * self.nodes / sg) @ mb)
-            if self.tail_lo:
-                j_u[i : i + lb.size] += length * self.rho_lo / (lb * g0)
-            if self.tail_hi:
-                j_u[i : i + lb.size] += length * lb / (s_top * self.rho_hi)
-            g_full += mb @ (counts[i : i + lb.size] * j_u[i : i + lb.size])
+            block = slice(i, i + _GEODESIC_BLOCK)
+            mb = _m(self.nodes, lam_u[block])
+            j_u[block] = self.lengths(g, lam_u[block], mb)
+            g_full += mb @ (counts[block] * j_u[block])
         cnt = counts.astype(np.float64)
         total = float(cnt @ j_u)
-        if comp.exact:  # the same values: the residual at the returned weights, as iterated
+        if comp.exact:  # the same values (nodes descending, lam_u ascending): the residual at the
+            # returned weights, as the fixed point iterated
             metric_error = 0.0
             resid = float(np.max(np.abs(j_u / total - w[::-1])))
         else:
             # against the compressed metric of the same map applied once more (J / sum J on the
             # nodes): the difference is the compression's alone, not the fixed point's tolerance
-            nxt = _m(self.nodes, comp.nodes) @ (comp.weights * j_nodes)
+            nxt = m_nodes @ (comp.weights * j_nodes)
             metric_error = float(
                 np.max(np.abs(g_full / total / (nxt / (comp.weights @ j_nodes)) - 1.0))
             )
             resid = float(np.max(np.abs(j_nodes / float(comp.weights @ j_nodes) - w)))
-        panel = (self.qw * sg * self.nodes).reshape(self.edges.size - 1, _ORDER).sum(1)
+        panel = (self.qw * g.sg * self.nodes).reshape(self.edges.size - 1, _ORDER).sum(1)
         return _FullPass(
             inverse,
             j_u / total,
@@ -518,10 +501,22 @@ class _Quadrature:
             metric_error,
             resid,
             panel,
-            length,
-            (top, bottom, g0),
+            g.length,
+            (g.top, g.bottom, g.g0),
             wt,
         )
+
+
+class _Metric(NamedTuple):
+    """The geodesic's metric: sqrt(g) on the quadrature nodes, the length L with its two closed-form
+    tails, and sqrt(g(0)) and sqrt(sum w lambda) of those tails."""
+
+    sg: FloatArray
+    length: float
+    top: float
+    bottom: float
+    g0: float
+    s_top: float
 
 
 class _FullPass(NamedTuple):
