@@ -243,8 +243,8 @@ def _certified_fewest_steps(
     full spectrum if that walk does not end within :data:`_WALK` steps
     (docs/theory/gaussian.md#compressed-spectra). ``grid_of(N)`` is ``None`` for a step count
     without a grid (its KL is ``inf``)."""
-    exact = exact_grouping(lam)
     comp = compress_spectrum(lam)
+    exact = comp if comp.exact else exact_grouping(lam)
     grids: dict[int, FloatArray | None] = {}
 
     def kl_on(m: int, spectrum: CompressedSpectrum) -> float:

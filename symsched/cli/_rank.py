@@ -80,6 +80,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
+_SPECTRUM_SEARCHES = ("variational", "kl-optimal", "sampler-optimal")
+"""The strategies that search over the spectrum (their memory grows with it; they compress it)."""
+
+
 def _check_memory(
     lam: FloatArray, nfes: list[int], strategies: list[str] | None, args: argparse.Namespace
 ) -> None:
@@ -88,7 +92,7 @@ def _check_memory(
     n = max(nfes)
     chosen = pretrained.STRATEGIES if strategies is None else strategies
     est: list[tuple[float, str]] = [(GRID_BYTES_PER_LEVEL * (n + 1.0), "steps")]
-    for strategy in ("variational", "kl-optimal", "sampler-optimal"):
+    for strategy in _SPECTRUM_SEARCHES:
         if strategy in chosen:
             m = METHODS["kl-optimal" if strategy == "sampler-optimal" else strategy]
             kw: dict[str, object] = {"eigenvalues": lam}
@@ -167,10 +171,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         from symsched.gaussian.compress import spectrum_for_optimiser
 
-        searched = [s for s in ("variational", "kl-optimal", "sampler-optimal")
-                    if s in ranking.strategies]  # fmt: skip
         # the spectrum the spectrum-aware strategies searched on (every KL in the table is the
         # full spectrum's)
+        searched = any(s in ranking.strategies for s in _SPECTRUM_SEARCHES)
         comp = spectrum_for_optimiser(lam, max(ranking.nfes)) if searched else None
         out = {
             **ranking.to_json(),

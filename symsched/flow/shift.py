@@ -375,7 +375,7 @@ def _refine(crit: _Criterion, theta0: float, lo: float, hi: float) -> tuple[floa
     return theta, crit.derivatives(theta)
 
 
-def _found(crit: _Criterion, lo: float, hi: float) -> tuple[tuple[float, _Derivs], float]:
+def _found(crit: _Criterion) -> tuple[tuple[float, _Derivs], float]:
     """The certified search of one criterion: the scan over :data:`LOG_SHIFT_RANGE`, then the
     refinement around its best; the optimum with its derivatives and the scan's best shift."""
     thetas, values = _scan(crit)
@@ -417,7 +417,7 @@ def _result(
             crit.exponent,
         )
         if window is None:
-            found, scan = _found(crit, *LOG_SHIFT_RANGE)
+            found, scan = _found(crit)
             scan_best = scan if scan_best is not None else None
         else:
             found = _refine(crit, theta, *window)
@@ -539,7 +539,7 @@ def optimal_shift(
     lam, crit = _criterion(
         eigenvalues, steps, sampler, objective, kl_direction, exponent, exact_spectrum
     )
-    found, scan_best = _found(crit, *LOG_SHIFT_RANGE)
+    found, scan_best = _found(crit)
     return _result(lam, crit, found, scan_best)
 
 
@@ -596,7 +596,7 @@ def optimal_shifts(
                 out.append(_result(lam, crit, found, None, window=(lo, hi)))
                 continue
         # the first step count, or pressed against the window: the certified scan
-        found, scan_best = _found(crit, *LOG_SHIFT_RANGE)
+        found, scan_best = _found(crit)
         out.append(_result(lam, crit, found, scan_best))
     return out
 
@@ -664,7 +664,7 @@ def optimal_exponential_shift(
     def search(exponent: float, theta0: float | None) -> tuple[_Criterion, tuple[float, _Derivs]]:
         _, crit = _criterion(lam, steps, sampler, objective, kl_direction, exponent, comp=comp)
         if theta0 is None:
-            found, scan_best[exponent] = _found(crit, *LOG_SHIFT_RANGE)
+            found, scan_best[exponent] = _found(crit)
             return crit, found
         return crit, _refine(crit, theta0, *LOG_SHIFT_RANGE)
 
