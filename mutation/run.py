@@ -14,7 +14,7 @@ cosmic-ray). Per module of ``mutation/modules.toml``:
    sympy, torch, ...), then for each mutant forks a child that serves the mutated source for
    that one module through an import hook, imports ``symsched`` afresh and runs, with ``-x``,
    only the tests that call the mutated function (fastest first), under a timeout;
-4. every verdict is written to ``.cache/mutation/MODULE.json`` as it comes (resumable: a killed
+4. every verdict is written to ``mutation/verdicts/MODULE.json`` (committed) as it comes (resumable: a killed
    mutant is kept while its function's source is unchanged, a survivor while the test files of
    the selection are unchanged too), and the table ``mutation/results.md`` is rewritten,
    counting the mutants listed in ``mutation/equivalent.toml`` as equivalent.
@@ -60,6 +60,9 @@ CONFIG = ROOT / "mutation" / "modules.toml"
 EQUIVALENT = ROOT / "mutation" / "equivalent.toml"
 RESULTS = ROOT / "mutation" / "results.md"
 CACHE = ROOT / ".cache" / "mutation"
+# the verdicts are committed: a fresh checkout resumes where the last run stopped (each entry
+# carries the hash of its function and of the test selection, so a stale one is rerun)
+VERDICTS = ROOT / "mutation" / "verdicts"
 TREE = ROOT  # the tree under test: the working tree, or a snapshot (--snapshot REF)
 DRIVER_VERSION = "2"  # bump when a change here invalidates cached verdicts
 
@@ -859,8 +862,9 @@ def run_module(
 def _run_module(
     module: Module, *, rerun: bool, budget_s: float | None, match: str | None, verbose: bool
 ) -> None:
-    cache_path = CACHE / f"{module.name}.json"
+    cache_path = VERDICTS / f"{module.name}.json"
     cache = _load_json(cache_path)
+    baseline_path = CACHE / f"{module.name}.baseline.json"
     results: dict[str, dict[str, Any]] = {} if rerun else cache.get("mutants", {})
     tests_hash = tests_fingerprint(module)
     sites = collect_sites(module)
@@ -884,12 +888,12 @@ def _run_module(
     logs = CACHE / "logs" / module.name
     logs.mkdir(parents=True, exist_ok=True)
     sources_hash = _hash_files([TREE / s for s in module.sources])
-    baseline: dict[str, Any] = cache.get("baseline", {})
+    baseline: dict[str, Any] = _load_json(baseline_path)
     if baseline.get("key") != f"{tests_hash}:{sources_hash}":
         print(f"[{module.name}] baseline run of the selection (traced) ...", flush=True)
         baseline = run_baseline(module, logs / "baseline.json", logs / "baseline.log")
         baseline["key"] = f"{tests_hash}:{sources_hash}" if baseline["rc"] in (0, 1) else ""
-        cache["baseline"] = baseline
+        _save_json(baseline_path, baseline)
         cache["wall_s"] = float(cache["wall_s"]) + float(baseline["seconds"])
         _save_json(cache_path, cache)
         print(
@@ -1017,7 +1021,7 @@ def summarise(modules: dict[str, Module]) -> list[Row]:
     rows: list[Row] = []
     for module in modules.values():
         row = Row(module.name)
-        cache = _load_json(CACHE / f"{module.name}.json")
+        cache = _load_json(VERDICTS / f"{module.name}.json")
         results: dict[str, dict[str, Any]] = cache.get("mutants", {})
         tests_hash = tests_fingerprint(module)
         for _, site in collect_sites(module):
