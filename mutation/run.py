@@ -14,9 +14,10 @@ cosmic-ray). Per module of ``mutation/modules.toml``:
    sympy, torch, ...), then for each mutant forks a child that serves the mutated source for
    that one module through an import hook, imports ``symsched`` afresh and runs, with ``-x``,
    only the tests that call the mutated function (fastest first), under a timeout;
-4. every verdict is written to ``mutation/verdicts/MODULE.json`` (committed) as it comes (resumable: a killed
-   mutant is kept while its function's source is unchanged, a survivor while the test files of
-   the selection are unchanged too), and the table ``mutation/results.md`` is rewritten,
+4. every verdict is written to ``mutation/verdicts/MODULE.json`` (committed) as it comes
+   (resumable, also in a fresh checkout: a killed mutant is kept while its function's source
+   is unchanged, a survivor while the test files of the selection are unchanged too), and the
+   table ``mutation/results.md`` is rewritten,
    counting the mutants listed in ``mutation/equivalent.toml`` as equivalent.
 
 Operators (function bodies only; not decorators, default values, annotations, docstrings,
@@ -468,17 +469,21 @@ def load_equivalents() -> dict[str, Equivalent]:
 def _hash_files(paths: Sequence[Path]) -> str:
     digest = hashlib.sha1(DRIVER_VERSION.encode())
     for p in sorted(paths):
-        digest.update(str(p).encode())
+        # the path relative to the tree: a verdict stays valid in another checkout
+        digest.update((p.relative_to(TREE) if p.is_relative_to(TREE) else p).as_posix().encode())
         digest.update(p.read_bytes() if p.is_file() else b"")
     return digest.hexdigest()[:16]
 
 
 def tests_fingerprint(module: Module) -> str:
-    files: list[Path] = [TREE / "tests" / "conftest.py", CONFIG]
+    files: list[Path] = [TREE / "tests" / "conftest.py"]
     for t in module.tests:
         base = TREE / t.split("::")[0]
         files.extend(sorted(base.rglob("*.py")) if base.is_dir() else [base])
-    return _hash_files(files)
+    # this module's entry of modules.toml, not the whole file: editing another module's
+    # selection leaves this one's verdicts valid
+    entry = repr((module.tests, module.deselect, module.timeout_factor, module.timeout_min_s))
+    return hashlib.sha1((_hash_files(files) + entry).encode()).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------------------------
