@@ -101,3 +101,200 @@ def test_memory_estimate_bounds_what_a_run_allocates() -> None:
         assert est <= 16 * peak, (name, peak, est)
     est_n, driver_n = get_sampler("ddim").memory_estimate(10, 10**6)
     assert driver_n == "steps" and est_n >= 8.0 * (10**6 + 1)  # at least the grid itself
+
+
+X_GRID = np.concatenate(
+    [-np.geomspace(0.999, 1e-12, 60), [0.0], np.geomspace(1e-12, 1e6, 80), [0.5, -0.5, 1.5]]
+)
+
+
+@pytest.mark.parametrize("fn", ["log1pmx", "log1pmx_over_x", "log1p_over_x"])
+def test_cancellation_free_logs_are_correct_to_a_few_ulps_across_the_switch(fn: str) -> None:
+    # each switches from a series to log1p at a threshold; on both sides (and at it) the value
+    # must be the 50-digit one to a few ulps
+    from symsched.samplers import _stable
+
+    got = getattr(_stable, fn)(X_GRID)
+    with mpmath.workdps(50):
+        for xi, gi in zip(X_GRID, got, strict=True):
+            m = mpmath.mpf(float(xi))
+            if fn == "log1pmx":
+                ref = mpmath.log1p(m) - m
+            elif m == 0:
+                ref = mpmath.mpf(0) if fn == "log1pmx_over_x" else mpmath.mpf(1)
+            elif fn == "log1pmx_over_x":
+                ref = (mpmath.log1p(m) - m) / m
+            else:
+                ref = mpmath.log1p(m) / m
+            rtol = 7e-13 if fn == "log1pmx" else 8e-16
+            assert abs(gi - ref) <= rtol * abs(ref) + 1e-300, (fn, xi, gi, ref)
+
+
+def _log_form_cases() -> list[tuple[str, object, list[object], int]]:
+    import sympy as sp
+
+    a, b, lam = sp.symbols("a b lam", nonnegative=True)
+    return [
+        ("number", sp.Integer(-3) * a, [], -1),
+        ("quotient", a**2 * b / (a + b) ** 3, [], 1),
+        ("even power of a difference", (a - b) ** 2, [], 1),
+        ("odd power of a difference", (a - b) ** 3 / a, [], 0),
+        ("odd power of a known-positive difference", (a - b) ** 3, [a - b], 1),
+        ("negated known-positive difference", (b - a) * lam, [a - b], -1),
+        ("root of a positive sum", sp.sqrt(a**2 + lam) * 2, [], 1),
+        ("root of a known-positive difference", sp.sqrt(a - b), [a - b], 1),
+        ("sum of negative terms", -a * lam - b, [], -1),
+        ("difference of two inputs", 1 - lam, [], 0),
+        ("inverse power", (a + 1) ** -3 * (lam + b), [], 1),
+    ]
+
+
+@pytest.mark.parametrize("case", _log_form_cases(), ids=lambda c: c[0])
+def test_log_abs_form_gives_the_log_of_the_magnitude_and_the_sign(
+    case: tuple[str, object, list[object], int],
+) -> None:
+    # the log form (log and logaddexp only) must equal log|expr| numerically, with the sign
+    import sympy as sp
+
+    from symsched.samplers._stable import log_abs_form
+
+    _, expr, positive, sign = case
+    form, got_sign = log_abs_form(expr, positive)  # type: ignore[arg-type]
+    assert got_sign == sign
+    a, b, lam = sp.symbols("a b lam", nonnegative=True)
+    for av, bv, lv in ((3.0, 0.7, 0.2), (9.5, 2.25, 4.0), (1.3, 0.05, 0.9)):
+        subs = {a: av, b: bv, lam: lv}
+        value = complex(sp.sympify(expr).subs(subs))
+        with mpmath.workdps(30):
+            want = mpmath.log(abs(value))
+        plain = form.replace(
+            lambda e: e.func.__name__ == "logaddexp",
+            lambda e: sp.log(sp.exp(e.args[0]) + sp.exp(e.args[1])),
+        )
+        have = sp.N(plain.subs(subs), 30)
+        assert float(have) == pytest.approx(float(want), rel=1e-12, abs=1e-13)
+        if sign != 0:
+            assert np.sign(value.real) == sign
+
+
+@pytest.mark.parametrize("expr_text", ["a - b * lam", "a**(1/3) * (a - b)**(1/2)", "a**b"])
+def test_log_abs_form_refuses_what_it_cannot_sign(expr_text: str) -> None:
+    import sympy as sp
+
+    from symsched.samplers._stable import log_abs_form
+
+    a, b, lam = sp.symbols("a b lam", nonnegative=True)
+    expr = sp.sympify(expr_text, locals={"a": a, "b": b, "lam": lam})
+    with pytest.raises(ValueError, match="log form"):
+        log_abs_form(expr)
+
+
+@pytest.mark.parametrize("name", ["ddim", "heun"])
+def test_network_samplers_on_the_exact_gaussian_denoiser_give_the_closed_form_ratio(
+    name: str,
+) -> None:
+    # D(x, sigma) = lam / (lam + sigma^2) x is the exact denoiser of N(0, diag(lam)); the
+    # network sampler is linear in x, so started from x_0 = sqrt(lam + sigma_0^2) its output
+    # squared over lam + sigma_N^2 is the variance ratio of the closed form
+    import importlib
+
+    import torch
+
+    module = importlib.import_module(f"symsched.samplers.{name}")
+    lam = torch.as_tensor(SPECTRUM)
+    grid = np.array([80.0, 12.0, 3.0, 0.7, 0.1, 0.01])
+
+    def denoiser(x: torch.Tensor, sigma: float) -> torch.Tensor:
+        return lam / (lam + sigma**2) * x
+
+    x0 = torch.sqrt(lam + grid[0] ** 2)[None, :]
+    out = module.sample(denoiser, x0, grid)[0].numpy()
+    ratio = out**2 / (SPECTRUM + grid[-1] ** 2)
+    np.testing.assert_allclose(
+        ratio, exact.variance_ratios(SPECTRUM, grid, sampler=name), rtol=1e-11
+    )
+    with pytest.raises(TypeError, match=r"floating torch\.Tensor"):
+        module.sample(denoiser, x0.numpy(), grid)
+    with pytest.raises(TypeError, match=r"floating torch\.Tensor"):
+        module.sample(denoiser, x0.to(torch.int64), grid)
+    with pytest.raises(ValueError, match="finite"):
+        module.sample(denoiser, x0, np.array([math.inf, 1.0, 0.1]))
+    with pytest.raises(TypeError, match="callable"):
+        module.sample("denoiser", x0, grid)
+
+
+def test_sum_log_steps_spans_every_block_once_and_leaves_its_input_alone() -> None:
+    # more eigenvalues than one block: each eigenvalue's steps are summed exactly once, and
+    # the caller's running total is not written into
+    from symsched.samplers._stable import EIGEN_BLOCK, sum_log_steps
+
+    d = 2 * EIGEN_BLOCK + 123
+    lam = np.geomspace(1e-3, 1e3, d)
+    sigmas = np.array([10.0, 3.0, 1.0, 0.2])
+    total = np.full(d, 0.25)
+    kept = total.copy()
+
+    def step(a: float, b: float, lam_b: np.ndarray, mask_b: np.ndarray) -> np.ndarray:
+        return np.log1p(lam_b / a) - np.log1p(lam_b / b) + 0 * mask_b
+
+    out = sum_log_steps(step, lam, sigmas, total)
+    want = 0.25 + np.log1p(lam / 10.0) - np.log1p(lam / 0.2)
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(total, kept)
+
+
+def test_a_sampler_name_cannot_be_registered_by_another_class() -> None:
+    from symsched.samplers._base import SAMPLERS, register_sampler
+
+    ddim_cls = type(SAMPLERS["ddim"])
+    assert register_sampler(ddim_cls) is ddim_cls  # the same class again (a reload): allowed
+    assert type(SAMPLERS["ddim"]) is ddim_cls
+    impostor = type("Impostor", (ddim_cls,), {})
+    with pytest.raises(ValueError, match="registered twice"):
+        register_sampler(impostor)
+    assert type(SAMPLERS["ddim"]) is ddim_cls
+
+
+def test_torch_backend_of_the_variance_ratios_is_a_tensor_equal_to_numpy() -> None:
+    import torch
+
+    smp = get_sampler("heun")
+    grid = np.array([80.0, 12.0, 3.0, 0.7, 0.0])
+    kn = smp.make_knobs()
+    ref = smp.log_variance_ratios(SPECTRUM, grid, "exact", kn)
+    got = smp.log_variance_ratios(SPECTRUM, grid, "exact", kn, backend="torch")
+    assert isinstance(got, torch.Tensor) and got.dtype == torch.float64
+    np.testing.assert_array_equal(got.numpy(), ref)
+
+
+def test_cancellation_free_logs_have_their_limits_at_infinity() -> None:
+    from symsched.samplers._stable import log1p_over_x, log1pmx_over_x
+
+    assert float(log1p_over_x(np.array([math.inf]))[0]) == 0.0
+    assert float(log1pmx_over_x(np.array([math.inf]))[0]) == -1.0
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_generated_linear_map_parts_are_those_of_the_symbolic_form(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the parts read from the generated code (no SymPy) must be the parts the SymPy form has;
+    # without generated code (a fresh derivation) the form itself gives them
+    from symsched import _compiled
+    from symsched.samplers import _linear
+
+    form = get_sampler(name).linear_map_form()
+    want = tuple(
+        p
+        for p in _linear.LINEAR_MAP_PARTS
+        if p in ("step", "first", "to_zero") or getattr(form, p) is not None
+    )
+    _linear.linear_map_parts.cache_clear()
+    assert _linear.linear_map_parts(name) == want
+    monkeypatch.setattr(_compiled, "generated_names", lambda: ())
+    _linear.linear_map_parts.cache_clear()
+    try:
+        assert _linear.linear_map_parts(name) == want
+    finally:
+        monkeypatch.undo()
+        _linear.linear_map_parts.cache_clear()
