@@ -56,7 +56,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run_all.py
 
 # Mutation testing, on demand (docs/mutation.md): every module of mutation/modules.toml, or one
-# with MODULE=NAME; resumable (verdicts in .cache/mutation/), the table in mutation/results.md.
+# with MODULE=NAME; resumable (verdicts committed in mutation/verdicts/), the table in mutation/results.md.
 # MUTATION_ARGS passes more flags, e.g. MUTATION_ARGS='--budget 600' or '--snapshot HEAD'.
 mutation: $(STAMP)
 	$(BIN)/python mutation/run.py $(if $(MODULE),--module $(MODULE),--all) $(MUTATION_ARGS)

@@ -212,3 +212,14 @@ def test_flow_matching_refuses_a_shift_that_sends_the_last_level_to_zero() -> No
     # a single flow sigma has no pair to collapse
     one = export(Schedule("explicit", np.array([2.0, 0.0])), "flow-matching", shift=1.0)
     assert json.loads(one.text) == [pytest.approx(2.0 / 3.0, rel=1e-15)]
+
+
+def test_flow_matching_names_the_first_collapsed_pair_after_a_distinct_one() -> None:
+    # shift 1: 1e17 -> flow sigma 1.0 and 1e15 -> 1 - 1e-15 are distinct, but 1e15 and
+    # 0.999e15 differ by 1e-18 in 1 - t, below the spacing of doubles near 1: they collapse
+    sched = Schedule("explicit", np.array([1e17, 1e15, 0.999e15, 1.0, 0.0]))
+    with pytest.raises(ValueError, match=r"levels 1e\+15 and 9\.99e\+14 both become flow sigma"):
+        export(sched, "flow-matching", shift=1.0)
+    # two levels only: the single pair is still checked
+    with pytest.raises(ValueError, match=r"levels 1e\+17 and 1e\+16 both become flow sigma 1"):
+        export(Schedule("explicit", np.array([1e17, 1e16, 0.0])), "flow-matching", shift=1.0)

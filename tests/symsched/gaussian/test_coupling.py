@@ -271,3 +271,29 @@ def test_grouped_coupling_error_is_the_sum_over_repeated_eigenvalues(name: str) 
     # and it is a weighted mean of the per-eigenvalue terms: between their extremes
     c = coupling.coupling_terms(values, sig, sampler=name)
     assert c.min() < grouped < c.max()
+
+
+@pytest.mark.parametrize("start", ["exact", "prior"])
+@pytest.mark.parametrize("name", ["ddim", "dpmpp-2m", "ancestral"])
+def test_criteria_coupling_is_the_coupling_error_whatever_the_start(name: str, start: str) -> None:
+    # the coupling error is a property of the grid and the sampler (exact start); criteria
+    # reuses the exact-start log ratios only when they are the ones it computed
+    grid = np.array([80.0, 12.0, 3.0, 0.7, 0.1, 0.0])
+    weights = np.array([1.0, 2.0, 1.0, 3.0, 1.0])
+    got = coupling.criteria(SPECTRUM, grid, sampler=name, start=start, weights=weights)
+    want = coupling.coupling_error(SPECTRUM, grid, sampler=name, weights=weights)
+    assert got.coupling == pytest.approx(want, rel=1e-13)
+    repeated = np.repeat(SPECTRUM, weights.astype(int))  # the multiplicities spelled out
+    kl = exact.kl(repeated, grid, sampler=name, start=start)
+    assert got.kl_source_output == pytest.approx(kl.kl_source_output, rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [[1.0, 1.0], [1.0, 1.0, math.nan, 1.0, 1.0], [1.0, 0.0, 1.0, 1.0, 1.0], [1, -2, 1, 1, 1]],
+    ids=["shape", "nan", "zero", "negative"],
+)
+def test_coupling_weights_must_be_positive_and_one_per_eigenvalue(weights: list[float]) -> None:
+    grid = np.array([80.0, 3.0, 0.1, 0.0])
+    with pytest.raises(ValueError, match="weights must be 5 finite positive numbers"):
+        coupling.coupling_error(SPECTRUM, grid, weights=weights)

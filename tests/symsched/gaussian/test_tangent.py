@@ -100,3 +100,21 @@ def test_printed_derivation_steps_evaluate_to_their_closed_forms() -> None:
     # J as the integral of phi'^2: evaluated at rho(u) = u, lam = 1 over [0, 1]
     integral = by_start["J"].rhs.subs(sp.Function("rho")(u), u).doit().subs(lam, 1)
     assert float(integral) == pytest.approx(0.25 + math.pi / 8, rel=1e-14)
+
+
+@pytest.mark.parametrize("top", [80.0, math.inf])
+def test_interior_gradient_matches_central_differences_of_the_exact_log_ratio(top: float) -> None:
+    # d ln r / d rho_j for every interior level j = 1 .. N-1, against central differences of
+    # the exact DDIM log ratio (an independent path: the closed-form ratio, not its derivative)
+    lam_v = 0.7
+    grid = np.array([top, 9.0, 2.5, 0.8, 0.2, 0.0])
+    grad = tangent.log_ratio_interior_gradient(lam_v, grid)
+    assert grad.shape == (grid.size - 2,)
+    for j in range(1, grid.size - 1):
+        h = 1e-5 * grid[j]
+        up, down = grid.copy(), grid.copy()
+        up[j] += h
+        down[j] -= h
+        f_up = float(exact.log_variance_ratios(np.array([lam_v]), up)[0])
+        f_down = float(exact.log_variance_ratios(np.array([lam_v]), down)[0])
+        assert grad[j - 1] == pytest.approx((f_up - f_down) / (2 * h), rel=1e-6, abs=1e-10)
