@@ -150,3 +150,57 @@ def test_time_ends_given_twice_are_refused(kwargs: dict[str, float], fragment: s
     ends = {"t_min": None, "sigma_min": None, "t_max": None, "sigma_max": None, **kwargs}
     with pytest.raises(ValueError, match=fragment):
         families.check_time_ends(**ends)
+
+
+def test_a_user_family_reusing_a_built_in_name_is_not_the_built_in() -> None:
+    # equality of a user expression and a generated family compares the expressions, not the
+    # names and numbers: a different law under the name "karras" is another family
+    q = families._symbols()
+    u, lo, hi = q["u"], q["sigma_min"], q["sigma_max"]
+    builtin = families.karras(0.1, 10.0, 7.0)
+    mine = families.Family("karras", hi + u * (lo - hi), {lo: 0.1, hi: 10.0}, dict(builtin.params))
+    assert mine != builtin and builtin != mine
+
+
+def test_a_user_family_with_a_time_map_answers_t_of() -> None:
+    # a user family defined through a diffusion time: rho(t) = t, t(rho) = rho, t = 1 - u
+    q = families._symbols()
+    u, t, level, lo, hi = q["u"], q["t"], q["level"], q["sigma_min"], q["sigma_max"]
+    ends = {"sigma_min": 0.1, "sigma_max": 1.0}
+    fam = families.Family(
+        "identity-time",
+        lo + (1 - u) * (hi - lo),
+        {lo: 0.1, hi: 1.0},
+        ends,
+        time=1 - u,
+        rho_of_t=t,
+        t_of_rho=level,
+    )
+    np.testing.assert_allclose(fam.t_of(np.array([0.25, 0.5])), [0.25, 0.5], rtol=1e-15)
+
+
+def test_loglinear_accepts_its_span_limit_exactly_and_refuses_beyond() -> None:
+    lo, hi = 0.1, 1e299  # hi / lo rounds to the limit exactly
+    assert hi / lo == families.LOGLINEAR_MAX_RATIO
+    grid = families.loglinear(lo, hi).grid(4)
+    assert grid[0] == hi and grid[-1] == lo and np.isfinite(grid).all()
+    with pytest.raises(ValueError, match="spans at most"):
+        families.loglinear(lo, math.nextafter(hi, math.inf))
+
+
+def test_time_family_ranges_accept_their_closed_ends() -> None:
+    # t_min = 0 is the clean data end of the VP SDE [song2021sde]; cosine allows t_max = 1 and
+    # no more [nichol2021, Eq. (17)]
+    assert families.vp_linear(t_min_value=0.0).params["sigma_min"] == 0.0
+    assert families.cosine(t_max_value=1.0).params["t_max"] == 1.0
+    with pytest.raises(ValueError, match=r"t_max must be <= 1"):
+        families.cosine(t_max_value=1.5)
+
+
+def test_cosine_with_zero_sigma_min_starts_at_time_zero() -> None:
+    # the float64 inverse t(0) is -2e-15 (rounding in acos); sigma_min = 0 must map to t = 0
+    # exactly, not to a time outside [0, 1] that the range check would refuse
+    fam = families.cosine(sigma_min_value=0.0, sigma_max_value=10.0)
+    assert fam.params["t_min"] == 0.0 and fam.params["sigma_min"] == 0.0
+    grid = fam.grid(6)
+    assert grid[0] == 10.0 and grid[-1] == 0.0 and (np.diff(grid) < 0).all()
