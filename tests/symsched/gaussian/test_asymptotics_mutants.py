@@ -167,3 +167,57 @@ def test_printed_derivation_states_the_expansion_it_uses() -> None:
     p1, p2 = sp.Symbol("phi'"), sp.Symbol("phi''")
     assert sp.simplify(steps[1].expr.rhs - p1**2) == 0
     assert sp.simplify(steps[2].expr.rhs - (p1**4 / 6 - p2**2 / 12)) == 0
+
+
+def _spline_errors(fam: families.Family, lam: np.ndarray) -> tuple[float, float]:
+    J, K = asymptotics._quadrature_numpy(fam, lam, 128, 8)
+    dJ, dK = DIRECT(fam, lam, 128, 8)
+    err_j = float(np.max(np.abs(J / dJ - 1)))
+    err_k = float(np.max(np.abs(K / J - dK / dJ) / np.maximum(1.0, np.abs(dK / dJ))))
+    return err_j, err_k
+
+
+def test_spline_refines_until_both_j_and_k_pass_the_check(direct_sizes: list[int]) -> None:
+    # the tangent law over e^-5..e^5: log J is smooth enough at 641 grid points (3.5e-11 at the
+    # midpoints) but K / J still misses by 2.7e-9, so the grid must be refined twice more (to
+    # 2561 points, 1e-11); stopping when either one passes would leave K 27x off the target
+    rng = np.random.default_rng(11)
+    lam = np.exp(rng.uniform(-5.0, 5.0, 6000))
+    lam[:2] = [math.exp(-5.0), math.exp(5.0)]
+    err_j, err_k = _spline_errors(families.tangent(0.5, 0.002, 80.0), lam)
+    assert direct_sizes[:5] == [321, 320, 640, 1280, 2560], direct_sizes
+    assert err_j <= 2 * asymptotics.INTERPOLATION_RTOL, err_j
+    assert err_k <= 2 * asymptotics.INTERPOLATION_RTOL, err_k
+
+
+def test_spline_serves_a_spectrum_where_j_falls_below_one(direct_sizes: list[int]) -> None:
+    # vp-linear over e^-12..e^12: J drops to 0.59 at the small end; J is positive, which is all
+    # the spline in log J needs, so the spline is accepted (at 3073 points) and the quadrature
+    # never runs on the 6400 eigenvalues themselves
+    rng = np.random.default_rng(5)
+    lam = np.exp(rng.uniform(-12.0, 12.0, 6400))
+    lam[:2] = [math.exp(-12.0), math.exp(12.0)]
+    err_j, err_k = _spline_errors(families.vp_linear(), lam)
+    assert max(direct_sizes) < 6400 and direct_sizes[:4] == [769, 768, 1536, 3072], direct_sizes
+    assert max(err_j, err_k) <= 2 * asymptotics.INTERPOLATION_RTOL, (err_j, err_k)
+
+
+def test_spectra_up_to_the_threshold_take_the_direct_quadrature(direct_sizes: list[int]) -> None:
+    # INTERPOLATE_ABOVE (1000 here) distinct eigenvalues, alone or repeated, are computed
+    # directly, once each
+    lam = np.geomspace(1e-3, 1e3, 1000)
+    asymptotics._quadrature_numpy(KARRAS, lam, 128, 8)
+    assert direct_sizes == [1000]
+    direct_sizes.clear()
+    asymptotics._quadrature_numpy(KARRAS, np.concatenate([lam, lam[:200]]), 128, 8)
+    assert direct_sizes == [1000]
+
+
+def test_a_near_singular_sigma_min_end_is_flagged_from_inside_the_grid() -> None:
+    # vp-linear with t_min = 2e-5: rho ~ sqrt(beta_min t) bends within 1e-4 of u = 1, and the
+    # angle derivatives grow more than 10x between u = 1 - 1e-4 and 1 - 1e-8; with t_min = 1e-4
+    # they do not. The probes lie inside [0, 1]: beyond u = 1 the time map runs past t_min,
+    # where this family is not the sampled one
+    with pytest.raises(ValueError, match="not smooth at sigma_min"):
+        asymptotics.check_smooth(families.vp_linear(t_min_value=2e-5), [1.0])
+    asymptotics.check_smooth(families.vp_linear(t_min_value=1e-4), [1e-6, 1.0, 1e6])
