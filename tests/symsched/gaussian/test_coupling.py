@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-import mpmath
 import numpy as np
 import pytest
 import torch
@@ -291,65 +290,10 @@ def test_criteria_coupling_is_the_coupling_error_whatever_the_start(name: str, s
 
 @pytest.mark.parametrize(
     "weights",
-    [
-        [1.0, 1.0],
-        [1.0, 1.0, math.nan, 1.0, 1.0],
-        [1.0, math.inf, 1.0, 1.0, 1.0],
-        [1.0, 0.0, 1.0, 1.0, 1.0],
-        [1, -2, 1, 1, 1],
-    ],
-    ids=["shape", "nan", "inf", "zero", "negative"],
+    [[1.0, 1.0], [1.0, 1.0, math.nan, 1.0, 1.0], [1.0, 0.0, 1.0, 1.0, 1.0], [1, -2, 1, 1, 1]],
+    ids=["shape", "nan", "zero", "negative"],
 )
 def test_coupling_weights_must_be_positive_and_one_per_eigenvalue(weights: list[float]) -> None:
     grid = np.array([80.0, 3.0, 0.1, 0.0])
     with pytest.raises(ValueError, match="weights must be 5 finite positive numbers"):
         coupling.coupling_error(SPECTRUM, grid, weights=weights)
-
-
-# euler-vp is left out: its VP time map alpha = 1 / sqrt(1 + sigma^2) fixes an absolute scale
-@pytest.mark.parametrize("name", ["ancestral", "ddim", "heun", "dpmpp-2m"])
-@pytest.mark.parametrize("scale", [1.0, 1e-100, 1e-60, 1e-30, 1e40, 1e100])
-def test_coupling_terms_are_invariant_under_a_common_rescaling(name: str, scale: float) -> None:
-    # c_i is dimensionless: lambda -> s^2 lambda, sigma -> s sigma leaves it unchanged (an exact
-    # property of the Gaussian problem). At s = 1e-100 the plain float64 recursion of the
-    # ancestral noise b^2 (a - b)(a + b) / a^2 underflows (~1e-400) without turning non-finite;
-    # every scale must give the 30-digit recursion's value at s = 1 (a finite start: sigma_0
-    # enters the start's variance).
-    sig = np.array([80.0, 10.0, 3.0, 0.5, 0.02])
-    lam = np.array([1e-3, 0.2, 1.0, 10.0])
-    kn = {"eta": 0.6} if name == "ancestral" else {}
-    want = [float(coupling.coupling_error_mpmath([lv], sig, sampler=name, knobs=kn)) for lv in lam]
-    got = coupling.coupling_terms(lam * scale**2, sig * scale, sampler=name, **kn)
-    bound = tol.dpm_mp_rtol(sig.tolist()) if name == "dpmpp-2m" else tol.COUPLING_MP_RTOL
-    np.testing.assert_allclose(got, want, rtol=bound)
-
-
-def test_a_start_far_above_the_data_is_the_pure_noise_start() -> None:
-    # sigma_0 = 1e200 leaves the float64 window, so these entries come from the 30-digit
-    # recursion; the start's variance lambda + sigma_0^2 then carries no memory of the data (its
-    # effect is O(lambda / sigma_0^2) ~ 1e-400), so the terms equal the pure-noise start's, which
-    # runs in float64 with its own closed-form first step
-    lam = np.array([1e-3, 1.0, 10.0])
-    far = coupling.coupling_terms(lam, [1e200, 1e100, 3.0, 0.5], sampler="ancestral", eta=0.6)
-    pure = coupling.coupling_terms(lam, [math.inf, 1e100, 3.0, 0.5], sampler="ancestral", eta=0.6)
-    np.testing.assert_allclose(far, pure, rtol=tol.COUPLING_MP_RTOL)
-
-
-def test_large_variance_ratios_keep_the_coupling_logs_exact() -> None:
-    # ln c_i for h = ln(r_i) / 2 beyond 30, where e^h alone is near overflow and the formula
-    # switches to 2 h + 2 log1p(-s e^-h): against 40 digits of ln (e^h - s)^2 with s = sign(q_i)
-    # (the e^-h term is ~4e-15 of the value at h = 30.1, inside the tolerance's reach)
-    lam = np.array([0.01, 0.1, 1.0, 10.0, 100.0])
-    sig = np.array([80.0, 3.0, 0.1, 0.0])
-    for name in ("ddim", "euler-vp"):
-        smp = get_sampler(name)
-        kn = smp.make_knobs()
-        sign = coupling._gain_signs(smp, lam, sig, kn)
-        lr = np.array([61.0, 75.5, 200.0, 1500.0, 60.2])  # h = 30.5 ... 750
-        got = coupling._log_coupling_terms(smp, lam, sig, kn, lr)
-        with mpmath.workdps(40):
-            want = [
-                float(2 * mpmath.log(abs(mpmath.exp(mpmath.mpf(x) / 2) - int(s))))
-                for x, s in zip(lr, sign, strict=True)
-            ]
-        np.testing.assert_allclose(got, want, rtol=1e-15)
