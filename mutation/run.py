@@ -454,6 +454,7 @@ class Equivalent:
     mid: str
     mutation: str
     reason: str
+    kind: str = "equivalent"  # or "neutral": changes only cost, or rounding below the accuracy
 
 
 def load_equivalents() -> dict[str, Equivalent]:
@@ -461,7 +462,9 @@ def load_equivalents() -> dict[str, Equivalent]:
         return {}
     data = tomllib.loads(EQUIVALENT.read_text(encoding="utf-8"))
     return {
-        e["id"]: Equivalent(e["id"], e.get("mutation", ""), e["reason"])
+        e["id"]: Equivalent(
+            e["id"], e.get("mutation", ""), e["reason"], str(e.get("kind", "equivalent"))
+        )
         for e in data.get("equivalent", [])
     }
 
@@ -1009,6 +1012,7 @@ class Row:
     survived: int = 0
     no_cover: int = 0
     equivalent: int = 0
+    neutral: int = 0  # the equivalent entries of kind "neutral"
     error: int = 0
     wall_s: float = 0.0
     survivors: list[dict[str, Any]] = field(default_factory=list)
@@ -1019,6 +1023,13 @@ class Row:
         if self.run < self.total or denominator <= 0:
             return None
         return (self.killed + self.timeout) / denominator
+
+    @property
+    def strict_score(self) -> float | None:
+        """The score with the neutral mutants counted as survivors."""
+        if self.score is None:
+            return None
+        return (self.killed + self.timeout) / (self.total - self.equivalent + self.neutral)
 
 
 def summarise(modules: dict[str, Module]) -> list[Row]:
@@ -1035,6 +1046,7 @@ def summarise(modules: dict[str, Module]) -> list[Row]:
             if entry is None or not _valid(entry, site, tests_hash):
                 if site.mid in equivalents:
                     row.equivalent += 1
+                    row.neutral += equivalents[site.mid].kind == "neutral"
                     row.run += 1
                 continue
             row.run += 1
@@ -1045,6 +1057,7 @@ def summarise(modules: dict[str, Module]) -> list[Row]:
                 row.timeout += 1
             elif site.mid in equivalents:
                 row.equivalent += 1
+                row.neutral += equivalents[site.mid].kind == "neutral"
             elif status == ERROR:
                 row.error += 1
                 row.survivors.append({"id": site.mid, **entry})
@@ -1064,23 +1077,29 @@ def write_results(modules: dict[str, Module], rows: list[Row]) -> str:
         "",
         "Written by `mutation/run.py` (`make mutation`); see docs/mutation.md. Score = "
         "(killed + timeout) / (mutants - equivalent); *survived* includes *no cover* (no test "
-        "of the selection calls the function). Wall time: seconds spent running mutants and the "
-        "baseline, summed over resumed runs.",
+        "of the selection calls the function). *Equivalent (neutral)*: the entries of "
+        "mutation/equivalent.toml, and of those the *neutral* ones, whose edit changes only the "
+        "cost or the rounding below the method's stated accuracy; *strict* counts the neutral ones "
+        "as survivors. Wall time: seconds spent running mutants and the baseline, summed over "
+        "resumed runs.",
         "",
-        "| module | mutants | run | killed | timeout | survived (no cover) | equivalent "
-        "| score | wall s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| module | mutants | run | killed | timeout | survived (no cover) | equivalent (neutral) "
+        "| score | strict | wall s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         if row.run == 0:
-            lines.append(f"| {row.name} | {row.total} | not yet run | | | | | | |")
+            lines.append(f"| {row.name} | {row.total} | not yet run | | | | | | | |")
             continue
-        score = "—" if row.score is None else f"{100 * row.score:.1f} %"
         if row.score is None:
-            score = f"partial ({row.run}/{row.total})"
+            score = strict = f"partial ({row.run}/{row.total})"
+        else:
+            score = f"{100 * row.score:.1f} %"
+            strict = f"{100 * (row.strict_score or 0.0):.1f} %"
         lines.append(
             f"| {row.name} | {row.total} | {row.run} | {row.killed} | {row.timeout} | "
-            f"{row.survived} ({row.no_cover}) | {row.equivalent} | {score} | {row.wall_s:.0f} |"
+            f"{row.survived} ({row.no_cover}) | {row.equivalent} ({row.neutral}) | {score} | "
+            f"{strict} | {row.wall_s:.0f} |"
         )
     for row in rows:
         if not row.survivors:
