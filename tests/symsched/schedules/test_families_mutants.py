@@ -154,11 +154,15 @@ def test_time_ends_given_twice_are_refused(kwargs: dict[str, float], fragment: s
 
 def test_a_user_family_reusing_a_built_in_name_is_not_the_built_in() -> None:
     # equality of a user expression and a generated family compares the expressions, not the
-    # names and numbers: a different law under the name "karras" is another family
+    # names and numbers: another law under the name "karras", with the same parameter values
+    # (karras_rho included), is another family
     q = families._symbols()
-    u, lo, hi = q["u"], q["sigma_min"], q["sigma_max"]
+    u, lo, hi, kr = q["u"], q["sigma_min"], q["sigma_max"], q["karras_rho"]
     builtin = families.karras(0.1, 10.0, 7.0)
-    mine = families.Family("karras", hi + u * (lo - hi), {lo: 0.1, hi: 10.0}, dict(builtin.params))
+    mine = families.Family(
+        "karras", hi + u * (lo - hi) + 0 * kr, {lo: 0.1, hi: 10.0, kr: 7.0}, dict(builtin.params)
+    )
+    assert mine._numbers == builtin._numbers  # the same name, numbers and params
     assert mine != builtin and builtin != mine
 
 
