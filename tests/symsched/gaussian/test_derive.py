@@ -88,5 +88,6 @@ def test_derivation_marginal_is_a_density_of_variance_lam_plus_rho_squared() -> 
     ratio = next(s for s in steps if s.title.startswith("Variance recursion")).expr.rhs
     gk = sp.Function("g")
     two = ratio.subs(sp.Symbol("N"), 2).doit().subs({gk(1): 2, gk(2): 3})
-    got = two.subs({sp.Symbol("Var_0"): 5, lam: 1, sp.Symbol("sigma_N"): 2})
-    assert got == 36
+    # sigma_N = 3, not 2 (where sigma_N^2 = 2 sigma_N would hide a wrong power)
+    got = two.subs({sp.Symbol("Var_0"): 5, lam: 1, sp.Symbol("sigma_N"): 3})
+    assert got == 18
