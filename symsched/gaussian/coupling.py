@@ -166,9 +166,10 @@ def gain_ratios(
     return _stochastic_parts(smp, lam_v, sig, kn)
 
 
-_FLOAT64_LEVELS = (1e-75, 1e75)
-"""Where the float64 linear-map recursion of a stochastic sampler holds its digits: levels whose
-fourth power stays inside the normal float64 range (see :func:`_stochastic_parts`)."""
+_FLOAT64_SPAN = 1e150
+"""The widest ratio sigma_max / sigma_min (finite, nonzero levels) on which the float64 linear-map
+recursion of a stochastic sampler holds its digits: centred on 1, the levels' fourth powers stay
+inside the normal float64 range (see :func:`_stochastic_parts`)."""
 
 
 def _stochastic_parts(
@@ -178,20 +179,19 @@ def _stochastic_parts(
         sums of positive parts there); entries outside the float64 range come from mpmath.
 
         Both are dimensionless, so the grid and spectrum are first rescaled by a power of two that
-        centres the grid's finite nonzero levels on 1 (exact in binary, :math:`q` and :math:`v/T`
-        unchanged). The float64 recursion is trusted only inside :data:`_FLOAT64_LEVELS` (levels)
-        and its square (eigenvalues) after that rescaling: its widest product, the ancestral noise
-        :math:`\sigma_{
-    m up}^2=\eta^2b^2(a-b)(a+b)/a^2`, is a fourth power of the levels before
-        its division and would under- or overflow beyond it *without* turning non-finite, so
-        entries outside go to mpmath too."""
+    centres the grid's finite nonzero levels on 1 (exact in binary, :math:`q` and :math:`v/T`
+    unchanged). The float64 recursion is trusted only on grids spanning at most
+    :data:`_FLOAT64_SPAN` (then the centred levels lie within about :math:`10^{\pm75}`): its
+    widest product, the ancestral noise :math:`\sigma_{\rm up}^2=\eta^2b^2(a-b)(a+b)/a^2`, is a
+    fourth power of the levels before its division and would under- or overflow beyond that
+    *without* turning non-finite, so such grids go to mpmath too. The eigenvalues need no such
+    window: they enter only through :math:`\lambda+a^2` and :math:`\lambda/(a^2+\lambda)`."""
     levels = np.asarray(sig, dtype=np.float64)
     mid = levels[np.isfinite(levels) & (levels > 0)]  # empty for one step from pure noise to 0
     top, bottom = (float(mid.max()), float(mid.min())) if mid.size else (1.0, 1.0)
     scale = 2.0 ** round(0.5 * (math.log2(top) + math.log2(bottom)))
     lam_s, sig_s = lam_v / scale**2, levels / scale
-    lo, hi = _FLOAT64_LEVELS
-    grid_ok = lo <= bottom / scale and top / scale <= hi
+    grid_ok = top <= _FLOAT64_SPAN * bottom
     with np.errstate(all="ignore"):
         std0 = None if math.isinf(sig_s[0]) else np.sqrt(lam_s + sig_s[0] ** 2)
         u, v = propagate(
@@ -203,8 +203,7 @@ def _stochastic_parts(
         )
         t_n = lam_s + sig_s[-1] ** 2
         q, frac = u / np.sqrt(t_n), v / t_n
-    in_window = (lam_s >= lo * lo) & (lam_s <= hi * hi) if grid_ok else np.zeros(q.shape, bool)
-    bad = ~(np.isfinite(q) & np.isfinite(frac) & in_window)
+    bad = ~(np.isfinite(q) & np.isfinite(frac)) | (not grid_ok)
     for i in np.flatnonzero(bad):  # outside the float64 range of the plain recursion: mpmath
         import mpmath
 
