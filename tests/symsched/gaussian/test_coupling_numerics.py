@@ -10,6 +10,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from symsched._typing import FloatArray
 from symsched.gaussian import coupling
 from symsched.samplers import get_sampler
 from symsched_verify import tolerances as tol
@@ -77,12 +78,11 @@ def test_large_variance_ratios_keep_the_coupling_logs_exact() -> None:
         np.testing.assert_allclose(got, want, rtol=1e-15)
 
 
-@pytest.mark.parametrize("last", [0.02, 0.0])
-def test_extreme_eigenvalues_stay_on_the_float64_route_and_match_30_digits(last: float) -> None:
-    # the eigenvalues enter the ancestral recursion only through lambda + a^2 and
-    # lambda / (a^2 + lambda): from 1e-300 to 1e300 the float64 route needs no fallback
-    sig = np.array([80.0, 10.0, 3.0, 0.5, last])
-    lam = np.array([1e-300, 1e-200, 1e-160, 1e160, 1e200, 1e300])
+def _ancestral_terms_and_fallbacks(
+    lam: FloatArray, sig: FloatArray
+) -> tuple[FloatArray, list[float]]:
+    """The ancestral (eta = 0.6) coupling terms, and the eigenvalues sent to the 30-digit
+    recursion while computing them."""
     calls: list[float] = []
     real = coupling._propagate_mp
 
@@ -93,6 +93,16 @@ def test_extreme_eigenvalues_stay_on_the_float64_route_and_match_30_digits(last:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(coupling, "_propagate_mp", counted)
         got = coupling.coupling_terms(lam, sig, sampler="ancestral", eta=0.6)
+    return got, calls
+
+
+@pytest.mark.parametrize("last", [0.02, 0.0])
+def test_extreme_eigenvalues_stay_on_the_float64_route_and_match_30_digits(last: float) -> None:
+    # the eigenvalues enter the ancestral recursion only through lambda + a^2 and
+    # lambda / (a^2 + lambda): from 1e-300 to 1e300 the float64 route needs no fallback
+    sig = np.array([80.0, 10.0, 3.0, 0.5, last])
+    lam = np.array([1e-300, 1e-200, 1e-160, 1e160, 1e200, 1e300])
+    got, calls = _ancestral_terms_and_fallbacks(lam, sig)
     assert calls == []
     want = [
         float(coupling.coupling_error_mpmath([lv], sig, sampler="ancestral", knobs={"eta": 0.6}))
@@ -106,16 +116,7 @@ def test_a_grid_spanning_more_than_the_float64_window_takes_the_fallback() -> No
     # would underflow, so every entry comes from the 30-digit recursion, and matches it
     sig = np.array([1e100, 1.0, 3e-100, 5e-101])
     lam = np.array([1e-203, 1e-200, 1e-199])
-    calls: list[float] = []
-    real = coupling._propagate_mp
-
-    def counted(smp: object, lv: float, *args: object) -> object:
-        calls.append(lv)
-        return real(smp, lv, *args)  # type: ignore[arg-type]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(coupling, "_propagate_mp", counted)
-        got = coupling.coupling_terms(lam, sig, sampler="ancestral", eta=0.6)
+    got, calls = _ancestral_terms_and_fallbacks(lam, sig)
     assert sorted(calls) == sorted(lam.tolist())
     want = [
         float(coupling.coupling_error_mpmath([lv], sig, sampler="ancestral", knobs={"eta": 0.6}))
