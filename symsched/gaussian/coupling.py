@@ -172,26 +172,11 @@ recursion of a stochastic sampler holds its digits: centred on 1, the levels' fo
 inside the normal float64 range (see :func:`_stochastic_parts`)."""
 
 
-def _stochastic_parts(
-    smp: Sampler, lam_v: FloatArray, sig: FloatArray, kn: Any
+def _stochastic_float64(
+    smp: Sampler, lam_s: FloatArray, sig_s: FloatArray, kn: Any
 ) -> tuple[FloatArray, FloatArray]:
-    r"""``(q, v / T)`` of a stochastic sampler from its linear map in float64 (both terms are
-        sums of positive parts there); entries outside the float64 range come from mpmath.
-
-        Both are dimensionless, so the grid and spectrum are first rescaled by a power of two that
-    centres the grid's finite nonzero levels on 1 (exact in binary, :math:`q` and :math:`v/T`
-    unchanged). The float64 recursion is trusted only on grids spanning at most
-    :data:`_FLOAT64_SPAN` (then the centred levels lie within about :math:`10^{\pm75}`): its
-    widest product, the ancestral noise :math:`\sigma_{\rm up}^2=\eta^2b^2(a-b)(a+b)/a^2`, is a
-    fourth power of the levels before its division and would under- or overflow beyond that
-    *without* turning non-finite, so such grids go to mpmath too. The eigenvalues need no such
-    window: they enter only through :math:`\lambda+a^2` and :math:`\lambda/(a^2+\lambda)`."""
-    levels = np.asarray(sig, dtype=np.float64)
-    mid = levels[np.isfinite(levels) & (levels > 0)]  # empty for one step from pure noise to 0
-    top, bottom = (float(mid.max()), float(mid.min())) if mid.size else (1.0, 1.0)
-    scale = 2.0 ** round(0.5 * (math.log2(top) + math.log2(bottom)))
-    lam_s, sig_s = lam_v / scale**2, levels / scale
-    grid_ok = top <= _FLOAT64_SPAN * bottom
+    """``(q, v / T)`` from the float64 linear-map recursion on a centred grid and spectrum
+    (non-finite where that recursion leaves the float64 range)."""
     with np.errstate(all="ignore"):
         std0 = None if math.isinf(sig_s[0]) else np.sqrt(lam_s + sig_s[0] ** 2)
         u, v = propagate(
@@ -202,8 +187,33 @@ def _stochastic_parts(
             smp.knob_values(kn),
         )
         t_n = lam_s + sig_s[-1] ** 2
-        q, frac = u / np.sqrt(t_n), v / t_n
-    bad = ~(np.isfinite(q) & np.isfinite(frac)) | (not grid_ok)
+        return u / np.sqrt(t_n), v / t_n
+
+
+def _stochastic_parts(
+    smp: Sampler, lam_v: FloatArray, sig: FloatArray, kn: Any
+) -> tuple[FloatArray, FloatArray]:
+    r"""``(q, v / T)`` of a stochastic sampler from its linear map in float64 (both terms are
+    sums of positive parts there); entries outside the float64 range come from mpmath.
+
+    Both are dimensionless, so the grid and spectrum are first rescaled by a power of two that
+    centres the grid's finite nonzero levels on 1 (exact in binary, :math:`q` and :math:`v/T`
+    unchanged). The float64 recursion is used only on grids spanning at most
+    :data:`_FLOAT64_SPAN` (then the centred levels lie within about :math:`10^{\pm75}`): its
+    widest product, the ancestral noise :math:`\sigma_{\rm up}^2=\eta^2b^2(a-b)(a+b)/a^2`, is a
+    fourth power of the levels before its division and would under- or overflow beyond that
+    *without* turning non-finite, so wider grids go to mpmath whole. The eigenvalues need no
+    such window: they enter only through :math:`\lambda+a^2` and :math:`\lambda/(a^2+\lambda)`."""
+    levels = np.asarray(sig, dtype=np.float64)
+    mid = levels[np.isfinite(levels) & (levels > 0)]  # empty for one step from pure noise to 0
+    top, bottom = (float(mid.max()), float(mid.min())) if mid.size else (1.0, 1.0)
+    if top <= _FLOAT64_SPAN * bottom:
+        scale = 2.0 ** round(0.5 * (math.log2(top) + math.log2(bottom)))
+        q, frac = _stochastic_float64(smp, lam_v / scale**2, levels / scale, kn)
+        bad = ~(np.isfinite(q) & np.isfinite(frac))
+    else:
+        q, frac = np.empty_like(lam_v), np.empty_like(lam_v)
+        bad = np.ones(lam_v.shape, dtype=bool)
     for i in np.flatnonzero(bad):  # outside the float64 range of the plain recursion: mpmath
         import mpmath
 

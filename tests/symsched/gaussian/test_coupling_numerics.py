@@ -123,3 +123,18 @@ def test_a_grid_spanning_more_than_the_float64_window_takes_the_fallback() -> No
         for lv in lam
     ]
     np.testing.assert_allclose(got, want, rtol=tol.COUPLING_MP_RTOL)
+
+
+def test_ancestral_outside_the_float64_range_comes_from_mpmath_and_matches_it() -> None:
+    # sigma_0 = 1e200: lambda + sigma_0^2 overflows float64, so these entries take the fallback
+    sig = np.array([1e200, 1e100, 3.0, 0.5])  # ending above 0: the weights' sigma_N^2 counts
+    lam = np.array([1e-3, 1.0, 10.0])
+    c, calls = _ancestral_terms_and_fallbacks(lam, sig)
+    assert sorted(calls) == sorted(lam.tolist())  # every entry took the fallback
+    q, frac = coupling.gain_ratios(lam, sig, sampler="ancestral", eta=0.6)
+    assert np.all(np.isfinite(q)) and np.all(np.isfinite(frac)) and np.all(frac > 0)
+    want = [
+        float(coupling.coupling_error_mpmath([lv], sig, sampler="ancestral", knobs={"eta": 0.6}))
+        for lv in lam
+    ]
+    np.testing.assert_allclose(c, want, rtol=tol.COUPLING_MP_RTOL)
