@@ -221,3 +221,24 @@ def test_a_near_singular_sigma_min_end_is_flagged_from_inside_the_grid() -> None
     with pytest.raises(ValueError, match="not smooth at sigma_min"):
         asymptotics.check_smooth(families.vp_linear(t_min_value=2e-5), [1.0])
     asymptotics.check_smooth(families.vp_linear(t_min_value=1e-4), [1e-6, 1.0, 1e6])
+
+
+def test_values_at_the_checked_midpoints_meet_the_tolerance_on_the_k_over_j_scale(
+    direct_sizes: list[int],
+) -> None:
+    # loglinear over e^-3..e^3: on the first grid (257 points) K / J misses the check at its
+    # midpoints by 1.9e-10 on the scale max(1, |K/J|) (|K/J| < 1 there), so the grid must be
+    # refined once; the midpoints then join the grid, and the values served there are the
+    # quadrature's own. Accepting the first grid would serve them 1.9e-10 off.
+    fam = families.loglinear()
+    t = np.linspace(-3.0, 3.0, 257)
+    mid = np.exp((t[:-1] + t[1:]) / 2)
+    rng = np.random.default_rng(4)
+    lam = np.concatenate([np.exp(t[[0, -1]]), mid, np.exp(rng.uniform(-3.0, 3.0, 942))])
+    J, K = asymptotics._quadrature_numpy(fam, lam, 128, 8)
+    assert direct_sizes[:3] == [257, 256, 512], direct_sizes
+    at = slice(2, 2 + mid.size)
+    dJ, dK = DIRECT(fam, mid, 128, 8)
+    err_j = float(np.max(np.abs(J[at] / dJ - 1)))
+    err_k = float(np.max(np.abs(K[at] / J[at] - dK / dJ) / np.maximum(1.0, np.abs(dK / dJ))))
+    assert max(err_j, err_k) <= asymptotics.INTERPOLATION_RTOL, (err_j, err_k)
