@@ -1016,6 +1016,9 @@ class Row:
     error: int = 0
     wall_s: float = 0.0
     survivors: list[dict[str, Any]] = field(default_factory=list)
+    # killed (or timed out) although mutation/equivalent.toml calls them equivalent: either the
+    # entry's reason is wrong or the kill was not the mutant's doing; listed to be re-examined
+    contradicted: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def score(self) -> float | None:
@@ -1051,6 +1054,8 @@ def summarise(modules: dict[str, Module]) -> list[Row]:
                 continue
             row.run += 1
             status = entry["status"]
+            if status in (KILLED, TIMEOUT) and site.mid in equivalents:
+                row.contradicted.append({"id": site.mid, **entry})
             if status == KILLED:
                 row.killed += 1
             elif status == TIMEOUT:
@@ -1108,6 +1113,15 @@ def write_results(modules: dict[str, Module], rows: list[Row]) -> str:
         for s in sorted(row.survivors, key=lambda e: (e["path"], e["line"])):
             note = f" ({s['status']}: {s.get('detail', '')})" if s["status"] != SURVIVED else ""
             lines.append(f"- `{s['id']}` {s['path']}:{s['line']} {s['description']}{note}")
+    for row in rows:
+        if not row.contradicted:
+            continue
+        lines += ["", f"## Killed although listed as equivalent (re-examine): {row.name}", ""]
+        for s in sorted(row.contradicted, key=lambda e: (e["path"], e["line"])):
+            lines.append(
+                f"- `{s['id']}` {s['path']}:{s['line']} {s['description']} ({s['status']}: "
+                f"{s.get('detail', '')})"
+            )
     text = "\n".join(lines) + "\n"
     RESULTS.write_text(text, encoding="utf-8")
     return text

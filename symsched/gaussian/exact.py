@@ -231,6 +231,8 @@ def kl_from_log_ratios(log_r: Any, weights: FloatArray | None = None) -> tuple[f
         else:
             kso = (weights * half_phi(-log_r, xp)).sum()
             kos = (weights * half_phi(log_r, xp)).sum()
+    if xp is not np:  # plain floats out: no autograd history to convert
+        kso, kos = kso.detach(), kos.detach()
     return float(kso), float(kos)
 
 
