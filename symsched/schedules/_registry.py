@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from symsched.schedules.families import Family
 
 __all__ = [
+    "D_VECTOR_BYTES",
     "GRID_BYTES_PER_LEVEL",
     "METHODS",
     "AnyMethod",
@@ -184,6 +185,11 @@ class Method(Generic[OptionsT]):
 GRID_BYTES_PER_LEVEL = 256
 """Memory per level of a grid built from a SymPy family: the lambdified expression's temporaries
 and the printed levels (measured about 150 bytes per level at N = 3e7)."""
+
+D_VECTOR_BYTES = 192.0
+"""Memory per eigenvalue of a method's passes over the whole spectrum (compression, the final
+exact evaluation): 24 float64 d-vectors (measured 138 bytes per eigenvalue, the tracemalloc peak
+of ``kl-optimal`` and ``flow --shift auto`` builds at d = 1e5 and 4e5, N = 12-20)."""
 
 AnyMethod: TypeAlias = "Method[Any]"
 """A registered method of any options class (the registry holds methods of different ones)."""

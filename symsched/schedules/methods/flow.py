@@ -21,7 +21,7 @@ import numpy as np
 from symsched._options import Spectrum, option
 from symsched._typing import FloatArray, KLDirection
 from symsched._validate import as_eigenvalues
-from symsched.schedules._registry import register_method
+from symsched.schedules._registry import D_VECTOR_BYTES, register_method
 from symsched.schedules._schedule import Schedule
 
 __all__ = ["FlowScheduleOptions"]
@@ -92,15 +92,18 @@ def _number(text: str, flag: str, what: str) -> float | None:
 def _memory(steps: int, o: FlowScheduleOptions) -> tuple[float, str]:
     """The DDIM path holds ~6 (steps x n) float64 arrays, the other samplers' exact paths ~12
     (as ``kl-optimal``), n the size of the spectrum the search works on
-    (:func:`~symsched.gaussian.compress.node_bound`); the full-spectrum scoring of the answer
-    (and of the published rules) works in blocks of eigenvalues, a few d-vectors."""
+    (:func:`~symsched.gaussian.compress.node_bound`); the passes over the full spectrum
+    (compression, the scoring of the answer and of the published rules) keep
+    :data:`~symsched.schedules._registry.D_VECTOR_BYTES` per eigenvalue."""
     from symsched.gaussian.compress import node_bound
 
     if o.eigenvalues is None:
         return 256.0 * (steps + 1), "steps"
     lam = np.asarray(o.eigenvalues, dtype=np.float64)
     n = node_bound(lam, o.exact_spectrum)  # the search (none when the shift is given)
-    return 12 * 8.0 * steps * n + 64.0 * lam.size + 256.0 * (steps + 1), "steps"
+    by_steps = 12 * 8.0 * steps * n + 256.0 * (steps + 1)
+    by_d = D_VECTOR_BYTES * lam.size
+    return by_steps + by_d, "eigenvalues" if by_d > by_steps else "steps"
 
 
 @register_method(

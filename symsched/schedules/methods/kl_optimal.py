@@ -20,7 +20,7 @@ from symsched._options import Spectrum, option
 from symsched._typing import KLDirection, Start
 from symsched._validate import as_eigenvalues
 from symsched.gaussian.compress import compression_params
-from symsched.schedules._registry import register_method
+from symsched.schedules._registry import D_VECTOR_BYTES, register_method
 from symsched.schedules._schedule import Schedule
 
 __all__ = ["KLOptimalOptions"]
@@ -60,7 +60,8 @@ def _memory(steps: int, o: KLOptimalOptions) -> tuple[float, str]:
     of the sampler-aware optimum holds ~40 n-vectors per step. n is the number of eigenvalues
     the search works on: the distinct ones with ``exact_spectrum``, else at most the nodes of
     the compressed spectrum (one bin per BIN_WIDTH of the log range, NODES_PER_BIN each). The
-    final full-spectrum evaluation works in blocks of eigenvalues (a few d-vectors)."""
+    passes over the full spectrum (compression, the final evaluation) keep
+    :data:`~symsched.schedules._registry.D_VECTOR_BYTES` per eigenvalue."""
     from symsched.gaussian.compress import node_bound
 
     if o.eigenvalues is None:
@@ -69,7 +70,9 @@ def _memory(steps: int, o: KLOptimalOptions) -> tuple[float, str]:
     d = int(lam.size)
     n = node_bound(lam, o.exact_spectrum)
     per = 96.0 if o.sampler == "ddim" and o.objective in (None, "kl") else 8.0 * 48
-    return per * steps * n + 64.0 * d + 256.0 * (steps + 1), "steps"
+    by_steps = per * steps * n + 256.0 * (steps + 1)
+    by_d = D_VECTOR_BYTES * d
+    return by_steps + by_d, "eigenvalues" if by_d > by_steps else "steps"
 
 
 @register_method(

@@ -11,6 +11,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from symsched._typing import FloatArray
 from symsched.gaussian import exact
 
 
@@ -72,7 +73,7 @@ def test_kl_of_a_list_and_of_a_matrix_of_log_ratios_is_the_kl_of_their_entries()
     assert exact.kl_from_log_ratios(log_r) == pytest.approx(want, rel=1e-14)
 
 
-def _prefix_variances(lam: np.ndarray, sig: np.ndarray, start: str) -> np.ndarray:
+def _prefix_variances(lam: FloatArray, sig: FloatArray, start: str) -> FloatArray:
     # row k from the sampler's own variance ratio over the first k steps: (lam + sigma_k^2) r_k
     rows = []
     for k in range(1, sig.size):
@@ -90,7 +91,7 @@ def _prefix_variances(lam: np.ndarray, sig: np.ndarray, start: str) -> np.ndarra
     ],
 )
 def test_trajectory_rows_are_the_variances_after_each_prefix_of_the_grid(
-    lam: np.ndarray, start: str
+    lam: FloatArray, start: str
 ) -> None:
     sig = np.array([60.0, 7.0, 1.5, 0.3, 0.01])
     traj = exact.variance_trajectory(lam, sig, start=start)  # type: ignore[arg-type]
