@@ -37,8 +37,7 @@ def test_half_phi_is_infinite_only_where_the_exact_value_exceeds_float64() -> No
 @pytest.mark.parametrize("x", [-1.4, -0.9, -0.45, 0.45, 0.9, 1.4])
 def test_half_phi_on_both_sides_of_the_series_switch_holds_float64_digits(x: float) -> None:
     # the Taylor series serves |x| < 1/2 (its 18 terms truncate below 1e-22 there); beyond,
-    # expm1(x) - x: both within a few ulps of the 40-digit value (a series stretched to
-    # |x| = 1.4 would truncate at ~1e-14)
+    # expm1(x) - x: both within a few ulps of the 40-digit value
     got = float(exact.half_phi(np.array([x]))[0])
     assert got == pytest.approx(_half_phi_mp(x), rel=4e-16)
 
@@ -137,3 +136,17 @@ def test_output_covariance_refuses_non_square_and_asymmetric_matrices() -> None:
     # but an asymmetry at the rounding of the largest entry (1e-15 of it) is accepted
     b = np.array([[1e6, 0.0], [1e-9, 1.0]])
     assert np.all(np.isfinite(exact.output_covariance(b, sig)))
+
+
+def test_half_phi_of_a_spectrum_mixing_both_sides_of_the_switch() -> None:
+    # one array holding terms above and below x = 700: each side keeps its own formula
+    x = np.array([-2.0, 0.3, 1.2, 705.0, 709.9])
+    got = exact.half_phi(x)
+    want = [_half_phi_mp(float(v)) for v in x]
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_a_zero_variance_ratio_makes_both_directions_infinite() -> None:
+    # r_i = 0 (ln r_i = -inf) in one direction of a spectrum: both KLs are +inf, never NaN
+    for log_r in (np.array([0.1, -math.inf]), np.array([-math.inf, -math.inf])):
+        assert exact.kl_from_log_ratios(log_r) == (math.inf, math.inf)
