@@ -33,6 +33,7 @@ __all__ = [
     "get_method",
     "method_names",
     "register_method",
+    "spectrum_search_memory",
 ]
 
 OptionsT = TypeVar("OptionsT", bound="DataclassInstance")
@@ -190,6 +191,18 @@ D_VECTOR_BYTES = 192.0
 """Memory per eigenvalue of a method's passes over the whole spectrum (compression, the final
 exact evaluation): 24 float64 d-vectors (measured 138 bytes per eigenvalue, the tracemalloc peak
 of ``kl-optimal`` and ``flow --shift auto`` builds at d = 1e5 and 4e5, N = 12-20)."""
+
+
+def spectrum_search_memory(
+    bytes_per_step_and_node: float, steps: int, nodes: int, dimension: int
+) -> tuple[float, str]:
+    """The estimate of a search over a (compressed) spectrum: ``bytes_per_step_and_node`` per
+    step and searched eigenvalue, :data:`D_VECTOR_BYTES` per eigenvalue of the full spectrum and
+    the grid; named after the larger of the spectrum's term and the steps' terms."""
+    by_steps = bytes_per_step_and_node * steps * nodes + GRID_BYTES_PER_LEVEL * (steps + 1.0)
+    by_d = D_VECTOR_BYTES * dimension
+    return by_steps + by_d, "eigenvalues" if by_d > by_steps else "steps"
+
 
 AnyMethod: TypeAlias = "Method[Any]"
 """A registered method of any options class (the registry holds methods of different ones)."""

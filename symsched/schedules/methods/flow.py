@@ -21,7 +21,7 @@ import numpy as np
 from symsched._options import Spectrum, option
 from symsched._typing import FloatArray, KLDirection
 from symsched._validate import as_eigenvalues
-from symsched.schedules._registry import D_VECTOR_BYTES, register_method
+from symsched.schedules._registry import register_method, spectrum_search_memory
 from symsched.schedules._schedule import Schedule
 
 __all__ = ["FlowScheduleOptions"]
@@ -101,9 +101,7 @@ def _memory(steps: int, o: FlowScheduleOptions) -> tuple[float, str]:
         return 256.0 * (steps + 1), "steps"
     lam = np.asarray(o.eigenvalues, dtype=np.float64)
     n = node_bound(lam, o.exact_spectrum)  # the search (none when the shift is given)
-    by_steps = 12 * 8.0 * steps * n + 256.0 * (steps + 1)
-    by_d = D_VECTOR_BYTES * lam.size
-    return by_steps + by_d, "eigenvalues" if by_d > by_steps else "steps"
+    return spectrum_search_memory(12 * 8.0, steps, n, lam.size)
 
 
 @register_method(

@@ -20,7 +20,7 @@ from symsched._options import Spectrum, option
 from symsched._typing import KLDirection, Start
 from symsched._validate import as_eigenvalues
 from symsched.gaussian.compress import compression_params
-from symsched.schedules._registry import D_VECTOR_BYTES, register_method
+from symsched.schedules._registry import register_method, spectrum_search_memory
 from symsched.schedules._schedule import Schedule
 
 __all__ = ["KLOptimalOptions"]
@@ -70,9 +70,7 @@ def _memory(steps: int, o: KLOptimalOptions) -> tuple[float, str]:
     d = int(lam.size)
     n = node_bound(lam, o.exact_spectrum)
     per = 96.0 if o.sampler == "ddim" and o.objective in (None, "kl") else 8.0 * 48
-    by_steps = per * steps * n + 256.0 * (steps + 1)
-    by_d = D_VECTOR_BYTES * d
-    return by_steps + by_d, "eigenvalues" if by_d > by_steps else "steps"
+    return spectrum_search_memory(per, steps, n, d)
 
 
 @register_method(
