@@ -23,7 +23,7 @@ from symsched.cli._common import (
 from symsched.cli._registry_args import spectrum_flag
 from symsched.samplers import SAMPLERS, sampler_names
 from symsched.schedules import METHODS, pretrained
-from symsched.schedules._registry import GRID_BYTES_PER_LEVEL
+from symsched.schedules._registry import grid_memory
 
 # every sampler: the budget is in NFE (pretrained.steps_for: Heun takes NFE // 2 steps)
 RANK_SAMPLERS = sampler_names()
@@ -91,7 +91,7 @@ def _check_memory(
     spectrum-aware optima hold (N x d) arrays, the other grids (N+1) levels."""
     n = max(nfes)
     chosen = pretrained.STRATEGIES if strategies is None else strategies
-    est: list[tuple[float, str]] = [(GRID_BYTES_PER_LEVEL * (n + 1.0), "steps")]
+    est: list[tuple[float, str]] = [(grid_memory(n), "steps")]
     for strategy in _SPECTRUM_SEARCHES:
         if strategy in chosen:
             m = METHODS["kl-optimal" if strategy == "sampler-optimal" else strategy]

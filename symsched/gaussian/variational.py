@@ -60,6 +60,7 @@ from symsched.samplers._stable import EIGENVALUE_WINDOW, LEVEL_WINDOW
 from symsched.symbols import a, b, lam, s, u
 
 __all__ = [
+    "GEODESIC_BLOCK",
     "Geodesic",
     "KLOptimum",
     "beltrami_first_integral",
@@ -67,6 +68,7 @@ __all__ = [
     "exact_kl_and_gradient",
     "geodesic",
     "kl_optimal",
+    "quadrature_size",
 ]
 
 
@@ -276,8 +278,46 @@ class Geodesic:
         return as_grid(np.array(out))
 
 
+def _quadrature_range(lam: FloatArray, lo: float, hi: float) -> tuple[float, float, bool, bool]:
+    """The ln(rho) interval the geodesic's Gauss rule covers and whether each end has its
+    closed-form tail: [ln lo, ln hi], an end replaced by :data:`_TAIL` e-folds beyond
+    sqrt(lam_min) or sqrt(lam_max) where it lies further out (0 and inf included)."""
+    v_lo = math.log(math.sqrt(lam.min())) - _TAIL
+    v_hi = math.log(math.sqrt(lam.max())) + _TAIL
+    tail_lo = lo == 0.0 or math.log(lo) < v_lo
+    tail_hi = math.isinf(hi) or math.log(hi) > v_hi
+    a_lo = v_lo if tail_lo else math.log(lo)
+    a_hi = v_hi if tail_hi else math.log(hi)
+    return a_lo, a_hi, tail_lo, tail_hi
+
+
+def _panels(lo: float, hi: float) -> int:
+    return max(1, math.ceil((hi - lo) / _PANEL))
+
+
+def quadrature_size(eigenvalues: FloatArray, sigma_min: float, sigma_max: float) -> int:
+    """The number of Gauss nodes of :func:`geodesic`'s quadrature in ln(rho) for a (valid,
+    positive) spectrum and ends: :data:`_ORDER` per :data:`_PANEL` of its interval.
+
+    Parameters
+    ----------
+    eigenvalues
+        The spectrum (finite, positive).
+    sigma_min, sigma_max
+        The ends, as :func:`geodesic` takes them (0 and inf: the closed-form tails).
+
+    Returns
+    -------
+    int
+        The node count, which sizes the fixed point's (nodes x spectrum) matrices.
+    """
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    a_lo, a_hi, _, _ = _quadrature_range(lam, sigma_min, sigma_max)
+    return _ORDER * _panels(a_lo, a_hi)
+
+
 def _nodes_weights(lo: float, hi: float) -> tuple[FloatArray, FloatArray, FloatArray]:
-    n_pan = max(1, math.ceil((hi - lo) / _PANEL))
+    n_pan = _panels(lo, hi)
     x, w = _leggauss(_ORDER)
     edges = np.linspace(lo, hi, n_pan + 1)
     half = np.diff(edges) / 2
@@ -343,12 +383,7 @@ def geodesic(
     lam_v = as_eigenvalues(eigenvalues)
     lo, hi = check_endpoints(sigma_min, sigma_max)
     _check_optimiser_range(lam_v, lo, hi, "the variational geodesic")
-    v_lo = math.log(math.sqrt(lam_v.min())) - _TAIL
-    v_hi = math.log(math.sqrt(lam_v.max())) + _TAIL
-    tail_lo = lo == 0.0 or math.log(lo) < v_lo
-    tail_hi = math.isinf(hi) or math.log(hi) > v_hi
-    a_lo = v_lo if tail_lo else math.log(lo)
-    a_hi = v_hi if tail_hi else math.log(hi)
+    a_lo, a_hi, tail_lo, tail_hi = _quadrature_range(lam_v, lo, hi)
     if lo > 0 and tail_lo:
         raise ValueError(
             f"sigma_min = {lo} lies far below every sqrt(eigenvalue); use sigma_min = 0 or a "
@@ -399,7 +434,7 @@ def _dominant(counts: FloatArray, j: FloatArray) -> float:
 
 
 _KL_BYTES = 96.0  # bytes per step and eigenvalue of the exact KL and its gradient (kl-optimal)
-_GEODESIC_BLOCK = 4096  # eigenvalues per block of the full-spectrum pass (nodes x block in cache)
+GEODESIC_BLOCK = 4096  # eigenvalues per block of the full-spectrum pass (nodes x block in cache)
 
 
 @dataclass(frozen=True)
@@ -472,8 +507,8 @@ class _Quadrature:
         lam_u, inverse, counts = np.unique(lam_v, return_inverse=True, return_counts=True)
         j_u = np.empty(lam_u.size)
         g_full = np.zeros(self.nodes.size)
-        for i in range(0, lam_u.size, _GEODESIC_BLOCK):
-            block = slice(i, i + _GEODESIC_BLOCK)
+        for i in range(0, lam_u.size, GEODESIC_BLOCK):
+            block = slice(i, i + GEODESIC_BLOCK)
             mb = _m(self.nodes, lam_u[block])
             j_u[block] = self.lengths(g, lam_u[block], mb)
             g_full += mb @ (counts[block] * j_u[block])

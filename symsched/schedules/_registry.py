@@ -31,6 +31,7 @@ __all__ = [
     "build",
     "family_of",
     "get_method",
+    "grid_memory",
     "method_names",
     "register_method",
     "spectrum_search_memory",
@@ -116,7 +117,7 @@ class Method(Generic[OptionsT]):
         """
         if self.memory is not None:
             return self.memory(steps, options)
-        return GRID_BYTES_PER_LEVEL * (steps + 1.0), "steps"
+        return grid_memory(steps), "steps"
 
     def make_options(self, **values: object) -> OptionsT:
         """The options dataclass from keywords.
@@ -193,13 +194,24 @@ exact evaluation): 24 float64 d-vectors (measured 138 bytes per eigenvalue, the 
 of ``kl-optimal`` and ``flow --shift auto`` builds at d = 1e5 and 4e5, N = 12-20)."""
 
 
+def grid_memory(steps: int) -> float:
+    """Bytes of a ``steps``-step grid: :data:`GRID_BYTES_PER_LEVEL` for each of its
+    ``steps + 1`` levels (every method's estimate includes it)."""
+    return GRID_BYTES_PER_LEVEL * (steps + 1.0)
+
+
 def spectrum_search_memory(
-    bytes_per_step_and_node: float, steps: int, nodes: int, dimension: int
+    bytes_per_step_and_node: float,
+    steps: int,
+    nodes: int,
+    dimension: int,
+    bytes_per_step: float = 0.0,
 ) -> tuple[float, str]:
     """The estimate of a search over a (compressed) spectrum: ``bytes_per_step_and_node`` per
-    step and searched eigenvalue, :data:`D_VECTOR_BYTES` per eigenvalue of the full spectrum and
-    the grid; named after the larger of the spectrum's term and the steps' terms."""
-    by_steps = bytes_per_step_and_node * steps * nodes + GRID_BYTES_PER_LEVEL * (steps + 1.0)
+    step and searched eigenvalue, ``bytes_per_step`` per step (the search's own step vectors),
+    :data:`D_VECTOR_BYTES` per eigenvalue of the full spectrum and the grid; named after the
+    larger of the spectrum's term and the steps' terms (either at a tie)."""
+    by_steps = (bytes_per_step_and_node * nodes + bytes_per_step) * steps + grid_memory(steps)
     by_d = D_VECTOR_BYTES * dimension
     return by_steps + by_d, "eigenvalues" if by_d > by_steps else "steps"
 

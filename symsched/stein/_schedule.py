@@ -32,6 +32,7 @@ __all__ = [
     "OUTPUT_SAMPLES",
     "SteinResult",
     "default_estimator",
+    "default_probe_levels",
     "stein_schedule",
 ]
 
@@ -116,6 +117,23 @@ def _default_range(
     if not lo < hi:
         raise ValueError(f"sigma_min must be < sigma_max, got {lo} and {hi}")
     return lo, hi
+
+
+def default_probe_levels(steps: int) -> int:
+    """The default number of probe intervals K for an ``steps``-step schedule:
+    ``max(DEFAULT_PROBE_LEVELS, 8 N)``, so that K >> N (docs/theory/stein.md#end-to-end-schedule).
+
+    Parameters
+    ----------
+    steps
+        The schedule's number of steps N.
+
+    Returns
+    -------
+    int
+        K.
+    """
+    return max(DEFAULT_PROBE_LEVELS, 8 * steps)
 
 
 def default_estimator(model: ScoreModel) -> str:
@@ -213,11 +231,7 @@ def stein_schedule(
             "symmetric=False (the forward finite-step length of Algorithm 1) applies to the exact "
             "and monte-carlo estimators; jvp integrates the local metric"
         )
-    k = (
-        max(DEFAULT_PROBE_LEVELS, 8 * n)
-        if probe is None
-        else check_steps(probe, "probe_levels", minimum=2)
-    )
+    k = default_probe_levels(n) if probe is None else check_steps(probe, "probe_levels", minimum=2)
     if k < 4 * n:
         raise ValueError(
             f"probe_levels must be >= 4 * steps ({4 * n}) so that costs are local "

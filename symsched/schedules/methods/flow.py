@@ -21,7 +21,7 @@ import numpy as np
 from symsched._options import Spectrum, option
 from symsched._typing import FloatArray, KLDirection
 from symsched._validate import as_eigenvalues
-from symsched.schedules._registry import register_method, spectrum_search_memory
+from symsched.schedules._registry import grid_memory, register_method, spectrum_search_memory
 from symsched.schedules._schedule import Schedule
 
 __all__ = ["FlowScheduleOptions"]
@@ -98,7 +98,7 @@ def _memory(steps: int, o: FlowScheduleOptions) -> tuple[float, str]:
     from symsched.gaussian.compress import node_bound
 
     if o.eigenvalues is None:
-        return 256.0 * (steps + 1), "steps"
+        return grid_memory(steps), "steps"
     lam = np.asarray(o.eigenvalues, dtype=np.float64)
     n = node_bound(lam, o.exact_spectrum)  # the search (none when the shift is given)
     return spectrum_search_memory(12 * 8.0, steps, n, lam.size)

@@ -20,7 +20,7 @@ from symsched._options import Spectrum, option
 from symsched._typing import KLDirection, Start
 from symsched._validate import as_eigenvalues
 from symsched.gaussian.compress import compression_params
-from symsched.schedules._registry import register_method, spectrum_search_memory
+from symsched.schedules._registry import grid_memory, register_method, spectrum_search_memory
 from symsched.schedules._schedule import Schedule
 
 __all__ = ["KLOptimalOptions"]
@@ -57,20 +57,22 @@ class KLOptimalOptions:
 def _memory(steps: int, o: KLOptimalOptions) -> tuple[float, str]:
     """The exact KL and its gradient hold ~12 (steps x n) float64 arrays per evaluation
     (measured 55-70 bytes per step and eigenvalue at d = 1e4, N = 50..200); the autograd tape
-    of the sampler-aware optimum holds ~40 n-vectors per step. n is the number of eigenvalues
+    of the sampler-aware optimum holds ~27 n-vectors per step (measured 213 bytes per step and
+    eigenvalue of saved tensors, N = 50-100, n = 100-200). n is the number of eigenvalues
     the search works on: the distinct ones with ``exact_spectrum``, else at most the nodes of
     the compressed spectrum (one bin per BIN_WIDTH of the log range, NODES_PER_BIN each). The
+    search's own step vectors take ~1 kB per step (measured 700 bytes at n = 1, N = 5e3-4e4). The
     passes over the full spectrum (compression, the final evaluation) keep
     :data:`~symsched.schedules._registry.D_VECTOR_BYTES` per eigenvalue."""
     from symsched.gaussian.compress import node_bound
 
     if o.eigenvalues is None:
-        return 256.0 * (steps + 1), "steps"
+        return grid_memory(steps), "steps"
     lam = np.asarray(o.eigenvalues, dtype=np.float64)
     d = int(lam.size)
     n = node_bound(lam, o.exact_spectrum)
     per = 96.0 if o.sampler == "ddim" and o.objective in (None, "kl") else 8.0 * 48
-    return spectrum_search_memory(per, steps, n, d)
+    return spectrum_search_memory(per, steps, n, d, bytes_per_step=1024.0)
 
 
 @register_method(

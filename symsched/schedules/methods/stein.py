@@ -17,7 +17,7 @@ import numpy as np
 
 from symsched._options import option
 from symsched.models.options import MODEL_SPEC_HELP, ModelOptions
-from symsched.schedules._registry import register_method
+from symsched.schedules._registry import grid_memory, register_method
 from symsched.schedules._schedule import Schedule
 
 __all__ = ["SteinOptions"]
@@ -60,14 +60,16 @@ def _memory(steps: int, o: SteinOptions) -> tuple[float, str]:
         dim = (
             o.dim if o.dim is not None else 256
         )  # the trained networks: 64 (digits), 256 (patches)
-    samples = 32 if o.samples is None else o.samples
-    probe = max(128, 8 * steps) if o.probe_levels is None else o.probe_levels
+    from symsched.stein._schedule import DEFAULT_SAMPLES, default_probe_levels
+
+    samples = DEFAULT_SAMPLES if o.samples is None else o.samples
+    probe = default_probe_levels(steps) if o.probe_levels is None else o.probe_levels
     dim_option = "eigenvalues" if o.eigenvalues is not None else "dim"
     terms = {
         dim_option: 8.0 * 16 * dim,
         "samples" if samples >= dim else dim_option: 8.0 * 32 * samples * dim,
         "probe_levels": 8.0 * 64 * probe,
-        "steps": 256.0 * (steps + 1),
+        "steps": grid_memory(steps),
     }
     return sum(terms.values()), max(terms, key=lambda k: terms[k])
 
