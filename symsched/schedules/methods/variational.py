@@ -13,7 +13,7 @@ import numpy as np
 
 from symsched._options import Spectrum, option
 from symsched._validate import as_eigenvalues
-from symsched.schedules._registry import grid_memory, register_method
+from symsched.schedules._registry import D_VECTOR_BYTES, grid_memory, register_method
 from symsched.schedules._schedule import Schedule
 
 __all__ = ["VariationalOptions"]
@@ -45,9 +45,11 @@ def _memory(steps: int, o: VariationalOptions) -> tuple[float, str]:
     iterates on (:func:`~symsched.gaussian.compress.node_bound`: the compressed nodes, or the
     distinct eigenvalues with ``exact_spectrum``), and the pass over the full spectrum ~4
     (nodes x block) matrices for its blocks of
-    :data:`~symsched.gaussian.variational.GEODESIC_BLOCK` eigenvalues, plus ~8 d-vectors; the
+    :data:`~symsched.gaussian.variational.GEODESIC_BLOCK` eigenvalues, plus
+    :data:`~symsched.schedules._registry.D_VECTOR_BYTES` per eigenvalue of the spectrum
+    (measured 92 at d = 1e6, where that term dominates); the
     nodes are :func:`~symsched.gaussian.variational.quadrature_size`'s (tracemalloc peaks
-    0.43-0.74 of this estimate at d = 1e3-1e5, both groupings, tails or given ends)."""
+    0.4-0.8 of this estimate at d = 1e3-1e6, both groupings, tails or given ends)."""
     from symsched.gaussian.compress import node_bound
     from symsched.gaussian.variational import GEODESIC_BLOCK, quadrature_size
 
@@ -61,7 +63,7 @@ def _memory(steps: int, o: VariationalOptions) -> tuple[float, str]:
     n = min(node_bound(lam, o.exact_spectrum), np.unique(lam).size)
     block = min(GEODESIC_BLOCK, lam.size)
     matrices = 8.0 * nodes * (3 * n + 4 * block)
-    return matrices + 8 * 8.0 * lam.size + grid_memory(steps), "eigenvalues"
+    return matrices + D_VECTOR_BYTES * lam.size + grid_memory(steps), "eigenvalues"
 
 
 @register_method(

@@ -109,6 +109,22 @@ LARGE_CASES: list[tuple[str, int, dict[str, Any]]] = [
     # 20000 distinct eigenvalues on the exact grouping: the fixed point's (nodes x n) matrices
     # beyond the full-spectrum pass's block
     ("variational", 12, {"eigenvalues": SPECTRUM[:20_000], "exact_spectrum": True}),
+    # d = 1e6 between given ends: the full-spectrum vectors outweigh the fixed point's matrices
+    (
+        "variational",
+        12,
+        {
+            "eigenvalues": np.exp(RNG.uniform(np.log(1e-3), np.log(10.0), 1_000_000)),
+            "sigma_min": 0.002,
+            "sigma_max": 80.0,
+        },
+    ),
+    # 200 distinct eigenvalues, 2000 steps: the search's (steps x n) arrays
+    (
+        "flow",
+        2000,
+        {"eigenvalues": SPECTRUM[:200], "shift": "auto", "exact_spectrum": True},
+    ),
     # one eigenvalue, 20000 steps: the steps' terms
     ("kl-optimal", 20_000, {"eigenvalues": [0.5], "sigma_min": 0.002, "sigma_max": 80.0}),
     ("flow", 20_000, {"eigenvalues": [0.5], "shift": "auto"}),
