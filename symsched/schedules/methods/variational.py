@@ -56,9 +56,11 @@ def _memory(steps: int, o: VariationalOptions) -> tuple[float, str]:
     if o.eigenvalues is None:
         return grid_memory(steps), "steps"
     lam = np.asarray(o.eigenvalues, dtype=np.float64)
+    if lam.size == 0 or not np.all(np.isfinite(lam) & (lam > 0)):
+        return 0.0, "eigenvalues"  # refused with its own message by the builder
     try:
         nodes = quadrature_size(lam, o.sigma_min, o.sigma_max)
-    except (ValueError, OverflowError):  # an invalid spectrum or end: the builder refuses it
+    except (ValueError, OverflowError):  # an invalid end: the builder refuses it by name
         return 0.0, "eigenvalues"
     n = min(node_bound(lam, o.exact_spectrum), np.unique(lam).size)
     block = min(GEODESIC_BLOCK, lam.size)

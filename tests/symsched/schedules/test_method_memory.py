@@ -200,3 +200,14 @@ def test_stein_names_the_option_that_drives_its_estimate() -> None:
     assert name_few == "dim"
     # and each (samples x d) array is counted: more samples, a larger estimate
     assert _estimate("stein", 10, model="gaussian", dim=10**6, samples=16)[0] > est_few
+
+
+@pytest.mark.parametrize("bad", [[1.0, float("inf")], [1.0, 0.0], [1.0, -2.0], []])
+def test_variational_leaves_an_invalid_spectrum_to_the_builders_refusal(bad: list[float]) -> None:
+    # the guard runs first: it must not raise on a spectrum the builder refuses by name (an
+    # infinite eigenvalue between finite ends once overflowed the quadrature's node count)
+    method = get_method("variational")
+    opts = method.make_options(eigenvalues=np.array(bad), sigma_min=0.002, sigma_max=80.0)
+    assert method.memory_estimate(12, opts) == (0.0, "eigenvalues")
+    with pytest.raises(ValueError, match="eigenvalues"):
+        method.build_with(12, opts)
