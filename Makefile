@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 OUT     ?= report
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test test-slow bench mutation install browser lint docs clean
+.PHONY: run test test-integration test-slow bench mutation install browser lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,12 @@ test: $(STAMP) browser
 # notebooks, so it takes a minute or two. Open site/index.html from disk: no server is needed.
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The end-to-end tier (the `integration` marker): every claim under the quick profile, whole
+# verification runs, the site in a browser, a local cluster, the README's long command lines.
+# CI runs it after `make test` (.ci/run).
+test-integration: $(STAMP) browser
+	$(BIN)/python -m pytest -n 2 -q --durations=10 -m integration
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m slow

@@ -24,6 +24,22 @@ NOT_RUN_HERE = {
     "symsched verify --jobs 1 --out report --force",
     "symsched verify --workers 2 --out report --force",
 }
+# Lines that take seconds to a minute (a verification run, a steps-needed search, a sweep, a network
+# probed or trained): the integration tier (make test-integration), measured 3.5-43 s each.
+INTEGRATION_LINES = {
+    "symsched schedule stein --steps 10 --model diffusers:./my-unet --data rows.npy"
+    " --format diffusers-euler",
+    "symsched score --comfyui '[14.6146, 4.0, 1.0, 0.25, 3e-05, 0.0]' --model sd15 --target-kl 10",
+    "symsched score --builtin diffusers:euler --steps 20 --set use_karras_sigmas=true"
+    " --model sd15 --sampler ddim,dpmpp-2m",
+    "symsched stein-cost --model patches --from 2 --to 1 --estimator jvp --samples 512",
+    "symsched steps-needed gm --schedule vp-constant,ve-dilated --dims 1e2,1e4,1e6"
+    " --plot n-vs-d.png",
+    "symsched steps-needed cw --schedule vp-constant --dims 100,316 --workers 2",
+    "symsched sweep --spectra digits,patches --steps 5,10,20"
+    " --methods tangent,karras,variational,kl-optimal --workers 2 -o sweep.csv",
+    "symsched verify --only 'gaussian.*' --out gaussian-report",
+}
 
 
 def _section(title: str, next_title: str) -> str:
@@ -63,10 +79,17 @@ def test_the_tour_has_the_commands_we_expect() -> None:
         "verify",
     ):
         assert any(line.split()[1] == command for line in CLI_LINES), command
-    assert set(CLI_LINES) >= NOT_RUN_HERE
+    assert set(CLI_LINES) >= NOT_RUN_HERE | INTEGRATION_LINES
 
 
-@pytest.mark.parametrize("line", [line for line in CLI_LINES if line not in NOT_RUN_HERE])
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param(line, marks=pytest.mark.integration) if line in INTEGRATION_LINES else line
+        for line in CLI_LINES
+        if line not in NOT_RUN_HERE
+    ],
+)
 def test_cli_line_runs(
     line: str,
     tmp_path: Path,

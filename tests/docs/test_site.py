@@ -293,6 +293,7 @@ def test_pages_list_the_claims_that_check_them(site: Path, pages: dict[Path, Pag
 # --- in the browser --------------------------------------------------------------------------
 
 
+@pytest.mark.integration  # every page of the site in headless Chromium (~15 s)
 @pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
 )

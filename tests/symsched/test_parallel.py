@@ -73,6 +73,7 @@ def test_dead_worker_is_retried_nothing_lost_or_doubled(
     assert done.count(3) == 1  # the killed task completed once, after the retry
 
 
+@pytest.mark.integration  # a local Dask cluster and a process pool run the same claims (~11 s)
 def test_claims_on_local_cluster_and_process_pool_match_in_process(tmp_path: Path) -> None:
     """symsched verify --workers 2 (Dask) and --jobs 2 (local processes) rewrite the in-process
     report (--jobs 1) bit for bit, same arguments; only timings.json (wall times) may differ."""

@@ -18,6 +18,7 @@ def test_registry_is_populated() -> None:
     assert len(CLAIMS) >= 10
 
 
+@pytest.mark.integration  # the main job's content (make run), 0.1-30 s a claim
 @pytest.mark.parametrize("claim_id", sorted(CLAIMS))
 def test_claim_passes(claim_id: str) -> None:
     # one test per claim runs it once (two tests could land on different xdist workers and run it

@@ -13,6 +13,9 @@ from browser import CHROMIUM, console_lines, headless
 from symsched._version import __version__
 from symsched.cli import main
 
+# a verification run (~25 s) is the fixture of almost every test here: the integration tier
+pytestmark = pytest.mark.integration
+
 #: let the page's scripts run (virtual time) before the DOM is dumped
 BUDGET = "--virtual-time-budget=5000"
 ONLY = "reference.schedules"  # one claim with a figure, 396 schedules and their exports (~24 s)

@@ -407,6 +407,7 @@ def test_verify_without_hypothesis_exits_2_naming_the_extra(tmp_path: Path) -> N
     assert res.returncode == 0 and "--out" in res.stdout
 
 
+@pytest.mark.integration  # a whole quick verification run in a subprocess (~40 s)
 def test_verify_writes_nothing_but_out_in_the_working_directory(tmp_path: Path) -> None:
     """hypothesis caches the constants of the source it tests in ./.hypothesis unless told
     otherwise; a verify run (a fresh process, as a user runs it) leaves only --out behind."""
