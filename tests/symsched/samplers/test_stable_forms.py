@@ -7,6 +7,7 @@ checked against mpmath on points that exercise every branch.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -40,38 +41,50 @@ def _exp_of(log_expr: sp.Expr) -> sp.Expr:
 # --- log forms -----------------------------------------------------------------------------------
 
 
-def _log_form_cases() -> list[tuple[str, sp.Expr, list[sp.Expr]]]:
-    f = euler_vp.euler_vp_step_forms()
-    g = dpmpp_2m.dpmpp_2m_ratio_forms()
-    excess, loss0, keep0 = heun.heun_step_forms()
-    rs, rt = _closed._rho_s, _closed._rho_t
-    cases = [
-        ("ddim loss", derive.variance_loss_step(), [a - b]),
-        ("ddim cos2", derive.cos2_angle_step(), [a - b]),
-        ("ddim loss, pure noise", derive.variance_loss_from_pure_noise(), []),
-        ("ddim cos2, pure noise", derive.cos2_pure_noise(), []),
-        ("heun excess", excess, [a - b]),
-        ("heun loss0", loss0, []),
-        ("heun keep0", keep0, []),
-        ("euler-vp delta", f["delta"], [a - b]),
-        ("euler-vp ratio", f["ratio"], [a - b]),
-        ("euler-vp ratio0", f["ratio0"], []),
-        ("dpmpp-2m cos", g["cos"], [a - b]),
-        ("dpmpp-2m drift", g["drift"], [a - b]),
-        ("dpmpp-2m k0", g["k0"], [a - b]),
-    ]
+Case = tuple[sp.Expr, list[sp.Expr]]
+
+
+def _stein_cost(process: str, weight: str) -> Case:
+    cost = _closed.gaussian_interval_cost_rho(process, weight)
+    return cost.subs(_closed._rho_s, _closed._rho_t + d_), []
+
+
+def _stein_metric(process: str) -> Case:
+    return _closed.gaussian_local_metric_rho(process), []
+
+
+def _stein_cases() -> dict[str, Callable[[], Case]]:
+    out: dict[str, Callable[[], Case]] = {}
     for process in ("ve", "vp"):
         for weight in ("target", "source"):
-            cost = _closed.gaussian_interval_cost_rho(process, weight).subs(rs, rt + d_)
-            cases.append((f"stein {process} {weight}", cost, []))
-        cases.append((f"stein metric {process}", _closed.gaussian_local_metric_rho(process), []))
-    return cases
+            out[f"stein {process} {weight}"] = functools.partial(_stein_cost, process, weight)
+        out[f"stein metric {process}"] = functools.partial(_stein_metric, process)
+    return out
 
 
-@pytest.mark.parametrize(("label", "expr", "positive"), _log_form_cases())
-def test_log_forms_are_the_log_of_the_derived_expression(
-    label: str, expr: sp.Expr, positive: list[sp.Expr]
-) -> None:
+# Each case derives its expression when its test runs, not at collection (the derivations take
+# seconds, and every xdist worker collects every module).
+LOG_FORM_CASES: dict[str, Callable[[], Case]] = {
+    "ddim loss": lambda: (derive.variance_loss_step(), [a - b]),
+    "ddim cos2": lambda: (derive.cos2_angle_step(), [a - b]),
+    "ddim loss, pure noise": lambda: (derive.variance_loss_from_pure_noise(), []),
+    "ddim cos2, pure noise": lambda: (derive.cos2_pure_noise(), []),
+    "heun excess": lambda: (heun.heun_step_forms()[0], [a - b]),
+    "heun loss0": lambda: (heun.heun_step_forms()[1], []),
+    "heun keep0": lambda: (heun.heun_step_forms()[2], []),
+    "euler-vp delta": lambda: (euler_vp.euler_vp_step_forms()["delta"], [a - b]),
+    "euler-vp ratio": lambda: (euler_vp.euler_vp_step_forms()["ratio"], [a - b]),
+    "euler-vp ratio0": lambda: (euler_vp.euler_vp_step_forms()["ratio0"], []),
+    "dpmpp-2m cos": lambda: (dpmpp_2m.dpmpp_2m_ratio_forms()["cos"], [a - b]),
+    "dpmpp-2m drift": lambda: (dpmpp_2m.dpmpp_2m_ratio_forms()["drift"], [a - b]),
+    "dpmpp-2m k0": lambda: (dpmpp_2m.dpmpp_2m_ratio_forms()["k0"], [a - b]),
+    **_stein_cases(),
+}
+
+
+@pytest.mark.parametrize("label", LOG_FORM_CASES)
+def test_log_forms_are_the_log_of_the_derived_expression(label: str) -> None:
+    expr, positive = LOG_FORM_CASES[label]()
     log_expr = _stable.log_form(expr, positive)
     assert not log_expr.has(sp.exp)
     assert _proved_equal(_exp_of(log_expr), expr), label
@@ -110,10 +123,9 @@ def _mp_value(expr: sp.Expr, point: dict[sp.Symbol, float]) -> mpmath.mpf:
 EXTREME = [1e-300, 3.7e-155, 2.5e-40, 0.3, 1.0, 7.0, 4.1e38, 2.2e154, 1e300]
 
 
-@pytest.mark.parametrize(("label", "expr", "positive"), _log_form_cases())
-def test_log_forms_match_50_digits_over_the_range(
-    label: str, expr: sp.Expr, positive: list[sp.Expr]
-) -> None:
+@pytest.mark.parametrize("label", LOG_FORM_CASES)
+def test_log_forms_match_50_digits_over_the_range(label: str) -> None:
+    expr, positive = LOG_FORM_CASES[label]()
     log_expr = _stable.log_form(expr, positive)
     syms = sorted(log_expr.free_symbols, key=str)
     fn = numeric.lambdify(syms, log_expr)
