@@ -55,6 +55,7 @@ def doc(in_process: str) -> dict:
     return json.loads(in_process)
 
 
+@pytest.mark.integration  # starts a local Dask cluster (~20 s)
 def test_local_cluster_json_is_byte_identical_to_in_process(in_process: str) -> None:
     pytest.importorskip(
         "distributed", reason="dask[distributed] is the distributed engine under test"

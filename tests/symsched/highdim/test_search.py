@@ -100,6 +100,7 @@ def test_lockstep_search_equals_the_sequential_search(in_process_sweep: dict) ->
         assert n is not None and n in GRID
 
 
+@pytest.mark.integration  # starts a local Dask cluster (~10 s)
 def test_steps_needed_sweep_on_dask_equals_in_process(
     cluster: DaskExecutor, in_process_sweep: dict
 ) -> None:
