@@ -532,6 +532,9 @@ def module_name(path: str) -> str:
 
 def _pytest_args(module: Module, nodeids: Sequence[str], *, stop_first: bool = True) -> list[str]:
     args = ["-q", "--no-header", "--tb=short", "-p", "no:cacheprovider"]
+    # a selection names its tests explicitly: the integration tier's among them run too (the
+    # project's default marker expression would deselect them); the slow tier stays out
+    args += ["-m", "not slow"]
     args += ["-o", "console_output_style=classic"] + (["-x"] if stop_first else [])
     for d in module.deselect:
         args += ["--deselect", d]
