@@ -1,0 +1,173 @@
+"""The optimisers' less travelled paths, driven on purpose (docs/theory/gaussian.md#three-optima,
+docs/theory/coupling.md#the-sampler-aware-optimum, docs/mutation.md).
+
+* the exact finite-N optimum (c): an L-BFGS-B answer that is not monotone (two levels swapped,
+  or two equal) is re-sorted and polished into the same optimum the direct search finds; the KL
+  is scaled by its starting value, so the search stops at a relative stationarity also where the
+  KL is small;
+* the fallbacks to the full spectrum report the spectrum they ended on and the iterations of
+  both searches;
+* the sampler-aware optimum honours a step-ratio bound given by the caller (also for a one-step
+  sampler, which has none by default) and refuses a bound that is not above 1.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.optimize
+
+from symsched.gaussian import compress, sampler_optimum, variational
+from symsched.gaussian.compress import compress_spectrum
+
+LAM = np.array([0.01, 0.3, 4.0])
+ENDS = (0.01, 50.0)  # sigma_min, sigma_max
+
+
+def _spoil_first_answer(
+    monkeypatch: pytest.MonkeyPatch, spoil: Any
+) -> list[np.ndarray[Any, np.dtype[np.float64]]]:
+    """Make the first L-BFGS-B answer ``spoil(x)``; record the start of every call."""
+    real = scipy.optimize.minimize
+    starts: list[np.ndarray[Any, np.dtype[np.float64]]] = []
+
+    def fake(fun: Any, x0: Any, *args: Any, **kwargs: Any) -> Any:
+        starts.append(np.array(x0, dtype=np.float64))
+        res = real(fun, x0, *args, **kwargs)
+        if len(starts) == 1:
+            res.x = spoil(np.array(res.x, dtype=np.float64))
+        return res
+
+    monkeypatch.setattr(scipy.optimize, "minimize", fake)
+    return starts
+
+
+def _swap(x: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    y = x.copy()
+    y[[1, 2]] = y[[2, 1]]  # two interior log levels out of order
+    return y
+
+
+def _tie(x: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    y = x.copy()
+    y[2] = y[1]  # two interior levels equal
+    return y
+
+
+@pytest.mark.parametrize("spoil", [_swap, _tie], ids=["swapped", "equal"])
+def test_a_non_monotone_answer_is_resorted_and_polished_to_the_optimum(
+    monkeypatch: pytest.MonkeyPatch, spoil: Any
+) -> None:
+    want = variational.kl_optimal(LAM, 6, *ENDS, exact_spectrum=True)
+    starts = _spoil_first_answer(monkeypatch, spoil)
+    got = variational.kl_optimal(LAM, 6, *ENDS, exact_spectrum=True)
+    assert len(starts) == 2  # the search, then one polish
+    # the polish starts from the spoiled answer's levels, sorted decreasing
+    spoiled = spoil(np.log(want.sigmas[1:-1]))
+    np.testing.assert_allclose(starts[1], np.sort(spoiled)[::-1], rtol=0, atol=1e-6)
+    assert got.sigmas[0] == ENDS[1] and got.sigmas[-1] == ENDS[0]
+    assert np.all(np.diff(got.sigmas) < 0)
+    # the same optimum as the undisturbed search (a flat minimum: the value agrees closer)
+    assert got.kl == pytest.approx(want.kl, rel=1e-10)
+    np.testing.assert_allclose(got.sigmas, want.sigmas, rtol=1e-4)
+    assert got.gradient_norm <= 1e-7 * got.kl
+
+
+def test_a_small_kl_is_searched_to_a_relative_stationarity() -> None:
+    # N = 200: the exact KL is 2.2e-4 here. The search scales it by its starting value, so the
+    # stopping rules (ftol 1e-15, gtol 1e-12 on the scaled KL) are relative ones: measured, the
+    # largest gradient entry is 7.5e-8 of the KL. An unscaled KL, one scaled by the KL instead
+    # of its inverse, or gradients scaled unlike the values stop at 1.3e-5 to 2.4e-2 of it
+    # (measured); 1e-6 lies between
+    res = variational.kl_optimal(LAM, 200, *ENDS, exact_spectrum=True)
+    assert 1e-4 < res.kl < 1e-3
+    kl, grad = variational.exact_kl_and_gradient(LAM, res.sigmas)
+    assert res.kl == pytest.approx(kl, rel=1e-12)
+    assert float(np.max(np.abs(grad))) <= 1e-6 * res.kl
+    assert res.gradient_norm == pytest.approx(float(np.max(np.abs(grad))), rel=1e-9)
+
+
+def _coarse(lam: object, **_: object) -> compress.CompressedSpectrum:
+    # far too coarse for the tolerance: the compressed answer fails its check on the full
+    # spectrum, so every optimiser searches again on the exact grouping
+    return compress_spectrum(lam, bin_width=6.0, nodes_per_bin=1)  # type: ignore[arg-type]
+
+
+def _wide() -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.geomspace(1e-3, 30.0, 400)
+
+
+def test_the_kl_fallback_counts_the_iterations_of_both_searches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compress, "compress_spectrum", _coarse)
+    real = variational._kl_minimise
+    nits: list[int] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        nits.append(out[1])
+        return out
+
+    monkeypatch.setattr(variational, "_kl_minimise", spy)
+    res = variational.kl_optimal(_wide(), 10, 0.002, 80.0)
+    assert res.fell_back and len(nits) == 2 and min(nits) >= 1
+    assert res.iterations == sum(nits)
+
+
+def test_the_ddim_kl_fallback_reports_the_spectrum_it_ended_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compress, "compress_spectrum", _coarse)
+    res = sampler_optimum.sampler_optimal(_wide(), 10, 0.002, 80.0, sampler="ddim", objective="kl")
+    assert res.fell_back and res.agreement is not None and not res.agreement.ok
+    assert res.compression is not None and res.compression.exact
+    assert res.compression.nodes.size == 400
+    assert "full spectrum" in res.message
+
+
+def test_the_sampler_aware_fallback_counts_the_iterations_of_both_searches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compress, "compress_spectrum", _coarse)
+    real = sampler_optimum._Search.run
+    nits: list[int] = []
+
+    def spy(self: Any, comp: Any, starts: Any) -> Any:
+        out = real(self, comp, starts)
+        assert out is not None
+        nits.append(out[2])
+        return out
+
+    monkeypatch.setattr(sampler_optimum._Search, "run", spy)
+    res = sampler_optimum.sampler_optimal(_wide(), 6, 0.002, 80.0, sampler="heun")
+    assert res.fell_back and len(nits) == 2 and min(nits) >= 1
+    assert res.iterations == sum(nits)
+
+
+def test_a_step_ratio_bound_of_the_caller_is_honoured() -> None:
+    # Heun (one-step) has no bound by default; its optimum here has consecutive log-step ratios
+    # well above 1.1, so a bound of 1.1 is active and the answer sits on it
+    free = sampler_optimum.sampler_optimal(LAM, 8, *ENDS, sampler="heun")
+    assert free.max_step_ratio > 1.2
+    bound = sampler_optimum.sampler_optimal(LAM, 8, *ENDS, sampler="heun", step_ratio_bound=1.1)
+    assert bound.max_step_ratio <= 1.1 * (1 + 1e-9)
+    assert bound.max_step_ratio == pytest.approx(1.1, rel=1e-6)  # on the bound
+    assert bound.objective_value >= free.objective_value * (1 - 1e-9)
+
+
+@pytest.mark.parametrize("bad", [1.0, 0.5])
+def test_a_step_ratio_bound_not_above_one_is_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match=r"step_ratio_bound must be > 1, got"):
+        sampler_optimum.sampler_optimal(LAM, 8, *ENDS, sampler="dpmpp-2m", step_ratio_bound=bad)
+    with pytest.raises(ValueError, match=r"step_ratio_bound must be > 1, got"):
+        sampler_optimum.sampler_optimal(LAM, 8, *ENDS, sampler="heun", step_ratio_bound=bad)
+
+
+def test_an_infinite_step_ratio_bound_is_no_bound() -> None:
+    free = sampler_optimum.sampler_optimal(LAM, 8, *ENDS, sampler="heun")
+    inf = sampler_optimum.sampler_optimal(LAM, 8, *ENDS, sampler="heun", step_ratio_bound=math.inf)
+    np.testing.assert_array_equal(inf.sigmas, free.sigmas)
