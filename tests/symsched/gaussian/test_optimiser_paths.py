@@ -8,7 +8,10 @@ docs/theory/coupling.md#the-sampler-aware-optimum, docs/mutation.md).
 * the fallbacks to the full spectrum report the spectrum they ended on and the iterations of
   both searches;
 * the sampler-aware optimum honours a step-ratio bound given by the caller (also for a one-step
-  sampler, which has none by default) and refuses a bound that is not above 1.
+  sampler, which has none by default) and refuses a bound that is not above 1;
+* the geodesic (b) reports the residual of the weights it returns (exact grouping and compressed
+  spectrum), its size guard counts the Gauss nodes its quadrature really has, and on a spectrum
+  wider than its closed-form tails its J_i match an independent adaptive quadrature.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.integrate
 import scipy.optimize
 
+from symsched._typing import FloatArray
 from symsched.gaussian import compress, sampler_optimum, variational
 from symsched.gaussian.compress import compress_spectrum
 
@@ -27,12 +32,10 @@ LAM = np.array([0.01, 0.3, 4.0])
 ENDS = (0.01, 50.0)  # sigma_min, sigma_max
 
 
-def _spoil_first_answer(
-    monkeypatch: pytest.MonkeyPatch, spoil: Any
-) -> list[np.ndarray[Any, np.dtype[np.float64]]]:
+def _spoil_first_answer(monkeypatch: pytest.MonkeyPatch, spoil: Any) -> list[FloatArray]:
     """Make the first L-BFGS-B answer ``spoil(x)``; record the start of every call."""
     real = scipy.optimize.minimize
-    starts: list[np.ndarray[Any, np.dtype[np.float64]]] = []
+    starts: list[FloatArray] = []
 
     def fake(fun: Any, x0: Any, *args: Any, **kwargs: Any) -> Any:
         starts.append(np.array(x0, dtype=np.float64))
@@ -45,13 +48,13 @@ def _spoil_first_answer(
     return starts
 
 
-def _swap(x: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _swap(x: FloatArray) -> FloatArray:
     y = x.copy()
     y[[1, 2]] = y[[2, 1]]  # two interior log levels out of order
     return y
 
 
-def _tie(x: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _tie(x: FloatArray) -> FloatArray:
     y = x.copy()
     y[2] = y[1]  # two interior levels equal
     return y
@@ -96,7 +99,7 @@ def _coarse(lam: object, **_: object) -> compress.CompressedSpectrum:
     return compress_spectrum(lam, bin_width=6.0, nodes_per_bin=1)  # type: ignore[arg-type]
 
 
-def _wide() -> np.ndarray[Any, np.dtype[np.float64]]:
+def _wide() -> FloatArray:
     return np.geomspace(1e-3, 30.0, 400)
 
 
@@ -171,3 +174,93 @@ def test_an_infinite_step_ratio_bound_is_no_bound() -> None:
     free = sampler_optimum.sampler_optimal(LAM, 8, *ENDS, sampler="heun")
     inf = sampler_optimum.sampler_optimal(LAM, 8, *ENDS, sampler="heun", step_ratio_bound=math.inf)
     np.testing.assert_array_equal(inf.sigmas, free.sigmas)
+
+
+@pytest.mark.parametrize(
+    "lam", [LAM, np.geomspace(1e-3, 30.0, 4000)], ids=["exact-grouping", "compressed"]
+)
+def test_the_geodesic_reports_the_residual_of_the_weights_it_returns(
+    monkeypatch: pytest.MonkeyPatch, lam: FloatArray
+) -> None:
+    # residual = max_k |J_k(w) / sum J(w) - w_k| at the fixed point's last weights w, on the
+    # spectrum it iterated on: the next iterate's distance, recomputed here from the kernel,
+    # the metric and the lengths of the same quadrature
+    real = variational._Quadrature.fixed_point
+    seen: list[tuple[Any, FloatArray, np.ndarray[Any, Any]]] = []
+
+    def spy(self: Any, lam_n: Any, mult: Any, d: int, tol: float, max_iter: int) -> Any:
+        out = real(self, lam_n, mult, d, tol, max_iter)
+        seen.append((self, np.array(lam_n), np.array(mult)))
+        seen.append((out[0], np.array(lam_n), np.array(mult)))
+        return out
+
+    monkeypatch.setattr(variational._Quadrature, "fixed_point", spy)
+    geo = variational.geodesic(lam, 0.0, math.inf, tol=1e-6)
+    assert len(seen) == 2 and not geo.fell_back
+    quad_, nodes, mult = seen[0]
+    w = seen[1][0]
+    assert geo.compression is not None and geo.compression.exact == (lam is LAM)
+    m = variational._m(quad_.nodes, nodes)
+    j = quad_.lengths(quad_.metric(m, nodes, mult * w), nodes, m)
+    want = float(np.max(np.abs(j / (mult @ j) - w)))
+    assert 0 < geo.residual <= 1e-6  # converged to tol, not to zero
+    assert geo.residual == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("lam", "lo", "hi"),
+    [
+        (LAM, 0.0, math.inf),
+        (LAM, 0.002, 80.0),
+        (LAM, 0.05, 0.06),  # a range narrower than one panel
+        (np.geomspace(1e-12, 1e12, 7), 0.0, math.inf),
+    ],
+)
+def test_the_size_guard_counts_the_nodes_the_quadrature_has(
+    monkeypatch: pytest.MonkeyPatch, lam: FloatArray, lo: float, hi: float
+) -> None:
+    # quadrature_size sizes the memory guard's estimate; it must be the node count the geodesic
+    # really integrates with (_ORDER Gauss nodes per panel of at most _PANEL e-folds)
+    real = variational._Quadrature.fixed_point
+    sizes: list[int] = []
+
+    def spy(self: Any, *args: Any) -> Any:
+        sizes.append(int(self.nodes.size))
+        assert self.nodes.size == self.qw.size == variational._ORDER * (self.edges.size - 1)
+        widths = np.diff(self.edges)
+        assert np.all(widths <= variational._PANEL * (1 + 1e-12))
+        return real(self, *args)
+
+    monkeypatch.setattr(variational._Quadrature, "fixed_point", spy)
+    variational.geodesic(lam, lo, hi, exact_spectrum=True)
+    assert sizes == [variational.quadrature_size(lam, lo, hi)]
+
+
+def test_the_geodesic_of_a_spectrum_wider_than_its_tails_matches_an_independent_quadrature() -> (
+    None
+):
+    # eigenvalues over 24 decades: sqrt(lam) spans 27.6 e-folds, more than the 18 e-folds of the
+    # closed-form tails, so a tail anchored at the wrong end of the spectrum would cut through it
+    lam = np.geomspace(1e-12, 1e12, 7)
+    geo = variational.geodesic(lam, 0.0, math.inf, tol=1e-13, exact_spectrum=True)
+    w = geo.weights
+
+    def metric(r: float) -> float:
+        return math.sqrt(float(np.sum(w * lam / (lam + r * r) ** 2)))
+
+    def integral(fn: Any) -> float:
+        a = math.log(math.sqrt(lam.min())) - 40
+        b = math.log(math.sqrt(lam.max())) + 40
+        pts = [math.log(math.sqrt(x)) for x in lam]
+        total = 0.0
+        for lo_, hi_ in zip([a, *pts], [*pts, b], strict=True):
+            val, _ = scipy.integrate.quad(
+                lambda v: fn(math.exp(v)) * math.exp(v), lo_, hi_, epsabs=0.0, epsrel=1e-12
+            )
+            total += val
+        return total
+
+    length = integral(metric)
+    for i, li in enumerate(lam):
+        ji = length * integral(lambda r, li=float(li): li / (li + r * r) ** 2 / metric(r))
+        assert geo.J[i] == pytest.approx(ji, rel=1e-9)
