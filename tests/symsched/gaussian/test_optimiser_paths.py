@@ -11,7 +11,9 @@ docs/theory/coupling.md#the-sampler-aware-optimum, docs/mutation.md).
   sampler, which has none by default) and refuses a bound that is not above 1;
 * the geodesic (b) reports the residual of the weights it returns (exact grouping and compressed
   spectrum), its size guard counts the Gauss nodes its quadrature really has, and on a spectrum
-  wider than its closed-form tails its J_i match an independent adaptive quadrature.
+  wider than its closed-form tails its J_i match an independent adaptive quadrature;
+* the sampler-aware search ends at a restart that stops on a plateau (no further restart, no
+  Newton polish) and never returns a grid whose levels merged in float64.
 """
 
 from __future__ import annotations
@@ -264,3 +266,70 @@ def test_the_geodesic_of_a_spectrum_wider_than_its_tails_matches_an_independent_
     for i, li in enumerate(lam):
         ji = length * integral(lambda r, li=float(li): li / (li + r * r) ** 2 / metric(r))
         assert geo.J[i] == pytest.approx(ji, rel=1e-9)
+
+
+class _PlateauFromSecondRun:
+    """A plateau callback that never stops the first L-BFGS-B run and stops every later one
+    after two iterations, as :class:`~symsched.gaussian.sampler_optimum._Plateau` does at a
+    plateau."""
+
+    made = 0
+
+    def __init__(self) -> None:
+        type(self).made += 1
+        self.index, self.calls, self.stopped = type(self).made, 0, False
+
+    def __call__(self, intermediate_result: Any) -> None:
+        self.calls += 1
+        if self.index >= 2 and self.calls >= 2:
+            self.stopped = True
+            raise StopIteration
+
+
+def test_a_restart_that_ends_on_a_plateau_ends_the_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the first run stops at max_iter = 3, far from stationary, so the search restarts it; the
+    # restart lowers the criterion and then stops on a plateau: the search keeps that answer and
+    # neither restarts again nor polishes it with Newton steps (a plateau's gains are below what
+    # changes a schedule, PLATEAU)
+    from symsched.gaussian.tangent import tangent_sigmas
+
+    monkeypatch.setattr(_PlateauFromSecondRun, "made", 0)
+    monkeypatch.setattr(sampler_optimum, "_Plateau", _PlateauFromSecondRun)
+    real = scipy.optimize.minimize
+    runs: list[Any] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        res = real(*args, **kwargs)
+        if "bounds" in kwargs:
+            runs.append(res)
+        return res
+
+    monkeypatch.setattr(scipy.optimize, "minimize", spy)
+    init = tangent_sigmas(5, 0.6, *ENDS)
+    opt = sampler_optimum.sampler_optimal(
+        LAM, 5, *ENDS, sampler="euler-vp", objective="kl", init=init, max_iter=3
+    )
+    assert len(runs) == 2 and float(runs[1].fun) < float(runs[0].fun)
+    assert "1 L-BFGS-B restart(s)" in opt.message and "Newton" not in opt.message
+    assert opt.iterations == int(runs[0].nit) + int(runs[1].nit)
+    assert opt.gradient_norm > sampler_optimum.STATIONARITY  # stopped short, as asked
+
+
+def test_an_answer_that_merges_two_levels_is_never_returned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # to 0 at the bottom, the free variables are the log of each log step; a step of
+    # exp(-800) = 0 merges two levels in float64. Every L-BFGS-B answer is made to do that: the
+    # search must keep no such grid and say so, not return it
+    real = scipy.optimize.minimize
+
+    def merging(*args: Any, **kwargs: Any) -> Any:
+        res = real(*args, **kwargs)
+        if "bounds" in kwargs:
+            res.x = np.array(res.x, dtype=np.float64)
+            res.x[1] = -800.0
+        return res
+
+    monkeypatch.setattr(scipy.optimize, "minimize", merging)
+    with pytest.raises(ValueError, match=r"merges two levels \(equal in float64\)"):
+        sampler_optimum.sampler_optimal(LAM, 5, 0.0, 50.0, sampler="euler-vp", objective="kl")
