@@ -333,3 +333,20 @@ def test_an_answer_that_merges_two_levels_is_never_returned(
     monkeypatch.setattr(scipy.optimize, "minimize", merging)
     with pytest.raises(ValueError, match=r"merges two levels \(equal in float64\)"):
         sampler_optimum.sampler_optimal(LAM, 5, 0.0, 50.0, sampler="euler-vp", objective="kl")
+
+
+def test_ends_exactly_at_the_tails_are_accepted_and_just_beyond_refused() -> None:
+    # a finite end more than 18 e-folds beyond sqrt(lam_min) or sqrt(lam_max) is refused (the
+    # closed-form tails take over there); exactly 18 is inside. Here exp and log round-trip
+    # these two ends exactly, so the boundary itself is tested (1e-12 beyond moves the log by
+    # more than its rounding)
+    v_lo = math.log(math.sqrt(LAM.min())) - variational._TAIL
+    v_hi = math.log(math.sqrt(LAM.max())) + variational._TAIL
+    lo, hi = math.exp(v_lo), math.exp(v_hi)
+    assert (math.log(lo), math.log(hi)) == (v_lo, v_hi)
+    grid = variational.geodesic(LAM, lo, hi).grid(4)
+    assert (grid[0], grid[-1]) == (hi, lo)
+    with pytest.raises(ValueError, match="far below every sqrt"):
+        variational.geodesic(LAM, lo * (1 - 1e-12), hi)
+    with pytest.raises(ValueError, match="far above every sqrt"):
+        variational.geodesic(LAM, lo, hi * (1 + 1e-12))
