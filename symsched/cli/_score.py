@@ -189,9 +189,12 @@ def run(args: argparse.Namespace) -> int:
     if args.target_kl is not None and not (math.isfinite(args.target_kl) and args.target_kl > 0):
         raise CliError(f"--target-kl must be a finite number > 0, got {args.target_kl}")
     n = int(sig.size - 1)
-    for s in names:  # the refinement runs 4N steps; the optimum holds ~48 d-vectors per step
+    from symsched.gaussian.sampler_optimum import search_tape_bytes
+
+    for s in names:  # the refinement runs 4N steps; the optimum's tapes, per step and eigenvalue
         nbytes, _ = SAMPLERS[s].memory_estimate(lam.size, 4 * n)
-        check_memory(max(nbytes, 8.0 * 48 * n * lam.size), flag=flag, what=f"scoring under {s}")
+        tape = search_tape_bytes(s) * n * lam.size
+        check_memory(max(nbytes, tape), flag=flag, what=f"scoring under {s}")
     try:
         scores = score_grid(lam, sig, names, optimum=not args.no_optimum)
         need = (

@@ -55,6 +55,7 @@ __all__ = [
     "default_objective",
     "objective_and_gradient",
     "sampler_optimal",
+    "search_tape_bytes",
 ]
 
 Objective = Literal["kl", "coupling"]
@@ -242,6 +243,31 @@ class _Gaps:
             return np.concatenate([x[:1], self._free(np.log(-np.diff(x)))])
         ends = np.concatenate([[math.log(self.hi)], x] if self.top else [x, [math.log(self.lo)]])
         return self._free(np.log(-np.diff(ends)))
+
+
+def search_tape_bytes(sampler: str) -> float:
+    r"""Bytes per searched eigenvalue and step that the sampler-aware search holds at most: its
+    torch autograd tape, the first-order one of L-BFGS-B and the second-order one of the
+    projected Newton polish (:func:`_newton_polish`, Hessian rows through a retained graph).
+
+    Measured with ``saved_tensors_hooks`` on exact spectra of 100 to 2000 distinct eigenvalues:
+    the one-step samplers' searches peak at 75-217 bytes (48 float64 allowed), a
+    DPM-Solver++(2M) search that ends in the Newton polish at 517-522 bytes (N = 8 and 20; its
+    history term doubles the saved tensors), so a multistep sampler is allowed 96 float64.
+    Used by the size guards of ``kl-optimal --sampler`` and of this search's fallback to the
+    full spectrum (docs/cli.md#size-guards).
+
+    Parameters
+    ----------
+    sampler
+        A name of :data:`symsched.samplers.SAMPLERS`.
+
+    Returns
+    -------
+    float
+        The bytes per eigenvalue and step.
+    """
+    return 8.0 * (96 if get_sampler(sampler).multistep else 48)
 
 
 STEP_RATIO_BOUND = 2.0
@@ -685,7 +711,7 @@ def sampler_optimal(
     if first.agreement is None or first.agreement.ok:
         return first
     exact = spectrum_for_optimiser(lam_v, n, exact_spectrum=True)
-    check_fallback_memory(8.0 * 48 * n, exact, "the sampler-aware search")
+    check_fallback_memory(search_tape_bytes(sampler) * n, exact, "the sampler-aware search")
     again = search.run(exact, [sig[: m + 1]])
     if again is None:  # the answer itself is a start: the full search keeps a distinct grid
         return first

@@ -73,6 +73,10 @@ class Sampler(ABC):
     """True for the exact flow: a zero-KL reference, not a sampler anyone runs."""
     stochastic: ClassVar[bool] = False
     """True if the sampler adds fresh noise (its output is not a linear map of its input)."""
+    multistep: ClassVar[bool] = False
+    """True if each step also uses the previous step's denoiser output: its linear map has a
+    history term (:attr:`LinearMapForm.history`), stated here so that a size guard can tell
+    without deriving the map."""
 
     def linear_map_form(self) -> LinearMapForm:
         r"""The sampler's per-step linear map on one eigen-direction (docs/theory/coupling.md).

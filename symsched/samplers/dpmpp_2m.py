@@ -295,6 +295,7 @@ class DPMpp2M(Sampler):
     summary = "DPM-Solver++(2M), second order multistep in log sigma"
     reference = "Lu et al. 2022 (DPM-Solver++), Algorithm 2; k-diffusion sample_dpmpp_2m"
     order = 2
+    multistep = True
 
     def linear_map_form(self) -> LinearMapForm:
         r""":math:`A\bar x_a+B\bar x_{\rm prev}` of :func:`dpmpp_2m_coefficients`; the first step

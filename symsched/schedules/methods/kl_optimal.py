@@ -56,22 +56,28 @@ class KLOptimalOptions:
 
 def _memory(steps: int, o: KLOptimalOptions) -> tuple[float, str]:
     """The exact KL and its gradient hold ~12 (steps x n) float64 arrays per evaluation
-    (measured 55-70 bytes per step and eigenvalue at d = 1e4, N = 50..200); the autograd tape
-    of the sampler-aware optimum holds ~27 n-vectors per step (measured 213 bytes per step and
-    eigenvalue of saved tensors, N = 50-100, n = 100-200). n is the number of eigenvalues
+    (measured 55-70 bytes per step and eigenvalue at d = 1e4, N = 50..200); the sampler-aware
+    optimum's autograd tapes hold :func:`~symsched.gaussian.sampler_optimum.search_tape_bytes`
+    per step and eigenvalue (48 float64, 96 for a multistep sampler, whose Newton polish was
+    measured at 522 bytes). n is the number of eigenvalues
     the search works on: the distinct ones with ``exact_spectrum``, else at most the nodes of
     the compressed spectrum (one bin per BIN_WIDTH of the log range, NODES_PER_BIN each). The
     search's own step vectors take ~1 kB per step (measured 700 bytes at n = 1, N = 5e3-4e4). The
     passes over the full spectrum (compression, the final evaluation) keep
     :data:`~symsched.schedules._registry.D_VECTOR_BYTES` per eigenvalue."""
     from symsched.gaussian.compress import node_bound
+    from symsched.gaussian.sampler_optimum import search_tape_bytes
 
     if o.eigenvalues is None:
         return grid_memory(steps), "steps"
     lam = np.asarray(o.eigenvalues, dtype=np.float64)
     d = int(lam.size)
     n = node_bound(lam, o.exact_spectrum)
-    per = 96.0 if o.sampler == "ddim" and o.objective in (None, "kl") else 8.0 * 48
+    per = (
+        96.0
+        if o.sampler == "ddim" and o.objective in (None, "kl")
+        else search_tape_bytes(o.sampler)
+    )
     return spectrum_search_memory(per, steps, n, d, bytes_per_step=1024.0)
 
 

@@ -128,6 +128,19 @@ LARGE_CASES: list[tuple[str, int, dict[str, Any]]] = [
     # one eigenvalue, 20000 steps: the steps' terms
     ("kl-optimal", 20_000, {"eigenvalues": [0.5], "sigma_min": 0.002, "sigma_max": 80.0}),
     ("flow", 20_000, {"eigenvalues": [0.5], "shift": "auto"}),
+    # a multistep sampler's search that ends in the Newton polish: its second-order tape (522
+    # bytes per step and eigenvalue measured, above the one-step samplers' 48 float64)
+    (
+        "kl-optimal",
+        8,
+        {
+            "eigenvalues": np.geomspace(1e-3, 30.0, 2000),
+            "sampler": "dpmpp-2m",
+            "exact_spectrum": True,
+            "sigma_min": 0.002,
+            "sigma_max": 80.0,
+        },
+    ),
     # the sampler-aware search under another sampler: the autograd tape, ~27 n-vectors per step
     (
         "kl-optimal",
@@ -211,3 +224,50 @@ def test_variational_leaves_an_invalid_spectrum_to_the_builders_refusal(bad: lis
     assert method.memory_estimate(12, opts) == (0.0, "eigenvalues")
     with pytest.raises(ValueError, match="eigenvalues"):
         method.build_with(12, opts)
+
+
+def test_the_sampler_aware_fallback_estimate_bounds_its_peak(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a compressed spectrum far too coarse fails its check, so the search runs again on the
+    # exact grouping; the size guard's estimate of that fallback (checked before it allocates)
+    # must cover the peak of the whole call, DPM-Solver++(2M)'s Newton polish included
+    from symsched.gaussian import compress, sampler_optimum
+
+    real = compress.compress_spectrum
+    monkeypatch.setattr(
+        compress,
+        "compress_spectrum",
+        lambda lam, **_: real(lam, bin_width=6.0, nodes_per_bin=1),
+    )
+    seen: list[float] = []
+    check = sampler_optimum.check_fallback_memory
+
+    def spy(per_value: float, exact: Any, what: str) -> None:
+        seen.append(per_value * exact.nodes.size)
+        check(per_value, exact, what)
+
+    monkeypatch.setattr(sampler_optimum, "check_fallback_memory", spy)
+    lam = np.geomspace(1e-3, 30.0, 2000)
+    sampler_optimum.sampler_optimal(lam[:4], 8, 0.002, 80.0, sampler="dpmpp-2m")  # warm
+    seen.clear()
+    with _measured() as peak:
+        res = sampler_optimum.sampler_optimal(lam, 8, 0.002, 80.0, sampler="dpmpp-2m")
+    assert res.fell_back and len(seen) == 1
+    assert peak.bytes <= seen[0] <= PEAK_FACTOR * peak.bytes, (peak.bytes, seen[0])
+
+
+def test_the_multistep_flag_is_the_linear_map_s_history() -> None:
+    # the size guards read Sampler.multistep so as not to derive the map; it must say what the
+    # derived map says
+    from symsched.samplers import SAMPLERS
+
+    checked = 0
+    for smp in SAMPLERS.values():
+        try:
+            form = smp.linear_map_form()
+        except NotImplementedError:
+            continue
+        assert smp.multistep == (form.history is not None), smp.name
+        checked += 1
+    assert checked >= 5 and any(s.multistep for s in SAMPLERS.values())
