@@ -1,6 +1,7 @@
-"""The Euler and Heun loops on a network denoiser (``ddim.sample``, ``heun.sample``): the same
-numbers as k-diffusion's ``sample_euler`` and ``sample_heun`` (deterministic), the exact gain on
-the Gaussian denoiser, and the callback (docs/theory/coupling.md, docs/conventions.md).
+"""The network loops (``ddim.sample``, ``heun.sample``, ``flow_heun.sample``): the same numbers as
+k-diffusion's ``sample_euler`` and ``sample_heun`` (deterministic), the exact gain on the Gaussian
+denoiser, the callback, and the denoiser evaluations each sampler states it takes
+(docs/theory/coupling.md, docs/conventions.md).
 
 ``sample`` is what the verification's network checks run on the trained models; the
 closed-form map of each sampler is checked elsewhere, so here the loop itself is under test.
@@ -15,7 +16,7 @@ import pytest
 import torch
 
 from symsched.models import NETWORK_SAMPLERS, GaussianModel
-from symsched.samplers import ddim, get_sampler, heun
+from symsched.samplers import ddim, dpmpp_2m, flow_heun, get_sampler, heun
 from symsched.samplers._network import StepInfo
 
 LAM = np.array([0.01, 0.3, 1.0, 5.0])
@@ -23,6 +24,13 @@ GRID = np.array([80.0, 20.0, 5.0, 1.3, 0.4, 0.05, 0.002])
 LOOPS = {
     "euler": (ddim.sample, "sample_euler", "ddim"),
     "heun": (heun.sample, "sample_heun", "heun"),
+}
+# every loop with the registered sampler whose closed form it runs
+ALL = {
+    "euler": (ddim.sample, "ddim"),
+    "heun": (heun.sample, "heun"),
+    "flow-heun": (flow_heun.sample, "flow-heun"),
+    "dpmpp-2m": (dpmpp_2m.sample, "dpmpp-2m"),
 }
 
 
@@ -41,14 +49,14 @@ def test_the_loop_matches_k_diffusion(name: str, grid: np.ndarray[Any, Any]) -> 
     assert NETWORK_SAMPLERS[name] is ours
 
 
-@pytest.mark.parametrize("name", sorted(LOOPS))
+@pytest.mark.parametrize("name", sorted(ALL))
 @pytest.mark.parametrize("grid", [GRID, np.append(GRID, 0.0)], ids=["to-sigma-min", "to-zero"])
 def test_the_gain_on_the_exact_denoiser_is_the_closed_form(
     name: str, grid: np.ndarray[Any, Any]
 ) -> None:
     # the loop on the identity gives the per-direction gain G_i; G_i^2 (lam + s0^2) /
     # (lam + sN^2) is the exact-start variance ratio of the closed form
-    ours, _, registered = LOOPS[name]
+    ours, registered = ALL[name]
     g = torch.diag(ours(GaussianModel(LAM), torch.eye(4, dtype=torch.float64), grid)).numpy()
     smp = get_sampler(registered)
     lr = smp.log_variance_ratios(LAM, grid, "exact", smp.make_knobs())
@@ -56,9 +64,9 @@ def test_the_gain_on_the_exact_denoiser_is_the_closed_form(
     np.testing.assert_allclose(r, np.exp(lr), rtol=1e-12, atol=0)
 
 
-@pytest.mark.parametrize("name", sorted(LOOPS))
+@pytest.mark.parametrize("name", sorted(ALL))
 def test_the_callback_sees_every_step_in_order(name: str) -> None:
-    ours, _, _ = LOOPS[name]
+    ours, _ = ALL[name]
     m = GaussianModel.isotropic(0.5, 2)
     seen: list[StepInfo] = []
     out = ours(m, torch.ones(3, 2, dtype=torch.float64), GRID, callback=seen.append)
@@ -71,11 +79,33 @@ def test_the_callback_sees_every_step_in_order(name: str) -> None:
     assert torch.equal(ours(m, torch.ones(3, 2, dtype=torch.float64), GRID), out)
 
 
-@pytest.mark.parametrize("name", sorted(LOOPS))
+@pytest.mark.parametrize("name", sorted(ALL))
 def test_one_step_to_zero_is_the_denoiser(name: str) -> None:
-    # 1 -> 0 in one step is D(x, 1) for both (Heun's last step to 0 is the Euler step):
-    # c^2 / (c^2 + 1) x on N(0, c^2)
-    ours, _, _ = LOOPS[name]
+    # 1 -> 0 in one step is D(x, 1) for each (a Heun step to 0 is the Euler step, also in flow
+    # time): c^2 / (c^2 + 1) x on N(0, c^2)
+    ours, _ = ALL[name]
     m = GaussianModel.isotropic(0.5, 2)
     out = ours(m, torch.ones(3, 2, dtype=torch.float64), [1.0, 0.0])
     assert torch.allclose(out, torch.full((3, 2), 0.2, dtype=torch.float64), rtol=1e-15, atol=0)
+
+
+class _Counting:
+    """A denoiser that counts its evaluations."""
+
+    def __init__(self, model: GaussianModel) -> None:
+        self.model, self.calls = model, 0
+        self.dim = model.dim
+
+    def __call__(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
+        self.calls += 1
+        return self.model(x, sigma)
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+@pytest.mark.parametrize("grid", [GRID, np.append(GRID, 0.0)], ids=["to-sigma-min", "to-zero"])
+def test_the_stated_evaluations_are_the_loop_s(name: str, grid: np.ndarray[Any, Any]) -> None:
+    # Sampler.nfe is what the exports and the step-budget tables count; the loop is the truth
+    ours, registered = ALL[name]
+    m = _Counting(GaussianModel(LAM))
+    ours(m, torch.ones(2, 4, dtype=torch.float64), grid)
+    assert m.calls == get_sampler(registered).nfe(grid)
