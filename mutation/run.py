@@ -1139,16 +1139,24 @@ def snapshot(ref: str, overlay: Sequence[str]) -> Path:
     sha = subprocess.run(
         ["git", "rev-parse", ref], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout.strip()
+    import tempfile
+
     tree = CACHE / f"tree-{sha[:12]}"
     if not tree.exists():
-        partial = tree.with_suffix(".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
+        # each run extracts into its own directory and renames it into place: two runs started
+        # together (one module per core) must not share a half-built tree
+        CACHE.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f"tree-{sha[:12]}.", suffix=".partial", dir=CACHE))
         archive = subprocess.run(["git", "archive", sha], cwd=ROOT, check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", str(partial)], input=archive.stdout, check=True)
         (partial / ".mutation-paths").mkdir()
         (partial / ".mutation-paths" / "symsched_verify").symlink_to("../verify")
-        partial.rename(tree)
+        try:
+            partial.rename(tree)
+        except OSError:  # another run put the same tree in place first
+            shutil.rmtree(partial, ignore_errors=True)
+            if not tree.is_dir():
+                raise
     for pattern in overlay:
         for path in ROOT.glob(pattern):
             if path.is_file():
