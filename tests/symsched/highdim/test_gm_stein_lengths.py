@@ -1,5 +1,5 @@
 """The GM Stein schedule's lengths against an independent quadrature (docs/theory/stein.md,
-[williams2024, §3.1, Algorithm 1]; docs/theory/highdim.md#the-stein-schedule).
+[williams2024, §3.1, Algorithm 1]; docs/theory/highdim.md#stein-schedule-of-the-mixture).
 
 ``gm_stein_length`` integrates :math:`\\sqrt{\\delta_c}` by the trapezoid rule on its log probe
 grid with a closed-form first piece; here the same integral is computed by composite
