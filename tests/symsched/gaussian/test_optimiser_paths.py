@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 import scipy.integrate
 import scipy.optimize
+from optimiser_spy import bounded_runs
 
 from symsched._typing import FloatArray
 from symsched.gaussian import compress, sampler_optimum, variational
@@ -295,16 +296,7 @@ def test_a_restart_that_ends_on_a_plateau_ends_the_search(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(_PlateauFromSecondRun, "made", 0)
     monkeypatch.setattr(sampler_optimum, "_Plateau", _PlateauFromSecondRun)
-    real = scipy.optimize.minimize
-    runs: list[Any] = []
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        res = real(*args, **kwargs)
-        if "bounds" in kwargs:
-            runs.append(res)
-        return res
-
-    monkeypatch.setattr(scipy.optimize, "minimize", spy)
+    runs = bounded_runs(monkeypatch)
     init = tangent_sigmas(5, 0.6, *ENDS)
     opt = sampler_optimum.sampler_optimal(
         LAM, 5, *ENDS, sampler="euler-vp", objective="kl", init=init, max_iter=3

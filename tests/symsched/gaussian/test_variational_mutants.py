@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy as sp
+from optimiser_spy import bounded_runs
 from scipy.integrate import quad
 
 from symsched._typing import FloatArray
@@ -617,23 +618,6 @@ def test_the_torch_criterion_is_the_float64_criterion(
         assert grad[j] == pytest.approx((fu - fd) / (2 * h), rel=1e-5, abs=1e-9 * want)
 
 
-def _spy(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Records the result of every bounded L-BFGS-B run of the sampler-aware search."""
-    import scipy.optimize
-
-    calls: list[Any] = []
-    real = scipy.optimize.minimize
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        res = real(*args, **kwargs)
-        if "bounds" in kwargs:
-            calls.append(res)
-        return res
-
-    monkeypatch.setattr(scipy.optimize, "minimize", spy)
-    return calls
-
-
 def _count(msg: str, what: str) -> int:
     for part in msg.split("; "):
         if part.endswith(what):
@@ -657,7 +641,7 @@ def test_the_search_accounts_for_its_iterations_and_restarts(
     init = tangent_sigmas(m, 0.6, lo, hi)
     if kw.get("final_zero"):
         init = np.concatenate([init, [0.0]])
-    calls = _spy(monkeypatch)
+    calls = bounded_runs(monkeypatch)
     opt = sampler_optimal(LAM, steps, lo, hi, init=init, **kw)
     restarts = _count(opt.message, "L-BFGS-B restart(s)")
     newton = _count(opt.message, "Newton step(s)")
@@ -681,7 +665,7 @@ def test_the_search_accounts_for_its_iterations_and_restarts(
 
 def test_a_plateau_stop_is_neither_restarted_nor_polished(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sampler_optimum, "PLATEAU", (2, 1e9))  # every run stops after 3 steps
-    calls = _spy(monkeypatch)
+    calls = bounded_runs(monkeypatch)
     init = tangent_sigmas(5, 0.6, 0.01, 50.0)
     opt = sampler_optimal(LAM, 5, 0.01, 50.0, sampler="euler-vp", objective="kl", init=init)
     assert len(calls) == 1 and opt.iterations == int(calls[0].nit) == 3
