@@ -1135,12 +1135,11 @@ def snapshot(ref: str, overlay: Sequence[str]) -> Path:
     (globs) copied from the working tree: a run that others' uncommitted edits do not move."""
     import shutil
     import subprocess
+    import tempfile
 
     sha = subprocess.run(
         ["git", "rev-parse", ref], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout.strip()
-    import tempfile
-
     tree = CACHE / f"tree-{sha[:12]}"
     if not tree.exists():
         # each run extracts into its own directory and renames it into place: two runs started

@@ -254,8 +254,8 @@ def search_tape_bytes(sampler: str) -> float:
     the one-step samplers' searches peak at 75-217 bytes (48 float64 allowed), a
     DPM-Solver++(2M) search that ends in the Newton polish at 517-522 bytes (N = 8 and 20; its
     history term doubles the saved tensors), so a multistep sampler is allowed 96 float64.
-    Used by the size guards of ``kl-optimal --sampler`` and of this search's fallback to the
-    full spectrum (docs/cli.md#size-guards).
+    Used by the size guards of ``kl-optimal --sampler``, of ``score`` and of this search's
+    fallback to the full spectrum (docs/cli.md#size-guards).
 
     Parameters
     ----------
@@ -681,7 +681,7 @@ def sampler_optimal(
                 f"init must be a grid of {n + 1} levels from sigma_max={hi} to sigma_min={lo}"
                 + (" and 0" if final_zero else "")
             )
-    multistep = get_sampler(sampler).linear_map_form().history is not None
+    multistep = get_sampler(sampler).multistep
     bound = (
         step_ratio_bound
         if step_ratio_bound is not None
